@@ -1,0 +1,72 @@
+"""The tfshadow error tree.
+
+    TfshadowError                 message + hint, exit code 2 unless said otherwise
+    ├── UsageError                bad arguments or input files
+    ├── SettingsError             invalid tfshadow.hcl
+    ├── NotTerraformDirError      no configuration where one was expected
+    ├── EngineError               Terraform cannot be run (missing binary, failed internal command)
+    ├── StoreError                the shadow store cannot be opened or written
+    │   ├── StoreLockedError      another tfshadow command holds the store
+    │   ├── UnknownVersionError   no such version
+    │   └── TamperedError         a version's files do not match its recorded hashes
+    ├── SecretError               sealed values cannot be opened (no or wrong key)
+    └── CaptureError              Terraform changed the state but the version was not recorded (exit 1)
+
+The core raises these; only the CLI prints them (one line: message, then the hint) and exits.
+"""
+
+from __future__ import annotations
+
+
+class TfshadowError(Exception):
+    """An error the user can act on."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def one_line(self) -> str:
+        return f"{self.message}: {self.hint}" if self.hint else self.message
+
+
+class UsageError(TfshadowError):
+    pass
+
+
+class SettingsError(TfshadowError):
+    pass
+
+
+class NotTerraformDirError(TfshadowError):
+    pass
+
+
+class EngineError(TfshadowError):
+    pass
+
+
+class StoreError(TfshadowError):
+    pass
+
+
+class StoreLockedError(StoreError):
+    pass
+
+
+class UnknownVersionError(StoreError):
+    pass
+
+
+class TamperedError(StoreError):
+    pass
+
+
+class SecretError(TfshadowError):
+    pass
+
+
+class CaptureError(TfshadowError):
+    exit_code = 1
