@@ -1,0 +1,22 @@
+"""How Terraform is run: the Engine interface, its two implementations, tfshadow's own calls."""
+
+from tfshadow.runner.commands import current_workspace, data_dir, pull_state, terraform_version
+from tfshadow.runner.engine import (
+    Captured,
+    Engine,
+    SubprocessEngine,
+    embedded_engine,
+    executable_engine,
+)
+
+__all__ = [
+    "Captured",
+    "Engine",
+    "SubprocessEngine",
+    "current_workspace",
+    "data_dir",
+    "embedded_engine",
+    "executable_engine",
+    "pull_state",
+    "terraform_version",
+]

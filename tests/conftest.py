@@ -1,0 +1,30 @@
+"""Every test runs with its own HOME, git identity and Terraform CLI configuration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ISOLATED_PREFIXES = ("TF_", "TFSHADOW_", "GITHUB_", "GITLAB_", "CI_")
+ISOLATED_NAMES = ("CI", "GIT_DIR", "GIT_WORK_TREE", "NO_COLOR")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    for name in list(os.environ):
+        if name.startswith(ISOLATED_PREFIXES) or name in ISOLATED_NAMES:
+            monkeypatch.delenv(name)
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text("[user]\n\tname = Test User\n\temail = test@example.com\n")
+    terraformrc = home / ".terraformrc"
+    terraformrc.write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(terraformrc))
+    return home

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from tfshadow.cli.args import ArgumentError, split_arguments
+
+
+def test_split_arguments_keeps_terraform_arguments_in_order() -> None:
+    inv = split_arguments(
+        ["apply", "-auto-approve", "-var", "size=large", "--message", "scale web", "-no-color"]
+    )
+    assert inv.message == "scale web"
+    assert inv.tf_args == ["apply", "-auto-approve", "-var", "size=large", "-no-color"]
+    assert inv.command == "apply"
+    assert inv.rest == ["-auto-approve", "-var", "size=large", "-no-color"]
+
+
+def test_split_arguments_double_dash_ends_own_options() -> None:
+    inv = split_arguments(["--chdir=infra", "apply", "--", "--message", "x"])
+    assert inv.chdir == "infra"
+    assert inv.message is None
+    assert inv.tf_args == ["apply", "--message", "x"]
+
+
+def test_split_arguments_terraform_global_options() -> None:
+    inv = split_arguments(["-chdir=envs/prod", "state", "list", "--terraform-bin", "/bin/tofu"])
+    assert inv.terraform_chdir == "envs/prod"
+    assert inv.global_args == ["-chdir=envs/prod"]
+    assert inv.command == "state"
+    assert inv.rest == ["list"]
+    assert inv.terraform_bin == "/bin/tofu"
+
+
+def test_split_arguments_missing_value_is_an_error() -> None:
+    with pytest.raises(ArgumentError, match="--message needs a value"):
+        split_arguments(["apply", "--message"])

@@ -1,0 +1,3 @@
+from tfshadow.cli import main
+
+main()

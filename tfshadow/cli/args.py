@@ -1,0 +1,84 @@
+"""Splitting a command line between tfshadow and Terraform.
+
+tfshadow's own options are ``--long`` names (Terraform's are ``-single-dash``), taken from
+anywhere on the line until ``--``; everything else goes to Terraform unchanged and in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# option name -> attribute of Invocation
+OWN_OPTIONS = {
+    "--chdir": "chdir",
+    "--terraform-bin": "terraform_bin",
+    "--message": "message",
+    "--lock-timeout": "lock_timeout",
+}
+
+
+@dataclass
+class Invocation:
+    chdir: str | None = None
+    terraform_bin: str | None = None
+    message: str | None = None
+    lock_timeout: str | None = None
+    tf_args: list[str] = field(default_factory=list)  # everything for Terraform, in order
+
+    @property
+    def command_index(self) -> int | None:
+        """Position of the subcommand in tf_args: the first argument that is not an option."""
+        for i, arg in enumerate(self.tf_args):
+            if not arg.startswith("-"):
+                return i
+        return None
+
+    @property
+    def command(self) -> str | None:
+        i = self.command_index
+        return None if i is None else self.tf_args[i]
+
+    @property
+    def global_args(self) -> list[str]:
+        """Terraform's options before the subcommand (``-chdir=DIR``, ``-help``…)."""
+        i = self.command_index
+        return list(self.tf_args if i is None else self.tf_args[:i])
+
+    @property
+    def rest(self) -> list[str]:
+        i = self.command_index
+        return [] if i is None else self.tf_args[i + 1 :]
+
+    @property
+    def terraform_chdir(self) -> str | None:
+        for arg in self.global_args:
+            if arg.startswith("-chdir="):
+                return arg.removeprefix("-chdir=")
+        return None
+
+
+class ArgumentError(ValueError):
+    pass
+
+
+def split_arguments(argv: Sequence[str]) -> Invocation:
+    inv = Invocation()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            inv.tf_args.extend(argv[i + 1 :])
+            break
+        name, eq, value = arg.partition("=")
+        if name in OWN_OPTIONS:
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise ArgumentError(f"option {name} needs a value")
+                value = argv[i + 1]
+                i += 1
+            setattr(inv, OWN_OPTIONS[name], value)
+        else:
+            inv.tf_args.append(arg)
+        i += 1
+    return inv

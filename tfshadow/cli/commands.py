@@ -1,0 +1,167 @@
+"""tfshadow's own commands. Any other command goes to Terraform (recorded if it changes state)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tfshadow.cli.output import EXIT_OK, stderr_console, stdout_console
+from tfshadow.project import Project
+
+HELP = """Shadow versions of Terraform state and configuration.
+
+\b
+Use tfshadow in place of terraform:
+  tfshadow apply [terraform args] [--message TEXT]   apply, then record a shadow version
+  tfshadow destroy | import | refresh | taint | untaint
+  tfshadow state mv | rm | push | replace-provider   recorded the same way
+  tfshadow <any other terraform command>             passed straight through to Terraform
+
+\b
+Options for every command (tfshadow's own are --long; Terraform's keep one dash):
+  --chdir DIR            work in DIR (Terraform's -chdir=DIR works too)
+  --terraform-bin PATH   run this terraform/tofu executable, not the embedded Terraform
+  --lock-timeout SECS    how long to wait for another tfshadow command on the same store
+  --message TEXT         the description of the version a recorded command creates
+  --                     end of tfshadow's options: the rest goes to Terraform as it is
+"""
+
+
+@dataclass(frozen=True)
+class CliContext:
+    workdir: Path
+    terraform_bin: str | None
+    lock_timeout: float | None
+
+    def project(self) -> Project:
+        return Project(
+            self.workdir,
+            os.environ,
+            terraform_bin=self.terraform_bin,
+            lock_timeout=self.lock_timeout,
+        )
+
+
+pass_cli = click.make_pass_decorator(CliContext)
+
+workspace_option = click.option(
+    "--workspace", metavar="NAME", help="Terraform workspace (default: the selected one)."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+no_color_option = click.option("--no-color", is_flag=True, help="Plain text output.")
+
+
+@click.group(name="tfshadow", help=HELP, context_settings={"help_option_names": ["--help", "-h"]})
+@click.version_option(package_name="tfshadow", prog_name="tfshadow")
+def commands() -> None:
+    pass
+
+
+def _emit_json(doc: dict[str, Any]) -> None:
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+
+
+@commands.command()
+@click.option("-n", "--max-count", "limit", type=click.IntRange(min=1), help="Show N versions.")
+@workspace_option
+@json_option
+@no_color_option
+@pass_cli
+def log(
+    cli: CliContext, limit: int | None, workspace: str | None, as_json: bool, no_color: bool
+) -> int:
+    """List shadow versions, newest first."""
+    from tfshadow.ops import history
+    from tfshadow.report import jsonout, terminal
+
+    project = cli.project()
+    _catch_up(project, no_color=no_color)
+    metas = history.log(project, workspace=workspace, limit=limit)
+    if as_json:
+        _emit_json(jsonout.log_json(metas))
+    else:
+        terminal.render_log(stdout_console(no_color=no_color), metas)
+    return EXIT_OK
+
+
+@commands.command()
+@click.argument("version")
+@workspace_option
+@json_option
+@no_color_option
+@pass_cli
+def inspect(
+    cli: CliContext, version: str, workspace: str | None, as_json: bool, no_color: bool
+) -> int:
+    """Show one version: its metadata and its change, like `terraform plan`."""
+    from tfshadow.ops import history
+    from tfshadow.report import jsonout, terminal
+
+    change = history.inspect(cli.project(), version, workspace=workspace)
+    if as_json:
+        _emit_json(jsonout.inspect_json(change.after, change.state, change.config))
+    else:
+        terminal.render_inspect(
+            stdout_console(no_color=no_color), change.after, change.state, change.config
+        )
+    return EXIT_OK
+
+
+@commands.command()
+@click.argument("version1")
+@click.argument("version2", required=False)
+@workspace_option
+@json_option
+@no_color_option
+@pass_cli
+def diff(
+    cli: CliContext,
+    version1: str,
+    version2: str | None,
+    workspace: str | None,
+    as_json: bool,
+    no_color: bool,
+) -> int:
+    """State and configuration differences from VERSION1 to VERSION2 (default: latest)."""
+    from tfshadow.ops import history
+    from tfshadow.report import jsonout, terminal
+
+    change = history.diff(cli.project(), version1, version2, workspace=workspace)
+    assert change.before is not None
+    if as_json:
+        _emit_json(jsonout.diff_json(change.before, change.after, change.state, change.config))
+    else:
+        terminal.render_diff(
+            stdout_console(no_color=no_color),
+            change.before,
+            change.after,
+            change.state,
+            change.config,
+        )
+    return EXIT_OK
+
+
+def _catch_up(project: Project, *, no_color: bool) -> None:
+    """Record a change made outside tfshadow (or lost to a crash) before reading history."""
+    from tfshadow.errors import StoreError
+    from tfshadow.ops.record import catch_up
+    from tfshadow.runner import data_dir
+
+    if not data_dir(project.workdir, project.environ).is_dir():
+        return
+    try:
+        store = project.open_store(create=False)
+    except StoreError:
+        return
+    outcome = catch_up(project, store)
+    console = stderr_console(no_color=no_color)
+    for meta in outcome.recorded:
+        console.print(
+            f"[bold]tfshadow:[/] recorded version {meta['version']} ({meta['kind']}): "
+            f"{meta['description']}"
+        )

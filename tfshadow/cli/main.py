@@ -1,0 +1,144 @@
+"""The ``tfshadow`` command: tfshadow's own commands, recorded Terraform commands, pass-through."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from tfshadow import __version__
+from tfshadow.cli.args import ArgumentError, Invocation, split_arguments
+from tfshadow.cli.commands import CliContext, commands
+from tfshadow.cli.output import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    report_crash,
+    report_error,
+    stderr_console,
+)
+from tfshadow.errors import TfshadowError, UsageError
+
+
+def main() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))
+
+
+@click.command(
+    name="tfshadow",
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
+)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+def tfshadow(argv: tuple[str, ...]) -> None:
+    """The whole command line as one click command (for click's test runner)."""
+    raise SystemExit(run(list(argv)))
+
+
+def run(argv: Sequence[str]) -> int:
+    try:
+        return _dispatch(argv)
+    except TfshadowError as exc:
+        return report_error(exc)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return report_crash(exc)
+
+
+def _dispatch(argv: Sequence[str]) -> int:
+    try:
+        inv = split_arguments(argv)
+    except ArgumentError as exc:
+        raise UsageError(str(exc), hint="see `tfshadow --help`") from None
+    command = inv.command
+    if command is None:
+        if "--version" in inv.global_args:
+            click.echo(f"tfshadow {__version__}")
+            return EXIT_OK
+        if not inv.global_args or set(inv.global_args) & {"--help", "-h"}:
+            return _run_own(inv, ["--help"])
+    if command in commands.commands:
+        return _run_own(inv, [command, *inv.rest])
+    return _run_terraform(inv)
+
+
+def _workdir(inv: Invocation) -> Path:
+    base = Path(inv.chdir) if inv.chdir else Path.cwd()
+    chdir = inv.terraform_chdir
+    return base / chdir if chdir else base
+
+
+def _lock_timeout(inv: Invocation) -> float | None:
+    if inv.lock_timeout is None:
+        return None
+    try:
+        return float(inv.lock_timeout)
+    except ValueError:
+        raise UsageError(
+            f"--lock-timeout {inv.lock_timeout!r} is not a number of seconds",
+            hint="e.g. --lock-timeout 120",
+        ) from None
+
+
+def _run_own(inv: Invocation, args: list[str]) -> int:
+    ctx = CliContext(
+        workdir=_workdir(inv),
+        terraform_bin=inv.terraform_bin,
+        lock_timeout=_lock_timeout(inv),
+    )
+    try:
+        result = commands.main(args=args, prog_name="tfshadow", standalone_mode=False, obj=ctx)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT
+    except click.exceptions.Abort:
+        return EXIT_INTERRUPTED
+    return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _run_terraform(inv: Invocation) -> int:
+    from tfshadow.ops.record import recorded_command_name, run_recorded
+    from tfshadow.project import Project
+
+    project = Project(
+        _workdir(inv),
+        os.environ,
+        terraform_bin=inv.terraform_bin,
+        lock_timeout=_lock_timeout(inv),
+    )
+    # Terraform's -chdir is applied by running in that directory: relative paths in the other
+    # arguments resolve the same way, and tfshadow's own calls see the same directory.
+    tf_args = [a for a in inv.tf_args if not (a.startswith("-chdir=") and a in inv.global_args)]
+    command = inv.command or ""
+    if recorded_command_name(command, inv.rest) is None:
+        if inv.message is not None:
+            raise UsageError(
+                f"--message only applies to commands that change the state, not `{command}`",
+                hint="drop --message",
+            )
+        return project.engine.run(tf_args, cwd=project.workdir, environ=project.environ)
+    outcome = run_recorded(project, tf_args, command, inv.rest, message=inv.message)
+    console = stderr_console(no_color="-no-color" in inv.tf_args)
+    for meta in outcome.recorded:
+        c = meta.get("changes", {})
+        console.print(
+            f"[bold]tfshadow:[/] recorded version {meta['version']} "
+            f"({meta['kind']}, {meta['outcome']}; +{c.get('add', 0)} ~{c.get('change', 0)} "
+            f"-{c.get('destroy', 0)}): {meta['description']}"
+        )
+    for note in outcome.notes:
+        console.print(f"[bold]tfshadow:[/] {note}")
+    for warning in outcome.warnings:
+        console.print(f"[bold yellow]tfshadow: warning:[/] {warning}")
+    return outcome.exit_code

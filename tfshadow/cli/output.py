@@ -1,0 +1,46 @@
+"""Consoles and the one place errors become a line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from tfshadow.errors import TfshadowError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNEXPECTED = 3
+EXIT_INTERRUPTED = 130
+
+
+def stdout_console(*, no_color: bool = False) -> Console:
+    return Console(file=sys.stdout, no_color=no_color or None, highlight=False, soft_wrap=True)
+
+
+def stderr_console(*, no_color: bool = False) -> Console:
+    return Console(file=sys.stderr, no_color=no_color or None, highlight=False, soft_wrap=True)
+
+
+def report_error(exc: TfshadowError) -> int:
+    print(f"tfshadow: error: {exc.one_line()}", file=sys.stderr)
+    return exc.exit_code
+
+
+def report_crash(exc: BaseException) -> int:
+    """An unexpected error: one line for the user, the traceback in a log file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    fd, path = tempfile.mkstemp(prefix=f"tfshadow-crash-{stamp}-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        traceback.print_exception(exc, file=fh)
+    print(
+        f"tfshadow: unexpected error: {type(exc).__name__}; details in {path} "
+        "(please include them when reporting it)",
+        file=sys.stderr,
+    )
+    return EXIT_UNEXPECTED

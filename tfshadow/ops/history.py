@@ -1,0 +1,98 @@
+"""Reading the history: log, inspect, diff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tfshadow.errors import StoreError, UnknownVersionError, UsageError
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
+    from tfshadow.state.changes import ConfigChanges, StateChanges
+    from tfshadow.store import GitShadowStore, Reconstructed
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    """What happened between two versions (``before`` is None for the first one)."""
+
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    state: StateChanges
+    config: ConfigChanges
+
+
+def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStore, str]:
+    store = project.open_store(create=False)
+    ws = workspace or project.workspace
+    if not store.versions(ws):
+        known = ", ".join(store.workspaces()) or "none"
+        raise StoreError(
+            f"no shadow versions in workspace `{ws}` (workspaces with versions: {known})",
+            hint="run `tfshadow apply` to record one",
+        )
+    return store, ws
+
+
+def log(project: Project, *, workspace: str | None, limit: int | None) -> list[dict[str, Any]]:
+    """Version metadata, newest first."""
+    store, ws = open_history(project, workspace)
+    metas = list(reversed(store.versions(ws)))
+    return metas[:limit] if limit is not None else metas
+
+
+def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
+    """``3``, ``v3``, ``latest`` or ``latest~1`` → a version number."""
+    numbers = [int(m["version"]) for m in metas]
+    raw = text.strip().lower().removeprefix("v")
+    back = 0
+    if raw.startswith("latest"):
+        suffix = raw.removeprefix("latest")
+        if suffix and not (suffix.startswith("~") and suffix[1:].isdigit()):
+            raise UsageError(f"`{text}` is not a version", hint="use a number, latest or latest~N")
+        back = int(suffix[1:]) if suffix else 0
+        if back >= len(numbers):
+            raise UnknownVersionError(
+                f"`{text}` goes back further than the {len(numbers)} versions kept",
+                hint="`tfshadow log` lists them",
+            )
+        return numbers[-1 - back]
+    if not raw.isdigit():
+        raise UsageError(
+            f"`{text}` is not a version",
+            hint="use a version number from `tfshadow log`, or latest",
+        )
+    return int(raw)
+
+
+def inspect(project: Project, version: str, *, workspace: str | None) -> VersionChange:
+    store, ws = open_history(project, workspace)
+    number = parse_version(version, store.versions(ws))
+    after = store.reconstruct(ws, number)
+    parent = after.meta.get("parent")
+    kept = parent is not None and _kept(store, ws, int(parent))
+    return _change(store.reconstruct(ws, int(parent)) if kept else None, after)
+
+
+def diff(project: Project, v1: str, v2: str | None, *, workspace: str | None) -> VersionChange:
+    store, ws = open_history(project, workspace)
+    metas = store.versions(ws)
+    a = store.reconstruct(ws, parse_version(v1, metas))
+    b = store.reconstruct(ws, parse_version(v2 or "latest", metas))
+    return _change(a, b)
+
+
+def _kept(store: GitShadowStore, workspace: str, version: int) -> bool:
+    return any(int(m["version"]) == version for m in store.versions(workspace))
+
+
+def _change(before: Reconstructed | None, after: Reconstructed) -> VersionChange:
+    from tfshadow.state.changes import compare_configs, compare_states
+
+    return VersionChange(
+        before=before.meta if before else None,
+        after=after.meta,
+        state=compare_states(before.state if before else None, after.state),
+        config=compare_configs(before.config if before else None, after.config),
+    )

@@ -1,0 +1,286 @@
+"""Run a state-changing Terraform command and record what it did as a shadow version.
+
+The sequence: validate → lock the store → pull the state before (recording a baseline or a
+recovered version first if the store is behind) → run Terraform with the user's terminal →
+pull the state after → capture (normalise, redact, delta, commit) → push.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from tfshadow import env
+from tfshadow.errors import CaptureError, EngineError, TfshadowError
+from tfshadow.ops.author import ci_description, detect_author
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
+    from tfshadow.state.redact import Redactor
+    from tfshadow.store import GitShadowStore
+
+RECORDED_COMMANDS = frozenset({"apply", "destroy", "import", "refresh", "taint", "untaint"})
+RECORDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
+
+
+def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
+    """``"apply"``, ``"state rm"``…: the name under which a command is recorded, if it is."""
+    if command in RECORDED_COMMANDS:
+        return command
+    if command == "state":
+        sub = next((a for a in rest if not a.startswith("-")), None)
+        if sub in RECORDED_STATE_SUBCOMMANDS:
+            return f"state {sub}"
+    return None
+
+
+@dataclass
+class RecordOutcome:
+    exit_code: int
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Capture:
+    """One observation of the working directory, ready to be recorded."""
+
+    state: dict[str, Any]
+    config: dict[str, Any]
+
+
+def run_recorded(
+    project: Project,
+    tf_args: Sequence[str],
+    command: str,
+    rest: Sequence[str],
+    *,
+    message: str | None,
+) -> RecordOutcome:
+    """Run ``terraform <tf_args>`` and record the state change it makes."""
+    name = recorded_command_name(command, rest)
+    assert name is not None, command
+    engine = project.engine  # loads tfshadow.hcl: an invalid one stops us before Terraform runs
+    project.require_configuration()
+    environ = project.environ
+    outcome = RecordOutcome(exit_code=0)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        version_f = pool.submit(_terraform_version, project)
+        before_raw_f = pool.submit(_pull_or_none, project)
+        before_raw, initialised = before_raw_f.result()
+        tf_version = version_f.result()
+
+    store = project.open_store(create=True) if initialised else None
+    variables = _variable_values(project, command, rest)
+    with store.lock(project.lock_timeout) if store else _no_lock():
+        if store is not None:
+            _catch_up(project, store, before_raw, tf_version, outcome)
+        outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
+        after_raw, ok = _pull_or_none(project)
+        if not ok or after_raw is None:
+            if outcome.exit_code == 0 and before_raw is not None:
+                raise CaptureError(
+                    "Terraform succeeded but its state could not be read afterwards",
+                    hint="run `tfshadow log` once the backend is reachable: the change is "
+                    "recorded then as a recovered version",
+                )
+            outcome.notes.append("No state to record.")
+            return outcome
+        if store is None:
+            store = project.open_store(create=True)
+        redactor = project.redactor(store)
+        capture = _capture(project, redactor, after_raw, variables)
+        latest = store.latest(project.workspace)
+        if latest is not None and _same_state(latest, capture):
+            verb = "failed" if outcome.exit_code else "finished"
+            outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
+            return outcome
+        meta = _meta(
+            project,
+            store,
+            capture,
+            kind=name,
+            outcome="success" if outcome.exit_code == 0 else "partial",
+            tf_version=tf_version,
+            message=message,
+        )
+        try:
+            outcome.recorded.append(
+                store.record(project.workspace, meta, capture.state, capture.config)
+            )
+        except TfshadowError as exc:
+            raise CaptureError(
+                f"Terraform's change was not recorded: {exc.message}",
+                hint="fix the store, then run `tfshadow log`: the change is recorded then as a "
+                "recovered version",
+            ) from exc
+        _push(store, outcome)
+    return outcome
+
+
+def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
+    """Record the live state if it moved since the newest version (crash, or a plain apply)."""
+    outcome = RecordOutcome(exit_code=0)
+    raw, ok = _pull_or_none(project)
+    if not ok:
+        return outcome
+    with store.lock(project.lock_timeout):
+        _catch_up(project, store, raw, _terraform_version(project), outcome)
+    if outcome.recorded:
+        _push(store, outcome)
+    return outcome
+
+
+def _catch_up(
+    project: Project,
+    store: GitShadowStore,
+    raw: dict[str, Any] | None,
+    tf_version: str,
+    outcome: RecordOutcome,
+) -> None:
+    if raw is None:
+        return
+    latest = store.latest(project.workspace)
+    capture = _capture(project, project.redactor(store), raw, {})
+    if latest is None:
+        if not capture.state.get("resources") and not capture.state.get("outputs"):
+            return
+        kind, description = "baseline", "Baseline: the state as tfshadow first found it"
+    elif _same_state(latest, capture):
+        return
+    else:
+        kind = "recovered"
+        description = (
+            f"Recovered: the state changed outside tfshadow (serial "
+            f"{_serial_of(store, project.workspace, latest)} → {capture.state.get('serial')})"
+        )
+    meta = _meta(
+        project,
+        store,
+        capture,
+        kind=kind,
+        outcome="success",
+        tf_version=tf_version,
+        message=description,
+    )
+    outcome.recorded.append(store.record(project.workspace, meta, capture.state, capture.config))
+
+
+def _serial_of(store: GitShadowStore, workspace: str, meta: dict[str, Any]) -> Any:
+    return store.reconstruct(workspace, int(meta["version"])).state.get("serial")
+
+
+def _same_state(latest: dict[str, Any], capture: _Capture) -> bool:
+    from tfshadow.state.delta import sha256_hex
+
+    return bool(latest.get("state_sha256") == sha256_hex(capture.state))
+
+
+def _capture(
+    project: Project,
+    redactor: Redactor,
+    raw_state: dict[str, Any],
+    variables: Mapping[str, str],
+) -> _Capture:
+    from tfshadow.state import config_files
+    from tfshadow.state.normalise import canonicalise
+    from tfshadow.state.redact import SECRET_NAME
+
+    files = config_files.collect_files(project.workdir)
+    sensitive = config_files.sensitive_variable_names(files)
+    config = config_files.config_document(files, variables, redactor.seal, SECRET_NAME, sensitive)
+    state = redactor.redact_state(canonicalise(raw_state))
+    return _Capture(state=state, config=config)
+
+
+def _variable_values(project: Project, command: str, rest: Sequence[str]) -> dict[str, str]:
+    """The variable values given to this command, with Terraform's precedence."""
+    from tfshadow.state import config_files
+
+    environ = project.environ
+    args = [
+        *shlex.split(environ.get(env.TF_CLI_ARGS, "")),
+        *shlex.split(environ.get(f"{env.TF_CLI_ARGS_PREFIX}{command}", "")),
+        *rest,
+    ]
+    variables, _var_files = config_files.parse_variable_args(args, environ, project.workdir)
+    return dict(variables)
+
+
+def _meta(
+    project: Project,
+    store: GitShadowStore,
+    capture: _Capture,
+    *,
+    kind: str,
+    outcome: str,
+    tf_version: str,
+    message: str | None,
+) -> dict[str, Any]:
+    from tfshadow.state.changes import compare_states, summary_line
+    from tfshadow.store.git import git_identity
+
+    workspace = project.workspace
+    latest = store.latest(workspace)
+    previous = store.reconstruct(workspace, int(latest["version"])).state if latest else None
+    changes = compare_states(previous, capture.state)
+    add, change, destroy = changes.counts()
+    description = message or ci_description(project.environ) or summary_line(changes)
+    return {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "author": detect_author(project.environ, lambda: git_identity(project.workdir)),
+        "description": description,
+        "kind": kind,
+        "outcome": outcome,
+        "terraform": {
+            "engine": project.engine.name,
+            "version": tf_version,
+            "binary": project.engine.description,
+        },
+        "workspace": workspace,
+        "changes": {
+            "add": add,
+            "change": change,
+            "destroy": destroy,
+            "addresses": changes.addresses(),
+        },
+    }
+
+
+def _terraform_version(project: Project) -> str:
+    from tfshadow.runner import terraform_version
+
+    return terraform_version(project.engine, project.workdir, project.environ)
+
+
+def _pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:
+    """(state, True) when the backend answered; (None, False) when it could not be reached."""
+    from tfshadow.runner import pull_state
+
+    try:
+        return pull_state(project.engine, project.workdir, project.environ), True
+    except EngineError:
+        return None, False
+
+
+def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
+    try:
+        store.push()
+    except TfshadowError as exc:
+        outcome.warnings.append(
+            f"{exc.message}; the version is kept locally and the next command pushes it"
+        )
+
+
+class _no_lock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None

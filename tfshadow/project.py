@@ -1,0 +1,106 @@
+"""A Terraform working directory as tfshadow sees it: settings, engine, store, secrets.
+
+Everything is built lazily so that ``--help`` and pass-through commands import nothing heavy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tfshadow import env
+from tfshadow.errors import NotTerraformDirError, UsageError
+
+if TYPE_CHECKING:
+    from tfshadow.runner import Engine
+    from tfshadow.settings.schema import Settings
+    from tfshadow.state.redact import Redactor
+    from tfshadow.store import GitShadowStore
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+class Project:
+    def __init__(
+        self,
+        workdir: Path,
+        environ: Mapping[str, str],
+        *,
+        terraform_bin: str | None = None,
+        lock_timeout: float | None = None,
+    ) -> None:
+        if not workdir.is_dir():
+            raise UsageError(f"directory `{workdir}` does not exist", hint="check --chdir / -chdir")
+        self.workdir = workdir.resolve()
+        self.environ = dict(environ)
+        self._terraform_bin = terraform_bin
+        self._lock_timeout = lock_timeout
+
+    @cached_property
+    def settings(self) -> Settings:
+        from tfshadow.settings.load import load_settings
+
+        return load_settings(self.workdir, self.environ)
+
+    @cached_property
+    def engine(self) -> Engine:
+        from tfshadow.runner import embedded_engine, executable_engine
+
+        configured = self.settings.terraform.binary  # always read: validates tfshadow.hcl
+        binary = self._terraform_bin or self.environ.get(env.TFSHADOW_TERRAFORM_BIN) or configured
+        if binary:
+            return executable_engine(binary, cwd=self.workdir)
+        return embedded_engine()
+
+    @property
+    def workspace(self) -> str:
+        from tfshadow.runner import current_workspace
+
+        return current_workspace(self.workdir, self.environ)
+
+    @property
+    def lock_timeout(self) -> float:
+        if self._lock_timeout is not None:
+            return self._lock_timeout
+        raw = self.environ.get(env.TFSHADOW_LOCK_TIMEOUT)
+        if raw is None:
+            return DEFAULT_LOCK_TIMEOUT
+        try:
+            return float(raw)
+        except ValueError:
+            raise UsageError(
+                f"{env.TFSHADOW_LOCK_TIMEOUT}={raw!r} is not a number of seconds",
+                hint="set it to e.g. 60",
+            ) from None
+
+    def require_configuration(self) -> None:
+        if not any(self.workdir.glob("*.tf")) and not any(self.workdir.glob("*.tf.json")):
+            raise NotTerraformDirError(
+                f"`{self.workdir}` holds no Terraform configuration (*.tf or *.tf.json)",
+                hint="run tfshadow in your configuration's directory, or pass --chdir DIR",
+            )
+
+    def open_store(self, *, create: bool) -> GitShadowStore:
+        from tfshadow.store import GitShadowStore, StoreConfig
+
+        s = self.settings.store
+        return GitShadowStore.open(
+            StoreConfig(
+                workdir=self.workdir,
+                path=s.path,
+                branch=s.branch,
+                remote=s.remote,
+                retain=s.retain,
+                keyframe_interval=s.keyframe_interval,
+            ),
+            create=create,
+        )
+
+    def redactor(self, store: GitShadowStore) -> Redactor:
+        from tfshadow.state.redact import Redactor, fingerprint_key_from
+
+        key = self.environ.get(env.TFSHADOW_KEY) or None
+        fingerprint = fingerprint_key_from(key) if key else store.fingerprint_key()
+        return Redactor(fingerprint, key)
