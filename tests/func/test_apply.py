@@ -1,0 +1,219 @@
+"""`tfshadow apply` and friends record versions; read through log, inspect and diff."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+from .conftest import Tfshadow, git_history_text, plain_apply, store_files
+
+SECRET = "fixture-token-value"
+
+
+def test_apply_records_versions_and_history_reads_them(workdir: Path, tfshadow: Tfshadow) -> None:
+    first = tfshadow("apply", "-auto-approve", "-no-color", "--message", "first", cwd=workdir)
+    assert first.code == 0, first.err
+    assert "Apply complete! Resources: 2 added" in first.out  # Terraform's stdout, unaltered
+    assert "recorded version 1" in first.err
+    second = tfshadow(
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "size=large",
+        "--message",
+        "scale web tier",
+        cwd=workdir,
+    )
+    assert second.code == 0, second.err
+    assert "recorded version 2" in second.err
+
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert log.code == 0, log.err
+    versions = log.json()["versions"]
+    assert [v["version"] for v in versions] == [2, 1]
+    latest = versions[0]
+    assert latest["description"] == "scale web tier"
+    assert latest["kind"] == "apply" and latest["outcome"] == "success"
+    assert latest["parent"] == 1 and versions[1]["parent"] is None
+    assert latest["changes"] == {
+        "add": 0,
+        "change": 1,
+        "destroy": 0,
+        "addresses": ["terraform_data.web"],
+    }
+    assert latest["terraform"]["engine"] == "embedded"
+    assert latest["terraform"]["version"].startswith("1.15.")
+    assert latest["workspace"] == "default"
+    assert latest["author"] == {"name": "Test User", "email": "test@example.com", "source": "git"}
+    assert latest["timestamp"].endswith("Z")
+    assert len(latest["state_sha256"]) == 64 and len(latest["config_sha256"]) == 64
+
+    text_log = tfshadow("log", "--no-color", cwd=workdir)
+    assert "scale web tier" in text_log.out and "first" in text_log.out
+
+    inspect = tfshadow("inspect", "2", "--no-color", cwd=workdir)
+    assert inspect.code == 0, inspect.err
+    assert "terraform_data.web" in inspect.out
+    assert '"small" -> "large"' in inspect.out
+
+    diff = tfshadow("diff", "1", "2", "--json", cwd=workdir)
+    assert diff.code == 0, diff.err
+    doc = diff.json()
+    assert doc["from"]["version"] == 1 and doc["to"]["version"] == 2
+    [web] = doc["changes"]["resources"]
+    assert web["address"] == "terraform_data.web" and web["action"] == "update"
+
+
+def test_apply_without_state_change_records_nothing(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert again.code == 0
+    assert "nothing recorded" in again.err
+    assert len(tfshadow("log", "--json", cwd=workdir).json()["versions"]) == 1
+
+
+def test_generated_description_summarises_the_change(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    [meta] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert meta["description"].startswith("2 to add, 0 to change, 0 to destroy")
+    assert "terraform_data.web" in meta["description"]
+
+
+def test_existing_state_is_recorded_as_baseline_first(workdir: Path, tfshadow: Tfshadow) -> None:
+    plain_apply(workdir)
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=medium", cwd=workdir)
+    assert result.code == 0, result.err
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [(v["version"], v["kind"]) for v in versions] == [(2, "apply"), (1, "baseline")]
+    assert versions[0]["changes"]["addresses"] == ["terraform_data.web"]
+
+
+def test_change_made_outside_tfshadow_is_recovered(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    plain_apply(workdir, "-var", "size=sneaky")
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert log.code == 0, log.err
+    versions = log.json()["versions"]
+    assert [(v["version"], v["kind"]) for v in versions] == [(2, "recovered"), (1, "apply")]
+    assert "serial" in versions[0]["description"]
+
+
+def test_failed_apply_that_changed_state_is_partial(workdir: Path, tfshadow: Tfshadow) -> None:
+    (workdir / "broken.tf").write_text(
+        'resource "terraform_data" "ok" {\n  input = "fine"\n}\n\n'
+        'resource "terraform_data" "bad" {\n  input = "x"\n  depends_on = [terraform_data.ok]\n'
+        '  lifecycle {\n    postcondition {\n      condition     = self.output == "y"\n'
+        '      error_message = "deliberately broken"\n    }\n  }\n}\n'
+    )
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert result.code == 1
+    assert "deliberately broken" in result.err
+    [meta] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert meta["outcome"] == "partial"
+    assert "terraform_data.ok" in meta["changes"]["addresses"]
+
+
+def test_destroy_and_state_rm_are_recorded_other_commands_pass_through(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    listed = tfshadow("state", "list", cwd=workdir)
+    assert listed.code == 0
+    assert listed.out.split() == ["terraform_data.auth", "terraform_data.web"]
+    plan = tfshadow("plan", "-detailed-exitcode", "-no-color", "-var", "size=x", cwd=workdir)
+    assert plan.code == 2  # "changes present", passed through exactly
+    destroyed = tfshadow(
+        "destroy", "-auto-approve", "-no-color", "-target=terraform_data.web", cwd=workdir
+    )
+    assert destroyed.code == 0, destroyed.err
+    removed = tfshadow("state", "rm", "terraform_data.auth", cwd=workdir)
+    assert removed.code == 0, removed.err
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [(v["kind"], v["changes"]["destroy"]) for v in versions] == [
+        ("state rm", 1),
+        ("destroy", 1),
+        ("apply", 0),
+    ]
+
+
+def test_secrets_never_reach_the_store(workdir: Path, tfshadow: Tfshadow) -> None:
+    (workdir / "secrets.auto.tfvars").write_text(f'api_token = "{SECRET}-tfvars"\n')
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert (
+        tfshadow(
+            "apply", "-auto-approve", "-no-color", "-var", f"api_token={SECRET}-cli", cwd=workdir
+        ).code
+        == 0
+    )
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert SECRET not in everything
+    inspect = tfshadow("inspect", "2", "--no-color", cwd=workdir)
+    assert SECRET not in inspect.out and "(sensitive value)" in inspect.out
+
+
+def test_store_files_are_read_only_and_commits_authored(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", "--message", "m1", cwd=workdir).code == 0
+    store = workdir / ".tfshadow"
+    files = [p for p in (store / "workspaces").rglob("*") if p.is_file()]
+    assert files and all(stat.S_IMODE(p.stat().st_mode) == 0o444 for p in files)
+    head = subprocess.run(
+        ["git", "-C", str(store), "log", "-1", "--format=%an|%ae|%s"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert head == "Test User|test@example.com|m1"
+
+
+def test_variables_from_cli_env_and_tf_cli_args_are_recorded(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: object
+) -> None:
+    os.environ["TF_CLI_ARGS_APPLY"] = "-var=size=from-cli-args"
+    try:
+        assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    finally:
+        del os.environ["TF_CLI_ARGS_APPLY"]
+    from tfshadow.project import Project
+
+    project = Project(workdir, os.environ)
+    store = project.open_store(create=False)
+    config = store.reconstruct("default", 1).config
+    assert config["variables"]["size"] == "from-cli-args"
+
+
+def test_chdir_both_spellings(tmp_path: Path, workdir: Path, tfshadow: Tfshadow) -> None:
+    assert (
+        tfshadow("--chdir", str(workdir), "apply", "-auto-approve", "-no-color", cwd=tmp_path).code
+        == 0
+    )
+    assert (
+        tfshadow(
+            f"-chdir={workdir}",
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-var",
+            "size=b",
+            cwd=tmp_path,
+        ).code
+        == 0
+    )
+    assert (
+        len(tfshadow("--chdir", str(workdir), "log", "--json", cwd=tmp_path).json()["versions"])
+        == 2
+    )
+    assert not (tmp_path / ".tfshadow").exists()
+
+
+def test_one_history_per_workspace(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("workspace", "new", "-no-color", "staging", cwd=workdir).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=s", cwd=workdir).code == 0
+    staging = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    default = tfshadow("log", "--json", "--workspace", "default", cwd=workdir).json()["versions"]
+    assert [v["workspace"] for v in staging] == ["staging"]
+    assert [v["workspace"] for v in default] == ["default"]

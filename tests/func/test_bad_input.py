@@ -1,0 +1,84 @@
+"""Bad input: one line on stderr, exit code 2, nothing written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .conftest import Tfshadow
+
+
+def _one_error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("tfshadow: error: ")
+    return lines[0]
+
+
+def test_not_a_terraform_directory(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    result = tfshadow("apply", "-auto-approve", cwd=tmp_path)
+    assert result.code == 2
+    assert "no Terraform configuration" in _one_error_line(result.err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_no_versions_yet(workdir: Path, tfshadow: Tfshadow) -> None:
+    result = tfshadow("log", cwd=workdir)
+    assert result.code == 2
+    assert "tfshadow apply" in _one_error_line(result.err)
+    assert not (workdir / ".tfshadow").exists()
+
+
+def test_unknown_version(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    for args in (("inspect", "7"), ("diff", "1", "9"), ("inspect", "seven")):
+        result = tfshadow(*args, cwd=workdir)
+        assert result.code == 2, args
+        _one_error_line(result.err)
+
+
+def test_invalid_settings_stop_before_terraform_runs(workdir: Path, tfshadow: Tfshadow) -> None:
+    (workdir / "tfshadow.hcl").write_text("store {\n  retian = 3\n}\n")
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert "tfshadow.hcl:2" in line and "retian" in line
+    assert not (workdir / ".tfshadow").exists()
+    assert not (workdir / "terraform.tfstate").exists()
+
+
+def test_missing_terraform_binary(workdir: Path, tfshadow: Tfshadow) -> None:
+    result = tfshadow(
+        "--terraform-bin", "/nonexistent/terraform", "apply", "-auto-approve", cwd=workdir
+    )
+    assert result.code == 2
+    assert "/nonexistent/terraform" in _one_error_line(result.err)
+    assert not (workdir / ".tfshadow").exists()
+
+
+def test_store_path_that_is_not_git(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> None:
+    other = tmp_path / "not-a-repo"
+    other.mkdir()
+    (other / "precious.txt").write_text("keep me")
+    os.environ["TFSHADOW_STORE"] = str(other)
+    try:
+        result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    finally:
+        del os.environ["TFSHADOW_STORE"]
+    assert result.code == 2
+    assert str(other) in _one_error_line(result.err)
+    assert [p.name for p in other.iterdir()] == ["precious.txt"]
+    assert not (workdir / "terraform.tfstate").exists()
+
+
+def test_tampered_version_is_refused_by_name(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=x", cwd=workdir).code == 0
+    version_dir = workdir / ".tfshadow" / "workspaces" / "default" / "000002"
+    target = next(p for p in version_dir.iterdir() if p.name.startswith("state"))
+    target.chmod(0o644)
+    target.write_text(target.read_text().replace("x", "y"))
+    result = tfshadow("inspect", "2", cwd=workdir)
+    assert result.code == 2
+    assert "2" in _one_error_line(result.err)
+    assert "tamper" in result.err.lower() or "modified" in result.err.lower()

