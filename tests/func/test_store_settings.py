@@ -1,0 +1,131 @@
+"""Store settings end to end: remote push, retention, orphan branch, concurrent applies."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import Tfshadow
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_versions_are_pushed_to_the_remote(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = tmp_path / "shadows.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    assert (
+        tfshadow("apply", "-auto-approve", "-no-color", "--message", "one", cwd=workdir).code == 0
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=2", cwd=workdir).code == 0
+    clone = tmp_path / "clone"
+    _git("clone", "-q", str(remote), str(clone), cwd=tmp_path)
+    assert (clone / "workspaces" / "default" / "000002" / "meta.json").exists()
+    assert "one" in _git("log", "--format=%s", cwd=clone)
+
+
+def test_retention_keeps_the_newest_versions(workdir: Path, tfshadow: Tfshadow) -> None:
+    (workdir / "tfshadow.hcl").write_text("store {\n  retain = 2\n}\n")
+    for size in ("a", "b", "c", "d"):
+        result = tfshadow(
+            "apply", "-auto-approve", "-no-color", "-var", f"size={size}", cwd=workdir
+        )
+        assert result.code == 0, result.err
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [v["version"] for v in versions] == [4, 3]
+    inspect = tfshadow("inspect", "4", "--no-color", cwd=workdir)
+    assert inspect.code == 0 and '"c" -> "d"' in inspect.out
+    gone = tfshadow("inspect", "1", cwd=workdir)
+    assert gone.code == 2
+
+
+def test_store_on_an_orphan_branch_of_the_configuration_repo(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    _git("init", "-q", "-b", "main", cwd=workdir)
+    _git("add", "main.tf", cwd=workdir)
+    _git("commit", "-q", "-m", "infra", cwd=workdir)
+    (workdir / "tfshadow.hcl").write_text('store {\n  branch = "tfshadow"\n}\n')
+    assert (
+        tfshadow("apply", "-auto-approve", "-no-color", "--message", "on branch", cwd=workdir).code
+        == 0
+    )
+    assert _git("rev-parse", "--abbrev-ref", "HEAD", cwd=workdir) == "main"
+    assert _git("log", "-1", "--format=%s", "tfshadow", cwd=workdir) == "on branch"
+    assert not (workdir / ".tfshadow").exists()
+    assert tfshadow("log", "--json", cwd=workdir).json()["versions"][0]["version"] == 1
+
+
+def test_concurrent_applies_are_serialised_by_the_store_lock(workdir: Path) -> None:
+    script = str(Path(sys.executable).parent / "tfshadow")
+    procs = [
+        subprocess.Popen(
+            [script, "apply", "-auto-approve", "-no-color", "-var", f"size={size}"],
+            cwd=workdir,
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for size in ("one", "two")
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    log = subprocess.run(
+        [script, "log", "--json"], cwd=workdir, capture_output=True, text=True, check=True
+    )
+    versions = json.loads(log.stdout)["versions"]
+    assert sorted(v["version"] for v in versions) == [1, 2]
+    assert versions[0]["parent"] == 1
+
+
+def test_lock_held_elsewhere_times_out_with_a_clear_error(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    from tfshadow.project import Project
+
+    store = Project(workdir, os.environ).open_store(create=False)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time\n"
+            "from pathlib import Path\n"
+            "from tfshadow.project import Project\n"
+            "store = Project(Path(sys.argv[1]), os.environ).open_store(create=False)\n"
+            "with store.lock(5):\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(30)\n",
+            str(workdir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = tfshadow(
+            "--lock-timeout",
+            "0.5",
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-var",
+            "size=z",
+            cwd=workdir,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.code == 2
+    assert "locked" in result.err
+    assert len(store.versions("default")) == 1
