@@ -1,0 +1,223 @@
+"""tfshadow benchmarks: `make bench` prints the figures.
+
+Sizes are scaled by BENCH_SCALE (default 1.0; 0.1 for a quick look). Figures vary ±30% on a
+noisy 2-core machine: compare orders of magnitude, not digits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tfshadow.state.normalise import canonicalise
+from tfshadow.state.redact import Redactor
+
+from bench.generate import churn, generate_state
+from tfshadow.state import delta
+from tfshadow.store import GitShadowStore, StoreConfig
+
+T = TypeVar("T")
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scaled(n: int) -> int:
+    return max(1, int(n * SCALE))
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def row(label: str, value: str) -> None:
+    print(f"  {label:<58} {value}")
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="tfshadow-bench-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / ".gitconfig").write_text("[user]\n\tname = Bench\n\temail = bench@example.com\n")
+    (home / ".terraformrc").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "TFSHADOW_"))}
+    env.update(
+        HOME=str(home),
+        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+        TF_CLI_CONFIG_FILE=str(home / ".terraformrc"),
+    )
+    return env
+
+
+def meta_for(n: int) -> dict[str, Any]:
+    return {
+        "timestamp": "2026-01-01T00:00:00Z",
+        "author": {"name": "Bench", "email": "bench@example.com", "source": "os"},
+        "description": f"bench version {n}",
+        "kind": "apply",
+        "outcome": "success",
+        "terraform": {"engine": "embedded", "version": "1.15.5", "binary": "embedded"},
+        "workspace": "default",
+        "changes": {"add": 0, "change": 0, "destroy": 0, "addresses": []},
+    }
+
+
+def bench_apply_overhead() -> None:
+    """Wall time of `tfshadow apply` against a plain apply of the same change."""
+    n = scaled(100)
+    print(f"\n`tfshadow apply` vs plain apply, {n} terraform_data resources, embedded engine")
+    with scratch() as tmp:
+        env = isolated_env(tmp / "home")
+        config = (
+            'variable "size" {\n  default = "a"\n}\n'
+            f'resource "terraform_data" "r" {{\n  count = {n}\n'
+            "  input = { size = var.size, index = count.index }\n}\n"
+        )
+        results: dict[str, list[float]] = {"plain": [], "tfshadow": []}
+        for kind in results:
+            work = tmp / kind
+            work.mkdir()
+            (work / "main.tf").write_text(config)
+            tfshadow = str(Path(sys.executable).parent / "tfshadow")
+            subprocess.run(
+                [tfshadow, "init", "-no-color"], cwd=work, env=env, check=True, capture_output=True
+            )
+            for i, size in enumerate(("b", "c", "d", "e")):
+                if kind == "plain":
+                    argv = [sys.executable, "-P", str(ROOT / "tfshadow/runner/embedded_entry.py")]
+                else:
+                    argv = [tfshadow]
+                args = [*argv, "apply", "-auto-approve", "-no-color", "-var", f"size={size}"]
+                start = time.perf_counter()
+                subprocess.run(args, cwd=work, env=env, check=True, capture_output=True)
+                seconds = time.perf_counter() - start
+                if i:  # the first apply creates everything; time the changes
+                    results[kind].append(seconds)
+        plain = min(results["plain"])
+        wrapped = min(results["tfshadow"])
+        row("plain apply (best of 3)", f"{plain:.2f} s")
+        row("tfshadow apply (best of 3)", f"{wrapped:.2f} s")
+        row("ratio", f"{wrapped / plain:.2f}x  (+{wrapped - plain:.2f} s)")
+
+
+def bench_capture(n_instances: int) -> None:
+    print(f"\ncapture of a {n_instances}-instance state (~1% churn)")
+    raw = generate_state(n_instances, seed=1)
+    nxt = churn(raw, fraction=0.01, seed=2)
+    row("raw state size", f"{len(delta.dumps(nxt)) / 1e6:.1f} MB")
+    redactor = Redactor(b"k" * 32)
+    with scratch() as tmp:
+        store = GitShadowStore.open(StoreConfig(workdir=tmp, path=tmp / "store"), create=True)
+        config = {"format": 1, "files": {}, "binary_files": {}, "variables": {}}
+        first = redactor.redact_state(canonicalise(raw))
+        with store.lock(5):
+            store.record("default", meta_for(1), first, config)
+        canon, t_norm = timed(lambda: canonicalise(nxt))
+        red, t_red = timed(lambda: redactor.redact_state(canon))
+        d, t_delta = timed(lambda: delta.diff(first, red))
+        with store.lock(5):
+            _, t_commit = timed(lambda: store.record("default", meta_for(2), red, config))
+        row("normalise", f"{t_norm * 1000:.0f} ms")
+        row("redact", f"{t_red * 1000:.0f} ms")
+        row(
+            "delta (for its size; record computes it again)",
+            f"{t_delta * 1000:.0f} ms, {len(delta.dumps(d)) / 1e3:.1f} KB",
+        )
+        row("record (delta + write + git commit)", f"{t_commit * 1000:.0f} ms")
+        row(
+            "capture total (normalise + redact + record)",
+            f"{(t_norm + t_red + t_commit):.2f} s   target < 2 s at 10k",
+        )
+
+
+def bench_history(n_instances: int, n_versions: int) -> None:
+    print(f"\n{n_versions} versions of a {n_instances}-instance state (~1% churn each)")
+    redactor = Redactor(b"k" * 32)
+    config = {
+        "format": 1,
+        "files": {"main.tf": ['resource "x" "y" {}\n']},
+        "binary_files": {},
+        "variables": {},
+    }
+    with scratch() as tmp:
+        store = GitShadowStore.open(StoreConfig(workdir=tmp, path=tmp / "store"), create=True)
+        snapshots = tmp / "snapshots"
+        subprocess.run(["git", "init", "-q", str(snapshots)], check=True)
+        raw = generate_state(n_instances, seed=1)
+        raw_bytes = 0
+        start = time.perf_counter()
+        for v in range(1, n_versions + 1):
+            doc = redactor.redact_state(canonicalise(raw))
+            with store.lock(5):
+                store.record("default", meta_for(v), doc, config)
+            data = delta.dumps(raw)
+            raw_bytes += len(data)
+            (snapshots / "terraform.tfstate").write_bytes(data)
+            subprocess.run(["git", "-C", str(snapshots), "add", "-A"], check=True)
+            subprocess.run(
+                ["git", "-C", str(snapshots), "commit", "-qm", f"v{v}"],
+                check=True,
+                env={
+                    **os.environ,
+                    "GIT_AUTHOR_NAME": "b",
+                    "GIT_AUTHOR_EMAIL": "b@b",
+                    "GIT_COMMITTER_NAME": "b",
+                    "GIT_COMMITTER_EMAIL": "b@b",
+                },
+            )
+            raw = churn(raw, fraction=0.01, seed=v + 1)
+        elapsed = time.perf_counter() - start
+        row("building both histories", f"{elapsed:.0f} s")
+        latest = n_versions
+        _, t_warm = timed(lambda: store.reconstruct("default", latest))
+        cache_files = [p for p in (tmp / "store" / ".git").rglob("*cache*") if p.is_file()]
+        for p in cache_files:
+            p.unlink()
+        cold_store = GitShadowStore.open(StoreConfig(workdir=tmp, path=tmp / "store"), create=False)
+        _, t_cold = timed(lambda: cold_store.reconstruct("default", latest))
+        _, t_mid = timed(lambda: cold_store.reconstruct("default", latest // 2 + 7))
+        row("reconstruct latest (cached)", f"{t_warm * 1000:.0f} ms   target < 500 ms")
+        row("reconstruct latest (no cache: keyframe + deltas)", f"{t_cold * 1000:.0f} ms")
+        row(f"reconstruct version {latest // 2 + 7} (no cache)", f"{t_mid * 1000:.0f} ms")
+        subprocess.run(["git", "-C", str(tmp / "store"), "gc", "-q", "--aggressive"], check=True)
+        subprocess.run(["git", "-C", str(snapshots), "gc", "-q", "--aggressive"], check=True)
+        store_git = du(tmp / "store" / ".git")
+        snap_git = du(snapshots / ".git")
+        row("raw full snapshots", f"{raw_bytes / 1e6:.1f} MB")
+        row("full snapshots in git, gc --aggressive", f"{snap_git / 1e6:.2f} MB")
+        row(
+            "tfshadow store (.git, gc --aggressive)",
+            f"{store_git / 1e6:.2f} MB   ({store_git / snap_git:.2f}x of gc'd snapshots)",
+        )
+
+
+def main() -> None:
+    print(f"tfshadow benchmarks (BENCH_SCALE={SCALE})")
+    bench_apply_overhead()
+    bench_capture(scaled(1000))
+    bench_capture(scaled(10000))
+    bench_history(scaled(100), scaled(1000))
+
+
+if __name__ == "__main__":
+    main()
