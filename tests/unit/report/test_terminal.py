@@ -1,0 +1,274 @@
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+from tfshadow.report.terminal import render_diff, render_inspect, render_log
+from tfshadow.state.changes import (
+    ConfigChanges,
+    StateChanges,
+    compare_configs,
+    compare_states,
+)
+
+Meta = Callable[..., dict[str, Any]]
+
+
+def console(*, color: bool = False) -> Console:
+    return Console(record=True, width=120, no_color=not color, force_terminal=color)
+
+
+def test_terminal_inspect_draws_changes_like_plan(
+    make_meta: Meta, state_changes: StateChanges, config_changes: ConfigChanges
+) -> None:
+    out = console()
+
+    render_inspect(out, make_meta(2), state_changes, config_changes)
+
+    text = out.export_text()
+    assert "  # terraform_data.web was created\n" in text
+    assert '  + resource "terraform_data" "web" {\n' in text
+    assert '      + input = "large"\n' in text
+    assert "  # terraform_data.app was updated in-place\n" in text
+    assert (
+        '  ~ resource "terraform_data" "app" {\n      ~ input = "small" -> "large"\n    }\n' in text
+    )
+    assert "  # terraform_data.old was destroyed\n" in text
+    assert '      - id   = "old-id" -> null\n' in text
+    assert '      - tags = {\n          - "env" = "dev"\n        } -> null\n' in text
+    # Unset attributes are left out of creates and destroys, as terraform plan does.
+    assert "gone" not in text and "triggers_replace" not in text
+    assert '  # module.net.aws_subnet.a["x"] was created\n' in text
+    assert '  + resource "aws_subnet" "a" {\n' in text
+    assert "  # data.aws_ami.u was read again\n" in text
+    assert ' <= data "aws_ami" "u" {\n' in text
+    assert "Changes: 2 added, 2 changed, 1 destroyed.\n" in text
+
+
+def test_terminal_inspect_hides_sensitive_values(
+    make_meta: Meta,
+    seals: tuple[str, str],
+    state_changes: StateChanges,
+    config_changes: ConfigChanges,
+) -> None:
+    out = console()
+
+    render_inspect(out, make_meta(2), state_changes, config_changes)
+
+    text = out.export_text()
+    assert "~ password = (sensitive value)\n" in text
+    assert '+ conf["token"] = (sensitive value)\n' in text
+    assert '+ conf["user"]  = "u"\n' in text
+    assert "~ secret = (sensitive value)\n" in text
+    assert "~ var.password = (sensitive value)\n" in text
+    for seal in seals:
+        assert seal not in text
+    assert "tfshadow:sensitive" not in text
+
+
+def test_terminal_inspect_never_prints_a_nested_seal(seals: tuple[str, str]) -> None:
+    # An output value holding a seal deep inside, with no sensitive flag on the output itself.
+    before: dict[str, Any] = {"outputs": {}}
+    after = {"outputs": {"o": {"value": {"list": [seals[0]]}, "type": "dynamic"}}}
+    out = console()
+
+    render_inspect(out, {"version": 1}, compare_states(before, after), compare_configs(None, None))
+
+    text = out.export_text()
+    assert "+ o = (sensitive value)" in text
+    assert "tfshadow:sensitive" not in text
+
+
+def test_terminal_inspect_header_shows_metadata(
+    make_meta: Meta, state_changes: StateChanges, config_changes: ConfigChanges
+) -> None:
+    out = console()
+    meta = make_meta(3, outcome="partial", workspace="staging", description="first line\nsecond")
+
+    render_inspect(out, meta, state_changes, config_changes)
+
+    text = out.export_text()
+    assert text.startswith("version 3\n")
+    assert "Date:      2024-05-03 12:00:03 UTC\n" in text
+    assert "Author:    Alice Doe <alice@example.com> (git config)\n" in text
+    assert "Kind:      apply\n" in text
+    assert "Outcome:   partial\n" in text
+    assert "Terraform: 1.15.5 (embedded)\n" in text
+    assert "Workspace: staging\n" in text
+    assert "Parent:    version 2\n" in text
+    assert "    first line\n    second\n" in text
+
+
+def test_terminal_inspect_outputs_and_configuration_summary(
+    make_meta: Meta, state_changes: StateChanges, config_changes: ConfigChanges
+) -> None:
+    out = console()
+
+    render_inspect(out, make_meta(2), state_changes, config_changes)
+
+    text = out.export_text()
+    assert 'Changes to Outputs:\n  ~ o      = "a" -> "b"\n' in text
+    assert "Configuration changes:\n" in text
+    assert "  ~ main.tf (+1 -1)\n" in text
+    assert "  + web.tf (+3)\n" in text
+    assert '  ~ var.size     = "small" -> "large"\n' in text
+
+
+def test_terminal_inspect_without_changes(make_meta: Meta) -> None:
+    out = console()
+
+    render_inspect(out, make_meta(1), compare_states(None, None), compare_configs(None, None))
+
+    text = out.export_text()
+    assert "No resource changes." in text
+    assert "No configuration changes." in text
+    assert "Changes to Outputs" not in text
+
+
+def test_terminal_inspect_baseline_says_recorded(make_meta: Meta) -> None:
+    after = {
+        "resources": {
+            "terraform_data.a": {
+                "mode": "managed",
+                "type": "terraform_data",
+                "name": "a",
+                "attributes": {"id": "1"},
+            }
+        }
+    }
+    out = console()
+
+    render_inspect(
+        out,
+        make_meta(1, kind="baseline"),
+        compare_states(None, after),
+        compare_configs(None, None),
+    )
+
+    text = out.export_text()
+    assert "  # terraform_data.a was recorded\n" in text
+    assert "Recorded: 1 existing resource.\n" in text
+
+
+def test_terminal_inspect_tainted_status_is_noted() -> None:
+    def doc(**fields: Any) -> dict[str, Any]:
+        instance = {"mode": "managed", "type": "t", "name": "n", "attributes": {"id": "1"}}
+        return {"resources": {"t.n": {**instance, **fields}}}
+
+    out = console()
+
+    render_inspect(
+        out,
+        {"version": 4},
+        compare_states(doc(), doc(status="tainted")),
+        compare_configs(None, None),
+    )
+
+    text = out.export_text()
+    assert (
+        '  # t.n was updated in-place\n  ~ resource "t" "n" {\n        # (marked tainted)\n' in text
+    )
+
+
+def test_terminal_log_newest_first_with_counts_and_tags(make_meta: Meta) -> None:
+    metas = [
+        make_meta(1, kind="baseline", description="baseline", author={"name": "Bob"}),
+        make_meta(2, outcome="partial"),
+        make_meta(3, kind="revert", changes={"add": 0, "change": 2, "destroy": 1}),
+    ]
+    out = console()
+
+    render_log(out, metas)
+
+    lines = out.export_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["3", "2", "1"]
+    assert lines[0].startswith("3  2024-05-03 12:00:03 UTC  Alice Doe  revert         +0 ~2 -1  ")
+    assert "apply partial  +1 ~1 -0  1 to add" in lines[1]
+    assert lines[2].startswith("1  2024-05-01 12:00:01 UTC  Bob        baseline")
+    assert lines[2].endswith("+1 ~1 -0  baseline")
+
+
+def test_terminal_log_empty() -> None:
+    out = console()
+
+    render_log(out, [])
+
+    assert out.export_text() == "No versions recorded yet.\n"
+
+
+def test_terminal_log_keeps_brackets_in_descriptions(make_meta: Meta) -> None:
+    out = console()
+
+    render_log(out, [make_meta(1, description='changed module.net.aws_subnet.a["x"] [bold]x')])
+
+    assert 'changed module.net.aws_subnet.a["x"] [bold]x' in out.export_text()
+
+
+def test_terminal_colour_only_on_terminals(
+    make_meta: Meta, state_changes: StateChanges, config_changes: ConfigChanges
+) -> None:
+    piped, no_color, coloured = io.StringIO(), io.StringIO(), io.StringIO()
+    consoles = [
+        Console(file=piped, width=120, force_terminal=False),
+        Console(file=no_color, width=120, force_terminal=True, no_color=True),
+        Console(file=coloured, width=120, force_terminal=True),
+    ]
+
+    for out in consoles:
+        render_inspect(out, make_meta(2), state_changes, config_changes)
+
+    assert "\x1b[" not in piped.getvalue()
+    assert not re.search(r"\x1b\[[0-9;]*3[0-7]m", no_color.getvalue())
+    assert "\x1b[32m+\x1b[0m" in coloured.getvalue()
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.getvalue()) == piped.getvalue()
+
+
+def test_terminal_diff_shows_changes_and_file_diffs(
+    make_meta: Meta,
+    seals: tuple[str, str],
+    state_changes: StateChanges,
+    config_changes: ConfigChanges,
+) -> None:
+    out = console()
+
+    render_diff(out, make_meta(1), make_meta(5), state_changes, config_changes)
+
+    text = out.export_text()
+    assert text.startswith(
+        "Changes from version 1 (2024-05-01 12:00:01 UTC) to version 5 (2024-05-05 12:00:05 UTC)\n"
+    )
+    assert '  ~ resource "terraform_data" "app" {\n' in text
+    assert "--- a/main.tf\n+++ b/main.tf\n@@ -1,3 +1,3 @@\n" in text
+    assert '-  input = "small"\n+  input = "large"\n' in text
+    assert "--- /dev/null\n+++ b/web.tf\n" in text
+    for seal in seals:
+        assert seal not in text
+
+
+def test_terminal_diff_without_file_diffs_and_from_nothing(
+    make_meta: Meta, state_changes: StateChanges, config_changes: ConfigChanges
+) -> None:
+    out = console()
+
+    render_diff(out, None, make_meta(5), state_changes, config_changes, show_config_diff=False)
+
+    text = out.export_text()
+    assert text.startswith("Changes from nothing to version 5")
+    assert "  ~ main.tf (+1 -1)\n" in text
+    assert "--- a/main.tf" not in text
+
+
+def test_terminal_diff_colours_file_lines(
+    make_meta: Meta, state_changes: StateChanges, config_changes: ConfigChanges
+) -> None:
+    out = console(color=True)
+
+    render_diff(out, make_meta(1), make_meta(2), state_changes, config_changes)
+
+    styled = out.export_text(styles=True)
+    assert '\x1b[32m+  input = "large"\x1b[0m' in styled
+    assert '\x1b[31m-  input = "small"\x1b[0m' in styled

@@ -1,0 +1,369 @@
+from __future__ import annotations
+
+from typing import Any
+
+from tfshadow.state.changes import (
+    ABSENT,
+    AttributeChange,
+    compare_configs,
+    compare_states,
+    summary_line,
+)
+
+SEAL_A = "tfshadow:sensitive:v1:fp:0123456789abcdef"
+SEAL_B = "tfshadow:sensitive:v1:fp:fedcba9876543210"
+
+
+def instance(address: str, attributes: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    parts = address.split(".")
+    mode = "data" if "data" in parts else "managed"
+    return {
+        "mode": mode,
+        "type": fields.pop("type", parts[-2]),
+        "name": fields.pop("name", parts[-1].split("[")[0]),
+        "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+        "schema_version": 0,
+        "attributes": attributes,
+        "sensitive_attributes": [],
+        "dependencies": [],
+        **fields,
+    }
+
+
+def state(*instances: tuple[str, dict[str, Any]], outputs: Any = None) -> dict[str, Any]:
+    return {
+        "format": 1,
+        "version": 4,
+        "terraform_version": "1.15.5",
+        "serial": 1,
+        "lineage": "l",
+        "outputs": outputs or {},
+        "resources": dict(instances),
+    }
+
+
+def test_changes_create_lists_every_attribute() -> None:
+    after = state(("aws_instance.web", instance("aws_instance.web", {"id": "i-1", "ami": "a"})))
+
+    changes = compare_states(None, after)
+
+    (resource,) = changes.resources
+    assert resource.address == "aws_instance.web"
+    assert (resource.mode, resource.type, resource.name) == ("managed", "aws_instance", "web")
+    assert resource.action == "create"
+    assert resource.attributes == (
+        AttributeChange("ami", ABSENT, "a", False),
+        AttributeChange("id", ABSENT, "i-1", False),
+    )
+    assert changes.counts() == (1, 0, 0)
+
+
+def test_changes_delete_lists_every_attribute_with_whole_values() -> None:
+    tags = {"env": "prod", "team": "web"}
+    before = state(("aws_instance.web", instance("aws_instance.web", {"id": "i-1", "tags": tags})))
+
+    changes = compare_states(before, state())
+
+    (resource,) = changes.resources
+    assert resource.action == "delete"
+    assert AttributeChange("tags", tags, ABSENT, False) in resource.attributes
+    assert changes.counts() == (0, 0, 1)
+
+
+def test_changes_update_flattens_nested_block_to_changed_leaves() -> None:
+    def sg(port: int, env: str) -> dict[str, Any]:
+        return instance(
+            "aws_security_group.sg",
+            {
+                "id": "sg-1",
+                "ingress": [{"from_port": port, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]}],
+                "tags": {"env": env, "team": "web"},
+            },
+        )
+
+    changes = compare_states(
+        state(("aws_security_group.sg", sg(80, "dev"))),
+        state(("aws_security_group.sg", sg(8080, "prod"))),
+    )
+
+    (resource,) = changes.resources
+    assert resource.action == "update"
+    assert resource.attributes == (
+        AttributeChange("ingress[0].from_port", 80, 8080, False),
+        AttributeChange('tags["env"]', "dev", "prod", False),
+    )
+    assert changes.counts() == (0, 1, 0)
+
+
+def test_changes_update_added_and_removed_keys_use_absent() -> None:
+    before = state(("a_b.c", instance("a_b.c", {"tags": {"old": "1"}, "list": [1]})))
+    after = state(("a_b.c", instance("a_b.c", {"tags": {"new": "2"}, "list": [1, 2]})))
+
+    (resource,) = compare_states(before, after).resources
+
+    assert resource.attributes == (
+        AttributeChange("list[1]", ABSENT, 2, False),
+        AttributeChange('tags["new"]', ABSENT, "2", False),
+        AttributeChange('tags["old"]', "1", ABSENT, False),
+    )
+    assert [a.action for a in resource.attributes] == ["create", "create", "delete"]
+
+
+def test_changes_update_treats_true_and_one_as_different() -> None:
+    before = state(("a_b.c", instance("a_b.c", {"flag": 1})))
+    after = state(("a_b.c", instance("a_b.c", {"flag": True})))
+
+    (resource,) = compare_states(before, after).resources
+
+    assert resource.attributes == (AttributeChange("flag", 1, True, False),)
+
+
+def test_changes_dynamic_value_compared_by_its_value() -> None:
+    def data(value: str) -> dict[str, Any]:
+        return instance(
+            "terraform_data.app",
+            {"id": "x", "input": {"value": value, "type": "string"}, "triggers_replace": None},
+        )
+
+    changes = compare_states(
+        state(("terraform_data.app", data("small"))), state(("terraform_data.app", data("large")))
+    )
+
+    (resource,) = changes.resources
+    assert resource.attributes == (AttributeChange("input", "small", "large", False),)
+
+
+def test_changes_unchanged_instance_is_not_reported() -> None:
+    doc = state(("a_b.c", instance("a_b.c", {"id": "1"})))
+
+    assert compare_states(doc, doc).is_empty()
+    assert compare_states(None, None).is_empty()
+
+
+def test_changes_dependencies_or_private_only_is_not_an_update() -> None:
+    before = state(("a_b.c", instance("a_b.c", {"id": "1"}, private="p1", dependencies=["x.y"])))
+    after = state(("a_b.c", instance("a_b.c", {"id": "1"}, private="p2", dependencies=[])))
+
+    assert compare_states(before, after).resources == ()
+
+
+def test_changes_status_only_is_an_update_without_rows() -> None:
+    before = state(("a_b.c", instance("a_b.c", {"id": "1"})))
+    after = state(("a_b.c", instance("a_b.c", {"id": "1"}, status="tainted")))
+
+    (resource,) = compare_states(before, after).resources
+
+    assert resource.action == "update"
+    assert resource.attributes == ()
+    assert (resource.status_before, resource.status_after) == (None, "tainted")
+
+
+def test_changes_module_addresses_sorted_naturally() -> None:
+    addresses = [
+        'module.net["b"].aws_subnet.a[10]',
+        'module.net["b"].aws_subnet.a[2]',
+        "aws_vpc.main",
+        'module.net["a"].aws_subnet.a[0]',
+    ]
+    after = state(*((a, instance(a, {"id": a})) for a in addresses))
+
+    changes = compare_states(None, after)
+
+    assert changes.addresses() == [
+        "aws_vpc.main",
+        'module.net["a"].aws_subnet.a[0]',
+        'module.net["b"].aws_subnet.a[2]',
+        'module.net["b"].aws_subnet.a[10]',
+    ]
+    assert changes.resources[1].type == "aws_subnet"
+
+
+def test_changes_type_and_name_parsed_from_address_when_missing() -> None:
+    address = 'module.m["k.1"].data.aws_ami.ubuntu[0]'
+    doc = state((address, {"attributes": {"id": "ami"}}))
+
+    (resource,) = compare_states(None, doc).resources
+
+    assert (resource.mode, resource.type, resource.name) == ("data", "aws_ami", "ubuntu")
+
+
+def test_changes_data_sources_excluded_from_counts() -> None:
+    before = state(("data.aws_ami.u", instance("data.aws_ami.u", {"id": "ami-1"})))
+    after = state(
+        ("data.aws_ami.u", instance("data.aws_ami.u", {"id": "ami-2"})),
+        ("aws_instance.web", instance("aws_instance.web", {"id": "i-1"})),
+    )
+
+    changes = compare_states(before, after)
+
+    assert [r.mode for r in changes.resources] == ["managed", "data"]
+    assert changes.counts() == (1, 0, 0)
+    assert changes.addresses() == ["aws_instance.web"]
+
+
+def test_changes_sealed_value_marked_sensitive() -> None:
+    before = state(("aws_db_instance.db", instance("aws_db_instance.db", {"password": SEAL_A})))
+    after = state(("aws_db_instance.db", instance("aws_db_instance.db", {"password": SEAL_B})))
+
+    (resource,) = compare_states(before, after).resources
+
+    assert resource.attributes == (AttributeChange("password", SEAL_A, SEAL_B, True),)
+
+
+def test_changes_nested_seals_split_into_rows_of_their_own() -> None:
+    attributes = {
+        "id": "x",
+        "input": {
+            "value": {"user": "admin", "password": SEAL_A, "nested": [{"ok": 1, "token": SEAL_A}]},
+            "type": ["object", {"user": "string", "password": "string", "nested": "dynamic"}],
+        },
+    }
+    doc = state(("terraform_data.s", instance("terraform_data.s", attributes)))
+
+    (resource,) = compare_states(None, doc).resources
+
+    rows = {row.path: row for row in resource.attributes}
+    assert rows['input["password"]'].sensitive
+    assert rows['input["nested"][0].token'].sensitive
+    assert rows['input["nested"][0].ok'] == AttributeChange(
+        'input["nested"][0].ok', ABSENT, 1, False
+    )
+    assert rows['input["user"]'].after == "admin"
+    for row in resource.attributes:
+        assert row.sensitive == (row.after in (SEAL_A, SEAL_B))
+
+
+def test_changes_seal_replaced_by_structure_keeps_seals_as_leaves() -> None:
+    before = state(("a_b.c", instance("a_b.c", {"conf": SEAL_A})))
+    after = state(("a_b.c", instance("a_b.c", {"conf": {"k": SEAL_B, "plain": "v"}})))
+
+    (resource,) = compare_states(before, after).resources
+
+    assert resource.attributes == (
+        AttributeChange("conf", SEAL_A, ABSENT, True),
+        AttributeChange('conf["k"]', ABSENT, SEAL_B, True),
+        AttributeChange('conf["plain"]', ABSENT, "v", False),
+    )
+
+
+def test_changes_outputs_compared_with_sensitivity() -> None:
+    before = state(
+        outputs={
+            "o": {"value": "a", "type": "string"},
+            "gone": {"value": 1, "type": "number"},
+            "s": {"value": SEAL_A, "type": "string", "sensitive": True},
+        }
+    )
+    after = state(
+        outputs={
+            "o": {"value": "b", "type": "string"},
+            "new": {"value": [1], "type": ["list", "number"]},
+            "s": {"value": SEAL_B, "type": "string", "sensitive": True},
+        }
+    )
+
+    changes = compare_states(before, after)
+
+    by_name = {o.name: o for o in changes.outputs}
+    assert [o.name for o in changes.outputs] == ["gone", "new", "o", "s"]
+    assert (by_name["o"].action, by_name["o"].before, by_name["o"].after) == ("update", "a", "b")
+    assert (by_name["gone"].action, by_name["gone"].after) == ("delete", ABSENT)
+    assert (by_name["new"].action, by_name["new"].before) == ("create", ABSENT)
+    assert by_name["s"].sensitive and not by_name["o"].sensitive
+    assert changes.counts() == (0, 0, 0)
+
+
+def test_summary_line_counts_and_names_addresses() -> None:
+    after = state(*((f"a_b.r{i}", instance(f"a_b.r{i}", {"id": i})) for i in range(7)))
+    before = state(("a_b.old", instance("a_b.old", {"id": 1})))
+
+    line = summary_line(compare_states(before, after))
+
+    assert (
+        line
+        == "7 to add, 0 to change, 1 to destroy: a_b.old, a_b.r0, a_b.r1, a_b.r2, a_b.r3 and 3 more"
+    )
+
+
+def test_summary_line_short_list_and_limit() -> None:
+    after = state(("a_b.c", instance("a_b.c", {"id": 1})))
+
+    assert summary_line(compare_states(None, after)) == "1 to add, 0 to change, 0 to destroy: a_b.c"
+    assert summary_line(compare_states(None, after), limit=0) == (
+        "1 to add, 0 to change, 0 to destroy: 1 changed"
+    )
+
+
+def test_summary_line_without_resource_changes() -> None:
+    before = state(outputs={"o": {"value": 1, "type": "number"}})
+    after = state(outputs={"o": {"value": 2, "type": "number"}})
+
+    assert summary_line(compare_states(before, after)) == "outputs changed: o"
+    assert summary_line(compare_states(None, None)) == "no changes"
+
+
+def config(files: dict[str, list[str]], variables: Any = None, **extra: Any) -> dict[str, Any]:
+    return {"format": 1, "files": files, "variables": variables or {}, **extra}
+
+
+def test_configs_edit_gives_unified_diff_and_counts() -> None:
+    before = config({"main.tf": ["a\n", "b\n", "c\n"]})
+    after = config({"main.tf": ["a\n", "B\n", "c\n", "d\n"]})
+
+    (change,) = compare_configs(before, after).files
+
+    assert change.action == "update"
+    assert change.unified_diff.startswith("--- a/main.tf\n+++ b/main.tf\n@@ -1,3 +1,4 @@\n")
+    assert "-b\n+B\n" in change.unified_diff
+    assert change.line_counts() == (2, 1)
+
+
+def test_configs_add_and_remove_files() -> None:
+    before = config({"old.tf": ["x\n"], "same.tf": ["s\n"]})
+    after = config({"new.tf": ["+++ y\n", "z\n"], "same.tf": ["s\n"]})
+
+    files = compare_configs(before, after).files
+
+    assert [(f.path, f.action) for f in files] == [("new.tf", "create"), ("old.tf", "delete")]
+    assert files[0].unified_diff.startswith("--- /dev/null\n+++ b/new.tf\n")
+    assert files[0].line_counts() == (2, 0)
+    assert files[1].unified_diff.startswith("--- a/old.tf\n+++ /dev/null\n")
+    assert files[1].line_counts() == (0, 1)
+
+
+def test_configs_missing_final_newline_is_marked() -> None:
+    (change,) = compare_configs(config({"m.tf": ["a"]}), config({"m.tf": ["a\n"]})).files
+
+    assert "-a\n\\ No newline at end of file\n+a\n" in change.unified_diff
+    assert change.line_counts() == (1, 1)
+
+
+def test_configs_binary_files() -> None:
+    before = config({}, binary_files={"logo.png": "AAAA"})
+    after = config({}, binary_files={"logo.png": "BBBB"})
+
+    (change,) = compare_configs(before, after).files
+
+    assert change.unified_diff == "Binary files a/logo.png and b/logo.png differ\n"
+    assert change.line_counts() == (0, 0)
+    assert compare_configs(before, before).is_empty()
+
+
+def test_configs_variables_changed_with_sensitivity() -> None:
+    before = config({}, {"size": "small", "pw": SEAL_A, "gone": 1})
+    after = config({}, {"size": "large", "pw": SEAL_B, "new": True})
+
+    variables = {v.name: v for v in compare_configs(before, after).variables}
+
+    assert sorted(variables) == ["gone", "new", "pw", "size"]
+    assert (variables["size"].before, variables["size"].after) == ("small", "large")
+    assert variables["pw"].sensitive and not variables["size"].sensitive
+    assert variables["gone"].action == "delete" and variables["new"].action == "create"
+
+
+def test_configs_none_is_empty() -> None:
+    changes = compare_configs(None, config({"main.tf": ["x\n"]}, {"v": 1}))
+
+    assert [f.action for f in changes.files] == ["create"]
+    assert [v.action for v in changes.variables] == ["create"]
+    assert compare_configs(None, None).is_empty()

@@ -1,0 +1,154 @@
+"""JSON rendering of the history for ``--json``: plain dicts with stable key names.
+
+Shapes::
+
+    log_json      {"versions": [meta, …]}                          newest first
+    inspect_json  {"version": meta, "changes": CHANGES, "config": CONFIG}
+    diff_json     {"from": meta | null, "to": meta, "changes": CHANGES, "config": CONFIG}
+
+    CHANGES  {"resources": [{"address", "mode", "type", "name", "action", "deposed",
+                             "status_before", "status_after",
+                             "attributes": [{"path", "action", "before"?, "after"?, "sensitive"}]}],
+              "outputs": [{"name", "action", "before"?, "after"?, "sensitive"}],
+              "summary": {"add", "change", "destroy"}}
+    CONFIG   {"files": [{"path", "action", "diff", "added_lines", "removed_lines"}],
+              "variables": [{"name", "action", "before"?, "after"?, "sensitive"}]}
+
+A side that does not exist (the ``before`` of a creation, the ``after`` of a deletion) is left
+out, so ``null`` always means Terraform's null. A sensitive value is ``null`` with
+``"sensitive": true``: seal strings never leave the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from tfshadow.state.changes import (
+    ABSENT,
+    ConfigChanges,
+    StateChanges,
+    contains_sealed,
+)
+
+__all__ = ["diff_json", "inspect_json", "log_json"]
+
+
+def log_json(metas: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``{"versions": [meta, …]}``, newest first like the terminal log."""
+    ordered = sorted(metas, key=_version_key, reverse=True)
+    return {"versions": [_plain(meta) for meta in ordered]}
+
+
+def inspect_json(
+    meta: Mapping[str, Any], state_changes: StateChanges, config_changes: ConfigChanges
+) -> dict[str, Any]:
+    """One version's metadata with the state and configuration changes it made."""
+    return {
+        "version": _plain(meta),
+        "changes": _state(state_changes),
+        "config": _config(config_changes),
+    }
+
+
+def diff_json(
+    from_meta: Mapping[str, Any] | None,
+    to_meta: Mapping[str, Any],
+    state_changes: StateChanges,
+    config_changes: ConfigChanges,
+) -> dict[str, Any]:
+    """The changes between two versions (``from`` is null when comparing with nothing)."""
+    return {
+        "from": None if from_meta is None else _plain(from_meta),
+        "to": _plain(to_meta),
+        "changes": _state(state_changes),
+        "config": _config(config_changes),
+    }
+
+
+def _version_key(meta: Mapping[str, Any]) -> int:
+    version = meta.get("version")
+    return version if isinstance(version, int) else -1
+
+
+def _state(changes: StateChanges) -> dict[str, Any]:
+    add, change, destroy = changes.counts()
+    return {
+        "resources": [
+            {
+                "address": resource.address,
+                "mode": resource.mode,
+                "type": resource.type,
+                "name": resource.name,
+                "action": resource.action,
+                "deposed": resource.deposed,
+                "status_before": resource.status_before,
+                "status_after": resource.status_after,
+                "attributes": [
+                    _sides(
+                        {"path": row.path, "action": row.action},
+                        row.before,
+                        row.after,
+                        row.sensitive,
+                    )
+                    for row in resource.attributes
+                ],
+            }
+            for resource in changes.resources
+        ],
+        "outputs": [
+            _sides(
+                {"name": output.name, "action": output.action},
+                ABSENT if output.action == "create" else output.before,
+                ABSENT if output.action == "delete" else output.after,
+                output.sensitive,
+            )
+            for output in changes.outputs
+        ],
+        "summary": {"add": add, "change": change, "destroy": destroy},
+    }
+
+
+def _config(changes: ConfigChanges) -> dict[str, Any]:
+    files = []
+    for change in changes.files:
+        added, removed = change.line_counts()
+        files.append(
+            {
+                "path": change.path,
+                "action": change.action,
+                "diff": change.unified_diff,
+                "added_lines": added,
+                "removed_lines": removed,
+            }
+        )
+    variables = [
+        _sides(
+            {"name": variable.name, "action": variable.action},
+            variable.before,
+            variable.after,
+            variable.sensitive,
+        )
+        for variable in changes.variables
+    ]
+    return {"files": files, "variables": variables}
+
+
+def _sides(entry: dict[str, Any], before: Any, after: Any, sensitive: bool) -> dict[str, Any]:
+    # Checked again here, not only trusted from the model: a seal must never reach the output.
+    sensitive = sensitive or contains_sealed(before) or contains_sealed(after)
+    if before is not ABSENT:
+        entry["before"] = None if sensitive else _plain(before)
+    if after is not ABSENT:
+        entry["after"] = None if sensitive else _plain(after)
+    entry["sensitive"] = sensitive
+    return entry
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready copy: mappings become dicts with string keys, sequences lists."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

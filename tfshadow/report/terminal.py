@@ -1,0 +1,485 @@
+"""Terminal rendering of the history: ``log``, ``inspect`` and ``diff``.
+
+Changes are drawn the way ``terraform plan`` draws them, in the past tense. Every line is a
+:class:`rich.text.Text` with styles only, never markup, so addresses such as ``web["a"]`` print as
+they are, and a console without colour (``NO_COLOR``, not a terminal) gets plain text.
+
+Sensitive values print as ``(sensitive value)``; a seal string is never printed, even one nested
+in a value the change model did not split.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from tfshadow.state.changes import (
+    ABSENT,
+    AttributeChange,
+    ConfigChanges,
+    FileChange,
+    OutputChange,
+    ResourceChange,
+    StateChanges,
+    VariableChange,
+    contains_sealed,
+    is_sealed,
+)
+
+__all__ = ["SENSITIVE", "render_diff", "render_inspect", "render_log"]
+
+SENSITIVE = "(sensitive value)"
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "<=": "cyan"}
+_ROW_SYMBOL = {"create": "+", "update": "~", "delete": "-"}
+_MANAGED_VERB = {
+    "create": "was created",
+    "update": "was updated in-place",
+    "delete": "was destroyed",
+}
+_DATA_VERB = {"create": "was read", "update": "was read again", "delete": "was removed from state"}
+_KIND_STYLE = {
+    "apply": "",
+    "baseline": "bold blue",
+    "recovered": "bold magenta",
+    "revert": "bold magenta",
+    "destroy": "bold red",
+}
+_OUTCOME_STYLE = {"success": "green", "partial": "bold yellow", "failed": "bold red"}
+
+
+# --- public ------------------------------------------------------------------------------------
+
+
+def render_log(console: Console, metas: Sequence[Mapping[str, Any]]) -> None:
+    """One line per version, newest first: number, time, author, kind, outcome, counts, text."""
+    if not metas:
+        _print(console, Text("No versions recorded yet.", style="dim"))
+        return
+    ordered = sorted(metas, key=_version_key, reverse=True)
+    version_width = max(len(str(m.get("version", "?"))) for m in ordered)
+    author_width = max(len(_author_name(m)) for m in ordered)
+    tags = [_tags(m) for m in ordered]
+    tag_width = max(len(t.plain) for t in tags)
+    for meta, tag in zip(ordered, tags, strict=True):
+        line = Text()
+        line.append(str(meta.get("version", "?")).rjust(version_width), style="bold yellow")
+        line.append("  ")
+        line.append(_format_time(meta.get("timestamp")), style="blue")
+        line.append("  ")
+        line.append(_author_name(meta).ljust(author_width), style="cyan")
+        line.append("  ")
+        line.append_text(tag)
+        line.append(" " * (tag_width - len(tag.plain)) + "  ")
+        line.append_text(_counts(_field(meta, "changes")))
+        description = str(meta.get("description") or "")
+        if description:
+            line.append("  " + description.splitlines()[0])
+        _print(console, line)
+
+
+def render_inspect(
+    console: Console,
+    meta: Mapping[str, Any],
+    state_changes: StateChanges,
+    config_changes: ConfigChanges,
+) -> None:
+    """One version: its metadata, then what it changed, drawn like ``terraform plan``."""
+    for line in _header_lines(meta):
+        _print(console, line)
+    _print(console, Text())
+    # A baseline records what already existed: nothing was created by it.
+    baseline = meta.get("kind") == "baseline"
+    for line in _changes_lines(state_changes, config_changes, baseline=baseline):
+        _print(console, line)
+
+
+def render_diff(
+    console: Console,
+    from_meta: Mapping[str, Any] | None,
+    to_meta: Mapping[str, Any],
+    state_changes: StateChanges,
+    config_changes: ConfigChanges,
+    show_config_diff: bool = True,
+) -> None:
+    """What changed between two versions (``from_meta`` ``None``: from nothing at all)."""
+    title = Text("Changes from ")
+    title.append_text(_version_label(from_meta))
+    title.append(" to ")
+    title.append_text(_version_label(to_meta))
+    _print(console, title)
+    _print(console, Text())
+    for line in _changes_lines(state_changes, config_changes):
+        _print(console, line)
+    if show_config_diff:
+        for change in config_changes.files:
+            _print(console, Text())
+            for line in _diff_lines(change):
+                _print(console, line)
+
+
+# --- metadata ----------------------------------------------------------------------------------
+
+
+def _print(console: Console, line: Text) -> None:
+    # soft_wrap: long plan lines are left to the terminal, so copied text keeps its lines whole.
+    console.print(line, soft_wrap=True, highlight=False)
+
+
+def _version_key(meta: Mapping[str, Any]) -> int:
+    version = meta.get("version")
+    return version if isinstance(version, int) else -1
+
+
+def _field(meta: Mapping[str, Any] | None, key: str) -> Mapping[str, Any]:
+    value = meta.get(key) if meta is not None else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def _author_name(meta: Mapping[str, Any]) -> str:
+    return str(_field(meta, "author").get("name") or "unknown")
+
+
+def _format_time(timestamp: Any) -> str:
+    if not timestamp:
+        return "unknown time"
+    try:
+        moment = datetime.fromisoformat(str(timestamp))
+    except ValueError:
+        return str(timestamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _tags(meta: Mapping[str, Any]) -> Text:
+    kind = str(meta.get("kind") or "apply")
+    tag = Text(kind, style=_KIND_STYLE.get(kind, "bold"))
+    outcome = str(meta.get("outcome") or "success")
+    if outcome != "success":
+        tag.append(" ")
+        tag.append(outcome, style=_OUTCOME_STYLE.get(outcome, "bold"))
+    return tag
+
+
+def _counts(changes: Mapping[str, Any]) -> Text:
+    text = Text()
+    for index, (symbol, key) in enumerate((("+", "add"), ("~", "change"), ("-", "destroy"))):
+        count = changes.get(key, 0)
+        if index:
+            text.append(" ")
+        text.append(f"{symbol}{count}", style=_SYMBOL_STYLE[symbol] if count else "dim")
+    return text
+
+
+def _version_label(meta: Mapping[str, Any] | None) -> Text:
+    if meta is None:
+        return Text("nothing", style="bold")
+    text = Text(f"version {meta.get('version', '?')}", style="bold yellow")
+    text.append(f" ({_format_time(meta.get('timestamp'))})", style="dim")
+    return text
+
+
+def _header_lines(meta: Mapping[str, Any]) -> list[Text]:
+    lines = [Text(f"version {meta.get('version', '?')}", style="bold yellow")]
+
+    def labelled(label: str, value: Text | str) -> None:
+        line = Text(f"{label + ':':<11}")
+        line.append_text(value if isinstance(value, Text) else Text(value))
+        lines.append(line)
+
+    labelled("Date", _format_time(meta.get("timestamp")))
+    author = _field(meta, "author")
+    who = Text(_author_name(meta), style="cyan")
+    if author.get("email"):
+        who.append(f" <{author['email']}>")
+    if author.get("source"):
+        who.append(f" ({author['source']})", style="dim")
+    labelled("Author", who)
+    kind = str(meta.get("kind") or "apply")
+    labelled("Kind", Text(kind, style=_KIND_STYLE.get(kind, "bold")))
+    outcome = str(meta.get("outcome") or "success")
+    labelled("Outcome", Text(outcome, style=_OUTCOME_STYLE.get(outcome, "bold")))
+    terraform = _field(meta, "terraform")
+    engine = f"{terraform.get('version') or 'unknown version'}"
+    if terraform.get("engine"):
+        engine += f" ({terraform['engine']})"
+    labelled("Terraform", engine)
+    labelled("Workspace", str(meta.get("workspace") or "default"))
+    parent = meta.get("parent")
+    labelled("Parent", "none" if parent is None else f"version {parent}")
+    description = str(meta.get("description") or "")
+    if description:
+        lines.append(Text())
+        lines.extend(Text("    " + line) for line in description.splitlines())
+    return lines
+
+
+# --- changes -----------------------------------------------------------------------------------
+
+
+def _changes_lines(
+    state: StateChanges, config: ConfigChanges, *, baseline: bool = False
+) -> list[Text]:
+    lines: list[Text] = []
+    for resource in state.resources:
+        lines.extend(_resource_lines(resource, baseline=baseline))
+        lines.append(Text())
+    add, change, destroy = state.counts()
+    if baseline and not change and not destroy:
+        lines.append(
+            Text(f"Recorded: {add} existing resource{'' if add == 1 else 's'}.", style="bold")
+        )
+    elif state.resources:
+        lines.append(
+            Text(f"Changes: {add} added, {change} changed, {destroy} destroyed.", style="bold")
+        )
+    else:
+        lines.append(Text("No resource changes.", style="bold"))
+    if state.outputs:
+        lines.append(Text())
+        lines.append(Text("Changes to Outputs:"))
+        lines.extend(_output_lines(state.outputs))
+    lines.append(Text())
+    if config.is_empty():
+        lines.append(Text("No configuration changes."))
+    else:
+        lines.append(Text("Configuration changes:"))
+        lines.extend(_config_summary_lines(config))
+    return lines
+
+
+def _symbol(symbol: str, indent: int) -> Text:
+    text = Text(" " * indent)
+    text.append(symbol, style=_SYMBOL_STYLE.get(symbol, ""))
+    text.append(" ")
+    return text
+
+
+def _resource_lines(resource: ResourceChange, *, baseline: bool = False) -> list[Text]:
+    data = resource.mode == "data"
+    verb = (_DATA_VERB if data else _MANAGED_VERB)[resource.action]
+    if baseline and resource.action == "create":
+        verb = "was recorded"
+    where = resource.address
+    if resource.deposed and "deposed" not in where:
+        where += f" (deposed object {resource.deposed})"
+    lines = [Text(f"  # {where} {verb}", style="bold")]
+    symbol = _ROW_SYMBOL[resource.action]
+    if data and resource.action != "delete":
+        symbol = "<="
+    opening = _symbol(symbol, 3 - len(symbol))
+    keyword = "data" if data else "resource"
+    opening.append(f"{keyword} {_quote(resource.type)} {_quote(resource.name)} {{")
+    lines.append(opening)
+    status = _status_note(resource)
+    if status:
+        lines.append(Text(f"        # ({status})", style="dim"))
+    rows = [
+        row
+        for row in resource.attributes
+        # terraform plan leaves unset attributes out of creates and destroys, and so do we.
+        if resource.action == "update" or _side(row) is not None or row.sensitive
+    ]
+    width = max((len(row.path) for row in rows), default=0)
+    for row in rows:
+        lines.extend(_attribute_lines(row, indent=6, width=width))
+    lines.append(Text("    }"))
+    return lines
+
+
+def _side(row: AttributeChange) -> Any:
+    return row.after if row.before is ABSENT else row.before
+
+
+def _status_note(resource: ResourceChange) -> str:
+    before, after = resource.status_before, resource.status_after
+    if resource.action == "delete" or before == after:
+        return ""
+    if after == "tainted":
+        return "marked tainted"
+    if before == "tainted" and after is None:
+        return "no longer tainted"
+    return f"status: {before or 'none'} -> {after or 'none'}"
+
+
+def _attribute_lines(row: AttributeChange, *, indent: int, width: int) -> list[Text]:
+    return _change_lines(row.path, row.before, row.after, row.sensitive, indent=indent, width=width)
+
+
+def _change_lines(
+    name: str,
+    before: Any,
+    after: Any,
+    sensitive: bool,
+    *,
+    indent: int,
+    width: int,
+) -> list[Text]:
+    symbol = "+" if before is ABSENT else "-" if after is ABSENT else "~"
+    sensitive = sensitive or contains_sealed(before) or contains_sealed(after)
+    line = _symbol(symbol, indent)
+    line.append(f"{name.ljust(width)} = ")
+    if symbol == "~":
+        if sensitive:
+            line.append(SENSITIVE)
+        else:
+            line.append(f"{_inline(before)} -> {_inline(after)}")
+        return [line]
+    value = after if symbol == "+" else before
+    parts = [Text(SENSITIVE)] if sensitive else _value_lines(value, symbol, indent, in_list=False)
+    line.append_text(parts[0])
+    lines = [line, *parts[1:]]
+    if symbol == "-":
+        lines[-1].append(" -> null")
+    return lines
+
+
+def _value_lines(value: Any, symbol: str, indent: int, *, in_list: bool) -> list[Text]:
+    """``value`` laid out over lines: the first continues its row; the rest are whole lines."""
+    if is_sealed(value):
+        return [Text(SENSITIVE)]
+    if isinstance(value, Mapping) and value:
+        keys = [_key(key, in_list) for key in value]
+        width = max(len(key) for key in keys)
+        lines = [Text("{")]
+        for key, item in sorted(zip(keys, value.values(), strict=True), key=lambda kv: kv[0]):
+            sub = _value_lines(item, symbol, indent + 4, in_list=False)
+            line = _symbol(symbol, indent + 4)
+            line.append(f"{key.ljust(width)} = ")
+            line.append_text(sub[0])
+            lines.extend([line, *sub[1:]])
+        lines.append(Text(" " * (indent + 2) + "}"))
+        return lines
+    if isinstance(value, list) and value:
+        lines = [Text("[")]
+        for item in value:
+            sub = _value_lines(item, symbol, indent + 4, in_list=True)
+            line = _symbol(symbol, indent + 4)
+            line.append_text(sub[0])
+            item_lines = [line, *sub[1:]]
+            item_lines[-1].append(",")
+            lines.extend(item_lines)
+        lines.append(Text(" " * (indent + 2) + "]"))
+        return lines
+    return [Text(_scalar(value))]
+
+
+def _inline(value: Any, *, in_list: bool = False) -> str:
+    if is_sealed(value):
+        return SENSITIVE
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        items = ", ".join(
+            f"{_key(key, in_list)} = {_inline(item)}" for key, item in sorted(value.items())
+        )
+        return f"{{ {items} }}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(item, in_list=True) for item in value) + "]"
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> str:
+    if value is None or value is ABSENT:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if is_sealed(value):
+        return SENSITIVE
+    return _quote(str(value))
+
+
+def _key(key: Any, in_list: bool) -> str:
+    # Mappings inside lists are nested blocks (objects): bare attribute names, like HCL.
+    key = str(key)
+    return key if in_list and _IDENTIFIER.match(key) else _quote(key)
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _output_lines(outputs: Iterable[OutputChange]) -> list[Text]:
+    outputs = list(outputs)
+    width = max((len(o.name) for o in outputs), default=0)
+    lines: list[Text] = []
+    for output in outputs:
+        before = ABSENT if output.action == "create" else output.before
+        after = ABSENT if output.action == "delete" else output.after
+        lines.extend(
+            _change_lines(output.name, before, after, output.sensitive, indent=2, width=width)
+        )
+    return lines
+
+
+def _config_summary_lines(config: ConfigChanges) -> list[Text]:
+    lines: list[Text] = []
+    for change in config.files:
+        line = _symbol(_ROW_SYMBOL[change.action], 2)
+        line.append(change.path)
+        line.append(" ")
+        line.append_text(_line_stats(change))
+        lines.append(line)
+    variables: list[VariableChange] = list(config.variables)
+    width = max((len(f"var.{v.name}") for v in variables), default=0)
+    for variable in variables:
+        lines.extend(
+            _change_lines(
+                f"var.{variable.name}",
+                variable.before,
+                variable.after,
+                variable.sensitive,
+                indent=2,
+                width=width,
+            )
+        )
+    return lines
+
+
+def _line_stats(change: FileChange) -> Text:
+    added, removed = change.line_counts()
+    if not added and not removed:
+        return Text("(binary)" if change.unified_diff.startswith("Binary") else "(no lines)")
+    text = Text("(")
+    parts = []
+    if added or change.action != "delete":
+        parts.append((f"+{added}", "green"))
+    if removed or change.action != "create":
+        parts.append((f"-{removed}", "red"))
+    for index, (label, style) in enumerate(parts):
+        if index:
+            text.append(" ")
+        text.append(label, style=style)
+    text.append(")")
+    return text
+
+
+def _diff_lines(change: FileChange) -> list[Text]:
+    lines: list[Text] = []
+    in_hunks = False
+    for raw in change.unified_diff.splitlines():
+        if raw.startswith("@@"):
+            in_hunks = True
+            style = "cyan"
+        elif not in_hunks:
+            style = "bold"
+        elif raw.startswith("+"):
+            style = "green"
+        elif raw.startswith("-"):
+            style = "red"
+        elif raw.startswith("\\"):
+            style = "dim"
+        else:
+            style = ""
+        lines.append(Text(raw, style=style))
+    return lines

@@ -1,0 +1,564 @@
+"""What changed between two canonical documents, as data the renderers turn into text or JSON.
+
+Pure functions over the canonical state and configuration documents: no I/O, no Terraform.
+
+Decisions a reader of the history relies on:
+
+- A managed or data instance counts as *updated* only when its ``attributes`` or its ``status``
+  (e.g. ``tainted``) differ. Dependencies, private data, schema versions and sensitivity marks
+  move with provider upgrades and refreshes; they are not changes anyone acts on, so an instance
+  that differs only there is not reported.
+- Updates are flattened down to the leaves that changed, with Terraform-style paths
+  (``tags["env"]``, ``ingress[0].from_port``), so a nested block change reads
+  ``ingress[0].from_port: 80 -> 8080``. Creates and deletes list every top-level attribute with its
+  whole value.
+- State has no schema, so maps and objects look alike. Keys of a mapping that sits in a list (a
+  nested block) are written ``.key``; every other mapping key is written ``["key"]``.
+- Dynamically typed attributes (``terraform_data.input``) are stored by Terraform as
+  ``{"value": …, "type": …}``; they are compared and shown by their value, as ``terraform plan``
+  does.
+- A value that contains seal strings is split until each seal is a leaf of its own, so every
+  :class:`AttributeChange` whose ``sensitive`` is true is a whole sensitive value and no other row
+  ever carries a seal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+__all__ = [
+    "ABSENT",
+    "Action",
+    "AttributeChange",
+    "ConfigChanges",
+    "FileChange",
+    "OutputChange",
+    "ResourceChange",
+    "StateChanges",
+    "VariableChange",
+    "compare_configs",
+    "compare_states",
+    "contains_sealed",
+    "is_sealed",
+    "summary_line",
+]
+
+Action = Literal["create", "update", "delete"]
+
+# The same test as tfshadow.state.redact.is_sealed; repeated here so that reading history does not
+# import the cryptography behind sealing.
+_SEAL_PREFIX: Final = "tfshadow:sensitive:v1:"
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_DIGITS = re.compile(r"(\d+)")
+_CTY_PRIMITIVES: Final = frozenset({"string", "number", "bool", "dynamic"})
+_CTY_COLLECTIONS: Final = frozenset({"list", "set", "map", "object", "tuple"})
+
+
+class _Absent(enum.Enum):
+    ABSENT = "ABSENT"
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent.ABSENT
+"""Stands for the missing side of an addition or a removal (distinct from ``None``, JSON null)."""
+
+
+def is_sealed(value: Any) -> bool:
+    """True when ``value`` is a seal string standing for a sensitive value."""
+    return isinstance(value, str) and value.startswith(_SEAL_PREFIX)
+
+
+def contains_sealed(value: Any) -> bool:
+    """True when ``value`` is, or holds at any depth, a seal string."""
+    if isinstance(value, str):
+        return value.startswith(_SEAL_PREFIX)
+    if isinstance(value, Mapping):
+        return any(contains_sealed(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_sealed(v) for v in value)
+    return False
+
+
+def _action(before: Any, after: Any) -> Action:
+    if before is ABSENT:
+        return "create"
+    if after is ABSENT:
+        return "delete"
+    return "update"
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One changed attribute value; ``before`` or ``after`` is :data:`ABSENT` when added/removed."""
+
+    path: str
+    before: Any
+    after: Any
+    sensitive: bool
+
+    @property
+    def action(self) -> Action:
+        return _action(self.before, self.after)
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One resource instance (managed or data) that was created, updated or deleted.
+
+    For creates and deletes ``attributes`` holds every top-level attribute; for updates only the
+    changed leaves. ``status_before``/``status_after`` carry the instance status (``"tainted"``
+    or ``None``).
+    """
+
+    address: str
+    mode: str
+    type: str
+    action: Action
+    attributes: tuple[AttributeChange, ...]
+    name: str = ""
+    deposed: str | None = None
+    status_before: str | None = None
+    status_after: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    """One root output that appeared, changed or disappeared."""
+
+    name: str
+    action: Action
+    before: Any
+    after: Any
+    sensitive: bool
+
+
+@dataclass(frozen=True)
+class StateChanges:
+    """Everything that changed between two canonical states."""
+
+    resources: tuple[ResourceChange, ...]
+    outputs: tuple[OutputChange, ...]
+
+    def counts(self) -> tuple[int, int, int]:
+        """``(add, change, destroy)`` over managed instances only, as ``terraform plan`` counts."""
+        managed = [r.action for r in self.resources if r.mode == "managed"]
+        return managed.count("create"), managed.count("update"), managed.count("delete")
+
+    def addresses(self) -> list[str]:
+        """Addresses of the managed instances that changed, in address order."""
+        return [r.address for r in self.resources if r.mode == "managed"]
+
+    def is_empty(self) -> bool:
+        return not self.resources and not self.outputs
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One configuration file added, edited or removed, with a ``diff -u``-style text."""
+
+    path: str
+    action: Action
+    unified_diff: str
+
+    def line_counts(self) -> tuple[int, int]:
+        """``(added, removed)`` lines in the diff; ``(0, 0)`` for binary files."""
+        added = removed = 0
+        in_hunks = False
+        for line in self.unified_diff.splitlines():
+            # Before the first hunk, "---"/"+++" are file headers, not removed/added lines.
+            if line.startswith("@@"):
+                in_hunks = True
+            elif in_hunks and line.startswith("+"):
+                added += 1
+            elif in_hunks and line.startswith("-"):
+                removed += 1
+        return added, removed
+
+
+@dataclass(frozen=True)
+class VariableChange:
+    """One input variable recorded with the configuration that appeared, changed or vanished."""
+
+    name: str
+    before: Any
+    after: Any
+    sensitive: bool
+
+    @property
+    def action(self) -> Action:
+        return _action(self.before, self.after)
+
+
+@dataclass(frozen=True)
+class ConfigChanges:
+    """Everything that changed between two configuration documents."""
+
+    files: tuple[FileChange, ...]
+    variables: tuple[VariableChange, ...]
+
+    def is_empty(self) -> bool:
+        return not self.files and not self.variables
+
+
+# --- state -------------------------------------------------------------------------------------
+
+
+def compare_states(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> StateChanges:
+    """The changes that turn canonical state ``before`` into ``after`` (``None`` is empty)."""
+    old_resources = _section(before, "resources")
+    new_resources = _section(after, "resources")
+    resources: list[ResourceChange] = []
+    for address in sorted(old_resources.keys() | new_resources.keys(), key=_address_sort_key):
+        change = _compare_instance(address, old_resources.get(address), new_resources.get(address))
+        if change is not None:
+            resources.append(change)
+
+    old_outputs = _section(before, "outputs")
+    new_outputs = _section(after, "outputs")
+    outputs: list[OutputChange] = []
+    for name in sorted(old_outputs.keys() | new_outputs.keys()):
+        output = _compare_output(name, old_outputs.get(name, ABSENT), new_outputs.get(name, ABSENT))
+        if output is not None:
+            outputs.append(output)
+    return StateChanges(resources=tuple(resources), outputs=tuple(outputs))
+
+
+def summary_line(changes: StateChanges, limit: int = 5) -> str:
+    """A one-line account, e.g. ``"2 to add, 1 to change, 0 to destroy: aws_instance.web, …"``.
+
+    At most ``limit`` addresses are named; the rest are counted (``"and 3 more"``). Without managed
+    changes the line names changed outputs, or says ``"no changes"``.
+    """
+    addresses = changes.addresses()
+    if addresses:
+        add, change, destroy = changes.counts()
+        counts = f"{add} to add, {change} to change, {destroy} to destroy"
+        return f"{counts}: {_name_some(addresses, limit)}"
+    outputs = [o.name for o in changes.outputs]
+    if outputs:
+        return f"outputs changed: {_name_some(outputs, limit)}"
+    if changes.resources:
+        return "data sources changed"
+    return "no changes"
+
+
+def _name_some(names: list[str], limit: int) -> str:
+    shown = names[: max(limit, 0)]
+    rest = len(names) - len(shown)
+    if not shown:
+        return f"{rest} changed"
+    text = ", ".join(shown)
+    return f"{text} and {rest} more" if rest else text
+
+
+def _section(doc: Mapping[str, Any] | None, key: str) -> Mapping[str, Any]:
+    if doc is None:
+        return {}
+    value = doc.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _address_sort_key(address: str) -> list[tuple[int, int | str]]:
+    # Natural order, so that web[2] comes before web[10].
+    return [(1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(address)]
+
+
+def _compare_instance(address: str, old: Any, new: Any) -> ResourceChange | None:
+    old_attrs = _attributes(old)
+    new_attrs = _attributes(new)
+    old_status = _status(old)
+    new_status = _status(new)
+    rows: list[AttributeChange]
+    action: Action
+    if old is None:
+        action = "create"
+        rows = list(_whole_rows(new_attrs, added=True))
+    elif new is None:
+        action = "delete"
+        rows = list(_whole_rows(old_attrs, added=False))
+    else:
+        action = "update"
+        rows = list(_attribute_rows(old_attrs, new_attrs))
+        if not rows and old_status == new_status:
+            return None
+    instance = new if isinstance(new, Mapping) else old
+    fields: Mapping[str, Any] = instance if isinstance(instance, Mapping) else {}
+    mode, type_, name = _parse_address(address)
+    deposed = fields.get("deposed")
+    return ResourceChange(
+        address=address,
+        mode=str(fields.get("mode") or mode),
+        type=str(fields.get("type") or type_),
+        action=action,
+        attributes=tuple(rows),
+        name=str(fields.get("name") or name),
+        deposed=str(deposed) if deposed else None,
+        status_before=old_status,
+        status_after=new_status,
+    )
+
+
+def _attributes(instance: Any) -> Mapping[str, Any]:
+    if isinstance(instance, Mapping):
+        attrs = instance.get("attributes")
+        if isinstance(attrs, Mapping):
+            return attrs
+    return {}
+
+
+def _status(instance: Any) -> str | None:
+    if isinstance(instance, Mapping) and instance.get("status"):
+        return str(instance["status"])
+    return None
+
+
+def _parse_address(address: str) -> tuple[str, str, str]:
+    """``(mode, type, name)`` of an instance address, for instances that do not carry them."""
+    parts = _split_outside_brackets(address)
+    while len(parts) >= 2 and parts[0] == "module":
+        parts = parts[2:]
+    mode = "managed"
+    if parts and parts[0] == "data":
+        mode = "data"
+        parts = parts[1:]
+    type_ = parts[0] if parts else ""
+    name = parts[1].split("[", 1)[0].split(" ", 1)[0] if len(parts) > 1 else ""
+    return mode, type_, name
+
+
+def _split_outside_brackets(address: str) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    quoted = False
+    escaped = False
+    for char in address:
+        if quoted:
+            current.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+            continue
+        if char == '"':
+            quoted = True
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "." and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _compare_output(name: str, old: Any, new: Any) -> OutputChange | None:
+    if old is not ABSENT and new is not ABSENT and _same(old, new):
+        return None
+    before = _output_value(old)
+    after = _output_value(new)
+    sensitive = (
+        _output_flag(old) or _output_flag(new) or contains_sealed(before) or contains_sealed(after)
+    )
+    return OutputChange(
+        name=name, action=_action(old, new), before=before, after=after, sensitive=sensitive
+    )
+
+
+def _output_value(entry: Any) -> Any:
+    if isinstance(entry, Mapping):
+        return entry.get("value")
+    return entry
+
+
+def _output_flag(entry: Any) -> bool:
+    return isinstance(entry, Mapping) and bool(entry.get("sensitive"))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: unlike ``==``, ``true`` is not ``1``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Mapping | list | tuple) or isinstance(b, Mapping | list | tuple):
+        return False
+    return bool(a == b)
+
+
+def _is_dynamic(value: Any) -> bool:
+    """A dynamically typed value as Terraform stores it: ``{"value": …, "type": <cty type>}``."""
+    if not isinstance(value, Mapping) or value.keys() != {"value", "type"}:
+        return False
+    cty = value["type"]
+    if isinstance(cty, str):
+        return cty in _CTY_PRIMITIVES
+    return isinstance(cty, list) and len(cty) >= 2 and cty[0] in _CTY_COLLECTIONS
+
+
+def _unwrap(value: Any) -> Any:
+    return value["value"] if _is_dynamic(value) else value
+
+
+def _whole_rows(attrs: Mapping[str, Any], *, added: bool) -> Iterator[AttributeChange]:
+    for key in sorted(attrs):
+        for path, value in _split_sealed(key, _unwrap(attrs[key]), in_list=False):
+            before, after = (ABSENT, value) if added else (value, ABSENT)
+            yield AttributeChange(path, before, after, is_sealed(value))
+
+
+def _attribute_rows(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[AttributeChange]:
+    for key in sorted(old.keys() | new.keys()):
+        raw_before = old.get(key, ABSENT)
+        raw_after = new.get(key, ABSENT)
+        if _same(raw_before, raw_after):
+            continue
+        before = _unwrap(raw_before)
+        after = _unwrap(raw_after)
+        if _same(before, after):
+            # Only the dynamic type moved (e.g. a list became a tuple): show the stored form.
+            before, after = raw_before, raw_after
+        yield from _diff(key, before, after, in_list=False)
+
+
+def _diff(path: str, before: Any, after: Any, *, in_list: bool) -> Iterator[AttributeChange]:
+    if _same(before, after):
+        return
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for key in sorted(before.keys() | after.keys()):
+            yield from _diff(
+                _child(path, key, in_list),
+                before.get(key, ABSENT),
+                after.get(key, ABSENT),
+                in_list=False,
+            )
+        return
+    if isinstance(before, list) and isinstance(after, list):
+        for index in range(max(len(before), len(after))):
+            yield from _diff(
+                f"{path}[{index}]",
+                before[index] if index < len(before) else ABSENT,
+                after[index] if index < len(after) else ABSENT,
+                in_list=True,
+            )
+        return
+    if _nested_seal(before) or _nested_seal(after):
+        # Each seal must be a row of its own, so split the sides apart instead of one row.
+        if before is not ABSENT:
+            for sub, value in _split_sealed(path, before, in_list=in_list):
+                yield AttributeChange(sub, value, ABSENT, is_sealed(value))
+        if after is not ABSENT:
+            for sub, value in _split_sealed(path, after, in_list=in_list):
+                yield AttributeChange(sub, ABSENT, value, is_sealed(value))
+        return
+    yield AttributeChange(path, before, after, is_sealed(before) or is_sealed(after))
+
+
+def _nested_seal(value: Any) -> bool:
+    return not is_sealed(value) and contains_sealed(value)
+
+
+def _split_sealed(path: str, value: Any, *, in_list: bool) -> Iterator[tuple[str, Any]]:
+    """``(path, value)`` pieces of ``value``: whole where it holds no seal, split where it does."""
+    if not _nested_seal(value):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key in sorted(value):
+            yield from _split_sealed(_child(path, key, in_list), value[key], in_list=False)
+    else:
+        for index, item in enumerate(value):
+            yield from _split_sealed(f"{path}[{index}]", item, in_list=True)
+
+
+def _child(path: str, key: Any, in_list: bool) -> str:
+    key = str(key)
+    if in_list and _IDENTIFIER.match(key):
+        return f"{path}.{key}"
+    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+
+def compare_configs(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> ConfigChanges:
+    """The changes that turn configuration document ``before`` into ``after`` (``None``: empty)."""
+    old_text = _section(before, "files")
+    new_text = _section(after, "files")
+    old_binary = _section(before, "binary_files")
+    new_binary = _section(after, "binary_files")
+    paths = old_text.keys() | new_text.keys() | old_binary.keys() | new_binary.keys()
+    files: list[FileChange] = []
+    for path in sorted(paths):
+        old = _file(path, old_text, old_binary)
+        new = _file(path, new_text, new_binary)
+        if _same(old, new):
+            continue
+        action = _action(old, new)
+        if isinstance(old, _Binary) or isinstance(new, _Binary):
+            text = f"Binary files {_label('a', path, old)} and {_label('b', path, new)} differ\n"
+        else:
+            text = _unified_diff(path, old, new)
+        files.append(FileChange(path=path, action=action, unified_diff=text))
+
+    old_vars = _section(before, "variables")
+    new_vars = _section(after, "variables")
+    variables: list[VariableChange] = []
+    for name in sorted(old_vars.keys() | new_vars.keys()):
+        old_value = old_vars.get(name, ABSENT)
+        new_value = new_vars.get(name, ABSENT)
+        if _same(old_value, new_value):
+            continue
+        sensitive = contains_sealed(old_value) or contains_sealed(new_value)
+        variables.append(VariableChange(name, old_value, new_value, sensitive))
+    return ConfigChanges(files=tuple(files), variables=tuple(variables))
+
+
+@dataclass(frozen=True)
+class _Binary:
+    data: str
+
+
+def _file(path: str, text: Mapping[str, Any], binary: Mapping[str, Any]) -> Any:
+    if path in text:
+        return list(text[path])
+    if path in binary:
+        return _Binary(str(binary[path]))
+    return ABSENT
+
+
+def _label(prefix: str, path: str, side: Any) -> str:
+    return "/dev/null" if side is ABSENT else f"{prefix}/{path}"
+
+
+def _unified_diff(path: str, old: Any, new: Any) -> str:
+    old_lines: list[str] = [] if old is ABSENT else [str(line) for line in old]
+    new_lines: list[str] = [] if new is ABSENT else [str(line) for line in new]
+    out: list[str] = []
+    for line in difflib.unified_diff(
+        old_lines, new_lines, _label("a", path, old), _label("b", path, new)
+    ):
+        if line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)
