@@ -7,14 +7,12 @@ pull the state after → capture (normalise, redact, delta, commit) → push.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tfshadow import env
 from tfshadow.errors import CaptureError, EngineError, TfshadowError
 from tfshadow.ops.author import ci_description, detect_author
 
@@ -44,6 +42,12 @@ class RecordOutcome:
     recorded: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _CommandInputs:
+    variables: Mapping[str, str] = field(default_factory=dict)
+    var_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def run_recorded(
         tf_version = version_f.result()
 
     store = project.open_store(create=True) if initialised else None
-    variables = _variable_values(project, command, rest)
+    inputs = _command_inputs(project, tf_args)
     with store.lock(project.lock_timeout) if store else _no_lock():
         if store is not None:
             _catch_up(project, store, before_raw, tf_version, outcome)
@@ -95,7 +99,7 @@ def run_recorded(
         if store is None:
             store = project.open_store(create=True)
         redactor = project.redactor(store)
-        capture = _capture(project, redactor, after_raw, variables)
+        capture = _capture(project, redactor, after_raw, inputs)
         latest = store.latest(project.workspace)
         if latest is not None and _same_state(latest, capture):
             verb = "failed" if outcome.exit_code else "finished"
@@ -147,7 +151,7 @@ def _catch_up(
     if raw is None:
         return
     latest = store.latest(project.workspace)
-    capture = _capture(project, project.redactor(store), raw, {})
+    capture = _capture(project, project.redactor(store), raw, _CommandInputs())
     if latest is None:
         if not capture.state.get("resources") and not capture.state.get("outputs"):
             return
@@ -186,31 +190,29 @@ def _capture(
     project: Project,
     redactor: Redactor,
     raw_state: dict[str, Any],
-    variables: Mapping[str, str],
+    inputs: _CommandInputs,
 ) -> _Capture:
     from tfshadow.state import config_files
     from tfshadow.state.normalise import canonicalise
     from tfshadow.state.redact import SECRET_NAME
 
-    files = config_files.collect_files(project.workdir)
+    files = config_files.collect_files(project.workdir, inputs.var_files)
     sensitive = config_files.sensitive_variable_names(files)
-    config = config_files.config_document(files, variables, redactor.seal, SECRET_NAME, sensitive)
+    config = config_files.config_document(
+        files, inputs.variables, redactor.seal, SECRET_NAME, sensitive
+    )
     state = redactor.redact_state(canonicalise(raw_state))
     return _Capture(state=state, config=config)
 
 
-def _variable_values(project: Project, command: str, rest: Sequence[str]) -> dict[str, str]:
-    """The variable values given to this command, with Terraform's precedence."""
+def _command_inputs(project: Project, tf_args: Sequence[str]) -> _CommandInputs:
+    """The variable values and files given to this command (``TF_CLI_ARGS*`` included)."""
     from tfshadow.state import config_files
 
-    environ = project.environ
-    args = [
-        *shlex.split(environ.get(env.TF_CLI_ARGS, "")),
-        *shlex.split(environ.get(f"{env.TF_CLI_ARGS_PREFIX}{command}", "")),
-        *rest,
-    ]
-    variables, _var_files = config_files.parse_variable_args(args, environ, project.workdir)
-    return dict(variables)
+    return _CommandInputs(
+        variables=config_files.parse_variable_args(tf_args, project.environ, project.workdir),
+        var_files=config_files.parse_var_files(tf_args, project.environ, project.workdir),
+    )
 
 
 def _meta(

@@ -1,0 +1,8 @@
+"""The project's ``tfshadow.hcl``: schema, loading and validation."""
+
+from __future__ import annotations
+
+from tfshadow.settings.load import load_settings
+from tfshadow.settings.schema import Settings, StoreSettings, TerraformSettings
+
+__all__ = ["Settings", "StoreSettings", "TerraformSettings", "load_settings"]

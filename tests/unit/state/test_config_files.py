@@ -1,0 +1,455 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tfshadow.errors import UsageError
+from tfshadow.state import delta
+from tfshadow.state.config_files import (
+    collect_files,
+    config_document,
+    config_summary,
+    files_from_document,
+    parse_var_files,
+    parse_variable_args,
+    sensitive_variable_names,
+)
+
+SECRET_NAME = re.compile(r"(?i)password|secret|token|private_key")
+
+
+def seal(value: Any) -> str:
+    digest = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+    return f"tfshadow:sensitive:v1:fp:{digest[:16]}"
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def document(files: dict[str, bytes], variables: dict[str, str] | None = None) -> dict[str, Any]:
+    return config_document(
+        files, variables or {}, seal, SECRET_NAME, sensitive_variable_names(files)
+    )
+
+
+def text_of(doc: dict[str, Any], path: str) -> str:
+    return "".join(doc["files"][path])
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "live"
+    write(
+        root / "main.tf",
+        """
+module "web" {
+  source = "./modules/web"
+}
+module "shared" {
+  source = "../shared"
+}
+module "vpc" {
+  source  = "terraform-aws-modules/vpc/aws"
+  version = "5.0.0"
+}
+""",
+    )
+    write(root / "variables.tf.json", '{"variable": {"size": {"default": "small"}}}')
+    write(root / "terraform.tfvars", 'size = "large"\n')
+    write(root / "prod.tfvars.json", '{"size": "xl"}\n')
+    write(root / ".terraform.lock.hcl", '# lock\nprovider "registry.terraform.io/x/y" {}\n')
+    write(root / "README.md", "not configuration\n")
+    write(root / "modules/web/main.tf", 'module "db" {\n  source = "../db"\n}\n')
+    write(root / "modules/web/terraform.tfvars", 'ignored = "by terraform"\n')
+    write(root / "modules/db/main.tf", 'resource "null_resource" "db" {}\n')
+    write(root / "modules/db/extra.tf.json", '{"module": {"deep": {"source": "./deep"}}}')
+    write(root / "modules/db/deep/main.tf", "# deepest\n")
+    write(root / "modules/unused/main.tf", "# never referenced\n")
+    write(tmp_path / "shared/main.tf", 'output "x" {\n  value = 1\n}\n')
+    write(root / ".terraform/modules/vpc/main.tf", "# downloaded copy\n")
+    write(root / ".tfshadow/config/main.tf", "# a stored copy\n")
+    return root
+
+
+def test_collect_files_follows_local_modules_only(project: Path) -> None:
+    files = collect_files(project)
+    assert list(files) == [
+        "../shared/main.tf",
+        ".terraform.lock.hcl",
+        "main.tf",
+        "modules/db/deep/main.tf",
+        "modules/db/extra.tf.json",
+        "modules/db/main.tf",
+        "modules/web/main.tf",
+        "prod.tfvars.json",
+        "terraform.tfvars",
+        "variables.tf.json",
+    ]
+    assert files["modules/db/deep/main.tf"] == b"# deepest\n"
+
+
+def test_collect_files_is_deterministic(project: Path) -> None:
+    assert list(collect_files(project).items()) == list(collect_files(project).items())
+
+
+def test_collect_files_never_enters_terraform_or_store_dirs(project: Path) -> None:
+    write(
+        project / "cached.tf",
+        'module "a" {\n  source = "./.terraform/modules/vpc"\n}\n'
+        'module "b" {\n  source = "./.tfshadow/config"\n}\n',
+    )
+    assert not [p for p in collect_files(project) if ".terraform/" in p or ".tfshadow" in p]
+
+
+def test_collect_files_survives_unparsable_files_and_module_cycles(project: Path) -> None:
+    write(project / "broken.tf", 'module "x" {\n  source = "./modules/unused"\n  oops =\n')
+    write(project / "broken.tf.json", '{"module": ')
+    write(project / "modules/db/cycle.tf", 'module "up" {\n  source = "../web"\n}\n')
+    files = collect_files(project)
+    assert files["broken.tf"].endswith(b"oops =\n")
+    assert "broken.tf.json" in files
+    assert "modules/unused/main.tf" not in files
+
+
+def test_collect_files_includes_var_files_given(project: Path, tmp_path: Path) -> None:
+    write(project / "env/prod.vars", 'size = "huge"\n')
+    write(tmp_path / "secrets.tfvars", 'db_password = "x"\n')
+    files = collect_files(project, var_files=("env/prod.vars", "../secrets.tfvars", "missing"))
+    assert files["env/prod.vars"] == b'size = "huge"\n'
+    assert "../secrets.tfvars" in files
+
+
+def test_collect_files_empty_dir_gives_nothing(tmp_path: Path) -> None:
+    assert collect_files(tmp_path) == {}
+
+
+def test_files_from_document_round_trips_without_secrets(project: Path) -> None:
+    write(project / "crlf.tf", b'locals {\r\n  a = "b"\r\n}\r\n\r\n')
+    write(project / "no-newline.tf", "# last line has no newline")
+    write(project / "latin1.tfvars", b'size = "gro\xdf"\n')
+    files = collect_files(project)
+    doc = document(files, {"size": "large"})
+    assert files_from_document(doc) == files
+    assert files_from_document(delta.loads(delta.dumps(doc))) == files
+    assert doc["files"]["crlf.tf"] == ["locals {\r\n", '  a = "b"\r\n', "}\r\n", "\r\n"]
+    assert list(doc["binary_files"]) == ["latin1.tfvars"]
+    assert "latin1.tfvars" not in doc["files"]
+    assert doc["variables"] == {"size": "large"}
+    assert doc["format"] == 1
+
+
+def test_files_from_document_rejects_unknown_format() -> None:
+    with pytest.raises(ValueError, match="format"):
+        files_from_document({"format": 99, "files": {}})
+
+
+def test_config_document_seals_tfvars_secrets_in_place() -> None:
+    tfvars = (
+        "# credentials\n"
+        'db_password = "hunter2" # rotate monthly\n'
+        'size        = "large"\n'
+        "admin_key   = 1234\n"
+        "api = {\n"
+        '  token = "tok-abc"\n'
+        '  url   = "https://example.com"\n'
+        "}\n"
+        'users = [{ name = "ann", password = "ann-pw" }]\n'
+        "cert_secret = <<EOT\n"
+        "-----BEGIN-----\n"
+        "EOT\n"
+        'tail = "kept"\n'
+    )
+    files = {
+        "variables.tf": b'variable "admin_key" {\n  sensitive = true\n}\n',
+        "terraform.tfvars": tfvars.encode(),
+    }
+    doc = document(files)
+    dumped = delta.dumps(doc)
+    heredoc = "<<EOT\n-----BEGIN-----\nEOT"
+    for plain in (b"hunter2", b"1234", b"tok-abc", b"ann-pw", b"BEGIN"):
+        assert plain not in dumped
+    assert text_of(doc, "terraform.tfvars") == (
+        "# credentials\n"
+        f'db_password = "{seal("hunter2")}" # rotate monthly\n'
+        'size        = "large"\n'
+        f'admin_key   = "{seal(1234)}"\n'
+        "api = {\n"
+        f'  token = "{seal("tok-abc")}"\n'
+        '  url   = "https://example.com"\n'
+        "}\n"
+        f'users = [{{ name = "ann", password = "{seal("ann-pw")}" }}]\n'
+        f'cert_secret = "{seal(heredoc)}"\n'
+        'tail = "kept"\n'
+    )
+
+
+def test_config_document_seals_tfvars_json_secrets_keeping_layout() -> None:
+    text = (
+        "{\n"
+        '  "db_password": "hunter2",\n'
+        '  "size": "large",\n'
+        '  "api": {"token": "tok-abc", "n": 1},\n'
+        '  "creds": {"user": "u", "pass": "p"}\n'
+        "}\n"
+    )
+    files = {
+        "variables.tf": b'variable "creds" {\n  sensitive = true\n}\n',
+        "prod.tfvars.json": text.encode(),
+    }
+    doc = document(files)
+    assert b"hunter2" not in delta.dumps(doc) and b"tok-abc" not in delta.dumps(doc)
+    assert text_of(doc, "prod.tfvars.json") == (
+        "{\n"
+        f'  "db_password": "{seal("hunter2")}",\n'
+        '  "size": "large",\n'
+        f'  "api": {{"token": "{seal("tok-abc")}", "n": 1}},\n'
+        f'  "creds": "{seal({"user": "u", "pass": "p"})}"\n'
+        "}\n"
+    )
+
+
+def test_config_document_seals_literal_secrets_in_tf_files() -> None:
+    main_tf = (
+        'variable "db_password" {\n'
+        '  default = "var-default-pw"\n'
+        "}\n"
+        'variable "region" {\n'
+        "  sensitive = true\n"
+        '  default   = "eu-secret-region"\n'
+        "}\n"
+        'variable "size" {\n'
+        '  default = "large"\n'
+        "}\n"
+        'resource "aws_db_instance" "db" {\n'
+        '  password       = "hunter2"\n'
+        "  other_password = var.db_password\n"
+        '  secret_suffix  = "pre-${var.size}"\n'
+        "  private_key    = <<-EOT\n"
+        "    KEYDATA\n"
+        "  EOT\n"
+        '  name           = "db"\n'
+        "}\n"
+    )
+    doc = document({"main.tf": main_tf.encode()})
+    dumped = delta.dumps(doc)
+    for plain in (b"var-default-pw", b"eu-secret-region", b"hunter2", b"pre-", b"KEYDATA"):
+        assert plain not in dumped
+    text = text_of(doc, "main.tf")
+    assert 'default = "large"' in text
+    assert "other_password = var.db_password\n" in text
+    assert f'  password       = "{seal("hunter2")}"\n' in text
+    heredoc = "<<-EOT\n    KEYDATA\n  EOT"
+    assert f'  private_key    = "{seal(heredoc)}"\n' in text
+    assert '  name           = "db"\n}\n' in text
+
+
+def test_config_document_seals_secrets_inside_function_arguments() -> None:
+    main_tf = (
+        'resource "aws_secretsmanager_secret_version" "v" {\n'
+        '  payload = jsonencode({ user = "admin", password = "hunter2" })\n'
+        '  tags    = merge(var.tags, { api_token = "tok-abc" })\n'
+        "}\n"
+    )
+    doc = document({"main.tf": main_tf.encode()})
+    assert text_of(doc, "main.tf") == (
+        'resource "aws_secretsmanager_secret_version" "v" {\n'
+        f'  payload = jsonencode({{ user = "admin", password = "{seal("hunter2")}" }})\n'
+        f'  tags    = merge(var.tags, {{ api_token = "{seal("tok-abc")}" }})\n'
+        "}\n"
+    )
+
+
+def test_config_document_leaves_null_and_references_alone() -> None:
+    files = {
+        "terraform.tfvars": b"db_password = null\n",
+        "main.tf": b'variable "db_password" {\n  default = null\n}\n',
+    }
+    assert files_from_document(document(files)) == files
+
+
+def test_config_document_seals_tf_json_secrets() -> None:
+    text = json.dumps(
+        {
+            "resource": {"x": {"y": {"password": "hunter2", "token": "${var.t}", "n": "v"}}},
+            "variable": {"k": {"sensitive": True, "default": "k-value"}},
+        },
+        indent=2,
+    )
+    doc = document({"main.tf.json": text.encode()})
+    result = json.loads(text_of(doc, "main.tf.json"))
+    assert result["resource"]["x"]["y"] == {
+        "password": seal("hunter2"),
+        "token": "${var.t}",
+        "n": "v",
+    }
+    assert result["variable"]["k"]["default"] == seal("k-value")
+    assert text_of(doc, "main.tf.json").count("\n") == text.count("\n")
+
+
+def test_config_document_seals_unparsable_files_line_by_line() -> None:
+    files = {
+        "broken.tf": b'resource "x" "y" {\n  password = "hunter2"\n  name = "n"\n  oops =\n',
+        "broken.tfvars": b'db_password = "pw-1"\napi_token = {\n  a = "pw-2"\n}\nsize = [\n',
+        "broken.tfvars.json": b'{\n  "db_password": "pw-3",\n  "size": "x",\n',
+    }
+    doc = document(files)
+    dumped = delta.dumps(doc)
+    for plain in (b"hunter2", b"pw-1", b"pw-2", b"pw-3"):
+        assert plain not in dumped
+    assert f'  password = "{seal("hunter2")}"\n  name = "n"\n' in text_of(doc, "broken.tf")
+    assert '  "size": "x",\n' in text_of(doc, "broken.tfvars.json")
+
+
+def test_config_document_seals_sensitive_variables() -> None:
+    files = {"variables.tf": b'variable "region" {\n  sensitive = true\n}\n'}
+    doc = document(files, {"region": "eu-1", "db_password": "hunter2", "size": "large"})
+    assert doc["variables"] == {
+        "db_password": seal("hunter2"),
+        "region": seal("eu-1"),
+        "size": "large",
+    }
+
+
+def test_config_document_keeps_lock_file_untouched() -> None:
+    lock = b'provider "registry.terraform.io/x/y" {\n  secret_hashes = ["h1:abc"]\n}\n'
+    doc = document({".terraform.lock.hcl": lock})
+    assert files_from_document(doc) == {".terraform.lock.hcl": lock}
+
+
+def test_sensitive_variable_names_reads_root_module_only() -> None:
+    files = {
+        "variables.tf": (
+            b'variable "a" {\n  sensitive = true\n}\n'
+            b'variable "b" {\n  sensitive = false\n}\n'
+            b'variable "c" {\n  type = string\n}\n'
+        ),
+        "more.tf.json": b'{"variable": {"d": {"sensitive": true}, "e": {}}}',
+        "broken.tf": b'variable "f" {\n  sensitive = true\n}\nresource "x" {\n  oops =\n',
+        "modules/web/variables.tf": b'variable "g" {\n  sensitive = true\n}\n',
+    }
+    assert sensitive_variable_names(files) == frozenset({"a", "d", "f"})
+
+
+def test_parse_variable_args_precedence(tmp_path: Path) -> None:
+    args = ["apply", "-var", "size=small", "-var=size=large", "-var", "tags={a = 1}", "plan.out"]
+    environ = {"TF_VAR_size": "env", "TF_VAR_region": "eu-1", "HOME": "/h", "TF_VAR_": "x"}
+    assert parse_variable_args(args, environ, tmp_path) == {
+        "region": "eu-1",
+        "size": "large",
+        "tags": "{a = 1}",
+    }
+
+
+def test_parse_variable_args_value_may_contain_equals_and_be_empty(tmp_path: Path) -> None:
+    args = ["plan", "--var", "conn=a=b", "-var", "empty="]
+    assert parse_variable_args(args, {}, tmp_path) == {"conn": "a=b", "empty": ""}
+
+
+def test_parse_variable_args_reads_tf_cli_args_before_typed_args(tmp_path: Path) -> None:
+    environ = {
+        "TF_CLI_ARGS": "-var size=generic -var only=generic",
+        "TF_CLI_ARGS_apply": "-var size=specific -var 'spaced=a b'",
+        "TF_CLI_ARGS_plan": "-var size=plan",
+    }
+    assert parse_variable_args(["apply"], environ, tmp_path) == {
+        "only": "generic",
+        "size": "generic",
+        "spaced": "a b",
+    }
+    typed = ["-chdir=x", "apply", "-var", "size=typed"]
+    assert parse_variable_args(typed, environ, tmp_path)["size"] == "typed"
+
+
+def test_parse_variable_args_malformed_var_does_not_echo_it(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_variable_args(["apply", "-var", "hunter2"], {}, tmp_path)
+    assert "hunter2" not in caught.value.one_line()
+    with pytest.raises(UsageError, match="-var needs a value"):
+        parse_variable_args(["apply", "-var"], {}, tmp_path)
+
+
+def test_parse_variable_args_stops_at_double_dash(tmp_path: Path) -> None:
+    assert parse_variable_args(["apply", "--", "-var", "a=1"], {}, tmp_path) == {}
+
+
+def test_parse_var_files_relative_to_workdir(tmp_path: Path) -> None:
+    args = [
+        "apply",
+        "-var-file",
+        "env/prod.tfvars",
+        f"-var-file={tmp_path.parent / 'other.tfvars'}",
+        "-var",
+        "a=1",
+        "-var-file=./x/../y.tfvars.json",
+    ]
+    assert parse_var_files(args, {"TF_CLI_ARGS_apply": "-var-file=ci.tfvars"}, tmp_path) == (
+        "ci.tfvars",
+        "env/prod.tfvars",
+        "../other.tfvars",
+        "y.tfvars.json",
+    )
+
+
+def test_config_summary_lists_declarations_per_module(project: Path) -> None:
+    write(
+        project / "resources.tf",
+        'resource "aws_instance" "web" {}\n'
+        'data "aws_ami" "ubuntu" {}\n'
+        'provider "aws" {\n  alias = "east"\n}\n'
+        'output "ip" {\n  value = 1\n}\n',
+    )
+    write(project / "broken.tf", "resource {\n")
+    summary = config_summary(collect_files(project))
+    root = summary["modules"]["."]
+    assert root["resources"] == ["aws_instance.web"]
+    assert root["data"] == ["aws_ami.ubuntu"]
+    assert root["providers"] == ["aws.east"]
+    assert root["outputs"] == ["ip"]
+    assert root["variables"] == ["size"]
+    assert root["module_calls"] == {
+        "shared": "../shared",
+        "vpc": "terraform-aws-modules/vpc/aws",
+        "web": "./modules/web",
+    }
+    assert summary["modules"]["modules/db"]["resources"] == ["null_resource.db"]
+    assert summary["modules"]["modules/db"]["module_calls"] == {"deep": "./deep"}
+    assert summary["modules"]["../shared"]["outputs"] == ["x"]
+    assert summary["unparsed"] == ["broken.tf"]
+    json.dumps(summary)
+
+
+def test_config_document_is_idempotent_on_sealed_files() -> None:
+    files = {
+        "variables.tf": b'variable "key" {\n  sensitive = true\n  default = "k"\n}\n',
+        "main.tf": b'resource "x" "y" {\n  password = <<EOT\npw\nEOT\n}\n',
+        "terraform.tfvars": b'key = "v"\ndb_password = "hunter2"\n',
+        "x.tfvars.json": b'{"api_token": "t"}',
+    }
+    doc = document(files)
+    assert document(files_from_document(doc)) == doc
+
+
+def test_config_document_keeps_flags_and_empty_values_of_secret_names() -> None:
+    files = {
+        "variables.tf": b'variable "flag" {\n  sensitive = true\n}\n',
+        "terraform.tfvars": (
+            b'manage_master_user_password = true\ndb_password = ""\nflag = false\n'
+        ),
+        "main.tf": b'resource "x" "y" {\n  manage_password = true\n}\n',
+    }
+    doc = document(files)
+    assert text_of(doc, "terraform.tfvars") == (
+        f'manage_master_user_password = true\ndb_password = ""\nflag = "{seal(False)}"\n'
+    )
+    assert text_of(doc, "main.tf") == files["main.tf"].decode()

@@ -1,0 +1,783 @@
+"""Which files make up a Terraform configuration, and their secret-free snapshot.
+
+A configuration is the root module's ``*.tf``/``*.tf.json`` (and OpenTofu's ``*.tofu``/
+``*.tofu.json``), its ``*.tfvars``/``*.tfvars.json``, the dependency lock file, every ``-var-file``
+given, and, recursively, every local module (``source = "./…"`` or ``"../…"``). Registry and git
+modules are not followed: ``.terraform.lock.hcl`` and the module block's version pin them.
+
+The snapshot (the *config document*) keeps files as lists of lines so deltas are line-based.
+Secrets are sealed before anything is stored:
+
+* ``*.tfvars``: the value assigned to a variable declared ``sensitive = true`` or whose name
+  matches the secret-name pattern; inside object values, the value of any secret-named key.
+* ``*.tfvars.json``: the same, at JSON level.
+* ``*.tf``: values that spell out text for secret-named attributes and object keys, at any depth
+  and inside function arguments (``password = "hunter2"``, ``jsonencode({ token = "t" })``;
+  references such as ``password = var.db_password`` carry no secret and are kept), and the
+  ``default`` of a variable that is sensitive or secret-named.
+
+Null values, values that are already seals, and (for values sealed only because of their name)
+booleans and empty strings are left alone, as redact does in the state; so sealing a sealed
+snapshot changes nothing.
+
+A sealed value is replaced in place by a quoted seal string; every other byte of the file is kept.
+What gets sealed is the *value* when the expression is a literal (so ``"hunter2"`` in a tfvars
+file fingerprints like ``hunter2`` in the state or on the command line), and the expression's
+exact source text otherwise: a heredoc is sealed from ``<<EOT`` through its closing marker and
+collapses to one quoted seal on one line, as does a multi-line object or template.
+
+Files python-hcl2 cannot parse are still collected; their secrets are found line by line
+instead: an assignment that starts a line (``name = value`` or ``"name": value``) to a sensitive
+name is sealed up to the end of the line, or to the matching bracket or heredoc marker. That is
+coarser (a secret-named key nested on the same line as its parent is missed), which is accepted
+because Terraform rejects such files too, so they rarely reach a recorded apply.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import os
+import re
+import shlex
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tfshadow import env
+from tfshadow.errors import UsageError
+from tfshadow.settings import hcl
+from tfshadow.state.redact import is_sealed
+
+CONFIG_FORMAT = 1
+LOCK_FILE = ".terraform.lock.hcl"
+
+_CONFIG_SUFFIXES = (".tf", ".tofu")
+_CONFIG_JSON_SUFFIXES = (".tf.json", ".tofu.json")
+_VARS_SUFFIXES = (".tfvars", ".tfvars.json")
+# Terraform's own data dir and tfshadow's store hold copies of modules and past configurations.
+_NEVER_ENTER = frozenset({".terraform", ".tfshadow"})
+
+Seal = Callable[[Any], str]
+
+
+# --- collecting --------------------------------------------------------------------------------
+
+
+def collect_files(workdir: Path, var_files: Sequence[str] = ()) -> dict[str, bytes]:
+    """The files of the configuration in ``workdir``, keyed by POSIX path relative to it.
+
+    Local modules outside ``workdir`` get keys starting with ``../``. ``var_files`` are the
+    ``-var-file`` paths (relative to ``workdir``, see :func:`parse_var_files`); those that exist
+    are included. Keys are sorted.
+    """
+    root = Path(os.path.abspath(workdir))
+    files: dict[str, bytes] = {}
+    seen: set[Path] = set()
+    pending = [root]
+    while pending:
+        directory = pending.pop()
+        real = directory.resolve()
+        if real in seen or not directory.is_dir():
+            continue
+        seen.add(real)
+        is_root = directory == root
+        for path in sorted(directory.iterdir()):
+            if not path.is_file() or not _belongs(path.name, is_root):
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                continue
+            files[_key(path, root)] = data
+            for source in _local_module_sources(path.name, data):
+                target = Path(os.path.normpath(directory / source))
+                if not _NEVER_ENTER.intersection(PurePosixPath(_key(target, root)).parts):
+                    pending.append(target)
+    for var_file in var_files:
+        path = Path(os.path.normpath(root / var_file))
+        if path.is_file():
+            try:
+                files[_key(path, root)] = path.read_bytes()
+            except OSError:
+                continue
+    return dict(sorted(files.items()))
+
+
+def _belongs(name: str, is_root: bool) -> bool:
+    if name.endswith(_CONFIG_SUFFIXES + _CONFIG_JSON_SUFFIXES):
+        return True
+    # Terraform reads variable files and the lock file of the root module only.
+    return is_root and (name == LOCK_FILE or name.endswith(_VARS_SUFFIXES))
+
+
+def _key(path: Path, root: Path) -> str:
+    return PurePosixPath(*Path(os.path.relpath(path, root)).parts).as_posix()
+
+
+def _local_module_sources(name: str, data: bytes) -> list[str]:
+    sources: list[Any] = []
+    if name.endswith(_CONFIG_JSON_SUFFIXES):
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return []
+        modules = doc.get("module") if isinstance(doc, dict) else None
+        for module in _json_blocks(modules):
+            sources.append(module.get("source"))
+    elif name.endswith(_CONFIG_SUFFIXES):
+        body = _parse_hcl(data)
+        if body is None:
+            return []
+        for block in body.blocks_of("module"):
+            entry = block.body.attribute("source")
+            if entry is not None and entry.value.kind == "string":
+                sources.append(entry.value.literal)
+    return [s for s in sources if isinstance(s, str) and s.startswith(("./", "../"))]
+
+
+def _json_blocks(section: Any) -> Iterator[dict[str, Any]]:
+    """The bodies of one labelled JSON block type: ``{"name": {…}}`` or ``{"name": [{…}]}``."""
+    if not isinstance(section, dict):
+        return
+    for body in section.values():
+        for item in body if isinstance(body, list) else [body]:
+            if isinstance(item, dict):
+                yield item
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Text and the encoding that round-trips it; Latin-1 maps every byte to one character."""
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _parse_hcl(data: bytes) -> hcl.Body | None:
+    return _parse_hcl_text(_decode(data)[0])
+
+
+# A snapshot parses each file several times (modules, sensitive variables, sealing, summary);
+# bodies are immutable, so parses are shared.
+@functools.lru_cache(maxsize=256)
+def _parse_hcl_text(text: str) -> hcl.Body | None:
+    try:
+        return hcl.parse(text)
+    except hcl.HclSyntaxError:
+        return None
+
+
+# --- variables ---------------------------------------------------------------------------------
+
+
+def _is_root(path: str) -> bool:
+    return "/" not in path
+
+
+def sensitive_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
+    """Names of the root module's variables declared with ``sensitive = true``."""
+    names: set[str] = set()
+    for path, data in files.items():
+        if not _is_root(path):
+            continue
+        if path.endswith(_CONFIG_JSON_SUFFIXES):
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                continue
+            variables = doc.get("variable") if isinstance(doc, dict) else None
+            if isinstance(variables, dict):
+                for name, body in variables.items():
+                    bodies = body if isinstance(body, list) else [body]
+                    if any(isinstance(b, dict) and b.get("sensitive") is True for b in bodies):
+                        names.add(name)
+        elif path.endswith(_CONFIG_SUFFIXES):
+            body = _parse_hcl(data)
+            if body is None:
+                names.update(_sensitive_variables_by_lines(_decode(data)[0]))
+                continue
+            for block in body.blocks_of("variable"):
+                if block.labels and _declared_sensitive(block):
+                    names.add(block.labels[0])
+    return frozenset(names)
+
+
+def _declared_sensitive(block: hcl.Block) -> bool:
+    entry = block.body.attribute("sensitive")
+    return entry is not None and entry.value.literal is True
+
+
+_VARIABLE_START = re.compile(r'(?m)^\s*variable\s+"?([A-Za-z_][\w-]*)"?\s*\{')
+_TOP_BLOCK_START = re.compile(r"(?m)^\s*[A-Za-z_][\w-]*(\s+\"?[\w-]+\"?)*\s*\{")
+_SENSITIVE_TRUE = re.compile(r"(?m)^\s*sensitive\s*=\s*true\b")
+
+
+def _sensitive_variables_by_lines(text: str) -> set[str]:
+    """A rough reading of variable blocks for files the parser rejects."""
+    names = set()
+    for match in _VARIABLE_START.finditer(text):
+        following = _TOP_BLOCK_START.search(text, match.end())
+        block = text[match.end() : following.start() if following else len(text)]
+        if _SENSITIVE_TRUE.search(block):
+            names.add(match.group(1))
+    return names
+
+
+def parse_variable_args(
+    args: Sequence[str], environ: Mapping[str, str], workdir: Path
+) -> dict[str, str]:
+    """Variable values from ``-var`` arguments and ``TF_VAR_<name>`` environment variables.
+
+    Terraform's precedence: ``TF_VAR_`` values lose to ``-var``; among ``-var`` the last wins.
+    ``-var`` flags in ``TF_CLI_ARGS`` and ``TF_CLI_ARGS_<command>`` count where Terraform puts
+    them (right after the command, before the arguments typed). Values from variable files stay
+    in those files. ``workdir`` is unused here and kept for symmetry with
+    :func:`parse_var_files`.
+    """
+    values: dict[str, str] = {}
+    for key in sorted(environ):
+        if key.startswith(env.TF_VAR_PREFIX) and len(key) > len(env.TF_VAR_PREFIX):
+            values[key[len(env.TF_VAR_PREFIX) :]] = environ[key]
+    for flag, value in _flags(_effective_args(args, environ)):
+        if flag != "var":
+            continue
+        name, equals, raw = value.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            # The argument is not echoed: a malformed -var may well be a secret.
+            raise UsageError(
+                "a -var argument is not of the form name=value", "write -var 'name=value'"
+            )
+        values[name] = raw
+    return values
+
+
+def parse_var_files(
+    args: Sequence[str], environ: Mapping[str, str], workdir: Path
+) -> tuple[str, ...]:
+    """The ``-var-file`` paths given, in order, as POSIX paths relative to ``workdir``."""
+    root = Path(os.path.abspath(workdir))
+    paths: list[str] = []
+    for flag, value in _flags(_effective_args(args, environ)):
+        if flag == "var-file":
+            path = Path(os.path.normpath(root / os.path.expanduser(value)))
+            paths.append(_key(path, root))
+    return tuple(paths)
+
+
+def _effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them."""
+    command_at = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+    generic = _split_env(environ.get(env.TF_CLI_ARGS, ""))
+    if command_at is None:
+        return [*generic, *args]
+    specific = _split_env(environ.get(env.TF_CLI_ARGS_PREFIX + args[command_at], ""))
+    head, tail = list(args[: command_at + 1]), list(args[command_at + 1 :])
+    return [*head, *specific, *generic, *tail]
+
+
+def _split_env(value: str) -> list[str]:
+    try:
+        return shlex.split(value)
+    except ValueError:
+        return []  # Terraform rejects it too, before running anything
+
+
+def _flags(args: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """``(name, value)`` of the ``-var``/``-var-file`` flags, in both ``-f v`` and ``-f=v`` form."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            return
+        if not arg.startswith("-"):
+            continue
+        name, equals, value = arg.lstrip("-").partition("=")
+        if name not in ("var", "var-file"):
+            continue
+        if not equals:
+            if i >= len(args):
+                raise UsageError(f"-{name} needs a value", f"write -{name} <value>")
+            value = args[i]
+            i += 1
+        yield name, value
+
+
+# --- the config document -----------------------------------------------------------------------
+
+
+def config_document(
+    files: Mapping[str, bytes],
+    variables: Mapping[str, str],
+    seal: Seal,
+    secret_name: re.Pattern[str],
+    sensitive_vars: frozenset[str],
+) -> dict[str, Any]:
+    """The storable snapshot of a configuration, with every secret sealed.
+
+    ``variables`` are the values from :func:`parse_variable_args`; those of sensitive variables
+    (declared sensitive, or named like a secret) are replaced by ``seal(value)``.
+    """
+    policy = _Policy(seal, secret_name, sensitive_vars)
+    text_files: dict[str, list[str]] = {}
+    binary_files: dict[str, str] = {}
+    for path in sorted(files):
+        data = files[path]
+        text, encoding = _decode(data)
+        redacted = _redact(path, text, policy)
+        if encoding == "utf-8":
+            text_files[path] = _lines(redacted)
+        else:
+            out = data if redacted == text else redacted.encode(encoding)
+            binary_files[path] = base64.b64encode(out).decode("ascii")
+    doc: dict[str, Any] = {"format": CONFIG_FORMAT, "files": text_files}
+    if binary_files:
+        doc["binary_files"] = binary_files
+    doc["variables"] = {
+        name: seal(value) if policy.sensitive_var(name) else value
+        for name, value in sorted(variables.items())
+    }
+    return doc
+
+
+def files_from_document(doc: Mapping[str, Any]) -> dict[str, bytes]:
+    """The files a config document holds, as bytes (the inverse of :func:`config_document`
+    for configurations without secrets)."""
+    if doc.get("format") != CONFIG_FORMAT:
+        raise ValueError(f"unsupported config document format {doc.get('format')!r}")
+    files = {path: "".join(lines).encode("utf-8") for path, lines in doc["files"].items()}
+    for path, encoded in doc.get("binary_files", {}).items():
+        files[path] = base64.b64decode(encoded)
+    return dict(sorted(files.items()))
+
+
+def _lines(text: str) -> list[str]:
+    # Split on "\n" only: str.splitlines also breaks on \f, \v, \x1c… which would make
+    # line-based deltas of such files odd (the join is exact either way).
+    return re.findall(r"[^\n]*\n|[^\n]+\Z", text)
+
+
+@dataclass(frozen=True)
+class _Policy:
+    seal: Seal
+    secret_name: re.Pattern[str]
+    sensitive_vars: frozenset[str]
+
+    def secret(self, name: str | None) -> bool:
+        return name is not None and bool(self.secret_name.search(name))
+
+    def sensitive_var(self, name: str | None) -> bool:
+        return name is not None and (name in self.sensitive_vars or self.secret(name))
+
+    def sealed(self, value: Any) -> str:
+        return json.dumps(self.seal(value))
+
+
+@dataclass
+class _Edits:
+    """Replacements of ``text[start:end]``; an edit inside an earlier, wider one is dropped."""
+
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def add(self, start: int, end: int, replacement: str) -> None:
+        self.spans.append((start, end, replacement))
+
+    def apply(self, text: str) -> str:
+        out: list[str] = []
+        position = 0
+        for start, end, replacement in sorted(self.spans, key=lambda s: (s[0], -s[1])):
+            if start < position:
+                continue
+            out.append(text[position:start])
+            out.append(replacement)
+            position = end
+        out.append(text[position:])
+        return "".join(out)
+
+
+def _redact(path: str, text: str, policy: _Policy) -> str:
+    name = PurePosixPath(path).name
+    if name == LOCK_FILE:
+        return text
+    if name.endswith(_CONFIG_SUFFIXES):
+        return _redact_config_hcl(text, policy, root=_is_root(path))
+    if name.endswith(_CONFIG_JSON_SUFFIXES):
+        return _redact_config_json(text, policy, root=_is_root(path))
+    # Anything else was given as a variable file; Terraform reads it as JSON when it ends in
+    # .json, as HCL otherwise.
+    if name.endswith(".json"):
+        return _redact_vars_json(text, policy)
+    return _redact_vars_hcl(text, policy)
+
+
+def _worth_sealing(literal: Any, declared: bool) -> bool:
+    """Whether a literal needs sealing: not null, not already a seal, and, when sealed only for
+    its name (not declared sensitive), not a flag or an empty string, as redact does for state
+    (``manage_master_user_password = true`` is no secret)."""
+    if literal is None or is_sealed(literal):
+        return False
+    return declared or not (isinstance(literal, bool) or literal == "")
+
+
+def _seal_hcl_value(
+    value: hcl.Value, text: str, policy: _Policy, edits: _Edits, declared: bool = False
+) -> None:
+    if value.is_literal:
+        if _worth_sealing(value.literal, declared):
+            edits.add(value.start, value.end, policy.sealed(value.literal))
+    else:
+        edits.add(value.start, value.end, policy.sealed(text[value.start : value.end]))
+
+
+def _redact_vars_hcl(text: str, policy: _Policy) -> str:
+    body = _parse_hcl_text(text)
+    if body is None:
+        return _redact_by_lines(text, policy.sensitive_var, needs_text=False, policy=policy)
+    edits = _Edits()
+    for entry in body.attributes:
+        if policy.sensitive_var(entry.name):
+            declared = entry.name in policy.sensitive_vars
+            _seal_hcl_value(entry.value, text, policy, edits, declared)
+        else:
+            _seal_secret_items(entry.value, text, policy, edits, needs_text=False)
+    return edits.apply(text)
+
+
+def _seal_secret_items(
+    value: hcl.Value, text: str, policy: _Policy, edits: _Edits, needs_text: bool
+) -> None:
+    for item in value.items:
+        if policy.secret(item.name) and (item.value.has_text or not needs_text):
+            _seal_hcl_value(item.value, text, policy, edits)
+        else:
+            _seal_secret_items(item.value, text, policy, edits, needs_text)
+
+
+def _redact_config_hcl(text: str, policy: _Policy, root: bool) -> str:
+    body = _parse_hcl_text(text)
+    if body is None:
+        return _redact_by_lines(text, policy.secret, needs_text=True, policy=policy)
+    edits = _Edits()
+    for _enclosing, entry in hcl.walk_entries(body):
+        if policy.secret(entry.name) and entry.value.has_text:
+            _seal_hcl_value(entry.value, text, policy, edits)
+    for block in body.blocks_of("variable"):
+        default = block.body.attribute("default")
+        if default is None or not block.labels:
+            continue
+        name = block.labels[0]
+        declared = _declared_sensitive(block) or (root and name in policy.sensitive_vars)
+        if declared or policy.secret(name):
+            _seal_hcl_value(default.value, text, policy, edits, declared)
+    return edits.apply(text)
+
+
+# JSON files are sealed through positions too, so their formatting survives.
+
+
+@dataclass
+class _JsonNode:
+    start: int
+    end: int
+    value: Any
+    members: list[tuple[str | None, _JsonNode]]
+
+
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _json_tree(text: str) -> _JsonNode:
+    """The JSON document in ``text`` with the span of every value; ValueError if invalid."""
+    try:
+        node, end = _json_node(text, _skip(text, 0))
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if _skip(text, end) != len(text):
+        raise ValueError("trailing data")
+    return node
+
+
+def _skip(text: str, position: int) -> int:
+    """The position after any JSON whitespace at ``position``."""
+    while position < len(text) and text[position] in " \t\n\r":
+        position += 1
+    return position
+
+
+def _json_node(text: str, start: int) -> tuple[_JsonNode, int]:
+    opener = text[start : start + 1]
+    if opener not in ("{", "["):
+        value, end = _JSON_DECODER.raw_decode(text, start)
+        return _JsonNode(start, end, value, []), end
+    closer = "}" if opener == "{" else "]"
+    members: list[tuple[str | None, _JsonNode]] = []
+    position = _skip(text, start + 1)
+    if text[position : position + 1] == closer:
+        return _JsonNode(start, position + 1, {} if opener == "{" else [], []), position + 1
+    while True:
+        key: str | None = None
+        if opener == "{":
+            if text[position : position + 1] != '"':
+                raise ValueError("expected a key")
+            key, position = _JSON_DECODER.raw_decode(text, position)
+            position = _skip(text, position)
+            if text[position : position + 1] != ":":
+                raise ValueError("expected ':'")
+            position = _skip(text, position + 1)
+        child, position = _json_node(text, position)
+        members.append((key, child))
+        position = _skip(text, position)
+        following = text[position : position + 1]
+        if following == ",":
+            position = _skip(text, position + 1)
+        elif following == closer:
+            break
+        else:
+            raise ValueError("expected ',' or a closing bracket")
+    whole: Any = (
+        {k: n.value for k, n in members} if opener == "{" else [n.value for _, n in members]
+    )
+    return _JsonNode(start, position + 1, whole, members), position + 1
+
+
+_INTERPOLATION = re.compile(r"(?<![$%])[$%]\{[^}]*\}")
+
+
+def _json_has_text(value: Any) -> bool:
+    """Whether a ``.tf.json`` value spells out text beyond ``${…}`` references."""
+    if isinstance(value, str):
+        return bool(_INTERPOLATION.sub("", value))
+    if isinstance(value, dict):
+        return any(_json_has_text(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_json_has_text(v) for v in value)
+    return False
+
+
+def _seal_json(node: _JsonNode, policy: _Policy, edits: _Edits, declared: bool = False) -> None:
+    if _worth_sealing(node.value, declared):
+        edits.add(node.start, node.end, policy.sealed(node.value))
+
+
+def _seal_json_secrets(node: _JsonNode, policy: _Policy, edits: _Edits, needs_text: bool) -> None:
+    for key, child in node.members:
+        sealable = child.value is not None and (not needs_text or _json_has_text(child.value))
+        if sealable and policy.secret(key):
+            _seal_json(child, policy, edits)
+            continue
+        _seal_json_secrets(child, policy, edits, needs_text)
+
+
+def _redact_vars_json(text: str, policy: _Policy) -> str:
+    try:
+        tree = _json_tree(text)
+    except ValueError:
+        return _redact_by_lines(text, policy.sensitive_var, needs_text=False, policy=policy)
+    edits = _Edits()
+    for key, child in tree.members:
+        if policy.sensitive_var(key):
+            _seal_json(child, policy, edits, declared=key in policy.sensitive_vars)
+        else:
+            _seal_json_secrets(child, policy, edits, needs_text=False)
+    return edits.apply(text)
+
+
+def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
+    try:
+        tree = _json_tree(text)
+    except ValueError:
+        return _redact_by_lines(text, policy.secret, needs_text=True, policy=policy)
+    edits = _Edits()
+    _seal_json_secrets(tree, policy, edits, needs_text=True)
+    for key, section in tree.members:
+        if key != "variable":
+            continue
+        for name, variable in section.members:
+            bodies = variable.members if isinstance(variable.value, list) else [(None, variable)]
+            for _, body in bodies:
+                if not isinstance(body.value, dict):
+                    continue
+                declared = body.value.get("sensitive") is True or (
+                    root and name in policy.sensitive_vars
+                )
+                if not (declared or policy.secret(name)):
+                    continue
+                for attribute, child in body.members:
+                    if attribute == "default":
+                        _seal_json(child, policy, edits, declared)
+    return edits.apply(text)
+
+
+# The line-based fallback, for files the parsers reject.
+
+_ASSIGNMENT = re.compile(r'^[ \t]*"?([A-Za-z_][\w-]*)"?[ \t]*[=:][ \t]*(?=\S)', re.M)
+_HEREDOC_START = re.compile(r"<<-?([A-Za-z][\w.-]*)[ \t]*\r?$")
+_OPENERS = {"{": "}", "[": "]", "(": ")"}
+_PLAIN_QUOTED = re.compile(r'"([^"\\$%]*)"')
+
+
+def _redact_by_lines(
+    text: str, sealable: Callable[[str], bool], needs_text: bool, policy: _Policy
+) -> str:
+    edits = _Edits()
+    for match in _ASSIGNMENT.finditer(text):
+        if not sealable(match.group(1)):
+            continue
+        start = match.end()
+        end = _value_end(text, start)
+        source = text[start:end]
+        if needs_text and '"' not in source and "<<" not in source:
+            continue
+        if source == "null" or is_sealed(source.strip('"')):
+            continue
+        # A plain quoted string is sealed by value, as the parsed path does.
+        plain = _PLAIN_QUOTED.fullmatch(source)
+        edits.add(start, end, policy.sealed(plain.group(1) if plain else source))
+    return edits.apply(text)
+
+
+def _value_end(text: str, start: int) -> int:
+    """Where the value starting at ``start`` probably ends."""
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    heredoc = _HEREDOC_START.match(text, start, line_end)
+    if heredoc:
+        marker = re.compile(rf"^[ \t]*{re.escape(heredoc.group(1))}[ \t]*\r?$", re.M)
+        closing = marker.search(text, line_end)
+        return closing.end() if closing else len(text)
+    depth = 0
+    in_string = False
+    position = start
+    while position < len(text):
+        char = text[position]
+        if in_string:
+            if char == "\\":
+                position += 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in _OPENERS:
+            depth += 1
+        elif char in _OPENERS.values():
+            depth -= 1
+            if depth == 0:
+                return position + 1
+            if depth < 0:
+                break  # the bracket closes something around the value
+        elif depth == 0 and (char in "\n#," or text.startswith("//", position)):
+            break
+        position += 1
+    return start + len(text[start:position].rstrip())
+
+
+# --- summary -----------------------------------------------------------------------------------
+
+
+def config_summary(files: Mapping[str, bytes]) -> dict[str, Any]:
+    """What each module directory declares, for describing configuration changes.
+
+    ``{"modules": {"<dir>": {"resources": [...], "data": [...], "module_calls": {name: source},
+    "variables": [...], "outputs": [...], "providers": [...]}}, "unparsed": [paths]}`` with
+    ``"."`` for the root module; lists sorted.
+    """
+    modules: dict[str, dict[str, Any]] = {}
+    unparsed: list[str] = []
+    for path in sorted(files):
+        name = PurePosixPath(path).name
+        if not name.endswith(_CONFIG_SUFFIXES + _CONFIG_JSON_SUFFIXES):
+            continue
+        directory = str(PurePosixPath(path).parent)
+        summary = modules.setdefault(directory, _empty_summary())
+        declared = (
+            _declared_json(files[path])
+            if name.endswith(_CONFIG_JSON_SUFFIXES)
+            else _declared_hcl(files[path])
+        )
+        if declared is None:
+            unparsed.append(path)
+            continue
+        for kind, names in declared.items():
+            summary[kind].update(names)
+    result = {
+        directory: {
+            kind: dict(sorted(v.items())) if isinstance(v, dict) else sorted(v)
+            for kind, v in summary.items()
+        }
+        for directory, summary in sorted(modules.items())
+    }
+    return {"modules": result, "unparsed": unparsed}
+
+
+def _empty_summary() -> dict[str, Any]:
+    return {
+        "resources": set(),
+        "data": set(),
+        "module_calls": {},
+        "variables": set(),
+        "outputs": set(),
+        "providers": set(),
+    }
+
+
+def _declared_hcl(data: bytes) -> dict[str, Any] | None:
+    body = _parse_hcl(data)
+    if body is None:
+        return None
+    declared = _empty_summary()
+    for block in body.blocks:
+        labels = block.labels
+        if block.type in ("resource", "data") and len(labels) >= 2:
+            declared["resources" if block.type == "resource" else "data"].add(
+                f"{labels[0]}.{labels[1]}"
+            )
+        elif block.type == "module" and labels:
+            source = block.body.attribute("source")
+            literal = source.value.literal if source is not None else None
+            declared["module_calls"][labels[0]] = literal if isinstance(literal, str) else None
+        elif block.type == "variable" and labels:
+            declared["variables"].add(labels[0])
+        elif block.type == "output" and labels:
+            declared["outputs"].add(labels[0])
+        elif block.type == "provider" and labels:
+            alias = block.body.attribute("alias")
+            suffix = f".{alias.value.literal}" if alias and alias.value.kind == "string" else ""
+            declared["providers"].add(labels[0] + suffix)
+    return declared
+
+
+def _declared_json(data: bytes) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    declared = _empty_summary()
+    for kind, key in (("resource", "resources"), ("data", "data")):
+        section = doc.get(kind)
+        if isinstance(section, dict):
+            for type_, instances in section.items():
+                if isinstance(instances, dict):
+                    declared[key].update(f"{type_}.{name}" for name in instances)
+    modules = doc.get("module")
+    if isinstance(modules, dict):
+        for name, body in modules.items():
+            bodies = body if isinstance(body, list) else [body]
+            source = next((b.get("source") for b in bodies if isinstance(b, dict)), None)
+            declared["module_calls"][name] = source if isinstance(source, str) else None
+    for kind, key in (("variable", "variables"), ("output", "outputs")):
+        section = doc.get(kind)
+        if isinstance(section, dict):
+            declared[key].update(section)
+    providers = doc.get("provider")
+    if isinstance(providers, dict):
+        for name, body in providers.items():
+            for item in body if isinstance(body, list) else [body]:
+                alias = item.get("alias") if isinstance(item, dict) else None
+                declared["providers"].add(f"{name}.{alias}" if isinstance(alias, str) else name)
+    return declared
