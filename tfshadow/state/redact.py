@@ -1,0 +1,502 @@
+"""The one place secrets are taken out of documents before anything is stored.
+
+A sensitive value is replaced by a *seal*, a string that is safe to store, diff and show::
+
+    tfshadow:sensitive:v1:fp:<16 hex>        keyed HMAC-SHA256 fingerprint: equal values give
+                                             equal seals, so a change shows without the value
+    tfshadow:sensitive:v1:enc:<base64url>    deterministic AES-SIV encryption (TFSHADOW_KEY set):
+                                             equal values still give equal seals, and the value
+                                             can be opened again with the key
+
+Seals are deterministic on purpose: a re-recorded secret that did not change produces the same
+seal, so it does not show up in the delta of every version.
+
+What gets sealed in a canonical state (see :meth:`Redactor.redact_state`):
+
+* every path Terraform lists in an instance's ``sensitive_attributes``;
+* any other string in that instance equal to one of those values: providers echo sensitive
+  input into unmarked computed attributes (``terraform_data.output`` is one);
+* every attribute, at any depth, whose name matches :data:`SECRET_NAME`, unless the value is
+  null, empty or a boolean (a flag such as ``manage_master_user_password`` is no secret);
+* the value of every output marked ``sensitive``, and of every output whose name matches.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from tfshadow.errors import SecretError
+from tfshadow.state import delta
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+SEAL_PREFIX = "tfshadow:sensitive:v1:"
+_FP = SEAL_PREFIX + "fp:"
+_ENC = SEAL_PREFIX + "enc:"
+_SEAL = re.compile(r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)\Z")
+
+_FINGERPRINT_INFO = b"tfshadow fingerprint key v1"
+_ENCRYPTION_INFO = b"tfshadow aes-siv key v1"
+# The ciphertext would otherwise reveal a secret's exact length; JSON ignores trailing blanks.
+_PAD = 16
+
+_SEP = r"[_\-. ]?"
+_SECRET_TERMS = "|".join(
+    [
+        r"pass(?:word|wd|phrase)s?",
+        r"pwd",
+        r"secrets?",
+        r"token",
+        r"credentials?",
+        rf"(?:private|api|access|secret|account|master|auth|raw|customer|signing|shared){_SEP}key",
+        rf"connection{_SEP}string",
+    ]
+)
+_VALUE_SUFFIXES = (
+    r"pem|openssh|pkcs8|json|value|string|text|b64|base64|raw|plaintext|data|hash|encoded|wo"
+)
+SECRET_NAME: re.Pattern[str] = re.compile(
+    rf"(?:{_SECRET_TERMS})(?:{_SEP}(?:{_VALUE_SUFFIXES}))?\Z", re.IGNORECASE
+)
+"""Attribute and output names that obviously hold a secret. Use ``SECRET_NAME.search(name)``.
+
+A name matches when it *ends* with a secret word (password, passwd, passphrase, pwd, secret,
+token, credential(s), private/api/access/secret/account/master/auth/raw/customer/signing/shared
+key, connection string), in any case and in snake, kebab, dotted or camel form, optionally
+followed by a word saying it is the value in another encoding (``_pem``, ``_json``, ``_value``,
+``_string``, ``_data``, ``_hash``, ``_b64``, ``_wo``, …). So ``db_password``, ``apiToken``,
+``client_secret``, ``private_key_pem``, ``secret_string`` and ``AWS_SECRET_ACCESS_KEY`` match,
+while names that merely talk *about* a secret do not: ``token_endpoint_url``,
+``password_length``, ``secret_arn``, ``secret_id``, ``access_key_id`` (an identifier, not the
+key), ``public_key``, ``kms_key_id``, ``http_tokens`` (an EC2 metadata setting).
+"""
+
+_NAME_CACHE: dict[str, bool] = {}
+_NAME_CACHE_LIMIT = 100_000
+
+
+def is_sealed(value: object) -> bool:
+    """Whether ``value`` is a seal string rather than a real value."""
+    return isinstance(value, str) and value.startswith(SEAL_PREFIX) and bool(_SEAL.match(value))
+
+
+def is_secret_name(name: str) -> bool:
+    """``SECRET_NAME.search(name)``, memoised: schemas repeat the same few hundred names."""
+    hit = _NAME_CACHE.get(name)
+    if hit is None:
+        hit = SECRET_NAME.search(name) is not None
+        if len(_NAME_CACHE) >= _NAME_CACHE_LIMIT:
+            _NAME_CACHE.clear()
+        _NAME_CACHE[name] = hit
+    return hit
+
+
+def fingerprint_key_from(encryption_key: str) -> bytes:
+    """The fingerprint key derived from TFSHADOW_KEY, so fingerprints agree across machines."""
+    return _hkdf(encryption_key, 32, _FINGERPRINT_INFO)
+
+
+def _hkdf(secret: str, length: int, info: bytes) -> bytes:
+    # cryptography is imported only where keys are used: reading history needs only is_sealed.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(
+        secret.encode("utf-8")
+    )
+
+
+class Redactor:
+    """Seals and opens sensitive values with one set of keys.
+
+    ``fingerprint_key`` keys the HMAC of fingerprint seals; ``encryption_key`` (the value of
+    TFSHADOW_KEY), when given, makes :meth:`seal` encrypt instead, and lets :meth:`unseal` open
+    encrypted seals.
+    """
+
+    def __init__(self, fingerprint_key: bytes, encryption_key: str | None = None) -> None:
+        if not fingerprint_key:
+            raise ValueError("the fingerprint key must not be empty")
+        self._fingerprint_key = bytes(fingerprint_key)
+        self._siv: AESSIV | None = None
+        if encryption_key:
+            from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+            self._siv = AESSIV(_hkdf(encryption_key, 64, _ENCRYPTION_INFO))
+
+    def __repr__(self) -> str:
+        return f"Redactor(encrypts={self.encrypts})"
+
+    @property
+    def encrypts(self) -> bool:
+        """Whether seals made by this redactor can be opened again (TFSHADOW_KEY is set)."""
+        return self._siv is not None
+
+    def seal(self, value: Any) -> str:
+        """The seal string for ``value`` (any JSON value). Equal values give equal seals."""
+        data = delta.dumps(value)
+        if self._siv is None:
+            digest = hmac.new(self._fingerprint_key, data, hashlib.sha256).hexdigest()
+            return _FP + digest[:16]
+        padded = data + b" " * (-len(data) % _PAD)
+        token = base64.urlsafe_b64encode(self._siv.encrypt(padded, None)).rstrip(b"=")
+        return _ENC + token.decode("ascii")
+
+    def unseal(self, sealed: str) -> Any:
+        """The value an encrypted seal stands for.
+
+        Raises :class:`~tfshadow.errors.SecretError` for a fingerprint (it holds no value), or
+        when TFSHADOW_KEY is missing or is not the key the value was sealed with.
+        """
+        if not is_sealed(sealed):
+            raise SecretError(
+                "not a sealed value", hint="only tfshadow:sensitive:v1:… strings can be opened"
+            )
+        if sealed.startswith(_FP):
+            raise SecretError(
+                "a fingerprinted secret cannot be opened",
+                hint="it was recorded without TFSHADOW_KEY, so only its fingerprint was stored",
+            )
+        if self._siv is None:
+            raise SecretError(
+                "a sealed secret needs TFSHADOW_KEY to be opened",
+                hint="set TFSHADOW_KEY to the key used when this version was recorded",
+            )
+        from cryptography.exceptions import InvalidTag
+
+        token = sealed[len(_ENC) :]
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            data = self._siv.decrypt(raw, None)
+        except (InvalidTag, binascii.Error, ValueError):
+            raise SecretError(
+                "a sealed secret cannot be opened with this TFSHADOW_KEY",
+                hint="set TFSHADOW_KEY to the key used when this version was recorded",
+            ) from None
+        return delta.loads(data)
+
+    def seal_unless_sealed(self, value: Any) -> Any:
+        """``value`` sealed, or unchanged when it is null or already a seal."""
+        if value is None or is_sealed(value):
+            return value
+        return self.seal(value)
+
+    def redact_state(self, canonical: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of a canonical state with every sensitive value sealed.
+
+        The input is not modified. Instances with nothing to seal are shared with it, not
+        copied. Running it again on its own output changes nothing.
+        """
+        out = dict(canonical)
+        resources = canonical.get("resources")
+        if isinstance(resources, Mapping):
+            new_resources: dict[str, Any] = {}
+            for address, entry in resources.items():
+                new_resources[address] = (
+                    self._redact_instance(entry) if isinstance(entry, Mapping) else entry
+                )
+            out["resources"] = new_resources
+        outputs = canonical.get("outputs")
+        if isinstance(outputs, Mapping):
+            out["outputs"] = {
+                name: self._redact_output(name, output) for name, output in outputs.items()
+            }
+        return out
+
+    def _redact_output(self, name: str, output: Any) -> Any:
+        if not isinstance(output, Mapping) or "value" not in output:
+            return output
+        value = output["value"]
+        if output.get("sensitive") is True or is_secret_name(name):
+            sealed = self.seal_unless_sealed(value)
+        else:
+            sealed = _seal_names(value, self.seal, [])
+        if sealed is value:
+            return output
+        return {**output, "value": sealed}
+
+    def _redact_instance(self, entry: Mapping[str, Any]) -> Any:
+        out: dict[str, Any] | None = None
+        attrs = entry.get("attributes")
+        if isinstance(attrs, dict):
+            secrets: list[Any] = []
+            new_attrs = attrs
+            for path in entry.get("sensitive_attributes") or ():
+                # Paths start at an attribute; `attributes` itself must stay an object.
+                key = _step_key(path[0]) if isinstance(path, list) and path else None
+                if isinstance(key, str) and key in new_attrs:
+                    inner = _seal_path(new_attrs[key], path[1:], self.seal, secrets)
+                    if inner is not new_attrs[key]:
+                        new_attrs = {**new_attrs, key: inner}
+            new_attrs = _seal_keys(new_attrs, self.seal, secrets)
+            if secrets:
+                echoes = {s for value in secrets for s in _strings(value) if s.strip()}
+                if echoes:
+                    new_attrs = _seal_echoes(new_attrs, echoes, self.seal, root=True)
+            if new_attrs is not attrs:
+                out = {**entry, "attributes": new_attrs}
+        # Objects written by Terraform 0.11 and never refreshed since keep flat string maps
+        # ("tags.%", "password"): only names can tell what is secret there.
+        flat = entry.get("attributes_flat")
+        if isinstance(flat, dict):
+            new_flat = _seal_keys(flat, self.seal, [])
+            if new_flat is not flat:
+                out = {**(out or entry), "attributes_flat": new_flat}
+        return entry if out is None else out
+
+
+def unseal_document(doc: Any, redactor: Redactor) -> Any:
+    """``doc`` with every encrypted seal replaced by its value (the input is not modified).
+
+    Raises :class:`~tfshadow.errors.SecretError` when fingerprint seals remain: their values
+    were never stored. The message counts them and names the first one's place, never a value.
+    """
+    fingerprints: list[str] = []
+    out = _unseal(doc, redactor, (), fingerprints)
+    if fingerprints:
+        count = len(fingerprints)
+        raise SecretError(
+            f"{count} secret{'s' if count != 1 else ''} recorded only as a fingerprint"
+            f" (first: {fingerprints[0]}) cannot be restored",
+            hint="record the version with TFSHADOW_KEY set, or supply these values to Terraform",
+        )
+    return out
+
+
+# -- walking ---------------------------------------------------------------------------------
+
+_Seal = Callable[[Any], str]
+
+
+def _seal_path(node: Any, path: list[Any], seal: _Seal, secrets: list[Any]) -> Any:
+    """``node`` with the value at a Terraform path sealed, copying only along the path.
+
+    A path that cannot be followed to its end (a set element, an unknown step) seals the deepest
+    value it reaches: sealing too much is safe, sealing too little is not. A path into nothing
+    (a missing key, an index past the end, a null) seals nothing, as there is no value there.
+    """
+    if not path:
+        if node is None or is_sealed(node):
+            return node
+        secrets.append(node)
+        return seal(node)
+    if isinstance(node, dict):
+        key = _step_key(path[0])
+        if isinstance(key, str):
+            if _is_dynamic(node) and key in ("value", "type"):
+                # An object with attributes `value` and `type`, or a dynamic value's wrapper:
+                # the step is ambiguous, so seal the whole of it.
+                return _seal_path(node, [], seal, secrets)
+            if key not in node and _is_dynamic(node):
+                # Values of dynamic type are stored as {"value": …, "type": …}.
+                inner = _seal_path(node["value"], path, seal, secrets)
+                return node if inner is node["value"] else {**node, "value": inner}
+            if key not in node:
+                return node
+            inner = _seal_path(node[key], path[1:], seal, secrets)
+            return node if inner is node[key] else {**node, key: inner}
+        return _seal_path(node, [], seal, secrets)
+    if isinstance(node, list):
+        key = _step_key(path[0])
+        if isinstance(key, int) and not isinstance(key, bool):
+            if not 0 <= key < len(node):
+                return node
+            inner = _seal_path(node[key], path[1:], seal, secrets)
+            if inner is node[key]:
+                return node
+            copy = list(node)
+            copy[key] = inner
+            return copy
+        return _seal_path(node, [], seal, secrets)
+    if node is None:
+        return node
+    return _seal_path(node, [], seal, secrets)
+
+
+def _step_key(step: Any) -> Any:
+    # {"type": "get_attr", "value": "x"} or {"type": "index", "value": {"value": 0, "type": …}}
+    if not isinstance(step, Mapping):
+        return None
+    kind = step.get("type")
+    if kind == "get_attr":
+        return step.get("value")
+    if kind == "index":
+        key = step.get("value")
+        if isinstance(key, Mapping):
+            value = key.get("value")
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            return value
+    return None
+
+
+_PRIMITIVE_TYPES = frozenset({"string", "number", "bool", "dynamic"})
+_COLLECTION_TYPES = frozenset({"list", "set", "map", "object", "tuple"})
+
+
+def _is_dynamic(node: dict[str, Any]) -> bool:
+    """Whether ``node`` is how Terraform stores a value of dynamic type: its value and type."""
+    if len(node) != 2 or "value" not in node:
+        return False
+    kind = node.get("type")
+    if isinstance(kind, str):
+        return kind in _PRIMITIVE_TYPES
+    return isinstance(kind, list) and len(kind) == 2 and kind[0] in _COLLECTION_TYPES
+
+
+def _seal_names(node: Any, seal: _Seal, secrets: list[Any]) -> Any:
+    """``node`` with every value under a secret-looking key sealed; unchanged parts shared.
+
+    With :func:`_seal_keys` this visits every value of every instance, so both are written for
+    speed: exact type checks (documents come from JSON) and the name cache read inline.
+    """
+    kind = type(node)
+    if kind is dict:
+        if len(node) == 2 and "value" in node and _is_dynamic(node):
+            # The type half names attributes but holds no values.
+            inner = _seal_names(node["value"], seal, secrets)
+            return node if inner is node["value"] else {**node, "value": inner}
+        return _seal_keys(node, seal, secrets)
+    if kind is list:
+        copy: list[Any] | None = None
+        for i, value in enumerate(node):
+            kind = type(value)
+            if kind is dict or kind is list:
+                new = _seal_names(value, seal, secrets)
+                if new is not value:
+                    if copy is None:
+                        copy = list(node)
+                    copy[i] = new
+        return node if copy is None else copy
+    return node
+
+
+def _seal_keys(node: dict[str, Any], seal: _Seal, secrets: list[Any]) -> dict[str, Any]:
+    """The object ``node`` with the values of its secret-looking keys sealed, at any depth."""
+    cache = _NAME_CACHE
+    changed: dict[str, Any] | None = None
+    for key, value in node.items():
+        kind = type(value)
+        hit = cache.get(key)
+        if hit is None:
+            hit = is_secret_name(key)
+        if kind is dict or kind is list:
+            if not hit:
+                new: Any = _seal_names(value, seal, secrets)
+                if new is value:
+                    continue
+            elif value:
+                new = seal(value)
+                secrets.append(value)
+            else:
+                continue
+        elif not hit or value is None or kind is bool or value == "" or is_sealed(value):
+            continue
+        else:
+            new = seal(value)
+            secrets.append(value)
+        if changed is None:
+            changed = dict(node)
+        changed[key] = new
+    return node if changed is None else changed
+
+
+def _strings(value: Any) -> list[str]:
+    """The strings inside a sealed value, the type half of dynamic wrappers left out."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        items = [value["value"]] if _is_dynamic(value) else list(value.values())
+        return [s for item in items for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def _seal_echoes(node: Any, echoes: set[str], seal: _Seal, root: bool = False) -> Any:
+    if isinstance(node, str):
+        return seal(node) if node in echoes else node
+    if isinstance(node, dict):
+        if not root and _is_dynamic(node):
+            inner = _seal_echoes(node["value"], echoes, seal)
+            return node if inner is node["value"] else {**node, "value": inner}
+        changed: dict[str, Any] | None = None
+        for key, value in node.items():
+            new = _seal_echoes(value, echoes, seal)
+            if new is not value:
+                if changed is None:
+                    changed = dict(node)
+                changed[key] = new
+        return node if changed is None else changed
+    if isinstance(node, list):
+        copy: list[Any] | None = None
+        for i, value in enumerate(node):
+            new = _seal_echoes(value, echoes, seal)
+            if new is not value:
+                if copy is None:
+                    copy = list(node)
+                copy[i] = new
+        return node if copy is None else copy
+    return node
+
+
+_SEAL_PREFIX_BYTES = SEAL_PREFIX.encode()
+# Below this depth (document, then e.g. `resources`, then one instance) a subtree is first
+# searched for seals as bytes: most instances hold none, and a C scan beats a Python walk.
+_SCAN_DEPTH = 2
+
+
+def _unseal(node: Any, redactor: Redactor, where: tuple[Any, ...], fps: list[str]) -> Any:
+    if (
+        len(where) == _SCAN_DEPTH
+        and isinstance(node, dict | list)
+        and _SEAL_PREFIX_BYTES not in delta.dumps(node)
+    ):
+        return node
+    if isinstance(node, str):
+        if not node.startswith(SEAL_PREFIX) or not is_sealed(node):
+            return node
+        if node.startswith(_FP):
+            fps.append(_describe(where))
+            return node
+        return redactor.unseal(node)
+    if isinstance(node, dict):
+        changed: dict[str, Any] | None = None
+        for key, value in node.items():
+            new = _unseal(value, redactor, (*where, key), fps)
+            if new is not value:
+                if changed is None:
+                    changed = dict(node)
+                changed[key] = new
+        return node if changed is None else changed
+    if isinstance(node, list):
+        copy: list[Any] | None = None
+        for i, value in enumerate(node):
+            new = _unseal(value, redactor, (*where, i), fps)
+            if new is not value:
+                if copy is None:
+                    copy = list(node)
+                copy[i] = new
+        return node if copy is None else copy
+    return node
+
+
+def _describe(where: tuple[Any, ...]) -> str:
+    """A readable place: ``aws_db_instance.db attributes.password``, ``output db_password``."""
+    if len(where) >= 2 and where[0] == "resources":
+        head, rest = str(where[1]), where[2:]
+    elif len(where) >= 2 and where[0] == "outputs":
+        head, rest = f"output {where[1]}", where[3:]
+    else:
+        head, rest = "", where
+    tail = ""
+    for step in rest:
+        tail += f"[{step}]" if isinstance(step, int) else (f".{step}" if tail else str(step))
+    return f"{head} {tail}".strip() if head else tail or "the document"
