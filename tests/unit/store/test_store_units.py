@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tfshadow.errors import StoreError
+from tfshadow.state import delta
+from tfshadow.store import cache, policy
+from tfshadow.store.git import Identity, blob_id, scrub_url
+from tfshadow.store.layout import parse_document, validate_workspace
+
+if TYPE_CHECKING:
+    from conftest import StoreKit
+
+
+def test_keyframe_due_counts_from_the_last_keyframe() -> None:
+    assert policy.keyframe_due(1, None, 25)
+    assert not policy.keyframe_due(25, 1, 25)
+    assert policy.keyframe_due(26, 1, 25)
+    # After retention re-keyed version 40, the next keyframe is 25 versions later.
+    assert not policy.keyframe_due(51, 40, 25)
+    assert policy.keyframe_due(2, 1, 1)
+
+
+def test_retention_plan_keeps_the_newest() -> None:
+    assert policy.retention_plan([1, 2, 3], None) is None
+    assert policy.retention_plan([1, 2, 3], 3) is None
+    plan = policy.retention_plan([3, 1, 2, 4, 5], 2)
+    assert plan == policy.RetentionPlan(removed=(1, 2, 3), oldest_kept=4)
+
+
+@pytest.mark.parametrize("name", ["default", "staging", "prod-eu_1", "a.b", "x~y@z+1=2,3"])
+def test_validate_workspace_accepts_terraform_names(name: str) -> None:
+    assert validate_workspace(name) == name
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", ".x", "-x", "a/b", "a\\b", "a b", "é", "x" * 91])
+def test_validate_workspace_rejects_unsafe_names(name: str) -> None:
+    with pytest.raises(StoreError):
+        validate_workspace(name)
+
+
+def test_parse_document_keeps_big_integers_exact() -> None:
+    doc = {"small": 5, "edge": 2**64 - 1, "big": 2**64, "neg": -(2**63) - 1, "f": 1.5e300}
+    assert parse_document(delta.dumps(doc)) == doc
+    assert type(parse_document(delta.dumps(doc))["big"]) is int
+
+
+def test_cache_is_only_trusted_when_intact(tmp_path: Path) -> None:
+    state, config = delta.dumps({"a": 1}), delta.dumps({"b": 2})
+    entry = cache.CachedDocuments(
+        version=3,
+        state_sha256=hashlib.sha256(state).hexdigest(),
+        config_sha256=hashlib.sha256(config).hexdigest(),
+        state=state,
+        config=config,
+    )
+    cache.save(tmp_path, "default", entry)
+    assert cache.load(tmp_path, "default", 3) == entry
+    assert cache.load(tmp_path, "default", 4) is None
+    assert cache.load(tmp_path, "staging", 3) is None
+
+    path = tmp_path / "default.latest"
+    path.write_bytes(path.read_bytes().replace(b'"a":1', b'"a":2'))
+    assert cache.load(tmp_path, "default", 3) is None
+    path.write_bytes(b"nonsense")
+    assert cache.load(tmp_path, "default", 3) is None
+
+
+def test_blob_id_matches_git(kit: StoreKit, tmp_path: Path) -> None:
+    data = b'{"x":"\xc3\xa9"}\n'
+    (tmp_path / "f").write_bytes(data)
+    assert blob_id(data) == kit.git(tmp_path, "hash-object", "f").strip()
+
+
+def test_identity_is_made_acceptable_to_git() -> None:
+    assert Identity.of("Ann <boss>\n", " ann@example.com ") == Identity(
+        "Ann boss", "ann@example.com"
+    )
+    assert Identity.of("", None) == Identity("tfshadow", "")
+
+
+def test_scrub_url_masks_credentials() -> None:
+    assert scrub_url("https://robot:t0ken@host/x.git failed") == "https://***@host/x.git failed"
+    assert scrub_url("git@host:x.git") == "git@host:x.git"
