@@ -28,7 +28,7 @@ def test_versions_are_pushed_to_the_remote(
     )
     assert tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=2", cwd=workdir).code == 0
     clone = tmp_path / "clone"
-    _git("clone", "-q", str(remote), str(clone), cwd=tmp_path)
+    _git("clone", "-q", "-b", "tfshadow", str(remote), str(clone), cwd=tmp_path)
     assert (clone / "workspaces" / "default" / "000002" / "meta.json").exists()
     assert "one" in _git("log", "--format=%s", cwd=clone)
 

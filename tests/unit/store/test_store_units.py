@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,7 +13,7 @@ import pytest
 from tfshadow.errors import StoreError
 from tfshadow.state import delta
 from tfshadow.store import cache, policy
-from tfshadow.store.git import Identity, blob_id, scrub_url
+from tfshadow.store.git import Git, Identity, blob_id, scrub_url
 from tfshadow.store.layout import parse_document, validate_workspace
 
 if TYPE_CHECKING:
@@ -86,3 +90,73 @@ def test_identity_is_made_acceptable_to_git() -> None:
 def test_scrub_url_masks_credentials() -> None:
     assert scrub_url("https://robot:t0ken@host/x.git failed") == "https://***@host/x.git failed"
     assert scrub_url("git@host:x.git") == "git@host:x.git"
+
+
+def test_git_run_passes_stdin_and_stdout_byte_for_byte(kit: StoreKit, tmp_path: Path) -> None:
+    kit.git(tmp_path, "init", "-q")
+    # Larger than a pipe's buffer, with NULs and a final newline that must survive.
+    data = bytes(range(256)) * 4096 + b"\r\n\n"
+    oid = Git(tmp_path).hash_blob(data)
+    assert oid == blob_id(data)
+    assert Git(tmp_path).run("cat-file", "blob", oid).stdout == data
+
+
+def test_git_run_stops_a_command_at_its_timeout(kit: StoreKit, tmp_path: Path) -> None:
+    kit.git(tmp_path, "init", "-q")
+    kit.git(tmp_path, "config", "alias.nap", "!sleep 30")
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=r"git nap did not finish within 0\.5 s"):
+        Git(tmp_path).run("nap", timeout=0.5)
+    # The alias's sleep holds git's output open: returning early means it was killed too.
+    assert time.monotonic() - started < 10
+
+
+def test_git_run_keeps_an_explicit_index_over_an_inherited_one(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kit.git(tmp_path, "init", "-q")
+    (tmp_path / "f").write_text("x\n")
+    decoy, index = tmp_path / "decoy.index", tmp_path / ".git" / "other.index"
+    monkeypatch.setenv("GIT_INDEX_FILE", str(decoy))
+    Git(tmp_path).run("add", "f", env={"GIT_INDEX_FILE": str(index)})
+    assert index.exists()
+    assert not decoy.exists()
+    assert not (tmp_path / ".git" / "index").exists()
+
+
+def test_git_run_in_a_vanished_directory_says_so(tmp_path: Path) -> None:
+    gone = tmp_path / "store"
+    with pytest.raises(StoreError, match="has disappeared"):
+        Git(gone).run("status")
+
+
+def test_git_run_without_git_on_path_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(StoreError, match="git is not installed"):
+        Git(tmp_path).run("status")
+
+
+def test_git_run_without_git_when_first_used_says_so(tmp_path: Path) -> None:
+    # GitPython runs git when it is imported, so a fresh process is the real case.
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from tfshadow.errors import StoreError\n"
+        "from tfshadow.store.git import Git\n"
+        "try:\n"
+        "    Git(Path(sys.argv[1])).run('status')\n"
+        "except StoreError as exc:\n"
+        "    print(exc.one_line())\n"
+    )
+    env = {**os.environ, "PATH": str(tmp_path / "empty")}
+    env.pop("GIT_PYTHON_REFRESH", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.startswith("git is not installed")
