@@ -10,7 +10,7 @@
     │   ├── UnknownVersionError   no such version
     │   └── TamperedError         a version's files do not match its recorded hashes
     ├── SecretError               sealed values cannot be opened (no or wrong key)
-    └── CaptureError              Terraform changed the state but the version was not recorded (exit 1)
+    └── CaptureError              the state changed but no version was recorded (exit 1)
 
 The core raises these; only the CLI prints them (one line: message, then the hint) and exits.
 """

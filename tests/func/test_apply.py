@@ -7,6 +7,8 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from .conftest import Tfshadow, git_history_text, plain_apply, store_files
 
 SECRET = "fixture-token-value"
@@ -170,19 +172,18 @@ def test_store_files_are_read_only_and_commits_authored(workdir: Path, tfshadow:
 
 
 def test_variables_from_cli_env_and_tf_cli_args_are_recorded(
-    workdir: Path, tfshadow: Tfshadow, monkeypatch: object
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    os.environ["TF_CLI_ARGS_APPLY"] = "-var=size=from-cli-args"
-    try:
-        assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
-    finally:
-        del os.environ["TF_CLI_ARGS_APPLY"]
+    (workdir / "extra.tf").write_text('variable "region" {\n  default = "eu"\n}\n')
+    monkeypatch.setenv("TF_CLI_ARGS_apply", "-var=size=from-cli-args")
+    monkeypatch.setenv("TF_VAR_region", "us")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     from tfshadow.project import Project
 
     project = Project(workdir, os.environ)
     store = project.open_store(create=False)
     config = store.reconstruct("default", 1).config
-    assert config["variables"]["size"] == "from-cli-args"
+    assert config["variables"] == {"size": "from-cli-args", "region": "us"}
 
 
 def test_chdir_both_spellings(tmp_path: Path, workdir: Path, tfshadow: Tfshadow) -> None:

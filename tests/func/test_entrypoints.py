@@ -84,7 +84,9 @@ def test_executable_engine_records_through_a_terraform_binary(
         "apply", "-auto-approve", "-no-color", "-var", "size=big", cwd=work, env=env_bin
     )
     assert second.returncode == 0, second.stderr
-    plan = _script(*flag, "plan", "-detailed-exitcode", "-no-color", cwd=work, env=env)
+    plan = _script(
+        *flag, "plan", "-detailed-exitcode", "-no-color", "-var", "size=big", cwd=work, env=env
+    )
     assert plan.returncode == 0
     versions = json.loads(_script("log", "--json", cwd=work, env=env_bin).stdout)["versions"]
     assert [v["terraform"]["version"] for v in versions] == ["1.0.3", "1.0.3"]

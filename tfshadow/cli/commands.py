@@ -150,10 +150,7 @@ def _catch_up(project: Project, *, no_color: bool) -> None:
     """Record a change made outside tfshadow (or lost to a crash) before reading history."""
     from tfshadow.errors import StoreError
     from tfshadow.ops.record import catch_up
-    from tfshadow.runner import data_dir
 
-    if not data_dir(project.workdir, project.environ).is_dir():
-        return
     try:
         store = project.open_store(create=False)
     except StoreError:

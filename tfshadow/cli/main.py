@@ -66,7 +66,7 @@ def _dispatch(argv: Sequence[str]) -> int:
             return EXIT_OK
         if not inv.global_args or set(inv.global_args) & {"--help", "-h"}:
             return _run_own(inv, ["--help"])
-    if command in commands.commands:
+    if command is not None and command in commands.commands:
         return _run_own(inv, [command, *inv.rest])
     return _run_terraform(inv)
 

@@ -71,8 +71,10 @@ def inspect(project: Project, version: str, *, workspace: str | None) -> Version
     number = parse_version(version, store.versions(ws))
     after = store.reconstruct(ws, number)
     parent = after.meta.get("parent")
-    kept = parent is not None and _kept(store, ws, int(parent))
-    return _change(store.reconstruct(ws, int(parent)) if kept else None, after)
+    before = None
+    if parent is not None and _kept(store, ws, int(parent)):
+        before = store.reconstruct(ws, int(parent))
+    return _change(before, after)
 
 
 def diff(project: Project, v1: str, v2: str | None, *, workspace: str | None) -> VersionChange:
