@@ -17,11 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tfshadow.state.normalise import canonicalise
-from tfshadow.state.redact import Redactor
-
 from bench.generate import churn, generate_state
 from tfshadow.state import delta
+from tfshadow.state.normalise import canonicalise
+from tfshadow.state.redact import Redactor
 from tfshadow.store import GitShadowStore, StoreConfig
 
 T = TypeVar("T")
