@@ -75,6 +75,12 @@ class Project:
                 hint="set it to e.g. 60",
             ) from None
 
+    def require_ready(self) -> Engine:
+        """Settings valid, engine found, configuration present: checked before anything runs."""
+        engine = self.engine
+        self.require_configuration()
+        return engine
+
     def require_configuration(self) -> None:
         if not any(self.workdir.glob("*.tf")) and not any(self.workdir.glob("*.tf.json")):
             raise NotTerraformDirError(

@@ -45,13 +45,13 @@ class RecordOutcome:
 
 
 @dataclass(frozen=True)
-class _CommandInputs:
+class CommandInputs:
     variables: Mapping[str, str] = field(default_factory=dict)
     var_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class _Capture:
+class Capture:
     """One observation of the working directory, ready to be recorded."""
 
     state: dict[str, Any]
@@ -69,24 +69,23 @@ def run_recorded(
     """Run ``terraform <tf_args>`` and record the state change it makes."""
     name = recorded_command_name(command, rest)
     assert name is not None, command
-    engine = project.engine  # loads tfshadow.hcl: an invalid one stops us before Terraform runs
-    project.require_configuration()
+    engine = project.require_ready()
     environ = project.environ
     outcome = RecordOutcome(exit_code=0)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        version_f = pool.submit(_terraform_version, project)
-        before_raw_f = pool.submit(_pull_or_none, project)
+        version_f = pool.submit(engine_version, project)
+        before_raw_f = pool.submit(pull_or_none, project)
         before_raw, initialised = before_raw_f.result()
         tf_version = version_f.result()
 
     store = project.open_store(create=True) if initialised else None
-    inputs = _command_inputs(project, tf_args)
+    inputs = command_inputs(project, tf_args)
     with store.lock(project.lock_timeout) if store else _no_lock():
         if store is not None:
-            _catch_up(project, store, before_raw, tf_version, outcome)
+            record_drift(project, store, before_raw, tf_version, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
-        after_raw, ok = _pull_or_none(project)
+        after_raw, ok = pull_or_none(project)
         if not ok or after_raw is None:
             if outcome.exit_code == 0 and before_raw is not None:
                 raise CaptureError(
@@ -99,13 +98,13 @@ def run_recorded(
         if store is None:
             store = project.open_store(create=True)
         redactor = project.redactor(store)
-        capture = _capture(project, redactor, after_raw, inputs)
+        capture = capture_documents(project, redactor, after_raw, inputs)
         latest = store.latest(project.workspace)
-        if latest is not None and _same_state(latest, capture):
+        if latest is not None and same_state(latest, capture):
             verb = "failed" if outcome.exit_code else "finished"
             outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
             return outcome
-        meta = _meta(
+        meta = version_meta(
             project,
             store,
             capture,
@@ -124,24 +123,24 @@ def run_recorded(
                 hint="fix the store, then run `tfshadow log`: the change is recorded then as a "
                 "recovered version",
             ) from exc
-        _push(store, outcome)
+        push_versions(store, outcome)
     return outcome
 
 
 def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
     """Record the live state if it moved since the newest version (crash, or a plain apply)."""
     outcome = RecordOutcome(exit_code=0)
-    raw, ok = _pull_or_none(project)
+    raw, ok = pull_or_none(project)
     if not ok:
         return outcome
     with store.lock(project.lock_timeout):
-        _catch_up(project, store, raw, _terraform_version(project), outcome)
+        record_drift(project, store, raw, engine_version(project), outcome)
     if outcome.recorded:
-        _push(store, outcome)
+        push_versions(store, outcome)
     return outcome
 
 
-def _catch_up(
+def record_drift(
     project: Project,
     store: GitShadowStore,
     raw: dict[str, Any] | None,
@@ -151,12 +150,12 @@ def _catch_up(
     if raw is None:
         return
     latest = store.latest(project.workspace)
-    capture = _capture(project, project.redactor(store), raw, _CommandInputs())
+    capture = capture_documents(project, project.redactor(store), raw, CommandInputs())
     if latest is None:
         if not capture.state.get("resources") and not capture.state.get("outputs"):
             return
         kind, description = "baseline", "Baseline: the state as tfshadow first found it"
-    elif _same_state(latest, capture):
+    elif same_state(latest, capture):
         return
     else:
         kind = "recovered"
@@ -164,7 +163,7 @@ def _catch_up(
             f"Recovered: the state changed outside tfshadow (serial "
             f"{_serial_of(store, project.workspace, latest)} → {capture.state.get('serial')})"
         )
-    meta = _meta(
+    meta = version_meta(
         project,
         store,
         capture,
@@ -180,18 +179,18 @@ def _serial_of(store: GitShadowStore, workspace: str, meta: dict[str, Any]) -> A
     return store.reconstruct(workspace, int(meta["version"])).state.get("serial")
 
 
-def _same_state(latest: dict[str, Any], capture: _Capture) -> bool:
+def same_state(latest: dict[str, Any], capture: Capture) -> bool:
     from tfshadow.state.delta import sha256_hex
 
     return bool(latest.get("state_sha256") == sha256_hex(capture.state))
 
 
-def _capture(
+def capture_documents(
     project: Project,
     redactor: Redactor,
     raw_state: dict[str, Any],
-    inputs: _CommandInputs,
-) -> _Capture:
+    inputs: CommandInputs,
+) -> Capture:
     from tfshadow.state import config_files
     from tfshadow.state.normalise import canonicalise
     from tfshadow.state.redact import SECRET_NAME
@@ -202,28 +201,29 @@ def _capture(
         files, inputs.variables, redactor.seal, SECRET_NAME, sensitive
     )
     state = redactor.redact_state(canonicalise(raw_state))
-    return _Capture(state=state, config=config)
+    return Capture(state=state, config=config)
 
 
-def _command_inputs(project: Project, tf_args: Sequence[str]) -> _CommandInputs:
+def command_inputs(project: Project, tf_args: Sequence[str]) -> CommandInputs:
     """The variable values and files given to this command (``TF_CLI_ARGS*`` included)."""
     from tfshadow.state import config_files
 
-    return _CommandInputs(
+    return CommandInputs(
         variables=config_files.parse_variable_args(tf_args, project.environ, project.workdir),
         var_files=config_files.parse_var_files(tf_args, project.environ, project.workdir),
     )
 
 
-def _meta(
+def version_meta(
     project: Project,
     store: GitShadowStore,
-    capture: _Capture,
+    capture: Capture,
     *,
     kind: str,
     outcome: str,
     tf_version: str,
     message: str | None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     from tfshadow.state.changes import compare_states, summary_line
     from tfshadow.store.git import git_identity
@@ -252,16 +252,17 @@ def _meta(
             "destroy": destroy,
             "addresses": changes.addresses(),
         },
+        **(extra or {}),
     }
 
 
-def _terraform_version(project: Project) -> str:
+def engine_version(project: Project) -> str:
     from tfshadow.runner import terraform_version
 
     return terraform_version(project.engine, project.workdir, project.environ)
 
 
-def _pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:
+def pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:
     """(state, True) when the backend answered; (None, False) when it could not be reached."""
     from tfshadow.runner import pull_state
 
@@ -271,7 +272,7 @@ def _pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:
         return None, False
 
 
-def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
+def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
     try:
         store.push()
     except TfshadowError as exc:

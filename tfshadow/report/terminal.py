@@ -125,6 +125,20 @@ def render_diff(
                 _print(console, line)
 
 
+def render_state_changes(console: Console, changes: StateChanges) -> None:
+    """Resource and output changes alone (no metadata, no configuration)."""
+    for resource in changes.resources:
+        for line in _resource_lines(resource):
+            _print(console, line)
+        _print(console, Text())
+    add, change, destroy = changes.counts()
+    _print(console, Text(f"Changes: {add} added, {change} changed, {destroy} destroyed.", "bold"))
+    if changes.outputs:
+        _print(console, Text("Changes to Outputs:"))
+        for line in _output_lines(changes.outputs):
+            _print(console, line)
+
+
 # --- metadata ----------------------------------------------------------------------------------
 
 
