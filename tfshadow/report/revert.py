@@ -1,0 +1,217 @@
+"""Rendering of a revert's verification: before the apply (the plan) and after it (the state).
+
+The verification block follows Terraform's own plan output, so it says only what the plan does
+not: which resources of version N lose their data, come back empty or differently, and how many
+come back exactly. Lines are :class:`rich.text.Text` with styles only, never markup, so an
+address such as ``web["a"]`` prints as it is. Sensitive values print as ``(sensitive value)``.
+
+JSON shapes (``--json``)::
+
+    verification_json  {"version", "needs_confirmation", "noop",
+                        "plan": {"add", "change", "destroy"},
+                        "destroyed": [address], "recreated": [address],
+                        "created_anew": [address], "forgotten": [address],
+                        "outputs_changed": [name], "restored_exactly": n,
+                        "mismatches": [MISMATCH]}
+    remaining_json     {"version", "equal", "differences": [MISMATCH]}
+
+    MISMATCH  {"address", "path", "recorded"?, "planned"?, "sensitive"}
+
+As in :mod:`tfshadow.report.jsonout`, a side that does not exist is left out, so ``null`` is
+Terraform's null, and sensitive values are ``null``: seal strings never leave the store.
+``path`` is ``""`` for a whole instance that exists on one side only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from tfshadow.report.terminal import SENSITIVE
+from tfshadow.revert.verify import Mismatch, VerificationReport
+from tfshadow.state.changes import ABSENT, contains_sealed, is_sealed
+
+__all__ = ["remaining_json", "render_remaining", "render_verification", "verification_json"]
+
+# Long values (policies, user data) are cut: the block is a summary, `tfshadow diff` the detail.
+_VALUE_LIMIT = 160
+
+
+def render_verification(console: Console, report: VerificationReport) -> None:
+    """The verification block printed after Terraform's plan output."""
+    _print(console, Text())
+    _print(console, Text(f"Verification against version {report.version}", style="bold"))
+    lines: list[Text] = []
+    for address in report.destroyed:
+        lines.append(_line("-", address, "will be destroyed", "bold red"))
+    for address in report.recreated:
+        lines.append(
+            _line("-/+", address, "will be recreated: its data does not come back", "bold red")
+        )
+    for address in report.created_anew:
+        lines.append(
+            _line(
+                "+",
+                address,
+                "will be created anew: restored in shape, not data",
+                "bold yellow",
+            )
+        )
+    for address in report.forgotten:
+        lines.append(
+            _line(".", address, "will be removed from the state, not destroyed", "bold yellow")
+        )
+    lines.extend(_mismatch_lines(report.mismatches, report.version, after_apply=False))
+    for line in lines:
+        _print(console, line)
+
+    exact = report.restored_exactly
+    style = "bold green" if not report.needs_confirmation else "bold"
+    _print(
+        console,
+        Text(
+            f"{exact} resource{'' if exact == 1 else 's'} return{'s' if exact == 1 else ''}"
+            f" exactly to version {report.version}.",
+            style=style,
+        ),
+    )
+    if report.is_noop:
+        _print(console, Text("The plan changes nothing.", style="dim"))
+
+
+def render_remaining(console: Console, mismatches: Sequence[Mismatch], version: int) -> None:
+    """After the apply: whether the live state equals version N, or what still differs."""
+    if not mismatches:
+        _print(
+            console,
+            Text(f"State now equals version {version} on every recorded attribute.", style="bold"),
+        )
+        return
+    count = len(mismatches)
+    _print(
+        console,
+        Text(
+            f"State still differs from version {version} in {count}"
+            f" place{'' if count == 1 else 's'}:",
+            style="bold yellow",
+        ),
+    )
+    for line in _mismatch_lines(mismatches, version, after_apply=True):
+        _print(console, line)
+
+
+def verification_json(report: VerificationReport) -> dict[str, Any]:
+    """The verification as plain JSON data, for ``--json``."""
+    add, change, destroy = report.counts
+    return {
+        "version": report.version,
+        "needs_confirmation": report.needs_confirmation,
+        "noop": report.is_noop,
+        "plan": {"add": add, "change": change, "destroy": destroy},
+        "destroyed": list(report.destroyed),
+        "recreated": list(report.recreated),
+        "created_anew": list(report.created_anew),
+        "forgotten": list(report.forgotten),
+        "outputs_changed": list(report.outputs_changed),
+        "restored_exactly": report.restored_exactly,
+        "mismatches": [_mismatch_json(m) for m in report.mismatches],
+    }
+
+
+def remaining_json(mismatches: Sequence[Mismatch], version: int) -> dict[str, Any]:
+    """What still differs after the apply, as plain JSON data."""
+    return {
+        "version": version,
+        "equal": not mismatches,
+        "differences": [_mismatch_json(m) for m in mismatches],
+    }
+
+
+# --- lines -------------------------------------------------------------------------------------
+
+
+def _print(console: Console, line: Text) -> None:
+    console.print(line, soft_wrap=True, highlight=False)
+
+
+def _line(symbol: str, address: str, what: str, style: str) -> Text:
+    line = Text("  ")
+    line.append(f"{symbol:<3} ", style=style)
+    line.append(address, style=style)
+    line.append(f" {what}", style=style)
+    return line
+
+
+def _mismatch_lines(
+    mismatches: Iterable[Mismatch], version: int, *, after_apply: bool
+) -> list[Text]:
+    lines: list[Text] = []
+    groups: dict[str, list[Mismatch]] = {}
+    for mismatch in mismatches:
+        groups.setdefault(mismatch.address, []).append(mismatch)
+    for address, group in groups.items():
+        rows = [m for m in group if m.path]
+        for whole in (m for m in group if not m.path):
+            if whole.planned is ABSENT:
+                what = (
+                    f"exists in version {version} but not now"
+                    if after_apply
+                    else "is not in the plan: it will not exist after the revert"
+                )
+            else:
+                what = f"exists now but not in version {version}"
+            lines.append(_line("!", address, what, "bold red"))
+        if not rows:
+            continue
+        what = "differs from" if after_apply else "does not return to"
+        lines.append(_line("~", address, f"{what} version {version}:", "bold yellow"))
+        width = max(len(m.path) for m in rows)
+        for row in rows:
+            line = Text(" " * 8)
+            line.append(row.path.ljust(width), style="yellow")
+            line.append("  ")
+            line.append(_value(row.recorded, row.sensitive))
+            line.append(" → ", style="dim")
+            line.append(_value(row.planned, row.sensitive))
+            lines.append(line)
+    return lines
+
+
+def _value(value: Any, sensitive: bool) -> str:
+    if value is ABSENT:
+        return "(absent)"
+    if value is None:
+        return "null"
+    if sensitive or contains_sealed(value):
+        return SENSITIVE
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if len(text) > _VALUE_LIMIT:
+        text = text[: _VALUE_LIMIT - 1] + "…"
+    return text
+
+
+# --- json --------------------------------------------------------------------------------------
+
+
+def _mismatch_json(mismatch: Mismatch) -> dict[str, Any]:
+    out: dict[str, Any] = {"address": mismatch.address, "path": mismatch.path}
+    for key, value in (("recorded", mismatch.recorded), ("planned", mismatch.planned)):
+        if value is ABSENT:
+            continue
+        out[key] = None if mismatch.sensitive and mismatch.path else _scrub(value)
+    out["sensitive"] = mismatch.sensitive
+    return out
+
+
+def _scrub(value: Any) -> Any:
+    if is_sealed(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value

@@ -1,0 +1,1 @@
+"""Reverting infrastructure to a recorded version: materialise, plan, verify, apply, record."""
