@@ -124,6 +124,62 @@ def bench_apply_overhead() -> None:
         row("ratio", f"{wrapped / plain:.2f}x  (+{wrapped - plain:.2f} s)")
 
 
+def bench_revert() -> None:
+    """Revert of a 200-resource configuration with 20 changed resources vs a plain apply."""
+    n, changed = scaled(200), max(1, scaled(20))
+    print(f"\n`tfshadow revert` vs plain apply: {n} resources, {changed} changed, embedded engine")
+    tfshadow = str(Path(sys.executable).parent / "tfshadow")
+    plain = [sys.executable, "-P", str(ROOT / "tfshadow/runner/embedded_entry.py")]
+    config = (
+        'variable "gen" {\n  default = "a"\n}\n'
+        f'resource "terraform_data" "r" {{\n  count = {n}\n'
+        f'  input = count.index < {changed} ? "${{var.gen}}-${{count.index}}" : "fixed"\n}}\n'
+    )
+    with scratch() as tmp:
+        env = isolated_env(tmp / "home")
+        work = tmp / "work"
+        work.mkdir()
+        (work / "main.tf").write_text(config)
+
+        def run(*argv: str) -> float:
+            start = time.perf_counter()
+            subprocess.run(argv, cwd=work, env=env, check=True, capture_output=True)
+            return time.perf_counter() - start
+
+        run(tfshadow, "init", "-no-color")
+        run(tfshadow, "apply", "-auto-approve", "-no-color")  # version 1: gen = a
+        run(tfshadow, "apply", "-auto-approve", "-no-color", "-var", "gen=b")  # version 2
+        plain_times, revert_times, first_output = [], [], []
+        for i in range(3):
+            to = "1" if i % 2 == 0 else "2"
+            gen = "a" if to == "1" else "b"
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                [tfshadow, "revert", to, "--auto-approve", "--no-color"],
+                cwd=work,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+            )
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            first_output.append(time.perf_counter() - start if first else float("nan"))
+            proc.stdout.read()
+            assert proc.wait() == 0
+            revert_times.append(time.perf_counter() - start)
+            other = "b" if gen == "a" else "a"
+            run(*plain, "apply", "-auto-approve", "-no-color", "-var", f"gen={other}")
+            plain_times.append(
+                run(*plain, "apply", "-auto-approve", "-no-color", "-var", f"gen={gen}")
+            )
+            run(tfshadow, "log")  # records the plain applies as recovered versions
+        row("plain apply of the same change (best of 3)", f"{min(plain_times):.2f} s")
+        row("tfshadow revert (best of 3)", f"{min(revert_times):.2f} s")
+        row("ratio", f"{min(revert_times) / min(plain_times):.2f}x   target <= 1.3x")
+        row("command to first plan output", f"{min(first_output):.2f} s")
+
+
 def bench_capture(n_instances: int) -> None:
     print(f"\ncapture of a {n_instances}-instance state (~1% churn)")
     raw = generate_state(n_instances, seed=1)
@@ -218,6 +274,7 @@ def bench_history(n_instances: int, n_versions: int) -> None:
 def main() -> None:
     print(f"tfshadow benchmarks (BENCH_SCALE={SCALE})")
     bench_apply_overhead()
+    bench_revert()
     bench_capture(scaled(1000))
     bench_capture(scaled(10000))
     bench_history(scaled(100), scaled(1000))

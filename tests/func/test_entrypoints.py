@@ -104,3 +104,29 @@ def test_settings_choose_the_terraform_binary(
     (work / "tfshadow.hcl").write_text(f'terraform {{\n  binary = "{binary}"\n}}\n')
     version = _script("version", cwd=work, env=env)
     assert "Terraform v1.0.3" in version.stdout
+
+
+def test_executable_engine_revert_round_trip(
+    tmp_path: Path, terraform_executable: tuple[Path, dict[str, str]]
+) -> None:
+    binary, env = terraform_executable
+    env = dict(env, TFSHADOW_TERRAFORM_BIN=str(binary))
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "null", work)
+    assert _script("init", "-no-color", cwd=work, env=env).returncode == 0
+    for size in ("small", "big"):
+        applied = _script(
+            "apply", "-auto-approve", "-no-color", "-var", f"size={size}", cwd=work, env=env
+        )
+        assert applied.returncode == 0, applied.stderr
+    reverted = _script("revert", "1", "--auto-approve", "--no-color", cwd=work, env=env)
+    assert reverted.returncode == 0, reverted.stderr
+    state = json.loads(
+        subprocess.run(
+            [str(binary), "state", "pull"], cwd=work, env=env, capture_output=True, check=True
+        ).stdout
+    )
+    [web] = state["resources"]
+    assert web["instances"][0]["attributes"]["triggers"] == {"size": "small"}
+    versions = json.loads(_script("log", "--json", cwd=work, env=env).stdout)["versions"]
+    assert versions[0]["kind"] == "revert" and versions[0]["terraform"]["version"] == "1.0.3"

@@ -20,8 +20,9 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -68,6 +69,10 @@ DEFAULT_LOCK_TIMEOUT = 30.0
 VERSION_TRAILER = "Tfshadow-Version"
 RETENTION_TRAILER = "Tfshadow-Retention"
 FINGERPRINT_KEY_BYTES = 32
+MARK_TRAILER = "Tfshadow-Mark"
+MARKS = "marks.json"  # workspaces/<workspace>/marks.json, beside the version directories
+MARK_VALUES = frozenset({"good", "bad"})
+MARKS_FORMAT = 1
 
 _READ_ATTEMPTS = 3
 _T = TypeVar("_T")
@@ -769,6 +774,154 @@ class GitShadowStore:
                 "of a sensitive value look changed",
             )
         return key
+
+    # -- marks ------------------------------------------------------------------------------
+
+    def set_mark(
+        self,
+        workspace: str,
+        version: int,
+        mark: str,
+        author: Mapping[str, str],
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Mark a kept version ``good`` or ``bad`` in a commit of its own; returns the mark.
+
+        Marks live in ``workspaces/<workspace>/marks.json`` (read-only, beside the version
+        directories, never inside one). A version's latest mark replaces its earlier ones; the
+        store's git history keeps them all. Marks of versions that retention removed are dropped
+        when the file is written. UnknownVersionError when ``version`` is not, or no longer,
+        stored. Takes the lock if the caller does not hold it.
+        """
+        ws = validate_workspace(workspace)
+        if mark not in MARK_VALUES:
+            raise ValueError(f"a mark is good or bad, not {mark!r}")
+        with self.lock(DEFAULT_LOCK_TIMEOUT, command="mark"):
+            self._recover()
+            listing = self._listing(ws)
+            if version not in listing.files:
+                raise _unknown_version(listing, ws, version)
+            kept = {n: m for n, m in self._read_marks(listing, ws).items() if n in listing.files}
+            entry: dict[str, Any] = {
+                "version": version,
+                "mark": mark,
+                "author": dict(author),
+                "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            }
+            if note:
+                entry["note"] = note
+            kept[version] = entry
+            data = dumps_meta({"format": MARKS_FORMAT, "marks": [kept[n] for n in sorted(kept)]})
+            body = f"{note.strip()}\n\n" if note and note.strip() else ""
+            message = (
+                f"Mark version {version} of workspace {ws} {mark}\n\n{body}"
+                f"{MARK_TRAILER}: {ws}/{version} {mark}\n"
+            )
+            self._commit_marks(
+                ws, data, message, Identity.of(author.get("name"), author.get("email"))
+            )
+            return entry
+
+    def marks(self, workspace: str) -> dict[int, dict[str, Any]]:
+        """The latest mark of every kept version that has one: version -> mark."""
+        ws = validate_workspace(workspace)
+        listing = self._listing(ws)
+        return {n: m for n, m in self._read_marks(listing, ws).items() if n in listing.files}
+
+    def last_good(self, workspace: str) -> int | None:
+        """The newest kept version whose latest mark is ``good``, None if there is none."""
+        marks = self.marks(workspace)
+        return max((n for n, m in marks.items() if m["mark"] == "good"), default=None)
+
+    def configs(self, workspace: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every kept version's config document, oldest first, each checked against its meta.
+
+        One walk over the history that rebuilds configurations only, where :meth:`reconstruct`
+        of each version would rebuild every state from its keyframe. Hold the lock for a stable
+        history: a writer's retention running meanwhile shows as TamperedError.
+        """
+        ws = validate_workspace(workspace)
+        listing = self._listing(ws)
+        config: dict[str, Any] | None = None
+        previous: int | None = None
+        for version in sorted(listing.files):
+            meta = self._meta(listing, ws, version)
+            if self._is_keyframe(listing, ws, version):
+                data = self._read(listing, ws, version, CONFIG)
+                self._check_hash(ws, version, CONFIG, data, meta["config_sha256"])
+                config = self._document(ws, version, CONFIG, data)
+            else:
+                if config is None or previous != version - 1:
+                    raise self._tampered(
+                        ws, version, "no keyframe precedes it, so it cannot be rebuilt"
+                    )
+                change = self._read_json(listing, ws, version, CONFIG_DELTA)
+                config = self._patch(ws, version, CONFIG_DELTA, config, change)
+                self._check_hash(
+                    ws, version, CONFIG_DELTA, delta.dumps(config), meta["config_sha256"]
+                )
+            previous = version
+            yield version, config
+
+    def _read_marks(self, listing: _Listing, workspace: str) -> dict[int, dict[str, Any]]:
+        """The marks file as HEAD holds it (a copy in the tree that a crash left newer or that
+        someone edited is never read)."""
+        if listing.head is None:
+            return {}
+        rel = f"{workspace_dir(workspace)}/{MARKS}"
+        entries = self._git.ls_tree(listing.head, rel, recursive=False)
+        if not entries or entries[0].kind != "blob":
+            return {}
+        data = self._git.run("cat-file", "blob", entries[0].oid).stdout
+        try:
+            doc = parse_document(data)
+        except ValueError:
+            doc = None
+        marks: dict[int, dict[str, Any]] = {}
+        items = doc.get("marks") if isinstance(doc, dict) else None
+        if not isinstance(items, list):
+            raise self._bad_marks(workspace, rel)
+        for item in items:
+            if (
+                not isinstance(item, dict)
+                or type(item.get("version")) is not int
+                or item.get("mark") not in MARK_VALUES
+            ):
+                raise self._bad_marks(workspace, rel)
+            marks[item["version"]] = item
+        return marks
+
+    def _bad_marks(self, workspace: str, rel: str) -> TamperedError:
+        return TamperedError(
+            f"the marks of workspace {workspace} have been tampered with: {rel} is not a "
+            "marks file",
+            hint="restore the store from the remote or from an earlier commit of its history",
+        )
+
+    def _commit_marks(self, workspace: str, data: bytes, message: str, identity: Identity) -> None:
+        rel = f"{workspace_dir(workspace)}/{MARKS}"
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".tmp-{MARKS}-{os.getpid()}")
+        temp.unlink(missing_ok=True)
+        write_read_only(temp, data)
+        # Replacing the committed file before the commit is safe: marks are read from HEAD, and
+        # what an interruption leaves in the tree is overwritten by the next mark.
+        os.replace(temp, path)
+        head = self._git.head()
+        try:
+            self._git.run("add", "-f", "--", rel)
+            self._git.commit_index(message, identity)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                if self._git.head() == head:
+                    self._git.run("reset", "-q", "--", rel)
+                    if head is not None and self._git.ls_tree(head, rel, recursive=False):
+                        path.unlink(missing_ok=True)
+                        self._git.run("checkout", "-q", "HEAD", "--", rel)
+                    else:
+                        path.unlink(missing_ok=True)
+            raise
 
 
 # -- helpers --------------------------------------------------------------------------------

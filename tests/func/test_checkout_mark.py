@@ -1,0 +1,132 @@
+"""`tfshadow checkout` and `tfshadow mark`, end to end with real Terraform and git."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tfshadow.errors import UnknownVersionError
+from tfshadow.ops.marks import resolve_version
+from tfshadow.project import Project
+
+from .conftest import Tfshadow
+
+APPLY = ("apply", "-auto-approve", "-no-color")
+EXTRA = 'resource "terraform_data" "extra" {\n  input = "added in version 2"\n}\n'
+
+
+def two_versions(workdir: Path, tfshadow: Tfshadow) -> tuple[bytes, bytes]:
+    """Version 1 is the fixture; version 2 changes main.tf and adds extra.tf."""
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    v1 = (workdir / "main.tf").read_bytes()
+    v2 = v1.replace(b'default = "small"', b'default = "medium"')
+    (workdir / "main.tf").write_bytes(v2)
+    (workdir / "extra.tf").write_text(EXTRA)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    return v1, v2
+
+
+def test_checkout_writes_a_versions_files_back(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFSHADOW_KEY", "a key for the test")
+    v1, v2 = two_versions(workdir, tfshadow)
+
+    result = tfshadow("checkout", "1", "--json", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert result.json() == {
+        "version": 1,
+        "written": ["main.tf"],
+        "removed": ["extra.tf"],
+        "unchanged": [],
+        "needs_secrets": [],
+    }
+    assert (workdir / "main.tf").read_bytes() == v1  # the sensitive default included
+    assert not (workdir / "extra.tf").exists()
+
+    back = tfshadow("checkout", "latest", "--no-color", cwd=workdir)
+    assert back.code == 0, back.err
+    assert "Checked out the configuration of version 2" in back.out
+    assert "wrote" in back.out and "extra.tf" in back.out
+    assert (workdir / "main.tf").read_bytes() == v2
+    assert (workdir / "extra.tf").read_text() == EXTRA
+    again = tfshadow("checkout", "2", "--no-color", cwd=workdir)
+    assert again.code == 0 and "already" in again.out
+
+
+def test_checkout_refuses_local_edits_unless_forced(workdir: Path, tfshadow: Tfshadow) -> None:
+    v1, v2 = two_versions(workdir, tfshadow)
+    edited = v2 + b'\noutput "local" {\n  value = "not applied yet"\n}\n'
+    (workdir / "main.tf").write_bytes(edited)
+
+    refused = tfshadow("checkout", "1", cwd=workdir)
+
+    assert refused.code == 2
+    assert "main.tf" in refused.err and "--force" in refused.err
+    assert "extra.tf" not in refused.err  # extra.tf is what version 2 holds
+    assert (workdir / "main.tf").read_bytes() == edited
+    assert (workdir / "extra.tf").read_text() == EXTRA
+
+    forced = tfshadow("checkout", "1", "--force", "--no-color", cwd=workdir)
+    assert forced.code == 0, forced.err
+    # Recorded without TFSHADOW_KEY: the sensitive default is a fingerprint, left for the user.
+    assert "api_token" in forced.out
+    text = (workdir / "main.tf").read_text()
+    assert "fixture-token-value" not in text and "tfshadow:sensitive" not in text
+    assert "# api_token: sealed in the shadow store" in text
+    assert (
+        text.replace(
+            "  # api_token: sealed in the shadow store; supply it with -var, -var-file or "
+            "TF_VAR_api_token\n",
+            '  default   = "fixture-token-value"\n',
+        ).encode()
+        == v1
+    )
+    assert not (workdir / "extra.tf").exists()
+
+
+def test_checkout_keeps_a_file_that_holds_the_secrets(workdir: Path, tfshadow: Tfshadow) -> None:
+    v1, _ = two_versions(workdir, tfshadow)
+    (workdir / "main.tf").write_bytes(v1)  # main.tf back as in version 1, secret and all
+
+    result = tfshadow("checkout", "1", "--json", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert result.json()["unchanged"] == ["main.tf"]
+    assert result.json()["removed"] == ["extra.tf"]
+    assert result.json()["needs_secrets"] == []
+    assert (workdir / "main.tf").read_bytes() == v1
+
+
+def test_mark_and_last_good(workdir: Path, tfshadow: Tfshadow) -> None:
+    two_versions(workdir, tfshadow)
+    store = Project(workdir, os.environ).open_store(create=False)
+    with pytest.raises(UnknownVersionError) as none_good:
+        resolve_version(store, "default", "last-good")
+    assert "tfshadow mark N good" in (none_good.value.hint or "")
+
+    marked = tfshadow("mark", "1", "good", "--note", "load test passed", "--no-color", cwd=workdir)
+    assert marked.code == 0, marked.err
+    assert "Marked version 1 good: load test passed" in marked.out
+    assert resolve_version(store, "default", "last-good") == 1
+    assert resolve_version(store, "default", "latest") == 2
+
+    as_json = tfshadow("mark", "latest", "bad", "--json", cwd=workdir)
+    assert as_json.code == 0, as_json.err
+    entry = as_json.json()
+    assert entry["version"] == 2 and entry["mark"] == "bad"
+    assert entry["author"]["name"] == "Test User"
+    assert store.marks("default")[1]["note"] == "load test passed"
+
+    unknown = tfshadow("mark", "9", "good", cwd=workdir)
+    assert unknown.code == 2 and "no version 9" in unknown.err
+    not_a_mark = tfshadow("mark", "1", "great", cwd=workdir)
+    assert not_a_mark.code == 2
+    assert tfshadow("checkout", "7", cwd=workdir).code == 2
+    assert [v["version"] for v in tfshadow("log", "--json", cwd=workdir).json()["versions"]] == [
+        2,
+        1,
+    ]

@@ -1,0 +1,222 @@
+"""`tfshadow revert`: real Terraform, real git, a scratch copy of the working directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tfshadow.state.normalise import canonicalise
+
+from .conftest import FIXTURES, Tfshadow
+
+APPLY = ("apply", "-auto-approve", "-no-color")
+
+
+def live_state(workdir: Path) -> dict[str, Any]:
+    return json.loads((workdir / "terraform.tfstate").read_text())
+
+
+def attributes(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every resource's attributes except the ones a provider generates (id)."""
+    return {
+        address: {k: v for k, v in inst["attributes"].items() if k != "id"}
+        for address, inst in canonicalise(state)["resources"].items()
+    }
+
+
+@pytest.fixture
+def history(tmp_path: Path, tfshadow: Tfshadow) -> tuple[Path, dict[int, dict[str, Any]]]:
+    """Versions 1, 2, 3: resources added, changed and removed, a module and a variable changed."""
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "revert" / "v1", work)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    states: dict[int, dict[str, Any]] = {}
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    states[1] = live_state(work)
+    shutil.copytree(FIXTURES / "revert" / "v2", work, dirs_exist_ok=True)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
+    states[2] = live_state(work)
+    assert tfshadow(*APPLY, "-var", "size=huge", cwd=work).code == 0
+    states[3] = live_state(work)
+    return work, states
+
+
+def test_revert_round_trip(history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow) -> None:
+    work, states = history
+    result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    assert "Verification against version 1" in result.out
+    assert "recorded version 4" in result.err
+    assert "tfshadow checkout 1" in result.err
+    assert attributes(live_state(work)) == attributes(states[1])
+
+    versions = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert versions[0]["kind"] == "revert" and versions[0]["reverted_to"] == 1
+    # The working directory still holds version 3's files; the revert itself is revertible.
+    again = tfshadow("revert", "3", "--auto-approve", "--no-color", cwd=work)
+    assert again.code == 0, again.err
+    assert attributes(live_state(work)) == attributes(states[3])
+    assert tfshadow("log", "--json", cwd=work).json()["versions"][0]["reverted_to"] == 3
+
+
+def test_revert_dry_run_changes_nothing(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, _ = history
+    before = (work / "terraform.tfstate").read_bytes()
+    result = tfshadow("revert", "1", "--dry-run", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    assert "Verification against version 1" in result.out
+    assert (work / "terraform.tfstate").read_bytes() == before
+    assert len(tfshadow("log", "--json", cwd=work).json()["versions"]) == 3
+    leftovers = [*(work / ".terraform").glob(".tfshadow-scratch-*")]
+    leftovers += Path(tempfile.gettempdir()).glob("tfshadow-scratch-*")
+    assert not leftovers
+
+
+def test_revert_needs_approval_when_it_cannot_prompt(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, _ = history
+    before = (work / "terraform.tfstate").read_bytes()
+    result = tfshadow("revert", "1", cwd=work)
+    assert result.code == 2
+    assert "--auto-approve" in result.err
+    assert (work / "terraform.tfstate").read_bytes() == before
+
+
+def test_targeted_revert_changes_only_the_targets(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, states = history
+    result = tfshadow(
+        "revert", "1", "--target", "terraform_data.keep", "--auto-approve", "--no-color", cwd=work
+    )
+    assert result.code == 0, result.err
+    now = attributes(live_state(work))
+    assert now["terraform_data.keep"] == attributes(states[1])["terraform_data.keep"]
+    expected = attributes(states[3])
+    del expected["terraform_data.keep"]
+    del now["terraform_data.keep"]
+    assert now == expected
+
+
+def test_revert_last_good_and_unknown_versions(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, states = history
+    none_good = tfshadow("revert", "last-good", "--auto-approve", cwd=work)
+    assert none_good.code == 2 and "mark" in none_good.err
+    assert tfshadow("mark", "2", "good", cwd=work).code == 0
+    result = tfshadow("revert", "last-good", "--auto-approve", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    assert attributes(live_state(work)) == attributes(states[2])
+    unknown = tfshadow("revert", "42", "--auto-approve", cwd=work)
+    assert unknown.code == 2 and "42" in unknown.err
+
+
+def test_revert_write_config_puts_version_files_back(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, _ = history
+    result = tfshadow("revert", "1", "--auto-approve", "--write-config", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    assert (work / "main.tf").read_text() == (FIXTURES / "revert/v1/main.tf").read_text()
+    assert (work / "modules/app/main.tf").read_text() == (
+        FIXTURES / "revert/v1/modules/app/main.tf"
+    ).read_text()
+    plan = tfshadow("plan", "-detailed-exitcode", "-no-color", cwd=work)
+    assert plan.code == 0, plan.out  # directory, state and version 1 agree
+
+
+def test_drift_is_recorded_before_the_revert(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    from .conftest import plain_apply
+
+    work, _ = history
+    plain_apply(work, "-var", "size=drifted")
+    result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    kinds = [v["kind"] for v in tfshadow("log", "--json", cwd=work).json()["versions"]]
+    assert kinds[:2] == ["revert", "recovered"]
+
+
+def test_state_only_revert_pushes_the_recorded_state(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, states = history
+    serial = live_state(work)["serial"]
+    result = tfshadow("revert", "1", "--state-only", "--auto-approve", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    pushed = live_state(work)
+    assert pushed["serial"] > serial  # pushed as serial + 1; Terraform may bump it again
+    assert pushed["lineage"] == states[1]["lineage"]
+    assert canonicalise(pushed)["resources"] == canonicalise(states[1])["resources"]
+    [meta] = tfshadow("log", "-n", "1", "--json", cwd=work).json()["versions"]
+    assert meta["kind"] == "revert" and meta["state_only"] is True
+
+
+def test_state_only_revert_refuses_a_lineage_mismatch(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, _ = history
+    (work / "terraform.tfstate").unlink()
+    assert tfshadow(*APPLY, cwd=work).code == 0  # a new state: new lineage
+    before = (work / "terraform.tfstate").read_bytes()
+    result = tfshadow("revert", "1", "--state-only", "--auto-approve", cwd=work)
+    assert result.code == 2
+    assert "lineage" in result.err and "--force" in result.err
+    assert (work / "terraform.tfstate").read_bytes() == before
+
+
+def test_sensitive_variables_must_be_supplied_before_any_plan(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "db_password" {\n  type      = string\n  sensitive = true\n}\n\n'
+        'resource "terraform_data" "db" {\n  input = var.db_password\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "db_password=first-secret", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "db_password=second-secret", cwd=work).code == 0
+    missing = tfshadow("revert", "1", "--auto-approve", cwd=work)
+    assert missing.code == 2
+    assert "db_password" in missing.err and "Terraform" not in missing.out
+    assert "first-secret" not in missing.err + missing.out
+    ok = tfshadow(
+        "revert", "1", "--auto-approve", "--no-color", "-var", "db_password=first-secret", cwd=work
+    )
+    assert ok.code == 0, ok.err
+    assert "first-secret" not in ok.out and "first-secret" not in ok.err
+
+
+def test_failed_revert_apply_is_recorded_as_partial(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    work = tmp_path / "infra"
+    work.mkdir()
+    flaky = (
+        'resource "terraform_data" "flaky" {\n  input = "x"\n'
+        '  provisioner "local-exec" {\n    command = "test ! -e fail-revert"\n  }\n}\n'
+    )
+    (work / "main.tf").write_text(
+        'resource "terraform_data" "base" {\n  input = "v1"\n}\n\n' + flaky
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "main.tf").write_text('resource "terraform_data" "base" {\n  input = "v2"\n}\n')
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "fail-revert").write_text("make the provisioner fail")
+    result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+    assert result.code == 1
+    assert "partial" in result.err
+    versions = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert versions[0]["kind"] == "revert" and versions[0]["outcome"] == "partial"
+    assert tfshadow("inspect", str(versions[0]["version"]), cwd=work).code == 0

@@ -1,0 +1,105 @@
+"""Commands that act on the history without running Terraform: mark, checkout."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from tfshadow.cli.commands import (
+    CliContext,
+    commands,
+    json_option,
+    no_color_option,
+    pass_cli,
+    workspace_option,
+)
+from tfshadow.cli.output import EXIT_OK, stdout_console
+
+
+def _emit_json(doc: dict[str, Any]) -> None:
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+
+
+@commands.command(name="mark")
+@click.argument("version")
+@click.argument("mark", type=click.Choice(["good", "bad"], case_sensitive=False))
+@click.option("--note", metavar="TEXT", help="Why: kept with the mark.")
+@workspace_option
+@json_option
+@no_color_option
+@pass_cli
+def mark_command(
+    cli: CliContext,
+    version: str,
+    mark: str,
+    note: str | None,
+    workspace: str | None,
+    as_json: bool,
+    no_color: bool,
+) -> int:
+    """Mark VERSION good or bad (`tfshadow revert last-good` goes to the newest good one)."""
+    from tfshadow.ops.marks import mark as mark_version
+
+    entry = mark_version(cli.project(), version, mark, workspace=workspace, note=note)
+    if as_json:
+        _emit_json(entry)
+        return EXIT_OK
+    text = f"Marked version {entry['version']} [bold]{entry['mark']}[/]"
+    if entry.get("note"):
+        text += f": {escape(str(entry['note']))}"
+    stdout_console(no_color=no_color).print(text)
+    return EXIT_OK
+
+
+@commands.command(name="checkout")
+@click.argument("version")
+@click.option("--force", is_flag=True, help="Overwrite local changes that no version holds.")
+@workspace_option
+@json_option
+@no_color_option
+@pass_cli
+def checkout_command(
+    cli: CliContext,
+    version: str,
+    force: bool,
+    workspace: str | None,
+    as_json: bool,
+    no_color: bool,
+) -> int:
+    """Write VERSION's configuration files into this directory (refuses to overwrite local
+    changes that no version holds, unless --force)."""
+    from tfshadow.ops.checkout import checkout
+
+    result = checkout(cli.project(), version, force=force, workspace=workspace)
+    if as_json:
+        _emit_json(
+            {
+                "version": result.version,
+                "written": list(result.written),
+                "removed": list(result.removed),
+                "unchanged": list(result.unchanged),
+                "needs_secrets": list(result.needs_secrets),
+            }
+        )
+        return EXIT_OK
+    console = stdout_console(no_color=no_color)
+    if not result.written and not result.removed:
+        console.print(f"The configuration files already are version {result.version}'s.")
+        return EXIT_OK
+    console.print(f"Checked out the configuration of version {result.version}:")
+    for path in result.written:
+        console.print(f"  [green]wrote[/]    {escape(path)}")
+    for path in result.removed:
+        console.print(f"  [red]removed[/]  {escape(path)}")
+    if result.unchanged:
+        console.print(f"  {len(result.unchanged)} file(s) already matched")
+    if result.needs_secrets:
+        names = ", ".join(result.needs_secrets)
+        console.print(
+            f"[bold yellow]Sealed in the store:[/] {escape(names)}: supply them with -var, "
+            "-var-file or TF_VAR_<name> when you plan or apply"
+        )
+    return EXIT_OK

@@ -1,0 +1,134 @@
+"""`tfshadow revert`: put the infrastructure back to a shadow version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.console import Console
+
+from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
+from tfshadow.cli.output import stderr_console, stdout_console
+from tfshadow.revert.verify import VerificationReport
+from tfshadow.state.changes import StateChanges
+
+
+class TerminalRevertUI:
+    def __init__(self, out: Console, err: Console) -> None:
+        self.out = out
+        self.err = err
+
+    def drift_recorded(self, meta: dict[str, Any]) -> None:
+        self.err.print(
+            f"[bold]tfshadow:[/] the state changed outside tfshadow; recorded it first as "
+            f"version {meta['version']} ({meta['kind']})"
+        )
+
+    def verification(self, report: VerificationReport) -> None:
+        from tfshadow.report.revert import render_verification
+
+        render_verification(self.out, report)
+
+    def state_changes(self, version: int, changes: StateChanges) -> None:
+        from tfshadow.report.terminal import render_state_changes
+
+        self.out.print(f"\nWriting state {version} back changes Terraform's record as follows:")
+        render_state_changes(self.out, changes)
+
+    def confirm(self, question: str) -> bool:
+        self.out.print(f"\n[bold]{question}[/]\n  Only 'yes' will be accepted to approve.")
+        answer: str = click.prompt("  Enter a value", default="", show_default=False)
+        return answer.strip() == "yes"
+
+
+def _terraform_style(extra: list[str]) -> tuple[list[str], list[str], bool]:
+    """Accept Terraform's spelling of the flags revert owns: -auto-approve, -target."""
+    rest: list[str] = []
+    targets: list[str] = []
+    approve = False
+    it = iter(extra)
+    for arg in it:
+        if arg in ("-auto-approve", "-auto-approve=true"):
+            approve = True
+        elif arg.startswith("-target="):
+            targets.append(arg.removeprefix("-target="))
+        elif arg == "-target":
+            targets.append(next(it, ""))
+        else:
+            rest.append(arg)
+    return rest, targets, approve
+
+
+@commands.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
+@click.argument("version")
+@click.option("--dry-run", is_flag=True, help="Plan and verify only; change nothing.")
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option(
+    "--target", "targets", multiple=True, metavar="ADDR", help="Revert only this resource."
+)
+@click.option("--state-only", is_flag=True, help="Write state VERSION back (terraform state push).")
+@click.option("--force", is_flag=True, help="With --state-only: accept a lineage mismatch.")
+@click.option("--write-config", is_flag=True, help="Also write VERSION's configuration files here.")
+@workspace_option
+@no_color_option
+@click.argument("terraform_args", nargs=-1, type=click.UNPROCESSED)
+@pass_cli
+def revert(
+    cli: CliContext,
+    version: str,
+    dry_run: bool,
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    state_only: bool,
+    force: bool,
+    write_config: bool,
+    workspace: str | None,
+    no_color: bool,
+    terraform_args: tuple[str, ...],
+) -> int:
+    """Put the infrastructure back to VERSION (a number, latest~N or last-good).
+
+    Plans VERSION's configuration and state, shows the plan and a verification report, asks,
+    applies exactly that plan, records the result as a new version and reports what still
+    differs. Terraform arguments (-var, -var-file, -parallelism…) go to the plan.
+    """
+    from tfshadow.ops.revert import RevertRequest
+    from tfshadow.ops.revert import revert as run_revert
+    from tfshadow.report.revert import render_remaining
+
+    rest, tf_targets, tf_approve = _terraform_style(list(terraform_args))
+    no_color = no_color or "-no-color" in rest
+    out = stdout_console(no_color=no_color)
+    err = stderr_console(no_color=no_color)
+    request = RevertRequest(
+        version=version,
+        tf_args=tuple(rest),
+        targets=(*targets, *tf_targets),
+        dry_run=dry_run,
+        auto_approve=auto_approve or tf_approve,
+        state_only=state_only,
+        force=force,
+        write_config=write_config,
+        workspace=workspace,
+    )
+    outcome = run_revert(cli.project(), request, TerminalRevertUI(out, err))
+    if outcome.recorded is not None:
+        meta = outcome.recorded
+        err.print(
+            f"[bold]tfshadow:[/] recorded version {meta['version']} (revert to "
+            f"{outcome.version}, {meta['outcome']})"
+        )
+        if not state_only:
+            render_remaining(out, outcome.remaining, outcome.version)
+    if outcome.written_config:
+        err.print(
+            f"[bold]tfshadow:[/] wrote version {outcome.version}'s configuration: "
+            + ", ".join(outcome.written_config)
+        )
+    for note in outcome.notes:
+        err.print(f"[bold]tfshadow:[/] {note}")
+    for warning in outcome.warnings:
+        err.print(f"[bold yellow]tfshadow: warning:[/] {warning}")
+    return outcome.exit_code

@@ -1,0 +1,208 @@
+"""Write a version's configuration files into the working directory.
+
+The version's files are written (encrypted secrets opened with TFSHADOW_KEY), and the current
+configuration files it does not have are removed. Local work is never lost silently: a file that
+would be overwritten or removed must hold what some kept version holds (compared in sealed form,
+so secrets in it do not count as edits), or the checkout is refused unless forced.
+
+Secrets the store holds only as fingerprints cannot be written back. When the current file seals
+to exactly the version's file, it already holds them and is left as it is; otherwise the file is
+written with those variable assignments commented out and their names reported, and a secret
+written into the configuration itself (not a variable) stops the checkout before anything is
+written.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfshadow.errors import UsageError
+from tfshadow.ops.history import open_history
+from tfshadow.ops.marks import resolve_version
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
+    from tfshadow.revert.materialise import SecretSlot
+    from tfshadow.state.redact import Redactor
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    """What a checkout did, as paths relative to the working directory (``../`` for modules
+    outside it). ``needs_secrets`` names the variables whose sealed values were left out."""
+
+    version: int
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    needs_secrets: tuple[str, ...] = ()
+
+
+def checkout(
+    project: Project, version: str, *, force: bool, workspace: str | None
+) -> CheckoutResult:
+    """Make the working directory's configuration files those of ``version``.
+
+    UsageError (nothing written) when a file to overwrite or remove has local edits that no kept
+    version holds, unless ``force``. SecretError (nothing written) for secrets that cannot be
+    restored and cannot be supplied as variables.
+    """
+    from tfshadow.revert.materialise import check_secrets, drop_sealed, restore_files
+    from tfshadow.state import config_files
+
+    store, ws = open_history(project, workspace)
+    workdir = project.workdir
+    with store.lock(project.lock_timeout, command="checkout"):
+        number = resolve_version(store, ws, version)
+        target = store.reconstruct(ws, number).config
+        redactor = project.redactor(store)
+        files, slots = restore_files(target, redactor)
+        target_sealed = config_files.files_from_document(target)
+
+        current = config_files.collect_files(workdir)
+        on_disk = dict(current)
+        for path in files:
+            if path not in on_disk:
+                data = _read(_under(workdir, path))
+                if data is not None:
+                    on_disk[path] = data
+        current_sealed = _sealed(on_disk, redactor)
+
+        slotted = {slot.path for slot in slots}
+        written: list[str] = []
+        unchanged: list[str] = []
+        written_slots: list[SecretSlot] = []
+        for path, data in files.items():
+            if on_disk.get(path) == data:
+                unchanged.append(path)
+            elif path in slotted and current_sealed.get(path) == target_sealed[path]:
+                unchanged.append(path)  # the current file holds the secrets the store lacks
+            else:
+                written.append(path)
+                written_slots.extend(s for s in slots if s.path == path)
+        removed = sorted(path for path in current if path not in files)
+
+        check_secrets(written_slots, None, version=number)
+        if not force:
+            # Versions recorded with TFSHADOW_KEY seal differently from a redactor without it.
+            keyless = not redactor.encrypts and any(s.needs_key for s in slots)
+            _refuse_local_edits(
+                store.configs(ws), ws, current_sealed, [*written, *removed], keyless=keyless
+            )
+
+        contents = drop_sealed({path: files[path] for path in written}, written_slots)
+        for path in written:
+            _write(_under(workdir, path), contents[path])
+        for path in removed:
+            _remove(workdir, _under(workdir, path))
+    return CheckoutResult(
+        version=number,
+        written=tuple(written),
+        removed=tuple(removed),
+        unchanged=tuple(unchanged),
+        needs_secrets=tuple(sorted({s.name for s in written_slots})),
+    )
+
+
+def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:
+    """Files as the store would hold them: with their secrets sealed by ``redactor``."""
+    from tfshadow.state import config_files
+    from tfshadow.state.redact import SECRET_NAME
+
+    sensitive = config_files.sensitive_variable_names(files)
+    doc = config_files.config_document(files, {}, redactor.seal, SECRET_NAME, sensitive)
+    return _document_bytes(doc)
+
+
+def _document_bytes(doc: Mapping[str, Any]) -> dict[str, bytes]:
+    out = {path: "".join(lines).encode("utf-8") for path, lines in doc["files"].items()}
+    for path, encoded in doc.get("binary_files", {}).items():
+        out[path] = base64.b64decode(encoded)
+    return out
+
+
+def _refuse_local_edits(
+    history: Iterable[tuple[int, dict[str, Any]]],
+    workspace: str,
+    current_sealed: Mapping[str, bytes],
+    paths: list[str],
+    *,
+    keyless: bool,
+) -> None:
+    """UsageError naming the files among ``paths`` whose content no kept version holds."""
+    pending = {path for path in paths if path in current_sealed}
+    for _number, config in history:
+        if not pending:
+            break
+        held = _document_bytes(config)
+        pending = {path for path in pending if held.get(path) != current_sealed[path]}
+    if pending:
+        names = sorted(pending)
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        hint = "record or copy them first, or run the checkout again with --force to overwrite them"
+        if keyless:
+            hint = (
+                "set TFSHADOW_KEY: this history was recorded with it, and files with secrets "
+                f"compare equal only with it; or {hint}"
+            )
+        raise UsageError(
+            f"{shown} {'has' if len(names) == 1 else 'have'} local changes that no version of "
+            f"workspace {workspace} holds; nothing was written",
+            hint=hint,
+        )
+
+
+def _under(workdir: Path, path: str) -> Path:
+    return Path(os.path.normpath(workdir / path))
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Replace ``path`` atomically, keeping the mode of the file it replaces."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tfshadow", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        if mode is not None:
+            os.chmod(temp, mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _remove(workdir: Path, path: Path) -> None:
+    """Remove a file, then the directories it leaves empty (never the working directory or a
+    directory above it)."""
+    path.unlink(missing_ok=True)
+    parent = path.parent
+    protected = {workdir, *workdir.parents}
+    while parent not in protected:
+        try:
+            parent.rmdir()
+        except OSError:
+            break  # not empty
+        parent = parent.parent

@@ -1,0 +1,58 @@
+"""Marking versions good or bad, and naming versions by their marks (``last-good``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tfshadow.errors import UnknownVersionError, UsageError
+from tfshadow.ops.author import detect_author
+from tfshadow.ops.history import open_history, parse_version
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
+    from tfshadow.store import GitShadowStore
+
+MARKS = ("good", "bad")
+LAST_GOOD = "last-good"
+
+
+def mark(
+    project: Project,
+    version: str,
+    mark: str,
+    *,
+    workspace: str | None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Mark a version good or bad; returns the stored mark (version, mark, author, timestamp)."""
+    from tfshadow.store.git import git_identity
+
+    value = mark.strip().lower()
+    if value not in MARKS:
+        raise UsageError(f"`{mark}` is not a mark", hint="mark a version good or bad")
+    store, ws = open_history(project, workspace)
+    author = detect_author(project.environ, lambda: git_identity(project.workdir))
+    with store.lock(project.lock_timeout, command="mark"):
+        number = resolve_version(store, ws, version)
+        return store.set_mark(ws, number, value, author, note=note or None)
+
+
+def resolve_version(store: GitShadowStore, workspace: str, text: str) -> int:
+    """A kept version named as :func:`~tfshadow.ops.history.parse_version` understands it
+    (``3``, ``v3``, ``latest``, ``latest~1``), or ``last-good``: the newest version marked good.
+
+    UnknownVersionError when that version is not, or no longer, stored.
+    """
+    if text.strip().lower() == LAST_GOOD:
+        number = store.last_good(workspace)
+        if number is None:
+            raise UnknownVersionError(
+                f"no kept version of workspace {workspace} is marked good",
+                hint="mark one with `tfshadow mark N good`",
+            )
+        return number
+    metas = store.versions(workspace)
+    number = parse_version(text, metas)
+    if not any(int(m["version"]) == number for m in metas):
+        store.meta(workspace, number)  # raises UnknownVersionError saying why
+    return number

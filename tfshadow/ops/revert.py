@@ -1,0 +1,434 @@
+"""Put the infrastructure back to a shadow version.
+
+Reconstruct version N → materialise its configuration in a scratch copy of the working
+directory (same backend, same workspace) → plan to a file → verify the plan against state N →
+confirm → apply exactly that plan → record the result as a ``revert`` version → report what
+still differs. ``state_only`` writes state N back with ``terraform state push`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from tfshadow import env
+from tfshadow.errors import EngineError, TfshadowError, UsageError
+from tfshadow.ops.record import (
+    Capture,
+    RecordOutcome,
+    engine_version,
+    pull_or_none,
+    push_versions,
+    record_drift,
+    same_state,
+    version_meta,
+)
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
+    from tfshadow.revert.verify import Mismatch, VerificationReport
+    from tfshadow.state.changes import StateChanges
+    from tfshadow.state.redact import Redactor
+    from tfshadow.store import GitShadowStore, Reconstructed
+
+EXIT_CANCELLED = 1
+
+
+class RevertError(TfshadowError):
+    """Terraform could not plan or apply the revert (exit 1: not bad input)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class RevertRequest:
+    version: str
+    tf_args: tuple[str, ...] = ()  # -var, -var-file, -parallelism…: passed to plan
+    targets: tuple[str, ...] = ()
+    dry_run: bool = False
+    auto_approve: bool = False
+    state_only: bool = False
+    force: bool = False
+    write_config: bool = False
+    workspace: str | None = None
+
+
+class RevertUI(Protocol):
+    """What the revert needs from whoever runs it: the core never prints or prompts."""
+
+    def drift_recorded(self, meta: dict[str, Any]) -> None: ...
+
+    def verification(self, report: VerificationReport) -> None: ...
+
+    def state_changes(self, version: int, changes: StateChanges) -> None: ...
+
+    def confirm(self, question: str) -> bool: ...
+
+
+@dataclass
+class RevertOutcome:
+    exit_code: int
+    version: int
+    report: VerificationReport | None = None
+    recorded: dict[str, Any] | None = None
+    remaining: list[Mismatch] = field(default_factory=list)
+    written_config: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def revert(project: Project, request: RevertRequest, ui: RevertUI) -> RevertOutcome:
+    from tfshadow.ops.marks import resolve_version
+
+    project.require_ready()
+    store = project.open_store(create=False)
+    workspace = request.workspace or project.workspace
+    if workspace != project.workspace:
+        raise UsageError(
+            f"`--workspace {workspace}` is not the selected Terraform workspace "
+            f"`{project.workspace}`",
+            hint=f"run `tfshadow workspace select {workspace}` first",
+        )
+    with store.lock(project.lock_timeout):
+        number = resolve_version(store, workspace, request.version)
+        target = store.reconstruct(workspace, number)
+        live_raw, ok = pull_or_none(project)
+        if not ok:
+            raise EngineError(
+                "cannot read the current state",
+                hint="run `tfshadow init` in this directory first",
+            )
+        drift = RecordOutcome(exit_code=0)
+        tf_version = engine_version(project)
+        record_drift(project, store, live_raw, tf_version, drift)
+        for meta in drift.recorded:
+            ui.drift_recorded(meta)
+        redactor = project.redactor(store)
+        if request.state_only:
+            outcome = _state_only(project, store, request, ui, target, live_raw, redactor)
+        else:
+            outcome = _full(project, store, request, ui, target, redactor, tf_version)
+        if outcome.recorded is not None:
+            push_warnings = RecordOutcome(exit_code=0)
+            push_versions(store, push_warnings)
+            outcome.warnings.extend(push_warnings.warnings)
+    if outcome.recorded is not None and request.write_config and outcome.exit_code == 0:
+        from tfshadow.ops.checkout import checkout
+
+        try:
+            result = checkout(project, str(number), force=False, workspace=workspace)
+        except TfshadowError as exc:
+            outcome.warnings.append(f"configuration not written: {exc.one_line()}")
+        else:
+            outcome.written_config = [*result.written, *result.removed]
+    if outcome.recorded is not None and not request.write_config:
+        outcome.notes.append(
+            f"The files in this directory still describe the newer configuration: the next "
+            f"apply would undo this revert. Run `tfshadow checkout {number}` to write version "
+            f"{number}'s configuration here (or revert with --write-config)."
+        )
+    return outcome
+
+
+def _full(
+    project: Project,
+    store: GitShadowStore,
+    request: RevertRequest,
+    ui: RevertUI,
+    target: Reconstructed,
+    redactor: Redactor,
+    tf_version: str,
+) -> RevertOutcome:
+    from tfshadow.revert.materialise import materialise
+    from tfshadow.revert.verify import computed_attributes, remaining_differences, verify_plan
+    from tfshadow.runner import data_dir
+
+    number = int(target.meta["version"])
+    engine = project.engine
+    user_args = _absolute_var_files(project, list(request.tf_args))
+    provided = _provided_variables(project, user_args)
+    with materialise(
+        target.config,
+        project.workdir,
+        data_dir(project.workdir, project.environ),
+        redactor,
+        provided_variables=provided,
+        version=number,
+    ) as scratch:
+        environ = scratch.environ(_plain_environ(project.environ))
+        init = engine.capture(
+            ["init", "-input=false", "-no-color", "-backend=false"],
+            cwd=scratch.root,
+            environ=environ,
+        )
+        if init.returncode != 0:
+            raise RevertError(
+                f"`terraform init` for version {number}'s configuration failed: "
+                f"{init.error_line()}",
+                hint="its providers or modules must be installable here",
+            )
+        # The values recorded at N go in a variable file (not -var: they may be secrets opened
+        # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
+        # -var-file come after it and win, as on Terraform's command line.
+        recorded = {k: v for k, v in scratch.variables.items() if k not in provided}
+        var_file = scratch.root / ".tfshadow-revert.tfvars.json"
+        fd = os.open(var_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(recorded, fh)
+        plan_file = scratch.root / ".tfshadow-revert.tfplan"
+        plan_args = [
+            "plan",
+            "-input=false",
+            f"-out={plan_file}",
+            *[f"-target={t}" for t in request.targets],
+            f"-var-file={var_file}",
+            *user_args,
+        ]
+        rc = engine.run(plan_args, cwd=scratch.root, environ=environ)
+        if rc != 0:
+            raise RevertError(
+                f"Terraform could not plan the revert to version {number} (exit code {rc})",
+                hint="see Terraform's message above; nothing was changed",
+            )
+        shown = engine.capture(["show", "-json", str(plan_file)], cwd=scratch.root, environ=environ)
+        if shown.returncode != 0:
+            raise RevertError(f"`terraform show` of the revert plan failed: {shown.error_line()}")
+        plan = json.loads(shown.stdout)
+        report = verify_plan(
+            plan, target.state, number, seal=redactor.seal, targets=request.targets
+        )
+        ui.verification(report)
+        outcome = RevertOutcome(exit_code=0, version=number, report=report)
+        if request.dry_run:
+            outcome.notes.append("Dry run: nothing was changed.")
+            return outcome
+        if report.is_noop:
+            outcome.notes.append(f"The infrastructure already matches version {number}.")
+            return outcome
+        if not _approved(project, request, ui, number, report.needs_confirmation):
+            outcome.exit_code = EXIT_CANCELLED
+            outcome.notes.append("Revert cancelled: nothing was changed.")
+            return outcome
+        rc = engine.run(
+            ["apply", "-input=false", str(plan_file)], cwd=scratch.root, environ=environ
+        )
+        outcome.exit_code = rc
+        after_raw, ok = pull_or_none(project)
+        if not ok or after_raw is None:
+            raise RevertError(
+                "the state could not be read after the revert",
+                hint="run `tfshadow log` once the backend is reachable: the change is recorded "
+                "then",
+            )
+        capture = _capture_revert(project, redactor, after_raw, target)
+        latest = store.latest(target.meta["workspace"])
+        if latest is not None and same_state(latest, capture):
+            outcome.notes.append("Terraform changed nothing: no version recorded.")
+            return outcome
+        outcome.recorded = _record(
+            project,
+            store,
+            capture,
+            number,
+            tf_version,
+            partial=rc != 0,
+            extra={"targets": list(request.targets)} if request.targets else {},
+        )
+        outcome.remaining = remaining_differences(
+            capture.state, target.state, targets=request.targets, computed=computed_attributes(plan)
+        )
+        if rc != 0:
+            outcome.notes.append(
+                f"The apply failed part-way: recorded as a partial version. Fix the cause and run "
+                f"`tfshadow revert {number}` again to finish."
+            )
+        return outcome
+
+
+def _state_only(
+    project: Project,
+    store: GitShadowStore,
+    request: RevertRequest,
+    ui: RevertUI,
+    target: Reconstructed,
+    live_raw: dict[str, Any] | None,
+    redactor: Redactor,
+) -> RevertOutcome:
+    from tfshadow.revert.verify import state_for_push
+    from tfshadow.state.changes import compare_states
+    from tfshadow.state.normalise import canonicalise
+    from tfshadow.state.redact import unseal_document
+
+    number = int(target.meta["version"])
+    if request.targets:
+        raise UsageError("--state-only cannot be combined with --target", hint="drop --target")
+    if any(a.startswith("-var") for a in request.tf_args):
+        raise UsageError(
+            "--state-only writes the recorded state back; it takes no variables",
+            hint="drop -var/-var-file",
+        )
+    raw = state_for_push(
+        target.state,
+        live_raw,
+        unseal_document=lambda doc: unseal_document(doc, redactor),
+        force=request.force,
+    )
+    live = redactor.redact_state(canonicalise(live_raw)) if live_raw else None
+    ui.state_changes(number, compare_states(live, target.state))
+    outcome = RevertOutcome(exit_code=0, version=number)
+    if request.dry_run:
+        outcome.notes.append("Dry run: nothing was changed.")
+        return outcome
+    if not _approved(project, request, ui, number, True):
+        outcome.exit_code = EXIT_CANCELLED
+        outcome.notes.append("Revert cancelled: nothing was changed.")
+        return outcome
+    fd, name = tempfile.mkstemp(prefix="tfshadow-state-", suffix=".tfstate")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(raw, fh, indent=2)
+        args = ["state", "push", *(["-force"] if request.force else []), name]
+        pushed = project.engine.capture(args, cwd=project.workdir, environ=project.environ)
+    finally:
+        os.unlink(name)
+    if pushed.returncode != 0:
+        raise RevertError(f"`terraform state push` failed: {pushed.error_line()}")
+    after_raw, _ = pull_or_none(project)
+    if after_raw is None:
+        raise RevertError("the state could not be read after `terraform state push`")
+    capture = _capture_revert(project, redactor, after_raw, target)
+    outcome.recorded = _record(
+        project,
+        store,
+        capture,
+        number,
+        engine_version(project),
+        partial=False,
+        extra={"state_only": True},
+    )
+    return outcome
+
+
+def _approved(
+    project: Project, request: RevertRequest, ui: RevertUI, number: int, risky: bool
+) -> bool:
+    if request.auto_approve:
+        return True
+    if _non_interactive(project):
+        raise UsageError(
+            f"the revert to version {number} needs approval and this run cannot prompt "
+            "(CI, TF_IN_AUTOMATION or no terminal)",
+            hint="review the plan above and rerun with --auto-approve",
+        )
+    question = (
+        f"Revert to version {number}? Some of the changes above cannot restore data."
+        if risky
+        else f"Revert to version {number}?"
+    )
+    return ui.confirm(question)
+
+
+def _non_interactive(project: Project) -> bool:
+    environ = project.environ
+    if environ.get(env.CI) or environ.get(env.TF_IN_AUTOMATION):
+        return True
+    try:
+        return not os.isatty(0)
+    except OSError:
+        return True
+
+
+def _plain_environ(environ: dict[str, str]) -> dict[str, str]:
+    """The user's environment minus ``TF_CLI_ARGS*``: the revert's own arguments decide."""
+    return {
+        k: v
+        for k, v in environ.items()
+        if k != env.TF_CLI_ARGS and not k.startswith(env.TF_CLI_ARGS_PREFIX)
+    }
+
+
+def _absolute_var_files(project: Project, args: list[str]) -> list[str]:
+    """``-var-file`` paths made absolute: Terraform runs in the scratch, not here."""
+    out: list[str] = []
+    pending = False
+    for arg in args:
+        if pending:
+            out.append(str((project.workdir / arg).resolve()))
+            pending = False
+        elif arg in ("-var-file", "--var-file"):
+            out.append(arg)
+            pending = True
+        elif arg.startswith(("-var-file=", "--var-file=")):
+            flag, _, path = arg.partition("=")
+            out.append(f"{flag}={(project.workdir / path).resolve()}")
+        else:
+            out.append(arg)
+    return out
+
+
+def _provided_variables(project: Project, user_args: Sequence[str]) -> set[str]:
+    """Variables the user supplies now: -var, -var-file, TF_VAR_*."""
+    from tfshadow.state import config_files
+
+    args = ["plan", *user_args]
+    names = set(config_files.parse_variable_args(args, project.environ, project.workdir))
+    for path in config_files.parse_var_files(args, project.environ, project.workdir):
+        names |= _var_file_names(project.workdir / path)
+    return names
+
+
+def _var_file_names(path: Path) -> set[str]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise UsageError(f"cannot read variable file {path}: {exc.strerror}") from exc
+    if path.suffix == ".json":
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise UsageError(f"variable file {path} is not valid JSON") from exc
+        return set(doc) if isinstance(doc, dict) else set()
+    from tfshadow.settings.hcl import HclSyntaxError, parse
+
+    try:
+        body = parse(text)
+    except HclSyntaxError as exc:
+        raise UsageError(f"variable file {path}:{exc.line}: {exc.message}") from None
+    return {entry.name for entry in body.attributes if entry.name}
+
+
+def _capture_revert(
+    project: Project, redactor: Redactor, raw: dict[str, Any], target: Reconstructed
+) -> Capture:
+    from tfshadow.state.normalise import canonicalise
+
+    # The configuration that was applied is version N's, as the store holds it.
+    return Capture(state=redactor.redact_state(canonicalise(raw)), config=target.config)
+
+
+def _record(
+    project: Project,
+    store: GitShadowStore,
+    capture: Capture,
+    number: int,
+    tf_version: str,
+    *,
+    partial: bool,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    meta = version_meta(
+        project,
+        store,
+        capture,
+        kind="revert",
+        outcome="partial" if partial else "success",
+        tf_version=tf_version,
+        message=f"Revert to version {number}",
+        extra={"reverted_to": number, **extra},
+    )
+    return store.record(str(meta["workspace"]), meta, capture.state, capture.config)
