@@ -326,7 +326,7 @@ def _resource_changes(plan: Mapping[str, Any]) -> list[Mapping[str, Any]]:
             f"a plan must be a JSON object, not {type(plan).__name__}", hint=_PLAN_HINT
         )
     fmt = plan.get("format_version")
-    # 0.x (Terraform 0.12–1.0, OpenTofu early releases) has the same resource_changes shape.
+    # 0.x (Terraform 0.12 to 1.0, OpenTofu early releases) has the same resource_changes shape.
     if not isinstance(fmt, str) or fmt.split(".", 1)[0] not in ("0", "1"):
         raise UsageError(f"unsupported plan JSON format version {fmt!r}", hint=_PLAN_HINT)
     changes = plan.get("resource_changes") or []

@@ -586,13 +586,40 @@ def _redact_vars_json(text: str, policy: _Policy) -> str:
     return edits.apply(text)
 
 
+_JSON_BLOCK_LABELS = {
+    "resource": 2,
+    "data": 2,
+    "ephemeral": 2,
+    "variable": 1,
+    "output": 1,
+    "module": 1,
+    "provider": 1,
+    "check": 1,
+}
+
+
+def _json_block_bodies(node: _JsonNode, labels: int) -> Iterator[_JsonNode]:
+    if isinstance(node.value, list):
+        for _, item in node.members:
+            yield from _json_block_bodies(item, labels)
+    elif labels == 0:
+        yield node
+    elif isinstance(node.value, dict):
+        for _, child in node.members:
+            yield from _json_block_bodies(child, labels - 1)
+
+
 def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
     try:
         tree = _json_tree(text)
     except ValueError:
         return _redact_by_lines(text, policy.secret, needs_text=True, policy=policy)
     edits = _Edits()
-    _seal_json_secrets(tree, policy, edits, needs_text=True)
+    for key, section in tree.members:
+        # Block labels (resource types and names, variable names…) are not attribute names:
+        # a variable called `api_token` must keep its `type` and `sensitive` in the clear.
+        for body in _json_block_bodies(section, _JSON_BLOCK_LABELS.get(key, 0)):
+            _seal_json_secrets(body, policy, edits, needs_text=True)
     for key, section in tree.members:
         if key != "variable":
             continue

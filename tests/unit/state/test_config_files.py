@@ -453,3 +453,27 @@ def test_config_document_keeps_flags_and_empty_values_of_secret_names() -> None:
         f'manage_master_user_password = true\ndb_password = ""\nflag = "{seal(False)}"\n'
     )
     assert text_of(doc, "main.tf") == files["main.tf"].decode()
+
+
+def test_config_document_tf_json_block_labels_are_not_attribute_names() -> None:
+    import json as _json
+
+    text = _json.dumps(
+        {
+            "variable": {"api_token": {"type": "string", "sensitive": True}},
+            "resource": {"terraform_data": {"token": {"input": "plain", "password": "hunter2"}}},
+        },
+        indent=2,
+    )
+    doc = config_document(
+        {"main.tf.json": text.encode()},
+        {},
+        lambda value: "tfshadow:sensitive:v1:fp:0000",
+        SECRET_NAME,
+        frozenset({"api_token"}),
+    )
+    written = "".join(doc["files"]["main.tf.json"])
+    assert "hunter2" not in written
+    parsed = _json.loads(written)
+    assert parsed["variable"]["api_token"] == {"type": "string", "sensitive": True}
+    assert parsed["resource"]["terraform_data"]["token"]["input"] == "plain"
