@@ -618,7 +618,7 @@ def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
     for key, section in tree.members:
         # Block labels (resource types and names, variable names…) are not attribute names:
         # a variable called `api_token` must keep its `type` and `sensitive` in the clear.
-        for body in _json_block_bodies(section, _JSON_BLOCK_LABELS.get(key, 0)):
+        for body in _json_block_bodies(section, _JSON_BLOCK_LABELS.get(key or "", 0)):
             _seal_json_secrets(body, policy, edits, needs_text=True)
     for key, section in tree.members:
         if key != "variable":
