@@ -22,5 +22,8 @@ step tfshadow log
 step tfshadow inspect 2
 step tfshadow diff 1 2
 step tfshadow state list
+# Secrets are not in the store in plain text: the revert asks for them.
+step tfshadow revert 1 --auto-approve --no-color -var db_password=demo-only-password
+step tfshadow log
 printf '\nThe shadow store is a git repository:\n'
 git -C .tfshadow log --oneline

@@ -99,7 +99,9 @@ def revert(
     from tfshadow.report.revert import render_remaining
 
     rest, tf_targets, tf_approve = _terraform_style(list(terraform_args))
-    no_color = no_color or "-no-color" in rest
+    if no_color and "-no-color" not in rest:
+        rest.append("-no-color")  # Terraform's plan and apply output too
+    no_color = "-no-color" in rest
     out = stdout_console(no_color=no_color)
     err = stderr_console(no_color=no_color)
     request = RevertRequest(

@@ -215,7 +215,9 @@ def _full(
             outcome.notes.append("Revert cancelled: nothing was changed.")
             return outcome
         rc = engine.run(
-            ["apply", "-input=false", str(plan_file)], cwd=scratch.root, environ=environ
+            ["apply", "-input=false", *_color_args(user_args), str(plan_file)],
+            cwd=scratch.root,
+            environ=environ,
         )
         outcome.exit_code = rc
         after_raw, ok = pull_or_none(project)
@@ -341,6 +343,10 @@ def _non_interactive(project: Project) -> bool:
         return not os.isatty(0)
     except OSError:
         return True
+
+
+def _color_args(args: Sequence[str]) -> list[str]:
+    return ["-no-color"] if "-no-color" in args else []
 
 
 def _plain_environ(environ: dict[str, str]) -> dict[str, str]:
