@@ -220,3 +220,27 @@ def test_failed_revert_apply_is_recorded_as_partial(tmp_path: Path, tfshadow: Tf
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
     assert versions[0]["kind"] == "revert" and versions[0]["outcome"] == "partial"
     assert tfshadow("inspect", str(versions[0]["version"]), cwd=work).code == 0
+
+
+def test_state_only_revert_refuses_fingerprinted_secrets_and_works_with_the_key(
+    tmp_path: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for with_key in (False, True):
+        work = tmp_path / f"infra-{with_key}"
+        shutil.copytree(FIXTURES / "basic", work)
+        if with_key:
+            monkeypatch.setenv("TFSHADOW_KEY", "a-test-key-kept-in-a-secret-manager")
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        assert tfshadow(*APPLY, cwd=work).code == 0
+        v1 = live_state(work)
+        assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
+        before = (work / "terraform.tfstate").read_bytes()
+        result = tfshadow("revert", "1", "--state-only", "--auto-approve", "--no-color", cwd=work)
+        if not with_key:
+            assert result.code == 2
+            assert "TFSHADOW_KEY" in result.err
+            assert (work / "terraform.tfstate").read_bytes() == before
+        else:
+            assert result.code == 0, result.err
+            # the sensitive value comes back exactly: the key opened the sealed copy
+            assert canonicalise(live_state(work))["resources"] == canonicalise(v1)["resources"]

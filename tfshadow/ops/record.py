@@ -8,7 +8,6 @@ pull the state after → capture (normalise, redact, delta, commit) → push.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -73,17 +72,13 @@ def run_recorded(
     environ = project.environ
     outcome = RecordOutcome(exit_code=0)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        version_f = pool.submit(engine_version, project)
-        before_raw_f = pool.submit(pull_or_none, project)
-        before_raw, initialised = before_raw_f.result()
-        tf_version = version_f.result()
+    before_raw, initialised = pull_or_none(project)
 
     store = project.open_store(create=True) if initialised else None
     inputs = command_inputs(project, tf_args)
     with store.lock(project.lock_timeout) if store else _no_lock():
         if store is not None:
-            record_drift(project, store, before_raw, tf_version, outcome)
+            record_drift(project, store, before_raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
         after_raw, ok = pull_or_none(project)
         if not ok or after_raw is None:
@@ -98,19 +93,19 @@ def run_recorded(
         if store is None:
             store = project.open_store(create=True)
         redactor = project.redactor(store)
-        capture = capture_documents(project, redactor, after_raw, inputs)
+        state = state_document(redactor, after_raw)
         latest = store.latest(project.workspace)
-        if latest is not None and same_state(latest, capture):
+        if latest is not None and same_state(latest, state):
             verb = "failed" if outcome.exit_code else "finished"
             outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
             return outcome
+        capture = Capture(state, config_document_now(project, redactor, inputs))
         meta = version_meta(
             project,
             store,
             capture,
             kind=name,
             outcome="success" if outcome.exit_code == 0 else "partial",
-            tf_version=tf_version,
             message=message,
         )
         try:
@@ -134,7 +129,7 @@ def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
     if not ok:
         return outcome
     with store.lock(project.lock_timeout):
-        record_drift(project, store, raw, engine_version(project), outcome)
+        record_drift(project, store, raw, outcome)
     if outcome.recorded:
         push_versions(store, outcome)
     return outcome
@@ -144,32 +139,32 @@ def record_drift(
     project: Project,
     store: GitShadowStore,
     raw: dict[str, Any] | None,
-    tf_version: str,
     outcome: RecordOutcome,
 ) -> None:
     if raw is None:
         return
     latest = store.latest(project.workspace)
-    capture = capture_documents(project, project.redactor(store), raw, CommandInputs())
+    redactor = project.redactor(store)
+    state = state_document(redactor, raw)
     if latest is None:
-        if not capture.state.get("resources") and not capture.state.get("outputs"):
+        if not state.get("resources") and not state.get("outputs"):
             return
         kind, description = "baseline", "Baseline: the state as tfshadow first found it"
-    elif same_state(latest, capture):
+    elif same_state(latest, state):
         return
     else:
         kind = "recovered"
         description = (
             f"Recovered: the state changed outside tfshadow (serial "
-            f"{_serial_of(store, project.workspace, latest)} → {capture.state.get('serial')})"
+            f"{_serial_of(store, project.workspace, latest)} → {state.get('serial')})"
         )
+    capture = Capture(state, config_document_now(project, redactor, CommandInputs()))
     meta = version_meta(
         project,
         store,
         capture,
         kind=kind,
         outcome="success",
-        tf_version=tf_version,
         message=description,
     )
     outcome.recorded.append(store.record(project.workspace, meta, capture.state, capture.config))
@@ -179,29 +174,31 @@ def _serial_of(store: GitShadowStore, workspace: str, meta: dict[str, Any]) -> A
     return store.reconstruct(workspace, int(meta["version"])).state.get("serial")
 
 
-def same_state(latest: dict[str, Any], capture: Capture) -> bool:
+def same_state(latest: dict[str, Any], state: dict[str, Any]) -> bool:
     from tfshadow.state.delta import sha256_hex
 
-    return bool(latest.get("state_sha256") == sha256_hex(capture.state))
+    return bool(latest.get("state_sha256") == sha256_hex(state))
 
 
-def capture_documents(
-    project: Project,
-    redactor: Redactor,
-    raw_state: dict[str, Any],
-    inputs: CommandInputs,
-) -> Capture:
-    from tfshadow.state import config_files
+def state_document(redactor: Redactor, raw_state: dict[str, Any]) -> dict[str, Any]:
+    """The canonical, secret-free form of a pulled state."""
     from tfshadow.state.normalise import canonicalise
+
+    return redactor.redact_state(canonicalise(raw_state))
+
+
+def config_document_now(
+    project: Project, redactor: Redactor, inputs: CommandInputs
+) -> dict[str, Any]:
+    """The working directory's configuration and this command's variables, secret-free."""
+    from tfshadow.state import config_files
     from tfshadow.state.redact import SECRET_NAME
 
     files = config_files.collect_files(project.workdir, inputs.var_files)
     sensitive = config_files.sensitive_variable_names(files)
-    config = config_files.config_document(
+    return config_files.config_document(
         files, inputs.variables, redactor.seal, SECRET_NAME, sensitive
     )
-    state = redactor.redact_state(canonicalise(raw_state))
-    return Capture(state=state, config=config)
 
 
 def command_inputs(project: Project, tf_args: Sequence[str]) -> CommandInputs:
@@ -221,7 +218,6 @@ def version_meta(
     *,
     kind: str,
     outcome: str,
-    tf_version: str,
     message: str | None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -242,7 +238,8 @@ def version_meta(
         "outcome": outcome,
         "terraform": {
             "engine": project.engine.name,
-            "version": tf_version,
+            # The version that wrote this state: what a revert must be able to read it with.
+            "version": capture.state.get("terraform_version"),
             "binary": project.engine.description,
         },
         "workspace": workspace,
@@ -254,12 +251,6 @@ def version_meta(
         },
         **(extra or {}),
     }
-
-
-def engine_version(project: Project) -> str:
-    from tfshadow.runner import terraform_version
-
-    return terraform_version(project.engine, project.workdir, project.environ)
 
 
 def pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:

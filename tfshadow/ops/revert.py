@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,11 +22,11 @@ from tfshadow.errors import EngineError, TfshadowError, UsageError
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
-    engine_version,
     pull_or_none,
     push_versions,
     record_drift,
     same_state,
+    state_document,
     version_meta,
 )
 
@@ -104,15 +105,14 @@ def revert(project: Project, request: RevertRequest, ui: RevertUI) -> RevertOutc
                 hint="run `tfshadow init` in this directory first",
             )
         drift = RecordOutcome(exit_code=0)
-        tf_version = engine_version(project)
-        record_drift(project, store, live_raw, tf_version, drift)
+        record_drift(project, store, live_raw, drift)
         for meta in drift.recorded:
             ui.drift_recorded(meta)
         redactor = project.redactor(store)
         if request.state_only:
             outcome = _state_only(project, store, request, ui, target, live_raw, redactor)
         else:
-            outcome = _full(project, store, request, ui, target, redactor, tf_version)
+            outcome = _full(project, store, request, ui, target, redactor)
         if outcome.recorded is not None:
             push_warnings = RecordOutcome(exit_code=0)
             push_versions(store, push_warnings)
@@ -142,7 +142,6 @@ def _full(
     ui: RevertUI,
     target: Reconstructed,
     redactor: Redactor,
-    tf_version: str,
 ) -> RevertOutcome:
     from tfshadow.revert.materialise import materialise
     from tfshadow.revert.verify import computed_attributes, remaining_differences, verify_plan
@@ -161,17 +160,18 @@ def _full(
         version=number,
     ) as scratch:
         environ = scratch.environ(_plain_environ(project.environ))
-        init = engine.capture(
-            ["init", "-input=false", "-no-color", "-backend=false"],
-            cwd=scratch.root,
-            environ=environ,
-        )
-        if init.returncode != 0:
-            raise RevertError(
-                f"`terraform init` for version {number}'s configuration failed: "
-                f"{init.error_line()}",
-                hint="its providers or modules must be installable here",
+        if _needs_init(target.config, project):
+            init = engine.capture(
+                ["init", "-input=false", "-no-color", "-backend=false"],
+                cwd=scratch.root,
+                environ=environ,
             )
+            if init.returncode != 0:
+                raise RevertError(
+                    f"`terraform init` for version {number}'s configuration failed: "
+                    f"{init.error_line()}",
+                    hint="its providers or modules must be installable here",
+                )
         # The values recorded at N go in a variable file (not -var: they may be secrets opened
         # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
         # -var-file come after it and win, as on Terraform's command line.
@@ -229,7 +229,7 @@ def _full(
             )
         capture = _capture_revert(project, redactor, after_raw, target)
         latest = store.latest(target.meta["workspace"])
-        if latest is not None and same_state(latest, capture):
+        if latest is not None and same_state(latest, capture.state):
             outcome.notes.append("Terraform changed nothing: no version recorded.")
             return outcome
         outcome.recorded = _record(
@@ -237,7 +237,6 @@ def _full(
             store,
             capture,
             number,
-            tf_version,
             partial=rc != 0,
             extra={"targets": list(request.targets)} if request.targets else {},
         )
@@ -309,7 +308,6 @@ def _state_only(
         store,
         capture,
         number,
-        engine_version(project),
         partial=False,
         extra={"state_only": True},
     )
@@ -343,6 +341,33 @@ def _non_interactive(project: Project) -> bool:
         return not os.isatty(0)
     except OSError:
         return True
+
+
+_MODULE_BLOCK = re.compile(r'^\s*module\s+"|"module"\s*:', re.MULTILINE)
+_LOCK_FILE = ".terraform.lock.hcl"
+
+
+def _needs_init(config: dict[str, Any], project: Project) -> bool:
+    """Whether the copied data dir may lack what version N needs (providers, modules).
+
+    The copy already holds the current providers and modules; `init` (a few tenths of a
+    second, more with a registry) is only worth it when N's lock file differs or N calls
+    modules, whose set may differ from the current one.
+    """
+    from tfshadow.state.config_files import files_from_document
+
+    files = files_from_document(config)
+    try:
+        current_lock: bytes | None = (project.workdir / _LOCK_FILE).read_bytes()
+    except OSError:
+        current_lock = None
+    if files.get(_LOCK_FILE) != current_lock:
+        return True
+    return any(
+        _MODULE_BLOCK.search(data.decode("utf-8", "replace"))
+        for path, data in files.items()
+        if path.endswith((".tf", ".tf.json", ".tofu", ".tofu.json"))
+    )
 
 
 def _color_args(args: Sequence[str]) -> list[str]:
@@ -411,10 +436,8 @@ def _var_file_names(path: Path) -> set[str]:
 def _capture_revert(
     project: Project, redactor: Redactor, raw: dict[str, Any], target: Reconstructed
 ) -> Capture:
-    from tfshadow.state.normalise import canonicalise
-
     # The configuration that was applied is version N's, as the store holds it.
-    return Capture(state=redactor.redact_state(canonicalise(raw)), config=target.config)
+    return Capture(state=state_document(redactor, raw), config=target.config)
 
 
 def _record(
@@ -422,7 +445,6 @@ def _record(
     store: GitShadowStore,
     capture: Capture,
     number: int,
-    tf_version: str,
     *,
     partial: bool,
     extra: dict[str, Any],
@@ -433,7 +455,6 @@ def _record(
         capture,
         kind="revert",
         outcome="partial" if partial else "success",
-        tf_version=tf_version,
         message=f"Revert to version {number}",
         extra={"reverted_to": number, **extra},
     )
