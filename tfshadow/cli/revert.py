@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
 from tfshadow.cli.output import stderr_console, stdout_console
-from tfshadow.revert.verify import VerificationReport
-from tfshadow.state.changes import StateChanges
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tfshadow.revert.verify import VerificationReport
+    from tfshadow.state.changes import StateChanges
 
 
 class TerminalRevertUI:

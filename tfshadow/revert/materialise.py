@@ -47,7 +47,7 @@ from typing import Any, Literal
 from tfshadow import env
 from tfshadow.errors import SecretError, StoreError
 from tfshadow.settings import hcl
-from tfshadow.state import config_files
+from tfshadow.state import config_files, json_spans
 from tfshadow.state.redact import SEAL_PREFIX, Redactor, is_sealed
 
 __all__ = [
@@ -388,7 +388,7 @@ def _locator(path: str, text: str) -> Callable[[int], _Located]:
     root = "/" not in path
     if kind in ("json_config", "json_vars"):
         try:
-            tree = _json_tree(text)
+            tree = json_spans.parse(text)
         except ValueError:
             return lambda pos: ("value", _line_name(text, pos), None)
         return lambda pos: _locate_json(tree, pos, kind, root)
@@ -447,84 +447,7 @@ def _attribute_span(text: str, entry: hcl.Entry) -> tuple[int, int] | None:
     return line_start + match.start(), entry.value.end
 
 
-# JSON with the span of every value (json.loads drops positions).
-
-
-@dataclass(frozen=True)
-class _JsonMember:
-    key: str
-    start: int  # the key's opening quote
-    value: _JsonValue
-
-
-@dataclass(frozen=True)
-class _JsonValue:
-    start: int
-    end: int
-    members: tuple[_JsonMember, ...] = ()
-    items: tuple[_JsonValue, ...] = ()
-
-
-_DECODER = json.JSONDecoder()
-
-
-def _json_tree(text: str) -> _JsonValue:
-    try:
-        value, end = _json_value(text, _skip(text, 0))
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    if _skip(text, end) != len(text):
-        raise ValueError("trailing data")
-    return value
-
-
-def _skip(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\n\r":
-        position += 1
-    return position
-
-
-def _json_value(text: str, start: int) -> tuple[_JsonValue, int]:
-    opener = text[start : start + 1]
-    if opener not in ("{", "["):
-        _, end = _DECODER.raw_decode(text, start)
-        return _JsonValue(start, end), end
-    closer = "}" if opener == "{" else "]"
-    members: list[_JsonMember] = []
-    items: list[_JsonValue] = []
-    position = _skip(text, start + 1)
-    if text[position : position + 1] == closer:
-        return _JsonValue(start, position + 1), position + 1
-    while True:
-        if opener == "{":
-            key_start = position
-            if text[position : position + 1] != '"':
-                raise ValueError("expected a key")
-            key, position = _DECODER.raw_decode(text, position)
-            position = _skip(text, position)
-            if text[position : position + 1] != ":":
-                raise ValueError("expected ':'")
-            value, position = _json_value(text, _skip(text, position + 1))
-            members.append(_JsonMember(key, key_start, value))
-        else:
-            value, position = _json_value(text, position)
-            items.append(value)
-        position = _skip(text, position)
-        following = text[position : position + 1]
-        if following == ",":
-            position = _skip(text, position + 1)
-        elif following == closer:
-            break
-        else:
-            raise ValueError("expected ',' or a closing bracket")
-    return _JsonValue(start, position + 1, tuple(members), tuple(items)), position + 1
-
-
-def _json_contains(value: _JsonValue, position: int) -> bool:
-    return value.start <= position < value.end
-
-
-def _member_removal(owner: _JsonValue, index: int) -> tuple[int, int]:
+def _member_removal(owner: json_spans.Node, index: int) -> tuple[int, int]:
     """The span that takes one member out of an object and leaves valid JSON."""
     members = owner.members
     if index + 1 < len(members):
@@ -534,33 +457,33 @@ def _member_removal(owner: _JsonValue, index: int) -> tuple[int, int]:
     return members[index].start, members[index].value.end
 
 
-def _locate_json(tree: _JsonValue, position: int, kind: _FileKind, root: bool) -> _Located:
+def _locate_json(tree: json_spans.Node, position: int, kind: _FileKind, root: bool) -> _Located:
     if kind == "json_vars":
         for i, member in enumerate(tree.members):
-            if _json_contains(member.value, position):
+            if member.value.contains(position):
                 return "assignment", member.key, _member_removal(tree, i)
         return "value", "?", None
     for section in tree.members:
-        if section.key != "variable" or not _json_contains(section.value, position):
+        if section.key != "variable" or not section.value.contains(position):
             continue
         for variable in section.value.members:
-            if not _json_contains(variable.value, position):
+            if not variable.value.contains(position):
                 continue
             for body in variable.value.items or (variable.value,):
                 for i, member in enumerate(body.members):
-                    if member.key == "default" and _json_contains(member.value, position):
+                    if member.key == "default" and member.value.contains(position):
                         if not root:
                             return "value", variable.key, None
                         return "default", variable.key, _member_removal(body, i)
     return "value", _innermost_key(tree, position) or "?", None
 
 
-def _innermost_key(value: _JsonValue, position: int) -> str | None:
+def _innermost_key(value: json_spans.Node, position: int) -> str | None:
     for member in value.members:
-        if _json_contains(member.value, position):
+        if member.value.contains(position):
             return _innermost_key(member.value, position) or member.key
     for item in value.items:
-        if _json_contains(item, position):
+        if item.contains(position):
             return _innermost_key(item, position)
     return None
 

@@ -28,7 +28,6 @@ What a reader of the results relies on:
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +35,14 @@ from typing import Any
 
 from tfshadow.errors import UsageError
 from tfshadow.state import normalise
-from tfshadow.state.changes import ABSENT, contains_sealed
+from tfshadow.state.changes import (
+    ABSENT,
+    address_sort_key,
+    child_path,
+    contains_sealed,
+    is_dynamic,
+    json_equal,
+)
 from tfshadow.state.redact import is_sealed, is_secret_name
 
 __all__ = [
@@ -51,10 +57,6 @@ __all__ = [
 Seal = Callable[[Any], str]
 
 _PLAN_HINT = "pass the JSON printed by `terraform show -json <saved plan file>`"
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
-_DIGITS = re.compile(r"(\d+)")
-_CTY_PRIMITIVES = frozenset({"string", "number", "bool", "dynamic"})
-_CTY_COLLECTIONS = frozenset({"list", "set", "map", "object", "tuple"})
 # Guessing the type a dynamic secret was sealed with: enough for values written in HCL or read
 # from typed variables, bounded so a large value cannot make the guess explode.
 _MAX_TYPE_GUESSES = 64
@@ -175,7 +177,7 @@ def verify_plan(
 
     mismatches: list[Mismatch] = []
     exact = 0
-    for address in sorted(recorded, key=_address_sort_key):
+    for address in sorted(recorded, key=address_sort_key):
         attrs = _attributes(recorded[address])
         entry = planned.get(address)
         detail = entry.get("change") if entry is not None else None
@@ -208,12 +210,12 @@ def verify_plan(
     return VerificationReport(
         version=version,
         mismatches=tuple(mismatches),
-        destroyed=tuple(sorted(destroyed, key=_address_sort_key)),
-        recreated=tuple(sorted(recreated, key=_address_sort_key)),
-        created_anew=tuple(sorted(created, key=_address_sort_key)),
+        destroyed=tuple(sorted(destroyed, key=address_sort_key)),
+        recreated=tuple(sorted(recreated, key=address_sort_key)),
+        created_anew=tuple(sorted(created, key=address_sort_key)),
         counts=(add, change, destroy),
         restored_exactly=exact,
-        forgotten=tuple(sorted(forgotten, key=_address_sort_key)),
+        forgotten=tuple(sorted(forgotten, key=address_sort_key)),
         outputs_changed=_outputs_changed(plan),
     )
 
@@ -260,7 +262,7 @@ def remaining_differences(
     live = _managed_instances(live_state, targets, keep_deposed=True) if live_state else {}
     computed = computed or {}
     out: list[Mismatch] = []
-    for address in sorted(recorded.keys() | live.keys(), key=_address_sort_key):
+    for address in sorted(recorded.keys() | live.keys(), key=address_sort_key):
         old = recorded.get(address)
         new = live.get(address)
         if new is None:
@@ -417,7 +419,7 @@ def _unknown_paths(path: str, unknown: Any, *, in_list: bool) -> Iterator[str]:
         yield path
     elif isinstance(unknown, Mapping):
         for key, sub in unknown.items():
-            child = _child(path, key, in_list) if path else str(key)
+            child = child_path(path, key, in_list) if path else str(key)
             yield from _unknown_paths(child, sub, in_list=False)
     elif isinstance(unknown, list):
         for index, sub in enumerate(unknown):
@@ -465,11 +467,6 @@ def _targeted(address: str, targets: Sequence[str]) -> bool:
     return False
 
 
-def _address_sort_key(address: str) -> list[tuple[int, int | str]]:
-    # Natural order, so that web[2] comes before web[10] (as in tfshadow.state.changes).
-    return [(1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(address)]
-
-
 def _whole(address: str, attrs: Mapping[str, Any], *, recorded: bool) -> Mismatch:
     value = dict(attrs)
     if recorded:
@@ -514,11 +511,11 @@ def _walk(
         if not _equivalent(recorded, planned, ctx):
             yield _mismatch(address, path, recorded, planned, ctx)
         return
-    if _is_dynamic(recorded) and not _is_dynamic(planned):
+    if is_dynamic(recorded) and not is_dynamic(planned):
         # State wraps dynamic values, plan JSON does not.
         yield from _walk(address, path, recorded["value"], planned, ctx, in_list=in_list)
         return
-    if _is_dynamic(recorded) and _is_dynamic(planned):
+    if is_dynamic(recorded) and is_dynamic(planned):
         # Both states wrap it: the value is what counts, not a list turned tuple.
         yield from _walk(address, path, recorded["value"], planned["value"], ctx, in_list=in_list)
         return
@@ -526,7 +523,7 @@ def _walk(
         for key in sorted(recorded.keys() | planned.keys()):
             yield from _walk(
                 address,
-                key if not path else _child(path, key, in_list),
+                key if not path else child_path(path, key, in_list),
                 recorded.get(key, ABSENT),
                 planned.get(key, ABSENT),
                 ctx.at(key),
@@ -558,11 +555,11 @@ def _equivalent(recorded: Any, planned: Any, ctx: _Context) -> bool:
             return False
         seal = ctx.seal
         return any(seal(candidate) == sealed for candidate in _seal_candidates(plain))
-    if _same(recorded, planned):
+    if json_equal(recorded, planned):
         return True
-    if _is_dynamic(recorded) and not _is_dynamic(planned):
+    if is_dynamic(recorded) and not is_dynamic(planned):
         return _equivalent(recorded["value"], planned, ctx)
-    if _is_dynamic(recorded) and _is_dynamic(planned):
+    if is_dynamic(recorded) and is_dynamic(planned):
         return _equivalent(recorded["value"], planned["value"], ctx)
     if isinstance(recorded, Mapping) and isinstance(planned, Mapping):
         return all(
@@ -638,36 +635,6 @@ def _substantial(value: Any) -> bool:
     if value is None or value is ABSENT or isinstance(value, bool):
         return False
     return value not in ("", {}, [])
-
-
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality: unlike ``==``, ``true`` is not ``1``."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, Mapping | list | tuple) or isinstance(b, Mapping | list | tuple):
-        return False
-    return bool(a == b)
-
-
-def _is_dynamic(value: Any) -> bool:
-    """A dynamically typed value as state stores it: ``{"value": …, "type": <cty type>}``."""
-    if not isinstance(value, Mapping) or value.keys() != {"value", "type"}:
-        return False
-    cty = value["type"]
-    if isinstance(cty, str):
-        return cty in _CTY_PRIMITIVES
-    return isinstance(cty, list) and len(cty) >= 2 and cty[0] in _CTY_COLLECTIONS
-
-
-def _child(path: str, key: Any, in_list: bool) -> str:
-    key = str(key)
-    if in_list and _IDENTIFIER.match(key):
-        return f"{path}.{key}"
-    return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
 def _seal_candidates(plain: Any) -> Iterator[Any]:

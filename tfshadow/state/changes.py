@@ -32,6 +32,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from tfshadow.state.redact import is_sealed
+
 __all__ = [
     "ABSENT",
     "Action",
@@ -42,18 +44,18 @@ __all__ = [
     "ResourceChange",
     "StateChanges",
     "VariableChange",
+    "address_sort_key",
+    "child_path",
     "compare_configs",
     "compare_states",
     "contains_sealed",
+    "is_dynamic",
     "is_sealed",
+    "json_equal",
     "summary_line",
 ]
 
 Action = Literal["create", "update", "delete"]
-
-# The same test as tfshadow.state.redact.is_sealed; repeated here so that reading history does not
-# import the cryptography behind sealing.
-_SEAL_PREFIX: Final = "tfshadow:sensitive:v1:"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _DIGITS = re.compile(r"(\d+)")
@@ -72,15 +74,10 @@ ABSENT: Final = _Absent.ABSENT
 """Stands for the missing side of an addition or a removal (distinct from ``None``, JSON null)."""
 
 
-def is_sealed(value: Any) -> bool:
-    """True when ``value`` is a seal string standing for a sensitive value."""
-    return isinstance(value, str) and value.startswith(_SEAL_PREFIX)
-
-
 def contains_sealed(value: Any) -> bool:
     """True when ``value`` is, or holds at any depth, a seal string."""
     if isinstance(value, str):
-        return value.startswith(_SEAL_PREFIX)
+        return is_sealed(value)
     if isinstance(value, Mapping):
         return any(contains_sealed(v) for v in value.values())
     if isinstance(value, list | tuple):
@@ -219,7 +216,7 @@ def compare_states(
     old_resources = _section(before, "resources")
     new_resources = _section(after, "resources")
     resources: list[ResourceChange] = []
-    for address in sorted(old_resources.keys() | new_resources.keys(), key=_address_sort_key):
+    for address in sorted(old_resources.keys() | new_resources.keys(), key=address_sort_key):
         change = _compare_instance(address, old_resources.get(address), new_resources.get(address))
         if change is not None:
             resources.append(change)
@@ -269,8 +266,8 @@ def _section(doc: Mapping[str, Any] | None, key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _address_sort_key(address: str) -> list[tuple[int, int | str]]:
-    # Natural order, so that web[2] comes before web[10].
+def address_sort_key(address: str) -> list[tuple[int, int | str]]:
+    """Sort key for instance addresses in natural order: ``web[2]`` before ``web[10]``."""
     return [(1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(address)]
 
 
@@ -369,7 +366,7 @@ def _split_outside_brackets(address: str) -> list[str]:
 
 
 def _compare_output(name: str, old: Any, new: Any) -> OutputChange | None:
-    if old is not ABSENT and new is not ABSENT and _same(old, new):
+    if old is not ABSENT and new is not ABSENT and json_equal(old, new):
         return None
     before = _output_value(old)
     after = _output_value(new)
@@ -391,21 +388,24 @@ def _output_flag(entry: Any) -> bool:
     return isinstance(entry, Mapping) and bool(entry.get("sensitive"))
 
 
-def _same(a: Any, b: Any) -> bool:
-    """JSON equality: unlike ``==``, ``true`` is not ``1``."""
+def json_equal(a: Any, b: Any) -> bool:
+    """JSON equality: unlike ``==``, ``true`` is not ``1`` (tuples count as arrays)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, Mapping | list | tuple) or isinstance(b, Mapping | list | tuple):
         return False
     return bool(a == b)
 
 
-def _is_dynamic(value: Any) -> bool:
-    """A dynamically typed value as Terraform stores it: ``{"value": …, "type": <cty type>}``."""
+def is_dynamic(value: Any) -> bool:
+    """Whether ``value`` is a dynamically typed value as Terraform stores it in state.
+
+    That is ``{"value": …, "type": <cty type>}``; plan JSON writes the same value plainly.
+    """
     if not isinstance(value, Mapping) or value.keys() != {"value", "type"}:
         return False
     cty = value["type"]
@@ -415,7 +415,7 @@ def _is_dynamic(value: Any) -> bool:
 
 
 def _unwrap(value: Any) -> Any:
-    return value["value"] if _is_dynamic(value) else value
+    return value["value"] if is_dynamic(value) else value
 
 
 def _whole_rows(attrs: Mapping[str, Any], *, added: bool) -> Iterator[AttributeChange]:
@@ -429,23 +429,23 @@ def _attribute_rows(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[
     for key in sorted(old.keys() | new.keys()):
         raw_before = old.get(key, ABSENT)
         raw_after = new.get(key, ABSENT)
-        if _same(raw_before, raw_after):
+        if json_equal(raw_before, raw_after):
             continue
         before = _unwrap(raw_before)
         after = _unwrap(raw_after)
-        if _same(before, after):
+        if json_equal(before, after):
             # Only the dynamic type moved (e.g. a list became a tuple): show the stored form.
             before, after = raw_before, raw_after
         yield from _diff(key, before, after, in_list=False)
 
 
 def _diff(path: str, before: Any, after: Any, *, in_list: bool) -> Iterator[AttributeChange]:
-    if _same(before, after):
+    if json_equal(before, after):
         return
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         for key in sorted(before.keys() | after.keys()):
             yield from _diff(
-                _child(path, key, in_list),
+                child_path(path, key, in_list),
                 before.get(key, ABSENT),
                 after.get(key, ABSENT),
                 in_list=False,
@@ -482,13 +482,18 @@ def _split_sealed(path: str, value: Any, *, in_list: bool) -> Iterator[tuple[str
         yield path, value
     elif isinstance(value, Mapping):
         for key in sorted(value):
-            yield from _split_sealed(_child(path, key, in_list), value[key], in_list=False)
+            yield from _split_sealed(child_path(path, key, in_list), value[key], in_list=False)
     else:
         for index, item in enumerate(value):
             yield from _split_sealed(f"{path}[{index}]", item, in_list=True)
 
 
-def _child(path: str, key: Any, in_list: bool) -> str:
+def child_path(path: str, key: Any, in_list: bool) -> str:
+    """The attribute path of ``key`` under ``path``: ``path.key`` or ``path["key"]``.
+
+    ``in_list`` says the mapping sits in a list (a nested block), whose identifier keys are
+    written ``.key``; other keys are quoted, since state cannot tell a map from an object.
+    """
     key = str(key)
     if in_list and _IDENTIFIER.match(key):
         return f"{path}.{key}"
@@ -511,7 +516,7 @@ def compare_configs(
     for path in sorted(paths):
         old = _file(path, old_text, old_binary)
         new = _file(path, new_text, new_binary)
-        if _same(old, new):
+        if json_equal(old, new):
             continue
         action = _action(old, new)
         if isinstance(old, _Binary) or isinstance(new, _Binary):
@@ -526,7 +531,7 @@ def compare_configs(
     for name in sorted(old_vars.keys() | new_vars.keys()):
         old_value = old_vars.get(name, ABSENT)
         new_value = new_vars.get(name, ABSENT)
-        if _same(old_value, new_value):
+        if json_equal(old_value, new_value):
             continue
         sensitive = contains_sealed(old_value) or contains_sealed(new_value)
         variables.append(VariableChange(name, old_value, new_value, sensitive))

@@ -49,6 +49,7 @@ from typing import Any
 from tfshadow import env
 from tfshadow.errors import UsageError
 from tfshadow.settings import hcl
+from tfshadow.state import json_spans
 from tfshadow.state.redact import is_sealed
 
 CONFIG_FORMAT = 1
@@ -476,73 +477,7 @@ def _redact_config_hcl(text: str, policy: _Policy, root: bool) -> str:
     return edits.apply(text)
 
 
-# JSON files are sealed through positions too, so their formatting survives.
-
-
-@dataclass
-class _JsonNode:
-    start: int
-    end: int
-    value: Any
-    members: list[tuple[str | None, _JsonNode]]
-
-
-_JSON_DECODER = json.JSONDecoder()
-
-
-def _json_tree(text: str) -> _JsonNode:
-    """The JSON document in ``text`` with the span of every value; ValueError if invalid."""
-    try:
-        node, end = _json_node(text, _skip(text, 0))
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-    if _skip(text, end) != len(text):
-        raise ValueError("trailing data")
-    return node
-
-
-def _skip(text: str, position: int) -> int:
-    """The position after any JSON whitespace at ``position``."""
-    while position < len(text) and text[position] in " \t\n\r":
-        position += 1
-    return position
-
-
-def _json_node(text: str, start: int) -> tuple[_JsonNode, int]:
-    opener = text[start : start + 1]
-    if opener not in ("{", "["):
-        value, end = _JSON_DECODER.raw_decode(text, start)
-        return _JsonNode(start, end, value, []), end
-    closer = "}" if opener == "{" else "]"
-    members: list[tuple[str | None, _JsonNode]] = []
-    position = _skip(text, start + 1)
-    if text[position : position + 1] == closer:
-        return _JsonNode(start, position + 1, {} if opener == "{" else [], []), position + 1
-    while True:
-        key: str | None = None
-        if opener == "{":
-            if text[position : position + 1] != '"':
-                raise ValueError("expected a key")
-            key, position = _JSON_DECODER.raw_decode(text, position)
-            position = _skip(text, position)
-            if text[position : position + 1] != ":":
-                raise ValueError("expected ':'")
-            position = _skip(text, position + 1)
-        child, position = _json_node(text, position)
-        members.append((key, child))
-        position = _skip(text, position)
-        following = text[position : position + 1]
-        if following == ",":
-            position = _skip(text, position + 1)
-        elif following == closer:
-            break
-        else:
-            raise ValueError("expected ',' or a closing bracket")
-    whole: Any = (
-        {k: n.value for k, n in members} if opener == "{" else [n.value for _, n in members]
-    )
-    return _JsonNode(start, position + 1, whole, members), position + 1
-
+# JSON files are sealed through positions too (json_spans), so their formatting survives.
 
 _INTERPOLATION = re.compile(r"(?<![$%])[$%]\{[^}]*\}")
 
@@ -558,13 +493,17 @@ def _json_has_text(value: Any) -> bool:
     return False
 
 
-def _seal_json(node: _JsonNode, policy: _Policy, edits: _Edits, declared: bool = False) -> None:
+def _seal_json(
+    node: json_spans.Node, policy: _Policy, edits: _Edits, declared: bool = False
+) -> None:
     if _worth_sealing(node.value, declared):
         edits.add(node.start, node.end, policy.sealed(node.value))
 
 
-def _seal_json_secrets(node: _JsonNode, policy: _Policy, edits: _Edits, needs_text: bool) -> None:
-    for key, child in node.members:
+def _seal_json_secrets(
+    node: json_spans.Node, policy: _Policy, edits: _Edits, needs_text: bool
+) -> None:
+    for key, child in node.children():
         sealable = child.value is not None and (not needs_text or _json_has_text(child.value))
         if sealable and policy.secret(key):
             _seal_json(child, policy, edits)
@@ -574,11 +513,11 @@ def _seal_json_secrets(node: _JsonNode, policy: _Policy, edits: _Edits, needs_te
 
 def _redact_vars_json(text: str, policy: _Policy) -> str:
     try:
-        tree = _json_tree(text)
+        tree = json_spans.parse(text)
     except ValueError:
         return _redact_by_lines(text, policy.sensitive_var, needs_text=False, policy=policy)
     edits = _Edits()
-    for key, child in tree.members:
+    for key, child in tree.children():
         if policy.sensitive_var(key):
             _seal_json(child, policy, edits, declared=key in policy.sensitive_vars)
         else:
@@ -598,34 +537,34 @@ _JSON_BLOCK_LABELS = {
 }
 
 
-def _json_block_bodies(node: _JsonNode, labels: int) -> Iterator[_JsonNode]:
+def _json_block_bodies(node: json_spans.Node, labels: int) -> Iterator[json_spans.Node]:
     if isinstance(node.value, list):
-        for _, item in node.members:
+        for item in node.items:
             yield from _json_block_bodies(item, labels)
     elif labels == 0:
         yield node
     elif isinstance(node.value, dict):
-        for _, child in node.members:
-            yield from _json_block_bodies(child, labels - 1)
+        for member in node.members:
+            yield from _json_block_bodies(member.value, labels - 1)
 
 
 def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
     try:
-        tree = _json_tree(text)
+        tree = json_spans.parse(text)
     except ValueError:
         return _redact_by_lines(text, policy.secret, needs_text=True, policy=policy)
     edits = _Edits()
-    for key, section in tree.members:
+    for key, section in tree.children():
         # Block labels (resource types and names, variable names…) are not attribute names:
         # a variable called `api_token` must keep its `type` and `sensitive` in the clear.
         for body in _json_block_bodies(section, _JSON_BLOCK_LABELS.get(key or "", 0)):
             _seal_json_secrets(body, policy, edits, needs_text=True)
-    for key, section in tree.members:
+    for key, section in tree.children():
         if key != "variable":
             continue
-        for name, variable in section.members:
-            bodies = variable.members if isinstance(variable.value, list) else [(None, variable)]
-            for _, body in bodies:
+        for name, variable in section.children():
+            bodies = variable.items if isinstance(variable.value, list) else (variable,)
+            for body in bodies:
                 if not isinstance(body.value, dict):
                     continue
                 declared = body.value.get("sensitive") is True or (
@@ -633,9 +572,9 @@ def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
                 )
                 if not (declared or policy.secret(name)):
                     continue
-                for attribute, child in body.members:
-                    if attribute == "default":
-                        _seal_json(child, policy, edits, declared)
+                for member in body.members:
+                    if member.key == "default":
+                        _seal_json(member.value, policy, edits, declared)
     return edits.apply(text)
 
 

@@ -637,7 +637,21 @@ class GitShadowStore:
         for name, data in files.items():
             write_read_only(temp / name, data)
         os.rename(temp, final)
-        rel = version_dir(workspace, version)
+        self._commit_path(
+            version_dir(workspace, version),
+            message,
+            identity,
+            undo=lambda _head: shutil.rmtree(final, ignore_errors=True),
+        )
+
+    def _commit_path(
+        self, rel: str, message: str, identity: Identity, undo: Callable[[str | None], None]
+    ) -> None:
+        """Commit what is at ``rel`` in the tree, or leave the index as it was.
+
+        When the commit fails, ``rel`` is unstaged and ``undo(head)`` puts the tree back
+        (``head`` is the commit before); the error is raised again.
+        """
         head = self._git.head()
         try:
             self._git.run("add", "-f", "--", rel)
@@ -647,7 +661,7 @@ class GitShadowStore:
             with contextlib.suppress(Exception):
                 if self._git.head() == head:
                     self._git.run("reset", "-q", "--", rel)
-                    shutil.rmtree(final, ignore_errors=True)
+                    undo(head)
             raise
 
     def _apply_retention(self, workspace: str, identity: Identity) -> None:
@@ -908,20 +922,14 @@ class GitShadowStore:
         # Replacing the committed file before the commit is safe: marks are read from HEAD, and
         # what an interruption leaves in the tree is overwritten by the next mark.
         os.replace(temp, path)
-        head = self._git.head()
-        try:
-            self._git.run("add", "-f", "--", rel)
-            self._git.commit_index(message, identity)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                if self._git.head() == head:
-                    self._git.run("reset", "-q", "--", rel)
-                    if head is not None and self._git.ls_tree(head, rel, recursive=False):
-                        path.unlink(missing_ok=True)
-                        self._git.run("checkout", "-q", "HEAD", "--", rel)
-                    else:
-                        path.unlink(missing_ok=True)
-            raise
+
+        def undo(head: str | None) -> None:
+            committed = head is not None and self._git.ls_tree(head, rel, recursive=False)
+            path.unlink(missing_ok=True)
+            if committed:
+                self._git.run("checkout", "-q", "HEAD", "--", rel)
+
+        self._commit_path(rel, message, identity, undo)
 
 
 # -- helpers --------------------------------------------------------------------------------
