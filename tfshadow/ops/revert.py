@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -343,10 +342,6 @@ def _non_interactive(project: Project) -> bool:
         return True
 
 
-_MODULE_BLOCK = re.compile(r'^\s*module\s+"|"module"\s*:', re.MULTILINE)
-_LOCK_FILE = ".terraform.lock.hcl"
-
-
 def _needs_init(config: dict[str, Any], project: Project) -> bool:
     """Whether the copied data dir may lack what version N needs (providers, modules).
 
@@ -354,20 +349,14 @@ def _needs_init(config: dict[str, Any], project: Project) -> bool:
     second, more with a registry) is only worth it when N's lock file differs or N calls
     modules, whose set may differ from the current one.
     """
-    from tfshadow.state.config_files import files_from_document
+    from tfshadow.state.config_files import LOCK_FILE, calls_modules, files_from_document
 
     files = files_from_document(config)
     try:
-        current_lock: bytes | None = (project.workdir / _LOCK_FILE).read_bytes()
+        current_lock: bytes | None = (project.workdir / LOCK_FILE).read_bytes()
     except OSError:
         current_lock = None
-    if files.get(_LOCK_FILE) != current_lock:
-        return True
-    return any(
-        _MODULE_BLOCK.search(data.decode("utf-8", "replace"))
-        for path, data in files.items()
-        if path.endswith((".tf", ".tf.json", ".tofu", ".tofu.json"))
-    )
+    return files.get(LOCK_FILE) != current_lock or calls_modules(files)
 
 
 def _color_args(args: Sequence[str]) -> list[str]:

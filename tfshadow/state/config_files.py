@@ -129,6 +129,10 @@ def _local_module_sources(name: str, data: bytes) -> list[str]:
         for module in _json_blocks(modules):
             sources.append(module.get("source"))
     elif name.endswith(_CONFIG_SUFFIXES):
+        # Parsing is the slow part of a capture (the grammar alone loads in ~0.2 s): files
+        # that cannot hold what is looked for are not parsed.
+        if not _MODULE_BLOCK.search(_decode(data)[0]):
+            return []
         body = _parse_hcl(data)
         if body is None:
             return []
@@ -137,6 +141,16 @@ def _local_module_sources(name: str, data: bytes) -> list[str]:
             if entry is not None and entry.value.kind == "string":
                 sources.append(entry.value.literal)
     return [s for s in sources if isinstance(s, str) and s.startswith(("./", "../"))]
+
+
+def calls_modules(files: Mapping[str, bytes]) -> bool:
+    """Whether any configuration file may declare a module call (a cheap, textual check)."""
+    for path, data in files.items():
+        if path.endswith(_CONFIG_SUFFIXES) and _MODULE_BLOCK.search(_decode(data)[0]):
+            return True
+        if path.endswith(_CONFIG_JSON_SUFFIXES) and b'"module"' in data:
+            return True
+    return False
 
 
 def _json_blocks(section: Any) -> Iterator[dict[str, Any]]:
@@ -196,6 +210,8 @@ def sensitive_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
                     if any(isinstance(b, dict) and b.get("sensitive") is True for b in bodies):
                         names.add(name)
         elif path.endswith(_CONFIG_SUFFIXES):
+            if b"sensitive" not in data:
+                continue
             body = _parse_hcl(data)
             if body is None:
                 names.update(_sensitive_variables_by_lines(_decode(data)[0]))
@@ -402,7 +418,7 @@ class _Edits:
 
 def _redact(path: str, text: str, policy: _Policy) -> str:
     name = PurePosixPath(path).name
-    if name == LOCK_FILE:
+    if name == LOCK_FILE or not _may_hold_secrets(text, policy):
         return text
     if name.endswith(_CONFIG_SUFFIXES):
         return _redact_config_hcl(text, policy, root=_is_root(path))
@@ -413,6 +429,19 @@ def _redact(path: str, text: str, policy: _Policy) -> str:
     if name.endswith(".json"):
         return _redact_vars_json(text, policy)
     return _redact_vars_hcl(text, policy)
+
+
+_WORD = re.compile(r"[A-Za-z_][\w-]*")
+_MODULE_BLOCK = re.compile(r'(?m)^\s*module\s+["A-Za-z_]')
+
+
+def _may_hold_secrets(text: str, policy: _Policy) -> bool:
+    """False when no name in the text is secret-like, sensitive or a sensitive variable.
+
+    Every name the sealing rules look at (attribute and object keys, variable labels, the
+    ``sensitive`` argument) appears in the text as a word, so such a file needs no parse.
+    """
+    return any(w == "sensitive" or policy.sensitive_var(w) for w in set(_WORD.findall(text)))
 
 
 def _worth_sealing(literal: Any, declared: bool) -> bool:

@@ -477,3 +477,12 @@ def test_config_document_tf_json_block_labels_are_not_attribute_names() -> None:
     parsed = _json.loads(written)
     assert parsed["variable"]["api_token"] == {"type": "string", "sensitive": True}
     assert parsed["resource"]["terraform_data"]["token"]["input"] == "plain"
+
+
+def test_calls_modules_sees_quoted_unquoted_and_json_module_blocks() -> None:
+    from tfshadow.state.config_files import calls_modules
+
+    assert not calls_modules({"main.tf": b'resource "x" "y" {}\n# module "commented"\n'})
+    assert calls_modules({"main.tf": b'module "app" {\n  source = "./app"\n}\n'})
+    assert calls_modules({"main.tf": b"module app {\n  source = \"./app\"\n}\n"})
+    assert calls_modules({"main.tf.json": b'{"module": {"app": {"source": "./app"}}}'})
