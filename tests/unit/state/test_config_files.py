@@ -484,5 +484,5 @@ def test_calls_modules_sees_quoted_unquoted_and_json_module_blocks() -> None:
 
     assert not calls_modules({"main.tf": b'resource "x" "y" {}\n# module "commented"\n'})
     assert calls_modules({"main.tf": b'module "app" {\n  source = "./app"\n}\n'})
-    assert calls_modules({"main.tf": b"module app {\n  source = \"./app\"\n}\n"})
+    assert calls_modules({"main.tf": b'module app {\n  source = "./app"\n}\n'})
     assert calls_modules({"main.tf.json": b'{"module": {"app": {"source": "./app"}}}'})
