@@ -244,3 +244,88 @@ def test_state_only_revert_refuses_fingerprinted_secrets_and_works_with_the_key(
             assert result.code == 0, result.err
             # the sensitive value comes back exactly: the key opened the sealed copy
             assert canonicalise(live_state(work))["resources"] == canonicalise(v1)["resources"]
+
+
+def test_interrupted_revert_is_recorded_and_cleaned_up(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    work = tmp_path / "infra"
+    work.mkdir()
+    slow = (
+        'resource "terraform_data" "slow" {\n  input      = "x"\n'
+        "  depends_on = [terraform_data.base]\n"
+        '  provisioner "local-exec" {\n'
+        '    command = "if [ -e slow-revert ]; then sleep 60; fi"\n  }\n}\n'
+    )
+    (work / "main.tf").write_text('resource "terraform_data" "base" {\n  input = "v1"\n}\n' + slow)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "main.tf").write_text('resource "terraform_data" "base" {\n  input = "v2"\n}\n')
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "slow-revert").write_text("the provisioner sleeps until interrupted")
+
+    script = str(Path(sys.executable).parent / "tfshadow")
+    proc = subprocess.Popen(
+        [script, "revert", "1", "--auto-approve", "--no-color"],
+        cwd=work,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group: a terminal's Ctrl-C reaches them all
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        if "Provisioning with 'local-exec'" in line or time.monotonic() > deadline:
+            break
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "partial" in err
+    versions = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert versions[0]["kind"] == "revert" and versions[0]["outcome"] == "partial"
+    assert tfshadow("inspect", "latest", cwd=work).code == 0  # the store is consistent
+    assert not list(Path(tempfile.gettempdir()).glob("tfshadow-scratch-*"))
+    assert not list((work / ".terraform").glob(".tfshadow-scratch-*"))
+
+
+def test_revert_waits_for_the_store_lock(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    work, _ = history
+    before = (work / "terraform.tfstate").read_bytes()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time\n"
+            "from pathlib import Path\n"
+            "from tfshadow.project import Project\n"
+            "store = Project(Path(sys.argv[1]), os.environ).open_store(create=False)\n"
+            "with store.lock(5):\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(30)\n",
+            str(work),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        result = tfshadow("--lock-timeout", "0.5", "revert", "1", "--auto-approve", cwd=work)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.code == 2 and "locked" in result.err
+    assert (work / "terraform.tfstate").read_bytes() == before

@@ -66,13 +66,18 @@ class SubprocessEngine:
     def run(self, args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> int:
         proc = self._start([*self._prefix, *args], cwd, environ, capture=False)
 
-        # The terminal delivers Ctrl-C to Terraform as well (same process group): let Terraform
-        # stop gracefully and report its own exit code; forward signals sent to us alone.
+        # Ctrl-C reaches Terraform from the terminal directly (same process group), and a second
+        # SIGINT makes Terraform quit at once, risking its state: so SIGINT is not passed on,
+        # only waited out, and Terraform reports its own exit code. SIGTERM, usually sent to us
+        # alone (CI cancelling a job), is passed on.
         def forward(signum: int, _frame: FrameType | None) -> None:
             if proc.poll() is None:
                 proc.send_signal(signum)
 
-        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+            signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+        }
         try:
             return proc.wait()
         finally:
