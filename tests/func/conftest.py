@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +71,33 @@ def git_history_text(store: Path) -> str:
         capture_output=True,
         text=True,
     ).stdout
+
+
+@contextmanager
+def store_locked_elsewhere(workdir: Path) -> Iterator[None]:
+    """Another process holds the shadow store's lock for as long as the block runs."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time\n"
+            "from pathlib import Path\n"
+            "from tfshadow.project import Project\n"
+            "store = Project(Path(sys.argv[1]), os.environ).open_store(create=False)\n"
+            "with store.lock(5):\n"
+            "    print('locked', flush=True)\n"
+            "    time.sleep(30)\n",
+            str(workdir),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def plain_apply(workdir: Path, *args: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from tfshadow.state.normalise import canonicalise
 
-from .conftest import FIXTURES, Tfshadow
+from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere
 
 APPLY = ("apply", "-auto-approve", "-no-color")
 
@@ -298,34 +298,9 @@ def test_interrupted_revert_is_recorded_and_cleaned_up(tmp_path: Path, tfshadow:
 def test_revert_waits_for_the_store_lock(
     history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
 ) -> None:
-    import os
-    import subprocess
-    import sys
-
     work, _ = history
     before = (work / "terraform.tfstate").read_bytes()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import os, sys, time\n"
-            "from pathlib import Path\n"
-            "from tfshadow.project import Project\n"
-            "store = Project(Path(sys.argv[1]), os.environ).open_store(create=False)\n"
-            "with store.lock(5):\n"
-            "    print('locked', flush=True)\n"
-            "    time.sleep(30)\n",
-            str(work),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with store_locked_elsewhere(work):
         result = tfshadow("--lock-timeout", "0.5", "revert", "1", "--auto-approve", cwd=work)
-    finally:
-        holder.kill()
-        holder.wait()
     assert result.code == 2 and "locked" in result.err
     assert (work / "terraform.tfstate").read_bytes() == before

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import Tfshadow
+from .conftest import Tfshadow, store_locked_elsewhere
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -95,24 +95,7 @@ def test_lock_held_elsewhere_times_out_with_a_clear_error(
     from tfshadow.project import Project
 
     store = Project(workdir, os.environ).open_store(create=False)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import os, sys, time\n"
-            "from pathlib import Path\n"
-            "from tfshadow.project import Project\n"
-            "store = Project(Path(sys.argv[1]), os.environ).open_store(create=False)\n"
-            "with store.lock(5):\n"
-            "    print('locked', flush=True)\n"
-            "    time.sleep(30)\n",
-            str(workdir),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with store_locked_elsewhere(workdir):
         result = tfshadow(
             "--lock-timeout",
             "0.5",
@@ -123,9 +106,6 @@ def test_lock_held_elsewhere_times_out_with_a_clear_error(
             "size=z",
             cwd=workdir,
         )
-    finally:
-        holder.kill()
-        holder.wait()
     assert result.code == 2
     assert "locked" in result.err
     assert len(store.versions("default")) == 1
