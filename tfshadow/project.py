@@ -88,6 +88,11 @@ class Project:
                 hint="run tfshadow in your configuration's directory, or pass --chdir DIR",
             )
 
+    def store_exists(self) -> bool:
+        """Whether the shadow store has been created (an orphan branch counts as existing)."""
+        path = self.settings.store.path
+        return path is None or (path / ".git").exists()
+
     def open_store(self, *, create: bool) -> GitShadowStore:
         from tfshadow.store import GitShadowStore, StoreConfig
 

@@ -72,11 +72,12 @@ def run_recorded(
     environ = project.environ
     outcome = RecordOutcome(exit_code=0)
 
-    before_raw, initialised = pull_or_none(project)
-
-    store = project.open_store(create=True) if initialised else None
     inputs = command_inputs(project, tf_args)
+    store = _store_if_initialised(project)
     with store.lock(project.lock_timeout) if store else _no_lock():
+        # Read under the lock: a state pulled before another apply finished would look like a
+        # change made outside tfshadow.
+        before_raw = pull_or_none(project)[0] if store else None
         if store is not None:
             record_drift(project, store, before_raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
@@ -120,6 +121,19 @@ def run_recorded(
             ) from exc
         push_versions(store, outcome)
     return outcome
+
+
+def _store_if_initialised(project: Project) -> GitShadowStore | None:
+    """The store, created on first use, once the directory has a readable backend.
+
+    An apply in a directory that was never initialised fails in Terraform; it must not leave
+    an empty store behind.
+    """
+    if not project.store_exists():
+        _, initialised = pull_or_none(project)
+        if not initialised:
+            return None
+    return project.open_store(create=True)
 
 
 def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
