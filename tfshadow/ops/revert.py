@@ -112,10 +112,9 @@ def revert(project: Project, request: RevertRequest, ui: RevertUI) -> RevertOutc
             outcome = _state_only(project, store, request, ui, target, live_raw, redactor)
         else:
             outcome = _full(project, store, request, ui, target, redactor)
-        if outcome.recorded is not None:
-            push_warnings = RecordOutcome(exit_code=0)
-            push_versions(store, push_warnings)
-            outcome.warnings.extend(push_warnings.warnings)
+        if outcome.recorded is not None or drift.recorded:
+            push_versions(store, drift)
+            outcome.warnings.extend(drift.warnings)
     if outcome.recorded is not None and request.write_config and outcome.exit_code == 0:
         from tfshadow.ops.checkout import checkout
 
