@@ -1,5 +1,5 @@
 """The command-line interface."""
 
-from tfshadow.cli.main import main, run, tfshadow
+from tfshadow.cli.main import main, run
 
-__all__ = ["main", "run", "tfshadow"]
+__all__ = ["main", "run"]

@@ -31,20 +31,6 @@ def main() -> NoReturn:
     sys.exit(run(sys.argv[1:]))
 
 
-@click.command(
-    name="tfshadow",
-    context_settings={
-        "ignore_unknown_options": True,
-        "allow_extra_args": True,
-        "help_option_names": [],
-    },
-)
-@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
-def tfshadow(argv: tuple[str, ...]) -> None:
-    """The whole command line as one click command (for click's test runner)."""
-    raise SystemExit(run(list(argv)))
-
-
 def run(argv: Sequence[str]) -> int:
     try:
         return _dispatch(argv)
