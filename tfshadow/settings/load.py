@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import SettingsError
-from tfshadow.settings import hcl
+
+if TYPE_CHECKING:
+    from tfshadow.settings import hcl
+
 from tfshadow.settings.schema import (
     BLOCKS,
     SETTINGS_FILE,
@@ -55,6 +58,8 @@ def parse_settings(
     text: str, filename: str, blocks: Sequence[BlockSchema]
 ) -> dict[str, dict[str, Any]]:
     """Validated values per block name (only blocks and keys present in ``text``)."""
+    from tfshadow.settings import hcl  # python-hcl2 costs 0.1 s to import: only with a file
+
     try:
         body = hcl.parse(text)
     except hcl.HclSyntaxError as exc:
