@@ -1,6 +1,6 @@
 """How Terraform is run: the Engine interface, its two implementations, tfshadow's own calls."""
 
-from tfshadow.runner.commands import current_workspace, data_dir, pull_state, terraform_version
+from tfshadow.runner.commands import current_workspace, data_dir, pull_state
 from tfshadow.runner.engine import (
     Captured,
     Engine,
@@ -18,5 +18,4 @@ __all__ = [
     "embedded_engine",
     "executable_engine",
     "pull_state",
-    "terraform_version",
 ]

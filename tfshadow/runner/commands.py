@@ -1,4 +1,4 @@
-"""tfshadow's own Terraform calls: state, version, workspace."""
+"""tfshadow's own Terraform calls and lookups: state, data dir, workspace."""
 
 from __future__ import annotations
 
@@ -35,16 +35,6 @@ def pull_state(engine: Engine, cwd: Path, environ: Mapping[str, str]) -> dict[st
     if not isinstance(doc, dict):
         raise EngineError("`terraform state pull` did not print a state document")
     return doc
-
-
-def terraform_version(engine: Engine, cwd: Path, environ: Mapping[str, str]) -> str:
-    result = engine.capture(["version", "-json"], cwd=cwd, environ=environ)
-    if result.returncode != 0:
-        raise EngineError(f"`terraform version` failed: {result.error_line()}")
-    try:
-        return str(json.loads(result.stdout)["terraform_version"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise EngineError("`terraform version -json` gave no terraform_version") from exc
 
 
 def data_dir(workdir: Path, environ: Mapping[str, str]) -> Path:

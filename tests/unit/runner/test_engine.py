@@ -12,7 +12,6 @@ from tfshadow.runner import (
     embedded_engine,
     executable_engine,
     pull_state,
-    terraform_version,
 )
 from tfshadow.runner.engine import internal_environ
 
@@ -40,7 +39,7 @@ def test_embedded_engine_streams_output_and_keeps_exit_codes(
     assert engine.run(["not-a-command"], cwd=workdir, environ=environ) == 1
 
 
-def test_embedded_engine_state_pull_and_version(workdir: Path) -> None:
+def test_embedded_engine_state_pull(workdir: Path) -> None:
     engine = embedded_engine()
     environ = dict(os.environ)
     assert engine.run(["init", "-no-color"], cwd=workdir, environ=environ) == 0
@@ -49,7 +48,7 @@ def test_embedded_engine_state_pull_and_version(workdir: Path) -> None:
     state = pull_state(engine, workdir, environ)
     assert state is not None and state["version"] == 4
     assert {r["name"] for r in state["resources"]} == {"web", "auth"}
-    assert terraform_version(engine, workdir, environ).startswith("1.15.")
+    assert state["terraform_version"].startswith("1.15.")
 
 
 def test_embedded_engine_sees_environment_set_after_start(
