@@ -143,7 +143,7 @@ def _full(
 ) -> RevertOutcome:
     from tfshadow.revert.materialise import materialise
     from tfshadow.revert.verify import computed_attributes, remaining_differences, verify_plan
-    from tfshadow.runner import data_dir
+    from tfshadow.runner import data_dir, without_cli_args
 
     number = int(target.meta["version"])
     engine = project.engine
@@ -157,7 +157,7 @@ def _full(
         provided_variables=provided,
         version=number,
     ) as scratch:
-        environ = scratch.environ(_plain_environ(project.environ))
+        environ = scratch.environ(without_cli_args(project.environ))
         if _needs_init(target.config, project):
             init = engine.capture(
                 ["init", "-input=false", "-no-color", "-backend=false"],
@@ -225,7 +225,7 @@ def _full(
                 hint="run `tfshadow log` once the backend is reachable: the change is recorded "
                 "then",
             )
-        capture = _capture_revert(project, redactor, after_raw, target)
+        capture = _capture_revert(redactor, after_raw, target)
         latest = store.latest(target.meta["workspace"])
         if latest is not None and same_state(latest, capture.state):
             outcome.notes.append("Terraform changed nothing: no version recorded.")
@@ -300,7 +300,7 @@ def _state_only(
     after_raw, _ = pull_or_none(project)
     if after_raw is None:
         raise RevertError("the state could not be read after `terraform state push`")
-    capture = _capture_revert(project, redactor, after_raw, target)
+    capture = _capture_revert(redactor, after_raw, target)
     outcome.recorded = _record(
         project,
         store,
@@ -362,15 +362,6 @@ def _color_args(args: Sequence[str]) -> list[str]:
     return ["-no-color"] if "-no-color" in args else []
 
 
-def _plain_environ(environ: dict[str, str]) -> dict[str, str]:
-    """The user's environment minus ``TF_CLI_ARGS*``: the revert's own arguments decide."""
-    return {
-        k: v
-        for k, v in environ.items()
-        if k != env.TF_CLI_ARGS and not k.startswith(env.TF_CLI_ARGS_PREFIX)
-    }
-
-
 def _absolute_var_files(project: Project, args: list[str]) -> list[str]:
     """``-var-file`` paths made absolute: Terraform runs in the scratch, not here."""
     out: list[str] = []
@@ -421,9 +412,7 @@ def _var_file_names(path: Path) -> set[str]:
     return {entry.name for entry in body.attributes if entry.name}
 
 
-def _capture_revert(
-    project: Project, redactor: Redactor, raw: dict[str, Any], target: Reconstructed
-) -> Capture:
+def _capture_revert(redactor: Redactor, raw: dict[str, Any], target: Reconstructed) -> Capture:
     # The configuration that was applied is version N's, as the store holds it.
     return Capture(state=state_document(redactor, raw), config=target.config)
 

@@ -7,6 +7,7 @@ from tfshadow.runner.engine import (
     SubprocessEngine,
     embedded_engine,
     executable_engine,
+    without_cli_args,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "embedded_engine",
     "executable_engine",
     "pull_state",
+    "without_cli_args",
 ]

@@ -109,17 +109,22 @@ class SubprocessEngine:
             ) from exc
 
 
-def internal_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment for tfshadow's own Terraform calls.
+def without_cli_args(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` minus ``TF_CLI_ARGS*``: for commands whose arguments tfshadow chooses.
 
-    ``TF_CLI_ARGS*`` are meant for the user's command: a flag such as ``-auto-approve`` would
-    break ``state pull``. Prompts are impossible there too.
+    ``TF_CLI_ARGS*`` are meant for the user's own command: a flag such as ``-auto-approve``
+    would break ``state pull``, and a revert's plan takes only the revert's arguments.
     """
-    out = {
+    return {
         k: v
         for k, v in environ.items()
         if k != env.TF_CLI_ARGS and not k.startswith(env.TF_CLI_ARGS_PREFIX)
     }
+
+
+def internal_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment for tfshadow's own read calls: no user arguments, never a prompt."""
+    out = without_cli_args(environ)
     out[env.TF_INPUT] = "0"
     out[env.TF_IN_AUTOMATION] = "1"
     return out
