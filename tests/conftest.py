@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# In CI the property tests run a fixed, repeatable set of examples with no per-example deadline
+# (a shared 2-core runner is slow and noisy); locally they keep exploring new ones.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ISOLATED_PREFIXES = ("TF_", "TFSHADOW_", "GITHUB_", "GITLAB_", "CI_")
 ISOLATED_NAMES = ("CI", "GIT_DIR", "GIT_WORK_TREE", "NO_COLOR")

@@ -466,7 +466,9 @@ def _unseal(node: Any, redactor: Redactor, where: tuple[Any, ...], fps: list[str
         if node.startswith(_FP):
             fps.append(_describe(where))
             return node
-        return redactor.unseal(node)
+        # A value sealed whole may hold seals made before it (a sensitive path inside a
+        # secret-named attribute): open those too.
+        return _unseal(redactor.unseal(node), redactor, where, fps)
     if isinstance(node, dict):
         changed: dict[str, Any] | None = None
         for key, value in node.items():

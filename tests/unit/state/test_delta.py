@@ -1,29 +1,18 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench import generate as bench_generate
 from tfshadow.state import delta, normalise
 
 REPO = Path(__file__).parents[3]
-
-
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def same(a: Any, b: Any) -> bool:
@@ -183,7 +172,7 @@ def test_delta_dumps_is_canonical_and_loads_back() -> None:
 
 
 def test_delta_of_generated_state_churn_is_small_and_round_trips() -> None:
-    gen = load_generator()
+    gen = bench_generate
     raw = gen.generate_state(1000, seed=3)
     before = normalise.canonicalise(raw)
     after = normalise.canonicalise(gen.churn(raw, 0.01, seed=4))

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import os
 import random
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench import generate as bench_generate
 from tfshadow.errors import UsageError
 from tfshadow.state import normalise
 from tfshadow.state.normalise import (
@@ -27,15 +26,6 @@ from tfshadow.state.normalise import (
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parents[3]
-
-
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def load(name: str) -> dict[str, Any]:
@@ -311,7 +301,7 @@ def test_instance_address_forms() -> None:
 
 
 def test_canonicalise_round_trips_generated_states() -> None:
-    gen = load_generator()
+    gen = bench_generate
     raw = gen.generate_state(300, seed=11)
     canonical = canonicalise(raw)
     assert len(canonical["resources"]) == 300

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench import generate as bench_generate
 from tfshadow.errors import SecretError
 from tfshadow.state import delta
 from tfshadow.state.normalise import canonicalise
@@ -30,15 +28,6 @@ REPO = Path(__file__).parents[3]
 SECRET_V1 = "hunter2-very-secret"
 SECRET_V2 = "correct-horse-battery"
 FP_KEY = b"0123456789abcdef0123456789abcdef"
-
-
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def state(name: str) -> dict[str, Any]:
@@ -487,7 +476,7 @@ def test_redactor_repr_shows_no_key() -> None:
 
 
 def test_redact_state_on_a_generated_state_is_fast_and_copies_only_what_it_seals() -> None:
-    gen = load_generator()
+    gen = bench_generate
     canonical = canonicalise(gen.generate_state(2000, seed=5))
     passwords = [
         e["attributes"]["password"]
@@ -575,3 +564,14 @@ def test_redact_state_round_trips_and_hides_secret_names(
     for name, output in redacted["outputs"].items():
         if output["sensitive"] and output["value"] is not None:
             assert is_sealed(output["value"]), name
+
+
+def test_unseal_document_opens_seals_inside_sealed_values() -> None:
+    # A sensitive path inside a secret-named attribute is sealed first, then the whole value.
+    canonical = doc(
+        entry({"password": {"password": False}}, [[attr("password"), attr("password")]])
+    )
+    redactor = Redactor(FP_KEY, "k")
+    redacted = redactor.redact_state(canonical)
+    assert is_sealed(redacted["resources"]["t.n[0]"]["attributes"]["password"])
+    assert delta.dumps(unseal_document(redacted, redactor)) == delta.dumps(canonical)
