@@ -109,3 +109,16 @@ def test_lock_held_elsewhere_times_out_with_a_clear_error(
     assert result.code == 2
     assert "locked" in result.err
     assert len(store.versions("default")) == 1
+
+
+def test_log_does_not_wait_for_a_running_apply(workdir: Path, tfshadow: Tfshadow) -> None:
+    import time
+
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    with store_locked_elsewhere(workdir):
+        start = time.monotonic()
+        log = tfshadow("log", "--json", cwd=workdir)
+        elapsed = time.monotonic() - start
+    assert log.code == 0, log.err
+    assert [v["version"] for v in log.json()["versions"]] == [1]
+    assert elapsed < 30  # the lock timeout is 60 s: reading history never waits for it

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.errors import CaptureError, EngineError, TfshadowError
+from tfshadow.errors import CaptureError, EngineError, StoreLockedError, TfshadowError
 from tfshadow.ops.author import ci_description, detect_author
 
 if TYPE_CHECKING:
@@ -137,13 +137,19 @@ def _store_if_initialised(project: Project) -> GitShadowStore | None:
 
 
 def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
-    """Record the live state if it moved since the newest version (crash, or a plain apply)."""
+    """Record the live state if it moved since the newest version (crash, or a plain apply).
+
+    For reading commands: when another tfshadow command holds the store it is about to record
+    the state itself, so this neither waits nor records.
+    """
     outcome = RecordOutcome(exit_code=0)
-    raw, ok = pull_or_none(project)
-    if not ok:
+    try:
+        with store.lock(0):
+            raw, ok = pull_or_none(project)
+            if ok:
+                record_drift(project, store, raw, outcome)
+    except StoreLockedError:
         return outcome
-    with store.lock(project.lock_timeout):
-        record_drift(project, store, raw, outcome)
     if outcome.recorded:
         push_versions(store, outcome)
     return outcome
