@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from tfshadow.cli.output import EXIT_OK, stderr_console, stdout_console
+from tfshadow.cli.output import EXIT_OK, print_recorded, stderr_console, stdout_console
 from tfshadow.project import Project
 
 HELP = """Shadow versions of Terraform state and configuration.
@@ -158,7 +158,4 @@ def _catch_up(project: Project, *, no_color: bool) -> None:
     outcome = catch_up(project, store)
     console = stderr_console(no_color=no_color)
     for meta in outcome.recorded:
-        console.print(
-            f"[bold]tfshadow:[/] recorded version {meta['version']} ({meta['kind']}): "
-            f"{meta['description']}"
-        )
+        print_recorded(console, meta)

@@ -19,6 +19,7 @@ from tfshadow.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    print_recorded,
     report_crash,
     report_error,
     stderr_console,
@@ -119,12 +120,7 @@ def _run_terraform(inv: Invocation) -> int:
     outcome = run_recorded(project, tf_args, command, inv.rest, message=inv.message)
     console = stderr_console(no_color="-no-color" in inv.tf_args)
     for meta in outcome.recorded:
-        c = meta.get("changes", {})
-        console.print(
-            f"[bold]tfshadow:[/] recorded version {meta['version']} "
-            f"({meta['kind']}, {meta['outcome']}; +{c.get('add', 0)} ~{c.get('change', 0)} "
-            f"-{c.get('destroy', 0)}): {meta['description']}"
-        )
+        print_recorded(console, meta)
     for note in outcome.notes:
         console.print(f"[bold]tfshadow:[/] {note}")
     for warning in outcome.warnings:

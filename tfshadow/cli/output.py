@@ -7,8 +7,10 @@ import sys
 import tempfile
 import traceback
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from tfshadow.errors import TfshadowError
 
@@ -25,6 +27,17 @@ def stdout_console(*, no_color: bool = False) -> Console:
 
 def stderr_console(*, no_color: bool = False) -> Console:
     return Console(file=sys.stderr, no_color=no_color or None, highlight=False, soft_wrap=True)
+
+
+def print_recorded(console: Console, meta: dict[str, Any]) -> None:
+    """One line on a version just recorded (descriptions are user text: never markup)."""
+    c = meta.get("changes", {})
+    extra = f"revert to {meta['reverted_to']}, " if meta.get("reverted_to") is not None else ""
+    console.print(
+        f"[bold]tfshadow:[/] recorded version {meta['version']} ({escape(str(meta['kind']))}, "
+        f"{extra}{meta['outcome']}; +{c.get('add', 0)} ~{c.get('change', 0)} "
+        f"-{c.get('destroy', 0)}): {escape(str(meta['description']))}"
+    )
 
 
 def report_error(exc: TfshadowError) -> int:

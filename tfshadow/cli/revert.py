@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
-from tfshadow.cli.output import stderr_console, stdout_console
+from tfshadow.cli.output import print_recorded, stderr_console, stdout_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,10 +22,7 @@ class TerminalRevertUI:
         self.err = err
 
     def drift_recorded(self, meta: dict[str, Any]) -> None:
-        self.err.print(
-            f"[bold]tfshadow:[/] the state changed outside tfshadow; recorded it first as "
-            f"version {meta['version']} ({meta['kind']})"
-        )
+        print_recorded(self.err, meta)
 
     def verification(self, report: VerificationReport) -> None:
         from tfshadow.report.revert import render_verification
@@ -120,11 +117,7 @@ def revert(
     )
     outcome = run_revert(cli.project(), request, TerminalRevertUI(out, err))
     if outcome.recorded is not None:
-        meta = outcome.recorded
-        err.print(
-            f"[bold]tfshadow:[/] recorded version {meta['version']} (revert to "
-            f"{outcome.version}, {meta['outcome']})"
-        )
+        print_recorded(err, outcome.recorded)
         if not state_only:
             render_remaining(out, outcome.remaining, outcome.version)
     if outcome.written_config:

@@ -8,6 +8,7 @@ pull the state after → capture (normalise, redact, delta, commit) → push.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,7 @@ def run_recorded(
 
     inputs = command_inputs(project, tf_args)
     store = _store_if_initialised(project)
-    with store.lock(project.lock_timeout) if store else _no_lock():
+    with store.lock(project.lock_timeout) if store else nullcontext():
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.
         before_raw = pull_or_none(project)[0] if store else None
@@ -290,11 +291,3 @@ def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
         outcome.warnings.append(
             f"{exc.message}; the version is kept locally and the next command pushes it"
         )
-
-
-class _no_lock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None

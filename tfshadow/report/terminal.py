@@ -127,16 +127,8 @@ def render_diff(
 
 def render_state_changes(console: Console, changes: StateChanges) -> None:
     """Resource and output changes alone (no metadata, no configuration)."""
-    for resource in changes.resources:
-        for line in _resource_lines(resource):
-            _print(console, line)
-        _print(console, Text())
-    add, change, destroy = changes.counts()
-    _print(console, Text(f"Changes: {add} added, {change} changed, {destroy} destroyed.", "bold"))
-    if changes.outputs:
-        _print(console, Text("Changes to Outputs:"))
-        for line in _output_lines(changes.outputs):
-            _print(console, line)
+    for line in _state_lines(changes):
+        _print(console, line)
 
 
 # --- metadata ----------------------------------------------------------------------------------
@@ -242,6 +234,17 @@ def _header_lines(meta: Mapping[str, Any]) -> list[Text]:
 def _changes_lines(
     state: StateChanges, config: ConfigChanges, *, baseline: bool = False
 ) -> list[Text]:
+    lines = _state_lines(state, baseline=baseline)
+    lines.append(Text())
+    if config.is_empty():
+        lines.append(Text("No configuration changes."))
+    else:
+        lines.append(Text("Configuration changes:"))
+        lines.extend(_config_summary_lines(config))
+    return lines
+
+
+def _state_lines(state: StateChanges, *, baseline: bool = False) -> list[Text]:
     lines: list[Text] = []
     for resource in state.resources:
         lines.extend(_resource_lines(resource, baseline=baseline))
@@ -261,12 +264,6 @@ def _changes_lines(
         lines.append(Text())
         lines.append(Text("Changes to Outputs:"))
         lines.extend(_output_lines(state.outputs))
-    lines.append(Text())
-    if config.is_empty():
-        lines.append(Text("No configuration changes."))
-    else:
-        lines.append(Text("Configuration changes:"))
-        lines.extend(_config_summary_lines(config))
     return lines
 
 
