@@ -10,6 +10,8 @@
     │   ├── UnknownVersionError   no such version
     │   └── TamperedError         a version's files do not match its recorded hashes
     ├── SecretError               sealed values cannot be opened (no or wrong key)
+    ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
+    ├── AlertError                a recommendation could not be delivered to the webhook
     └── CaptureError              the state changed but no version was recorded (exit 1)
 
 The core raises these; only the CLI prints them (one line: message, then the hint) and exits.
@@ -65,6 +67,14 @@ class TamperedError(StoreError):
 
 
 class SecretError(TfshadowError):
+    pass
+
+
+class MetricsError(TfshadowError):
+    pass
+
+
+class AlertError(TfshadowError):
     pass
 
 

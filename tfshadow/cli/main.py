@@ -11,6 +11,7 @@ from typing import NoReturn
 import click
 
 from tfshadow import __version__
+from tfshadow.cli import analysis as _analysis_commands  # noqa: F401  (registers commands)
 from tfshadow.cli import history_edit as _history_edit_commands  # noqa: F401  (registers commands)
 from tfshadow.cli import revert as _revert_commands  # noqa: F401  (registers `revert`)
 from tfshadow.cli.args import ArgumentError, Invocation, split_arguments

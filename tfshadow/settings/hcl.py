@@ -118,6 +118,88 @@ def parse(text: str) -> Body:
     return _body(start, text)
 
 
+@dataclass(frozen=True)
+class TemplatePart:
+    """A piece of a quoted string: ``text`` (escapes decoded) or the source of an
+    ``interpolation`` (``${…}``) or ``directive`` (``%{…}``) without its delimiters."""
+
+    kind: Literal["text", "interpolation", "directive"]
+    source: str
+
+
+def template_parts(quoted: str) -> tuple[TemplatePart, ...]:
+    """The pieces of a quoted string's source text, quotes included (``text[v.start:v.end]``
+    of a ``string`` or ``template`` value).
+
+    Text pieces have their escapes decoded, with ``$${`` and ``%%{`` giving a literal ``${`` and
+    ``%{``; adjacent text is merged. Raises ValueError when ``quoted`` is not a quoted string.
+    """
+    if len(quoted) < 2 or quoted[0] != '"' or quoted[-1] != '"':
+        raise ValueError("not a quoted string")
+    body = quoted[1:-1]
+    parts: list[TemplatePart] = []
+    text: list[str] = []  # decoded text of the current piece
+    raw: list[str] = []  # characters not yet decoded (escapes are decoded a run at a time)
+
+    def flush_raw() -> None:
+        if raw:
+            text.append(process_escape_sequences("".join(raw)))
+            raw.clear()
+
+    def flush_text() -> None:
+        flush_raw()
+        if text:
+            parts.append(TemplatePart("text", "".join(text)))
+            text.clear()
+
+    index = 0
+    while index < len(body):
+        if body.startswith(("$${", "%%{"), index):
+            flush_raw()
+            text.append(body[index + 1 : index + 3])
+            index += 3
+        elif body.startswith(("${", "%{"), index):
+            flush_text()
+            close = _closing_brace(body, index + 2)
+            kind: Literal["interpolation", "directive"] = (
+                "interpolation" if body[index] == "$" else "directive"
+            )
+            parts.append(TemplatePart(kind, body[index + 2 : close]))
+            index = close + 1
+        elif body[index] == "\\" and index + 1 < len(body):
+            raw.append(body[index : index + 2])
+            index += 2
+        else:
+            raw.append(body[index])
+            index += 1
+    flush_text()
+    return tuple(parts)
+
+
+def _closing_brace(text: str, index: int) -> int:
+    """The offset of the ``}`` closing the template sequence whose body starts at ``index``,
+    skipping nested braces and quoted strings (the parser has already checked they balance)."""
+    depth = 0
+    quoted = False
+    while index < len(text):
+        char = text[index]
+        if quoted:
+            if char == "\\":
+                index += 1
+            elif char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            if depth == 0:
+                return index
+            depth -= 1
+        index += 1
+    return len(text)
+
+
 def walk_entries(body: Body) -> Iterator[tuple[tuple[Block, ...], Entry]]:
     """Every attribute, depth first, with the blocks enclosing it; each attribute is followed
     by the entries of its value (object elements, tuple items, objects inside expressions)."""

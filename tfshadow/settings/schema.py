@@ -1,15 +1,21 @@
 """What ``tfshadow.hcl`` may contain, and the settings objects built from it.
 
-Each top-level block is declared once, as a :class:`BlockSchema`: its name, its allowed keys with
-their types and bounds, and a ``build`` function turning the validated values into a frozen
-dataclass. The loader (``load.py``) is generic over :data:`BLOCKS`, so adding a block means:
+Each top-level block is declared once, as a :class:`BlockSchema`: its name, its labels, its
+allowed keys with their types and bounds, the blocks it may contain, and whether it may be
+repeated. The loader (``load.py``) is generic over :data:`BLOCKS`, so adding a simple block
+(unique, unlabelled) means:
 
 1. a frozen dataclass for its settings (with defaults);
 2. a ``BlockSchema`` listing its keys and a ``build`` function, appended to :data:`BLOCKS`;
 3. a field of that dataclass's type on :class:`Settings`, named like the block.
 
-Unknown blocks and keys, wrong types and out-of-range values are reported by the loader with the
-file and line; ``build`` only sees values that passed the declared checks.
+Blocks that take labels or are repeated, or several blocks that make one object together (the
+predictive engine's ``metrics``, ``resource_metrics``, ``analysis``, ``metric`` and ``alerts``),
+have no ``build`` of their own: a :class:`Section` of :data:`SECTIONS` builds a field of
+:class:`Settings` from their :class:`ParsedBlock` s.
+
+Unknown blocks and keys, wrong labels, repeats, wrong types and out-of-range values are reported
+by the loader with the file and line; builders only see values that passed the declared checks.
 """
 
 from __future__ import annotations
@@ -20,8 +26,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tfshadow import env
+from tfshadow.errors import SettingsError
+from tfshadow.settings.analysis import (
+    MODELS,
+    SENSITIVITY_WORDS,
+    SEVERITIES,
+    AlertSettings,
+    AnalysisSettings,
+    CloudWatchMetric,
+    MetricSettings,
+    MetricsSettings,
+    PrometheusQuery,
+    ResourceMetricsSettings,
+    Sensitivity,
+    SourceSettings,
+    parse_duration,
+)
 
 SETTINGS_FILE = "tfshadow.hcl"
 DEFAULT_STORE_DIR = ".tfshadow"
@@ -60,6 +83,7 @@ class Settings:
 
     store: StoreSettings
     terraform: TerraformSettings = field(default_factory=TerraformSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     source: Path | None = None
 
 
@@ -70,45 +94,124 @@ class Settings:
 class Key:
     """One allowed setting inside a block.
 
-    ``kind`` is one of str, int, float, bool, list (a list of ``item`` values).
-    ``check`` returns an error phrase ("must …") for a value of the right type, or None.
+    ``kind`` is one of str, int, float, bool, list (a list of ``item`` values), dict (an object
+    of ``item`` values), or a tuple of them when several types are accepted.
+    ``check`` returns an error phrase ("must …") for a value of the right type, or None;
+    ``convert`` then turns the checked value into the one stored (seconds from "2h"…).
+    ``template`` (str, or dict of str) accepts quoted strings that interpolate resource values
+    (``${attr.NAME}``, ``${address}``, ``${type}``, ``${name}``, ``${metric}``) and stores their
+    template text, which :mod:`tfshadow.metrics.template` fills in.
     """
 
     name: str
-    kind: type
+    kind: type | tuple[type, ...]
     item: type | None = None
     minimum: int | None = None
     choices: tuple[str, ...] = ()
     check: Callable[[Any], str | None] | None = None
+    required: bool = False
+    template: bool = False
+    convert: Callable[[Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label of a block: what it means (``kind``, ``name``…), and its allowed values."""
+
+    name: str
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What ``build`` functions may consult besides the file: the working dir and environment."""
+    """What builders may consult besides the file: the working dir, environment and file name."""
 
     workdir: Path
     environ: Mapping[str, str]
+    filename: str = SETTINGS_FILE
+
+
+@dataclass(frozen=True)
+class ParsedBlock:
+    """A block of the file that passed its schema: its values (only keys that were set), the
+    line of each, and the blocks nested in it, in file order."""
+
+    type: str
+    labels: tuple[str, ...]
+    line: int
+    values: Mapping[str, Any]
+    lines: Mapping[str, int] = field(default_factory=dict)
+    blocks: tuple[ParsedBlock, ...] = ()
+
+    def blocks_of(self, type_: str) -> tuple[ParsedBlock, ...]:
+        return tuple(b for b in self.blocks if b.type == type_)
+
+    @property
+    def title(self) -> str:
+        """The block as written: ``metrics "prometheus"``."""
+        return " ".join((self.type, *(f'"{label}"' for label in self.labels)))
 
 
 @dataclass(frozen=True)
 class BlockSchema:
-    """A top-level block: its keys, keys that exclude each other, and how to build its object.
+    """A block: its labels, keys, keys that exclude each other, nested blocks, and (for a
+    simple top-level block) how to build its object.
 
     ``build`` receives the values set in the file (only keys that were set; the block may be
     absent altogether, in which case the mapping is empty) and returns the settings object.
+    Blocks without ``build`` are built by a :class:`Section`.
+
+    ``labels`` says what each label means; the first ``min_labels`` are required (None: all).
+    A ``repeatable`` block may appear many times, keyed by ``identity(labels)`` (default: the
+    labels themselves); the same key twice is an error. ``variants`` are schemas chosen by the
+    first label (each variant's ``name`` is that label's value): the block then takes the
+    variant's keys and nested blocks instead of its own.
     """
 
     name: str
     keys: tuple[Key, ...]
-    build: Callable[[Mapping[str, Any], BuildContext], Any]
+    build: Callable[[Mapping[str, Any], BuildContext], Any] | None = None
     exclusive: tuple[tuple[str, str], ...] = ()
+    labels: tuple[Label, ...] = ()
+    min_labels: int | None = None
+    repeatable: bool = False
+    identity: Callable[[tuple[str, ...]], str] | None = None
+    duplicate_hint: str | None = None
+    blocks: tuple[BlockSchema, ...] = ()
+    variants: tuple[BlockSchema, ...] = ()
 
     def key(self, name: str) -> Key | None:
         return next((k for k in self.keys if k.name == name), None)
 
+    def variant(self, label: str) -> BlockSchema | None:
+        return next((v for v in self.variants if v.name == label), None)
+
     @property
     def allowed(self) -> str:
         return ", ".join(k.name for k in self.keys)
+
+    @property
+    def label_range(self) -> tuple[int, int]:
+        """The fewest and most labels the block takes."""
+        most = len(self.labels)
+        return (most if self.min_labels is None else self.min_labels), most
+
+    def label_choices(self, index: int) -> tuple[str, ...]:
+        if index == 0 and self.variants:
+            return tuple(v.name for v in self.variants)
+        return self.labels[index].choices
+
+
+@dataclass(frozen=True)
+class Section:
+    """A field of :class:`Settings` built from several blocks read together.
+
+    ``build`` receives every top-level block of the file that passed its schema, by block name
+    (absent blocks: no entry), and may reject combinations the schemas cannot see alone.
+    """
+
+    field: str
+    build: Callable[[Mapping[str, tuple[ParsedBlock, ...]], BuildContext], Any]
 
 
 def _non_empty(value: Any) -> str | None:
@@ -176,4 +279,272 @@ TERRAFORM = BlockSchema(
     build=_build_terraform,
 )
 
-BLOCKS: Sequence[BlockSchema] = (STORE, TERRAFORM)
+# --- the predictive engine's blocks (settings objects in analysis.py) ----------------------------
+
+TEMPLATE_REFERENCES = "${attr.NAME}, ${address}, ${type}, ${name} and ${metric}"
+
+
+def _http_url(value: Any) -> str | None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be an http:// or https:// URL, got {value!r}"
+    return None
+
+
+def _positive(value: Any) -> str | None:
+    return None if value > 0 else f"must be greater than 0, got {value}"
+
+
+def _sensitivity(value: Any) -> str | None:
+    if isinstance(value, str):
+        if value in SENSITIVITY_WORDS:
+            return None
+        return f"must be low, medium, high or a positive number, got {value!r}"
+    return None if value > 0 else f"must be low, medium, high or a positive number, got {value}"
+
+
+def _to_sensitivity(value: Any) -> Sensitivity:
+    return value if isinstance(value, str) else float(value)
+
+
+def _seconds(value: Any) -> float:
+    return parse_duration(value) if isinstance(value, str) else float(value)
+
+
+def _duration(positive: bool) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        try:
+            seconds = _seconds(value)
+        except ValueError:
+            return f"must be a duration such as 90s, 15m, 2h, 7d or 1w, got {value!r}"
+        if seconds < 0 or (positive and seconds == 0):
+            return f"must be {'longer than 0' if positive else 'at least 0'}, got {value!r}"
+        return None
+
+    return check
+
+
+def _distinct(value: Any) -> str | None:
+    repeated = sorted({item for item in value if value.count(item) > 1})
+    return f"must not repeat {repeated[0]!r}" if repeated else None
+
+
+def _sensitivity_key() -> Key:
+    return Key("sensitivity", (str, float), check=_sensitivity, convert=_to_sensitivity)
+
+
+def _duration_key(name: str, positive: bool) -> Key:
+    return Key(name, (str, float), check=_duration(positive), convert=_seconds)
+
+
+PROMETHEUS_QUERY = BlockSchema(
+    name="query",
+    keys=(Key("expr", str, check=_non_empty, required=True, template=True),),
+    labels=(Label("metric"),),
+    repeatable=True,
+)
+
+CLOUDWATCH_METRIC = BlockSchema(
+    name="metric",
+    keys=(
+        Key("namespace", str, check=_non_empty, required=True),
+        Key("name", str, check=_non_empty, required=True),
+        Key("stat", str, check=_non_empty),
+        Key("dimensions", dict, item=str, template=True),
+    ),
+    labels=(Label("metric"),),
+    repeatable=True,
+)
+
+METRICS = BlockSchema(
+    name="metrics",
+    keys=(),
+    labels=(Label("kind"), Label("name")),
+    min_labels=1,
+    repeatable=True,
+    # A source is known by its name, which is its kind unless a second label gives one.
+    identity=lambda labels: labels[-1],
+    duplicate_hint='give one of them a name of its own: metrics "<kind>" "<name>" { … }',
+    variants=(
+        BlockSchema(
+            name="prometheus",
+            keys=(
+                Key("url", str, check=_http_url, required=True),
+                Key("timeout", float, check=_positive, convert=float),
+                Key("retries", int, minimum=0),
+            ),
+            blocks=(PROMETHEUS_QUERY,),
+        ),
+        BlockSchema(
+            name="cloudwatch",
+            keys=(Key("region", str, check=_non_empty), Key("endpoint_url", str, check=_http_url)),
+            blocks=(CLOUDWATCH_METRIC,),
+        ),
+        BlockSchema(
+            name="csv", keys=(Key("path", str, check=_non_empty, required=True, template=True),)
+        ),
+        BlockSchema(name="agent", keys=()),
+    ),
+)
+
+RESOURCE_METRICS = BlockSchema(
+    name="resource_metrics",
+    keys=(
+        Key("source", str, check=_non_empty, required=True),
+        Key("metrics", list, item=str, check=_distinct),
+        _sensitivity_key(),
+    ),
+    labels=(Label("address glob"),),
+    repeatable=True,
+)
+
+ANALYSIS = BlockSchema(
+    name="analysis",
+    keys=(
+        _sensitivity_key(),
+        Key("model", str, choices=MODELS),
+        _duration_key("since", positive=True),
+        _duration_key("horizon", positive=True),
+        _duration_key("soak", positive=False),
+        _duration_key("attribution_window", positive=False),
+    ),
+)
+
+METRIC = BlockSchema(
+    name="metric",
+    keys=(
+        _sensitivity_key(),
+        Key("model", str, choices=MODELS),
+        Key("above", float, convert=float),
+        Key("below", float, convert=float),
+    ),
+    labels=(Label("name"),),
+    repeatable=True,
+)
+
+ALERTS = BlockSchema(
+    name="alerts",
+    keys=(
+        Key("webhook", str, check=_http_url),
+        Key("min_severity", str, choices=SEVERITIES),
+        Key("timeout", float, check=_positive, convert=float),
+    ),
+)
+
+
+def _build_source(block: ParsedBlock) -> SourceSettings:
+    values = block.values
+    kind = block.labels[0]
+    return SourceSettings(
+        kind=kind,
+        name=block.labels[-1],
+        line=block.line,
+        url=values.get("url"),
+        timeout=values.get("timeout", SourceSettings.timeout),
+        retries=values.get("retries", SourceSettings.retries),
+        queries=tuple(
+            PrometheusQuery(metric=q.labels[0], expr=q.values["expr"])
+            for q in block.blocks_of("query")
+        ),
+        region=values.get("region"),
+        endpoint_url=values.get("endpoint_url"),
+        cloudwatch_metrics=tuple(
+            CloudWatchMetric(
+                metric=m.labels[0],
+                namespace=m.values["namespace"],
+                name=m.values["name"],
+                stat=m.values.get("stat", CloudWatchMetric.stat),
+                dimensions=tuple(m.values.get("dimensions", {}).items()),
+            )
+            for m in block.blocks_of("metric")
+        ),
+        path=values.get("path"),
+    )
+
+
+def _build_resource_metrics(
+    block: ParsedBlock, sources: Sequence[SourceSettings], ctx: BuildContext
+) -> ResourceMetricsSettings:
+    source = block.values["source"]
+    if not any(s.name == source for s in sources):
+        declared = ", ".join(s.name for s in sources)
+        raise SettingsError(
+            f"{ctx.filename}:{block.lines['source']}: setting `source` in block "
+            f"`{block.title}` names no metrics source {source!r} "
+            + (f"(declared: {declared})" if declared else "(no `metrics` block is declared)"),
+            "use the name of a `metrics` block, or declare one: "
+            f'metrics "<kind>" "{source}" {{ … }}',
+        )
+    return ResourceMetricsSettings(
+        pattern=block.labels[0],
+        source=source,
+        metrics=tuple(block.values.get("metrics", ())),
+        sensitivity=block.values.get("sensitivity"),
+        line=block.line,
+    )
+
+
+def _build_metric(block: ParsedBlock, ctx: BuildContext) -> MetricSettings:
+    values = block.values
+    above, below = values.get("above"), values.get("below")
+    if above is not None and below is not None and below >= above:
+        raise SettingsError(
+            f"{ctx.filename}:{max(block.lines['above'], block.lines['below'])}: settings "
+            f"`below` ({below:g}) and `above` ({above:g}) in block `{block.title}` leave no "
+            "normal range",
+            "`below` is the lower bound and `above` the upper one: make below < above",
+        )
+    return MetricSettings(
+        name=block.labels[0],
+        sensitivity=values.get("sensitivity"),
+        model=values.get("model"),
+        above=above,
+        below=below,
+    )
+
+
+def _only(blocks: Mapping[str, tuple[ParsedBlock, ...]], name: str) -> Mapping[str, Any]:
+    found = blocks.get(name, ())
+    return found[0].values if found else {}
+
+
+def _build_metrics(
+    blocks: Mapping[str, tuple[ParsedBlock, ...]], ctx: BuildContext
+) -> MetricsSettings:
+    sources = tuple(_build_source(b) for b in blocks.get("metrics", ()))
+    analysis = _only(blocks, "analysis")
+    alerts = _only(blocks, "alerts")
+    defaults, alert_defaults = AnalysisSettings(), AlertSettings()
+    return MetricsSettings(
+        sources=sources,
+        resources=tuple(
+            _build_resource_metrics(b, sources, ctx) for b in blocks.get("resource_metrics", ())
+        ),
+        metrics=tuple(_build_metric(b, ctx) for b in blocks.get("metric", ())),
+        analysis=AnalysisSettings(
+            sensitivity=analysis.get("sensitivity", defaults.sensitivity),
+            model=analysis.get("model", defaults.model),
+            since=analysis.get("since", defaults.since),
+            horizon=analysis.get("horizon", defaults.horizon),
+            soak=analysis.get("soak", defaults.soak),
+            attribution_window=analysis.get("attribution_window", defaults.attribution_window),
+        ),
+        alerts=AlertSettings(
+            webhook=alerts.get("webhook"),
+            min_severity=alerts.get("min_severity", alert_defaults.min_severity),
+            timeout=alerts.get("timeout", alert_defaults.timeout),
+        ),
+    )
+
+
+BLOCKS: Sequence[BlockSchema] = (
+    STORE,
+    TERRAFORM,
+    METRICS,
+    RESOURCE_METRICS,
+    ANALYSIS,
+    METRIC,
+    ALERTS,
+)
+
+SECTIONS: Sequence[Section] = (Section("metrics", _build_metrics),)

@@ -71,7 +71,7 @@ RETENTION_TRAILER = "Tfshadow-Retention"
 FINGERPRINT_KEY_BYTES = 32
 MARK_TRAILER = "Tfshadow-Mark"
 MARKS = "marks.json"  # workspaces/<workspace>/marks.json, beside the version directories
-MARK_VALUES = frozenset({"good", "bad"})
+MARK_VALUES = frozenset({"good", "bad", "suspect"})
 MARKS_FORMAT = 1
 
 _READ_ATTEMPTS = 3
@@ -118,6 +118,13 @@ class GitShadowStore:
         self._journal = state_dir / "pending.json"
         self._cache_dir = state_dir / "cache"
         self._remote = _resolve_remote(config.remote, config.workdir)
+
+    def private_dir(self, name: str) -> Path:
+        """A directory of the store's own that is not history (the agent's metric series, the
+        recommendation log): beside git's data, so it is never committed nor pushed."""
+        path = self._state_dir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -809,7 +816,7 @@ class GitShadowStore:
         """
         ws = validate_workspace(workspace)
         if mark not in MARK_VALUES:
-            raise ValueError(f"a mark is good or bad, not {mark!r}")
+            raise ValueError(f"a mark is good, bad or suspect, not {mark!r}")
         with self.lock(DEFAULT_LOCK_TIMEOUT, command="mark"):
             self._recover()
             listing = self._listing(ws)

@@ -94,3 +94,18 @@ def test_parse_expressions_expose_objects_written_inside_them() -> None:
     body = hcl.parse(text)
     names = [e.name for _, e in hcl.walk_entries(body)]
     assert names == ["a", "password", "list", None, "token", "b"]
+
+
+def test_template_parts_decode_text_and_keep_sequences() -> None:
+    quoted = r'"a\"b\\ $${x} %%{y} \u00e9${ attr.id }%{ if c }\n%{ endif }${f({"}" = 1})}"'
+    assert hcl.template_parts(quoted) == (
+        hcl.TemplatePart("text", 'a"b\\ ${x} %{y} \u00e9'),
+        hcl.TemplatePart("interpolation", " attr.id "),
+        hcl.TemplatePart("directive", " if c "),
+        hcl.TemplatePart("text", "\n"),
+        hcl.TemplatePart("directive", " endif "),
+        hcl.TemplatePart("interpolation", 'f({"}" = 1})'),
+    )
+    assert hcl.template_parts('""') == ()
+    with pytest.raises(ValueError, match="not a quoted string"):
+        hcl.template_parts("<<EOT\nx\nEOT")

@@ -82,7 +82,7 @@ def test_set_mark_unknown_version_is_refused(kit: StoreKit, tmp_path: Path) -> N
         store.set_mark("default", 7, "good", ANN)
     with pytest.raises(UnknownVersionError, match="no version 1 in workspace staging"):
         store.set_mark("staging", 1, "good", ANN)
-    with pytest.raises(ValueError, match="good or bad"):
+    with pytest.raises(ValueError, match="good, bad or suspect"):
         store.set_mark("default", 1, "fine", ANN)
     assert kit.git(store.root, "rev-parse", "HEAD") == head
     assert not (store.root / V / "marks.json").exists()

@@ -1,0 +1,248 @@
+"""`tfshadow analyze` end to end: real applies recorded in a real store, metrics from CSV files,
+recommendations naming the version that caused a deviation, the webhook, the log and the marks.
+
+The webhook receiver is a local HTTP server standing in for Slack, which cannot be reached here;
+it records what it is sent so the test can check the requests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.func.conftest import Tfshadow
+
+STEP = timedelta(minutes=1)
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[tuple[str, str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, self.headers["Content-Type"], json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
+    received: list[tuple[str, str, Any]] = []
+    handler = type("Hook", (_Hook,), {"received": received})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hooks/secret-token", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _applied(tfshadow: Tfshadow, workdir: Path) -> dict[int, datetime]:
+    log = tfshadow("log", "--json", cwd=workdir).json()
+    return {
+        int(v["version"]): datetime.fromisoformat(v["timestamp"].replace("Z", "+00:00"))
+        for v in log["versions"]
+    }
+
+
+def _write_series(
+    path: Path, start: datetime, end: datetime, shift_at: datetime | None, seed: int = 1
+) -> None:
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["timestamp,value"]
+    moment = start
+    while moment <= end:
+        value = 30.0 + rng.normal(0.0, 1.0)
+        if shift_at is not None and moment >= shift_at:
+            value += 12.0
+        lines.append(f"{moment:%Y-%m-%dT%H:%M:%SZ},{value:.3f}")
+        moment += STEP
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _settings(workdir: Path, extra: str = "") -> None:
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "csv" { path = "metrics/${address}.csv" }\n'
+        'resource_metrics "terraform_data.web" {\n'
+        '  source  = "csv"\n'
+        '  metrics = ["cpu"]\n'
+        "}\n"
+        'analysis {\n  soak = "1h"\n  attribution_window = "1h"\n}\n' + extra
+    )
+
+
+@pytest.fixture
+def two_versions(workdir: Path, tfshadow: Tfshadow) -> dict[int, datetime]:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    result = tfshadow(
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "size=large",
+        "--message",
+        "bigger web",
+        cwd=workdir,
+    )
+    assert result.code == 0
+    return _applied(tfshadow, workdir)
+
+
+def test_analyze_names_the_version_that_caused_a_deviation(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    two_versions: dict[int, datetime],
+    webhook: tuple[str, list[tuple[str, str, Any]]],
+) -> None:
+    url, received = webhook
+    _settings(workdir, f'alerts {{ webhook = "{url}" }}\n')
+    applied = two_versions[2]
+    _write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=applied + 2 * STEP,
+    )
+    until = (applied + timedelta(hours=1)).isoformat()
+    result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
+    assert result.code == 0, result.err
+    doc = result.json()
+    (rec,) = doc["recommendations"]
+    assert rec["resource"] == "terraform_data.web" and rec["metric"] == "cpu"
+    assert rec["kind"] == "deviation" and rec["severity"] == "critical"
+    assert rec["suspect"]["version"] == 2
+    assert rec["suspect"]["description"] == "bigger web"
+    assert rec["suspect"]["changed_resource"] is True
+    assert rec["command"] == "tfshadow revert 1"
+    assert rec["observed"] == pytest.approx(42.0, abs=1.0)
+    assert rec["expected"] == pytest.approx(30.0, abs=1.0)
+    start = datetime.fromisoformat(rec["window"]["start"].replace("Z", "+00:00"))
+    assert abs(start - (applied + 2 * STEP)) <= 3 * STEP
+
+    # The webhook got one Slack-compatible message with the recommendation.
+    (path, content_type, body) = received[0]
+    assert path == "/hooks/secret-token" and content_type.startswith("application/json")
+    assert "1 critical" in body["text"]
+    assert "terraform_data.web" in json.dumps(body["blocks"])
+    assert body["recommendations"][0]["command"] == "tfshadow revert 1"
+
+    # Logged as JSON lines under the store, never committed.
+    journal = workdir / ".tfshadow" / ".git" / "tfshadow" / "analysis" / "recommendations.jsonl"
+    logged = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert logged[-1]["suspect"]["version"] == 2
+
+    # The version behind a critical deviation is marked suspect.
+    marks = {m["version"]: m["mark"] for m in doc["marks"]}
+    assert marks == {2: "suspect"}
+
+
+def test_analyze_marks_versions_good_after_a_quiet_soak(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    applied = two_versions[2]
+    _write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=2),
+        shift_at=None,
+        seed=3,
+    )
+    until = (applied + timedelta(hours=2)).isoformat()
+    result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
+    assert result.code == 0, result.err
+    doc = result.json()
+    assert doc["recommendations"] == []
+    assert {m["version"]: m["mark"] for m in doc["marks"]} == {1: "good", 2: "good"}
+    # `revert last-good` now has a version to go to.
+    assert tfshadow("analyze", "--until", until, "--json", cwd=workdir).json()["marks"] == []
+
+
+def test_analyze_renders_a_table_with_the_proposed_command(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    applied = two_versions[2]
+    _write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=applied + 2 * STEP,
+    )
+    until = (applied + timedelta(hours=1)).isoformat()
+    result = tfshadow("analyze", "--until", until, "--no-color", "--no-mark", cwd=workdir)
+    assert result.code == 0, result.err
+    assert "terraform_data.web" in result.out
+    assert "tfshadow revert 1" in result.out
+    assert "critical" in result.out
+
+
+def test_analyze_without_resource_metrics_fails_clearly(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    (workdir / "tfshadow.hcl").write_text('metrics "csv" { path = "m/${address}.csv" }\n')
+    result = tfshadow("analyze", cwd=workdir)
+    assert result.code == 2
+    assert "no resource has metrics" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_analyze_with_a_missing_file_warns_and_exits_2_when_nothing_is_left(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    result = tfshadow("analyze", "--json", cwd=workdir)
+    assert result.code == 2
+    assert "metrics/terraform_data.web.csv" in result.err
+
+
+def test_analyze_counts_bad_rows_and_short_history_as_warnings(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    applied = two_versions[2]
+    csv = workdir / "metrics" / "terraform_data.web.csv"
+    _write_series(csv, applied - timedelta(minutes=20), applied, shift_at=None)
+    csv.write_text(csv.read_text() + "not-a-time,5\n")
+    until = applied.isoformat()
+    result = tfshadow("analyze", "--until", until, "--json", "--no-mark", cwd=workdir)
+    assert result.code == 0, result.err
+    (series,) = result.json()["series"]
+    assert series["verdict"] == "inconclusive"
+    assert "too little history" in series["detail"]
+    assert any("1 row skipped" in note for note in series["notes"])
+
+
+def test_analyze_unknown_resource_and_bad_options(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    result = tfshadow("analyze", "--resource", "aws_instance.nope", cwd=workdir)
+    assert result.code == 2 and "no resource in version 2 matches aws_instance.nope" in result.err
+    result = tfshadow("analyze", "--sensitivity", "loud", cwd=workdir)
+    assert result.code == 2 and "sensitivity `loud`" in result.err
+    result = tfshadow("analyze", "--since", "7x", cwd=workdir)
+    assert result.code == 2 and "--since 7x" in result.err
+    result = tfshadow("analyze", "--model", "magic", cwd=workdir)
+    assert result.code == 2 and "unknown model `magic`" in result.err
+
+
+def test_analyze_before_any_version_says_to_apply(workdir: Path, tfshadow: Tfshadow) -> None:
+    _settings(workdir)
+    result = tfshadow("analyze", cwd=workdir)
+    assert result.code == 2
+    assert "tfshadow apply" in result.err

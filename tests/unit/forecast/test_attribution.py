@@ -1,0 +1,113 @@
+"""Naming the version that most likely caused a deviation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tfshadow.forecast.attribution import VersionInfo, recommend, suspect_for
+from tfshadow.forecast.engine import Finding
+
+T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+HOUR = 3600.0
+
+
+def _version(n: int, minutes_before: float, addresses: tuple[str, ...] = ()) -> VersionInfo:
+    return VersionInfo(
+        "default",
+        n,
+        T0 - timedelta(minutes=minutes_before),
+        f"dev{n}",
+        f"change {n}",
+        frozenset(addresses),
+    )
+
+
+def _finding(severity: str = "critical") -> Finding:
+    return Finding(
+        kind="deviation",
+        start=T0,
+        end=T0 + timedelta(minutes=30),
+        observed=90.0,
+        expected=40.0,
+        score=9.0,
+        threshold=3.75,
+        severity=severity,
+        ongoing=True,
+        reason="observed 90 vs expected 40: still above the forecast",
+    )
+
+
+def test_suspect_is_the_latest_version_before_the_start() -> None:
+    versions = [_version(1, 300), _version(2, 40), _version(3, 10)]
+    suspect = suspect_for("aws_instance.web", T0, versions, HOUR)
+    assert suspect is not None and suspect.version == 3
+
+
+def test_suspect_prefers_a_version_that_changed_the_resource() -> None:
+    versions = [_version(2, 40, ("aws_instance.web",)), _version(3, 10, ("aws_s3_bucket.logs",))]
+    suspect = suspect_for("aws_instance.web", T0, versions, HOUR)
+    assert suspect is not None and suspect.version == 2
+
+
+def test_suspect_matches_instances_of_the_resource() -> None:
+    versions = [_version(2, 40, ('aws_instance.web["a"]',)), _version(3, 10)]
+    suspect = suspect_for('aws_instance.web["b"]', T0, versions, HOUR)
+    assert suspect is not None and suspect.version == 2
+
+
+def test_no_suspect_outside_the_window() -> None:
+    assert suspect_for("aws_instance.web", T0, [_version(1, 120)], HOUR) is None
+    late = [_version(4, -30)]  # applied half an hour after the deviation began
+    assert suspect_for("aws_instance.web", T0, late, HOUR) is None
+
+
+def test_a_version_applied_just_after_the_start_is_a_suspect() -> None:
+    suspect = suspect_for("aws_instance.web", T0, [_version(4, -2)], HOUR)
+    assert suspect is not None
+
+
+def test_recommend_proposes_reverting_to_the_previous_version() -> None:
+    versions = [_version(1, 300), _version(2, 10, ("aws_instance.web",))]
+    rec = recommend("aws_instance.web", "cpu", "csv", _finding(), versions, HOUR, None, T0)
+    assert rec.command == "tfshadow revert 1"
+    assert rec.suspect is not None and rec.suspect.version == 2
+    assert rec.suspect.author == "dev2" and rec.suspect.changed_resource
+    assert "version 2 (change 2) was applied 10 min before it began" in rec.reason
+    assert rec.to_json()["suspect"]["version"] == 2
+
+
+def test_recommend_proposes_last_good_when_it_is_older() -> None:
+    versions = [_version(1, 300), _version(2, 200), _version(3, 10)]
+    rec = recommend("aws_instance.web", "cpu", "csv", _finding(), versions, HOUR, 1, T0)
+    assert rec.command == "tfshadow revert last-good"
+
+
+def test_recommend_says_when_no_version_fits() -> None:
+    rec = recommend(
+        "aws_instance.web", "cpu", "csv", _finding(), [_version(1, 600)], HOUR, None, T0
+    )
+    assert rec.suspect is None and rec.command is None
+    assert "no shadow version was applied in the 60 min before it began" in rec.reason
+
+
+def test_recommend_without_an_earlier_version_proposes_nothing() -> None:
+    rec = recommend("aws_instance.web", "cpu", "csv", _finding(), [_version(1, 5)], HOUR, None, T0)
+    assert rec.suspect is not None and rec.command is None
+    assert "no earlier version is kept" in rec.reason
+
+
+def test_version_info_reads_stored_meta() -> None:
+    meta = {
+        "version": 7,
+        "timestamp": "2026-06-01T11:50:00Z",
+        "author": {"name": "alice", "email": "a@example.com"},
+        "description": "bigger instances",
+        "workspace": "prod",
+        "changes": {"addresses": ["aws_instance.web"]},
+        "outcome": "success",
+    }
+    info = VersionInfo.from_meta(meta)
+    assert info is not None
+    assert (info.version, info.author, info.workspace) == (7, "alice", "prod")
+    assert info.applied == T0 - timedelta(minutes=10)
+    assert VersionInfo.from_meta({"version": 1}) is None

@@ -1,0 +1,134 @@
+"""The online deviation detector on series whose faults sit at known points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.series import clean, faulty
+from tfshadow.forecast import detector
+from tfshadow.forecast.sensitivity import LEVELS
+
+MEDIUM = LEVELS["medium"]
+
+
+def _noise(seed: int, n: int = 1500, sigma: float = 1.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 50.0 + rng.normal(0.0, sigma, n)
+
+
+def test_detector_scores_use_no_later_points() -> None:
+    values = _noise(1)
+    changed = values.copy()
+    changed[1000:] += 40.0  # a future that differs wildly
+    a = detector.score(values, 0, MEDIUM)
+    b = detector.score(changed, 0, MEDIUM)
+    np.testing.assert_array_equal(a.statistic[:1000], b.statistic[:1000])
+    np.testing.assert_array_equal(a.expected[:1000], b.expected[:1000])
+
+
+def test_detector_seasonal_scores_use_no_later_points() -> None:
+    t = np.arange(2000)
+    values = 30 + 10 * np.sin(2 * np.pi * t / 60) + np.random.default_rng(2).normal(0, 1, 2000)
+    changed = values.copy()
+    changed[1500:] = 0.0
+    a = detector.score(values, 60, MEDIUM)
+    b = detector.score(changed, 60, MEDIUM)
+    np.testing.assert_array_equal(a.statistic[:1500], b.statistic[:1500])
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_detector_level_shift_of_four_sigma_alarms_within_five_points(sign: float) -> None:
+    values = _noise(3)
+    values[1200:] += sign * 4.0
+    scores = detector.score(values, 0, MEDIUM)
+    assert not scores.alarm[:1200].any()
+    first = int(np.flatnonzero(scores.alarm)[0])
+    assert 1200 <= first <= 1204
+    episode = next(e for e in detector.episodes(scores) if e.first_alarm >= 1200)
+    assert episode.sign == int(sign)
+    assert 1196 <= episode.start <= 1202
+
+
+def test_detector_single_spike_is_not_a_deviation() -> None:
+    values = _noise(4)
+    values[900] += 50.0
+    scores = detector.score(values, 0, MEDIUM)
+    assert not scores.alarm.any()
+
+
+def test_detector_clean_series_raise_few_alarms_at_medium() -> None:
+    rng = np.random.default_rng(5)
+    episodes = points = 0
+    for _ in range(20):
+        case = clean(rng, 3000)
+        scores = detector.score(case.values, case.period, MEDIUM)
+        episodes += len(detector.episodes(scores))
+        points += int(scores.evidence.sum())
+    assert points > 20 * 1000
+    assert 1000 * episodes / points < 2.0
+
+
+def test_detector_variance_burst_is_detected() -> None:
+    rng = np.random.default_rng(6)
+    values = _noise(6)
+    values[1200:1240] += rng.normal(0.0, 5.0, 40)
+    scores = detector.score(values, 0, MEDIUM)
+    alarms = np.flatnonzero(scores.alarm)
+    assert alarms.size and 1200 <= alarms[0] <= 1220
+
+
+def test_detector_missing_points_are_not_evidence() -> None:
+    values = _noise(7)
+    values[800:830] = np.nan
+    scores = detector.score(values, 0, MEDIUM)
+    assert not scores.evidence[800:830].any()
+    assert not scores.alarm[800:840].any()
+    assert scores.evidence[900:].all()
+
+
+def test_detector_warmup_is_not_evidence() -> None:
+    scores = detector.score(_noise(8, n=400), 0, MEDIUM)
+    assert scores.warmup == detector.warmup_points(0, detector.Params())
+    assert not scores.evidence[: scores.warmup].any()
+    assert scores.evidence[scores.warmup + 10 :].any()
+    seasonal = detector.score(_noise(8, n=400), 50, MEDIUM)
+    assert seasonal.warmup > 3 * 50
+
+
+def test_detector_constant_series_then_change_alarms() -> None:
+    values = np.full(600, 7.0)
+    values[500:] = 9.0
+    scores = detector.score(values, 0, MEDIUM)
+    assert not scores.alarm[:500].any()
+    assert scores.alarm[500:505].any()
+
+
+def test_detector_anomaly_score_is_half_at_threshold() -> None:
+    stat = np.array([np.nan, 0.0, MEDIUM, 2 * MEDIUM, -1.0])
+    score = detector.anomaly_score(stat, MEDIUM)
+    assert score[0] == 0.0 and score[1] == 0.0 and score[4] == 0.0
+    assert score[2] == pytest.approx(0.5)
+    assert 0.5 < score[3] < 1.0
+
+
+def test_detector_model_expected_replaces_the_baseline() -> None:
+    values = _noise(9)
+    perfect = values.copy()
+    perfect[:1000] = np.nan  # only the newest points come from the model
+    scores = detector.score(values, 0, MEDIUM, model_expected=perfect)
+    np.testing.assert_array_equal(scores.expected[1000:], values[1000:])
+
+
+def test_detector_detects_injected_faults_of_the_evaluation_set() -> None:
+    rng = np.random.default_rng(10)
+    found = 0
+    for _ in range(10):
+        case = faulty(rng, 3000, "level_shift", 6.0)
+        assert case.at is not None
+        scores = detector.score(case.values, case.period, MEDIUM)
+        hits = [
+            e for e in detector.episodes(scores) if case.at - 2 <= e.first_alarm <= case.at + 10
+        ]
+        found += bool(hits)
+    assert found >= 9

@@ -1,0 +1,116 @@
+"""Judging one series: verdicts, the reported deviation, predicted breaches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from tfshadow.forecast.engine import SeriesConfig, judge
+from tfshadow.forecast.sensitivity import LEVELS
+from tfshadow.metrics.base import Series
+
+START = np.datetime64("2026-06-01T00:00:00", "ns")
+MEDIUM = SeriesConfig(threshold=LEVELS["medium"])
+
+
+def _series(values: np.ndarray, step: float = 60.0) -> Series:
+    times = START + (np.arange(values.shape[0]) * step * 1e9).astype("timedelta64[ns]")
+    return Series("aws_instance.web", "cpu", "csv", times, values)
+
+
+def _noise(n: int = 1500, seed: int = 1) -> np.ndarray:
+    return 40.0 + np.random.default_rng(seed).normal(0.0, 1.0, n)
+
+
+def _at(index: int, step: float = 60.0) -> datetime:
+    return datetime(2026, 6, 1, tzinfo=UTC) + timedelta(seconds=index * step)
+
+
+def test_judge_clean_series_is_ok() -> None:
+    judgement = judge(_series(_noise(seed=2)), MEDIUM)
+    assert judgement.verdict.verdict == "ok"
+    assert judgement.finding is None
+    assert judgement.covered is not None
+
+
+def test_judge_lasting_shift_is_an_ongoing_critical_deviation() -> None:
+    values = _noise()
+    values[1300:] += 8.0
+    judgement = judge(_series(values), MEDIUM)
+    finding = judgement.finding
+    assert judgement.verdict.verdict == "deviation"
+    assert finding is not None and finding.ongoing and finding.severity == "critical"
+    assert abs((finding.start - _at(1300)).total_seconds()) <= 5 * 60
+    assert finding.observed == pytest.approx(48.0, abs=0.5)
+    assert finding.expected == pytest.approx(40.0, abs=0.5)
+    assert "still above" in finding.reason
+    assert finding.end == _at(1499)
+
+
+def test_judge_recovered_deviation_is_info() -> None:
+    values = _noise(seed=2)
+    values[1100:1130] -= 8.0
+    judgement = judge(_series(values), MEDIUM)
+    finding = judgement.finding
+    assert judgement.verdict.verdict == "ok"
+    assert "recovered from a departure at 2026-06-01 18:" in judgement.verdict.detail
+    assert finding is not None
+    assert not finding.ongoing and finding.severity == "info"
+    assert "was below" in finding.reason
+    assert finding.end < _at(1170)
+
+
+def test_judge_too_little_history_is_inconclusive() -> None:
+    verdict = judge(_series(_noise(n=30)), MEDIUM).verdict
+    assert verdict.verdict == "inconclusive"
+    assert "too little history: 30 points" in verdict.detail
+
+
+def test_judge_missing_recent_data_is_inconclusive_not_ok() -> None:
+    values = _noise(seed=2)
+    values[-40:] = np.nan
+    verdict = judge(_series(values), MEDIUM).verdict
+    assert verdict.verdict == "inconclusive"
+    assert "no usable data at the end" in verdict.detail
+    assert verdict.missing == 40
+
+
+def test_judge_all_nan_is_inconclusive() -> None:
+    verdict = judge(_series(np.full(500, np.nan)), MEDIUM).verdict
+    assert verdict.verdict == "inconclusive"
+
+
+def test_judge_predicted_breach_of_a_leak() -> None:
+    values = _noise()
+    values[1000:] += np.linspace(0, 0.5 * 500, 500) * 0.1  # +25 over 500 minutes, smoothly
+    config = SeriesConfig(threshold=LEVELS["low"], above=70.0, horizon=6 * 3600.0)
+    judgement = judge(_series(values), config)
+    finding = judgement.finding
+    assert finding is not None
+    assert finding.kind == "predicted_breach"
+    assert judgement.verdict.verdict == "predicted_breach"
+    assert "forecast to go above 70 in" in finding.reason
+    assert finding.end > finding.start
+
+
+def test_judge_no_breach_when_forecast_stays_below() -> None:
+    config = SeriesConfig(threshold=LEVELS["medium"], above=95.0)
+    assert judge(_series(_noise(seed=2)), config).finding is None
+
+
+def test_judge_reports_gaps_and_irregular_sampling_in_notes() -> None:
+    values = _noise()
+    values[200:210] = np.nan
+    verdict = judge(_series(values), MEDIUM).verdict
+    assert any("10 of 1500 points missing" in n for n in verdict.notes)
+
+
+@pytest.mark.parametrize("model", ["theta", "ets", "seasonal"])
+def test_judge_with_a_darts_model(model: str) -> None:
+    values = _noise(n=800)
+    values[700:] += 10.0
+    judgement = judge(_series(values), SeriesConfig(threshold=LEVELS["medium"], model=model))
+    assert judgement.verdict.model.startswith(model)
+    assert judgement.verdict.verdict == "deviation"

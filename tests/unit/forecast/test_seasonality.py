@@ -1,0 +1,42 @@
+"""Seasonal periods read from the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.series import clean
+from tfshadow.forecast.seasonality import autocorrelation, detect_period
+
+
+@pytest.mark.parametrize(("kind", "period"), [(0, 288), (1, 60), (2, 168), (3, 0)])
+def test_detect_period_finds_the_true_cycle(kind: int, period: int) -> None:
+    rng = np.random.default_rng(kind)
+    for _ in range(5):
+        case = clean(rng, 4000, kind)
+        assert detect_period(case.values, case.step) == period
+
+
+def test_detect_period_ignores_a_trend() -> None:
+    t = np.arange(3000, dtype=float)
+    values = 0.05 * t + np.random.default_rng(1).normal(0, 1, 3000)
+    assert detect_period(values, 60.0) == 0
+
+
+def test_detect_period_needs_enough_repetitions() -> None:
+    t = np.arange(500, dtype=float)
+    values = np.sin(2 * np.pi * t / 288)
+    assert detect_period(values, 300.0) == 0  # fewer than four days
+
+
+def test_detect_period_flat_and_short_series() -> None:
+    assert detect_period(np.full(1000, 3.0), 60.0) == 0
+    assert detect_period(np.array([1.0, 2.0]), 60.0) == 0
+
+
+def test_autocorrelation_matches_the_definition() -> None:
+    x = np.random.default_rng(2).normal(0, 1, 200)
+    acf = autocorrelation(x, 5)
+    c = x - x.mean()
+    expected = [np.sum(c[: 200 - k] * c[k:]) / np.sum(c * c) for k in range(6)]
+    np.testing.assert_allclose(acf, expected, atol=1e-9)

@@ -1,0 +1,97 @@
+"""The agent samples this machine for real (psutil); intervals are short to keep tests fast."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tfshadow.errors import MetricsError, UsageError
+from tfshadow.metrics.agent import AgentSource, Sampler, run_agent, sample
+from tfshadow.metrics.base import ResourceRef, TimeRange
+from tfshadow.metrics.series_store import SeriesWriter
+
+RESOURCE = "aws_instance.web"
+
+
+def _busy(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_agent_host_sample() -> None:
+    values = sample(interval=0.1)
+    assert {"cpu", "memory"} <= set(values) <= {"cpu", "memory", "network_io", "disk_io"}
+    assert 0.0 <= values["cpu"] <= 100.0
+    assert 0.0 < values["memory"] <= 100.0
+    assert all(values[k] >= 0.0 for k in values)
+
+
+def test_agent_process_sample_sums_own_process() -> None:
+    sampler = Sampler([os.getpid()])
+    _busy(0.2)
+    values = sampler.sample()
+    assert "network_io" not in values
+    assert values["cpu"] > 0.0
+    assert values["memory"] > 1_000_000  # resident bytes of this Python process
+    assert values.get("disk_io", 0.0) >= 0.0
+
+
+def test_agent_process_gone() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    sampler = Sampler([child.pid])
+    child.kill()
+    child.wait()
+    with pytest.raises(MetricsError, match=f"the sampled processes are gone: {child.pid}"):
+        sampler.sample()
+    with pytest.raises(MetricsError, match=f"no process with pid {child.pid}"):
+        Sampler([child.pid])
+
+
+def test_agent_run_writes_samples_the_source_reads(tmp_path: Path) -> None:
+    seen: list[tuple[float, Mapping[str, float]]] = []
+    start = time.time()
+    written = run_agent(
+        tmp_path, RESOURCE, 0.05, count=3, on_sample=lambda t, v: seen.append((t, v))
+    )
+    assert written == 3 and len(seen) == 3
+    source = AgentSource(tmp_path)
+    names = source.metric_names(ResourceRef(RESOURCE, "aws_instance", "web"))
+    assert names[:2] == ("cpu", "memory")
+    window = TimeRange(datetime.fromtimestamp(start, UTC) - timedelta(seconds=1), datetime.now(UTC))
+    cpu = source.fetch(ResourceRef(RESOURCE, "aws_instance", "web"), "cpu", window)
+    assert cpu.values.tolist() == [v["cpu"] for _, v in seen]
+
+
+def test_agent_run_stops_on_event(tmp_path: Path) -> None:
+    stop = threading.Event()
+
+    calls: list[float] = []
+
+    def on_sample(stamp: float, _: Mapping[str, float]) -> None:
+        calls.append(stamp)
+        if len(calls) == 2:
+            stop.set()
+
+    assert run_agent(tmp_path, RESOURCE, 0.02, stop=stop, on_sample=on_sample) == 2
+
+
+def test_agent_refuses_second_agent_for_same_resource(tmp_path: Path) -> None:
+    with SeriesWriter(tmp_path, RESOURCE):
+        started = time.monotonic()
+        with pytest.raises(MetricsError, match=r"another agent is recording aws_instance\.web"):
+            run_agent(tmp_path, RESOURCE, 10.0, count=1)
+        assert time.monotonic() - started < 5.0
+
+
+@pytest.mark.parametrize(("interval", "count"), [(0.0, 1), (-1.0, 1), (1.0, -1)])
+def test_agent_rejects_bad_arguments(tmp_path: Path, interval: float, count: int) -> None:
+    with pytest.raises(UsageError):
+        run_agent(tmp_path, RESOURCE, interval, count=count)

@@ -1,0 +1,216 @@
+"""`tfshadow analyze`, `tfshadow detect` and `tfshadow agent`: the predictive engine's commands."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
+from tfshadow.cli.output import EXIT_BAD_INPUT, EXIT_OK, stderr_console, stdout_console
+from tfshadow.errors import UsageError
+
+
+def _duration(value: str | None, option: str) -> float | None:
+    if value is None:
+        return None
+    from tfshadow.settings.analysis import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"{option} {value}: {exc}", hint="use e.g. 90s, 15m, 2h or 7d") from None
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"--until {value}: not an ISO 8601 timestamp", hint="use e.g. 2026-05-01T14:30:00Z"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@commands.command()
+@click.option(
+    "--resource",
+    "resources",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Only this resource (repeatable; globs like 'aws_instance.*' work).",
+)
+@click.option("--since", metavar="DURATION", help="History to read, e.g. 7d (default: 7d).")
+@click.option(
+    "--sensitivity", metavar="LEVEL", help="low, medium, high, or a number of σ (overrides all)."
+)
+@click.option("--model", metavar="NAME", help="Forecasting model for every series.")
+@click.option(
+    "--until",
+    metavar="TIMESTAMP",
+    help="Analyse as of this moment (ISO 8601; UTC unless a zone is given).",
+)
+@click.option("--no-alert", is_flag=True, help="Do not send recommendations to the webhook.")
+@click.option("--no-mark", is_flag=True, help="Do not mark versions good or suspect.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every series, not only problems.")
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+@no_color_option
+@pass_cli
+def analyze(
+    cli: CliContext,
+    resources: tuple[str, ...],
+    since: str | None,
+    sensitivity: str | None,
+    model: str | None,
+    until: str | None,
+    no_alert: bool,
+    no_mark: bool,
+    verbose: bool,
+    workspace: str | None,
+    as_json: bool,
+    no_color: bool,
+) -> int:
+    """Judge every resource's metrics against their forecast; recommend reverts.
+
+    Exit code 0 when the series could be analysed (warnings are counted in the output), 2 when
+    none could.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from tfshadow.ops.analyze import AnalyzeRequest
+    from tfshadow.ops.analyze import analyze as run_analysis
+    from tfshadow.report.analysis import analysis_json, render_analysis
+
+    request = AnalyzeRequest(
+        resources=resources,
+        since=_duration(since, "--since"),
+        sensitivity=sensitivity,
+        model=model,
+        workspace=workspace,
+        alert=not no_alert,
+        mark=not no_mark,
+        now=_moment(until),
+    )
+    err = stderr_console(no_color=no_color)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("analysing", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = run_analysis(cli.project(), request, progress)
+    if as_json:
+        click.echo(json.dumps(analysis_json(report), indent=2, ensure_ascii=False, default=str))
+    else:
+        render_analysis(stdout_console(no_color=no_color), report, verbose=verbose)
+    if report.analysed == 0:
+        first = f": {report.warnings[0]}" if report.warnings else ""
+        more = f" (and {len(report.warnings) - 1} more)" if len(report.warnings) > 1 else ""
+        err.print(f"no series could be analysed{first}{more}", markup=False, highlight=False)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+@commands.command()
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with timestamp,value.",
+)
+@click.option(
+    "--output",
+    "output_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV to write (timestamp,value,anomaly_score); - for standard output.",
+)
+@click.option("--model", metavar="NAME", default="default", show_default=True)
+@click.option("--sensitivity", metavar="LEVEL", default="medium", show_default=True)
+@pass_cli
+def detect(
+    cli: CliContext, input_path: Path, output_path: Path, model: str, sensitivity: str
+) -> int:
+    """Score a metric file row by row (no look-ahead): anomaly_score 0.5 is the threshold."""
+    from tfshadow.ops.detect import detect_file
+
+    base = cli.workdir
+    source = input_path if input_path.is_absolute() else base / input_path
+    target = None if str(output_path) == "-" else output_path
+    if target is not None and not target.is_absolute():
+        target = base / target
+    result = detect_file(source, target, model=model, sensitivity=sensitivity)
+    err = stderr_console()
+    err.print(result.summary(), markup=False, highlight=False)
+    if target is None:
+        click.echo(result.text, nl=False)
+    return EXIT_OK
+
+
+@commands.command()
+@click.option("--interval", default="15s", show_default=True, help="Time between samples.")
+@click.option("--pid", "pids", multiple=True, type=int, help="Sample these processes only.")
+@click.option(
+    "--resource",
+    default="host",
+    show_default=True,
+    help="Resource address the series belong to (for resource_metrics).",
+)
+@click.option("--count", type=click.IntRange(min=1), help="Stop after N samples.")
+@pass_cli
+def agent(
+    cli: CliContext, interval: str, pids: tuple[int, ...], resource: str, count: int | None
+) -> int:
+    """Sample CPU, memory, network and disk I/O with psutil into the store's series."""
+    from tfshadow.ops.agent import run
+
+    seconds = _duration(interval, "--interval")
+    assert seconds is not None
+    if seconds <= 0:
+        raise UsageError("--interval must be positive", hint="use e.g. --interval 15s")
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    out = stdout_console()
+
+    def on_sample(sample: Mapping[str, float]) -> None:
+        line = "  ".join(f"{k}={v:.4g}" for k, v in sorted(sample.items()))
+        out.print(line, markup=False, highlight=False)
+
+    try:
+        where = run(
+            cli.project(),
+            resource=resource,
+            interval=seconds,
+            pids=list(pids) or None,
+            count=count,
+            stop=stop,
+            on_sample=on_sample,
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    stderr_console().print(f"series written under {where}", markup=False, highlight=False)
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""The predictive engine: forecasts, deviations, attribution, recommendations."""

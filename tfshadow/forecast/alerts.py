@@ -1,0 +1,244 @@
+"""Delivery of recommendations to a webhook, in the shape Slack's incoming webhooks accept.
+
+One POST per call::
+
+    {"text": "tfshadow: 2 reversion recommendations (1 critical, 1 warning)",
+     "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "…"}}, …],
+     "recommendations": [Recommendation.to_json(), …]}
+
+``text`` is what notifications and clients without blocks show; ``recommendations`` carries the
+data for receivers other than Slack (Slack ignores keys it does not know).
+
+A webhook URL carries its secret in the path (Slack's ``/services/T…/B…/<token>``), so errors
+name only the scheme and host: ``https://hooks.slack.com/…``. A connection error or a 5xx answer
+is retried twice with a short backoff; a receiver that failed after taking the message may
+therefore post it twice, which beats losing a critical alert.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tfshadow.errors import AlertError
+from tfshadow.forecast.results import SEVERITIES, Recommendation
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["build_payload", "redact_url", "send_webhook", "worth_sending"]
+
+_RETRIES = 2
+_BACKOFF = 0.2  # seconds, doubled per retry
+_RETRY_STATUSES = (500, 502, 503, 504)
+# Slack rejects a message with more than 50 blocks, or a section text over 3000 characters.
+_MAX_BLOCKS = 50
+_MAX_SECTION = 3000
+# Receivers' error bodies are shown only when they are a bare code such as Slack's
+# "invalid_token" or "no_service": anything longer might echo the secret URL back.
+_ERROR_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+_SEVERITY_ICON = {"critical": ":red_circle:", "warning": ":large_orange_circle:"}
+_KIND_WORDS = {"deviation": "deviation", "predicted_breach": "predicted breach"}
+
+
+def send_webhook(
+    url: str,
+    recommendations: Sequence[Recommendation],
+    *,
+    timeout: float,
+    min_severity: str,
+    session: requests.Session | None = None,
+) -> int:
+    """POST the recommendations at or above ``min_severity`` to ``url`` in one message.
+
+    Returns how many were sent; nothing is posted when none qualifies. Raises
+    :class:`~tfshadow.errors.AlertError` when the webhook cannot be reached or answers anything
+    but 2xx; the message names the host only, never the URL's secret path. A given ``session``
+    gets the retrying adapter mounted for this URL's host.
+    """
+    chosen = [rec for rec in recommendations if worth_sending(rec, min_severity)]
+    if not chosen:
+        return 0
+    where = redact_url(url)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AlertError(
+            f"the alert webhook {where} is not an http(s) URL",
+            "set webhook in the alerts block of tfshadow.hcl to the URL the receiver gave you",
+        )
+
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retry = Retry(
+        total=_RETRIES,
+        connect=_RETRIES,
+        # A read timeout means the receiver may have the message already: do not send it again.
+        read=False,
+        status=_RETRIES,
+        other=0,
+        status_forcelist=_RETRY_STATUSES,
+        allowed_methods=frozenset({"POST"}),
+        backoff_factor=_BACKOFF,
+        # A Retry-After of minutes would hold up the whole analysis for one notification.
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+    http = session or requests.Session()
+    http.mount(f"{parts.scheme}://{parts.netloc}/", HTTPAdapter(max_retries=retry))
+    try:
+        response = http.post(url, json=build_payload(chosen), timeout=timeout)
+    except requests.exceptions.Timeout:
+        raise AlertError(
+            f"the alert webhook at {where} did not answer within {timeout:g} s",
+            "check that the receiver is up, or raise timeout in the alerts block",
+        ) from None
+    except requests.exceptions.ConnectionError:
+        raise AlertError(
+            f"cannot reach the alert webhook at {where}",
+            "check the network and the webhook URL in the alerts block of tfshadow.hcl",
+        ) from None
+    except requests.exceptions.RequestException:
+        # The library's own message quotes the full URL, secret included: never show it.
+        raise AlertError(
+            f"the request to the alert webhook at {where} failed",
+            "check the webhook URL in the alerts block of tfshadow.hcl",
+        ) from None
+    finally:
+        if session is None:
+            http.close()
+    if not 200 <= response.status_code < 300:
+        code = response.text.strip()
+        said = f" ({code})" if _ERROR_CODE.fullmatch(code) else ""
+        raise AlertError(
+            f"the alert webhook at {where} answered HTTP {response.status_code}{said}",
+            _status_hint(response.status_code),
+        )
+    return len(chosen)
+
+
+def worth_sending(rec: Recommendation, min_severity: str) -> bool:
+    """Whether ``rec`` is at or above ``min_severity`` (``info`` < ``warning`` < ``critical``).
+
+    Unknowns err on the loud side: a recommendation of unknown severity is always sent, and an
+    unknown ``min_severity`` lets everything through rather than silence critical alerts.
+    """
+    floor = SEVERITIES.index(min_severity) if min_severity in SEVERITIES else 0
+    rank = SEVERITIES.index(rec.severity) if rec.severity in SEVERITIES else len(SEVERITIES)
+    return rank >= floor
+
+
+def redact_url(url: str) -> str:
+    """``https://hooks.slack.com/…``: scheme and host (with port) only, no user, path or query."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return "(an unparsable URL)"
+    if not host:
+        return "(a URL without a host)"
+    if ":" in host:
+        host = f"[{host}]"
+    shown = f"{parts.scheme}://{host}" if parts.scheme else host
+    if port is not None:
+        shown += f":{port}"
+    return shown + "/…"
+
+
+def build_payload(recommendations: Sequence[Recommendation]) -> dict[str, Any]:
+    """The JSON body posted for ``recommendations`` (see the module docstring)."""
+    blocks: list[dict[str, Any]] = [_section(_mrkdwn(rec)) for rec in recommendations]
+    if len(blocks) > _MAX_BLOCKS:
+        rest = len(blocks) - (_MAX_BLOCKS - 1)
+        blocks = blocks[: _MAX_BLOCKS - 1]
+        blocks.append(_section(f"…and {rest} more: run `tfshadow analyze` to see them all."))
+    return {
+        "text": summary_text(recommendations),
+        "blocks": blocks,
+        "recommendations": [rec.to_json() for rec in recommendations],
+    }
+
+
+def summary_text(recommendations: Sequence[Recommendation]) -> str:
+    """One line: ``tfshadow: 2 reversion recommendations (1 critical, 1 warning)``."""
+    count = len(recommendations)
+    by_severity = [
+        f"{n} {severity}"
+        for severity in reversed(SEVERITIES)
+        if (n := sum(1 for rec in recommendations if rec.severity == severity))
+    ]
+    noun = "recommendation" if count == 1 else "recommendations"
+    detail = f" ({', '.join(by_severity)})" if by_severity else ""
+    return f"tfshadow: {count} reversion {noun}{detail}"
+
+
+def _status_hint(status: int) -> str:
+    if status in (401, 403, 404, 410):
+        return (
+            "the webhook URL is wrong, revoked or expired: create a new one and set webhook "
+            "in the alerts block of tfshadow.hcl"
+        )
+    if status == 429:
+        return "the receiver is rate-limiting messages: try again later"
+    if status >= 500:
+        return "the receiver is failing: try again later, or check its status"
+    return "the receiver refused the message: check that the webhook accepts Slack-style JSON"
+
+
+def _section(text: str) -> dict[str, Any]:
+    if len(text) > _MAX_SECTION:
+        text = text[: _MAX_SECTION - 1] + "…"
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _mrkdwn(rec: Recommendation) -> str:
+    icon = _SEVERITY_ICON.get(rec.severity, ":large_blue_circle:")
+    kind = _KIND_WORDS.get(rec.kind, rec.kind)
+    lines = [
+        f"{icon} *{_escape(rec.severity)} {_escape(kind)}*: {_escape(rec.metric)} on "
+        f"`{_code(rec.resource)}`",
+        f"observed {_number(rec.observed)}, expected {_number(rec.expected)} "
+        f"({_number(rec.score)}σ, threshold {_number(rec.threshold)}), "
+        f"{_when(rec)}",
+    ]
+    suspect = rec.suspect
+    if suspect is None:
+        lines.append("suspect: none fits")
+    else:
+        description = suspect.description.strip().splitlines()
+        text = f": {_escape(description[0])}" if description else ""
+        lines.append(f"suspect: v{suspect.version} by {_escape(suspect.author)}{text}")
+    if rec.reason:
+        lines.append(_escape(" ".join(rec.reason.split())))
+    if rec.command:
+        lines.append(f"proposed: `{_code(rec.command)}`")
+    return "\n".join(lines)
+
+
+def _when(rec: Recommendation) -> str:
+    start, end = _utc(rec.window_start), _utc(rec.window_end)
+    end_format = "%H:%M" if start.date() == end.date() else "%Y-%m-%d %H:%M"
+    return f"{start:%Y-%m-%d %H:%M}–{end.strftime(end_format)} UTC"
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _number(value: float) -> str:
+    return f"{value:.3g}" if value == value and abs(value) != float("inf") else "n/a"
+
+
+def _escape(text: str) -> str:
+    # Slack's mrkdwn reads <…> as links and mentions (<!channel>); it wants these three escaped.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    # A backtick would end the code span early.
+    return _escape(text).replace("`", "'")

@@ -1,0 +1,159 @@
+"""Which shadow version most likely caused a deviation, and what to run about it.
+
+A version is a suspect when it was applied within ``window`` seconds before the deviation began
+(or a little after: a metric scraped every few minutes shows a change late). Of the suspects, a
+version that changed the deviating resource itself beats one that did not; then the latest
+wins, being the last change before the departure. A revert goes back to the version before the
+suspect, or to the newest version marked good when that is older.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from tfshadow.forecast.engine import Finding
+from tfshadow.forecast.results import Recommendation, Suspect
+
+LATE_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """What attribution reads of a version's metadata."""
+
+    workspace: str
+    version: int
+    applied: datetime
+    author: str
+    description: str
+    addresses: frozenset[str]
+    outcome: str = "success"
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any]) -> VersionInfo | None:
+        """From a stored ``meta.json``; None when it has no usable timestamp."""
+        try:
+            applied = datetime.fromisoformat(str(meta["timestamp"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            return None
+        changes = meta.get("changes") or {}
+        addresses = changes.get("addresses") or []
+        flat: set[str] = set()
+        if isinstance(addresses, Mapping):
+            for group in addresses.values():
+                flat.update(str(a) for a in group)
+        else:
+            flat.update(str(a) for a in addresses)
+        return cls(
+            workspace=str(meta.get("workspace", "default")),
+            version=int(meta["version"]),
+            applied=applied,
+            author=_author_name(meta.get("author")),
+            description=str(meta.get("description", "")),
+            addresses=frozenset(flat),
+            outcome=str(meta.get("outcome", "success")),
+        )
+
+
+def _author_name(author: Any) -> str:
+    if isinstance(author, Mapping):
+        return str(author.get("name") or author.get("email") or "")
+    return str(author or "")
+
+
+def suspect_for(
+    resource: str, start: datetime, versions: Sequence[VersionInfo], window: float
+) -> VersionInfo | None:
+    """The likeliest cause of a deviation of ``resource`` that began at ``start``."""
+    earliest = start - timedelta(seconds=window)
+    latest = start + LATE_MARGIN
+    near = [v for v in versions if earliest <= v.applied <= latest]
+    if not near:
+        return None
+    return max(near, key=lambda v: (_touches(v, resource), v.applied, v.version))
+
+
+def _touches(version: VersionInfo, resource: str) -> bool:
+    base = resource.split("[", 1)[0]
+    return any(a == resource or a.split("[", 1)[0] == base for a in version.addresses)
+
+
+def recommend(
+    resource: str,
+    metric: str,
+    source: str,
+    finding: Finding,
+    versions: Sequence[VersionInfo],
+    window: float,
+    last_good: int | None,
+    created: datetime,
+) -> Recommendation:
+    """A recommendation for ``finding``: its suspect version and the proposed revert."""
+    suspect = suspect_for(resource, finding.start, versions, window)
+    command: str | None = None
+    if suspect is None:
+        reason = (
+            f"{finding.reason}; no shadow version was applied in the "
+            f"{_minutes(window)} before it began, so none is proposed"
+        )
+        named = None
+    else:
+        older = [v.version for v in versions if v.version < suspect.version]
+        target: str | None = None
+        if last_good is not None and last_good < suspect.version:
+            target = "last-good"
+        elif older:
+            target = str(max(older))
+        touched = _touches(suspect, resource)
+        lead = f"version {suspect.version} ({suspect.description}) was applied " + _ago(
+            suspect.applied, finding.start
+        )
+        lead += " and changed this resource" if touched else ""
+        if target is None:
+            reason = f"{finding.reason}; {lead}; no earlier version is kept to revert to"
+        else:
+            command = f"tfshadow revert {target}"
+            reason = f"{finding.reason}; {lead}"
+        named = Suspect(
+            workspace=suspect.workspace,
+            version=suspect.version,
+            timestamp=suspect.applied.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            author=suspect.author,
+            description=suspect.description,
+            changed_resource=touched,
+        )
+    return Recommendation(
+        resource=resource,
+        metric=metric,
+        source=source,
+        kind=finding.kind,
+        window_start=finding.start,
+        window_end=finding.end,
+        observed=finding.observed,
+        expected=finding.expected,
+        score=finding.score,
+        threshold=finding.threshold,
+        severity=finding.severity,
+        suspect=named,
+        command=command,
+        reason=reason,
+        created=created,
+    )
+
+
+def _ago(applied: datetime, start: datetime) -> str:
+    delta = (start - applied).total_seconds()
+    if delta < 0:
+        return f"{_minutes(-delta)} after it began"
+    return f"{_minutes(delta)} before it began"
+
+
+def _minutes(seconds: float) -> str:
+    if seconds >= 7200:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"

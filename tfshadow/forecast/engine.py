@@ -1,0 +1,265 @@
+"""Judging one series: regular grid, seasonality, scores, the latest deviation, breaches.
+
+Plain data in, plain data out: a :class:`~tfshadow.forecast.results.SeriesVerdict` and, when
+something needs a person, a :class:`Finding` that :mod:`tfshadow.forecast.attribution` turns
+into a recommendation naming a shadow version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from tfshadow.forecast import detector, models
+from tfshadow.forecast.prepare import Regular, regularise
+from tfshadow.forecast.results import SeriesVerdict
+from tfshadow.forecast.seasonality import detect_period
+from tfshadow.metrics.base import Series
+
+FloatArray = npt.NDArray[np.float64]
+
+CRITICAL_FACTOR = 1.5  # an ongoing deviation this many times the threshold is critical
+
+
+@dataclass(frozen=True)
+class SeriesConfig:
+    """How one series is judged: threshold in σ, model, breach limits, horizon (s)."""
+
+    threshold: float
+    model: str = "default"
+    above: float | None = None
+    below: float | None = None
+    horizon: float = 7200.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a person should look at, before attribution to a version."""
+
+    kind: str  # "deviation" | "predicted_breach"
+    start: datetime
+    end: datetime
+    observed: float
+    expected: float
+    score: float
+    threshold: float
+    severity: str
+    ongoing: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdict, and the finding behind it. A finding that is over (``ongoing`` False) leaves
+    the verdict ``ok``: whether it deserves a word depends on whether a version explains it."""
+
+    verdict: SeriesVerdict
+    finding: Finding | None
+    deviations: tuple[tuple[datetime, datetime], ...] = ()  # every episode, for soak marking
+    covered: tuple[datetime, datetime] | None = None  # span with evidence, for soak marking
+
+
+def judge(series: Series, config: SeriesConfig) -> Judgement:
+    """Judge ``series`` (see the module docstring). Never raises for bad data: too little or
+    missing data gives an ``inconclusive`` verdict saying why."""
+    grid = regularise(series.timestamps, series.values)
+    notes = series.notes + grid.notes()
+    model_label = config.model
+
+    def verdict_of(kind: str, detail: str, score: float | None = None) -> SeriesVerdict:
+        return SeriesVerdict(
+            resource=series.resource,
+            metric=series.metric,
+            source=series.source,
+            verdict=kind,
+            score=score,
+            points=int(grid.values.shape[0]),
+            missing=grid.missing,
+            model=model_label,
+            detail=detail,
+            notes=notes,
+        )
+
+    present = int(np.isfinite(grid.values).sum())
+    period = detect_period(grid.values, grid.step) if present >= 16 else 0
+    params = detector.Params()
+    needed = detector.warmup_points(period, params) + params.persistence
+    if present < needed:
+        return Judgement(
+            verdict_of("inconclusive", f"too little history: {present} points, {needed} needed"),
+            None,
+        )
+    model_expected = None
+    if config.model != "default":
+        model_expected = models.one_step_expected(grid.values, period, config.model)
+    scores = detector.score(grid.values, period, config.threshold, params, model_expected)
+    times = grid.times
+    found = detector.episodes(scores)
+    spans = tuple((_moment(times[e.start]), _moment(times[e.end])) for e in found)
+    evidence_idx = np.flatnonzero(scores.evidence)
+    covered = (
+        (_moment(times[evidence_idx[0]]), _moment(times[evidence_idx[-1]]))
+        if evidence_idx.size
+        else None
+    )
+    model_label = config.model + (f", period {period}" if period else "")
+    finding = _deviation(grid, scores, found, config) if found else None
+    if finding is None:
+        finding = _breach(grid, period, config)
+    tail = scores.evidence[-params.persistence :]
+    if finding is not None and finding.ongoing:
+        verdict = verdict_of(finding.kind, finding.reason, _rounded(finding.score))
+    elif not tail.any():
+        recent_missing = int((~np.isfinite(grid.values[-params.persistence * 4 :])).sum())
+        verdict = verdict_of(
+            "inconclusive",
+            f"no usable data at the end of the range ({recent_missing} recent points missing)",
+        )
+    else:
+        latest = float(np.nanmax(scores.statistic[-params.persistence :]))
+        detail = f"within {config.threshold:g}σ of the forecast"
+        if finding is not None:
+            detail += f"; recovered from a departure at {finding.start:%Y-%m-%d %H:%M}"
+        verdict = verdict_of("ok", detail, _rounded(latest))
+    return Judgement(verdict, finding, spans, covered)
+
+
+EPISODES_CHECKED = 5
+SUSTAINED = 0.6  # share of points since the start still ≥ 1σ off for a deviation to be ongoing
+
+
+def _deviation(
+    grid: Regular, scores: detector.Scores, found: list[detector.Episode], config: SeriesConfig
+) -> Finding:
+    """The deviation to report: of the recent episodes still ongoing, the one that stayed
+    departed most consistently since it began (the change that started it, not a blip just
+    before); when none is ongoing, the latest one."""
+    candidates = [_episode_finding(grid, scores, e, config) for e in found[-EPISODES_CHECKED:]]
+    ongoing = [c for c in candidates if c[0].ongoing]
+    if ongoing:
+        return max(ongoing, key=lambda c: c[1])[0]
+    return candidates[-1][0]
+
+
+def _episode_finding(
+    grid: Regular, scores: detector.Scores, latest: detector.Episode, config: SeriesConfig
+) -> tuple[Finding, float]:
+    """The finding of one episode, and the share of points since it began that departed."""
+    x = grid.values
+    n = x.shape[0]
+    start = latest.start
+    # Judge what follows against the forecast made *before* the departure: the rolling baseline
+    # adapts to a lasting change, which would otherwise read as a recovery.
+    index = np.arange(start, n)
+    if scores.period:
+        seasons_back = (index - start) // scores.period + 1
+        source = index - seasons_back * scores.period
+    else:
+        source = np.full(index.shape[0], max(start - 1, 0))
+    frozen = scores.expected[np.clip(source, 0, n - 1)]
+    frozen = np.where(np.isfinite(frozen), frozen, scores.expected[start])
+    scale = float(scores.scale[start]) if np.isfinite(scores.scale[start]) else 1.0
+    gap = (x[start:] - frozen) / max(scale, 1e-12)
+    recent = gap[-detector.DEFAULT_PERSISTENCE :]
+    recent = recent[np.isfinite(recent)]
+    current = float(abs(recent.mean()) * np.sqrt(recent.size)) if recent.size else 0.0
+    finite = gap[np.isfinite(gap)]
+    # Ongoing means departed then and still departed now, most of the time in between: a blip
+    # long ago is not made current by a later, different change.
+    share = float(np.mean(np.abs(finite) >= 1.0)) if finite.size else 0.0
+    sustained = share >= SUSTAINED
+    ongoing = sustained and current >= config.threshold
+    stop = n if ongoing else latest.end + 1
+    window = x[start:stop]
+    observed = float(np.nanmean(window)) if np.isfinite(window).any() else float("nan")
+    expected = float(np.nanmean(frozen[: stop - start]))
+    if ongoing and latest.peak >= CRITICAL_FACTOR * config.threshold:
+        severity = "critical"
+    elif ongoing:
+        severity = "warning"
+    else:
+        severity = "info"
+    mean_gap = float(np.nanmean(gap[: stop - start])) if finite.size else 0.0
+    direction = "above" if mean_gap > 0 else "below"
+    if abs(mean_gap) < 1.0:
+        direction = "more erratic than"
+    state = "still" if ongoing else "was"
+    reason = (
+        f"{grid_metric_phrase(observed, expected)}: {state} {direction} the forecast "
+        f"(peak {latest.peak:.1f}σ, threshold {config.threshold:g}σ)"
+    )
+    times = grid.times
+    end = times[-1] if ongoing else times[latest.end]
+    finding = Finding(
+        kind="deviation",
+        start=_moment(times[start]),
+        end=_moment(end),
+        observed=observed,
+        expected=expected,
+        score=latest.peak,
+        threshold=config.threshold,
+        severity=severity,
+        ongoing=ongoing,
+        reason=reason,
+    )
+    return finding, share
+
+
+def _breach(grid: Regular, period: int, config: SeriesConfig) -> Finding | None:
+    if config.above is None and config.below is None:
+        return None
+    points = max(1, int(config.horizon // grid.step))
+    ahead = models.forecast_ahead(grid.values, period, config.model, points)
+    last = grid.times[-1]
+    for limit, side in ((config.above, 1), (config.below, -1)):
+        if limit is None:
+            continue
+        crossed = np.flatnonzero(side * (ahead - limit) >= 0)
+        if crossed.size == 0:
+            continue
+        steps = int(crossed[0]) + 1
+        eta = steps * grid.step
+        severity = "critical" if eta <= config.horizon / 4 else "warning"
+        word = "above" if side == 1 else "below"
+        tail = grid.values[-detector.DEFAULT_PERSISTENCE :]
+        observed = float(np.nanmean(tail)) if np.isfinite(tail).any() else float("nan")
+        moment = _moment(last)
+        return Finding(
+            kind="predicted_breach",
+            start=moment,
+            end=_moment(last + np.timedelta64(int(eta * 1e9), "ns")),
+            observed=observed,
+            expected=float(ahead[crossed[0]]),
+            score=float("nan"),
+            threshold=float(limit),
+            severity=severity,
+            ongoing=True,
+            reason=f"forecast to go {word} {limit:g} in {_duration(eta)}",
+        )
+    return None
+
+
+def _rounded(value: float) -> float | None:
+    return round(value, 3) if np.isfinite(value) else None
+
+
+def grid_metric_phrase(observed: float, expected: float) -> str:
+    return f"observed {observed:.3g} vs expected {expected:.3g}"
+
+
+def _moment(value: np.datetime64) -> datetime:
+    seconds = value.astype("datetime64[ns]").astype(np.int64) / 1e9
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:.1f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"

@@ -1,0 +1,144 @@
+"""The darts forecasting models, by the names users give them.
+
+Two uses: the forecast *ahead* (the horizon, for predicted breaches, and the expected values shown
+beside observed ones), and, for models other than ``default``, the one-step-ahead forecasts the
+detector compares each point with (darts ``historical_forecasts``: refit every :data:`REFIT_EVERY`
+points on a trailing window, forecasting the points up to the next refit). ``default`` scores with
+the detector's own robust seasonal baseline, which is fast enough for thousands of series, and
+forecasts ahead with darts' Theta (seasonal series) or Holt's linear exponential smoothing (others).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tfshadow.errors import UsageError
+from tfshadow.forecast.prepare import filled
+from tfshadow.settings.analysis import MODELS
+
+FloatArray = npt.NDArray[np.float64]
+
+TRAIN_POINTS = 1000  # trailing points a model is fitted on: fits cost grow with length
+REFIT_EVERY = 50  # one-step forecasts between refits of a non-default model
+SCORED_POINTS = 500  # the newest points a non-default model scores (older: the baseline)
+
+
+def check_model(name: str) -> str:
+    """``name`` if it is a known model (and its extra is installed), else UsageError."""
+    if name not in MODELS:
+        raise UsageError(f"unknown model `{name}`", hint=f"use one of {', '.join(MODELS)}")
+    if name == "lstm":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "the lstm model needs PyTorch",
+                hint="install it with `pip install 'tfshadow[lstm]'`",
+            ) from None
+    if name == "autoarima":
+        try:
+            import statsforecast  # noqa: F401
+        except ImportError:
+            raise UsageError(
+                "the autoarima model needs statsforecast",
+                hint="install it with `pip install statsforecast`",
+            ) from None
+    return name
+
+
+def build(name: str, period: int, train_points: int) -> Any:
+    """A fresh darts model for ``name`` at seasonal ``period`` (0: none)."""
+    from darts.models import ARIMA, ExponentialSmoothing, NaiveSeasonal, Theta
+    from darts.utils.utils import ModelMode, SeasonalityMode
+
+    seasonal = period if period and train_points >= 2 * period + 2 else 0
+    if name == "default":
+        if seasonal:
+            return Theta(seasonality_period=seasonal)
+        return ExponentialSmoothing(trend=ModelMode.ADDITIVE, seasonal=SeasonalityMode.NONE)
+    if name == "ets":
+        if seasonal:
+            return ExponentialSmoothing(seasonal_periods=seasonal)
+        return ExponentialSmoothing(trend=ModelMode.ADDITIVE, seasonal=SeasonalityMode.NONE)
+    if name == "theta":
+        return Theta(seasonality_period=seasonal or None)
+    if name == "seasonal":
+        return NaiveSeasonal(K=seasonal or 1)
+    if name == "arima":
+        return ARIMA(p=2, d=1, q=1, seasonal_order=(0, 0, 0, 0))
+    if name == "autoarima":
+        from darts.models import AutoARIMA
+
+        return AutoARIMA(season_length=seasonal or 1)
+    if name == "lstm":
+        from darts.models import RNNModel
+
+        chunk = max(8, min(seasonal or 24, 96))
+        return RNNModel(
+            model="LSTM",
+            input_chunk_length=chunk,
+            training_length=chunk + 8,
+            n_epochs=20,
+            random_state=0,
+            pl_trainer_kwargs={"accelerator": "cpu", "enable_progress_bar": False},
+        )
+    raise UsageError(f"unknown model `{name}`", hint=f"use one of {', '.join(MODELS)}")
+
+
+def forecast_ahead(values: FloatArray, period: int, model: str, points: int) -> FloatArray:
+    """The next ``points`` values after ``values`` (holes filled first)."""
+    from darts import TimeSeries
+
+    history = filled(values[-TRAIN_POINTS:])
+    if history.shape[0] < 8 or points <= 0:
+        return np.full(max(points, 0), np.nan)
+    forecaster = build(model, period, history.shape[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        forecaster.fit(TimeSeries.from_values(history))
+        predicted = forecaster.predict(points)
+    return np.asarray(predicted.values(copy=False)[:, 0], dtype=np.float64)
+
+
+def one_step_expected(
+    values: FloatArray, period: int, model: str, scored: int | None = SCORED_POINTS
+) -> FloatArray:
+    """Forecasts by ``model`` of the newest ``scored`` points (None: all it can), NaN before
+    them, each from points before it only."""
+    from darts import TimeSeries
+
+    x = filled(values)
+    n = x.shape[0]
+    expected = np.full(n, np.nan)
+    start = max(n - (scored if scored is not None else n), 2 * max(period, 16))
+    if start >= n:
+        return expected
+    train = min(TRAIN_POINTS, start)
+    forecaster = build(model, period, train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # darts' local models refit for every forecast they make, so each refit forecasts the
+        # next REFIT_EVERY points at once: still only from points before them.
+        forecasts = forecaster.historical_forecasts(
+            TimeSeries.from_values(x),
+            start=start,
+            forecast_horizon=REFIT_EVERY,
+            stride=REFIT_EVERY,
+            retrain=True,
+            train_length=train,
+            last_points_only=False,
+            overlap_end=True,
+            verbose=False,
+            show_warnings=False,
+        )
+    position = start
+    for block in forecasts:
+        predicted = np.asarray(block.values(copy=False)[:, 0], dtype=np.float64)
+        take = min(predicted.shape[0], n - position)
+        expected[position : position + take] = predicted[:take]
+        position += take
+    return expected

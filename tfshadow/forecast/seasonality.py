@@ -1,0 +1,63 @@
+"""Which seasonal period a series has, read from the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from tfshadow.forecast.detector import SEASONS
+from tfshadow.forecast.prepare import filled
+
+# A period must repeat often enough for the forecast to read SEASONS of it plus a margin.
+MIN_PERIOD = 4
+MAX_TEST_POINTS = 3000
+
+
+CYCLES = (3600.0, 86400.0, 7 * 86400.0)  # hourly, daily and weekly rhythms of workloads
+
+
+MIN_STRENGTH = 0.2  # autocorrelation at the period below this is too weak to forecast with
+
+
+def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
+    """The seasonal period in points, or 0 when none is significant.
+
+    Infrastructure metrics follow the clock: the candidates are an hour, a day and a week at this
+    sampling step. A candidate counts when the detrended series' autocorrelation at that lag is
+    significant (Bartlett's bound), at least :data:`MIN_STRENGTH`, a local peak (±2 lags, sampling
+    jitter moves it) and higher than the dip before it; the longest that counts wins, since a weekly
+    shape contains the daily one. A free search over every lag mistakes trends and noise for short
+    cycles. A period needs ``SEASONS + 1`` repetitions in the series; the last
+    :data:`MAX_TEST_POINTS` are tested.
+    """
+    x = filled(values[-MAX_TEST_POINTS:])
+    n = x.shape[0]
+    max_lag = n // (SEASONS + 1)
+    if max_lag <= MIN_PERIOD or np.ptp(x) == 0:
+        return 0
+    index = np.arange(n, dtype=np.float64)
+    x = x - np.polyval(np.polyfit(index, x, 1), index)
+    acf = autocorrelation(x, max_lag + 2)
+    best = 0
+    for cycle in CYCLES:
+        period = round(cycle / step)
+        if period < MIN_PERIOD or period > max_lag or abs(period * step - cycle) > step / 2:
+            continue
+        bound = 1.96 * np.sqrt((1 + 2 * np.sum(acf[1:period] ** 2)) / n)
+        near = acf[max(1, period - 2) : period + 3]
+        # A cycle dips before it returns; a slow drift only decays.
+        dips = acf[1:period].min() <= acf[period] - MIN_STRENGTH / 2
+        strong = acf[period] >= max(bound, MIN_STRENGTH)
+        if strong and dips and acf[period] >= near.max() - 0.02:
+            best = period
+    return best
+
+
+def autocorrelation(x: npt.NDArray[np.float64], lags: int) -> npt.NDArray[np.float64]:
+    """Sample autocorrelation at lags 0..``lags`` (FFT, biased estimator as statsmodels)."""
+    centred = x - x.mean()
+    n = centred.shape[0]
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spectrum = np.fft.rfft(centred, size)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum), size)[: lags + 1]
+    return np.asarray(acov / acov[0], dtype=np.float64)

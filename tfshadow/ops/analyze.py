@@ -1,0 +1,388 @@
+"""`tfshadow analyze`: read every resource's metrics, judge them, recommend reverts.
+
+The sequence: the latest shadow version's resources → the metric sources ``tfshadow.hcl``
+declares for them → each series fetched (in threads: sources wait on the network) and judged
+→ deviations attributed to the version that most likely caused them → the recommendations
+logged under the store, sent to the webhook, and versions marked good after a quiet soak or
+suspect after a critical deviation. Nothing is ever reverted here.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from tfshadow.errors import MetricsError, TfshadowError, UsageError
+from tfshadow.forecast.results import AnalysisReport, Recommendation, SeriesVerdict
+
+if TYPE_CHECKING:
+    from tfshadow.forecast.attribution import VersionInfo
+    from tfshadow.forecast.engine import Judgement, SeriesConfig
+    from tfshadow.metrics.base import MetricSource, ResourceRef
+    from tfshadow.project import Project
+    from tfshadow.settings.analysis import MetricsSettings
+    from tfshadow.store import GitShadowStore
+
+FETCH_THREADS = 8
+JOURNAL = "recommendations.jsonl"
+ANALYSIS_DIR = "analysis"
+AGENT_DIR = "metrics"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class AnalyzeRequest:
+    """What the user asked for; None means "as ``tfshadow.hcl`` says"."""
+
+    resources: tuple[str, ...] = ()  # addresses or address globs
+    since: float | None = None  # seconds of history
+    sensitivity: str | float | None = None
+    model: str | None = None
+    workspace: str | None = None
+    alert: bool = True
+    mark: bool = True
+    now: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Task:
+    resource: ResourceRef
+    source: MetricSource
+    metric: str
+    config: SeriesConfig
+
+
+def analyze(
+    project: Project, request: AnalyzeRequest, progress: Progress | None = None
+) -> AnalysisReport:
+    """Judge every (resource, metric) series in scope; see the module docstring.
+
+    Raises when nothing can be attempted (no version, no resource with metrics, a bad option);
+    a series that cannot be read becomes an ``error`` verdict and a warning instead.
+    """
+    from tfshadow.forecast.attribution import VersionInfo, recommend
+    from tfshadow.forecast.sensitivity import label
+    from tfshadow.ops.history import open_history
+
+    settings = project.settings.metrics
+    _check_request(request)
+    store, workspace = open_history(project, request.workspace)
+    now = request.now or datetime.now(UTC)
+    since = request.since if request.since is not None else settings.analysis.since
+    problems: list[tuple[ResourceRef, MetricsError]] = []
+    tasks = _tasks(project, store, workspace, settings, request, problems)
+    window = _window(now, since)
+    judged = _judge_all(tasks, window, progress)
+
+    versions = [
+        v for v in (VersionInfo.from_meta(m) for m in store.versions(workspace)) if v is not None
+    ]
+    last_good = store.last_good(workspace)
+    verdicts: list[SeriesVerdict] = [
+        SeriesVerdict(ref.address, "", "", "error", detail=error.message) for ref, error in problems
+    ]
+    warnings: list[str] = [error.one_line() for _, error in problems]
+    recommendations: list[Recommendation] = []
+    for task, outcome in judged:
+        if isinstance(outcome, TfshadowError):
+            verdicts.append(
+                SeriesVerdict(
+                    task.resource.address,
+                    task.metric,
+                    task.source.name,
+                    "error",
+                    detail=outcome.message,
+                )
+            )
+            warnings.append(outcome.one_line())
+            continue
+        verdicts.append(outcome.verdict)
+        if outcome.finding is not None:
+            recommendations.append(
+                recommend(
+                    task.resource.address,
+                    task.metric,
+                    task.source.name,
+                    outcome.finding,
+                    versions,
+                    settings.analysis.attribution_window,
+                    last_good,
+                    now,
+                )
+            )
+    report_extra: dict[str, Any] = {"workspace": workspace, "since": since}
+    if recommendations:
+        _log(store, recommendations, warnings)
+    if request.alert and settings.alerts.webhook and recommendations:
+        sent = _alert(settings, recommendations, warnings)
+        report_extra["alerts_sent"] = sent
+    if request.mark:
+        report_extra["marks"] = _mark_versions(
+            project, store, workspace, versions, judged, recommendations, settings, now, warnings
+        )
+    sensitivity = request.sensitivity or settings.analysis.sensitivity
+    return AnalysisReport(
+        verdicts=tuple(verdicts),
+        recommendations=tuple(recommendations),
+        warnings=tuple(warnings),
+        analysed_at=now,
+        sensitivity=label(sensitivity),
+        extra=report_extra,
+    )
+
+
+def _check_request(request: AnalyzeRequest) -> None:
+    from tfshadow.forecast.models import check_model
+    from tfshadow.forecast.sensitivity import threshold
+
+    if request.sensitivity is not None:
+        threshold(request.sensitivity)
+    if request.model is not None:
+        check_model(request.model)
+    if request.since is not None and request.since <= 0:
+        raise UsageError("--since must be a positive duration", hint="use e.g. --since 7d")
+
+
+def _window(now: datetime, since: float) -> Any:
+    from tfshadow.metrics.base import TimeRange
+
+    return TimeRange(now - timedelta(seconds=since), now)
+
+
+def resource_refs(state: dict[str, Any]) -> list[ResourceRef]:
+    """The managed resource instances of a canonical state (deposed objects left out)."""
+    from tfshadow.metrics.base import ResourceRef
+
+    refs = []
+    for address, instance in sorted(state.get("resources", {}).items()):
+        if instance.get("mode", "managed") != "managed" or instance.get("deposed"):
+            continue
+        refs.append(
+            ResourceRef(
+                address=address,
+                type=str(instance.get("type", "")),
+                name=str(instance.get("name", "")),
+                attributes=instance.get("attributes") or {},
+            )
+        )
+    return refs
+
+
+def _tasks(
+    project: Project,
+    store: GitShadowStore,
+    workspace: str,
+    settings: MetricsSettings,
+    request: AnalyzeRequest,
+    problems: list[tuple[ResourceRef, MetricsError]],
+) -> list[_Task]:
+    from tfshadow.metrics.registry import matches, plan, sources_from_settings
+
+    latest = store.latest(workspace)
+    assert latest is not None  # open_history checked there is one
+    state = store.reconstruct(workspace, int(latest["version"])).state
+    resources = resource_refs(state)
+    if request.resources:
+        chosen = [r for r in resources if _selected(r.address, request.resources)]
+        if not chosen:
+            raise UsageError(
+                f"no resource in version {latest['version']} matches "
+                f"{', '.join(request.resources)}",
+                hint="give addresses as `tfshadow state list` shows them (globs work)",
+            )
+        resources = chosen
+    if not settings.sources:
+        raise MetricsError(
+            "no metric source is declared",
+            hint="declare one in tfshadow.hcl, e.g. "
+            'metrics "csv" { path = "metrics/${address}.csv" }',
+        )
+    sources = sources_from_settings(settings.sources, project.workdir, store.private_dir(AGENT_DIR))
+    skipped: list[tuple[ResourceRef, MetricsError]] = []
+    planned = plan(
+        resources,
+        settings.resources,
+        sources,
+        on_error=lambda resource, error: skipped.append((resource, error)),
+    )
+    problems.extend(skipped)
+    if not planned and skipped:
+        raise MetricsError(
+            f"no resource's metrics could be listed: {skipped[0][1].message}"
+            + (f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""),
+            hint=skipped[0][1].hint,
+        )
+    if not planned:
+        raise MetricsError(
+            "no resource has metrics: no resource_metrics block matches "
+            f"{'the chosen resources' if request.resources else 'any resource in the state'}",
+            hint='add e.g. resource_metrics "aws_instance.*" { source = "prometheus" }',
+        )
+    mappings = settings.resources
+    tasks = []
+    for resource, source, metric in planned:
+        mapping = next((m for m in mappings if matches(m.pattern, resource.address)), None)
+        tasks.append(
+            _Task(
+                resource,
+                source,
+                metric,
+                series_config(settings, request, metric, mapping.sensitivity if mapping else None),
+            )
+        )
+    return tasks
+
+
+def series_config(
+    settings: MetricsSettings,
+    request: AnalyzeRequest,
+    metric: str,
+    resource_sensitivity: str | float | None,
+) -> SeriesConfig:
+    """How one series is judged. Sensitivity: the command line, else the resource's
+    ``resource_metrics``, else the ``metric`` block, else ``analysis``; model: the command line,
+    else the ``metric`` block, else ``analysis``."""
+    from tfshadow.forecast.engine import SeriesConfig
+    from tfshadow.forecast.sensitivity import threshold
+
+    per_metric = settings.metric(metric)
+    sensitivity = (
+        request.sensitivity
+        or resource_sensitivity
+        or (per_metric.sensitivity if per_metric else None)
+        or settings.analysis.sensitivity
+    )
+    model = request.model or (per_metric.model if per_metric else None) or settings.analysis.model
+    return SeriesConfig(
+        threshold=threshold(sensitivity),
+        model=model,
+        above=per_metric.above if per_metric else None,
+        below=per_metric.below if per_metric else None,
+        horizon=settings.analysis.horizon,
+    )
+
+
+def _selected(address: str, wanted: Sequence[str]) -> bool:
+    base = address.split("[", 1)[0]
+    return any(address == w or base == w or fnmatch.fnmatchcase(address, w) for w in wanted)
+
+
+def _judge_all(
+    tasks: list[_Task], window: Any, progress: Progress | None
+) -> list[tuple[_Task, Judgement | TfshadowError]]:
+    from tfshadow.forecast.engine import judge
+
+    total = len(tasks)
+    results: list[tuple[_Task, Judgement | TfshadowError]] = []
+
+    def fetch(task: _Task) -> Any:
+        try:
+            return task.source.fetch(task.resource, task.metric, window)
+        except TfshadowError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, max(total, 1))) as pool:
+        for done, (task, series) in enumerate(zip(tasks, pool.map(fetch, tasks), strict=True)):
+            if isinstance(series, TfshadowError):
+                results.append((task, series))
+            else:
+                results.append((task, judge(series, task.config)))
+            if progress is not None:
+                progress(done + 1, total)
+    return results
+
+
+def _log(store: GitShadowStore, recommendations: list[Recommendation], warnings: list[str]) -> None:
+    from tfshadow.forecast import journal
+
+    try:
+        journal.append(store.private_dir(ANALYSIS_DIR) / JOURNAL, recommendations)
+    except OSError as exc:
+        warnings.append(f"could not log the recommendations: {exc.strerror or exc}")
+
+
+def _alert(
+    settings: MetricsSettings, recommendations: list[Recommendation], warnings: list[str]
+) -> int:
+    from tfshadow.forecast.alerts import send_webhook
+
+    assert settings.alerts.webhook is not None
+    try:
+        return send_webhook(
+            settings.alerts.webhook,
+            recommendations,
+            timeout=settings.alerts.timeout,
+            min_severity=settings.alerts.min_severity,
+        )
+    except TfshadowError as exc:
+        warnings.append(exc.one_line())
+        return 0
+
+
+def _mark_versions(
+    project: Project,
+    store: GitShadowStore,
+    workspace: str,
+    versions: list[VersionInfo],
+    judged: list[tuple[_Task, Judgement | TfshadowError]],
+    recommendations: list[Recommendation],
+    settings: MetricsSettings,
+    now: datetime,
+    warnings: list[str],
+) -> list[dict[str, Any]]:
+    """Mark versions good after a quiet soak, suspect after a critical deviation."""
+    from tfshadow.ops.author import detect_author
+    from tfshadow.store.git import git_identity
+
+    soak = timedelta(seconds=settings.analysis.soak)
+    marks = store.marks(workspace)
+    judgements = [j for _, j in judged if not isinstance(j, TfshadowError)]
+    wanted: list[tuple[int, str, str]] = []
+    suspects = {
+        r.suspect.version: r
+        for r in recommendations
+        if r.severity == "critical" and r.suspect is not None and r.kind == "deviation"
+    }
+    for number, rec in sorted(suspects.items()):
+        if marks.get(number, {}).get("mark") not in ("bad", "suspect"):
+            wanted.append((number, "suspect", f"critical deviation of {rec.resource} {rec.metric}"))
+    for version in versions:
+        if version.version in marks or version.version in suspects:
+            continue
+        if version.outcome not in ("success", "ok") or version.applied + soak > now:
+            continue
+        quiet = _quiet_soak(version.applied, version.applied + soak, judgements)
+        if quiet:
+            wanted.append((version.version, "good", f"no deviation in the {_span(soak)} soak"))
+    if not wanted:
+        return []
+    author = detect_author(project.environ, lambda: git_identity(project.workdir))
+    done = []
+    for number, mark, note in wanted:
+        try:
+            store.set_mark(workspace, number, mark, author, note=note)
+        except TfshadowError as exc:
+            warnings.append(f"could not mark version {number} {mark}: {exc.one_line()}")
+            continue
+        done.append({"version": number, "mark": mark, "note": note})
+    return done
+
+
+def _quiet_soak(start: datetime, end: datetime, judgements: list[Judgement]) -> bool:
+    """True when some series had evidence over all of [start, end] and none deviated in it."""
+    covering = [
+        j for j in judgements if j.covered and j.covered[0] <= start and j.covered[1] >= end
+    ]
+    if not covering:
+        return False
+    return not any(s <= end and e >= start for j in judgements for s, e in j.deviations)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"

@@ -1,0 +1,387 @@
+"""Rendering of an analysis: the terminal tables, ``--json`` and markdown for PR comments.
+
+Terminal output is built from :class:`rich.text.Text` cells with styles only, never markup, so
+user text (a version's description, an author's name) prints as it is: ``[bold]`` in a
+description stays literal text, like :func:`rich.markup.escape` would leave it. A console without
+colour gets plain text. Windows are shown in UTC as ``2024-05-01 12:00–13:00``.
+
+JSON shape (``analysis_json``)::
+
+    {"analysed_at": "2024-05-01T12:00:00Z" | null,
+     "sensitivity": "medium" | "3.5",
+     "summary": {"series": n, "ok": n, "deviation": n, "predicted_breach": n,
+                 "inconclusive": n, "error": n, "warnings": n, "recommendations": n},
+     "recommendations": [Recommendation.to_json(), …],
+     "series": [{"resource", "metric", "source", "verdict", "score", "points", "missing",
+                 "model", "detail", "notes"}, …],
+     "warnings": ["…", …],
+     "workspace": "default",
+     "marks": [{"version": n, "mark": "good" | "suspect", "note": "…"}, …],
+     "alerts_sent": n}
+
+Every verdict name of :data:`~tfshadow.forecast.results.VERDICTS` is always present in
+``summary``; a score that is not a finite number is ``null``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tfshadow.forecast.results import VERDICTS, AnalysisReport, Recommendation, SeriesVerdict
+
+__all__ = [
+    "analysis_json",
+    "analysis_markdown",
+    "format_number",
+    "format_score",
+    "format_window",
+    "recommendation_markdown",
+    "render_analysis",
+    "summary_line",
+]
+
+_SEVERITY_STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
+_VERDICT_STYLE = {
+    "ok": "green",
+    "deviation": "bold red",
+    "predicted_breach": "bold yellow",
+    "inconclusive": "yellow",
+    "error": "red",
+}
+_SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+_KIND_WORDS = {"deviation": "deviation", "predicted_breach": "predicted breach"}
+_NO_SUSPECT = "none fits"
+# Descriptions can be whole commit messages: a table cell shows the first line, cut here.
+_DESCRIPTION_LIMIT = 80
+# Characters with a meaning in GitHub markdown (and HTML, which GitHub renders in comments).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`|*_\[\]<>#~])")
+
+
+# --- terminal ----------------------------------------------------------------------------------
+
+
+def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool = False) -> None:
+    """The recommendations, the series that were not ok (all with ``verbose``), the warnings,
+    and a one-line summary.
+
+    Each recommendation is a numbered row of the table; its suspect, reason and proposed command
+    follow the table on lines of their own, so the command is never wrapped and copies whole.
+    """
+    if report.recommendations:
+        _print(console, _recommendations_table(report.recommendations))
+        for number, rec in enumerate(report.recommendations, 1):
+            for line in _details(number, rec):
+                _print(console, line)
+    else:
+        _print(console, Text("No recommendations: nothing to revert.", style="bold green"))
+
+    shown = [v for v in report.verdicts if verbose or v.verdict != "ok"]
+    if shown:
+        _print(console, Text())
+        _print(console, _verdicts_table(shown))
+    if report.warnings:
+        _print(console, Text())
+    for warning in report.warnings:
+        _print(console, Text(f"warning: {_one_line(warning)}", style="yellow"))
+    _print(console, Text())
+    _print(console, Text(summary_line(report), style="bold"))
+
+
+def summary_line(report: AnalysisReport) -> str:
+    """``12 series analysed: 1 deviation, 0 predicted breaches, 2 inconclusive, 1 error;
+    3 warnings`` (every series counts, errors included, so the parts add up with the ok ones)."""
+    counts = Counter(v.verdict for v in report.verdicts)
+    parts = [
+        _plural(counts["deviation"], "deviation"),
+        _plural(counts["predicted_breach"], "predicted breach", "predicted breaches"),
+        f"{counts['inconclusive']} inconclusive",
+        _plural(counts["error"], "error"),
+    ]
+    return (
+        f"{len(report.verdicts)} series analysed: {', '.join(parts)}; "
+        f"{_plural(len(report.warnings), 'warning')}"
+    )
+
+
+def format_window(start: datetime, end: datetime) -> str:
+    """``2024-05-01 12:00–13:00`` in UTC; the end date is repeated when the day changes."""
+    start, end = _utc(start), _utc(end)
+    if start.date() == end.date():
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+    return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
+
+
+def format_number(value: float) -> str:
+    """Three significant digits without an exponent for everyday magnitudes (``87.4``,
+    ``0.0123``, ``12345``); ``n/a`` for a value that is not a finite number."""
+    if not math.isfinite(value):
+        return "n/a"
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 1e9 or magnitude < 1e-4:
+        return f"{value:.3g}"
+    if magnitude >= 1000:
+        return f"{value:.0f}"
+    decimals = max(0, 2 - math.floor(math.log10(magnitude)))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_score(score: float, threshold: float) -> str:
+    """``4.2σ (≥ 3.5)``: the score in standard deviations and the sensitivity it crossed."""
+    shown = f"{score:.1f}σ" if math.isfinite(score) else "n/a"
+    return f"{shown} (≥ {format_number(threshold)})"
+
+
+def _recommendations_table(recommendations: tuple[Recommendation, ...]) -> Table:
+    table = _table("Recommendations")
+    table.add_column("#", justify="right")
+    table.add_column("resource", overflow="fold")
+    table.add_column("metric", overflow="fold")
+    table.add_column("window (UTC)", overflow="fold", min_width=11)
+    table.add_column("observed vs expected", overflow="fold", min_width=8)
+    table.add_column("score", overflow="fold", min_width=7)
+    table.add_column("severity", overflow="fold", min_width=8)
+    for number, rec in enumerate(recommendations, 1):
+        table.add_row(
+            Text(str(number)),
+            Text(rec.resource),
+            Text(rec.metric),
+            _window_cell(rec),
+            Text(f"{format_number(rec.observed)} vs {format_number(rec.expected)}"),
+            Text(format_score(rec.score, rec.threshold)),
+            Text(rec.severity, style=_SEVERITY_STYLE.get(rec.severity, "bold")),
+        )
+    return table
+
+
+def _window_cell(rec: Recommendation) -> Text:
+    start, end = _utc(rec.window_start), _utc(rec.window_end)
+    if start.date() == end.date():
+        return Text(format_window(start, end))
+    # Across midnight: break after the dash rather than inside a date.
+    return Text(f"{start:%Y-%m-%d %H:%M}–\n{end:%Y-%m-%d %H:%M}")
+
+
+def _details(number: int, rec: Recommendation) -> list[Text]:
+    head = Text(f"{number}. ", style="bold")
+    head.append(rec.resource, style="bold")
+    head.append(f" {rec.metric}: {_KIND_WORDS.get(rec.kind, rec.kind)}")
+    lines = [Text(), head]
+    suspect = Text("   suspect: ")
+    suspect.append_text(_suspect_text(rec))
+    lines.append(suspect)
+    if rec.reason:
+        lines.append(Text(f"   reason:  {_one_line(rec.reason)}"))
+    run = Text("   run:     ")
+    if rec.command:
+        run.append(rec.command, style="bold")
+    else:
+        run.append("nothing: no version fits", style="dim")
+    lines.append(run)
+    return lines
+
+
+def _verdicts_table(verdicts: list[SeriesVerdict]) -> Table:
+    table = _table("Series")
+    table.add_column("resource", overflow="fold")
+    table.add_column("metric", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("points", justify="right")
+    table.add_column("missing", justify="right")
+    table.add_column("model", overflow="fold")
+    table.add_column("detail", overflow="fold")
+    for verdict in verdicts:
+        table.add_row(
+            Text(verdict.resource),
+            Text(verdict.metric),
+            Text(verdict.verdict, style=_VERDICT_STYLE.get(verdict.verdict, "")),
+            Text(str(verdict.points)),
+            Text(str(verdict.missing), style="yellow" if verdict.missing else ""),
+            Text(verdict.model),
+            Text(_one_line(verdict.detail)),
+        )
+    return table
+
+
+def _table(title: str) -> Table:
+    # A light frame keeps the tables readable at 80 columns; header rows stay visible in plain text.
+    return Table(
+        title=Text(title, style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        expand=False,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+
+
+def _suspect_text(rec: Recommendation) -> Text:
+    suspect = rec.suspect
+    if suspect is None:
+        return Text(_NO_SUSPECT, style="dim")
+    text = Text(f"v{suspect.version}", style="bold yellow")
+    text.append(" by ")
+    text.append(suspect.author or "unknown", style="cyan")
+    description = _first_line(suspect.description)
+    if description:
+        text.append(f": {description}")
+    return text
+
+
+def _print(console: Console, renderable: Text | Table) -> None:
+    # soft_wrap off: a console set to soft-wrap would otherwise let table rows overflow the width.
+    console.print(renderable, soft_wrap=False, highlight=False, markup=False)
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def analysis_json(report: AnalysisReport) -> dict[str, Any]:
+    """The report as plain JSON-ready data; the shape is in this module's docstring."""
+    counts = Counter(v.verdict for v in report.verdicts)
+    summary: dict[str, int] = {"series": len(report.verdicts)}
+    summary.update({verdict: counts[verdict] for verdict in VERDICTS})
+    summary["warnings"] = len(report.warnings)
+    summary["recommendations"] = len(report.recommendations)
+    return {
+        "analysed_at": _iso(report.analysed_at) if report.analysed_at else None,
+        "sensitivity": str(report.sensitivity),
+        "summary": summary,
+        "recommendations": [rec.to_json() for rec in report.recommendations],
+        "series": [_verdict_json(v) for v in report.verdicts],
+        "warnings": list(report.warnings),
+        # What the run did besides judging: the workspace, version marks, alerts sent.
+        "workspace": report.extra.get("workspace"),
+        "marks": list(report.extra.get("marks", [])),
+        "alerts_sent": report.extra.get("alerts_sent", 0),
+    }
+
+
+def _verdict_json(verdict: SeriesVerdict) -> dict[str, Any]:
+    score = verdict.score
+    return {
+        "resource": verdict.resource,
+        "metric": verdict.metric,
+        "source": verdict.source,
+        "verdict": verdict.verdict,
+        "score": round(score, 6) if score is not None and math.isfinite(score) else None,
+        "points": verdict.points,
+        "missing": verdict.missing,
+        "model": verdict.model,
+        "detail": verdict.detail,
+        "notes": list(verdict.notes),
+    }
+
+
+# --- markdown ----------------------------------------------------------------------------------
+
+
+def recommendation_markdown(rec: Recommendation) -> str:
+    """One recommendation as a GitHub markdown section: heading, facts, reason, command."""
+    icon = _SEVERITY_ICON.get(rec.severity, "⚪")
+    kind = _KIND_WORDS.get(rec.kind, rec.kind)
+    lines = [
+        f"#### {icon} {_md(rec.severity.capitalize())} {_md(kind)}: "
+        f"{_md(rec.metric)} on {_md(rec.resource)}",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| window (UTC) | {format_window(rec.window_start, rec.window_end)} |",
+        f"| observed | {format_number(rec.observed)} (expected {format_number(rec.expected)}) |",
+        f"| score | {format_score(rec.score, rec.threshold)} |",
+        f"| suspect | {_suspect_markdown(rec)} |",
+    ]
+    if rec.reason:
+        lines += ["", _md(_one_line(rec.reason))]
+    if rec.command:
+        fence = _fence(rec.command)
+        lines += ["", f"{fence}sh", rec.command, fence]
+    else:
+        lines += ["", "No version fits: nothing to revert to."]
+    return "\n".join(lines) + "\n"
+
+
+def analysis_markdown(report: AnalysisReport) -> str:
+    """A short PR comment: heading, summary, a table of recommendations, then each one."""
+    lines = ["### tfshadow analysis", "", _md(summary_line(report))]
+    if report.recommendations:
+        lines += [
+            "",
+            "| resource | metric | window (UTC) | observed | expected | score | severity "
+            "| suspect |",
+            "| --- | --- | --- | ---: | ---: | --- | --- | --- |",
+        ]
+        for rec in report.recommendations:
+            lines.append(
+                f"| {_md(rec.resource)} | {_md(rec.metric)} "
+                f"| {format_window(rec.window_start, rec.window_end)} "
+                f"| {format_number(rec.observed)} | {format_number(rec.expected)} "
+                f"| {format_score(rec.score, rec.threshold)} | {_md(rec.severity)} "
+                f"| {_suspect_markdown(rec)} |"
+            )
+        for rec in report.recommendations:
+            lines += ["", recommendation_markdown(rec).rstrip("\n")]
+    else:
+        lines += ["", "No recommendations: nothing to revert."]
+    if report.warnings:
+        lines += [""] + [f"- warning: {_md(_one_line(w))}" for w in report.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _suspect_markdown(rec: Recommendation) -> str:
+    suspect = rec.suspect
+    if suspect is None:
+        return _NO_SUSPECT
+    text = f"v{suspect.version} by {_md(suspect.author or 'unknown')}"
+    description = _first_line(suspect.description)
+    return f"{text}: {_md(description)}" if description else text
+
+
+def _md(text: str) -> str:
+    """User text made inert in markdown and safe inside a table cell (one line, ``\\|``)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def _fence(body: str) -> str:
+    # A fence must be longer than any run of backticks inside the block.
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if len(first) > _DESCRIPTION_LIMIT:
+        first = first[: _DESCRIPTION_LIMIT - 1].rstrip() + "…"
+    return first
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")

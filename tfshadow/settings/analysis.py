@@ -1,0 +1,177 @@
+"""The settings objects of the predictive engine: metric sources, which resources use them,
+how series are analysed, and where recommendations are sent.
+
+The blocks of ``tfshadow.hcl`` they come from::
+
+    metrics "prometheus" {                       # label: the source kind; a second label names it
+      url     = "http://127.0.0.1:9090"
+      timeout = 10                               # seconds per HTTP request
+      retries = 2
+      query "cpu" { expr = "…${attr.private_ip}…" }
+    }
+    metrics "cloudwatch" {
+      region = "eu-west-1"
+      metric "cpu" {
+        namespace  = "AWS/EC2"
+        name       = "CPUUtilization"
+        stat       = "Average"
+        dimensions = { InstanceId = "${attr.id}" }
+      }
+    }
+    metrics "csv"   { path = "metrics/${address}.csv" }
+    metrics "agent" {}                           # series written by `tfshadow agent`
+    resource_metrics "aws_instance.*" {
+      source      = "prometheus"
+      metrics     = ["cpu", "memory"]            # default: every metric the source defines
+      sensitivity = "high"
+    }
+    analysis {
+      sensitivity        = "medium"              # low | medium | high | a number of std devs
+      model              = "default"
+      since              = "7d"
+      horizon            = "2h"
+      soak               = "1h"
+      attribution_window = "1h"
+    }
+    metric "memory" { sensitivity = "high"  model = "ets"  above = 95 }
+    alerts { webhook = "https://hooks.example/…"  min_severity = "warning" }
+
+Strings that interpolate resource values (``${attr.NAME}``, ``${address}``, ``${type}``,
+``${name}``) or the metric being read (``${metric}``) are kept as their template text: escapes
+decoded, a literal ``${`` written ``$${``; :mod:`tfshadow.metrics.template` fills them in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SOURCE_KINDS = ("prometheus", "cloudwatch", "csv", "agent")
+MODELS = ("default", "ets", "theta", "seasonal", "arima", "autoarima", "lstm")
+SENSITIVITY_WORDS = ("low", "medium", "high")
+SEVERITIES = ("info", "warning", "critical")
+
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_DURATION = re.compile(rf"(?:{_NUMBER}[smhdw])+")
+_DURATION_PART = re.compile(rf"({_NUMBER})([smhdw])")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``"90s"``, ``"15m"``, ``"2h"``, ``"7d"``, ``"1w"`` or
+    ``"1h30m"``; a bare number is seconds. Raises ValueError (with a message that says what a
+    duration looks like) for anything else, including negative values."""
+    spelled = text.strip()
+    seconds: float | None = None
+    if re.fullmatch(_NUMBER, spelled):
+        seconds = float(spelled)
+    elif _DURATION.fullmatch(spelled):
+        seconds = sum(
+            float(number) * _UNIT_SECONDS[unit] for number, unit in _DURATION_PART.findall(spelled)
+        )
+    if seconds is None or not math.isfinite(seconds):
+        raise ValueError(
+            f"{text!r} is not a duration: write a number of seconds, or numbers with units "
+            "s, m, h, d or w, such as 90s, 15m, 2h, 7d or 1h30m"
+        )
+    return seconds
+
+
+Sensitivity = str | float
+"""``low``, ``medium``, ``high``, or a positive number of standard deviations."""
+
+
+@dataclass(frozen=True)
+class PrometheusQuery:
+    metric: str
+    expr: str  # PromQL template
+
+
+@dataclass(frozen=True)
+class CloudWatchMetric:
+    metric: str
+    namespace: str
+    name: str
+    stat: str = "Average"
+    dimensions: tuple[tuple[str, str], ...] = ()  # (dimension name, value template)
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One ``metrics`` block. ``name`` is the second label, or the kind when there is none.
+
+    Only the fields of its ``kind`` are used; ``options`` keeps any kind-specific extras.
+    """
+
+    kind: str
+    name: str
+    line: int = 0
+    url: str | None = None  # prometheus
+    timeout: float = 10.0
+    retries: int = 2
+    queries: tuple[PrometheusQuery, ...] = ()
+    region: str | None = None  # cloudwatch
+    endpoint_url: str | None = None
+    cloudwatch_metrics: tuple[CloudWatchMetric, ...] = ()
+    path: str | None = None  # csv: a path template, relative to the working directory
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ResourceMetricsSettings:
+    """One ``resource_metrics "<address glob>"`` block."""
+
+    pattern: str
+    source: str
+    metrics: tuple[str, ...] = ()  # empty: every metric the source defines
+    sensitivity: Sensitivity | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """One ``metric "<name>"`` block: per-metric model, sensitivity and breach thresholds."""
+
+    name: str
+    sensitivity: Sensitivity | None = None
+    model: str | None = None
+    above: float | None = None
+    below: float | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """The ``analysis`` block. Durations are in seconds."""
+
+    sensitivity: Sensitivity = "medium"
+    model: str = "default"
+    since: float = 7 * 86400.0
+    horizon: float = 2 * 3600.0
+    soak: float = 3600.0
+    attribution_window: float = 3600.0
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    webhook: str | None = None
+    min_severity: str = "warning"
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Everything the predictive engine reads from ``tfshadow.hcl``."""
+
+    sources: tuple[SourceSettings, ...] = ()
+    resources: tuple[ResourceMetricsSettings, ...] = ()
+    metrics: tuple[MetricSettings, ...] = ()
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    def source(self, name: str) -> SourceSettings | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+    def metric(self, name: str) -> MetricSettings | None:
+        return next((m for m in self.metrics if m.name == name), None)
