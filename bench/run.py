@@ -271,14 +271,115 @@ def bench_history(n_instances: int, n_versions: int) -> None:
         )
 
 
-def main() -> None:
-    print(f"tfshadow benchmarks (BENCH_SCALE={SCALE})")
-    bench_apply_overhead()
-    bench_revert()
+def bench_forecast_quality() -> None:
+    """Detection quality on the evaluation set (bench/series.py), per sensitivity."""
+    from bench.forecast_eval import quality
+
+    count = scaled(150)
+    for level in ("medium", "high", "low"):
+        print(f"deviation detection at {level}: {count} series of 4,000 points per case")
+        for label, value in quality(count, 4000, level).items():
+            row(label, str(value))
+
+
+def bench_analyze(series: int, points: int) -> None:
+    """`analyze` end to end over CSV files: resources of a recorded version, one file each."""
+    import resource
+
+    import numpy as np
+
+    from bench.series import clean
+    from tfshadow.ops.analyze import AnalyzeRequest, analyze
+    from tfshadow.project import Project
+
+    print(f"analyze: {series} series of {points} points (CSV source, default model)")
+    with scratch() as tmp:
+        state = {
+            "format": 1,
+            "version": 4,
+            "terraform_version": "1.15.5",
+            "serial": 1,
+            "lineage": "bench",
+            "outputs": {},
+            "resources": {
+                f"terraform_data.n{i}": {
+                    "mode": "managed",
+                    "type": "terraform_data",
+                    "name": f"n{i}",
+                    "provider": 'provider["terraform.io/builtin/terraform"]',
+                    "attributes": {"id": f"id-{i}"},
+                }
+                for i in range(series)
+            },
+        }
+        store = GitShadowStore.open(StoreConfig(workdir=tmp, path=tmp / ".tfshadow"), create=True)
+        store.record("default", meta_for(1), state, {"format": 1, "files": {}, "variables": {}})
+        (tmp / "main.tf").write_text("")
+        (tmp / "tfshadow.hcl").write_text(
+            'metrics "csv" { path = "m/${address}.csv" }\n'
+            'resource_metrics "*" {\n  source = "csv"\n  metrics = ["cpu"]\n}\n'
+        )
+        (tmp / "m").mkdir()
+        rng = np.random.default_rng(1)
+        start = 1_780_000_000
+        for i in range(series):
+            case = clean(rng, points, kind=int(rng.integers(0, 4)))
+            stamps = start + np.arange(points) * int(case.step)
+            text = "\n".join(f"{t},{v:.3f}" for t, v in zip(stamps, case.values, strict=True))
+            (tmp / "m" / f"terraform_data.n{i}.csv").write_text("timestamp,value\n" + text)
+        project = Project(tmp, isolated_env(tmp / "home"))
+        request = AnalyzeRequest(since=400 * 86400.0, alert=False, mark=False)
+        report, seconds = timed(lambda: analyze(project, request))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        row("analyze, wall time", f"{seconds:.1f} s   target <= 60 s")
+        row(
+            "series judged / inconclusive",
+            f"{report.analysed} / {sum(v.verdict == 'inconclusive' for v in report.verdicts)}",
+        )
+        row("peak memory (RSS): main process / largest worker", f"{peak:.0f} / {workers:.0f} MiB")
+
+
+def bench_detect(rows: int) -> None:
+    from bench.forecast_eval import detect_speed
+
+    row(f"detect on a {rows:,}-row file", f"{detect_speed(rows):.2f} s")
+
+
+def bench_capture_sizes() -> None:
     bench_capture(scaled(1000))
     bench_capture(scaled(10000))
+
+
+def bench_history_sizes() -> None:
     bench_history(scaled(100), scaled(1000))
     bench_history(scaled(1000), scaled(201))
+
+
+def bench_forecast() -> None:
+    bench_analyze(scaled(1000), 4000)
+    bench_detect(scaled(20000))
+    bench_forecast_quality()
+
+
+SECTIONS: dict[str, Callable[[], None]] = {
+    "apply": bench_apply_overhead,
+    "revert": bench_revert,
+    "capture": bench_capture_sizes,
+    "history": bench_history_sizes,
+    "forecast": bench_forecast,
+}
+
+
+def main() -> None:
+    """All sections, or those named on the command line (``python -m bench.run forecast``)."""
+    wanted = sys.argv[1:] or list(SECTIONS)
+    unknown = [w for w in wanted if w not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"unknown section {unknown[0]}: choose from {', '.join(SECTIONS)}")
+    print(f"tfshadow benchmarks (BENCH_SCALE={SCALE})")
+    for name in wanted:
+        SECTIONS[name]()
 
 
 if __name__ == "__main__":

@@ -246,3 +246,33 @@ def test_analyze_before_any_version_says_to_apply(workdir: Path, tfshadow: Tfsha
     result = tfshadow("analyze", cwd=workdir)
     assert result.code == 2
     assert "tfshadow apply" in result.err
+
+
+def test_analyze_in_worker_processes_gives_the_same_result(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    two_versions: dict[int, datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tfshadow.ops import analyze
+
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "csv" { path = "metrics/${address}.csv" }\n'
+        'resource_metrics "terraform_data.*" {\n  source = "csv"\n  metrics = ["cpu"]\n}\n'
+    )
+    applied = two_versions[2]
+    for name, shift in (("web", applied + 2 * STEP), ("auth", None)):
+        _write_series(
+            workdir / "metrics" / f"terraform_data.{name}.csv",
+            applied - timedelta(days=1),
+            applied + timedelta(hours=1),
+            shift_at=shift,
+        )
+    args = ("analyze", "--until", (applied + timedelta(hours=1)).isoformat(), "--json", "--no-mark")
+    alone = tfshadow(*args, cwd=workdir).json()
+    monkeypatch.setattr(analyze, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(analyze.os, "cpu_count", lambda: 2)
+    shared = tfshadow(*args, cwd=workdir).json()
+    assert shared["series"] == alone["series"]
+    assert shared["recommendations"] == alone["recommendations"]
+    assert "terraform_data.web" in [r["resource"] for r in shared["recommendations"]]

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.func.conftest import Tfshadow
 from tfshadow.errors import MetricsError
 from tfshadow.metrics.base import ResourceRef, TimeRange
 from tfshadow.metrics.prometheus import PrometheusSource
@@ -222,3 +223,36 @@ def test_prometheus_e2e_unreachable_port_names_url() -> None:
         source.fetch(_resource(9100), "cpu", _last(60))
     assert caught.value.message == f"cannot reach Prometheus at {url}"
     assert "is Prometheus running?" in caught.value.one_line()
+
+
+def test_prometheus_e2e_analyze_reads_a_recorded_resource(
+    servers: Servers, tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    """`tfshadow analyze` end to end: a real apply records a resource whose attributes name the
+    exporter; the query is filled from them and run against the real Prometheus."""
+    workdir = tmp_path / "infra"
+    workdir.mkdir()
+    (workdir / "main.tf").write_text(
+        'resource "terraform_data" "node" {\n'
+        f'  input = {{ private_ip = "127.0.0.1", port = "{servers.exporter_port}" }}\n'
+        "}\n"
+    )
+    expr = CPU_PERCENT.replace(
+        "${attr.private_ip}:${attr.monitoring_port}",
+        "${attr.output.value.private_ip}:${attr.output.value.port}",
+    )
+    (workdir / "tfshadow.hcl").write_text(
+        f'metrics "prometheus" {{\n  url = "{servers.url}"\n'
+        f'  query "cpu" {{ expr = {json.dumps(expr)} }}\n}}\n'
+        'resource_metrics "terraform_data.*" { source = "prometheus" }\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    result = tfshadow("analyze", "--since", "2m", "--json", "--no-mark", cwd=workdir)
+    assert result.code == 0, result.err
+    doc = result.json()
+    (series,) = doc["series"]
+    assert series["resource"] == "terraform_data.node" and series["source"] == "prometheus"
+    assert series["verdict"] != "error", series["detail"]
+    assert series["points"] > 0
+    assert doc["warnings"] == []

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 __all__ = ["build_payload", "redact_url", "send_webhook", "worth_sending"]
 
 _RETRIES = 2
-_BACKOFF = 0.2  # seconds, doubled per retry
-_RETRY_STATUSES = (500, 502, 503, 504)
 # Slack rejects a message with more than 50 blocks, or a section text over 3000 characters.
 _MAX_BLOCKS = 50
 _MAX_SECTION = 3000
@@ -71,25 +69,17 @@ def send_webhook(
         )
 
     import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
 
-    retry = Retry(
-        total=_RETRIES,
-        connect=_RETRIES,
-        # A read timeout means the receiver may have the message already: do not send it again.
-        read=False,
-        status=_RETRIES,
-        other=0,
-        status_forcelist=_RETRY_STATUSES,
-        allowed_methods=frozenset({"POST"}),
-        backoff_factor=_BACKOFF,
+    from tfshadow.http import retrying_session
+
+    http = retrying_session(
+        f"{parts.scheme}://{parts.netloc}/",
+        _RETRIES,
+        ("POST",),
+        session=session,
         # A Retry-After of minutes would hold up the whole analysis for one notification.
-        respect_retry_after_header=False,
-        raise_on_status=False,
+        respect_retry_after=False,
     )
-    http = session or requests.Session()
-    http.mount(f"{parts.scheme}://{parts.netloc}/", HTTPAdapter(max_retries=retry))
     try:
         response = http.post(url, json=build_payload(chosen), timeout=timeout)
     except requests.exceptions.Timeout:

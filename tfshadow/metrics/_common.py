@@ -49,6 +49,29 @@ def finite_or_nan(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return out
 
 
+def series_of_points(
+    resource: ResourceRef,
+    metric: str,
+    source: str,
+    seconds: Sequence[float],
+    values: Sequence[float],
+    notes: Sequence[str] = (),
+) -> Series:
+    """A :class:`Series` from epoch seconds and values in any order (sorted, infinities NaN,
+    repeated notes said once)."""
+    secs = np.array(seconds, dtype=np.float64)
+    vals = finite_or_nan(np.array(values, dtype=np.float64))
+    order = np.argsort(secs, kind="stable")
+    return Series(
+        resource=resource.address,
+        metric=metric,
+        source=source,
+        timestamps=epoch_ns(secs[order]),
+        values=vals[order],
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
 def no_data(resource: ResourceRef, metric: str, window: TimeRange, hint: str) -> MetricsError:
     return MetricsError(f"no data for {resource.address} {metric} in {describe(window)}", hint)
 

@@ -35,10 +35,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
-
 from tfshadow.errors import MetricsError
-from tfshadow.metrics._common import epoch, epoch_ns, finite_or_nan, no_data, one_line
+from tfshadow.metrics._common import epoch, no_data, one_line, series_of_points
 from tfshadow.metrics.base import STANDARD_METRICS, ResourceRef, Series, TimeRange
 from tfshadow.metrics.template import fill
 from tfshadow.settings.analysis import CloudWatchMetric, SourceSettings
@@ -162,17 +160,7 @@ class CloudWatchSource:
                 "check the region and the dimensions "
                 + ", ".join(f"{d['Name']}={d['Value']}" for d in _dimensions(queries)),
             )
-        secs = np.array(seconds, dtype=np.float64)
-        vals = finite_or_nan(np.array(values, dtype=np.float64))
-        order = np.argsort(secs, kind="stable")
-        return Series(
-            resource=resource.address,
-            metric=metric,
-            source=self.name,
-            timestamps=epoch_ns(secs[order]),
-            values=vals[order],
-            notes=tuple(dict.fromkeys(notes)),
-        )
+        return series_of_points(resource, metric, self.name, seconds, values, notes)
 
     def _pages(
         self, resource: ResourceRef, metric: str, request: dict[str, Any], wanted: str

@@ -21,10 +21,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from tfshadow.errors import MetricsError
-from tfshadow.metrics._common import epoch, epoch_ns, finite_or_nan, no_data, one_line
+from tfshadow.metrics._common import epoch, no_data, one_line, series_of_points
 from tfshadow.metrics.base import ResourceRef, Series, TimeRange
 from tfshadow.metrics.template import fill
 from tfshadow.settings.analysis import PrometheusQuery, SourceSettings
@@ -37,8 +35,6 @@ MIN_STEP = 15
 SHORT_RANGE = 900  # seconds: below this, aim for SHORT_POINTS points instead of MIN_STEP
 SHORT_POINTS = 60
 _ROUND_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600)
-_RETRY_STATUSES = (500, 502, 503, 504)
-_BACKOFF = 0.2  # seconds; urllib3 doubles it per retry after the first
 
 
 def choose_step(seconds: float) -> int:
@@ -112,27 +108,15 @@ class PrometheusSource:
 
     def _http(self) -> requests.Session:
         if self._session is None:
-            import requests
-            from requests.adapters import HTTPAdapter
-            from urllib3.util.retry import Retry
+            from tfshadow.http import retrying_session
 
-            retries = max(0, self._settings.retries)
-            retry = Retry(
-                total=retries,
-                connect=retries,
-                # False re-raises a read timeout as itself; 0 would disguise it as a
-                # connection error once retries are exhausted.
-                read=False,
-                status=retries,
-                other=0,
-                status_forcelist=_RETRY_STATUSES,
-                # query_range is read-only: a POST (long queries do not fit a URL) is safe to repeat
-                allowed_methods=frozenset({"GET", "POST"}),
-                backoff_factor=_BACKOFF,
-                raise_on_status=False,
+            # query_range is read-only: a POST (long queries do not fit a URL) is safe to repeat.
+            session = retrying_session(
+                self._url + "/",
+                self._settings.retries,
+                ("GET", "POST"),
+                session=self._given_session,
             )
-            session = self._given_session or requests.Session()
-            session.mount(self._url + "/", HTTPAdapter(max_retries=retry))
             self._session = session
         return self._session
 
@@ -209,18 +193,14 @@ class PrometheusSource:
                 "aggregate it to one, e.g. sum(...) or avg(...)",
             )
         pairs = result[0].get("values") or []
-        seconds = np.array([float(p[0]) for p in pairs], dtype=np.float64)
         # float() reads Prometheus' "NaN", "+Inf" and "-Inf" spellings.
-        values = finite_or_nan(np.array([float(p[1]) for p in pairs], dtype=np.float64))
-        order = np.argsort(seconds, kind="stable")
-        notes = tuple(one_line(str(w)) for w in body.get("warnings") or ())
-        return Series(
-            resource=resource.address,
-            metric=metric,
-            source=self.name,
-            timestamps=epoch_ns(seconds[order]),
-            values=values[order],
-            notes=notes,
+        return series_of_points(
+            resource,
+            metric,
+            self.name,
+            [float(p[0]) for p in pairs],
+            [float(p[1]) for p in pairs],
+            [one_line(str(w)) for w in body.get("warnings") or ()],
         )
 
 

@@ -10,8 +10,10 @@ suspect after a critical deviation. Nothing is ever reverted here.
 from __future__ import annotations
 
 import fnmatch
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -22,12 +24,13 @@ from tfshadow.forecast.results import AnalysisReport, Recommendation, SeriesVerd
 if TYPE_CHECKING:
     from tfshadow.forecast.attribution import VersionInfo
     from tfshadow.forecast.engine import Judgement, SeriesConfig
-    from tfshadow.metrics.base import MetricSource, ResourceRef
+    from tfshadow.metrics.base import MetricSource, ResourceRef, Series
     from tfshadow.project import Project
     from tfshadow.settings.analysis import MetricsSettings
     from tfshadow.store import GitShadowStore
 
 FETCH_THREADS = 8
+PARALLEL_FROM = 64  # series per worker process below which judging stays in this process
 JOURNAL = "recommendations.jsonl"
 ANALYSIS_DIR = "analysis"
 AGENT_DIR = "metrics"
@@ -103,18 +106,19 @@ def analyze(
             continue
         verdicts.append(outcome.verdict)
         if outcome.finding is not None:
-            recommendations.append(
-                recommend(
-                    task.resource.address,
-                    task.metric,
-                    task.source.name,
-                    outcome.finding,
-                    versions,
-                    settings.analysis.attribution_window,
-                    last_good,
-                    now,
-                )
+            rec = recommend(
+                task.resource.address,
+                task.metric,
+                task.source.name,
+                outcome.finding,
+                versions,
+                settings.analysis.attribution_window,
+                last_good,
+                now,
             )
+            # A departure that is over and that no version explains is noise, not news.
+            if outcome.finding.ongoing or rec.suspect is not None:
+                recommendations.append(rec)
     report_extra: dict[str, Any] = {"workspace": workspace, "since": since}
     if recommendations:
         _log(store, recommendations, warnings)
@@ -275,26 +279,57 @@ def _selected(address: str, wanted: Sequence[str]) -> bool:
 def _judge_all(
     tasks: list[_Task], window: Any, progress: Progress | None
 ) -> list[tuple[_Task, Judgement | TfshadowError]]:
+    """Fetch every series (threads: sources wait on the network), then judge them (processes,
+    one per core, once there are enough series to repay starting them)."""
     from tfshadow.forecast.engine import judge
 
     total = len(tasks)
-    results: list[tuple[_Task, Judgement | TfshadowError]] = []
+    done = 0
 
-    def fetch(task: _Task) -> Any:
+    def fetch(task: _Task) -> Series | TfshadowError:
         try:
             return task.source.fetch(task.resource, task.metric, window)
         except TfshadowError as exc:
             return exc
 
-    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, max(total, 1))) as pool:
-        for done, (task, series) in enumerate(zip(tasks, pool.map(fetch, tasks), strict=True)):
-            if isinstance(series, TfshadowError):
-                results.append((task, series))
-            else:
-                results.append((task, judge(series, task.config)))
-            if progress is not None:
-                progress(done + 1, total)
-    return results
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    with ThreadPoolExecutor(max_workers=min(FETCH_THREADS, max(total, 1))) as threads:
+        fetched = list(threads.map(fetch, tasks))
+    outcomes: list[Judgement | TfshadowError | None] = [
+        f if isinstance(f, TfshadowError) else None for f in fetched
+    ]
+    pending = [i for i, f in enumerate(fetched) if not isinstance(f, TfshadowError)]
+    for _ in range(total - len(pending)):
+        tick()  # the series that could not be fetched are done with
+    workers = min(os.cpu_count() or 1, len(pending) // PARALLEL_FROM)
+    if workers > 1:
+        # spawn, not fork: the fetch threads' locks must not be copied into the workers.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as processes:
+            jobs = [(fetched[i], tasks[i].config) for i in pending]
+            for i, judgement in zip(
+                pending, processes.map(_judge_one, jobs, chunksize=8), strict=True
+            ):
+                outcomes[i] = judgement
+                tick()
+    else:
+        for i in pending:
+            series = fetched[i]
+            assert not isinstance(series, TfshadowError)
+            outcomes[i] = judge(series, tasks[i].config)
+            tick()
+    return [(task, outcome) for task, outcome in zip(tasks, outcomes, strict=True) if outcome]
+
+
+def _judge_one(job: tuple[Series, SeriesConfig]) -> Judgement:
+    from tfshadow.forecast.engine import judge
+
+    return judge(*job)
 
 
 def _log(store: GitShadowStore, recommendations: list[Recommendation], warnings: list[str]) -> None:

@@ -1,0 +1,46 @@
+"""`tfshadow agent` samples this host with psutil into the store's series; `analyze` reads them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.func.conftest import Tfshadow
+
+
+def test_agent_samples_into_the_store_and_analyze_reads_them(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    result = tfshadow(
+        "agent",
+        "--interval",
+        "0.2s",
+        "--count",
+        "3",
+        "--resource",
+        "terraform_data.web",
+        cwd=workdir,
+    )
+    assert result.code == 0, result.err
+    lines = [line for line in result.out.splitlines() if "cpu=" in line]
+    assert len(lines) == 3 and "memory=" in lines[0]
+    series_dir = workdir / ".tfshadow" / ".git" / "tfshadow" / "metrics"
+    files = {p.name for p in series_dir.rglob("*.csv")}
+    assert {"cpu.csv", "memory.csv", "network_io.csv", "disk_io.csv"} <= files
+    cpu = next(series_dir.rglob("cpu.csv")).read_text().splitlines()
+    assert len([line for line in cpu if line and line[0].isdigit()]) == 3
+
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "agent" {}\nresource_metrics "terraform_data.web" { source = "agent" }\n'
+    )
+    result = tfshadow("analyze", "--json", "--no-mark", cwd=workdir)
+    assert result.code == 0, result.err
+    series = {s["metric"]: s for s in result.json()["series"]}
+    assert set(series) == {"cpu", "memory", "network_io", "disk_io"}
+    assert all(s["verdict"] == "inconclusive" for s in series.values())
+    assert all("too little history: 3 points" in s["detail"] for s in series.values())
+
+
+def test_agent_bad_interval(workdir: Path, tfshadow: Tfshadow) -> None:
+    result = tfshadow("agent", "--interval", "soon", cwd=workdir)
+    assert result.code == 2 and "--interval soon" in result.err
