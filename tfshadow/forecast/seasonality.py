@@ -24,10 +24,10 @@ def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
 
     Infrastructure metrics follow the clock: the candidates are an hour, a day and a week at this
     sampling step. A candidate counts when the detrended series' autocorrelation at that lag is
-    significant (Bartlett's bound), at least :data:`MIN_STRENGTH`, a local peak (±2 lags, sampling
-    jitter moves it) and higher than the dip before it; the longest that counts wins, since a weekly
-    shape contains the daily one. A free search over every lag mistakes trends and noise for short
-    cycles. A period needs ``SEASONS + 1`` repetitions in the series; the last
+    significant (beyond noise's 1.96/√n), at least :data:`MIN_STRENGTH`, a local peak (±2 lags,
+    sampling jitter moves it) and higher than the dip before it; the longest that counts wins, since
+    a weekly shape contains the daily one. A free search over every lag mistakes trends and noise
+    for short cycles. A period needs ``SEASONS + 1`` repetitions in the series; the last
     :data:`MAX_TEST_POINTS` are tested.
     """
     x = filled(values[-MAX_TEST_POINTS:])
@@ -43,7 +43,7 @@ def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
         period = round(cycle / step)
         if period < MIN_PERIOD or period > max_lag or abs(period * step - cycle) > step / 2:
             continue
-        bound = 1.96 * np.sqrt((1 + 2 * np.sum(acf[1:period] ** 2)) / n)
+        bound = 1.96 / np.sqrt(n)
         near = acf[max(1, period - 2) : period + 3]
         # A cycle dips before it returns; a slow drift only decays.
         dips = acf[1:period].min() <= acf[period] - MIN_STRENGTH / 2

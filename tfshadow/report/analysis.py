@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,7 +78,7 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
     follow the table on lines of their own, so the command is never wrapped and copies whole.
     """
     if report.recommendations:
-        _print(console, _recommendations_table(report.recommendations))
+        _print(console, _recommendations_table(report.recommendations, console.width))
         for number, rec in enumerate(report.recommendations, 1):
             for line in _details(number, rec):
                 _print(console, line)
@@ -87,7 +88,7 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
     shown = [v for v in report.verdicts if verbose or v.verdict != "ok"]
     if shown:
         _print(console, Text())
-        _print(console, _verdicts_table(shown))
+        _print(console, _verdicts_table(shown, console.width))
     if report.warnings:
         _print(console, Text())
     for warning in report.warnings:
@@ -143,41 +144,43 @@ def format_score(score: float, threshold: float) -> str:
     return f"{shown} (≥ {format_number(threshold)})"
 
 
-def _recommendations_table(recommendations: tuple[Recommendation, ...]) -> Table:
+def _recommendations_table(recommendations: tuple[Recommendation, ...], width: int) -> Table:
+    """The headline per recommendation; its window, suspect, reason and command follow below."""
+    room = _address_width(recommendations, width - 48)
     table = _table("Recommendations")
     table.add_column("#", justify="right")
-    table.add_column("resource", overflow="fold")
+    table.add_column("resource", overflow="fold", min_width=room, max_width=room)
     table.add_column("metric", overflow="fold")
-    table.add_column("window (UTC)", overflow="fold", min_width=11)
-    table.add_column("observed vs expected", overflow="fold", min_width=8)
-    table.add_column("score", overflow="fold", min_width=7)
-    table.add_column("severity", overflow="fold", min_width=8)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("score", no_wrap=True)
+    table.add_column("observed vs expected", overflow="fold", max_width=20)
     for number, rec in enumerate(recommendations, 1):
         table.add_row(
             Text(str(number)),
             Text(rec.resource),
             Text(rec.metric),
-            _window_cell(rec),
-            Text(f"{format_number(rec.observed)} vs {format_number(rec.expected)}"),
-            Text(format_score(rec.score, rec.threshold)),
             Text(rec.severity, style=_SEVERITY_STYLE.get(rec.severity, "bold")),
+            Text(format_score(rec.score, rec.threshold)),
+            Text(f"{format_number(rec.observed)} vs {format_number(rec.expected)}"),
         )
     return table
 
 
-def _window_cell(rec: Recommendation) -> Text:
+def _address_width(rows: Sequence[Recommendation] | Sequence[SeriesVerdict], room: int) -> int:
+    """Addresses stay on one line when the other columns leave ``room``; longer ones fold."""
+    return max(8, min(room, max((len(r.resource) for r in rows), default=8)))
+
+
+def _window_line(rec: Recommendation) -> Text:
     start, end = _utc(rec.window_start), _utc(rec.window_end)
-    if start.date() == end.date():
-        return Text(format_window(start, end))
-    # Across midnight: break after the dash rather than inside a date.
-    return Text(f"{start:%Y-%m-%d %H:%M}–\n{end:%Y-%m-%d %H:%M}")
+    return Text(f"   window:  {format_window(start, end)} UTC")
 
 
 def _details(number: int, rec: Recommendation) -> list[Text]:
     head = Text(f"{number}. ", style="bold")
     head.append(rec.resource, style="bold")
     head.append(f" {rec.metric}: {_KIND_WORDS.get(rec.kind, rec.kind)}")
-    lines = [Text(), head]
+    lines = [Text(), head, _window_line(rec)]
     suspect = Text("   suspect: ")
     suspect.append_text(_suspect_text(rec))
     lines.append(suspect)
@@ -192,24 +195,26 @@ def _details(number: int, rec: Recommendation) -> list[Text]:
     return lines
 
 
-def _verdicts_table(verdicts: list[SeriesVerdict]) -> Table:
+def _verdicts_table(verdicts: list[SeriesVerdict], width: int) -> Table:
+    room = _address_width(verdicts, width - 46)
     table = _table("Series")
-    table.add_column("resource", overflow="fold")
+    table.add_column("resource", overflow="fold", min_width=room, max_width=room)
     table.add_column("metric", overflow="fold")
-    table.add_column("verdict")
-    table.add_column("points", justify="right")
-    table.add_column("missing", justify="right")
-    table.add_column("model", overflow="fold")
-    table.add_column("detail", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("detail", overflow="fold", min_width=20, ratio=1)
     for verdict in verdicts:
+        detail = Text(_one_line(verdict.detail))
+        facts = [f"{verdict.points} points"]
+        if verdict.missing:
+            facts.append(f"{verdict.missing} missing")
+        if verdict.model:
+            facts.append(verdict.model)
+        detail.append(f" ({', '.join(facts)})", style="dim")
         table.add_row(
             Text(verdict.resource),
             Text(verdict.metric),
             Text(verdict.verdict, style=_VERDICT_STYLE.get(verdict.verdict, "")),
-            Text(str(verdict.points)),
-            Text(str(verdict.missing), style="yellow" if verdict.missing else ""),
-            Text(verdict.model),
-            Text(_one_line(verdict.detail)),
+            detail,
         )
     return table
 
