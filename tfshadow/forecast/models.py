@@ -25,6 +25,7 @@ FloatArray = npt.NDArray[np.float64]
 TRAIN_POINTS = 1000  # trailing points a model is fitted on: fits cost grow with length
 REFIT_EVERY = 50  # one-step forecasts between refits of a non-default model
 SCORED_POINTS = 500  # the newest points a non-default model scores (older: the baseline)
+NEURAL = ("lstm",)
 
 
 def check_model(name: str) -> str:
@@ -45,7 +46,7 @@ def check_model(name: str) -> str:
         except ImportError:
             raise UsageError(
                 "the autoarima model needs statsforecast",
-                hint="install it with `pip install statsforecast`",
+                hint="install it with `pip install 'tfshadow[autoarima]'`",
             ) from None
     return name
 
@@ -75,16 +76,28 @@ def build(name: str, period: int, train_points: int) -> Any:
 
         return AutoARIMA(season_length=seasonal or 1)
     if name == "lstm":
+        import logging
+
         from darts.models import RNNModel
+
+        # Lightning announces the hardware it found on every fit; analyze's output is ours.
+        for noisy in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
 
         chunk = max(8, min(seasonal or 24, 96))
         return RNNModel(
             model="LSTM",
             input_chunk_length=chunk,
             training_length=chunk + 8,
-            n_epochs=20,
+            n_epochs=10,
             random_state=0,
-            pl_trainer_kwargs={"accelerator": "cpu", "enable_progress_bar": False},
+            pl_trainer_kwargs={
+                "accelerator": "cpu",
+                "enable_progress_bar": False,
+                "enable_model_summary": False,
+                "logger": False,
+                "enable_checkpointing": False,
+            },
         )
     raise UsageError(f"unknown model `{name}`", hint=f"use one of {', '.join(MODELS)}")
 
@@ -96,12 +109,40 @@ def forecast_ahead(values: FloatArray, period: int, model: str, points: int) -> 
     history = filled(values[-TRAIN_POINTS:])
     if history.shape[0] < 8 or points <= 0:
         return np.full(max(points, 0), np.nan)
+    scale = _Standard(history) if model in NEURAL else _Standard.identity()
     forecaster = build(model, period, history.shape[0])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        forecaster.fit(TimeSeries.from_values(history))
-        predicted = forecaster.predict(points)
-    return np.asarray(predicted.values(copy=False)[:, 0], dtype=np.float64)
+        forecaster.fit(TimeSeries.from_values(scale.forward(history)))
+        predicted = (
+            forecaster.predict(points, verbose=False)
+            if model in NEURAL
+            else (forecaster.predict(points))
+        )
+    return scale.back(np.asarray(predicted.values(copy=False)[:, 0], dtype=np.float64))
+
+
+class _Standard:
+    """Standardisation around a neural model, which learns badly on raw magnitudes."""
+
+    def __init__(self, train: FloatArray) -> None:
+        self.mean = float(np.mean(train))
+        std = float(np.std(train))
+        self.std = std if std > 0 else 1.0
+
+    @classmethod
+    def identity(cls) -> _Standard:
+        return cls(np.array([-1.0, 1.0]))._as_identity()
+
+    def _as_identity(self) -> _Standard:
+        self.mean, self.std = 0.0, 1.0
+        return self
+
+    def forward(self, x: FloatArray) -> FloatArray:
+        return (x - self.mean) / self.std
+
+    def back(self, x: FloatArray) -> FloatArray:
+        return x * self.std + self.mean
 
 
 def one_step_expected(
@@ -121,6 +162,24 @@ def one_step_expected(
     forecaster = build(model, period, train)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if model in NEURAL:
+            # A global model is trained once, on the points before the first it scores, and
+            # then reads each point's past without refitting.
+            scale = _Standard(x[start - train : start])
+            series = TimeSeries.from_values(scale.forward(x))
+            forecaster.fit(series[start - train : start], verbose=False)
+            one_step = forecaster.historical_forecasts(
+                series,
+                start=start,
+                forecast_horizon=1,
+                retrain=False,
+                last_points_only=True,
+                verbose=False,
+                show_warnings=False,
+            )
+            predicted = scale.back(np.asarray(one_step.values(copy=False)[:, 0], np.float64))
+            expected[n - predicted.shape[0] :] = predicted
+            return expected
         # darts' local models refit for every forecast they make, so each refit forecasts the
         # next REFIT_EVERY points at once: still only from points before them.
         forecasts = forecaster.historical_forecasts(
