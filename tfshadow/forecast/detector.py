@@ -175,8 +175,8 @@ def score(
         )
         k = count_v
         wh = ((squares / k) ** (1.0 / 3.0) - (1.0 - 2.0 / (9.0 * k))) / np.sqrt(2.0 / (9.0 * k))
-    shift_stat = np.abs(_calibrated(shift_stat, params.scale_window * 2, m))
-    statistic = np.fmax(shift_stat, _calibrated(wh, params.scale_window * 2, mv))
+    shift_stat = np.abs(_calibrated(shift_stat, params.scale_window * 4, m))
+    statistic = np.fmax(shift_stat, _calibrated(wh, params.scale_window * 4, mv))
 
     warm = min(n, warmup_points(period, params))
     evidence = (count >= (m + 1) // 2 + 1) & (count_v >= m) & np.isfinite(x)

@@ -209,6 +209,8 @@ def _verdicts_table(verdicts: list[SeriesVerdict], width: int) -> Table:
             facts.append(f"{verdict.missing} missing")
         if verdict.model:
             facts.append(verdict.model)
+        # Resampling and skipped rows are said here; missing points are counted above.
+        facts.extend(n for n in verdict.notes if "points missing" not in n)
         detail.append(f" ({', '.join(facts)})", style="dim")
         table.add_row(
             Text(verdict.resource),
