@@ -276,3 +276,56 @@ def test_analyze_in_worker_processes_gives_the_same_result(
     assert shared["series"] == alone["series"]
     assert shared["recommendations"] == alone["recommendations"]
     assert "terraform_data.web" in [r["resource"] for r in shared["recommendations"]]
+
+
+def test_analyze_unreachable_prometheus_is_one_warning_and_the_rest_is_analysed(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _settings(workdir)
+    with (workdir / "tfshadow.hcl").open("a") as settings:
+        settings.write(
+            f'metrics "prometheus" {{\n  url = "http://127.0.0.1:{port}"\n  retries = 0\n'
+            '  query "cpu" { expr = "up" }\n}\n'
+            'resource_metrics "terraform_data.auth" { source = "prometheus" }\n'
+        )
+    applied = two_versions[2]
+    _write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=None,
+        seed=4,
+    )
+    until = (applied + timedelta(hours=1)).isoformat()
+    result = tfshadow("analyze", "--until", until, "--json", "--no-mark", cwd=workdir)
+    assert result.code == 0, result.err
+    doc = result.json()
+    verdicts = {s["resource"]: s["verdict"] for s in doc["series"]}
+    assert verdicts == {"terraform_data.web": "ok", "terraform_data.auth": "error"}
+    (warning,) = doc["warnings"]
+    assert f"127.0.0.1:{port}" in warning and "\n" not in warning
+    assert doc["summary"]["warnings"] == 1
+
+
+def test_series_config_precedence() -> None:
+    from tfshadow.ops.analyze import AnalyzeRequest, series_config
+    from tfshadow.settings.analysis import AnalysisSettings, MetricSettings, MetricsSettings
+
+    settings = MetricsSettings(
+        metrics=(MetricSettings("memory", sensitivity="high", model="ets", above=95.0),),
+        analysis=AnalysisSettings(sensitivity="low", model="theta"),
+    )
+    plain = AnalyzeRequest()
+    assert series_config(settings, plain, "cpu", None).threshold == 5.0
+    assert series_config(settings, plain, "cpu", None).model == "theta"
+    memory = series_config(settings, plain, "memory", None)
+    assert (memory.threshold, memory.model, memory.above) == (3.0, "ets", 95.0)
+    assert series_config(settings, plain, "memory", 4.5).threshold == 4.5
+    forced = AnalyzeRequest(sensitivity="medium", model="seasonal")
+    chosen = series_config(settings, forced, "memory", 4.5)
+    assert (chosen.threshold, chosen.model) == (3.75, "seasonal")
