@@ -98,7 +98,7 @@ def _names_cause(rng: np.random.Generator, case: Case, start_index: int) -> bool
         for i in range(6)
     ]
     versions.append(VersionInfo("default", 99, cause_at, "", "", frozenset({"web"})))
-    suspect = suspect_for("web", moment(start_index), versions, 3600.0)
+    suspect = suspect_for("web", moment(start_index), versions, 3600.0, case.step)
     return suspect is not None and suspect.version == 99
 
 

@@ -1,10 +1,11 @@
 """Which shadow version most likely caused a deviation, and what to run about it.
 
-A version is a suspect when it was applied within ``window`` seconds before the deviation began
-(or a little after: a metric scraped every few minutes shows a change late). Of the suspects, a
-version that changed the deviating resource itself beats one that did not; then the latest
-wins, being the last change before the departure. A revert goes back to the version before the
-suspect, or to the newest version marked good when that is older.
+A version is a suspect when it was applied within ``window`` seconds before the deviation began (or
+a little after: five minutes, or two sampling steps of a coarser series, since the start of a
+departure is only known to a step or so). Of the suspects, a version that changed the deviating
+resource itself beats one that did not; then the latest wins, being the last change before the
+departure. A revert goes back to the version before the suspect, or to the newest version marked
+good when that is older.
 """
 
 from __future__ import annotations
@@ -65,11 +66,16 @@ def _author_name(author: Any) -> str:
 
 
 def suspect_for(
-    resource: str, start: datetime, versions: Sequence[VersionInfo], window: float
+    resource: str,
+    start: datetime,
+    versions: Sequence[VersionInfo],
+    window: float,
+    step: float = 0.0,
 ) -> VersionInfo | None:
-    """The likeliest cause of a deviation of ``resource`` that began at ``start``."""
+    """The likeliest cause of a deviation of ``resource`` that began at ``start``, read from a
+    series sampled every ``step`` seconds (the start is only known to a step or two)."""
     earliest = start - timedelta(seconds=window)
-    latest = start + LATE_MARGIN
+    latest = start + max(LATE_MARGIN, timedelta(seconds=2 * step))
     near = [v for v in versions if earliest <= v.applied <= latest]
     if not near:
         return None
@@ -92,7 +98,7 @@ def recommend(
     created: datetime,
 ) -> Recommendation:
     """A recommendation for ``finding``: its suspect version and the proposed revert."""
-    suspect = suspect_for(resource, finding.start, versions, window)
+    suspect = suspect_for(resource, finding.start, versions, window, finding.step)
     command: str | None = None
     if suspect is None:
         reason = (

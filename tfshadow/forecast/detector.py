@@ -212,11 +212,16 @@ def episodes(scores: Scores, gap: int | None = None) -> list[Episode]:
     found = []
     z = np.where(np.isfinite(scores.z), scores.z, 0.0)
     for first, last in zip(starts, ends, strict=True):
-        lookback = max(0, int(first) - 2 * DEFAULT_PERSISTENCE)
-        # The departure began where |z| first stayed above 1 before the alarm.
+        # The departure began before the alarm: walk back while the errors keep the alarm's
+        # side by at least half a σ (a slow leak shows before it crosses the threshold).
+        lookback = max(0, int(first) - 8 * DEFAULT_PERSISTENCE)
+        side = np.sign(z[max(0, int(first) - DEFAULT_PERSISTENCE + 1) : int(first) + 1].sum())
         start = int(first)
-        while start - 1 >= lookback and abs(z[start - 1]) >= 1.0:
+        while start - 1 >= lookback and side * z[start - 1] >= 0.5:
             start -= 1
+        if side == 0:  # variance only: where the errors grew large
+            while start - 1 >= lookback and abs(z[start - 1]) >= 1.0:
+                start -= 1
         segment = z[start : int(last) + 1]
         mean = float(segment.mean()) if segment.size else 0.0
         sign = 0 if abs(mean) < 1.0 else (1 if mean > 0 else -1)

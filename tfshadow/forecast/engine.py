@@ -49,6 +49,7 @@ class Finding:
     severity: str
     ongoing: bool
     reason: str
+    step: float = 60.0  # the series' sampling step (s): how precisely ``start`` is known
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ def _episode_finding(
         severity=severity,
         ongoing=ongoing,
         reason=reason,
+        step=grid.step,
     )
     return finding, share
 
@@ -238,6 +240,7 @@ def _breach(grid: Regular, period: int, config: SeriesConfig) -> Finding | None:
             severity=severity,
             ongoing=True,
             reason=f"forecast to go {word} {limit:g} in {_duration(eta)}",
+            step=grid.step,
         )
     return None
 
