@@ -160,6 +160,42 @@ class AlertSettings:
     timeout: float = 10.0
 
 
+ACTIONS = ("recommend", "activate_ghost", "revert")
+"""Profile actions, least to most strict: a resource matched by several profiles gets the
+strictest (``revert`` changes the infrastructure back; ``activate_ghost`` starts a standby
+copy; ``recommend`` only speaks)."""
+
+
+@dataclass(frozen=True)
+class TriggerSettings:
+    """One ``trigger {}`` of a profile: a limit held ``for`` a while, an anomaly at a
+    sensitivity, or a forecast breach within a horizon. Durations in seconds."""
+
+    metric: str
+    above: float | None = None
+    below: float | None = None
+    anomaly: Sensitivity | None = None
+    for_seconds: float = 0.0
+    forecast_breach_within: float | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ProfileSettings:
+    """One ``profile "<name>"`` block. ``to`` is ``previous``, ``last-good`` or a version
+    number as text; ``tags`` are (key, value) pairs a resource's tags or labels must hold."""
+
+    name: str
+    resource_types: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    triggers: tuple[TriggerSettings, ...] = ()
+    action: str = "recommend"
+    to: str = "previous"
+    cooldown: float = 1800.0
+    line: int = 0
+
+
 @dataclass(frozen=True)
 class MetricsSettings:
     """Everything the predictive engine reads from ``tfshadow.hcl``."""
@@ -169,6 +205,7 @@ class MetricsSettings:
     metrics: tuple[MetricSettings, ...] = ()
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    profiles: tuple[ProfileSettings, ...] = ()
 
     def source(self, name: str) -> SourceSettings | None:
         return next((s for s in self.sources if s.name == name), None)
