@@ -12,6 +12,7 @@
     ├── SecretError               sealed values cannot be opened (no or wrong key)
     ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
     ├── AlertError                a recommendation could not be delivered to the webhook
+    ├── CiError                   a pipeline's forge (GitHub, GitLab) cannot be reached or refused
     └── CaptureError              the state changed but no version was recorded (exit 1)
 
 The core raises these; only the CLI prints them (one line: message, then the hint) and exits.
@@ -75,6 +76,10 @@ class MetricsError(TfshadowError):
 
 
 class AlertError(TfshadowError):
+    pass
+
+
+class CiError(TfshadowError):
     pass
 
 

@@ -15,7 +15,11 @@ OWN_OPTIONS = {
     "--terraform-bin": "terraform_bin",
     "--message": "message",
     "--lock-timeout": "lock_timeout",
+    # Only `tfshadow plan` takes these (the dispatcher rejects them elsewhere).
+    "--format": "report_format",
+    "--report-file": "report_file",
 }
+PLAN_ONLY_OPTIONS = ("--format", "--report-file")
 
 
 @dataclass
@@ -24,7 +28,14 @@ class Invocation:
     terraform_bin: str | None = None
     message: str | None = None
     lock_timeout: str | None = None
+    report_format: str | None = None
+    report_file: str | None = None
     tf_args: list[str] = field(default_factory=list)  # everything for Terraform, in order
+
+    @property
+    def plan_options(self) -> list[str]:
+        """The plan-only options given (``--format``, ``--report-file``)."""
+        return [name for name in PLAN_ONLY_OPTIONS if getattr(self, OWN_OPTIONS[name]) is not None]
 
     @property
     def command_index(self) -> int | None:

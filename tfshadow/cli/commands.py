@@ -20,6 +20,9 @@ Use tfshadow in place of terraform:
   tfshadow apply [terraform args] [--message TEXT]   apply, then record a shadow version
   tfshadow destroy | import | refresh | taint | untaint
   tfshadow state mv | rm | push | replace-provider   recorded the same way
+  tfshadow plan [terraform args]                     plan, and report on what it would change
+      [--format markdown|json|text]                  the report on stdout, Terraform's on stderr
+      [--report-file PATH]                           the report written to PATH as well
   tfshadow <any other terraform command>             passed straight through to Terraform
 
 \b

@@ -12,7 +12,10 @@ import click
 
 from tfshadow import __version__
 from tfshadow.cli import analysis as _analysis_commands  # noqa: F401  (registers commands)
+from tfshadow.cli import check as _check_commands  # noqa: F401  (registers commands)
+from tfshadow.cli import ci as _ci_commands  # noqa: F401  (registers commands)
 from tfshadow.cli import history_edit as _history_edit_commands  # noqa: F401  (registers commands)
+from tfshadow.cli import profiles as _profile_commands  # noqa: F401  (registers `profile`)
 from tfshadow.cli import revert as _revert_commands  # noqa: F401  (registers `revert`)
 from tfshadow.cli.args import ArgumentError, Invocation, split_arguments
 from tfshadow.cli.commands import CliContext, commands
@@ -50,6 +53,12 @@ def _dispatch(argv: Sequence[str]) -> int:
     except ArgumentError as exc:
         raise UsageError(str(exc), hint="see `tfshadow --help`") from None
     command = inv.command
+    if inv.plan_options and command != "plan":
+        raise UsageError(
+            f"{' and '.join(inv.plan_options)} only appl"
+            f"{'ies' if len(inv.plan_options) == 1 else 'y'} to `tfshadow plan`",
+            hint=f"drop {'it' if len(inv.plan_options) == 1 else 'them'}",
+        )
     if command is None:
         if "--version" in inv.global_args:
             click.echo(f"tfshadow {__version__}")
@@ -116,6 +125,13 @@ def _run_terraform(inv: Invocation) -> int:
             raise UsageError(
                 f"--message only applies to commands that change the state, not `{command}`",
                 hint="drop --message",
+            )
+        if command == "plan":
+            # Before the pass-through: the plan is Terraform's, plus a report on it.
+            from tfshadow.cli.plan import run_plan
+
+            return run_plan(
+                project, tf_args, report_format=inv.report_format, report_file=inv.report_file
             )
         return project.engine.run(tf_args, cwd=project.workdir, environ=project.environ)
     outcome = run_recorded(project, tf_args, command, inv.rest, message=inv.message)

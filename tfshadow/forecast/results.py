@@ -51,6 +51,8 @@ class Recommendation:
     command: str | None
     reason: str
     created: datetime | None = None
+    profile: str | None = None  # the reversion profile that decided, when one did
+    action: str | None = None  # what was done about it ("reverted to version 3", …)
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form (ISO timestamps), as logged, printed with ``--json`` and sent."""
@@ -78,6 +80,8 @@ class Recommendation:
             "command": self.command,
             "reason": self.reason,
             "created": _iso(self.created) if self.created else None,
+            "profile": self.profile,
+            "action": self.action,
         }
 
 

@@ -59,7 +59,11 @@ _VERDICT_STYLE = {
     "error": "red",
 }
 _SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
-_KIND_WORDS = {"deviation": "deviation", "predicted_breach": "predicted breach"}
+_KIND_WORDS = {
+    "deviation": "deviation",
+    "predicted_breach": "predicted breach",
+    "threshold": "limit crossed",
+}
 _NO_SUSPECT = "none fits"
 # Descriptions can be whole commit messages: a table cell shows the first line, cut here.
 _DESCRIPTION_LIMIT = 80
@@ -77,13 +81,7 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
     Each recommendation is a numbered row of the table; its suspect, reason and proposed command
     follow the table on lines of their own, so the command is never wrapped and copies whole.
     """
-    if report.recommendations:
-        _print(console, _recommendations_table(report.recommendations, console.width))
-        for number, rec in enumerate(report.recommendations, 1):
-            for line in _details(number, rec):
-                _print(console, line)
-    else:
-        _print(console, Text("No recommendations: nothing to revert.", style="bold green"))
+    render_recommendations(console, report.recommendations)
 
     shown = [v for v in report.verdicts if verbose or v.verdict != "ok"]
     if shown:
@@ -95,6 +93,22 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
         _print(console, Text(f"warning: {_one_line(warning)}", style="yellow"))
     _print(console, Text())
     _print(console, Text(summary_line(report), style="bold"))
+
+
+def render_recommendations(console: Console, recommendations: Sequence[Recommendation]) -> None:
+    """The recommendations table and each one's details, or a line saying there are none."""
+    if not recommendations:
+        _print(console, Text("No recommendations: nothing to revert.", style="bold green"))
+        return
+    _print(console, _recommendations_table(tuple(recommendations), console.width))
+    for number, rec in enumerate(recommendations, 1):
+        for line in _details(number, rec):
+            _print(console, line)
+
+
+def print_line(console: Console, text: str, style: str = "") -> None:
+    """One line of plain text (never read as markup)."""
+    _print(console, Text(text, style=style))
 
 
 def summary_line(report: AnalysisReport) -> str:
@@ -186,6 +200,10 @@ def _details(number: int, rec: Recommendation) -> list[Text]:
     lines.append(suspect)
     if rec.reason:
         lines.append(Text(f"   reason:  {_one_line(rec.reason)}"))
+    if rec.profile:
+        lines.append(Text(f"   profile: {rec.profile}"))
+    if rec.action:
+        lines.append(Text(f"   action:  {rec.action}"))
     run = Text("   run:     ")
     if rec.command:
         run.append(rec.command, style="bold")

@@ -35,6 +35,15 @@ The blocks of ``tfshadow.hcl`` they come from::
     }
     metric "memory" { sensitivity = "high"  model = "ets"  above = 95 }
     alerts { webhook = "https://hooks.example/…"  min_severity = "warning" }
+    profile "db-latency" {                       # a reversion profile (tfshadow.profiles)
+      resource_types = ["aws_db_instance"]       # and/or resources = [globs], tags = { k = "v" }
+      trigger { metric = "latency_ms"  above = 250  for = "5m" }
+      trigger { metric = "cpu"  anomaly = "high" }
+      trigger { metric = "disk"  above = 90  forecast_breach_within = "2h" }
+      action   = "revert"                        # recommend | activate_ghost | revert
+      to       = "previous"                      # previous | last-good | a version number
+      cooldown = "30m"
+    }
 
 Strings that interpolate resource values (``${attr.NAME}``, ``${address}``, ``${type}``,
 ``${name}``) or the metric being read (``${metric}``) are kept as their template text: escapes

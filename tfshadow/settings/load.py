@@ -156,6 +156,10 @@ def _blocks(
                 "remove it or fix its name",
             )
         _check_labels(block, schema, where)
+        if schema.repeatable and not schema.labels:
+            # Items of a list (a profile's triggers): nothing names them, so none repeats another.
+            parsed.append(_block(block, schema, where))
+            continue
         if schema.repeatable:
             identity = schema.identity(block.labels) if schema.identity else None
             key = f"{block.type}\0" + (

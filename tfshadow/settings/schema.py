@@ -10,7 +10,8 @@ repeated. The loader (``load.py``) is generic over :data:`BLOCKS`, so adding a s
 3. a field of that dataclass's type on :class:`Settings`, named like the block.
 
 Blocks that take labels or are repeated, or several blocks that make one object together (the
-predictive engine's ``metrics``, ``resource_metrics``, ``analysis``, ``metric`` and ``alerts``),
+predictive engine's ``metrics``, ``resource_metrics``, ``analysis``, ``metric``, ``alerts`` and
+``profile``),
 have no ``build`` of their own: a :class:`Section` of :data:`SECTIONS` builds a field of
 :class:`Settings` from their :class:`ParsedBlock` s.
 
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from tfshadow import env
 from tfshadow.errors import SettingsError
 from tfshadow.settings.analysis import (
+    ACTIONS,
     MODELS,
     SENSITIVITY_WORDS,
     SEVERITIES,
@@ -39,10 +41,12 @@ from tfshadow.settings.analysis import (
     CloudWatchMetric,
     MetricSettings,
     MetricsSettings,
+    ProfileSettings,
     PrometheusQuery,
     ResourceMetricsSettings,
     Sensitivity,
     SourceSettings,
+    TriggerSettings,
     parse_duration,
 )
 
@@ -163,9 +167,10 @@ class BlockSchema:
 
     ``labels`` says what each label means; the first ``min_labels`` are required (None: all).
     A ``repeatable`` block may appear many times, keyed by ``identity(labels)`` (default: the
-    labels themselves); the same key twice is an error. ``variants`` are schemas chosen by the
-    first label (each variant's ``name`` is that label's value): the block then takes the
-    variant's keys and nested blocks instead of its own.
+    labels themselves); the same key twice is an error. A repeatable block without labels (a
+    profile's ``trigger``) has no key: each one is an item of a list. ``variants`` are schemas
+    chosen by the first label (each variant's ``name`` is that label's value): the block then
+    takes the variant's keys and nested blocks instead of its own.
     """
 
     name: str
@@ -432,6 +437,65 @@ ALERTS = BlockSchema(
 )
 
 
+def _names(value: Any) -> str | None:
+    if not value:
+        return "must not be empty (leave it out to select by the other settings)"
+    if any(not item.strip() for item in value):
+        return "must not contain empty strings"
+    return _distinct(value)
+
+
+def _string_map(value: Any) -> str | None:
+    if not value:
+        return "must not be empty (leave it out to select by the other settings)"
+    for name, item in value.items():
+        if not isinstance(item, str):
+            return f"must map names to strings, got {type(item).__name__} for {name!r}"
+    return None
+
+
+def _revert_target(value: Any) -> str | None:
+    if isinstance(value, int):
+        return None if value >= 1 else f"must be a version number of 1 or more, got {value}"
+    if value in ("previous", "last-good") or (value.isdigit() and int(value) >= 1):
+        return None
+    return f"must be previous, last-good or a version number, got {value!r}"
+
+
+def _revert_target_text(value: Any) -> str:
+    return str(int(value)) if isinstance(value, int) or value.isdigit() else str(value)
+
+
+TRIGGER = BlockSchema(
+    name="trigger",
+    keys=(
+        Key("metric", str, check=_non_empty, required=True),
+        Key("above", float, convert=float),
+        Key("below", float, convert=float),
+        Key("anomaly", (str, float), check=_sensitivity, convert=_to_sensitivity),
+        _duration_key("for", positive=False),
+        _duration_key("forecast_breach_within", positive=True),
+    ),
+    repeatable=True,
+)
+
+PROFILE = BlockSchema(
+    name="profile",
+    keys=(
+        Key("resource_types", list, item=str, check=_names),
+        Key("resources", list, item=str, check=_names),
+        Key("tags", dict, check=_string_map),
+        Key("action", str, choices=ACTIONS),
+        Key("to", (str, int), check=_revert_target, convert=_revert_target_text),
+        _duration_key("cooldown", positive=False),
+    ),
+    labels=(Label("name"),),
+    repeatable=True,
+    duplicate_hint="give each profile a name of its own",
+    blocks=(TRIGGER,),
+)
+
+
 def _build_source(block: ParsedBlock) -> SourceSettings:
     values = block.values
     kind = block.labels[0]
@@ -503,6 +567,89 @@ def _build_metric(block: ParsedBlock, ctx: BuildContext) -> MetricSettings:
     )
 
 
+def _build_trigger(block: ParsedBlock, profile: ParsedBlock, ctx: BuildContext) -> TriggerSettings:
+    values, lines = block.values, block.lines
+    where = f"in block `trigger` of `{profile.title}`"
+    above, below = values.get("above"), values.get("below")
+    anomaly = values.get("anomaly")
+    within = values.get("forecast_breach_within")
+    limited = above is not None or below is not None
+    if anomaly is not None and limited:
+        limit = "above" if above is not None else "below"
+        raise SettingsError(
+            f"{ctx.filename}:{max(lines['anomaly'], lines[limit])}: settings `anomaly` and "
+            f"`{limit}` {where} cannot both be set",
+            "a trigger is either a limit (above/below) or an anomaly: write a trigger for each",
+        )
+    if within is not None and not limited:
+        raise SettingsError(
+            f"{ctx.filename}:{lines['forecast_breach_within']}: setting "
+            f"`forecast_breach_within` {where} needs `above` or `below`",
+            "add the limit the forecast must not cross, such as `above = 90`",
+        )
+    if not limited and anomaly is None:
+        raise SettingsError(
+            f"{ctx.filename}:{block.line}: block `trigger` of `{profile.title}` needs `above`, "
+            "`below` or `anomaly`",
+            'add a limit such as `above = 90`, or `anomaly = "medium"` for a departure from '
+            "the forecast",
+        )
+    if above is not None and below is not None and below >= above:
+        raise SettingsError(
+            f"{ctx.filename}:{max(lines['above'], lines['below'])}: settings `below` "
+            f"({below:g}) and `above` ({above:g}) {where} leave no normal range",
+            "`below` is the lower bound and `above` the upper one: make below < above",
+        )
+    if "for" in values and anomaly is not None:
+        raise SettingsError(
+            f"{ctx.filename}:{lines['for']}: setting `for` {where} has no meaning with `anomaly`",
+            "remove `for`: an anomaly counts only once it has lasted several points",
+        )
+    if "for" in values and within is not None:
+        raise SettingsError(
+            f"{ctx.filename}:{lines['for']}: setting `for` {where} has no meaning with "
+            "`forecast_breach_within` (a forecast is made from the latest point)",
+            "remove `for`, or write a second trigger with the limit and `for`",
+        )
+    return TriggerSettings(
+        metric=values["metric"],
+        above=above,
+        below=below,
+        anomaly=anomaly,
+        for_seconds=values.get("for", 0.0),
+        forecast_breach_within=within,
+        line=block.line,
+    )
+
+
+def _build_profile(block: ParsedBlock, ctx: BuildContext) -> ProfileSettings:
+    values = block.values
+    if not any(name in values for name in ("resource_types", "resources", "tags")):
+        raise SettingsError(
+            f"{ctx.filename}:{block.line}: block `{block.title}` selects no resources "
+            "(none of resource_types, resources and tags is set), so it would apply to all",
+            'to apply it to every resource, say so: resources = ["*"]',
+        )
+    triggers = block.blocks_of("trigger")
+    if not triggers:
+        raise SettingsError(
+            f"{ctx.filename}:{block.line}: block `{block.title}` has no `trigger` block",
+            'add one, such as trigger { metric = "cpu"  above = 90  for = "5m" }',
+        )
+    defaults = ProfileSettings(name=block.labels[0])
+    return ProfileSettings(
+        name=block.labels[0],
+        resource_types=tuple(values.get("resource_types", ())),
+        resources=tuple(values.get("resources", ())),
+        tags=tuple(values.get("tags", {}).items()),
+        triggers=tuple(_build_trigger(t, block, ctx) for t in triggers),
+        action=values.get("action", defaults.action),
+        to=values.get("to", defaults.to),
+        cooldown=values.get("cooldown", defaults.cooldown),
+        line=block.line,
+    )
+
+
 def _only(blocks: Mapping[str, tuple[ParsedBlock, ...]], name: str) -> Mapping[str, Any]:
     found = blocks.get(name, ())
     return found[0].values if found else {}
@@ -534,6 +681,7 @@ def _build_metrics(
             min_severity=alerts.get("min_severity", alert_defaults.min_severity),
             timeout=alerts.get("timeout", alert_defaults.timeout),
         ),
+        profiles=tuple(_build_profile(b, ctx) for b in blocks.get("profile", ())),
     )
 
 
@@ -545,6 +693,7 @@ BLOCKS: Sequence[BlockSchema] = (
     ANALYSIS,
     METRIC,
     ALERTS,
+    PROFILE,
 )
 
 SECTIONS: Sequence[Section] = (Section("metrics", _build_metrics),)

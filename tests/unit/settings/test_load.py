@@ -107,7 +107,7 @@ def test_load_settings_unknown_block_names_line_and_allowed(tmp_path: Path) -> N
     message = error_of(tmp_path, '\n\nstroe {\n  path = "x"\n}\n')
     assert message == (
         "tfshadow.hcl:3: unknown block `stroe` (allowed: store, terraform, metrics, "
-        "resource_metrics, analysis, metric, alerts)"
+        "resource_metrics, analysis, metric, alerts, profile)"
     )
 
 

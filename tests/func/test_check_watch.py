@@ -1,0 +1,141 @@
+"""`tfshadow check` and `tfshadow watch`: profiles over real metrics files, real Terraform, real
+reverts. The CSV file stands in for a monitoring export that the test appends to."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.func.conftest import FIXTURES, Tfshadow
+
+PROFILE = """
+metrics "csv" { path = "metrics/${address}.csv" }
+resource_metrics "terraform_data.*" { source = "csv" }
+profile "web-cpu" {
+  resources = ["terraform_data.web"]
+  trigger {
+    metric = "cpu"
+    above  = 80
+    for    = "2m"
+  }
+  action   = "%(action)s"
+  to       = "previous"
+  cooldown = "30m"
+}
+"""
+
+
+@pytest.fixture
+def watched(tmp_path: Path, tfshadow: Tfshadow) -> Path:
+    """Version 1 small, version 2 large (the bad change), calm CPU up to now."""
+    path = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "watch", path)
+    assert tfshadow("init", "-no-color", cwd=path).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=path).code == 0
+    result = tfshadow(
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "size=large",
+        "--message",
+        "bigger web",
+        cwd=path,
+    )
+    assert result.code == 0
+    now = datetime.now(UTC)
+    _append(path, "terraform_data.web", now - timedelta(hours=1), now - timedelta(minutes=4), 30.0)
+    _append(path, "terraform_data.queue", now - timedelta(hours=1), now, 20.0)
+    return path
+
+
+def _append(workdir: Path, address: str, start: datetime, end: datetime, value: float) -> None:
+    csv = workdir / "metrics" / f"{address}.csv"
+    csv.parent.mkdir(exist_ok=True)
+    lines = [] if csv.exists() else ["timestamp,value"]
+    moment = start
+    while moment <= end:
+        lines.append(f"{moment:%Y-%m-%dT%H:%M:%SZ},{value}")
+        moment += timedelta(seconds=30)
+    with csv.open("a") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def _settings(workdir: Path, action: str) -> None:
+    (workdir / "tfshadow.hcl").write_text(PROFILE % {"action": action})
+
+
+def _runs_hot(workdir: Path) -> None:
+    now = datetime.now(UTC)
+    _append(workdir, "terraform_data.web", now - timedelta(minutes=3), now, 95.0)
+
+
+def test_check_is_quiet_while_metrics_are_calm(watched: Path, tfshadow: Tfshadow) -> None:
+    _settings(watched, "revert")
+    now = datetime.now(UTC)
+    _append(watched, "terraform_data.web", now - timedelta(minutes=3), now, 30.0)
+    result = tfshadow("check", "--json", cwd=watched)
+    assert result.code == 0, result.err
+    doc = result.json()
+    assert doc["recommendations"] == []
+    assert [t["state"] for t in doc["triggers"]] == ["quiet"]
+
+
+def test_check_recommends_and_fails_the_gate_without_acting(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    _settings(watched, "revert")
+    _runs_hot(watched)
+    result = tfshadow("check", "--json", cwd=watched)
+    assert result.code == 1, result.err
+    (rec,) = result.json()["recommendations"]
+    assert rec["profile"] == "web-cpu" and rec["severity"] == "critical"
+    assert rec["suspect"]["version"] == 2
+    assert rec["command"] == "tfshadow revert 1 --target terraform_data.web"
+    assert rec["action"] == "would revert to version 1 (run with --act)"
+    log = tfshadow("log", "--json", cwd=watched).json()["versions"]
+    assert len(log) == 2  # nothing was reverted
+    assert tfshadow("check", "--fail-on", "critical", cwd=watched).code == 1
+
+
+def test_check_recommend_profile_never_acts(watched: Path, tfshadow: Tfshadow) -> None:
+    _settings(watched, "recommend")
+    _runs_hot(watched)
+    result = tfshadow("check", "--act", "--json", cwd=watched)
+    assert result.code == 1
+    assert result.json()["recommendations"][0]["action"] == "recommended"
+    assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 2
+
+
+def test_watch_reverts_a_bad_change_within_two_cycles(watched: Path, tfshadow: Tfshadow) -> None:
+    _settings(watched, "revert")
+    _runs_hot(watched)
+    result = tfshadow("watch", "--interval", "0.2s", "--cycles", "2", "--no-color", cwd=watched)
+    assert result.code == 0, result.err
+    assert "reverted terraform_data.web to version 1" in result.out
+    assert "muted: cooldown" not in result.err
+    versions = tfshadow("log", "--json", cwd=watched).json()["versions"]
+    newest = versions[0]
+    assert newest["kind"] == "revert" and newest["reverted_to"] == 1
+    assert len(versions) == 3  # one action: the second cycle is in the cooldown
+    # The state equals version 1's for the reverted resource.
+    shown = tfshadow("state", "show", "-no-color", "terraform_data.web", cwd=watched).out
+    assert '"small"' in shown
+    # The action is in the recommendation log.
+    journal = watched / ".tfshadow" / ".git" / "tfshadow" / "analysis" / "recommendations.jsonl"
+    logged = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert any(e["action"] == "reverted to version 1" and e["profile"] == "web-cpu" for e in logged)
+    # The next check is muted for the resource until the cooldown ends.
+    again = tfshadow("check", "--json", cwd=watched).json()
+    assert again["recommendations"] == []
+    assert "muted: cooldown" in again["triggers"][0]["detail"]
+
+
+def test_check_without_profiles_is_a_usage_error(watched: Path, tfshadow: Tfshadow) -> None:
+    (watched / "tfshadow.hcl").write_text('metrics "csv" { path = "m/${address}.csv" }\n')
+    result = tfshadow("check", cwd=watched)
+    assert result.code == 2 and "no reversion profile" in result.err

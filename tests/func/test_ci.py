@@ -1,0 +1,223 @@
+"""`tfshadow gate` and `tfshadow comment` end to end: a store made by a real `tfshadow apply`, a
+recommendation log written by the journal, and (for `comment`) a local server standing in for
+GitHub's and GitLab's APIs, which cannot be reached from here (tests/unit/ci/fake_forges.py)."""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.func.conftest import Tfshadow
+from tests.unit.ci.fake_forges import GITHUB_TOKEN, github_env, gitlab_env, serve
+from tfshadow.cli import ci as _ci_commands  # noqa: F401  (registers `comment` and `gate`)
+from tfshadow.forecast import journal
+from tfshadow.forecast.results import Recommendation, Suspect
+from tfshadow.project import Project
+
+
+def _rec(
+    severity: str,
+    created: datetime,
+    *,
+    resource: str = "terraform_data.web",
+    metric: str = "cpu",
+    workspace: str = "default",
+) -> Recommendation:
+    return Recommendation(
+        resource=resource,
+        metric=metric,
+        source="csv",
+        kind="deviation",
+        window_start=created - timedelta(hours=1),
+        window_end=created,
+        observed=91.0,
+        expected=35.0,
+        score=5.1,
+        threshold=3.5,
+        severity=severity,
+        suspect=Suspect(workspace, 2, "2026-05-01T11:00:00Z", "Test User", "scale", True),
+        command="tfshadow revert 1",
+        reason=f"{metric} is 5.1σ above its forecast since version 2",
+        created=created,
+    )
+
+
+def _log(workdir: Path, *recs: Recommendation) -> None:
+    store = Project(workdir, os.environ).open_store(create=False)
+    journal.append(store.private_dir("analysis") / "recommendations.jsonl", recs)
+
+
+@pytest.fixture
+def applied(tfshadow: Tfshadow, workdir: Path) -> Path:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    return workdir
+
+
+def test_gate_without_recommendations_passes(tfshadow: Tfshadow, applied: Path) -> None:
+    result = tfshadow("gate", "--junit", "gate.xml", cwd=applied)
+
+    assert result.code == 0, result.err
+    assert "tfshadow gate passed: 0 open recommendations" in result.out
+    suite = ET.parse(applied / "gate.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert [c.get("name") for c in suite.findall("testcase")] == ["no open recommendations"]
+
+
+def test_gate_fails_on_an_open_critical_recommendation(tfshadow: Tfshadow, applied: Path) -> None:
+    now = datetime.now(UTC)
+    _log(applied, _rec("critical", now - timedelta(minutes=5)))
+
+    result = tfshadow("gate", cwd=applied)
+
+    assert result.code == 1
+    assert "tfshadow gate failed: 1 open recommendation" in result.out
+    assert "critical: terraform_data.web cpu: cpu is 5.1σ above" in result.out
+    assert "(proposed: tfshadow revert 1)" in result.out
+    assert "::error" not in result.out
+
+
+def test_gate_fail_on_sets_the_threshold(tfshadow: Tfshadow, applied: Path) -> None:
+    _log(applied, _rec("warning", datetime.now(UTC) - timedelta(minutes=5)))
+
+    assert tfshadow("gate", cwd=applied).code == 0
+    assert tfshadow("gate", "--fail-on", "warning", cwd=applied).code == 1
+    bad = tfshadow("gate", "--fail-on", "info", cwd=applied)
+    assert bad.code == 2
+
+
+def test_gate_reads_only_the_newest_recent_recommendation_per_metric(
+    tfshadow: Tfshadow, applied: Path
+) -> None:
+    now = datetime.now(UTC)
+    _log(
+        applied,
+        _rec("critical", now - timedelta(hours=2)),
+        _rec("warning", now - timedelta(hours=1)),  # a later analysis: it is only a warning now
+        _rec("critical", now - timedelta(days=3), metric="memory"),  # older than --since
+        _rec("critical", now - timedelta(minutes=1), workspace="staging"),  # not this workspace
+    )
+
+    result = tfshadow("gate", "--junit", "gate.xml", cwd=applied)
+
+    assert result.code == 0, result.out
+    assert "1 open recommendation in the last 24h (0 critical, 1 warning, 0 info)" in result.out
+    suite = ET.parse(applied / "gate.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert [c.get("name") for c in suite.findall("testcase")] == ["terraform_data.web cpu"]
+    assert tfshadow("gate", "--since", "7d", cwd=applied).code == 1
+    assert tfshadow("gate", "--since", "soon", cwd=applied).code == 2
+
+
+def test_gate_drops_recommendations_for_resources_reverted_since(
+    tfshadow: Tfshadow, applied: Path
+) -> None:
+    assert (
+        tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=applied).code == 0
+    )
+    before = datetime.now(UTC) - timedelta(minutes=1)
+    _log(
+        applied,
+        _rec("critical", before),
+        _rec("critical", before, resource="terraform_data.auth", metric="latency"),
+    )
+    assert tfshadow("gate", cwd=applied).code == 1
+
+    reverted = tfshadow(
+        "revert",
+        "1",
+        "--auto-approve",
+        "--no-color",
+        "-var",
+        "api_token=fixture-token-value",
+        cwd=applied,
+    )
+    assert reverted.code == 0, reverted.err
+
+    result = tfshadow("gate", "--fail-on", "critical", cwd=applied)
+    # The revert changed terraform_data.web only: auth's recommendation is still open.
+    assert result.code == 1
+    assert "1 open recommendation" in result.out
+    assert "terraform_data.auth latency" in result.out
+    assert "terraform_data.web cpu" not in result.out
+
+
+def test_gate_on_github_actions_prints_annotations(
+    tfshadow: Tfshadow, applied: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    _log(applied, _rec("critical", datetime.now(UTC) - timedelta(minutes=5)))
+
+    result = tfshadow("gate", cwd=applied)
+
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[0].startswith("tfshadow gate failed")
+    assert lines[1].startswith("::error title=tfshadow critical::terraform_data.web cpu: ")
+
+
+def test_gate_without_a_store_fails_clearly(tfshadow: Tfshadow, workdir: Path) -> None:
+    result = tfshadow("gate", cwd=workdir)
+
+    assert result.code == 2
+    assert result.err.startswith("tfshadow: error: ")
+
+
+def test_comment_without_a_plan_report_says_to_run_plan(tfshadow: Tfshadow, applied: Path) -> None:
+    result = tfshadow("comment", "--github", "--pr", "7", cwd=applied)
+
+    assert result.code == 2
+    assert "run `tfshadow plan --format markdown` first" in result.err
+
+
+def test_comment_posts_the_plan_report_and_then_edits_it(
+    tfshadow: Tfshadow, applied: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Project(applied, os.environ).open_store(create=False)
+    report = store.private_dir("plan") / "report.md"
+    report.write_text("### tfshadow plan\n\n+0 ~1 -0\n", encoding="utf-8")
+    with serve("gitlab") as forge:
+        for name, value in gitlab_env(forge).items():
+            monkeypatch.setenv(name, value)
+
+        first = tfshadow("comment", "--gitlab", cwd=applied)
+        report.write_text("### tfshadow plan\n\n+0 ~2 -0\n", encoding="utf-8")
+        second = tfshadow("comment", "--gitlab", cwd=applied)
+
+        assert first.code == 0, first.err
+        assert second.code == 0, second.err
+        note = forge.state.comments[-1]
+        url = f"https://gitlab.example/group/infra/-/merge_requests/7#note_{note['id']}"
+        assert first.err.strip() == f"comment created: {url}"
+        assert second.err.strip() == f"comment updated: {url}"
+        assert len(forge.state.comments) == 1
+        # The key defaults to the configuration directory's name.
+        assert note["body"] == "<!-- tfshadow:plan:infra -->\n### tfshadow plan\n\n+0 ~2 -0\n"
+
+
+def test_comment_api_refusal_exits_2_without_the_token(
+    tfshadow: Tfshadow, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / "report.md").write_text("hello\n", encoding="utf-8")
+    with serve("github") as forge:
+        for name, value in github_env(forge).items():
+            monkeypatch.setenv(name, value)
+        forge.state.failures["GET"] = [(403, {"message": "Resource not accessible"})]
+
+        result = tfshadow(
+            "comment", "--github", "--pr", "7", "--file", "report.md", "--key", "net", cwd=workdir
+        )
+
+        assert result.code == 2
+        assert "403" in result.err and GITHUB_TOKEN not in result.err + result.out
+        assert forge.state.writes() == []
+
+
+def test_comment_needs_a_platform(tfshadow: Tfshadow, workdir: Path) -> None:
+    result = tfshadow("comment", "--file", "x.md", cwd=workdir)
+
+    assert result.code == 2
+    assert "--github or --gitlab" in result.err

@@ -1,0 +1,89 @@
+"""Plan report rendering: markdown for PR comments, JSON, text."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from tfshadow.ops.plan import (
+    Coverage,
+    PlanReport,
+    RecentRecommendation,
+    ResourceChange,
+    RevertPoint,
+)
+from tfshadow.report.plan import FOLD_AFTER, MARKER, plan_json, plan_markdown, plan_text, render
+
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def _report(**fields: object) -> PlanReport:
+    values: dict[str, object] = {
+        "workspace": "default",
+        "created": NOW,
+        "changes": (
+            ResourceChange(
+                'aws_instance.web["a|b"]',
+                "managed",
+                "aws_instance",
+                "update",
+                ("instance_type", "tags"),
+                Coverage("web", "revert", "previous", ("all",)),
+            ),
+        ),
+        "has_store": True,
+        "profiles": 2,
+    }
+    values.update(fields)
+    return PlanReport(**values)  # type: ignore[arg-type]
+
+
+def test_plan_markdown_marker_table_and_inert_user_text() -> None:
+    text = plan_markdown(
+        _report(
+            revert_point=RevertPoint(3, "2026-05-31T10:00:00Z", "fix <b>|pipes|</b>\nmore"),
+            recommendations=(
+                RecentRecommendation('aws_instance.web["a|b"]', "cpu", "critical", NOW, None),
+            ),
+        )
+    )
+    assert text.startswith(MARKER + "\n### tfshadow plan: workspace `default`\n")
+    assert (
+        '| `~` | `aws_instance.web["a\\|b"]` | update | `instance_type`, `tags` '
+        "| `web` (revert to previous); also `all` |"
+    ) in text
+    assert "| 2026-06-01 12:00 | nothing fits |" in text
+    assert "If this change misbehaves: `tfshadow revert 3` (version 3, recorded " in text
+    assert "fix \\<b\\>\\|pipes\\|\\</b\\>)." in text  # first line only, inert
+    assert "No ghost instances declared." in text
+    assert "<details>" not in text
+
+
+def test_plan_markdown_folds_long_lists_and_says_when_nothing() -> None:
+    changes = tuple(
+        ResourceChange(f"aws_instance.n[{i}]", "managed", "aws_instance", "create")
+        for i in range(FOLD_AFTER + 1)
+    )
+    text = plan_markdown(_report(changes=changes, profiles=0, has_store=False))
+    assert f"<details><summary>{FOLD_AFTER + 1} resource changes</summary>" in text
+    assert "No reversion profile is declared" in text
+    assert "No shadow store here yet" in text
+    assert "Plan: 11 to add, 0 to change, 0 to destroy." in text
+    assert "No changes." in plan_markdown(_report(changes=()))
+
+
+def test_plan_json_and_text_shapes() -> None:
+    doc = plan_json(_report())
+    assert doc["summary"] == {"add": 0, "change": 1, "destroy": 0}
+    assert doc["changes"][0]["coverage"] == {
+        "profile": "web",
+        "action": "revert",
+        "to": "previous",
+        "also": ["all"],
+    }
+    assert doc["ghosts"] == [] and doc["revert_point"] is None and doc["store"] is True
+    assert json.loads(render(_report(), "json")) == doc
+    text = plan_text(_report())
+    assert "tfshadow plan report: workspace default" in text
+    assert "web (revert to previous); also all" in text and "\x1b[" not in text
+    assert "No shadow version in workspace default yet" in text

@@ -1,0 +1,165 @@
+"""One forge API over HTTP: its base URL, its auth headers, and its errors as CiError.
+
+The token travels only in a header. Redirects are not followed: requests drops
+``Authorization`` on a redirect to another host but would forward GitLab's ``PRIVATE-TOKEN``.
+Every message is scrubbed of the token anyway, in case an API echoes it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tfshadow import __version__
+from tfshadow.errors import CiError
+from tfshadow.http import retrying_session
+
+if TYPE_CHECKING:
+    import requests
+
+TIMEOUT = 30.0  # seconds per request
+RETRIES = 2
+# POST is not retried: a create that timed out may have succeeded, and a retry would duplicate it.
+RETRIED_METHODS = ("GET", "PUT", "PATCH")
+_DETAIL_LIMIT = 200
+
+_HINTS = {
+    401: "the token is invalid or expired",
+    403: "the token lacks permission to read or write comments",
+    404: "check the repository (or project) and the pull/merge request number; an API also "
+    "answers 404 to a token that cannot see it",
+}
+
+
+class Api:
+    """Requests to one forge's API, authenticated, with its failures turned into CiError."""
+
+    def __init__(
+        self,
+        name: str,
+        base: str,
+        token: str,
+        headers: Mapping[str, str],
+        *,
+        session: requests.Session | None = None,
+        permission_hint: str | None = None,
+    ) -> None:
+        self.name = name
+        self.base = base.rstrip("/")
+        self._token = token
+        self._headers = {"User-Agent": f"tfshadow/{__version__}", **headers}
+        self._session = retrying_session(
+            _origin(self.base), RETRIES, RETRIED_METHODS, session=session
+        )
+        self._hints = dict(_HINTS)
+        if permission_hint:
+            self._hints[403] = permission_hint
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def owns(self, url: str) -> bool:
+        """Whether ``url`` points into this API (a pagination link must, or the token would
+        be sent elsewhere)."""
+        return (
+            url == self.base or url.startswith(self.base + "/") or url.startswith(self.base + "?")
+        )
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
+        """The answer to one request; CiError when it cannot be sent or is not a success."""
+        import requests
+
+        where = f"{method} {self._path(url)}"
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                json=body,
+                headers=self._headers,
+                timeout=TIMEOUT,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise self._error(
+                f"{self.name} did not answer {where} within {TIMEOUT:.0f}s",
+                "try again; if a comment was being created, check the pull request before "
+                "re-running",
+            ) from None
+        except requests.ConnectionError:
+            raise self._error(
+                f"{self.name} at {self.base} could not be reached ({where})",
+                "check the API URL and the runner's network",
+            ) from None
+        except requests.RequestException as exc:
+            raise self._error(
+                f"{self.name} request {where} failed: {type(exc).__name__}",
+                "check the API URL",
+            ) from None
+        if response.status_code >= 300:
+            detail = _detail(response)
+            reason = response.reason or ""
+            raise self._error(
+                f"{self.name} answered {response.status_code} {reason} to {where}"
+                + (f": {detail}" if detail else ""),
+                self._hints.get(response.status_code, "see the API's answer above"),
+            )
+        return response
+
+    def json(self, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise self._error(
+                f"{self.name} answered {self._path(response.url)} with something other than JSON",
+                "check the API URL: it must point at the API, not the web site",
+            ) from None
+
+    def _path(self, url: str) -> str:
+        path = urlsplit(url).path
+        base_path = urlsplit(self.base).path.rstrip("/")
+        return path.removeprefix(base_path) or "/"
+
+    def _error(self, message: str, hint: str) -> CiError:
+        return CiError(self._scrub(message), self._scrub(hint))
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def _detail(response: requests.Response) -> str:
+    """The API's own words about the failure, on one short line."""
+    try:
+        doc = response.json()
+    except ValueError:
+        return ""
+    text: Any = None
+    if isinstance(doc, dict):
+        text = doc.get("message") or doc.get("error") or doc.get("error_description")
+    if isinstance(text, dict | list):
+        text = str(text)
+    if not isinstance(text, str):
+        return ""
+    line = " ".join(text.split())
+    return line if len(line) <= _DETAIL_LIMIT else line[: _DETAIL_LIMIT - 1] + "…"
+
+
+def require(environ: Mapping[str, str], name: str, hint: str) -> str:
+    """The value of a required environment variable; CiError naming it when it is unset."""
+    value = environ.get(name, "").strip()
+    if not value:
+        raise CiError(f"{name} is not set", hint)
+    return value

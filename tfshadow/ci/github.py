@@ -1,0 +1,148 @@
+"""Pull request comments through GitHub's REST API (issue comments: the PR's conversation).
+
+Environment: ``GITHUB_TOKEN`` (the job's token needs ``pull-requests: write``),
+``GITHUB_REPOSITORY`` (``owner/name``), ``GITHUB_API_URL`` (default ``https://api.github.com``;
+GitHub Enterprise sets its own), and the pull request number from ``--pr`` or the event file at
+``GITHUB_EVENT_PATH`` (``pull_request.number``, or ``issue.number`` for comment events).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tfshadow import env
+from tfshadow.ci._http import Api, require
+from tfshadow.ci.forge import Comment
+from tfshadow.errors import CiError
+
+if TYPE_CHECKING:
+    import requests
+
+DEFAULT_API_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+LIMIT = 65_536  # characters in a comment body
+MAX_PAGES = 100  # 10,000 comments: far beyond any pull request, short of an endless loop
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+class GitHubForge:
+    """The conversation of one pull request."""
+
+    name = "GitHub"
+    limit = LIMIT
+
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        pr: int | None,
+        *,
+        session: requests.Session | None = None,
+    ) -> None:
+        token = require(
+            environ,
+            env.GITHUB_TOKEN,
+            "pass the job's token: `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}`",
+        )
+        repository = require(
+            environ, env.GITHUB_REPOSITORY, "set it to owner/name (GitHub Actions sets it)"
+        )
+        if not _REPOSITORY.fullmatch(repository):
+            raise CiError(
+                f"{env.GITHUB_REPOSITORY}={repository!r} is not owner/name",
+                "set it to the repository, e.g. octo-org/infra",
+            )
+        self.number = pr if pr is not None else _event_number(environ)
+        base = environ.get(env.GITHUB_API_URL, "").strip() or DEFAULT_API_URL
+        self._api = Api(
+            "GitHub",
+            base,
+            token,
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+            },
+            session=session,
+            permission_hint="give the job `permissions: pull-requests: write` (and issues: write "
+            "for comments on issues)",
+        )
+        self._repo = f"/repos/{repository}"
+
+    def comments(self) -> Iterator[Comment]:
+        url: str | None = self._api.url(f"{self._repo}/issues/{self.number}/comments")
+        params: dict[str, str | int] | None = {"per_page": 100}
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            response = self._api.call("GET", url, params=params)
+            page = self._api.json(response)
+            if not isinstance(page, list):
+                raise CiError(
+                    "GitHub answered the comment listing with something other than a list",
+                    "check GITHUB_API_URL",
+                )
+            for item in page:
+                if isinstance(item, dict):
+                    yield _comment(item)
+            url = response.links.get("next", {}).get("url")
+            params = None  # the next link carries the query
+            if url is not None and not self._api.owns(url):
+                raise CiError(
+                    "GitHub's next-page link leads outside its API",
+                    "check GITHUB_API_URL",
+                )
+        raise CiError(
+            f"pull request #{self.number} has more than {MAX_PAGES} pages of comments",
+            "delete old comments, or post to a new pull request",
+        )
+
+    def update(self, comment: Comment, body: str) -> Comment:
+        url = self._api.url(f"{self._repo}/issues/comments/{comment.id}")
+        response = self._api.call("PATCH", url, body={"body": body})
+        return _comment(self._api.json(response))
+
+    def create(self, body: str) -> Comment:
+        url = self._api.url(f"{self._repo}/issues/{self.number}/comments")
+        response = self._api.call("POST", url, body={"body": body})
+        return _comment(self._api.json(response))
+
+
+def _comment(item: Any) -> Comment:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+        raise CiError("GitHub answered with a comment without an id", "check GITHUB_API_URL")
+    body = item.get("body")
+    url = item.get("html_url")
+    return Comment(
+        id=item["id"],
+        body=body if isinstance(body, str) else "",
+        url=url if isinstance(url, str) else "",
+    )
+
+
+def _event_number(environ: Mapping[str, str]) -> int:
+    hint = "pass --pr N, or run the job on pull_request events"
+    path = environ.get(env.GITHUB_EVENT_PATH, "").strip()
+    if not path:
+        raise CiError(
+            f"no pull request number: --pr is not given and {env.GITHUB_EVENT_PATH} is not set",
+            hint,
+        )
+    try:
+        event = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CiError(
+            f"the event file {path} cannot be read: {exc.strerror or type(exc).__name__}", hint
+        ) from None
+    except ValueError:
+        raise CiError(f"the event file {path} is not JSON", hint) from None
+    if isinstance(event, dict):
+        for key in ("pull_request", "issue"):
+            item = event.get(key)
+            number = item.get("number") if isinstance(item, dict) else None
+            if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+                return number
+    raise CiError("the event that started this job is not about a pull request", hint)

@@ -1,0 +1,158 @@
+"""`tfshadow comment` and `tfshadow gate`: tfshadow in a pipeline."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import click
+
+from tfshadow import env
+from tfshadow.cli.commands import CliContext, commands, pass_cli, workspace_option
+from tfshadow.cli.output import EXIT_OK
+from tfshadow.errors import StoreError, UsageError
+from tfshadow.ops.plan import PLAN_DIR, REPORT_MARKDOWN
+
+_NO_REPORT_HINT = "run `tfshadow plan --format markdown` first, or pass --file"
+
+
+@commands.command()
+@click.option("--github", "platform", flag_value="github", help="Comment on a GitHub PR.")
+@click.option("--gitlab", "platform", flag_value="gitlab", help="Comment on a GitLab MR.")
+@click.option(
+    "--pr",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Pull/merge request number (default: the one the pipeline runs for).",
+)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Markdown to post (default: the report the last `tfshadow plan` wrote).",
+)
+@click.option(
+    "--key",
+    metavar="KEY",
+    help="Tells this configuration's comment from others' (default: the directory's name).",
+)
+@pass_cli
+def comment(
+    cli: CliContext, platform: str | None, pr: int | None, path: Path | None, key: str | None
+) -> int:
+    """Post a markdown report as a pull request comment, editing the previous one in place.
+
+    GitHub reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL; GitLab reads GITLAB_TOKEN
+    (an access token with the api scope), CI_API_V4_URL, CI_PROJECT_ID and CI_MERGE_REQUEST_IID.
+    """
+    from tfshadow.ci.comments import post_sticky
+
+    if platform is None:
+        raise UsageError("say where to comment", hint="pass --github or --gitlab")
+    markdown = _report(cli, path)
+    result = post_sticky(
+        platform,
+        markdown,
+        env=dict(os.environ),
+        pr=pr,
+        key=key if key is not None else cli.workdir.resolve().name,
+    )
+    click.echo(f"comment {result.action}: {result.url}", err=True)
+    return EXIT_OK
+
+
+def _report(cli: CliContext, path: Path | None) -> str:
+    if path is not None:
+        target = path if path.is_absolute() else cli.workdir / path
+        hint = "check --file"
+    else:
+        try:
+            store = cli.project().open_store(create=False)
+        except StoreError:
+            raise UsageError("there is no plan report to post", hint=_NO_REPORT_HINT) from None
+        target = store.private_dir(PLAN_DIR) / REPORT_MARKDOWN
+        hint = _NO_REPORT_HINT
+    try:
+        return target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"there is no report at {target}", hint=hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"the report {target} cannot be read: {reason}", hint=hint) from None
+
+
+@commands.command()
+@click.option(
+    "--fail-on",
+    type=click.Choice(["warning", "critical"]),
+    default="critical",
+    show_default=True,
+    help="Lowest severity that fails the gate.",
+)
+@click.option(
+    "--junit",
+    "junit_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JUnit XML report here.",
+)
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    metavar="DURATION",
+    help="Only recommendations made this recently.",
+)
+@workspace_option
+@pass_cli
+def gate(
+    cli: CliContext,
+    fail_on: str,
+    junit_path: Path | None,
+    since: str,
+    workspace: str | None,
+) -> int:
+    """Fail the pipeline while recommendations are open (exit 1), pass otherwise (exit 0).
+
+    Open: logged by `tfshadow analyze` within --since, the newest per resource and metric, and
+    not followed by a revert of that resource. On GitHub Actions each becomes an annotation.
+    """
+    from tfshadow.ci.gate import gate as judge
+    from tfshadow.ops.gate import open_recommendations
+    from tfshadow.settings.analysis import parse_duration
+
+    try:
+        seconds = parse_duration(since)
+    except ValueError as exc:
+        raise UsageError(f"--since {since}: {exc}", hint="use e.g. 24h or 7d") from None
+    recommendations = open_recommendations(cli.project(), seconds, workspace)
+    result = judge(recommendations, fail_on)
+    if junit_path is not None:
+        target = junit_path if junit_path.is_absolute() else cli.workdir / junit_path
+        try:
+            target.write_text(result.junit_xml, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"the JUnit report cannot be written to {target}: {exc.strerror or exc}",
+                hint="check --junit",
+            ) from None
+    counts = Counter(str(r.get("severity")) for r in recommendations)
+    parts = ", ".join(f"{counts[s]} {s}" for s in ("critical", "warning", "info"))
+    verdict = "failed" if result.exit_code else "passed"
+    click.echo(
+        f"tfshadow gate {verdict}: {len(recommendations)} open recommendation"
+        f"{'' if len(recommendations) == 1 else 's'} in the last {since} ({parts}); "
+        f"{len(result.failing)} at or above {fail_on}"
+    )
+    if os.environ.get(env.GITHUB_ACTIONS) == "true":
+        for line in result.annotations:
+            click.echo(line)
+    else:
+        for rec in result.failing:
+            command = rec.get("command")
+            click.echo(
+                f"  {rec.get('severity')}: {rec.get('resource')} {rec.get('metric')}: "
+                f"{' '.join(str(rec.get('reason') or '').split())}"
+                + (f" (proposed: {command})" if command else "")
+            )
+    return result.exit_code

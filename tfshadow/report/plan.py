@@ -1,0 +1,403 @@
+"""Rendering of a plan report (:class:`~tfshadow.ops.plan.PlanReport`): markdown, JSON, text.
+
+Markdown is GitHub-flavoured, for a pull request comment: it begins with the hidden marker
+:data:`MARKER`, by which the comment poster finds its own comment again. Lists longer than
+:data:`FOLD_AFTER` rows are folded in ``<details>``. User text (addresses, descriptions) is made
+inert: it can neither break a table nor become markup.
+
+JSON shape (``plan_json``)::
+
+    {"workspace": "default", "created": "2024-05-01T12:00:00Z", "terraform_version": "1.15.5",
+     "summary": {"add": n, "change": n, "destroy": n},
+     "changes": [{"address", "mode", "type", "action", "attributes": ["name", …],
+                  "coverage": {"profile", "action", "to", "also": [...]} | null}, …],
+     "profiles": n,
+     "recommendations": [{"resource", "metric", "severity", "created", "command"}, …],
+     "revert_point": {"version", "timestamp", "description", "command"} | null,
+     "store": true | false,
+     "ghosts": [],
+     "warnings": ["…", …]}
+
+``attributes`` are the names of the top-level attributes an update or a replacement changes;
+no value of the plan appears anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tfshadow.ops.plan import RECOMMENDATION_WINDOW, PlanReport, ResourceChange
+
+__all__ = [
+    "FOLD_AFTER",
+    "FORMATS",
+    "MARKER",
+    "plan_json",
+    "plan_markdown",
+    "plan_text",
+    "render",
+    "render_plan",
+    "summary_line",
+]
+
+MARKER = "<!-- tfshadow:plan -->"
+FORMATS = ("markdown", "json", "text")
+FOLD_AFTER = 10
+
+_SYMBOL = {
+    "create": "+",
+    "update": "~",
+    "delete": "-",
+    "replace": "-/+",
+    "read": "<=",
+    "forget": ".",
+}
+_STYLE = {
+    "create": "green",
+    "update": "yellow",
+    "delete": "red",
+    "replace": "bold red",
+    "read": "cyan",
+    "forget": "magenta",
+}
+_SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+_SEVERITY_STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
+_DESCRIPTION_LIMIT = 80
+_MARKDOWN_SPECIAL = re.compile(r"([\\`|*_\[\]<>#~])")
+_NO_GHOSTS = "No ghost instances declared."
+_COUNTED = frozenset({"create", "update", "delete", "replace"})  # what Terraform's summary counts
+
+
+def render(report: PlanReport, fmt: str, *, color: bool = False) -> str:
+    """The report in ``fmt`` (one of :data:`FORMATS`) as text ending in a newline."""
+    if fmt == "markdown":
+        return plan_markdown(report)
+    if fmt == "json":
+        return json.dumps(plan_json(report), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "text":
+        return plan_text(report, color=color)
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def summary_line(report: PlanReport) -> str:
+    """``Plan: 1 to add, 2 to change, 0 to destroy.`` (``No changes.`` when there are none)."""
+    if not report.changes:
+        return "No changes."
+    add, change, destroy = report.counts
+    line = f"Plan: {add} to add, {change} to change, {destroy} to destroy."
+    others = [c for c in report.changes if c.action not in _COUNTED]
+    if others:
+        line += f" ({len(others)} other: {', '.join(sorted({c.action for c in others}))})"
+    return line
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def plan_json(report: PlanReport) -> dict[str, Any]:
+    """The report as JSON-ready data; the shape is in this module's docstring."""
+    add, change, destroy = report.counts
+    point = report.revert_point
+    return {
+        "workspace": report.workspace,
+        "created": _iso(report.created),
+        "terraform_version": report.terraform_version,
+        "summary": {"add": add, "change": change, "destroy": destroy},
+        "changes": [_change_json(c) for c in report.changes],
+        "profiles": report.profiles,
+        "recommendations": [
+            {
+                "resource": r.resource,
+                "metric": r.metric,
+                "severity": r.severity,
+                "created": _iso(r.created) if r.created else None,
+                "command": r.command,
+            }
+            for r in report.recommendations
+        ],
+        "revert_point": None
+        if point is None
+        else {
+            "version": point.version,
+            "timestamp": point.timestamp,
+            "description": point.description,
+            "command": point.command,
+        },
+        "store": report.has_store,
+        "ghosts": list(report.ghosts),
+        "warnings": list(report.warnings),
+    }
+
+
+def _change_json(change: ResourceChange) -> dict[str, Any]:
+    cov = change.coverage
+    return {
+        "address": change.address,
+        "mode": change.mode,
+        "type": change.type,
+        "action": change.action,
+        "attributes": list(change.attributes),
+        "coverage": None
+        if cov is None
+        else {"profile": cov.profile, "action": cov.action, "to": cov.to, "also": list(cov.also)},
+    }
+
+
+# --- markdown ----------------------------------------------------------------------------------
+
+
+def plan_markdown(report: PlanReport) -> str:
+    """The PR comment: marker, heading, summary, changes table, recommendations, revert point,
+    ghosts."""
+    lines = [
+        MARKER,
+        f"### tfshadow plan: workspace {_code(report.workspace)}",
+        "",
+        f"**{_md(summary_line(report))}**",
+    ]
+    if report.changes:
+        table = [
+            "| | resource | action | changed attributes | profile |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for c in report.changes:
+            attributes = ", ".join(_code(a) for a in c.attributes)
+            table.append(
+                f"| {_code(_SYMBOL.get(c.action, '?'))} | {_code(c.address)} | {_md(c.action)} "
+                f"| {attributes} | {_coverage_markdown(c)} |"
+            )
+        lines += ["", *_fold(table, _plural(len(report.changes), "resource change"))]
+    if report.changes and not report.profiles:
+        lines += ["", "No reversion profile is declared in `tfshadow.hcl`."]
+
+    lines += ["", f"#### Recommendations ({_window_words()})", ""]
+    if report.recommendations:
+        table = [
+            "| resource | metric | severity | created (UTC) | proposed |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for r in report.recommendations:
+            icon = _SEVERITY_ICON.get(r.severity, "⚪")
+            table.append(
+                f"| {_code(r.resource)} | {_md(r.metric)} | {icon} {_md(r.severity)} "
+                f"| {_when(r.created)} | {_code(r.command) if r.command else 'nothing fits'} |"
+            )
+        lines += _fold(table, _plural(len(report.recommendations), "recommendation"))
+    else:
+        lines.append(_no_recommendations(report))
+
+    lines += ["", "#### Revert point", "", _revert_markdown(report)]
+    lines += ["", "#### Ghosts", "", _NO_GHOSTS]
+    if report.warnings:
+        lines += [""] + [f"- warning: {_md(w)}" for w in report.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _coverage_markdown(change: ResourceChange) -> str:
+    cov = change.coverage
+    if cov is None:
+        return "none"
+    text = f"{_code(cov.profile)} ({_md(_profile_words(cov.action, cov.to))})"
+    if cov.also:
+        text += f"; also {', '.join(_code(name) for name in cov.also)}"
+    return text
+
+
+def _revert_markdown(report: PlanReport) -> str:
+    point = report.revert_point
+    if point is None:
+        return _md(_no_revert_point(report))
+    description = _first_line(point.description)
+    facts = f"version {point.version}, recorded {_md(point.timestamp)}"
+    if description:
+        facts += f": {_md(description)}"
+    return f"If this change misbehaves: {_code(point.command)} ({facts})."
+
+
+def _fold(lines: list[str], summary: str) -> list[str]:
+    if len(lines) - 2 <= FOLD_AFTER:
+        return lines
+    return [f"<details><summary>{_md(summary)}</summary>", "", *lines, "", "</details>"]
+
+
+# --- text --------------------------------------------------------------------------------------
+
+
+def plan_text(report: PlanReport, *, color: bool = False, width: int = 100) -> str:
+    """The report as terminal text, rendered off-screen (plain unless ``color``)."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        no_color=not color,
+        force_terminal=color,
+        highlight=False,
+        soft_wrap=False,
+    )
+    render_plan(console, report)
+    return buffer.getvalue()
+
+
+def render_plan(console: Console, report: PlanReport) -> None:
+    """The changes with their profiles, the recent recommendations, the revert point, ghosts."""
+    _print(console, Text(f"tfshadow plan report: workspace {report.workspace}", style="bold"))
+    _print(console, Text(summary_line(report)))
+    if report.changes:
+        _print(console, Text())
+        _print(console, _changes_table(report.changes))
+        if not report.profiles:
+            _print(console, Text("No reversion profile is declared in tfshadow.hcl.", style="dim"))
+    _print(console, Text())
+    if report.recommendations:
+        table = _table(f"Recommendations ({_window_words()})")
+        for name in ("resource", "metric", "severity", "created (UTC)", "proposed"):
+            table.add_column(name, overflow="fold")
+        for r in report.recommendations:
+            table.add_row(
+                Text(r.resource),
+                Text(r.metric),
+                Text(r.severity, style=_SEVERITY_STYLE.get(r.severity, "bold")),
+                Text(_when(r.created)),
+                Text(r.command or "nothing fits", style="bold" if r.command else "dim"),
+            )
+        _print(console, table)
+    else:
+        _print(console, Text(_no_recommendations(report)))
+    _print(console, Text())
+    point = report.revert_point
+    if point is None:
+        _print(console, Text(_no_revert_point(report)))
+    else:
+        line = Text("If this change misbehaves: ")
+        line.append(point.command, style="bold")
+        description = _first_line(point.description)
+        line.append(
+            f" (version {point.version}, recorded {point.timestamp}"
+            + (f": {description})" if description else ")")
+        )
+        _print(console, line)
+    _print(console, Text(_NO_GHOSTS))
+    for warning in report.warnings:
+        _print(console, Text(f"warning: {_one_line(warning)}", style="yellow"))
+
+
+def _changes_table(changes: Sequence[ResourceChange]) -> Table:
+    table = _table("Changes")
+    table.add_column("", no_wrap=True)
+    table.add_column("resource", overflow="fold")
+    table.add_column("action", no_wrap=True)
+    table.add_column("changed attributes", overflow="fold")
+    table.add_column("profile", overflow="fold")
+    for c in changes:
+        style = _STYLE.get(c.action, "")
+        cov = c.coverage
+        if cov is None:
+            profile = Text("none", style="dim")
+        else:
+            profile = Text(cov.profile, style="bold")
+            profile.append(f" ({_profile_words(cov.action, cov.to)})")
+            if cov.also:
+                profile.append(f"; also {', '.join(cov.also)}")
+        table.add_row(
+            Text(_SYMBOL.get(c.action, "?"), style=style),
+            Text(c.address),
+            Text(c.action, style=style),
+            Text(", ".join(c.attributes)),
+            profile,
+        )
+    return table
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=Text(title, style="bold"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        expand=False,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+
+
+def _print(console: Console, renderable: Text | Table) -> None:
+    console.print(renderable, soft_wrap=False, highlight=False, markup=False)
+
+
+# --- words -------------------------------------------------------------------------------------
+
+
+def _profile_words(action: str, to: str) -> str:
+    if action == "revert":
+        return f"revert to {to}"
+    return action.replace("_", " ")
+
+
+def _no_recommendations(report: PlanReport) -> str:
+    if not report.changes:
+        return "No resource changes, so no recommendations to show."
+    return f"No recommendations on these resources in the {_window_words()}."
+
+
+def _no_revert_point(report: PlanReport) -> str:
+    if not report.has_store:
+        return "No shadow store here yet: the first `tfshadow apply` records version 1."
+    return f"No shadow version in workspace {report.workspace} yet: nothing to revert to."
+
+
+def _window_words() -> str:
+    days = RECOMMENDATION_WINDOW.days
+    return f"last {days} days" if days != 1 else "last day"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word if count == 1 else word + 's'}"
+
+
+def _when(moment: datetime | None) -> str:
+    return _utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "unknown"
+
+
+def _md(text: str) -> str:
+    """User text made inert in markdown and safe inside a table cell (one line, ``\\|``)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def _code(text: str) -> str:
+    """A code span holding ``text`` literally, safe inside a table cell."""
+    body = _one_line(text).replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    # A span that starts or ends with a backtick needs a space inside its fence.
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    first = lines[0].strip() if lines else ""
+    if len(first) > _DESCRIPTION_LIMIT:
+        first = first[: _DESCRIPTION_LIMIT - 1].rstrip() + "…"
+    return first
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return _utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
