@@ -139,3 +139,35 @@ def test_check_without_profiles_is_a_usage_error(watched: Path, tfshadow: Tfshad
     (watched / "tfshadow.hcl").write_text('metrics "csv" { path = "m/${address}.csv" }\n')
     result = tfshadow("check", cwd=watched)
     assert result.code == 2 and "no reversion profile" in result.err
+
+
+def test_watch_stops_cleanly_on_sigterm_between_cycles(watched: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _settings(watched, "recommend")
+    env = {**os.environ, "TF_IN_AUTOMATION": "1"}
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "tfshadow", "watch", "--interval", "30s", "--no-color"],
+        cwd=watched,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stdout is not None
+        first = watcher.stdout.readline()  # the first cycle's summary
+        assert "cycle 1:" in first
+        started = time.monotonic()
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0
+    assert time.monotonic() - started < 10  # it did not sleep out the 30 s interval
+    assert "watch stopped after 1 cycle" in err
