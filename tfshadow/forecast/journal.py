@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ def read(path: Path, *, since: datetime | None = None) -> tuple[list[dict[str, A
             skipped += 1
             continue
         if floor is not None:
-            moment = _moment(record)
+            moment = created_at(record)
             if moment is None or moment < floor:
                 continue
         records.append(record)
@@ -120,17 +120,32 @@ def _sync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _moment(record: dict[str, Any]) -> datetime | None:
+def created_at(record: Mapping[str, Any]) -> datetime | None:
+    """When a logged recommendation was made (``created``, else its window's end), in UTC."""
     stamp = record.get("created")
     if not isinstance(stamp, str):
         window = record.get("window")
         stamp = window.get("end") if isinstance(window, dict) else None
+    return parse_time(stamp)
+
+
+def parse_time(stamp: object) -> datetime | None:
+    """An ISO 8601 timestamp as tfshadow writes them (``Z`` or an offset; none means UTC)."""
     if not isinstance(stamp, str):
         return None
     try:
-        return _utc(datetime.fromisoformat(stamp))
+        return _utc(datetime.fromisoformat(stamp.replace("Z", "+00:00")))
     except ValueError:
         return None
+
+
+def in_workspace(record: Mapping[str, Any], workspace: str) -> bool:
+    """Whether a logged recommendation belongs to ``workspace`` (by its suspect; one without a
+    suspect belongs to every workspace)."""
+    suspect = record.get("suspect")
+    if not isinstance(suspect, dict) or not isinstance(suspect.get("workspace"), str):
+        return True
+    return bool(suspect["workspace"] == workspace)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.ci.gate import severity_rank
+from tfshadow.forecast import journal
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -25,7 +26,6 @@ def open_recommendations(
     ``since`` is in seconds before ``now`` (default: the current time). Raises StoreError when
     there is no shadow store.
     """
-    from tfshadow.forecast import journal
     from tfshadow.ops.analyze import ANALYSIS_DIR, JOURNAL
 
     store = project.open_store(create=False)
@@ -36,9 +36,9 @@ def open_recommendations(
     )
     newest: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
     for record in records:
-        if not _in_workspace(record, ws):
+        if not journal.in_workspace(record, ws):
             continue
-        created = _created(record)
+        created = journal.created_at(record)
         if created is None:
             continue
         key = (str(record.get("resource")), str(record.get("metric")))
@@ -61,38 +61,13 @@ def open_recommendations(
     return kept
 
 
-def _in_workspace(record: dict[str, Any], workspace: str) -> bool:
-    suspect = record.get("suspect")
-    if not isinstance(suspect, dict) or not isinstance(suspect.get("workspace"), str):
-        return True
-    return bool(suspect["workspace"] == workspace)
-
-
-def _created(record: dict[str, Any]) -> datetime | None:
-    stamp = record.get("created")
-    if not isinstance(stamp, str):
-        window = record.get("window")
-        stamp = window.get("end") if isinstance(window, dict) else None
-    return _parse(stamp)
-
-
-def _parse(stamp: object) -> datetime | None:
-    if not isinstance(stamp, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _reverts(metas: list[dict[str, Any]]) -> list[tuple[datetime, list[str] | None]]:
     """(when, the addresses it changed — None when the version does not say) per revert."""
     found: list[tuple[datetime, list[str] | None]] = []
     for meta in metas:
         if meta.get("kind") != "revert":
             continue
-        moment = _parse(meta.get("timestamp"))
+        moment = journal.parse_time(meta.get("timestamp"))
         if moment is None:
             continue
         changes = meta.get("changes")

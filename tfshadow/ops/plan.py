@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from tfshadow import env
 from tfshadow.errors import EngineError, StoreError, TfshadowError
+from tfshadow.forecast import journal
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -360,7 +361,6 @@ def _show(project: Project, plan_file: Path) -> dict[str, Any]:
 def _report(
     project: Project, store: GitShadowStore | None, document: Mapping[str, Any]
 ) -> PlanReport:
-    from tfshadow.forecast import journal
     from tfshadow.ops.analyze import ANALYSIS_DIR, JOURNAL
 
     workspace = project.workspace
@@ -520,9 +520,9 @@ def _recent(
         resource = record.get("resource")
         if not isinstance(resource, str) or not any(_about(resource, a) for a in addresses):
             continue
-        if not _in_workspace(record, workspace):
+        if not journal.in_workspace(record, workspace):
             continue
-        created = _created(record)
+        created = journal.created_at(record)
         if created is None or created < floor:
             continue
         rec = RecentRecommendation(
@@ -549,27 +549,6 @@ def _about(resource: str, address: str) -> bool:
     """Whether a recommendation on ``resource`` is about the changed instance ``address`` (the
     instance itself, or the resource or module that holds it)."""
     return address == resource or address.startswith((resource + "[", resource + "."))
-
-
-def _in_workspace(record: Mapping[str, Any], workspace: str) -> bool:
-    suspect = record.get("suspect")
-    if not isinstance(suspect, dict) or not isinstance(suspect.get("workspace"), str):
-        return True
-    return bool(suspect["workspace"] == workspace)
-
-
-def _created(record: Mapping[str, Any]) -> datetime | None:
-    stamp = record.get("created")
-    if not isinstance(stamp, str):
-        window = record.get("window")
-        stamp = window.get("end") if isinstance(window, dict) else None
-    if not isinstance(stamp, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _severity_rank(severity: str) -> int:

@@ -29,7 +29,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rich import box
@@ -38,6 +38,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tfshadow.forecast.results import VERDICTS, AnalysisReport, Recommendation, SeriesVerdict
+from tfshadow.report.text import first_line, iso, one_line, plural, utc
 
 __all__ = [
     "analysis_json",
@@ -65,8 +66,6 @@ _KIND_WORDS = {
     "threshold": "limit crossed",
 }
 _NO_SUSPECT = "none fits"
-# Descriptions can be whole commit messages: a table cell shows the first line, cut here.
-_DESCRIPTION_LIMIT = 80
 # Characters with a meaning in GitHub markdown (and HTML, which GitHub renders in comments).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`|*_\[\]<>#~])")
 
@@ -90,7 +89,7 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
     if report.warnings:
         _print(console, Text())
     for warning in report.warnings:
-        _print(console, Text(f"warning: {_one_line(warning)}", style="yellow"))
+        _print(console, Text(f"warning: {one_line(warning)}", style="yellow"))
     _print(console, Text())
     _print(console, Text(summary_line(report), style="bold"))
 
@@ -116,20 +115,20 @@ def summary_line(report: AnalysisReport) -> str:
     3 warnings`` (every series counts, errors included, so the parts add up with the ok ones)."""
     counts = Counter(v.verdict for v in report.verdicts)
     parts = [
-        _plural(counts["deviation"], "deviation"),
-        _plural(counts["predicted_breach"], "predicted breach", "predicted breaches"),
+        plural(counts["deviation"], "deviation"),
+        plural(counts["predicted_breach"], "predicted breach", "predicted breaches"),
         f"{counts['inconclusive']} inconclusive",
-        _plural(counts["error"], "error"),
+        plural(counts["error"], "error"),
     ]
     return (
         f"{len(report.verdicts)} series analysed: {', '.join(parts)}; "
-        f"{_plural(len(report.warnings), 'warning')}"
+        f"{plural(len(report.warnings), 'warning')}"
     )
 
 
 def format_window(start: datetime, end: datetime) -> str:
     """``2024-05-01 12:00–13:00`` in UTC; the end date is repeated when the day changes."""
-    start, end = _utc(start), _utc(end)
+    start, end = utc(start), utc(end)
     if start.date() == end.date():
         return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
     return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
@@ -186,7 +185,7 @@ def _address_width(rows: Sequence[Recommendation] | Sequence[SeriesVerdict], roo
 
 
 def _window_line(rec: Recommendation) -> Text:
-    start, end = _utc(rec.window_start), _utc(rec.window_end)
+    start, end = utc(rec.window_start), utc(rec.window_end)
     return Text(f"   window:  {format_window(start, end)} UTC")
 
 
@@ -199,7 +198,7 @@ def _details(number: int, rec: Recommendation) -> list[Text]:
     suspect.append_text(_suspect_text(rec))
     lines.append(suspect)
     if rec.reason:
-        lines.append(Text(f"   reason:  {_one_line(rec.reason)}"))
+        lines.append(Text(f"   reason:  {one_line(rec.reason)}"))
     if rec.profile:
         lines.append(Text(f"   profile: {rec.profile}"))
     if rec.action:
@@ -221,7 +220,7 @@ def _verdicts_table(verdicts: list[SeriesVerdict], width: int) -> Table:
     table.add_column("verdict", no_wrap=True)
     table.add_column("detail", overflow="fold", min_width=20, ratio=1)
     for verdict in verdicts:
-        detail = Text(_one_line(verdict.detail))
+        detail = Text(one_line(verdict.detail))
         facts = [f"{verdict.points} points"]
         if verdict.missing:
             facts.append(f"{verdict.missing} missing")
@@ -259,7 +258,7 @@ def _suspect_text(rec: Recommendation) -> Text:
     text = Text(f"v{suspect.version}", style="bold yellow")
     text.append(" by ")
     text.append(suspect.author or "unknown", style="cyan")
-    description = _first_line(suspect.description)
+    description = first_line(suspect.description)
     if description:
         text.append(f": {description}")
     return text
@@ -281,7 +280,7 @@ def analysis_json(report: AnalysisReport) -> dict[str, Any]:
     summary["warnings"] = len(report.warnings)
     summary["recommendations"] = len(report.recommendations)
     return {
-        "analysed_at": _iso(report.analysed_at) if report.analysed_at else None,
+        "analysed_at": iso(report.analysed_at) if report.analysed_at else None,
         "sensitivity": str(report.sensitivity),
         "summary": summary,
         "recommendations": [rec.to_json() for rec in report.recommendations],
@@ -329,7 +328,7 @@ def recommendation_markdown(rec: Recommendation) -> str:
         f"| suspect | {_suspect_markdown(rec)} |",
     ]
     if rec.reason:
-        lines += ["", _md(_one_line(rec.reason))]
+        lines += ["", _md(one_line(rec.reason))]
     if rec.command:
         fence = _fence(rec.command)
         lines += ["", f"{fence}sh", rec.command, fence]
@@ -361,7 +360,7 @@ def analysis_markdown(report: AnalysisReport) -> str:
     else:
         lines += ["", "No recommendations: nothing to revert."]
     if report.warnings:
-        lines += [""] + [f"- warning: {_md(_one_line(w))}" for w in report.warnings]
+        lines += [""] + [f"- warning: {_md(one_line(w))}" for w in report.warnings]
     return "\n".join(lines) + "\n"
 
 
@@ -370,13 +369,13 @@ def _suspect_markdown(rec: Recommendation) -> str:
     if suspect is None:
         return _NO_SUSPECT
     text = f"v{suspect.version} by {_md(suspect.author or 'unknown')}"
-    description = _first_line(suspect.description)
+    description = first_line(suspect.description)
     return f"{text}: {_md(description)}" if description else text
 
 
 def _md(text: str) -> str:
     """User text made inert in markdown and safe inside a table cell (one line, ``\\|``)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def _fence(body: str) -> str:
@@ -386,27 +385,3 @@ def _fence(body: str) -> str:
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    first = lines[0].strip() if lines else ""
-    if len(first) > _DESCRIPTION_LIMIT:
-        first = first[: _DESCRIPTION_LIMIT - 1].rstrip() + "…"
-    return first
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")

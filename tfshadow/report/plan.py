@@ -28,7 +28,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rich import box
@@ -37,6 +37,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tfshadow.ops.plan import RECOMMENDATION_WINDOW, PlanReport, ResourceChange
+from tfshadow.report.text import first_line, iso, one_line, plural, utc
 
 __all__ = [
     "FOLD_AFTER",
@@ -72,7 +73,6 @@ _STYLE = {
 }
 _SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
-_DESCRIPTION_LIMIT = 80
 _MARKDOWN_SPECIAL = re.compile(r"([\\`|*_\[\]<>#~])")
 _NO_GHOSTS = "No ghost instances declared."
 _COUNTED = frozenset({"create", "update", "delete", "replace"})  # what Terraform's summary counts
@@ -110,7 +110,7 @@ def plan_json(report: PlanReport) -> dict[str, Any]:
     point = report.revert_point
     return {
         "workspace": report.workspace,
-        "created": _iso(report.created),
+        "created": iso(report.created),
         "terraform_version": report.terraform_version,
         "summary": {"add": add, "change": change, "destroy": destroy},
         "changes": [_change_json(c) for c in report.changes],
@@ -120,7 +120,7 @@ def plan_json(report: PlanReport) -> dict[str, Any]:
                 "resource": r.resource,
                 "metric": r.metric,
                 "severity": r.severity,
-                "created": _iso(r.created) if r.created else None,
+                "created": iso(r.created) if r.created else None,
                 "command": r.command,
             }
             for r in report.recommendations
@@ -176,7 +176,7 @@ def plan_markdown(report: PlanReport) -> str:
                 f"| {_code(_SYMBOL.get(c.action, '?'))} | {_code(c.address)} | {_md(c.action)} "
                 f"| {attributes} | {_coverage_markdown(c)} |"
             )
-        lines += ["", *_fold(table, _plural(len(report.changes), "resource change"))]
+        lines += ["", *_fold(table, plural(len(report.changes), "resource change"))]
     if report.changes and not report.profiles:
         lines += ["", "No reversion profile is declared in `tfshadow.hcl`."]
 
@@ -192,7 +192,7 @@ def plan_markdown(report: PlanReport) -> str:
                 f"| {_code(r.resource)} | {_md(r.metric)} | {icon} {_md(r.severity)} "
                 f"| {_when(r.created)} | {_code(r.command) if r.command else 'nothing fits'} |"
             )
-        lines += _fold(table, _plural(len(report.recommendations), "recommendation"))
+        lines += _fold(table, plural(len(report.recommendations), "recommendation"))
     else:
         lines.append(_no_recommendations(report))
 
@@ -217,7 +217,7 @@ def _revert_markdown(report: PlanReport) -> str:
     point = report.revert_point
     if point is None:
         return _md(_no_revert_point(report))
-    description = _first_line(point.description)
+    description = first_line(point.description)
     facts = f"version {point.version}, recorded {_md(point.timestamp)}"
     if description:
         facts += f": {_md(description)}"
@@ -280,7 +280,7 @@ def render_plan(console: Console, report: PlanReport) -> None:
     else:
         line = Text("If this change misbehaves: ")
         line.append(point.command, style="bold")
-        description = _first_line(point.description)
+        description = first_line(point.description)
         line.append(
             f" (version {point.version}, recorded {point.timestamp}"
             + (f": {description})" if description else ")")
@@ -288,7 +288,7 @@ def render_plan(console: Console, report: PlanReport) -> None:
         _print(console, line)
     _print(console, Text(_NO_GHOSTS))
     for warning in report.warnings:
-        _print(console, Text(f"warning: {_one_line(warning)}", style="yellow"))
+        _print(console, Text(f"warning: {one_line(warning)}", style="yellow"))
 
 
 def _changes_table(changes: Sequence[ResourceChange]) -> Table:
@@ -360,44 +360,20 @@ def _window_words() -> str:
     return f"last {days} days" if days != 1 else "last day"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word if count == 1 else word + 's'}"
-
-
 def _when(moment: datetime | None) -> str:
-    return _utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "unknown"
+    return utc(moment).strftime("%Y-%m-%d %H:%M") if moment else "unknown"
 
 
 def _md(text: str) -> str:
     """User text made inert in markdown and safe inside a table cell (one line, ``\\|``)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", _one_line(text))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(text))
 
 
 def _code(text: str) -> str:
     """A code span holding ``text`` literally, safe inside a table cell."""
-    body = _one_line(text).replace("|", "\\|")
+    body = one_line(text).replace("|", "\\|")
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
     fence = "`" * (longest + 1)
     # A span that starts or ends with a backtick needs a space inside its fence.
     pad = " " if body.startswith("`") or body.endswith("`") else ""
     return f"{fence}{pad}{body}{pad}{fence}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    first = lines[0].strip() if lines else ""
-    if len(first) > _DESCRIPTION_LIMIT:
-        first = first[: _DESCRIPTION_LIMIT - 1].rstrip() + "…"
-    return first
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return _utc(moment).isoformat(timespec="seconds").replace("+00:00", "Z")
