@@ -1,4 +1,4 @@
-"""The `localcloud` provider: resource types backed by real local processes.
+"""The `localcloud` provider: resource types backed by real local processes and files.
 
 The classes follow the `tf` package's Provider and Resource protocols by shape (the package ships
 no type information, so they do not inherit from it). Every RPC builds a fresh resource object;
@@ -7,6 +7,8 @@ nothing is kept between calls but the provider's configuration.
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ State = dict[str, Any]
 DEFAULT_WORK_DIR = ".localcloud"
 DEFAULT_READY_TIMEOUT = 30.0
 STATES = ("running", "stopped")
+# A name becomes a file name: no separators, no leading dot.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def _known(value: Any) -> bool:
@@ -62,7 +66,7 @@ class LocalCloud:
         return []
 
     def get_resources(self) -> list[type[Any]]:
-        return [Instance]
+        return [Instance, Datastore, Network]
 
     def get_functions(self) -> list[type[Any]]:
         return []
@@ -201,6 +205,35 @@ class Instance:
             process.pause(info)
         return planned
 
+    def import_(self, ctx: Any, id: str) -> State | None:
+        """`terraform import localcloud_instance.x <pid>`: adopt a running process."""
+        found = process.read_stat(int(id)) if id.isdigit() else None
+        info = None if found is None else process.find(found.pid, found.started_at)
+        if info is None:
+            ctx.diagnostics.add_error(f"no process {id!r}", "Import by the PID of a live process.")
+            return None
+        try:
+            raw = Path(f"/proc/{info.pid}/cmdline").read_bytes()
+        except OSError as exc:
+            ctx.diagnostics.add_error(f"cannot read the command of process {id}", str(exc))
+            return None
+        try:
+            log = os.readlink(f"/proc/{info.pid}/fd/1")
+        except OSError:
+            log = None
+        return {
+            "id": uuid.uuid4().hex[:16],
+            "command": [arg.decode(errors="surrogateescape") for arg in raw.split(b"\0")[:-1]],
+            "state": "stopped" if info.stopped else None,
+            "ready_port": None,
+            "ready_timeout": None,
+            "work_dir": None,
+            "pid": info.pid,
+            "started_at": info.started_at,
+            # Only a log file is the instance's to remove on destroy, not a terminal or a pipe.
+            "log_file": log if log is not None and Path(log).is_file() else None,
+        }
+
     def delete(self, ctx: Any, current: State) -> None:
         info = self._find(current)
         if info is not None:
@@ -223,3 +256,314 @@ class Instance:
         timeout = state.get("ready_timeout")
         seconds = float(state["ready_timeout"]) if _known(timeout) else DEFAULT_READY_TIMEOUT
         process.wait_ready(info, int(state["ready_port"]), seconds)
+
+
+def _work_dir_attribute() -> Any:
+    return Attribute(
+        "work_dir",
+        String(),
+        description="Directory of the file (default: the provider's work_dir).",
+        optional=True,
+        requires_replace=True,
+    )
+
+
+def _name_attribute(what: str) -> Any:
+    return Attribute(
+        "name",
+        String(),
+        description=f"Names the {what} file; a change makes a new one.",
+        required=True,
+        requires_replace=True,
+    )
+
+
+def _validate_name(diags: Any, config: dict[str, Any]) -> None:
+    name = config.get("name")
+    if _known(name) and not NAME_PATTERN.fullmatch(str(name)):
+        diags.add_error(
+            f"name {name!r} cannot name a file",
+            "Use letters, digits, '_', '.' and '-', not starting with '.'.",
+            path=["name"],
+        )
+
+
+def _validate_port(diags: Any, config: dict[str, Any], key: str) -> None:
+    port: Any = config.get(key)
+    if _known(port) and not (port == int(port) and 1 <= int(port) <= 65535):
+        diags.add_error(f"{key} must be a whole number from 1 to 65535, not {port}", path=[key])
+
+
+def _file_path(provider: LocalCloud, state: State, suffix: str) -> Path:
+    work_dir: Any = state.get("work_dir")
+    return (
+        Path(work_dir if _known(work_dir) else provider.work_dir).absolute()
+        / f"{state['name']}{suffix}"
+    )
+
+
+def _imported(provider: LocalCloud, ctx: Any, id: str, suffix: str) -> tuple[str, str | None]:
+    """The name and work_dir of the file `id` names, written as a configuration most likely is."""
+    path = Path(id).absolute()
+    name = path.name.removesuffix(suffix)
+    if not path.name.endswith(suffix) or not NAME_PATTERN.fullmatch(name):
+        ctx.diagnostics.add_error(
+            f"{id!r} is not a file this resource manages",
+            f"Import by the path of a <name>{suffix} file.",
+        )
+        raise LookupError(id)
+    parent = path.parent
+    if parent == Path(provider.work_dir).absolute():
+        return name, None
+    # The configuration most likely names a directory under the working directory relatively.
+    if parent.is_relative_to(Path.cwd()):
+        return name, parent.relative_to(Path.cwd()).as_posix()
+    return name, str(parent)
+
+
+# The datastore and network modules are imported inside the methods that use them: sqlite3 and
+# tempfile are then loaded only when such a resource is touched, and provider start-up stays cheap.
+
+
+class Datastore:
+    """`localcloud_datastore`: a SQLite database file with a managed journal mode and cache size.
+
+    The journal mode and cache size are also recorded in a `settings` table inside the database;
+    see `tfshadow.localcloud.datastore` for how an application applies them.
+    """
+
+    SUFFIX = ".sqlite"
+
+    def __init__(self, provider: LocalCloud) -> None:
+        self.provider = provider
+
+    @classmethod
+    def get_name(cls) -> str:
+        return "datastore"
+
+    @classmethod
+    def get_schema(cls) -> Any:
+        return Schema(
+            attributes=[
+                Attribute("id", String(), computed=True),
+                _name_attribute("database"),
+                _work_dir_attribute(),
+                Attribute(
+                    "cache_size",
+                    Number(),
+                    description="PRAGMA cache_size (-2000): pages, or KiB when negative.",
+                    optional=True,
+                ),
+                Attribute(
+                    "journal_mode",
+                    String(),
+                    description="One of delete (default), truncate, persist, memory, wal, off.",
+                    optional=True,
+                ),
+                Attribute("path", String(), description="The .sqlite file.", computed=True),
+            ]
+        )
+
+    def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
+        schema = self.get_schema()
+        _validate_config(diags, type_name, config, schema.attributes, schema.block_types)
+        _validate_name(diags, config)
+        from tfshadow.localcloud.datastore import JOURNAL_MODES as modes
+
+        mode = config.get("journal_mode")
+        if _known(mode) and mode not in modes:
+            diags.add_error(
+                f"journal_mode must be one of {', '.join(modes)}, not {mode!r}",
+                path=["journal_mode"],
+            )
+        size: Any = config.get("cache_size")
+        if _known(size) and size != int(size):
+            diags.add_error(f"cache_size must be a whole number, not {size}", path=["cache_size"])
+
+    def plan(self, ctx: Any, current: State | None, planned: State) -> State:
+        return planned
+
+    def upgrade(self, ctx: Any, version: int, old: State) -> State:
+        return old
+
+    def create(self, ctx: Any, planned: State) -> State | None:
+        path = _file_path(self.provider, planned, self.SUFFIX)
+        if not self._write(ctx, path, planned, create=True):
+            return None
+        return {**planned, "id": str(path), "path": str(path)}
+
+    def read(self, ctx: Any, current: State) -> State | None:
+        from tfshadow.localcloud import datastore as store
+
+        path = Path(current["path"])
+        try:
+            settings = store.read(path)
+        except store.DatastoreError as exc:
+            ctx.diagnostics.add_error("cannot read the datastore", str(exc))
+            return current
+        if settings is None:
+            return None  # gone: Terraform plans to create it again
+        defaults = store.Settings()
+        return {
+            **current,
+            # An unset setting means SQLite's default: keep it unset while that holds.
+            "journal_mode": _unless_default(
+                current.get("journal_mode"), settings.journal_mode, defaults.journal_mode
+            ),
+            "cache_size": _unless_default(
+                current.get("cache_size"), settings.cache_size, defaults.cache_size
+            ),
+        }
+
+    def update(self, ctx: Any, current: State, planned: State) -> State | None:
+        if not self._write(ctx, Path(current["path"]), planned, create=False):
+            return None
+        return planned
+
+    def delete(self, ctx: Any, current: State) -> None:
+        if _known(current.get("path")):
+            from tfshadow.localcloud import datastore as store
+
+            store.remove(Path(current["path"]))
+
+    def import_(self, ctx: Any, id: str) -> State | None:
+        """`terraform import localcloud_datastore.x <path of the .sqlite file>`."""
+        try:
+            name, work_dir = _imported(self.provider, ctx, id, self.SUFFIX)
+        except LookupError:
+            return None
+        path = Path(id).absolute()
+        if not path.is_file():
+            ctx.diagnostics.add_error(f"no database at {path}", "Import an existing .sqlite file.")
+            return None
+        state = {
+            "id": str(path),
+            "name": name,
+            "work_dir": work_dir,
+            "path": str(path),
+            "journal_mode": None,
+            "cache_size": None,
+        }
+        return self.read(ctx, state)
+
+    def _write(self, ctx: Any, path: Path, state: State, *, create: bool) -> bool:
+        from tfshadow.localcloud import datastore as store
+
+        mode: Any = state.get("journal_mode")
+        size: Any = state.get("cache_size")
+        settings = store.Settings(
+            journal_mode=mode if _known(mode) else store.DEFAULT_JOURNAL_MODE,
+            cache_size=int(size) if _known(size) else store.DEFAULT_CACHE_SIZE,
+        )
+        try:
+            store.write(path, settings, create=create)
+        except store.DatastoreError as exc:
+            hint = "Import it, or remove it." if create and path.exists() else ""
+            ctx.diagnostics.add_error(
+                f"cannot {'create' if create else 'update'} {path}", f"{exc}. {hint}".strip()
+            )
+            return False
+        return True
+
+
+def _unless_default(configured: Any, actual: Any, default: Any) -> Any:
+    return configured if not _known(configured) and actual == default else actual
+
+
+class Network:
+    """`localcloud_network`: a loopback port mapping kept as a JSON file."""
+
+    SUFFIX = ".network.json"
+
+    def __init__(self, provider: LocalCloud) -> None:
+        self.provider = provider
+
+    @classmethod
+    def get_name(cls) -> str:
+        return "network"
+
+    @classmethod
+    def get_schema(cls) -> Any:
+        return Schema(
+            attributes=[
+                Attribute("id", String(), computed=True),
+                _name_attribute("mapping"),
+                Attribute(
+                    "listen_port",
+                    Number(),
+                    description="Port on 127.0.0.1 that receives.",
+                    required=True,
+                ),
+                Attribute(
+                    "target_port",
+                    Number(),
+                    description="Port on 127.0.0.1 it goes to.",
+                    required=True,
+                ),
+                _work_dir_attribute(),
+                Attribute("path", String(), description="The JSON file.", computed=True),
+            ]
+        )
+
+    def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
+        schema = self.get_schema()
+        _validate_config(diags, type_name, config, schema.attributes, schema.block_types)
+        _validate_name(diags, config)
+        _validate_port(diags, config, "listen_port")
+        _validate_port(diags, config, "target_port")
+
+    def plan(self, ctx: Any, current: State | None, planned: State) -> State:
+        return planned
+
+    def upgrade(self, ctx: Any, version: int, old: State) -> State:
+        return old
+
+    def create(self, ctx: Any, planned: State) -> State | None:
+        path = _file_path(self.provider, planned, self.SUFFIX)
+        if path.exists():
+            ctx.diagnostics.add_error(f"{path} already exists", "Import it, or remove it.")
+            return None
+        if not self._write(ctx, path, planned):
+            return None
+        return {**planned, "id": str(path), "path": str(path)}
+
+    def read(self, ctx: Any, current: State) -> State | None:
+        from tfshadow.localcloud import network as net
+
+        mapping = net.read(Path(current["path"]))
+        if mapping is None:
+            return None  # gone: Terraform plans to create it again
+        return {**current, "listen_port": mapping.listen_port, "target_port": mapping.target_port}
+
+    def update(self, ctx: Any, current: State, planned: State) -> State | None:
+        if not self._write(ctx, Path(current["path"]), planned):
+            return None
+        return planned
+
+    def delete(self, ctx: Any, current: State) -> None:
+        if _known(current.get("path")):
+            Path(current["path"]).unlink(missing_ok=True)
+
+    def import_(self, ctx: Any, id: str) -> State | None:
+        """`terraform import localcloud_network.x <path of the .network.json file>`."""
+        try:
+            name, work_dir = _imported(self.provider, ctx, id, self.SUFFIX)
+        except LookupError:
+            return None
+        path = Path(id).absolute()
+        state = {"id": str(path), "name": name, "work_dir": work_dir, "path": str(path)}
+        imported = self.read(ctx, {**state, "listen_port": None, "target_port": None})
+        if imported is None:
+            ctx.diagnostics.add_error(f"no mapping at {path}", "Import an existing file.")
+        return imported
+
+    def _write(self, ctx: Any, path: Path, state: State) -> bool:
+        from tfshadow.localcloud import network as net
+
+        mapping = net.Mapping(int(state["listen_port"]), int(state["target_port"]))
+        try:
+            net.write(path, str(state["name"]), mapping)
+        except OSError as exc:
+            ctx.diagnostics.add_error(f"cannot write {path}", exc.strerror or str(exc))
+            return False
+        return True
