@@ -13,6 +13,7 @@
     ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
     ├── AlertError                a recommendation could not be delivered to the webhook
     ├── CiError                   a pipeline's forge (GitHub, GitLab) cannot be reached or refused
+    ├── GhostError                no ghost instance can be declared for a resource
     └── CaptureError              the state changed but no version was recorded (exit 1)
 
 The core raises these; only the CLI prints them (one line: message, then the hint) and exits.
@@ -80,6 +81,10 @@ class AlertError(TfshadowError):
 
 
 class CiError(TfshadowError):
+    pass
+
+
+class GhostError(TfshadowError):
     pass
 
 
