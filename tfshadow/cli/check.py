@@ -11,7 +11,12 @@ import click
 
 from tfshadow.cli.analysis import _duration
 from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
-from tfshadow.cli.output import EXIT_OK, stderr_console, stdout_console
+from tfshadow.cli.output import (
+    EXIT_OK,
+    stderr_console,
+    stdout_console,
+    terraform_output_to_stderr,
+)
 from tfshadow.errors import TfshadowError, UsageError
 
 FAIL_ON = click.Choice(["warning", "critical"])
@@ -37,7 +42,12 @@ def check(
     from tfshadow.ops.check import check as run_check
     from tfshadow.report.check import check_json, render_check
 
-    report = run_check(cli.project(), CheckRequest(act=act, fail_on=fail_on, workspace=workspace))
+    request = CheckRequest(act=act, fail_on=fail_on, workspace=workspace)
+    if as_json:
+        with terraform_output_to_stderr():  # a revert's Terraform output must not break the JSON
+            report = run_check(cli.project(), request)
+    else:
+        report = run_check(cli.project(), request)
     if as_json:
         click.echo(json.dumps(check_json(report), indent=2, ensure_ascii=False))
     else:

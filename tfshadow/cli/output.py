@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,3 +59,18 @@ def report_crash(exc: BaseException) -> int:
         file=sys.stderr,
     )
     return EXIT_UNEXPECTED
+
+
+@contextlib.contextmanager
+def terraform_output_to_stderr() -> Iterator[None]:
+    """Send everything written to standard output, by us or by Terraform runs we start, to
+    standard error for the block: a ``--json`` document on stdout must stay the only thing there."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

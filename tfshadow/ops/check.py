@@ -294,11 +294,7 @@ def _act(
     if profile.action == "recommend":
         return "recommended", False
     if profile.action == "activate_ghost":
-        report.warnings.append(
-            f"profile {profile.name}: no ghost instance is declared for {resource.address}; "
-            "recommending instead"
-        )
-        return "no ghost declared: recommended", False
+        return _activate_ghost(project, request, resource, profile, acted, now, book, report)
     if rec.command is None:
         return "no version to revert to", False
     target = rec.command.split()[2]
@@ -325,6 +321,41 @@ def _act(
     if outcome.exit_code != 0:
         return f"revert to version {target} failed (exit {outcome.exit_code})", True
     return f"reverted to version {target}", True
+
+
+def _activate_ghost(
+    project: Project,
+    request: CheckRequest,
+    resource: ResourceRef,
+    profile: ProfileSettings,
+    acted: bool,
+    now: datetime,
+    book: Any,
+    report: CheckReport,
+) -> tuple[str, bool]:
+    from tfshadow.ops import ghost
+
+    if not ghost.is_enabled(project, resource.address):
+        report.warnings.append(
+            f"profile {profile.name}: {resource.address} has no ghost instance "
+            f"(`tfshadow ghost enable {resource.address}`); recommending instead"
+        )
+        return "no ghost enabled: recommended", False
+    if not request.act:
+        return "would activate its ghost (run with --act)", False
+    if acted:
+        return "waiting: one action per cycle", False
+    book.record(profile.name, resource.address, now)
+    try:
+        result = ghost.activate(project, resource.address)
+    except TfshadowError as exc:
+        report.warnings.append(f"profile {profile.name}: ghost activation failed: {exc.one_line()}")
+        return f"ghost activation failed: {exc.message}", True
+    report.actions.append(
+        f"profile {profile.name}: activated the ghost of {resource.address} ({result.ghost}) "
+        f"in {result.seconds:.1f} s"
+    )
+    return f"activated ghost {result.ghost}", True
 
 
 class _QuietUI:
