@@ -180,6 +180,9 @@ def test_profile_activates_the_ghost_with_check_act(infra: Path, tfshadow: Tfsha
     assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
     assert ghost is not None and _proc_state(ghost) == "T"
+    planned = tfshadow("plan", "-no-color", "--format", "json", cwd=infra)
+    assert planned.code == 0, planned.err
+    assert planned.json()["ghosts"] == ["localcloud_instance.web"]
     now = datetime.now(UTC)
     rows = ["timestamp,value"] + [
         f"{now - timedelta(seconds=30 * i):%Y-%m-%dT%H:%M:%SZ},{95 if i < 6 else 20}"

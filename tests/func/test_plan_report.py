@@ -83,7 +83,7 @@ def test_plan_report_update_names_changed_attributes_never_values(
     ]
     assert doc["ghosts"] == [] and doc["profiles"] == 0
     assert all(c["coverage"] is None for c in doc["changes"])
-    assert "No ghost instances declared." in markdown
+    assert "No ghost instances enabled." in markdown
     # Terraform's own plan text shows the token (terraform_data's `output` copies it without
     # the sensitive mark); tfshadow's lines and reports never do.
     _no_secret(line, markdown, (plan_dir / "report.json").read_text())

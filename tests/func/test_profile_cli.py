@@ -118,8 +118,8 @@ def test_profile_list_and_validate_after_apply(tfshadow: Tfshadow, configured: P
         "(it holds version 1)",
         'tfshadow.hcl:25: profile "everything": trigger on "latency": no resource_metrics '
         "block gives metrics to terraform_data.auth",
-        'tfshadow.hcl:33: profile "standby": action activate_ghost has no ghost instance to '
-        "start (none can be declared yet): it recommends instead",
+        'tfshadow.hcl:33: profile "standby": action activate_ghost starts ghost instances: '
+        "enable them with `tfshadow ghost enable ADDRESS`; without one it recommends instead",
         'tfshadow.hcl:33: profile "standby": tag tier = "critical" matches no resource in '
         "version 1",
         "tfshadow.hcl: 3 profiles valid, 6 warnings",

@@ -160,6 +160,11 @@ def disable(project: Project, address: str) -> GhostResult:
     return _result(address, record["ghost"], outcome)
 
 
+def enabled_ghosts(store: GitShadowStore) -> frozenset[str]:
+    """The addresses whose ghost is enabled in ``store``."""
+    return frozenset(_load_registry(store))
+
+
 def is_enabled(project: Project, address: str) -> bool:
     """Whether ``address`` has a ghost (without asking Terraform anything)."""
     store, _ = open_history(project, None)

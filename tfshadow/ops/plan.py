@@ -19,7 +19,7 @@ The report is plain data about the plan, never its values (a plan holds every se
   the newest per resource and metric;
 - ``revert_point``: the workspace's latest shadow version, the one ``tfshadow revert N`` would
   return to if the change misbehaves;
-- ``ghosts``: ghost instances standing by for the changed resources (none can be declared yet).
+- ``ghosts``: the resources whose ghost instance stands by (``tfshadow ghost enable``).
 
 A plan that fails (any exit code but 0, or 2 under ``-detailed-exitcode``) gives no report, and
 a report saved by an earlier plan is removed so that nothing posts it as this plan's.
@@ -31,7 +31,7 @@ import json
 import os
 import shlex
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -257,6 +257,7 @@ def build_report(
     has_store: bool = False,
     now: datetime | None = None,
     warnings: Sequence[str] = (),
+    ghosts: Iterable[str] = (),
 ) -> PlanReport:
     """The report on ``terraform show -json``'s document of a saved plan.
 
@@ -280,7 +281,7 @@ def build_report(
         revert_point=_revert_point(latest),
         has_store=has_store,
         profiles=len(profiles),
-        ghosts=(),
+        ghosts=tuple(sorted(ghosts)),
         warnings=tuple(warnings),
         terraform_version=_str_or_none(plan_document.get("terraform_version")),
     )
@@ -368,7 +369,11 @@ def _report(
     latest = None
     records: list[dict[str, Any]] = []
     warnings = []
+    ghosts: frozenset[str] = frozenset()
     if store is not None:
+        from tfshadow.ops.ghost import enabled_ghosts
+
+        ghosts = enabled_ghosts(store)
         latest = store.latest(workspace)
         records, skipped = journal.read(
             store.private_dir(ANALYSIS_DIR) / JOURNAL, since=now - RECOMMENDATION_WINDOW
@@ -387,6 +392,7 @@ def _report(
         has_store=store is not None,
         now=now,
         warnings=warnings,
+        ghosts=ghosts,
     )
 
 

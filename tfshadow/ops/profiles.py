@@ -4,8 +4,8 @@
 Both only read. Loading the settings already rejects what cannot work (a ``SettingsError`` naming
 the line); ``validate`` adds what can be declared but is probably a mistake: criteria matching no
 resource, trigger metrics no ``resource_metrics`` block reads for the resources, a version to
-return to that the store does not hold, and the ``activate_ghost`` action, which has no ghost to
-start yet. Without a recorded version the resources cannot be checked, and are not.
+return to that the store does not hold, and an ``activate_ghost`` action for resources without an
+enabled ghost. Without a recorded version the resources cannot be checked, and are not.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ class _Latest:
     version: int | None
     versions: tuple[int, ...]
     resources: tuple[ResourceRef, ...]
+    ghosts: frozenset[str] = frozenset()
 
 
 def list_profiles(project: Project, workspace: str | None = None) -> ProfileListing:
@@ -119,7 +120,10 @@ def _latest(project: Project, workspace: str | None) -> _Latest:
         return _Latest(ws, None, (), ())
     numbers = tuple(int(m["version"]) for m in metas)
     state = store.reconstruct(ws, numbers[-1]).state
-    return _Latest(ws, numbers[-1], numbers, tuple(resource_refs(state)))
+    from tfshadow.ops.ghost import enabled_ghosts
+
+    refs = tuple(resource_refs(state))
+    return _Latest(ws, numbers[-1], numbers, refs, enabled_ghosts(store))
 
 
 def _warnings(
@@ -136,10 +140,19 @@ def _warnings(
         found.append(ProfileWarning(line, profile.name, message))
 
     if profile.action == "activate_ghost":
-        warn(
-            "action activate_ghost has no ghost instance to start (none can be declared yet): "
-            "it recommends instead"
-        )
+        matched = [r.address for r in latest.resources if matching(profile, r)]
+        missing = [a for a in matched if a not in latest.ghosts]
+        if not matched:
+            warn(
+                "action activate_ghost starts ghost instances: enable them with "
+                "`tfshadow ghost enable ADDRESS`; without one it recommends instead"
+            )
+        elif missing:
+            shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+            warn(
+                f"action activate_ghost: {shown} {'has' if len(missing) == 1 else 'have'} no "
+                f"ghost (`tfshadow ghost enable {missing[0]}`): it recommends instead"
+            )
     if latest.version is None:
         return found
     version = f"version {latest.version}"

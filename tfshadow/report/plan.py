@@ -74,7 +74,7 @@ _STYLE = {
 _SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "bold yellow", "info": "cyan"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`|*_\[\]<>#~])")
-_NO_GHOSTS = "No ghost instances declared."
+_NO_GHOSTS = "No ghost instances enabled."
 _COUNTED = frozenset({"create", "update", "delete", "replace"})  # what Terraform's summary counts
 
 
@@ -197,7 +197,15 @@ def plan_markdown(report: PlanReport) -> str:
         lines.append(_no_recommendations(report))
 
     lines += ["", "#### Revert point", "", _revert_markdown(report)]
-    lines += ["", "#### Ghosts", "", _NO_GHOSTS]
+    lines += ["", "#### Ghosts", ""]
+    if report.ghosts:
+        lines += [
+            f"- {_code(address)}: a stopped ghost stands by "
+            f"({_code('tfshadow ghost activate ' + address)})"
+            for address in report.ghosts
+        ]
+    else:
+        lines.append(_NO_GHOSTS)
     if report.warnings:
         lines += [""] + [f"- warning: {_md(w)}" for w in report.warnings]
     return "\n".join(lines) + "\n"
@@ -286,7 +294,13 @@ def render_plan(console: Console, report: PlanReport) -> None:
             + (f": {description})" if description else ")")
         )
         _print(console, line)
-    _print(console, Text(_NO_GHOSTS))
+    if report.ghosts:
+        for address in report.ghosts:
+            _print(
+                console, Text(f"Ghost standing by for {address}: tfshadow ghost activate {address}")
+            )
+    else:
+        _print(console, Text(_NO_GHOSTS))
     for warning in report.warnings:
         _print(console, Text(f"warning: {one_line(warning)}", style="yellow"))
 

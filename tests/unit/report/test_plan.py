@@ -55,7 +55,7 @@ def test_plan_markdown_marker_table_and_inert_user_text() -> None:
     assert "| 2026-06-01 12:00 | nothing fits |" in text
     assert "If this change misbehaves: `tfshadow revert 3` (version 3, recorded " in text
     assert "fix \\<b\\>\\|pipes\\|\\</b\\>)." in text  # first line only, inert
-    assert "No ghost instances declared." in text
+    assert "No ghost instances enabled." in text
     assert "<details>" not in text
 
 
