@@ -13,15 +13,12 @@ there, in ``--format`` or else as markdown.
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from tfshadow.cli.output import stdout_console
+from tfshadow.cli.output import stdout_console, terraform_output_to_stderr
 from tfshadow.errors import UsageError
 from tfshadow.project import Project
 
@@ -45,7 +42,7 @@ def run_plan(
     target = _target(project, report_file)
     wanted = report_format is not None or target is not None
     if report_format is not None:
-        with _stdout_to_stderr():
+        with terraform_output_to_stderr():
             outcome = plan(project, tf_args, want_report=True)
     else:
         outcome = plan(project, tf_args, want_report=wanted)
@@ -100,17 +97,3 @@ def _target(project: Project, report_file: str | None) -> Path | None:
     if target.is_dir():
         raise UsageError(f"--report-file {report_file} is a directory", hint="name a file")
     return target
-
-
-@contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send everything written to file descriptor 1 (Terraform's output) to stderr meanwhile."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
