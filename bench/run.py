@@ -362,12 +362,20 @@ def bench_forecast() -> None:
     bench_forecast_quality()
 
 
+def bench_ghost() -> None:
+    """Ghost activation vs a revert's cold start of a slow-starting localcloud instance."""
+    from bench.ghost import bench_ghost as run_ghost
+
+    run_ghost()
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "apply": bench_apply_overhead,
     "revert": bench_revert,
     "capture": bench_capture_sizes,
     "history": bench_history_sizes,
     "forecast": bench_forecast,
+    "ghost": bench_ghost,
 }
 
 
