@@ -32,12 +32,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from tfshadow.forecast.results import VERDICTS, AnalysisReport, Recommendation, SeriesVerdict
+from tfshadow.report.tables import print_plain, titled_table
 from tfshadow.report.text import first_line, iso, one_line, plural, utc
 
 __all__ = [
@@ -84,30 +84,30 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
 
     shown = [v for v in report.verdicts if verbose or v.verdict != "ok"]
     if shown:
-        _print(console, Text())
-        _print(console, _verdicts_table(shown, console.width))
+        print_plain(console, Text())
+        print_plain(console, _verdicts_table(shown, console.width))
     if report.warnings:
-        _print(console, Text())
+        print_plain(console, Text())
     for warning in report.warnings:
-        _print(console, Text(f"warning: {one_line(warning)}", style="yellow"))
-    _print(console, Text())
-    _print(console, Text(summary_line(report), style="bold"))
+        print_plain(console, Text(f"warning: {one_line(warning)}", style="yellow"))
+    print_plain(console, Text())
+    print_plain(console, Text(summary_line(report), style="bold"))
 
 
 def render_recommendations(console: Console, recommendations: Sequence[Recommendation]) -> None:
     """The recommendations table and each one's details, or a line saying there are none."""
     if not recommendations:
-        _print(console, Text("No recommendations: nothing to revert.", style="bold green"))
+        print_plain(console, Text("No recommendations: nothing to revert.", style="bold green"))
         return
-    _print(console, _recommendations_table(tuple(recommendations), console.width))
+    print_plain(console, _recommendations_table(tuple(recommendations), console.width))
     for number, rec in enumerate(recommendations, 1):
         for line in _details(number, rec):
-            _print(console, line)
+            print_plain(console, line)
 
 
 def print_line(console: Console, text: str, style: str = "") -> None:
     """One line of plain text (never read as markup)."""
-    _print(console, Text(text, style=style))
+    print_plain(console, Text(text, style=style))
 
 
 def summary_line(report: AnalysisReport) -> str:
@@ -160,7 +160,7 @@ def format_score(score: float, threshold: float) -> str:
 def _recommendations_table(recommendations: tuple[Recommendation, ...], width: int) -> Table:
     """The headline per recommendation; its window, suspect, reason and command follow below."""
     room = _address_width(recommendations, width - 48)
-    table = _table("Recommendations")
+    table = titled_table("Recommendations")
     table.add_column("#", justify="right")
     table.add_column("resource", overflow="fold", min_width=room, max_width=room)
     table.add_column("metric", overflow="fold")
@@ -214,7 +214,7 @@ def _details(number: int, rec: Recommendation) -> list[Text]:
 
 def _verdicts_table(verdicts: list[SeriesVerdict], width: int) -> Table:
     room = _address_width(verdicts, width - 46)
-    table = _table("Series")
+    table = titled_table("Series")
     table.add_column("resource", overflow="fold", min_width=room, max_width=room)
     table.add_column("metric", overflow="fold")
     table.add_column("verdict", no_wrap=True)
@@ -238,19 +238,6 @@ def _verdicts_table(verdicts: list[SeriesVerdict], width: int) -> Table:
     return table
 
 
-def _table(title: str) -> Table:
-    # A light frame keeps the tables readable at 80 columns; header rows stay visible in plain text.
-    return Table(
-        title=Text(title, style="bold"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        expand=False,
-        show_edge=False,
-        padding=(0, 1, 0, 0),
-    )
-
-
 def _suspect_text(rec: Recommendation) -> Text:
     suspect = rec.suspect
     if suspect is None:
@@ -262,11 +249,6 @@ def _suspect_text(rec: Recommendation) -> Text:
     if description:
         text.append(f": {description}")
     return text
-
-
-def _print(console: Console, renderable: Text | Table) -> None:
-    # soft_wrap off: a console set to soft-wrap would otherwise let table rows overflow the width.
-    console.print(renderable, soft_wrap=False, highlight=False, markup=False)
 
 
 # --- JSON --------------------------------------------------------------------------------------

@@ -31,12 +31,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from tfshadow.ops.plan import RECOMMENDATION_WINDOW, PlanReport, ResourceChange
+from tfshadow.report.tables import print_plain, titled_table
 from tfshadow.report.text import first_line, iso, one_line, plural, utc
 
 __all__ = [
@@ -258,16 +258,18 @@ def plan_text(report: PlanReport, *, color: bool = False, width: int = 100) -> s
 
 def render_plan(console: Console, report: PlanReport) -> None:
     """The changes with their profiles, the recent recommendations, the revert point, ghosts."""
-    _print(console, Text(f"tfshadow plan report: workspace {report.workspace}", style="bold"))
-    _print(console, Text(summary_line(report)))
+    print_plain(console, Text(f"tfshadow plan report: workspace {report.workspace}", style="bold"))
+    print_plain(console, Text(summary_line(report)))
     if report.changes:
-        _print(console, Text())
-        _print(console, _changes_table(report.changes))
+        print_plain(console, Text())
+        print_plain(console, _changes_table(report.changes))
         if not report.profiles:
-            _print(console, Text("No reversion profile is declared in tfshadow.hcl.", style="dim"))
-    _print(console, Text())
+            print_plain(
+                console, Text("No reversion profile is declared in tfshadow.hcl.", style="dim")
+            )
+    print_plain(console, Text())
     if report.recommendations:
-        table = _table(f"Recommendations ({_window_words()})")
+        table = titled_table(f"Recommendations ({_window_words()})")
         for name in ("resource", "metric", "severity", "created (UTC)", "proposed"):
             table.add_column(name, overflow="fold")
         for r in report.recommendations:
@@ -278,13 +280,13 @@ def render_plan(console: Console, report: PlanReport) -> None:
                 Text(_when(r.created)),
                 Text(r.command or "nothing fits", style="bold" if r.command else "dim"),
             )
-        _print(console, table)
+        print_plain(console, table)
     else:
-        _print(console, Text(_no_recommendations(report)))
-    _print(console, Text())
+        print_plain(console, Text(_no_recommendations(report)))
+    print_plain(console, Text())
     point = report.revert_point
     if point is None:
-        _print(console, Text(_no_revert_point(report)))
+        print_plain(console, Text(_no_revert_point(report)))
     else:
         line = Text("If this change misbehaves: ")
         line.append(point.command, style="bold")
@@ -293,20 +295,20 @@ def render_plan(console: Console, report: PlanReport) -> None:
             f" (version {point.version}, recorded {point.timestamp}"
             + (f": {description})" if description else ")")
         )
-        _print(console, line)
+        print_plain(console, line)
     if report.ghosts:
         for address in report.ghosts:
-            _print(
+            print_plain(
                 console, Text(f"Ghost standing by for {address}: tfshadow ghost activate {address}")
             )
     else:
-        _print(console, Text(_NO_GHOSTS))
+        print_plain(console, Text(_NO_GHOSTS))
     for warning in report.warnings:
-        _print(console, Text(f"warning: {one_line(warning)}", style="yellow"))
+        print_plain(console, Text(f"warning: {one_line(warning)}", style="yellow"))
 
 
 def _changes_table(changes: Sequence[ResourceChange]) -> Table:
-    table = _table("Changes")
+    table = titled_table("Changes")
     table.add_column("", no_wrap=True)
     table.add_column("resource", overflow="fold")
     table.add_column("action", no_wrap=True)
@@ -330,22 +332,6 @@ def _changes_table(changes: Sequence[ResourceChange]) -> Table:
             profile,
         )
     return table
-
-
-def _table(title: str) -> Table:
-    return Table(
-        title=Text(title, style="bold"),
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-        expand=False,
-        show_edge=False,
-        padding=(0, 1, 0, 0),
-    )
-
-
-def _print(console: Console, renderable: Text | Table) -> None:
-    console.print(renderable, soft_wrap=False, highlight=False, markup=False)
 
 
 # --- words -------------------------------------------------------------------------------------
