@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tfshadow.ghost.adapters import GHOSTS_FILE
-from tfshadow.localcloud import install, process
+from tfshadow.ghost.config_file import GHOSTS_FILE, OVERRIDE_FILE
 
 from .conftest import Tfshadow
+from .localcloud_support import instances_ended, workspace
+from .localcloud_support import proc_state as _proc_state
+from .localcloud_support import wait_gone as _wait_gone
 
 CONFIG = """\
 terraform {
@@ -31,49 +29,14 @@ resource "localcloud_instance" "web" {
 """
 
 
-def _proc_state(pid: int) -> str | None:
-    info = process.read_stat(pid)
-    return None if info is None else info.state
-
-
-def _wait_gone(pid: int, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _proc_state(pid) in (None, "Z", "X"):
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def _pids_logging_to(log: Path) -> list[int]:
-    pids = []
-    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
-        try:
-            if any(os.readlink(fd) == str(log) for fd in fd_dir.iterdir()):
-                pids.append(int(fd_dir.parent.name))
-        except OSError:
-            continue
-    return pids
-
-
 @pytest.fixture
 def infra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow) -> Iterator[Path]:
     """One running instance, applied through tfshadow; every process is killed afterwards."""
-    rc = install.cli_config(install.mirror(tmp_path / "mirror"), tmp_path / "localcloud.tfrc")
-    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(rc))
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(CONFIG)
-    try:
+    with instances_ended(workspace(tmp_path, monkeypatch, CONFIG)) as work:
         assert tfshadow("init", "-no-color", cwd=work).code == 0
         applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=work)
         assert applied.code == 0, applied.err + applied.out
         yield work
-    finally:
-        for log in (work / ".localcloud").glob("instance-*.log"):
-            for pid in _pids_logging_to(log):
-                with contextlib.suppress(OSError):
-                    os.killpg(pid, signal.SIGKILL)
 
 
 def _pid(tfshadow: Tfshadow, work: Path, address: str) -> int | None:
@@ -112,6 +75,8 @@ def test_ghost_enable_activate_disable(infra: Path, tfshadow: Tfshadow) -> None:
             "from_version": 1,
             "status": "stopped",
             "plan": "saved",
+            "follows": "last-good",
+            "traffic": [],
         }
     ]
 
@@ -139,13 +104,9 @@ def test_ghost_activate_replans_a_stale_plan(infra: Path, tfshadow: Tfshadow) ->
     assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
     assert ghost is not None
-    # Another state change after the plan was saved makes it stale.
-    (infra / "main.tf").write_text(
-        CONFIG + 'resource "localcloud_instance" "other" {\n'
-        '  command = ["python3", "-c", "import time; time.sleep(600)"]\n'
-        '  state = "stopped"\n}\n'
-    )
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    # A state change that no apply follows (an apply plans the activation again) makes it stale.
+    tainted = tfshadow("taint", "localcloud_instance.web", "-no-color", cwd=infra)
+    assert tainted.code == 0, tainted.err
     activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
     assert activated.code == 0, activated.err + activated.out
     assert "planned again" in activated.out
@@ -207,3 +168,162 @@ def test_profile_activates_the_ghost_with_check_act(infra: Path, tfshadow: Tfsha
     (rec,) = acted.json()["recommendations"]
     assert rec["action"] == "activated ghost localcloud_instance.web_ghost"
     assert _proc_state(ghost) in ("R", "S")
+
+
+def _ghost_list(tfshadow: Tfshadow, work: Path) -> list[dict[str, object]]:
+    listed = tfshadow("ghost", "list", "--json", cwd=work)
+    assert listed.code == 0, listed.err
+    ghosts: list[dict[str, object]] = listed.json()["ghosts"]
+    return ghosts
+
+
+def _ghost_command(work: Path) -> list[str]:
+    declared = json.loads((work / GHOSTS_FILE).read_text())
+    command: list[str] = declared["resource"]["localcloud_instance"]["web_ghost"]["command"]
+    return command
+
+
+def test_ghost_follows_the_newest_good_version(infra: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    first = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    # Version 3 changes the original; until it is marked good the ghost stays on version 1.
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert "601" not in " ".join(_ghost_command(infra))
+    assert _ghost_list(tfshadow, infra)[0]["from_version"] == 1
+    assert _ghost_list(tfshadow, infra)[0]["plan"] == "saved"
+    latest = _versions(tfshadow, infra)[0]["version"]
+    assert tfshadow("mark", str(latest), "good", cwd=infra).code == 0
+
+    # The next apply (here one that changes nothing) makes the ghost follow the good version.
+    followed = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert followed.code == 0, followed.err
+    assert f"now follows version {latest}" in followed.err
+    assert "601" in " ".join(_ghost_command(infra))
+    listed = _ghost_list(tfshadow, infra)[0]
+    assert (listed["from_version"], listed["status"]) == (latest, "stopped")
+    assert listed["plan"] == "saved"
+    second = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert second is not None and second != first and _proc_state(second) == "T"
+    assert first is not None and _wait_gone(first)
+    # The refreshed plan is the one activation applies: not made again.
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    assert "planned again" not in activated.out
+    assert _proc_state(second) in ("R", "S")
+
+
+def test_ghost_pinned_with_from_stays(infra: Path, tfshadow: Tfshadow) -> None:
+    enabled = tfshadow("ghost", "enable", "localcloud_instance.web", "--from", "1", cwd=infra)
+    assert enabled.code == 0, enabled.err
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    latest = _versions(tfshadow, infra)[0]["version"]
+    assert tfshadow("mark", str(latest), "good", cwd=infra).code == 0
+    refreshed = tfshadow("ghost", "refresh", "--no-color", cwd=infra)
+    assert refreshed.code == 0, refreshed.err
+    assert "601" not in " ".join(_ghost_command(infra))
+    assert _ghost_list(tfshadow, infra)[0]["follows"] == "pinned"
+
+
+def test_ghost_block_in_settings_enables_and_disables(infra: Path, tfshadow: Tfshadow) -> None:
+    (infra / "tfshadow.hcl").write_text('ghost {\n  resources = ["localcloud_instance.web"]\n}\n')
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert "Enabled the ghost of localcloud_instance.web" in applied.err
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert ghost is not None and _proc_state(ghost) == "T"
+
+    (infra / "tfshadow.hcl").write_text("")
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert "Disabled the ghost of localcloud_instance.web" in applied.err
+    assert _wait_gone(ghost)
+    assert _ghost_list(tfshadow, infra) == []
+
+
+def test_ghost_block_rejects_traffic_for_an_unlisted_resource(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    (infra / "tfshadow.hcl").write_text(
+        "ghost {\n  resources = []\n"
+        '  traffic = { "localcloud_instance.web" = ["output.x=pid"] }\n}\n'
+    )
+    refused = tfshadow("ghost", "refresh", cwd=infra)
+    assert refused.code == 2
+    assert "not in resources" in refused.err
+
+
+TRAFFIC = """
+output "web_pid" {
+  value = localcloud_instance.web.pid
+}
+
+resource "terraform_data" "router" {
+  input = localcloud_instance.web.pid
+}
+"""
+
+
+def _outputs(tfshadow: Tfshadow, work: Path) -> dict[str, object]:
+    state = json.loads(tfshadow("state", "pull", cwd=work).out)
+    router = next(r for r in state["resources"] if r["type"] == "terraform_data")
+    return {
+        "web_pid": state["outputs"]["web_pid"]["value"],
+        "router": router["instances"][0]["attributes"]["input"]["value"],
+    }
+
+
+def test_ghost_traffic_switches_on_activation_and_back_on_disable(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    (infra / "main.tf").write_text(CONFIG + TRAFFIC)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+    assert _outputs(tfshadow, infra) == {"web_pid": original, "router": original}
+    enabled = tfshadow(
+        "ghost",
+        "enable",
+        "localcloud_instance.web",
+        "--traffic",
+        "output.web_pid=pid",
+        "--traffic",
+        "terraform_data.router.input=pid",
+        cwd=infra,
+    )
+    assert enabled.code == 0, enabled.err
+    # Standing by, nothing points at the ghost.
+    assert _outputs(tfshadow, infra) == {"web_pid": original, "router": original}
+    assert not (infra / OVERRIDE_FILE).exists()
+    assert _ghost_list(tfshadow, infra)[0]["traffic"] == [
+        "output.web_pid=pid",
+        "terraform_data.router.input=pid",
+    ]
+
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert _outputs(tfshadow, infra) == {"web_pid": ghost, "router": ghost}
+    # The switch is in the configuration, so a later apply keeps the traffic on the ghost.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    assert _outputs(tfshadow, infra) == {"web_pid": ghost, "router": ghost}
+
+    disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert disabled.code == 0, disabled.err
+    assert _outputs(tfshadow, infra) == {"web_pid": original, "router": original}
+    assert not (infra / OVERRIDE_FILE).exists()
+
+
+def test_ghost_traffic_switch_errors(infra: Path, tfshadow: Tfshadow) -> None:
+    malformed = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "web_pid", cwd=infra
+    )
+    assert malformed.code == 2 and "is not TARGET=ATTRIBUTE" in malformed.err
+    assert not (infra / GHOSTS_FILE).exists()
+    undeclared = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.nope=pid", cwd=infra
+    )
+    assert undeclared.code == 2
+    assert "could not plan the ghost's activation" in undeclared.err
+    assert not (infra / OVERRIDE_FILE).exists()

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import click
 
 from tfshadow.cli.commands import CliContext, commands, json_option, no_color_option, pass_cli
-from tfshadow.cli.output import EXIT_OK, print_recorded, stderr_console, stdout_console
+from tfshadow.cli.output import EXIT_FAILED, EXIT_OK, print_outcome, stderr_console, stdout_console
 
 if TYPE_CHECKING:
-    from tfshadow.ops.ghost import GhostResult
+    from tfshadow.ops.ghost import FollowReport, GhostResult
 
 
 @commands.group()
@@ -20,12 +20,7 @@ def ghost() -> None:
 
 def _report(result: GhostResult, *, no_color: bool) -> None:
     console = stderr_console(no_color=no_color)
-    for meta in result.recorded:
-        print_recorded(console, meta)
-    for note in result.notes:
-        console.print(f"[bold]tfshadow:[/] {note}")
-    for warning in result.warnings:
-        console.print(f"[bold yellow]tfshadow: warning:[/] {warning}")
+    print_outcome(console, result.recorded, result.notes, result.warnings)
 
 
 @ghost.command()
@@ -34,18 +29,56 @@ def _report(result: GhostResult, *, no_color: bool) -> None:
     "--from",
     "from_version",
     metavar="VERSION",
-    help="The version to copy the resource from (default: last-good, else latest).",
+    help="Copy the resource from this version and stay on it (default: follow the newest "
+    "version marked good, else start from the latest).",
+)
+@click.option(
+    "--traffic",
+    "switches",
+    multiple=True,
+    metavar="TARGET=ATTRIBUTE",
+    help="On activation, point TARGET (output.NAME or TYPE.NAME.ARGUMENT) at the ghost's "
+    "ATTRIBUTE ([ATTRIBUTE] for a list). Repeatable.",
 )
 @no_color_option
 @pass_cli
-def enable(cli: CliContext, address: str, from_version: str | None, no_color: bool) -> int:
+def enable(
+    cli: CliContext,
+    address: str,
+    from_version: str | None,
+    switches: tuple[str, ...],
+    no_color: bool,
+) -> int:
     """Declare and create a stopped ghost of ADDRESS, and save the plan that starts it."""
     from tfshadow.ops import ghost as ops
 
-    result = ops.enable(cli.project(), address, from_version=from_version)
+    result = ops.enable(cli.project(), address, from_version=from_version, switches=switches)
     _report(result, no_color=no_color)
     click.echo(f"Ghost {result.ghost} of {address} is stopped; its activation plan is saved.")
     return EXIT_OK
+
+
+@ghost.command()
+@no_color_option
+@pass_cli
+def refresh(cli: CliContext, no_color: bool) -> int:
+    """Make every ghost follow the newest good version and plan its activation again.
+
+    `tfshadow apply` and `tfshadow revert` do this on their own; run it after marking a
+    version good, or after fixing what stopped a ghost from following.
+    """
+    from tfshadow.ops import ghost as ops
+
+    report = ops.follow(cli.project())
+    print_follow_report(report, no_color=no_color)
+    click.echo("Ghosts are up to date." if not report.warnings else "Some ghosts did not follow.")
+    return EXIT_OK if not report.warnings else EXIT_FAILED
+
+
+def print_follow_report(report: FollowReport, *, no_color: bool) -> None:
+    """What following did, on stderr like the apply's own notes."""
+    console = stderr_console(no_color=no_color)
+    print_outcome(console, report.recorded, report.notes, report.warnings)
 
 
 @ghost.command()
@@ -98,8 +131,9 @@ def list_(cli: CliContext, as_json: bool, no_color: bool) -> int:
     if not ghosts:
         console.print("No ghosts.")
     for g in ghosts:
+        switched = f"  traffic {escape(', '.join(g.traffic))}" if g.traffic else ""
         console.print(
-            f"{escape(g.original)} → {escape(g.ghost)}  from v{g.from_version}  "
-            f"{g.status}  plan {g.plan}"
+            f"{escape(g.original)} → {escape(g.ghost)}  from v{g.from_version} ({g.follows})  "
+            f"{g.status}  plan {g.plan}{switched}"
         )
     return EXIT_OK

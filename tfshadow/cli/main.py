@@ -24,7 +24,7 @@ from tfshadow.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    print_recorded,
+    print_outcome,
     report_crash,
     report_error,
     stderr_console,
@@ -137,10 +137,16 @@ def _run_terraform(inv: Invocation) -> int:
         return project.engine.run(tf_args, cwd=project.workdir, environ=project.environ)
     outcome = run_recorded(project, tf_args, command, inv.rest, message=inv.message)
     console = stderr_console(no_color="-no-color" in inv.tf_args)
-    for meta in outcome.recorded:
-        print_recorded(console, meta)
-    for note in outcome.notes:
-        console.print(f"[bold]tfshadow:[/] {note}")
-    for warning in outcome.warnings:
-        console.print(f"[bold yellow]tfshadow: warning:[/] {warning}")
+    print_outcome(console, outcome.recorded, outcome.notes, outcome.warnings)
+    if (
+        command == "apply"
+        and "-destroy" not in inv.rest
+        and (outcome.recorded or outcome.exit_code == 0)
+    ):
+        # The state moved on: every ghost's activation plan is stale, and a new good version
+        # may be there to follow.
+        from tfshadow.ops.ghost import follow
+
+        followed = follow(project)
+        print_outcome(console, followed.recorded, followed.notes, followed.warnings)
     return outcome.exit_code

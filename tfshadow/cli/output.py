@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,21 @@ def print_recorded(console: Console, meta: dict[str, Any]) -> None:
         f"{extra}{meta['outcome']}; +{c.get('add', 0)} ~{c.get('change', 0)} "
         f"-{c.get('destroy', 0)}): {escape(str(meta['description']))}"
     )
+
+
+def print_outcome(
+    console: Console,
+    recorded: Iterable[dict[str, Any]] = (),
+    notes: Iterable[str] = (),
+    warnings: Iterable[str] = (),
+) -> None:
+    """The versions a command recorded, then its notes and warnings."""
+    for meta in recorded:
+        print_recorded(console, meta)
+    for note in notes:
+        console.print(f"[bold]tfshadow:[/] {note}")
+    for warning in warnings:
+        console.print(f"[bold yellow]tfshadow: warning:[/] {warning}")
 
 
 def report_error(exc: TfshadowError) -> int:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
-from tfshadow.cli.output import print_recorded, stderr_console, stdout_console
+from tfshadow.cli.output import print_outcome, print_recorded, stderr_console, stdout_console
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -125,8 +125,11 @@ def revert(
             f"[bold]tfshadow:[/] wrote version {outcome.version}'s configuration: "
             + ", ".join(outcome.written_config)
         )
-    for note in outcome.notes:
-        err.print(f"[bold]tfshadow:[/] {note}")
-    for warning in outcome.warnings:
-        err.print(f"[bold yellow]tfshadow: warning:[/] {warning}")
+    print_outcome(err, notes=outcome.notes, warnings=outcome.warnings)
+    if outcome.recorded is not None:
+        # Like after an apply: plans made against the old state are stale now.
+        from tfshadow.ops.ghost import follow
+
+        followed = follow(cli.project())
+        print_outcome(err, followed.recorded, followed.notes, followed.warnings)
     return outcome.exit_code

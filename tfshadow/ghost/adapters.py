@@ -54,7 +54,6 @@ from tfshadow.state import redact
 Spec: TypeAlias = Mapping[str, "Spec | None"]
 """An allow-list: argument name to ``None`` (copy the value whole) or the nested block's list."""
 
-GHOSTS_FILE = "tfshadow_ghosts.tf.json"
 NAME_SUFFIX = "_ghost"
 CLOUD_SUFFIX = "-ghost"
 GHOST_OF_TAG = "tfshadow:ghost-of"

@@ -1,27 +1,33 @@
 """Ghosts: stopped copies of a resource, declared from a known-good version, started in one apply.
 
-A ghost is declared in :data:`~tfshadow.ghost.adapters.GHOSTS_FILE` in the working directory and
-applied stopped. Its activation plan (the running declaration, planned against the state right
-after the ghost was applied) is saved in the store's private ``ghosts`` directory, so activating
-it is one apply of a plan that was made, and could be reviewed, beforehand.
+A ghost is declared in :data:`~tfshadow.ghost.config_file.GHOSTS_FILE` in the working directory
+and applied stopped. Its activation plan (the running declaration, and the traffic switches in
+an override file, planned against the state right after the ghost was applied) is saved in the
+store's private ``ghosts`` directory, so activating it is one apply of a plan that was made, and
+could be reviewed, beforehand.
+
+Ghosts follow the known-good version: :func:`follow` runs after every ``tfshadow apply`` and
+``tfshadow revert``. It declares each standing-by ghost from the newest version marked ``good``
+(a ghost enabled ``--from`` a version stays on it), applies the declaration when it changed or
+the ghost is gone, and plans the activation again, since the state it was planned against has
+moved on. It also enables and disables the ghosts the ``ghost`` block of tfshadow.hcl lists.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.errors import GhostError
-from tfshadow.ghost.adapters import GHOSTS_FILE, adapter_for, ghost_name
+from tfshadow.errors import GhostError, TfshadowError
+from tfshadow.ghost import config_file, traffic
+from tfshadow.ghost.adapters import adapter_for, ghost_name
+from tfshadow.ghost.status import raw_resources, status
 from tfshadow.ops.history import open_history
 from tfshadow.ops.marks import resolve_version
 
@@ -45,6 +51,9 @@ class GhostStatus:
     """``running``, ``stopped``, ``absent`` (not in the state) or ``unknown``."""
     plan: str
     """``saved`` or ``missing``."""
+    follows: str = "last-good"
+    """``last-good``, or ``pinned`` when enabled ``--from`` a version."""
+    traffic: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,57 +69,44 @@ class GhostResult:
     replanned: bool = False
 
 
-def enable(project: Project, address: str, *, from_version: str | None) -> GhostResult:
-    """Declare the ghost of ``address`` stopped, apply it, and save its activation plan."""
+@dataclass
+class FollowReport:
+    """What :func:`follow` did: versions it recorded, and what the user should know."""
+
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def enable(
+    project: Project,
+    address: str,
+    *,
+    from_version: str | None,
+    switches: Sequence[str] = (),
+    declared_in_settings: bool = False,
+) -> GhostResult:
+    """Declare the ghost of ``address`` stopped, apply it, and save its activation plan.
+
+    ``switches`` are traffic switches (``TARGET=ATTRIBUTE``, see :mod:`tfshadow.ghost.traffic`)
+    made part of the activation.
+    """
     store, ws = open_history(project, None)
     number = _from_version(store, ws, from_version)
-    entry = store.reconstruct(ws, number).state.get("resources", {}).get(address)
-    if entry is None:
-        raise GhostError(
-            f"no resource {address} in version {number}",
-            "give the full address as `tfshadow inspect` shows it",
-        )
-    if entry.get("mode") == "data":
-        raise GhostError(f"{address} is a data source", "ghosts are for managed resources only")
-    type_ = str(entry["type"])
-    adapter = adapter_for(type_)
-    name = ghost_name(_local_name(entry))
-    attributes = entry.get("attributes") or {}
-    stopped = adapter.declare(name, attributes, running=False, ghost_of=address)
-    running = adapter.declare(name, attributes, running=True, ghost_of=address)
-    targets = _targets(stopped)
     registry = _load_registry(store)
-    for other, record in registry.items():
-        if other != address and record["ghost"] == f"{type_}.{name}":
+    record = _record_for(store, ws, address, number, traffic.parse_all(switches))
+    for other, entry in registry.items():
+        if other != address and entry["ghost"] == record["ghost"]:
             raise GhostError(
-                f"{other} already has the ghost {type_}.{name}",
+                f"{other} already has the ghost {record['ghost']}",
                 f"disable it first: `tfshadow ghost disable {other}`",
             )
-
-    _write_ghosts(project.workdir, _merge(_read_ghosts(project.workdir), stopped))
-    outcome = _recorded_apply(project, targets, f"ghost of {address} enabled")
-    if outcome.exit_code != 0:
-        raise GhostError(
-            f"Terraform could not create the ghost of {address}",
-            f"its declaration stays in {GHOSTS_FILE}; fix the error, then enable it again "
-            f"or run `tfshadow ghost disable {address}`",
-        )
-    plan = _plan_path(store, address)
-    with _declared(project.workdir, stopped, running):
-        serial = _plan(project, targets, plan)
-    registry[address] = {
-        "ghost": f"{type_}.{name}",
-        "type": type_,
-        "from_version": number,
-        "plan": str(plan),
-        "planned_at": _now(),
-        "planned_state": serial,
-        "targets": targets,
-        "stopped": stopped,
-        "running": running,
-    }
+    record["pinned"] = from_version is not None
+    record["settings"] = declared_in_settings
+    outcome = _stand_by(project, store, address, record, message=f"ghost of {address} enabled")
+    registry[address] = record
     _save_registry(store, registry)
-    return _result(address, registry[address]["ghost"], outcome)
+    return _result(address, record["ghost"], outcome)
 
 
 def activate(project: Project, address: str) -> GhostResult:
@@ -120,13 +116,14 @@ def activate(project: Project, address: str) -> GhostResult:
     registry = _load_registry(store)
     record = _registered(registry, address)
     plan = Path(record["plan"])
-    targets = list(record["targets"])
+    switched = _override(record)
     current = _state_serial(project)
     replanned = not plan.exists() or current != record.get("planned_state")
-    _write_ghosts(project.workdir, _merge(_read_ghosts(project.workdir), record["running"]))
+    config_file.update(project.workdir, record["running"])
+    config_file.update(project.workdir, switched, config_file.OVERRIDE_FILE)
     if replanned:
         # The saved plan was made against another state: Terraform would refuse it as stale.
-        record["planned_state"] = _plan(project, targets, plan)
+        record["planned_state"] = _plan(project, _plan_targets(record), plan)
         record["planned_at"] = _now()
     outcome = _recorded_apply(project, [], f"ghost of {address} activated", plan=plan)
     if outcome.exit_code != 0:
@@ -136,6 +133,7 @@ def activate(project: Project, address: str) -> GhostResult:
             "it plans anew against the current state",
         )
     plan.unlink(missing_ok=True)  # applied: a saved plan can be applied once only
+    registry[address] = record
     _save_registry(store, registry)
     return _result(
         address, record["ghost"], outcome, seconds=time.monotonic() - started, replanned=replanned
@@ -143,12 +141,17 @@ def activate(project: Project, address: str) -> GhostResult:
 
 
 def disable(project: Project, address: str) -> GhostResult:
-    """Remove the ghost of ``address`` from the configuration and destroy it (recorded)."""
+    """Remove the ghost of ``address`` and its traffic switches, and destroy it (recorded).
+
+    Taking the switches out gives the switched outputs and arguments their own values again,
+    so the traffic goes back to the original.
+    """
     store, _ = open_history(project, None)
     registry = _load_registry(store)
     record = _registered(registry, address)
-    _write_ghosts(project.workdir, _remove(_read_ghosts(project.workdir), record["stopped"]))
-    outcome = _recorded_apply(project, list(record["targets"]), f"ghost of {address} disabled")
+    config_file.take_out(project.workdir, record["stopped"])
+    config_file.take_out(project.workdir, _override(record), config_file.OVERRIDE_FILE)
+    outcome = _recorded_apply(project, _plan_targets(record), f"ghost of {address} disabled")
     if outcome.exit_code != 0:
         raise GhostError(
             f"Terraform could not destroy the ghost of {address}",
@@ -158,6 +161,42 @@ def disable(project: Project, address: str) -> GhostResult:
     del registry[address]
     _save_registry(store, registry)
     return _result(address, record["ghost"], outcome)
+
+
+def follow(project: Project) -> FollowReport:
+    """Bring every ghost up to date after the state changed (see the module docstring).
+
+    A ghost that cannot follow is reported as a warning and keeps its last declaration: the
+    change that was just applied is recorded already and must not be reported as failed.
+    """
+    from tfshadow.ops.record import pull_or_none
+
+    report = FollowReport()
+    wanted = _settings_ghosts(project)
+    if not project.store_exists():
+        return report
+    store = project.open_store(create=False)
+    ws = project.workspace
+    registry = _load_registry(store)
+    if not (registry or wanted) or not store.versions(ws):
+        return report
+    for address, switches in wanted.items():
+        if address not in registry:
+            _guarded(report, address, "be enabled", _enable_declared, project, address, switches)
+    here = raw_resources(pull_or_none(project)[0])
+    for address, record in _load_registry(store).items():
+        if record.get("settings") and address not in wanted:
+            _guarded(report, address, "be disabled", _disable_undeclared, project, address)
+        elif status(here, record["stopped"], record["running"]) == "running":
+            report.notes.append(
+                f"The ghost of {address} is active: it is left as it is "
+                f"(`tfshadow ghost disable {address}` removes it)."
+            )
+        else:
+            # Also a ghost that was active once: a revert or an apply put it back to stopped.
+            declared = wanted.get(address) if record.get("settings") else None
+            _guarded(report, address, "follow", _follow_one, project, address, declared)
+    return report
 
 
 def enabled_ghosts(store: GitShadowStore) -> frozenset[str]:
@@ -178,20 +217,227 @@ def list_ghosts(project: Project) -> list[GhostStatus]:
     store, _ = open_history(project, None)
     registry = _load_registry(store)
     raw = pull_or_none(project)[0] if registry else None
-    resources = _raw_resources(raw)
+    resources = raw_resources(raw)
     return [
         GhostStatus(
             original=address,
             ghost=record["ghost"],
             from_version=int(record["from_version"]),
-            status=_status(resources, record["stopped"], record["running"]),
+            status=status(resources, record["stopped"], record["running"]),
             plan="saved" if Path(record["plan"]).exists() else "missing",
+            follows="pinned" if record.get("pinned") else "last-good",
+            traffic=tuple(record.get("traffic", ())),
         )
         for address, record in sorted(registry.items())
     ]
 
 
-# -- helpers -----------------------------------------------------------------------------------
+# -- following ---------------------------------------------------------------------------------
+
+
+def _settings_ghosts(project: Project) -> dict[str, tuple[str, ...]]:
+    settings = project.settings.ghost
+    return {address: tuple(settings.traffic.get(address, ())) for address in settings.resources}
+
+
+def _guarded(
+    report: FollowReport,
+    address: str,
+    what: str,
+    step: Callable[..., None],
+    project: Project,
+    *args: Any,
+) -> None:
+    try:
+        step(project, *args, report)
+    except TfshadowError as exc:
+        report.warnings.append(
+            f"the ghost of {address} could not {what}: {exc.message} "
+            "(run `tfshadow ghost refresh` once it is fixed)"
+        )
+
+
+def _collect(report: FollowReport, result: GhostResult) -> None:
+    report.recorded.extend(result.recorded)
+    report.notes.extend(result.notes)
+    report.warnings.extend(result.warnings)
+
+
+def _disable_undeclared(project: Project, address: str, report: FollowReport) -> None:
+    _collect(report, disable(project, address))
+    report.notes.append(f"Disabled the ghost of {address} (no longer in the ghost block).")
+
+
+def _enable_declared(
+    project: Project, address: str, switches: Sequence[str], report: FollowReport
+) -> None:
+    result = enable(
+        project, address, from_version=None, switches=switches, declared_in_settings=True
+    )
+    _collect(report, result)
+    report.notes.append(f"Enabled the ghost of {address} (declared in the ghost block).")
+
+
+def _follow_one(
+    project: Project, address: str, switches: Sequence[str] | None, report: FollowReport
+) -> None:
+    store = project.open_store(create=False)
+    ws = project.workspace
+    registry = _load_registry(store)
+    old = registry[address]
+    good = store.last_good(ws)
+    number = int(old["from_version"]) if old.get("pinned") or good is None else good
+    kept = traffic.from_registry(old.get("traffic", ()))
+    wanted = kept if switches is None else traffic.parse_all(switches)
+    record = {**old, **_record_for(store, ws, address, number, wanted)}
+    if not traffic.unchanged(kept, wanted):
+        # Switches that are no longer wanted must not linger in a later activation.
+        config_file.take_out(project.workdir, _override(old), config_file.OVERRIDE_FILE)
+    if record["ghost"] != old["ghost"]:
+        config_file.take_out(project.workdir, old["stopped"])
+    outcome = _stand_by(
+        project,
+        store,
+        address,
+        record,
+        message=f"ghost of {address} follows version {number}",
+        skip_apply_if_current=True,
+    )
+    _collect(report, _result(address, record["ghost"], outcome))
+    if number != int(old["from_version"]):
+        report.notes.append(f"The ghost of {address} now follows version {number}.")
+    registry[address] = record
+    _save_registry(store, registry)
+
+
+# -- declaring and planning --------------------------------------------------------------------
+
+
+def _record_for(
+    store: GitShadowStore,
+    ws: str,
+    address: str,
+    number: int,
+    switches: Sequence[traffic.Switch],
+) -> dict[str, Any]:
+    """The registry entry of the ghost of ``address`` as version ``number`` declares it."""
+    entry = store.reconstruct(ws, number).state.get("resources", {}).get(address)
+    if entry is None:
+        raise GhostError(
+            f"no resource {address} in version {number}",
+            "give the full address as `tfshadow inspect` shows it",
+        )
+    if entry.get("mode") == "data":
+        raise GhostError(f"{address} is a data source", "ghosts are for managed resources only")
+    type_ = str(entry["type"])
+    adapter = adapter_for(type_)
+    name = ghost_name(_local_name(entry))
+    attributes = entry.get("attributes") or {}
+    stopped = adapter.declare(name, attributes, running=False, ghost_of=address)
+    switched = traffic.override(f"{type_}.{name}", switches)
+    return {
+        "ghost": f"{type_}.{name}",
+        "type": type_,
+        "from_version": number,
+        "plan": str(_plan_path(store, address)),
+        "targets": _targets(stopped),
+        "stopped": stopped,
+        "running": adapter.declare(name, attributes, running=True, ghost_of=address),
+        "traffic": traffic.describe(switches),
+        "traffic_targets": traffic.targets_in(switched),
+    }
+
+
+def _stand_by(
+    project: Project,
+    store: GitShadowStore,
+    address: str,
+    record: dict[str, Any],
+    *,
+    message: str,
+    skip_apply_if_current: bool = False,
+) -> RecordOutcome:
+    """Declare and apply the ghost stopped, then save its activation plan into ``record``."""
+    from tfshadow.ops.record import RecordOutcome, pull_or_none
+
+    current = config_file.read(project.workdir)
+    declared = config_file.contains(current, record["stopped"])
+    switched = _override(record)
+    # A switch left in force would point the traffic at a ghost that no longer runs.
+    switched_in = bool(switched) and config_file.contains(
+        config_file.read(project.workdir, config_file.OVERRIDE_FILE), switched
+    )
+    here = raw_resources(pull_or_none(project)[0])
+    present = all(target in here for target in record["targets"])
+    if skip_apply_if_current and declared and present and not switched_in:
+        outcome = RecordOutcome(exit_code=0)
+    else:
+        config_file.write(project.workdir, config_file.merge(current, record["stopped"]))
+        config_file.take_out(project.workdir, switched, config_file.OVERRIDE_FILE)
+        targets = _plan_targets(record) if switched_in else record["targets"]
+        outcome = _recorded_apply(project, targets, message)
+        if outcome.exit_code != 0:
+            raise GhostError(
+                f"Terraform could not create the ghost of {address}",
+                f"its declaration stays in {config_file.GHOSTS_FILE}; fix the error, then "
+                f"enable it again or run `tfshadow ghost disable {address}`",
+            )
+    plan = Path(record["plan"])
+    with config_file.declared(
+        project.workdir, record["stopped"], record["running"], _override(record)
+    ):
+        record["planned_state"] = _plan(project, _plan_targets(record), plan)
+    record["planned_at"] = _now()
+    return outcome
+
+
+def _override(record: Mapping[str, Any]) -> dict[str, Any]:
+    return traffic.override(record["ghost"], traffic.from_registry(record.get("traffic", ())))
+
+
+def _plan_targets(record: Mapping[str, Any]) -> list[str]:
+    return [*record["targets"], *record.get("traffic_targets", ())]
+
+
+def _recorded_apply(
+    project: Project, targets: Sequence[str], message: str, *, plan: Path | None = None
+) -> RecordOutcome:
+    from tfshadow.ops.record import run_recorded
+
+    args = ["apply", "-input=false"]
+    args += (
+        [str(plan)] if plan is not None else ["-auto-approve", *(f"-target={t}" for t in targets)]
+    )
+    return run_recorded(project, args, "apply", args[1:], message=message)
+
+
+def _plan(project: Project, targets: Sequence[str], out: Path) -> dict[str, Any]:
+    """Save a targeted plan to ``out``; returns the state (lineage, serial) it was made against."""
+    from tfshadow.runner.engine import internal_environ
+
+    before = _state_serial(project)
+    args = ["plan", "-input=false", "-no-color", f"-out={out}", *(f"-target={t}" for t in targets)]
+    result = project.engine.capture(
+        args, cwd=project.workdir, environ=internal_environ(project.environ)
+    )
+    if result.returncode != 0:
+        out.unlink(missing_ok=True)
+        raise GhostError(
+            f"Terraform could not plan the ghost's activation: {result.error_line()}",
+            "fix the error (a traffic switch must name an output or resource argument the "
+            "configuration declares), then enable the ghost again",
+        )
+    return before
+
+
+def _state_serial(project: Project) -> dict[str, Any]:
+    from tfshadow.ops.record import pull_or_none
+
+    raw = pull_or_none(project)[0] or {}
+    return {"lineage": raw.get("lineage"), "serial": raw.get("serial")}
+
+
+# -- small helpers -----------------------------------------------------------------------------
 
 
 def _from_version(store: GitShadowStore, ws: str, text: str | None) -> int:
@@ -248,181 +494,7 @@ def _load_registry(store: GitShadowStore) -> dict[str, Any]:
 
 
 def _save_registry(store: GitShadowStore, registry: Mapping[str, Any]) -> None:
-    _atomic_write(_registry_path(store), registry)
-
-
-def _read_ghosts(workdir: Path) -> dict[str, Any]:
-    path = workdir / GHOSTS_FILE
-    if not path.exists():
-        return {}
-    try:
-        doc = json.loads(path.read_text())
-    except ValueError as exc:
-        raise GhostError(f"{GHOSTS_FILE} is not JSON ({exc})", "fix or remove the file") from exc
-    if not isinstance(doc, dict):
-        raise GhostError(f"{GHOSTS_FILE} is not a JSON object", "fix or remove the file")
-    return doc
-
-
-def _write_ghosts(workdir: Path, doc: Mapping[str, Any]) -> None:
-    path = workdir / GHOSTS_FILE
-    if not doc:
-        path.unlink(missing_ok=True)
-        return
-    _atomic_write(path, doc)
-
-
-def _atomic_write(path: Path, doc: Mapping[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _merge(doc: Mapping[str, Any], fragment: Mapping[str, Any]) -> dict[str, Any]:
-    """``doc`` with the blocks of ``fragment`` (two levels: ``resource.TYPE.NAME``) set."""
-    out: dict[str, Any] = {key: dict(value) for key, value in doc.items()}
-    for key, value in fragment.items():
-        section = out.setdefault(key, {})
-        for kind, body in value.items():
-            if key == "resource":
-                section[kind] = {**section.get(kind, {}), **body}
-            else:
-                section[kind] = body
-    return out
-
-
-def _remove(doc: Mapping[str, Any], fragment: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {key: dict(value) for key, value in doc.items()}
-    for key, value in fragment.items():
-        section = out.get(key, {})
-        for kind, body in value.items():
-            if key == "resource":
-                remaining = {n: b for n, b in section.get(kind, {}).items() if n not in body}
-                if remaining:
-                    section[kind] = remaining
-                else:
-                    section.pop(kind, None)
-            else:
-                section.pop(kind, None)
-        if not section:
-            out.pop(key, None)
-    return out
-
-
-@contextmanager
-def _declared(
-    workdir: Path, restore: Mapping[str, Any], temporary: Mapping[str, Any]
-) -> Iterator[None]:
-    """The ghost declared as ``temporary`` for the block's duration, then as ``restore``."""
-    _write_ghosts(workdir, _merge(_read_ghosts(workdir), temporary))
-    try:
-        yield
-    finally:
-        _write_ghosts(workdir, _merge(_read_ghosts(workdir), restore))
-
-
-def _recorded_apply(
-    project: Project, targets: Sequence[str], message: str, *, plan: Path | None = None
-) -> RecordOutcome:
-    from tfshadow.ops.record import run_recorded
-
-    args = ["apply", "-input=false"]
-    args += (
-        [str(plan)] if plan is not None else ["-auto-approve", *(f"-target={t}" for t in targets)]
-    )
-    return run_recorded(project, args, "apply", args[1:], message=message)
-
-
-def _plan(project: Project, targets: Sequence[str], out: Path) -> dict[str, Any]:
-    """Save a targeted plan to ``out``; returns the state (lineage, serial) it was made against."""
-    from tfshadow.runner.engine import internal_environ
-
-    before = _state_serial(project)
-    args = ["plan", "-input=false", "-no-color", f"-out={out}", *(f"-target={t}" for t in targets)]
-    result = project.engine.capture(
-        args, cwd=project.workdir, environ=internal_environ(project.environ)
-    )
-    if result.returncode != 0:
-        out.unlink(missing_ok=True)
-        raise GhostError(
-            f"Terraform could not plan the ghost's activation: {result.error_line()}",
-            "fix the error, then enable the ghost again",
-        )
-    return before
-
-
-def _state_serial(project: Project) -> dict[str, Any]:
-    from tfshadow.ops.record import pull_or_none
-
-    raw = pull_or_none(project)[0] or {}
-    return {"lineage": raw.get("lineage"), "serial": raw.get("serial")}
-
-
-def _raw_resources(raw: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    """Root-module resource attributes of a raw state, by ``TYPE.NAME``."""
-    out: dict[str, Mapping[str, Any]] = {}
-    for resource in (raw or {}).get("resources", []):
-        if resource.get("module") or resource.get("mode") != "managed":
-            continue
-        instances = resource.get("instances") or []
-        if instances:
-            out[f"{resource['type']}.{resource['name']}"] = instances[0].get("attributes") or {}
-    return out
-
-
-def _status(
-    resources: Mapping[str, Mapping[str, Any]],
-    stopped: Mapping[str, Any],
-    running: Mapping[str, Any],
-) -> str:
-    # The two declarations differ only in the switch: the state's values there say which it is.
-    seen: set[str] = set()
-    for type_, bodies in stopped.get("resource", {}).items():
-        for name, body in bodies.items():
-            attributes = resources.get(f"{type_}.{name}")
-            if attributes is None:
-                return "absent"
-            for path, stopped_value, running_value in _differences(
-                body, running["resource"][type_][name], ()
-            ):
-                value = _lookup(attributes, path)
-                if value == stopped_value:
-                    seen.add("stopped")
-                elif value == running_value:
-                    seen.add("running")
-                else:
-                    seen.add("unknown")
-    return seen.pop() if len(seen) == 1 else "unknown"
-
-
-def _differences(
-    a: Any, b: Any, path: tuple[str | int, ...]
-) -> Iterator[tuple[tuple[str | int, ...], Any, Any]]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in a.keys() | b.keys():
-            yield from _differences(a.get(key), b.get(key), (*path, key))
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            yield from _differences(x, y, (*path, i))
-    elif a != b:
-        yield path, a, b
-
-
-def _lookup(value: Any, path: Sequence[str | int]) -> Any:
-    for step in path:
-        if isinstance(step, int) and isinstance(value, list) and step < len(value):
-            value = value[step]
-        elif isinstance(step, str) and isinstance(value, dict):
-            value = value.get(step)
-        else:
-            return None
-    return value
+    config_file.write_json(_registry_path(store), registry)
 
 
 def _result(

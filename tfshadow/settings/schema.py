@@ -82,11 +82,21 @@ class TerraformSettings:
 
 
 @dataclass(frozen=True)
+class GhostSettings:
+    """The ``ghost`` block: resources that always have a ghost, and their traffic switches
+    (original address -> ``TARGET=ATTRIBUTE`` strings, see :mod:`tfshadow.ghost.traffic`)."""
+
+    resources: tuple[str, ...] = ()
+    traffic: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     """A project's settings; ``source`` is the file they were read from (None: defaults)."""
 
     store: StoreSettings
     terraform: TerraformSettings = field(default_factory=TerraformSettings)
+    ghost: GhostSettings = field(default_factory=GhostSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     source: Path | None = None
 
@@ -282,6 +292,42 @@ TERRAFORM = BlockSchema(
     name="terraform",
     keys=(Key("binary", str, check=_non_empty),),
     build=_build_terraform,
+)
+
+
+def _traffic_map(value: Any) -> str | None:
+    from tfshadow.errors import GhostError
+    from tfshadow.ghost.traffic import parse_all
+
+    for address, switches in value.items():
+        if not isinstance(switches, list) or not all(isinstance(s, str) for s in switches):
+            return f'must map each address to a list of "TARGET=ATTRIBUTE" strings ({address})'
+        try:
+            parse_all(switches)
+        except GhostError as exc:
+            return f"has a bad switch for {address}: {exc.message}"
+    return None
+
+
+def _build_ghost(values: Mapping[str, Any], ctx: BuildContext) -> GhostSettings:
+    resources = tuple(values.get("resources", ()))
+    traffic = {k: tuple(v) for k, v in values.get("traffic", {}).items()}
+    stray = sorted(set(traffic) - set(resources))
+    if stray:
+        raise SettingsError(
+            f"{ctx.filename}: ghost: traffic names {', '.join(stray)}, which is not in resources",
+            "add it to resources, or remove its traffic entry",
+        )
+    return GhostSettings(resources=resources, traffic=traffic)
+
+
+GHOST = BlockSchema(
+    name="ghost",
+    keys=(
+        Key("resources", list, item=str),
+        Key("traffic", dict, check=_traffic_map),
+    ),
+    build=_build_ghost,
 )
 
 # --- the predictive engine's blocks (settings objects in analysis.py) ----------------------------
@@ -688,6 +734,7 @@ def _build_metrics(
 BLOCKS: Sequence[BlockSchema] = (
     STORE,
     TERRAFORM,
+    GHOST,
     METRICS,
     RESOURCE_METRICS,
     ANALYSIS,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tfshadow.errors import GhostError, TfshadowError
-from tfshadow.ghost import adapters
+from tfshadow.ghost import adapters, config_file
 from tfshadow.ghost.adapters import Adapter, adapter_for, ghost_name
 
 HERE = Path(__file__).parent
@@ -318,7 +318,7 @@ def test_adapters_localcloud_declaration_passes_terraform_validate(
     fragment = _declare(
         "localcloud_instance.web", KNOWN_GOOD["localcloud_instance.web"], running=state == "running"
     )
-    (work / adapters.GHOSTS_FILE).write_text(json.dumps(fragment, indent=2))
+    (work / config_file.GHOSTS_FILE).write_text(json.dumps(fragment, indent=2))
     monkeypatch.chdir(work)
     assert run(["init", "-no-color"]) == 0, capfd.readouterr()
     capfd.readouterr()
