@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tfshadow.localcloud import install, process
+from tfshadow.localcloud import install
 
 from .conftest import Tfshadow
+from .localcloud_support import (
+    REQUIRED_PROVIDERS,
+    TERRAFORM_1_0,
+    free_port,
+    instances_ended,
+    outside_process,
+    proc_state,
+    wait_gone,
+    workspace,
+)
 
-TERRAFORM_1_0 = Path(sys.executable).parent / "terraform"
-
-CONFIG = """\
-terraform {
-  required_providers {
-    localcloud = { source = "local/tfshadow/localcloud" }
-  }
-}
-
+CONFIG = (
+    REQUIRED_PROVIDERS
+    + """
 variable "state" {
   default = "running"
 }
@@ -44,54 +46,15 @@ output "pid" {
   value = localcloud_instance.web.pid
 }
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _proc_state(pid: int) -> str | None:
-    info = process.read_stat(pid)
-    return None if info is None else info.state
-
-
-def _wait_gone(pid: int, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _proc_state(pid) in (None, "Z", "X"):
-            return True
-        time.sleep(0.02)
-    return False
+)
 
 
 @pytest.fixture
 def infra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A configuration with one instance; every process it ever started is killed afterwards."""
-    rc = install.cli_config(install.mirror(tmp_path / "mirror"), tmp_path / "localcloud.tfrc")
-    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(rc))
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(CONFIG.replace("PORT", str(_free_port())))
-    yield work
-    # The processes outlive Terraform by design; end them here even when a test failed.
-    for log in (work / ".localcloud").glob("instance-*.log"):
-        for pid in _pids_logging_to(log):
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-
-
-def _pids_logging_to(log: Path) -> list[int]:
-    pids = []
-    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
-        try:
-            if any(os.readlink(fd) == str(log) for fd in fd_dir.iterdir()):
-                pids.append(int(fd_dir.parent.name))
-        except OSError:
-            continue
-    return pids
+    config = CONFIG.replace("PORT", str(free_port()))
+    with instances_ended(workspace(tmp_path, monkeypatch, config)) as work:
+        yield work
 
 
 def _output_pid(tfshadow: Tfshadow, work: Path) -> int:
@@ -107,7 +70,7 @@ def test_localcloud_instance_lifecycle_through_the_embedded_engine(
     created = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
     assert created.code == 0, created.err + created.out
     pid = _output_pid(tfshadow, infra)
-    assert _proc_state(pid) in ("S", "R")
+    assert proc_state(pid) in ("S", "R")
     port = int(infra.joinpath("main.tf").read_text().split("ready_port = ")[1].split()[0])
     socket.create_connection(("127.0.0.1", port), timeout=2).close()  # ready before apply ended
     assert os.getsid(pid) == pid  # its own session: it outlives the provider
@@ -115,11 +78,11 @@ def test_localcloud_instance_lifecycle_through_the_embedded_engine(
     stopped = tfshadow("apply", "-auto-approve", "-no-color", "-var", "state=stopped", cwd=infra)
     assert stopped.code == 0, stopped.err
     assert "1 changed" in stopped.out
-    assert _proc_state(pid) == "T"
+    assert proc_state(pid) == "T"
 
     running = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
     assert running.code == 0, running.err
-    assert _proc_state(pid) in ("S", "R")
+    assert proc_state(pid) in ("S", "R")
     assert _output_pid(tfshadow, infra) == pid  # state changes in place, same process
 
     os.kill(pid, signal.SIGSTOP)  # paused from outside: drift
@@ -129,7 +92,7 @@ def test_localcloud_instance_lifecycle_through_the_embedded_engine(
     os.kill(pid, signal.SIGCONT)
 
     os.kill(pid, signal.SIGKILL)  # died: recreated
-    assert _wait_gone(pid)
+    assert wait_gone(pid)
     gone = tfshadow("plan", "-detailed-exitcode", "-no-color", cwd=infra)
     assert gone.code == 2
     assert "will be created" in gone.out
@@ -137,15 +100,15 @@ def test_localcloud_instance_lifecycle_through_the_embedded_engine(
     again = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
     assert again.code == 0, again.err
     new_pid = _output_pid(tfshadow, infra)
-    assert new_pid != pid and _proc_state(new_pid) in ("S", "R")
+    assert new_pid != pid and proc_state(new_pid) in ("S", "R")
 
     tfshadow("apply", "-auto-approve", "-no-color", "-var", "state=stopped", cwd=infra)
-    assert _proc_state(new_pid) == "T"
+    assert proc_state(new_pid) == "T"
     destroyed = tfshadow(
         "destroy", "-auto-approve", "-no-color", "-var", "state=stopped", cwd=infra
     )
     assert destroyed.code == 0, destroyed.err
-    assert _wait_gone(new_pid)  # a stopped process is continued so that SIGTERM ends it
+    assert wait_gone(new_pid)  # a stopped process is continued so that SIGTERM ends it
 
 
 def test_localcloud_round_trip_through_terraform_1_0(infra: Path) -> None:
@@ -166,14 +129,62 @@ def test_localcloud_round_trip_through_terraform_1_0(infra: Path) -> None:
     applied = run("apply", "-auto-approve")
     assert applied.returncode == 0, applied.stderr
     pid = int(applied.stdout.rsplit("pid = ", 1)[1].split()[0])
-    assert _proc_state(pid) in ("S", "R")
+    assert proc_state(pid) in ("S", "R")
     stopped = run("apply", "-auto-approve", "-var", "state=stopped")
     assert stopped.returncode == 0, stopped.stderr
-    assert _proc_state(pid) == "T"
+    assert proc_state(pid) == "T"
     assert run("plan", "-detailed-exitcode", "-var", "state=stopped").returncode == 0
     destroyed = run("destroy", "-auto-approve")
     assert destroyed.returncode == 0, destroyed.stderr
-    assert _wait_gone(pid)
+    assert wait_gone(pid)
+
+
+ADOPTED = (
+    REQUIRED_PROVIDERS
+    + """
+variable "state" {
+  default = "stopped"
+}
+
+resource "localcloud_instance" "app" {
+  command = ["sleep", "600"]
+  state   = var.state
+}
+"""
+)
+
+
+def test_localcloud_instance_import_through_the_embedded_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    work = workspace(tmp_path, monkeypatch, ADOPTED)
+    log = work / ".localcloud" / "app.log"
+    with instances_ended(work), outside_process(["sleep", "600"], log) as app:
+        app.send_signal(signal.SIGSTOP)  # a paused process, adopted as a stopped instance
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        imported = tfshadow(
+            "import", "-no-color", "localcloud_instance.app", str(app.pid), cwd=work
+        )
+        assert imported.code == 0, imported.err + imported.out
+        clean = tfshadow("plan", "-detailed-exitcode", "-no-color", cwd=work)
+        assert clean.code == 0, clean.out  # imported exactly as configured: nothing to change
+
+        # Managed from now on: started in place, still the same process.
+        started = tfshadow("apply", "-auto-approve", "-no-color", "-var", "state=running", cwd=work)
+        assert started.code == 0, started.err + started.out
+        assert "0 added, 1 changed, 0 destroyed" in started.out
+        assert proc_state(app.pid) in ("S", "R")
+
+        destroyed = tfshadow(
+            "destroy", "-auto-approve", "-no-color", "-var", "state=running", cwd=work
+        )
+        assert destroyed.code == 0, destroyed.err + destroyed.out
+        assert wait_gone(app.pid) and not log.exists()
+        # Ended but not yet reaped by its parent (this test): a zombie is no process to adopt.
+        assert proc_state(app.pid) == "Z"
+        refused = tfshadow("import", "-no-color", "localcloud_instance.app", str(app.pid), cwd=work)
+        assert refused.code != 0
+        assert f"no process '{app.pid}'" in refused.err + refused.out
 
 
 def test_localcloud_mirror_layout(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +11,15 @@ import pytest
 from tf.iface import ImportContext  # type: ignore[import-untyped]
 from tf.utils import Diagnostics  # type: ignore[import-untyped]
 
-from tfshadow.localcloud import install, process
+from tfshadow.localcloud import process
 from tfshadow.localcloud.provider import Instance, LocalCloud
 
 from .conftest import Tfshadow
+from .localcloud_support import REQUIRED_PROVIDERS, outside_process, workspace
 
-CONFIG = """\
-terraform {
-  required_providers {
-    localcloud = { source = "local/tfshadow/localcloud" }
-  }
-}
-
+CONFIG = (
+    REQUIRED_PROVIDERS
+    + """
 variable "cache_size" {
   default = 100
 }
@@ -44,16 +40,13 @@ resource "localcloud_network" "web" {
   target_port = 5000
 }
 """
+)
 
 
 @pytest.fixture
 def infra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow) -> Path:
     """A configuration with one datastore and one network, initialised."""
-    rc = install.cli_config(install.mirror(tmp_path / "mirror"), tmp_path / "localcloud.tfrc")
-    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(rc))
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(CONFIG)
+    work = workspace(tmp_path, monkeypatch, CONFIG)
     assert tfshadow("init", "-no-color", cwd=work).code == 0
     return work
 
@@ -146,13 +139,14 @@ def test_localcloud_datastore_and_network_import_by_path(infra: Path, tfshadow: 
         "import", "-no-color", "localcloud_datastore.db", str(infra / "x.txt"), cwd=infra
     )
     assert bad.code != 0
+    destroyed = tfshadow("destroy", "-auto-approve", "-no-color", cwd=infra)
+    assert destroyed.code == 0, destroyed.err
+    assert list((infra / ".localcloud").iterdir()) == []
 
 
 def test_localcloud_instance_import_adopts_a_live_process(tmp_path: Path) -> None:
     log = tmp_path / "sleep.log"
-    with log.open("ab") as out:
-        child = subprocess.Popen(["sleep", "60"], stdout=out, start_new_session=True)
-    try:
+    with outside_process(["sleep", "60"], log) as child:
         ctx = ImportContext(Diagnostics(), "localcloud_instance")
         state = Instance(LocalCloud()).import_(ctx, str(child.pid))
         assert state is not None and not ctx.diagnostics.has_errors()
@@ -162,6 +156,3 @@ def test_localcloud_instance_import_adopts_a_live_process(tmp_path: Path) -> Non
         missing = ImportContext(Diagnostics(), "localcloud_instance")
         assert Instance(LocalCloud()).import_(missing, "not-a-pid") is None
         assert missing.diagnostics.has_errors()
-    finally:
-        child.kill()
-        child.wait()

@@ -71,17 +71,19 @@ def write(path: Path, settings: Settings, *, create: bool) -> None:
     elif not path.exists():
         raise DatastoreError(f"{path} does not exist")
     with _connect(path, create=create) as conn:
+        # The journal mode first: SQLite refuses to leave WAL while the database is in use, and a
+        # refused change must leave the recorded settings as they were.
+        (mode,) = conn.execute(f"PRAGMA journal_mode = {settings.journal_mode}").fetchone()
+        if str(mode).lower() != settings.journal_mode:
+            raise DatastoreError(
+                f"{path}: SQLite kept journal mode {mode!r} instead of {settings.journal_mode!r}"
+            )
         conn.execute("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value NOT NULL)")
         conn.executemany(
             "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
             [("journal_mode", settings.journal_mode), ("cache_size", settings.cache_size)],
         )
         conn.commit()
-        (mode,) = conn.execute(f"PRAGMA journal_mode = {settings.journal_mode}").fetchone()
-        if str(mode).lower() != settings.journal_mode:
-            raise DatastoreError(
-                f"{path}: SQLite kept journal mode {mode!r} instead of {settings.journal_mode!r}"
-            )
         conn.execute(f"PRAGMA cache_size = {int(settings.cache_size)}")
 
 
