@@ -52,7 +52,9 @@ def enable(
     """Declare and create a stopped ghost of ADDRESS, and save the plan that starts it."""
     from tfshadow.ops import ghost as ops
 
-    result = ops.enable(cli.project(), address, from_version=from_version, switches=switches)
+    result = ops.enable(
+        cli.project(), address, from_version=from_version, switches=switches, no_color=no_color
+    )
     _report(result, no_color=no_color)
     click.echo(f"Ghost {result.ghost} of {address} is stopped; its activation plan is saved.")
     return EXIT_OK
@@ -69,7 +71,7 @@ def refresh(cli: CliContext, no_color: bool) -> int:
     """
     from tfshadow.ops import ghost as ops
 
-    report = ops.follow(cli.project())
+    report = ops.follow(cli.project(), no_color=no_color)
     print_follow_report(report, no_color=no_color)
     click.echo("Ghosts are up to date." if not report.warnings else "Some ghosts did not follow.")
     return EXIT_OK if not report.warnings else EXIT_FAILED
@@ -89,7 +91,7 @@ def activate(cli: CliContext, address: str, no_color: bool) -> int:
     """Start the ghost of ADDRESS by applying its saved plan."""
     from tfshadow.ops import ghost as ops
 
-    result = ops.activate(cli.project(), address)
+    result = ops.activate(cli.project(), address, no_color=no_color)
     _report(result, no_color=no_color)
     again = " (planned again: the state had changed)" if result.replanned else ""
     click.echo(f"Ghost {result.ghost} of {address} activated in {result.seconds:.1f}s{again}.")
@@ -104,7 +106,7 @@ def disable(cli: CliContext, address: str, no_color: bool) -> int:
     """Remove the ghost of ADDRESS from the configuration and destroy it."""
     from tfshadow.ops import ghost as ops
 
-    result = ops.disable(cli.project(), address)
+    result = ops.disable(cli.project(), address, no_color=no_color)
     _report(result, no_color=no_color)
     click.echo(f"Ghost {result.ghost} of {address} disabled.")
     return EXIT_OK

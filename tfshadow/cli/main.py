@@ -147,6 +147,6 @@ def _run_terraform(inv: Invocation) -> int:
         # may be there to follow.
         from tfshadow.ops.ghost import follow
 
-        followed = follow(project)
+        followed = follow(project, no_color="-no-color" in inv.tf_args)
         print_outcome(console, followed.recorded, followed.notes, followed.warnings)
     return outcome.exit_code

@@ -130,6 +130,6 @@ def revert(
         # Like after an apply: plans made against the old state are stale now.
         from tfshadow.ops.ghost import follow
 
-        followed = follow(cli.project())
+        followed = follow(cli.project(), no_color=no_color)
         print_outcome(err, followed.recorded, followed.notes, followed.warnings)
     return outcome.exit_code

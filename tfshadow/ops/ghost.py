@@ -85,6 +85,7 @@ def enable(
     from_version: str | None,
     switches: Sequence[str] = (),
     declared_in_settings: bool = False,
+    no_color: bool = False,
 ) -> GhostResult:
     """Declare the ghost of ``address`` stopped, apply it, and save its activation plan.
 
@@ -103,13 +104,15 @@ def enable(
             )
     record["pinned"] = from_version is not None
     record["settings"] = declared_in_settings
-    outcome = _stand_by(project, store, address, record, message=f"ghost of {address} enabled")
+    outcome = _stand_by(
+        project, store, address, record, message=f"ghost of {address} enabled", no_color=no_color
+    )
     registry[address] = record
     _save_registry(store, registry)
     return _result(address, record["ghost"], outcome)
 
 
-def activate(project: Project, address: str) -> GhostResult:
+def activate(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
     """Start the ghost of ``address`` by applying its saved plan (planned again if stale)."""
     started = time.monotonic()
     store, _ = open_history(project, None)
@@ -125,7 +128,9 @@ def activate(project: Project, address: str) -> GhostResult:
         # The saved plan was made against another state: Terraform would refuse it as stale.
         record["planned_state"] = _plan(project, _plan_targets(record), plan)
         record["planned_at"] = _now()
-    outcome = _recorded_apply(project, [], f"ghost of {address} activated", plan=plan)
+    outcome = _recorded_apply(
+        project, store, [], f"ghost of {address} activated", plan=plan, no_color=no_color
+    )
     if outcome.exit_code != 0:
         raise GhostError(
             f"Terraform could not start the ghost of {address}",
@@ -140,7 +145,7 @@ def activate(project: Project, address: str) -> GhostResult:
     )
 
 
-def disable(project: Project, address: str) -> GhostResult:
+def disable(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
     """Remove the ghost of ``address`` and its traffic switches, and destroy it (recorded).
 
     Taking the switches out gives the switched outputs and arguments their own values again,
@@ -151,7 +156,7 @@ def disable(project: Project, address: str) -> GhostResult:
     record = _registered(registry, address)
     config_file.take_out(project.workdir, record["stopped"])
     config_file.take_out(project.workdir, _override(record), config_file.OVERRIDE_FILE)
-    outcome = _recorded_apply(project, _plan_targets(record), f"ghost of {address} disabled")
+    outcome = _recorded_apply(project, store, _plan_targets(record), f"ghost of {address} disabled")
     if outcome.exit_code != 0:
         raise GhostError(
             f"Terraform could not destroy the ghost of {address}",
@@ -163,7 +168,7 @@ def disable(project: Project, address: str) -> GhostResult:
     return _result(address, record["ghost"], outcome)
 
 
-def follow(project: Project) -> FollowReport:
+def follow(project: Project, *, no_color: bool = False) -> FollowReport:
     """Bring every ghost up to date after the state changed (see the module docstring).
 
     A ghost that cannot follow is reported as a warning and keeps its last declaration: the
@@ -182,11 +187,22 @@ def follow(project: Project) -> FollowReport:
         return report
     for address, switches in wanted.items():
         if address not in registry:
-            _guarded(report, address, "be enabled", _enable_declared, project, address, switches)
+            _guarded(
+                report,
+                address,
+                "be enabled",
+                _enable_declared,
+                project,
+                no_color,
+                address,
+                switches,
+            )
     here = raw_resources(pull_or_none(project)[0])
     for address, record in _load_registry(store).items():
         if record.get("settings") and address not in wanted:
-            _guarded(report, address, "be disabled", _disable_undeclared, project, address)
+            _guarded(
+                report, address, "be disabled", _disable_undeclared, project, no_color, address
+            )
         elif status(here, record["stopped"], record["running"]) == "running":
             report.notes.append(
                 f"The ghost of {address} is active: it is left as it is "
@@ -195,7 +211,7 @@ def follow(project: Project) -> FollowReport:
         else:
             # Also a ghost that was active once: a revert or an apply put it back to stopped.
             declared = wanted.get(address) if record.get("settings") else None
-            _guarded(report, address, "follow", _follow_one, project, address, declared)
+            _guarded(report, address, "follow", _follow_one, project, no_color, address, declared)
     return report
 
 
@@ -246,10 +262,11 @@ def _guarded(
     what: str,
     step: Callable[..., None],
     project: Project,
+    no_color: bool,
     *args: Any,
 ) -> None:
     try:
-        step(project, *args, report)
+        step(project, no_color, *args, report)
     except TfshadowError as exc:
         report.warnings.append(
             f"the ghost of {address} could not {what}: {exc.message} "
@@ -263,23 +280,38 @@ def _collect(report: FollowReport, result: GhostResult) -> None:
     report.warnings.extend(result.warnings)
 
 
-def _disable_undeclared(project: Project, address: str, report: FollowReport) -> None:
-    _collect(report, disable(project, address))
+def _disable_undeclared(
+    project: Project, no_color: bool, address: str, report: FollowReport
+) -> None:
+    _collect(report, disable(project, address, no_color=no_color))
     report.notes.append(f"Disabled the ghost of {address} (no longer in the ghost block).")
 
 
 def _enable_declared(
-    project: Project, address: str, switches: Sequence[str], report: FollowReport
+    project: Project,
+    no_color: bool,
+    address: str,
+    switches: Sequence[str],
+    report: FollowReport,
 ) -> None:
     result = enable(
-        project, address, from_version=None, switches=switches, declared_in_settings=True
+        project,
+        address,
+        from_version=None,
+        switches=switches,
+        declared_in_settings=True,
+        no_color=no_color,
     )
     _collect(report, result)
     report.notes.append(f"Enabled the ghost of {address} (declared in the ghost block).")
 
 
 def _follow_one(
-    project: Project, address: str, switches: Sequence[str] | None, report: FollowReport
+    project: Project,
+    no_color: bool,
+    address: str,
+    switches: Sequence[str] | None,
+    report: FollowReport,
 ) -> None:
     store = project.open_store(create=False)
     ws = project.workspace
@@ -302,6 +334,7 @@ def _follow_one(
         record,
         message=f"ghost of {address} follows version {number}",
         skip_apply_if_current=True,
+        no_color=no_color,
     )
     _collect(report, _result(address, record["ghost"], outcome))
     if number != int(old["from_version"]):
@@ -356,6 +389,7 @@ def _stand_by(
     *,
     message: str,
     skip_apply_if_current: bool = False,
+    no_color: bool = False,
 ) -> RecordOutcome:
     """Declare and apply the ghost stopped, then save its activation plan into ``record``."""
     from tfshadow.ops.record import RecordOutcome, pull_or_none
@@ -375,7 +409,7 @@ def _stand_by(
         config_file.write(project.workdir, config_file.merge(current, record["stopped"]))
         config_file.take_out(project.workdir, switched, config_file.OVERRIDE_FILE)
         targets = _plan_targets(record) if switched_in else record["targets"]
-        outcome = _recorded_apply(project, targets, message)
+        outcome = _recorded_apply(project, store, targets, message, no_color=no_color)
         if outcome.exit_code != 0:
             raise GhostError(
                 f"Terraform could not create the ghost of {address}",
@@ -400,15 +434,21 @@ def _plan_targets(record: Mapping[str, Any]) -> list[str]:
 
 
 def _recorded_apply(
-    project: Project, targets: Sequence[str], message: str, *, plan: Path | None = None
+    project: Project,
+    store: GitShadowStore,
+    targets: Sequence[str],
+    message: str,
+    *,
+    plan: Path | None = None,
+    no_color: bool = False,
 ) -> RecordOutcome:
     from tfshadow.ops.record import run_recorded
 
-    args = ["apply", "-input=false"]
+    args = ["apply", "-input=false", *(["-no-color"] if no_color else [])]
     args += (
         [str(plan)] if plan is not None else ["-auto-approve", *(f"-target={t}" for t in targets)]
     )
-    return run_recorded(project, args, "apply", args[1:], message=message)
+    return run_recorded(project, args, "apply", args[1:], message=message, store=store)
 
 
 def _plan(project: Project, targets: Sequence[str], out: Path) -> dict[str, Any]:

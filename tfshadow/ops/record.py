@@ -65,8 +65,12 @@ def run_recorded(
     rest: Sequence[str],
     *,
     message: str | None,
+    store: GitShadowStore | None = None,
 ) -> RecordOutcome:
-    """Run ``terraform <tf_args>`` and record the state change it makes."""
+    """Run ``terraform <tf_args>`` and record the state change it makes.
+
+    ``store`` is the shadow store when the caller has it open already.
+    """
     name = recorded_command_name(command, rest)
     assert name is not None, command
     engine = project.require_ready()
@@ -74,7 +78,7 @@ def run_recorded(
     outcome = RecordOutcome(exit_code=0)
 
     inputs = command_inputs(project, tf_args)
-    store = _store_if_initialised(project)
+    store = store or _store_if_initialised(project)
     with store.lock(project.lock_timeout) if store else nullcontext():
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.

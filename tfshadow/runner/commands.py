@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,21 +13,41 @@ from tfshadow.errors import EngineError
 from tfshadow.runner.engine import Engine
 
 DEFAULT_WORKSPACE = "default"
+LOCAL_STATE_VERSION = 4  # the state file format Terraform 0.12 and later write
+_BACKEND = re.compile(r'\bbackend\s*"|\bcloud\s*\{|"backend"\s*:|"cloud"\s*:')
 
 
 def pull_state(engine: Engine, cwd: Path, environ: Mapping[str, str]) -> dict[str, Any] | None:
-    """The current state through the configured backend, or None when there is none yet."""
+    """The current state through the configured backend, or None when there is none yet.
+
+    With the local backend the state file is read directly: it is what `terraform state pull`
+    would print, without starting Terraform (and its providers' schemas) for it. Anything
+    unusual about the file sends the question to Terraform.
+    """
+    path = local_state_file(cwd, environ)
+    if path is not None:
+        try:
+            text: str | None = path.read_text()
+        except FileNotFoundError:
+            return None
+        except OSError:
+            text = None  # unreadable here: Terraform says why
+        if text is not None and not text.strip():
+            return None
+        doc = _json_or_none(text)
+        if isinstance(doc, dict) and doc.get("version") == LOCAL_STATE_VERSION:
+            return doc
     result = engine.capture(["state", "pull"], cwd=cwd, environ=environ)
     if result.returncode != 0:
         raise EngineError(
             f"`terraform state pull` failed: {result.error_line()}",
             hint="run `tfshadow init` (or `terraform init`) in this directory first",
         )
-    text = result.stdout.strip()
-    if not text:
+    printed = result.stdout.strip()
+    if not printed:
         return None
     try:
-        doc = json.loads(text)
+        doc = json.loads(printed)
     except ValueError as exc:
         raise EngineError(
             f"`terraform state pull` printed something that is not JSON ({exc})",
@@ -35,6 +56,50 @@ def pull_state(engine: Engine, cwd: Path, environ: Mapping[str, str]) -> dict[st
     if not isinstance(doc, dict):
         raise EngineError("`terraform state pull` did not print a state document")
     return doc
+
+
+def _json_or_none(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text is not None else None
+    except ValueError:
+        return None  # being written, or damaged: Terraform says which
+
+
+def local_state_file(workdir: Path, environ: Mapping[str, str]) -> Path | None:
+    """The state file of the selected workspace when the backend is the local one; None when
+    another backend is configured, or Terraform's arguments might point elsewhere."""
+    if any(name.startswith("TF_CLI_ARGS") for name in environ):
+        return None
+    config: Mapping[str, Any] = {}
+    cache = data_dir(workdir, environ) / "terraform.tfstate"
+    if cache.exists():
+        try:
+            backend = json.loads(cache.read_text()).get("backend") or {}
+        except (OSError, ValueError, AttributeError):
+            return None
+        if backend.get("type") != "local":
+            return None
+        config = backend.get("config") or {}
+    elif _declares_backend(workdir):
+        return None  # not initialised yet: Terraform says so
+    workspace = current_workspace(workdir, environ)
+    if workspace == DEFAULT_WORKSPACE:
+        return workdir / (config.get("path") or "terraform.tfstate")
+    parent = config.get("workspace_dir") or "terraform.tfstate.d"
+    return workdir / parent / workspace / "terraform.tfstate"
+
+
+def _declares_backend(workdir: Path) -> bool:
+    """Whether a root-module file may declare a backend or HCP Terraform (a cheap text scan:
+    a false positive only costs asking Terraform)."""
+    for path in [*workdir.glob("*.tf"), *workdir.glob("*.tf.json")]:
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            return True
+        if _BACKEND.search(text):
+            return True
+    return False
 
 
 def data_dir(workdir: Path, environ: Mapping[str, str]) -> Path:
