@@ -106,7 +106,7 @@ def test_load_settings_unknown_key_names_line_key_and_allowed(tmp_path: Path) ->
 def test_load_settings_unknown_block_names_line_and_allowed(tmp_path: Path) -> None:
     message = error_of(tmp_path, '\n\nstroe {\n  path = "x"\n}\n')
     assert message == (
-        "tfshadow.hcl:3: unknown block `stroe` (allowed: store, terraform, metrics, "
+        "tfshadow.hcl:3: unknown block `stroe` (allowed: store, terraform, ghost, metrics, "
         "resource_metrics, analysis, metric, alerts, profile)"
     )
 
