@@ -23,9 +23,9 @@ if TYPE_CHECKING:
     from tfshadow.forecast.attribution import VersionInfo
     from tfshadow.metrics.base import MetricSource, ResourceRef
     from tfshadow.ops.revert import RevertUI
-    from tfshadow.profiles import TriggerResult
+    from tfshadow.profiles import CooldownBook, TriggerResult
     from tfshadow.project import Project
-    from tfshadow.settings.analysis import ProfileSettings, TriggerSettings
+    from tfshadow.settings.analysis import MetricsSettings, ProfileSettings, TriggerSettings
     from tfshadow.store import GitShadowStore
 
 PROFILES_DIR = "profiles"
@@ -106,35 +106,7 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
         matched = [p for p in settings.profiles if matching(p, resource)]
         if not matched:
             continue
-        source = mapping_of(resource)
-        fired: dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]] = {}
-        for profile in matched:
-            if not book.ready(profile.name, resource.address, now, profile.cooldown):
-                left = book.remaining(profile.name, resource.address, now, profile.cooldown)
-                report.triggers.append(
-                    TriggerOutcome(
-                        profile.name,
-                        resource.address,
-                        ", ".join(t.metric for t in profile.triggers),
-                        "quiet",
-                        f"muted: cooldown after an action, {_minutes(left)} left",
-                    )
-                )
-                continue
-            since = book.last(profile.name, resource.address)
-            for trigger in profile.triggers:
-                result = _evaluate(
-                    source, resource, trigger, now, settings.analysis.since, since, report
-                )
-                if result is None:
-                    continue
-                report.triggers.append(
-                    TriggerOutcome(
-                        profile.name, resource.address, trigger.metric, result.state, result.detail
-                    )
-                )
-                if result.fired and profile.name not in fired:
-                    fired[profile.name] = (profile, result, trigger)
+        fired = _fired(matched, resource, mapping_of(resource), book, now, settings, report)
         if not fired:
             continue
         decision = decide(resource, [p for p, _, _ in fired.values()])
@@ -151,13 +123,55 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
                 f"(also matched: {', '.join(decision.also)})",
             )
         action_note, did_act = _act(
-            project, request, ui, book, resource, profile, rec, acted, now, report
+            project, store, request, ui, book, resource, profile, rec, acted, now, report
         )
         acted = acted or did_act
         report.recommendations.append(replace(rec, action=action_note))
     if report.recommendations:
         _log(store, report)
     return report
+
+
+def _fired(
+    matched: list[ProfileSettings],
+    resource: ResourceRef,
+    source: MetricSource | None,
+    book: CooldownBook,
+    now: datetime,
+    settings: MetricsSettings,
+    report: CheckReport,
+) -> dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]]:
+    """The profiles whose trigger fired on ``resource``, each with its first firing trigger;
+    every trigger's outcome (and every muted profile) goes into ``report``."""
+    fired: dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]] = {}
+    for profile in matched:
+        if not book.ready(profile.name, resource.address, now, profile.cooldown):
+            left = book.remaining(profile.name, resource.address, now, profile.cooldown)
+            report.triggers.append(
+                TriggerOutcome(
+                    profile.name,
+                    resource.address,
+                    ", ".join(t.metric for t in profile.triggers),
+                    "quiet",
+                    f"muted: cooldown after an action, {_minutes(left)} left",
+                )
+            )
+            continue
+        since = book.last(profile.name, resource.address)
+        for trigger in profile.triggers:
+            result = _evaluate(
+                source, resource, trigger, now, settings.analysis.since, since, report
+            )
+            if result is None:
+                continue
+            report.triggers.append(
+                TriggerOutcome(
+                    profile.name, resource.address, trigger.metric, result.state, result.detail
+                )
+            )
+            if result.fired and profile.name not in fired:
+                fired[profile.name] = (profile, result, trigger)
+    return fired
 
 
 def _resources(store: GitShadowStore, workspace: str) -> list[ResourceRef]:
@@ -280,9 +294,10 @@ def _target(
 
 def _act(
     project: Project,
+    store: GitShadowStore,
     request: CheckRequest,
     ui: RevertUI | None,
-    book: Any,
+    book: CooldownBook,
     resource: ResourceRef,
     profile: ProfileSettings,
     rec: Recommendation,
@@ -294,7 +309,7 @@ def _act(
     if profile.action == "recommend":
         return "recommended", False
     if profile.action == "activate_ghost":
-        return _activate_ghost(project, request, resource, profile, acted, now, book, report)
+        return _activate_ghost(project, store, request, resource, profile, acted, now, book, report)
     if rec.command is None:
         return "no version to revert to", False
     target = rec.command.split()[2]
@@ -304,13 +319,15 @@ def _act(
         return "waiting: one action per cycle", False
     from tfshadow.ops.revert import RevertRequest, revert
 
-    book.record(profile.name, resource.address, now)
     try:
-        outcome = revert(
-            project,
-            RevertRequest(version=target, targets=(resource.address,), auto_approve=True),
-            ui or _QuietUI(),
-        )
+        with store.lock(project.lock_timeout, command="check"):
+            if not _claim(book, profile, resource, now):
+                return "waiting: another tfshadow acted on it first", False
+            outcome = revert(
+                project,
+                RevertRequest(version=target, targets=(resource.address,), auto_approve=True),
+                ui or _QuietUI(),
+            )
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: revert failed: {exc.one_line()}")
         return f"revert to version {target} failed: {exc.message}", True
@@ -323,14 +340,26 @@ def _act(
     return f"reverted to version {target}", True
 
 
+def _claim(
+    book: CooldownBook, profile: ProfileSettings, resource: ResourceRef, now: datetime
+) -> bool:
+    """Note the action in the cooldown book, unless another process acted since this one
+    looked; the caller holds the store's lock, so two watchers never both act."""
+    if not book.ready(profile.name, resource.address, now, profile.cooldown):
+        return False
+    book.record(profile.name, resource.address, now)
+    return True
+
+
 def _activate_ghost(
     project: Project,
+    store: GitShadowStore,
     request: CheckRequest,
     resource: ResourceRef,
     profile: ProfileSettings,
     acted: bool,
     now: datetime,
-    book: Any,
+    book: CooldownBook,
     report: CheckReport,
 ) -> tuple[str, bool]:
     from tfshadow.ops import ghost
@@ -345,9 +374,11 @@ def _activate_ghost(
         return "would activate its ghost (run with --act)", False
     if acted:
         return "waiting: one action per cycle", False
-    book.record(profile.name, resource.address, now)
     try:
-        result = ghost.activate(project, resource.address)
+        with store.lock(project.lock_timeout, command="check"):
+            if not _claim(book, profile, resource, now):
+                return "waiting: another tfshadow acted on it first", False
+            result = ghost.activate(project, resource.address)
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: ghost activation failed: {exc.one_line()}")
         return f"ghost activation failed: {exc.message}", True
