@@ -81,11 +81,30 @@ class LocalCloud:
         return klass(self)
 
 
-class Instance:
-    """`localcloud_instance`: one OS process running `command`, running or stopped."""
+class _LocalResource:
+    """What the three resource types share: the provider they belong to, a plan that is the
+    configuration as given (nothing is computed before apply), and schema version 0."""
 
     def __init__(self, provider: LocalCloud) -> None:
         self.provider = provider
+
+    @classmethod
+    def get_schema(cls) -> Any:
+        raise NotImplementedError
+
+    def _validate_schema(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
+        schema = self.get_schema()
+        _validate_config(diags, type_name, config, schema.attributes, schema.block_types)
+
+    def plan(self, ctx: Any, current: State | None, planned: State) -> State:
+        return planned
+
+    def upgrade(self, ctx: Any, version: int, old: State) -> State:
+        return old
+
+
+class Instance(_LocalResource):
+    """`localcloud_instance`: one OS process running `command`, running or stopped."""
 
     @classmethod
     def get_name(cls) -> str:
@@ -137,19 +156,12 @@ class Instance:
     # -- validation and planning ------------------------------------------------------------
 
     def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
-        schema = self.get_schema()
-        _validate_config(diags, type_name, config, schema.attributes, schema.block_types)
+        self._validate_schema(diags, type_name, config)
         state = config.get("state")
         if _known(state) and state not in STATES:
             diags.add_error(f'state must be "running" or "stopped", not {state!r}', path=["state"])
         if _known(config.get("command")) and len(config["command"]) == 0:
             diags.add_error("command must name a program", path=["command"])
-
-    def plan(self, ctx: Any, current: State | None, planned: State) -> State:
-        return planned
-
-    def upgrade(self, ctx: Any, version: int, old: State) -> State:
-        return old
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -325,7 +337,7 @@ def _imported(provider: LocalCloud, ctx: Any, id: str, suffix: str) -> tuple[str
 # tempfile are then loaded only when such a resource is touched, and provider start-up stays cheap.
 
 
-class Datastore:
+class Datastore(_LocalResource):
     """`localcloud_datastore`: a SQLite database file with a managed journal mode and cache size.
 
     The journal mode and cache size are also recorded in a `settings` table inside the database;
@@ -333,9 +345,6 @@ class Datastore:
     """
 
     SUFFIX = ".sqlite"
-
-    def __init__(self, provider: LocalCloud) -> None:
-        self.provider = provider
 
     @classmethod
     def get_name(cls) -> str:
@@ -365,8 +374,7 @@ class Datastore:
         )
 
     def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
-        schema = self.get_schema()
-        _validate_config(diags, type_name, config, schema.attributes, schema.block_types)
+        self._validate_schema(diags, type_name, config)
         _validate_name(diags, config)
         from tfshadow.localcloud.datastore import JOURNAL_MODES as modes
 
@@ -379,12 +387,6 @@ class Datastore:
         size: Any = config.get("cache_size")
         if _known(size) and size != int(size):
             diags.add_error(f"cache_size must be a whole number, not {size}", path=["cache_size"])
-
-    def plan(self, ctx: Any, current: State | None, planned: State) -> State:
-        return planned
-
-    def upgrade(self, ctx: Any, version: int, old: State) -> State:
-        return old
 
     def create(self, ctx: Any, planned: State) -> State | None:
         path = _file_path(self.provider, planned, self.SUFFIX)
@@ -470,13 +472,10 @@ def _unless_default(configured: Any, actual: Any, default: Any) -> Any:
     return configured if not _known(configured) and actual == default else actual
 
 
-class Network:
+class Network(_LocalResource):
     """`localcloud_network`: a loopback port mapping kept as a JSON file."""
 
     SUFFIX = ".network.json"
-
-    def __init__(self, provider: LocalCloud) -> None:
-        self.provider = provider
 
     @classmethod
     def get_name(cls) -> str:
@@ -506,17 +505,10 @@ class Network:
         )
 
     def validate(self, diags: Any, type_name: str, config: dict[str, Any]) -> None:
-        schema = self.get_schema()
-        _validate_config(diags, type_name, config, schema.attributes, schema.block_types)
+        self._validate_schema(diags, type_name, config)
         _validate_name(diags, config)
         _validate_port(diags, config, "listen_port")
         _validate_port(diags, config, "target_port")
-
-    def plan(self, ctx: Any, current: State | None, planned: State) -> State:
-        return planned
-
-    def upgrade(self, ctx: Any, version: int, old: State) -> State:
-        return old
 
     def create(self, ctx: Any, planned: State) -> State | None:
         path = _file_path(self.provider, planned, self.SUFFIX)
