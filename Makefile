@@ -16,8 +16,9 @@ $(VENV)/.installed-dev: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(VENV)/.installed-base $@
 
+# The whole story on localcloud, in a temporary directory (examples/localcloud-demo).
 demo: $(VENV)/.installed-base
-	PATH="$(abspath $(BIN)):$$PATH" bash examples/demo.sh
+	$(BIN)/tfshadow demo
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check tfshadow tests bench

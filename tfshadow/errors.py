@@ -14,6 +14,8 @@
     ├── AlertError                a recommendation could not be delivered to the webhook
     ├── CiError                   a pipeline's forge (GitHub, GitLab) cannot be reached or refused
     ├── GhostError                no ghost instance can be declared for a resource
+    ├── MirrorError               the object-storage mirror cannot be reached, refused, or
+    │                             does not hold what the store does (exit 1)
     └── CaptureError              the state changed but no version was recorded (exit 1)
 
 The core raises these; only the CLI prints them (one line: message, then the hint) and exits.
@@ -86,6 +88,10 @@ class CiError(TfshadowError):
 
 class GhostError(TfshadowError):
     pass
+
+
+class MirrorError(TfshadowError):
+    exit_code = 1
 
 
 class CaptureError(TfshadowError):

@@ -14,10 +14,12 @@ from tfshadow import __version__
 from tfshadow.cli import analysis as _analysis_commands  # noqa: F401  (registers commands)
 from tfshadow.cli import check as _check_commands  # noqa: F401  (registers commands)
 from tfshadow.cli import ci as _ci_commands  # noqa: F401  (registers commands)
+from tfshadow.cli import demo as _demo_commands  # noqa: F401  (registers `demo`)
 from tfshadow.cli import ghost as _ghost_commands  # noqa: F401  (registers `ghost`)
 from tfshadow.cli import history_edit as _history_edit_commands  # noqa: F401  (registers commands)
 from tfshadow.cli import profiles as _profile_commands  # noqa: F401  (registers `profile`)
 from tfshadow.cli import revert as _revert_commands  # noqa: F401  (registers `revert`)
+from tfshadow.cli import store as _store_commands  # noqa: F401  (registers `store`)
 from tfshadow.cli.args import ArgumentError, Invocation, split_arguments
 from tfshadow.cli.commands import CliContext, commands
 from tfshadow.cli.output import (

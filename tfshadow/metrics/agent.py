@@ -79,6 +79,10 @@ class Sampler:
         for pid, proc in list(self._procs.items()):
             try:
                 with proc.oneshot():
+                    # An exited process that its parent has not reaped yet reads 0 CPU and 0
+                    # bytes: it is gone, not idle.
+                    if proc.status() == psutil.STATUS_ZOMBIE:
+                        raise psutil.NoSuchProcess(pid)
                     cpu += proc.cpu_percent(None)
                     rss += proc.memory_info().rss
             except psutil.NoSuchProcess:

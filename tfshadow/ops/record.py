@@ -289,9 +289,16 @@ def pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:
 
 
 def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
+    from tfshadow.mirror.ops import after_record
+
     try:
         store.push()
     except TfshadowError as exc:
         outcome.warnings.append(
             f"{exc.message}; the version is kept locally and the next command pushes it"
         )
+    # Every recording path ends here, so every version reaches the object-storage mirror too
+    # (with what an earlier failed upload queued).
+    mirror_warning = after_record(store)
+    if mirror_warning is not None:
+        outcome.warnings.append(mirror_warning)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +58,29 @@ DEFAULT_KEYFRAME_INTERVAL = 25
 # --- the settings objects ----------------------------------------------------------------------
 
 
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+DEFAULT_LOCK_DAYS = 365
+
+
+@dataclass(frozen=True)
+class MirrorSettings:
+    """The store's ``mirror "s3"`` block: an S3-compatible bucket holding a copy of every version.
+
+    ``prefix`` has no leading or trailing ``/`` ("" for the bucket's top). ``endpoint`` None is
+    AWS's own endpoint for the region. With ``object_lock``, every object is uploaded under S3
+    Object Lock in ``lock_mode``, retained for ``lock_days`` days from its upload.
+    """
+
+    bucket: str
+    prefix: str = ""
+    endpoint: str | None = None
+    region: str | None = None
+    object_lock: bool = False
+    lock_mode: str = LOCK_MODES[0]
+    lock_days: int = DEFAULT_LOCK_DAYS
+    kind: str = "s3"
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     """Where versions are kept.
@@ -72,6 +95,7 @@ class StoreSettings:
     remote: str | None = None
     retain: int | None = None
     keyframe_interval: int = DEFAULT_KEYFRAME_INTERVAL
+    mirror: MirrorSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -250,6 +274,20 @@ def resolve_path(value: str, workdir: Path) -> Path:
     return Path(os.path.abspath(path))
 
 
+def _http_url_check(value: Any) -> str | None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = re.sub(r"(?<=://)[^/@\s]+@", "***@", str(value))
+        return f"must be an http:// or https:// URL, got {shown!r}"
+    if parts.username or parts.password:
+        return "must not carry credentials (boto3 reads them from the environment or a profile)"
+    try:
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return "must be an http:// or https:// URL with a numeric port"
+    return None
+
+
 def _build_store(values: Mapping[str, Any], ctx: BuildContext) -> StoreSettings:
     branch: str | None = values.get("branch")
     raw_path: str | None = values.get("path")
@@ -275,6 +313,48 @@ def _build_terraform(values: Mapping[str, Any], ctx: BuildContext) -> TerraformS
     return TerraformSettings(binary=values.get("binary"))
 
 
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _bucket_name(value: Any) -> str | None:
+    if not _BUCKET.fullmatch(value) or ".." in value:
+        return (
+            "must be an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens), "
+            f"got {value!r}"
+        )
+    return None
+
+
+def _key_prefix(value: Any) -> str | None:
+    parts = value.strip("/").split("/")
+    if value.strip("/") and any(part in ("", ".", "..") for part in parts):
+        return f"must be a plain key prefix such as prod/network, got {value!r}"
+    return None
+
+
+MIRROR = BlockSchema(
+    name="mirror",
+    keys=(),
+    labels=(Label("kind"),),
+    duplicate_hint="a store has one mirror: keep one of the blocks",
+    variants=(
+        BlockSchema(
+            name="s3",
+            keys=(
+                Key("bucket", str, check=_bucket_name, required=True),
+                Key("prefix", str, check=_key_prefix),
+                Key("endpoint", str, check=_http_url_check),
+                Key("region", str, check=_non_empty),
+                Key("object_lock", bool),
+                Key("lock_mode", str, choices=LOCK_MODES),
+                Key("lock_days", int, minimum=1),
+            ),
+        ),
+    ),
+)
+
+# Built by the "store" section (SECTIONS), not by a `build` of its own: the mirror is a nested
+# block, which a block's `build` does not see.
 STORE = BlockSchema(
     name="store",
     keys=(
@@ -285,8 +365,43 @@ STORE = BlockSchema(
         Key("keyframe_interval", int, minimum=1),
     ),
     exclusive=(("path", "branch"),),
-    build=_build_store,
+    blocks=(MIRROR,),
 )
+
+
+def _build_mirror(block: ParsedBlock, ctx: BuildContext) -> MirrorSettings:
+    values, lines = block.values, block.lines
+    object_lock = bool(values.get("object_lock", False))
+    for name in ("lock_mode", "lock_days"):
+        if name in values and not object_lock:
+            raise SettingsError(
+                f"{ctx.filename}:{lines[name]}: setting `{name}` in block `{block.title}` of "
+                "`store` has no effect without `object_lock = true`",
+                f"add `object_lock = true`, or remove `{name}`",
+            )
+    endpoint = values.get("endpoint")
+    return MirrorSettings(
+        kind=block.labels[0],
+        bucket=values["bucket"],
+        prefix=values.get("prefix", "").strip("/"),
+        endpoint=endpoint.rstrip("/") if endpoint else None,
+        region=values.get("region"),
+        object_lock=object_lock,
+        lock_mode=values.get("lock_mode", LOCK_MODES[0]),
+        lock_days=values.get("lock_days", DEFAULT_LOCK_DAYS),
+    )
+
+
+def _build_store_section(
+    blocks: Mapping[str, tuple[ParsedBlock, ...]], ctx: BuildContext
+) -> StoreSettings:
+    found = blocks.get("store", ())
+    settings = _build_store(found[0].values if found else {}, ctx)
+    mirrors = found[0].blocks_of("mirror") if found else ()
+    if not mirrors:
+        return settings
+    return replace(settings, mirror=_build_mirror(mirrors[0], ctx))
+
 
 TERRAFORM = BlockSchema(
     name="terraform",
@@ -743,4 +858,7 @@ BLOCKS: Sequence[BlockSchema] = (
     PROFILE,
 )
 
-SECTIONS: Sequence[Section] = (Section("metrics", _build_metrics),)
+SECTIONS: Sequence[Section] = (
+    Section("store", _build_store_section),
+    Section("metrics", _build_metrics),
+)

@@ -69,6 +69,8 @@ _FORCED_CONFIG = (
 _FIXED_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "LANGUAGE": "C"}
 
 _PUSH_TIMEOUT = 600.0
+# The one ref of the bundles the object-storage mirror keeps (see tfshadow/mirror/).
+BUNDLE_REF = "refs/tfshadow/mirror"
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
@@ -356,6 +358,83 @@ class Git:
             "update-ref", "-m", reason, ref, new, old if old is not None else "", ok=(0, 1, 128)
         )
         return proc.returncode == 0
+
+    # -- history transfer (the object-storage mirror) -------------------------------------------
+
+    def blobs(self, oids: Sequence[str]) -> dict[str, bytes]:
+        """The content of each blob in ``oids``, read by one ``cat-file --batch``."""
+        wanted = list(dict.fromkeys(oids))
+        if not wanted:
+            return {}
+        out = self.run("cat-file", "--batch", stdin="".join(f"{o}\n" for o in wanted).encode())
+        data = out.stdout
+        found: dict[str, bytes] = {}
+        pos = 0
+        for oid in wanted:
+            end = data.index(b"\n", pos)
+            header = data[pos:end].decode().split(" ")
+            if len(header) != 3 or header[1] != "blob":
+                raise StoreError(
+                    f"git has no blob {oid} in {self.cwd}",
+                    hint="check that the shadow store is a healthy git repository (`git fsck`)",
+                )
+            size = int(header[2])
+            found[oid] = data[end + 1 : end + 1 + size]
+            pos = end + 1 + size + 1
+        return found
+
+    def commit_count(self, commit: str) -> int:
+        """How many commits ``commit``'s history holds, itself included."""
+        return int(self.text("rev-list", "--count", commit))
+
+    def is_ancestor(self, ancestor: str, commit: str) -> bool:
+        """Whether ``ancestor`` is ``commit`` or in its history (False when it is unknown)."""
+        proc = self.run("merge-base", "--is-ancestor", ancestor, commit, ok=(0, 1, 128))
+        return proc.returncode == 0
+
+    def bundle_create(self, path: Path, tip: str, base: str | None) -> None:
+        """Write to ``path`` a bundle of the commits from ``base`` (excluded) to ``tip``.
+
+        The bundle's one ref is :data:`BUNDLE_REF`; a bundle with a base needs that commit in
+        the repository it is fetched into.
+        """
+        self.run("update-ref", "--no-deref", BUNDLE_REF, tip)
+        try:
+            self.run(
+                "bundle", "create", "-q", str(path), BUNDLE_REF, *([f"^{base}"] if base else [])
+            )
+        finally:
+            self.run("update-ref", "-d", BUNDLE_REF, ok=(0, 1))
+
+    def bundle_fetch(self, path: Path) -> str:
+        """Fetch the bundle at ``path`` (made by :meth:`bundle_create`); returns its tip.
+
+        The tip is left at :data:`BUNDLE_REF`: fetching the next bundle of a chain moves it on.
+        """
+        self.run("bundle", "verify", "-q", str(path))
+        self.run(
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            str(path),
+            f"+{BUNDLE_REF}:{BUNDLE_REF}",
+        )
+        tip = self.resolve(BUNDLE_REF)
+        if tip is None:
+            raise StoreError(
+                f"the bundle {path} holds no history", hint="check the mirror with its owner"
+            )
+        return tip
+
+    def delete_ref(self, ref: str) -> None:
+        self.run("update-ref", "-d", ref, ok=(0, 1))
+
+    def check_out_branch(self, branch: str, commit: str) -> None:
+        """Point ``branch`` at ``commit`` and check it out (in a repository with no commit)."""
+        self.run("update-ref", f"refs/heads/{branch}", commit)
+        self.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
+        self.run("reset", "-q", "--hard", commit)
 
     def push(self, url: str, commit: str, branch: str) -> None:
         """Make ``branch`` of ``url`` point at ``commit`` (a fast-forward only)."""

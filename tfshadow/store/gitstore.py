@@ -32,6 +32,7 @@ from tfshadow.state import delta
 from tfshadow.store import cache, policy
 from tfshadow.store.base import Reconstructed, StoreConfig
 from tfshadow.store.git import (
+    BUNDLE_REF,
     STORE_IDENTITY,
     Git,
     Identity,
@@ -734,6 +735,112 @@ class GitShadowStore:
         os.replace(index, self._info.git_dir / "index")
         self._journal.unlink()
 
+    # -- history, for the object-storage mirror ----------------------------------------------
+
+    @property
+    def config(self) -> StoreConfig:
+        """The settings the store was opened with."""
+        return self._config
+
+    @property
+    def branch(self) -> str:
+        """The branch holding the store's history."""
+        return self._branch
+
+    def head(self) -> str | None:
+        """The commit holding the store's current versions (None before the first commit)."""
+        return self._git.head()
+
+    def version_files(self, commit: str) -> dict[str, str]:
+        """Every version file in ``commit``'s tree: its path -> its blob id."""
+        files = {}
+        for entry in self._git.ls_tree(commit, "workspaces/", recursive=True):
+            parts = entry.path.split("/")
+            if (
+                entry.kind == "blob"
+                and len(parts) == 4
+                and parse_version_name(parts[2]) is not None
+            ):
+                files[entry.path] = entry.oid
+        return files
+
+    def read_blobs(self, oids: list[str]) -> dict[str, bytes]:
+        """The content of each blob id."""
+        return self._git.blobs(oids)
+
+    def commit_count(self, commit: str) -> int:
+        """How many commits the history up to ``commit`` holds."""
+        return self._git.commit_count(commit)
+
+    def contains(self, ancestor: str, commit: str) -> bool:
+        """Whether ``ancestor`` is ``commit`` or part of its history."""
+        return self._git.is_ancestor(ancestor, commit)
+
+    def write_bundle(self, path: Path, tip: str, base: str | None) -> None:
+        """A git bundle at ``path`` of the history after ``base`` up to ``tip``."""
+        self._git.bundle_create(path, tip, base)
+
+    @classmethod
+    def from_bundles(cls, config: StoreConfig, bundles: list[Path], branch: str) -> GitShadowStore:
+        """Create the store ``config`` describes from git bundles made by :meth:`write_bundle`,
+        the first without a base, each next one based on the previous one's tip.
+
+        In directory mode the directory must be absent or empty and the history goes on
+        ``branch``; in branch mode the configuration's repository must not have the store's
+        branch yet. Raises StoreError otherwise, or when a bundle does not fit.
+        """
+        _check_config(config)
+        if not bundles:
+            raise StoreError("there is no history to restore", hint="check the mirror's address")
+        if config.branch is not None:
+            workdir = Path(os.path.abspath(config.workdir))
+            outer_info = Git(workdir).repo_info() if workdir.is_dir() else None
+            if outer_info is None:
+                raise StoreError(
+                    f"{workdir} is not inside a git repository, so the store cannot be restored "
+                    f"onto its `{config.branch}` branch",
+                    hint="run `git init` there first, or drop the store's `branch` setting",
+                )
+            repo = Git(outer_info.toplevel)
+            if repo.resolve(f"refs/heads/{config.branch}") is not None:
+                raise StoreError(
+                    f"the branch `{config.branch}` of {outer_info.toplevel} already exists",
+                    hint="rename or delete it first: restore never overwrites a store",
+                )
+            try:
+                tip = _fetch_bundles(repo, bundles)
+                created = repo.update_ref(
+                    f"refs/heads/{config.branch}", tip, None, "tfshadow: restore"
+                )
+            finally:
+                repo.delete_ref(BUNDLE_REF)
+            if not created:
+                raise StoreError(
+                    f"cannot create the branch `{config.branch}`",
+                    hint="check that the repository is writable",
+                )
+            return cls.open(config, create=False)
+        path = Path(os.path.abspath(config.workdir / (config.path or DEFAULT_DIRECTORY)))
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise StoreError(
+                f"{path} already exists and is not empty",
+                hint="move it away first: restore never overwrites a store",
+            )
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            init_repository(path, branch)
+            git = Git(path)
+            tip = _fetch_bundles(git, bundles)
+            git.check_out_branch(branch, tip)
+            git.delete_ref(BUNDLE_REF)
+            # Checkout writes files 0644; the store keeps its files read-only.
+            for entry in git.ls_tree(tip, None, recursive=True):
+                (path / entry.path).chmod(0o444)
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        return cls.open(config, create=False)
+
     # -- remote -----------------------------------------------------------------------------
 
     def push(self) -> None:
@@ -1023,6 +1130,13 @@ def _resolve_remote(remote: str | None, workdir: Path) -> str | None:
     if "://" in remote or re.match(r"^[^/]+:", remote):
         return remote
     return os.path.abspath(workdir / remote)
+
+
+def _fetch_bundles(repo: Git, bundles: list[Path]) -> str:
+    tip = ""
+    for bundle in bundles:
+        tip = repo.bundle_fetch(bundle)
+    return tip
 
 
 def _create_orphan_branch(repo: Git, ref: str) -> None:

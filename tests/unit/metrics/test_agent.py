@@ -55,6 +55,22 @@ def test_agent_process_gone() -> None:
         Sampler([child.pid])
 
 
+def test_agent_process_zombie_is_gone() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    sampler = Sampler([child.pid])
+    child.kill()
+    # Not reaped yet: a zombie, which must not read as an idle process.
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        with pytest.raises(MetricsError, match=f"the sampled processes are gone: {child.pid}"):
+            sampler.sample()
+    finally:
+        child.wait()
+
+
 def test_agent_run_writes_samples_the_source_reads(tmp_path: Path) -> None:
     seen: list[tuple[float, Mapping[str, float]]] = []
     start = time.time()

@@ -1,0 +1,181 @@
+"""The object-storage mirror end to end: real Terraform, real git, and a real S3 API.
+
+The S3 API is moto's standalone server (``moto[server]``'s ``ThreadedMotoServer``) on a free
+loopback port, reached through the real boto3 client; a small TCP proxy in front of it cuts
+connections to make an upload fail half-way (see tests/unit/mirror/s3server.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.func.conftest import FIXTURES, Tfshadow
+from tests.unit.mirror.s3server import (
+    AWS_ENV,
+    CuttingProxy,
+    aws_env,
+    client,
+    moto_server,
+    new_bucket,
+)
+
+APPLY = ("apply", "-auto-approve", "-no-color")
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(autouse=True)
+def _aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    aws_env(monkeypatch)
+
+
+@pytest.fixture
+def proxy(s3_endpoint: str) -> Iterator[CuttingProxy]:
+    cutting = CuttingProxy(s3_endpoint)
+    yield cutting
+    cutting.close()
+
+
+def settings(bucket: str, endpoint: str, extra: str = "") -> str:
+    return (
+        "store {\n"
+        '  mirror "s3" {\n'
+        f'    bucket      = "{bucket}"\n'
+        '    prefix      = "prod/network"\n'
+        f'    endpoint    = "{endpoint}"\n'
+        "    object_lock = true\n"
+        f"{extra}"
+        "  }\n"
+        "}\n"
+    )
+
+
+@pytest.fixture
+def work(tmp_path: Path, tfshadow: Tfshadow) -> Path:
+    path = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "revert" / "v1", path)
+    assert tfshadow("init", "-no-color", cwd=path).code == 0
+    return path
+
+
+def test_mirror_survives_a_failed_upload_and_restores_the_store(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str, proxy: CuttingProxy
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (work / "tfshadow.hcl").write_text(settings(bucket, proxy.endpoint))
+
+    first = tfshadow(*APPLY, cwd=work)
+    assert first.code == 0, first.err
+    assert "warning" not in first.err
+    whole = proxy.passed
+    verified = tfshadow("store", "verify", "--json", cwd=work)
+    assert verified.code == 0, verified.err
+    assert verified.json()["ok"] and verified.json()["checked"] >= 5
+
+    # The endpoint fails half-way through the second version's upload: the apply still
+    # succeeds, the version is in git and queued, and nothing secret shows.
+    proxy.cut_after(whole // 2)
+    second = tfshadow(*APPLY, "-var", "size=large", cwd=work)
+    assert second.code == 0, second.err
+    assert "recorded version 2" in second.err
+    assert "queued" in second.err and "tfshadow store sync" in second.err
+    assert AWS_ENV["AWS_SECRET_ACCESS_KEY"] not in second.err
+    assert proxy.cuts >= 1
+    log = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert [v["version"] for v in log] == [2, 1]
+    queue_file = work / ".tfshadow" / ".git" / "tfshadow" / "mirror" / "queue.json"
+    assert json.loads(queue_file.read_text())["versions"] == [["default", 2]]
+
+    proxy.heal()
+    broken = tfshadow("store", "verify", "--no-color", cwd=work)
+    assert broken.code == 1
+    assert "missing: history/" in broken.out and "queued for upload: default 2" in broken.out
+    synced = tfshadow("store", "sync", "--no-color", cwd=work)
+    assert synced.code == 0, synced.err
+    assert "Uploaded 1 version(s) (default 2)" in synced.out
+    assert not queue_file.exists()
+    assert tfshadow("store", "verify", cwd=work).code == 0
+
+    # Disaster: the store is gone. The mirror alone brings it back, history and all.
+    shutil.rmtree(work / ".tfshadow")
+    restored = tfshadow(
+        "store",
+        "restore",
+        "--from",
+        f"s3://{bucket}/prod/network",
+        "--endpoint",
+        s3_endpoint,
+        "--json",
+        cwd=work,
+    )
+    assert restored.code == 0, restored.err
+    assert restored.json()["versions"] == {"default": 2}
+    log = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert [v["version"] for v in log] == [2, 1]
+    assert "1 to change" in log[0]["description"]
+    reverted = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+    assert reverted.code == 0, reverted.err
+    assert "recorded version 3" in reverted.err
+    state = json.loads((work / "terraform.tfstate").read_text())
+    keep = next(r for r in state["resources"] if r["name"] == "keep")
+    assert keep["instances"][0]["attributes"]["input"]["value"] == "keep-small"
+    # The revert's version went to the mirror too, on top of the restored history.
+    assert tfshadow("store", "verify", cwd=work).code == 0
+
+
+def test_mirror_objects_are_locked_at_the_storage_tier(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    extra = '    lock_mode   = "COMPLIANCE"\n    lock_days   = 7\n'
+    (work / "tfshadow.hcl").write_text(settings(bucket, s3_endpoint, extra))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    s3 = client(s3_endpoint)
+    objects = s3.list_objects_v2(Bucket=bucket, Prefix="prod/network/")["Contents"]
+    assert objects
+    for item in objects:
+        head = s3.head_object(Bucket=bucket, Key=item["Key"])
+        assert head["ObjectLockMode"] == "COMPLIANCE"
+        with pytest.raises(ClientError) as refused:
+            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=head["VersionId"])
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # Writing over a key only adds a version: verify reports it, restore reads the original.
+    meta = next(o["Key"] for o in objects if o["Key"].startswith("prod/network/objects/"))
+    s3.put_object(Bucket=bucket, Key=meta, Body=b"{}")
+    report = tfshadow("store", "verify", "--json", cwd=work)
+    assert report.code == 1
+    assert [f["problem"] for f in report.json()["findings"]] == ["altered"]
+
+
+def test_store_commands_without_a_mirror_or_with_bad_settings(
+    work: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    none = tfshadow("store", "sync", cwd=work)
+    assert none.code == 2 and "the shadow store has no mirror" in none.err
+    (work / "tfshadow.hcl").write_text(
+        'store {\n  mirror "s3" {\n    endpoint = "https://s3.example.com"\n  }\n}\n'
+    )
+    bad = tfshadow("store", "verify", cwd=work)
+    assert bad.code == 2
+    assert bad.err.strip().splitlines() == [
+        'tfshadow: error: tfshadow.hcl:2: block `mirror "s3"` of `store` needs setting `bucket`: '
+        "add `bucket = …` to it"
+    ]
+    (work / "tfshadow.hcl").unlink()
+    bad_endpoint = tfshadow(
+        "store", "restore", "--from", "s3://some-bucket/x", "--endpoint", "ftp://x", cwd=work
+    )
+    assert bad_endpoint.code == 2 and "--endpoint must be an http://" in bad_endpoint.err
+    bad_url = tfshadow("store", "restore", "--from", "some-bucket/x", cwd=work)
+    assert bad_url.code == 2 and "is not an s3:// address" in bad_url.err

@@ -1,0 +1,263 @@
+"""Sync, verify and restore between a real git store and moto's S3 server on loopback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.unit.mirror.s3server import CuttingProxy, client, new_bucket
+from tests.unit.store.conftest import config_doc, meta_doc, state_doc
+from tfshadow.errors import MirrorError, StoreError
+from tfshadow.mirror import queue
+from tfshadow.mirror.base import parse_history_key
+from tfshadow.mirror.ops import after_record, resume_queued
+from tfshadow.mirror.restore import restore
+from tfshadow.mirror.s3 import S3Mirror
+from tfshadow.mirror.sync import PRIVATE_DIR, sync
+from tfshadow.mirror.verify import verify
+from tfshadow.store import GitShadowStore, StoreConfig
+
+
+def record(store: GitShadowStore, serial: int, workspace: str = "default") -> None:
+    store.record(workspace, meta_doc(serial), state_doc(serial), config_doc(serial))
+
+
+def git_log(root: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), "log", "--format=%H %an %s"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def mirror_for(endpoint: str, *, lock: bool = False) -> S3Mirror:
+    bucket = new_bucket(endpoint, object_lock=lock)
+    return S3Mirror(
+        bucket, "prod/net", endpoint=endpoint, lock_mode="GOVERNANCE" if lock else None, lock_days=1
+    )
+
+
+def test_sync_uploads_versions_history_and_manifests(
+    store: GitShadowStore, s3_endpoint: str
+) -> None:
+    mirror = mirror_for(s3_endpoint, lock=True)
+    record(store, 1)
+    record(store, 2)
+    first = sync(store, mirror)
+    assert first.versions == (("default", 1), ("default", 2))
+    assert first.tip == store.head()
+    keys = mirror.list_keys("")
+    history = [parse_history_key(k) for k in keys if k.startswith("history/")]
+    assert history == [(3, store.head())]  # the store's creation and two versions
+    manifests = sorted(k for k in keys if k.startswith("versions/"))
+    assert [m.split("/")[:3] for m in manifests] == [
+        ["versions", "default", "000001"],
+        ["versions", "default", "000002"],
+    ]
+    doc = json.loads(mirror.get(manifests[1]))
+    assert set(doc["files"]) == {"meta.json", "state.delta.json", "config.delta.json"}
+    for entry in doc["files"].values():
+        assert f"objects/{entry['sha256']}" in keys
+    assert verify(store, mirror).ok
+
+    # Nothing new: nothing sent. One more version: only what it adds.
+    assert sync(store, mirror).objects == 0
+    record(store, 3, workspace="staging")
+    third = sync(store, mirror)
+    assert third.versions == (("staging", 1),)
+    assert third.objects == 3 + 1 + 1 + 1  # three files, bundle, manifest, history step
+    report = verify(store, mirror)
+    assert report.ok and report.checked > 0
+
+
+def test_sync_failure_queues_the_version_and_the_next_sync_completes_it(
+    store: GitShadowStore, s3_endpoint: str, proxy: CuttingProxy
+) -> None:
+    bucket = new_bucket(s3_endpoint, object_lock=False)
+    mirror = S3Mirror(bucket, "p", endpoint=proxy.endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    whole = proxy.passed
+    record(store, 2)
+    head = store.head()
+    proxy.cut_after(whole // 3)
+    with pytest.raises(MirrorError, match=r"cannot .* s3://"):
+        sync(store, mirror)
+    assert proxy.cuts >= 1
+    # The version is in git, and queued.
+    assert [m["version"] for m in store.versions("default")] == [1, 2]
+    assert store.head() == head
+    pending = queue.load_pending(store.private_dir(PRIVATE_DIR))
+    assert pending is not None and pending.versions == (("default", 2),)
+    assert "cannot" in pending.error
+    proxy.heal()
+    report = verify(store, mirror)
+    assert not report.ok and report.queued == (("default", 2),)
+    assert any(f.problem == "missing" and f.key.startswith("history/") for f in report.findings)
+
+    done = sync(store, mirror)
+    assert done.versions == (("default", 2),) and done.was_queued == (("default", 2),)
+    assert queue.load_pending(store.private_dir(PRIVATE_DIR)) is None
+    assert verify(store, mirror).ok
+
+
+def test_verify_reports_missing_and_altered_objects(
+    store: GitShadowStore, s3_endpoint: str
+) -> None:
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    record(store, 2)
+    sync(store, mirror)
+    s3 = client(s3_endpoint)
+    objects = sorted(k for k in mirror.list_keys("objects/"))
+    s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/{objects[0]}")
+    s3.put_object(Bucket=mirror.bucket, Key=f"prod/net/{objects[1]}", Body=b"{}")
+    report = verify(store, mirror)
+    assert not report.ok
+    assert {(f.problem, f.key) for f in report.findings} == {
+        ("missing", objects[0]),
+        ("altered", objects[1]),
+    }
+
+
+def test_restore_rebuilds_the_store_with_its_history(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror = mirror_for(s3_endpoint, lock=True)
+    record(store, 1)
+    sync(store, mirror)
+    record(store, 2)
+    record(store, 3, workspace="staging")
+    sync(store, mirror)
+    record(store, 4)
+    sync(store, mirror)
+
+    target = StoreConfig(workdir=tmp_path / "elsewhere")
+    result = restore(target, mirror)
+    assert result.steps == 3
+    assert result.versions == {"default": 3, "staging": 1}
+    restored = GitShadowStore.open(target, create=False)
+    assert git_log(restored.root) == git_log(store.root)
+    for workspace, version in (("default", 1), ("default", 3), ("staging", 1)):
+        assert restored.reconstruct(workspace, version) == store.reconstruct(workspace, version)
+    assert (restored.root / "workspaces/default/000001/meta.json").stat().st_mode & 0o777 == 0o444
+    # The restored store goes on recording, and mirroring from where the mirror is.
+    record(restored, 5)
+    assert sync(restored, mirror).versions == (("default", 4),)
+    assert verify(restored, mirror).ok
+
+
+def test_restore_uses_the_locked_original_of_an_overwritten_bundle(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror = mirror_for(s3_endpoint, lock=True)
+    record(store, 1)
+    sync(store, mirror)
+    history = next(iter(mirror.list_keys("history/")))
+    bundle = json.loads(mirror.get(history))["bundle"]["sha256"]
+    client(s3_endpoint).put_object(
+        Bucket=mirror.bucket, Key=f"prod/net/objects/{bundle}", Body=b"overwritten"
+    )
+    assert [f.problem for f in verify(store, mirror).findings] == ["altered"]
+    restore(StoreConfig(workdir=tmp_path / "elsewhere"), mirror)
+    restored = GitShadowStore.open(StoreConfig(workdir=tmp_path / "elsewhere"), create=False)
+    assert git_log(restored.root) == git_log(store.root)
+
+
+def test_restore_after_retention_keeps_what_the_store_kept(
+    tmp_path: Path, s3_endpoint: str
+) -> None:
+    store = GitShadowStore.open(StoreConfig(workdir=tmp_path / "a", retain=2), create=True)
+    mirror = mirror_for(s3_endpoint)
+    for serial in range(1, 5):
+        record(store, serial)
+        sync(store, mirror)
+    assert verify(store, mirror).ok
+    target = StoreConfig(workdir=tmp_path / "b", retain=2)
+    assert restore(target, mirror).versions == {"default": 2}
+    restored = GitShadowStore.open(target, create=False)
+    assert restored.reconstruct("default", 4) == store.reconstruct("default", 4)
+
+
+def test_restore_onto_a_branch_of_the_configuration_repository(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    record(store, 2)
+    sync(store, mirror)
+    repo = tmp_path / "config-repo"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    target = StoreConfig(workdir=repo, branch="shadows")
+    assert restore(target, mirror).versions == {"default": 2}
+    restored = GitShadowStore.open(target, create=False)
+    assert restored.reconstruct("default", 2) == store.reconstruct("default", 2)
+
+
+def test_restore_refuses_to_overwrite_a_store(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    with pytest.raises(StoreError, match="already exists and is not empty"):
+        restore(store.config, mirror)
+    assert [m["version"] for m in store.versions("default")] == [1]
+
+
+def test_restore_from_an_empty_mirror_says_so(s3_endpoint: str, tmp_path: Path) -> None:
+    with pytest.raises(MirrorError, match="holds no shadow store history"):
+        restore(StoreConfig(workdir=tmp_path / "x"), mirror_for(s3_endpoint))
+    assert not (tmp_path / "x" / ".tfshadow").exists()
+
+
+def test_sync_full_repairs_a_mirror_that_lost_objects(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    record(store, 2)
+    sync(store, mirror)
+    s3 = client(s3_endpoint)
+    for key in mirror.list_keys(""):
+        s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/{key}")
+    assert not verify(store, mirror).ok
+    assert sync(store, mirror).objects == 0  # the mirrored commit is the head: nothing new
+    repaired = sync(store, mirror, full=True)
+    assert repaired.versions == (("default", 1), ("default", 2))
+    assert verify(store, mirror).ok
+    assert restore(StoreConfig(workdir=tmp_path / "b"), mirror).versions == {"default": 2}
+
+
+def test_after_record_uploads_or_queues_with_a_warning(
+    store: GitShadowStore, s3_endpoint: str, proxy: CuttingProxy
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (store.config.workdir / "tfshadow.hcl").write_text(
+        f'store {{\n  mirror "s3" {{\n    bucket = "{bucket}"\n    endpoint = "{proxy.endpoint}"'
+        "\n    object_lock = true\n  }\n}\n"
+    )
+    mirror = S3Mirror(bucket, endpoint=s3_endpoint)
+    record(store, 1)
+    assert after_record(store) is None
+    assert resume_queued(store) is None  # nothing queued: nothing to do
+    record(store, 2)
+    proxy.cut_after(0)
+    warning = after_record(store)
+    assert warning is not None and "queued" in warning and "tfshadow store sync" in warning
+    assert not verify(store, mirror).ok
+    proxy.heal()
+    assert resume_queued(store) is None
+    assert queue.load_pending(store.private_dir(PRIVATE_DIR)) is None
+    assert verify(store, mirror).ok
+
+
+def test_after_record_without_a_mirror_does_nothing(store: GitShadowStore) -> None:
+    record(store, 1)
+    assert after_record(store) is None
+    assert not list(store.private_dir(PRIVATE_DIR).iterdir())

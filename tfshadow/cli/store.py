@@ -1,0 +1,140 @@
+"""`tfshadow store sync | verify | restore`: the shadow store's object-storage mirror."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from tfshadow.cli.commands import CliContext, commands, json_option, no_color_option, pass_cli
+from tfshadow.cli.output import EXIT_FAILED, EXIT_OK, stdout_console
+
+
+def _emit_json(doc: dict[str, Any]) -> None:
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+
+
+def _versions_text(versions: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{ws} {n}" for ws, n in versions)
+
+
+@commands.group(name="store")
+def store_group() -> None:
+    """The shadow store's object-storage mirror (the `mirror "s3"` block of the store)."""
+
+
+@store_group.command(name="sync")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Check every object and send the whole history again (repairs a mirror that lost "
+    "objects).",
+)
+@json_option
+@no_color_option
+@pass_cli
+def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> int:
+    """Upload to the mirror every version it lacks, queued ones first. Exit 1 when an upload
+    fails (the versions stay queued)."""
+    from tfshadow.mirror.ops import sync_store
+
+    result = sync_store(cli.project(), full=full)
+    if as_json:
+        _emit_json(
+            {
+                "mirror": result.url,
+                "uploaded_versions": [{"workspace": w, "version": n} for w, n in result.versions],
+                "objects": result.objects,
+                "commit": result.tip,
+            }
+        )
+        return EXIT_OK
+    console = stdout_console(no_color=no_color)
+    if result.versions or result.objects:
+        console.print(
+            f"Uploaded {len(result.versions)} version(s) "
+            f"({_versions_text(result.versions) or 'history only'}) and {result.objects} "
+            f"object(s) to {result.url}."
+        )
+    else:
+        console.print(f"{result.url} is up to date.")
+    return EXIT_OK
+
+
+@store_group.command(name="verify")
+@json_option
+@no_color_option
+@pass_cli
+def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
+    """Compare the store with its mirror: exit 1 when an object is missing or altered."""
+    from tfshadow.mirror.ops import verify_store
+
+    report = verify_store(cli.project())
+    if as_json:
+        _emit_json(
+            {
+                "mirror": report.url,
+                "commit": report.head,
+                "checked": report.checked,
+                "ok": report.ok,
+                "findings": [
+                    {"problem": f.problem, "key": f.key, "what": f.what} for f in report.findings
+                ],
+                "queued": [{"workspace": w, "version": n} for w, n in report.queued],
+            }
+        )
+    else:
+        console = stdout_console(no_color=no_color)
+        for finding in report.findings:
+            console.print(f"{finding.problem}: {finding.key} ({finding.what})", markup=False)
+        if report.queued:
+            console.print(
+                f"queued for upload: {_versions_text(report.queued)} (run `tfshadow store sync`)",
+                markup=False,
+            )
+        verdict = (
+            "holds everything the store has"
+            if report.ok
+            else (f"has {len(report.findings)} problem(s)")
+        )
+        console.print(f"{report.url} {verdict} ({report.checked} object(s) checked).")
+        if not report.ok:
+            console.print("Run `tfshadow store sync --full` to upload what it lacks.", markup=False)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+@store_group.command(name="restore")
+@click.option(
+    "--from", "source", required=True, metavar="s3://BUCKET/PREFIX", help="The mirror to read."
+)
+@click.option("--endpoint", metavar="URL", help="An S3-compatible endpoint (default: AWS).")
+@json_option
+@no_color_option
+@pass_cli
+def restore_command(
+    cli: CliContext, source: str, endpoint: str | None, as_json: bool, no_color: bool
+) -> int:
+    """Rebuild the shadow store, git history included, from a mirror (disaster recovery).
+    The store's directory must not exist, or be empty."""
+    from tfshadow.mirror.ops import restore_store
+
+    result = restore_store(cli.project(), source, endpoint)
+    if as_json:
+        _emit_json(
+            {
+                "mirror": result.url,
+                "store": str(result.root),
+                "commit": result.tip,
+                "history_steps": result.steps,
+                "versions": result.versions,
+            }
+        )
+        return EXIT_OK
+    kept = ", ".join(f"{ws}: {n} version(s)" for ws, n in sorted(result.versions.items()))
+    stdout_console(no_color=no_color).print(
+        f"Restored the shadow store at {result.root} from {result.url} "
+        f"({result.steps} history step(s); {kept or 'no versions'}).",
+        markup=False,
+    )
+    return EXIT_OK

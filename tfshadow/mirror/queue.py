@@ -1,0 +1,98 @@
+"""What the mirror still lacks, kept in the store's private directory (never committed).
+
+``mirrored.json``  the last commit whose history the mirror holds, and which mirror that is
+``queue.json``     versions recorded locally whose upload failed, with the last error
+
+Both are written whole (a temporary file renamed over the old one), so an interruption leaves
+the previous content. The queue is informative: what to upload is always worked out from git
+(everything after the mirrored commit), so a lost queue loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+MIRRORED = "mirrored.json"
+QUEUE = "queue.json"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Versions waiting for an upload to ``target`` (see :attr:`Mirror.target`)."""
+
+    target: str
+    versions: tuple[tuple[str, int], ...] = ()
+    error: str = ""
+    queued_at: str = field(default_factory=lambda: _now())
+
+    def with_versions(self, versions: list[tuple[str, int]], error: str) -> Pending:
+        merged = tuple(sorted({*self.versions, *versions}))
+        return Pending(self.target, merged, error, self.queued_at)
+
+
+def load_pending(directory: Path) -> Pending | None:
+    doc = _read(directory / QUEUE)
+    if doc is None:
+        return None
+    try:
+        return Pending(
+            target=str(doc["target"]),
+            versions=tuple((str(ws), int(n)) for ws, n in doc["versions"]),
+            error=str(doc.get("error", "")),
+            queued_at=str(doc.get("queued_at", "")),
+        )
+    except (KeyError, TypeError, ValueError):
+        return Pending(target="", error="the queue file was unreadable")
+
+
+def save_pending(directory: Path, pending: Pending) -> None:
+    _write(
+        directory / QUEUE,
+        {
+            "target": pending.target,
+            "versions": [list(v) for v in pending.versions],
+            "error": pending.error,
+            "queued_at": pending.queued_at,
+        },
+    )
+
+
+def clear_pending(directory: Path) -> None:
+    (directory / QUEUE).unlink(missing_ok=True)
+
+
+def mirrored_tip(directory: Path, target: str) -> str | None:
+    """The newest commit mirrored to ``target``, None when unknown."""
+    doc = _read(directory / MIRRORED)
+    if doc is None or doc.get("target") != target or not isinstance(doc.get("tip"), str):
+        return None
+    return str(doc["tip"])
+
+
+def save_mirrored_tip(directory: Path, target: str, tip: str) -> None:
+    _write(directory / MIRRORED, {"target": target, "tip": tip, "at": _now()})
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _write(path: Path, doc: dict[str, Any]) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(temp, path)

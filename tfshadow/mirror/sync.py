@@ -1,0 +1,157 @@
+"""Upload to the mirror what the store recorded since the last upload.
+
+One sync sends, in this order: the version files new since the mirrored commit (by content), a git
+bundle of the commits since then, each touched version's manifest, and last the history step
+naming the bundle. A restore reads only complete history steps, so an upload cut anywhere before
+the last one is as if it never started, and the next sync sends it again (objects already there
+are not sent twice).
+
+When an upload fails, the versions it carried are queued (:mod:`tfshadow.mirror.queue`) and the
+error is raised: the versions stay in git, and the next sync, by ``tfshadow store sync`` or by
+the next command that records a version, completes the upload.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tfshadow.errors import MirrorError, TfshadowError
+from tfshadow.mirror import queue
+from tfshadow.mirror.base import (
+    HistoryStep,
+    Mirror,
+    StoredFile,
+    manifest,
+    object_key,
+    sha256_hex,
+)
+from tfshadow.store import GitShadowStore
+
+PRIVATE_DIR = "mirror"
+SYNC_LOCK_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync sent: versions (workspace, number) and objects; ``tip`` is the commit the
+    mirror now holds the history up to (None: the store has no history yet)."""
+
+    url: str
+    versions: tuple[tuple[str, int], ...]
+    objects: int
+    tip: str | None
+    was_queued: tuple[tuple[str, int], ...] = ()
+
+
+def sync(
+    store: GitShadowStore,
+    mirror: Mirror,
+    *,
+    full: bool = False,
+    lock_timeout: float = SYNC_LOCK_TIMEOUT,
+) -> SyncResult:
+    """Send what the mirror lacks of the store's history; raises MirrorError (after queueing
+    the versions) when an upload fails, StoreLockedError when the store stays locked.
+
+    ``full`` checks every object of the store's current versions and sends the whole history as
+    one step, whatever was sent before: the repair for a mirror that lost objects.
+    """
+    private = store.private_dir(PRIVATE_DIR)
+    with store.lock(lock_timeout, command="store sync"):
+        pending = queue.load_pending(private)
+        was_queued = pending.versions if pending and pending.target == mirror.target else ()
+        head = store.head()
+        if head is None:
+            return SyncResult(mirror.url, (), 0, None, was_queued)
+        base = None if full else queue.mirrored_tip(private, mirror.target)
+        if base is not None and not store.contains(base, head):
+            base = None  # not an ancestor: the history was rebuilt, so send all of it
+        if base == head:
+            queue.clear_pending(private)
+            return SyncResult(mirror.url, (), 0, head, was_queued)
+        new_files = _new_files(store, base, head)
+        versions = sorted({_version_of(path) for path in new_files})
+        try:
+            sent = _upload(store, mirror, base, head, new_files)
+        except TfshadowError as exc:
+            current = pending if pending and pending.target == mirror.target else None
+            queued = (current or queue.Pending(mirror.target)).with_versions(versions, exc.message)
+            queue.save_pending(private, queued)
+            raise MirrorError(exc.message, hint=exc.hint) from exc
+        queue.save_mirrored_tip(private, mirror.target, head)
+        queue.clear_pending(private)
+        return SyncResult(mirror.url, tuple(versions), sent, head, was_queued)
+
+
+def _new_files(store: GitShadowStore, base: str | None, head: str) -> dict[str, str]:
+    """Version files of ``head`` (path -> blob id) that ``base`` does not hold as they are."""
+    now = store.version_files(head)
+    before = store.version_files(base) if base is not None else {}
+    return {path: oid for path, oid in now.items() if before.get(path) != oid}
+
+
+def _version_of(path: str) -> tuple[str, int]:
+    _, workspace, version, _ = path.split("/")
+    return workspace, int(version)
+
+
+def _upload(
+    store: GitShadowStore,
+    mirror: Mirror,
+    base: str | None,
+    head: str,
+    new_files: dict[str, str],
+) -> int:
+    mirror.check_ready()
+    sent = 0
+    all_files = store.version_files(head)
+    touched = {_version_of(path) for path in new_files}
+    wanted = [oid for path, oid in all_files.items() if _version_of(path) in touched]
+    blobs = store.read_blobs(wanted)
+    stored = {oid: StoredFile(sha256_hex(data), len(data)) for oid, data in blobs.items()}
+    for oid in dict.fromkeys(new_files.values()):
+        sent += _put_once(mirror, object_key(stored[oid].sha256), blobs[oid], stored[oid].sha256)
+
+    with tempfile.TemporaryDirectory(prefix="tfshadow-bundle-") as scratch:
+        path = Path(scratch) / "history.bundle"
+        store.write_bundle(path, head, base)
+        bundle = path.read_bytes()
+    bundle_sha = sha256_hex(bundle)
+    sent += _put_once(mirror, object_key(bundle_sha), bundle, bundle_sha)
+
+    for workspace, version in sorted(touched):
+        prefix = f"workspaces/{workspace}/{version:06d}/"
+        files = {
+            path.removeprefix(prefix): stored[oid]
+            for path, oid in all_files.items()
+            if path.startswith(prefix)
+        }
+        key, data = manifest(workspace, version, files)
+        sent += _put_once(mirror, key, data, sha256_hex(data))
+
+    step = HistoryStep(
+        tip=head,
+        base=base,
+        count=store.commit_count(head),
+        branch=store.branch,
+        bundle_sha256=bundle_sha,
+        bundle_size=len(bundle),
+    )
+    data = step.dumps()
+    return sent + _put_once(mirror, step.key, data, sha256_hex(data))
+
+
+def _put_once(mirror: Mirror, key: str, data: bytes, sha256: str) -> int:
+    """Upload unless the key already holds this content (1 when uploaded)."""
+    if mirror.state(key, sha256) == "ok":
+        return 0
+    mirror.put(key, data)
+    return 1
+
+
+def pending_versions(store: GitShadowStore, mirror: Mirror) -> tuple[tuple[str, int], ...]:
+    """Versions queued for ``mirror`` after a failed upload."""
+    pending = queue.load_pending(store.private_dir(PRIVATE_DIR))
+    return pending.versions if pending and pending.target == mirror.target else ()

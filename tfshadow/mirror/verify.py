@@ -1,0 +1,112 @@
+"""Compare the store with its mirror: every version file, manifest and history step of the
+store's current commit must be in the mirror with the content its key or manifest names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from tfshadow.mirror import queue
+from tfshadow.mirror.base import (
+    HISTORY,
+    HistoryStep,
+    Mirror,
+    ObjectState,
+    StoredFile,
+    history_key,
+    manifest,
+    object_key,
+    parse_history_key,
+    sha256_hex,
+)
+from tfshadow.mirror.sync import PRIVATE_DIR, SYNC_LOCK_TIMEOUT
+from tfshadow.store import GitShadowStore
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the mirror lacks (``missing``) or holds with other content (``altered``):
+    its key in the mirror, and what of the store it stands for."""
+
+    problem: Literal["missing", "altered"]
+    key: str
+    what: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    url: str
+    head: str | None
+    checked: int
+    findings: tuple[Finding, ...]
+    queued: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def verify(
+    store: GitShadowStore, mirror: Mirror, *, lock_timeout: float = SYNC_LOCK_TIMEOUT
+) -> VerifyReport:
+    """Check every object the store's current commit needs in the mirror (see module doc)."""
+    with store.lock(lock_timeout, command="store verify"):
+        pending = queue.load_pending(store.private_dir(PRIVATE_DIR))
+        queued = pending.versions if pending and pending.target == mirror.target else ()
+        head = store.head()
+        if head is None:
+            return VerifyReport(mirror.url, None, 0, (), queued)
+        files = store.version_files(head)
+        blobs = store.read_blobs(list(files.values()))
+        findings: list[Finding] = []
+        checked: dict[str, ObjectState] = {}  # key -> its state, so shared content is checked once
+
+        def check(key: str, sha256: str, what: str) -> None:
+            if key not in checked:
+                checked[key] = mirror.state(key, sha256)
+            state = checked[key]
+            if state == "missing" or state == "altered":
+                findings.append(Finding(state, key, what))
+
+        versions: dict[tuple[str, int], dict[str, StoredFile]] = {}
+        for path, oid in sorted(files.items()):
+            data = blobs[oid]
+            stored = StoredFile(sha256_hex(data), len(data))
+            check(object_key(stored.sha256), stored.sha256, path)
+            _, workspace, version_name, name = path.split("/")
+            versions.setdefault((workspace, int(version_name)), {})[name] = stored
+        for (workspace, number), version_files in sorted(versions.items()):
+            key, data = manifest(workspace, number, version_files)
+            check(key, sha256_hex(data), f"the manifest of version {number} of {workspace}")
+        findings.extend(_check_history(mirror, store, head, check))
+        return VerifyReport(mirror.url, head, len(checked), tuple(findings), queued)
+
+
+def _check_history(
+    mirror: Mirror, store: GitShadowStore, head: str, check: Callable[[str, str, str], None]
+) -> list[Finding]:
+    """Findings on the chain of history steps from ``head`` back to the first; ``check``
+    reports on each step's bundle."""
+    steps = {
+        parsed[1]: key
+        for key in mirror.list_keys(f"{HISTORY}/")
+        if (parsed := parse_history_key(key)) is not None
+    }
+    findings: list[Finding] = []
+    tip: str | None = head
+    while tip is not None:
+        key = steps.get(tip)
+        if key is None:
+            expected = history_key(store.commit_count(tip), tip)
+            return [*findings, Finding("missing", expected, f"the history up to {tip[:12]}")]
+        data = mirror.get(key)  # listed just now: a failure here is the network's, not data's
+        try:
+            step = HistoryStep.loads(data)
+        except ValueError:
+            return [*findings, Finding("altered", key, f"the history step to {tip[:12]}")]
+        if step.tip != tip:
+            return [*findings, Finding("altered", key, f"the history step to {tip[:12]}")]
+        check(object_key(step.bundle_sha256), step.bundle_sha256, f"the history to {tip[:12]}")
+        tip = step.base
+    return findings
