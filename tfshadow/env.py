@@ -6,6 +6,9 @@ TFSHADOW_TERRAFORM_BIN = "TFSHADOW_TERRAFORM_BIN"
 TFSHADOW_STORE = "TFSHADOW_STORE"
 TFSHADOW_KEY = "TFSHADOW_KEY"
 TFSHADOW_LOCK_TIMEOUT = "TFSHADOW_LOCK_TIMEOUT"
+# Set by tfshadow for Terraform runs in a scratch copy (revert): the user's working directory,
+# against which the localcloud provider resolves relative paths and starts processes.
+TFSHADOW_ROOT_MODULE_DIR = "TFSHADOW_ROOT_MODULE_DIR"
 
 TF_CLI_ARGS = "TF_CLI_ARGS"
 TF_CLI_ARGS_PREFIX = "TF_CLI_ARGS_"

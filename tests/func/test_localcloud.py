@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -195,3 +196,43 @@ def test_localcloud_mirror_layout(tmp_path: Path) -> None:
     rc = install.cli_config(mirror, tmp_path / "rc").read_text()
     assert f'path    = "{mirror}"' in rc and "direct" not in rc
     assert "direct" in install.cli_config(mirror, tmp_path / "rc2", allow_registry=True).read_text()
+
+
+REVERTED = (
+    REQUIRED_PROVIDERS
+    + """
+resource "localcloud_instance" "worker" {
+  command = [
+    "python3", "-c", "import os, time; open('cwd.txt', 'w').write(os.getcwd()); time.sleep(600)",
+  ]
+}
+
+resource "localcloud_datastore" "orders" {
+  name = "orders"
+}
+"""
+)
+
+
+def test_localcloud_resources_a_revert_recreates_live_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    """A revert applies in a scratch copy; what it creates belongs to the user's directory."""
+    with instances_ended(workspace(tmp_path, monkeypatch, REVERTED)) as work:
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        assert tfshadow("apply", "-auto-approve", "-no-color", cwd=work).code == 0
+        (work / "main.tf").write_text(REQUIRED_PROVIDERS)
+        assert tfshadow("apply", "-auto-approve", "-no-color", cwd=work).code == 0
+        assert not list(work.glob(".localcloud/*"))
+        (work / "cwd.txt").unlink()
+
+        reverted = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+        assert reverted.code == 0, reverted.err + reverted.out
+        assert (work / ".localcloud" / "orders.sqlite").is_file()
+        logs = list((work / ".localcloud").glob("instance-*.log"))
+        assert len(logs) == 1, logs
+        deadline = time.monotonic() + 30
+        while not (work / "cwd.txt").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (work / "cwd.txt").read_text() == str(work)
+        assert not list(work.glob(".terraform/.tfshadow-scratch-*"))

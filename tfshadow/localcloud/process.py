@@ -71,8 +71,8 @@ def find(pid: int, started_at: int) -> ProcessInfo | None:
     return info
 
 
-def spawn(command: Sequence[str], log_file: Path) -> ProcessInfo:
-    """Start `command` in a new session, its output appended to `log_file`."""
+def spawn(command: Sequence[str], log_file: Path, cwd: Path | None = None) -> ProcessInfo:
+    """Start `command` in a new session in `cwd`, its output appended to `log_file`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         with log_file.open("ab") as log:
@@ -82,6 +82,7 @@ def spawn(command: Sequence[str], log_file: Path) -> ProcessInfo:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                cwd=cwd,
             )
     except OSError as exc:
         raise ProcessError(f"cannot start {command[0]!r}: {exc.strerror or exc}") from exc

@@ -17,6 +17,7 @@ from tf.iface import _validate_config  # type: ignore[import-untyped]
 from tf.schema import Attribute, Schema  # type: ignore[import-untyped]
 from tf.types import List, Number, String, Unknown  # type: ignore[import-untyped]
 
+from tfshadow.env import TFSHADOW_ROOT_MODULE_DIR
 from tfshadow.localcloud import process
 
 State = dict[str, Any]
@@ -166,11 +167,11 @@ class Instance(_LocalResource):
     # -- lifecycle -------------------------------------------------------------------------
 
     def create(self, ctx: Any, planned: State) -> State | None:
-        work_dir = Path(planned.get("work_dir") or self.provider.work_dir).absolute()
+        work_dir = root_relative(planned.get("work_dir") or self.provider.work_dir)
         ident = uuid.uuid4().hex[:16]
         log_file = work_dir / f"instance-{ident}.log"
         try:
-            info = process.spawn(planned["command"], log_file)
+            info = process.spawn(planned["command"], log_file, cwd=root_module_dir())
         except process.ProcessError as exc:
             ctx.diagnostics.add_error("cannot start the instance", str(exc))
             return None
@@ -306,17 +307,27 @@ def _validate_port(diags: Any, config: dict[str, Any], key: str) -> None:
         diags.add_error(f"{key} must be a whole number from 1 to 65535, not {port}", path=[key])
 
 
+def root_module_dir() -> Path:
+    """The directory relative paths start from: Terraform's working directory, or the one a
+    scratch copy stands in for (tfshadow's revert plans and applies in such a copy)."""
+    return Path(os.environ.get(TFSHADOW_ROOT_MODULE_DIR) or os.getcwd())
+
+
+def root_relative(path: str | Path) -> Path:
+    """``path`` made absolute against :func:`root_module_dir`."""
+    return Path(os.path.abspath(root_module_dir() / path))
+
+
 def _file_path(provider: LocalCloud, state: State, suffix: str) -> Path:
     work_dir: Any = state.get("work_dir")
-    return (
-        Path(work_dir if _known(work_dir) else provider.work_dir).absolute()
-        / f"{state['name']}{suffix}"
+    return root_relative(work_dir if _known(work_dir) else provider.work_dir) / (
+        f"{state['name']}{suffix}"
     )
 
 
 def _imported(provider: LocalCloud, ctx: Any, id: str, suffix: str) -> tuple[str, str | None]:
     """The name and work_dir of the file `id` names, written as a configuration most likely is."""
-    path = Path(id).absolute()
+    path = root_relative(id)
     name = path.name.removesuffix(suffix)
     if not path.name.endswith(suffix) or not NAME_PATTERN.fullmatch(name):
         ctx.diagnostics.add_error(
@@ -325,11 +336,11 @@ def _imported(provider: LocalCloud, ctx: Any, id: str, suffix: str) -> tuple[str
         )
         raise LookupError(id)
     parent = path.parent
-    if parent == Path(provider.work_dir).absolute():
+    if parent == root_relative(provider.work_dir):
         return name, None
     # The configuration most likely names a directory under the working directory relatively.
-    if parent.is_relative_to(Path.cwd()):
-        return name, parent.relative_to(Path.cwd()).as_posix()
+    if parent.is_relative_to(root_module_dir()):
+        return name, parent.relative_to(root_module_dir()).as_posix()
     return name, str(parent)
 
 
@@ -434,7 +445,7 @@ class Datastore(_LocalResource):
             name, work_dir = _imported(self.provider, ctx, id, self.SUFFIX)
         except LookupError:
             return None
-        path = Path(id).absolute()
+        path = root_relative(id)
         if not path.is_file():
             ctx.diagnostics.add_error(f"no database at {path}", "Import an existing .sqlite file.")
             return None
@@ -542,7 +553,7 @@ class Network(_LocalResource):
             name, work_dir = _imported(self.provider, ctx, id, self.SUFFIX)
         except LookupError:
             return None
-        path = Path(id).absolute()
+        path = root_relative(id)
         state = {"id": str(path), "name": name, "work_dir": work_dir, "path": str(path)}
         imported = self.read(ctx, {**state, "listen_port": None, "target_port": None})
         if imported is None:

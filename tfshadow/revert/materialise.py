@@ -586,13 +586,16 @@ class Scratch:
     root: Path
     base: Path
     data_dir: Path  # the copy of Terraform's data directory
+    workdir: Path  # the user's working directory it copies
     variables: dict[str, str] = field(default_factory=dict)  # recorded -var values, opened
     sealed_variables: tuple[str, ...] = ()  # recorded -var values the user must supply
     secret_slots: tuple[SecretSlot, ...] = ()
 
     def environ(self, environ: Mapping[str, str]) -> dict[str, str]:
-        """``environ`` for Terraform in the scratch: TF_DATA_DIR, when set, names the copy."""
+        """``environ`` for Terraform in the scratch: TF_DATA_DIR, when set, names the copy, and
+        TFSHADOW_ROOT_MODULE_DIR names the user's directory (what the scratch stands in for)."""
         out = dict(environ)
+        out[env.TFSHADOW_ROOT_MODULE_DIR] = str(self.workdir)
         if out.get(env.TF_DATA_DIR):
             out[env.TF_DATA_DIR] = str(self.data_dir)
         return out
@@ -672,6 +675,7 @@ def materialise(
         root=_inside(base, workdir),
         base=base,
         data_dir=_inside(base, data_dir),
+        workdir=workdir,
         variables=variables,
         sealed_variables=tuple(s.name for s in variable_slots),
         secret_slots=tuple(slots),

@@ -299,9 +299,10 @@ def test_materialise_mirrors_the_working_directory(repo: Path) -> None:
         assert not list((root / ".terraform").glob(".tfshadow-scratch-*"))
         assert scratch.environ({"TF_DATA_DIR": "/elsewhere", "A": "b"}) == {
             "TF_DATA_DIR": str(scratch.data_dir),
+            "TFSHADOW_ROOT_MODULE_DIR": str(repo),
             "A": "b",
         }
-        assert scratch.environ({"A": "b"}) == {"A": "b"}
+        assert scratch.environ({"A": "b"}) == {"A": "b", "TFSHADOW_ROOT_MODULE_DIR": str(repo)}
         base = scratch.base
 
     assert not base.exists()
