@@ -179,3 +179,24 @@ def test_store_commands_without_a_mirror_or_with_bad_settings(
     assert bad_endpoint.code == 2 and "--endpoint must be an http://" in bad_endpoint.err
     bad_url = tfshadow("store", "restore", "--from", "some-bucket/x", cwd=work)
     assert bad_url.code == 2 and "is not an s3:// address" in bad_url.err
+
+
+def test_mirror_queue_is_finished_by_the_next_recording_command(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str, proxy: CuttingProxy
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (work / "tfshadow.hcl").write_text(settings(bucket, proxy.endpoint))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    proxy.cut_after(0)
+    cut = tfshadow(*APPLY, "-var", "size=large", cwd=work)
+    assert cut.code == 0 and "queued" in cut.err
+    queue_file = work / ".tfshadow" / ".git" / "tfshadow" / "mirror" / "queue.json"
+    assert queue_file.exists()
+
+    proxy.heal()
+    # An apply that changes nothing records nothing, and still uploads what was queued first.
+    again = tfshadow(*APPLY, "-var", "size=large", cwd=work)
+    assert again.code == 0, again.err
+    assert "nothing recorded" in again.err
+    assert not queue_file.exists()
+    assert tfshadow("store", "verify", cwd=work).code == 0

@@ -84,6 +84,7 @@ def run_recorded(
         # change made outside tfshadow.
         before_raw = pull_or_none(project)[0] if store else None
         if store is not None:
+            _resume_mirror(store, outcome)
             record_drift(project, store, before_raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
         after_raw, ok = pull_or_none(project)
@@ -286,6 +287,16 @@ def pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:
         return pull_state(project.engine, project.workdir, project.environ), True
     except EngineError:
         return None, False
+
+
+def _resume_mirror(store: GitShadowStore, outcome: RecordOutcome) -> None:
+    """Uploads an earlier command had to queue go first, so the mirror never falls behind by
+    more than the change at hand."""
+    from tfshadow.mirror.ops import resume_queued
+
+    warning = resume_queued(store)
+    if warning is not None:
+        outcome.warnings.append(warning)
 
 
 def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
