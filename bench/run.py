@@ -369,6 +369,13 @@ def bench_ghost() -> None:
     run_ghost()
 
 
+def bench_fleet() -> None:
+    """Judging 5,000 series of 4,000 points here vs on a 2-worker Dask LocalCluster."""
+    from bench.fleet import bench_fleet as run_fleet
+
+    run_fleet(scaled(5000), 4000)
+
+
 SECTIONS: dict[str, Callable[[], None]] = {
     "apply": bench_apply_overhead,
     "revert": bench_revert,
@@ -376,6 +383,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "history": bench_history_sizes,
     "forecast": bench_forecast,
     "ghost": bench_ghost,
+    "fleet": bench_fleet,
 }
 
 

@@ -12,6 +12,7 @@
     ├── SecretError               sealed values cannot be opened (no or wrong key)
     ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
     ├── AlertError                a recommendation could not be delivered to the webhook
+    ├── ClusterError              the Dask scheduler cannot be reached, or a series failed on it
     ├── CiError                   a pipeline's forge (GitHub, GitLab) cannot be reached or refused
     ├── GhostError                no ghost instance can be declared for a resource
     ├── MirrorError               the object-storage mirror cannot be reached, refused, or
@@ -79,6 +80,10 @@ class MetricsError(TfshadowError):
 
 
 class AlertError(TfshadowError):
+    pass
+
+
+class ClusterError(TfshadowError):
     pass
 
 

@@ -9,14 +9,17 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from tfshadow.cli import run
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
+STEP = timedelta(minutes=1)  # the sampling step of the analysis tests' metric files
 
 
 @dataclass(frozen=True)
@@ -112,3 +115,48 @@ def plain_apply(workdir: Path, *args: str) -> None:
         )
         == 0
     )
+
+
+def applied_times(tfshadow: Tfshadow, workdir: Path) -> dict[int, datetime]:
+    """When each version was applied, by version number."""
+    log = tfshadow("log", "--json", cwd=workdir).json()
+    return {
+        int(v["version"]): datetime.fromisoformat(v["timestamp"].replace("Z", "+00:00"))
+        for v in log["versions"]
+    }
+
+
+def write_series(
+    path: Path, start: datetime, end: datetime, shift_at: datetime | None, seed: int = 1
+) -> None:
+    """A CSV of one point a minute from ``start`` to ``end``: 30 ± 1, 12 higher from
+    ``shift_at`` on."""
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["timestamp,value"]
+    moment = start
+    while moment <= end:
+        value = 30.0 + rng.normal(0.0, 1.0)
+        if shift_at is not None and moment >= shift_at:
+            value += 12.0
+        lines.append(f"{moment:%Y-%m-%dT%H:%M:%SZ},{value:.3f}")
+        moment += STEP
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def two_versions(workdir: Path, tfshadow: Tfshadow) -> dict[int, datetime]:
+    """Two recorded applies (the second makes web large), and when each was applied."""
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    result = tfshadow(
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var",
+        "size=large",
+        "--message",
+        "bigger web",
+        cwd=workdir,
+    )
+    assert result.code == 0
+    return applied_times(tfshadow, workdir)

@@ -15,12 +15,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-from tests.func.conftest import Tfshadow
-
-STEP = timedelta(minutes=1)
+from tests.func.conftest import STEP, Tfshadow, write_series
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -50,30 +47,6 @@ def webhook() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
         server.server_close()
 
 
-def _applied(tfshadow: Tfshadow, workdir: Path) -> dict[int, datetime]:
-    log = tfshadow("log", "--json", cwd=workdir).json()
-    return {
-        int(v["version"]): datetime.fromisoformat(v["timestamp"].replace("Z", "+00:00"))
-        for v in log["versions"]
-    }
-
-
-def _write_series(
-    path: Path, start: datetime, end: datetime, shift_at: datetime | None, seed: int = 1
-) -> None:
-    rng = np.random.default_rng(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["timestamp,value"]
-    moment = start
-    while moment <= end:
-        value = 30.0 + rng.normal(0.0, 1.0)
-        if shift_at is not None and moment >= shift_at:
-            value += 12.0
-        lines.append(f"{moment:%Y-%m-%dT%H:%M:%SZ},{value:.3f}")
-        moment += STEP
-    path.write_text("\n".join(lines) + "\n")
-
-
 def _settings(workdir: Path, extra: str = "") -> None:
     (workdir / "tfshadow.hcl").write_text(
         'metrics "csv" { path = "metrics/${address}.csv" }\n'
@@ -85,23 +58,6 @@ def _settings(workdir: Path, extra: str = "") -> None:
     )
 
 
-@pytest.fixture
-def two_versions(workdir: Path, tfshadow: Tfshadow) -> dict[int, datetime]:
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
-    result = tfshadow(
-        "apply",
-        "-auto-approve",
-        "-no-color",
-        "-var",
-        "size=large",
-        "--message",
-        "bigger web",
-        cwd=workdir,
-    )
-    assert result.code == 0
-    return _applied(tfshadow, workdir)
-
-
 def test_analyze_names_the_version_that_caused_a_deviation(
     workdir: Path,
     tfshadow: Tfshadow,
@@ -111,7 +67,7 @@ def test_analyze_names_the_version_that_caused_a_deviation(
     url, received = webhook
     _settings(workdir, f'alerts {{ webhook = "{url}" }}\n')
     applied = two_versions[2]
-    _write_series(
+    write_series(
         workdir / "metrics" / "terraform_data.web.csv",
         applied - timedelta(days=1),
         applied + timedelta(hours=1),
@@ -155,7 +111,7 @@ def test_analyze_marks_versions_good_after_a_quiet_soak(
 ) -> None:
     _settings(workdir)
     applied = two_versions[2]
-    _write_series(
+    write_series(
         workdir / "metrics" / "terraform_data.web.csv",
         applied - timedelta(days=1),
         applied + timedelta(hours=2),
@@ -177,7 +133,7 @@ def test_analyze_renders_a_table_with_the_proposed_command(
 ) -> None:
     _settings(workdir)
     applied = two_versions[2]
-    _write_series(
+    write_series(
         workdir / "metrics" / "terraform_data.web.csv",
         applied - timedelta(days=1),
         applied + timedelta(hours=1),
@@ -216,7 +172,7 @@ def test_analyze_counts_bad_rows_and_short_history_as_warnings(
     _settings(workdir)
     applied = two_versions[2]
     csv = workdir / "metrics" / "terraform_data.web.csv"
-    _write_series(csv, applied - timedelta(minutes=20), applied, shift_at=None)
+    write_series(csv, applied - timedelta(minutes=20), applied, shift_at=None)
     csv.write_text(csv.read_text() + "not-a-time,5\n")
     until = applied.isoformat()
     result = tfshadow("analyze", "--until", until, "--json", "--no-mark", cwd=workdir)
@@ -262,7 +218,7 @@ def test_analyze_in_worker_processes_gives_the_same_result(
     )
     applied = two_versions[2]
     for name, shift in (("web", applied + 2 * STEP), ("auth", None)):
-        _write_series(
+        write_series(
             workdir / "metrics" / f"terraform_data.{name}.csv",
             applied - timedelta(days=1),
             applied + timedelta(hours=1),
@@ -294,7 +250,7 @@ def test_analyze_unreachable_prometheus_is_one_warning_and_the_rest_is_analysed(
             'resource_metrics "terraform_data.auth" { source = "prometheus" }\n'
         )
     applied = two_versions[2]
-    _write_series(
+    write_series(
         workdir / "metrics" / "terraform_data.web.csv",
         applied - timedelta(days=1),
         applied + timedelta(hours=1),

@@ -40,6 +40,13 @@ def _moment(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _scheduler(value: str | None, base: Path) -> str | None:
+    """An address as given; a scheduler file relative to the working directory."""
+    if value is None or "://" in value or Path(value).is_absolute():
+        return value
+    return str(base / value)
+
+
 @commands.command()
 @click.option(
     "--resource",
@@ -58,6 +65,12 @@ def _moment(value: str | None) -> datetime | None:
     metavar="TIMESTAMP",
     help="Analyse as of this moment (ISO 8601; UTC unless a zone is given).",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Judge the series on this Dask cluster: tcp://HOST:8786, tls://…, or a scheduler "
+    "file (*.json). Overrides analysis.scheduler.",
+)
 @click.option("--no-alert", is_flag=True, help="Do not send recommendations to the webhook.")
 @click.option("--no-mark", is_flag=True, help="Do not mark versions good or suspect.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every series, not only problems.")
@@ -72,6 +85,7 @@ def analyze(
     sensitivity: str | None,
     model: str | None,
     until: str | None,
+    scheduler: str | None,
     no_alert: bool,
     no_mark: bool,
     verbose: bool,
@@ -99,6 +113,7 @@ def analyze(
         alert=not no_alert,
         mark=not no_mark,
         now=_moment(until),
+        scheduler=_scheduler(scheduler, cli.workdir),
     )
     err = stderr_console(no_color=no_color)
     with Progress(

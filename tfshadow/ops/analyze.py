@@ -16,13 +16,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from tfshadow.errors import MetricsError, TfshadowError, UsageError
 from tfshadow.forecast.results import AnalysisReport, Recommendation, SeriesVerdict
 
 if TYPE_CHECKING:
     from tfshadow.forecast.attribution import VersionInfo
+    from tfshadow.forecast.cluster import Cluster
     from tfshadow.forecast.engine import Judgement, SeriesConfig
     from tfshadow.metrics.base import MetricSource, ResourceRef, Series
     from tfshadow.project import Project
@@ -50,6 +51,7 @@ class AnalyzeRequest:
     alert: bool = True
     mark: bool = True
     now: datetime | None = None
+    scheduler: str | None = None  # a Dask scheduler to judge on (address or scheduler file)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ def analyze(
     problems: list[tuple[ResourceRef, MetricsError]] = []
     tasks = _tasks(project, store, workspace, settings, request, problems)
     window = _window(now, since)
-    judged = _judge_all(tasks, window, progress)
+    scheduler = request.scheduler or settings.analysis.scheduler
+    judged = _judge_all(tasks, window, progress, scheduler, settings.analysis.scheduler_timeout)
 
     versions = [
         v for v in (VersionInfo.from_meta(m) for m in store.versions(workspace)) if v is not None
@@ -150,6 +153,14 @@ def _check_request(request: AnalyzeRequest) -> None:
         check_model(request.model)
     if request.since is not None and request.since <= 0:
         raise UsageError("--since must be a positive duration", hint="use e.g. --since 7d")
+    if request.scheduler is not None:
+        from tfshadow.settings.analysis import scheduler_problem
+
+        problem = scheduler_problem(request.scheduler)
+        if problem is not None:
+            raise UsageError(
+                f"--scheduler {problem}", hint="use e.g. --scheduler tcp://scheduler:8786"
+            )
 
 
 def _window(now: datetime, since: float) -> Any:
@@ -277,10 +288,27 @@ def _selected(address: str, wanted: Sequence[str]) -> bool:
 
 
 def _judge_all(
-    tasks: list[_Task], window: Any, progress: Progress | None
+    tasks: list[_Task],
+    window: Any,
+    progress: Progress | None,
+    scheduler: str | None = None,
+    timeout: float = 10.0,
 ) -> list[tuple[_Task, Judgement | TfshadowError]]:
-    """Fetch every series (threads: sources wait on the network), then judge them (processes,
-    one per core, once there are enough series to repay starting them)."""
+    """Fetch every series (threads: sources wait on the network), then judge them: on the Dask
+    cluster of ``scheduler`` when one is named, else here (processes, one per core, once there
+    are enough series to repay starting them)."""
+    if scheduler is None:
+        return _fetch_and_judge(tasks, window, progress, None)
+    from tfshadow.forecast.cluster import connect
+
+    # Connected first: an unreachable scheduler fails before any source is read.
+    with connect(scheduler, timeout) as cluster:
+        return _fetch_and_judge(tasks, window, progress, cluster)
+
+
+def _fetch_and_judge(
+    tasks: list[_Task], window: Any, progress: Progress | None, cluster: Cluster | None
+) -> list[tuple[_Task, Judgement | TfshadowError]]:
     from tfshadow.forecast.engine import judge
 
     total = len(tasks)
@@ -307,7 +335,12 @@ def _judge_all(
     for _ in range(total - len(pending)):
         tick()  # the series that could not be fetched are done with
     workers = min(os.cpu_count() or 1, len(pending) // PARALLEL_FROM)
-    if workers > 1:
+    if cluster is not None:
+        shipped = [(f, t.config) for f, t in zip(fetched, tasks, strict=True) if _is_series(f)]
+        for k, outcome in cluster.judge(shipped):
+            outcomes[pending[k]] = outcome
+            tick()
+    elif workers > 1:
         # spawn, not fork: the fetch threads' locks must not be copied into the workers.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as processes:
@@ -324,6 +357,10 @@ def _judge_all(
             outcomes[i] = judge(series, tasks[i].config)
             tick()
     return [(task, outcome) for task, outcome in zip(tasks, outcomes, strict=True) if outcome]
+
+
+def _is_series(fetched: Series | TfshadowError) -> TypeGuard[Series]:
+    return not isinstance(fetched, TfshadowError)
 
 
 def _judge_one(job: tuple[Series, SeriesConfig]) -> Judgement:

@@ -32,6 +32,8 @@ The blocks of ``tfshadow.hcl`` they come from::
       horizon            = "2h"
       soak               = "1h"
       attribution_window = "1h"
+      scheduler          = "tcp://dask.internal:8786"   # judge on a Dask cluster (or a *.json
+      scheduler_timeout  = "10s"                        #  scheduler file); unset: this machine
     }
     metric "memory" { sensitivity = "high"  model = "ets"  above = 95 }
     alerts { webhook = "https://hooks.example/…"  min_severity = "warning" }
@@ -56,6 +58,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 SOURCE_KINDS = ("prometheus", "cloudwatch", "csv", "agent")
 MODELS = ("default", "ets", "theta", "seasonal", "arima", "autoarima", "lstm")
@@ -86,6 +89,32 @@ def parse_duration(text: str) -> float:
             "s, m, h, d or w, such as 90s, 15m, 2h, 7d or 1h30m"
         )
     return seconds
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls")
+
+
+def scheduler_problem(value: str) -> str | None:
+    """Why ``value`` is neither a Dask scheduler address (``tcp://host:8786``, ``tls://…``) nor
+    the path of a scheduler file (``*.json``, as ``dask scheduler --scheduler-file`` writes),
+    as a phrase ("must …"); None when it is one of them."""
+    text = value.strip()
+    expected = (
+        "must be a Dask scheduler address such as tcp://scheduler:8786 (or tls://…), "
+        f"or the path of a scheduler file (*.json), got {value!r}"
+    )
+    if "://" not in text:
+        return None if text.endswith(".json") and len(text) > len(".json") else expected
+    parts = urlsplit(text)
+    try:
+        port = parts.port
+    except ValueError:
+        return expected
+    if parts.scheme not in SCHEDULER_SCHEMES or not parts.hostname or port is None:
+        return expected
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        return expected
+    return None
 
 
 Sensitivity = str | float
@@ -160,6 +189,8 @@ class AnalysisSettings:
     horizon: float = 2 * 3600.0
     soak: float = 3600.0
     attribution_window: float = 3600.0
+    scheduler: str | None = None  # a Dask scheduler's address, or the path of its scheduler file
+    scheduler_timeout: float = 10.0
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from tfshadow.settings.analysis import (
     SourceSettings,
     TriggerSettings,
     parse_duration,
+    scheduler_problem,
 )
 
 SETTINGS_FILE = "tfshadow.hcl"
@@ -457,6 +458,13 @@ def _http_url(value: Any) -> str | None:
     return None
 
 
+def _scheduler_value(value: str | None, ctx: BuildContext) -> str | None:
+    """An address as written; a scheduler file relative to the working directory."""
+    if value is None or "://" in value:
+        return value.strip() if value else None
+    return str(resolve_path(value.strip(), ctx.workdir))
+
+
 def _positive(value: Any) -> str | None:
     return None if value > 0 else f"must be greater than 0, got {value}"
 
@@ -573,6 +581,8 @@ ANALYSIS = BlockSchema(
         _duration_key("horizon", positive=True),
         _duration_key("soak", positive=False),
         _duration_key("attribution_window", positive=False),
+        Key("scheduler", str, check=scheduler_problem),
+        _duration_key("scheduler_timeout", positive=True),
     ),
 )
 
@@ -836,6 +846,8 @@ def _build_metrics(
             horizon=analysis.get("horizon", defaults.horizon),
             soak=analysis.get("soak", defaults.soak),
             attribution_window=analysis.get("attribution_window", defaults.attribution_window),
+            scheduler=_scheduler_value(analysis.get("scheduler"), ctx),
+            scheduler_timeout=analysis.get("scheduler_timeout", defaults.scheduler_timeout),
         ),
         alerts=AlertSettings(
             webhook=alerts.get("webhook"),
