@@ -14,6 +14,9 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# The local S3-compatible server and its fixtures, for the mirror's unit and end-to-end tests.
+pytest_plugins = ["tests.unit.mirror.s3server"]
+
 ISOLATED_PREFIXES = ("TF_", "TFSHADOW_", "GITHUB_", "GITLAB_", "CI_")
 ISOLATED_NAMES = ("CI", "GIT_DIR", "GIT_WORK_TREE", "NO_COLOR")
 

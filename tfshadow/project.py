@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tfshadow.runner import Engine
     from tfshadow.settings.schema import Settings
     from tfshadow.state.redact import Redactor
-    from tfshadow.store import GitShadowStore
+    from tfshadow.store import GitShadowStore, StoreConfig
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 
@@ -93,21 +93,24 @@ class Project:
         path = self.settings.store.path
         return path is None or (path / ".git").exists()
 
-    def open_store(self, *, create: bool) -> GitShadowStore:
-        from tfshadow.store import GitShadowStore, StoreConfig
+    def store_config(self) -> StoreConfig:
+        """Where and how the settings say the store is kept."""
+        from tfshadow.store import StoreConfig
 
         s = self.settings.store
-        return GitShadowStore.open(
-            StoreConfig(
-                workdir=self.workdir,
-                path=s.path,
-                branch=s.branch,
-                remote=s.remote,
-                retain=s.retain,
-                keyframe_interval=s.keyframe_interval,
-            ),
-            create=create,
+        return StoreConfig(
+            workdir=self.workdir,
+            path=s.path,
+            branch=s.branch,
+            remote=s.remote,
+            retain=s.retain,
+            keyframe_interval=s.keyframe_interval,
         )
+
+    def open_store(self, *, create: bool) -> GitShadowStore:
+        from tfshadow.store import GitShadowStore
+
+        return GitShadowStore.open(self.store_config(), create=create)
 
     def redactor(self, store: GitShadowStore) -> Redactor:
         from tfshadow.state.redact import Redactor, fingerprint_key_from

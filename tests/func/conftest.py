@@ -144,19 +144,18 @@ def write_series(
     path.write_text("\n".join(lines) + "\n")
 
 
+def apply_small_then_large(tfshadow: Tfshadow, workdir: Path) -> None:
+    """Version 1 as configured, version 2 with web made large ("bigger web")."""
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    result = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-var", "size=large", "--message", "bigger web",
+        cwd=workdir,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+
+
 @pytest.fixture
 def two_versions(workdir: Path, tfshadow: Tfshadow) -> dict[int, datetime]:
     """Two recorded applies (the second makes web large), and when each was applied."""
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
-    result = tfshadow(
-        "apply",
-        "-auto-approve",
-        "-no-color",
-        "-var",
-        "size=large",
-        "--message",
-        "bigger web",
-        cwd=workdir,
-    )
-    assert result.code == 0
+    apply_small_then_large(tfshadow, workdir)
     return applied_times(tfshadow, workdir)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.func.conftest import FIXTURES, Tfshadow
+from tests.func.conftest import FIXTURES, Tfshadow, apply_small_then_large
 
 PROFILE = """
 metrics "csv" { path = "metrics/${address}.csv" }
@@ -35,18 +35,7 @@ def watched(tmp_path: Path, tfshadow: Tfshadow) -> Path:
     path = tmp_path / "infra"
     shutil.copytree(FIXTURES / "watch", path)
     assert tfshadow("init", "-no-color", cwd=path).code == 0
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=path).code == 0
-    result = tfshadow(
-        "apply",
-        "-auto-approve",
-        "-no-color",
-        "-var",
-        "size=large",
-        "--message",
-        "bigger web",
-        cwd=path,
-    )
-    assert result.code == 0
+    apply_small_then_large(tfshadow, path)
     now = datetime.now(UTC)
     _append(path, "terraform_data.web", now - timedelta(hours=1), now - timedelta(minutes=4), 30.0)
     _append(path, "terraform_data.queue", now - timedelta(hours=1), now, 20.0)

@@ -9,41 +9,17 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.func.conftest import FIXTURES, Tfshadow
-from tests.unit.mirror.s3server import (
-    AWS_ENV,
-    CuttingProxy,
-    aws_env,
-    client,
-    moto_server,
-    new_bucket,
-)
+from tests.unit.mirror.s3server import AWS_ENV, CuttingProxy, client, new_bucket
+
+pytestmark = pytest.mark.usefixtures("aws_credentials")  # s3server.py's fixtures, by name
 
 APPLY = ("apply", "-auto-approve", "-no-color")
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    with moto_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture(autouse=True)
-def _aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    aws_env(monkeypatch)
-
-
-@pytest.fixture
-def proxy(s3_endpoint: str) -> Iterator[CuttingProxy]:
-    cutting = CuttingProxy(s3_endpoint)
-    yield cutting
-    cutting.close()
 
 
 def settings(bucket: str, endpoint: str, extra: str = "") -> str:

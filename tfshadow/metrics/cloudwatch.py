@@ -223,7 +223,9 @@ class CloudWatchSource:
                 read_timeout=self._settings.timeout,
                 retries={"total_max_attempts": attempts, "mode": "standard"},
             )
-            self._client = boto3.client(
+            # A session of its own: boto3's default session keeps the first credentials it finds
+            # for the life of the process.
+            self._client = boto3.session.Session().client(
                 "cloudwatch",
                 region_name=self._settings.region,
                 endpoint_url=self._settings.endpoint_url,

@@ -52,11 +52,9 @@ def restore_store(project: Project, url: str, endpoint: str | None) -> RestoreRe
     """Rebuild the store tfshadow.hcl describes (or the default one) from ``url``."""
     from tfshadow.mirror.restore import restore
     from tfshadow.mirror.s3 import S3Mirror, parse_s3_url
-    from tfshadow.store import StoreConfig
 
     bucket, prefix = parse_s3_url(url)
-    store = project.settings.store
-    configured = store.mirror
+    configured = project.settings.store.mirror
     region = None
     if endpoint is not None:
         _check_endpoint(endpoint)
@@ -66,15 +64,7 @@ def restore_store(project: Project, url: str, endpoint: str | None) -> RestoreRe
         endpoint = endpoint or configured.endpoint
         region = configured.region
     mirror = S3Mirror(bucket, prefix, endpoint=endpoint, region=region)
-    config = StoreConfig(
-        workdir=project.workdir,
-        path=store.path,
-        branch=store.branch,
-        remote=store.remote,
-        retain=store.retain,
-        keyframe_interval=store.keyframe_interval,
-    )
-    return restore(config, mirror)
+    return restore(project.store_config(), mirror)
 
 
 def after_record(store: GitShadowStore) -> str | None:

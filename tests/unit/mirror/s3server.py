@@ -61,7 +61,9 @@ def client(endpoint: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"}))
+    return boto3.session.Session().client(
+        "s3", endpoint_url=endpoint, config=Config(s3={"addressing_style": "path"})
+    )
 
 
 def new_bucket(endpoint: str, *, object_lock: bool = True) -> str:
@@ -153,3 +155,27 @@ def _close(*socks: socket.socket) -> None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
         sock.close()
+
+
+# -- fixtures, imported by the tests that need a mirror ----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server on a free loopback port, for the whole session."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dummy AWS credentials: boto3 must never find real ones in a test."""
+    aws_env(monkeypatch)
+
+
+@pytest.fixture
+def proxy(s3_endpoint: str) -> Iterator[CuttingProxy]:
+    """A proxy in front of the server that can cut connections part-way."""
+    cutting = CuttingProxy(s3_endpoint)
+    yield cutting
+    cutting.close()
