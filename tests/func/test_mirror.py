@@ -113,7 +113,7 @@ def test_mirror_objects_are_locked_at_the_storage_tier(
     work: Path, tfshadow: Tfshadow, s3_endpoint: str
 ) -> None:
     bucket = new_bucket(s3_endpoint)
-    extra = '    lock_mode   = "COMPLIANCE"\n    lock_days   = 7\n'
+    extra = '    lock_mode   = "COMPLIANCE"\n    retain      = "7d"\n'
     (work / "tfshadow.hcl").write_text(settings(bucket, s3_endpoint, extra))
     assert tfshadow(*APPLY, cwd=work).code == 0
     s3 = client(s3_endpoint)

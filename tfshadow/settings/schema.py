@@ -21,6 +21,7 @@ by the loader with the file and line; builders only see values that passed the d
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -61,6 +62,7 @@ DEFAULT_KEYFRAME_INTERVAL = 25
 
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 DEFAULT_LOCK_DAYS = 365
+DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ class MirrorSettings:
 
     ``prefix`` has no leading or trailing ``/`` ("" for the bucket's top). ``endpoint`` None is
     AWS's own endpoint for the region. With ``object_lock``, every object is uploaded under S3
-    Object Lock in ``lock_mode``, retained for ``lock_days`` days from its upload.
+    Object Lock in ``lock_mode``, retained for ``lock_days`` days from its upload (the block's
+    ``retain`` duration, in whole days: S3 retention counts days).
     """
 
     bucket: str
@@ -333,6 +336,27 @@ def _key_prefix(value: Any) -> str | None:
     return None
 
 
+def _seconds(value: Any) -> float:
+    return parse_duration(value) if isinstance(value, str) else float(value)
+
+
+def _duration(positive: bool) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        try:
+            seconds = _seconds(value)
+        except ValueError:
+            return f"must be a duration such as 90s, 15m, 2h, 7d or 1w, got {value!r}"
+        if seconds < 0 or (positive and seconds == 0):
+            return f"must be {'longer than 0' if positive else 'at least 0'}, got {value!r}"
+        return None
+
+    return check
+
+
+def _duration_key(name: str, positive: bool) -> Key:
+    return Key(name, (str, float), check=_duration(positive), convert=_seconds)
+
+
 MIRROR = BlockSchema(
     name="mirror",
     keys=(),
@@ -348,7 +372,7 @@ MIRROR = BlockSchema(
                 Key("region", str, check=_non_empty),
                 Key("object_lock", bool),
                 Key("lock_mode", str, choices=LOCK_MODES),
-                Key("lock_days", int, minimum=1),
+                _duration_key("retain", positive=True),
             ),
         ),
     ),
@@ -373,7 +397,7 @@ STORE = BlockSchema(
 def _build_mirror(block: ParsedBlock, ctx: BuildContext) -> MirrorSettings:
     values, lines = block.values, block.lines
     object_lock = bool(values.get("object_lock", False))
-    for name in ("lock_mode", "lock_days"):
+    for name in ("lock_mode", "retain"):
         if name in values and not object_lock:
             raise SettingsError(
                 f"{ctx.filename}:{lines[name]}: setting `{name}` in block `{block.title}` of "
@@ -389,7 +413,9 @@ def _build_mirror(block: ParsedBlock, ctx: BuildContext) -> MirrorSettings:
         region=values.get("region"),
         object_lock=object_lock,
         lock_mode=values.get("lock_mode", LOCK_MODES[0]),
-        lock_days=values.get("lock_days", DEFAULT_LOCK_DAYS),
+        lock_days=(
+            max(1, math.ceil(values["retain"] / DAY)) if "retain" in values else DEFAULT_LOCK_DAYS
+        ),
     )
 
 
@@ -481,23 +507,6 @@ def _to_sensitivity(value: Any) -> Sensitivity:
     return value if isinstance(value, str) else float(value)
 
 
-def _seconds(value: Any) -> float:
-    return parse_duration(value) if isinstance(value, str) else float(value)
-
-
-def _duration(positive: bool) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        try:
-            seconds = _seconds(value)
-        except ValueError:
-            return f"must be a duration such as 90s, 15m, 2h, 7d or 1w, got {value!r}"
-        if seconds < 0 or (positive and seconds == 0):
-            return f"must be {'longer than 0' if positive else 'at least 0'}, got {value!r}"
-        return None
-
-    return check
-
-
 def _distinct(value: Any) -> str | None:
     repeated = sorted({item for item in value if value.count(item) > 1})
     return f"must not repeat {repeated[0]!r}" if repeated else None
@@ -505,10 +514,6 @@ def _distinct(value: Any) -> str | None:
 
 def _sensitivity_key() -> Key:
     return Key("sensitivity", (str, float), check=_sensitivity, convert=_to_sensitivity)
-
-
-def _duration_key(name: str, positive: bool) -> Key:
-    return Key(name, (str, float), check=_duration(positive), convert=_seconds)
 
 
 PROMETHEUS_QUERY = BlockSchema(

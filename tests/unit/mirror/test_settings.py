@@ -47,7 +47,7 @@ def test_mirror_settings_lock_mode_and_days(tmp_path: Path) -> None:
     mirror = load(
         tmp_path,
         'store {\n  mirror "s3" {\n    bucket = "b-1.x"\n    object_lock = true\n'
-        '    lock_mode = "COMPLIANCE"\n    lock_days = 30\n    region = "eu-west-1"\n  }\n}\n',
+        '    lock_mode = "COMPLIANCE"\n    retain = "30d"\n    region = "eu-west-1"\n  }\n}\n',
     )
     assert mirror is not None
     assert (mirror.lock_mode, mirror.lock_days, mirror.region) == ("COMPLIANCE", 30, "eu-west-1")
@@ -83,8 +83,8 @@ def test_mirror_settings_lock_mode_and_days(tmp_path: Path) -> None:
             'tfshadow.hcl:2: block `mirror` of `store` has unknown kind "gcs" (allowed: s3)',
         ),
         (
-            'mirror "s3" {\n  bucket = "b-1"\n  lock_days = 3\n}',
-            'tfshadow.hcl:4: setting `lock_days` in block `mirror "s3"` of `store` has no effect '
+            'mirror "s3" {\n  bucket = "b-1"\n  retain = "3d"\n}',
+            'tfshadow.hcl:4: setting `retain` in block `mirror "s3"` of `store` has no effect '
             "without `object_lock = true`",
         ),
         (
@@ -108,3 +108,13 @@ def test_mirror_settings_errors_name_file_and_line(
     line = error(tmp_path, f"store {{\n{body}\n}}\n")
     assert line.startswith(expected), line
     assert "secret" not in line
+
+
+def test_mirror_settings_retain_is_whole_days(tmp_path: Path) -> None:
+    for retain, days in (('"36h"', 2), ('"1w"', 7), ("60", 1)):
+        mirror = load(
+            tmp_path,
+            f'store {{\n  mirror "s3" {{\n    bucket = "b-1"\n    object_lock = true\n'
+            f"    retain = {retain}\n  }}\n}}\n",
+        )
+        assert mirror is not None and mirror.lock_days == days, retain
