@@ -236,3 +236,23 @@ def test_localcloud_resources_a_revert_recreates_live_in_the_working_directory(
             time.sleep(0.05)
         assert (work / "cwd.txt").read_text() == str(work)
         assert not list(work.glob(".terraform/.tfshadow-scratch-*"))
+
+
+def test_agent_samples_the_process_of_a_localcloud_instance(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Without --pid, the agent finds the instance's process in the state and samples it."""
+    assert tfshadow("init", "-no-color", cwd=infra).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    sampled = tfshadow(
+        "agent", "--resource", "localcloud_instance.web", "--interval", "0.1s", "--count", "3",
+        cwd=infra,
+    )  # fmt: skip
+    assert sampled.code == 0, sampled.err
+    lines = sampled.out.strip().splitlines()
+    assert len(lines) == 3
+    memory = [
+        float(part.split("=")[1]) for line in lines for part in line.split() if "memory=" in part
+    ]
+    # A process's resident bytes, not the host's percentage of memory in use.
+    assert len(memory) == 3 and all(m > 1_000_000 for m in memory)

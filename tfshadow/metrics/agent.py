@@ -116,6 +116,15 @@ class Sampler:
         return total
 
 
+def _sampler_of(pids: Sequence[int]) -> Sampler | None:
+    if not pids:
+        return None
+    try:
+        return Sampler(pids)
+    except MetricsError:
+        return None  # gone again between the lookup and now: the next tick asks anew
+
+
 def _rate(
     values: dict[str, float], metric: str, before: float | None, after: float | None, dt: float
 ) -> None:
@@ -140,12 +149,15 @@ def run_agent(
     count: int | None = None,
     stop: threading.Event | None = None,
     on_sample: Callable[[float, Mapping[str, float]], None] | None = None,
+    follow: Callable[[], Sequence[int]] | None = None,
 ) -> int:
     """Sample every ``interval`` seconds into ``directory``'s series of ``resource``.
 
     Runs until ``count`` samples are written or ``stop`` is set; returns how many were written.
     ``on_sample(epoch_seconds, values)`` is called after each is durable. The first sample is
-    taken one interval after the start, so its rates cover a whole interval.
+    taken one interval after the start, so its rates cover a whole interval. With ``follow``,
+    the processes come from it (``pids`` is its first answer) and are asked for again whenever
+    the sampled ones are gone: the series goes on across a replacement of the resource.
 
     Raises :class:`MetricsError` when another agent records ``resource`` in ``directory``.
     """
@@ -156,7 +168,7 @@ def run_agent(
     stop = stop or threading.Event()
     written = 0
     with SeriesWriter(directory, resource) as writer:
-        sampler = Sampler(pids)
+        sampler = _sampler_of(pids or ()) if follow else Sampler(pids)
         due = time.monotonic() + interval
         while count is None or written < count:
             if stop.wait(max(0.0, due - time.monotonic())):
@@ -166,7 +178,17 @@ def run_agent(
             due += interval
             if due < time.monotonic():
                 due = time.monotonic() + interval
-            values = sampler.sample()
+            try:
+                if sampler is None:
+                    raise MetricsError("no process to sample yet")
+                values = sampler.sample()
+            except MetricsError:
+                if follow is None:
+                    raise
+                # The resource's process was replaced (or not started yet): sample the new
+                # one from the next tick, so its first rates cover a whole interval.
+                sampler = _sampler_of(follow())
+                continue
             stamp = time.time()
             writer.write(stamp, values)
             written += 1

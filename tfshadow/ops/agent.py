@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from tfshadow.ops.analyze import AGENT_DIR
 
+HOST = "host"  # the resource name of samples of the whole machine
+
 if TYPE_CHECKING:
     import threading
 
@@ -27,7 +29,9 @@ def run(
     """Sample until ``count`` samples or ``stop``; returns the series directory.
 
     The series live in the shadow store's private directory (created with the store if there is
-    none yet), where ``metrics "agent" {}`` reads them back; they are never committed.
+    none yet), where ``metrics "agent" {}`` reads them back; they are never committed. Without
+    ``pids``, a ``resource`` whose state has a ``pid`` attribute (a ``localcloud_instance``) is
+    followed: its process is sampled, and the one that replaces it after an apply or a revert.
     """
     from tfshadow.metrics.agent import run_agent
 
@@ -38,5 +42,33 @@ def run(
         if on_sample is not None:
             on_sample(values)
 
-    run_agent(directory, resource, interval, pids=pids, count=count, stop=stop, on_sample=heard)
+    def current() -> list[int]:
+        pid = process_of(project, resource)
+        return [] if pid is None else [pid]
+
+    follow = None
+    if not pids and resource != HOST:
+        pids = current()
+        follow = current if pids else None
+    run_agent(
+        directory,
+        resource,
+        interval,
+        pids=pids,
+        count=count,
+        stop=stop,
+        on_sample=heard,
+        follow=follow,
+    )
     return directory
+
+
+def process_of(project: Project, resource: str) -> int | None:
+    """The ``pid`` attribute of ``resource`` in the current Terraform state, if it has one."""
+    from tfshadow.ops.record import pull_or_none
+    from tfshadow.state.normalise import canonicalise
+
+    raw = pull_or_none(project)[0]
+    entry = canonicalise(raw).get("resources", {}).get(resource) if raw else None
+    pid = (entry or {}).get("attributes", {}).get("pid")
+    return int(pid) if isinstance(pid, int | float) and pid > 0 else None

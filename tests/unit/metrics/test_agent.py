@@ -111,3 +111,46 @@ def test_agent_refuses_second_agent_for_same_resource(tmp_path: Path) -> None:
 def test_agent_rejects_bad_arguments(tmp_path: Path, interval: float, count: int) -> None:
     with pytest.raises(UsageError):
         run_agent(tmp_path, RESOURCE, interval, count=count)
+
+
+def test_agent_run_follows_a_replaced_process(tmp_path: Path) -> None:
+    first = subprocess.Popen(["sleep", "30"])
+    second = subprocess.Popen(["sleep", "30"])
+    current = [first.pid]
+    samples: list[Mapping[str, float]] = []
+
+    def on_sample(_: float, values: Mapping[str, float]) -> None:
+        samples.append(values)
+        if len(samples) == 2:
+            # The resource is replaced: its old process ends, the state names the new one.
+            first.kill()
+            first.wait()
+            current[0] = second.pid
+
+    try:
+        written = run_agent(
+            tmp_path,
+            RESOURCE,
+            0.05,
+            pids=[first.pid],
+            count=5,
+            on_sample=on_sample,
+            follow=lambda: list(current),
+        )
+    finally:
+        second.kill()
+        second.wait()
+    assert written == 5
+    # Every sample is a process's (resident bytes), never the host's (a percentage).
+    assert all(s["memory"] > 100 for s in samples)
+
+
+def test_agent_run_without_follow_stops_when_the_process_is_gone(tmp_path: Path) -> None:
+    child = subprocess.Popen(["sleep", "30"])
+
+    def on_sample(_: float, __: Mapping[str, float]) -> None:
+        child.kill()
+        child.wait()
+
+    with pytest.raises(MetricsError, match="the sampled processes are gone"):
+        run_agent(tmp_path, RESOURCE, 0.05, pids=[child.pid], count=5, on_sample=on_sample)
