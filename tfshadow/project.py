@@ -37,6 +37,7 @@ class Project:
         self.environ = dict(environ)
         self._terraform_bin = terraform_bin
         self._lock_timeout = lock_timeout
+        self._store: GitShadowStore | None = None
 
     @cached_property
     def settings(self) -> Settings:
@@ -108,9 +109,12 @@ class Project:
         )
 
     def open_store(self, *, create: bool) -> GitShadowStore:
+        """The shadow store, opened once per project (a command's steps share it)."""
         from tfshadow.store import GitShadowStore
 
-        return GitShadowStore.open(self.store_config(), create=create)
+        if self._store is None:
+            self._store = GitShadowStore.open(self.store_config(), create=create)
+        return self._store
 
     def redactor(self, store: GitShadowStore) -> Redactor:
         from tfshadow.state.redact import Redactor, fingerprint_key_from

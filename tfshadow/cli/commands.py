@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +40,20 @@ class CliContext:
     workdir: Path
     terraform_bin: str | None
     lock_timeout: float | None
+    _projects: list[Project] = field(default_factory=list, compare=False, repr=False)
 
     def project(self) -> Project:
-        return Project(
-            self.workdir,
-            os.environ,
-            terraform_bin=self.terraform_bin,
-            lock_timeout=self.lock_timeout,
-        )
+        """The command's project: one per command, so its settings and store are read once."""
+        if not self._projects:
+            self._projects.append(
+                Project(
+                    self.workdir,
+                    os.environ,
+                    terraform_bin=self.terraform_bin,
+                    lock_timeout=self.lock_timeout,
+                )
+            )
+        return self._projects[0]
 
 
 pass_cli = click.make_pass_decorator(CliContext)
