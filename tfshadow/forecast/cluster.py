@@ -14,6 +14,7 @@ the judgements are then those of a local run, score for score.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,15 +37,18 @@ MIN_IN_FLIGHT = 16  # tasks
 BATCH_MAX = 32  # series per task
 BATCH_BYTES = 4 * 2**20  # of series data per task: well below what Dask warns about (10 MiB)
 BATCHES_PER_THREAD = 4
+READY_POLL = 0.02  # seconds between looks for a finished task
+WORKER_CHECK = 0.5  # seconds between asking the scheduler whether any worker is left
 INSTALL_HINT = "install it with `pip install 'tfshadow[dask]'`"
 
 
 class Cluster:
     """A connection to a Dask scheduler (see :func:`connect`); close it when done."""
 
-    def __init__(self, client: Any, address: str) -> None:
+    def __init__(self, client: Any, address: str, timeout: float = CONNECT_TIMEOUT) -> None:
         self._client = client
         self.address = address
+        self._timeout = timeout
 
     def threads(self) -> int:
         """Worker threads on the cluster now (workers may come and go)."""
@@ -83,7 +87,8 @@ class Cluster:
         following = iter(range(len(first), len(batches)))
         # Closing the client (``close``) releases whatever is still queued if the caller stops.
         stream = as_completed(first, loop=self._client.loop)  # type: ignore[no-untyped-call]
-        for future in stream:
+        while not stream.is_empty():  # type: ignore[no-untyped-call]
+            future = self._next_done(stream)
             upcoming = next(following, None)
             if upcoming is not None:
                 stream.add(submit(upcoming))  # type: ignore[no-untyped-call]
@@ -91,6 +96,29 @@ class Cluster:
             outcomes = self._outcomes(future, [jobs[i][0] for i in span])
             future.release()
             yield from zip(span, outcomes, strict=True)
+
+    def _next_done(self, stream: Any) -> Any:
+        """The next finished task. The scheduler keeps tasks waiting for as long as it has no
+        worker, so a cluster left without any for ``timeout`` seconds is an error, not a hang."""
+        alone_since: float | None = None
+        checked = 0.0
+        while not stream.has_ready():
+            now = time.monotonic()
+            if now - checked >= WORKER_CHECK:
+                checked = now
+                if self.threads() > 0:
+                    alone_since = None
+                elif alone_since is None:
+                    alone_since = now
+                elif now - alone_since > self._timeout:
+                    raise ClusterError(
+                        f"the Dask cluster at {self.address} has had no workers for "
+                        f"{self._timeout:g} s, with series still to judge",
+                        hint="start workers (`dask worker <scheduler address>`), then analyse "
+                        "again, or leave out --scheduler to analyse on this machine",
+                    )
+            time.sleep(READY_POLL)
+        return stream.next()
 
     def _outcomes(self, future: Any, batch: list[Series]) -> list[Judgement | ClusterError]:
         if future.status == "finished":
@@ -190,7 +218,7 @@ def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Cluster:
             hint="check the address and that `dask scheduler` runs there and its port is "
             "open, or leave out --scheduler (and analysis.scheduler) to analyse on this machine",
         ) from None
-    cluster = Cluster(client, scheduler)
+    cluster = Cluster(client, scheduler, timeout)
     try:
         _check_workers(client, where, timeout)
     except BaseException:

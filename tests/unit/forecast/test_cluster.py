@@ -210,3 +210,22 @@ def test_cluster_dask_is_imported_only_when_a_scheduler_is_named() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_cluster_left_without_workers_is_an_error_not_a_hang() -> None:
+    from distributed import LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as local,
+        connect(local.scheduler_address, timeout=1.0) as cluster,
+    ):
+        stream = cluster.judge(_jobs(200))
+        next(stream)
+        local.scale(0)  # every worker leaves while series are still queued
+        started = time.monotonic()
+        with pytest.raises(ClusterError, match="has had no workers for 1 s"):
+            for _ in stream:
+                pass
+        assert time.monotonic() - started < 30
