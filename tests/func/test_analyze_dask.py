@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,13 +14,8 @@ from tests.func.conftest import STEP, Tfshadow, write_series
 
 
 @pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        yield cluster.scheduler_address
+def scheduler(dask_scheduler: str) -> str:
+    return dask_scheduler
 
 
 def _fleet(workdir: Path, applied: datetime, analysis: str = "") -> tuple[str, ...]:

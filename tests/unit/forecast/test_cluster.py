@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +22,8 @@ START = np.datetime64("2026-05-01T00:00:00", "ns")
 
 
 @pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster:
-        yield cluster.scheduler_address
+def scheduler(dask_scheduler: str) -> str:
+    return dask_scheduler
 
 
 def _series(name: str, values: np.ndarray, step: float) -> Series:
