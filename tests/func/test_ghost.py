@@ -11,7 +11,7 @@ import pytest
 from tfshadow.ghost.config_file import GHOSTS_FILE, OVERRIDE_FILE
 
 from .conftest import Tfshadow
-from .localcloud_support import instances_ended, workspace
+from .localcloud_support import free_port, instances_ended, workspace
 from .localcloud_support import proc_state as _proc_state
 from .localcloud_support import wait_gone as _wait_gone
 
@@ -327,3 +327,47 @@ def test_ghost_traffic_switch_errors(infra: Path, tfshadow: Tfshadow) -> None:
     assert undeclared.code == 2
     assert "could not plan the ghost's activation" in undeclared.err
     assert not (infra / OVERRIDE_FILE).exists()
+    # The ghost was created before the plan failed: it is destroyed again, not left behind.
+    assert not (infra / GHOSTS_FILE).exists()
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") is None
+    assert _ghost_list(tfshadow, infra) == []
+
+
+FIXED_PORT = """\
+terraform {
+  required_providers {
+    localcloud = { source = "local/tfshadow/localcloud" }
+  }
+}
+
+resource "localcloud_instance" "web" {
+  command = [
+    "python3", "-c",
+    "import socket,time;s=socket.socket();s.bind(('127.0.0.1', PORT));s.listen();time.sleep(600)",
+  ]
+  ready_port = PORT
+}
+"""
+
+
+def test_ghost_of_a_fixed_port_service_is_refused_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    """The ghost copies the command, which cannot listen on the port its original holds: the
+    original answering on that port must not pass for the ghost being ready."""
+    config = FIXED_PORT.replace("PORT", str(free_port()))
+    with instances_ended(workspace(tmp_path, monkeypatch, config)) as work:
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        assert tfshadow("apply", "-auto-approve", "-no-color", cwd=work).code == 0
+        refused = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=work)
+        assert refused.code == 2
+        assert "could not create the ghost" in refused.err
+        assert "nothing of the ghost was kept" in refused.err
+        assert "the instance did not become ready" in refused.err
+        assert not (work / GHOSTS_FILE).exists()
+        assert _ghost_list(tfshadow, work) == []
+        assert _pid(tfshadow, work, "localcloud_instance.web_ghost") is None
+        # The next apply has no half-made ghost to try again.
+        again = tfshadow("apply", "-auto-approve", "-no-color", cwd=work)
+        assert again.code == 0, again.err
+        assert "web_ghost" not in again.out

@@ -42,6 +42,9 @@ class ProcessInfo:
         return self.state in _STOPPED
 
 
+_TCP_LISTEN = "0A"  # the LISTEN state in /proc/net/tcp
+
+
 def read_stat(pid: int) -> ProcessInfo | None:
     """The process `pid` as /proc shows it now, or None when there is none."""
     try:
@@ -143,16 +146,68 @@ def terminate(info: ProcessInfo, timeout: float = 5.0) -> None:
 
 
 def wait_ready(info: ProcessInfo, port: int, timeout: float) -> None:
-    """Wait until 127.0.0.1:`port` accepts connections; raise if the process dies or time is up."""
+    """Wait until the process (or one it started) listens on `port` and 127.0.0.1:`port`
+    accepts connections; raise if the process dies or time is up.
+
+    The listener must be the instance's own: a port another process holds (the original of a
+    ghost, say) would otherwise make an instance that cannot bind it look ready.
+    """
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            pass
+        if listens(info.pid, port) and _accepts(port):
+            return
         if find(info.pid, info.started_at) is None:
             raise ProcessError(f"process {info.pid} exited before port {port} accepted connections")
         if time.monotonic() >= deadline:
-            raise ProcessError(f"port {port} did not accept connections within {timeout:g} s")
+            held = " (another process listens on it)" if _accepts(port) else ""
+            raise ProcessError(
+                f"process {info.pid} did not listen on port {port} within {timeout:g} s{held}"
+            )
         time.sleep(0.05)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def listens(session: int, port: int) -> bool:
+    """Whether a process of session `session` (an instance and what it started: it leads its
+    own session) holds a listening TCP socket on `port`."""
+    inodes = _listening_sockets(port)
+    if not inodes:
+        return False
+    for pid in _session_members(session):
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return True
+    return False
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """The `socket:[inode]` links of every TCP socket listening on `port` (IPv4 and IPv6)."""
+    found: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == _TCP_LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
+                    found.add(f"socket:[{inode}]")
+    return found
+
+
+def _session_members(session: int) -> list[int]:
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            raw = stat.read_text()
+            # After the parenthesised name: state, ppid, pgrp, session…
+            if int(raw[raw.rindex(")") + 2 :].split()[3]) == session:
+                members.append(int(stat.parent.name))
+    return members

@@ -104,9 +104,24 @@ def enable(
             )
     record["pinned"] = from_version is not None
     record["settings"] = declared_in_settings
-    outcome = _stand_by(
-        project, store, address, record, message=f"ghost of {address} enabled", no_color=no_color
-    )
+    try:
+        outcome = _stand_by(
+            project,
+            store,
+            address,
+            record,
+            message=f"ghost of {address} enabled",
+            no_color=no_color,
+        )
+    except GhostError as exc:
+        if address in registry:
+            raise  # an enabled ghost keeps what it had; its own hint says what to do
+        _roll_back(project, store, address, record, no_color=no_color)
+        raise GhostError(
+            exc.message,
+            "fix what Terraform reported above, then enable it again (nothing of the ghost was "
+            "kept)",
+        ) from exc
     registry[address] = record
     _save_registry(store, registry)
     return _result(address, record["ghost"], outcome)
@@ -423,6 +438,31 @@ def _stand_by(
         record["planned_state"] = _plan(project, _plan_targets(record), plan)
     record["planned_at"] = _now()
     return outcome
+
+
+def _roll_back(
+    project: Project,
+    store: GitShadowStore,
+    address: str,
+    record: Mapping[str, Any],
+    *,
+    no_color: bool,
+) -> None:
+    """Undo a first enable that failed: a half-made ghost must not linger in the configuration
+    (every later apply would try it again) nor in the infrastructure unregistered."""
+    from tfshadow.ops.record import pull_or_none
+
+    config_file.take_out(project.workdir, record["stopped"])
+    config_file.take_out(project.workdir, _override(record), config_file.OVERRIDE_FILE)
+    here = raw_resources(pull_or_none(project)[0])
+    if any(target in here for target in record["targets"]):
+        _recorded_apply(
+            project,
+            store,
+            record["targets"],
+            f"ghost of {address} removed: enabling it failed",
+            no_color=no_color,
+        )
 
 
 def _override(record: Mapping[str, Any]) -> dict[str, Any]:

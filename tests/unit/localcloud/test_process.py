@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,3 +45,35 @@ def test_process_wait_ready_fails_when_the_process_exits(tmp_path: Path) -> None
 def test_process_spawn_reports_a_missing_program(tmp_path: Path) -> None:
     with pytest.raises(process.ProcessError, match="cannot start"):
         process.spawn(["/nonexistent/program"], tmp_path / "z.log")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+LISTEN = (
+    "import socket, sys, time; s = socket.socket(); "
+    "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(); time.sleep(60)"
+)
+
+
+def test_process_wait_ready_needs_the_instance_itself_to_listen(
+    tmp_path: Path, sleeper: process.ProcessInfo
+) -> None:
+    port = _free_port()
+    # Through a shell: the listener is a child of the instance, in its session.
+    owner = process.spawn(
+        ["sh", "-c", f'"{sys.executable}" -c "{LISTEN}" {port}'], tmp_path / "owner.log"
+    )
+    try:
+        process.wait_ready(owner, port, 10)
+        assert process.listens(owner.pid, port)
+        assert not process.listens(sleeper.pid, port)
+        # Another process holding the port does not make this one ready.
+        with pytest.raises(process.ProcessError, match="another process listens on it"):
+            process.wait_ready(sleeper, port, 0.5)
+    finally:
+        process.terminate(owner, timeout=2)
