@@ -214,6 +214,8 @@ def follow(project: Project, *, no_color: bool = False) -> FollowReport:
             )
     here = raw_resources(pull_or_none(project)[0])
     for address, record in _load_registry(store).items():
+        if address not in registry:
+            continue  # enabled just now: declared and planned against this very state
         if record.get("settings") and address not in wanted:
             _guarded(
                 report, address, "be disabled", _disable_undeclared, project, no_color, address
