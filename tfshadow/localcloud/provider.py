@@ -325,8 +325,9 @@ def _file_path(provider: LocalCloud, state: State, suffix: str) -> Path:
     )
 
 
-def _imported(provider: LocalCloud, ctx: Any, id: str, suffix: str) -> tuple[str, str | None]:
-    """The name and work_dir of the file `id` names, written as a configuration most likely is."""
+def _imported(provider: LocalCloud, ctx: Any, id: str, suffix: str) -> State | None:
+    """The identity of the file `id` names (`id`, `name`, `work_dir`, `path`), written as a
+    configuration most likely is; None, with an error, when it is not a file of this type."""
     path = root_relative(id)
     name = path.name.removesuffix(suffix)
     if not path.name.endswith(suffix) or not NAME_PATTERN.fullmatch(name):
@@ -334,14 +335,15 @@ def _imported(provider: LocalCloud, ctx: Any, id: str, suffix: str) -> tuple[str
             f"{id!r} is not a file this resource manages",
             f"Import by the path of a <name>{suffix} file.",
         )
-        raise LookupError(id)
+        return None
     parent = path.parent
+    work_dir: str | None = str(parent)
     if parent == root_relative(provider.work_dir):
-        return name, None
-    # The configuration most likely names a directory under the working directory relatively.
-    if parent.is_relative_to(root_module_dir()):
-        return name, parent.relative_to(root_module_dir()).as_posix()
-    return name, str(parent)
+        work_dir = None
+    elif parent.is_relative_to(root_module_dir()):
+        # The configuration most likely names a directory under the working directory relatively.
+        work_dir = parent.relative_to(root_module_dir()).as_posix()
+    return {"id": str(path), "name": name, "work_dir": work_dir, "path": str(path)}
 
 
 # The datastore and network modules are imported inside the methods that use them: sqlite3 and
@@ -441,23 +443,15 @@ class Datastore(_LocalResource):
 
     def import_(self, ctx: Any, id: str) -> State | None:
         """`terraform import localcloud_datastore.x <path of the .sqlite file>`."""
-        try:
-            name, work_dir = _imported(self.provider, ctx, id, self.SUFFIX)
-        except LookupError:
+        state = _imported(self.provider, ctx, id, self.SUFFIX)
+        if state is None:
             return None
-        path = root_relative(id)
-        if not path.is_file():
-            ctx.diagnostics.add_error(f"no database at {path}", "Import an existing .sqlite file.")
+        if not Path(state["path"]).is_file():
+            ctx.diagnostics.add_error(
+                f"no database at {state['path']}", "Import an existing .sqlite file."
+            )
             return None
-        state = {
-            "id": str(path),
-            "name": name,
-            "work_dir": work_dir,
-            "path": str(path),
-            "journal_mode": None,
-            "cache_size": None,
-        }
-        return self.read(ctx, state)
+        return self.read(ctx, {**state, "journal_mode": None, "cache_size": None})
 
     def _write(self, ctx: Any, path: Path, state: State, *, create: bool) -> bool:
         from tfshadow.localcloud import datastore as store
@@ -549,15 +543,12 @@ class Network(_LocalResource):
 
     def import_(self, ctx: Any, id: str) -> State | None:
         """`terraform import localcloud_network.x <path of the .network.json file>`."""
-        try:
-            name, work_dir = _imported(self.provider, ctx, id, self.SUFFIX)
-        except LookupError:
+        state = _imported(self.provider, ctx, id, self.SUFFIX)
+        if state is None:
             return None
-        path = root_relative(id)
-        state = {"id": str(path), "name": name, "work_dir": work_dir, "path": str(path)}
         imported = self.read(ctx, {**state, "listen_port": None, "target_port": None})
         if imported is None:
-            ctx.diagnostics.add_error(f"no mapping at {path}", "Import an existing file.")
+            ctx.diagnostics.add_error(f"no mapping at {state['path']}", "Import an existing file.")
         return imported
 
     def _write(self, ctx: Any, path: Path, state: State) -> bool:
