@@ -293,6 +293,7 @@ def test_interrupted_revert_is_recorded_and_cleaned_up(tmp_path: Path, tfshadow:
     assert tfshadow("inspect", "latest", cwd=work).code == 0  # the store is consistent
     assert not list(Path(tempfile.gettempdir()).glob("tfshadow-scratch-*"))
     assert not list((work / ".terraform").glob(".tfshadow-scratch-*"))
+    assert not list(Path(tempfile.gettempdir()).glob("tfshadow-session-*"))
 
 
 def test_revert_waits_for_the_store_lock(

