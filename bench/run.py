@@ -90,6 +90,7 @@ def bench_apply_overhead() -> None:
     """Wall time of `tfshadow apply` against a plain apply of the same change."""
     n = scaled(100)
     print(f"\n`tfshadow apply` vs plain apply, {n} terraform_data resources, embedded engine")
+    compile_package()
     with scratch() as tmp:
         env = isolated_env(tmp / "home")
         config = (
@@ -124,16 +125,46 @@ def bench_apply_overhead() -> None:
         row("ratio", f"{wrapped / plain:.2f}x  (+{wrapped - plain:.2f} s)")
 
 
-def bench_revert() -> None:
-    """Revert of a 200-resource configuration with 20 changed resources vs a plain apply."""
+def compile_package() -> None:
+    """Byte-compile tfshadow, as `pip install` does: timings then match an installed tool."""
+    # An editable install run with PYTHONDONTWRITEBYTECODE set compiles every module on every
+    # start (~0.15 s), which no installed copy does.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tfshadow")], check=True)
+
+
+def bench_revert_sizes() -> None:
+    bench_revert(provider_seconds=0.0)
+    bench_revert(provider_seconds=1.0)
+
+
+def bench_revert(provider_seconds: float) -> None:
+    """Revert of a 200-resource configuration with 20 changed resources vs a plain apply.
+
+    ``provider_seconds``: how long the provider takes to change one resource. terraform_data
+    takes none, so the ratio then measures fixed costs alone; 1 s is a quick cloud API call.
+    """
     n, changed = scaled(200), max(1, scaled(20))
-    print(f"\n`tfshadow revert` vs plain apply: {n} resources, {changed} changed, embedded engine")
+    work_note = f", {provider_seconds:g} s of provider work per change" if provider_seconds else ""
+    print(
+        f"\n`tfshadow revert` vs plain apply: {n} resources, {changed} changed{work_note}, "
+        "embedded engine"
+    )
+    compile_package()
     tfshadow = str(Path(sys.executable).parent / "tfshadow")
     plain = [sys.executable, "-P", str(ROOT / "tfshadow/runner/embedded_entry.py")]
+    changing = f"count.index < {changed}"
+    if provider_seconds:
+        # A changed resource is replaced, and its creation takes provider_seconds.
+        body = (
+            f'  triggers_replace = {changing} ? "${{var.gen}}-${{count.index}}" : "fixed"\n'
+            '  provisioner "local-exec" {\n'
+            f'    command = "sleep ${{{changing} ? {provider_seconds:g} : 0}}"\n  }}\n'
+        )
+    else:
+        body = f'  input = {changing} ? "${{var.gen}}-${{count.index}}" : "fixed"\n'
     config = (
         'variable "gen" {\n  default = "a"\n}\n'
-        f'resource "terraform_data" "r" {{\n  count = {n}\n'
-        f'  input = count.index < {changed} ? "${{var.gen}}-${{count.index}}" : "fixed"\n}}\n'
+        f'resource "terraform_data" "r" {{\n  count = {n}\n{body}}}\n'
     )
     with scratch() as tmp:
         env = isolated_env(tmp / "home")
@@ -378,7 +409,7 @@ def bench_fleet() -> None:
 
 SECTIONS: dict[str, Callable[[], None]] = {
     "apply": bench_apply_overhead,
-    "revert": bench_revert,
+    "revert": bench_revert_sizes,
     "capture": bench_capture_sizes,
     "history": bench_history_sizes,
     "forecast": bench_forecast,

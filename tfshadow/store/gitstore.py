@@ -118,6 +118,7 @@ class GitShadowStore:
         self._lock = FileLock(state_dir / "lock")
         self._journal = state_dir / "pending.json"
         self._cache_dir = state_dir / "cache"
+        self._listings: dict[tuple[str | None, str], _Listing] = {}
         self._remote = _resolve_remote(config.remote, config.workdir)
 
     def private_dir(self, name: str) -> Path:
@@ -372,6 +373,10 @@ class GitShadowStore:
 
     def _listing(self, workspace: str) -> _Listing:
         head = self._git.head()
+        # A commit's tree never changes, so a listing is good for as long as HEAD is that commit.
+        known = self._listings.get((head, workspace))
+        if known is not None:
+            return known
         files: dict[int, dict[str, str]] = {}
         if head is not None:
             prefix = f"{workspace_dir(workspace)}/"
@@ -380,7 +385,10 @@ class GitShadowStore:
                 version = parse_version_name(parts[0]) if len(parts) == 2 else None
                 if version is not None and entry.kind == "blob":
                     files.setdefault(version, {})[parts[1]] = entry.oid
-        return _Listing(head=head, files=files)
+        listing = _Listing(head=head, files=files)
+        if head is not None:
+            self._listings = {(head, workspace): listing}  # one is all a command goes back to
+        return listing
 
     def _read(self, listing: _Listing, workspace: str, version: int, name: str) -> bytes:
         """A version file's bytes, which must be exactly what HEAD holds."""
