@@ -1,11 +1,12 @@
-"""HCL parsing: the one module that imports python-hcl2.
+"""HCL parsing into a small model of tfshadow's own (the walk itself is in ``hcl_tree``).
 
 python-hcl2's dictionaries drop source positions, and tfshadow needs them twice: settings errors
 name ``file:line``, and secret values in configuration files are replaced in place, keeping every
-other byte. So this module walks python-hcl2's raw parse tree (Lark, built with positions) into a
-small model of its own: bodies, blocks, attributes and values, each with its line and its character
-span in the source text. Values are interpreted only as far as they are literals; anything else
-(references, function calls, templates) is kept as an opaque expression with its span.
+other byte. So python-hcl2's raw parse tree (Lark, built with positions) is walked into a small
+model of tfshadow's own: bodies, blocks, attributes and values, each with its line and its
+character span in the source text. Values are interpreted only as far as they are literals;
+anything else (references, function calls, templates) is kept as an opaque expression with its
+span.
 """
 
 from __future__ import annotations
@@ -13,11 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
-
-import hcl2
-from hcl2.utils import process_escape_sequences
-from lark import Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
 ValueKind = Literal[
     "string",  # a quoted string without interpolation or directives
@@ -30,11 +26,6 @@ ValueKind = Literal[
     "object",
     "expression",  # anything else: references, calls, operators, for-expressions, …
 ]
-
-_TEXT_TOKENS = frozenset(
-    {"STRING_CHARS", "HEREDOC_TEMPLATE", "HEREDOC_TEMPLATE_TRIM", "TEMPLATE_STRING"}
-)
-_ESCAPE_MARKERS = {"ESCAPED_INTERPOLATION": "$${", "ESCAPED_DIRECTIVE": "%%{"}
 
 
 class HclSyntaxError(Exception):
@@ -106,16 +97,11 @@ class Body:
 
 def parse(text: str) -> Body:
     """Parse HCL text into a :class:`Body`; raises :class:`HclSyntaxError` with a line."""
-    try:
-        tree = hcl2.parses_to_tree(text)
-    except _UNEXPECTED as exc:
-        raise _syntax_error(exc) from None
-    except LarkError as exc:  # pragma: no cover - grammar errors other than unexpected input
-        raise HclSyntaxError(1, 1, str(exc).splitlines()[0]) from None
-    except RecursionError:
-        raise HclSyntaxError(1, 1, "nesting too deep to parse") from None
-    start = _child_trees(tree)[0]
-    return _body(start, text)
+    # python-hcl2 and Lark take ~0.07 s to import; commands that never parse HCL (a revert of a
+    # configuration without secrets) do not pay for them.
+    from tfshadow.settings.hcl_tree import parse_tree
+
+    return parse_tree(text)
 
 
 @dataclass(frozen=True)
@@ -140,6 +126,8 @@ def template_parts(quoted: str) -> tuple[TemplatePart, ...]:
     parts: list[TemplatePart] = []
     text: list[str] = []  # decoded text of the current piece
     raw: list[str] = []  # characters not yet decoded (escapes are decoded a run at a time)
+
+    from hcl2.utils import process_escape_sequences
 
     def flush_raw() -> None:
         if raw:
@@ -217,215 +205,3 @@ def _walk_entry(entry: Entry, path: tuple[Block, ...]) -> Iterator[tuple[tuple[B
     yield path, entry
     for item in entry.value.items:
         yield from _walk_entry(item, path)
-
-
-# --- Lark errors -------------------------------------------------------------------------------
-
-_UNEXPECTED = (UnexpectedCharacters, UnexpectedToken, UnexpectedEOF)
-
-
-def _syntax_error(exc: UnexpectedCharacters | UnexpectedToken | UnexpectedEOF) -> HclSyntaxError:
-    line = int(getattr(exc, "line", 0) or 0)
-    column = int(getattr(exc, "column", 0) or 0)
-    if isinstance(exc, UnexpectedToken):
-        token = exc.token
-        if token.type == "$END":
-            message = "unexpected end of file"
-        else:
-            message = f"unexpected {_describe(str(token))}"
-    elif isinstance(exc, UnexpectedCharacters):
-        message = f"unexpected character {_describe(exc.char)}"
-    else:
-        message = "unexpected end of file"
-    return HclSyntaxError(max(line, 1), max(column, 1), message)
-
-
-def _describe(fragment: str) -> str:
-    first = fragment.strip().splitlines()[0] if fragment.strip() else fragment
-    if not first.strip():
-        return "end of line"
-    if len(first) > 20:
-        first = first[:20] + "…"
-    return f"`{first}`"
-
-
-# --- tree walking ------------------------------------------------------------------------------
-
-
-def _child_trees(node: Tree[Token]) -> list[Tree[Token]]:
-    return [c for c in node.children if isinstance(c, Tree)]
-
-
-def _body(node: Tree[Token], text: str) -> Body:
-    attributes: list[Entry] = []
-    blocks: list[Block] = []
-    for child in _child_trees(node):
-        if child.data == "attribute":
-            name_node, expr = _child_trees(child)
-            attributes.append(Entry(_name(name_node), _first_line(child), _value(expr, text)))
-        elif child.data == "block":
-            blocks.append(_block(child, text))
-    return Body(tuple(attributes), tuple(blocks))
-
-
-def _block(node: Tree[Token], text: str) -> Block:
-    parts = [c for c in _child_trees(node) if c.data != "new_line_or_comment"]
-    *head, body = parts
-    labels: list[str] = []
-    for label in head[1:]:
-        if label.data == "string":
-            labels.append(_plain_string(label) or "")
-        else:
-            labels.append(_name(label))
-    return Block(_name(head[0]), tuple(labels), _first_line(node), _body(body, text))
-
-
-def _name(node: Tree[Token]) -> str:
-    """The text of an identifier, keyword or literal_value node."""
-    return "".join(str(t) for t in node.scan_values(lambda v: isinstance(v, Token)))
-
-
-def _tokens(node: Tree[Token]) -> list[Token]:
-    return [
-        t
-        for t in node.scan_values(lambda v: isinstance(v, Token))
-        if t.type != "NL_OR_COMMENT" and t.start_pos is not None
-    ]
-
-
-def _first_line(node: Tree[Token]) -> int:
-    # Attributes and blocks start with their name, so the rule's own position is the name's.
-    line = getattr(node.meta, "line", None) if not node.meta.empty else None
-    return int(line) if line else 1
-
-
-def _span(node: Tree[Token], text: str) -> tuple[int, int, int, int]:
-    tokens = _tokens(node)
-    first, last = tokens[0], tokens[-1]
-    start = int(first.start_pos or 0)
-    end = int(last.end_pos or start)
-    end_line = int(last.end_line or last.line or 1)
-    if last.type.startswith("HEREDOC_TEMPLATE"):
-        # The heredoc token swallows the newline after its closing marker.
-        end = start + len(text[start:end].rstrip("\r\n"))
-        end_line -= 1
-    return start, end, int(first.line or 1), end_line
-
-
-def _unwrap(node: Tree[Token]) -> Tree[Token]:
-    while node.data == "expr_term":
-        inner = node.children
-        trees = [c for c in inner if isinstance(c, Tree)]
-        if len(inner) != 1 or len(trees) != 1:
-            break  # a parenthesised expression: keep as an opaque expression
-        node = trees[0]
-    return node
-
-
-def _value(expr: Tree[Token], text: str) -> Value:
-    start, end, line, end_line = _span(expr, text)
-    tokens = _tokens(expr)
-    has_text = any(t.type in _TEXT_TOKENS for t in tokens)
-    node = _unwrap(expr)
-
-    def make(
-        kind: ValueKind,
-        literal: Any = None,
-        is_literal: bool = False,
-        items: tuple[Entry, ...] = (),
-    ) -> Value:
-        return Value(kind, start, end, line, end_line, literal, is_literal, has_text, items)
-
-    data = node.data
-    if data == "string":
-        plain = _plain_string(node)
-        if plain is None:
-            return make("template", items=_nested_items(node, text))
-        return make("string", plain, True)
-    if data in ("heredoc_template", "heredoc_template_trim"):
-        return make("heredoc")
-    if data in ("int_lit", "float_lit"):
-        number = _number(str(node.children[0]))
-        return make("number", number, number is not None)
-    if data == "unary_op":
-        op, operand = node.children[0], node.children[1]
-        if isinstance(op, Token) and op.type == "MINUS" and isinstance(operand, Tree):
-            inner = _unwrap(operand)
-            if inner.data in ("int_lit", "float_lit"):
-                number = _number(str(inner.children[0]))
-                if number is not None:
-                    return make("number", -number, True)
-        return make("expression", items=_nested_items(node, text))
-    if data == "literal_value":
-        word = _name(node)
-        if word == "null":
-            return make("null", None, True)
-        return make("bool", word == "true", True)
-    if data == "tuple":
-        elements = tuple(
-            Entry(None, v.line, v)
-            for v in (
-                _value(c, text) for c in _child_trees(node) if c.data != "new_line_or_comment"
-            )
-        )
-        if all(e.value.is_literal for e in elements):
-            return make("tuple", [e.value.literal for e in elements], True, elements)
-        return make("tuple", items=elements)
-    if data == "object":
-        items = tuple(_object_elem(c, text) for c in _child_trees(node) if c.data == "object_elem")
-        if all(i.name is not None and i.value.is_literal for i in items):
-            return make("object", {i.name: i.value.literal for i in items}, True, items)
-        return make("object", items=items)
-    return make("expression", items=_nested_items(node, text))
-
-
-def _nested_items(node: Tree[Token], text: str) -> tuple[Entry, ...]:
-    """The entries of the outermost objects and tuples inside a non-literal expression."""
-    found: list[Entry] = []
-    for child in _child_trees(node):
-        inner = _unwrap(child)
-        if inner.data in ("object", "tuple"):
-            found.extend(_value(child, text).items)
-        else:
-            found.extend(_nested_items(inner, text))
-    return tuple(found)
-
-
-def _object_elem(node: Tree[Token], text: str) -> Entry:
-    key_node, value_node = _child_trees(node)
-    key = _unwrap(_child_trees(key_node)[0]) if _child_trees(key_node) else key_node
-    if key.data in ("identifier", "keyword", "literal_value", "object_elem_key"):
-        name: str | None = _name(key)
-    elif key.data == "string":
-        name = _plain_string(key)
-    else:
-        name = None
-    return Entry(name, _first_line(node), _value(value_node, text))
-
-
-def _plain_string(node: Tree[Token]) -> str | None:
-    """The value of a quoted string without interpolations or directives, else None."""
-    pieces: list[str] = []
-    for part in _child_trees(node):
-        content = part.children[0] if part.children else None
-        if not isinstance(content, Token):
-            return None
-        if content.type == "STRING_CHARS":
-            pieces.append(process_escape_sequences(str(content)))
-        elif content.type in _ESCAPE_MARKERS:
-            # "$${" and "%%{" spell a literal "${" and "%{".
-            pieces.append(str(content)[1:])
-        else:
-            return None
-    return "".join(pieces)
-
-
-def _number(raw: str) -> int | float | None:
-    try:
-        return int(raw)
-    except ValueError:
-        pass
-    try:
-        return float(raw)
-    except ValueError:
-        return None
