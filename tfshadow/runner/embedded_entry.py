@@ -26,7 +26,8 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # argc, argv, stdout fd, stderr fd
@@ -80,11 +81,29 @@ def _output_fd(path: str | None, default: int) -> int:
     return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 
 
+@contextmanager
+def _stdin_from(path: str | None) -> Iterator[None]:
+    """Standard input read from ``path`` for the duration (Terraform reads descriptor 0)."""
+    if path is None:
+        yield
+        return
+    saved = os.dup(0)
+    replacement = os.open(path, os.O_RDONLY)
+    try:
+        os.dup2(replacement, 0)
+        yield
+    finally:
+        os.dup2(saved, 0)
+        os.close(replacement)
+        os.close(saved)
+
+
 def serve(control_in: int, control_out: int) -> int:
     """Run the commands read from ``control_in`` until it closes (see the module docstring).
 
-    A request is ``{"argv": [...], "stdout": PATH|null, "stderr": PATH|null}``: output goes to
-    the file named, else to this process's own stdout/stderr. The answer is ``{"rc": N}``.
+    A request is ``{"argv": [...], "stdout": PATH|null, "stderr": PATH|null, "no_input": bool}``:
+    output goes to the file named, else to this process's own stdout/stderr; with ``no_input``
+    Terraform reads nothing from the terminal. The answer is ``{"rc": N}``.
     """
     # Ctrl-C belongs to the command that is running (Terraform's own handler stops it cleanly);
     # between commands the parent decides, and ends the session by closing the control pipe.
@@ -97,7 +116,8 @@ def serve(control_in: int, control_out: int) -> int:
             sys.stderr.flush()
             out = _output_fd(request.get("stdout"), sys.stdout.fileno())
             err = _output_fd(request.get("stderr"), sys.stderr.fileno())
-            rc = run([str(a) for a in request["argv"]], out, err)
+            with _stdin_from(os.devnull if request.get("no_input") else None):
+                rc = run([str(a) for a in request["argv"]], out, err)
             answers.write(json.dumps({"rc": rc}).encode() + b"\n")
             answers.flush()
     return 0

@@ -51,7 +51,8 @@ class EngineSession(Protocol):
         ...
 
     def capture(self, args: Sequence[str]) -> Captured:
-        """Like :meth:`Engine.capture`, but in the session's environment, prompts off."""
+        """Like :meth:`Engine.capture` (nothing read from the terminal), in the session's
+        environment."""
         ...
 
 
@@ -138,6 +139,7 @@ class _EmbeddedSession:
             "argv": list(args),
             "stdout": str(files[0]) if files else None,
             "stderr": str(files[1]) if files else None,
+            "no_input": files is not None,  # a captured command must never wait for a prompt
         }
         try:
             self._requests.write(json.dumps(request).encode() + b"\n")

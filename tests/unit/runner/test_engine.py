@@ -147,3 +147,31 @@ def test_executable_session_runs_a_process_per_command(tmp_path: Path) -> None:
         second = terraform.capture(["show", "-json"]).stdout.split()
     assert first[1:] == [b"version"] and second[1:] == [b"show", b"-json"]
     assert first[0] != second[0]
+
+
+def test_embedded_session_capture_never_waits_for_a_prompt(workdir: Path) -> None:
+    import signal
+
+    # Standard input is a pipe nobody writes to: a prompt reading it would wait for ever.
+    read_end, write_end = os.pipe()
+    saved_stdin = os.dup(0)
+    os.dup2(read_end, 0)
+
+    def hung(_signum: int, _frame: object) -> None:
+        raise TimeoutError("the captured command waited for input")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)  # a hang fails the test instead of stalling the suite
+    try:
+        with embedded_engine().session(cwd=workdir, environ=dict(os.environ)) as terraform:
+            assert terraform.capture(["init", "-no-color"]).returncode == 0
+            asked = terraform.capture(["apply", "-no-color"])  # asks "Enter a value:"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        os.dup2(saved_stdin, 0)
+        for fd in (saved_stdin, read_end, write_end):
+            os.close(fd)
+    assert asked.returncode == 1
+    assert b"Enter a value" in asked.stdout
+    assert not (workdir / "terraform.tfstate").exists()
