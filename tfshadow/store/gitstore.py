@@ -62,7 +62,7 @@ from tfshadow.store.layout import (
     workspace_dir,
     write_read_only,
 )
-from tfshadow.store.lock import FileLock
+from tfshadow.store.lock import FileLock, creation_lock
 
 DEFAULT_DIRECTORY = ".tfshadow"
 DEFAULT_BRANCH = "tfshadow"
@@ -154,18 +154,19 @@ class GitShadowStore:
                 f"the shadow store path {path} is a file",
                 hint="point the store at a new or empty directory",
             )
-        if not (path / ".git").exists():
-            if path.is_dir() and any(path.iterdir()):
-                raise StoreError(
-                    f"{path} is not empty and not a git repository, so it cannot hold the "
-                    "shadow store",
-                    hint="point the store at a new or empty directory, or move the files there "
-                    "elsewhere",
-                )
-            if not create:
-                raise _no_store(str(path))
-            path.mkdir(parents=True, exist_ok=True)
-            init_repository(path, DEFAULT_BRANCH)
+        with creation_lock(Path(os.path.abspath(config.workdir))):
+            if not (path / ".git").exists():
+                if path.is_dir() and any(path.iterdir()):
+                    raise StoreError(
+                        f"{path} is not empty and not a git repository, so it cannot hold the "
+                        "shadow store",
+                        hint="point the store at a new or empty directory, or move the files "
+                        "there elsewhere",
+                    )
+                if not create:
+                    raise _no_store(str(path))
+                path.mkdir(parents=True, exist_ok=True)
+                init_repository(path, DEFAULT_BRANCH)
         git = Git(path)
         info = git.repo_info()
         if info is None or not _same_dir(info.toplevel, path):

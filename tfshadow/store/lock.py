@@ -134,3 +134,23 @@ class FileLock:
         except (OSError, ValueError, KeyError, TypeError):
             # Between taking the lock and writing its name the holder is anonymous.
             return "another tfshadow process"
+
+
+@contextmanager
+def creation_lock(directory: Path) -> Iterator[None]:
+    """Exclusive among processes creating a store in ``directory`` (an ``flock`` on it).
+
+    Before a store exists it has no git directory to hold its lock file; two first applies at
+    once would otherwise both run `git init` on the same path and one would fail half-way. The
+    lock is on the directory itself, so it leaves no file behind.
+    """
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield  # nothing to create in a directory that cannot be opened: the caller says why
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock

@@ -114,3 +114,40 @@ def test_open_leaves_a_writers_files_while_it_holds_the_lock(kit: StoreKit, tmp_
         holder.wait(timeout=15)
     kit.open_store(tmp_path, create=False)
     assert not in_flight.exists()
+
+
+# Opens (creating) the store at the moment written in argv[2], so that every copy starts at once.
+CREATOR = """
+import sys, time
+from pathlib import Path
+from tfshadow.store import GitShadowStore, StoreConfig
+
+workdir, start = Path(sys.argv[1]), float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+GitShadowStore.open(StoreConfig(workdir=workdir), create=True)
+"""
+
+
+def test_stores_created_at_once_by_several_processes_are_one_store(tmp_path: Path) -> None:
+    # Three rounds of eight: without the creation lock, most rounds had a failing `git init`.
+    workdirs = [tmp_path / f"infra{n}" for n in range(3)]
+    start = time.time() + 2.0  # past every interpreter's start-up
+    procs = []
+    for workdir in workdirs:
+        workdir.mkdir()
+        procs += [
+            subprocess.Popen(
+                [sys.executable, "-c", CREATOR, str(workdir), str(start)], stderr=subprocess.PIPE
+            )
+            for _ in range(8)
+        ]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0] * len(procs), errors
+    for workdir in workdirs:
+        log = subprocess.run(
+            ["git", "-C", str(workdir / ".tfshadow"), "log", "--format=%s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert log.stdout.splitlines() == ["Create the tfshadow shadow store"]
