@@ -17,6 +17,17 @@ def _noise(seed: int, n: int = 1500, sigma: float = 1.0) -> np.ndarray:
     return 50.0 + rng.normal(0.0, sigma, n)
 
 
+def _carried_noise(seed: int, phi: float, n: int = 3000) -> np.ndarray:
+    """AR(1) noise whose innovations have σ = 1, as most metrics carry errors over."""
+    shocks = np.random.default_rng(seed).normal(0.0, 1.0, n)
+    out = np.empty(n)
+    previous = 0.0
+    for i, shock in enumerate(shocks):
+        previous = phi * previous + shock
+        out[i] = previous
+    return 50.0 + out
+
+
 def test_detector_scores_use_no_later_points() -> None:
     values = _noise(1)
     changed = values.copy()
@@ -132,3 +143,20 @@ def test_detector_detects_injected_faults_of_the_evaluation_set() -> None:
         ]
         found += bool(hits)
     assert found >= 9
+
+
+def test_detector_autocorrelated_noise_scores_use_no_later_points() -> None:
+    values = _carried_noise(11, 0.6)
+    changed = values.copy()
+    changed[2000:] += 25.0
+    a = detector.score(values, 0, MEDIUM)
+    b = detector.score(changed, 0, MEDIUM)
+    np.testing.assert_array_equal(a.statistic[:2000], b.statistic[:2000])
+    np.testing.assert_array_equal(a.z[:2000], b.z[:2000])
+
+
+def test_detector_additive_spike_in_autocorrelated_noise_is_not_a_deviation() -> None:
+    values = _carried_noise(12, 0.6)
+    values[2200] += 40.0
+    scores = detector.score(values, 0, MEDIUM)
+    assert not scores.alarm[2195:2215].any()
