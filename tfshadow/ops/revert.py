@@ -31,9 +31,7 @@ from tfshadow.ops.record import (
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
-    from tfshadow.revert.materialise import Scratch
     from tfshadow.revert.verify import Mismatch, VerificationReport
-    from tfshadow.runner.engine import EngineSession
     from tfshadow.state.changes import StateChanges
     from tfshadow.state.redact import Redactor
     from tfshadow.store import GitShadowStore, Reconstructed
@@ -144,122 +142,108 @@ def _full(
     redactor: Redactor,
 ) -> RevertOutcome:
     from tfshadow.revert.materialise import materialise
+    from tfshadow.revert.verify import computed_attributes, remaining_differences, verify_plan
     from tfshadow.runner import data_dir, without_cli_args
 
     number = int(target.meta["version"])
-    engine = project.engine
     user_args = _absolute_var_files(project, list(request.tf_args))
     provided = _provided_variables(project, user_args)
-    with materialise(
-        target.config,
-        project.workdir,
-        data_dir(project.workdir, project.environ),
-        redactor,
-        provided_variables=provided,
-        version=number,
-    ) as scratch:
-        environ = scratch.environ(without_cli_args(project.environ))
+    with (
+        materialise(
+            target.config,
+            project.workdir,
+            data_dir(project.workdir, project.environ),
+            redactor,
+            provided_variables=provided,
+            version=number,
+        ) as scratch,
         # One Terraform process for init, plan, show and apply: the embedded engine then loads
         # and starts once instead of four times.
-        with engine.session(cwd=scratch.root, environ=environ) as terraform:
-            return _plan_and_apply(
-                project, store, request, ui, target, redactor, scratch, terraform, user_args
-            )
-
-
-def _plan_and_apply(
-    project: Project,
-    store: GitShadowStore,
-    request: RevertRequest,
-    ui: RevertUI,
-    target: Reconstructed,
-    redactor: Redactor,
-    scratch: Scratch,
-    terraform: EngineSession,
-    user_args: list[str],
-) -> RevertOutcome:
-    from tfshadow.revert.verify import computed_attributes, remaining_differences, verify_plan
-
-    number = int(target.meta["version"])
-    provided = _provided_variables(project, user_args)
-    if _needs_init(target.config, project):
-        init = terraform.capture(["init", "-input=false", "-no-color", "-backend=false"])
-        if init.returncode != 0:
+        project.engine.session(
+            cwd=scratch.root, environ=scratch.environ(without_cli_args(project.environ))
+        ) as terraform,
+    ):
+        if _needs_init(target.config, project):
+            init = terraform.capture(["init", "-input=false", "-no-color", "-backend=false"])
+            if init.returncode != 0:
+                raise RevertError(
+                    f"`terraform init` for version {number}'s configuration failed: "
+                    f"{init.error_line()}",
+                    hint="its providers or modules must be installable here",
+                )
+        # The values recorded at N go in a variable file (not -var: they may be secrets opened
+        # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
+        # -var-file come after it and win, as on Terraform's command line.
+        recorded = {k: v for k, v in scratch.variables.items() if k not in provided}
+        var_file = scratch.root / ".tfshadow-revert.tfvars.json"
+        fd = os.open(var_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(recorded, fh)
+        plan_file = scratch.root / ".tfshadow-revert.tfplan"
+        plan_args = [
+            "plan",
+            "-input=false",
+            f"-out={plan_file}",
+            *[f"-target={t}" for t in request.targets],
+            f"-var-file={var_file}",
+            *user_args,
+        ]
+        rc = terraform.run(plan_args)
+        if rc != 0:
             raise RevertError(
-                f"`terraform init` for version {number}'s configuration failed: "
-                f"{init.error_line()}",
-                hint="its providers or modules must be installable here",
+                f"Terraform could not plan the revert to version {number} (exit code {rc})",
+                hint="see Terraform's message above; nothing was changed",
             )
-    # The values recorded at N go in a variable file (not -var: they may be secrets opened
-    # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
-    # -var-file come after it and win, as on Terraform's command line.
-    recorded = {k: v for k, v in scratch.variables.items() if k not in provided}
-    var_file = scratch.root / ".tfshadow-revert.tfvars.json"
-    fd = os.open(var_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(recorded, fh)
-    plan_file = scratch.root / ".tfshadow-revert.tfplan"
-    plan_args = [
-        "plan",
-        "-input=false",
-        f"-out={plan_file}",
-        *[f"-target={t}" for t in request.targets],
-        f"-var-file={var_file}",
-        *user_args,
-    ]
-    rc = terraform.run(plan_args)
-    if rc != 0:
-        raise RevertError(
-            f"Terraform could not plan the revert to version {number} (exit code {rc})",
-            hint="see Terraform's message above; nothing was changed",
+        shown = terraform.capture(["show", "-json", str(plan_file)])
+        if shown.returncode != 0:
+            raise RevertError(f"`terraform show` of the revert plan failed: {shown.error_line()}")
+        plan = json.loads(shown.stdout)
+        report = verify_plan(
+            plan, target.state, number, seal=redactor.seal, targets=request.targets
         )
-    shown = terraform.capture(["show", "-json", str(plan_file)])
-    if shown.returncode != 0:
-        raise RevertError(f"`terraform show` of the revert plan failed: {shown.error_line()}")
-    plan = json.loads(shown.stdout)
-    report = verify_plan(plan, target.state, number, seal=redactor.seal, targets=request.targets)
-    ui.verification(report)
-    outcome = RevertOutcome(exit_code=0, version=number, report=report)
-    if request.dry_run:
-        outcome.notes.append("Dry run: nothing was changed.")
-        return outcome
-    if report.is_noop:
-        outcome.notes.append(f"The infrastructure already matches version {number}.")
-        return outcome
-    if not _approved(project, request, ui, number, report.needs_confirmation):
-        outcome.exit_code = EXIT_CANCELLED
-        outcome.notes.append("Revert cancelled: nothing was changed.")
-        return outcome
-    rc = terraform.run(["apply", "-input=false", *_color_args(user_args), str(plan_file)])
-    outcome.exit_code = rc
-    after_raw, ok = pull_or_none(project)
-    if not ok or after_raw is None:
-        raise RevertError(
-            "the state could not be read after the revert",
-            hint="run `tfshadow log` once the backend is reachable: the change is recorded then",
+        ui.verification(report)
+        outcome = RevertOutcome(exit_code=0, version=number, report=report)
+        if request.dry_run:
+            outcome.notes.append("Dry run: nothing was changed.")
+            return outcome
+        if report.is_noop:
+            outcome.notes.append(f"The infrastructure already matches version {number}.")
+            return outcome
+        if not _approved(project, request, ui, number, report.needs_confirmation):
+            outcome.exit_code = EXIT_CANCELLED
+            outcome.notes.append("Revert cancelled: nothing was changed.")
+            return outcome
+        rc = terraform.run(["apply", "-input=false", *_color_args(user_args), str(plan_file)])
+        outcome.exit_code = rc
+        after_raw, ok = pull_or_none(project)
+        if not ok or after_raw is None:
+            raise RevertError(
+                "the state could not be read after the revert",
+                hint="run `tfshadow log` once the backend is reachable: the change is recorded "
+                "then",
+            )
+        capture = _capture_revert(redactor, after_raw, target)
+        latest = store.latest(target.meta["workspace"])
+        if latest is not None and same_state(latest, capture.state):
+            outcome.notes.append("Terraform changed nothing: no version recorded.")
+            return outcome
+        outcome.recorded = _record(
+            project,
+            store,
+            capture,
+            number,
+            partial=rc != 0,
+            extra={"targets": list(request.targets)} if request.targets else {},
         )
-    capture = _capture_revert(redactor, after_raw, target)
-    latest = store.latest(target.meta["workspace"])
-    if latest is not None and same_state(latest, capture.state):
-        outcome.notes.append("Terraform changed nothing: no version recorded.")
-        return outcome
-    outcome.recorded = _record(
-        project,
-        store,
-        capture,
-        number,
-        partial=rc != 0,
-        extra={"targets": list(request.targets)} if request.targets else {},
-    )
-    outcome.remaining = remaining_differences(
-        capture.state, target.state, targets=request.targets, computed=computed_attributes(plan)
-    )
-    if rc != 0:
-        outcome.notes.append(
-            f"The apply failed part-way: recorded as a partial version. Fix the cause and run "
-            f"`tfshadow revert {number}` again to finish."
+        outcome.remaining = remaining_differences(
+            capture.state, target.state, targets=request.targets, computed=computed_attributes(plan)
         )
-    return outcome
+        if rc != 0:
+            outcome.notes.append(
+                f"The apply failed part-way: recorded as a partial version. Fix the cause and run "
+                f"`tfshadow revert {number}` again to finish."
+            )
+        return outcome
 
 
 def _state_only(
