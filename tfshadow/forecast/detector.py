@@ -14,12 +14,20 @@ row by row (``tfshadow detect``). Per point:
    errors capped at 4 of the former (the median under-reads heavy-tailed noise, the mean
    over-reads spikes; quantised metrics whose median error is 0 still get a scale).
 3. **z** = error / scale, clipped to ±:data:`CLIP`.
-4. **Statistic**: the larger of the persistent-shift test (sum of the last ``persistence`` z over
-   √count, leaving out one z at the clip, so a lone spike cannot raise an alarm) and the
-   variance test (sum of the last ``2 × persistence`` z², clipped lower, as a χ² mapped to a
-   normal quantile by Wilson–Hilferty). Each is then standardised by its own recent past
-   (median and MAD, never narrower than N(0, 1)): neighbouring errors of real metrics are
-   correlated, which widens sums beyond their theory, by an amount that differs per series.
+4. **Statistic**: the largest of three tests, each standardised by its own recent past (median,
+   and the larger of the MAD and the standard deviation; never narrower than N(0, 1)): sums of
+   real metrics' errors are wider and heavier-tailed than their theory, by an amount that
+   differs per series.
+   - *error shift*: the sum of the last ``persistence`` z over √count, leaving out one z at the
+     clip (a lone spike cannot raise an alarm; a run of them can). It sees big steps and ramps
+     whole.
+   - *innovation shift*: most metrics carry part of each error over to the next point (φ, the
+     lag-1 autocorrelation of the past z over the trailing ``4 × scale_window``), so sums of raw
+     errors wander. What was new at each point, e_t - φ·e_{t-1}, on its own yardstick and
+     clipped to ±:data:`HUBER`, is summed as a shift of δ would show in it: δ where it starts,
+     (1 - φ)·δ at each point after (a matched filter; the plain sum when φ = 0).
+   - *variance*: the sum of the last ``2 × persistence`` z², clipped lower, as a χ² mapped to a
+     normal quantile by Wilson–Hilferty.
    An alarm is the statistic at or above the sensitivity in σ.
 
 Missing points are not evidence: a statistic needs at least half of its window present, else the
@@ -42,6 +50,11 @@ VARIANCE_CLIP = 3.0  # squares weigh outliers more: clipped lower so spikes stay
 SEASONS = 3  # previous seasons a seasonal forecast reads
 DEFAULT_WINDOW = 48
 DEFAULT_PERSISTENCE = 5
+HUBER = 3.0  # innovations are clipped here: one wild point is not a shift
+MAX_CARRY = 0.8  # φ above this would leave a shift test of a single point
+# Clipped innovations have lighter tails than the sums the sensitivities were measured on: this
+# weighs the innovation test up to the others' rate of false alarms.
+SHIFT_GAIN = 1.05
 
 
 @dataclass(frozen=True)
@@ -137,46 +150,29 @@ def score(
         expected = np.where(np.isfinite(model_expected), model_expected, expected)
     m = params.persistence
     residual = x - expected
-    abs_res = pd.Series(np.abs(residual))
-    # Past errors only, and not the newest `m`: a deviation must not widen its own yardstick.
-    min_scale_points = max(4, params.window // 4)
-    mad = abs_res.rolling(params.scale_window, min_periods=min_scale_points).median().shift(m)
-    robust = 1.4826 * mad.to_numpy()
-    # The median under-reads heavy-tailed noise (real metrics' is), the mean over-reads spikes:
-    # the mean absolute error with errors capped at 4 robust σ, whichever is larger.
-    cap = np.where(np.isfinite(robust) & (robust > 0), 4.0 * robust, np.inf)
-    capped = pd.Series(np.fmin(np.abs(residual), cap))
-    mean_abs = capped.rolling(params.scale_window, min_periods=min_scale_points).mean().shift(m)
     level = pd.Series(np.abs(x)).rolling(params.window, min_periods=1).median().shift(1)
-    scale = np.fmax(robust, 1.2533 * mean_abs.to_numpy())
-    scale = np.fmax(scale, 1e-6 * level.fillna(0.0).to_numpy() + 1e-12)
+    floor = 1e-6 * level.fillna(0.0).to_numpy() + 1e-12
+    scale = _scale(residual, params, floor)
     with np.errstate(all="ignore"):
         z = np.clip(residual / scale, -CLIP, CLIP)
-
     present = np.isfinite(z).astype(np.float64)
-    zf = np.where(np.isfinite(z), z, 0.0)
     count = pd.Series(present).rolling(m, min_periods=1).sum().to_numpy()
-    total = pd.Series(zf).rolling(m, min_periods=1).sum().to_numpy()
+
+    zf = np.where(np.isfinite(z), z, 0.0)
+    # Two shift tests, each standardised by its own past: the raw errors' sum sees big steps and
+    # ramps whole, the innovations' does not take carried-over wandering for a change.
+    history = params.scale_window * 4
+    error_shift = _calibrated(_error_shift(zf, count, m), history, m)
+    innovation_shift = _calibrated(_innovation_shift(residual, z, count, params, floor), history, m)
+    shift_stat = np.fmax(np.abs(error_shift), SHIFT_GAIN * np.abs(innovation_shift))
     mv = 2 * m
     count_v = pd.Series(present).rolling(mv, min_periods=1).sum().to_numpy()
     zv = np.clip(zf, -VARIANCE_CLIP, VARIANCE_CLIP)
     squares = pd.Series(zv * zv).rolling(mv, min_periods=1).sum().to_numpy()
-    # A spike (an error at the clip) is left out of its window: one wild point, however large,
-    # is not a shift. Windows without one keep every point.
-    highest = pd.Series(zf).rolling(m, min_periods=1).max().to_numpy()
-    lowest = pd.Series(zf).rolling(m, min_periods=1).min().to_numpy()
-    extreme = np.where(np.abs(highest) >= np.abs(lowest), highest, lowest)
-    spike = np.abs(extreme) >= CLIP
     with np.errstate(all="ignore"):
-        shift_stat = np.where(
-            spike & (count > 1),
-            (total - extreme) / np.sqrt(np.fmax(count - 1, 1)),
-            total / np.sqrt(count),
-        )
         k = count_v
         wh = ((squares / k) ** (1.0 / 3.0) - (1.0 - 2.0 / (9.0 * k))) / np.sqrt(2.0 / (9.0 * k))
-    shift_stat = np.abs(_calibrated(shift_stat, params.scale_window * 4, m))
-    statistic = np.fmax(shift_stat, _calibrated(wh, params.scale_window * 4, mv))
+    statistic = np.fmax(shift_stat, _calibrated(wh, history, mv))
 
     warm = min(n, warmup_points(period, params))
     evidence = (count >= (m + 1) // 2 + 1) & (count_v >= m) & np.isfinite(x)
@@ -186,16 +182,109 @@ def score(
     return Scores(expected, scale, z, statistic, alarm, evidence, warm, period, threshold)
 
 
+def _error_shift(zf: FloatArray, count: FloatArray, m: int) -> FloatArray:
+    """The sum of the last ``m`` z over √count, leaving out one z at the clip (a lone spike is
+    not a shift; a run of them is). Catches big steps and ramps whole."""
+    total = pd.Series(zf).rolling(m, min_periods=1).sum().to_numpy()
+    highest = pd.Series(zf).rolling(m, min_periods=1).max().to_numpy()
+    lowest = pd.Series(zf).rolling(m, min_periods=1).min().to_numpy()
+    extreme = np.where(np.abs(highest) >= np.abs(lowest), highest, lowest)
+    spike = np.abs(extreme) >= CLIP
+    with np.errstate(all="ignore"):
+        return np.asarray(
+            np.where(
+                spike & (count > 1),
+                (total - extreme) / np.sqrt(np.fmax(count - 1, 1)),
+                total / np.sqrt(count),
+            ),
+            dtype=np.float64,
+        )
+
+
+def _innovation_shift(
+    residual: FloatArray, z: FloatArray, count: FloatArray, params: Params, floor: FloatArray
+) -> FloatArray:
+    """The shift test on what was new at each point: most metrics carry part of each error over
+    to the next point (φ), so sums of raw errors wander, and their tails, not a change, raise
+    alarms. A shift of δ at t-m+1 adds δ to that innovation (e_t - φ·e_{t-1}) and (1-φ)·δ to
+    each after it: the last ``m`` innovations, clipped to ±:data:`HUBER`, are weighed so (a
+    matched filter; for φ = 0 the plain sum), leaving out a lone error at the clip."""
+    n = residual.shape[0]
+    m = params.persistence
+    phi = _carry_over(z, params.scale_window * 4, m)
+    previous = np.concatenate(([np.nan], residual[:-1]))
+    innovation = residual - phi * previous
+    with np.errstate(all="ignore"):
+        u = np.clip(innovation / _scale(innovation, params, floor), -HUBER, HUBER)
+    uf = np.where(np.isfinite(u), u, 0.0)
+    terms = np.vstack([_lagged(uf, j) for j in range(m - 1, -1, -1)])  # oldest first
+    weights = np.vstack([np.ones(n)] + [1.0 - phi] * (m - 1))
+    size = np.vstack(
+        [_lagged(np.where(np.isfinite(z), np.abs(z), 0.0), j) for j in range(m - 1, -1, -1)]
+    )
+    wildest = np.argmax(size, axis=0)
+    spike = (np.sum(size >= CLIP, axis=0) == 1) & (count > 1)
+    keep = np.ones_like(terms)
+    keep[wildest[spike], np.flatnonzero(spike)] = 0.0
+    with np.errstate(all="ignore"):
+        return np.asarray(
+            (weights * keep * terms).sum(axis=0) / np.sqrt((weights * weights * keep).sum(axis=0)),
+            dtype=np.float64,
+        )
+
+
+def _lagged(values: FloatArray, lag: int) -> FloatArray:
+    """``values`` ``lag`` points later (zeros before the start)."""
+    if lag == 0:
+        return values
+    return np.concatenate((np.zeros(lag), values[:-lag]))
+
+
+def _scale(residual: FloatArray, params: Params, floor: FloatArray) -> FloatArray:
+    """The yardstick of ``residual`` from its past only, and not its newest ``persistence``
+    points: a deviation must not widen its own yardstick. The larger of 1.4826 × the median
+    absolute error and 1.2533 × the mean absolute error with errors capped at 4 of the former:
+    the median under-reads heavy-tailed noise (real metrics' is), the mean over-reads spikes."""
+    m = params.persistence
+    min_points = max(4, params.window // 4)
+    size = np.abs(residual)
+    mad = pd.Series(size).rolling(params.scale_window, min_periods=min_points).median().shift(m)
+    robust = 1.4826 * mad.to_numpy()
+    cap = np.where(np.isfinite(robust) & (robust > 0), 4.0 * robust, np.inf)
+    capped = pd.Series(np.fmin(size, cap))
+    mean_abs = capped.rolling(params.scale_window, min_periods=min_points).mean().shift(m)
+    return np.asarray(np.fmax(np.fmax(robust, 1.2533 * mean_abs.to_numpy()), floor))
+
+
+def _carry_over(z: FloatArray, window: int, lag: int) -> FloatArray:
+    """φ: the lag-1 autocorrelation of the past errors (``z``, clipped so spikes do not decide
+    it) over ``window`` points ending ``lag`` points back, in [0, :data:`MAX_CARRY`]; 0 until
+    a quarter of the window is known."""
+    present = np.isfinite(z)
+    zc = np.clip(np.where(present, z, 0.0), -HUBER, HUBER)
+    pairs = (present & np.concatenate(([False], present[:-1]))).astype(np.float64)
+    before = np.concatenate(([0.0], zc[:-1]))
+    cross = pd.Series(zc * before * pairs).rolling(window, min_periods=window // 4).sum()
+    power = pd.Series(before * before * pairs).rolling(window, min_periods=window // 4).sum()
+    with np.errstate(all="ignore"):
+        phi = (cross.shift(lag) / power.shift(lag)).to_numpy()
+    return np.clip(np.where(np.isfinite(phi), phi, 0.0), 0.0, MAX_CARRY)
+
+
 def _calibrated(stat: FloatArray, window: int, lag: int) -> FloatArray:
-    """``stat`` standardised by its own recent past (median, MAD), never more sensitive than
-    the independent-errors theory: neighbouring errors of real metrics are correlated, which
-    widens sums of z beyond N(0, 1), and by how much differs per series."""
+    """``stat`` standardised by its own recent past (median, and the larger of the MAD and the
+    standard deviation), never more sensitive than the independent-errors theory: neighbouring
+    errors of real metrics are correlated, which widens sums of z beyond N(0, 1), and by how
+    much differs per series."""
     series = pd.Series(stat)
     past = series.shift(lag)
     centre = past.rolling(window, min_periods=window // 4).median()
-    spread = (past - centre).abs().rolling(window, min_periods=window // 4).median() * 1.4826
+    mad = (past - centre).abs().rolling(window, min_periods=window // 4).median() * 1.4826
+    # The standard deviation reads the tails the MAD ignores (seldom and large departures).
+    deviation = past.clip(-8.0, 8.0).rolling(window, min_periods=window // 4).std()
+    spread = np.fmax(mad.fillna(1.0).to_numpy(), deviation.fillna(1.0).to_numpy())
     centre_v = centre.fillna(0.0).to_numpy()
-    spread_v = np.fmax(spread.fillna(1.0).to_numpy(), 1.0)
+    spread_v = np.fmax(spread, 1.0)
     return np.asarray((stat - centre_v) / spread_v, dtype=np.float64)
 
 

@@ -155,6 +155,30 @@ def test_detector_autocorrelated_noise_scores_use_no_later_points() -> None:
     np.testing.assert_array_equal(a.z[:2000], b.z[:2000])
 
 
+@pytest.mark.parametrize("phi", [0.3, 0.5, 0.7])
+def test_detector_autocorrelated_noise_without_fault_raises_few_alarms(phi: float) -> None:
+    episodes = points = 0
+    for seed in range(8):
+        scores = detector.score(_carried_noise(100 + seed, phi, 4000), 0, MEDIUM)
+        episodes += len(detector.episodes(scores))
+        points += int(scores.evidence.sum())
+    assert points > 8 * 3500
+    assert 1000 * episodes / points < 1.0
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_detector_shift_in_autocorrelated_noise_alarms_within_five_points(sign: float) -> None:
+    # 5 σ of the innovations: the carried-over noise is 1.7 times wider than that.
+    detected = 0
+    for seed in range(10):
+        values = _carried_noise(200 + seed, 0.5)
+        values[2500:] += sign * 5.0
+        scores = detector.score(values, 0, MEDIUM)
+        hits = [e for e in detector.episodes(scores) if 2498 <= e.first_alarm <= 2504]
+        detected += bool(hits) and hits[0].sign == int(sign)
+    assert detected >= 9
+
+
 def test_detector_additive_spike_in_autocorrelated_noise_is_not_a_deviation() -> None:
     values = _carried_noise(12, 0.6)
     values[2200] += 40.0
