@@ -24,7 +24,7 @@ import numpy as np
 from bench.forecast_eval import _times
 from bench.run import row, timed
 from bench.series import clean, faulty
-from tfshadow.forecast.engine import SeriesConfig, judge
+from tfshadow.forecast.engine import Judgement, SeriesConfig, judge
 from tfshadow.forecast.sensitivity import LEVELS
 from tfshadow.metrics.base import ResourceRef, Series, TimeRange
 from tfshadow.ops.analyze import _judge_all, _Task
@@ -100,7 +100,7 @@ def bench_fleet(count: int, points: int) -> None:
         f"{local_s:.1f} s  ({count / local_s:.0f} series/s, {local_s - ideal:+.1f} s over ideal)",
     )
     cluster, start_s = timed(
-        lambda: LocalCluster(
+        lambda: LocalCluster(  # type: ignore[no-untyped-call]  # distributed ships no hints here
             n_workers=workers, threads_per_worker=threads, processes=True, dashboard_address=None
         )
     )
@@ -132,7 +132,7 @@ def bench_fleet(count: int, points: int) -> None:
         for (_, a), (_, b), (_, c) in zip(local, cold, warm, strict=True)
     )
     row("identical judgements, local vs Dask (both runs)", f"{same:,} of {count:,}")
-    verdicts = Counter(getattr(j, "verdict", None) and j.verdict.verdict for _, j in warm)
+    verdicts = Counter(j.verdict.verdict if isinstance(j, Judgement) else None for _, j in warm)
     row("verdicts", ", ".join(f"{k} {n:,}" for k, n in sorted(verdicts.items(), key=str)))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     row("peak memory (RSS) of this process", f"{peak:.0f} MiB")
