@@ -205,10 +205,38 @@ def bench_revert(provider_seconds: float) -> None:
                 run(*plain, "apply", "-auto-approve", "-no-color", "-var", f"gen={gen}")
             )
             run(tfshadow, "log")  # records the plain applies as recovered versions
+        floor_times = [_saved_plan_flow(work, env, gen) for gen in ("b", "a", "b")]
         row("plain apply of the same change (best of 3)", f"{min(plain_times):.2f} s")
         row("tfshadow revert (best of 3)", f"{min(revert_times):.2f} s")
         row("ratio", f"{min(revert_times) / min(plain_times):.2f}x   target <= 1.3x")
+        row(
+            "Terraform alone: plan -out, show -json, apply the plan",
+            f"{min(floor_times):.2f} s = {min(floor_times) / min(plain_times):.2f}x "
+            "(the least any revert that shows its plan can take)",
+        )
         row("command to first plan output", f"{min(first_output):.2f} s")
+
+
+def _saved_plan_flow(work: Path, env: dict[str, str], gen: str) -> float:
+    """Seconds for the Terraform commands a revert must run, in one embedded process and with
+    nothing around them: plan to a file, show it as JSON, apply exactly that plan."""
+    from tfshadow.runner.engine import embedded_engine
+
+    plan = work / "floor.tfplan"
+    quiet = ["-no-color", "-input=false"]
+    start = time.perf_counter()
+    with embedded_engine().session(cwd=work, environ=env) as terraform:
+        steps = [
+            terraform.capture(["plan", *quiet, f"-out={plan}", "-var", f"gen={gen}"]),
+            terraform.capture(["show", "-json", str(plan)]),
+            terraform.capture(["apply", *quiet, str(plan)]),
+        ]
+    elapsed = time.perf_counter() - start
+    failed = [s for s in steps if s.returncode != 0]
+    if failed:
+        raise SystemExit(f"saved-plan flow failed: {failed[0].error_line()}")
+    plan.unlink()
+    return elapsed
 
 
 def bench_capture(n_instances: int) -> None:

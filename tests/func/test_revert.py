@@ -306,3 +306,36 @@ def test_revert_waits_for_the_store_lock(
         result = tfshadow("--lock-timeout", "0.5", "revert", "1", "--auto-approve", cwd=work)
     assert result.code == 2 and "locked" in result.err
     assert (work / "terraform.tfstate").read_bytes() == before
+
+
+def test_revert_with_tf_data_dir_uses_the_scratch_copy_of_it(
+    tmp_path: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Version 1 calls a module version 2 does not: the revert's `init` installs it in the
+    # scratch's copy of the data directory, leaving the user's as it was.
+    work = tmp_path / "infra"
+    (work / "modules" / "extra").mkdir(parents=True)
+    (work / "modules" / "extra" / "main.tf").write_text('resource "terraform_data" "x" {}\n')
+    plain = 'resource "terraform_data" "web" {\n  input = "v"\n}\n'
+    (work / "main.tf").write_text(plain + 'module "extra" {\n  source = "./modules/extra"\n}\n')
+    monkeypatch.setenv("TF_DATA_DIR", str(tmp_path / "tfdata"))
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    first = live_state(work)
+    (work / "main.tf").write_text(plain)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    def data_dir() -> dict[str, bytes]:
+        return {
+            str(p.relative_to(tmp_path)): p.read_bytes()
+            for p in (tmp_path / "tfdata").rglob("*")
+            if p.is_file()
+        }
+
+    before = data_dir()
+    result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    assert attributes(live_state(work)) == attributes(first)
+    assert data_dir() == before
+    assert not (work / ".terraform").exists()  # nothing fell back to the default data dir

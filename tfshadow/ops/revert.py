@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +32,9 @@ from tfshadow.ops.record import (
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
+    from tfshadow.revert.materialise import Scratch
     from tfshadow.revert.verify import Mismatch, VerificationReport
+    from tfshadow.runner.engine import EngineSession
     from tfshadow.state.changes import StateChanges
     from tfshadow.state.redact import Redactor
     from tfshadow.store import GitShadowStore, Reconstructed
@@ -83,9 +86,16 @@ class RevertOutcome:
 
 
 def revert(project: Project, request: RevertRequest, ui: RevertUI) -> RevertOutcome:
+    project.require_ready()
+    with _early_session(project, request) as early:
+        return _revert(project, request, ui, early)
+
+
+def _revert(
+    project: Project, request: RevertRequest, ui: RevertUI, early: EngineSession | None
+) -> RevertOutcome:
     from tfshadow.ops.marks import resolve_version
 
-    project.require_ready()
     store = project.open_store(create=False)
     workspace = request.workspace or project.workspace
     if workspace != project.workspace:
@@ -111,7 +121,7 @@ def revert(project: Project, request: RevertRequest, ui: RevertUI) -> RevertOutc
         if request.state_only:
             outcome = _state_only(project, store, request, ui, target, live_raw, redactor)
         else:
-            outcome = _full(project, store, request, ui, target, redactor)
+            outcome = _full(project, store, request, ui, target, redactor, early)
         if outcome.recorded is not None or drift.recorded:
             push_versions(store, drift)
             outcome.warnings.extend(drift.warnings)
@@ -140,10 +150,11 @@ def _full(
     ui: RevertUI,
     target: Reconstructed,
     redactor: Redactor,
+    early: EngineSession | None,
 ) -> RevertOutcome:
     from tfshadow.revert.materialise import materialise
     from tfshadow.revert.verify import computed_attributes, remaining_differences, verify_plan
-    from tfshadow.runner import data_dir, without_cli_args
+    from tfshadow.runner import data_dir
 
     number = int(target.meta["version"])
     user_args = _absolute_var_files(project, list(request.tf_args))
@@ -157,14 +168,12 @@ def _full(
             provided_variables=provided,
             version=number,
         ) as scratch,
-        # One Terraform process for init, plan, show and apply: the embedded engine then loads
-        # and starts once instead of four times.
-        project.engine.session(
-            cwd=scratch.root, environ=scratch.environ(without_cli_args(project.environ))
-        ) as terraform,
+        _session_for(project, scratch, early) as terraform,
     ):
         if _needs_init(target.config, project):
-            init = terraform.capture(["init", "-input=false", "-no-color", "-backend=false"])
+            init = terraform.capture(
+                ["init", "-input=false", "-no-color", "-backend=false"], cwd=scratch.root
+            )
             if init.returncode != 0:
                 raise RevertError(
                     f"`terraform init` for version {number}'s configuration failed: "
@@ -188,13 +197,13 @@ def _full(
             f"-var-file={var_file}",
             *user_args,
         ]
-        rc = terraform.run(plan_args)
+        rc = terraform.run(plan_args, cwd=scratch.root)
         if rc != 0:
             raise RevertError(
                 f"Terraform could not plan the revert to version {number} (exit code {rc})",
                 hint="see Terraform's message above; nothing was changed",
             )
-        shown = terraform.capture(["show", "-json", str(plan_file)])
+        shown = terraform.capture(["show", "-json", str(plan_file)], cwd=scratch.root)
         if shown.returncode != 0:
             raise RevertError(f"`terraform show` of the revert plan failed: {shown.error_line()}")
         plan = json.loads(shown.stdout)
@@ -213,7 +222,9 @@ def _full(
             outcome.exit_code = EXIT_CANCELLED
             outcome.notes.append("Revert cancelled: nothing was changed.")
             return outcome
-        rc = terraform.run(["apply", "-input=false", *_color_args(user_args), str(plan_file)])
+        rc = terraform.run(
+            ["apply", "-input=false", *_color_args(user_args), str(plan_file)], cwd=scratch.root
+        )
         outcome.exit_code = rc
         after_raw, ok = pull_or_none(project)
         if not ok or after_raw is None:
@@ -244,6 +255,35 @@ def _full(
                 f"`tfshadow revert {number}` again to finish."
             )
         return outcome
+
+
+@contextmanager
+def _early_session(project: Project, request: RevertRequest) -> Iterator[EngineSession | None]:
+    """One Terraform process for init, plan, show and apply (the embedded engine then loads
+    and starts once instead of four times), started before the store is read so that loading
+    it overlaps that work. None when the scratch must exist first (TF_DATA_DIR names its copy),
+    or when no Terraform command will run."""
+    from tfshadow.revert.materialise import scratch_environ
+    from tfshadow.runner import without_cli_args
+
+    environ = scratch_environ(without_cli_args(project.environ), project.workdir)
+    if request.state_only or environ is None:
+        yield None
+        return
+    with project.engine.session(cwd=project.workdir, environ=environ) as session:
+        yield session
+
+
+def _session_for(
+    project: Project, scratch: Scratch, early: EngineSession | None
+) -> AbstractContextManager[EngineSession]:
+    from tfshadow.runner import without_cli_args
+
+    if early is not None:
+        return nullcontext(early)
+    return project.engine.session(
+        cwd=scratch.root, environ=scratch.environ(without_cli_args(project.environ))
+    )
 
 
 def _state_only(

