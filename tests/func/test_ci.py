@@ -13,7 +13,6 @@ import pytest
 
 from tests.func.conftest import Tfshadow
 from tests.unit.ci.fake_forges import GITHUB_TOKEN, github_env, gitlab_env, serve
-from tfshadow.cli import ci as _ci_commands  # noqa: F401  (registers `comment` and `gate`)
 from tfshadow.forecast import journal
 from tfshadow.forecast.results import Recommendation, Suspect
 from tfshadow.project import Project

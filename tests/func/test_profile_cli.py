@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import tfshadow.cli.profiles  # noqa: F401  (registers `profile` on the command group)
 from tests.func.conftest import Tfshadow
 
 SETTINGS = """\

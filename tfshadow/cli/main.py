@@ -1,27 +1,20 @@
-"""The ``tfshadow`` command: tfshadow's own commands, recorded Terraform commands, pass-through."""
+"""The ``tfshadow`` command: tfshadow's own commands, recorded Terraform commands, pass-through.
+
+Only what a command needs is imported: a pass-through such as ``tfshadow state list`` loads
+neither click nor rich, and an own command loads the one module that defines it.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
-
-import click
+from typing import TYPE_CHECKING, NoReturn
 
 from tfshadow import __version__
-from tfshadow.cli import analysis as _analysis_commands  # noqa: F401  (registers commands)
-from tfshadow.cli import check as _check_commands  # noqa: F401  (registers commands)
-from tfshadow.cli import ci as _ci_commands  # noqa: F401  (registers commands)
-from tfshadow.cli import demo as _demo_commands  # noqa: F401  (registers `demo`)
-from tfshadow.cli import ghost as _ghost_commands  # noqa: F401  (registers `ghost`)
-from tfshadow.cli import history_edit as _history_edit_commands  # noqa: F401  (registers commands)
-from tfshadow.cli import profiles as _profile_commands  # noqa: F401  (registers `profile`)
-from tfshadow.cli import revert as _revert_commands  # noqa: F401  (registers `revert`)
-from tfshadow.cli import store as _store_commands  # noqa: F401  (registers `store`)
 from tfshadow.cli.args import ArgumentError, Invocation, split_arguments
-from tfshadow.cli.commands import CliContext, commands
 from tfshadow.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -32,6 +25,39 @@ from tfshadow.cli.output import (
     stderr_console,
 )
 from tfshadow.errors import TfshadowError, UsageError
+
+if TYPE_CHECKING:
+    import click
+
+# tfshadow's own commands and the module that registers each with the click group.
+OWN_COMMANDS = {
+    "agent": "tfshadow.cli.analysis",
+    "analyze": "tfshadow.cli.analysis",
+    "check": "tfshadow.cli.check",
+    "checkout": "tfshadow.cli.history_edit",
+    "comment": "tfshadow.cli.ci",
+    "demo": "tfshadow.cli.demo",
+    "detect": "tfshadow.cli.analysis",
+    "diff": "tfshadow.cli.commands",
+    "gate": "tfshadow.cli.ci",
+    "ghost": "tfshadow.cli.ghost",
+    "inspect": "tfshadow.cli.commands",
+    "log": "tfshadow.cli.commands",
+    "mark": "tfshadow.cli.history_edit",
+    "profile": "tfshadow.cli.profiles",
+    "revert": "tfshadow.cli.revert",
+    "store": "tfshadow.cli.store",
+    "watch": "tfshadow.cli.check",
+}
+
+
+def command_group(*names: str) -> click.Group:
+    """The click group with the commands ``names`` registered (all of them when none)."""
+    from tfshadow.cli.commands import commands
+
+    for module in sorted({OWN_COMMANDS[n] for n in names} if names else set(OWN_COMMANDS.values())):
+        importlib.import_module(module)
+    return commands
 
 
 def main() -> NoReturn:
@@ -64,11 +90,11 @@ def _dispatch(argv: Sequence[str]) -> int:
         )
     if command is None:
         if "--version" in inv.global_args:
-            click.echo(f"tfshadow {__version__}")
+            print(f"tfshadow {__version__}")
             return EXIT_OK
         if not inv.global_args or set(inv.global_args) & {"--help", "-h"}:
             return _run_own(inv, ["--help"])
-    if command is not None and command in commands.commands:
+    if command is not None and command in OWN_COMMANDS:
         return _run_own(inv, [command, *inv.rest])
     return _run_terraform(inv)
 
@@ -92,6 +118,11 @@ def _lock_timeout(inv: Invocation) -> float | None:
 
 
 def _run_own(inv: Invocation, args: list[str]) -> int:
+    import click
+
+    from tfshadow.cli.commands import CliContext
+
+    commands = command_group(*(args[:1] if args[0] in OWN_COMMANDS else []))
     ctx = CliContext(
         workdir=_workdir(inv),
         terraform_bin=inv.terraform_bin,

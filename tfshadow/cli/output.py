@@ -1,4 +1,7 @@
-"""Consoles and the one place errors become a line on stderr and an exit code."""
+"""Consoles and the one place errors become a line on stderr and an exit code.
+
+rich is imported when a console is made: a Terraform pass-through never pays for it.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,12 @@ import tempfile
 import traceback
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import TfshadowError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -24,15 +27,21 @@ EXIT_INTERRUPTED = 130
 
 
 def stdout_console(*, no_color: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stdout, no_color=no_color or None, highlight=False, soft_wrap=True)
 
 
 def stderr_console(*, no_color: bool = False) -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, no_color=no_color or None, highlight=False, soft_wrap=True)
 
 
 def print_recorded(console: Console, meta: dict[str, Any]) -> None:
     """One line on a version just recorded (descriptions are user text: never markup)."""
+    from rich.markup import escape
+
     c = meta.get("changes", {})
     extra = f"revert to {meta['reverted_to']}, " if meta.get("reverted_to") is not None else ""
     console.print(
