@@ -38,9 +38,15 @@ def _noise(case: Case) -> str:
 
 
 def quality(
-    count: int, n: int, level: str, seed: int = 7, sizes: tuple[float, ...] = (3.0,)
+    count: int,
+    n: int,
+    level: str,
+    seed: int = 7,
+    sizes: tuple[float, ...] = (3.0,),
+    unit: str = "innovation",
 ) -> dict[str, object]:
-    """The quality figures at sensitivity ``level`` over ``count`` series per fault kind."""
+    """The quality figures at sensitivity ``level`` over ``count`` series per fault kind, fault
+    sizes in σ of ``unit`` (see ``bench/series.py``: the same series in either unit)."""
     rng = np.random.default_rng(seed)
     # The versions drawn for attribution come from a stream of their own, so that the series
     # are the same whatever the detector finds: detectors are then compared on one set.
@@ -62,7 +68,7 @@ def quality(
             delays: dict[str, list[int]] = defaultdict(list)
             named: list[bool] = []
             for _ in range(count):
-                case = faulty(rng, n, fault, size)
+                case = faulty(rng, n, fault, size, unit)
                 assert case.at is not None
                 period = detect_period(case.values, case.step)
                 scores = detector.score(case.values, period, threshold)

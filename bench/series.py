@@ -4,8 +4,12 @@ deviation detector (benchmarks) and the fixtures of its tests.
 A clean series is level + daily (and for hourly data weekly) seasonality + slow trend +
 noise with occasional spikes (Student-t tails), sometimes quantised, with random gaps. Faults
 are the kinds a bad change causes: ``level_shift``, ``leak`` (a trend), ``variance`` (a burst of
-noise), ``season_break`` (the daily shape lost). Sizes are in σ of the series' noise: of its
-innovations where the noise is autoregressive, i.e. of the errors of the best one-step forecast.
+noise), ``season_break`` (the daily shape lost). Sizes are in σ of the series' noise, in one of
+two units (:data:`UNITS`): ``innovation``, the σ of what is new at each point where the noise is
+autoregressive (the errors of the best one-step forecast), or ``marginal``, the σ of the noise
+itself, σ_innovation / √(1 - φ²) for AR(1), what a graph shows around the seasonal pattern. Both
+are the same for independent noise, and the series are the same in either unit: only the size
+of a fault differs.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 FAULTS = ("level_shift", "leak", "variance", "season_break")
+UNITS = ("innovation", "marginal")
 
 
 @dataclass(frozen=True)
@@ -23,10 +28,11 @@ class Case:
     step: float  # seconds
     period: int  # true seasonal period in points (0: none)
     values: np.ndarray
-    sigma: float
+    sigma: float  # of the noise's innovations
     fault: str | None = None
     at: int | None = None  # first faulty point
     size: float = 0.0
+    noise_sigma: float = 0.0  # of the noise itself: sigma / √(1 - φ²)
 
 
 def clean(
@@ -64,7 +70,8 @@ def clean(
     if keep is not None:
         gaps[keep] = False
     values[gaps] = np.nan
-    return Case(f"clean-{kind}-ar{phi:.1f}", step, period, values, sigma)
+    noise_sigma = sigma / np.sqrt(1.0 - phi * phi)
+    return Case(f"clean-{kind}-ar{phi:.1f}", step, period, values, sigma, noise_sigma=noise_sigma)
 
 
 def _ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
@@ -76,23 +83,39 @@ def _ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
     return out
 
 
-def faulty(rng: np.random.Generator, n: int, fault: str, size: float) -> Case:
-    """A clean series with ``fault`` of ``size`` σ from a random point in its last third."""
+def faulty(
+    rng: np.random.Generator, n: int, fault: str, size: float, unit: str = "innovation"
+) -> Case:
+    """A clean series with ``fault`` of ``size`` σ (in ``unit``, one of :data:`UNITS`) from a
+    random point in its last third."""
+    if unit not in UNITS:
+        raise ValueError(unit)
     at = int(rng.integers(2 * n // 3, n - 60))
     case = clean(rng, n, keep=slice(at - 5, at + 10))
+    sigma = case.sigma if unit == "innovation" else case.noise_sigma
     values = case.values.copy()
     sign = 1.0 if rng.random() < 0.5 else -1.0
     tail = np.arange(n - at)
     if fault == "level_shift":
-        values[at:] += sign * size * case.sigma
+        values[at:] += sign * size * sigma
     elif fault == "leak":
-        values[at:] += size * case.sigma * tail / 20.0  # +size σ after 20 points
+        values[at:] += size * sigma * tail / 20.0  # +size σ after 20 points
     elif fault == "variance":
         burst = min(40, n - at)
-        values[at : at + burst] += rng.normal(0, size * case.sigma, burst)
+        values[at : at + burst] += rng.normal(0, size * sigma, burst)
     elif fault == "season_break":
         period = case.period or 60
-        values[at:] += size * case.sigma * np.sin(2 * np.pi * tail / period + np.pi / 2)
+        values[at:] += size * sigma * np.sin(2 * np.pi * tail / period + np.pi / 2)
     else:
         raise ValueError(fault)
-    return Case(f"{fault}-{case.name}", case.step, case.period, values, case.sigma, fault, at, size)
+    return Case(
+        f"{fault}-{case.name}",
+        case.step,
+        case.period,
+        values,
+        case.sigma,
+        fault,
+        at,
+        size,
+        case.noise_sigma,
+    )

@@ -184,3 +184,19 @@ def test_detector_additive_spike_in_autocorrelated_noise_is_not_a_deviation() ->
     values[2200] += 40.0
     scores = detector.score(values, 0, MEDIUM)
     assert not scores.alarm[2195:2215].any()
+
+
+def test_evaluation_set_units_size_faults_on_the_same_series() -> None:
+    # Sized in σ of the noise itself, a fault on autocorrelated noise is larger than in σ of
+    # its innovations by 1/√(1 - φ²); the series and the fault's place stay the same.
+    for seed in range(12):
+        by_innovation = faulty(np.random.default_rng(seed), 1500, "level_shift", 3.0)
+        by_noise = faulty(np.random.default_rng(seed), 1500, "level_shift", 3.0, "marginal")
+        assert by_innovation.at == by_noise.at and by_innovation.name == by_noise.name
+        assert by_innovation.at is not None
+        before = slice(0, by_innovation.at)
+        np.testing.assert_array_equal(by_innovation.values[before], by_noise.values[before])
+        step = np.nanmedian(by_noise.values[by_noise.at :] - by_innovation.values[by_noise.at :])
+        ratio = by_noise.noise_sigma / by_noise.sigma
+        assert ratio == 1.0 if by_noise.name.endswith("ar0.0") else ratio > 1.04
+        assert abs(step) == pytest.approx(3.0 * (by_noise.noise_sigma - by_noise.sigma), abs=1e-6)
