@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from tfshadow.forecast.detector import SEASONS
 from tfshadow.forecast.prepare import filled
@@ -23,26 +24,32 @@ def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
     """The seasonal period in points, or 0 when none is significant.
 
     Infrastructure metrics follow the clock: the candidates are an hour, a day and a week at this
-    sampling step. A candidate counts when the detrended series' autocorrelation at that lag is
-    significant (beyond noise's 1.96/√n), at least :data:`MIN_STRENGTH`, a local peak (±2 lags,
-    sampling jitter moves it) and higher than the dip before it; the longest that counts wins, since
-    a weekly shape contains the daily one. A free search over every lag mistakes trends and noise
-    for short cycles. A period needs ``SEASONS + 1`` repetitions in the series; the last
-    :data:`MAX_TEST_POINTS` are tested.
+    sampling step. A candidate counts when the autocorrelation at that lag of the series less its
+    trend (below) is significant (beyond noise's 1.96/√n), at least :data:`MIN_STRENGTH`, a local
+    peak (±2 lags, sampling jitter moves it) and higher than the dip before it; the longest that
+    counts wins, since a weekly shape contains the daily one. A free search over every lag
+    mistakes trends and noise for short cycles. A period needs ``SEASONS + 1`` repetitions in the
+    series; the last :data:`MAX_TEST_POINTS` are tested.
     """
     x = filled(values[-MAX_TEST_POINTS:])
     n = x.shape[0]
     max_lag = n // (SEASONS + 1)
-    if max_lag <= MIN_PERIOD or np.ptp(x) == 0:
+    periods = {cycle: round(cycle / step) for cycle in CYCLES}
+    candidates = [
+        period
+        for cycle, period in periods.items()
+        if MIN_PERIOD <= period <= max_lag and abs(period * step - cycle) <= step / 2
+    ]
+    if not candidates or np.ptp(x) == 0:
         return 0
-    index = np.arange(n, dtype=np.float64)
-    x = x - np.polyval(np.polyfit(index, x, 1), index)
+    # The trend is the mean over the longest candidate cycle, which holds every shorter one
+    # whole: what is left keeps the seasons, and a leak or a ramp that began lately (a straight
+    # line cannot take it out) no longer hides them.
+    trend = pd.Series(x).rolling(max(candidates), center=True, min_periods=1).mean().to_numpy()
+    x = x - trend
     acf = autocorrelation(x, max_lag + 2)
     best = 0
-    for cycle in CYCLES:
-        period = round(cycle / step)
-        if period < MIN_PERIOD or period > max_lag or abs(period * step - cycle) > step / 2:
-            continue
+    for period in candidates:
         bound = 1.96 / np.sqrt(n)
         near = acf[max(1, period - 2) : period + 3]
         # A cycle dips before it returns; a slow drift only decays.

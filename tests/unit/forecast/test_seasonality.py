@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.series import clean
+from bench.series import clean, faulty
 from tfshadow.forecast.seasonality import autocorrelation, detect_period
 
 
@@ -21,6 +21,18 @@ def test_detect_period_ignores_a_trend() -> None:
     t = np.arange(3000, dtype=float)
     values = 0.05 * t + np.random.default_rng(1).normal(0, 1, 3000)
     assert detect_period(values, 60.0) == 0
+
+
+@pytest.mark.parametrize(("kind", "period"), [(0, 288), (1, 60), (2, 168)])
+def test_detect_period_sees_the_cycle_under_a_late_leak(kind: int, period: int) -> None:
+    # A leak that began in the last third (the kind of fault analyze is asked about) grows far
+    # beyond the daily swing; a straight-line detrend leaves its bend, which then hid the cycle.
+    rng = np.random.default_rng(10 + kind)
+    for _ in range(5):
+        case = faulty(rng, 4000, "leak", 3.0)
+        while case.period != period or (case.at or 0) > 3300:  # leaking 700 points or more
+            case = faulty(rng, 4000, "leak", 3.0)
+        assert detect_period(case.values, case.step) == period
 
 
 def test_detect_period_needs_enough_repetitions() -> None:
