@@ -14,7 +14,7 @@ row by row (``tfshadow detect``). Per point:
    errors capped at 4 of the former (the median under-reads heavy-tailed noise, the mean
    over-reads spikes; quantised metrics whose median error is 0 still get a scale).
 3. **z** = error / scale, clipped to ±:data:`CLIP`.
-4. **Statistic**: the largest of three tests, each standardised by its own recent past (median,
+4. **Statistic**: the largest of four tests, each standardised by its own recent past (median,
    and the larger of the MAD and the standard deviation; never narrower than N(0, 1)): sums of
    real metrics' errors are wider and heavier-tailed than their theory, by an amount that
    differs per series.
@@ -26,6 +26,9 @@ row by row (``tfshadow detect``). Per point:
      errors wander. What was new at each point, e_t - φ·e_{t-1}, on its own yardstick and
      clipped to ±:data:`HUBER`, is summed as a shift of δ would show in it: δ where it starts,
      (1 - φ)·δ at each point after (a matched filter; the plain sum when φ = 0).
+   - *long innovation shift*: the same over ``LONG_WINDOWS × persistence`` points, weighed down
+     by :data:`LONG_GAIN`: a small shift in strongly carried-over noise needs that many points to
+     stand out, and the forecast absorbs a shift after about half a baseline ``window``.
    - *variance*: the sum of the last ``2 × persistence`` z², clipped lower, as a χ² mapped to a
      normal quantile by Wilson–Hilferty.
    An alarm is the statistic at or above the sensitivity in σ.
@@ -55,6 +58,9 @@ MAX_CARRY = 0.8  # φ above this would leave a shift test of a single point
 # Clipped innovations have lighter tails than the sums the sensitivities were measured on: this
 # weighs the innovation test up to the others' rate of false alarms.
 SHIFT_GAIN = 1.05
+LONG_WINDOWS = 4  # the long innovation test reads this many persistence windows
+# Weighs the long test down to keep false alarms within what the short tests alone raise.
+LONG_GAIN = 0.9
 
 
 @dataclass(frozen=True)
@@ -159,12 +165,20 @@ def score(
     count = pd.Series(present).rolling(m, min_periods=1).sum().to_numpy()
 
     zf = np.where(np.isfinite(z), z, 0.0)
-    # Two shift tests, each standardised by its own past: the raw errors' sum sees big steps and
-    # ramps whole, the innovations' does not take carried-over wandering for a change.
+    # Shift tests, each standardised by its own past: the raw errors' sum sees big steps and
+    # ramps whole, the innovations' does not take carried-over wandering for a change, and their
+    # long sum sees the small shifts the forecast would absorb before a short one could.
     history = params.scale_window * 4
     error_shift = _calibrated(_error_shift(zf, count, m), history, m)
-    innovation_shift = _calibrated(_innovation_shift(residual, z, count, params, floor), history, m)
-    shift_stat = np.fmax(np.abs(error_shift), SHIFT_GAIN * np.abs(innovation_shift))
+    u, phi = _innovations(residual, z, params, floor)
+    innovation_shift = _calibrated(_innovation_shift(u, phi, z, count, m), history, m)
+    long_m = LONG_WINDOWS * m
+    count_long = pd.Series(present).rolling(long_m, min_periods=1).sum().to_numpy()
+    long_shift = _calibrated(_innovation_shift(u, phi, z, count_long, long_m), history, m)
+    shift_stat = np.fmax(
+        np.fmax(np.abs(error_shift), SHIFT_GAIN * np.abs(innovation_shift)),
+        LONG_GAIN * np.abs(long_shift),
+    )
     mv = 2 * m
     count_v = pd.Series(present).rolling(mv, min_periods=1).sum().to_numpy()
     zv = np.clip(zf, -VARIANCE_CLIP, VARIANCE_CLIP)
@@ -201,43 +215,47 @@ def _error_shift(zf: FloatArray, count: FloatArray, m: int) -> FloatArray:
         )
 
 
-def _innovation_shift(
-    residual: FloatArray, z: FloatArray, count: FloatArray, params: Params, floor: FloatArray
-) -> FloatArray:
-    """The shift test on what was new at each point: most metrics carry part of each error over
-    to the next point (φ), so sums of raw errors wander, and their tails, not a change, raise
-    alarms. A shift of δ at t-m+1 adds δ to that innovation (e_t - φ·e_{t-1}) and (1-φ)·δ to
-    each after it: the last ``m`` innovations, clipped to ±:data:`HUBER`, are weighed so (a
-    matched filter; for φ = 0 the plain sum), leaving out a lone error at the clip."""
-    n = residual.shape[0]
-    m = params.persistence
-    phi = _carry_over(z, params.scale_window * 4, m)
+def _innovations(
+    residual: FloatArray, z: FloatArray, params: Params, floor: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """What was new at each point, on its own yardstick and clipped to ±:data:`HUBER`, and φ:
+    most metrics carry part of each error over to the next point, so sums of raw errors wander,
+    and their tails, not a change, raise alarms. Missing points are 0."""
+    phi = _carry_over(z, params.scale_window * 4, params.persistence)
     previous = np.concatenate(([np.nan], residual[:-1]))
     innovation = residual - phi * previous
     with np.errstate(all="ignore"):
         u = np.clip(innovation / _scale(innovation, params, floor), -HUBER, HUBER)
-    uf = np.where(np.isfinite(u), u, 0.0)
-    terms = np.vstack([_lagged(uf, j) for j in range(m - 1, -1, -1)])  # oldest first
-    weights = np.vstack([np.ones(n)] + [1.0 - phi] * (m - 1))
-    size = np.vstack(
-        [_lagged(np.where(np.isfinite(z), np.abs(z), 0.0), j) for j in range(m - 1, -1, -1)]
-    )
-    wildest = np.argmax(size, axis=0)
-    spike = (np.sum(size >= CLIP, axis=0) == 1) & (count > 1)
-    keep = np.ones_like(terms)
-    keep[wildest[spike], np.flatnonzero(spike)] = 0.0
+    return np.where(np.isfinite(u), u, 0.0), phi
+
+
+def _innovation_shift(
+    u: FloatArray, phi: FloatArray, z: FloatArray, count: FloatArray, m: int
+) -> FloatArray:
+    """The shift test on the innovations ``u``: a shift of δ at t-m+1 adds δ to that innovation
+    (e_t - φ·e_{t-1}) and (1-φ)·δ to each after it, so the last ``m`` are weighed so (a matched
+    filter; for φ = 0 the plain sum), leaving out a lone error at the clip. Running sums keep
+    it linear in the series' length whatever ``m``."""
+    n = u.shape[0]
+    index = np.arange(n)
+    oldest = index - m + 1
+    sums = np.concatenate(([0.0], np.cumsum(u)))
+    first_newer = np.clip(oldest + 1, 0, None)
+    weight = 1.0 - phi
+    numerator = np.where(oldest >= 0, u[np.clip(oldest, 0, None)], 0.0)
+    numerator = numerator + weight * (sums[index + 1] - sums[first_newer])
+    power = 1.0 + (m - 1) * weight * weight
+    # A lone error at the clip in the window is left out: one wild point is not a shift.
+    wild = np.isfinite(z) & (np.abs(z) >= CLIP)
+    wild_count = pd.Series(wild.astype(np.float64)).rolling(m, min_periods=1).sum().to_numpy()
+    latest_wild = np.maximum.accumulate(np.where(wild, index, -1))
+    spike = (wild_count == 1) & (count > 1)
+    at = np.clip(latest_wild, 0, None)
+    spike_weight = np.where(latest_wild == oldest, 1.0, weight)
+    numerator = np.where(spike, numerator - spike_weight * u[at], numerator)
+    power = np.where(spike, power - spike_weight * spike_weight, power)
     with np.errstate(all="ignore"):
-        return np.asarray(
-            (weights * keep * terms).sum(axis=0) / np.sqrt((weights * weights * keep).sum(axis=0)),
-            dtype=np.float64,
-        )
-
-
-def _lagged(values: FloatArray, lag: int) -> FloatArray:
-    """``values`` ``lag`` points later (zeros before the start)."""
-    if lag == 0:
-        return values
-    return np.concatenate((np.zeros(lag), values[:-lag]))
+        return np.asarray(numerator / np.sqrt(power), dtype=np.float64)
 
 
 def _scale(residual: FloatArray, params: Params, floor: FloatArray) -> FloatArray:
