@@ -14,7 +14,7 @@ row by row (``tfshadow detect``). Per point:
    errors capped at 4 of the former (the median under-reads heavy-tailed noise, the mean
    over-reads spikes; quantised metrics whose median error is 0 still get a scale).
 3. **z** = error / scale, clipped to ±:data:`CLIP`.
-4. **Statistic**: the largest of four tests, each standardised by its own recent past (median,
+4. **Statistic**: the largest of five tests, each standardised by its own recent past (median,
    and the larger of the MAD and the standard deviation; never narrower than N(0, 1)): sums of
    real metrics' errors are wider and heavier-tailed than their theory, by an amount that
    differs per series.
@@ -31,6 +31,9 @@ row by row (``tfshadow detect``). Per point:
      stand out, and the forecast absorbs a shift after about half a baseline ``window``.
    - *variance*: the sum of the last ``2 × persistence`` z², clipped lower, as a χ² mapped to a
      normal quantile by Wilson–Hilferty.
+   - *innovation variance*: the same on the innovations, weighed by
+     :data:`INNOVATION_VARIANCE_GAIN`: where the noise carries over, a burst of noise shows more
+     plainly in what is new at each point than in the errors, whose squares wander with it.
    An alarm is the statistic at or above the sensitivity in σ.
 
 Missing points are not evidence: a statistic needs at least half of its window present, else the
@@ -61,6 +64,8 @@ SHIFT_GAIN = 1.05
 LONG_WINDOWS = 4  # the long innovation test reads this many persistence windows
 # Weighs the long test down to keep false alarms within what the short tests alone raise.
 LONG_GAIN = 0.9
+# Weighs the variance test on innovations down to keep false alarms where the others put them.
+INNOVATION_VARIANCE_GAIN = 0.95
 
 
 @dataclass(frozen=True)
@@ -181,12 +186,13 @@ def score(
     )
     mv = 2 * m
     count_v = pd.Series(present).rolling(mv, min_periods=1).sum().to_numpy()
-    zv = np.clip(zf, -VARIANCE_CLIP, VARIANCE_CLIP)
-    squares = pd.Series(zv * zv).rolling(mv, min_periods=1).sum().to_numpy()
-    with np.errstate(all="ignore"):
-        k = count_v
-        wh = ((squares / k) ** (1.0 / 3.0) - (1.0 - 2.0 / (9.0 * k))) / np.sqrt(2.0 / (9.0 * k))
-    statistic = np.fmax(shift_stat, _calibrated(wh, history, mv))
+    variance = _calibrated(_variance(zf, count_v, mv), history, mv)
+    # Where the noise carries over, its errors' squares wander with it; what is new at each
+    # point shows a burst of noise more plainly.
+    innovation_variance = _calibrated(_variance(u, count_v, mv), history, mv)
+    statistic = np.fmax(
+        np.fmax(shift_stat, variance), INNOVATION_VARIANCE_GAIN * innovation_variance
+    )
 
     warm = min(n, warmup_points(period, params))
     evidence = (count >= (m + 1) // 2 + 1) & (count_v >= m) & np.isfinite(x)
@@ -211,6 +217,20 @@ def _error_shift(zf: FloatArray, count: FloatArray, m: int) -> FloatArray:
                 (total - extreme) / np.sqrt(np.fmax(count - 1, 1)),
                 total / np.sqrt(count),
             ),
+            dtype=np.float64,
+        )
+
+
+def _variance(errors: FloatArray, count: FloatArray, m: int) -> FloatArray:
+    """The sum of the last ``m`` squared ``errors`` (in σ, clipped to ±:data:`VARIANCE_CLIP`,
+    missing ones 0) over ``count`` present, as a χ² mapped to a normal quantile by
+    Wilson–Hilferty."""
+    clipped = np.clip(errors, -VARIANCE_CLIP, VARIANCE_CLIP)
+    squares = pd.Series(clipped * clipped).rolling(m, min_periods=1).sum().to_numpy()
+    with np.errstate(all="ignore"):
+        return np.asarray(
+            ((squares / count) ** (1.0 / 3.0) - (1.0 - 2.0 / (9.0 * count)))
+            / np.sqrt(2.0 / (9.0 * count)),
             dtype=np.float64,
         )
 
