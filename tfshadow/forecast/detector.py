@@ -117,10 +117,9 @@ def warmup_points(period: int, params: Params) -> int:
 
 def expected_values(values: FloatArray, period: int, params: Params) -> FloatArray:
     """The baseline forecast of each point from points before it (NaN when it has none)."""
-    series = pd.Series(values)
     half = max(2, params.window // 2)
     if not period:
-        return series.rolling(params.window, min_periods=half).median().shift(1).to_numpy()
+        return _shifted(_moving_median(values, params.window, half), 1)
     n = values.shape[0]
     lagged = []
     for season in range(1, SEASONS + 1):
@@ -136,9 +135,8 @@ def expected_values(values: FloatArray, period: int, params: Params) -> FloatArr
         seasonal = np.full(n, np.nan)
         if enough.any():
             seasonal[enough] = np.nanmedian(stack[:, enough], axis=0)
-    offset_series = pd.Series(values - seasonal)
-    correction = offset_series.rolling(params.window, min_periods=half).median().shift(1)
-    return np.asarray(seasonal + correction.fillna(0.0).to_numpy(), dtype=np.float64)
+    correction = _shifted(_moving_median(values - seasonal, params.window, half), 1)
+    return np.asarray(seasonal + np.where(np.isnan(correction), 0.0, correction), dtype=np.float64)
 
 
 def score(
@@ -161,8 +159,8 @@ def score(
         expected = np.where(np.isfinite(model_expected), model_expected, expected)
     m = params.persistence
     residual = x - expected
-    level = pd.Series(np.abs(x)).rolling(params.window, min_periods=1).median().shift(1)
-    floor = 1e-6 * level.fillna(0.0).to_numpy() + 1e-12
+    level = _shifted(_moving_median(np.abs(x), params.window, 1), 1)
+    floor = 1e-6 * np.where(np.isnan(level), 0.0, level) + 1e-12
     scale = _scale(residual, params, floor)
     with np.errstate(all="ignore"):
         z = np.clip(residual / scale, -CLIP, CLIP)
@@ -278,6 +276,27 @@ def _innovation_shift(
         return np.asarray(numerator / np.sqrt(power), dtype=np.float64)
 
 
+def _moving_median(values: FloatArray, window: int, min_periods: int) -> FloatArray:
+    """The median of the last ``window`` values at each point, NaN where fewer than
+    ``min_periods`` are present (pandas' rolling median, ten times faster: bottleneck's)."""
+    import bottleneck
+
+    n = values.shape[0]
+    width = min(window, n)
+    if n == 0 or min_periods > width:
+        return np.full(n, np.nan)
+    data = np.ascontiguousarray(values, dtype=np.float64)
+    return np.asarray(bottleneck.move_median(data, width, min_count=max(min_periods, 1)))
+
+
+def _shifted(values: FloatArray, lag: int) -> FloatArray:
+    """``values`` ``lag`` points later: NaN before the start."""
+    out = np.full(values.shape[0], np.nan)
+    if lag < values.shape[0]:
+        out[lag:] = values[: values.shape[0] - lag]
+    return out
+
+
 def _scale(residual: FloatArray, params: Params, floor: FloatArray) -> FloatArray:
     """The yardstick of ``residual`` from its past only, and not its newest ``persistence``
     points: a deviation must not widen its own yardstick. The larger of 1.4826 × the median
@@ -286,8 +305,7 @@ def _scale(residual: FloatArray, params: Params, floor: FloatArray) -> FloatArra
     m = params.persistence
     min_points = max(4, params.window // 4)
     size = np.abs(residual)
-    mad = pd.Series(size).rolling(params.scale_window, min_periods=min_points).median().shift(m)
-    robust = 1.4826 * mad.to_numpy()
+    robust = 1.4826 * _shifted(_moving_median(size, params.scale_window, min_points), m)
     cap = np.where(np.isfinite(robust) & (robust > 0), 4.0 * robust, np.inf)
     capped = pd.Series(np.fmin(size, cap))
     mean_abs = capped.rolling(params.scale_window, min_periods=min_points).mean().shift(m)
@@ -314,14 +332,17 @@ def _calibrated(stat: FloatArray, window: int, lag: int) -> FloatArray:
     standard deviation), never more sensitive than the independent-errors theory: neighbouring
     errors of real metrics are correlated, which widens sums of z beyond N(0, 1), and by how
     much differs per series."""
-    series = pd.Series(stat)
-    past = series.shift(lag)
-    centre = past.rolling(window, min_periods=window // 4).median()
-    mad = (past - centre).abs().rolling(window, min_periods=window // 4).median() * 1.4826
+    past = _shifted(stat, lag)
+    centre = _moving_median(past, window, window // 4)
+    mad = _moving_median(np.abs(past - centre), window, window // 4) * 1.4826
     # The standard deviation reads the tails the MAD ignores (seldom and large departures).
-    deviation = past.clip(-8.0, 8.0).rolling(window, min_periods=window // 4).std()
-    spread = np.fmax(mad.fillna(1.0).to_numpy(), deviation.fillna(1.0).to_numpy())
-    centre_v = centre.fillna(0.0).to_numpy()
+    deviation = (
+        pd.Series(past).clip(-8.0, 8.0).rolling(window, min_periods=window // 4).std().to_numpy()
+    )
+    spread = np.fmax(
+        np.where(np.isnan(mad), 1.0, mad), np.where(np.isnan(deviation), 1.0, deviation)
+    )
+    centre_v = np.where(np.isnan(centre), 0.0, centre)
     spread_v = np.fmax(spread, 1.0)
     return np.asarray((stat - centre_v) / spread_v, dtype=np.float64)
 
