@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import bottleneck
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -279,8 +280,6 @@ def _innovation_shift(
 def _moving_median(values: FloatArray, window: int, min_periods: int) -> FloatArray:
     """The median of the last ``window`` values at each point, NaN where fewer than
     ``min_periods`` are present (pandas' rolling median, ten times faster: bottleneck's)."""
-    import bottleneck
-
     n = values.shape[0]
     width = min(window, n)
     if n == 0 or min_periods > width:
