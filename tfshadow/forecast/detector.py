@@ -338,12 +338,10 @@ def _calibrated(stat: FloatArray, window: int, lag: int) -> FloatArray:
     deviation = (
         pd.Series(past).clip(-8.0, 8.0).rolling(window, min_periods=window // 4).std().to_numpy()
     )
-    spread = np.fmax(
-        np.where(np.isnan(mad), 1.0, mad), np.where(np.isnan(deviation), 1.0, deviation)
-    )
+    # fmax passes over NaN: a spread not known yet is the theory's 1.
+    spread = np.fmax(np.fmax(mad, deviation), 1.0)
     centre_v = np.where(np.isnan(centre), 0.0, centre)
-    spread_v = np.fmax(spread, 1.0)
-    return np.asarray((stat - centre_v) / spread_v, dtype=np.float64)
+    return np.asarray((stat - centre_v) / spread, dtype=np.float64)
 
 
 def episodes(scores: Scores, gap: int | None = None) -> list[Episode]:
