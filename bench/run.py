@@ -359,6 +359,24 @@ def bench_forecast_quality() -> None:
     for label, value in quality(count, 4000, "medium", unit="marginal").items():
         if "σ" in label and "named" not in label:
             row(label, str(value))
+    bench_shift_bound(count)
+
+
+def bench_shift_bound(count: int) -> None:
+    """What any detector could reach on the same level shifts: the oracle of bench/oracle.py."""
+    from bench.oracle import oracle_shift_detection
+
+    print(
+        "bound: a detector told each series' true signal, φ, the shocks' law and the shift's "
+        "size, at just under 1 false alarm per 1,000 points (same series)"
+    )
+    result = oracle_shift_detection(count=count, densities=("t",))
+    for unit, name in (("innovation", "σ of innovations"), ("marginal", "σ of the noise")):
+        for noise in ("iid", "ar"):
+            entry = result[f"t {unit} {noise}"]
+            assert isinstance(entry, dict)
+            within = float(entry["within 5 points"])
+            row(f"level_shift 3σ ({noise}), {name}", f"within 5 points {within:.0%}")
 
 
 def bench_analyze(series: int, points: int) -> None:
