@@ -82,3 +82,13 @@ def test_tampered_version_is_refused_by_name(workdir: Path, tfshadow: Tfshadow) 
     assert result.code == 2
     assert "2" in _one_error_line(result.err)
     assert "tamper" in result.err.lower() or "modified" in result.err.lower()
+
+
+def test_revert_target_without_an_address(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    before = (workdir / "terraform.tfstate").read_bytes()
+    for args in (("-target",), ("-target=",), ("--target", ""), ("-target", "--dry-run")):
+        result = tfshadow("revert", "1", "--auto-approve", *args, cwd=workdir)
+        assert result.code == 2, args
+        assert "target" in _one_error_line(result.err)
+    assert (workdir / "terraform.tfstate").read_bytes() == before

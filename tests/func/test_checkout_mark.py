@@ -101,6 +101,25 @@ def test_checkout_keeps_a_file_that_holds_the_secrets(workdir: Path, tfshadow: T
     assert (workdir / "main.tf").read_bytes() == v1
 
 
+def test_checkout_takes_back_what_a_checkout_wrote_without_its_secrets(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # Recorded without TFSHADOW_KEY: checkout 1 writes main.tf with the secret left out. That
+    # file is version 1 as tfshadow writes it, not a local edit: going back needs no --force.
+    two_versions(workdir, tfshadow)
+    assert tfshadow("checkout", "1", cwd=workdir).code == 0
+    assert "# api_token: sealed in the shadow store" in (workdir / "main.tf").read_text()
+
+    back = tfshadow("checkout", "2", cwd=workdir)
+
+    assert back.code == 0, back.err
+    assert (workdir / "extra.tf").read_text() == EXTRA
+    assert "# api_token: sealed in the shadow store" in (workdir / "main.tf").read_text()
+    # An edit of that file is still a local edit.
+    (workdir / "main.tf").write_text((workdir / "main.tf").read_text() + "# mine\n")
+    assert tfshadow("checkout", "1", cwd=workdir).code == 2
+
+
 def test_mark_and_last_good(workdir: Path, tfshadow: Tfshadow) -> None:
     two_versions(workdir, tfshadow)
     store = Project(workdir, os.environ).open_store(create=False)

@@ -15,6 +15,7 @@ from tfshadow.state.normalise import canonicalise
 from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere
 
 APPLY = ("apply", "-auto-approve", "-no-color")
+APPROVED = ("--auto-approve", "--no-color")
 
 
 def live_state(workdir: Path) -> dict[str, Any]:
@@ -135,6 +136,79 @@ def test_revert_write_config_puts_version_files_back(
     assert plan.code == 0, plan.out  # directory, state and version 1 agree
 
 
+def test_revert_to_the_configuration_already_here_says_nothing_of_checkout(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, states = history
+    assert tfshadow("checkout", "1", cwd=work).code == 0
+    result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+    assert result.code == 0, result.err
+    assert attributes(live_state(work)) == attributes(states[1])
+    assert "checkout 1" not in result.err and "would undo" not in result.err
+    # Version 2 was applied with -var size=large: the files alone do not make it.
+    assert tfshadow("checkout", "2", cwd=work).code == 0
+    back = tfshadow("revert", "2", *APPROVED, cwd=work)
+    assert back.code == 0, back.err
+    assert "checkout 2" not in back.err
+    assert "values for size: an apply without them would undo this revert" in back.err
+
+
+def test_revert_write_config_also_when_the_infrastructure_already_matches(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # The note after a revert suggests `revert N --write-config`: the infrastructure is version N
+    # by then, and the files must still be written, saying which secrets were left out.
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "db_password" {\n  type      = string\n  sensitive = true\n}\n'
+        'variable "size" {\n  type = string\n}\n\n'
+        'resource "terraform_data" "db" {\n  input = "${var.size}-${var.db_password}"\n}\n'
+    )
+    tfvars = work / "terraform.tfvars"
+    tfvars.write_text('db_password = "first-secret"\nsize        = "small"\n')
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    tfvars.write_text('db_password = "second-secret"\nsize        = "large"\n')
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    supplied = ("--auto-approve", "--no-color", "-var", "db_password=first-secret")
+    assert tfshadow("revert", "1", *supplied, cwd=work).code == 0
+
+    result = tfshadow("revert", "1", "--write-config", *supplied, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "already matches version 1" in result.err
+    assert "terraform.tfvars" in result.err
+    assert "db_password" in result.err and "TF_VAR_" in result.err
+    assert 'size        = "small"' in tfvars.read_text()
+    assert "secret" not in tfvars.read_text().replace("sealed", "")
+    assert "first-secret" not in result.out + result.err
+
+
+def test_revert_applies_with_the_given_parallelism(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    # Each provisioner holds a directory as a lock: run at the same time, one of them fails.
+    work = tmp_path / "infra"
+    work.mkdir()
+    one = (
+        'resource "terraform_data" "NAME" {\n  triggers_replace = var.gen\n'
+        '  provisioner "local-exec" {\n'
+        '    command = "mkdir held && sleep 0.5 && rmdir held"\n  }\n}\n'
+    )
+    (work / "main.tf").write_text(
+        'variable "gen" {\n  type = string\n}\n'
+        + "".join(one.replace("NAME", name) for name in ("a", "b"))
+    )
+    serial = ("-parallelism=1", "-var", "gen=1")
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, *serial, cwd=work).code == 0
+    assert tfshadow(*APPLY, "-parallelism=1", "-var", "gen=2", cwd=work).code == 0
+
+    result = tfshadow("revert", "1", *APPROVED, "-parallelism=1", cwd=work)
+
+    assert result.code == 0, result.out + result.err
+    assert "partial" not in result.err
+
+
 def test_drift_is_recorded_before_the_revert(
     history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
 ) -> None:
@@ -161,6 +235,12 @@ def test_state_only_revert_pushes_the_recorded_state(
     assert canonicalise(pushed)["resources"] == canonicalise(states[1])["resources"]
     [meta] = tfshadow("log", "-n", "1", "--json", cwd=work).json()["versions"]
     assert meta["kind"] == "revert" and meta["state_only"] is True
+    # Once more: Terraform's record is version 1 already, so nothing is pushed nor recorded.
+    again = tfshadow("revert", "1", "--state-only", "--auto-approve", "--no-color", cwd=work)
+    assert again.code == 0, again.err
+    assert "already equals version 1" in again.err
+    [last] = tfshadow("log", "-n", "1", "--json", cwd=work).json()["versions"]
+    assert last["version"] == meta["version"]
 
 
 def test_state_only_revert_refuses_a_lineage_mismatch(
@@ -199,6 +279,36 @@ def test_sensitive_variables_must_be_supplied_before_any_plan(
     assert "first-secret" not in ok.out and "first-secret" not in ok.err
 
 
+def test_revert_under_another_key_takes_given_secrets_and_records_no_drift(
+    tmp_path: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seals made without TFSHADOW_KEY (or with another key) differ from the recorded ones even
+    # though the state did not change: that is no change made outside tfshadow.
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "db_password" {\n  type      = string\n  sensitive = true\n}\n\n'
+        'resource "terraform_data" "db" {\n  input = var.db_password\n}\n'
+    )
+    monkeypatch.setenv("TFSHADOW_KEY", "the key the history was recorded with")
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "db_password=first-secret", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "db_password=second-secret", cwd=work).code == 0
+    for key in ("another key", None):
+        if key is None:
+            monkeypatch.delenv("TFSHADOW_KEY")
+        else:
+            monkeypatch.setenv("TFSHADOW_KEY", key)
+        assert tfshadow("log", cwd=work).code == 0
+        result = tfshadow(
+            "revert", "1", "--dry-run", "--no-color", "-var", "db_password=first-secret", cwd=work
+        )
+        assert result.code == 0, result.err
+        assert "recorded" not in result.err
+    versions = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert [v["kind"] for v in versions] == ["apply", "apply"]
+
+
 def test_failed_revert_apply_is_recorded_as_partial(tmp_path: Path, tfshadow: Tfshadow) -> None:
     work = tmp_path / "infra"
     work.mkdir()
@@ -217,6 +327,9 @@ def test_failed_revert_apply_is_recorded_as_partial(tmp_path: Path, tfshadow: Tf
     result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
     assert result.code == 1
     assert "partial" in result.err
+    # The object the provisioner failed on is tainted: the state does not equal version 1.
+    assert "State now equals" not in result.out
+    assert "terraform_data.flaky is tainted: the next apply will replace it" in result.out
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
     assert versions[0]["kind"] == "revert" and versions[0]["outcome"] == "partial"
     assert tfshadow("inspect", str(versions[0]["version"]), cwd=work).code == 0
@@ -239,6 +352,8 @@ def test_state_only_revert_refuses_fingerprinted_secrets_and_works_with_the_key(
         if not with_key:
             assert result.code == 2
             assert "TFSHADOW_KEY" in result.err
+            # A state push takes no variables: the way out is a full revert.
+            assert "without --state-only" in result.err
             assert (work / "terraform.tfstate").read_bytes() == before
         else:
             assert result.code == 0, result.err

@@ -8,6 +8,7 @@ import click
 
 from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
 from tfshadow.cli.output import print_outcome, print_recorded, stderr_console, stdout_console
+from tfshadow.errors import UsageError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -92,13 +93,20 @@ def revert(
 
     Plans VERSION's configuration and state, shows the plan and a verification report, asks,
     applies exactly that plan, records the result as a new version and reports what still
-    differs. Terraform arguments (-var, -var-file, -parallelism…) go to the plan.
+    differs. Terraform arguments (-var, -var-file, -parallelism…) go to the plan; -parallelism,
+    -lock and -lock-timeout to the apply as well.
     """
     from tfshadow.ops.revert import RevertRequest
     from tfshadow.ops.revert import revert as run_revert
     from tfshadow.report.revert import render_remaining
 
     rest, tf_targets, tf_approve = _terraform_style(list(terraform_args))
+    for target in (*targets, *tf_targets):
+        if not target.strip() or target.startswith("-"):
+            raise UsageError(
+                f"--target needs a resource address, not {target!r}",
+                hint="e.g. --target aws_instance.web or -target=module.db",
+            )
     if no_color and "-no-color" not in rest:
         rest.append("-no-color")  # Terraform's plan and apply output too
     no_color = "-no-color" in rest

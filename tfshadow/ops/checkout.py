@@ -94,7 +94,13 @@ def checkout(
             # Versions recorded with TFSHADOW_KEY seal differently from a redactor without it.
             keyless = not redactor.encrypts and any(s.needs_key for s in slots)
             _refuse_local_edits(
-                store.configs(ws), ws, current_sealed, [*written, *removed], keyless=keyless
+                store.configs(ws),
+                ws,
+                current_sealed,
+                [*written, *removed],
+                keyless=keyless,
+                current=on_disk,
+                redactor=redactor,
             )
 
         contents = drop_sealed({path: files[path] for path in written}, written_slots)
@@ -109,6 +115,15 @@ def checkout(
         unchanged=tuple(unchanged),
         needs_secrets=tuple(sorted({s.name for s in written_slots})),
     )
+
+
+def holds_configuration(project: Project, config: Mapping[str, Any], redactor: Redactor) -> bool:
+    """Whether the working directory's configuration files are exactly those of ``config`` (a
+    version's configuration document), compared in sealed form as the store holds them."""
+    from tfshadow.state import config_files
+
+    current = config_files.collect_files(project.workdir)
+    return _sealed(current, redactor) == _document_bytes(config)
 
 
 def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:
@@ -135,14 +150,23 @@ def _refuse_local_edits(
     paths: list[str],
     *,
     keyless: bool,
+    current: Mapping[str, bytes] | None = None,
+    redactor: Redactor | None = None,
 ) -> None:
-    """UsageError naming the files among ``paths`` whose content no kept version holds."""
+    """UsageError naming the files among ``paths`` whose content no kept version holds.
+
+    With ``current`` (the files as they are) and ``redactor``, a file a checkout wrote with the
+    secrets it could not restore left out counts as held by its version too.
+    """
     pending = {path for path in paths if path in current_sealed}
     for _number, config in history:
         if not pending:
             break
         held = _document_bytes(config)
         pending = {path for path in pending if held.get(path) != current_sealed[path]}
+        if pending and current is not None and redactor is not None:
+            written = _as_written(config, redactor, pending)
+            pending = {path for path in pending if written.get(path) != current.get(path)}
     if pending:
         names = sorted(pending)
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -157,6 +181,32 @@ def _refuse_local_edits(
             f"workspace {workspace} holds; nothing was written",
             hint=hint,
         )
+
+
+def _as_written(
+    config: Mapping[str, Any], redactor: Redactor, paths: Iterable[str]
+) -> dict[str, bytes]:
+    """Those of ``paths`` that hold sealed values in ``config``, as a checkout writes them: with
+    the assignments of the values it cannot restore left out."""
+    from tfshadow.errors import TfshadowError
+    from tfshadow.revert.materialise import drop_sealed, restore_files
+
+    sealed = _with_seals(config, paths)
+    if not sealed:
+        return {}
+    try:
+        files, slots = restore_files(config, redactor)
+    except TfshadowError:
+        return {}  # sealed under another key: such a checkout was refused, it wrote nothing
+    return drop_sealed({path: files[path] for path in sealed if path in files}, slots)
+
+
+def _with_seals(config: Mapping[str, Any], paths: Iterable[str]) -> list[str]:
+    """Which of ``paths`` are text files of ``config`` holding a seal string."""
+    from tfshadow.state.redact import SEAL_PREFIX
+
+    texts = config.get("files") or {}
+    return [path for path in paths if SEAL_PREFIX in "".join(texts.get(path, ()))]
 
 
 def _under(workdir: Path, path: str) -> Path:

@@ -102,7 +102,7 @@ def run_recorded(
         redactor = project.redactor(store)
         state = state_document(redactor, after_raw)
         latest = store.latest(project.workspace)
-        if latest is not None and same_state(latest, state):
+        if latest is not None and same_state(latest, state, store):
             verb = "failed" if outcome.exit_code else "finished"
             outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
             return outcome
@@ -176,7 +176,7 @@ def record_drift(
         if not state.get("resources") and not state.get("outputs"):
             return
         kind, description = "baseline", "Baseline: the state as tfshadow first found it"
-    elif same_state(latest, state):
+    elif same_state(latest, state, store):
         return
     else:
         kind = "recovered"
@@ -200,10 +200,35 @@ def _serial_of(store: GitShadowStore, workspace: str, meta: dict[str, Any]) -> A
     return store.reconstruct(workspace, int(meta["version"])).state.get("serial")
 
 
-def same_state(latest: dict[str, Any], state: dict[str, Any]) -> bool:
+def same_state(
+    latest: dict[str, Any], state: dict[str, Any], store: GitShadowStore | None = None
+) -> bool:
+    """Whether ``state`` is the state of the version ``latest`` describes.
+
+    With ``store``, also when only seal strings differ while lineage and serial are the same:
+    the secrets were sealed under another key (TFSHADOW_KEY unset, or not the one the history
+    was recorded with), and Terraform raises the serial whenever it writes a changed state.
+    """
     from tfshadow.state.delta import sha256_hex
 
-    return bool(latest.get("state_sha256") == sha256_hex(state))
+    if latest.get("state_sha256") == sha256_hex(state):
+        return True
+    if store is None:
+        return False
+    recorded = store.reconstruct(str(latest["workspace"]), int(latest["version"])).state
+    if any(recorded.get(key) != state.get(key) for key in ("lineage", "serial")):
+        return False
+    return bool(_without_seals(recorded) == _without_seals(state))
+
+
+def _without_seals(value: Any) -> Any:
+    from tfshadow.state.redact import is_sealed
+
+    if isinstance(value, dict):
+        return {k: _without_seals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_seals(v) for v in value]
+    return "(sealed)" if isinstance(value, str) and is_sealed(value) else value
 
 
 def state_document(redactor: Redactor, raw_state: dict[str, Any]) -> dict[str, Any]:

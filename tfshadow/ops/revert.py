@@ -125,7 +125,10 @@ def _revert(
         if outcome.recorded is not None or drift.recorded:
             push_versions(store, drift)
             outcome.warnings.extend(drift.warnings)
-    if outcome.recorded is not None and request.write_config and outcome.exit_code == 0:
+    # Also when nothing needed applying: the infrastructure may be version N already (the note
+    # below suggests this very command after a revert without --write-config).
+    matched = outcome.report is not None and outcome.report.is_noop and not request.dry_run
+    if (outcome.recorded is not None or matched) and request.write_config and not outcome.exit_code:
         from tfshadow.ops.checkout import checkout
 
         try:
@@ -134,11 +137,26 @@ def _revert(
             outcome.warnings.append(f"configuration not written: {exc.one_line()}")
         else:
             outcome.written_config = [*result.written, *result.removed]
+            if result.needs_secrets:
+                outcome.notes.append(
+                    f"Left out of the files written, as the store holds them only sealed: "
+                    f"{', '.join(result.needs_secrets)}: supply them with -var, -var-file or "
+                    f"TF_VAR_<name> when you plan or apply."
+                )
     if outcome.recorded is not None and not request.write_config:
+        from tfshadow.ops.checkout import holds_configuration
+
+        if not holds_configuration(project, target.config, redactor):
+            outcome.notes.append(
+                f"The files in this directory are not version {number}'s configuration: the "
+                f"next apply would undo this revert. Run `tfshadow checkout {number}` to write "
+                f"version {number}'s configuration here (or revert with --write-config)."
+            )
+    variables = sorted(target.config.get("variables") or {})
+    if outcome.recorded is not None and variables:
         outcome.notes.append(
-            f"The files in this directory still describe the newer configuration: the next "
-            f"apply would undo this revert. Run `tfshadow checkout {number}` to write version "
-            f"{number}'s configuration here (or revert with --write-config)."
+            f"Version {number} was applied with -var or TF_VAR_ values for "
+            f"{', '.join(variables)}: an apply without them would undo this revert."
         )
     return outcome
 
@@ -223,7 +241,7 @@ def _full(
             outcome.notes.append("Revert cancelled: nothing was changed.")
             return outcome
         rc = terraform.run(
-            ["apply", "-input=false", *_color_args(user_args), str(plan_file)], cwd=scratch.root
+            ["apply", "-input=false", *_apply_args(user_args), str(plan_file)], cwd=scratch.root
         )
         outcome.exit_code = rc
         after_raw, ok = pull_or_none(project)
@@ -235,7 +253,7 @@ def _full(
             )
         capture = _capture_revert(redactor, after_raw, target)
         latest = store.latest(target.meta["workspace"])
-        if latest is not None and same_state(latest, capture.state):
+        if latest is not None and same_state(latest, capture.state, store):
             outcome.notes.append("Terraform changed nothing: no version recorded.")
             return outcome
         outcome.recorded = _record(
@@ -317,6 +335,10 @@ def _state_only(
     live = redactor.redact_state(canonicalise(live_raw)) if live_raw else None
     ui.state_changes(number, compare_states(live, target.state))
     outcome = RevertOutcome(exit_code=0, version=number)
+    if live is not None and _same_but_serial(live, target.state):
+        # Pushing would only raise the serial, and record a version that changes nothing.
+        outcome.notes.append(f"Terraform's record already equals version {number}: nothing pushed.")
+        return outcome
     if request.dry_run:
         outcome.notes.append("Dry run: nothing was changed.")
         return outcome
@@ -347,6 +369,14 @@ def _state_only(
         extra={"state_only": True},
     )
     return outcome
+
+
+def _same_but_serial(live: dict[str, Any], recorded: dict[str, Any]) -> bool:
+    # Terraform writes its own version into a pushed state: that difference is no change either.
+    ignored = ("serial", "terraform_version")
+    return {k: v for k, v in live.items() if k not in ignored} == {
+        k: v for k, v in recorded.items() if k not in ignored
+    }
 
 
 def _approved(
@@ -395,8 +425,23 @@ def _needs_init(config: dict[str, Any], project: Project) -> bool:
     return files.get(LOCK_FILE) != current_lock or calls_modules(files)
 
 
-def _color_args(args: Sequence[str]) -> list[str]:
-    return ["-no-color"] if "-no-color" in args else []
+# The user's flags that act on the apply of a saved plan as well (variables do not: the plan
+# holds them, and Terraform refuses them there).
+_APPLY_FLAGS = frozenset({"no-color", "compact-warnings", "parallelism", "lock", "lock-timeout"})
+_APPLY_FLAGS_WITH_VALUE = frozenset({"parallelism", "lock-timeout"})
+
+
+def _apply_args(args: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    it = iter(args)
+    for arg in it:
+        name, eq, _value = arg.lstrip("-").partition("=")
+        if not arg.startswith("-") or name not in _APPLY_FLAGS:
+            continue
+        out.append(arg)
+        if not eq and name in _APPLY_FLAGS_WITH_VALUE:
+            out.append(next(it, ""))  # `-parallelism 2`, as Terraform reads it too
+    return out
 
 
 def _absolute_var_files(project: Project, args: list[str]) -> list[str]:

@@ -19,7 +19,8 @@ JSON shapes (``--json``)::
 
 As in :mod:`tfshadow.report.jsonout`, a side that does not exist is left out, so ``null`` is
 Terraform's null, and sensitive values are ``null``: seal strings never leave the store.
-``path`` is ``""`` for a whole instance that exists on one side only.
+``path`` is ``""`` for a whole instance that exists on one side only, ``"(status)"`` for the
+instance's status (``"tainted"``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tfshadow.report.terminal import SENSITIVE
-from tfshadow.revert.verify import Mismatch, VerificationReport
+from tfshadow.revert.verify import STATUS_PATH, Mismatch, VerificationReport
 from tfshadow.state.changes import ABSENT, contains_sealed, is_sealed
 
 __all__ = ["remaining_json", "render_remaining", "render_verification", "verification_json"]
@@ -154,7 +155,20 @@ def _mismatch_lines(
     for mismatch in mismatches:
         groups.setdefault(mismatch.address, []).append(mismatch)
     for address, group in groups.items():
-        rows = [m for m in group if m.path]
+        rows = [m for m in group if m.path and m.path != STATUS_PATH]
+        for status in (m for m in group if m.path == STATUS_PATH):
+            if status.planned == "tainted":
+                what = (
+                    "is tainted: the next apply will replace it"
+                    if after_apply
+                    else "will stay tainted: the next apply will replace it"
+                )
+            elif status.recorded == "tainted":
+                what = f"was tainted in version {version} but is not now"
+            else:
+                now, then = _value(status.planned, False), _value(status.recorded, False)
+                what = f"has status {now}, not {then} as in version {version}"
+            lines.append(_line("!", address, what, "bold red"))
         for whole in (m for m in group if not m.path):
             if whole.planned is ABSENT:
                 what = (

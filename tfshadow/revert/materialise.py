@@ -158,7 +158,7 @@ def restore_variables(
 
 
 def _restore_variables(
-    config_doc: Mapping[str, Any], redactor: Redactor
+    config_doc: Mapping[str, Any], redactor: Redactor, provided: Collection[str] = ()
 ) -> tuple[dict[str, str], list[SecretSlot]]:
     recorded = config_doc.get("variables") or {}
     if not isinstance(recorded, Mapping):
@@ -170,7 +170,9 @@ def _restore_variables(
             values[name] = json.dumps(value)
         elif not is_sealed(value):
             values[name] = value
-        elif value.startswith(_ENC) and redactor.encrypts:
+        # A value the user supplies wins: the recorded one is not opened, so another key (or
+        # none) does not stand in the way.
+        elif value.startswith(_ENC) and redactor.encrypts and name not in provided:
             try:
                 opened = redactor.unseal(value)
             except SecretError as exc:
@@ -655,7 +657,7 @@ def materialise(
     directory (``.terraform`` or TF_DATA_DIR); ``version`` only names the version in messages.
     """
     files, slots = restore_files(config_doc, redactor)
-    variables, variable_slots = _restore_variables(config_doc, redactor)
+    variables, variable_slots = _restore_variables(config_doc, redactor, provided_variables)
     check_secrets([*slots, *variable_slots], provided_variables, version=version)
     files = drop_sealed(files, slots)
 

@@ -46,6 +46,7 @@ from tfshadow.state.changes import (
 from tfshadow.state.redact import is_sealed, is_secret_name
 
 __all__ = [
+    "STATUS_PATH",
     "Mismatch",
     "VerificationReport",
     "computed_attributes",
@@ -62,6 +63,9 @@ _PLAN_HINT = "pass the JSON printed by `terraform show -json <saved plan file>`"
 _MAX_TYPE_GUESSES = 64
 # Attributes every provider sets anew when it creates an object.
 _ALWAYS_NEW = frozenset({"id"})
+# The path of a Mismatch on an instance's status (``tainted``) rather than an attribute: not an
+# attribute path, so no attribute can be mistaken for it.
+STATUS_PATH = "(status)"
 
 
 @dataclass(frozen=True)
@@ -69,8 +73,9 @@ class Mismatch:
     """One value of version N that the plan (or the state after the revert) does not bring back.
 
     ``path`` is an attribute path as :mod:`tfshadow.state.changes` writes them
-    (``tags["env"]``, ``ingress[0].from_port``), or ``""`` for a whole instance present on one
-    side only. ``recorded`` is the value in version N; ``planned`` the value Terraform plans (in
+    (``tags["env"]``, ``ingress[0].from_port``), ``""`` for a whole instance present on one
+    side only, or :data:`STATUS_PATH` for the instance's status (``"tainted"``). ``recorded``
+    is the value in version N; ``planned`` the value Terraform plans (in
     :func:`remaining_differences`: the value in the live state). A side that does not exist is
     :data:`~tfshadow.state.changes.ABSENT`. When ``sensitive`` is true both sides of an attribute
     are seal strings, ``None`` or ``ABSENT``: show them as "(sensitive value)"; a whole instance
@@ -278,6 +283,11 @@ def remaining_differences(
                 ignored=_ALWAYS_NEW | frozenset(computed.get(address, ())),
             )
             out.extend(_walk(address, "", _attributes(old), _attributes(new), context))
+            # A tainted object (an apply failed while creating it) is replaced by the next apply,
+            # whatever its attributes hold.
+            status_old, status_new = old.get("status") or ABSENT, new.get("status") or ABSENT
+            if status_old != status_new:
+                out.append(Mismatch(address, STATUS_PATH, status_old, status_new, False))
     return out
 
 

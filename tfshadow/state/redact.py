@@ -265,7 +265,8 @@ def unseal_document(doc: Any, redactor: Redactor) -> Any:
         raise SecretError(
             f"{count} secret{'s' if count != 1 else ''} recorded only as a fingerprint"
             f" (first: {fingerprints[0]}) cannot be restored",
-            hint="record the version with TFSHADOW_KEY set, or supply these values to Terraform",
+            hint="only versions recorded with TFSHADOW_KEY set can be written back with their "
+            "secrets; revert without --state-only and supply these values as variables",
         )
     return out
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from tfshadow.errors import SecretError, UsageError
 from tfshadow.report.revert import render_remaining, render_verification, verification_json
 from tfshadow.revert.verify import (
+    STATUS_PATH,
     Mismatch,
     VerificationReport,
     computed_attributes,
@@ -421,6 +422,23 @@ def test_remaining_differences_ignores_computed_paths(scenario: Scenario) -> Non
         remaining_differences(live, scenario.v1, computed={"terraform_data.keep": {"output"}}) == []
     )
     assert remaining_differences(live, scenario.v1, targets=["module.m"]) == []
+
+
+def test_remaining_differences_names_a_tainted_instance(scenario: Scenario) -> None:
+    # A revert whose apply failed part-way leaves the object it was creating tainted: its
+    # attributes may match version N, yet the next apply replaces it.
+    live = json.loads(json.dumps(scenario.v1))
+    live["resources"]["terraform_data.keep"]["status"] = "tainted"
+
+    remaining = remaining_differences(live, scenario.v1)
+
+    assert [(m.address, m.path, m.planned) for m in remaining] == [
+        ("terraform_data.keep", STATUS_PATH, "tainted")
+    ]
+    text = _rendered(lambda c: render_remaining(c, remaining, 1))
+    assert "State now equals" not in text
+    assert "terraform_data.keep is tainted: the next apply will replace it" in text
+    assert remaining_differences(scenario.v1, live) != []  # and the other way round
 
 
 def test_remaining_differences_without_live_state(scenario: Scenario) -> None:
