@@ -8,7 +8,8 @@
     ├── StoreError                the shadow store cannot be opened or written
     │   ├── StoreLockedError      another tfshadow command holds the store
     │   ├── UnknownVersionError   no such version
-    │   └── TamperedError         a version's files do not match its recorded hashes
+    │   ├── TamperedError         a version's files do not match its recorded hashes
+    │   └── RetentionError        a version was committed, but the oldest were not removed
     ├── SecretError               sealed values cannot be opened (no or wrong key)
     ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
     ├── AlertError                a recommendation could not be delivered to the webhook
@@ -69,6 +70,14 @@ class UnknownVersionError(StoreError):
 
 class TamperedError(StoreError):
     pass
+
+
+class RetentionError(StoreError):
+    """The version is committed; only removing the oldest versions failed."""
+
+    def __init__(self, recorded: dict[str, object], cause: TfshadowError) -> None:
+        super().__init__(cause.message, cause.hint)
+        self.recorded = recorded
 
 
 class SecretError(TfshadowError):

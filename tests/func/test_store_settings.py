@@ -122,3 +122,25 @@ def test_log_does_not_wait_for_a_running_apply(workdir: Path, tfshadow: Tfshadow
     assert log.code == 0, log.err
     assert [v["version"] for v in log.json()["versions"]] == [1]
     assert elapsed < 30  # the lock timeout is 60 s: reading history never waits for it
+
+
+def test_retention_that_fails_still_records_the_version(workdir: Path, tfshadow: Tfshadow) -> None:
+    # Version 2 is a delta on version 1: when retention drops version 1 it must rebuild
+    # version 2, which a tampered version 1 makes impossible. The new version is committed
+    # before retention runs, so the apply must say it was recorded, and warn.
+    (workdir / "tfshadow.hcl").write_text("store {\n  retain = 2\n  keyframe_interval = 10\n}\n")
+    for size in ("a", "b"):
+        result = tfshadow(
+            "apply", "-auto-approve", "-no-color", "-var", f"size={size}", cwd=workdir
+        )
+        assert result.code == 0, result.err
+    first = workdir / ".tfshadow" / "workspaces" / "default" / "000001" / "state.json"
+    first.chmod(0o644)
+    first.write_text(first.read_text().replace('"a"', '"z"'))
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=c", cwd=workdir)
+    assert result.code == 0, result.err
+    assert "recorded version 3" in result.err
+    assert "version 3 is recorded, but the oldest versions were not removed" in result.err
+    assert "tampered" in result.err
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert versions[0]["version"] == 3

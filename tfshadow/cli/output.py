@@ -12,7 +12,7 @@ import tempfile
 import traceback
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tfshadow.errors import TfshadowError
 
@@ -27,15 +27,20 @@ EXIT_INTERRUPTED = 130
 
 
 def stdout_console(*, no_color: bool = False) -> Console:
-    from rich.console import Console
-
-    return Console(file=sys.stdout, no_color=no_color or None, highlight=False, soft_wrap=True)
+    return _console(sys.stdout, no_color)
 
 
 def stderr_console(*, no_color: bool = False) -> Console:
+    return _console(sys.stderr, no_color)
+
+
+def _console(file: TextIO, no_color: bool) -> Console:
     from rich.console import Console
 
-    return Console(file=sys.stderr, no_color=no_color or None, highlight=False, soft_wrap=True)
+    if no_color:
+        # As Terraform's -no-color: no escape codes at all. rich's own no_color keeps bold.
+        return Console(file=file, color_system=None, highlight=False, soft_wrap=True)
+    return Console(file=file, highlight=False, soft_wrap=True)
 
 
 def print_recorded(console: Console, meta: dict[str, Any]) -> None:

@@ -116,9 +116,7 @@ def run_recorded(
             message=message,
         )
         try:
-            outcome.recorded.append(
-                store.record(project.workspace, meta, capture.state, capture.config)
-            )
+            outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
         except TfshadowError as exc:
             raise CaptureError(
                 f"Terraform's change was not recorded: {exc.message}",
@@ -193,7 +191,25 @@ def record_drift(
         outcome="success",
         message=description,
     )
-    outcome.recorded.append(store.record(project.workspace, meta, capture.state, capture.config))
+    outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
+
+
+def record_version(
+    store: GitShadowStore, meta: dict[str, Any], capture: Capture, warnings: list[str]
+) -> dict[str, Any]:
+    """Record ``capture`` as the next version of ``meta["workspace"]`` and return its meta.
+
+    A failed retention does not undo the version: it is said in ``warnings``, not raised."""
+    from tfshadow.errors import RetentionError
+
+    try:
+        return store.record(str(meta["workspace"]), meta, capture.state, capture.config)
+    except RetentionError as exc:
+        warnings.append(
+            f"version {exc.recorded['version']} is recorded, but the oldest versions were not "
+            f"removed: {exc.one_line()}"
+        )
+        return exc.recorded
 
 
 def _serial_of(store: GitShadowStore, workspace: str, meta: dict[str, Any]) -> Any:

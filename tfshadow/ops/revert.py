@@ -25,6 +25,7 @@ from tfshadow.ops.record import (
     pull_or_none,
     push_versions,
     record_drift,
+    record_version,
     same_state,
     state_document,
     version_meta,
@@ -263,6 +264,7 @@ def _full(
             number,
             partial=rc != 0,
             extra={"targets": list(request.targets)} if request.targets else {},
+            warnings=outcome.warnings,
         )
         outcome.remaining = remaining_differences(
             capture.state, target.state, targets=request.targets, computed=computed_attributes(plan)
@@ -367,6 +369,7 @@ def _state_only(
         number,
         partial=False,
         extra={"state_only": True},
+        warnings=outcome.warnings,
     )
     return outcome
 
@@ -507,6 +510,7 @@ def _record(
     *,
     partial: bool,
     extra: dict[str, Any],
+    warnings: list[str],
 ) -> dict[str, Any]:
     meta = version_meta(
         project,
@@ -517,4 +521,4 @@ def _record(
         message=f"Revert to version {number}",
         extra={"reverted_to": number, **extra},
     )
-    return store.record(str(meta["workspace"]), meta, capture.state, capture.config)
+    return record_version(store, meta, capture, warnings)

@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from tfshadow.errors import StoreError, TamperedError, UnknownVersionError
+from tfshadow.errors import (
+    RetentionError,
+    StoreError,
+    TamperedError,
+    TfshadowError,
+    UnknownVersionError,
+)
 from tfshadow.state import delta
 from tfshadow.store import cache, policy
 from tfshadow.store.base import Reconstructed, StoreConfig
@@ -588,7 +594,9 @@ class GitShadowStore:
         Adds ``version``, ``parent``, ``state_sha256``, ``config_sha256``, ``keyframe`` and
         ``format`` to a copy of ``meta`` (the argument is not modified). The version appears in
         one commit whose author and committer are ``meta["author"]``, or not at all. Then
-        retention, if configured, removes the oldest versions in a second commit.
+        retention, if configured, removes the oldest versions in a second commit; when that
+        fails, :class:`~tfshadow.errors.RetentionError` carries the completed meta of the
+        version, which is recorded all the same.
         The caller should hold :meth:`lock`; it is taken here if not.
         """
         ws = validate_workspace(workspace)
@@ -632,7 +640,10 @@ class GitShadowStore:
             identity = _identity(meta)
             self._commit_version(ws, version, files, _message(meta, ws, version), identity)
             self._save_cache(ws, version, completed, state_bytes, config_bytes)
-            self._apply_retention(ws, identity)
+            try:
+                self._apply_retention(ws, identity)
+            except TfshadowError as exc:
+                raise RetentionError(completed, exc) from exc
             return completed
 
     def _commit_version(
