@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -74,6 +78,8 @@ def test_revert_dry_run_changes_nothing(
     result = tfshadow("revert", "1", "--dry-run", "--no-color", cwd=work)
     assert result.code == 0, result.err
     assert "Verification against version 1" in result.out
+    # The plan file is the scratch's, removed at the end: Terraform must not advise applying it.
+    assert "terraform apply" not in result.out + result.err
     assert (work / "terraform.tfstate").read_bytes() == before
     assert len(tfshadow("log", "--json", cwd=work).json()["versions"]) == 3
     leftovers = [*(work / ".terraform").glob(".tfshadow-scratch-*")]
@@ -106,6 +112,11 @@ def test_targeted_revert_changes_only_the_targets(
     del expected["terraform_data.keep"]
     del now["terraform_data.keep"]
     assert now == expected
+    assert "--target" not in result.err
+
+    typo = tfshadow("revert", "1", "--target", "terraform_data.kep", "--dry-run", cwd=work)
+    assert typo.code == 0, typo.err
+    assert "--target terraform_data.kep names no resource of version 1" in typo.err
 
 
 def test_revert_last_good_and_unknown_versions(
@@ -454,3 +465,51 @@ def test_revert_with_tf_data_dir_uses_the_scratch_copy_of_it(
     assert attributes(live_state(work)) == attributes(first)
     assert data_dir() == before
     assert not (work / ".terraform").exists()  # nothing fell back to the default data dir
+
+
+def _revert_at_a_terminal(work: Path, typed: bytes) -> subprocess.CompletedProcess[str]:
+    """`tfshadow revert 1` with a real terminal on stdin, where ``typed`` is what the user types
+    (buffered by the terminal until the prompt reads it)."""
+    script = str(Path(sys.executable).parent / "tfshadow")
+    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_IN_AUTOMATION")}
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, typed)
+        return subprocess.run(
+            [script, "revert", "1", "--no-color"],
+            cwd=work,
+            env=environ,
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+def test_revert_asks_at_a_terminal_and_only_yes_approves(
+    history: tuple[Path, dict[int, Any]],
+) -> None:
+    work, states = history
+    before = (work / "terraform.tfstate").read_bytes()
+    for typed in (b"no\n", b"\x04"):  # an answer other than yes, and Ctrl-D (end of input)
+        refused = _revert_at_a_terminal(work, typed)
+        assert refused.returncode == 1, refused.stderr
+        assert "Only 'yes' will be accepted" in refused.stdout
+        assert "Revert cancelled: nothing was changed." in refused.stderr
+        assert (work / "terraform.tfstate").read_bytes() == before
+    approved = _revert_at_a_terminal(work, b"yes\n")
+    assert approved.returncode == 0, approved.stderr
+    assert "recorded version 4" in approved.stderr
+    assert attributes(live_state(work)) == attributes(states[1])
+
+
+def test_revert_force_without_state_only_is_bad_input(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, _ = history
+    result = tfshadow("revert", "1", "--force", "--auto-approve", cwd=work)
+    assert result.code == 2
+    assert "--force only applies to --state-only" in result.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -38,7 +39,13 @@ class TerminalRevertUI:
 
     def confirm(self, question: str) -> bool:
         self.out.print(f"\n[bold]{question}[/]\n  Only 'yes' will be accepted to approve.")
-        answer: str = click.prompt("  Enter a value", default="", show_default=False)
+        self.out.print("  Enter a value: ", end="")
+        self.out.file.flush()
+        # Read directly rather than through click.prompt, which turns both Ctrl-D and Ctrl-C
+        # into one silent abort: end of input is a plain "no", Ctrl-C still interrupts.
+        answer = sys.stdin.readline()
+        if not answer:
+            self.out.print()
         return answer.strip() == "yes"
 
 
@@ -101,6 +108,11 @@ def revert(
     from tfshadow.report.revert import render_remaining
 
     rest, tf_targets, tf_approve = _terraform_style(list(terraform_args))
+    if force and not state_only:
+        raise UsageError(
+            "--force only applies to --state-only (it accepts a lineage mismatch)",
+            hint="add --state-only, or drop --force",
+        )
     for target in (*targets, *tf_targets):
         if not target.strip() or target.startswith("-"):
             raise UsageError(

@@ -172,7 +172,12 @@ def _full(
     early: EngineSession | None,
 ) -> RevertOutcome:
     from tfshadow.revert.materialise import materialise
-    from tfshadow.revert.verify import computed_attributes, remaining_differences, verify_plan
+    from tfshadow.revert.verify import (
+        computed_attributes,
+        remaining_differences,
+        unmatched_targets,
+        verify_plan,
+    )
     from tfshadow.runner import data_dir
 
     number = int(target.meta["version"])
@@ -231,6 +236,11 @@ def _full(
         )
         ui.verification(report)
         outcome = RevertOutcome(exit_code=0, version=number, report=report)
+        for name in unmatched_targets(plan, target.state, request.targets):
+            outcome.warnings.append(
+                f"--target {name} names no resource of version {number} nor of the current "
+                "state: nothing was reverted for it"
+            )
         if request.dry_run:
             outcome.notes.append("Dry run: nothing was changed.")
             return outcome

@@ -598,8 +598,7 @@ class Scratch:
         TFSHADOW_ROOT_MODULE_DIR names the user's directory (what the scratch stands in for)."""
         out = scratch_environ(environ, self.workdir)
         if out is None:
-            out = dict(environ)
-            out[env.TFSHADOW_ROOT_MODULE_DIR] = str(self.workdir)
+            out = _for_scratch(environ, self.workdir)
             out[env.TF_DATA_DIR] = str(self.data_dir)
         return out
 
@@ -635,8 +634,15 @@ def scratch_environ(environ: Mapping[str, str], workdir: Path) -> dict[str, str]
     scratch exists; None when TF_DATA_DIR is set, since it must then name the scratch's copy."""
     if environ.get(env.TF_DATA_DIR):
         return None
+    return _for_scratch(environ, Path(os.path.abspath(workdir)))
+
+
+def _for_scratch(environ: Mapping[str, str], workdir: Path) -> dict[str, str]:
     out = dict(environ)
-    out[env.TFSHADOW_ROOT_MODULE_DIR] = str(Path(os.path.abspath(workdir)))
+    out[env.TFSHADOW_ROOT_MODULE_DIR] = str(workdir)
+    # Terraform then does not advise running `terraform apply <plan file>`: the plan file lives
+    # in the scratch, which is gone by the time anyone could.
+    out[env.TF_IN_AUTOMATION] = "1"
     return out
 
 

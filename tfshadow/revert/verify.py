@@ -52,6 +52,7 @@ __all__ = [
     "computed_attributes",
     "remaining_differences",
     "state_for_push",
+    "unmatched_targets",
     "verify_plan",
 ]
 
@@ -437,6 +438,17 @@ def _unknown_paths(path: str, unknown: Any, *, in_list: bool) -> Iterator[str]:
 
 
 # --- states ------------------------------------------------------------------------------------
+
+
+def unmatched_targets(
+    plan: Mapping[str, Any], target_state: Mapping[str, Any], targets: Sequence[str]
+) -> list[str]:
+    """The ``targets`` that name no resource of version N nor any the plan touches: Terraform
+    plans nothing for them and says nothing, so a mistyped address would go unnoticed."""
+    resources = target_state.get("resources")
+    addresses = [str(a) for a in resources] if isinstance(resources, Mapping) else []
+    addresses += [_change_address(rc) for rc in _resource_changes(plan)]
+    return [t for t in targets if not any(_targeted(a, [t]) for a in addresses)]
 
 
 def _managed_instances(

@@ -23,6 +23,7 @@ from tfshadow.revert.verify import (
     computed_attributes,
     remaining_differences,
     state_for_push,
+    unmatched_targets,
     verify_plan,
 )
 from tfshadow.runner import embedded_engine
@@ -268,6 +269,15 @@ def test_verify_plan_targets_restrict_the_report(scenario: Scenario) -> None:
     assert several.recreated == ("terraform_data.replace",)
     assert several.destroyed == ()
     assert {m.address for m in several.mismatches} == {"terraform_data.sec"}
+
+
+def test_unmatched_targets_names_only_addresses_that_match_nothing(scenario: Scenario) -> None:
+    targets = ["module.m", "terraform_data.counted", "terraform_data.count", "module.nope"]
+    assert unmatched_targets(scenario.plan, scenario.v1, targets) == [
+        "terraform_data.count",
+        "module.nope",
+    ]
+    assert unmatched_targets(scenario.plan, scenario.v1, []) == []
 
 
 def test_verify_plan_resource_missing_from_plan_is_a_mismatch(scenario: Scenario) -> None:
