@@ -301,9 +301,14 @@ def test_materialise_mirrors_the_working_directory(repo: Path) -> None:
         assert scratch.environ({"TF_DATA_DIR": "/elsewhere", "A": "b"}) == {
             "TF_DATA_DIR": str(scratch.data_dir),
             "TFSHADOW_ROOT_MODULE_DIR": str(repo),
+            "TF_IN_AUTOMATION": "1",  # no advice to apply the scratch's plan file
             "A": "b",
         }
-        assert scratch.environ({"A": "b"}) == {"A": "b", "TFSHADOW_ROOT_MODULE_DIR": str(repo)}
+        assert scratch.environ({"A": "b"}) == {
+            "A": "b",
+            "TFSHADOW_ROOT_MODULE_DIR": str(repo),
+            "TF_IN_AUTOMATION": "1",
+        }
         # Known before the scratch exists, except where it must name the scratch's copy.
         assert scratch_environ({"A": "b"}, repo) == scratch.environ({"A": "b"})
         assert scratch_environ({"TF_DATA_DIR": "/elsewhere"}, repo) is None
