@@ -510,6 +510,18 @@ class CooldownBook:
         now = now if now.tzinfo else now.replace(tzinfo=UTC)
         book = self._read()
         book[_key(profile, resource)] = now.astimezone(UTC).isoformat()
+        self._write(book)
+
+    def put_back(self, profile: str, resource: str, last: datetime | None) -> None:
+        """Undo a :meth:`record` whose action did not happen: the last action is ``last`` again
+        (none when None)."""
+        book = self._read()
+        book.pop(_key(profile, resource), None)
+        if last is not None:
+            book[_key(profile, resource)] = last.astimezone(UTC).isoformat()
+        self._write(book)
+
+    def _write(self, book: dict[str, str]) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, temp = tempfile.mkstemp(prefix=".cooldowns-", dir=self.path.parent)

@@ -5,6 +5,7 @@ Everything is built lazily so that ``--help`` and pass-through commands import n
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
@@ -69,7 +70,7 @@ class Project:
         if raw is None:
             return DEFAULT_LOCK_TIMEOUT
         try:
-            return float(raw)
+            return seconds(raw)
         except ValueError:
             raise UsageError(
                 f"{env.TFSHADOW_LOCK_TIMEOUT}={raw!r} is not a number of seconds",
@@ -122,3 +123,11 @@ class Project:
         key = self.environ.get(env.TFSHADOW_KEY) or None
         fingerprint = fingerprint_key_from(key) if key else store.fingerprint_key()
         return Redactor(fingerprint, key)
+
+
+def seconds(text: str) -> float:
+    """A number of seconds from text; ValueError for anything else (``nan`` would never expire)."""
+    value = float(text)
+    if math.isnan(value):
+        raise ValueError(text)
+    return value

@@ -218,3 +218,74 @@ def test_one_history_per_workspace(workdir: Path, tfshadow: Tfshadow) -> None:
     default = tfshadow("log", "--json", "--workspace", "default", cwd=workdir).json()["versions"]
     assert [v["workspace"] for v in staging] == ["staging"]
     assert [v["workspace"] for v in default] == ["default"]
+
+
+def test_apply_that_cannot_be_recorded_exits_1_not_bad_input(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    state = workdir / ".tfshadow" / "workspaces" / "default" / "000001" / "state.json"
+    state.chmod(0o644)
+    state.write_text(state.read_text().replace("small", "tiny"))
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=x", cwd=workdir)
+    assert "Apply complete! Resources: 0 added, 1 changed" in result.out
+    # Terraform changed the state, so "bad input, nothing written" (2) would be untrue.
+    assert result.code == 1
+    assert "not recorded" in result.err and "modified" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_apply_of_a_saved_plan_records_the_plans_variables(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    planned = tfshadow(
+        "plan",
+        "-no-color",
+        "-out=saved.tfplan",
+        "-var",
+        "size=from-plan",
+        "-var",
+        f"api_token={SECRET}-plan",
+        cwd=workdir,
+    )
+    assert planned.code == 0, planned.err
+    applied = tfshadow("apply", "-no-color", "-lock-timeout", "5s", "saved.tfplan", cwd=workdir)
+    assert applied.code == 0, applied.err
+    doc = tfshadow("inspect", "1", "--json", cwd=workdir).json()
+    variables = {v["name"]: v for v in doc["config"]["variables"]}
+    # What a revert to version 1 needs: the values the plan was made with.
+    assert variables["size"]["after"] == "from-plan"
+    assert variables["api_token"]["sensitive"] is True
+    store = workdir / ".tfshadow"
+    assert SECRET not in "\n".join(store_files(store).values()) + git_history_text(store)
+
+
+def test_tf_var_of_a_variable_the_configuration_does_not_declare_is_not_recorded(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI runners export TF_VAR_* for many configurations; Terraform ignores the undeclared.
+    monkeypatch.setenv("TF_VAR_other_stack_pat", "ghp-not-for-this-configuration")
+    monkeypatch.setenv("TF_VAR_size", "from-env")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    doc = tfshadow("inspect", "1", "--json", cwd=workdir).json()
+    assert [v["name"] for v in doc["config"]["variables"]] == ["size"]
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert "ghp-not-for-this-configuration" not in everything
+
+
+def test_another_tfshadow_key_is_not_taken_for_a_change_outside_tfshadow(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFSHADOW_KEY", "the key CI records with")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    # Someone reads the history without the key: the sealed values seal differently, and
+    # nothing changed.
+    monkeypatch.delenv("TFSHADOW_KEY")
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert log.code == 0, log.err
+    assert [v["kind"] for v in log.json()["versions"]] == ["apply"]
+    again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert again.code == 0, again.err
+    assert "nothing recorded" in again.err
+    assert len(tfshadow("log", "--json", cwd=workdir).json()["versions"]) == 1

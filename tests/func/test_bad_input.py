@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from .conftest import Tfshadow
 
 
@@ -92,3 +94,37 @@ def test_revert_target_without_an_address(workdir: Path, tfshadow: Tfshadow) -> 
         assert result.code == 2, args
         assert "target" in _one_error_line(result.err)
     assert (workdir / "terraform.tfstate").read_bytes() == before
+
+
+def test_message_on_an_own_command_is_refused_not_dropped(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    for args in (("revert", "1", "--dry-run"), ("log",)):
+        result = tfshadow(*args, "--message", "why it was done", cwd=workdir)
+        assert result.code == 2, args
+        assert "--message" in _one_error_line(result.err)
+
+
+def test_workspace_name_the_store_cannot_hold_stops_before_terraform_runs(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("workspace", "new", "-no-color", "team:prod", cwd=workdir).code == 0
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert result.code == 2
+    assert "team:prod" in _one_error_line(result.err)
+    assert "Apply complete" not in result.out
+    assert tfshadow("state", "list", cwd=workdir).out.strip() == ""
+
+
+def test_lock_timeout_nan_is_refused_not_an_endless_wait(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = tfshadow("apply", "-auto-approve", "--lock-timeout", "nan", cwd=workdir)
+    assert result.code == 2
+    assert "--lock-timeout" in _one_error_line(result.err)
+    monkeypatch.setenv("TFSHADOW_LOCK_TIMEOUT", "NaN")
+    result = tfshadow("apply", "-auto-approve", cwd=workdir)
+    assert result.code == 2
+    assert "TFSHADOW_LOCK_TIMEOUT" in _one_error_line(result.err)
+    assert not (workdir / "terraform.tfstate").exists()

@@ -160,3 +160,60 @@ def test_watch_stops_cleanly_on_sigterm_between_cycles(watched: Path) -> None:
     assert watcher.returncode == 0
     assert time.monotonic() - started < 10  # it did not sleep out the 30 s interval
     assert "watch stopped after 1 cycle" in err
+
+
+def test_check_names_the_profile_of_a_trigger_its_source_cannot_judge(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    (watched / "tfshadow.hcl").write_text(
+        (PROFILE % {"action": "revert"}).replace(
+            'metrics "csv" { path = "metrics/${address}.csv" }',
+            'metrics "prometheus" "csv" { url = "http://127.0.0.1:9" }',
+        )
+    )
+    result = tfshadow("check", "--json", cwd=watched)
+    assert result.code == 0, result.err
+    [trigger] = result.json()["triggers"]
+    assert trigger["state"] == "error"
+    assert trigger["profile"] == "web-cpu"
+
+
+def test_check_a_revert_that_failed_does_not_mute_the_resource(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # The basic fixture's versions hold a sensitive variable: without it no revert can start.
+    apply_small_then_large(tfshadow, workdir)
+    now = datetime.now(UTC)
+    _append(workdir, "terraform_data.web", now - timedelta(hours=1), now - timedelta(minutes=4), 30)
+    _settings(workdir, "revert")
+    _runs_hot(workdir)
+    acted = tfshadow("check", "--act", "--json", cwd=workdir)
+    assert acted.code == 1
+    assert "revert failed" in acted.json()["warnings"][0]
+    assert "fixture-token-value" not in acted.out + acted.err
+
+    again = tfshadow("check", "--json", cwd=workdir)
+
+    assert again.code == 1, again.out
+    assert [t["state"] for t in again.json()["triggers"]] == ["fired"]
+
+
+def test_check_act_never_reverts_the_selected_workspace_from_another_ones_history(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("workspace", "new", "-no-color", "staging", cwd=watched).code == 0
+    for size in ("tiny", "huge"):
+        applied = tfshadow(
+            *("apply", "-auto-approve", "-no-color", "-var", f"size={size}"), cwd=watched
+        )
+        assert applied.code == 0, applied.err
+    assert tfshadow("workspace", "select", "-no-color", "default", cwd=watched).code == 0
+    _settings(watched, "revert")
+    _runs_hot(watched)
+
+    result = tfshadow("check", "--act", "--workspace", "staging", "--json", cwd=watched)
+
+    assert "revert failed" in " ".join(result.json()["warnings"])
+    assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 2
+    shown = tfshadow("state", "show", "-no-color", "terraform_data.web", cwd=watched).out
+    assert '"large"' in shown

@@ -144,6 +144,29 @@ def test_gate_drops_recommendations_for_resources_reverted_since(
     assert "terraform_data.web cpu" not in result.out
 
 
+def test_gate_drops_a_recommendation_acted_on_in_the_same_second(
+    tfshadow: Tfshadow, applied: Path
+) -> None:
+    # `tfshadow check --act` logs its recommendation, made at the start of the check, after the
+    # revert it caused; both times are whole seconds, so they are often equal.
+    assert (
+        tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=applied).code == 0
+    )
+    reverted = tfshadow(
+        "revert", "1", "--auto-approve", "--no-color", "-var", "api_token=fixture-token-value",
+        cwd=applied,
+    )  # fmt: skip
+    assert reverted.code == 0, reverted.err
+    newest = tfshadow("log", "--json", cwd=applied).json()["versions"][0]
+    assert newest["kind"] == "revert"
+    moment = datetime.fromisoformat(newest["timestamp"].replace("Z", "+00:00"))
+    _log(applied, _rec("critical", moment))
+
+    result = tfshadow("gate", cwd=applied)
+
+    assert result.code == 0, result.out
+
+
 def test_gate_on_github_actions_prints_annotations(
     tfshadow: Tfshadow, applied: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,3 +243,14 @@ def test_comment_needs_a_platform(tfshadow: Tfshadow, workdir: Path) -> None:
 
     assert result.code == 2
     assert "--github or --gitlab" in result.err
+
+
+def test_comment_on_two_platforms_at_once_is_a_usage_error(
+    tfshadow: Tfshadow, workdir: Path
+) -> None:
+    (workdir / "report.md").write_text("hello\n", encoding="utf-8")
+
+    result = tfshadow("comment", "--github", "--gitlab", "--file", "report.md", cwd=workdir)
+
+    assert result.code == 2
+    assert "--github and --gitlab" in result.err

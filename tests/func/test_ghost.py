@@ -315,6 +315,30 @@ def test_ghost_traffic_switches_on_activation_and_back_on_disable(
     assert not (infra / OVERRIDE_FILE).exists()
 
 
+def test_ghost_disable_gives_an_output_alone_back_to_the_original(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    # No switched resource depends on the original here: only the output points back at it.
+    (infra / "main.tf").write_text(
+        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+    enabled = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
+    )
+    assert enabled.code == 0, enabled.err
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == ghost
+
+    disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert disabled.code == 0, disabled.err
+    assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
+
+
 def test_ghost_traffic_switch_errors(infra: Path, tfshadow: Tfshadow) -> None:
     malformed = tfshadow(
         "ghost", "enable", "localcloud_instance.web", "--traffic", "web_pid", cwd=infra

@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.func.conftest import FIXTURES, Tfshadow
-from tests.unit.mirror.s3server import AWS_ENV, CuttingProxy, client, new_bucket
+from tests.unit.mirror.s3server import AWS_ENV, CuttingProxy, client, free_port, new_bucket
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")  # s3server.py's fixtures, by name
 
@@ -176,3 +176,43 @@ def test_mirror_queue_is_finished_by_the_next_recording_command(
     assert "nothing recorded" in again.err
     assert not queue_file.exists()
     assert tfshadow("store", "verify", cwd=work).code == 0
+
+
+def test_mirror_restore_records_no_change_the_state_did_not_have(
+    tmp_path: Path, tfshadow: Tfshadow, s3_endpoint: str
+) -> None:
+    # A restored store makes a new fingerprint key, so the live state's secrets seal
+    # differently: that alone is no change of the state.
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "basic", work)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    bucket = new_bucket(s3_endpoint)
+    (work / "tfshadow.hcl").write_text(settings(bucket, s3_endpoint))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    shutil.rmtree(work / ".tfshadow")
+    restored = tfshadow(
+        "store", "restore", "--from", f"s3://{bucket}/prod/network", "--endpoint", s3_endpoint,
+        cwd=work,
+    )  # fmt: skip
+    assert restored.code == 0, restored.err
+
+    log = tfshadow("log", "--json", cwd=work)
+
+    assert log.code == 0, log.err
+    assert [v["kind"] for v in log.json()["versions"]] == ["apply"]
+    assert "recorded" not in log.err
+
+
+def test_store_restore_from_an_unreachable_endpoint_does_not_send_to_sync(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # There is no store yet: `tfshadow store sync` could only fail too.
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+
+    result = tfshadow(
+        "store", "restore", "--from", "s3://bkt/p", "--endpoint", endpoint, cwd=tmp_path
+    )
+
+    assert result.code == 1
+    assert "could not be reached" in result.err or "cannot" in result.err
+    assert "store sync" not in result.err

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import Tfshadow, store_locked_elsewhere
+import pytest
+
+from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -46,6 +49,26 @@ def test_retention_keeps_the_newest_versions(workdir: Path, tfshadow: Tfshadow) 
     assert inspect.code == 0 and '"c" -> "d"' in inspect.out
     gone = tfshadow("inspect", "1", cwd=workdir)
     assert gone.code == 2
+
+
+def test_inspect_oldest_kept_version_does_not_claim_it_created_everything(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    (workdir / "tfshadow.hcl").write_text("store {\n  retain = 1\n}\n")
+    for size in ("a", "b"):
+        result = tfshadow(
+            "apply", "-auto-approve", "-no-color", "-var", f"size={size}", cwd=workdir
+        )
+        assert result.code == 0, result.err
+    # Version 2 updated terraform_data.web; its parent, version 1, is gone.
+    inspect = tfshadow("inspect", "2", "--no-color", cwd=workdir)
+    assert inspect.code == 0, inspect.err
+    assert "was created" not in inspect.out and "added" not in inspect.out
+    assert "version 1 (removed by retention)" in inspect.out
+    assert "terraform_data.web was recorded" in inspect.out
+    doc = tfshadow("inspect", "2", "--json", cwd=workdir).json()
+    assert doc["parent_removed"] is True
+    assert doc["version"]["changes"]["change"] == 1
 
 
 def test_store_on_an_orphan_branch_of_the_configuration_repo(
@@ -144,3 +167,19 @@ def test_retention_that_fails_still_records_the_version(workdir: Path, tfshadow:
     assert "tampered" in result.err
     versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
     assert versions[0]["version"] == 3
+
+
+def test_two_configurations_sharing_one_store_are_warned_about(
+    tmp_path: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFSHADOW_STORE", str(tmp_path / "shared-store"))
+    first, second = tmp_path / "network", tmp_path / "database"
+    for path in (first, second):
+        shutil.copytree(FIXTURES / "basic", path)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=first).code == 0
+    other = tfshadow("apply", "-auto-approve", "-no-color", cwd=second)
+    assert other.code == 0, other.err
+    # Each is taken for a change of the other's state: one store per configuration.
+    assert "another state" in other.err and "TFSHADOW_STORE" in other.err
+    log = tfshadow("log", "--no-color", cwd=first)
+    assert "another state" in log.err

@@ -307,6 +307,21 @@ def test_cooldown_book_round_trip_and_expiry(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["cooldowns.json"]
 
 
+def test_cooldown_book_put_back_undoes_a_record(tmp_path: Path) -> None:
+    book = CooldownBook(tmp_path / "cooldowns.json")
+    first = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    claim = first + timedelta(hours=2)
+    book.record("db", "x", claim)
+    book.record("db", "y", claim)
+    book.put_back("db", "y", None)
+    assert book.last("db", "y") is None
+    assert book.last("db", "x") == claim
+    book.record("db", "x", first)
+    book.record("db", "x", claim)
+    book.put_back("db", "x", first)
+    assert book.last("db", "x") == first
+
+
 def test_cooldown_book_corrupt_file_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "cooldowns.json"
     path.write_text("[1, 2")

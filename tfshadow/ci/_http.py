@@ -48,6 +48,12 @@ class Api:
         self.name = name
         self.base = base.rstrip("/")
         self._token = token
+        if not _is_http_url(self.base):
+            raise self._error(
+                f"the {name} API URL {self.base!r} is not an http:// or https:// URL",
+                "check GITHUB_API_URL or CI_API_V4_URL: it must be the API's base URL, e.g. "
+                "https://api.github.com or https://gitlab.com/api/v4",
+            )
         self._headers = {"User-Agent": f"tfshadow/{__version__}", **headers}
         self._session = retrying_session(
             _origin(self.base), RETRIES, RETRIED_METHODS, session=session
@@ -133,6 +139,15 @@ class Api:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _origin(url: str) -> str:

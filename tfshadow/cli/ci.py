@@ -18,8 +18,8 @@ _NO_REPORT_HINT = "run `tfshadow plan --format markdown` first, or pass --file"
 
 
 @commands.command()
-@click.option("--github", "platform", flag_value="github", help="Comment on a GitHub PR.")
-@click.option("--gitlab", "platform", flag_value="gitlab", help="Comment on a GitLab MR.")
+@click.option("--github", is_flag=True, help="Comment on a GitHub PR.")
+@click.option("--gitlab", is_flag=True, help="Comment on a GitLab MR.")
 @click.option(
     "--pr",
     type=click.IntRange(min=1),
@@ -39,7 +39,12 @@ _NO_REPORT_HINT = "run `tfshadow plan --format markdown` first, or pass --file"
 )
 @pass_cli
 def comment(
-    cli: CliContext, platform: str | None, pr: int | None, path: Path | None, key: str | None
+    cli: CliContext,
+    github: bool,
+    gitlab: bool,
+    pr: int | None,
+    path: Path | None,
+    key: str | None,
 ) -> int:
     """Post a markdown report as a pull request comment, editing the previous one in place.
 
@@ -48,8 +53,13 @@ def comment(
     """
     from tfshadow.ci.comments import post_sticky
 
-    if platform is None:
+    if github and gitlab:
+        raise UsageError(
+            "--github and --gitlab cannot both be given", hint="comment on one platform at a time"
+        )
+    if not (github or gitlab):
         raise UsageError("say where to comment", hint="pass --github or --gitlab")
+    platform = "github" if github else "gitlab"
     markdown = _report(cli, path)
     result = post_sticky(
         platform,

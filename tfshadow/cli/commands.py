@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from tfshadow.cli.output import EXIT_OK, print_recorded, stderr_console, stdout_console
+from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_console
 from tfshadow.project import Project
 
 HELP = """Shadow versions of Terraform state and configuration.
@@ -112,11 +112,21 @@ def inspect(
     from tfshadow.report import jsonout, terminal
 
     change = history.inspect(cli.project(), version, workspace=workspace)
+    # A parent that is not there to compare with was removed by retention.
+    parent_removed = change.before is None and change.after.get("parent") is not None
     if as_json:
-        _emit_json(jsonout.inspect_json(change.after, change.state, change.config))
+        _emit_json(
+            jsonout.inspect_json(
+                change.after, change.state, change.config, parent_removed=parent_removed
+            )
+        )
     else:
         terminal.render_inspect(
-            stdout_console(no_color=no_color), change.after, change.state, change.config
+            stdout_console(no_color=no_color),
+            change.after,
+            change.state,
+            change.config,
+            parent_removed=parent_removed,
         )
     return EXIT_OK
 
@@ -165,6 +175,4 @@ def _catch_up(project: Project, *, no_color: bool) -> None:
     except StoreError:
         return
     outcome = catch_up(project, store)
-    console = stderr_console(no_color=no_color)
-    for meta in outcome.recorded:
-        print_recorded(console, meta)
+    print_outcome(stderr_console(no_color=no_color), outcome.recorded, warnings=outcome.warnings)

@@ -95,6 +95,13 @@ def _dispatch(argv: Sequence[str]) -> int:
         if not inv.global_args or set(inv.global_args) & {"--help", "-h"}:
             return _run_own(inv, ["--help"])
     if command is not None and command in OWN_COMMANDS:
+        if inv.message is not None:
+            # Refused rather than dropped: a revert would record its own description.
+            raise UsageError(
+                f"--message only applies to the Terraform commands tfshadow records "
+                f"(apply, destroy, import, …), not `{command}`",
+                hint="drop --message",
+            )
         return _run_own(inv, [command, *inv.rest])
     return _run_terraform(inv)
 
@@ -108,8 +115,10 @@ def _workdir(inv: Invocation) -> Path:
 def _lock_timeout(inv: Invocation) -> float | None:
     if inv.lock_timeout is None:
         return None
+    from tfshadow.project import seconds
+
     try:
-        return float(inv.lock_timeout)
+        return seconds(inv.lock_timeout)
     except ValueError:
         raise UsageError(
             f"--lock-timeout {inv.lock_timeout!r} is not a number of seconds",

@@ -59,9 +59,11 @@ CLOUD_SUFFIX = "-ghost"
 GHOST_OF_TAG = "tfshadow:ghost-of"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+# TFSHADOW_KEY does not help: opening the seal would write the secret in clear into the
+# declaration file, which sits in the working directory and in every configuration snapshot.
 _SEALED_HINT = (
-    "the known-good version holds only a seal of it; open its sealed values first "
-    "(TFSHADOW_KEY set when it was recorded) or declare this ghost by hand"
+    "the known-good version holds only a seal of it, and a ghost's declaration never holds a "
+    "secret in clear: declare this ghost by hand (its secret from a variable)"
 )
 
 

@@ -58,6 +58,11 @@ class Mirror(Protocol):
         does, or when the key is missing)."""
         ...
 
+    def get_first(self, key: str) -> bytes:
+        """The first content written at ``key`` that is still kept (in a versioned bucket, the
+        original under its lock), for keys that no checksum names; MirrorError when missing."""
+        ...
+
     def list_keys(self, under: str) -> dict[str, int]:
         """Every key starting with ``under``: its size."""
         ...

@@ -66,7 +66,8 @@ def history_chain(mirror: Mirror) -> list[HistoryStep]:
             )
         key = steps.pop(tip)[1]
         try:
-            step = HistoryStep.loads(mirror.get(key))
+            # No checksum names a history step: read the original, not a later overwrite.
+            step = HistoryStep.loads(mirror.get_first(key))
         except ValueError as exc:
             raise MirrorError(
                 f"{key} in {mirror.url} is not a history step: {exc}",

@@ -177,6 +177,16 @@ class S3Mirror:
             "still holds the version",
         )
 
+    def get_first(self, key: str) -> bytes:
+        # tfshadow never writes a key twice with different content: a later version of it is
+        # someone else's write, and the oldest one is the original.
+        older = self._older_versions(key)
+        if older:
+            data = self._get(key, older[-1])  # S3 lists a key's versions newest first
+            if data is not None:
+                return data
+        return self.get(key)
+
     def list_keys(self, under: str) -> dict[str, int]:
         found: dict[str, int] = {}
         base = self._key("")
@@ -282,7 +292,8 @@ class S3Mirror:
         except exceptions.BotoCoreError as exc:
             raise MirrorError(
                 f"cannot {action} {where}: {scrub_url(str(exc))}",
-                hint="check the endpoint and the network, then run `tfshadow store sync`",
+                # Also a restore's or verify's error: only a failed upload is for `store sync`.
+                hint="check the endpoint and the network, then try again",
             ) from None
 
 

@@ -160,7 +160,7 @@ def _fired(
         since = book.last(profile.name, resource.address)
         for trigger in profile.triggers:
             result = _evaluate(
-                source, resource, trigger, now, settings.analysis.since, since, report
+                source, profile, resource, trigger, now, settings.analysis.since, since, report
             )
             if result is None:
                 continue
@@ -202,6 +202,7 @@ def _source_of(
 
 def _evaluate(
     source: MetricSource | None,
+    profile: ProfileSettings,
     resource: ResourceRef,
     trigger: TriggerSettings,
     now: datetime,
@@ -227,7 +228,7 @@ def _evaluate(
     except MetricsError as exc:
         report.warnings.append(exc.one_line())
         report.triggers.append(
-            TriggerOutcome("", resource.address, trigger.metric, "error", exc.message)
+            TriggerOutcome(profile.name, resource.address, trigger.metric, "error", exc.message)
         )
         return None
     return evaluate(trigger, series, now, default_sensitivity="medium")
@@ -319,15 +320,28 @@ def _act(
         return "waiting: one action per cycle", False
     from tfshadow.ops.revert import RevertRequest, revert
 
+    last = book.last(profile.name, resource.address)
     try:
         with store.lock(project.lock_timeout, command="check"):
             if not _claim(book, profile, resource, now):
                 return "waiting: another tfshadow acted on it first", False
-            outcome = revert(
-                project,
-                RevertRequest(version=target, targets=(resource.address,), auto_approve=True),
-                ui or _QuietUI(),
-            )
+            try:
+                outcome = revert(
+                    project,
+                    RevertRequest(
+                        version=target,
+                        targets=(resource.address,),
+                        auto_approve=True,
+                        # The version number is of this workspace's history: never another's.
+                        workspace=request.workspace,
+                    ),
+                    ui or _QuietUI(),
+                )
+            except TfshadowError:
+                # Refused, nearly always before Terraform applied anything (a failed apply
+                # returns an exit code): muting would hide a problem nothing was done about.
+                book.put_back(profile.name, resource.address, last)
+                raise
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: revert failed: {exc.one_line()}")
         return f"revert to version {target} failed: {exc.message}", True

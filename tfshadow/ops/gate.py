@@ -3,7 +3,8 @@
 Open means: logged within ``since``; the newest for its (resource, metric), since a later
 analysis supersedes an earlier one; about this workspace (a recommendation whose suspect
 version belongs to another workspace is that workspace's business); and not followed by a
-revert that changed the resource, recorded after the recommendation was made.
+revert that changed the resource, recorded after the recommendation was made (or in the
+same second).
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ def _reverts(metas: list[dict[str, Any]]) -> list[tuple[datetime, list[str] | No
 def _reverted(
     resource: str, created: datetime, reverts: list[tuple[datetime, list[str] | None]]
 ) -> bool:
+    # Both times are whole seconds, and `check --act` logs its recommendation (made before it
+    # acted) after the revert it caused: a revert in the same second came after it.
     return any(
-        moment > created and (addresses is None or any(_covers(resource, a) for a in addresses))
+        moment >= created and (addresses is None or any(_covers(resource, a) for a in addresses))
         for moment, addresses in reverts
     )
 

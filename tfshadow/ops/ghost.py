@@ -171,7 +171,9 @@ def disable(project: Project, address: str, *, no_color: bool = False) -> GhostR
     record = _registered(registry, address)
     config_file.take_out(project.workdir, record["stopped"])
     config_file.take_out(project.workdir, _override(record), config_file.OVERRIDE_FILE)
-    outcome = _recorded_apply(project, store, _plan_targets(record), f"ghost of {address} disabled")
+    outcome = _recorded_apply(
+        project, store, _switch_back_targets(address, record), f"ghost of {address} disabled"
+    )
     if outcome.exit_code != 0:
         raise GhostError(
             f"Terraform could not destroy the ghost of {address}",
@@ -425,7 +427,7 @@ def _stand_by(
     else:
         config_file.write(project.workdir, config_file.merge(current, record["stopped"]))
         config_file.take_out(project.workdir, switched, config_file.OVERRIDE_FILE)
-        targets = _plan_targets(record) if switched_in else record["targets"]
+        targets = _switch_back_targets(address, record) if switched_in else record["targets"]
         outcome = _recorded_apply(project, store, targets, message, no_color=no_color)
         if outcome.exit_code != 0:
             raise GhostError(
@@ -473,6 +475,18 @@ def _override(record: Mapping[str, Any]) -> dict[str, Any]:
 
 def _plan_targets(record: Mapping[str, Any]) -> list[str]:
     return [*record["targets"], *record.get("traffic_targets", ())]
+
+
+def _switch_back_targets(address: str, record: Mapping[str, Any]) -> list[str]:
+    """The targets of the apply that takes the traffic switches out.
+
+    A targeted apply updates only the outputs that depend on a target, and a switched output
+    goes back to its own expression, on the original: so the original is a target too.
+    """
+    targets = _plan_targets(record)
+    if _override(record).get("output"):
+        targets.append(address)
+    return targets
 
 
 def _recorded_apply(

@@ -49,7 +49,7 @@ def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
     back = 0
     if raw.startswith("latest"):
         suffix = raw.removeprefix("latest")
-        if suffix and not (suffix.startswith("~") and suffix[1:].isdigit()):
+        if suffix and not (suffix.startswith("~") and _is_number(suffix[1:])):
             raise UsageError(f"`{text}` is not a version", hint="use a number, latest or latest~N")
         back = int(suffix[1:]) if suffix else 0
         if back >= len(numbers):
@@ -58,12 +58,17 @@ def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
                 hint="`tfshadow log` lists them",
             )
         return numbers[-1 - back]
-    if not raw.isdigit():
+    if not _is_number(raw):
         raise UsageError(
             f"`{text}` is not a version",
             hint="use a version number from `tfshadow log`, or latest",
         )
     return int(raw)
+
+
+def _is_number(text: str) -> bool:
+    # ASCII only: str.isdigit() also holds for "²", which int() refuses, and for "٣".
+    return text.isascii() and text.isdigit()
 
 
 def inspect(project: Project, version: str, *, workspace: str | None) -> VersionChange:

@@ -71,9 +71,13 @@ def run_recorded(
 
     ``store`` is the shadow store when the caller has it open already.
     """
+    from tfshadow.store.layout import validate_workspace
+
     name = recorded_command_name(command, rest)
     assert name is not None, command
     engine = project.require_ready()
+    # Before Terraform runs: a workspace the store cannot hold would leave its change unrecorded.
+    validate_workspace(project.workspace)
     environ = project.environ
     outcome = RecordOutcome(exit_code=0)
 
@@ -97,34 +101,60 @@ def run_recorded(
                 )
             outcome.notes.append("No state to record.")
             return outcome
-        if store is None:
-            store = project.open_store(create=True)
-        redactor = project.redactor(store)
-        state = state_document(redactor, after_raw)
-        latest = store.latest(project.workspace)
-        if latest is not None and same_state(latest, state, store):
-            verb = "failed" if outcome.exit_code else "finished"
-            outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
-            return outcome
-        capture = Capture(state, config_document_now(project, redactor, inputs))
-        meta = version_meta(
-            project,
-            store,
-            capture,
-            kind=name,
-            outcome="success" if outcome.exit_code == 0 else "partial",
-            message=message,
-        )
         try:
-            outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
+            store = _record_after(
+                project, store, before_raw, after_raw, inputs, name, message, outcome
+            )
+        except CaptureError:
+            raise
         except TfshadowError as exc:
+            # Terraform has run: whatever stops the recording now (a tampered store, an
+            # unreadable configuration…) leaves a change unrecorded, not bad input.
             raise CaptureError(
                 f"Terraform's change was not recorded: {exc.message}",
-                hint="fix the store, then run `tfshadow log`: the change is recorded then as a "
-                "recovered version",
+                hint=f"{exc.hint or 'fix the store'}; then run `tfshadow log`: the change is "
+                "recorded then as a recovered version",
             ) from exc
-        push_versions(store, outcome)
+        if outcome.recorded:
+            push_versions(store, outcome)
     return outcome
+
+
+def _record_after(
+    project: Project,
+    store: GitShadowStore | None,
+    before_raw: dict[str, Any] | None,
+    after_raw: dict[str, Any],
+    inputs: CommandInputs,
+    name: str,
+    message: str | None,
+    outcome: RecordOutcome,
+) -> GitShadowStore:
+    """Record the state Terraform left (appended to ``outcome``); the store it went to."""
+    if store is None:
+        store = project.open_store(create=True)
+    redactor = project.redactor(store)
+    state = state_document(redactor, after_raw)
+    latest = store.latest(project.workspace)
+    if latest is not None and same_state(latest, state, store):
+        verb = "failed" if outcome.exit_code else "finished"
+        outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
+        return store
+    if latest is not None and before_raw is None:
+        # A new state where the store has versions: recreated, or another configuration's store.
+        previous = store.reconstruct(project.workspace, int(latest["version"])).state
+        _warn_if_another_state(previous, state, latest, outcome)
+    capture = Capture(state, config_document_now(project, redactor, inputs))
+    meta = version_meta(
+        project,
+        store,
+        capture,
+        kind=name,
+        outcome="success" if outcome.exit_code == 0 else "partial",
+        message=message,
+    )
+    outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
+    return store
 
 
 def _store_if_initialised(project: Project) -> GitShadowStore | None:
@@ -177,10 +207,12 @@ def record_drift(
     elif same_state(latest, state, store):
         return
     else:
+        previous = store.reconstruct(project.workspace, int(latest["version"])).state
+        _warn_if_another_state(previous, state, latest, outcome)
         kind = "recovered"
         description = (
             f"Recovered: the state changed outside tfshadow (serial "
-            f"{_serial_of(store, project.workspace, latest)} → {state.get('serial')})"
+            f"{previous.get('serial')} → {state.get('serial')})"
         )
     capture = Capture(state, config_document_now(project, redactor, CommandInputs()))
     meta = version_meta(
@@ -212,8 +244,22 @@ def record_version(
         return exc.recorded
 
 
-def _serial_of(store: GitShadowStore, workspace: str, meta: dict[str, Any]) -> Any:
-    return store.reconstruct(workspace, int(meta["version"])).state.get("serial")
+def _warn_if_another_state(
+    previous: dict[str, Any],
+    state: dict[str, Any],
+    latest: dict[str, Any],
+    outcome: RecordOutcome,
+) -> None:
+    """Warn when the state is not the one the latest version was recorded from (its lineage
+    differs): a store shared by two configurations takes each for a change of the other."""
+    before, after = previous.get("lineage"), state.get("lineage")
+    if not before or not after or before == after:
+        return
+    outcome.warnings.append(
+        f"version {latest['version']} was recorded from another state (lineage {before}, this "
+        f"one is {after}): if another configuration uses this store, give each its own "
+        "(store.path in tfshadow.hcl, or TFSHADOW_STORE)"
+    )
 
 
 def same_state(
@@ -263,19 +309,93 @@ def config_document_now(
 
     files = config_files.collect_files(project.workdir, inputs.var_files)
     sensitive = config_files.sensitive_variable_names(files)
-    return config_files.config_document(
-        files, inputs.variables, redactor.seal, SECRET_NAME, sensitive
-    )
+    # TF_VAR_* of other configurations are in the environment too: Terraform ignores them, and
+    # their values have no business in this store.
+    declared = config_files.root_variable_names(files)
+    variables = {name: value for name, value in inputs.variables.items() if name in declared}
+    return config_files.config_document(files, variables, redactor.seal, SECRET_NAME, sensitive)
 
 
 def command_inputs(project: Project, tf_args: Sequence[str]) -> CommandInputs:
-    """The variable values and files given to this command (``TF_CLI_ARGS*`` included)."""
+    """The variable values and files given to this command (``TF_CLI_ARGS*`` included).
+
+    An apply of a saved plan takes its variables from the plan (Terraform refuses ``-var``
+    then), so they are read from it: a revert to the version needs them.
+    """
     from tfshadow.state import config_files
 
+    plan_file = saved_plan_file(tf_args)
+    if plan_file is not None:
+        return CommandInputs(variables=_plan_variables(project, plan_file))
     return CommandInputs(
         variables=config_files.parse_variable_args(tf_args, project.environ, project.workdir),
         var_files=config_files.parse_var_files(tf_args, project.environ, project.workdir),
     )
+
+
+# Flags of `terraform apply` that take the next argument as their value when written without
+# `=` (Go's flag package): the plan file is the first argument after the flags.
+_APPLY_VALUE_FLAGS = frozenset(
+    {
+        "backup",
+        "exclude",
+        "lock-timeout",
+        "parallelism",
+        "replace",
+        "state",
+        "state-out",
+        "target",
+        "var",
+        "var-file",
+    }
+)
+
+
+def saved_plan_file(tf_args: Sequence[str]) -> str | None:
+    """The plan file of ``apply PLAN``, None for any other command."""
+    command_at = next((i for i, a in enumerate(tf_args) if not a.startswith("-")), None)
+    if command_at is None or tf_args[command_at] != "apply":
+        return None
+    rest = tf_args[command_at + 1 :]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        i += 1
+        if arg == "--":
+            return rest[i] if i < len(rest) else None
+        if not arg.startswith("-") or arg == "-":
+            return arg
+        name, equals, _ = arg.lstrip("-").partition("=")
+        if not equals and name in _APPLY_VALUE_FLAGS:
+            i += 1
+    return None
+
+
+def _plan_variables(project: Project, plan_file: str) -> dict[str, str]:
+    """The root module's variable values a saved plan was made with, as ``-var`` would give
+    them; empty when the plan cannot be read (Terraform then says why)."""
+    import json
+
+    shown = project.engine.capture(
+        ["show", "-json", plan_file], cwd=project.workdir, environ=project.environ
+    )
+    if shown.returncode != 0:
+        return {}
+    try:
+        doc = json.loads(shown.stdout)
+    except ValueError:
+        return {}
+    variables = doc.get("variables") if isinstance(doc, dict) else None
+    values: dict[str, str] = {}
+    if not isinstance(variables, dict):
+        return values
+    for name, entry in variables.items():
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if value is None:
+            continue
+        # -var takes strings as they are and other types as HCL, of which JSON is a part.
+        values[name] = value if isinstance(value, str) else json.dumps(value)
+    return values
 
 
 def version_meta(

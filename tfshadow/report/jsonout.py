@@ -3,11 +3,13 @@
 Shapes::
 
     log_json      {"versions": [meta, …]}                          newest first
-    inspect_json  {"version": meta, "changes": CHANGES, "config": CONFIG}
+    inspect_json  {"version": meta, "changes": CHANGES, "config": CONFIG,
+                   "parent_removed": true (only when retention removed the parent)}
     diff_json     {"from": meta | null, "to": meta, "changes": CHANGES, "config": CONFIG}
 
     CHANGES  {"resources": [{"address", "mode", "type", "name", "action", "deposed",
                              "status_before", "status_after",
+                             "provider_before"?, "provider_after"? (a provider change),
                              "attributes": [{"path", "action", "before"?, "after"?, "sensitive"}]}],
               "outputs": [{"name", "action", "before"?, "after"?, "sensitive"}],
               "summary": {"add", "change", "destroy"}}
@@ -27,6 +29,7 @@ from typing import Any
 from tfshadow.state.changes import (
     ABSENT,
     ConfigChanges,
+    ResourceChange,
     StateChanges,
     contains_sealed,
 )
@@ -41,14 +44,25 @@ def log_json(metas: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def inspect_json(
-    meta: Mapping[str, Any], state_changes: StateChanges, config_changes: ConfigChanges
+    meta: Mapping[str, Any],
+    state_changes: StateChanges,
+    config_changes: ConfigChanges,
+    *,
+    parent_removed: bool = False,
 ) -> dict[str, Any]:
-    """One version's metadata with the state and configuration changes it made."""
-    return {
+    """One version's metadata with the state and configuration changes it made.
+
+    With ``parent_removed`` (the parent was removed by retention) the changes are what the
+    version holds, and the document says so with ``"parent_removed": true``.
+    """
+    doc = {
         "version": _plain(meta),
         "changes": _state(state_changes),
         "config": _config(config_changes),
     }
+    if parent_removed:
+        doc["parent_removed"] = True
+    return doc
 
 
 def diff_json(
@@ -71,6 +85,17 @@ def _version_key(meta: Mapping[str, Any]) -> int:
     return version if isinstance(version, int) else -1
 
 
+def _provider_change(resource: ResourceChange) -> dict[str, Any]:
+    """``provider_before``/``provider_after`` of an update that moved the instance to another
+    provider (``state replace-provider``); nothing otherwise."""
+    if resource.action != "update" or resource.provider_before == resource.provider_after:
+        return {}
+    return {
+        "provider_before": resource.provider_before,
+        "provider_after": resource.provider_after,
+    }
+
+
 def _state(changes: StateChanges) -> dict[str, Any]:
     add, change, destroy = changes.counts()
     return {
@@ -84,6 +109,7 @@ def _state(changes: StateChanges) -> dict[str, Any]:
                 "deposed": resource.deposed,
                 "status_before": resource.status_before,
                 "status_after": resource.status_after,
+                **_provider_change(resource),
                 "attributes": [
                     _sides(
                         {"path": row.path, "action": row.action},

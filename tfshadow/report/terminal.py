@@ -45,6 +45,13 @@ _MANAGED_VERB = {
     "delete": "was destroyed",
 }
 _DATA_VERB = {"create": "was read", "update": "was read again", "delete": "was removed from state"}
+# Kinds that change Terraform's record alone: `state rm` forgets a resource, it destroys nothing.
+_STATE_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint"})
+_STATE_VERB = {
+    "create": "was added to the state",
+    "update": "was changed in the state",
+    "delete": "was removed from the state",
+}
 _KIND_STYLE = {
     "apply": "",
     "baseline": "bold blue",
@@ -90,14 +97,34 @@ def render_inspect(
     meta: Mapping[str, Any],
     state_changes: StateChanges,
     config_changes: ConfigChanges,
+    *,
+    parent_removed: bool = False,
 ) -> None:
-    """One version: its metadata, then what it changed, drawn like ``terraform plan``."""
-    for line in _header_lines(meta):
+    """One version: its metadata, then what it changed, drawn like ``terraform plan``.
+
+    ``parent_removed``: the version's parent was removed by retention, so ``state_changes`` and
+    ``config_changes`` are what the version holds, not what it changed.
+    """
+    for line in _header_lines(meta, parent_removed=parent_removed):
         _print(console, line)
     _print(console, Text())
+    if parent_removed:
+        _print(
+            console,
+            Text(
+                "Its parent was removed by retention: shown is what this version holds, "
+                "not what it changed.",
+                style="bold",
+            ),
+        )
+        _print(console, Text())
     # A baseline records what already existed: nothing was created by it.
-    baseline = meta.get("kind") == "baseline"
-    for line in _changes_lines(state_changes, config_changes, baseline=baseline):
+    kind = str(meta.get("kind") or "")
+    baseline = kind == "baseline" or parent_removed
+    state_only = kind in _STATE_ONLY_KINDS or kind.startswith("state ")
+    for line in _changes_lines(
+        state_changes, config_changes, baseline=baseline, state_only=state_only
+    ):
         _print(console, line)
 
 
@@ -193,7 +220,7 @@ def _version_label(meta: Mapping[str, Any] | None) -> Text:
     return text
 
 
-def _header_lines(meta: Mapping[str, Any]) -> list[Text]:
+def _header_lines(meta: Mapping[str, Any], *, parent_removed: bool = False) -> list[Text]:
     lines = [Text(f"version {meta.get('version', '?')}", style="bold yellow")]
 
     def labelled(label: str, value: Text | str) -> None:
@@ -220,7 +247,8 @@ def _header_lines(meta: Mapping[str, Any]) -> list[Text]:
     labelled("Terraform", engine)
     labelled("Workspace", str(meta.get("workspace") or "default"))
     parent = meta.get("parent")
-    labelled("Parent", "none" if parent is None else f"version {parent}")
+    gone = " (removed by retention)" if parent_removed else ""
+    labelled("Parent", "none" if parent is None else f"version {parent}{gone}")
     description = str(meta.get("description") or "")
     if description:
         lines.append(Text())
@@ -232,9 +260,13 @@ def _header_lines(meta: Mapping[str, Any]) -> list[Text]:
 
 
 def _changes_lines(
-    state: StateChanges, config: ConfigChanges, *, baseline: bool = False
+    state: StateChanges,
+    config: ConfigChanges,
+    *,
+    baseline: bool = False,
+    state_only: bool = False,
 ) -> list[Text]:
-    lines = _state_lines(state, baseline=baseline)
+    lines = _state_lines(state, baseline=baseline, state_only=state_only)
     lines.append(Text())
     if config.is_empty():
         lines.append(Text("No configuration changes."))
@@ -244,15 +276,21 @@ def _changes_lines(
     return lines
 
 
-def _state_lines(state: StateChanges, *, baseline: bool = False) -> list[Text]:
+def _state_lines(
+    state: StateChanges, *, baseline: bool = False, state_only: bool = False
+) -> list[Text]:
     lines: list[Text] = []
     for resource in state.resources:
-        lines.extend(_resource_lines(resource, baseline=baseline))
+        lines.extend(_resource_lines(resource, baseline=baseline, state_only=state_only))
         lines.append(Text())
     add, change, destroy = state.counts()
     if baseline and not change and not destroy:
         lines.append(
             Text(f"Recorded: {add} existing resource{'' if add == 1 else 's'}.", style="bold")
+        )
+    elif state_only and state.resources:
+        lines.append(
+            Text(f"State: {add} added, {change} changed, {destroy} removed.", style="bold")
         )
     elif state.resources:
         lines.append(
@@ -274,9 +312,11 @@ def _symbol(symbol: str, indent: int) -> Text:
     return text
 
 
-def _resource_lines(resource: ResourceChange, *, baseline: bool = False) -> list[Text]:
+def _resource_lines(
+    resource: ResourceChange, *, baseline: bool = False, state_only: bool = False
+) -> list[Text]:
     data = resource.mode == "data"
-    verb = (_DATA_VERB if data else _MANAGED_VERB)[resource.action]
+    verb = (_DATA_VERB if data else _STATE_VERB if state_only else _MANAGED_VERB)[resource.action]
     if baseline and resource.action == "create":
         verb = "was recorded"
     where = resource.address
@@ -293,6 +333,9 @@ def _resource_lines(resource: ResourceChange, *, baseline: bool = False) -> list
     status = _status_note(resource)
     if status:
         lines.append(Text(f"        # ({status})", style="dim"))
+    before, after = resource.provider_before, resource.provider_after
+    if resource.action == "update" and before != after:
+        lines.append(Text(f"        # (provider: {before} -> {after})", style="dim"))
     rows = [
         row
         for row in resource.attributes

@@ -191,7 +191,9 @@ class SubprocessEngine:
 
     def run(self, args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> int:
         proc = self._start([*self._prefix, *args], cwd, environ, capture=False)
-        return _waiting_out_interrupts(proc, proc.wait)
+        code = _waiting_out_interrupts(proc, proc.wait)
+        # Killed by signal N, Popen says -N; a shell running Terraform would report 128 + N.
+        return 128 - code if code < 0 else code
 
     def capture(self, args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> Captured:
         proc = self._start([*self._prefix, *args], cwd, internal_environ(environ), capture=True)

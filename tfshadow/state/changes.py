@@ -4,8 +4,9 @@ Pure functions over the canonical state and configuration documents: no I/O, no 
 
 Decisions a reader of the history relies on:
 
-- A managed or data instance counts as *updated* only when its ``attributes`` or its ``status``
-  (e.g. ``tainted``) differ. Dependencies, private data, schema versions and sensitivity marks
+- A managed or data instance counts as *updated* only when its ``attributes``, its ``status``
+  (e.g. ``tainted``) or its ``provider`` (``state replace-provider``) differ. Dependencies,
+  private data, schema versions and sensitivity marks
   move with provider upgrades and refreshes; they are not changes anyone acts on, so an instance
   that differs only there is not reported.
 - Updates are flattened down to the leaves that changed, with Terraform-style paths
@@ -113,7 +114,7 @@ class ResourceChange:
 
     For creates and deletes ``attributes`` holds every top-level attribute; for updates only the
     changed leaves. ``status_before``/``status_after`` carry the instance status (``"tainted"``
-    or ``None``).
+    or ``None``), ``provider_before``/``provider_after`` its provider configuration address.
     """
 
     address: str
@@ -125,6 +126,8 @@ class ResourceChange:
     deposed: str | None = None
     status_before: str | None = None
     status_after: str | None = None
+    provider_before: str | None = None
+    provider_after: str | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +279,8 @@ def _compare_instance(address: str, old: Any, new: Any) -> ResourceChange | None
     new_attrs = _attributes(new)
     old_status = _status(old)
     new_status = _status(new)
+    old_provider = _provider(old)
+    new_provider = _provider(new)
     rows: list[AttributeChange]
     action: Action
     if old is None:
@@ -287,7 +292,7 @@ def _compare_instance(address: str, old: Any, new: Any) -> ResourceChange | None
     else:
         action = "update"
         rows = list(_attribute_rows(old_attrs, new_attrs))
-        if not rows and old_status == new_status:
+        if not rows and old_status == new_status and old_provider == new_provider:
             return None
     instance = new if isinstance(new, Mapping) else old
     fields: Mapping[str, Any] = instance if isinstance(instance, Mapping) else {}
@@ -303,6 +308,8 @@ def _compare_instance(address: str, old: Any, new: Any) -> ResourceChange | None
         deposed=str(deposed) if deposed else None,
         status_before=old_status,
         status_after=new_status,
+        provider_before=old_provider,
+        provider_after=new_provider,
     )
 
 
@@ -317,6 +324,12 @@ def _attributes(instance: Any) -> Mapping[str, Any]:
 def _status(instance: Any) -> str | None:
     if isinstance(instance, Mapping) and instance.get("status"):
         return str(instance["status"])
+    return None
+
+
+def _provider(instance: Any) -> str | None:
+    if isinstance(instance, Mapping) and instance.get("provider"):
+        return str(instance["provider"])
     return None
 
 

@@ -13,8 +13,9 @@ Secrets are sealed before anything is stored:
 * ``*.tfvars.json``: the same, at JSON level.
 * ``*.tf``: values that spell out text for secret-named attributes and object keys, at any depth
   and inside function arguments (``password = "hunter2"``, ``jsonencode({ token = "t" })``;
-  references such as ``password = var.db_password`` carry no secret and are kept), and the
-  ``default`` of a variable that is sensitive or secret-named.
+  references such as ``password = var.db_password`` carry no secret and are kept), the
+  ``default`` of a variable that is sensitive or secret-named, and the ``value`` of an output
+  that is sensitive or secret-named when it spells out text.
 
 Null values, values that are already seals, and (for values sealed only because of their name)
 booleans and empty strings are left alone, as redact does in the state; so sealing a sealed
@@ -219,6 +220,17 @@ def sensitive_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
             for block in body.blocks_of("variable"):
                 if block.labels and _declared_sensitive(block):
                     names.add(block.labels[0])
+    return frozenset(names)
+
+
+def root_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
+    """Names of the variables the root module declares (read line by line where the parser
+    fails)."""
+    root = {path: data for path, data in files.items() if _is_root(path)}
+    summary = config_summary(root)
+    names = set(summary["modules"].get(".", {}).get("variables", ()))
+    for path in summary["unparsed"]:
+        names.update(m.group(1) for m in _VARIABLE_START.finditer(_decode(root[path])[0]))
     return frozenset(names)
 
 
@@ -503,6 +515,14 @@ def _redact_config_hcl(text: str, policy: _Policy, root: bool) -> str:
         declared = _declared_sensitive(block) or (root and name in policy.sensitive_vars)
         if declared or policy.secret(name):
             _seal_hcl_value(default.value, text, policy, edits, declared)
+    # Outputs the state seals (sensitive or secret-named) must not be spelled out here either.
+    for block in body.blocks_of("output"):
+        value = block.body.attribute("value")
+        if value is None or not block.labels or not value.value.has_text:
+            continue
+        declared = _declared_sensitive(block)
+        if declared or policy.secret(block.labels[0]):
+            _seal_hcl_value(value.value, text, policy, edits, declared)
     return edits.apply(text)
 
 
@@ -589,20 +609,26 @@ def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
         for body in _json_block_bodies(section, _JSON_BLOCK_LABELS.get(key or "", 0)):
             _seal_json_secrets(body, policy, edits, needs_text=True)
     for key, section in tree.children():
-        if key != "variable":
+        if key not in ("variable", "output"):
             continue
-        for name, variable in section.children():
-            bodies = variable.items if isinstance(variable.value, list) else (variable,)
+        for name, block in section.children():
+            bodies = block.items if isinstance(block.value, list) else (block,)
             for body in bodies:
                 if not isinstance(body.value, dict):
                     continue
                 declared = body.value.get("sensitive") is True or (
-                    root and name in policy.sensitive_vars
+                    key == "variable" and root and name in policy.sensitive_vars
                 )
                 if not (declared or policy.secret(name)):
                     continue
                 for member in body.members:
-                    if member.key == "default":
+                    default = key == "variable" and member.key == "default"
+                    spelled = (
+                        key == "output"
+                        and member.key == "value"
+                        and _json_has_text(member.value.value)
+                    )
+                    if default or spelled:
                         _seal_json(member.value, policy, edits, declared)
     return edits.apply(text)
 

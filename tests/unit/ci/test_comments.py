@@ -210,6 +210,17 @@ def test_post_sticky_github_unreachable_says_so(tmp_path: Path) -> None:
     assert GITHUB_TOKEN not in caught.value.one_line()
 
 
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "api.github.com", "ftp://example.com", f"https://x:{GITHUB_TOKEN}@[::1"]
+)
+def test_post_sticky_github_bad_api_url_fails_clearly(url: str) -> None:
+    env = {"GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_REPOSITORY": "octo/infra", "GITHUB_API_URL": url}
+
+    with pytest.raises(CiError, match="is not an http") as caught:
+        post_sticky("github", REPORT, env=env, pr=7)
+    assert GITHUB_TOKEN not in caught.value.one_line()
+
+
 def test_post_sticky_github_trims_a_huge_report_to_fit(github: FakeForge) -> None:
     plan = "".join(f"  + resource line {n}\n" for n in range(20_000))
     report = (
@@ -309,6 +320,14 @@ def test_post_sticky_gitlab_without_merge_request_fails_clearly(gitlab: FakeForg
 
 
 # --- marker and trimming -----------------------------------------------------------------------
+
+
+def test_post_sticky_gitlab_bad_api_url_fails_clearly(gitlab: FakeForge) -> None:
+    env = {**gitlab_env(gitlab), "CI_API_V4_URL": "https://gitlab.example:notaport/api/v4"}
+
+    with pytest.raises(CiError, match="is not an http"):
+        post_sticky("gitlab", REPORT, env=env, pr=None)
+    assert gitlab.state.requests == []
 
 
 def test_marker_key_cannot_end_the_html_comment() -> None:

@@ -245,7 +245,9 @@ def test_adapters_sealed_value_is_refused(address: str, path: tuple[str | int, .
     assert "sealed" in caught.value.message
     assert str(path[0]) in caught.value.message
     assert SEAL not in caught.value.one_line()
-    assert caught.value.hint is not None and "TFSHADOW_KEY" in caught.value.hint
+    # Setting TFSHADOW_KEY does not open it: the hint must not send the user there.
+    assert caught.value.hint is not None and "by hand" in caught.value.hint
+    assert "TFSHADOW_KEY" not in caught.value.hint
 
 
 def test_adapters_aws_user_data_digest_is_refused() -> None:

@@ -168,6 +168,26 @@ def test_restore_uses_the_locked_original_of_an_overwritten_bundle(
     assert git_log(restored.root) == git_log(store.root)
 
 
+def test_restore_uses_the_locked_original_of_an_overwritten_history_step(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror = mirror_for(s3_endpoint, lock=True)
+    record(store, 1)
+    sync(store, mirror)
+    record(store, 2)
+    sync(store, mirror)
+    for key in mirror.list_keys("history/"):
+        client(s3_endpoint).put_object(
+            Bucket=mirror.bucket, Key=f"prod/net/{key}", Body=b"overwritten"
+        )
+    assert {f.problem for f in verify(store, mirror).findings} == {"altered"}
+
+    restore(StoreConfig(workdir=tmp_path / "elsewhere"), mirror)
+
+    restored = GitShadowStore.open(StoreConfig(workdir=tmp_path / "elsewhere"), create=False)
+    assert git_log(restored.root) == git_log(store.root)
+
+
 def test_restore_after_retention_keeps_what_the_store_kept(
     tmp_path: Path, s3_endpoint: str
 ) -> None:

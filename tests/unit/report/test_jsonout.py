@@ -183,3 +183,35 @@ def test_jsonout_empty_changes() -> None:
         },
         "config": {"files": [], "variables": []},
     }
+
+
+def test_jsonout_provider_change_is_shown_only_when_it_happened() -> None:
+    def instance(provider: str) -> dict[str, Any]:
+        return {"mode": "managed", "type": "t", "name": "a", "provider": provider, "attributes": {}}
+
+    before = {"resources": {"t.a": instance('provider["x/hashicorp/null"]')}}
+    after = {"resources": {"t.a": instance('provider["x/acme/null"]')}}
+    out = round_trip(
+        inspect_json({"version": 2}, compare_states(before, after), compare_configs(None, None))
+    )
+
+    [resource] = out["changes"]["resources"]
+    assert resource["action"] == "update"
+    assert resource["provider_before"] == 'provider["x/hashicorp/null"]'
+    assert resource["provider_after"] == 'provider["x/acme/null"]'
+    unchanged = round_trip(
+        inspect_json({"version": 2}, compare_states(None, after), compare_configs(None, None))
+    )
+    assert "provider_before" not in unchanged["changes"]["resources"][0]
+
+
+def test_jsonout_inspect_says_when_the_parent_was_removed() -> None:
+    out = round_trip(
+        inspect_json(
+            {"version": 4, "parent": 3},
+            compare_states(None, None),
+            compare_configs(None, None),
+            parent_removed=True,
+        )
+    )
+    assert out["parent_removed"] is True

@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from tfshadow.report.terminal import render_diff, render_inspect, render_log
@@ -272,3 +273,68 @@ def test_terminal_diff_colours_file_lines(
     styled = out.export_text(styles=True)
     assert '\x1b[32m+  input = "large"\x1b[0m' in styled
     assert '\x1b[31m-  input = "small"\x1b[0m' in styled
+
+
+@pytest.mark.parametrize("kind", ["state rm", "state mv", "import", "taint", "refresh"])
+def test_terminal_inspect_state_only_kinds_do_not_claim_infrastructure_changed(
+    make_meta: Meta, kind: str
+) -> None:
+    # `state rm` forgets a resource and `state mv` renames it: nothing was created or destroyed.
+    resource = {"mode": "managed", "type": "t", "name": "old", "attributes": {"id": "1"}}
+    before = {"resources": {"t.old": resource, "t.kept": {**resource, "name": "kept"}}}
+    after = {
+        "resources": {
+            "t.new": {**resource, "name": "new"},
+            "t.kept": {**resource, "name": "kept", "status": "tainted"},
+        }
+    }
+    out = console()
+
+    render_inspect(
+        out, make_meta(2, kind=kind), compare_states(before, after), compare_configs(None, None)
+    )
+
+    text = out.export_text()
+    assert "# t.old was removed from the state" in text
+    assert "# t.new was added to the state" in text
+    assert "# t.kept was changed in the state" in text
+    assert "destroyed" not in text and "created" not in text and "in-place" not in text
+    assert "State: 1 added, 1 changed, 1 removed." in text
+
+
+def test_terminal_inspect_shows_a_provider_replacement(make_meta: Meta) -> None:
+    def instance(provider: str) -> dict[str, Any]:
+        return {"mode": "managed", "type": "t", "name": "a", "provider": provider, "attributes": {}}
+
+    before = {"resources": {"t.a": instance('provider["x/hashicorp/null"]')}}
+    after = {"resources": {"t.a": instance('provider["x/acme/null"]')}}
+    out = console()
+
+    render_inspect(
+        out,
+        make_meta(2, kind="state replace-provider"),
+        compare_states(before, after),
+        compare_configs(None, None),
+    )
+
+    text = out.export_text()
+    assert "# t.a was changed in the state" in text
+    assert '# (provider: provider["x/hashicorp/null"] -> provider["x/acme/null"])' in text
+    assert "No resource changes" not in text
+
+
+def test_terminal_inspect_parent_removed_by_retention(make_meta: Meta) -> None:
+    after = {"resources": {"t.a": {"mode": "managed", "type": "t", "name": "a", "attributes": {}}}}
+    out = console()
+
+    render_inspect(
+        out,
+        make_meta(4, parent=3),
+        compare_states(None, after),
+        compare_configs(None, None),
+        parent_removed=True,
+    )
+
+    text = out.export_text()
+    assert "Parent:    version 3 (removed by retention)\n" in text
+    assert "# t.a was recorded" in text and "was created" not in text

@@ -207,3 +207,12 @@ def test_embedded_session_capture_never_waits_for_a_prompt(workdir: Path) -> Non
     assert asked.returncode == 1
     assert b"Enter a value" in asked.stdout
     assert not (workdir / "terraform.tfstate").exists()
+
+
+def test_executable_engine_killed_by_a_signal_exits_like_a_shell_says(tmp_path: Path) -> None:
+    # Popen reports -9; sys.exit(-9) would give 247, where a shell running terraform gives 137.
+    script = tmp_path / "terraform"
+    script.write_text("#!/bin/sh\nkill -KILL $$\n")
+    script.chmod(0o755)
+    engine = executable_engine(str(script), cwd=tmp_path)
+    assert engine.run(["apply"], cwd=tmp_path, environ=dict(os.environ)) == 128 + 9

@@ -158,6 +158,22 @@ def test_changes_status_only_is_an_update_without_rows() -> None:
     assert (resource.status_before, resource.status_after) == (None, "tainted")
 
 
+def test_changes_provider_only_is_an_update_without_rows() -> None:
+    # What `terraform state replace-provider` does: the version must not read "no changes".
+    old = 'provider["registry.terraform.io/hashicorp/null"]'
+    new = 'provider["registry.terraform.io/acme/null"]'
+    before = state(("a_b.c", instance("a_b.c", {"id": "1"}, provider=old)))
+    after = state(("a_b.c", instance("a_b.c", {"id": "1"}, provider=new)))
+
+    changes = compare_states(before, after)
+    (resource,) = changes.resources
+
+    assert resource.action == "update"
+    assert resource.attributes == ()
+    assert (resource.provider_before, resource.provider_after) == (old, new)
+    assert summary_line(changes) == "0 to add, 1 to change, 0 to destroy: a_b.c"
+
+
 def test_changes_module_addresses_sorted_naturally() -> None:
     addresses = [
         'module.net["b"].aws_subnet.a[10]',

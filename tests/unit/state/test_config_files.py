@@ -17,6 +17,7 @@ from tfshadow.state.config_files import (
     files_from_document,
     parse_var_files,
     parse_variable_args,
+    root_variable_names,
     sensitive_variable_names,
 )
 
@@ -297,6 +298,37 @@ def test_config_document_seals_tf_json_secrets() -> None:
     assert text_of(doc, "main.tf.json").count("\n") == text.count("\n")
 
 
+def test_config_document_seals_literal_values_of_sensitive_or_secret_named_outputs() -> None:
+    # The state seals these outputs' values; the snapshot must not spell them out instead.
+    main_tf = (
+        'output "api_token" {\n'
+        '  value = "out-tok-1"\n'
+        "}\n"
+        'output "dsn" {\n'
+        "  sensitive = true\n"
+        '  value     = "postgres://app:out-pw-2@db"\n'
+        "}\n"
+        'output "db_password" {\n'
+        "  value = var.db_password\n"
+        "}\n"
+        'output "region" {\n'
+        '  value = "eu-west-1"\n'
+        "}\n"
+    )
+    main_tf_json = json.dumps(
+        {"output": {"conn": {"sensitive": True, "value": "out-pw-3"}, "n": {"value": "plain"}}}
+    )
+    doc = document({"main.tf": main_tf.encode(), "extra.tf.json": main_tf_json.encode()})
+    dumped = delta.dumps(doc)
+    for plain in (b"out-tok-1", b"out-pw-2", b"out-pw-3"):
+        assert plain not in dumped
+    text = text_of(doc, "main.tf")
+    assert f'  value = "{seal("out-tok-1")}"\n' in text
+    assert "  value = var.db_password\n" in text
+    assert '  value = "eu-west-1"\n' in text
+    assert json.loads(text_of(doc, "extra.tf.json"))["output"]["n"]["value"] == "plain"
+
+
 def test_config_document_seals_unparsable_files_line_by_line() -> None:
     files = {
         "broken.tf": b'resource "x" "y" {\n  password = "hunter2"\n  name = "n"\n  oops =\n',
@@ -486,3 +518,14 @@ def test_calls_modules_sees_quoted_unquoted_and_json_module_blocks() -> None:
     assert calls_modules({"main.tf": b'module "app" {\n  source = "./app"\n}\n'})
     assert calls_modules({"main.tf": b'module app {\n  source = "./app"\n}\n'})
     assert calls_modules({"main.tf.json": b'{"module": {"app": {"source": "./app"}}}'})
+
+
+def test_root_variable_names_root_module_only_even_when_unparsable() -> None:
+    files = {
+        "main.tf": b'variable "size" {\n  default = "s"\n}\n',
+        "broken.tf": b'variable "region" {\n  default = \n',
+        "vars.tf.json": json.dumps({"variable": {"count_of": {}}}).encode(),
+        "modules/web/main.tf": b'variable "inner" {}\n',
+        "terraform.tfvars": b'size = "m"\n',
+    }
+    assert root_variable_names(files) == {"size", "region", "count_of"}
