@@ -418,10 +418,11 @@ def bench_analyze(series: int, points: int) -> None:
         )
         (tmp / "m").mkdir()
         rng = np.random.default_rng(1)
-        start = 1_780_000_000
+        # Every series ends now: one that stopped reporting is judged inconclusive, not scored.
+        end = int(time.time())
         for i in range(series):
             case = clean(rng, points, kind=int(rng.integers(0, 4)))
-            stamps = start + np.arange(points) * int(case.step)
+            stamps = end - (points - 1 - np.arange(points)) * int(case.step)
             text = "\n".join(f"{t},{v:.3f}" for t, v in zip(stamps, case.values, strict=True))
             (tmp / "m" / f"terraform_data.n{i}.csv").write_text("timestamp,value\n" + text)
         project = Project(tmp, isolated_env(tmp / "home"))

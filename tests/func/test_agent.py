@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.func.conftest import Tfshadow
+from tests.func.conftest import STEP, Tfshadow, write_series
 
 
 def test_agent_samples_into_the_store_and_analyze_reads_them(
@@ -44,3 +45,39 @@ def test_agent_samples_into_the_store_and_analyze_reads_them(
 def test_agent_bad_interval(workdir: Path, tfshadow: Tfshadow) -> None:
     result = tfshadow("agent", "--interval", "soon", cwd=workdir)
     assert result.code == 2 and "--interval soon" in result.err
+
+
+def test_agent_host_series_are_analysed(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    result = tfshadow("agent", "--interval", "0.2s", "--count", "3", cwd=workdir)
+    assert result.code == 0, result.err
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "agent" {}\nresource_metrics "host" { source = "agent" }\n'
+    )
+    for extra in ((), ("--resource", "host")):
+        result = tfshadow("analyze", "--json", "--no-mark", *extra, cwd=workdir)
+        assert result.code == 0, result.err
+        series = result.json()["series"]
+        named = {(s["resource"], s["metric"]) for s in series}
+        assert {("host", "cpu"), ("host", "memory")} <= named
+        assert all(s["verdict"] == "inconclusive" for s in series)
+
+
+def test_agent_host_series_are_left_alone_when_mapped_to_another_source(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("agent", "--interval", "0.2s", "--count", "2", cwd=workdir).code == 0
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "agent" {}\nmetrics "csv" { path = "m/${address}.csv" }\n'
+        'resource_metrics "*" { source = "csv" }\n'
+    )
+    now = datetime.now(UTC)
+    for name in ("web", "auth"):
+        write_series(workdir / "m" / f"terraform_data.{name}.csv", now - STEP, now, None)
+    result = tfshadow("analyze", "--json", "--no-mark", cwd=workdir)
+    assert result.code == 0, result.err
+    assert {s["resource"] for s in result.json()["series"]} == {
+        "terraform_data.web",
+        "terraform_data.auth",
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -285,3 +285,112 @@ def test_series_config_precedence() -> None:
     forced = AnalyzeRequest(sensitivity="medium", model="seasonal")
     chosen = series_config(settings, forced, "memory", 4.5)
     assert (chosen.threshold, chosen.model) == (3.75, "seasonal")
+
+
+def test_analyze_since_longer_than_history_reads_everything(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    applied = two_versions[2]
+    write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=None,
+    )
+    until = (applied + timedelta(hours=1)).isoformat()
+    args = ("analyze", "--until", until, "--json", "--no-mark", "--since")
+    result = tfshadow(*args, "99999999d", cwd=workdir)
+    assert result.code == 0, result.err
+    assert result.json()["series"] == tfshadow(*args, "7d", cwd=workdir).json()["series"]
+
+
+@pytest.mark.parametrize("until", ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"])
+def test_analyze_until_out_of_range_is_a_usage_error(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime], until: str
+) -> None:
+    _settings(workdir)
+    result = tfshadow("analyze", "--until", until, cwd=workdir)
+    assert result.code == 2, result.err
+    assert result.err.startswith(f"tfshadow: error: --until {until}: ")
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_analyze_prints_each_warning_on_one_line(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    applied = two_versions[2]
+    result = tfshadow("analyze", "--until", applied.isoformat(), "--no-mark", cwd=workdir)
+    assert result.code == 2
+    csv = workdir / "metrics" / "terraform_data.web.csv"
+    (line,) = [line for line in result.out.splitlines() if "warning:" in line]
+    assert line.startswith(f"warning: no metrics file {csv}: ")
+    assert line.endswith("fix the path in the csv metrics block")
+
+
+def test_analyze_series_that_stopped_reporting_is_inconclusive(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    applied = two_versions[2]
+    write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=applied + 2 * STEP,
+    )
+    # The metrics stopped an hour before the analysis: what the series does now is unknown.
+    until = (applied + timedelta(hours=2)).isoformat()
+    result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
+    assert result.code == 0, result.err
+    doc = result.json()
+    (series,) = doc["series"]
+    assert series["verdict"] == "inconclusive"
+    assert "no usable data at the end" in series["detail"]
+    assert all(r["severity"] != "critical" for r in doc["recommendations"])
+    assert doc["marks"] == []
+
+
+def test_analyze_resource_glob_reads_brackets_like_resource_metrics(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    with (workdir / "main.tf").open("a") as config:
+        config.write(
+            '\nresource "terraform_data" "pool" {\n  count = 2\n  input = count.index\n}\n'
+        )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "csv" { path = "metrics/${address}.csv" }\n'
+        'resource_metrics "terraform_data.pool[*]" { source = "csv" }\n'
+    )
+    now = datetime.now(UTC)
+    for index in (0, 1):
+        write_series(
+            workdir / "metrics" / f"terraform_data.pool[{index}].csv",
+            now - timedelta(hours=2),
+            now,
+            shift_at=None,
+        )
+    result = tfshadow(
+        "analyze", "--resource", "terraform_data.pool[*]", "--json", "--no-mark", cwd=workdir
+    )
+    assert result.code == 0, result.err
+    names = {s["resource"] for s in result.json()["series"]}
+    assert names == {"terraform_data.pool[0]", "terraform_data.pool[1]"}
+
+
+def test_analyze_matched_resources_whose_source_offers_no_metric(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "agent" {}\nresource_metrics "terraform_data.*" { source = "agent" }\n'
+    )
+    result = tfshadow("analyze", cwd=workdir)
+    assert result.code == 2
+    assert result.err.startswith(
+        "tfshadow: error: no resource has metrics: source agent offers none for "
+        "terraform_data.auth (and 1 more): "
+    )
+    assert "no resource_metrics block matches" not in result.err
+    assert len(result.err.strip().splitlines()) == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +85,35 @@ def test_detect_bad_input(tmp_path: Path, tfshadow: Tfshadow) -> None:
     )
     assert result.code == 2 and "unknown model" in result.err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_detect_missing_input_hints_at_the_option(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    result = tfshadow("detect", "--input", "none.csv", "--output", "o.csv", cwd=tmp_path)
+    assert result.code == 2
+    missing = tmp_path / "none.csv"
+    assert result.err == f"tfshadow: error: no file {missing}: check the --input path\n"
+
+
+def test_detect_output_has_the_usual_file_mode(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    _write(tmp_path / "ok.csv", _noise(50))
+    old = os.umask(0o022)
+    try:
+        result = tfshadow("detect", "--input", "ok.csv", "--output", "new.csv", cwd=tmp_path)
+        assert result.code == 0, result.err
+        assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == 0o644
+        (tmp_path / "kept.csv").write_text("")
+        (tmp_path / "kept.csv").chmod(0o664)
+        result = tfshadow("detect", "--input", "ok.csv", "--output", "kept.csv", cwd=tmp_path)
+        assert result.code == 0, result.err
+        assert stat.S_IMODE((tmp_path / "kept.csv").stat().st_mode) == 0o664
+    finally:
+        os.umask(old)
+
+
+def test_detect_refuses_to_write_over_its_input(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    _write(tmp_path / "ok.csv", _noise(50))
+    before = (tmp_path / "ok.csv").read_text()
+    result = tfshadow("detect", "--input", "ok.csv", "--output", "./ok.csv", cwd=tmp_path)
+    assert result.code == 2
+    assert "is the --input file" in result.err and len(result.err.splitlines()) == 1
+    assert (tmp_path / "ok.csv").read_text() == before

@@ -71,9 +71,15 @@ def test_revert_round_trip(history: tuple[Path, dict[int, Any]], tfshadow: Tfsha
 
 
 def test_revert_dry_run_changes_nothing(
-    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+    history: tuple[Path, dict[int, Any]],
+    tfshadow: Tfshadow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     work, _ = history
+    # A temporary directory of its own: other test runs on the machine use the shared one.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
     before = (work / "terraform.tfstate").read_bytes()
     result = tfshadow("revert", "1", "--dry-run", "--no-color", cwd=work)
     assert result.code == 0, result.err
@@ -83,7 +89,7 @@ def test_revert_dry_run_changes_nothing(
     assert (work / "terraform.tfstate").read_bytes() == before
     assert len(tfshadow("log", "--json", cwd=work).json()["versions"]) == 3
     leftovers = [*(work / ".terraform").glob(".tfshadow-scratch-*")]
-    leftovers += Path(tempfile.gettempdir()).glob("tfshadow-scratch-*")
+    leftovers += (tmp_path / "tmp").iterdir()
     assert not leftovers
 
 
@@ -395,11 +401,13 @@ def test_interrupted_revert_is_recorded_and_cleaned_up(tmp_path: Path, tfshadow:
     (work / "slow-revert").write_text("the provisioner sleeps until interrupted")
 
     script = str(Path(sys.executable).parent / "tfshadow")
-    sessions_before = set(Path(tempfile.gettempdir()).glob("tfshadow-session-*"))
+    # A temporary directory of its own: other test runs on the machine use the shared one.
+    scratch_tmp = tmp_path / "tmp"
+    scratch_tmp.mkdir()
     proc = subprocess.Popen(
         [script, "revert", "1", "--auto-approve", "--no-color"],
         cwd=work,
-        env=dict(os.environ),
+        env={**os.environ, "TMPDIR": str(scratch_tmp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -418,9 +426,8 @@ def test_interrupted_revert_is_recorded_and_cleaned_up(tmp_path: Path, tfshadow:
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
     assert versions[0]["kind"] == "revert" and versions[0]["outcome"] == "partial"
     assert tfshadow("inspect", "latest", cwd=work).code == 0  # the store is consistent
-    assert not list(Path(tempfile.gettempdir()).glob("tfshadow-scratch-*"))
+    assert not list(scratch_tmp.iterdir())
     assert not list((work / ".terraform").glob(".tfshadow-scratch-*"))
-    assert set(Path(tempfile.gettempdir()).glob("tfshadow-session-*")) <= sessions_before
 
 
 def test_revert_waits_for_the_store_lock(

@@ -16,6 +16,9 @@ from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cl
 from tfshadow.cli.output import EXIT_BAD_INPUT, EXIT_OK, stderr_console, stdout_console
 from tfshadow.errors import UsageError
 
+_FIRST_MOMENT = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_MOMENT = datetime(2262, 4, 11, tzinfo=UTC)
+
 
 def _duration(value: str | None, option: str) -> float | None:
     if value is None:
@@ -37,7 +40,13 @@ def _moment(value: str | None) -> datetime | None:
         raise UsageError(
             f"--until {value}: not an ISO 8601 timestamp", hint="use e.g. 2026-05-01T14:30:00Z"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # Series are held in nanoseconds since the epoch: beyond that range no metric can exist.
+    if not _FIRST_MOMENT <= moment < _LAST_MOMENT:
+        raise UsageError(
+            f"--until {value}: out of range (1970 to 2262)", hint="use e.g. 2026-05-01T14:30:00Z"
+        )
+    return moment
 
 
 def _scheduler(value: str | None, base: Path) -> str | None:

@@ -10,6 +10,7 @@ good when that is older.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -83,8 +84,18 @@ def suspect_for(
 
 
 def _touches(version: VersionInfo, resource: str) -> bool:
-    base = resource.split("[", 1)[0]
-    return any(a == resource or a.split("[", 1)[0] == base for a in version.addresses)
+    base = _resource_of(resource)
+    return any(a == resource or _resource_of(a) == base for a in version.addresses)
+
+
+# The instance key that ends an address (`[0]`, `["a"]`); a module's own key is not one.
+_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]\Z')
+
+
+def _resource_of(address: str) -> str:
+    """The resource an instance address belongs to: ``module.m["a"].aws_instance.web[0]`` →
+    ``module.m["a"].aws_instance.web``; instances of one module instance are not another's."""
+    return _INSTANCE_KEY.sub("", address)
 
 
 def recommend(

@@ -7,7 +7,7 @@ into a recommendation naming a shadow version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -22,6 +22,8 @@ from tfshadow.metrics.base import Series
 FloatArray = npt.NDArray[np.float64]
 
 CRITICAL_FACTOR = 1.5  # an ongoing deviation this many times the threshold is critical
+# Silence at the end of the range this long (s) is a gap, not a lag: Prometheus's staleness too.
+STALE_AFTER = 300.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class SeriesConfig:
     above: float | None = None
     below: float | None = None
     horizon: float = 7200.0
+    end: datetime | None = None  # the end of the range read: later silence is a gap, not data
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
     """Judge ``series`` (see the module docstring). Never raises for bad data: too little or
     missing data gives an ``inconclusive`` verdict saying why."""
     grid = regularise(series.timestamps, series.values)
+    if config.end is not None:
+        grid = _through(grid, config.end)
     notes = series.notes + grid.notes()
     model_label = config.model
 
@@ -251,6 +256,25 @@ def _rounded(value: float) -> float | None:
 
 def grid_metric_phrase(observed: float, expected: float) -> str:
     return f"observed {observed:.3g} vs expected {expected:.3g}"
+
+
+def _through(grid: Regular, end: datetime) -> Regular:
+    """``grid`` with holes up to ``end`` once its source has been silent for a detector's
+    persistence of steps and :data:`STALE_AFTER`: a source that stopped answering leaves a scrape
+    gap at the end, never a quiet series. The holes are at most as many as the points, which is
+    already more than the tail that is read."""
+    n = grid.values.shape[0]
+    if n == 0:
+        return grid
+    silent = end.timestamp() - grid.times[-1].astype(np.int64) / 1e9
+    if silent < max(detector.DEFAULT_PERSISTENCE * grid.step, STALE_AFTER):
+        return grid
+    holes = min(int(silent // grid.step), n)
+    return replace(
+        grid,
+        values=np.concatenate([grid.values, np.full(holes, np.nan)]),
+        missing=grid.missing + holes,
+    )
 
 
 def _moment(value: np.datetime64) -> datetime:

@@ -26,6 +26,9 @@ TRAIN_POINTS = 1000  # trailing points a model is fitted on: fits cost grow with
 REFIT_EVERY = 50  # one-step forecasts between refits of a non-default model
 SCORED_POINTS = 500  # the newest points a non-default model scores (older: the baseline)
 NEURAL = ("lstm",)
+LSTM_LONGEST_CHUNK = 96
+# The points an LSTM needs to learn from: one training window of its longest chunk, plus one.
+NEURAL_MIN_POINTS = LSTM_LONGEST_CHUNK + 8 + 1
 
 
 def check_model(name: str) -> str:
@@ -84,7 +87,7 @@ def build(name: str, period: int, train_points: int) -> Any:
         for noisy in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
 
-        chunk = max(8, min(seasonal or 24, 96))
+        chunk = max(8, min(seasonal or 24, LSTM_LONGEST_CHUNK))
         return RNNModel(
             model="LSTM",
             input_chunk_length=chunk,
@@ -107,7 +110,7 @@ def forecast_ahead(values: FloatArray, period: int, model: str, points: int) -> 
     from darts import TimeSeries
 
     history = filled(values[-TRAIN_POINTS:])
-    if history.shape[0] < 8 or points <= 0:
+    if history.shape[0] < (NEURAL_MIN_POINTS if model in NEURAL else 8) or points <= 0:
         return np.full(max(points, 0), np.nan)
     scale = _Standard(history) if model in NEURAL else _Standard.identity()
     forecaster = build(model, period, history.shape[0])
@@ -156,6 +159,8 @@ def one_step_expected(
     n = x.shape[0]
     expected = np.full(n, np.nan)
     start = max(n - (scored if scored is not None else n), 2 * max(period, 16))
+    if model in NEURAL:
+        start = max(start, NEURAL_MIN_POINTS)
     if start >= n:
         return expected
     train = min(TRAIN_POINTS, start)

@@ -20,6 +20,7 @@ string or a log.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -101,9 +102,12 @@ def _attribute(path: str, resource: ResourceRef) -> str:
             raise MetricsError(
                 f"{resource.address} has no attribute {'.'.join(steps[: depth + 1])} "
                 f"(referenced as ${{attr.{path}}})",
-                f"check the attribute path against `tfshadow show {resource.address}` "
+                f"check the attribute path against `tfshadow state show "
+                f"{shlex.quote(resource.address)}` "
                 "or fix the template in tfshadow.hcl",
             )
+    if isinstance(node, Mapping) and _is_dynamic(node):
+        node = node["value"]
     if is_sealed(node):
         raise _sensitive(path, resource)
     if node is None:
@@ -131,13 +135,23 @@ _MISSING: Any = _Missing()
 
 def _step(node: Any, step: str) -> Any:
     if isinstance(node, Mapping):
-        return node.get(step, _MISSING)
+        found = node.get(step, _MISSING)
+        if found is _MISSING and _is_dynamic(node):
+            # A dynamically typed attribute (terraform_data's input and output) is kept in the
+            # state as {"value", "type"}; `terraform state show` shows only the value.
+            inner = node["value"]
+            return inner if is_sealed(inner) else _step(inner, step)
+        return found
     if isinstance(node, Sequence) and not isinstance(node, str | bytes):
         if not step.isdigit():
             return _MISSING
         index = int(step)
         return node[index] if index < len(node) else _MISSING
     return _MISSING
+
+
+def _is_dynamic(node: Mapping[str, Any]) -> bool:
+    return set(node) == {"value", "type"}
 
 
 def _sensitive(path: str, resource: ResourceRef) -> MetricsError:

@@ -9,12 +9,11 @@ suspect after a critical deviation. Nothing is ever reverted here.
 
 from __future__ import annotations
 
-import fnmatch
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -35,6 +34,7 @@ PARALLEL_FROM = 64  # series per worker process below which judging stays in thi
 JOURNAL = "recommendations.jsonl"
 ANALYSIS_DIR = "analysis"
 AGENT_DIR = "metrics"
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # no metric source has points before the epoch
 
 Progress = Callable[[int, int], None]
 
@@ -82,6 +82,8 @@ def analyze(
     problems: list[tuple[ResourceRef, MetricsError]] = []
     tasks = _tasks(project, store, workspace, settings, request, problems)
     window = _window(now, since)
+    # Judged through the end of the window: a series that stopped early ends in a gap.
+    tasks = [replace(t, config=replace(t.config, end=window.end)) for t in tasks]
     scheduler = request.scheduler or settings.analysis.scheduler
     judged = _judge_all(tasks, window, progress, scheduler, settings.analysis.scheduler_timeout)
 
@@ -166,7 +168,11 @@ def _check_request(request: AnalyzeRequest) -> None:
 def _window(now: datetime, since: float) -> Any:
     from tfshadow.metrics.base import TimeRange
 
-    return TimeRange(now - timedelta(seconds=since), now)
+    try:
+        start = now - timedelta(seconds=since)
+    except OverflowError:  # a --since longer than the calendar: all the history there is
+        start = EARLIEST
+    return TimeRange(max(start, EARLIEST), now)
 
 
 def resource_refs(state: dict[str, Any]) -> list[ResourceRef]:
@@ -202,6 +208,9 @@ def _tasks(
     assert latest is not None  # open_history checked there is one
     state = store.reconstruct(workspace, int(latest["version"])).state
     resources = resource_refs(state)
+    host = _host(settings, store)
+    if host is not None:
+        resources.append(host)
     if request.resources:
         chosen = [r for r in resources if _selected(r.address, request.resources)]
         if not chosen:
@@ -233,6 +242,22 @@ def _tasks(
             hint=skipped[0][1].hint,
         )
     if not planned:
+        matched: list[tuple[str, str]] = []
+        for resource in resources:
+            for block in settings.resources:  # the first block that matches decides
+                if matches(block.pattern, resource.address):
+                    matched.append((resource.address, block.source))
+                    break
+        if matched:
+            # Matched, yet the source lists no metric for them (a Prometheus source without
+            # queries, an agent that has not run): saying no block matches would mislead.
+            address, named = sorted(matched)[0]
+            more = f" (and {len(matched) - 1} more)" if len(matched) > 1 else ""
+            raise MetricsError(
+                f"no resource has metrics: source {named} offers none for {address}{more}",
+                hint='name them in resource_metrics (metrics = ["cpu"]) or give the source what '
+                "it reads (a query, a file, `tfshadow agent --resource ADDRESS`)",
+            )
         raise MetricsError(
             "no resource has metrics: no resource_metrics block matches "
             f"{'the chosen resources' if request.resources else 'any resource in the state'}",
@@ -251,6 +276,24 @@ def _tasks(
             )
         )
     return tasks
+
+
+def _host(settings: MetricsSettings, store: GitShadowStore) -> ResourceRef | None:
+    """The machine itself, as the resource ``host``, when the first ``resource_metrics`` block
+    matching it names an agent source and ``tfshadow agent`` (without ``--resource``) has
+    sampled it: it is in no state."""
+    from tfshadow.metrics.base import ResourceRef
+    from tfshadow.metrics.registry import matches
+    from tfshadow.metrics.series_store import safe_name
+    from tfshadow.ops.agent import HOST
+
+    mapping = next((m for m in settings.resources if matches(m.pattern, HOST)), None)
+    source = settings.source(mapping.source) if mapping is not None else None
+    if source is None or source.kind != "agent":
+        return None
+    if not any((store.private_dir(AGENT_DIR) / safe_name(HOST)).glob("*.csv")):
+        return None
+    return ResourceRef(address=HOST, type=HOST, name=HOST, attributes={})
 
 
 def series_config(
@@ -283,8 +326,11 @@ def series_config(
 
 
 def _selected(address: str, wanted: Sequence[str]) -> bool:
+    from tfshadow.metrics.registry import matches
+
+    # The globs of resource_metrics: `*` and `?` only, so that `web[*]` means every instance.
     base = address.split("[", 1)[0]
-    return any(address == w or base == w or fnmatch.fnmatchcase(address, w) for w in wanted)
+    return any(address == w or base == w or matches(w, address) for w in wanted)
 
 
 def _judge_all(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -63,6 +64,12 @@ def detect_file(
     started = time.perf_counter()
     threshold = to_threshold(sensitivity)
     models.check_model(model)
+    if not source.exists():
+        raise UsageError(f"no file {source}", hint="check the --input path")
+    if target is not None and target.exists() and target.samefile(source):
+        raise UsageError(
+            f"--output {target} is the --input file", hint="write the scores to another file"
+        )
     rows = read_rows(source)
     if rows.long:
         raise UsageError(
@@ -131,6 +138,8 @@ def _write_atomically(target: Path, text: str) -> None:
         raise UsageError(f"no directory {directory} for {target.name}", hint="create it first")
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
     try:
+        # mkstemp makes the file private: give it the mode a plain write would have.
+        os.fchmod(handle, _mode_of(target))
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
             out.flush()
@@ -139,3 +148,13 @@ def _write_atomically(target: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def _mode_of(target: Path) -> int:
+    """The permission bits of ``target`` when it exists, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -89,7 +89,13 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
     if report.warnings:
         print_plain(console, Text())
     for warning in report.warnings:
-        print_plain(console, Text(f"warning: {one_line(warning)}", style="yellow"))
+        # Never wrapped: one warning per line, whole, for logs and grep.
+        console.print(
+            Text(f"warning: {one_line(warning)}", style="yellow"),
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     print_plain(console, Text())
     print_plain(console, Text(summary_line(report), style="bold"))
 

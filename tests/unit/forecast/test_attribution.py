@@ -55,6 +55,19 @@ def test_suspect_matches_instances_of_the_resource() -> None:
     assert suspect is not None and suspect.version == 2
 
 
+def test_suspect_other_resources_of_a_module_instance_did_not_change_it() -> None:
+    versions = [
+        _version(2, 40, ('module.app["a"].aws_instance.web',)),
+        _version(3, 10, ('module.app["b"].aws_s3_bucket.logs',)),
+    ]
+    suspect = suspect_for('module.app["a"].aws_instance.web', T0, versions, HOUR)
+    assert suspect is not None and suspect.version == 2
+    rec = recommend(
+        'module.app["c"].aws_instance.db', "cpu", "csv", _finding(), versions, HOUR, None, T0
+    )
+    assert rec.suspect is not None and not rec.suspect.changed_resource
+
+
 def test_no_suspect_outside_the_window() -> None:
     assert suspect_for("aws_instance.web", T0, [_version(1, 120)], HOUR) is None
     late = [_version(4, -30)]  # applied half an hour after the deviation began

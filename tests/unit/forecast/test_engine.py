@@ -77,6 +77,29 @@ def test_judge_missing_recent_data_is_inconclusive_not_ok() -> None:
     assert verdict.missing == 40
 
 
+def test_judge_series_that_stopped_before_the_end_is_inconclusive() -> None:
+    # A source that stopped answering 40 minutes before the end of the range: a scrape gap.
+    values = _noise(seed=2)
+    values[1300:] += 8.0
+    config = SeriesConfig(threshold=LEVELS["medium"], end=_at(1499 + 40))
+    judgement = judge(_series(values), config)
+    assert judgement.verdict.verdict == "inconclusive"
+    assert "no usable data at the end" in judgement.verdict.detail
+    assert judgement.verdict.missing == 40
+    assert judgement.finding is not None and not judgement.finding.ongoing
+
+
+@pytest.mark.parametrize(("step", "behind"), [(60.0, 2), (0.25, 40)])
+def test_judge_series_a_little_behind_the_end_is_judged(step: float, behind: int) -> None:
+    # Two steps of a minute, or ten seconds of a series sampled four times a second: a lag.
+    values = _noise()
+    values[1300:] += 8.0
+    end = _at(1499 + behind, step)
+    late = judge(_series(values, step), SeriesConfig(threshold=LEVELS["medium"], end=end))
+    assert late == judge(_series(values, step), MEDIUM)
+    assert late.verdict.verdict == "deviation"
+
+
 def test_judge_all_nan_is_inconclusive() -> None:
     verdict = judge(_series(np.full(500, np.nan)), MEDIUM).verdict
     assert verdict.verdict == "inconclusive"

@@ -42,6 +42,15 @@ def test_models_one_step_expected_reads_no_later_points(name: str) -> None:
     assert np.nanmean(np.abs(a[300:] - x[300:])) < 8.0
 
 
+@pytest.mark.parametrize("period", [0, 16])
+def test_models_lstm_on_a_short_series_waits_for_enough_history(period: int) -> None:
+    x = _series(150)
+    expected = models.one_step_expected(x, period, "lstm", scored=None)
+    assert expected.shape == (150,)
+    assert np.isfinite(expected[-20:]).all()
+    assert np.isnan(models.forecast_ahead(x[:30], period, "lstm", 3)).all()
+
+
 def test_models_forecast_ahead_of_too_little_data_is_nan() -> None:
     assert np.isnan(models.forecast_ahead(np.array([1.0, 2.0]), 0, "default", 3)).all()
 

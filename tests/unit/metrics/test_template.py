@@ -123,3 +123,37 @@ def test_template_non_scalar_is_an_error(template: str, kind: str) -> None:
 def test_template_bad_reference_is_an_error(template: str, match: str) -> None:
     with pytest.raises(MetricsError, match=match):
         fill(template, WEB)
+
+
+def test_template_reads_dynamic_attributes_as_terraform_shows_them() -> None:
+    # terraform_data keeps `input` and `output` as {"value": …, "type": …} in the state.
+    data = ResourceRef(
+        address="terraform_data.db",
+        type="terraform_data",
+        name="db",
+        attributes={
+            "input": {"value": {"name": "db-1"}, "type": ["object", {"name": "string"}]},
+            "output": {"value": "plain", "type": "string"},
+        },
+    )
+    assert fill("${attr.input.name} ${attr.input.value.name} ${attr.output}", data) == (
+        "db-1 db-1 plain"
+    )
+
+
+def test_template_missing_attribute_hint_names_a_real_command() -> None:
+    with pytest.raises(MetricsError) as caught:
+        fill("${attr.nope}", WEB)
+    assert f"`tfshadow state show '{WEB.address}'`" in caught.value.one_line()
+
+
+def test_template_sealed_dynamic_attribute_is_refused_as_sensitive() -> None:
+    data = ResourceRef(
+        address="terraform_data.db",
+        type="terraform_data",
+        name="db",
+        attributes={"input": {"value": SEALED, "type": "string"}},
+    )
+    for template in ("${attr.input}", "${attr.input.password}"):
+        with pytest.raises(MetricsError, match="is sensitive"):
+            fill(template, data)
