@@ -172,7 +172,7 @@ def test_check_names_the_profile_of_a_trigger_its_source_cannot_judge(
         )
     )
     result = tfshadow("check", "--json", cwd=watched)
-    assert result.code == 0, result.err
+    assert result.code == 2, result.err  # nothing could be judged: the gate fails closed
     [trigger] = result.json()["triggers"]
     assert trigger["state"] == "error"
     assert trigger["profile"] == "web-cpu"

@@ -77,7 +77,7 @@ class GitLabForge:
             following = response.headers.get("X-Next-Page", "").strip()
             if not following:
                 return
-            if not following.isdigit():
+            if not (following.isascii() and following.isdigit()):
                 raise CiError(
                     f"GitLab answered with a next page {following!r} that is not a number",
                     "check CI_API_V4_URL",
@@ -117,7 +117,7 @@ def _iid(environ: Mapping[str, str]) -> int:
             "pass --pr N, or run the job in a merge request pipeline "
             "(rules: if: $CI_PIPELINE_SOURCE == 'merge_request_event')",
         )
-    if not raw.isdigit() or int(raw) <= 0:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) <= 0:
         raise CiError(
             f"{env.CI_MERGE_REQUEST_IID}={raw!r} is not a merge request number", "pass --pr N"
         )

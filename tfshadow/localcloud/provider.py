@@ -220,7 +220,7 @@ class Instance(_LocalResource):
 
     def import_(self, ctx: Any, id: str) -> State | None:
         """`terraform import localcloud_instance.x <pid>`: adopt a running process."""
-        found = process.read_stat(int(id)) if id.isdigit() else None
+        found = process.read_stat(int(id)) if id.isascii() and id.isdigit() else None
         info = None if found is None else process.find(found.pid, found.started_at)
         if info is None:
             ctx.diagnostics.add_error(f"no process {id!r}", "Import by the PID of a live process.")

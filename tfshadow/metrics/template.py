@@ -143,7 +143,7 @@ def _step(node: Any, step: str) -> Any:
             return inner if is_sealed(inner) else _step(inner, step)
         return found
     if isinstance(node, Sequence) and not isinstance(node, str | bytes):
-        if not step.isdigit():
+        if not (step.isascii() and step.isdigit()):
             return _MISSING
         index = int(step)
         return node[index] if index < len(node) else _MISSING

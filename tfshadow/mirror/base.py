@@ -160,6 +160,10 @@ def parse_history_key(key: str) -> tuple[int, str] | None:
     if name == key or not name.endswith(".json"):
         return None
     count, _, tip = name.removesuffix(".json").partition("-")
-    if not count.isdigit() or not tip or not all(c in "0123456789abcdef" for c in tip):
+    if (
+        not (count.isascii() and count.isdigit())
+        or not tip
+        or not all(c in "0123456789abcdef" for c in tip)
+    ):
         return None
     return int(count), tip

@@ -71,7 +71,13 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failing else 0
+        """1 when something reaches ``fail_on``; 2 when no trigger could be judged at all (every
+        source failed): a gate must not pass on metrics it never read."""
+        if self.failing:
+            return 1
+        if self.triggers and all(t.state == "error" for t in self.triggers):
+            return 2
+        return 0
 
 
 def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -> CheckReport:

@@ -157,7 +157,7 @@ def _warnings(
         return found
     version = f"version {latest.version}"
     resources = latest.resources
-    if profile.to.isdigit() and int(profile.to) not in latest.versions:
+    if profile.to.isascii() and profile.to.isdigit() and int(profile.to) not in latest.versions:
         first, last = latest.versions[0], latest.versions[-1]
         kept = f"version {first}" if first == last else f"versions {first}–{last}"
         warn(

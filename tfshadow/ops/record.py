@@ -25,8 +25,19 @@ RECORDED_COMMANDS = frozenset({"apply", "destroy", "import", "refresh", "taint",
 RECORDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
 
 
+_HELP_FLAGS = frozenset({"-h", "-help", "--help"})
+_DESTROY_FLAGS = frozenset({"-destroy", "--destroy", "-destroy=true", "--destroy=true"})
+
+
 def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
-    """``"apply"``, ``"state rm"``…: the name under which a command is recorded, if it is."""
+    """``"apply"``, ``"state rm"``…: the name under which a command is recorded, if it is.
+
+    Asking for a command's help changes nothing; ``apply -destroy`` is recorded as a destroy.
+    """
+    if any(arg in _HELP_FLAGS for arg in rest):
+        return None
+    if command == "apply" and any(arg in _DESTROY_FLAGS for arg in rest):
+        return "destroy"
     if command in RECORDED_COMMANDS:
         return command
     if command == "state":

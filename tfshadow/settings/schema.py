@@ -633,13 +633,18 @@ def _string_map(value: Any) -> str | None:
 def _revert_target(value: Any) -> str | None:
     if isinstance(value, int):
         return None if value >= 1 else f"must be a version number of 1 or more, got {value}"
-    if value in ("previous", "last-good") or (value.isdigit() and int(value) >= 1):
+    if value in ("previous", "last-good") or (_is_number(value) and int(value) >= 1):
         return None
     return f"must be previous, last-good or a version number, got {value!r}"
 
 
+def _is_number(text: str) -> bool:
+    # ASCII only: str.isdigit() also holds for "²", which int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 def _revert_target_text(value: Any) -> str:
-    return str(int(value)) if isinstance(value, int) or value.isdigit() else str(value)
+    return str(int(value)) if isinstance(value, int) or _is_number(value) else str(value)
 
 
 TRIGGER = BlockSchema(

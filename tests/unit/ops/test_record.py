@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tfshadow.ops.record import saved_plan_file
+from tfshadow.ops.record import recorded_command_name, saved_plan_file
 
 
 @pytest.mark.parametrize(
@@ -22,3 +22,24 @@ from tfshadow.ops.record import saved_plan_file
 )
 def test_saved_plan_file_skips_flag_values(args: list[str], expected: str | None) -> None:
     assert saved_plan_file(args) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "rest", "name"),
+    [
+        ("apply", ["-auto-approve"], "apply"),
+        ("apply", ["-destroy", "-auto-approve"], "destroy"),
+        ("apply", ["-destroy=true"], "destroy"),
+        ("destroy", [], "destroy"),
+        ("state", ["rm", "terraform_data.a"], "state rm"),
+        ("state", ["list"], None),
+        ("apply", ["-help"], None),
+        ("apply", ["--help"], None),
+        ("state", ["mv", "-h"], None),
+        ("plan", [], None),
+    ],
+)
+def test_record_command_name_of_destroying_applies_and_help(
+    command: str, rest: list[str], name: str | None
+) -> None:
+    assert recorded_command_name(command, rest) == name

@@ -155,6 +155,13 @@ def test_profile_settings_anomaly_as_a_number(tmp_path: Path) -> None:
             "fix its value",
         ),
         (
+            'resources = ["*"]\nto = "²"',  # a digit to str.isdigit(), not to int()
+            None,
+            'tfshadow.hcl:3: setting `to` in block `profile "p"` must be previous, last-good or '
+            "a version number, got '²'",
+            "fix its value",
+        ),
+        (
             'resources = ["*"]\nto = 0',
             None,
             "must be a version number of 1 or more, got 0",
