@@ -157,6 +157,34 @@ def test_secrets_never_reach_the_store(workdir: Path, tfshadow: Tfshadow) -> Non
     assert SECRET not in inspect.out and "(sensitive value)" in inspect.out
 
 
+def test_a_secret_named_variable_is_sealed_wherever_the_state_holds_it(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # Named like a secret but not declared sensitive: Terraform keeps its value in plain text
+    # in an attribute named `input`; the store must not, also in versions recorded by commands
+    # that were never given the value.
+    (workdir / "deploy.tf").write_text(
+        'variable "deploy_token" {\n  type = string\n}\n'
+        'resource "terraform_data" "deploy" {\n  input = var.deploy_token\n}\n'
+    )
+    token = f"{SECRET}-deploy"
+    applied = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-var", f"deploy_token={token}", cwd=workdir
+    )
+    assert applied.code == 0, applied.err
+    assert token in (workdir / "terraform.tfstate").read_text()  # Terraform's own record
+    log = tfshadow("log", "--json", cwd=workdir)  # a drift check, without the value
+    assert [v["version"] for v in log.json()["versions"]] == [1]
+    moved = tfshadow("state", "mv", "terraform_data.deploy", "terraform_data.deployed", cwd=workdir)
+    assert moved.code == 0, moved.err
+    assert "recorded version 2" in moved.err
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert token not in everything
+    inspect = tfshadow("inspect", "1", "--json", cwd=workdir)
+    assert token not in inspect.out
+
+
 def test_store_files_are_read_only_and_commits_authored(workdir: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("apply", "-auto-approve", "-no-color", "--message", "m1", cwd=workdir).code == 0
     store = workdir / ".tfshadow"
@@ -225,10 +253,25 @@ def test_apply_that_cannot_be_recorded_exits_1_not_bad_input(
 ) -> None:
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     state = workdir / ".tfshadow" / "workspaces" / "default" / "000001" / "state.json"
+    before = (workdir / "terraform.tfstate").read_bytes()
     state.chmod(0o644)
     state.write_text(state.read_text().replace("small", "tiny"))
+    # A store found tampered with before Terraform runs: nothing is applied.
+    refused = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=x", cwd=workdir)
+    assert refused.code == 2, refused.err
+    assert "tampered" in refused.err
+    assert (workdir / "terraform.tfstate").read_bytes() == before
+
+    # Tampered with while Terraform runs: the change is made and cannot be recorded.
+    state.write_text(state.read_text().replace("tiny", "small"))
+    (workdir / "during.tf").write_text(
+        'resource "terraform_data" "tamper" {\n'
+        '  provisioner "local-exec" {\n'
+        f'    command = "sed -i s/small/tiny/ {state}"\n'
+        "  }\n}\n"
+    )
     result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=x", cwd=workdir)
-    assert "Apply complete! Resources: 0 added, 1 changed" in result.out
+    assert "Apply complete! Resources: 1 added, 1 changed" in result.out
     # Terraform changed the state, so "bad input, nothing written" (2) would be untrue.
     assert result.code == 1
     assert "not recorded" in result.err and "modified" in result.err

@@ -7,7 +7,7 @@ pull the state after → capture (normalise, redact, delta, commit) → push.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -145,17 +145,18 @@ def _record_after(
     if store is None:
         store = project.open_store(create=True)
     redactor = project.redactor(store)
-    state = state_document(redactor, after_raw)
     latest = store.latest(project.workspace)
+    previous = latest_state(store, project.workspace, latest)
+    config = config_document_now(project, redactor, inputs)
+    state = state_document(redactor, after_raw, known_secrets(config, previous))
     if latest is not None and same_state(latest, state, store):
         verb = "failed" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
         return store
-    if latest is not None and before_raw is None:
+    if latest is not None and previous is not None and before_raw is None:
         # A new state where the store has versions: recreated, or another configuration's store.
-        previous = store.reconstruct(project.workspace, int(latest["version"])).state
         _warn_if_another_state(previous, state, latest, outcome)
-    capture = Capture(state, config_document_now(project, redactor, inputs))
+    capture = Capture(state, config)
     meta = version_meta(
         project,
         store,
@@ -210,22 +211,23 @@ def record_drift(
         return
     latest = store.latest(project.workspace)
     redactor = project.redactor(store)
-    state = state_document(redactor, raw)
-    if latest is None:
+    previous = latest_state(store, project.workspace, latest)
+    config = config_document_now(project, redactor, CommandInputs())
+    state = state_document(redactor, raw, known_secrets(config, previous))
+    if latest is None or previous is None:
         if not state.get("resources") and not state.get("outputs"):
             return
         kind, description = "baseline", "Baseline: the state as tfshadow first found it"
     elif same_state(latest, state, store):
         return
     else:
-        previous = store.reconstruct(project.workspace, int(latest["version"])).state
         _warn_if_another_state(previous, state, latest, outcome)
         kind = "recovered"
         description = (
             f"Recovered: the state changed outside tfshadow (serial "
             f"{previous.get('serial')} → {state.get('serial')})"
         )
-    capture = Capture(state, config_document_now(project, redactor, CommandInputs()))
+    capture = Capture(state, config)
     meta = version_meta(
         project,
         store,
@@ -304,11 +306,32 @@ def _without_seals(value: Any) -> Any:
     return "(sealed)" if isinstance(value, str) and is_sealed(value) else value
 
 
-def state_document(redactor: Redactor, raw_state: dict[str, Any]) -> dict[str, Any]:
-    """The canonical, secret-free form of a pulled state."""
+def state_document(
+    redactor: Redactor, raw_state: dict[str, Any], known: Collection[str] = ()
+) -> dict[str, Any]:
+    """The canonical, secret-free form of a pulled state; ``known``: seals of secrets known
+    from elsewhere (:func:`known_secrets`), sealed wherever the state holds them."""
     from tfshadow.state.normalise import canonicalise
 
-    return redactor.redact_state(canonicalise(raw_state))
+    return redactor.redact_state(canonicalise(raw_state), known)
+
+
+def latest_state(
+    store: GitShadowStore, workspace: str, latest: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The stored state of the version ``latest`` describes (None for none)."""
+    if latest is None:
+        return None
+    return store.reconstruct(workspace, int(latest["version"])).state
+
+
+def known_secrets(config: dict[str, Any], previous: dict[str, Any] | None) -> frozenset[str]:
+    """Seals of the secrets a state may hold unmarked: the configuration's secret variables and
+    literals, and whatever the version before sealed (so a command not given a secret, such as
+    `state mv` or a drift check, still seals it where an apply did)."""
+    from tfshadow.state.redact import seals_in
+
+    return seals_in(config) | (seals_in(previous) if previous is not None else frozenset())
 
 
 def config_document_now(

@@ -22,6 +22,8 @@ from tfshadow.errors import EngineError, TfshadowError, UsageError
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
+    known_secrets,
+    latest_state,
     pull_or_none,
     push_versions,
     record_drift,
@@ -262,7 +264,7 @@ def _full(
                 hint="run `tfshadow log` once the backend is reachable: the change is recorded "
                 "then",
             )
-        capture = _capture_revert(redactor, after_raw, target)
+        capture = _capture_revert(redactor, after_raw, target, store)
         latest = store.latest(target.meta["workspace"])
         if latest is not None and same_state(latest, capture.state, store):
             outcome.notes.append("Terraform changed nothing: no version recorded.")
@@ -344,7 +346,8 @@ def _state_only(
         unseal_document=lambda doc: unseal_document(doc, redactor),
         force=request.force,
     )
-    live = redactor.redact_state(canonicalise(live_raw)) if live_raw else None
+    known = known_secrets(target.config, target.state)
+    live = redactor.redact_state(canonicalise(live_raw), known) if live_raw else None
     ui.state_changes(number, compare_states(live, target.state))
     outcome = RevertOutcome(exit_code=0, version=number)
     if live is not None and _same_but_serial(live, target.state):
@@ -371,7 +374,7 @@ def _state_only(
     after_raw, _ = pull_or_none(project)
     if after_raw is None:
         raise RevertError("the state could not be read after `terraform state push`")
-    capture = _capture_revert(redactor, after_raw, target)
+    capture = _capture_revert(redactor, after_raw, target, store)
     outcome.recorded = _record(
         project,
         store,
@@ -507,9 +510,15 @@ def _var_file_names(path: Path) -> set[str]:
     return {entry.name for entry in body.attributes if entry.name}
 
 
-def _capture_revert(redactor: Redactor, raw: dict[str, Any], target: Reconstructed) -> Capture:
-    # The configuration that was applied is version N's, as the store holds it.
-    return Capture(state=state_document(redactor, raw), config=target.config)
+def _capture_revert(
+    redactor: Redactor, raw: dict[str, Any], target: Reconstructed, store: GitShadowStore
+) -> Capture:
+    # The configuration that was applied is version N's, as the store holds it. Its secrets
+    # are known, and so are those of the version the revert replaces.
+    workspace = str(target.meta["workspace"])
+    latest = latest_state(store, workspace, store.latest(workspace))
+    known = known_secrets(target.config, target.state) | known_secrets({}, latest)
+    return Capture(state=state_document(redactor, raw, known), config=target.config)
 
 
 def _record(

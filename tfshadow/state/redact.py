@@ -18,17 +18,22 @@ What gets sealed in a canonical state (see :meth:`Redactor.redact_state`):
   input into unmarked computed attributes (``terraform_data.output`` is one);
 * every attribute, at any depth, whose name matches :data:`SECRET_NAME`, unless the value is
   null, empty or a boolean (a flag such as ``manage_master_user_password`` is no secret);
-* the value of every output marked ``sensitive``, and of every output whose name matches.
+* the value of every output marked ``sensitive``, and of every output whose name matches;
+* anywhere in the state, a string of :data:`MIN_KNOWN_LENGTH` characters or more whose seal is
+  *known*: the seal of a value sealed elsewhere in the state, or of a secret variable's value
+  (the caller passes those, from the configuration document and the versions before). A secret
+  assigned to an attribute that is neither marked nor named like one is caught this way.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import SecretError
@@ -41,6 +46,10 @@ SEAL_PREFIX = "tfshadow:sensitive:v1:"
 _FP = SEAL_PREFIX + "fp:"
 _ENC = SEAL_PREFIX + "enc:"
 _SEAL = re.compile(r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)\Z")
+_SEAL_IN_BYTES = re.compile(rb"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)")
+# Shorter strings are not sealed for matching a known seal: "true", "admin" or a port number
+# would then be sealed wherever they appear.
+MIN_KNOWN_LENGTH = 6
 
 _FINGERPRINT_INFO = b"tfshadow fingerprint key v1"
 _ENCRYPTION_INFO = b"tfshadow aes-siv key v1"
@@ -188,41 +197,103 @@ class Redactor:
             return value
         return self.seal(value)
 
-    def redact_state(self, canonical: Mapping[str, Any]) -> dict[str, Any]:
+    def redact_state(
+        self,
+        canonical: Mapping[str, Any],
+        known: Collection[str] = (),
+    ) -> dict[str, Any]:
         """A copy of a canonical state with every sensitive value sealed.
 
-        The input is not modified. Instances with nothing to seal are shared with it, not
-        copied. Running it again on its own output changes nothing.
+        ``known``: seal strings of secrets known from elsewhere (:func:`seals_in` of the
+        configuration document and of the version before). Any string of the state whose seal
+        is known, or equal to a value sealed elsewhere in the state, is sealed too. The input is
+        not modified. Instances with nothing to seal are shared with it, not copied. Running it
+        again on its own output (with the same ``known``) changes nothing.
         """
+        found: set[str] = set()
+        out = self._redact_marked(canonical, found)
+        plain = {p for p in found if len(p) >= MIN_KNOWN_LENGTH}
+        # Values held in plain are compared as such; only seals whose value is not held here
+        # need every string of the state sealed to be compared (a fingerprint cannot be opened).
+        unresolved = set(known) - {self.seal(p) for p in plain}
+        for seal in list(unresolved):
+            if seal.startswith(_ENC) and self.encrypts:
+                with contextlib.suppress(SecretError):
+                    value = self.unseal(seal)
+                    if isinstance(value, str) and len(value) >= MIN_KNOWN_LENGTH:
+                        plain.add(value)
+                unresolved.discard(seal)
+            elif not seal.startswith(_FP) or self.encrypts:
+                unresolved.discard(seal)  # sealed under another key: it cannot match here
+        if not plain and not unresolved:
+            return out
+        return self._seal_known(out, frozenset(plain), frozenset(unresolved))
+
+    def _seal_known(
+        self, doc: dict[str, Any], plain: frozenset[str], seals: frozenset[str]
+    ) -> dict[str, Any]:
+        verdicts: dict[str, str | None] = {}
+
+        def known(text: str) -> str | None:
+            if len(text) < MIN_KNOWN_LENGTH or text.startswith(SEAL_PREFIX):
+                return None
+            if text not in verdicts:
+                if text in plain:
+                    verdicts[text] = self.seal(text)
+                elif seals:
+                    sealed = self.seal(text)
+                    verdicts[text] = sealed if sealed in seals else None
+                else:
+                    verdicts[text] = None
+            return verdicts[text]
+
+        out = dict(doc)
+        resources = doc.get("resources")
+        if isinstance(resources, Mapping):
+            out["resources"] = {
+                address: _seal_attributes(entry, known) for address, entry in resources.items()
+            }
+        outputs = doc.get("outputs")
+        if isinstance(outputs, Mapping):
+            out["outputs"] = {name: _seal_output(output, known) for name, output in outputs.items()}
+        return out
+
+    def _redact_marked(self, canonical: Mapping[str, Any], found: set[str]) -> dict[str, Any]:
+        """Sealed: what is marked sensitive or named like a secret; the strings sealed are added
+        to ``found``."""
         out = dict(canonical)
         resources = canonical.get("resources")
         if isinstance(resources, Mapping):
             new_resources: dict[str, Any] = {}
             for address, entry in resources.items():
                 new_resources[address] = (
-                    self._redact_instance(entry) if isinstance(entry, Mapping) else entry
+                    self._redact_instance(entry, found) if isinstance(entry, Mapping) else entry
                 )
             out["resources"] = new_resources
         outputs = canonical.get("outputs")
         if isinstance(outputs, Mapping):
             out["outputs"] = {
-                name: self._redact_output(name, output) for name, output in outputs.items()
+                name: self._redact_output(name, output, found) for name, output in outputs.items()
             }
         return out
 
-    def _redact_output(self, name: str, output: Any) -> Any:
+    def _redact_output(self, name: str, output: Any, found: set[str]) -> Any:
         if not isinstance(output, Mapping) or "value" not in output:
             return output
         value = output["value"]
+        secrets: list[Any] = []
         if output.get("sensitive") is True or is_secret_name(name):
             sealed = self.seal_unless_sealed(value)
+            if sealed is not value:
+                secrets.append(value)
         else:
-            sealed = _seal_names(value, self.seal, [])
+            sealed = _seal_names(value, self.seal, secrets)
+        found.update(s for secret in secrets for s in _strings(secret))
         if sealed is value:
             return output
         return {**output, "value": sealed}
 
-    def _redact_instance(self, entry: Mapping[str, Any]) -> Any:
+    def _redact_instance(self, entry: Mapping[str, Any], found: set[str]) -> Any:
         out: dict[str, Any] | None = None
         attrs = entry.get("attributes")
         if isinstance(attrs, dict):
@@ -238,8 +309,11 @@ class Redactor:
             new_attrs = _seal_keys(new_attrs, self.seal, secrets)
             if secrets:
                 echoes = {s for value in secrets for s in _strings(value) if s.strip()}
+                found.update(echoes)
                 if echoes:
-                    new_attrs = _seal_echoes(new_attrs, echoes, self.seal, root=True)
+                    new_attrs = _seal_strings(
+                        new_attrs, lambda s: self.seal(s) if s in echoes else None, root=True
+                    )
             if new_attrs is not attrs:
                 out = {**entry, "attributes": new_attrs}
         # Objects written by Terraform 0.11 and never refreshed since keep flat string maps
@@ -421,16 +495,44 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def _seal_echoes(node: Any, echoes: set[str], seal: _Seal, root: bool = False) -> Any:
+def seals_in(doc: Any) -> frozenset[str]:
+    """Every seal string in ``doc``, also inside longer strings (a configuration file's lines)."""
+    # One scan of the serialised document: a Python walk of a large state's strings is slower.
+    return frozenset(m.decode("ascii") for m in _SEAL_IN_BYTES.findall(delta.dumps(doc)))
+
+
+def _seal_output(output: Any, replace: Callable[[str], str | None]) -> Any:
+    if not isinstance(output, Mapping) or "value" not in output:
+        return output
+    value = _seal_strings(output["value"], replace, root=True)
+    return output if value is output["value"] else {**output, "value": value}
+
+
+def _seal_attributes(entry: Any, replace: Callable[[str], str | None]) -> Any:
+    if not isinstance(entry, Mapping):
+        return entry
+    out = entry
+    for key, root in (("attributes", True), ("attributes_flat", False)):
+        value = entry.get(key)
+        if isinstance(value, dict):
+            new = _seal_strings(value, replace, root=root)
+            if new is not value:
+                out = {**out, key: new}
+    return out
+
+
+def _seal_strings(node: Any, replace: Callable[[str], str | None], root: bool = False) -> Any:
+    """``node`` with every string for which ``replace`` gives a seal replaced by it (the type
+    half of dynamic values left alone); unchanged parts are shared, not copied."""
     if isinstance(node, str):
-        return seal(node) if node in echoes else node
+        return replace(node) or node
     if isinstance(node, dict):
         if not root and _is_dynamic(node):
-            inner = _seal_echoes(node["value"], echoes, seal)
+            inner = _seal_strings(node["value"], replace)
             return node if inner is node["value"] else {**node, "value": inner}
         changed: dict[str, Any] | None = None
         for key, value in node.items():
-            new = _seal_echoes(value, echoes, seal)
+            new = _seal_strings(value, replace)
             if new is not value:
                 if changed is None:
                     changed = dict(node)
@@ -439,7 +541,7 @@ def _seal_echoes(node: Any, echoes: set[str], seal: _Seal, root: bool = False) -
     if isinstance(node, list):
         copy: list[Any] | None = None
         for i, value in enumerate(node):
-            new = _seal_echoes(value, echoes, seal)
+            new = _seal_strings(value, replace)
             if new is not value:
                 if copy is None:
                     copy = list(node)

@@ -20,6 +20,7 @@ from tfshadow.state.redact import (
     Redactor,
     fingerprint_key_from,
     is_sealed,
+    seals_in,
     unseal_document,
 )
 
@@ -575,3 +576,44 @@ def test_unseal_document_opens_seals_inside_sealed_values() -> None:
     redacted = redactor.redact_state(canonical)
     assert is_sealed(redacted["resources"]["t.n[0]"]["attributes"]["password"])
     assert delta.dumps(unseal_document(redacted, redactor)) == delta.dumps(canonical)
+
+
+def test_redact_state_seals_a_secret_wherever_another_instance_or_output_holds_it() -> None:
+    redactor = Redactor(FP_KEY)
+    marked = entry({"password": SECRET_V1, "name": "db"}, [[attr("password")]])
+    echoed = entry({"connection": SECRET_V1, "host": "db.internal", "port": "5432"})
+    out = redactor.redact_state(
+        doc(marked, echoed, outputs={"conn": {"value": [SECRET_V1, "x"], "type": "dynamic"}})
+    )
+    assert out["resources"]["t.n[1]"]["attributes"] == {
+        "connection": redactor.seal(SECRET_V1),
+        "host": "db.internal",
+        "port": "5432",
+    }
+    assert out["outputs"]["conn"]["value"] == [redactor.seal(SECRET_V1), "x"]
+    assert SECRET_V1 not in json.dumps(out)
+
+
+def test_redact_state_seals_values_of_known_seals_but_not_short_strings() -> None:
+    for redactor in (Redactor(FP_KEY), Redactor(FP_KEY, "a TFSHADOW_KEY")):
+        config = {"variables": {"deploy_token": redactor.seal(SECRET_V2), "flag": "true"}}
+        plain = entry({"input": SECRET_V2, "other": "kept", "short": "admin"})
+        known = seals_in(config) | {redactor.seal("admin")}
+        out = redactor.redact_state(doc(plain), known)
+        assert out["resources"]["t.n[0]"]["attributes"] == {
+            "input": redactor.seal(SECRET_V2),
+            "other": "kept",
+            "short": "admin",  # shorter than any secret worth matching: sealing it would mislead
+        }
+        # What was sealed by value is known to the next version, which may not know the value.
+        again = redactor.redact_state(doc(plain), seals_in(out))
+        assert again == out
+        assert redactor.redact_state(out, known) == out
+
+
+def test_seals_in_finds_seals_inside_configuration_lines() -> None:
+    redactor = Redactor(FP_KEY)
+    sealed = redactor.seal(SECRET_V1)
+    config = {"files": {"prod.tfvars": [f'db_password = "{sealed}"\n', "size = 1\n"]}}
+    assert seals_in(config) == {sealed}
+    assert seals_in({"files": {}}) == frozenset()
