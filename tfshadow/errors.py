@@ -12,6 +12,7 @@
     │   └── RetentionError        a version was committed, but the oldest were not removed
     ├── SecretError               sealed values cannot be opened (no or wrong key)
     ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
+    │   └── NoDataError           the source answered with no points in the range
     ├── AlertError                a recommendation could not be delivered to the webhook
     ├── ClusterError              the Dask scheduler cannot be reached, or a series failed on it
     ├── CiError                   a pipeline's forge (GitHub, GitLab) cannot be reached or refused
@@ -86,6 +87,10 @@ class SecretError(TfshadowError):
 
 class MetricsError(TfshadowError):
     pass
+
+
+class NoDataError(MetricsError):
+    """The source answered, with no points for the series in the range asked."""
 
 
 class AlertError(TfshadowError):

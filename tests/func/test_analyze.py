@@ -394,3 +394,25 @@ def test_analyze_matched_resources_whose_source_offers_no_metric(
     )
     assert "no resource_metrics block matches" not in result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_analyze_a_range_without_data_is_inconclusive_not_an_error(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    # Missing data is not evidence: an empty answer is inconclusive; with nothing judged at
+    # all, analyze still exits 2.
+    _settings(workdir)
+    applied = two_versions[2]
+    write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=None,
+    )
+    until = (applied - timedelta(days=3)).isoformat()
+    result = tfshadow("analyze", "--until", until, "--json", "--no-mark", cwd=workdir)
+    assert result.code == 2, result.err
+    [series] = result.json()["series"]
+    assert series["verdict"] == "inconclusive"
+    assert "no data for terraform_data.web cpu" in series["detail"]
+    assert "no series could be analysed: no data for terraform_data.web" in result.err

@@ -149,3 +149,15 @@ def test_mark_and_last_good(workdir: Path, tfshadow: Tfshadow) -> None:
         2,
         1,
     ]
+
+    # The history shows the marks.
+    logged = {v["version"]: v for v in tfshadow("log", "--json", cwd=workdir).json()["versions"]}
+    assert logged[1]["mark"]["mark"] == "good" and logged[2]["mark"]["mark"] == "bad"
+    assert logged[1]["mark"]["note"] == "load test passed"
+    text = tfshadow("log", "--no-color", cwd=workdir).out.splitlines()
+    assert "[good]" in text[1] and "[bad]" in text[0]
+    inspect = tfshadow("inspect", "1", "--no-color", cwd=workdir).out
+    assert "Mark:      good (by Test User" in inspect and "load test passed" in inspect
+    assert tfshadow("inspect", "1", "--json", cwd=workdir).json()["version"]["mark"]["mark"] == (
+        "good"
+    )

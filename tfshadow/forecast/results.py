@@ -114,8 +114,12 @@ class AnalysisReport:
 
     @property
     def analysed(self) -> int:
-        """Series that were actually judged (not errors)."""
-        return sum(1 for v in self.verdicts if v.verdict != "error")
+        """Series that were actually judged: not errors, and not empty answers."""
+        return sum(
+            1
+            for v in self.verdicts
+            if v.verdict != "error" and not (v.verdict == "inconclusive" and v.points == 0)
+        )
 
 
 def _iso(moment: datetime) -> str:

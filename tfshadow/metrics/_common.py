@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 
-from tfshadow.errors import MetricsError
+from tfshadow.errors import NoDataError
 from tfshadow.metrics.base import ResourceRef, Series, TimeRange
 
 
@@ -72,8 +72,8 @@ def series_of_points(
     )
 
 
-def no_data(resource: ResourceRef, metric: str, window: TimeRange, hint: str) -> MetricsError:
-    return MetricsError(f"no data for {resource.address} {metric} in {describe(window)}", hint)
+def no_data(resource: ResourceRef, metric: str, window: TimeRange, hint: str) -> NoDataError:
+    return NoDataError(f"no data for {resource.address} {metric} in {describe(window)}", hint)
 
 
 def within(series: Series, window: TimeRange) -> Series:

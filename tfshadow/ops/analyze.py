@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from tfshadow.errors import MetricsError, TfshadowError, UsageError
+from tfshadow.errors import MetricsError, NoDataError, TfshadowError, UsageError
 from tfshadow.forecast.results import AnalysisReport, Recommendation, SeriesVerdict
 
 if TYPE_CHECKING:
@@ -98,12 +98,14 @@ def analyze(
     recommendations: list[Recommendation] = []
     for task, outcome in judged:
         if isinstance(outcome, TfshadowError):
+            # Missing data is not evidence: an empty answer is inconclusive, not a failure.
+            verdict = "inconclusive" if isinstance(outcome, NoDataError) else "error"
             verdicts.append(
                 SeriesVerdict(
                     task.resource.address,
                     task.metric,
                     task.source.name,
-                    "error",
+                    verdict,
                     detail=outcome.message,
                 )
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.errors import MetricsError, TfshadowError, UsageError
+from tfshadow.errors import MetricsError, NoDataError, TfshadowError, UsageError
 from tfshadow.forecast.results import SEVERITIES, Recommendation
 
 if TYPE_CHECKING:
@@ -233,8 +233,11 @@ def _evaluate(
         series = source.fetch(resource, trigger.metric, TimeRange(start, now))
     except MetricsError as exc:
         report.warnings.append(exc.one_line())
+        # An empty answer is missing data, not a failure: inconclusive (and a gate does not
+        # fail closed on it, as it does when every source failed).
+        state = "inconclusive" if isinstance(exc, NoDataError) else "error"
         report.triggers.append(
-            TriggerOutcome(profile.name, resource.address, trigger.metric, "error", exc.message)
+            TriggerOutcome(profile.name, resource.address, trigger.metric, state, exc.message)
         )
         return None
     return evaluate(trigger, series, now, default_sensitivity="medium")

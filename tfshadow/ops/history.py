@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import StoreError, UnknownVersionError, UsageError
@@ -38,7 +39,8 @@ def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStor
 def log(project: Project, *, workspace: str | None, limit: int | None) -> list[dict[str, Any]]:
     """Version metadata, newest first."""
     store, ws = open_history(project, workspace)
-    metas = list(reversed(store.versions(ws)))
+    marks = store.marks(ws)
+    metas = [with_mark(meta, marks) for meta in reversed(store.versions(ws))]
     return metas[:limit] if limit is not None else metas
 
 
@@ -79,7 +81,8 @@ def inspect(project: Project, version: str, *, workspace: str | None) -> Version
     before = None
     if parent is not None and _kept(store, ws, int(parent)):
         before = store.reconstruct(ws, int(parent))
-    return _change(before, after)
+    change = _change(before, after)
+    return replace(change, after=with_mark(change.after, store.marks(ws)))
 
 
 def diff(project: Project, v1: str, v2: str | None, *, workspace: str | None) -> VersionChange:
@@ -88,6 +91,16 @@ def diff(project: Project, v1: str, v2: str | None, *, workspace: str | None) ->
     a = store.reconstruct(ws, parse_version(v1, metas))
     b = store.reconstruct(ws, parse_version(v2 or "latest", metas))
     return _change(a, b)
+
+
+def with_mark(meta: dict[str, Any], marks: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """``meta`` with the version's latest mark under ``"mark"`` (``good``, ``bad`` or
+    ``suspect``, who set it, when, and the note), when it has one."""
+    mark = marks.get(int(meta["version"]))
+    if mark is None:
+        return meta
+    shown = {key: mark[key] for key in ("mark", "note", "author", "timestamp") if key in mark}
+    return {**meta, "mark": shown}
 
 
 def _kept(store: GitShadowStore, workspace: str, version: int) -> bool:

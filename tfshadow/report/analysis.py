@@ -117,8 +117,8 @@ def print_line(console: Console, text: str, style: str = "") -> None:
 
 
 def summary_line(report: AnalysisReport) -> str:
-    """``12 series analysed: 1 deviation, 0 predicted breaches, 2 inconclusive, 1 error;
-    3 warnings`` (every series counts, errors included, so the parts add up with the ok ones)."""
+    """``12 series: 1 deviation, 0 predicted breaches, 2 inconclusive, 1 error; 3 warnings``
+    (every series counts, errors included, so the parts add up with the ok ones)."""
     counts = Counter(v.verdict for v in report.verdicts)
     parts = [
         plural(counts["deviation"], "deviation"),
@@ -127,7 +127,7 @@ def summary_line(report: AnalysisReport) -> str:
         plural(counts["error"], "error"),
     ]
     return (
-        f"{len(report.verdicts)} series analysed: {', '.join(parts)}; "
+        f"{plural(len(report.verdicts), 'series', 'series')}: {', '.join(parts)}; "
         f"{plural(len(report.warnings), 'warning')}"
     )
 

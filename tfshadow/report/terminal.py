@@ -60,6 +60,7 @@ _KIND_STYLE = {
     "destroy": "bold red",
 }
 _OUTCOME_STYLE = {"success": "green", "partial": "bold yellow", "failed": "bold red"}
+_MARK_STYLE = {"good": "bold green", "bad": "bold red", "suspect": "bold yellow"}
 
 
 # --- public ------------------------------------------------------------------------------------
@@ -199,6 +200,10 @@ def _tags(meta: Mapping[str, Any]) -> Text:
     if outcome != "success":
         tag.append(" ")
         tag.append(outcome, style=_OUTCOME_STYLE.get(outcome, "bold"))
+    mark = _field(meta, "mark").get("mark")
+    if mark:
+        tag.append(" ")
+        tag.append(f"[{mark}]", style=_MARK_STYLE.get(str(mark), "bold"))
     return tag
 
 
@@ -249,6 +254,17 @@ def _header_lines(meta: Mapping[str, Any], *, parent_removed: bool = False) -> l
     parent = meta.get("parent")
     gone = " (removed by retention)" if parent_removed else ""
     labelled("Parent", "none" if parent is None else f"version {parent}{gone}")
+    mark = _field(meta, "mark")
+    if mark.get("mark"):
+        shown = Text(str(mark["mark"]), style=_MARK_STYLE.get(str(mark["mark"]), "bold"))
+        by = _field(mark, "author").get("name")
+        when = _format_time(mark.get("timestamp")) if mark.get("timestamp") else ""
+        said = ", ".join(part for part in (f"by {by}" if by else "", when) if part)
+        if said:
+            shown.append(f" ({said})", style="dim")
+        if mark.get("note"):
+            shown.append(f": {mark['note']}")
+        labelled("Mark", shown)
     description = str(meta.get("description") or "")
     if description:
         lines.append(Text())

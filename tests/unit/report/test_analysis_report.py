@@ -140,7 +140,7 @@ def test_analysis_report_render_summary_and_warnings() -> None:
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
 
     assert lines[-1] == (
-        "4 series analysed: 1 deviation, 0 predicted breaches, 1 inconclusive, 1 error; 2 warnings"
+        "4 series: 1 deviation, 0 predicted breaches, 1 inconclusive, 1 error; 2 warnings"
     )
     assert "warning: metrics/x.csv is missing" in lines
     assert "warning: source agent has no data" in lines
@@ -160,10 +160,7 @@ def test_analysis_report_render_summary_pluralises() -> None:
 
     text = _render(report)
 
-    assert (
-        "5 series analysed: 2 deviations, 1 predicted breach, 0 inconclusive, 2 errors; 1 warning"
-        in text
-    )
+    assert "5 series: 2 deviations, 1 predicted breach, 0 inconclusive, 2 errors; 1 warning" in text
 
 
 def test_analysis_report_render_without_recommendations_or_suspect() -> None:
