@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,3 +85,40 @@ def test_agent_host_series_are_left_alone_when_mapped_to_another_source(
         "terraform_data.web",
         "terraform_data.auth",
     }
+
+
+def test_agent_of_a_process_that_exits_ends_normally(workdir: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    short = subprocess.Popen(["sleep", "0.6"])
+    try:
+        result = tfshadow("agent", "--interval", "0.1s", "--pid", str(short.pid), cwd=workdir)
+    finally:
+        short.kill()
+        short.wait()
+    # Samples were written: the process ending is the end of the run, not bad input.
+    assert result.code == 0, result.err
+    assert f"the sampled processes are gone: {short.pid}: the agent stopped" in result.err
+    assert "series written under" in result.err
+    assert [line for line in result.out.splitlines() if "cpu=" in line]
+
+
+def test_agent_stops_on_ctrl_c_and_says_where_the_series_are(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    script = str(Path(sys.executable).parent / "tfshadow")
+    agent = subprocess.Popen(
+        [script, "agent", "--interval", "0.1s"],
+        cwd=workdir,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert agent.stdout is not None
+    assert "cpu=" in agent.stdout.readline()  # one sample written
+    agent.send_signal(signal.SIGINT)
+    _out, err = agent.communicate(timeout=30)
+    assert agent.returncode == 0, err
+    assert "series written under" in err
+    assert "Traceback" not in err

@@ -215,8 +215,13 @@ def agent(
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C is how an agent in a terminal is stopped: it ends the run like SIGTERM does.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     out = stdout_console()
+    err = stderr_console()
+
+    def on_gone(message: str) -> None:
+        err.print(f"tfshadow: {message}: the agent stopped", markup=False, highlight=False)
 
     def on_sample(sample: Mapping[str, float]) -> None:
         line = "  ".join(f"{k}={v:.4g}" for k, v in sorted(sample.items()))
@@ -231,10 +236,10 @@ def agent(
             count=count,
             stop=stop,
             on_sample=on_sample,
+            on_gone=on_gone,
         )
-    except KeyboardInterrupt:
-        return EXIT_OK
     finally:
-        signal.signal(signal.SIGTERM, previous)
-    stderr_console().print(f"series written under {where}", markup=False, highlight=False)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    err.print(f"series written under {where}", markup=False, highlight=False)
     return EXIT_OK

@@ -88,7 +88,7 @@ class Sampler:
             except psutil.NoSuchProcess:
                 del self._procs[pid]
         if not self._procs:
-            raise MetricsError(
+            raise ProcessesGone(
                 "the sampled processes are gone: " + ", ".join(map(str, self._pids)),
                 "restart the agent with the pids of running processes",
             )
@@ -114,6 +114,10 @@ class Sampler:
                 continue
             total = (total or 0.0) + io.read_bytes + io.write_bytes
         return total
+
+
+class ProcessesGone(MetricsError):
+    """Every process the agent samples has exited."""
 
 
 def _sampler_of(pids: Sequence[int]) -> Sampler | None:

@@ -25,20 +25,28 @@ def run(
     count: int | None = None,
     stop: threading.Event | None = None,
     on_sample: Callable[[Mapping[str, float]], None] | None = None,
+    on_gone: Callable[[str], None] | None = None,
 ) -> Path:
     """Sample until ``count`` samples or ``stop``; returns the series directory.
+
+    When the processes given by ``pids`` have all exited after samples were written, the run
+    ends there, as a finished one (``on_gone`` hears why); before any sample, that raises.
 
     The series live in the shadow store's private directory (created with the store if there is
     none yet), where ``metrics "agent" {}`` reads them back; they are never committed. Without
     ``pids``, a ``resource`` whose state has a ``pid`` attribute (a ``localcloud_instance``) is
     followed: its process is sampled, and the one that replaces it after an apply or a revert.
     """
-    from tfshadow.metrics.agent import run_agent
+    from tfshadow.metrics.agent import ProcessesGone, run_agent
 
     store = project.open_store(create=True)
     directory = store.private_dir(AGENT_DIR)
 
+    samples = 0
+
     def heard(_: float, values: Mapping[str, float]) -> None:
+        nonlocal samples
+        samples += 1
         if on_sample is not None:
             on_sample(values)
 
@@ -50,16 +58,22 @@ def run(
     if not pids and resource != HOST:
         pids = current()
         follow = current if pids else None
-    run_agent(
-        directory,
-        resource,
-        interval,
-        pids=pids,
-        count=count,
-        stop=stop,
-        on_sample=heard,
-        follow=follow,
-    )
+    try:
+        run_agent(
+            directory,
+            resource,
+            interval,
+            pids=pids,
+            count=count,
+            stop=stop,
+            on_sample=heard,
+            follow=follow,
+        )
+    except ProcessesGone as exc:
+        if not samples:
+            raise
+        if on_gone is not None:
+            on_gone(exc.message)
     return directory
 
 
