@@ -185,6 +185,23 @@ def test_a_secret_named_variable_is_sealed_wherever_the_state_holds_it(
     assert token not in inspect.out
 
 
+def test_configuration_diffs_show_no_seal_strings(workdir: Path, tfshadow: Tfshadow) -> None:
+    # The store holds a secret written in a tfvars file as a seal; a diff of that file says a
+    # sensitive value changed, without its fingerprint or ciphertext.
+    (workdir / "secrets.auto.tfvars").write_text(f'api_token = "{SECRET}-one"\n')
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    (workdir / "secrets.auto.tfvars").write_text(f'api_token = "{SECRET}-two"\n')
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    text = tfshadow("diff", "1", "2", "--no-color", cwd=workdir).out
+    as_json = tfshadow("diff", "1", "2", "--json", cwd=workdir)
+    assert "tfshadow:sensitive" not in as_json.out
+    [tfvars] = [f for f in as_json.json()["config"]["files"] if f["path"] == "secrets.auto.tfvars"]
+    for shown in (text, tfvars["diff"]):
+        assert "tfshadow:sensitive" not in shown and SECRET not in shown
+        assert '-api_token = "(sensitive value)"' in shown
+        assert '+api_token = "(sensitive value)"' in shown
+
+
 def test_store_files_are_read_only_and_commits_authored(workdir: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("apply", "-auto-approve", "-no-color", "--message", "m1", cwd=workdir).code == 0
     store = workdir / ".tfshadow"

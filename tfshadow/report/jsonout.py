@@ -33,6 +33,7 @@ from tfshadow.state.changes import (
     StateChanges,
     contains_sealed,
 )
+from tfshadow.state.redact import mask_seals
 
 __all__ = ["diff_json", "inspect_json", "log_json"]
 
@@ -143,7 +144,7 @@ def _config(changes: ConfigChanges) -> dict[str, Any]:
             {
                 "path": change.path,
                 "action": change.action,
-                "diff": change.unified_diff,
+                "diff": mask_seals(change.unified_diff),
                 "added_lines": added,
                 "removed_lines": removed,
             }

@@ -31,6 +31,7 @@ from tfshadow.state.changes import (
     contains_sealed,
     is_sealed,
 )
+from tfshadow.state.redact import mask_seals
 
 __all__ = ["SENSITIVE", "render_diff", "render_inspect", "render_log"]
 
@@ -537,7 +538,7 @@ def _line_stats(change: FileChange) -> Text:
 def _diff_lines(change: FileChange) -> list[Text]:
     lines: list[Text] = []
     in_hunks = False
-    for raw in change.unified_diff.splitlines():
+    for raw in mask_seals(change.unified_diff, SENSITIVE).splitlines():
         if raw.startswith("@@"):
             in_hunks = True
             style = "cyan"

@@ -46,6 +46,7 @@ SEAL_PREFIX = "tfshadow:sensitive:v1:"
 _FP = SEAL_PREFIX + "fp:"
 _ENC = SEAL_PREFIX + "enc:"
 _SEAL = re.compile(r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)\Z")
+_SEAL_IN_TEXT = re.compile(r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)")
 _SEAL_IN_BYTES = re.compile(rb"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)")
 # Shorter strings are not sealed for matching a known seal: "true", "admin" or a port number
 # would then be sealed wherever they appear.
@@ -499,6 +500,14 @@ def seals_in(doc: Any) -> frozenset[str]:
     """Every seal string in ``doc``, also inside longer strings (a configuration file's lines)."""
     # One scan of the serialised document: a Python walk of a large state's strings is slower.
     return frozenset(m.decode("ascii") for m in _SEAL_IN_BYTES.findall(delta.dumps(doc)))
+
+
+def mask_seals(text: str, mask: str = "(sensitive value)") -> str:
+    """``text`` (a configuration file's diff) with every seal string replaced by ``mask``: seals
+    never leave the store, not even as fingerprints."""
+    if SEAL_PREFIX not in text:
+        return text
+    return _SEAL_IN_TEXT.sub(mask, text)
 
 
 def _seal_output(output: Any, replace: Callable[[str], str | None]) -> Any:
