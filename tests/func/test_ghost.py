@@ -91,6 +91,11 @@ def test_ghost_enable_activate_disable(infra: Path, tfshadow: Tfshadow) -> None:
     assert "ghost of localcloud_instance.web activated" in json.dumps(versions)
     listed = tfshadow("ghost", "list", "--json", cwd=infra)
     assert listed.json()["ghosts"][0]["status"] == "running"
+    again = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert again.code == 0, again.err + again.out
+    assert "was already active: nothing changed" in again.out
+    assert "state had changed" not in again.out
+    assert len(_versions(tfshadow, infra)) == before + 1
 
     disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
     assert disabled.code == 0, disabled.err + disabled.out
@@ -109,7 +114,7 @@ def test_ghost_activate_replans_a_stale_plan(infra: Path, tfshadow: Tfshadow) ->
     assert tainted.code == 0, tainted.err
     activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
     assert activated.code == 0, activated.err + activated.out
-    assert "planned again" in activated.out
+    assert "planned again: the state had changed" in activated.out
     assert _proc_state(ghost) in ("R", "S")
 
 

@@ -93,7 +93,11 @@ def activate(cli: CliContext, address: str, no_color: bool) -> int:
 
     result = ops.activate(cli.project(), address, no_color=no_color)
     _report(result, no_color=no_color)
-    again = " (planned again: the state had changed)" if result.replanned else ""
+    if not result.recorded:
+        # Terraform changed nothing: the ghost was running already.
+        click.echo(f"Ghost {result.ghost} of {address} was already active: nothing changed.")
+        return EXIT_OK
+    again = f" (planned again: {result.replanned})" if result.replanned else ""
     click.echo(f"Ghost {result.ghost} of {address} activated in {result.seconds:.1f}s{again}.")
     return EXIT_OK
 

@@ -66,7 +66,7 @@ class GhostResult:
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
     seconds: float = 0.0
-    replanned: bool = False
+    replanned: str = ""  # why the activation was planned again, when it was
 
 
 @dataclass
@@ -136,7 +136,12 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
     plan = Path(record["plan"])
     switched = _override(record)
     current = _state_serial(project)
-    replanned = not plan.exists() or current != record.get("planned_state")
+    if not plan.exists():
+        replanned = "no saved plan was left: the last activation used it"
+    elif current != record.get("planned_state"):
+        replanned = "the state had changed"
+    else:
+        replanned = ""
     config_file.update(project.workdir, record["running"])
     config_file.update(project.workdir, switched, config_file.OVERRIDE_FILE)
     if replanned:
@@ -599,7 +604,7 @@ def _result(
     outcome: RecordOutcome,
     *,
     seconds: float = 0.0,
-    replanned: bool = False,
+    replanned: str = "",
 ) -> GhostResult:
     return GhostResult(
         original=address,
