@@ -350,13 +350,45 @@ def test_ghost_traffic_switch_errors(infra: Path, tfshadow: Tfshadow) -> None:
     )
     assert malformed.code == 2 and "is not TARGET=ATTRIBUTE" in malformed.err
     assert not (infra / GHOSTS_FILE).exists()
+    versions = len(_versions(tfshadow, infra))
     undeclared = tfshadow(
         "ghost", "enable", "localcloud_instance.web", "--traffic", "output.nope=pid", cwd=infra
     )
     assert undeclared.code == 2
-    assert "could not plan the ghost's activation" in undeclared.err
+    assert "the configuration has no output 'nope'" in undeclared.err
+    nowhere = tfshadow(
+        "ghost",
+        "enable",
+        "localcloud_instance.web",
+        "--traffic",
+        "localcloud_network.x.to=pid",
+        cwd=infra,
+    )
+    assert nowhere.code == 2
+    assert "no resource localcloud_network.x" in nowhere.err
+    # Found before anything was applied: no ghost was created, no version recorded.
     assert not (infra / OVERRIDE_FILE).exists()
-    # The ghost was created before the plan failed: it is destroyed again, not left behind.
+    assert not (infra / GHOSTS_FILE).exists()
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") is None
+    assert _ghost_list(tfshadow, infra) == []
+    assert len(_versions(tfshadow, infra)) == versions
+
+    # An attribute the ghost does not have shows in the activation's plan only: the ghost
+    # created before it is destroyed again, not left behind.
+    (infra / "outputs.tf").write_text(
+        'output "web_pid" {\n  value = localcloud_instance.web.pid\n}\n'
+    )
+    no_argument = tfshadow(
+        "ghost",
+        "enable",
+        "localcloud_instance.web",
+        "--traffic",
+        "output.web_pid=no_such",
+        cwd=infra,
+    )
+    assert no_argument.code == 2
+    assert "could not plan the ghost's activation" in no_argument.err
+    assert not (infra / OVERRIDE_FILE).exists()
     assert not (infra / GHOSTS_FILE).exists()
     assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") is None
     assert _ghost_list(tfshadow, infra) == []

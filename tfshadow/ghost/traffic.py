@@ -19,7 +19,7 @@ traffic back on the original.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,29 @@ def parse(text: str) -> Switch:
             "name one attribute of the ghost, e.g. private_ip, or [private_ip] for a list",
         )
     return Switch(target=target, attribute=match.group(2), as_list=bool(match.group(1)))
+
+
+def check_declared(
+    switches: Iterable[Switch], outputs: Collection[str], resources: Collection[str]
+) -> None:
+    """:class:`GhostError` for the first switch whose output or resource the root module does
+    not declare (``outputs``: names; ``resources``: ``TYPE.NAME``): found before anything is
+    applied, not by the plan of the activation."""
+    for switch in switches:
+        output = _OUTPUT.match(switch.target)
+        if output is not None and output.group(1) not in outputs:
+            raise GhostError(
+                f"traffic switch target {switch.target} is not declared: the configuration has "
+                f"no output {output.group(1)!r}",
+                "name an output the root module declares",
+            )
+        argument = _ARGUMENT.match(switch.target)
+        if argument is not None and f"{argument.group(1)}.{argument.group(2)}" not in resources:
+            raise GhostError(
+                f"traffic switch target {switch.target} is not declared: the configuration has "
+                f"no resource {argument.group(1)}.{argument.group(2)}",
+                "name a resource argument of the root module",
+            )
 
 
 def parse_all(texts: Iterable[str]) -> tuple[Switch, ...]:

@@ -95,7 +95,9 @@ def enable(
     store, ws = open_history(project, None)
     number = _from_version(store, ws, from_version)
     registry = _load_registry(store)
-    record = _record_for(store, ws, address, number, traffic.parse_all(switches))
+    parsed = traffic.parse_all(switches)
+    _check_switch_targets(project, parsed)
+    record = _record_for(store, ws, address, number, parsed)
     for other, entry in registry.items():
         if other != address and entry["ghost"] == record["ghost"]:
             raise GhostError(
@@ -510,6 +512,21 @@ def _recorded_apply(
         [str(plan)] if plan is not None else ["-auto-approve", *(f"-target={t}" for t in targets)]
     )
     return run_recorded(project, args, "apply", args[1:], message=message, store=store)
+
+
+def _check_switch_targets(project: Project, switches: Sequence[traffic.Switch]) -> None:
+    """Switches must name what the root module declares; unless a file cannot be read (then
+    the activation's plan is the judge)."""
+    if not switches:
+        return
+    from tfshadow.state import config_files
+
+    files = config_files.collect_files(project.workdir)
+    summary = config_files.config_summary({p: d for p, d in files.items() if "/" not in p})
+    if summary["unparsed"]:
+        return
+    root = summary["modules"].get(".", {})
+    traffic.check_declared(switches, root.get("outputs", ()), root.get("resources", ()))
 
 
 def _plan(project: Project, targets: Sequence[str], out: Path) -> dict[str, Any]:
