@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tfshadow.project import Project
     from tfshadow.state.redact import Redactor
     from tfshadow.store import GitShadowStore
+    from tfshadow.store.base import Reconstructed
 
 RECORDED_COMMANDS = frozenset({"apply", "destroy", "import", "refresh", "taint", "untaint"})
 RECORDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
@@ -146,9 +147,10 @@ def _record_after(
         store = project.open_store(create=True)
     redactor = project.redactor(store)
     latest = store.latest(project.workspace)
-    previous = latest_state(store, project.workspace, latest)
+    recorded = latest_recorded(store, project.workspace, latest)
+    previous = recorded.state if recorded is not None else None
     config = config_document_now(project, redactor, inputs)
-    state = state_document(redactor, after_raw, known_secrets(config, previous))
+    state = state_document(redactor, after_raw, known_secrets(recorded, config))
     if latest is not None and same_state(latest, state, store):
         verb = "failed" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
@@ -211,9 +213,10 @@ def record_drift(
         return
     latest = store.latest(project.workspace)
     redactor = project.redactor(store)
-    previous = latest_state(store, project.workspace, latest)
-    config = config_document_now(project, redactor, CommandInputs())
-    state = state_document(redactor, raw, known_secrets(config, previous))
+    recorded = latest_recorded(store, project.workspace, latest)
+    previous = recorded.state if recorded is not None else None
+    # The secrets the latest version knew: the configuration is read only if there is drift.
+    state = state_document(redactor, raw, known_secrets(recorded))
     if latest is None or previous is None:
         if not state.get("resources") and not state.get("outputs"):
             return
@@ -227,6 +230,8 @@ def record_drift(
             f"Recovered: the state changed outside tfshadow (serial "
             f"{previous.get('serial')} → {state.get('serial')})"
         )
+    config = config_document_now(project, redactor, CommandInputs())
+    state = state_document(redactor, raw, known_secrets(recorded, config))
     capture = Capture(state, config)
     meta = version_meta(
         project,
@@ -316,22 +321,28 @@ def state_document(
     return redactor.redact_state(canonicalise(raw_state), known)
 
 
-def latest_state(
+def latest_recorded(
     store: GitShadowStore, workspace: str, latest: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """The stored state of the version ``latest`` describes (None for none)."""
+) -> Reconstructed | None:
+    """The version ``latest`` describes, reconstructed (None for none)."""
     if latest is None:
         return None
-    return store.reconstruct(workspace, int(latest["version"])).state
+    return store.reconstruct(workspace, int(latest["version"]))
 
 
-def known_secrets(config: dict[str, Any], previous: dict[str, Any] | None) -> frozenset[str]:
-    """Seals of the secrets a state may hold unmarked: the configuration's secret variables and
-    literals, and whatever the version before sealed (so a command not given a secret, such as
-    `state mv` or a drift check, still seals it where an apply did)."""
+def known_secrets(
+    recorded: Reconstructed | None, config: dict[str, Any] | None = None
+) -> frozenset[str]:
+    """Seals of the secrets a state may hold unmarked: whatever a recorded version sealed, in
+    its state and its configuration (so a command not given a secret, such as `state mv` or a
+    drift check, still seals it where an apply did), and ``config``'s secret variables and
+    literals."""
     from tfshadow.state.redact import seals_in
 
-    return seals_in(config) | (seals_in(previous) if previous is not None else frozenset())
+    seals = seals_in(config) if config is not None else frozenset()
+    if recorded is not None:
+        seals |= seals_in(recorded.state) | seals_in(recorded.config)
+    return seals
 
 
 def config_document_now(

@@ -23,7 +23,7 @@ from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
     known_secrets,
-    latest_state,
+    latest_recorded,
     pull_or_none,
     push_versions,
     record_drift,
@@ -346,7 +346,7 @@ def _state_only(
         unseal_document=lambda doc: unseal_document(doc, redactor),
         force=request.force,
     )
-    known = known_secrets(target.config, target.state)
+    known = known_secrets(target)
     live = redactor.redact_state(canonicalise(live_raw), known) if live_raw else None
     ui.state_changes(number, compare_states(live, target.state))
     outcome = RevertOutcome(exit_code=0, version=number)
@@ -516,8 +516,8 @@ def _capture_revert(
     # The configuration that was applied is version N's, as the store holds it. Its secrets
     # are known, and so are those of the version the revert replaces.
     workspace = str(target.meta["workspace"])
-    latest = latest_state(store, workspace, store.latest(workspace))
-    known = known_secrets(target.config, target.state) | known_secrets({}, latest)
+    latest = latest_recorded(store, workspace, store.latest(workspace))
+    known = known_secrets(target) | known_secrets(latest)
     return Capture(state=state_document(redactor, raw, known), config=target.config)
 
 
