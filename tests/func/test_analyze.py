@@ -58,6 +58,18 @@ def _settings(workdir: Path, extra: str = "") -> None:
     )
 
 
+def _web_metrics(workdir: Path, applied: datetime, shift_at: datetime | None) -> None:
+    """Settings reading CSV metrics, and a day of terraform_data.web's CPU up to an hour after
+    ``applied`` (shifted from ``shift_at``)."""
+    _settings(workdir)
+    write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=shift_at,
+    )
+
+
 def test_analyze_names_the_version_that_caused_a_deviation(
     workdir: Path,
     tfshadow: Tfshadow,
@@ -131,14 +143,8 @@ def test_analyze_marks_versions_good_after_a_quiet_soak(
 def test_analyze_renders_a_table_with_the_proposed_command(
     workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
 ) -> None:
-    _settings(workdir)
     applied = two_versions[2]
-    write_series(
-        workdir / "metrics" / "terraform_data.web.csv",
-        applied - timedelta(days=1),
-        applied + timedelta(hours=1),
-        shift_at=applied + 2 * STEP,
-    )
+    _web_metrics(workdir, applied, shift_at=applied + 2 * STEP)
     until = (applied + timedelta(hours=1)).isoformat()
     result = tfshadow("analyze", "--until", until, "--no-color", "--no-mark", cwd=workdir)
     assert result.code == 0, result.err
@@ -290,14 +296,8 @@ def test_series_config_precedence() -> None:
 def test_analyze_since_longer_than_history_reads_everything(
     workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
 ) -> None:
-    _settings(workdir)
     applied = two_versions[2]
-    write_series(
-        workdir / "metrics" / "terraform_data.web.csv",
-        applied - timedelta(days=1),
-        applied + timedelta(hours=1),
-        shift_at=None,
-    )
+    _web_metrics(workdir, applied, shift_at=None)
     until = (applied + timedelta(hours=1)).isoformat()
     args = ("analyze", "--until", until, "--json", "--no-mark", "--since")
     result = tfshadow(*args, "99999999d", cwd=workdir)
@@ -332,14 +332,8 @@ def test_analyze_prints_each_warning_on_one_line(
 def test_analyze_series_that_stopped_reporting_is_inconclusive(
     workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
 ) -> None:
-    _settings(workdir)
     applied = two_versions[2]
-    write_series(
-        workdir / "metrics" / "terraform_data.web.csv",
-        applied - timedelta(days=1),
-        applied + timedelta(hours=1),
-        shift_at=applied + 2 * STEP,
-    )
+    _web_metrics(workdir, applied, shift_at=applied + 2 * STEP)
     # The metrics stopped an hour before the analysis: what the series does now is unknown.
     until = (applied + timedelta(hours=2)).isoformat()
     result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
@@ -401,14 +395,8 @@ def test_analyze_a_range_without_data_is_inconclusive_not_an_error(
 ) -> None:
     # Missing data is not evidence: an empty answer is inconclusive; with nothing judged at
     # all, analyze still exits 2.
-    _settings(workdir)
     applied = two_versions[2]
-    write_series(
-        workdir / "metrics" / "terraform_data.web.csv",
-        applied - timedelta(days=1),
-        applied + timedelta(hours=1),
-        shift_at=None,
-    )
+    _web_metrics(workdir, applied, shift_at=None)
     until = (applied - timedelta(days=3)).isoformat()
     result = tfshadow("analyze", "--until", until, "--json", "--no-mark", cwd=workdir)
     assert result.code == 2, result.err

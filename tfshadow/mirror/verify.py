@@ -99,14 +99,25 @@ def _check_history(
         key = steps.get(tip)
         if key is None:
             expected = history_key(store.commit_count(tip), tip)
-            return [*findings, Finding("missing", expected, f"the history up to {tip[:12]}")]
+            findings.append(Finding("missing", expected, f"the history up to {tip[:12]}"))
+            tip = _older_step(store, steps, tip)
+            continue
         data = mirror.get(key)  # listed just now: a failure here is the network's, not data's
         try:
-            step = HistoryStep.loads(data)
+            step: HistoryStep | None = HistoryStep.loads(data)
         except ValueError:
-            return [*findings, Finding("altered", key, f"the history step to {tip[:12]}")]
-        if step.tip != tip:
-            return [*findings, Finding("altered", key, f"the history step to {tip[:12]}")]
+            step = None
+        if step is None or step.tip != tip:
+            findings.append(Finding("altered", key, f"the history step to {tip[:12]}"))
+            # Its base cannot be trusted: the walk goes on from the newest step before it.
+            tip = _older_step(store, steps, tip)
+            continue
         check(object_key(step.bundle_sha256), step.bundle_sha256, f"the history to {tip[:12]}")
         tip = step.base
     return findings
+
+
+def _older_step(store: GitShadowStore, steps: dict[str, str], tip: str) -> str | None:
+    """The tip of the newest step the mirror lists before ``tip`` in the store's history."""
+    older = [t for t in steps if t != tip and store.contains(t, tip)]
+    return max(older, key=store.commit_count) if older else None

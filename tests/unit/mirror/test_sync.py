@@ -124,6 +124,29 @@ def test_verify_reports_missing_and_altered_objects(
     }
 
 
+def test_verify_goes_on_past_an_altered_history_step(
+    store: GitShadowStore, s3_endpoint: str
+) -> None:
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    record(store, 2)
+    sync(store, mirror)
+    steps = sorted(k for k in mirror.list_keys("history/"))
+    assert len(steps) == 2
+    older, newer = steps  # keys start with the commit count: the older step sorts first
+    older_bundle = json.loads(mirror.get(older))["bundle"]["sha256"]
+    s3 = client(s3_endpoint)
+    s3.put_object(Bucket=mirror.bucket, Key=f"prod/net/{newer}", Body=b"not a step")
+    s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/objects/{older_bundle}")
+    report = verify(store, mirror)
+    # The older step's bundle is checked too, although the newer step cannot say where it is.
+    assert {(f.problem, f.key) for f in report.findings} == {
+        ("altered", newer),
+        ("missing", f"objects/{older_bundle}"),
+    }
+
+
 def test_restore_rebuilds_the_store_with_its_history(
     store: GitShadowStore, s3_endpoint: str, tmp_path: Path
 ) -> None:
