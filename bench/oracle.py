@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from bench.series import UNITS, _ar1, clean, faulty
+from bench.series import UNITS, Case, clean, faulty
 from tfshadow.forecast.detector import DEFAULT_PERSISTENCE
 
 FloatArray = npt.NDArray[np.float64]
@@ -64,77 +64,28 @@ class Truth:
     shift: float = 0.0  # signed size of the level shift
 
 
-def _twin(rng: np.random.Generator) -> np.random.Generator:
-    twin = np.random.Generator(type(rng.bit_generator)())
-    twin.bit_generator.state = rng.bit_generator.state
-    return twin
-
-
-def _replay_clean(
-    rng: np.random.Generator, n: int, kind: int | None = None, keep: slice | None = None
-) -> Truth:
-    """``series.clean``'s draws in its order, keeping the parts it adds up."""
-    kind = int(rng.integers(0, 4)) if kind is None else kind
-    period = [288, 60, 168, 0][kind]
-    t = np.arange(n)
-    level = rng.uniform(5, 80)
-    sigma = rng.uniform(0.5, 3.0)
-    amplitude = rng.uniform(2, 8) * sigma if period else 0.0
-    shape = np.sin(2 * np.pi * t / period) if period else np.zeros(n)
-    if period:
-        shape = shape + 0.3 * np.sin(4 * np.pi * t / period + rng.uniform(0, np.pi))
-    if kind == 2:
-        shape = np.sin(2 * np.pi * t / 24) + np.where((t // 24) % 7 >= 5, -0.5, 0.0)
-    trend = rng.uniform(-1, 1) * sigma * t / n
-    noise = rng.standard_t(5, n) * sigma / np.sqrt(5 / 3)
-    phi = 0.0
-    if rng.random() < 0.5:
-        phi = rng.uniform(0.3, 0.7)
-        noise = _ar1(noise, phi)
-    signal = level + amplitude * shape + trend
-    values = signal + noise
-    if rng.random() < 0.25:
-        values = np.round(values)
-    values = values.astype(np.float64)
-    gaps = np.zeros(n, dtype=bool)
-    for _ in range(int(rng.integers(0, 4))):
-        start = int(rng.integers(0, n))
-        gaps[start : start + int(rng.integers(1, 12))] = True
-    if keep is not None:
-        gaps[keep] = False
-    values[gaps] = np.nan
-    noise = np.where(gaps, np.nan, noise)
-    noise_sigma = float(sigma / np.sqrt(1.0 - phi * phi))
-    return Truth(values, signal, noise, float(phi), float(sigma), noise_sigma)
-
-
-def _checked(replayed: Truth, seen: FloatArray) -> Truth:
-    if not np.array_equal(replayed.values, seen, equal_nan=True):
-        raise RuntimeError("bench/series.py draws differently: update the oracle's replay")
-    return replayed
+def _truth(case: Case) -> Truth:
+    assert case.signal is not None and case.noise is not None
+    return Truth(
+        case.values,
+        case.signal,
+        case.noise,
+        case.phi,
+        case.sigma,
+        case.noise_sigma,
+        case.at,
+        case.shift,
+    )
 
 
 def clean_truth(rng: np.random.Generator, n: int) -> Truth:
     """The next series ``series.clean(rng, n)`` draws, with what its generator knew."""
-    twin = _twin(rng)
-    case = clean(rng, n)
-    return _checked(_replay_clean(twin, n), case.values)
+    return _truth(clean(rng, n))
 
 
 def shift_truth(rng: np.random.Generator, n: int, size: float, unit: str) -> Truth:
     """The next series ``series.faulty(rng, n, "level_shift", size, unit)`` draws."""
-    twin = _twin(rng)
-    case = faulty(rng, n, "level_shift", size, unit)
-    at = int(twin.integers(2 * n // 3, n - 60))
-    base = _replay_clean(twin, n, keep=slice(at - 5, at + 10))
-    sign = 1.0 if twin.random() < 0.5 else -1.0
-    shift = sign * size * (base.sigma if unit == "innovation" else base.noise_sigma)
-    values = base.values.copy()
-    values[at:] += shift
-    noise = base.noise.copy()
-    noise[at:] += shift
-    truth = Truth(values, base.signal, noise, base.phi, base.sigma, base.noise_sigma, at, shift)
-    return _checked(truth, case.values)
+    return _truth(faulty(rng, n, "level_shift", size, unit))
 
 
 def _log_ratio(density: str, sigma: float) -> Callable[[FloatArray, float], FloatArray]:

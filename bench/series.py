@@ -33,6 +33,13 @@ class Case:
     at: int | None = None  # first faulty point
     size: float = 0.0
     noise_sigma: float = 0.0  # of the noise itself: sigma / √(1 - φ²)
+    # What the generator knew, for bounds that no detector can know (bench/oracle.py): the
+    # noise-free signal, the noise before any rounding (NaN in gaps, a level shift included),
+    # its carry-over, and a level shift's signed size.
+    signal: np.ndarray | None = None
+    noise: np.ndarray | None = None
+    phi: float = 0.0
+    shift: float = 0.0
 
 
 def clean(
@@ -59,7 +66,8 @@ def clean(
     if rng.random() < 0.5:  # most real metrics carry over from one sample to the next
         phi = rng.uniform(0.3, 0.7)
         noise = _ar1(noise, phi)  # σ stays the size of what is new each step
-    values = level + amplitude * shape + trend + noise
+    signal = level + amplitude * shape + trend
+    values = signal + noise
     if rng.random() < 0.25:
         values = np.round(values)  # integer-valued gauges
     values = values.astype(np.float64)
@@ -71,7 +79,17 @@ def clean(
         gaps[keep] = False
     values[gaps] = np.nan
     noise_sigma = sigma / np.sqrt(1.0 - phi * phi)
-    return Case(f"clean-{kind}-ar{phi:.1f}", step, period, values, sigma, noise_sigma=noise_sigma)
+    return Case(
+        f"clean-{kind}-ar{phi:.1f}",
+        step,
+        period,
+        values,
+        sigma,
+        noise_sigma=noise_sigma,
+        signal=signal,
+        noise=np.where(gaps, np.nan, noise),
+        phi=phi,
+    )
 
 
 def _ar1(shocks: np.ndarray, phi: float) -> np.ndarray:
@@ -96,8 +114,12 @@ def faulty(
     values = case.values.copy()
     sign = 1.0 if rng.random() < 0.5 else -1.0
     tail = np.arange(n - at)
+    shift = 0.0
+    noise = case.noise
     if fault == "level_shift":
-        values[at:] += sign * size * sigma
+        shift = sign * size * sigma
+        values[at:] += shift
+        noise = None if noise is None else np.concatenate([noise[:at], noise[at:] + shift])
     elif fault == "leak":
         values[at:] += size * sigma * tail / 20.0  # +size σ after 20 points
     elif fault == "variance":
@@ -118,4 +140,8 @@ def faulty(
         at,
         size,
         case.noise_sigma,
+        case.signal,
+        noise,
+        case.phi,
+        shift,
     )

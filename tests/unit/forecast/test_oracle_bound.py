@@ -32,15 +32,26 @@ def test_oracle_bound_finds_a_6_sigma_step_within_5_points_and_is_quiet_on_clean
         assert 1500 <= firsts[0] <= 1504
 
 
-def test_oracle_bound_replays_the_evaluation_sets_draws() -> None:
-    # The oracle's knowledge is the generator's own: its replay must give the very series.
+def test_oracle_bound_reads_what_the_generator_knew() -> None:
+    # The oracle's knowledge is the generator's own: signal plus noise is the series (where it
+    # was not rounded to integers), and a level shift has the size asked for.
     rng = np.random.default_rng(7)
     twin = np.random.default_rng(7)
-    for _ in range(4):
+    for _ in range(8):
         truth = oracle.clean_truth(rng, 1000)
-        np.testing.assert_array_equal(truth.values, clean(twin, 1000).values)
+        case = clean(twin, 1000)
+        np.testing.assert_array_equal(truth.values, case.values)
+        seen = np.isfinite(truth.values)
+        rebuilt = truth.signal + truth.noise
+        assert np.allclose(truth.values[seen], rebuilt[seen]) or np.all(
+            np.abs(truth.values[seen] - rebuilt[seen]) <= 0.5
+        )
     shifted = oracle.shift_truth(rng, 1000, 3.0, "marginal")
     case = faulty(twin, 1000, "level_shift", 3.0, "marginal")
     np.testing.assert_array_equal(shifted.values, case.values)
     assert shifted.at == case.at
     assert abs(shifted.shift) == 3.0 * case.noise_sigma
+    assert shifted.at is not None
+    after = np.isfinite(shifted.noise[shifted.at :])
+    jump = shifted.values[shifted.at :] - shifted.signal[shifted.at :]
+    assert np.allclose(jump[after], shifted.noise[shifted.at :][after], atol=0.5)
