@@ -151,7 +151,7 @@ def _record_after(
     previous = recorded.state if recorded is not None else None
     config = config_document_now(project, redactor, inputs)
     state = state_document(redactor, after_raw, known_secrets(recorded, config))
-    if latest is not None and same_state(latest, state, store):
+    if latest is not None and same_state(latest, state, previous):
         verb = "failed" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
         return store
@@ -221,7 +221,7 @@ def record_drift(
         if not state.get("resources") and not state.get("outputs"):
             return
         kind, description = "baseline", "Baseline: the state as tfshadow first found it"
-    elif same_state(latest, state, store):
+    elif same_state(latest, state, previous):
         return
     else:
         _warn_if_another_state(previous, state, latest, outcome)
@@ -281,21 +281,21 @@ def _warn_if_another_state(
 
 
 def same_state(
-    latest: dict[str, Any], state: dict[str, Any], store: GitShadowStore | None = None
+    latest: dict[str, Any], state: dict[str, Any], recorded: dict[str, Any] | None = None
 ) -> bool:
     """Whether ``state`` is the state of the version ``latest`` describes.
 
-    With ``store``, also when only seal strings differ while lineage and serial are the same:
-    the secrets were sealed under another key (TFSHADOW_KEY unset, or not the one the history
-    was recorded with), and Terraform raises the serial whenever it writes a changed state.
+    With ``recorded`` (that version's stored state), also when only seal strings differ while
+    lineage and serial are the same: the secrets were sealed under another key (TFSHADOW_KEY
+    unset, or not the one the history was recorded with), and Terraform raises the serial
+    whenever it writes a changed state.
     """
     from tfshadow.state.delta import sha256_hex
 
     if latest.get("state_sha256") == sha256_hex(state):
         return True
-    if store is None:
+    if recorded is None:
         return False
-    recorded = store.reconstruct(str(latest["workspace"]), int(latest["version"])).state
     if any(recorded.get(key) != state.get(key) for key in ("lineage", "serial")):
         return False
     return bool(_without_seals(recorded) == _without_seals(state))

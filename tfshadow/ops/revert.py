@@ -264,9 +264,12 @@ def _full(
                 hint="run `tfshadow log` once the backend is reachable: the change is recorded "
                 "then",
             )
-        capture = _capture_revert(redactor, after_raw, target, store)
         latest = store.latest(target.meta["workspace"])
-        if latest is not None and same_state(latest, capture.state, store):
+        replaced = latest_recorded(store, str(target.meta["workspace"]), latest)
+        capture = _capture_revert(redactor, after_raw, target, replaced)
+        if latest is not None and same_state(
+            latest, capture.state, replaced.state if replaced else None
+        ):
             outcome.notes.append("Terraform changed nothing: no version recorded.")
             return outcome
         outcome.recorded = _record(
@@ -374,7 +377,9 @@ def _state_only(
     after_raw, _ = pull_or_none(project)
     if after_raw is None:
         raise RevertError("the state could not be read after `terraform state push`")
-    capture = _capture_revert(redactor, after_raw, target, store)
+    workspace = str(target.meta["workspace"])
+    replaced = latest_recorded(store, workspace, store.latest(workspace))
+    capture = _capture_revert(redactor, after_raw, target, replaced)
     outcome.recorded = _record(
         project,
         store,
@@ -511,13 +516,11 @@ def _var_file_names(path: Path) -> set[str]:
 
 
 def _capture_revert(
-    redactor: Redactor, raw: dict[str, Any], target: Reconstructed, store: GitShadowStore
+    redactor: Redactor, raw: dict[str, Any], target: Reconstructed, replaced: Reconstructed | None
 ) -> Capture:
     # The configuration that was applied is version N's, as the store holds it. Its secrets
     # are known, and so are those of the version the revert replaces.
-    workspace = str(target.meta["workspace"])
-    latest = latest_recorded(store, workspace, store.latest(workspace))
-    known = known_secrets(target) | known_secrets(latest)
+    known = known_secrets(target) | known_secrets(replaced)
     return Capture(state=state_document(redactor, raw, known), config=target.config)
 
 
