@@ -45,9 +45,10 @@ if TYPE_CHECKING:
 SEAL_PREFIX = "tfshadow:sensitive:v1:"
 _FP = SEAL_PREFIX + "fp:"
 _ENC = SEAL_PREFIX + "enc:"
-_SEAL = re.compile(r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)\Z")
-_SEAL_IN_TEXT = re.compile(r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)")
-_SEAL_IN_BYTES = re.compile(rb"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)")
+_SEAL_PATTERN = r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)"
+_SEAL = re.compile(_SEAL_PATTERN + r"\Z")
+_SEAL_IN_TEXT = re.compile(_SEAL_PATTERN)
+_SEAL_IN_BYTES = re.compile(_SEAL_PATTERN.encode())
 # Shorter strings are not sealed for matching a known seal: "true", "admin" or a port number
 # would then be sealed wherever they appear.
 MIN_KNOWN_LENGTH = 6
@@ -239,13 +240,8 @@ class Redactor:
             if len(text) < MIN_KNOWN_LENGTH or text.startswith(SEAL_PREFIX):
                 return None
             if text not in verdicts:
-                if text in plain:
-                    verdicts[text] = self.seal(text)
-                elif seals:
-                    sealed = self.seal(text)
-                    verdicts[text] = sealed if sealed in seals else None
-                else:
-                    verdicts[text] = None
+                sealed = self.seal(text) if text in plain or seals else None
+                verdicts[text] = sealed if text in plain or sealed in seals else None
             return verdicts[text]
 
         out = dict(doc)
