@@ -6,13 +6,14 @@ Everything is built lazily so that ``--help`` and pass-through commands import n
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfshadow import env
-from tfshadow.errors import NotTerraformDirError, UsageError
+from tfshadow.errors import EngineError, NotTerraformDirError, SettingsError, UsageError
 
 if TYPE_CHECKING:
     from tfshadow.runner import Engine
@@ -51,9 +52,22 @@ class Project:
         from tfshadow.runner import embedded_engine, executable_engine
 
         configured = self.settings.terraform.binary  # always read: validates tfshadow.hcl
-        binary = self._terraform_bin or self.environ.get(env.TFSHADOW_TERRAFORM_BIN) or configured
-        if binary:
-            return executable_engine(binary, cwd=self.workdir)
+        given = self._terraform_bin or self.environ.get(env.TFSHADOW_TERRAFORM_BIN)
+        if given:
+            # Typed on the command line (or set in the shell): relative to where the user is,
+            # as the shell would take it, not to the --chdir / -chdir directory.
+            return executable_engine(given, cwd=Path.cwd())
+        if configured:
+            try:
+                # `~` as in the store's path: a settings file has no shell to expand it.
+                return executable_engine(os.path.expanduser(configured), cwd=self.workdir)
+            except EngineError as exc:
+                raise SettingsError(
+                    f"{self.settings.terraform.where}: setting `binary` in block `terraform`: "
+                    f"{exc.message}",
+                    hint="fix the path (relative paths start at the configuration's directory), "
+                    "or remove it to use the embedded Terraform",
+                ) from exc
         return embedded_engine()
 
     @property

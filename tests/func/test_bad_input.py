@@ -128,3 +128,42 @@ def test_lock_timeout_nan_is_refused_not_an_endless_wait(
     assert result.code == 2
     assert "TFSHADOW_LOCK_TIMEOUT" in _one_error_line(result.err)
     assert not (workdir / "terraform.tfstate").exists()
+
+
+def test_store_path_that_cannot_be_created(workdir: Path, tfshadow: Tfshadow) -> None:
+    (workdir / "tfshadow.hcl").write_text('store {\n  path = "main.tf/shadows"\n}\n')
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert result.code == 2
+    assert "main.tf/shadows" in _one_error_line(result.err)
+    assert not (workdir / "terraform.tfstate").exists()
+
+
+def test_relative_terraform_bin_is_relative_to_where_tfshadow_runs(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    script = tools / "terraform"
+    script.write_text('#!/bin/sh\necho fake terraform "$@"\n')
+    script.chmod(0o755)
+    result = tfshadow(
+        "--chdir", str(workdir), "--terraform-bin", "tools/terraform", "version", cwd=tmp_path
+    )
+    assert (result.code, result.out) == (0, "fake terraform version\n"), result.err
+    os.environ["TFSHADOW_TERRAFORM_BIN"] = "./tools/terraform"
+    try:
+        result = tfshadow(f"-chdir={workdir}", "version", cwd=tmp_path)
+    finally:
+        del os.environ["TFSHADOW_TERRAFORM_BIN"]
+    assert (result.code, result.out) == (0, "fake terraform version\n"), result.err
+
+
+def test_missing_terraform_binary_in_settings_names_file_and_line(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    (workdir / "tfshadow.hcl").write_text('terraform {\n  binary = "bin/tofu"\n}\n')
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert result.code == 2
+    line = _one_error_line(result.err)
+    assert "tfshadow.hcl:2" in line and "bin/tofu" in line
+    assert not (workdir / "terraform.tfstate").exists()

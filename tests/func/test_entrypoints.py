@@ -106,6 +106,20 @@ def test_settings_choose_the_terraform_binary(
     assert "Terraform v1.0.3" in version.stdout
 
 
+def test_settings_binary_under_the_home_directory(
+    tmp_path: Path, terraform_executable: tuple[Path, dict[str, str]]
+) -> None:
+    binary, env = terraform_executable
+    home = tmp_path / "home"
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "terraform").symlink_to(binary)
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "null", work)
+    (work / "tfshadow.hcl").write_text('terraform {\n  binary = "~/bin/terraform"\n}\n')
+    version = _script("version", cwd=work, env=dict(env, HOME=str(home)))
+    assert "Terraform v1.0.3" in version.stdout, version.stderr
+
+
 def test_executable_engine_revert_round_trip(
     tmp_path: Path, terraform_executable: tuple[Path, dict[str, str]]
 ) -> None:

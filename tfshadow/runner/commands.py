@@ -103,7 +103,8 @@ def _declares_backend(workdir: Path) -> bool:
 
 
 def data_dir(workdir: Path, environ: Mapping[str, str]) -> Path:
-    return workdir / environ.get(env.TF_DATA_DIR, ".terraform")
+    # Terraform takes an empty TF_DATA_DIR as unset.
+    return workdir / (environ.get(env.TF_DATA_DIR) or ".terraform")
 
 
 def current_workspace(workdir: Path, environ: Mapping[str, str]) -> str:

@@ -107,6 +107,7 @@ class TerraformSettings:
     """Which Terraform runs: ``binary`` None means the embedded engine."""
 
     binary: str | None = None
+    where: str | None = None  # "tfshadow.hcl:LINE" of `binary`, for errors found when it runs
 
 
 @dataclass(frozen=True)
@@ -313,8 +314,16 @@ def _build_store(values: Mapping[str, Any], ctx: BuildContext) -> StoreSettings:
     )
 
 
-def _build_terraform(values: Mapping[str, Any], ctx: BuildContext) -> TerraformSettings:
-    return TerraformSettings(binary=values.get("binary"))
+def _build_terraform(
+    blocks: Mapping[str, tuple[ParsedBlock, ...]], ctx: BuildContext
+) -> TerraformSettings:
+    found = blocks.get("terraform", ())
+    if not found or "binary" not in found[0].values:
+        return TerraformSettings()
+    block = found[0]
+    return TerraformSettings(
+        binary=block.values["binary"], where=f"{ctx.filename}:{block.lines['binary']}"
+    )
 
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -433,7 +442,6 @@ def _build_store_section(
 TERRAFORM = BlockSchema(
     name="terraform",
     keys=(Key("binary", str, check=_non_empty),),
-    build=_build_terraform,
 )
 
 
@@ -882,5 +890,6 @@ BLOCKS: Sequence[BlockSchema] = (
 
 SECTIONS: Sequence[Section] = (
     Section("store", _build_store_section),
+    Section("terraform", _build_terraform),
     Section("metrics", _build_metrics),
 )

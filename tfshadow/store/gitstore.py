@@ -171,7 +171,14 @@ class GitShadowStore:
                     )
                 if not create:
                     raise _no_store(str(path))
-                path.mkdir(parents=True, exist_ok=True)
+                try:
+                    path.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot create the shadow store at {path}: {exc.strerror}",
+                        hint="point the store (store.path in tfshadow.hcl, TFSHADOW_STORE) at a "
+                        "directory that can be created",
+                    ) from exc
                 init_repository(path, DEFAULT_BRANCH)
         git = Git(path)
         info = git.repo_info()

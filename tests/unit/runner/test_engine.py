@@ -95,6 +95,12 @@ def test_current_workspace_follows_terraform(tmp_path: Path) -> None:
     assert current_workspace(tmp_path, {"TF_DATA_DIR": "data"}) == "default"
 
 
+def test_current_workspace_empty_tf_data_dir_means_the_default_data_dir(tmp_path: Path) -> None:
+    (tmp_path / ".terraform").mkdir()
+    (tmp_path / ".terraform" / "environment").write_text("staging")
+    assert current_workspace(tmp_path, {"TF_DATA_DIR": ""}) == "staging"
+
+
 def _session_dirs() -> set[Path]:
     import tempfile
 
