@@ -64,10 +64,16 @@ def load_settings(workdir: Path, environ: Mapping[str, str]) -> Settings:
     """
     path = workdir / SETTINGS_FILE
     ctx = BuildContext(workdir=Path(workdir).absolute(), environ=environ, filename=SETTINGS_FILE)
+    if path.is_dir():
+        raise SettingsError(
+            f"{path} is a directory, not a settings file",
+            f"remove it, or make {SETTINGS_FILE} a file",
+        )
     if not path.is_file():
         return _build({}, ctx, source=None, blocks=BLOCKS, sections=SECTIONS)
     try:
-        text = path.read_bytes().decode("utf-8")
+        # utf-8-sig: editors on Windows start UTF-8 files with a byte-order mark.
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise SettingsError(
             f"cannot read {path}: {exc.strerror or exc}", "check the file's permissions"

@@ -231,3 +231,14 @@ def test_parse_settings_new_block_needs_only_a_schema() -> None:
         parse_settings("metrics { labels = [1] }\n", "tfshadow.hcl", (metrics,))
     with pytest.raises(SettingsError, match="must be one of prometheus, csv, got 'x'"):
         parse_settings('metrics { source = "x" }\n', "tfshadow.hcl", (metrics,))
+
+
+def test_load_settings_reads_a_file_that_starts_with_a_byte_order_mark(tmp_path: Path) -> None:
+    (tmp_path / "tfshadow.hcl").write_bytes(b"\xef\xbb\xbfstore {\n  retain = 3\n}\n")
+    assert load_settings(tmp_path, {}).store.retain == 3
+
+
+def test_load_settings_refuses_a_directory_in_place_of_the_file(tmp_path: Path) -> None:
+    (tmp_path / "tfshadow.hcl").mkdir()
+    with pytest.raises(SettingsError, match="is a directory, not a settings file"):
+        load_settings(tmp_path, {})
