@@ -163,6 +163,18 @@ def test_plan_without_store_reports_with_format(workdir: Path, tfshadow: Tfshado
     assert "tfshadow: the plan file is removed" in plan.err
 
 
+def test_plan_does_not_advise_applying_its_temporary_plan_file(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    plan = tfshadow("plan", "-no-color", "-var", "size=large", cwd=workdir)
+    assert plan.code == 0, plan.err
+    assert "1 to change" in plan.out
+    # The plan file tfshadow added is removed: Terraform must not tell anyone to apply it.
+    assert "terraform apply" not in plan.out + plan.err
+    assert "the plan file is removed: pass -out=FILE to keep it" in plan.err
+
+
 def test_plan_json_output_stays_parseable(workdir: Path, tfshadow: Tfshadow) -> None:
     _apply(tfshadow, workdir)
     plan = tfshadow("plan", "-json", "-var", "size=large", cwd=workdir)

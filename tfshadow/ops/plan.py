@@ -202,6 +202,8 @@ def plan(project: Project, tf_args: Sequence[str], *, want_report: bool) -> Plan
         else:
             plan_file = Path(scratch) / "plan.tfplan"
             args = [*tf_args[: command_at + 1], f"-out={plan_file}", *rest]
+            # Terraform then does not advise applying a plan file that is removed afterwards.
+            environ = {**environ, env.TF_IN_AUTOMATION: "1"}
         rc = engine.run(args, cwd=project.workdir, environ=environ)
         temporary = given is None
         if rc not in _SUCCESS or not plan_file.is_file():
