@@ -349,3 +349,29 @@ def test_another_tfshadow_key_is_not_taken_for_a_change_outside_tfshadow(
     assert again.code == 0, again.err
     assert "nothing recorded" in again.err
     assert len(tfshadow("log", "--json", cwd=workdir).json()["versions"]) == 1
+
+
+def test_apply_with_a_legacy_state_file_records_that_file(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # -state / -state-out point the local backend at another file: that is the state changed.
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-state=other.tfstate", cwd=workdir)
+    assert result.code == 0, result.err
+    assert (workdir / "other.tfstate").exists()
+    assert not (workdir / "terraform.tfstate").exists()
+    assert "recorded version 1" in result.err
+    again = tfshadow(
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-state",
+        "other.tfstate",
+        "-state-out",
+        "next.tfstate",
+        "-var",
+        "size=large",
+        cwd=workdir,
+    )
+    assert again.code == 0, again.err
+    assert "recorded version 2" in again.err
+    assert tfshadow("inspect", "2", "--json", cwd=workdir).json()["changes"]

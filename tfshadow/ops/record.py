@@ -17,6 +17,8 @@ from tfshadow.errors import CaptureError, EngineError, StoreLockedError, Tfshado
 from tfshadow.ops.author import ci_description, detect_author
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tfshadow.project import Project
     from tfshadow.state.redact import Redactor
     from tfshadow.store import GitShadowStore
@@ -94,16 +96,17 @@ def run_recorded(
     outcome = RecordOutcome(exit_code=0)
 
     inputs = command_inputs(project, tf_args)
+    state_file = legacy_state_file(project, tf_args)
     store = store or _store_if_initialised(project)
     with store.lock(project.lock_timeout) if store else nullcontext():
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.
-        before_raw = pull_or_none(project)[0] if store else None
+        before_raw = pull_or_none(project, state_file)[0] if store else None
         if store is not None:
             _resume_mirror(store, outcome)
             record_drift(project, store, before_raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
-        after_raw, ok = pull_or_none(project)
+        after_raw, ok = pull_or_none(project, state_file)
         if not ok or after_raw is None:
             if outcome.exit_code == 0 and before_raw is not None:
                 raise CaptureError(
@@ -172,6 +175,30 @@ def _record_after(
     )
     outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
     return store
+
+
+# Legacy flags of the local backend: the state a command reads (-state) and writes
+# (-state-out, which wins when both are given).
+_STATE_FLAGS = ("state-out", "state")
+
+
+def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
+    """The state file a command's ``-state``/``-state-out`` names (relative to the working
+    directory), None when it names none: then the backend holds the state."""
+    found: dict[str, str] = {}
+    args = list(tf_args)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        name, equals, value = arg.lstrip("-").partition("=")
+        if not arg.startswith("-") or name not in _STATE_FLAGS:
+            continue
+        if not equals:
+            value = args[i + 1] if i + 1 < len(args) else ""
+        if value:
+            found[name] = value
+    chosen = next((found[name] for name in _STATE_FLAGS if name in found), None)
+    return project.workdir / chosen if chosen else None
 
 
 def _store_if_initialised(project: Project) -> GitShadowStore | None:
@@ -488,10 +515,21 @@ def version_meta(
     }
 
 
-def pull_or_none(project: Project) -> tuple[dict[str, Any] | None, bool]:
-    """(state, True) when the backend answered; (None, False) when it could not be reached."""
-    from tfshadow.runner import pull_state
+def pull_or_none(
+    project: Project, state_file: Path | None = None
+) -> tuple[dict[str, Any] | None, bool]:
+    """(state, True) when the backend answered; (None, False) when it could not be reached.
 
+    ``state_file``: the file a command's legacy ``-state``/``-state-out`` names, read instead.
+    """
+    from tfshadow.runner import pull_state
+    from tfshadow.runner.commands import read_state_file
+
+    if state_file is not None:
+        try:
+            return read_state_file(state_file), True
+        except EngineError:
+            return None, False
     try:
         return pull_state(project.engine, project.workdir, project.environ), True
     except EngineError:

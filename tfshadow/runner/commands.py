@@ -65,6 +65,21 @@ def _json_or_none(text: str | None) -> Any:
         return None  # being written, or damaged: Terraform says which
 
 
+def read_state_file(path: Path) -> dict[str, Any] | None:
+    """The state in the file a command's legacy ``-state``/``-state-out`` names (None when the
+    file does not exist yet); :class:`EngineError` when it is not a state."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise EngineError(f"cannot read the state file {path}: {exc.strerror}") from None
+    doc = _json_or_none(text) if text.strip() else None
+    if text.strip() and not isinstance(doc, dict):
+        raise EngineError(f"{path} is not a Terraform state file")
+    return doc
+
+
 def local_state_file(workdir: Path, environ: Mapping[str, str]) -> Path | None:
     """The state file of the selected workspace when the backend is the local one; None when
     another backend is configured, or Terraform's arguments might point elsewhere."""
