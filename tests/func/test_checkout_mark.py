@@ -72,19 +72,10 @@ def test_checkout_refuses_local_edits_unless_forced(workdir: Path, tfshadow: Tfs
 
     forced = tfshadow("checkout", "1", "--force", "--no-color", cwd=workdir)
     assert forced.code == 0, forced.err
-    # Recorded without TFSHADOW_KEY: the sensitive default is a fingerprint, left for the user.
-    assert "api_token" in forced.out
-    text = (workdir / "main.tf").read_text()
-    assert "fixture-token-value" not in text and "tfshadow:sensitive" not in text
-    assert "# api_token: sealed in the shadow store" in text
-    assert (
-        text.replace(
-            "  # api_token: sealed in the shadow store; supply it with -var, -var-file or "
-            "TF_VAR_api_token\n",
-            '  default   = "fixture-token-value"\n',
-        ).encode()
-        == v1
-    )
+    # Recorded without TFSHADOW_KEY, the sensitive default is only a fingerprint in the store;
+    # the file here holds the same value, so it goes back as it was.
+    assert "api_token" not in forced.out
+    assert (workdir / "main.tf").read_bytes() == v1
     assert not (workdir / "extra.tf").exists()
 
 
@@ -107,6 +98,7 @@ def test_checkout_takes_back_what_a_checkout_wrote_without_its_secrets(
     # Recorded without TFSHADOW_KEY: checkout 1 writes main.tf with the secret left out. That
     # file is version 1 as tfshadow writes it, not a local edit: going back needs no --force.
     two_versions(workdir, tfshadow)
+    (workdir / "main.tf").unlink()  # the secret's value is nowhere here
     assert tfshadow("checkout", "1", cwd=workdir).code == 0
     assert "# api_token: sealed in the shadow store" in (workdir / "main.tf").read_text()
 
@@ -161,3 +153,21 @@ def test_mark_and_last_good(workdir: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("inspect", "1", "--json", cwd=workdir).json()["version"]["mark"]["mark"] == (
         "good"
     )
+
+
+def test_checkout_restores_a_secret_the_directory_holds_with_the_same_fingerprint(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # Recorded without TFSHADOW_KEY the store has only the secret's fingerprint; the file here
+    # holds the same value, so version 1's file is written whole, secret included.
+    tfvars = workdir / "terraform.tfvars"
+    tfvars.write_text('api_token = "kept-in-the-file"\nsize      = "small"\n')
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    tfvars.write_text('api_token = "kept-in-the-file"\nsize      = "large"\n')
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+
+    result = tfshadow("checkout", "1", "--json", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert result.json()["needs_secrets"] == []
+    assert tfvars.read_text() == 'api_token = "kept-in-the-file"\nsize      = "small"\n'

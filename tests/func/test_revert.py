@@ -193,13 +193,21 @@ def test_revert_write_config_also_when_the_infrastructure_already_matches(
 
     result = tfshadow("revert", "1", "--write-config", *supplied, cwd=work)
 
+    # The file here holds a secret version 1 does not have (second-secret): writing version 1's
+    # file would lose it, so it is not written without being forced.
     assert result.code == 0, result.err
     assert "already matches version 1" in result.err
-    assert "terraform.tfvars" in result.err
+    assert "configuration not written: terraform.tfvars holds secret values here" in result.err
+    assert "tfshadow checkout 1 --force" in result.err
+    assert "second-secret" in tfvars.read_text()
+    assert "first-secret" not in result.out + result.err
+
+    tfvars.unlink()  # the values kept elsewhere: the file can be written
+    result = tfshadow("revert", "1", "--write-config", *supplied, cwd=work)
+    assert result.code == 0, result.err
     assert "db_password" in result.err and "TF_VAR_" in result.err
     assert 'size        = "small"' in tfvars.read_text()
     assert "secret" not in tfvars.read_text().replace("sealed", "")
-    assert "first-secret" not in result.out + result.err
 
 
 def test_revert_applies_with_the_given_parallelism(tmp_path: Path, tfshadow: Tfshadow) -> None:

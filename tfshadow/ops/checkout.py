@@ -18,7 +18,7 @@ import base64
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,17 +63,19 @@ def checkout(
         number = resolve_version(store, ws, version)
         target = store.reconstruct(ws, number).config
         redactor = project.redactor(store)
-        files, slots = restore_files(target, redactor)
         target_sealed = config_files.files_from_document(target)
 
         current = config_files.collect_files(workdir)
         on_disk = dict(current)
-        for path in files:
+        for path in target_sealed:
             if path not in on_disk:
                 data = _read(_under(workdir, path))
                 if data is not None:
                     on_disk[path] = data
         current_sealed = _sealed(on_disk, redactor)
+        # A secret the store has only as a seal may be here in plain, in a file of this
+        # directory: where the seals are equal it is the same value, and goes back in.
+        files, slots = restore_files(_with_values_here(target, on_disk, current_sealed), redactor)
 
         slotted = {slot.path for slot in slots}
         written: list[str] = []
@@ -91,6 +93,7 @@ def checkout(
 
         check_secrets(written_slots, None, version=number)
         if not force:
+            _refuse_dropping_secrets(written_slots, current_sealed, number)
             # Versions recorded with TFSHADOW_KEY seal differently from a redactor without it.
             keyless = not redactor.encrypts and any(s.needs_key for s in slots)
             _refuse_local_edits(
@@ -124,6 +127,77 @@ def holds_configuration(project: Project, config: Mapping[str, Any], redactor: R
 
     current = config_files.collect_files(project.workdir)
     return _sealed(current, redactor) == _document_bytes(config)
+
+
+def _with_values_here(
+    config: Mapping[str, Any], on_disk: Mapping[str, bytes], current_sealed: Mapping[str, bytes]
+) -> dict[str, Any]:
+    """``config`` (a version's document) with every seal whose value a file here holds in
+    plain replaced by that value, as it is written there."""
+    from tfshadow.state.redact import SEAL_PREFIX
+
+    plain: dict[str, str] = {}
+    for path, sealed in current_sealed.items():
+        original = on_disk.get(path)
+        if original is not None and SEAL_PREFIX.encode() in sealed:
+            for seal, value in _values_by_seal(original, sealed).items():
+                with contextlib.suppress(UnicodeDecodeError):
+                    plain[seal] = value.decode("utf-8")
+    if not plain:
+        return dict(config)
+
+    def restored(line: str) -> str:
+        if SEAL_PREFIX not in line:
+            return line
+        for seal, value in plain.items():
+            line = line.replace(seal, value)
+        return line
+
+    texts = config.get("files") or {}
+    return {**config, "files": {p: [restored(line) for line in ls] for p, ls in texts.items()}}
+
+
+def _values_by_seal(original: bytes, sealed: bytes) -> dict[str, bytes]:
+    """The text each seal in ``sealed`` stands for in ``original`` (the same file before
+    sealing: between seals the two are equal)."""
+    from tfshadow.state.redact import SEAL_PATTERN_BYTES
+
+    found: dict[str, bytes] = {}
+    parts = SEAL_PATTERN_BYTES.split(sealed)
+    seals = SEAL_PATTERN_BYTES.findall(sealed)
+    if not original.startswith(parts[0]):
+        return {}
+    at = len(parts[0])
+    for seal, following in zip(seals, parts[1:], strict=True):
+        end = original.find(following, at) if following else len(original)
+        if end < 0:
+            return found
+        found[seal.decode("ascii")] = original[at:end]
+        at = end + len(following)
+    return found
+
+
+def _refuse_dropping_secrets(
+    slots: Sequence[SecretSlot], current_sealed: Mapping[str, bytes], version: int
+) -> None:
+    """UsageError when a file to write would lose secret values it holds here in plain: the
+    version has other values there, only as fingerprints."""
+    from tfshadow.state.redact import SEAL_PREFIX
+
+    losing = sorted(
+        {
+            s.path
+            for s in slots
+            if s.suppliable and SEAL_PREFIX.encode() in current_sealed.get(s.path, b"")
+        }
+    )
+    if losing:
+        verb = "holds" if len(losing) == 1 else "hold"
+        raise UsageError(
+            f"{', '.join(losing)} {verb} secret values here that version {version} does not "
+            "have: writing its files would drop them",
+            hint=f"keep a copy of the values, then run `tfshadow checkout {version} --force`",
+        )
 
 
 def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:

@@ -49,6 +49,8 @@ _SEAL_PATTERN = r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)"
 _SEAL = re.compile(_SEAL_PATTERN + r"\Z")
 _SEAL_IN_TEXT = re.compile(_SEAL_PATTERN)
 _SEAL_IN_BYTES = re.compile(_SEAL_PATTERN.encode())
+# Seal strings in raw file contents, for callers that align a file with its sealed form.
+SEAL_PATTERN_BYTES = _SEAL_IN_BYTES
 # Shorter strings are not sealed for matching a known seal: "true", "admin" or a port number
 # would then be sealed wherever they appear.
 MIN_KNOWN_LENGTH = 6
