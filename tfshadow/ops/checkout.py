@@ -75,7 +75,8 @@ def checkout(
         current_sealed = _sealed(on_disk, redactor)
         # A secret the store has only as a seal may be here in plain, in a file of this
         # directory: where the seals are equal it is the same value, and goes back in.
-        files, slots = restore_files(_with_values_here(target, on_disk, current_sealed), redactor)
+        here = _with_values_here(target, on_disk, current_sealed, redactor)
+        files, slots = restore_files(here, redactor)
 
         slotted = {slot.path for slot in slots}
         written: list[str] = []
@@ -130,7 +131,10 @@ def holds_configuration(project: Project, config: Mapping[str, Any], redactor: R
 
 
 def _with_values_here(
-    config: Mapping[str, Any], on_disk: Mapping[str, bytes], current_sealed: Mapping[str, bytes]
+    config: Mapping[str, Any],
+    on_disk: Mapping[str, bytes],
+    current_sealed: Mapping[str, bytes],
+    redactor: Redactor,
 ) -> dict[str, Any]:
     """``config`` (a version's document) with every seal whose value a file here holds in
     plain replaced by that value, as it is written there."""
@@ -142,7 +146,11 @@ def _with_values_here(
         if original is not None and SEAL_PREFIX.encode() in sealed:
             for seal, value in _values_by_seal(original, sealed).items():
                 with contextlib.suppress(UnicodeDecodeError):
-                    plain[seal] = value.decode("utf-8")
+                    text = value.decode("utf-8")
+                    # Only a value that seals to the very seal: an escaped or misaligned one
+                    # is left out, never written in the wrong place.
+                    if redactor.seal(text) == seal:
+                        plain[seal] = text
     if not plain:
         return dict(config)
 
