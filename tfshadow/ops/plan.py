@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from tfshadow import env
 from tfshadow.errors import EngineError, StoreError, TfshadowError
 from tfshadow.forecast import journal
+from tfshadow.runner.commands import HELP_FLAGS, flag_value
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -69,8 +70,6 @@ REPORT_MARKDOWN = "report.md"
 REPORT_JSON = "report.json"
 RECOMMENDATION_WINDOW = timedelta(days=7)
 
-_HELP_FLAGS = frozenset({"-h", "-help", "--h", "--help"})
-_OUT_FLAGS = ("-out", "--out")
 _SUCCESS = (0, 2)  # 2: changes present, under -detailed-exitcode
 _ACTIONS = {
     ("create",): "create",
@@ -187,7 +186,7 @@ def plan(project: Project, tf_args: Sequence[str], *, want_report: bool) -> Plan
     environ = project.environ
     command_at = _command_index(tf_args)
     rest = tf_args[command_at + 1 :]
-    if any(arg in _HELP_FLAGS for arg in rest):
+    if any(arg in HELP_FLAGS for arg in rest):
         return PlanOutcome(engine.run(tf_args, cwd=project.workdir, environ=environ))
     store = _store_or_none(project)
     report_dir = store.private_dir(PLAN_DIR) if store is not None else None
@@ -232,21 +231,7 @@ def plan_file_argument(rest: Sequence[str], environ: Mapping[str, str]) -> str |
         *_env_args(environ.get(env.TF_CLI_ARGS)),
         *rest,
     ]
-    found: str | None = None
-    i = 0
-    while i < len(effective):
-        arg = effective[i]
-        if arg == "--":
-            break
-        name, eq, value = arg.partition("=")
-        if name in _OUT_FLAGS:
-            if eq:
-                found = value
-            elif i + 1 < len(effective):
-                found = effective[i + 1]
-                i += 1
-        i += 1
-    return found or None
+    return flag_value(effective, {"out"})
 
 
 def build_report(

@@ -28,7 +28,6 @@ RECORDED_COMMANDS = frozenset({"apply", "destroy", "import", "refresh", "taint",
 RECORDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
 
 
-_HELP_FLAGS = frozenset({"-h", "-help", "--help"})
 _DESTROY_FLAGS = frozenset({"-destroy", "--destroy", "-destroy=true", "--destroy=true"})
 
 
@@ -37,7 +36,9 @@ def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
 
     Asking for a command's help changes nothing; ``apply -destroy`` is recorded as a destroy.
     """
-    if any(arg in _HELP_FLAGS for arg in rest):
+    from tfshadow.runner.commands import HELP_FLAGS
+
+    if any(arg in HELP_FLAGS for arg in rest):
         return None
     if command == "apply" and any(arg in _DESTROY_FLAGS for arg in rest):
         return "destroy"
@@ -177,27 +178,12 @@ def _record_after(
     return store
 
 
-# Legacy flags of the local backend: the state a command reads (-state) and writes
-# (-state-out, which wins when both are given).
-_STATE_FLAGS = ("state-out", "state")
-
-
 def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
-    """The state file a command's ``-state``/``-state-out`` names (relative to the working
-    directory), None when it names none: then the backend holds the state."""
-    found: dict[str, str] = {}
-    args = list(tf_args)
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        name, equals, value = arg.lstrip("-").partition("=")
-        if not arg.startswith("-") or name not in _STATE_FLAGS:
-            continue
-        if not equals:
-            value = args[i + 1] if i + 1 < len(args) else ""
-        if value:
-            found[name] = value
-    chosen = next((found[name] for name in _STATE_FLAGS if name in found), None)
+    """The state file a command's legacy ``-state``/``-state-out`` names (relative to the
+    working directory; what it writes wins), None when it names none: the backend holds it."""
+    from tfshadow.runner.commands import flag_value
+
+    chosen = flag_value(tf_args, {"state-out"}) or flag_value(tf_args, {"state"})
     return project.workdir / chosen if chosen else None
 
 

@@ -1,10 +1,10 @@
-"""tfshadow's own Terraform calls and lookups: state, data dir, workspace."""
+"""tfshadow's own Terraform calls and lookups: state, data dir, workspace, arguments."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from tfshadow.errors import EngineError
 from tfshadow.runner.engine import Engine
 
 DEFAULT_WORKSPACE = "default"
+# How a Terraform command is asked for its help (Go's flags take one dash or two).
+HELP_FLAGS = frozenset({"-h", "-help", "--h", "--help"})
 LOCAL_STATE_VERSION = 4  # the state file format Terraform 0.12 and later write
 _BACKEND = re.compile(r'\bbackend\s*"|\bcloud\s*\{|"backend"\s*:|"cloud"\s*:')
 
@@ -56,6 +58,23 @@ def pull_state(engine: Engine, cwd: Path, environ: Mapping[str, str]) -> dict[st
     if not isinstance(doc, dict):
         raise EngineError("`terraform state pull` did not print a state document")
     return doc
+
+
+def flag_value(args: Sequence[str], names: Collection[str]) -> str | None:
+    """The value of the last of the flags ``names`` (without dashes) in a Terraform command's
+    ``args``, written ``-name=value`` or ``-name value``; None when absent or empty. Arguments
+    after ``--`` are not flags."""
+    found: str | None = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        name, equals, value = arg.partition("=")
+        if not name.startswith("-") or name.lstrip("-") not in names:
+            continue
+        if not equals:
+            value = args[i + 1] if i + 1 < len(args) else ""
+        found = value
+    return found or None
 
 
 def _json_or_none(text: str | None) -> Any:
