@@ -232,13 +232,13 @@ def _refuse_local_edits(
     paths: list[str],
     *,
     keyless: bool,
-    current: Mapping[str, bytes] | None = None,
-    redactor: Redactor | None = None,
+    current: Mapping[str, bytes],
+    redactor: Redactor,
 ) -> None:
     """UsageError naming the files among ``paths`` whose content no kept version holds.
 
-    With ``current`` (the files as they are) and ``redactor``, a file a checkout wrote with the
-    secrets it could not restore left out counts as held by its version too.
+    A file (``current``: the files as they are) that a checkout wrote with the secrets it
+    could not restore left out counts as held by its version too.
     """
     pending = {path for path in paths if path in current_sealed}
     for _number, config in history:
@@ -246,7 +246,7 @@ def _refuse_local_edits(
             break
         held = _document_bytes(config)
         pending = {path for path in pending if held.get(path) != current_sealed[path]}
-        if pending and current is not None and redactor is not None:
+        if pending:
             written = _as_written(config, redactor, pending)
             pending = {path for path in pending if written.get(path) != current.get(path)}
     if pending:
