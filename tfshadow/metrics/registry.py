@@ -72,6 +72,13 @@ def matches(pattern: str, address: str) -> bool:
     return _compile(pattern).match(address) is not None
 
 
+def mapping_for(
+    address: str, mappings: Sequence[ResourceMetricsSettings]
+) -> ResourceMetricsSettings | None:
+    """The ``resource_metrics`` block that decides for ``address``: the first that matches."""
+    return next((m for m in mappings if matches(m.pattern, address)), None)
+
+
 def _compile(pattern: str) -> re.Pattern[str]:
     parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile("".join(parts) + r"\Z", re.DOTALL)

@@ -204,7 +204,7 @@ def _tasks(
     request: AnalyzeRequest,
     problems: list[tuple[ResourceRef, MetricsError]],
 ) -> list[_Task]:
-    from tfshadow.metrics.registry import matches, plan, sources_from_settings
+    from tfshadow.metrics.registry import mapping_for, plan, sources_from_settings
 
     latest = store.latest(workspace)
     assert latest is not None  # open_history checked there is one
@@ -244,12 +244,11 @@ def _tasks(
             hint=skipped[0][1].hint,
         )
     if not planned:
-        matched: list[tuple[str, str]] = []
-        for resource in resources:
-            for block in settings.resources:  # the first block that matches decides
-                if matches(block.pattern, resource.address):
-                    matched.append((resource.address, block.source))
-                    break
+        matched = [
+            (resource.address, block.source)
+            for resource in resources
+            if (block := mapping_for(resource.address, settings.resources)) is not None
+        ]
         if matched:
             # Matched, yet the source lists no metric for them (a Prometheus source without
             # queries, an agent that has not run): saying no block matches would mislead.
@@ -265,10 +264,9 @@ def _tasks(
             f"{'the chosen resources' if request.resources else 'any resource in the state'}",
             hint='add e.g. resource_metrics "aws_instance.*" { source = "prometheus" }',
         )
-    mappings = settings.resources
     tasks = []
     for resource, source, metric in planned:
-        mapping = next((m for m in mappings if matches(m.pattern, resource.address)), None)
+        mapping = mapping_for(resource.address, settings.resources)
         tasks.append(
             _Task(
                 resource,
@@ -285,11 +283,11 @@ def _host(settings: MetricsSettings, store: GitShadowStore) -> ResourceRef | Non
     matching it names an agent source and ``tfshadow agent`` (without ``--resource``) has
     sampled it: it is in no state."""
     from tfshadow.metrics.base import ResourceRef
-    from tfshadow.metrics.registry import matches
+    from tfshadow.metrics.registry import mapping_for
     from tfshadow.metrics.series_store import safe_name
     from tfshadow.ops.agent import HOST
 
-    mapping = next((m for m in settings.resources if matches(m.pattern, HOST)), None)
+    mapping = mapping_for(HOST, settings.resources)
     source = settings.source(mapping.source) if mapping is not None else None
     if source is None or source.kind != "agent":
         return None
