@@ -26,6 +26,7 @@ from typing import Any
 
 from tfshadow.errors import MetricsError
 from tfshadow.metrics.base import ResourceRef
+from tfshadow.state.changes import is_dynamic
 from tfshadow.state.redact import is_sealed
 
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
@@ -106,7 +107,7 @@ def _attribute(path: str, resource: ResourceRef) -> str:
                 f"{shlex.quote(resource.address)}` "
                 "or fix the template in tfshadow.hcl",
             )
-    if isinstance(node, Mapping) and _is_dynamic(node):
+    if isinstance(node, Mapping) and is_dynamic(node):
         node = node["value"]
     if is_sealed(node):
         raise _sensitive(path, resource)
@@ -136,7 +137,7 @@ _MISSING: Any = _Missing()
 def _step(node: Any, step: str) -> Any:
     if isinstance(node, Mapping):
         found = node.get(step, _MISSING)
-        if found is _MISSING and _is_dynamic(node):
+        if found is _MISSING and is_dynamic(node):
             # A dynamically typed attribute (terraform_data's input and output) is kept in the
             # state as {"value", "type"}; `terraform state show` shows only the value.
             inner = node["value"]
@@ -148,10 +149,6 @@ def _step(node: Any, step: str) -> Any:
         index = int(step)
         return node[index] if index < len(node) else _MISSING
     return _MISSING
-
-
-def _is_dynamic(node: Mapping[str, Any]) -> bool:
-    return set(node) == {"value", "type"}
 
 
 def _sensitive(path: str, resource: ResourceRef) -> MetricsError:
