@@ -5,9 +5,12 @@ row by row (``tfshadow detect``). Per point:
 
 1. **Expected value** (the baseline forecast). Without seasonality: the median of the last
    ``window`` points. With a period K (detected by :mod:`tfshadow.forecast.seasonality`): the
-   median of the same phase ±1 point in the previous three seasons, corrected by the median
-   recent offset from that seasonal value (so a level change seasons ago is not re-flagged).
-   Medians, not means: one spike or hole in the past does not move the forecast.
+   level (the mean over the last :data:`LEVEL_SEASONS` seasons, which the shape does not move)
+   plus the shape, the median of how far the same phase ±1 point stood above its own level in
+   up to :data:`MAX_SEASONS` previous seasons. A level change seasons ago is in the level, not
+   re-flagged; the shape's noise shrinks with every season read (a forecast from three seasons'
+   points and a short-window correction carried two to three times the noise on autocorrelated
+   metrics). Medians: one spike or hole in the past does not move the shape.
 2. **Scale**: the model's own past errors over the trailing ``scale_window``, excluding the last
    ``persistence`` points so a deviation does not hide itself by widening its own yardstick:
    the larger of 1.4826 × the median absolute error and 1.2533 × the mean absolute error with
@@ -19,8 +22,8 @@ row by row (``tfshadow detect``). Per point:
    real metrics' errors are wider and heavier-tailed than their theory, by an amount that
    differs per series.
    - *error shift*: the sum of the last ``persistence`` z over √count, leaving out one z at the
-     clip (a lone spike cannot raise an alarm; a run of them can). It sees big steps and ramps
-     whole.
+     clip (a lone spike cannot raise an alarm; a run of them can), weighed by
+     :data:`ERROR_GAIN`. It sees big steps and ramps whole.
    - *innovation shift*: most metrics carry part of each error over to the next point (φ, the
      lag-1 autocorrelation of the past z over the trailing ``4 × scale_window``), so sums of raw
      errors wander. What was new at each point, e_t - φ·e_{t-1}, on its own yardstick and
@@ -54,7 +57,12 @@ BoolArray = npt.NDArray[np.bool_]
 
 CLIP = 5.0
 VARIANCE_CLIP = 3.0  # squares weigh outliers more: clipped lower so spikes stay spikes
-SEASONS = 3  # previous seasons a seasonal forecast reads
+SEASONS = 3  # seasons of history before a seasonal forecast is made (its warm-up)
+# The most seasons a seasonal forecast reads: the noise of each phase's median shrinks with every
+# season, and a season long past that no longer fits is outvoted.
+MAX_SEASONS = 8
+LEVEL_SEASONS = 2  # seasons the level of a seasonal series is the mean over
+MIN_SEASON_POINTS = 4  # same-phase points, of three per season, a seasonal forecast needs
 DEFAULT_WINDOW = 48
 DEFAULT_PERSISTENCE = 5
 HUBER = 3.0  # innovations are clipped here: one wild point is not a shift
@@ -62,6 +70,9 @@ MAX_CARRY = 0.8  # φ above this would leave a shift test of a single point
 # Clipped innovations have lighter tails than the sums the sensitivities were measured on: this
 # weighs the innovation test up to the others' rate of false alarms.
 SHIFT_GAIN = 1.05
+# Sums of raw errors wander where the noise carries over; this weighs their test down to the
+# others' rate of false alarms, measured on the evaluation set.
+ERROR_GAIN = 0.95
 LONG_WINDOWS = 4  # the long innovation test reads this many persistence windows
 # Weighs the long test down to keep false alarms within what the short tests alone raise.
 LONG_GAIN = 0.9
@@ -122,22 +133,30 @@ def expected_values(values: FloatArray, period: int, params: Params) -> FloatArr
     if not period:
         return _shifted(_moving_median(values, params.window, half), 1)
     n = values.shape[0]
+    # The level is the mean over whole seasons, which the seasonal shape does not move; what
+    # each past season's point stood above its own level is that phase's shape.
+    span = LEVEL_SEASONS * period
+    data = np.ascontiguousarray(values, dtype=np.float64)
+    level = np.asarray(bottleneck.move_mean(data, min(span, n), min_count=min(period, n)))
+    deviation = data - level
     lagged = []
-    for season in range(1, SEASONS + 1):
+    for season in range(1, MAX_SEASONS + 1):
         for offset in (-1, 0, 1):
             lag = season * period + offset
+            if lag >= n:
+                break
             shifted = np.full(n, np.nan)
-            if lag < n:
-                shifted[lag:] = values[: n - lag]
+            shifted[lag:] = deviation[: n - lag]
             lagged.append(shifted)
+    if not lagged:
+        return np.full(n, np.nan)
     stack = np.vstack(lagged)
     with np.errstate(all="ignore"):
-        enough = np.sum(np.isfinite(stack), axis=0) >= len(lagged) // 2
-        seasonal = np.full(n, np.nan)
+        enough = np.sum(np.isfinite(stack), axis=0) >= MIN_SEASON_POINTS
+        shape = np.full(n, np.nan)
         if enough.any():
-            seasonal[enough] = np.nanmedian(stack[:, enough], axis=0)
-    correction = _shifted(_moving_median(values - seasonal, params.window, half), 1)
-    return np.asarray(seasonal + np.where(np.isnan(correction), 0.0, correction), dtype=np.float64)
+            shape[enough] = np.nanmedian(stack[:, enough], axis=0)
+    return np.asarray(shape + _shifted(level, 1), dtype=np.float64)
 
 
 def score(
@@ -180,7 +199,7 @@ def score(
     count_long = pd.Series(present).rolling(long_m, min_periods=1).sum().to_numpy()
     long_shift = _calibrated(_innovation_shift(u, phi, z, count_long, long_m), history, m)
     shift_stat = np.fmax(
-        np.fmax(np.abs(error_shift), SHIFT_GAIN * np.abs(innovation_shift)),
+        np.fmax(ERROR_GAIN * np.abs(error_shift), SHIFT_GAIN * np.abs(innovation_shift)),
         LONG_GAIN * np.abs(long_shift),
     )
     mv = 2 * m

@@ -235,3 +235,36 @@ def test_detector_burst_of_noise_in_carried_over_noise_is_detected() -> None:
         scores = detector.score(values, case.period, MEDIUM)
         caught += any(1998 <= e.first_alarm <= 2040 for e in detector.episodes(scores))
     assert caught >= 26
+
+
+def test_detector_seasonal_forecast_of_carried_over_noise_stays_near_the_signal() -> None:
+    # Three seasons' medians and a short-window correction put ~0.57 σ of noise into the
+    # forecast of these series; the level over whole seasons and up to eight seasons' shape
+    # put ~0.41 σ.
+    rng = np.random.default_rng(41)
+    errors: list[float] = []
+    while len(errors) < 20:
+        case = clean(rng, 3000, kind=int(rng.integers(0, 3)))
+        if case.phi < 0.3:
+            continue
+        assert case.signal is not None
+        params = detector.Params()
+        expected = detector.expected_values(case.values, case.period, params)
+        off = (expected - case.signal)[detector.warmup_points(case.period, params) :]
+        errors.append(float(np.sqrt(np.nanmean(off * off))) / case.noise_sigma)
+    assert float(np.mean(errors)) < 0.48
+
+
+def test_detector_seasonal_level_change_seasons_ago_is_not_flagged_again() -> None:
+    period = 96
+    t = np.arange(12 * period)
+    late = caught = 0
+    for seed in range(20):
+        values = 50.0 + 5.0 * np.sin(2 * np.pi * t / period)
+        values += np.random.default_rng(seed).normal(0.0, 1.0, t.shape[0])
+        values[5 * period :] += 6.0
+        found = detector.episodes(detector.score(values, period, MEDIUM))
+        caught += any(5 * period - 2 <= e.first_alarm <= 5 * period + 5 for e in found)
+        late += sum(e.first_alarm >= 8 * period for e in found)
+    assert caught == 20
+    assert late <= 2
