@@ -33,6 +33,11 @@ class Project:
         terraform_bin: str | None = None,
         lock_timeout: float | None = None,
     ) -> None:
+        if workdir.exists() and not workdir.is_dir():
+            raise UsageError(
+                f"`{workdir}` is not a directory",
+                hint="check --chdir / -chdir: it takes the configuration's directory",
+            )
         if not workdir.is_dir():
             raise UsageError(f"directory `{workdir}` does not exist", hint="check --chdir / -chdir")
         self.workdir = workdir.resolve()

@@ -26,7 +26,7 @@ from typing import Any
 
 from tfshadow.errors import MetricsError
 from tfshadow.metrics.base import ResourceRef
-from tfshadow.state.changes import is_dynamic
+from tfshadow.state.dynamic import is_dynamic
 from tfshadow.state.redact import is_sealed
 
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")

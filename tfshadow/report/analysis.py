@@ -37,7 +37,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tfshadow.forecast.results import VERDICTS, AnalysisReport, Recommendation, SeriesVerdict
-from tfshadow.report.tables import print_plain, titled_table
+from tfshadow.report.tables import print_plain, print_unwrapped, titled_table
 from tfshadow.report.text import first_line, iso, one_line, plural, utc
 
 __all__ = [
@@ -89,13 +89,7 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
     if report.warnings:
         print_plain(console, Text())
     for warning in report.warnings:
-        # Never wrapped: one warning per line, whole, for logs and grep.
-        console.print(
-            Text(f"warning: {one_line(warning)}", style="yellow"),
-            soft_wrap=True,
-            highlight=False,
-            markup=False,
-        )
+        print_unwrapped(console, Text(f"warning: {one_line(warning)}", style="yellow"))
     print_plain(console, Text())
     print_plain(console, Text(summary_line(report), style="bold"))
 

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from tfshadow.ops.check import CheckReport
 from tfshadow.report.analysis import print_line, render_recommendations
+from tfshadow.report.tables import print_unwrapped
+from tfshadow.report.text import one_line
 
 
 def render_check(console: Console, report: CheckReport) -> None:
@@ -26,7 +29,7 @@ def render_check(console: Console, report: CheckReport) -> None:
     for action in report.actions:
         print_line(console, f"action: {action}", "bold")
     for warning in report.warnings:
-        print_line(console, f"warning: {' '.join(warning.split())}", "yellow")
+        print_unwrapped(console, Text(f"warning: {one_line(warning)}", style="yellow"))
     print_line(console, "")
     print_line(console, summary(report), "bold")
 
@@ -43,7 +46,7 @@ def render_cycle(console: Console, number: int, report: CheckReport) -> None:
             f"  {rec.severity}: {rec.resource} {rec.metric} ({rec.profile}): {rec.action}",
         )
     for warning in report.warnings:
-        print_line(console, f"  warning: {' '.join(warning.split())}", "yellow")
+        print_unwrapped(console, Text(f"  warning: {one_line(warning)}", style="yellow"))
 
 
 def summary(report: CheckReport) -> str:

@@ -36,7 +36,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tfshadow.ops.plan import RECOMMENDATION_WINDOW, PlanReport, ResourceChange
-from tfshadow.report.tables import print_plain, titled_table
+from tfshadow.report.tables import print_plain, print_unwrapped, titled_table
 from tfshadow.report.text import first_line, iso, one_line, plural, utc
 
 __all__ = [
@@ -304,7 +304,7 @@ def render_plan(console: Console, report: PlanReport) -> None:
     else:
         print_plain(console, Text(_NO_GHOSTS))
     for warning in report.warnings:
-        print_plain(console, Text(f"warning: {one_line(warning)}", style="yellow"))
+        print_unwrapped(console, Text(f"warning: {one_line(warning)}", style="yellow"))
 
 
 def _changes_table(changes: Sequence[ResourceChange]) -> Table:

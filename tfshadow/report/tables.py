@@ -26,3 +26,9 @@ def print_plain(console: Console, renderable: Text | Table) -> None:
     """Print without markup or highlighting; soft-wrap off, or a console set to soft-wrap would
     let table rows overflow the width."""
     console.print(renderable, soft_wrap=False, highlight=False, markup=False)
+
+
+def print_unwrapped(console: Console, text: Text) -> None:
+    """Print ``text`` on one line, never wrapped at the console's width (80 columns when output
+    is piped): a warning stays whole on its line, for logs and grep."""
+    console.print(text, soft_wrap=True, highlight=False, markup=False)

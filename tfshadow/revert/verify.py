@@ -40,9 +40,9 @@ from tfshadow.state.changes import (
     address_sort_key,
     child_path,
     contains_sealed,
-    is_dynamic,
     json_equal,
 )
+from tfshadow.state.dynamic import is_dynamic
 from tfshadow.state.redact import is_sealed, is_secret_name
 
 __all__ = [

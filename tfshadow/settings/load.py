@@ -327,6 +327,15 @@ def _value(key: Key, value: hcl.Value, text: str) -> Any:
         result: Any = _template(value, text)
     elif key.template and key.kind is dict:
         result = _template_object(value, text)
+    elif value.kind == "heredoc":
+        # Not read as a string: a heredoc's value ends in a newline, which none of these
+        # one-line settings (paths, URLs, names) wants, and python-hcl2 gives back its source,
+        # markers and indentation included, not its value.
+        kinds = key.kind if isinstance(key.kind, tuple) else (key.kind,)
+        raise _Invalid(
+            f"must be {_type_name(key.kind)}, got a heredoc (heredocs are not accepted here)",
+            "write the value as a quoted string" if str in kinds else "fix its value",
+        )
     else:
         problem = _check(key, value)
         if problem:

@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from tfshadow.state.dynamic import is_dynamic
 from tfshadow.state.redact import is_sealed
 
 __all__ = [
@@ -50,7 +51,6 @@ __all__ = [
     "compare_configs",
     "compare_states",
     "contains_sealed",
-    "is_dynamic",
     "is_sealed",
     "json_equal",
     "summary_line",
@@ -60,8 +60,6 @@ Action = Literal["create", "update", "delete"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _DIGITS = re.compile(r"(\d+)")
-_CTY_PRIMITIVES: Final = frozenset({"string", "number", "bool", "dynamic"})
-_CTY_COLLECTIONS: Final = frozenset({"list", "set", "map", "object", "tuple"})
 
 
 class _Absent(enum.Enum):
@@ -412,19 +410,6 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, Mapping | list | tuple) or isinstance(b, Mapping | list | tuple):
         return False
     return bool(a == b)
-
-
-def is_dynamic(value: Any) -> bool:
-    """Whether ``value`` is a dynamically typed value as Terraform stores it in state.
-
-    That is ``{"value": …, "type": <cty type>}``; plan JSON writes the same value plainly.
-    """
-    if not isinstance(value, Mapping) or value.keys() != {"value", "type"}:
-        return False
-    cty = value["type"]
-    if isinstance(cty, str):
-        return cty in _CTY_PRIMITIVES
-    return isinstance(cty, list) and len(cty) >= 2 and cty[0] in _CTY_COLLECTIONS
 
 
 def _unwrap(value: Any) -> Any:

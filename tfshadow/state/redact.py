@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import SecretError
 from tfshadow.state import delta
+from tfshadow.state.dynamic import is_dynamic
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESSIV
@@ -364,11 +365,11 @@ def _seal_path(node: Any, path: list[Any], seal: _Seal, secrets: list[Any]) -> A
     if isinstance(node, dict):
         key = _step_key(path[0])
         if isinstance(key, str):
-            if _is_dynamic(node) and key in ("value", "type"):
+            if is_dynamic(node) and key in ("value", "type"):
                 # An object with attributes `value` and `type`, or a dynamic value's wrapper:
                 # the step is ambiguous, so seal the whole of it.
                 return _seal_path(node, [], seal, secrets)
-            if key not in node and _is_dynamic(node):
+            if key not in node and is_dynamic(node):
                 # Values of dynamic type are stored as {"value": …, "type": …}.
                 inner = _seal_path(node["value"], path, seal, secrets)
                 return node if inner is node["value"] else {**node, "value": inner}
@@ -411,20 +412,6 @@ def _step_key(step: Any) -> Any:
     return None
 
 
-_PRIMITIVE_TYPES = frozenset({"string", "number", "bool", "dynamic"})
-_COLLECTION_TYPES = frozenset({"list", "set", "map", "object", "tuple"})
-
-
-def _is_dynamic(node: dict[str, Any]) -> bool:
-    """Whether ``node`` is how Terraform stores a value of dynamic type: its value and type."""
-    if len(node) != 2 or "value" not in node:
-        return False
-    kind = node.get("type")
-    if isinstance(kind, str):
-        return kind in _PRIMITIVE_TYPES
-    return isinstance(kind, list) and len(kind) == 2 and kind[0] in _COLLECTION_TYPES
-
-
 def _seal_names(node: Any, seal: _Seal, secrets: list[Any]) -> Any:
     """``node`` with every value under a secret-looking key sealed; unchanged parts shared.
 
@@ -433,7 +420,7 @@ def _seal_names(node: Any, seal: _Seal, secrets: list[Any]) -> Any:
     """
     kind = type(node)
     if kind is dict:
-        if len(node) == 2 and "value" in node and _is_dynamic(node):
+        if len(node) == 2 and "value" in node and is_dynamic(node):
             # The type half names attributes but holds no values.
             inner = _seal_names(node["value"], seal, secrets)
             return node if inner is node["value"] else {**node, "value": inner}
@@ -487,7 +474,7 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        items = [value["value"]] if _is_dynamic(value) else list(value.values())
+        items = [value["value"]] if is_dynamic(value) else list(value.values())
         return [s for item in items for s in _strings(item)]
     if isinstance(value, list):
         return [s for item in value for s in _strings(item)]
@@ -534,7 +521,7 @@ def _seal_strings(node: Any, replace: Callable[[str], str | None], root: bool = 
     if isinstance(node, str):
         return replace(node) or node
     if isinstance(node, dict):
-        if not root and _is_dynamic(node):
+        if not root and is_dynamic(node):
             inner = _seal_strings(node["value"], replace)
             return node if inner is node["value"] else {**node, "value": inner}
         changed: dict[str, Any] | None = None

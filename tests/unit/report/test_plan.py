@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 
+from click.testing import CliRunner
+
+from tfshadow.cli.output import stdout_console
 from tfshadow.ops.plan import (
     Coverage,
     PlanReport,
@@ -12,7 +16,15 @@ from tfshadow.ops.plan import (
     ResourceChange,
     RevertPoint,
 )
-from tfshadow.report.plan import FOLD_AFTER, MARKER, plan_json, plan_markdown, plan_text, render
+from tfshadow.report.plan import (
+    FOLD_AFTER,
+    MARKER,
+    plan_json,
+    plan_markdown,
+    plan_text,
+    render,
+    render_plan,
+)
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -87,3 +99,15 @@ def test_plan_json_and_text_shapes() -> None:
     assert "tfshadow plan report: workspace default" in text
     assert "web (revert to previous); also all" in text and "\x1b[" not in text
     assert "No shadow version in workspace default yet" in text
+
+
+def test_plan_text_warning_stays_on_one_line_when_piped() -> None:
+    # `tfshadow plan --format text` prints through stdout_console(); under CliRunner stdout is
+    # not a terminal, so rich lays it out at 80 columns as it does in a pipeline.
+    warning = "the recommendation log could not be read: " + "x" * 90
+    with CliRunner().isolation() as (out, _err, _):
+        render_plan(stdout_console(), _report(warnings=(warning,)))
+        sys.stdout.flush()
+        text = out.getvalue().decode()
+    assert f"warning: {warning}\n" in text
+    assert plan_text(_report(warnings=(warning,)), width=80).count(f"warning: {warning}\n") == 1

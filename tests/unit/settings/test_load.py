@@ -242,3 +242,25 @@ def test_load_settings_refuses_a_directory_in_place_of_the_file(tmp_path: Path) 
     (tmp_path / "tfshadow.hcl").mkdir()
     with pytest.raises(SettingsError, match="is a directory, not a settings file"):
         load_settings(tmp_path, {})
+
+
+@pytest.mark.parametrize("opener", ["<<EOT", "<<-EOT"])
+def test_load_settings_heredoc_for_a_string_setting_asks_for_a_quoted_string(
+    tmp_path: Path, opener: str
+) -> None:
+    write(tmp_path, f"store {{\n  path = {opener}\n    /srv/shadow\n    EOT\n}}\n")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(tmp_path, {})
+    assert caught.value.message == (
+        "tfshadow.hcl:2: setting `path` in block `store` must be a string, got a heredoc "
+        "(heredocs are not accepted here)"
+    )
+    assert caught.value.hint == "write the value as a quoted string"
+
+
+def test_load_settings_heredoc_for_a_number_setting_is_named_a_heredoc(tmp_path: Path) -> None:
+    message = error_of(tmp_path, "store {\n  retain = <<EOT\n3\nEOT\n}\n")
+    assert message == (
+        "tfshadow.hcl:2: setting `retain` in block `store` must be a whole number, got a heredoc "
+        "(heredocs are not accepted here)"
+    )

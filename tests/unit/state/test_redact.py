@@ -617,3 +617,28 @@ def test_seals_in_finds_seals_inside_configuration_lines() -> None:
     config = {"files": {"prod.tfvars": [f'db_password = "{sealed}"\n', "size = 1\n"]}}
     assert seals_in(config) == {sealed}
     assert seals_in({"files": {}}) == frozenset()
+
+
+def test_redact_state_follows_a_sensitive_path_into_a_wrapper_with_optional_attributes() -> None:
+    # cty writes an object type with optional attributes as ["object", {…}, [names]]; a path
+    # into such a wrapper must still reach the value rather than seal nothing.
+    wrapper = {
+        "value": {"note": SECRET_V1, "size": 1},
+        "type": ["object", {"note": "string", "size": "number"}, ["size"]],
+    }
+    redactor = Redactor(FP_KEY)
+    attributes = redacted_attributes(
+        redactor, entry({"input": wrapper}, [[attr("input"), attr("note")]])
+    )
+    assert attributes["input"]["value"] == {"note": redactor.seal(SECRET_V1), "size": 1}
+    assert attributes["input"]["type"] == wrapper["type"]
+
+
+def test_redact_state_output_shaped_like_a_wrapper_with_a_list_kind_is_kept() -> None:
+    # Object values with attributes `value` and `type` are the user's; an unhashable first
+    # element of `type` once made the wrapper test raise.
+    value: dict[str, Any] = {"value": None, "type": [[], None]}
+    outputs = {"password": {"value": value, "type": ["object", {}]}}
+    redactor = Redactor(FP_KEY)
+    redacted = redactor.redact_state(doc(outputs=outputs))
+    assert redacted["outputs"]["password"]["value"] == redactor.seal(value)
