@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from tfshadow.forecast.attribution import VersionInfo, recommend, suspect_for
@@ -124,3 +125,21 @@ def test_version_info_reads_stored_meta() -> None:
     assert (info.version, info.author, info.workspace) == (7, "alice", "prod")
     assert info.applied == T0 - timedelta(minutes=10)
     assert VersionInfo.from_meta({"version": 1}) is None
+
+
+def test_suspect_window_reaches_back_further_on_a_coarse_series() -> None:
+    # An hourly metric's deviation is dated some points after it began: a version applied five
+    # hours before that start is still the suspect there, though not on a minutely series.
+    versions = [_version(1, 300, ("aws_instance.web",))]
+    suspect = suspect_for("aws_instance.web", T0, versions, HOUR, step=3600.0)
+    assert suspect is not None and suspect.version == 1
+    assert suspect_for("aws_instance.web", T0, versions, HOUR, step=60.0) is None
+    far = [_version(1, 25 * 60)]
+    assert suspect_for("aws_instance.web", T0, far, HOUR, step=3600.0) is None
+
+
+def test_recommend_names_the_window_it_searched_on_a_coarse_series() -> None:
+    hourly = replace(_finding(), step=3600.0)
+    rec = recommend("aws_instance.web", "cpu", "csv", hourly, [], HOUR, None, T0)
+    assert rec.suspect is None
+    assert "no shadow version was applied in the 24 h before it began" in rec.reason
