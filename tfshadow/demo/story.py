@@ -322,10 +322,20 @@ class Story:
 
     def tell(self) -> bool:
         """Tell the story; True when ``analyze`` named the bad version."""
-        infra = self.workspace.infra
         self.step("Terraform installs the localcloud provider from a local mirror: no registry.")
         self.tfshadow("init", "-no-color")
+        old, baseline = self._first_version()
+        bad, follower = self._bad_change()
+        before, during = self._sampled_change(old, baseline, follower, bad)
+        found = self._analysis(bad)
+        self._recovery(before, during)
+        self.step("The whole history, newest first.")
+        self.tfshadow("log", "--no-color")
+        return found
 
+    def _first_version(self) -> tuple[int, Job]:
+        """Version 1 applied, its api sampled in the background, a ghost enabled and the quiet
+        version marked good: the api's pid and the agent sampling it."""
         self.step(
             "Version 1: an api (a real process), its orders database (SQLite) and an edge "
             "port mapping. tfshadow records the apply as a shadow version."
@@ -356,19 +366,27 @@ class Story:
         self.aside(f"[the agent of pid {old}, in the background]")
         self.show(baseline.unseen())
         self.tfshadow("mark", good, "good", "--note", "quiet baseline", "--no-color")
+        return old, baseline
 
+    def _bad_change(self) -> tuple[int | None, Job | None]:
+        """The bad version applied: its number, and the agent that caught its new api starting
+        (None when it was not caught)."""
         self.step(
             "The bad change: the api now computes 90 % of the time, and the database's "
             "page cache is cut to 16 pages. The api is replaced by a new process."
         )
+        infra = self.workspace.infra
         known = {p.pid for p in ws.instance_processes(infra / ws.WORK_DIR)}
         caught = self.follow_new_instance(known, CHANGED_SAMPLES)
         change = self.tfshadow(
             "apply", "-auto-approve", "-no-color", *BAD_VARS, "--message", BAD_MESSAGE
         )
-        bad = change.recorded(BAD_MESSAGE)
-        follower = caught()
+        return change.recorded(BAD_MESSAGE), caught()
 
+    def _sampled_change(
+        self, old: int, baseline: Job, follower: Job | None, bad: int | None
+    ) -> tuple[list[float], list[float]]:
+        """The api's CPU samples before the bad change and with it."""
         new = self.api_pid()
         self.step(
             f"The agent of pid {old} stops once its process is gone; another one has sampled "
@@ -400,7 +418,10 @@ class Story:
                 raise StepFailed(f"`tfshadow agent` exited with code {ran.code}")
             during = ran.cpu()
         self.mean(during, f"The api (pid {new}, version {bad})")
+        return before, during
 
+    def _analysis(self, bad: int | None) -> bool:
+        """``analyze`` run; True when it named version ``bad``."""
         self.step(
             "analyze forecasts the api's CPU from its history, flags the deviation and names "
             "the version that explains it."
@@ -417,7 +438,10 @@ class Story:
                 "says what it saw. The story goes on.",
                 "bold yellow",
             )
+        return found
 
+    def _recovery(self, before: list[float], during: list[float]) -> None:
+        """The ghost activated, then the revert to the last good version, sampled again."""
         self.step("Relief first: the ghost, still warm, starts from its saved plan in one apply.")
         self.tfshadow("ghost", "activate", API, "--no-color")
         self.tfshadow("ghost", "list", "--no-color")
@@ -433,10 +457,6 @@ class Story:
         after = self.tfshadow(*self.agent_args(pid, REVERTED_SAMPLES)).cpu()
         self.mean(after, f"The api (pid {pid}, reverted)")
         self._compare(before, during, after)
-
-        self.step("The whole history, newest first.")
-        self.tfshadow("log", "--no-color")
-        return found
 
     def _compare(self, before: list[float], during: list[float], after: list[float]) -> None:
         if not (before and during and after):

@@ -133,21 +133,16 @@ def expected_values(values: FloatArray, period: int, params: Params) -> FloatArr
     if not period:
         return _shifted(_moving_median(values, params.window, half), 1)
     n = values.shape[0]
+    if n == 0:
+        return np.full(0, np.nan)
     # The level is the mean over whole seasons, which the seasonal shape does not move; what
     # each past season's point stood above its own level is that phase's shape.
     span = LEVEL_SEASONS * period
     data = np.ascontiguousarray(values, dtype=np.float64)
     level = np.asarray(bottleneck.move_mean(data, min(span, n), min_count=min(period, n)))
     deviation = data - level
-    lagged = []
-    for season in range(1, MAX_SEASONS + 1):
-        for offset in (-1, 0, 1):
-            lag = season * period + offset
-            if lag >= n:
-                break
-            shifted = np.full(n, np.nan)
-            shifted[lag:] = deviation[: n - lag]
-            lagged.append(shifted)
+    lags = [s * period + o for s in range(1, MAX_SEASONS + 1) for o in (-1, 0, 1)]
+    lagged = [_shifted(deviation, lag) for lag in lags if lag < n]
     if not lagged:
         return np.full(n, np.nan)
     stack = np.vstack(lagged)

@@ -268,3 +268,9 @@ def test_detector_seasonal_level_change_seasons_ago_is_not_flagged_again() -> No
         late += sum(e.first_alarm >= 8 * period for e in found)
     assert caught == 20
     assert late <= 2
+
+
+@pytest.mark.parametrize("n", [0, 1, 4, 9])
+def test_detector_seasonal_series_shorter_than_its_seasons_is_no_evidence(n: int) -> None:
+    scores = detector.score(np.arange(n, dtype=np.float64), 4, MEDIUM)
+    assert scores.expected.shape == (n,) and not scores.evidence.any()
