@@ -117,3 +117,72 @@ def test_detect_refuses_to_write_over_its_input(tmp_path: Path, tfshadow: Tfshad
     assert result.code == 2
     assert "is the --input file" in result.err and len(result.err.splitlines()) == 1
     assert (tmp_path / "ok.csv").read_text() == before
+
+
+def test_detect_finds_a_daily_season_in_five_minute_samples(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # A day is 288 points at 5 minutes: more than the first 1,000 points can show 4 times over.
+    rng = np.random.default_rng(3)
+    n = 3600
+    values = 50 + 20 * np.sin(2 * np.pi * np.arange(n) / 288) + rng.normal(0, 2, n)
+    values[3300:] += 10
+    lines = ["timestamp,value"]
+    lines += [f"{1_780_000_000 + 300 * i},{v:.4f}" for i, v in enumerate(values)]
+    (tmp_path / "cpu.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "early.csv").write_text("\n".join(lines[: 3100 + 1]) + "\n")
+    result = tfshadow("detect", "--input", "cpu.csv", "--output", "s.csv", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "period 288 points" in result.err
+    scores = np.array([float(r["anomaly_score"]) for r in _scores(tmp_path / "s.csv")])
+    assert (scores[3300:3310] >= 0.5).any()
+    assert (scores[3000:3300] < 0.5).all()
+    early = tfshadow("detect", "--input", "early.csv", "--output", "e.csv", cwd=tmp_path)
+    assert early.code == 0, early.err
+    assert _scores(tmp_path / "e.csv") == _scores(tmp_path / "s.csv")[:3100]
+
+
+def test_detect_names_the_first_unreadable_row(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    _write(tmp_path / "cpu.csv", list(_noise(300)), bad={200: "yesterday,4", 250: "1,2,3"})
+    result = tfshadow("detect", "--input", "cpu.csv", "--output", "-", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "2 unreadable (first: line 202: bad timestamp 'yesterday')" in result.err
+
+
+def test_detect_has_no_look_ahead_when_the_sampling_gets_finer(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # Exports of downsampled history: 5-minute points for the old part, 1-minute points since.
+    stamps = [1_780_000_000 + 300 * i for i in range(1500)]
+    stamps += [stamps[-1] + 60 * i for i in range(1, 3001)]
+    values = _noise(len(stamps))
+    lines = ["timestamp,value"] + [f"{t},{v:.4f}" for t, v in zip(stamps, values, strict=True)]
+    (tmp_path / "all.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "old.csv").write_text("\n".join(lines[:1501]) + "\n")
+    assert tfshadow("detect", "--input", "all.csv", "--output", "a.out", cwd=tmp_path).code == 0
+    assert tfshadow("detect", "--input", "old.csv", "--output", "o.out", cwd=tmp_path).code == 0
+    # The last old row shares its 5-minute step with the first new ones, and so their average.
+    assert _scores(tmp_path / "a.out")[:1499] == _scores(tmp_path / "o.out")[:1499]
+
+
+def test_detect_refuses_a_mistyped_year_instead_of_running_out_of_memory(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    lines = ["timestamp,value"] + [f"{1_780_000_000 + i},{i % 7}" for i in range(2000)]
+    lines.insert(1500, "2062-01-01T00:00:00Z,3")
+    (tmp_path / "cpu.csv").write_text("\n".join(lines) + "\n")
+    result = tfshadow("detect", "--input", "cpu.csv", "--output", "s.csv", cwd=tmp_path)
+    assert result.code == 2, result.err
+    assert "lines 2 and 1501" in result.err and "check those timestamps" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_detect_writes_values_back_unchanged(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    # Byte counters have 11 digits and more: the scores file must still join with the export.
+    given = ["24365903872", "24248115201", "0.1", "0.001", "7", "-3.25", "123456789.123456"]
+    lines = ["timestamp,value"] + [f"{1_780_000_000 + 60 * i},{v}" for i, v in enumerate(given)]
+    (tmp_path / "mem.csv").write_text("\n".join(lines) + "\n")
+    result = tfshadow("detect", "--input", "mem.csv", "--output", "-", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert [r["value"] for r in csv.DictReader(result.out.splitlines())] == given

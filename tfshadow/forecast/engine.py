@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tfshadow.forecast import detector, models
-from tfshadow.forecast.prepare import Regular, regularise
+from tfshadow.forecast.prepare import Regular, regularise, too_sparse
 from tfshadow.forecast.results import SeriesVerdict
 from tfshadow.forecast.seasonality import detect_period
 from tfshadow.metrics.base import Series
@@ -69,6 +69,22 @@ class Judgement:
 def judge(series: Series, config: SeriesConfig) -> Judgement:
     """Judge ``series`` (see the module docstring). Never raises for bad data: too little or
     missing data gives an ``inconclusive`` verdict saying why."""
+    sparse = too_sparse(series.timestamps)
+    if sparse:
+        detail = f"the timestamps span {sparse}: check for a mistyped timestamp"
+        verdict = SeriesVerdict(
+            resource=series.resource,
+            metric=series.metric,
+            source=series.source,
+            verdict="inconclusive",
+            score=None,
+            points=len(series),
+            missing=0,
+            model=config.model,
+            detail=detail,
+            notes=series.notes,
+        )
+        return Judgement(verdict, None)
     grid = regularise(series.timestamps, series.values)
     if config.end is not None:
         grid = _through(grid, config.end)
@@ -166,6 +182,10 @@ def _episode_finding(
     else:
         source = np.full(index.shape[0], max(start - 1, 0))
     frozen = scores.expected[np.clip(source, 0, n - 1)]
+    if scores.period:
+        # Soon after the seasonal warm-up the season before has no forecast: the live one still
+        # follows the season, where a single value would read the season itself as a departure.
+        frozen = np.where(np.isfinite(frozen), frozen, scores.expected[start:])
     frozen = np.where(np.isfinite(frozen), frozen, scores.expected[start])
     scale = float(scores.scale[start]) if np.isfinite(scores.scale[start]) else 1.0
     gap = (x[start:] - frozen) / max(scale, 1e-12)

@@ -15,6 +15,11 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 
+# A grid this much larger than the points is a mistyped timestamp, not a metric with gaps: one
+# point in 2062 among 1-second samples of 2026 would need gigabytes per array.
+MAX_EMPTY_RATIO = 10
+SPAN_ALWAYS_OK = 1_000_000  # grid points that fit in memory whatever the number of points
+
 
 @dataclass(frozen=True)
 class Regular:
@@ -43,6 +48,32 @@ class Regular:
         return tuple(said)
 
 
+def median_step(timestamps: npt.NDArray[np.datetime64]) -> float | None:
+    """The median spacing of ``timestamps`` (any order) in seconds; None when none differ."""
+    ordered = np.sort(timestamps.astype("datetime64[ns]").astype(np.int64))
+    gaps = np.diff(ordered)
+    positive = gaps[gaps > 0]
+    return float(np.median(positive)) / 1e9 if positive.size else None
+
+
+def too_sparse(timestamps: npt.NDArray[np.datetime64], step: float | None = None) -> str:
+    """Why ``timestamps`` cannot be put on a grid of ``step`` (default: the median spacing), as
+    a phrase such as ``"3,285 days at a 1 s step: 283,826,001 points for 2,001 samples"``; empty
+    when they can."""
+    if timestamps.shape[0] < 2:
+        return ""
+    step = step or median_step(timestamps) or 60.0
+    ns = timestamps.astype("datetime64[ns]").astype(np.int64)
+    seconds = (int(ns.max()) - int(ns.min())) / 1e9
+    points = seconds / step + 1
+    if points <= max(SPAN_ALWAYS_OK, MAX_EMPTY_RATIO * timestamps.shape[0]):
+        return ""
+    return (
+        f"{seconds / 86400:,.0f} days at a {format_step(step)} step: {points:,.0f} points for "
+        f"{timestamps.shape[0]:,} samples"
+    )
+
+
 def regularise(
     timestamps: npt.NDArray[np.datetime64], values: FloatArray, step: float | None = None
 ) -> Regular:
@@ -59,7 +90,7 @@ def regularise(
     diffs = np.diff(seconds)
     positive = diffs[diffs > 0]
     if step is None:
-        step = float(np.median(positive)) if positive.size else 60.0
+        step = median_step(ts) or 60.0
     irregular = bool(positive.size and np.any(np.abs(positive - step) > step / 2))
     slots = np.rint(seconds / step).astype(np.int64)
     size = int(slots[-1]) + 1

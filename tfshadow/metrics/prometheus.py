@@ -19,6 +19,7 @@ answer is not retried, since repeating an expensive or wrong query does not help
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import MetricsError
@@ -34,6 +35,7 @@ MAX_POINTS = 1100
 MIN_STEP = 15
 SHORT_RANGE = 900  # seconds: below this, aim for SHORT_POINTS points instead of MIN_STEP
 SHORT_POINTS = 60
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 _ROUND_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600)
 
 
@@ -56,6 +58,11 @@ def aligned(window: TimeRange, step: int) -> tuple[int, int]:
     return start, max(start, end)
 
 
+def _without_credentials(text: str) -> str:
+    """``text`` with the user and password of any URL in it replaced by ``***``."""
+    return _CREDENTIALS.sub("***@", text)
+
+
 def promql_string(value: str) -> str:
     """``value`` escaped for the inside of a PromQL double-quoted string."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
@@ -76,6 +83,8 @@ class PrometheusSource:
             )
         self._settings = settings
         self._url = settings.url.rstrip("/")
+        # The URL may carry basic-auth credentials (http://user:password@host): never shown.
+        self._shown = _without_credentials(self._url)
         self._given_session = session
         self._session: requests.Session | None = None
 
@@ -130,7 +139,7 @@ class PrometheusSource:
             raise self._unreachable() from None
         except requests.exceptions.Timeout:
             raise MetricsError(
-                f"Prometheus at {self._url} did not answer the {metric} query for "
+                f"Prometheus at {self._shown} did not answer the {metric} query for "
                 f"{resource.address} within {self._settings.timeout:g} s",
                 "raise timeout in the metrics block, or make the query cheaper",
             ) from None
@@ -138,7 +147,8 @@ class PrometheusSource:
             raise self._unreachable() from None
         except requests.exceptions.RequestException as exc:
             raise MetricsError(
-                f"request to Prometheus at {self._url} failed: {one_line(str(exc))}",
+                f"request to Prometheus at {self._shown} failed: "
+                f"{one_line(_without_credentials(str(exc)))}",
                 "check the url in the metrics block",
             ) from None
         body = _json(response)
@@ -151,7 +161,7 @@ class PrometheusSource:
         if response.status_code != 200 or body is None:
             text = one_line(str(body.get("error", "")) if body else response.text, 200)
             raise MetricsError(
-                f"Prometheus at {self._url} answered HTTP {response.status_code} to the "
+                f"Prometheus at {self._shown} answered HTTP {response.status_code} to the "
                 f"{metric} query for {resource.address}" + (f": {text}" if text else ""),
                 "check that the url points at Prometheus (or a compatible API) and it is healthy",
             )
@@ -159,7 +169,7 @@ class PrometheusSource:
 
     def _unreachable(self) -> MetricsError:
         return MetricsError(
-            f"cannot reach Prometheus at {self._url}",
+            f"cannot reach Prometheus at {self._shown}",
             "is Prometheus running? check the url in the metrics block of tfshadow.hcl",
         )
 
@@ -169,7 +179,7 @@ class PrometheusSource:
         data = body.get("data")
         if body.get("status") != "success" or not isinstance(data, dict):
             raise MetricsError(
-                f"Prometheus at {self._url} gave an unexpected answer to the {metric} query "
+                f"Prometheus at {self._shown} gave an unexpected answer to the {metric} query "
                 f"for {resource.address}",
                 "check that the url points at the Prometheus HTTP API",
             )

@@ -1,11 +1,14 @@
 """`tfshadow detect`: score a metric file row by row, as the engine would have seen it live.
 
 The score of a row reads only rows at or before its timestamp: the baseline and scale are
-trailing, and the seasonal period is chosen from the first :data:`PERIOD_PREFIX` points only,
-rows before that point being scored without seasonality. Output rows follow the input's order,
-one per input row; a row whose timestamp or value did not parse, or that falls in the warm-up,
-scores 0 (no evidence either way). Rows sharing a sampling step are averaged into that step and
-share its score.
+trailing, the sampling step is the median spacing of the first :data:`PERIOD_PREFIX` points,
+and the seasonal period is chosen from the first :data:`PERIOD_PREFIX` points only, rows
+before that point being scored without seasonality, then again from the first
+:data:`~tfshadow.forecast.seasonality.MAX_TEST_POINTS` (as many as `analyze` tests) when that
+finds a longer season, which scores the rows from there on. Output rows follow the input's
+order, one per input row; a row whose timestamp or value did not parse, or that falls in the
+warm-up, scores 0 (no evidence either way). Rows sharing a sampling step are averaged into that
+step and share its score.
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tfshadow.errors import UsageError
+
+if TYPE_CHECKING:
+    from tfshadow.metrics.csvfile import CsvRows
 
 PERIOD_PREFIX = 1000
 
@@ -36,6 +43,7 @@ class DetectResult:
     threshold: float
     period: int
     text: str  # the CSV written (also when written to a file)
+    first_problem: str = ""  # e.g. "line 4: bad timestamp 'x'": where to look in the file
 
     def summary(self) -> str:
         season = f", period {self.period} points" if self.period else ", no seasonality"
@@ -43,6 +51,7 @@ class DetectResult:
             f"scored {self.rows} rows in {self.seconds:.2f} s{season}: {self.alarms} at or above "
             f"the threshold ({self.threshold:g}σ, anomaly_score ≥ 0.5), {self.warmup} warm-up, "
             f"{self.bad_rows} unreadable"
+            + (f" (first: {self.first_problem})" if self.first_problem else "")
         )
 
 
@@ -56,8 +65,8 @@ def detect_file(
     """Score ``source`` into ``target`` (None: only return the text). The file is replaced
     whole or not at all."""
     from tfshadow.forecast import detector, models
-    from tfshadow.forecast.prepare import regularise
-    from tfshadow.forecast.seasonality import detect_period
+    from tfshadow.forecast.prepare import median_step, regularise
+    from tfshadow.forecast.seasonality import MAX_TEST_POINTS, detect_period
     from tfshadow.forecast.sensitivity import threshold as to_threshold
     from tfshadow.metrics.csvfile import read_rows
 
@@ -81,23 +90,35 @@ def detect_file(
     warm_rows = 0
     period = 0
     if good.any():
-        grid = regularise(rows.timestamps[good], rows.values[good])
+        # Read from the first points, like the period: a finer resolution later in the file
+        # (downsampled history, then raw points) must not change the scores of earlier rows.
+        head = np.sort(rows.timestamps[good])[: PERIOD_PREFIX + 1]
+        step = median_step(head)
+        _check_span(rows, good, step)
+        grid = regularise(rows.timestamps[good], rows.values[good], step)
         values = grid.values
-        prefix = min(values.shape[0], PERIOD_PREFIX)
-        period = detect_period(values[:prefix], grid.step) if prefix >= 16 else 0
         plain = detector.score(values, 0, threshold)
-        statistic = plain.statistic
-        evidence = plain.evidence
-        if model != "default" or period:
+        statistic = plain.statistic.copy()
+        evidence = plain.evidence.copy()
+        # The period is chosen again from as many points as `analyze` tests: a day at 5-minute
+        # steps is 288 points and needs SEASONS + 1 of them, more than PERIOD_PREFIX holds.
+        for stage in (PERIOD_PREFIX, MAX_TEST_POINTS):
+            first = stage == PERIOD_PREFIX
+            if not first and values.shape[0] <= stage:
+                break
+            prefix = min(values.shape[0], stage)
+            found = detect_period(values[:prefix], grid.step) if prefix >= 16 else 0
+            # A later stage only adds a season the earlier one could not see yet.
+            if found <= period and not (first and model != "default"):
+                continue
             expected = None
             if model != "default":
-                expected = models.one_step_expected(values, period, model, scored=None)
-            seasonal = detector.score(values, period, threshold, model_expected=expected)
-            switch = max(prefix, seasonal.warmup) if period else seasonal.warmup
-            statistic = statistic.copy()
+                expected = models.one_step_expected(values, found, model, scored=None)
+            seasonal = detector.score(values, found, threshold, model_expected=expected)
+            switch = max(prefix, seasonal.warmup) if found else seasonal.warmup
             statistic[switch:] = seasonal.statistic[switch:]
-            evidence = evidence.copy()
             evidence[switch:] = seasonal.evidence[switch:]
+            period = found
         score = detector.anomaly_score(statistic, threshold)
         start_ns = grid.start.astype("datetime64[ns]").astype(np.int64)
         offsets = (rows.timestamps[good].astype(np.int64) - start_ns) / 1e9
@@ -119,6 +140,25 @@ def detect_file(
         threshold=threshold,
         period=period,
         text=text,
+        first_problem=rows.problems[0][1] if rows.problems else "",
+    )
+
+
+def _check_span(rows: CsvRows, good: np.ndarray, step: float | None) -> None:
+    """Raise :class:`UsageError` naming the earliest and latest rows when the file's rows are far
+    too few for the time they span at ``step`` (a mistyped year, not gaps)."""
+    from tfshadow.forecast.prepare import too_sparse
+
+    stamps = rows.timestamps[good]
+    sparse = too_sparse(stamps, step)
+    if not sparse:
+        return
+    ns = stamps.astype("datetime64[ns]").astype(np.int64)
+    lines = np.asarray(rows.lines)[good]
+    a, b = sorted((int(lines[int(np.argmin(ns))]), int(lines[int(np.argmax(ns))])))
+    raise UsageError(
+        f"{rows.path}: lines {a} and {b} span {sparse}",
+        hint="check those timestamps (a mistyped year?), or split the file",
     )
 
 
@@ -127,9 +167,17 @@ def _render(stamps: tuple[str, ...], values: np.ndarray, scores: np.ndarray) -> 
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("timestamp", "value", "anomaly_score"))
     for stamp, value, score in zip(stamps, values.tolist(), scores.tolist(), strict=True):
-        shown = "" if value != value else f"{value:.10g}"
+        shown = "" if value != value else _number(value)
         writer.writerow((stamp, shown, f"{score:.4f}"))
     return out.getvalue()
+
+
+def _number(value: float) -> str:
+    """``value`` as it would be written by hand, to the last digit (byte counters have 11 and
+    more: the scores must join back with the export)."""
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
 
 
 def _write_atomically(target: Path, text: str) -> None:

@@ -137,3 +137,29 @@ def test_judge_with_a_darts_model(model: str) -> None:
     judgement = judge(_series(values), SeriesConfig(threshold=LEVELS["medium"], model=model))
     assert judgement.verdict.model.startswith(model)
     assert judgement.verdict.verdict == "deviation"
+
+
+def test_judge_blip_soon_after_the_seasonal_warmup_is_not_an_ongoing_deviation() -> None:
+    # 5-minute samples with a daily shape: the seasonal forecast starts after 3 days, and a blip
+    # early in day 4 has no forecast from a season before it to be judged against.
+    step = 300.0
+    n = 1300
+    phase = 2 * np.pi * np.arange(n) / 288
+    values = 50.0 + 20.0 * np.sin(phase) + np.random.default_rng(4).normal(0.0, 1.0, n)
+    values[950:956] += 12.0
+    judgement = judge(_series(values, step), MEDIUM)
+    assert judgement.verdict.verdict == "ok", judgement.verdict.detail
+    finding = judgement.finding
+    assert finding is not None and not finding.ongoing and finding.severity == "info"
+    assert _at(950, step) <= finding.end <= _at(970, step)
+
+
+def test_judge_mistyped_timestamp_is_inconclusive_not_out_of_memory() -> None:
+    # 1-second samples and one row 9 years earlier: a regular grid would need 2 GB per array.
+    series = _series(_noise(2000), step=1.0)
+    times = np.concatenate([[START - np.timedelta64(9 * 365, "D")], series.timestamps])
+    values = np.concatenate([[40.0], series.values])
+    judgement = judge(Series("aws_instance.web", "cpu", "csv", times, values), MEDIUM)
+    assert judgement.verdict.verdict == "inconclusive"
+    assert "3,285 days" in judgement.verdict.detail
+    assert "check for a mistyped timestamp" in judgement.verdict.detail

@@ -293,3 +293,23 @@ def test_prometheus_metric_names_and_unknown_metric() -> None:
 def test_prometheus_needs_url() -> None:
     with pytest.raises(MetricsError, match="has no url"):
         PrometheusSource(SourceSettings(kind="prometheus", name="prom"))
+
+
+def test_prometheus_credentials_in_url_are_sent_but_never_shown(fake: FakePrometheus) -> None:
+    fake.replies.append(Reply(401, b"Unauthorized"))
+    with_user = fake.url.replace("http://", "http://admin:s3cretpw@")
+    with pytest.raises(MetricsError) as caught:
+        source(with_user).fetch(WEB, "cpu", WINDOW)
+    assert fake.requests[0]["headers"]["Authorization"].startswith("Basic ")
+    assert "s3cretpw" not in caught.value.one_line()
+    assert f"Prometheus at {fake.url.replace('http://', 'http://***@')} answered HTTP 401" in (
+        caught.value.one_line()
+    )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(MetricsError) as caught:
+        source(f"http://admin:s3cretpw@127.0.0.1:{port}", retries=0).fetch(WEB, "cpu", WINDOW)
+    assert caught.value.one_line().startswith(
+        f"cannot reach Prometheus at http://***@127.0.0.1:{port}:"
+    )
