@@ -65,6 +65,10 @@ class StoreLockedError(StoreError):
     pass
 
 
+class StoreDivergedError(StoreError):
+    """The remote's branch has commits the store lacks: no later push can succeed."""
+
+
 class UnknownVersionError(StoreError):
     pass
 
@@ -115,3 +119,9 @@ class MirrorError(TfshadowError):
 
 class CaptureError(TfshadowError):
     exit_code = 1
+
+
+class CaptureInterruptedError(CaptureError):
+    """Ctrl-C after Terraform ran, before its change was recorded."""
+
+    exit_code = 130

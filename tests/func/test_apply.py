@@ -375,3 +375,52 @@ def test_apply_with_a_legacy_state_file_records_that_file(
     assert again.code == 0, again.err
     assert "recorded version 2" in again.err
     assert tfshadow("inspect", "2", "--json", cwd=workdir).json()["changes"]
+
+
+_INTERRUPT_WHILE_RECORDING = """
+import os, signal, sys
+
+applied = False
+
+def hook(event, args):
+    # Ctrl-C arriving once Terraform has applied, while tfshadow records the change (its first
+    # git command after the apply).
+    global applied
+    if event != "subprocess.Popen":
+        return
+    argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+    if "apply" in argv:
+        applied = True
+    elif applied and os.path.basename(argv[0]) == "git":
+        applied = False
+        os.kill(os.getpid(), signal.SIGINT)
+
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", *sys.argv[1:]]
+main()
+"""
+
+
+def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    import sys
+
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    apply = ("apply", "-auto-approve", "-no-color", "-var", "size=interrupted")
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_WHILE_RECORDING, *apply],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Apply complete!" in proc.stdout
+    assert proc.returncode == 130
+    # Terraform changed the state: the user must learn that the change is not yet recorded.
+    assert "not recorded" in proc.stderr and "tfshadow log" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert [v["kind"] for v in log.json()["versions"]] == ["recovered", "apply"]

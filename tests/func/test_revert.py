@@ -119,6 +119,8 @@ def test_targeted_revert_changes_only_the_targets(
     del now["terraform_data.keep"]
     assert now == expected
     assert "--target" not in result.err
+    assert "State now equals" not in result.out
+    assert "The targeted resources now equal version 1" in result.out
 
     typo = tfshadow("revert", "1", "--target", "terraform_data.kep", "--dry-run", cwd=work)
     assert typo.code == 0, typo.err
@@ -528,3 +530,109 @@ def test_revert_force_without_state_only_is_bad_input(
     result = tfshadow("revert", "1", "--force", "--auto-approve", cwd=work)
     assert result.code == 2
     assert "--force only applies to --state-only" in result.err
+
+
+def test_revert_to_values_given_by_var_for_collections_and_numbers(
+    tmp_path: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Terraform reads a -var or TF_VAR_ value of a variable whose type is not a string, number
+    # or bool as an HCL expression; the recorded raw text must reach it the same way.
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "sizes" {\n  type = map(string)\n}\n'
+        'variable "zones" {\n  type = list(string)\n}\n'
+        'variable "replicas" {\n  type = number\n}\n'
+        'variable "label" {\n  type = string\n}\n'
+        'resource "terraform_data" "web" {\n'
+        "  input = [var.sizes, var.zones, var.replicas, var.label]\n}\n"
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    first = ("-var", 'sizes={a="large", b="small"}', "-var", "replicas=3")
+    monkeypatch.setenv("TF_VAR_zones", '["z1", "z2"]')
+    assert tfshadow(*APPLY, *first, "-var", 'label={a="x"} ${b}', cwd=work).code == 0
+    wanted = live_state(work)
+    monkeypatch.setenv("TF_VAR_zones", '["z3"]')
+    second = ("-var", 'sizes={a="huge"}', "-var", "replicas=5", "-var", "label=plain")
+    assert tfshadow(*APPLY, *second, cwd=work).code == 0
+    monkeypatch.delenv("TF_VAR_zones")
+
+    result = tfshadow("revert", "1", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.out + result.err
+    assert attributes(live_state(work)) == attributes(wanted)
+
+
+def test_revert_to_a_version_retention_then_removes_still_leads_to_its_configuration(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # The revert's own version pushes version N out of a small `retain`: the checkout it
+    # advises, and --write-config, must still find N's configuration (the revert holds it).
+    import re
+
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "tfshadow.hcl").write_text("store {\n  retain = 2\n}\n")
+    main = work / "main.tf"
+
+    def configure(value: str) -> None:
+        main.write_text(f'resource "terraform_data" "a" {{\n  input = "{value}"\n}}\n')
+
+    configure("one")
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    for value in ("one", "two", "three"):
+        configure(value)
+        assert tfshadow(*APPLY, cwd=work).code == 0
+
+    result = tfshadow("revert", "2", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    advice = re.search(r"Run `(tfshadow checkout \d+)`", result.err)
+    assert advice, result.err
+    checkout = tfshadow(*advice.group(1).split()[1:], cwd=work)
+    assert checkout.code == 0, checkout.err
+    assert '"two"' in main.read_text()
+
+    configure("three")
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    written = tfshadow("revert", "4", "--write-config", *APPROVED, cwd=work)
+    assert written.code == 0, written.err
+    assert "configuration not written" not in written.err
+    assert '"two"' in main.read_text()
+
+
+_INTERRUPT_AFTER_THE_REVERT_APPLIED = """
+import os, signal, sys
+
+def hook(event, args):
+    # Ctrl-C arriving once Terraform has applied the revert, as tfshadow adds the version to
+    # the store's index (before its commit).
+    if event == "subprocess.Popen" and "add" in [str(a) for a in args[1]]:
+        os.kill(os.getpid(), signal.SIGINT)
+
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", *sys.argv[1:]]
+main()
+"""
+
+
+def test_revert_interrupted_while_recording_says_the_change_is_not_recorded(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, states = history
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_AFTER_THE_REVERT_APPLIED, "revert", "1", *APPROVED],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Apply complete!" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 130
+    assert "not be recorded" in proc.stderr and "tfshadow log" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert attributes(live_state(work)) == attributes(states[1])
+    log = tfshadow("log", "--json", cwd=work)
+    assert log.json()["versions"][0]["kind"] == "recovered"

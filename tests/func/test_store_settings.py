@@ -53,6 +53,29 @@ def test_version_a_push_missed_goes_with_the_next_recorded_command(
     assert _git("rev-parse", "tfshadow", cwd=remote) == store_head
 
 
+def test_push_to_a_remote_another_store_moved_on_says_the_histories_diverged(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = tmp_path / "shadows.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    colleague = tmp_path / "colleague"
+    _git("clone", "-q", "-b", "tfshadow", str(remote), str(colleague), cwd=tmp_path)
+    (colleague / "extra").write_text("x\n")
+    _git("add", "extra", cwd=colleague)
+    _git("commit", "-qm", "a version recorded elsewhere", cwd=colleague)
+    _git("push", "-q", "origin", "tfshadow", cwd=colleague)
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=2", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "recorded version 2" in result.err
+    # No later push can send it: saying the next command will is wrong.
+    assert "the next command pushes it" not in result.err
+    assert "diverged" in result.err and "clone" in result.err
+
+
 def test_retention_keeps_the_newest_versions(workdir: Path, tfshadow: Tfshadow) -> None:
     (workdir / "tfshadow.hcl").write_text("store {\n  retain = 2\n}\n")
     for size in ("a", "b", "c", "d"):
@@ -103,6 +126,38 @@ def test_store_on_an_orphan_branch_of_the_configuration_repo(
     assert _git("log", "-1", "--format=%s", "tfshadow", cwd=workdir) == "on branch"
     assert not (workdir / ".tfshadow").exists()
     assert tfshadow("log", "--json", cwd=workdir).json()["versions"][0]["version"] == 1
+
+
+def test_a_clone_with_the_store_branch_only_on_its_remote_is_told_to_fetch_it(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = tmp_path / "origin.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    (workdir / "tfshadow.hcl").write_text(
+        f'store {{\n  branch = "tfshadow"\n  remote = "{remote}"\n}}\n'
+    )
+    _git("init", "-q", "-b", "main", cwd=workdir)
+    _git("add", "main.tf", "tfshadow.hcl", cwd=workdir)
+    _git("commit", "-q", "-m", "infra", cwd=workdir)
+    _git("push", "-q", str(remote), "main", cwd=workdir)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    colleague = tmp_path / "colleague"
+    _git("clone", "-q", "-b", "main", str(remote), str(colleague), cwd=tmp_path)
+    shutil.copy(workdir / "terraform.tfstate", colleague / "terraform.tfstate")
+    assert tfshadow("init", "-no-color", cwd=colleague).code == 0
+
+    log = tfshadow("log", cwd=colleague)
+    apply = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=2", cwd=colleague)
+
+    # `tfshadow apply first` would start a second history that can never be pushed.
+    for result in (log, apply):
+        assert result.code == 2
+        assert "git fetch origin tfshadow:tfshadow" in result.err, result.err
+    assert "Apply complete" not in apply.out
+    _git("fetch", "-q", "origin", "tfshadow:tfshadow", cwd=colleague)
+    assert [v["version"] for v in tfshadow("log", "--json", cwd=colleague).json()["versions"]] == [
+        1
+    ]
 
 
 def test_concurrent_applies_are_serialised_by_the_store_lock(workdir: Path) -> None:

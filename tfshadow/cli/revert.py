@@ -139,7 +139,9 @@ def revert(
     if outcome.recorded is not None:
         print_recorded(err, outcome.recorded)
         if not state_only:
-            render_remaining(out, outcome.remaining, outcome.version)
+            render_remaining(
+                out, outcome.remaining, outcome.version, targeted=bool(request.targets)
+            )
     if outcome.written_config:
         err.print(
             f"[bold]tfshadow:[/] wrote version {outcome.version}'s configuration: "

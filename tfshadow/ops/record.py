@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.errors import CaptureError, EngineError, StoreLockedError, TfshadowError
+from tfshadow.errors import (
+    CaptureError,
+    CaptureInterruptedError,
+    EngineError,
+    StoreDivergedError,
+    StoreLockedError,
+    TfshadowError,
+)
 from tfshadow.ops.author import ci_description, detect_author
 
 if TYPE_CHECKING:
@@ -107,7 +114,10 @@ def run_recorded(
             _resume_mirror(store, outcome)
             record_drift(project, store, before_raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
-        after_raw, ok = pull_or_none(project, state_file)
+        try:
+            after_raw, ok = pull_or_none(project, state_file)
+        except KeyboardInterrupt:
+            raise interrupted_after_terraform() from None
         if not ok or after_raw is None:
             if outcome.exit_code == 0 and before_raw is not None:
                 raise CaptureError(
@@ -121,6 +131,8 @@ def run_recorded(
             store = _record_after(
                 project, store, before_raw, after_raw, inputs, name, message, outcome
             )
+        except KeyboardInterrupt:
+            raise interrupted_after_terraform() from None
         except CaptureError:
             raise
         except TfshadowError as exc:
@@ -137,6 +149,16 @@ def run_recorded(
             # An earlier push failed; its warning promised this command would send it.
             _push(store, outcome)
     return outcome
+
+
+def interrupted_after_terraform() -> CaptureInterruptedError:
+    """The error for Ctrl-C between Terraform's run and the version's commit."""
+    # Silence here would hide that Terraform's change is not in the store yet.
+    return CaptureInterruptedError(
+        "interrupted after Terraform ran: its change may not be recorded",
+        hint="run `tfshadow log`: a change not recorded yet is recorded then as a recovered "
+        "version",
+    )
 
 
 def _record_after(
@@ -546,6 +568,8 @@ def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
 def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
     try:
         store.push()
+    except StoreDivergedError as exc:
+        outcome.warnings.append(exc.one_line())
     except TfshadowError as exc:
         outcome.warnings.append(
             f"{exc.message}; the version is kept locally and the next command pushes it"

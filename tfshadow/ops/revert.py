@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tfshadow import env
-from tfshadow.errors import EngineError, TfshadowError, UsageError
+from tfshadow.errors import EngineError, TfshadowError, UnknownVersionError, UsageError
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
+    interrupted_after_terraform,
     known_secrets,
     latest_recorded,
     pull_or_none,
@@ -131,11 +132,12 @@ def _revert(
     # Also when nothing needed applying: the infrastructure may be version N already (the note
     # below suggests this very command after a revert without --write-config).
     matched = outcome.report is not None and outcome.report.is_noop and not request.dry_run
+    holder = _holder_of_configuration(store, workspace, number, outcome.recorded)
     if (outcome.recorded is not None or matched) and request.write_config and not outcome.exit_code:
         from tfshadow.ops.checkout import checkout
 
         try:
-            result = checkout(project, str(number), force=False, workspace=workspace)
+            result = checkout(project, str(holder), force=False, workspace=workspace)
         except TfshadowError as exc:
             outcome.warnings.append(f"configuration not written: {exc.one_line()}")
         else:
@@ -150,10 +152,15 @@ def _revert(
         from tfshadow.ops.checkout import holds_configuration
 
         if not holds_configuration(project, target.config, redactor):
+            held = (
+                ""
+                if holder == number
+                else f" (version {holder}, this revert, holds it: retention removed {number})"
+            )
             outcome.notes.append(
                 f"The files in this directory are not version {number}'s configuration: the "
-                f"next apply would undo this revert. Run `tfshadow checkout {number}` to write "
-                f"version {number}'s configuration here (or revert with --write-config)."
+                f"next apply would undo this revert. Run `tfshadow checkout {holder}` to write "
+                f"version {number}'s configuration here{held} (or revert with --write-config)."
             )
     variables = sorted(target.config.get("variables") or {})
     if outcome.recorded is not None and variables:
@@ -210,10 +217,10 @@ def _full(
         # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
         # -var-file come after it and win, as on Terraform's command line.
         recorded = {k: v for k, v in scratch.variables.items() if k not in provided}
-        var_file = scratch.root / ".tfshadow-revert.tfvars.json"
+        var_file = scratch.root / ".tfshadow-revert.tfvars"
         fd = os.open(var_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(recorded, fh)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(_var_file_text(recorded, _expression_variables(target.config)))
         plan_file = scratch.root / ".tfshadow-revert.tfplan"
         plan_args = [
             "plan",
@@ -257,30 +264,33 @@ def _full(
             ["apply", "-input=false", *_apply_args(user_args), str(plan_file)], cwd=scratch.root
         )
         outcome.exit_code = rc
-        after_raw, ok = pull_or_none(project)
-        if not ok or after_raw is None:
-            raise RevertError(
-                "the state could not be read after the revert",
-                hint="run `tfshadow log` once the backend is reachable: the change is recorded "
-                "then",
+        try:
+            after_raw, ok = pull_or_none(project)
+            if not ok or after_raw is None:
+                raise RevertError(
+                    "the state could not be read after the revert",
+                    hint="run `tfshadow log` once the backend is reachable: the change is recorded "
+                    "then",
+                )
+            latest = store.latest(target.meta["workspace"])
+            replaced = latest_recorded(store, str(target.meta["workspace"]), latest)
+            capture = _capture_revert(redactor, after_raw, target, replaced)
+            if latest is not None and same_state(
+                latest, capture.state, replaced.state if replaced else None
+            ):
+                outcome.notes.append("Terraform changed nothing: no version recorded.")
+                return outcome
+            outcome.recorded = _record(
+                project,
+                store,
+                capture,
+                number,
+                partial=rc != 0,
+                extra={"targets": list(request.targets)} if request.targets else {},
+                warnings=outcome.warnings,
             )
-        latest = store.latest(target.meta["workspace"])
-        replaced = latest_recorded(store, str(target.meta["workspace"]), latest)
-        capture = _capture_revert(redactor, after_raw, target, replaced)
-        if latest is not None and same_state(
-            latest, capture.state, replaced.state if replaced else None
-        ):
-            outcome.notes.append("Terraform changed nothing: no version recorded.")
-            return outcome
-        outcome.recorded = _record(
-            project,
-            store,
-            capture,
-            number,
-            partial=rc != 0,
-            extra={"targets": list(request.targets)} if request.targets else {},
-            warnings=outcome.warnings,
-        )
+        except KeyboardInterrupt:
+            raise interrupted_after_terraform() from None
         outcome.remaining = remaining_differences(
             capture.state, target.state, targets=request.targets, computed=computed_attributes(plan)
         )
@@ -463,6 +473,59 @@ def _apply_args(args: Sequence[str]) -> list[str]:
         if not eq and name in _APPLY_FLAGS_WITH_VALUE:
             out.append(next(it, ""))  # `-parallelism 2`, as Terraform reads it too
     return out
+
+
+def _holder_of_configuration(
+    store: GitShadowStore, workspace: str, number: int, recorded: dict[str, Any] | None
+) -> int:
+    """Version ``number``, or the revert recorded to it once retention removed ``number``: a
+    revert records version N's configuration as its own."""
+    if recorded is None:
+        return number
+    try:
+        store.meta(workspace, number)
+    except UnknownVersionError:
+        return int(recorded["version"])
+    return number
+
+
+def _expression_variables(config_doc: Any) -> frozenset[str]:
+    from tfshadow.state import config_files
+
+    try:
+        files = config_files.files_from_document(config_doc)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return frozenset()
+    return config_files.expression_variable_names(files)
+
+
+def _var_file_text(values: dict[str, str], expressions: frozenset[str]) -> str:
+    """A native-syntax variable file giving Terraform each recorded raw value as ``-var`` would:
+    an HCL expression for the variables in ``expressions``, a literal string for the others."""
+    lines = []
+    for name, raw in sorted(values.items()):
+        value = raw if name in expressions else _hcl_string(raw)
+        lines.append(f"{name} = {value}\n")
+    return "".join(lines)
+
+
+def _hcl_string(text: str) -> str:
+    escaped = []
+    for char in text:
+        if char in '"\\':
+            escaped.append("\\" + char)
+        elif char == "\n":
+            escaped.append("\\n")
+        elif char == "\r":
+            escaped.append("\\r")
+        elif char == "\t":
+            escaped.append("\\t")
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            escaped.append(f"\\u{ord(char):04x}")
+        else:
+            escaped.append(char)
+    # A quoted HCL string is a template: "${" and "%{" in a value are literal text.
+    return '"' + "".join(escaped).replace("${", "$${").replace("%{", "%%{") + '"'
 
 
 def _absolute_var_files(project: Project, args: list[str]) -> list[str]:

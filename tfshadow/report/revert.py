@@ -84,19 +84,27 @@ def render_verification(console: Console, report: VerificationReport) -> None:
         _print(console, Text("The plan changes nothing.", style="dim"))
 
 
-def render_remaining(console: Console, mismatches: Sequence[Mismatch], version: int) -> None:
-    """After the apply: whether the live state equals version N, or what still differs."""
+def render_remaining(
+    console: Console, mismatches: Sequence[Mismatch], version: int, *, targeted: bool = False
+) -> None:
+    """After the apply: whether the live state equals version N, or what still differs
+    (``targeted``: only the resources a ``--target`` revert covered were compared)."""
+    subject = "The targeted resources" if targeted else "State"
     if not mismatches:
+        verb = "equal" if targeted else "equals"
         _print(
             console,
-            Text(f"State now equals version {version} on every recorded attribute.", style="bold"),
+            Text(
+                f"{subject} now {verb} version {version} on every recorded attribute.",
+                style="bold",
+            ),
         )
         return
     count = len(mismatches)
     _print(
         console,
         Text(
-            f"State still differs from version {version} in {count}"
+            f"{subject} still differ{'' if targeted else 's'} from version {version} in {count}"
             f" place{'' if count == 1 else 's'}:",
             style="bold yellow",
         ),

@@ -234,6 +234,45 @@ def root_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
     return frozenset(names)
 
 
+# Terraform reads a -var or TF_VAR_ value literally when the variable's type is one of these (or
+# not given), and as an HCL expression otherwise.
+_LITERAL_TYPES = frozenset({"string", "number", "bool"})
+
+
+def expression_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
+    """Names of the root module's variables whose ``-var``/``TF_VAR_`` values Terraform parses
+    as HCL expressions (a declared type other than string, number or bool), so a recorded raw
+    value must be passed on as an expression, not as a string."""
+    names: set[str] = set()
+    for path, data in files.items():
+        if not _is_root(path):
+            continue
+        if path.endswith(_CONFIG_JSON_SUFFIXES):
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                continue
+            variables = doc.get("variable") if isinstance(doc, dict) else None
+            if isinstance(variables, dict):
+                for name, body in variables.items():
+                    bodies = body if isinstance(body, list) else [body]
+                    types = [b.get("type") for b in bodies if isinstance(b, dict)]
+                    if any(isinstance(t, str) and t.strip() not in _LITERAL_TYPES for t in types):
+                        names.add(name)
+        elif path.endswith(_CONFIG_SUFFIXES):
+            text = _decode(data)[0]
+            body = _parse_hcl_text(text)
+            if body is None:
+                continue
+            for block in body.blocks_of("variable"):
+                entry = block.body.attribute("type")
+                if block.labels and entry is not None:
+                    declared = text[entry.value.start : entry.value.end].strip()
+                    if declared not in _LITERAL_TYPES:
+                        names.add(block.labels[0])
+    return frozenset(names)
+
+
 def _declared_sensitive(block: hcl.Block) -> bool:
     entry = block.body.attribute("sensitive")
     return entry is not None and entry.value.literal is True

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from tfshadow.errors import StoreError
+from tfshadow.errors import StoreDivergedError, StoreError
 
 # Variables that would make git act on another repository, index or identity than the one asked for.
 _SCRUBBED_ENV = frozenset(
@@ -447,6 +447,13 @@ class Git:
             ok=range(256),
             timeout=_PUSH_TIMEOUT,
         )
+        if proc.returncode != 0 and _rejected(proc.stdout):
+            raise StoreDivergedError(
+                f"could not push the shadow store to {scrub_url(url)}: its `{branch}` branch "
+                "has versions this store does not have (another copy of the store pushed them)",
+                hint="the two histories have diverged and no later push can join them; the "
+                "versions stay in this store",
+            )
         if proc.returncode != 0:
             detail = scrub_url(_push_failure(proc.stdout, proc.stderr))
             raise StoreError(
@@ -518,11 +525,12 @@ def _error_line(stderr: bytes) -> str:
     return scrub_url(lines[-1]) if lines else "no error output"
 
 
-def _push_failure(stdout: bytes, stderr: bytes) -> str:
+def _rejected(stdout: bytes) -> bool:
     # --porcelain reports a rejected ref on stdout as "!\t<src>:<dst>\t[rejected] (reason)".
-    for line in stdout.decode("utf-8", "replace").splitlines():
-        if line.startswith("!"):
-            return "the remote branch has commits this store does not have"
+    return any(line.startswith("!") for line in stdout.decode("utf-8", "replace").splitlines())
+
+
+def _push_failure(stdout: bytes, stderr: bytes) -> str:
     # Transport errors come first ("ssh: connect to host …"), git's summary after them.
     lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
     return lines[0] if lines else "no error output"

@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from tfshadow.errors import (
     RetentionError,
+    StoreDivergedError,
     StoreError,
     TamperedError,
     TfshadowError,
@@ -242,6 +243,7 @@ class GitShadowStore:
         ref = f"refs/heads/{branch}"
         tip = repo.resolve(ref)
         if tip is None:
+            _refuse_a_second_history(repo, branch, where)
             if not create:
                 raise _no_store(where)
             with lock.hold(DEFAULT_LOCK_TIMEOUT, "create"):
@@ -880,7 +882,16 @@ class GitShadowStore:
         head = self._git.head()
         if head is None:
             return
-        self._git.push(self._remote, head, self._branch)
+        try:
+            self._git.push(self._remote, head, self._branch)
+        except StoreDivergedError as exc:
+            if self._config.branch is not None:
+                raise
+            raise StoreDivergedError(
+                exc.message,
+                hint=f"{exc.hint}. To go on from the remote's history instead, move {self.root} "
+                f"aside and `git clone -b {self._branch}` the remote in its place",
+            ) from None
         (self._state_dir / "pushed").write_text(f"{self._remote}\n{head}\n", encoding="utf-8")
 
     def has_unpushed(self) -> bool:
@@ -1092,6 +1103,24 @@ def _check_config(config: StoreConfig) -> None:
             "the shadow store cannot have both a path and a branch",
             hint="set either the store's `path` or its `branch`",
         )
+
+
+def _refuse_a_second_history(repo: Git, branch: str, where: str) -> None:
+    """StoreError when the branch exists only as a remote-tracking branch (a clone of the
+    configuration's repository): a store started here could never be pushed next to it."""
+    proc = repo.run(
+        "for-each-ref", "--format=%(refname)", f"refs/remotes/*/{branch}", ok=(0, 1, 128)
+    )
+    refs = [line for line in proc.stdout.decode().splitlines() if line.strip()]
+    if not refs:
+        return
+    remote = refs[0].removeprefix("refs/remotes/").removesuffix(f"/{branch}")
+    raise StoreError(
+        f"{where} does not exist here, but {remote}/{branch} does (the store pushed from "
+        "elsewhere)",
+        hint=f"run `git fetch {remote} {branch}:{branch}` to take it; a store started here "
+        "would split its history",
+    )
 
 
 def _no_store(where: str) -> StoreError:

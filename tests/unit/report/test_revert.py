@@ -116,6 +116,18 @@ def test_render_remaining_equal() -> None:
     assert text == "State now equals version 7 on every recorded attribute.\n"
 
 
+def test_render_remaining_targeted_speaks_only_of_the_targets() -> None:
+    # After `revert N --target …` the rest of the state was left as it was: "State now equals
+    # version N" would claim the whole infrastructure is back.
+    text, _ = _text(lambda c: render_remaining(c, [], 7, targeted=True))
+
+    assert text == "The targeted resources now equal version 7 on every recorded attribute.\n"
+
+    mismatch = [Mismatch("terraform_data.new", "", ABSENT, {"id": "2"}, False)]
+    text, _ = _text(lambda c: render_remaining(c, mismatch, 7, targeted=True))
+    assert text.splitlines()[0] == "The targeted resources still differ from version 7 in 1 place:"
+
+
 def test_render_remaining_lists_differences() -> None:
     mismatches = [
         Mismatch("terraform_data.gone", "", {"id": "1"}, ABSENT, False),

@@ -14,6 +14,7 @@ from tfshadow.state.config_files import (
     collect_files,
     config_document,
     config_summary,
+    expression_variable_names,
     files_from_document,
     parse_var_files,
     parse_variable_args,
@@ -357,6 +358,21 @@ def test_config_document_keeps_lock_file_untouched() -> None:
     lock = b'provider "registry.terraform.io/x/y" {\n  secret_hashes = ["h1:abc"]\n}\n'
     doc = document({".terraform.lock.hcl": lock})
     assert files_from_document(doc) == {".terraform.lock.hcl": lock}
+
+
+def test_expression_variable_names_are_the_non_primitive_types() -> None:
+    # Terraform parses a -var value as HCL for these, and takes it literally for the others.
+    files = {
+        "main.tf": b'variable "m" {\n  type = map(string)\n}\nvariable "s" {\n  type = string\n}\n'
+        b'variable "n" {\n  type = number\n}\nvariable "untyped" {}\n'
+        b'variable "a" {\n  type = any\n}\nvariable "l" {\n  type = list\n}\n',
+        "vars.tf.json": json.dumps(
+            {"variable": {"o": {"type": "object({x = string})"}, "b": {"type": "bool"}}}
+        ).encode(),
+        "modules/x/main.tf": b'variable "inner" {\n  type = list(string)\n}\n',
+    }
+
+    assert expression_variable_names(files) == {"m", "a", "l", "o"}
 
 
 def test_sensitive_variable_names_reads_root_module_only() -> None:
