@@ -185,6 +185,24 @@ def test_a_secret_named_variable_is_sealed_wherever_the_state_holds_it(
     assert token not in inspect.out
 
 
+def test_a_default_the_state_holds_sealed_is_sealed_in_the_configuration_too(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # Neither the variable's name nor its declaration says secret, but the attribute it lands in
+    # does: the state holds it sealed, and so must the stored configuration (its default).
+    token = f"{SECRET}-default"
+    (workdir / "token.tf").write_text(
+        f'variable "tok" {{\n  default = "{token}"\n}}\n'
+        'resource "terraform_data" "api" {\n  input = { api_token = var.tok }\n}\n'
+    )
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert applied.code == 0, applied.err
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert token not in everything
+    assert token not in tfshadow("inspect", "1", "--json", cwd=workdir).out
+
+
 def test_configuration_diffs_show_no_seal_strings(workdir: Path, tfshadow: Tfshadow) -> None:
     # The store holds a secret written in a tfvars file as a seal; a diff of that file says a
     # sensitive value changed, without its fingerprint or ciphertext.

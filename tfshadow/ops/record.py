@@ -178,8 +178,8 @@ def _record_after(
     latest = store.latest(project.workspace)
     recorded = latest_recorded(store, project.workspace, latest)
     previous = recorded.state if recorded is not None else None
-    config = config_document_now(project, redactor, inputs)
-    state = state_document(redactor, after_raw, known_secrets(recorded, config))
+    capture = capture_now(project, redactor, after_raw, inputs, recorded)
+    state = capture.state
     if latest is not None and same_state(latest, state, previous):
         verb = "failed" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
@@ -187,7 +187,6 @@ def _record_after(
     if latest is not None and previous is not None and before_raw is None:
         # A new state where the store has versions: recreated, or another configuration's store.
         _warn_if_another_state(previous, state, latest, outcome)
-    capture = Capture(state, config)
     meta = version_meta(
         project,
         store,
@@ -268,9 +267,7 @@ def record_drift(
             f"Recovered: the state changed outside tfshadow (serial "
             f"{previous.get('serial')} → {state.get('serial')})"
         )
-    config = config_document_now(project, redactor, CommandInputs())
-    state = state_document(redactor, raw, known_secrets(recorded, config))
-    capture = Capture(state, config)
+    capture = capture_now(project, redactor, raw, CommandInputs(), recorded)
     meta = version_meta(
         project,
         store,
@@ -350,13 +347,34 @@ def _without_seals(value: Any) -> Any:
 
 
 def state_document(
-    redactor: Redactor, raw_state: dict[str, Any], known: Collection[str] = ()
+    redactor: Redactor,
+    raw_state: dict[str, Any],
+    known: Collection[str] = (),
+    secrets: set[str] | None = None,
 ) -> dict[str, Any]:
     """The canonical, secret-free form of a pulled state; ``known``: seals of secrets known
-    from elsewhere (:func:`known_secrets`), sealed wherever the state holds them."""
+    from elsewhere (:func:`known_secrets`), sealed wherever the state holds them; ``secrets``
+    receives the values sealed (see :meth:`Redactor.redact_state`)."""
     from tfshadow.state.normalise import canonicalise
 
-    return redactor.redact_state(canonicalise(raw_state), known)
+    return redactor.redact_state(canonicalise(raw_state), known, secrets)
+
+
+def capture_now(
+    project: Project,
+    redactor: Redactor,
+    raw_state: dict[str, Any],
+    inputs: CommandInputs,
+    recorded: Reconstructed | None,
+) -> Capture:
+    """The state Terraform left and the working directory's configuration, secret-free: each
+    sealed where it holds a secret the other one told."""
+    from tfshadow.state.config_files import seal_secret_strings
+
+    config = config_document_now(project, redactor, inputs)
+    secrets: set[str] = set()
+    state = state_document(redactor, raw_state, known_secrets(recorded, config), secrets)
+    return Capture(state, seal_secret_strings(config, secrets, redactor.seal))
 
 
 def latest_recorded(

@@ -42,7 +42,7 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -410,6 +410,33 @@ def config_document(
         for name, value in sorted(variables.items())
     }
     return doc
+
+
+def seal_secret_strings(
+    doc: Mapping[str, Any], secrets: Collection[str], seal: Seal
+) -> dict[str, Any]:
+    """``doc`` with each quoted string literal equal to one of ``secrets`` sealed, in its files
+    and its variables: a value the state holds sealed (an attribute named like a secret) may
+    come from a variable whose name and declaration say nothing of it."""
+    if not secrets:
+        return dict(doc)
+    needles = {json.dumps(value): json.dumps(seal(value)) for value in secrets}
+
+    def sealed_line(line: str) -> str:
+        for needle, replacement in needles.items():
+            if needle in line:
+                line = line.replace(needle, replacement)
+        return line
+
+    out = dict(doc)
+    out["files"] = {
+        path: [sealed_line(line) for line in lines] for path, lines in doc["files"].items()
+    }
+    out["variables"] = {
+        name: seal(value) if value in secrets else value
+        for name, value in (doc.get("variables") or {}).items()
+    }
+    return out
 
 
 def files_from_document(doc: Mapping[str, Any]) -> dict[str, bytes]:

@@ -206,6 +206,7 @@ class Redactor:
         self,
         canonical: Mapping[str, Any],
         known: Collection[str] = (),
+        secrets: set[str] | None = None,
     ) -> dict[str, Any]:
         """A copy of a canonical state with every sensitive value sealed.
 
@@ -214,10 +215,15 @@ class Redactor:
         is known, or equal to a value sealed elsewhere in the state, is sealed too. The input is
         not modified. Instances with nothing to seal are shared with it, not copied. Running it
         again on its own output (with the same ``known``) changes nothing.
+
+        ``secrets``, when given, receives the strings of :data:`MIN_KNOWN_LENGTH` characters or
+        more that were sealed, in plain: the configuration may hold them too.
         """
         found: set[str] = set()
         out = self._redact_marked(canonical, found)
         plain = {p for p in found if len(p) >= MIN_KNOWN_LENGTH}
+        if secrets is not None:
+            secrets.update(plain)
         # Values held in plain are compared as such; only seals whose value is not held here
         # need every string of the state sealed to be compared (a fingerprint cannot be opened).
         unresolved = set(known) - {self.seal(p) for p in plain}

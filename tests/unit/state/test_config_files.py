@@ -19,6 +19,7 @@ from tfshadow.state.config_files import (
     parse_var_files,
     parse_variable_args,
     root_variable_names,
+    seal_secret_strings,
     sensitive_variable_names,
 )
 
@@ -545,3 +546,19 @@ def test_root_variable_names_root_module_only_even_when_unparsable() -> None:
         "terraform.tfvars": b'size = "m"\n',
     }
     assert root_variable_names(files) == {"size", "region", "count_of"}
+
+
+def test_seal_secret_strings_seals_quoted_literals_and_variables_equal_to_a_secret() -> None:
+    files = {
+        "main.tf": b'variable "tok" {\n  default = "s3cr3t-value"\n}\n'
+        b'locals {\n  note = "not s3cr3t-value itself"\n}\n',
+    }
+    doc = config_document(
+        files, {"tok": "s3cr3t-value", "size": "large"}, seal, SECRET_NAME, frozenset()
+    )
+    sealed = seal_secret_strings(doc, {"s3cr3t-value"}, seal)
+    lines = sealed["files"]["main.tf"]
+    assert lines[1] == f'  default = "{seal("s3cr3t-value")}"\n'
+    assert lines[4] == '  note = "not s3cr3t-value itself"\n'  # a longer string is its own
+    assert sealed["variables"] == {"tok": seal("s3cr3t-value"), "size": "large"}
+    assert seal_secret_strings(doc, set(), seal) == doc
