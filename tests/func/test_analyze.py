@@ -342,8 +342,12 @@ def test_analyze_series_that_stopped_reporting_is_inconclusive(
     (series,) = doc["series"]
     assert series["verdict"] == "inconclusive"
     assert "no usable data at the end" in series["detail"]
-    assert all(r["severity"] != "critical" for r in doc["recommendations"])
-    assert doc["marks"] == []
+    # The departure seen before the data stopped is not over: it keeps its severity and says
+    # when it was last seen.
+    (rec,) = doc["recommendations"]
+    assert rec["severity"] == "critical" and rec["suspect"]["version"] == 2
+    assert "last seen above the forecast" in rec["reason"] and "no data since" in rec["reason"]
+    assert {m["version"]: m["mark"] for m in doc["marks"]} == {2: "suspect"}
 
 
 def test_analyze_resource_glob_reads_brackets_like_resource_metrics(

@@ -53,6 +53,9 @@ class Finding:
     ongoing: bool
     reason: str
     step: float = 60.0  # the series' sampling step (s): how precisely ``start`` is known
+    # Still departed at the last points there were, but the metric stopped reporting since:
+    # not a verdict (missing data is not evidence), yet not a departure that is over either.
+    last_seen: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,10 +139,10 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
         verdict = verdict_of(finding.kind, finding.reason, _rounded(finding.score))
     elif not tail.any():
         recent_missing = int((~np.isfinite(grid.values[-params.persistence * 4 :])).sum())
-        verdict = verdict_of(
-            "inconclusive",
-            f"no usable data at the end of the range ({recent_missing} recent points missing)",
-        )
+        detail = f"no usable data at the end of the range ({recent_missing} recent points missing)"
+        if finding is not None and finding.last_seen:
+            detail += f"; {finding.reason}"
+        verdict = verdict_of("inconclusive", detail)
     else:
         latest = float(np.nanmax(scores.statistic[-params.persistence :]))
         detail = f"within {config.threshold:g}σ of the forecast"
@@ -189,22 +192,26 @@ def _episode_finding(
     frozen = np.where(np.isfinite(frozen), frozen, scores.expected[start])
     scale = float(scores.scale[start]) if np.isfinite(scores.scale[start]) else 1.0
     gap = (x[start:] - frozen) / max(scale, 1e-12)
-    recent = gap[-detector.DEFAULT_PERSISTENCE :]
-    recent = recent[np.isfinite(recent)]
+    m = detector.DEFAULT_PERSISTENCE
+    present = np.flatnonzero(np.isfinite(gap))
+    # A metric that stopped reporting is judged by the last points it gave.
+    silent = present.size > 0 and present[-1] < gap.shape[0] - m
+    recent = gap[present[-m:]] if silent else gap[-m:][np.isfinite(gap[-m:])]
     current = float(abs(recent.mean()) * np.sqrt(recent.size)) if recent.size else 0.0
-    finite = gap[np.isfinite(gap)]
+    finite = gap[present]
     # Ongoing means departed then and still departed now, most of the time in between: a blip
     # long ago is not made current by a later, different change.
     share = float(np.mean(np.abs(finite) >= 1.0)) if finite.size else 0.0
-    sustained = share >= SUSTAINED
-    ongoing = sustained and current >= config.threshold
-    stop = n if ongoing else latest.end + 1
+    departed = share >= SUSTAINED and current >= config.threshold
+    ongoing = departed and not silent
+    last_seen = departed and silent
+    stop = start + int(present[-1]) + 1 if last_seen else n if ongoing else latest.end + 1
     window = x[start:stop]
     observed = float(np.nanmean(window)) if np.isfinite(window).any() else float("nan")
     expected = float(np.nanmean(frozen[: stop - start]))
-    if ongoing and latest.peak >= CRITICAL_FACTOR * config.threshold:
+    if departed and latest.peak >= CRITICAL_FACTOR * config.threshold:
         severity = "critical"
-    elif ongoing:
+    elif departed:
         severity = "warning"
     else:
         severity = "info"
@@ -212,13 +219,14 @@ def _episode_finding(
     direction = "above" if mean_gap > 0 else "below"
     if abs(mean_gap) < 1.0:
         direction = "more erratic than"
-    state = "still" if ongoing else "was"
+    state = "still" if ongoing else "last seen" if last_seen else "was"
     reason = (
         f"{grid_metric_phrase(observed, expected)}: {state} {direction} the forecast "
         f"(peak {latest.peak:.1f}σ, threshold {config.threshold:g}σ)"
+        + ("; no data since" if last_seen else "")
     )
     times = grid.times
-    end = times[-1] if ongoing else times[latest.end]
+    end = times[-1] if ongoing else times[stop - 1] if last_seen else times[latest.end]
     finding = Finding(
         kind="deviation",
         start=_moment(times[start]),
@@ -231,6 +239,7 @@ def _episode_finding(
         ongoing=ongoing,
         reason=reason,
         step=grid.step,
+        last_seen=last_seen,
     )
     return finding, share
 

@@ -123,8 +123,10 @@ def analyze(
                 last_good,
                 now,
             )
-            # A departure that is over and that no version explains is noise, not news.
-            if outcome.finding.ongoing or rec.suspect is not None:
+            # A departure that is over and that no version explains is noise, not news; one
+            # whose metric went silent while departed is not over.
+            finding = outcome.finding
+            if finding.ongoing or finding.last_seen or rec.suspect is not None:
                 recommendations.append(rec)
     report_extra: dict[str, Any] = {"workspace": workspace, "since": since}
     if recommendations:

@@ -86,7 +86,22 @@ def test_judge_series_that_stopped_before_the_end_is_inconclusive() -> None:
     assert judgement.verdict.verdict == "inconclusive"
     assert "no usable data at the end" in judgement.verdict.detail
     assert judgement.verdict.missing == 40
-    assert judgement.finding is not None and not judgement.finding.ongoing
+    finding = judgement.finding
+    assert finding is not None and not finding.ongoing
+    # Departed when its data stopped: not over, and as serious as it was.
+    assert finding.last_seen and finding.severity == "critical"
+    assert "last seen above the forecast" in finding.reason
+    assert "last seen above the forecast" in judgement.verdict.detail
+    assert finding.end == _at(1499)
+
+
+def test_judge_series_that_stopped_after_recovering_is_over() -> None:
+    values = _noise(seed=2)
+    values[1300:1340] += 8.0
+    config = SeriesConfig(threshold=LEVELS["medium"], end=_at(1499 + 40))
+    finding = judge(_series(values), config).finding
+    assert finding is not None and not finding.ongoing and not finding.last_seen
+    assert finding.severity == "info"
 
 
 @pytest.mark.parametrize(("step", "behind"), [(60.0, 2), (0.25, 40)])
