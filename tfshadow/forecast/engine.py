@@ -7,6 +7,7 @@ into a recommendation naming a shadow version.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tfshadow.forecast import detector, models
-from tfshadow.forecast.prepare import Regular, regularise, too_sparse
+from tfshadow.forecast.prepare import Regular, format_step, regularise, too_sparse
 from tfshadow.forecast.results import SeriesVerdict
 from tfshadow.forecast.seasonality import detect_period
 from tfshadow.metrics.base import Series
@@ -114,7 +115,11 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
     needed = detector.warmup_points(period, params) + params.persistence
     if present < needed:
         return Judgement(
-            verdict_of("inconclusive", f"too little history: {present} points, {needed} needed"),
+            verdict_of(
+                "inconclusive",
+                f"too little history: {present} points, {needed} needed "
+                f"({_span(needed * grid.step)} at this {format_step(grid.step)} step)",
+            ),
             None,
         )
     model_expected = None
@@ -150,6 +155,15 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
             detail += f"; recovered from a departure at {finding.start:%Y-%m-%d %H:%M}"
         verdict = verdict_of("ok", detail, _rounded(latest))
     return Judgement(verdict, finding, spans, covered)
+
+
+def _span(seconds: float) -> str:
+    """A duration rounded up to what a user would widen a range by."""
+    if seconds >= 7200:
+        return f"{math.ceil(seconds / 3600)} h"
+    if seconds >= 60:
+        return f"{math.ceil(seconds / 60)} min"
+    return f"{math.ceil(seconds)} s"
 
 
 EPISODES_CHECKED = 5

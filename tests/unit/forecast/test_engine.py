@@ -65,7 +65,10 @@ def test_judge_recovered_deviation_is_info() -> None:
 def test_judge_too_little_history_is_inconclusive() -> None:
     verdict = judge(_series(_noise(n=30)), MEDIUM).verdict
     assert verdict.verdict == "inconclusive"
-    assert "too little history: 30 points" in verdict.detail
+    assert "too little history: 30 points, 63 needed (63 min at this 1 min step)" in verdict.detail
+    # What a short Prometheus range gives: 60 points 15 s apart; widening to 16 min is enough.
+    short = judge(_series(_noise(n=60), step=15.0), MEDIUM).verdict
+    assert "60 points, 63 needed (16 min at this 15 s step)" in short.detail
 
 
 def test_judge_missing_recent_data_is_inconclusive_not_ok() -> None:
