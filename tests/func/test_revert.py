@@ -16,7 +16,7 @@ import pytest
 
 from tfshadow.state.normalise import canonicalise
 
-from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere
+from .conftest import FIXTURES, Tfshadow, git_history_text, store_files, store_locked_elsewhere
 
 APPLY = ("apply", "-auto-approve", "-no-color")
 APPROVED = ("--auto-approve", "--no-color")
@@ -636,3 +636,29 @@ def test_revert_interrupted_while_recording_says_the_change_is_not_recorded(
     assert attributes(live_state(work)) == attributes(states[1])
     log = tfshadow("log", "--json", cwd=work)
     assert log.json()["versions"][0]["kind"] == "recovered"
+
+
+def test_revert_takes_a_sealed_default_the_directory_still_holds(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # The store has the password only as a fingerprint; main.tf here holds the same default,
+    # so the revert needs nothing supplied (as `checkout` already does).
+    work = tmp_path / "infra"
+    work.mkdir()
+    secret = 'variable "db_password" {\n  sensitive = true\n  default   = "kept-in-main-tf"\n}\n'
+    db = 'resource "terraform_data" "db" {\n  input = var.db_password\n}\n'
+    (work / "main.tf").write_text(
+        secret + db + 'resource "terraform_data" "web" {\n  input = "v1"\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "main.tf").write_text(
+        secret + db + 'resource "terraform_data" "web" {\n  input = "v2"\n}\n'
+    )
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    result = tfshadow("revert", "1", *APPROVED, cwd=work)
+    assert result.code == 0, result.err
+    web = attributes(live_state(work))["terraform_data.web"]
+    assert web["input"] == {"value": "v1", "type": "string"}
+    store = work / ".tfshadow"
+    assert "kept-in-main-tf" not in "\n".join(store_files(store).values()) + git_history_text(store)

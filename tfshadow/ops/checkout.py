@@ -66,15 +66,8 @@ def checkout(
         target_sealed = config_files.files_from_document(target)
 
         current = config_files.collect_files(workdir)
-        on_disk = dict(current)
-        for path in target_sealed:
-            if path not in on_disk:
-                data = _read(_under(workdir, path))
-                if data is not None:
-                    on_disk[path] = data
+        on_disk = _files_here(workdir, current, target_sealed)
         current_sealed = _sealed(on_disk, redactor)
-        # A secret the store has only as a seal may be here in plain, in a file of this
-        # directory: where the seals are equal it is the same value, and goes back in.
         here = _with_values_here(target, on_disk, current_sealed, redactor)
         files, slots = restore_files(here, redactor)
 
@@ -128,6 +121,32 @@ def holds_configuration(project: Project, config: Mapping[str, Any], redactor: R
 
     current = config_files.collect_files(project.workdir)
     return _sealed(current, redactor) == _document_bytes(config)
+
+
+def with_values_here(
+    project: Project, config: Mapping[str, Any], redactor: Redactor
+) -> dict[str, Any]:
+    """``config`` (a version's document) with every seal whose value a file of the working
+    directory holds in plain replaced by that value: a secret the store has only as a
+    fingerprint is often still here, and where the seals are equal it is the same value."""
+    from tfshadow.state import config_files
+
+    current = config_files.collect_files(project.workdir)
+    on_disk = _files_here(project.workdir, current, config_files.files_from_document(config))
+    return _with_values_here(config, on_disk, _sealed(on_disk, redactor), redactor)
+
+
+def _files_here(
+    workdir: Path, current: Mapping[str, bytes], wanted: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """The configuration files here, and those of ``wanted``'s paths that exist here too."""
+    on_disk = dict(current)
+    for path in wanted:
+        if path not in on_disk:
+            data = _read(_under(workdir, path))
+            if data is not None:
+                on_disk[path] = data
+    return on_disk
 
 
 def _with_values_here(

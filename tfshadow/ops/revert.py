@@ -192,9 +192,11 @@ def _full(
     number = int(target.meta["version"])
     user_args = _absolute_var_files(project, list(request.tf_args))
     provided = _provided_variables(project, user_args)
+    from tfshadow.ops.checkout import with_values_here
+
     with (
         materialise(
-            target.config,
+            with_values_here(project, target.config, redactor),
             project.workdir,
             data_dir(project.workdir, project.environ),
             redactor,
