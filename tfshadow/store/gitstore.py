@@ -1185,7 +1185,20 @@ def _resolve_remote(remote: str | None, workdir: Path) -> str | None:
     # URLs and scp-like `host:path` addresses stay as they are.
     if "://" in remote or re.match(r"^[^/]+:", remote):
         return remote
-    return os.path.abspath(workdir / remote)
+    named = _named_remote(remote, workdir)
+    return named if named is not None else os.path.abspath(workdir / remote)
+
+
+def _named_remote(name: str, workdir: Path) -> str | None:
+    """The URL of the configuration repository's remote ``name`` (`origin`), when ``name`` is
+    one and no file or directory of that name is here: the store has no remotes of its own."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", name) or (workdir / name).exists():
+        return None
+    if not workdir.is_dir():
+        return None
+    proc = Git(workdir).run("remote", "get-url", name, ok=range(256))
+    url = proc.stdout.decode("utf-8", "replace").strip()
+    return url if proc.returncode == 0 and url else None
 
 
 def _fetch_bundles(repo: Git, bundles: list[Path]) -> str:

@@ -90,6 +90,22 @@ def test_push_relative_remote_is_taken_from_the_workdir(kit: StoreKit, tmp_path:
     assert kit.git(tmp_path / "mirror.git", "rev-parse", "tfshadow")
 
 
+def test_push_remote_named_like_a_git_remote_is_the_configuration_repositorys(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    # `remote = "origin"`: the configuration's repository's origin, not a directory "origin".
+    remote = bare(kit, tmp_path / "mirror.git")
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    kit.git(workdir, "init", "-q")
+    kit.git(workdir, "remote", "add", "origin", str(remote))
+    store = kit.open_store(workdir, remote="origin")
+    kit.record(store, 1)
+    store.push()
+    assert kit.git(remote, "rev-parse", "tfshadow") == kit.git(store.root, "rev-parse", "HEAD")
+    assert not (workdir / "origin").exists()
+
+
 def test_push_error_never_shows_credentials(kit: StoreKit, tmp_path: Path) -> None:
     store = kit.open_store(tmp_path, remote="http://robot:s3cret-token@127.0.0.1:9/store.git")
     kit.record(store, 1)
