@@ -504,30 +504,13 @@ def _expression_variables(config_doc: Any) -> frozenset[str]:
 def _var_file_text(values: dict[str, str], expressions: frozenset[str]) -> str:
     """A native-syntax variable file giving Terraform each recorded raw value as ``-var`` would:
     an HCL expression for the variables in ``expressions``, a literal string for the others."""
+    from tfshadow.revert.materialise import hcl_string
+
     lines = []
     for name, raw in sorted(values.items()):
-        value = raw if name in expressions else _hcl_string(raw)
+        value = raw if name in expressions else hcl_string(raw)
         lines.append(f"{name} = {value}\n")
     return "".join(lines)
-
-
-def _hcl_string(text: str) -> str:
-    escaped = []
-    for char in text:
-        if char in '"\\':
-            escaped.append("\\" + char)
-        elif char == "\n":
-            escaped.append("\\n")
-        elif char == "\r":
-            escaped.append("\\r")
-        elif char == "\t":
-            escaped.append("\\t")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            escaped.append(f"\\u{ord(char):04x}")
-        else:
-            escaped.append(char)
-    # A quoted HCL string is a template: "${" and "%{" in a value are literal text.
-    return '"' + "".join(escaped).replace("${", "$${").replace("%{", "%%{") + '"'
 
 
 def _absolute_var_files(project: Project, args: list[str]) -> list[str]:

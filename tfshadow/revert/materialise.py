@@ -56,6 +56,7 @@ __all__ = [
     "SlotKind",
     "check_secrets",
     "drop_sealed",
+    "hcl_string",
     "materialise",
     "restore_files",
     "restore_variables",
@@ -292,7 +293,7 @@ def _source_for(value: Any, kind: _FileKind, parsed: bool, escapes: bool) -> str
     if kind in ("json_config", "json_vars"):
         return json.dumps(value, ensure_ascii=escapes)
     if isinstance(value, str):
-        return value if _is_source(value) else _hcl_string(value)
+        return value if _is_source(value) else hcl_string(value)
     return _hcl_literal(value)
 
 
@@ -310,7 +311,9 @@ def _is_source(text: str) -> bool:
     return whole and not value.is_literal and value.has_text
 
 
-def _hcl_string(value: str) -> str:
+def hcl_string(value: str) -> str:
+    """``value`` as a quoted HCL string: escaped, and ``${``/``%{`` doubled so that it is
+    read as text, not as a template."""
     escaped: list[str] = []
     for char in value:
         if char in ('"', "\\"):
@@ -337,14 +340,14 @@ def _hcl_literal(value: Any) -> str:
     if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, str):
-        return _hcl_string(value)
+        return hcl_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(_hcl_literal(v) for v in value) + "]"
     if isinstance(value, dict):
         if not value:
             return "{}"
         items = (
-            f"{k if _IDENTIFIER.match(k) else _hcl_string(k)} = {_hcl_literal(v)}"
+            f"{k if _IDENTIFIER.match(k) else hcl_string(k)} = {_hcl_literal(v)}"
             for k, v in value.items()
         )
         return "{ " + ", ".join(items) + " }"

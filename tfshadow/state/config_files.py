@@ -200,16 +200,9 @@ def sensitive_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
         if not _is_root(path):
             continue
         if path.endswith(_CONFIG_JSON_SUFFIXES):
-            try:
-                doc = json.loads(data)
-            except ValueError:
-                continue
-            variables = doc.get("variable") if isinstance(doc, dict) else None
-            if isinstance(variables, dict):
-                for name, body in variables.items():
-                    bodies = body if isinstance(body, list) else [body]
-                    if any(isinstance(b, dict) and b.get("sensitive") is True for b in bodies):
-                        names.add(name)
+            for name, bodies in _json_variables(data):
+                if any(b.get("sensitive") is True for b in bodies):
+                    names.add(name)
         elif path.endswith(_CONFIG_SUFFIXES):
             if b"sensitive" not in data:
                 continue
@@ -248,17 +241,10 @@ def expression_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
         if not _is_root(path):
             continue
         if path.endswith(_CONFIG_JSON_SUFFIXES):
-            try:
-                doc = json.loads(data)
-            except ValueError:
-                continue
-            variables = doc.get("variable") if isinstance(doc, dict) else None
-            if isinstance(variables, dict):
-                for name, body in variables.items():
-                    bodies = body if isinstance(body, list) else [body]
-                    types = [b.get("type") for b in bodies if isinstance(b, dict)]
-                    if any(isinstance(t, str) and t.strip() not in _LITERAL_TYPES for t in types):
-                        names.add(name)
+            for name, bodies in _json_variables(data):
+                types = [b.get("type") for b in bodies]
+                if any(isinstance(t, str) and t.strip() not in _LITERAL_TYPES for t in types):
+                    names.add(name)
         elif path.endswith(_CONFIG_SUFFIXES):
             text = _decode(data)[0]
             body = _parse_hcl_text(text)
@@ -271,6 +257,19 @@ def expression_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
                     if declared not in _LITERAL_TYPES:
                         names.add(block.labels[0])
     return frozenset(names)
+
+
+def _json_variables(data: bytes) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Each variable a ``.tf.json`` file declares, with its bodies (none if it is not JSON)."""
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return
+    variables = doc.get("variable") if isinstance(doc, dict) else None
+    if isinstance(variables, dict):
+        for name, body in variables.items():
+            bodies = body if isinstance(body, list) else [body]
+            yield name, [b for b in bodies if isinstance(b, dict)]
 
 
 def _declared_sensitive(block: hcl.Block) -> bool:
