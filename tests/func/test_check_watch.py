@@ -181,8 +181,11 @@ def test_check_names_the_profile_of_a_trigger_its_source_cannot_judge(
 def test_check_a_revert_that_failed_does_not_mute_the_resource(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:
-    # The basic fixture's versions hold a sensitive variable: without it no revert can start.
+    # The basic fixture's versions hold a sensitive variable whose value this directory no
+    # longer has: without it no revert can start.
     apply_small_then_large(tfshadow, workdir)
+    main = workdir / "main.tf"
+    main.write_text(main.read_text().replace("fixture-token-value", "rotated-token-value"))
     now = datetime.now(UTC)
     _append(workdir, "terraform_data.web", now - timedelta(hours=1), now - timedelta(minutes=4), 30)
     _settings(workdir, "revert")
