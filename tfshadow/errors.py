@@ -65,6 +65,10 @@ class StoreLockedError(StoreError):
     pass
 
 
+class StoreNotWritableError(StoreError):
+    """The store cannot be locked for writing (a read-only directory or file system)."""
+
+
 class StoreDivergedError(StoreError):
     """The remote's branch has commits the store lacks: no later push can succeed."""
 

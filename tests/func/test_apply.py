@@ -442,3 +442,51 @@ def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
     assert "Traceback" not in proc.stderr
     log = tfshadow("log", "--json", cwd=workdir)
     assert [v["kind"] for v in log.json()["versions"]] == ["recovered", "apply"]
+
+
+def test_targeted_apply_records_its_targets(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A targeted version's configuration was not applied in full: a reader must be able to tell.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    args = ("apply", "-auto-approve", "-no-color", "-var", "size=x")
+    assert tfshadow(*args, "-target=terraform_data.web", cwd=workdir).code == 0
+    monkeypatch.setenv("TF_CLI_ARGS_apply", "-target terraform_data.auth")
+    assert tfshadow(*args, "-var", "api_token=t2", cwd=workdir).code == 0
+
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [v.get("targets") for v in versions] == [
+        ["terraform_data.auth"],
+        ["terraform_data.web"],
+        None,
+    ]
+    assert (
+        "Targets:   terraform_data.web\n" in tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    )
+
+
+def test_replacement_is_counted_as_terraform_counts_it_but_not_in_a_state_push(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    backup = workdir / "backup.tfstate"
+    backup.write_text(tfshadow("state", "pull", cwd=workdir).out)
+    replaced = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-replace=terraform_data.web", cwd=workdir
+    )
+    assert "Resources: 1 added, 0 changed, 1 destroyed." in replaced.out
+    # Writing the old state back changes Terraform's record of the object: nothing is replaced.
+    assert tfshadow("state", "push", "-force", str(backup), cwd=workdir).code == 0
+
+    pushed, applied, _ = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert applied["changes"] | {"addresses": []} == {
+        "add": 1,
+        "change": 0,
+        "destroy": 1,
+        "addresses": [],
+    }
+    assert applied["description"].startswith("1 to add, 0 to change, 1 to destroy")
+    assert (pushed["changes"]["add"], pushed["changes"]["change"]) == (0, 1)
+    inspected = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    assert "# terraform_data.web was replaced" in inspected
+    assert '-/+ resource "terraform_data" "web" {' in inspected

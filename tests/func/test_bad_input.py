@@ -167,3 +167,24 @@ def test_missing_terraform_binary_in_settings_names_file_and_line(
     line = _one_error_line(result.err)
     assert "tfshadow.hcl:2" in line and "bin/tofu" in line
     assert not (workdir / "terraform.tfstate").exists()
+
+
+def test_store_that_cannot_be_written_reads_and_refuses_to_record_without_a_crash(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    state_before = (workdir / "terraform.tfstate").read_bytes()
+    # The lock file cannot be opened for writing, as on a read-only mount or a store owned by
+    # another user (a directory in its place fails the same way for root, which chmod does not).
+    lock = workdir / ".tfshadow" / ".git" / "tfshadow" / "lock"
+    lock.unlink()
+    lock.mkdir()
+    log = tfshadow("log", "--no-color", cwd=workdir)
+    assert log.code == 0, log.err
+    assert log.out.startswith("1 ")
+    assert "read-only" in log.err
+    assert "unexpected error" not in log.err
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=x", cwd=workdir)
+    assert result.code == 2
+    assert "cannot write to the shadow store" in _one_error_line(result.err)
+    assert (workdir / "terraform.tfstate").read_bytes() == state_before

@@ -19,6 +19,7 @@ from tfshadow.errors import (
     EngineError,
     StoreDivergedError,
     StoreLockedError,
+    StoreNotWritableError,
     TfshadowError,
 )
 from tfshadow.ops.author import ci_description, detect_author
@@ -70,6 +71,7 @@ class RecordOutcome:
 class CommandInputs:
     variables: Mapping[str, str] = field(default_factory=dict)
     var_files: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,8 @@ def _record_after(
         kind=name,
         outcome="success" if outcome.exit_code == 0 else "partial",
         message=message,
+        # A targeted command applied part of the configuration: the version must say which.
+        extra={"targets": list(inputs.targets)} if inputs.targets else None,
     )
     outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
     return store
@@ -234,6 +238,13 @@ def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
             if ok:
                 record_drift(project, store, raw, outcome)
     except StoreLockedError:
+        return outcome
+    except StoreNotWritableError:
+        # Reading a store one may not write (a read-only mount, a copy owned by CI) still works.
+        outcome.warnings.append(
+            "the shadow store is read-only: a change made outside tfshadow since the newest "
+            "version would not be recorded"
+        )
         return outcome
     if outcome.recorded:
         push_versions(store, outcome)
@@ -431,6 +442,7 @@ def command_inputs(project: Project, tf_args: Sequence[str]) -> CommandInputs:
     return CommandInputs(
         variables=config_files.parse_variable_args(tf_args, project.environ, project.workdir),
         var_files=config_files.parse_var_files(tf_args, project.environ, project.workdir),
+        targets=config_files.parse_targets(tf_args, project.environ),
     )
 
 
@@ -499,6 +511,9 @@ def _plan_variables(project: Project, plan_file: str) -> dict[str, str]:
     return values
 
 
+_RECORD_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint"})
+
+
 def version_meta(
     project: Project,
     store: GitShadowStore,
@@ -516,8 +531,16 @@ def version_meta(
     latest = store.latest(workspace)
     previous = store.reconstruct(workspace, int(latest["version"])).state if latest else None
     changes = compare_states(previous, capture.state)
-    add, change, destroy = changes.counts()
-    description = message or ci_description(project.environ) or summary_line(changes)
+    # Commands that change Terraform's record alone replace no object: entries are counted.
+    record_only = (
+        kind in _RECORD_ONLY_KINDS
+        or kind.startswith("state ")
+        or bool((extra or {}).get("state_only"))
+    )
+    add, change, destroy = changes.counts(record_only=record_only)
+    description = (
+        message or ci_description(project.environ) or summary_line(changes, record_only=record_only)
+    )
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "author": detect_author(project.environ, lambda: git_identity(project.workdir)),

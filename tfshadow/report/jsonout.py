@@ -10,6 +10,7 @@ Shapes::
     CHANGES  {"resources": [{"address", "mode", "type", "name", "action", "deposed",
                              "status_before", "status_after",
                              "provider_before"?, "provider_after"? (a provider change),
+                             "replaced"? (true: an update whose id changed, a new object),
                              "attributes": [{"path", "action", "before"?, "after"?, "sensitive"}]}],
               "outputs": [{"name", "action", "before"?, "after"?, "sensitive"}],
               "summary": {"add", "change", "destroy"}}
@@ -111,6 +112,7 @@ def _state(changes: StateChanges) -> dict[str, Any]:
                 "status_before": resource.status_before,
                 "status_after": resource.status_after,
                 **_provider_change(resource),
+                **({"replaced": True} if resource.replaced else {}),
                 "attributes": [
                     _sides(
                         {"path": row.path, "action": row.action},

@@ -123,7 +123,9 @@ def render_inspect(
     # A baseline records what already existed: nothing was created by it.
     kind = str(meta.get("kind") or "")
     baseline = kind == "baseline" or parent_removed
-    state_only = kind in _STATE_ONLY_KINDS or kind.startswith("state ")
+    state_only = (
+        kind in _STATE_ONLY_KINDS or kind.startswith("state ") or meta.get("state_only") is True
+    )
     for line in _changes_lines(
         state_changes, config_changes, baseline=baseline, state_only=state_only
     ):
@@ -155,8 +157,9 @@ def render_diff(
 
 
 def render_state_changes(console: Console, changes: StateChanges) -> None:
-    """Resource and output changes alone (no metadata, no configuration)."""
-    for line in _state_lines(changes):
+    """Resource and output changes to Terraform's record alone (no metadata, no configuration):
+    what writing a state back does, so nothing reads as created, destroyed or replaced."""
+    for line in _state_lines(changes, state_only=True):
         _print(console, line)
 
 
@@ -255,6 +258,9 @@ def _header_lines(meta: Mapping[str, Any], *, parent_removed: bool = False) -> l
     parent = meta.get("parent")
     gone = " (removed by retention)" if parent_removed else ""
     labelled("Parent", "none" if parent is None else f"version {parent}{gone}")
+    targets = meta.get("targets")
+    if isinstance(targets, list) and targets:
+        labelled("Targets", ", ".join(str(target) for target in targets))
     mark = _field(meta, "mark")
     if mark.get("mark"):
         shown = Text(str(mark["mark"]), style=_MARK_STYLE.get(str(mark["mark"]), "bold"))
@@ -300,7 +306,7 @@ def _state_lines(
     for resource in state.resources:
         lines.extend(_resource_lines(resource, baseline=baseline, state_only=state_only))
         lines.append(Text())
-    add, change, destroy = state.counts()
+    add, change, destroy = state.counts(record_only=state_only)
     if baseline and not change and not destroy:
         lines.append(
             Text(f"Recorded: {add} existing resource{'' if add == 1 else 's'}.", style="bold")
@@ -336,6 +342,12 @@ def _resource_lines(
     verb = (_DATA_VERB if data else _STATE_VERB if state_only else _MANAGED_VERB)[resource.action]
     if baseline and resource.action == "create":
         verb = "was recorded"
+    replaced = resource.replaced and not state_only
+    if replaced:
+        verb = "was replaced"
+    elif resource.deposed and resource.action == "create" and not (data or state_only or baseline):
+        # Terraform never creates a deposed object: it is the old one, kept for a while.
+        verb = "was deposed by create_before_destroy"
     where = resource.address
     if resource.deposed and "deposed" not in where:
         where += f" (deposed object {resource.deposed})"
@@ -343,6 +355,8 @@ def _resource_lines(
     symbol = _ROW_SYMBOL[resource.action]
     if data and resource.action != "delete":
         symbol = "<="
+    if replaced:
+        symbol = "-/+"
     opening = _symbol(symbol, 3 - len(symbol))
     keyword = "data" if data else "resource"
     opening.append(f"{keyword} {_quote(resource.type)} {_quote(resource.name)} {{")
@@ -440,7 +454,7 @@ def _value_lines(value: Any, symbol: str, indent: int, *, in_list: bool) -> list
             lines.extend(item_lines)
         lines.append(Text(" " * (indent + 2) + "]"))
         return lines
-    return [Text(_scalar(value))]
+    return [Text(_inline(value))]  # an empty list or map reads [] or {}, not a string
 
 
 def _inline(value: Any, *, in_list: bool = False) -> str:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from tfshadow.state.dynamic import is_dynamic
+from tfshadow.state.normalise import DEPOSED_FORMAT
 from tfshadow.state.redact import is_sealed
 
 __all__ = [
@@ -127,6 +128,26 @@ class ResourceChange:
     provider_before: str | None = None
     provider_after: str | None = None
 
+    @property
+    def replaced(self) -> bool:
+        """An update of a managed instance whose ``id`` changed: a new object took its place.
+
+        The state does not say how an instance changed, but a provider keeps an object's id for
+        the object's life, so a new id means Terraform destroyed it and created another (what
+        ``terraform plan`` shows as ``-/+``, e.g. after ``apply -replace=…``).
+        """
+        if self.action != "update" or self.mode != "managed":
+            return False
+        return any(
+            row.path == "id"
+            and not row.sensitive
+            and isinstance(row.before, str)
+            and isinstance(row.after, str)
+            and bool(row.before)
+            and bool(row.after)
+            for row in self.attributes
+        )
+
 
 @dataclass(frozen=True)
 class OutputChange:
@@ -146,10 +167,29 @@ class StateChanges:
     resources: tuple[ResourceChange, ...]
     outputs: tuple[OutputChange, ...]
 
-    def counts(self) -> tuple[int, int, int]:
-        """``(add, change, destroy)`` over managed instances only, as ``terraform plan`` counts."""
-        managed = [r.action for r in self.resources if r.mode == "managed"]
-        return managed.count("create"), managed.count("update"), managed.count("delete")
+    def counts(self, *, record_only: bool = False) -> tuple[int, int, int]:
+        """``(add, change, destroy)`` over managed instances only, as ``terraform plan`` counts:
+        a replacement is one added and one destroyed. ``record_only`` counts entries of the
+        state instead (what `state` commands and a written-back state change): no replacements."""
+        managed = [r for r in self.resources if r.mode == "managed"]
+        if record_only:
+            actions = [r.action for r in managed]
+            return actions.count("create"), actions.count("update"), actions.count("delete")
+        replaced = {r.address for r in managed if r.replaced}
+        # An object create_before_destroy deposed existed already: it was not added, and the
+        # object a half-done replacement was to destroy is still there.
+        deposed = [r for r in managed if r.deposed and r.action == "create"]
+        kept = sum(
+            1
+            for r in deposed
+            if r.address.removesuffix(DEPOSED_FORMAT.format(r.deposed)) in replaced
+        )
+        actions = [r.action for r in managed]
+        return (
+            actions.count("create") - len(deposed) + len(replaced),
+            actions.count("update") - len(replaced),
+            actions.count("delete") + len(replaced) - kept,
+        )
 
     def addresses(self) -> list[str]:
         """Addresses of the managed instances that changed, in address order."""
@@ -232,15 +272,16 @@ def compare_states(
     return StateChanges(resources=tuple(resources), outputs=tuple(outputs))
 
 
-def summary_line(changes: StateChanges, limit: int = 5) -> str:
+def summary_line(changes: StateChanges, limit: int = 5, *, record_only: bool = False) -> str:
     """A one-line account, e.g. ``"2 to add, 1 to change, 0 to destroy: aws_instance.web, …"``.
 
     At most ``limit`` addresses are named; the rest are counted (``"and 3 more"``). Without managed
-    changes the line names changed outputs, or says ``"no changes"``.
+    changes the line names changed outputs, or says ``"no changes"``. ``record_only`` counts as
+    :meth:`StateChanges.counts` does with it.
     """
     addresses = changes.addresses()
     if addresses:
-        add, change, destroy = changes.counts()
+        add, change, destroy = changes.counts(record_only=record_only)
         counts = f"{add} to add, {change} to change, {destroy} to destroy"
         return f"{counts}: {_name_some(addresses, limit)}"
     outputs = [o.name for o in changes.outputs]

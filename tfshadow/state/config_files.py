@@ -335,6 +335,15 @@ def parse_var_files(
     return tuple(paths)
 
 
+def parse_targets(args: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The ``-target`` addresses given (``TF_CLI_ARGS*`` included), in order."""
+    return tuple(
+        value
+        for flag, value in _flags(_effective_args(args, environ), ("target",))
+        if flag == "target"
+    )
+
+
 def _effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them."""
     command_at = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
@@ -353,8 +362,10 @@ def _split_env(value: str) -> list[str]:
         return []  # Terraform rejects it too, before running anything
 
 
-def _flags(args: Sequence[str]) -> Iterator[tuple[str, str]]:
-    """``(name, value)`` of the ``-var``/``-var-file`` flags, in both ``-f v`` and ``-f=v`` form."""
+def _flags(
+    args: Sequence[str], names: tuple[str, ...] = ("var", "var-file")
+) -> Iterator[tuple[str, str]]:
+    """``(name, value)`` of the flags ``names``, in both ``-f v`` and ``-f=v`` form."""
     i = 0
     while i < len(args):
         arg = args[i]
@@ -364,7 +375,7 @@ def _flags(args: Sequence[str]) -> Iterator[tuple[str, str]]:
         if not arg.startswith("-"):
             continue
         name, equals, value = arg.lstrip("-").partition("=")
-        if name not in ("var", "var-file"):
+        if name not in names:
             continue
         if not equals:
             if i >= len(args):

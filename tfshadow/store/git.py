@@ -472,10 +472,11 @@ def init_repository(path: Path, branch: str) -> None:
 def git_identity(workdir: Path) -> tuple[str, str] | None:
     """The name and email git would give the author of a commit made in ``workdir``.
 
-    Read from git's configuration as git reads it there: the repository's own when ``workdir`` is
-    in one, over the global file (``GIT_CONFIG_GLOBAL``), over the system file (unless
-    ``GIT_CONFIG_NOSYSTEM``); ``author.*`` over ``user.*``. None when the name or the email is
-    unset or empty, or ``workdir`` is not a directory.
+    ``GIT_AUTHOR_NAME``/``GIT_AUTHOR_EMAIL`` first, then git's configuration as git reads it
+    there: the repository's own when ``workdir`` is in one, over the global file
+    (``GIT_CONFIG_GLOBAL``), over the system file (unless ``GIT_CONFIG_NOSYSTEM``); ``author.*``
+    over ``user.*``. None when the name or the email is unset or empty, or ``workdir`` is not a
+    directory.
     """
     if not workdir.is_dir():
         return None
@@ -494,8 +495,11 @@ def git_identity(workdir: Path) -> tuple[str, str] | None:
         # Files come lowest precedence first, so the last value of a key is the one git uses.
         if key:
             found[key] = value.strip()
-    name = found.get("author.name") or found.get("user.name")
-    email = found.get("author.email") or found.get("user.email")
+    # The variables come first for git, as for a commit (the store's own git runs without them).
+    name = os.environ.get("GIT_AUTHOR_NAME") or found.get("author.name") or found.get("user.name")
+    email = (
+        os.environ.get("GIT_AUTHOR_EMAIL") or found.get("author.email") or found.get("user.email")
+    )
     return (name, email) if name and email else None
 
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfshadow.errors import StoreLockedError
+from tfshadow.errors import StoreLockedError, StoreNotWritableError
 
 _POLL_START = 0.02
 _POLL_MAX = 0.25
@@ -79,10 +79,14 @@ class FileLock:
                 os.close(fd)  # closing releases the flock
 
     def try_hold(self) -> int | None:
-        """Take the lock without waiting; the descriptor to :meth:`release`, or None if busy."""
+        """Take the lock without waiting; the descriptor to :meth:`release`, or None if busy
+        (or if the store cannot be written)."""
         if self.holds():
             return None
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = self._open()
+        except StoreNotWritableError:
+            return None  # a reader of a read-only store: there is nothing it could clean up
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -97,8 +101,18 @@ class FileLock:
     def _key(self) -> str:
         return os.path.realpath(self.path)
 
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise StoreNotWritableError(
+                f"cannot write to the shadow store ({self.path}: {exc.strerror or exc})",
+                hint="make the store writable by this user, or point TFSHADOW_STORE at a "
+                "writable copy",
+            ) from None
+
     def _acquire(self, timeout: float) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._open()
         deadline = time.monotonic() + max(timeout, 0.0)
         pause = _POLL_START
         while True:

@@ -205,6 +205,30 @@ def test_jsonout_provider_change_is_shown_only_when_it_happened() -> None:
     assert "provider_before" not in unchanged["changes"]["resources"][0]
 
 
+def test_jsonout_says_which_updates_were_replacements() -> None:
+    def instance(ident: str, size: str) -> dict[str, Any]:
+        return {"mode": "managed", "type": "t", "name": "a", "attributes": {"id": ident, "s": size}}
+
+    before = {"resources": {"t.a": instance("1", "s")}}
+    replaced = round_trip(
+        inspect_json(
+            {"version": 2},
+            compare_states(before, {"resources": {"t.a": instance("2", "s")}}),
+            compare_configs(None, None),
+        )
+    )
+    updated = round_trip(
+        inspect_json(
+            {"version": 2},
+            compare_states(before, {"resources": {"t.a": instance("1", "m")}}),
+            compare_configs(None, None),
+        )
+    )
+
+    assert replaced["changes"]["resources"][0]["replaced"] is True
+    assert "replaced" not in updated["changes"]["resources"][0]
+
+
 def test_jsonout_inspect_says_when_the_parent_was_removed() -> None:
     out = round_trip(
         inspect_json(

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from tfshadow.report.terminal import render_diff, render_inspect, render_log
+from tfshadow.report.terminal import (
+    render_diff,
+    render_inspect,
+    render_log,
+    render_state_changes,
+)
 from tfshadow.state.changes import (
     ConfigChanges,
     StateChanges,
@@ -321,6 +326,91 @@ def test_terminal_inspect_shows_a_provider_replacement(make_meta: Meta) -> None:
     assert "# t.a was changed in the state" in text
     assert '# (provider: provider["x/hashicorp/null"] -> provider["x/acme/null"])' in text
     assert "No resource changes" not in text
+
+
+def test_terminal_inspect_shows_a_replaced_resource_as_terraform_plan_does(
+    make_meta: Meta,
+) -> None:
+    def instance(ident: str) -> dict[str, Any]:
+        return {"mode": "managed", "type": "t", "name": "a", "attributes": {"id": ident}}
+
+    out = console()
+
+    render_inspect(
+        out,
+        make_meta(2),
+        compare_states(
+            {"resources": {"t.a": instance("1")}}, {"resources": {"t.a": instance("2")}}
+        ),
+        compare_configs(None, None),
+    )
+
+    text = out.export_text()
+    assert "# t.a was replaced" in text
+    assert '\n-/+ resource "t" "a" {\n' in text
+    assert "updated in-place" not in text
+
+
+def test_terminal_inspect_empty_collections_are_not_shown_as_strings(make_meta: Meta) -> None:
+    attributes = {"id": "1", "rules": [{"cidr": [], "port": 443}], "tags": {}, "text": "[]"}
+    after = {
+        "resources": {
+            "t.a": {"mode": "managed", "type": "t", "name": "a", "attributes": attributes}
+        }
+    }
+    out = console()
+
+    render_inspect(out, make_meta(1), compare_states(None, after), compare_configs(None, None))
+
+    text = out.export_text()
+    assert "+ cidr = []\n" in text
+    assert "+ tags  = {}\n" in text
+    # Only the string keeps its quotes.
+    assert '+ text  = "[]"\n' in text
+
+
+def test_terminal_state_only_revert_does_not_claim_a_replacement(make_meta: Meta) -> None:
+    # `revert --state-only` writes a recorded state back: no object is replaced by it.
+    def instance(ident: str) -> dict[str, Any]:
+        return {"mode": "managed", "type": "t", "name": "a", "attributes": {"id": ident}}
+
+    changes = compare_states(
+        {"resources": {"t.a": instance("1")}}, {"resources": {"t.a": instance("2")}}
+    )
+    inspected, preview = console(), console()
+
+    render_inspect(
+        inspected,
+        make_meta(3, kind="revert", state_only=True, reverted_to=1),
+        changes,
+        compare_configs(None, None),
+    )
+    render_state_changes(preview, changes)
+
+    for text in (inspected.export_text(), preview.export_text()):
+        assert "# t.a was changed in the state" in text
+        assert "-/+" not in text and "replaced" not in text
+        assert "State: 0 added, 1 changed, 0 removed." in text
+
+
+def test_terminal_inspect_a_deposed_object_is_not_said_to_be_created(make_meta: Meta) -> None:
+    def instance(ident: str, **fields: Any) -> dict[str, Any]:
+        return {"mode": "managed", "type": "t", "name": "a", "attributes": {"id": ident}, **fields}
+
+    before = {"resources": {"t.a": instance("1")}}
+    after = {
+        "resources": {
+            "t.a": instance("2", status="tainted"),
+            "t.a (deposed object d1)": instance("1", deposed="d1"),
+        }
+    }
+    out = console()
+
+    render_inspect(out, make_meta(2), compare_states(before, after), compare_configs(None, None))
+
+    text = out.export_text()
+    assert "# t.a (deposed object d1) was deposed by create_before_destroy\n" in text
+    assert "Changes: 1 added, 0 changed, 0 destroyed." in text
 
 
 def test_terminal_inspect_parent_removed_by_retention(make_meta: Meta) -> None:

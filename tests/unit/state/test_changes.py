@@ -174,6 +174,38 @@ def test_changes_provider_only_is_an_update_without_rows() -> None:
     assert summary_line(changes) == "0 to add, 1 to change, 0 to destroy: a_b.c"
 
 
+def test_changes_an_update_with_a_new_id_is_a_replacement() -> None:
+    # `apply -replace=…` or a forced replacement: the object was destroyed and another created.
+    before = state(("a_b.c", instance("a_b.c", {"id": "1", "size": "s"})))
+    replaced = state(("a_b.c", instance("a_b.c", {"id": "2", "size": "m"})))
+    updated = state(("a_b.c", instance("a_b.c", {"id": "1", "size": "m"})))
+
+    (replacement,) = compare_states(before, replaced).resources
+    (update,) = compare_states(before, updated).resources
+    (creation,) = compare_states(None, replaced).resources
+
+    assert replacement.action == "update" and replacement.replaced
+    assert not update.replaced
+    assert not creation.replaced
+    # Counted as terraform plan and apply count a replacement: one added, one destroyed.
+    assert compare_states(before, replaced).counts() == (1, 0, 1)
+    assert compare_states(before, updated).counts() == (0, 1, 0)
+    assert summary_line(compare_states(before, replaced)) == (
+        "1 to add, 0 to change, 1 to destroy: a_b.c"
+    )
+
+
+def test_changes_a_replacement_left_half_done_counts_no_destroy() -> None:
+    # create_before_destroy failed part-way: the new object is there, the old one deposed.
+    before = state(("a_b.c", instance("a_b.c", {"id": "1"})))
+    after = state(
+        ("a_b.c", instance("a_b.c", {"id": "2"}, status="tainted")),
+        ("a_b.c (deposed object d1)", instance("a_b.c", {"id": "1"}, deposed="d1")),
+    )
+
+    assert compare_states(before, after).counts() == (1, 0, 0)
+
+
 def test_changes_module_addresses_sorted_naturally() -> None:
     addresses = [
         'module.net["b"].aws_subnet.a[10]',

@@ -111,3 +111,17 @@ def test_git_identity_with_a_broken_config_file_says_which(
     with pytest.raises(StoreError, match="git cannot read its configuration") as caught:
         git_identity(directory(tmp_path / "plain"))
     assert str(global_config) in str(caught.value)
+
+
+def test_git_identity_takes_git_author_variables_over_the_configuration(
+    global_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Set by many CI runners and containers; git itself authors commits with them.
+    global_config.write_text(GLOBAL_USER)
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Env Author")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "env@example.com")
+    assert git_identity(directory(tmp_path / "plain")) == ("Env Author", "env@example.com")
+    monkeypatch.delenv("GIT_AUTHOR_EMAIL")
+    assert git_identity(tmp_path / "plain") == ("Env Author", "global@example.com")
+    global_config.write_text("")
+    assert git_identity(tmp_path / "plain") is None
