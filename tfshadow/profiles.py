@@ -148,6 +148,10 @@ class TriggerResult:
     window_start: datetime
     window_end: datetime
     severity: str
+    # An anomaly's forecast, departure (standard deviations) and the sensitivity's threshold.
+    expected: float = math.nan
+    score: float = math.nan
+    threshold: float = math.nan
 
 
 @dataclass(frozen=True)
@@ -334,13 +338,16 @@ def _anomaly(name: str, cut: Series, sensitivity: Sensitivity, model: str) -> Tr
     first, last = _moment(float(times[0])), _moment(float(times[-1]))
     latest = _latest_value(cut.values)
     if finding is not None and finding.kind == "deviation" and finding.ongoing:
-        return _fired(
+        fired = _fired(
             f"{name} anomaly: {finding.reason}",
             finding.observed,
             None,
             finding.start,
             finding.end,
             finding.severity if finding.severity in ("warning", "critical") else "warning",
+        )
+        return replace(
+            fired, expected=finding.expected, score=finding.score, threshold=finding.threshold
         )
     if verdict.verdict == "inconclusive":
         return _inconclusive(f"{name}: {verdict.detail}", first, last, observed=latest)

@@ -11,6 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.func.conftest import FIXTURES, Tfshadow, apply_small_then_large
+from tests.func.localcloud_support import (
+    REQUIRED_PROVIDERS,
+    free_port,
+    instances_ended,
+    workspace,
+)
 
 PROFILE = """
 metrics "csv" { path = "metrics/${address}.csv" }
@@ -220,3 +226,124 @@ def test_check_act_never_reverts_the_selected_workspace_from_another_ones_histor
     assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 2
     shown = tfshadow("state", "show", "-no-color", "terraform_data.web", cwd=watched).out
     assert '"large"' in shown
+
+
+def test_check_json_of_an_anomaly_is_strict_json(watched: Path, tfshadow: Tfshadow) -> None:
+    """An anomaly trigger has no limit: --json and the log are still JSON (no NaN), and carry
+    what the engine expected rather than nothing."""
+    (watched / "tfshadow.hcl").write_text(
+        PROFILE.replace('above  = 80\n    for    = "2m"', 'anomaly = "high"')
+        % {"action": "recommend"}
+    )
+    _runs_hot(watched)
+    result = tfshadow("check", "--json", cwd=watched)
+    assert result.code == 1, result.err
+    doc = json.loads(result.out, parse_constant=_refuse)
+    (rec,) = doc["recommendations"]
+    assert rec["kind"] == "deviation"
+    # The engine's forecast, departure and threshold, as the reason states them.
+    assert rec["expected"] == pytest.approx(30.0, abs=1.0)
+    assert rec["score"] > rec["threshold"] > 0
+    log = watched / ".tfshadow" / ".git" / "tfshadow" / "analysis" / "recommendations.jsonl"
+    for line in log.read_text().splitlines():
+        json.loads(line, parse_constant=_refuse)
+
+
+def _refuse(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON")
+
+
+def test_check_a_second_profile_never_undoes_the_revert_of_the_first(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    """Two revert profiles on one resource: once one has reverted, the resource is muted for
+    both, or the other blames the revert and reverts to the bad version again."""
+    second = PROFILE.replace('"web-cpu"', '"web-cpu-strict"').replace(
+        "above  = 80", "above  = 70"
+    ) % {"action": "revert"}
+    (watched / "tfshadow.hcl").write_text(PROFILE % {"action": "revert"} + second.split("\n", 3)[3])
+    _runs_hot(watched)
+    first = tfshadow("check", "--act", "--json", cwd=watched)
+    assert first.code == 1, first.err
+    assert [r["action"] for r in first.json()["recommendations"]] == ["reverted to version 1"]
+    _runs_hot(watched)  # the metric has not come down yet
+    again = tfshadow("check", "--act", "--json", cwd=watched)
+    assert again.code == 0, again.err
+    doc = again.json()
+    assert doc["recommendations"] == [] and doc["actions"] == []
+    assert all("muted: cooldown" in t["detail"] for t in doc["triggers"]), doc["triggers"]
+    versions = tfshadow("log", "--json", cwd=watched).json()["versions"]
+    assert len(versions) == 3 and versions[0]["reverted_to"] == 1
+
+
+# An instance that is ready only while its marker file exists: removing the marker of version 1
+# makes a revert to it fail part-way (the old instance is destroyed, the new one never ready).
+READY_WHILE_MARKED = """\
+import os, socket, sys, time
+assert os.path.exists(sys.argv[1])
+server = socket.socket()
+server.bind(("127.0.0.1", int(sys.argv[2])))
+server.listen()
+time.sleep(600)
+"""
+
+MARKED = (
+    REQUIRED_PROVIDERS
+    + """
+variable "dir" {}
+
+variable "label" {
+  default = "one"
+}
+
+resource "localcloud_instance" "web" {
+  command       = ["python3", "${var.dir}/ready.py", "${var.dir}/ok-${var.label}", "PORT"]
+  ready_port    = PORT
+  ready_timeout = 2
+}
+"""
+)
+
+
+def test_check_a_revert_that_failed_part_way_is_no_action_and_keeps_the_gate_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    config = MARKED.replace("PORT", str(free_port()))
+    with instances_ended(workspace(tmp_path, monkeypatch, config)) as work:
+        (work / "ready.py").write_text(READY_WHILE_MARKED)
+        (work / "ok-one").touch()
+        (work / "ok-two").touch()
+        dir_var = f"dir={work}"
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        first = tfshadow("apply", "-auto-approve", "-no-color", "-var", dir_var, cwd=work)
+        assert first.code == 0, first.err
+        now = datetime.now(UTC)
+        _append(
+            work,
+            "localcloud_instance.web",
+            now - timedelta(hours=1),
+            now - timedelta(minutes=4),
+            30,
+        )
+        changed = tfshadow(
+            "apply", "-auto-approve", "-no-color", "-var", dir_var, "-var", "label=two", cwd=work
+        )
+        assert changed.code == 0, changed.err
+        (work / "tfshadow.hcl").write_text(
+            PROFILE.replace("terraform_data", "localcloud_instance") % {"action": "revert"}
+        )
+        (work / "ok-one").unlink()
+        _append(work, "localcloud_instance.web", now - timedelta(minutes=3), now, 95.0)
+
+        acted = tfshadow("check", "--act", "--json", cwd=work)
+
+        assert acted.code == 1, acted.err
+        doc = acted.json()
+        assert doc["recommendations"][0]["action"] == "revert to version 1 failed (exit 1)"
+        assert not any("reverted" in a for a in doc["actions"]), doc["actions"]
+        assert any("failed part-way" in w for w in doc["warnings"]), doc["warnings"]
+        newest = tfshadow("log", "--json", cwd=work).json()["versions"][0]
+        assert newest["kind"] == "revert" and newest["outcome"] == "partial"
+        # The resource was not restored: the recommendation is still open.
+        gate = tfshadow("gate", cwd=work)
+        assert gate.code == 1, gate.out

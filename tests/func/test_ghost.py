@@ -432,3 +432,37 @@ def test_ghost_of_a_fixed_port_service_is_refused_and_leaves_nothing(
         again = tfshadow("apply", "-auto-approve", "-no-color", cwd=work)
         assert again.code == 0, again.err
         assert "web_ghost" not in again.out
+
+
+VARIABLE_CONFIG = CONFIG.replace(
+    '["python3", "-c", "import time; time.sleep(600)"]',
+    '["python3", "-c", "import time; time.sleep(600)", var.label]',
+) + (
+    'variable "label" {\n  default = "one"\n}\n\n'
+    'output "web_pid" { value = localcloud_instance.web.pid }\n'
+)
+
+
+def test_ghost_disable_keeps_the_variables_the_original_was_applied_with(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """The applies a ghost makes target the original too; they must not put the directory's
+    defaults back where `-var` set other values."""
+    (infra / "main.tf").write_text(VARIABLE_CONFIG)
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "label=two", cwd=infra)
+    assert applied.code == 0, applied.err
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+    enabled = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
+    )
+    assert enabled.code == 0, enabled.err
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+
+    disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert disabled.code == 0, disabled.err
+    assert _pid(tfshadow, infra, "localcloud_instance.web") == original
+    assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
+    clean = tfshadow("plan", "-detailed-exitcode", "-no-color", "-var", "label=two", cwd=infra)
+    assert clean.code == 0, clean.out

@@ -256,3 +256,50 @@ def test_agent_samples_the_process_of_a_localcloud_instance(
     ]
     # A process's resident bytes, not the host's percentage of memory in use.
     assert len(memory) == 3 and all(m > 1_000_000 for m in memory)
+
+
+REFINED = (
+    REQUIRED_PROVIDERS
+    + """
+variable "tier" {
+  default = "small"
+}
+
+variable "base_port" {
+  default = 19000
+}
+
+resource "localcloud_datastore" "orders" {
+  name       = "orders"
+  cache_size = var.tier == "small" ? -8000 : 16
+}
+
+resource "localcloud_network" "edge" {
+  name        = "edge"
+  listen_port = var.base_port + 1
+  target_port = var.base_port + 2
+}
+
+resource "localcloud_instance" "web" {
+  command = ["sleep", "600"]
+}
+
+resource "localcloud_instance" "sidecar" {
+  command = ["sleep", "600", tostring(localcloud_instance.web.pid)]
+}
+"""
+)
+
+
+def test_localcloud_values_computed_from_expressions_are_validated_and_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    """Expressions Terraform cannot evaluate yet reach the provider as refined unknown values."""
+    with instances_ended(workspace(tmp_path, monkeypatch, REFINED)) as work:
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=work)
+        assert applied.code == 0, applied.err + applied.out
+        assert "4 added" in applied.out
+        changed = tfshadow("apply", "-auto-approve", "-no-color", "-var", "tier=large", cwd=work)
+        assert changed.code == 0, changed.err + changed.out
+        assert "0 added, 1 changed, 0 destroyed" in changed.out

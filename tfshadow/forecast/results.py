@@ -65,7 +65,7 @@ class Recommendation:
             "observed": _finite(self.observed),
             "expected": _finite(self.expected),
             "score": _finite(self.score),
-            "threshold": self.threshold,
+            "threshold": _finite(self.threshold),
             "severity": self.severity,
             "suspect": None
             if self.suspect is None

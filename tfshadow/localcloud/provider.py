@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from msgpack import ExtType  # type: ignore[import-untyped]
 from tf.iface import _validate_config  # type: ignore[import-untyped]
 from tf.schema import Attribute, Schema  # type: ignore[import-untyped]
 from tf.types import List, Number, String, Unknown  # type: ignore[import-untyped]
@@ -29,7 +30,10 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def _known(value: Any) -> bool:
-    return value is not None and value is not Unknown
+    # Terraform sends an unknown value that carries refinements (`var.x == "a" ? 1 : 2` while
+    # validating, `tostring()` of a value known only after apply) as a msgpack extension the `tf`
+    # package passes through undecoded: it is as unknown as the plain one.
+    return value is not None and value is not Unknown and not isinstance(value, ExtType)
 
 
 class LocalCloud:

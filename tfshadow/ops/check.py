@@ -150,9 +150,11 @@ def _fired(
     """The profiles whose trigger fired on ``resource``, each with its first firing trigger;
     every trigger's outcome (and every muted profile) goes into ``report``."""
     fired: dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]] = {}
-    for profile in matched:
-        if not book.ready(profile.name, resource.address, now, profile.cooldown):
-            left = book.remaining(profile.name, resource.address, now, profile.cooldown)
+    # An action by any profile mutes the resource for all of them: another profile judging the
+    # run the action is undoing would blame the revert and put the bad version back.
+    left = max(book.remaining(p.name, resource.address, now, p.cooldown) for p in matched)
+    if left > 0:
+        for profile in matched:
             report.triggers.append(
                 TriggerOutcome(
                     profile.name,
@@ -162,8 +164,10 @@ def _fired(
                     f"muted: cooldown after an action, {_minutes(left)} left",
                 )
             )
-            continue
-        since = book.last(profile.name, resource.address)
+        return fired
+    actions = [book.last(p.name, resource.address) for p in matched]
+    since = max((a for a in actions if a is not None), default=None)
+    for profile in matched:
         for trigger in profile.triggers:
             result = _evaluate(
                 source, profile, resource, trigger, now, settings.analysis.since, since, report
@@ -263,9 +267,9 @@ def _recommendation(
         start=result.window_start,
         end=result.window_end,
         observed=result.observed,
-        expected=result.limit if result.limit is not None else float("nan"),
-        score=float("nan"),
-        threshold=result.limit if result.limit is not None else float("nan"),
+        expected=result.limit if result.limit is not None else result.expected,
+        score=result.score,
+        threshold=result.limit if result.limit is not None else result.threshold,
         severity=result.severity,
         ongoing=True,
         reason=f"profile {profile.name}: {result.detail}",
@@ -354,12 +358,18 @@ def _act(
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: revert failed: {exc.one_line()}")
         return f"revert to version {target} failed: {exc.message}", True
+    recorded = outcome.recorded["version"] if outcome.recorded else "?"
+    if outcome.exit_code != 0:
+        report.warnings.append(
+            f"profile {profile.name}: the revert of {resource.address} to version {target} "
+            f"failed part-way (exit {outcome.exit_code}; recorded as version {recorded}): "
+            "see Terraform's message above"
+        )
+        return f"revert to version {target} failed (exit {outcome.exit_code})", True
     report.actions.append(
         f"profile {profile.name}: reverted {resource.address} to version {target} "
-        f"(recorded as version {outcome.recorded['version'] if outcome.recorded else '?'})"
+        f"(recorded as version {recorded})"
     )
-    if outcome.exit_code != 0:
-        return f"revert to version {target} failed (exit {outcome.exit_code})", True
     return f"reverted to version {target}", True
 
 

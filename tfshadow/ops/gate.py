@@ -3,8 +3,8 @@
 Open means: logged within ``since``; the newest for its (resource, metric), since a later
 analysis supersedes an earlier one; about this workspace (a recommendation whose suspect
 version belongs to another workspace is that workspace's business); and not followed by a
-revert that changed the resource, recorded after the recommendation was made (or in the
-same second).
+revert that changed the resource and succeeded, recorded after the recommendation was made (or
+in the same second).
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def _reverts(metas: list[dict[str, Any]]) -> list[tuple[datetime, list[str] | No
     """(when, the addresses it changed — None when the version does not say) per revert."""
     found: list[tuple[datetime, list[str] | None]] = []
     for meta in metas:
-        if meta.get("kind") != "revert":
+        # A revert that failed part-way restored nothing: what it was about is still open.
+        if meta.get("kind") != "revert" or meta.get("outcome") != "success":
             continue
         moment = journal.parse_time(meta.get("timestamp"))
         if moment is None:

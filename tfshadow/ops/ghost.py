@@ -148,7 +148,7 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
     config_file.update(project.workdir, switched, config_file.OVERRIDE_FILE)
     if replanned:
         # The saved plan was made against another state: Terraform would refuse it as stale.
-        record["planned_state"] = _plan(project, _plan_targets(record), plan)
+        record["planned_state"] = _plan(project, store, _plan_targets(record), plan)
         record["planned_at"] = _now()
     outcome = _recorded_apply(
         project, store, [], f"ghost of {address} activated", plan=plan, no_color=no_color
@@ -446,7 +446,7 @@ def _stand_by(
     with config_file.declared(
         project.workdir, record["stopped"], record["running"], _override(record)
     ):
-        record["planned_state"] = _plan(project, _plan_targets(record), plan)
+        record["planned_state"] = _plan(project, store, _plan_targets(record), plan)
     record["planned_at"] = _now()
     return outcome
 
@@ -509,9 +509,36 @@ def _recorded_apply(
 
     args = ["apply", "-input=false", *(["-no-color"] if no_color else [])]
     args += (
-        [str(plan)] if plan is not None else ["-auto-approve", *(f"-target={t}" for t in targets)]
+        [str(plan)]
+        if plan is not None
+        else [
+            "-auto-approve",
+            *_recorded_var_args(store, project.workspace),
+            *(f"-target={t}" for t in targets),
+        ]
     )
     return run_recorded(project, args, "apply", args[1:], message=message, store=store)
+
+
+def _recorded_var_args(store: GitShadowStore, ws: str) -> list[str]:
+    """``-var`` arguments repeating the values the newest version was applied with.
+
+    The targets of a ghost's applies and plans include the original and traffic targets:
+    planned with the directory's defaults, they would be changed back wherever ``-var`` set
+    other values. Sealed values stay out (they are never written in clear); the user's own
+    ``TF_VAR_*`` still reach Terraform.
+    """
+    from tfshadow.state.redact import is_sealed
+
+    latest = store.latest(ws)
+    if latest is None:
+        return []
+    recorded = store.reconstruct(ws, int(latest["version"])).config.get("variables") or {}
+    return [
+        f"-var={name}={value if isinstance(value, str) else json.dumps(value)}"
+        for name, value in sorted(recorded.items())
+        if not is_sealed(value)
+    ]
 
 
 def _check_switch_targets(project: Project, switches: Sequence[traffic.Switch]) -> None:
@@ -529,12 +556,21 @@ def _check_switch_targets(project: Project, switches: Sequence[traffic.Switch]) 
     traffic.check_declared(switches, root.get("outputs", ()), root.get("resources", ()))
 
 
-def _plan(project: Project, targets: Sequence[str], out: Path) -> dict[str, Any]:
+def _plan(
+    project: Project, store: GitShadowStore, targets: Sequence[str], out: Path
+) -> dict[str, Any]:
     """Save a targeted plan to ``out``; returns the state (lineage, serial) it was made against."""
     from tfshadow.runner.engine import internal_environ
 
     before = _state_serial(project)
-    args = ["plan", "-input=false", "-no-color", f"-out={out}", *(f"-target={t}" for t in targets)]
+    args = [
+        "plan",
+        "-input=false",
+        "-no-color",
+        f"-out={out}",
+        *_recorded_var_args(store, project.workspace),
+        *(f"-target={t}" for t in targets),
+    ]
     result = project.engine.capture(
         args, cwd=project.workdir, environ=internal_environ(project.environ)
     )

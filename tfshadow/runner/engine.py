@@ -88,12 +88,24 @@ def _waiting_out_interrupts(child: subprocess.Popen[bytes], wait: Callable[[], _
     # SIGINT makes Terraform quit at once, risking its state: so SIGINT is not passed on,
     # only waited out, and Terraform reports its own exit code. SIGTERM, usually sent to us
     # alone (CI cancelling a job), is passed on.
-    def forward(signum: int, _frame: FrameType | None) -> None:
+    terminated = signal.getsignal(signal.SIGTERM)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
         if child.poll() is None:
             child.send_signal(signum)
+        if callable(terminated):
+            terminated(signum, frame)
+
+    interrupted = signal.getsignal(signal.SIGINT)
+
+    def waited_out(signum: int, frame: FrameType | None) -> None:
+        # A caller's own handler only notes the request (`watch` stops after this step); the
+        # default one would raise KeyboardInterrupt and abandon Terraform mid-apply.
+        if callable(interrupted) and interrupted is not signal.default_int_handler:
+            interrupted(signum, frame)
 
     previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        signal.SIGINT: signal.signal(signal.SIGINT, waited_out),
         signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
     }
     try:

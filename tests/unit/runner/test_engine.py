@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,39 @@ def test_executable_engine_killed_by_a_signal_exits_like_a_shell_says(tmp_path: 
     script.chmod(0o755)
     engine = executable_engine(str(script), cwd=tmp_path)
     assert engine.run(["apply"], cwd=tmp_path, environ=dict(os.environ)) == 128 + 9
+
+
+def test_executable_engine_ctrl_c_during_terraform_still_reaches_a_loop_that_stops(
+    tmp_path: Path,
+) -> None:
+    """Ctrl-C is left to Terraform, but a caller that stops between steps (`tfshadow watch`)
+    must hear of it too, or it goes on acting after the user asked it to stop."""
+    script = tmp_path / "terraform"
+    # Like a terminal's Ctrl-C, SIGINT goes to tfshadow while Terraform runs; Terraform (this
+    # script) is not signalled by it and finishes normally.
+    script.write_text(f"#!/bin/sh\nkill -INT {os.getpid()}\nsleep 0.3\nexit 0\n")
+    script.chmod(0o755)
+    heard: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: heard.append(signum))
+    try:
+        engine = executable_engine(str(script), cwd=tmp_path)
+        assert engine.run(["apply"], cwd=tmp_path, environ=dict(os.environ)) == 0
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert heard == [signal.SIGINT]
+
+
+def test_executable_engine_sigterm_during_terraform_is_passed_on_and_heard(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "terraform"
+    script.write_text(f"#!/bin/sh\nkill -TERM {os.getpid()}\nsleep 5\nexit 0\n")
+    script.chmod(0o755)
+    heard: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: heard.append(signum))
+    try:
+        engine = executable_engine(str(script), cwd=tmp_path)
+        assert engine.run(["apply"], cwd=tmp_path, environ=dict(os.environ)) == 128 + 15
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert heard == [signal.SIGTERM]
