@@ -57,7 +57,7 @@ def applied(tfshadow: Tfshadow, workdir: Path) -> Path:
 
 
 def test_gate_without_recommendations_passes(tfshadow: Tfshadow, applied: Path) -> None:
-    result = tfshadow("gate", "--junit", "gate.xml", cwd=applied)
+    result = tfshadow("gate", "--junit", "gate.xml", "--no-color", cwd=applied)
 
     assert result.code == 0, result.err
     assert "tfshadow gate passed: 0 open recommendations" in result.out

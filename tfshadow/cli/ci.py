@@ -9,7 +9,13 @@ from pathlib import Path
 import click
 
 from tfshadow import env
-from tfshadow.cli.commands import CliContext, commands, pass_cli, workspace_option
+from tfshadow.cli.commands import (
+    CliContext,
+    commands,
+    no_color_option,
+    pass_cli,
+    workspace_option,
+)
 from tfshadow.cli.output import EXIT_OK
 from tfshadow.errors import StoreError, UsageError
 from tfshadow.ops.plan import PLAN_DIR, REPORT_MARKDOWN
@@ -114,6 +120,7 @@ def _report(cli: CliContext, path: Path | None) -> str:
     help="Only recommendations made this recently.",
 )
 @workspace_option
+@no_color_option
 @pass_cli
 def gate(
     cli: CliContext,
@@ -121,6 +128,7 @@ def gate(
     junit_path: Path | None,
     since: str,
     workspace: str | None,
+    no_color: bool,
 ) -> int:
     """Fail the pipeline while recommendations are open (exit 1), pass otherwise (exit 0).
 
@@ -131,6 +139,7 @@ def gate(
     from tfshadow.ops.gate import open_recommendations
     from tfshadow.settings.analysis import parse_duration
 
+    del no_color  # accepted like every command's: the gate's lines are plain text already
     try:
         seconds = parse_duration(since)
     except ValueError as exc:
