@@ -37,12 +37,17 @@ RECORDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
 
 
 _DESTROY_FLAGS = frozenset({"-destroy", "--destroy", "-destroy=true", "--destroy=true"})
+_REFRESH_ONLY_FLAGS = frozenset(
+    {"-refresh-only", "--refresh-only", "-refresh-only=true", "--refresh-only=true"}
+)
 
 
 def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
     """``"apply"``, ``"state rm"``…: the name under which a command is recorded, if it is.
 
-    Asking for a command's help changes nothing; ``apply -destroy`` is recorded as a destroy.
+    Asking for a command's help changes nothing; ``apply -destroy`` is recorded as a destroy,
+    ``apply -refresh-only`` as a refresh (what it does, and what Terraform advises over
+    ``terraform refresh``).
     """
     from tfshadow.runner.commands import HELP_FLAGS
 
@@ -50,6 +55,8 @@ def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
         return None
     if command == "apply" and any(arg in _DESTROY_FLAGS for arg in rest):
         return "destroy"
+    if command == "apply" and any(arg in _REFRESH_ONLY_FLAGS for arg in rest):
+        return "refresh"
     if command in RECORDED_COMMANDS:
         return command
     if command == "state":

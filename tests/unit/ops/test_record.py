@@ -31,6 +31,8 @@ def test_saved_plan_file_skips_flag_values(args: list[str], expected: str | None
         ("apply", ["-destroy", "-auto-approve"], "destroy"),
         ("apply", ["-destroy=true"], "destroy"),
         ("destroy", [], "destroy"),
+        ("apply", ["-refresh-only", "-auto-approve"], "refresh"),
+        ("apply", ["--refresh-only=true"], "refresh"),
         ("state", ["rm", "terraform_data.a"], "state rm"),
         ("state", ["list"], None),
         ("apply", ["-help"], None),
