@@ -203,6 +203,20 @@ def test_a_default_the_state_holds_sealed_is_sealed_in_the_configuration_too(
     assert token not in tfshadow("inspect", "1", "--json", cwd=workdir).out
 
 
+def test_a_description_reaches_the_terminal_without_control_sequences(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # A pull request's title or a --message is anyone's text; `log` prints it to a terminal.
+    message = "scale \x1b]0;owned\x07web \x1b[2J"
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "--message", message, cwd=workdir)
+    assert applied.code == 0, applied.err
+    log = tfshadow("log", "--no-color", cwd=workdir)
+    assert "\x1b" not in log.out and "scale ]0;ownedweb [2J" in log.out
+    assert tfshadow("log", "--json", cwd=workdir).json()["versions"][0]["description"] == (
+        "scale ]0;ownedweb [2J"
+    )
+
+
 def test_configuration_diffs_show_no_seal_strings(workdir: Path, tfshadow: Tfshadow) -> None:
     # The store holds a secret written in a tfvars file as a seal; a diff of that file says a
     # sensitive value changed, without its fingerprint or ciphertext.

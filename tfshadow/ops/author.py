@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -71,3 +72,13 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+# Terminal control characters (C0 but tab and newline, DEL, C1): a pull request's title or a
+# commit message is anyone's text, and `log` prints it to someone's terminal.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal control characters (escape sequences lose their ESC)."""
+    return _CONTROLS.sub("", text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import UnknownVersionError, UsageError
-from tfshadow.ops.author import detect_author
+from tfshadow.ops.author import detect_author, printable
 from tfshadow.ops.history import open_history, parse_version
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def mark(
     author = detect_author(project.environ, lambda: git_identity(project.workdir))
     with store.lock(project.lock_timeout, command="mark"):
         number = resolve_version(store, ws, version)
-        return store.set_mark(ws, number, value, author, note=note or None)
+        return store.set_mark(ws, number, value, author, note=printable(note or "") or None)
 
 
 def resolve_version(store: GitShadowStore, workspace: str, text: str) -> int:

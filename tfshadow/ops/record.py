@@ -22,7 +22,7 @@ from tfshadow.errors import (
     StoreNotWritableError,
     TfshadowError,
 )
-from tfshadow.ops.author import ci_description, detect_author
+from tfshadow.ops.author import ci_description, detect_author, printable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -545,12 +545,13 @@ def version_meta(
         or bool((extra or {}).get("state_only"))
     )
     add, change, destroy = changes.counts(record_only=record_only)
-    description = (
+    description = printable(
         message or ci_description(project.environ) or summary_line(changes, record_only=record_only)
     )
+    author = detect_author(project.environ, lambda: git_identity(project.workdir))
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "author": detect_author(project.environ, lambda: git_identity(project.workdir)),
+        "author": {key: printable(value) for key, value in author.items()},
         "description": description,
         "kind": kind,
         "outcome": outcome,
