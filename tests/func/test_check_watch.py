@@ -272,6 +272,7 @@ def test_check_a_second_profile_never_undoes_the_revert_of_the_first(
     doc = again.json()
     assert doc["recommendations"] == [] and doc["actions"] == []
     assert all("muted: cooldown" in t["detail"] for t in doc["triggers"]), doc["triggers"]
+    assert all("action of profile web-cpu," in t["detail"] for t in doc["triggers"])
     versions = tfshadow("log", "--json", cwd=watched).json()["versions"]
     assert len(versions) == 3 and versions[0]["reverted_to"] == 1
 

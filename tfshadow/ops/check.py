@@ -152,7 +152,9 @@ def _fired(
     fired: dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]] = {}
     # An action by any profile mutes the resource for all of them: another profile judging the
     # run the action is undoing would blame the revert and put the bad version back.
-    left = max(book.remaining(p.name, resource.address, now, p.cooldown) for p in matched)
+    left, actor = max(
+        (book.remaining(p.name, resource.address, now, p.cooldown), p.name) for p in matched
+    )
     if left > 0:
         for profile in matched:
             report.triggers.append(
@@ -161,7 +163,7 @@ def _fired(
                     resource.address,
                     ", ".join(t.metric for t in profile.triggers),
                     "quiet",
-                    f"muted: cooldown after an action, {_minutes(left)} left",
+                    f"muted: cooldown after an action of profile {actor}, {_minutes(left)} left",
                 )
             )
         return fired
