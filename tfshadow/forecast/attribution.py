@@ -6,10 +6,10 @@ departure is only known to a step or so). On a coarse series the window reaches 
 :data:`EARLY_STEPS` sampling steps: the start is dated from the errors, and those of a slow change
 (a leak, a burst of noise) stand out only some points after it began (a median 7–9 points, up to
 about 20, on the evaluation set), so an hourly metric's deviation would otherwise never find the
-version that caused it. Of the suspects, a version that changed the deviating
-resource itself beats one that did not; then the latest wins, being the last change before the
-departure. A revert goes back to the version before the suspect, or to the newest version marked
-good when that is older.
+version that caused it. A revert applied after the departure began is never a suspect: it
+answers the departure. Of the suspects, a version that changed the deviating resource itself beats
+one that did not; then the latest wins, being the last change before the departure. A revert goes
+back to the version before the suspect, or to the newest version marked good when that is older.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class VersionInfo:
     description: str
     addresses: frozenset[str]
     outcome: str = "success"
+    kind: str = "apply"
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any]) -> VersionInfo | None:
@@ -62,6 +63,7 @@ class VersionInfo:
             description=str(meta.get("description", "")),
             addresses=frozenset(flat),
             outcome=str(meta.get("outcome", "success")),
+            kind=str(meta.get("kind", "apply")),
         )
 
 
@@ -82,7 +84,13 @@ def suspect_for(
     series sampled every ``step`` seconds (the start is only known to a step or two)."""
     earliest = start - timedelta(seconds=reach(window, step))
     latest = start + max(LATE_MARGIN, timedelta(seconds=2 * step))
-    near = [v for v in versions if earliest <= v.applied <= latest]
+    # A revert applied after the departure began answers it: it is someone's (or a profile's)
+    # remedy, and naming it would propose undoing the remedy.
+    near = [
+        v
+        for v in versions
+        if earliest <= v.applied <= latest and not (v.kind == "revert" and v.applied > start)
+    ]
     if not near:
         return None
     return max(near, key=lambda v: (_touches(v, resource), v.applied, v.version))

@@ -80,6 +80,18 @@ def test_a_version_applied_just_after_the_start_is_a_suspect() -> None:
     assert suspect is not None
 
 
+def test_a_revert_applied_after_the_start_is_not_the_suspect() -> None:
+    # Someone reverted the resource two minutes into the incident: the version before it caused
+    # the departure, and the revert must not be named (its remedy would undo the fix).
+    culprit = _version(5, 10, ("aws_instance.web",))
+    remedy = replace(_version(6, -2, ("aws_instance.web",)), kind="revert")
+    suspect = suspect_for("aws_instance.web", T0, [culprit, remedy], HOUR)
+    assert suspect is not None and suspect.version == 5
+    earlier_revert = replace(_version(6, 3, ("aws_instance.web",)), kind="revert")
+    suspect = suspect_for("aws_instance.web", T0, [culprit, earlier_revert], HOUR)
+    assert suspect is not None and suspect.version == 6
+
+
 def test_recommend_proposes_reverting_to_the_previous_version() -> None:
     versions = [_version(1, 300), _version(2, 10, ("aws_instance.web",))]
     rec = recommend("aws_instance.web", "cpu", "csv", _finding(), versions, HOUR, None, T0)
@@ -119,9 +131,11 @@ def test_version_info_reads_stored_meta() -> None:
         "workspace": "prod",
         "changes": {"addresses": ["aws_instance.web"]},
         "outcome": "success",
+        "kind": "revert",
     }
     info = VersionInfo.from_meta(meta)
     assert info is not None
+    assert info.kind == "revert"
     assert (info.version, info.author, info.workspace) == (7, "alice", "prod")
     assert info.applied == T0 - timedelta(minutes=10)
     assert VersionInfo.from_meta({"version": 1}) is None
