@@ -43,6 +43,7 @@ def test_checkout_writes_a_versions_files_back(
         "removed": ["extra.tf"],
         "unchanged": [],
         "needs_secrets": [],
+        "backend_changed": False,
     }
     assert (workdir / "main.tf").read_bytes() == v1  # the sensitive default included
     assert not (workdir / "extra.tf").exists()

@@ -127,3 +127,41 @@ def test_s3_backend_apply_revert_state_only_and_workspaces(
     assert len(tfshadow("log", "--json", cwd=work).json()["versions"]) == 4
 
     assert AWS_ENV["AWS_SECRET_ACCESS_KEY"] not in git_history_text(work / ".tfshadow")
+
+
+def test_revert_after_the_backend_moved_acts_on_the_state_where_it_is_now(
+    tmp_path: Path, tfshadow: Tfshadow, s3_endpoint: str
+) -> None:
+    bucket = new_bucket(s3_endpoint, object_lock=False)
+    work = tmp_path / "infra"
+    work.mkdir()
+    copy_version("v1", work)
+    (work / "backend.tf").write_text(backend(bucket, s3_endpoint))
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    state_1 = remote_state(s3_endpoint, bucket)
+
+    # The state moves to another key; version 2 is applied there.
+    moved_key = "prod-eu/terraform.tfstate"
+    (work / "backend.tf").write_text(backend(bucket, s3_endpoint).replace(KEY, moved_key))
+    migrated = tfshadow("init", "-migrate-state", "-force-copy", "-no-color", cwd=work)
+    assert migrated.code == 0, migrated.err
+    copy_version("v2", work)
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    # Version 1's files name the old key: the revert still plans and applies at the new one.
+    reverted = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
+    assert reverted.code == 0, reverted.err
+    now = json.loads(client(s3_endpoint).get_object(Bucket=bucket, Key=moved_key)["Body"].read())
+    assert inputs(now) == inputs(state_1)
+    assert remote_state(s3_endpoint, bucket)["serial"] == state_1["serial"]  # old key untouched
+    assert not list((work / ".terraform").glob("**/tfshadow_backend_override*"))
+    assert not (work / "tfshadow_backend_override.tf.json").exists()
+
+    # Writing version 1's files back brings its backend block too: the user is told.
+    checkout = tfshadow("checkout", "1", "--no-color", cwd=work)
+    assert checkout.code == 0, checkout.err
+    assert "declare another backend than this directory used" in checkout.out
+    assert KEY in (work / "backend.tf").read_text()
+    again = tfshadow("checkout", "1", "--json", cwd=work)
+    assert again.json()["backend_changed"] is False  # nothing written this time

@@ -71,7 +71,7 @@ def checkout_command(
 ) -> int:
     """Write VERSION's configuration files into this directory (refuses to overwrite local
     changes that no version holds, unless --force)."""
-    from tfshadow.ops.checkout import checkout
+    from tfshadow.ops.checkout import backend_note, checkout
 
     result = checkout(cli.project(), version, force=force, workspace=workspace)
     if as_json:
@@ -82,6 +82,7 @@ def checkout_command(
                 "removed": list(result.removed),
                 "unchanged": list(result.unchanged),
                 "needs_secrets": list(result.needs_secrets),
+                "backend_changed": result.backend_changed,
             }
         )
         return EXIT_OK
@@ -102,4 +103,6 @@ def checkout_command(
             f"[bold yellow]Sealed in the store:[/] {escape(names)}: supply them with -var, "
             "-var-file or TF_VAR_<name> when you plan or apply"
         )
+    if result.backend_changed:
+        console.print(f"[bold yellow]Backend:[/] {escape(backend_note(result.version))}")
     return EXIT_OK

@@ -43,6 +43,9 @@ class CheckoutResult:
     removed: tuple[str, ...]
     unchanged: tuple[str, ...]
     needs_secrets: tuple[str, ...] = ()
+    # The files written declare another backend than the directory's: `terraform init` would
+    # offer to move the state back to where version N kept it.
+    backend_changed: bool = False
 
 
 def checkout(
@@ -54,6 +57,7 @@ def checkout(
     version holds, unless ``force``. SecretError (nothing written) for secrets that cannot be
     restored and cannot be supplied as variables.
     """
+    from tfshadow.revert.backend import backend_differs
     from tfshadow.revert.materialise import check_secrets, drop_sealed, restore_files
     from tfshadow.state import config_files
 
@@ -101,6 +105,7 @@ def checkout(
             )
 
         contents = drop_sealed({path: files[path] for path in written}, written_slots)
+        backend_changed = bool(written or removed) and backend_differs(files, current)
         for path in written:
             _write(_under(workdir, path), contents[path])
         for path in removed:
@@ -111,6 +116,16 @@ def checkout(
         removed=tuple(removed),
         unchanged=tuple(unchanged),
         needs_secrets=tuple(sorted({s.name for s in written_slots})),
+        backend_changed=backend_changed,
+    )
+
+
+def backend_note(version: int) -> str:
+    """What to tell after writing files whose backend is not the directory's any more."""
+    return (
+        f"version {version}'s files declare another backend than this directory used: put your "
+        f"current backend block back before `terraform init`, unless you mean to move the state "
+        f"back to where version {version} kept it"
     )
 
 

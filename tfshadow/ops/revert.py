@@ -134,7 +134,7 @@ def _revert(
     matched = outcome.report is not None and outcome.report.is_noop and not request.dry_run
     holder = _holder_of_configuration(store, workspace, number, outcome.recorded)
     if (outcome.recorded is not None or matched) and request.write_config and not outcome.exit_code:
-        from tfshadow.ops.checkout import checkout
+        from tfshadow.ops.checkout import backend_note, checkout
 
         try:
             result = checkout(project, str(holder), force=False, workspace=workspace)
@@ -148,6 +148,8 @@ def _revert(
                     f"{', '.join(result.needs_secrets)}: supply them with -var, -var-file or "
                     f"TF_VAR_<name> when you plan or apply."
                 )
+            if result.backend_changed:
+                outcome.warnings.append(backend_note(result.version))
     if outcome.recorded is not None and not request.write_config:
         from tfshadow.ops.checkout import holds_configuration
 

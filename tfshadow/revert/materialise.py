@@ -18,6 +18,9 @@ supply the value with ``-var``, ``-var-file`` or ``TF_VAR_<name>``.
   modules reach), linked by symlinks to the user's files: a local backend's state is read and
   written through them, template files are found. The current configuration files that the
   version does not have are left out, so they are not applied;
+* when the backend moved since the version (another bucket or key), the directory's current
+  backend block as an override file (:mod:`tfshadow.revert.backend`), so the plan reads and the
+  apply writes the state where it is now;
 * a copy of Terraform's data directory, so that ``terraform init`` there never changes the
   user's. Provider binaries are hard links (large, never rewritten in place); every other file is
   copied, because Terraform rewrites ``modules.json`` and the backend settings in place, which a
@@ -46,6 +49,7 @@ from typing import Any, Literal
 
 from tfshadow import env
 from tfshadow.errors import SecretError, StoreError
+from tfshadow.revert.backend import OVERRIDE_NAME, backend_override
 from tfshadow.settings import hcl
 from tfshadow.state import config_files, json_spans
 from tfshadow.state.redact import SEAL_PREFIX, Redactor, is_sealed
@@ -672,7 +676,11 @@ def materialise(
 
     workdir = Path(os.path.abspath(workdir))
     data_dir = Path(os.path.abspath(data_dir))
-    current = list(config_files.collect_files(workdir))
+    current_files = config_files.collect_files(workdir)
+    current = list(current_files)
+    override = backend_override(files, current_files)
+    if override is not None and OVERRIDE_NAME not in files:
+        files = {**files, OVERRIDE_NAME: override}
     depth = max((_ups(key) for key in [*files, *current]), default=0)
     if depth > len(workdir.parents) - 1:
         raise StoreError(
