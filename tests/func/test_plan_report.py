@@ -15,7 +15,7 @@ from tfshadow.forecast import journal
 from tfshadow.forecast.results import Recommendation
 from tfshadow.project import Project
 
-from .conftest import FIXTURES, Result, Tfshadow
+from .conftest import FIXTURES, Result, Tfshadow, apply_small_then_large
 
 SECRET = "fixture-token-value"
 MARKER = "<!-- tfshadow:plan -->"
@@ -263,6 +263,7 @@ def test_plan_report_shows_recent_recommendations(workdir: Path, tfshadow: Tfsha
             "severity": "critical",
             "created": (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
             "command": "tfshadow revert 1",
+            "acted": None,
         },
         {
             "resource": "terraform_data.web",
@@ -270,6 +271,7 @@ def test_plan_report_shows_recent_recommendations(workdir: Path, tfshadow: Tfsha
             "severity": "warning",
             "created": (now - timedelta(hours=2)).isoformat().replace("+00:00", "Z"),
             "command": None,
+            "acted": None,
         },
     ]
     markdown = (_plan_dir(workdir) / "report.md").read_text()
@@ -379,3 +381,95 @@ def test_plan_bad_format_is_refused_before_planning(workdir: Path, tfshadow: Tfs
     assert result.code == 2
     assert "--format yaml is not a report format" in result.err
     assert "Plan:" not in result.out + result.err
+
+
+def test_plan_report_recommendation_acted_on_by_a_revert(workdir: Path, tfshadow: Tfshadow) -> None:
+    _apply(tfshadow, workdir)
+    _apply(tfshadow, workdir, "-var", "size=medium")
+    store = Project(workdir, os.environ).open_store(create=False)
+    log = store.private_dir("analysis") / "recommendations.jsonl"
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    targeted = "tfshadow revert 1 --target terraform_data.web"
+    journal.append(
+        log,
+        [
+            _recommendation(
+                "terraform_data.web",
+                "cpu",
+                before,
+                command=targeted,
+                profile="web-cpu",
+                action="reverted to version 1",
+            ),
+            _recommendation("terraform_data.web", "latency", before),
+            # The revert targets the web tier only.
+            _recommendation("terraform_data.auth", "cpu", before),
+        ],
+    )
+    reverted = tfshadow(
+        "revert", "1", "--target", "terraform_data.web", "--auto-approve", "--no-color", cwd=workdir
+    )
+    assert reverted.code == 0, reverted.err
+    meta = Project(workdir, os.environ).open_store(create=False).latest("default")
+    assert meta is not None and meta["version"] == 3 and meta["reverted_to"] == 1
+    after = journal.parse_time(meta["timestamp"])
+    assert after is not None
+    # Logged after the revert: pending again.
+    journal.append(
+        log, [_recommendation("terraform_data.web", "errors", after + timedelta(seconds=1))]
+    )
+
+    plan = tfshadow(
+        "plan",
+        "-no-color",
+        "-var",
+        "size=large",
+        "-var",
+        "api_token=other",
+        "--format",
+        "json",
+        cwd=workdir,
+    )
+    assert plan.code == 0, plan.err
+    acted = {(r["resource"], r["metric"]): r["acted"] for r in plan.json()["recommendations"]}
+    assert acted == {
+        ("terraform_data.web", "cpu"): {"version": 3, "reverted_to": 1, "profile": "web-cpu"},
+        ("terraform_data.web", "latency"): {"version": 3, "reverted_to": 1, "profile": None},
+        ("terraform_data.web", "errors"): None,
+        ("terraform_data.auth", "cpu"): None,
+    }
+    markdown = (_plan_dir(workdir) / "report.md").read_text()
+    assert "| handled: reverted to v1 by v3 (profile web-cpu) |" in markdown
+    assert "| handled: reverted to v1 by v3 |" in markdown
+    assert f"`{targeted}`" not in markdown
+    assert markdown.count("`tfshadow revert 1`") == 2  # the two pending ones
+
+
+def test_plan_report_shows_a_profile_revert_as_handled(workdir: Path, tfshadow: Tfshadow) -> None:
+    apply_small_then_large(tfshadow, workdir)
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "csv" { path = "metrics/${address}.csv" }\n'
+        'resource_metrics "terraform_data.*" { source = "csv" }\n'
+        'profile "web-cpu" {\n  resources = ["terraform_data.web"]\n'
+        '  trigger {\n    metric = "cpu"\n    above = 80\n    for = "2m"\n  }\n'
+        '  action = "revert"\n  to = "previous"\n}\n'
+    )
+    now = datetime.now(UTC)
+    rows = ["timestamp,value"] + [
+        f"{now - timedelta(seconds=30 * i):%Y-%m-%dT%H:%M:%SZ},{95 if i <= 6 else 30}"
+        for i in range(120, -1, -1)
+    ]
+    (workdir / "metrics").mkdir()
+    (workdir / "metrics" / "terraform_data.web.csv").write_text("\n".join(rows) + "\n")
+    checked = tfshadow("check", "--act", "--json", cwd=workdir)
+    assert checked.code == 1, checked.err
+    [rec] = checked.json()["recommendations"]
+    assert rec["action"] == "reverted to version 1", rec
+
+    plan = tfshadow("plan", "-no-color", "-var", "size=huge", "--format", "markdown", cwd=workdir)
+    assert plan.code == 0, plan.err
+    assert "| handled: reverted to v1 by v3 (profile web-cpu) |" in plan.out
+    assert "`tfshadow revert 1 --target terraform_data.web`" not in plan.out
+    [saved] = json.loads((_plan_dir(workdir) / "report.json").read_text())["recommendations"]
+    assert saved["acted"] == {"version": 3, "reverted_to": 1, "profile": "web-cpu"}
+    assert saved["command"] == "tfshadow revert 1 --target terraform_data.web"

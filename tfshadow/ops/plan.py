@@ -16,7 +16,8 @@ The report is plain data about the plan, never its values (a plan holds every se
   matched on its type, name, address and its planned (or, when deleted, prior) attributes with
   every sensitive or unknown attribute left out;
 - ``recommendations``: the recommendations logged in the last 7 days on the changed resources,
-  the newest per resource and metric;
+  the newest per resource and metric, each with what was already done about it (``acted``: see
+  :class:`Acted`);
 - ``revert_point``: the workspace's latest shadow version, the one ``tfshadow revert N`` would
   return to if the change misbehaves;
 - ``ghosts``: the resources whose ghost instance stands by (``tfshadow ghost enable``).
@@ -29,10 +30,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,7 @@ __all__ = [
     "RECOMMENDATION_WINDOW",
     "REPORT_JSON",
     "REPORT_MARKDOWN",
+    "Acted",
     "Coverage",
     "PlanOutcome",
     "PlanReport",
@@ -105,14 +108,44 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class Acted:
+    """A recommendation already acted on: its resource was reverted to ``reverted_to``.
+
+    A recommendation counts as acted on when
+
+    - a reversion profile's action reverted it (logged with it: ``"profile"``, and an
+      ``"action"`` of ``reverted to version N``); ``version`` is then the first successful
+      revert to N covering the resource recorded at or after the recommendation, None when none
+      was (Terraform found nothing to change, or retention removed it); or
+    - a revert version recorded at or after it (both are whole seconds: the same second counts
+      as after, since ``check --act`` dates its recommendation before the revert it causes)
+      succeeded (``outcome`` ``success``; a ``state_only`` one changed no infrastructure),
+      covered the resource (no ``targets``, or a target that is the resource or holds it) and
+      went back to the proposed version or an earlier one (for ``last-good``: to a version
+      before the suspect, which is what ``last-good`` was chosen to undo). The first such revert
+      is named.
+
+    A recommendation logged after the revert is newer news: it is pending again.
+    """
+
+    reverted_to: int
+    version: int | None = None  # the revert version that did it
+    profile: str | None = None  # the reversion profile whose action it was
+
+
+@dataclass(frozen=True)
 class RecentRecommendation:
-    """A logged recommendation about a changed resource (the newest per resource and metric)."""
+    """A logged recommendation about a changed resource (the newest per resource and metric).
+
+    ``acted`` says what was already done about it; None while it is pending.
+    """
 
     resource: str
     metric: str
     severity: str
     created: datetime | None
     command: str | None
+    acted: Acted | None = None
 
 
 @dataclass(frozen=True)
@@ -241,6 +274,7 @@ def build_report(
     profiles: Sequence[ProfileSettings] = (),
     latest: Mapping[str, Any] | None = None,
     journal_records: Sequence[Mapping[str, Any]] = (),
+    history: Sequence[Mapping[str, Any]] = (),
     has_store: bool = False,
     now: datetime | None = None,
     warnings: Sequence[str] = (),
@@ -250,7 +284,8 @@ def build_report(
 
     ``latest`` is the workspace's newest version metadata; ``journal_records`` the logged
     recommendations (``Recommendation.to_json()`` form), of which those made within
-    :data:`RECOMMENDATION_WINDOW` before ``now`` about this workspace count.
+    :data:`RECOMMENDATION_WINDOW` before ``now`` about this workspace count; ``history`` the
+    workspace's version metadata, whose reverts tell which of them were acted on.
     """
     moment = now or datetime.now(UTC)
     values = _values_by_address(plan_document)
@@ -264,7 +299,7 @@ def build_report(
         workspace=workspace,
         created=moment,
         changes=tuple(changes),
-        recommendations=_recent(journal_records, addresses, workspace, moment),
+        recommendations=_recent(journal_records, addresses, workspace, moment, history),
         revert_point=_revert_point(latest),
         has_store=has_store,
         profiles=len(profiles),
@@ -355,6 +390,7 @@ def _report(
     now = datetime.now(UTC)
     latest = None
     records: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
     warnings = []
     ghosts: frozenset[str] = frozenset()
     if store is not None:
@@ -362,6 +398,7 @@ def _report(
 
         ghosts = enabled_ghosts(store)
         latest = store.latest(workspace)
+        history = store.versions(workspace)
         records, skipped = journal.read(
             store.private_dir(ANALYSIS_DIR) / JOURNAL, since=now - RECOMMENDATION_WINDOW
         )
@@ -376,6 +413,7 @@ def _report(
         profiles=project.settings.metrics.profiles,
         latest=latest,
         journal_records=records,
+        history=history,
         has_store=store is not None,
         now=now,
         warnings=warnings,
@@ -506,9 +544,10 @@ def _recent(
     addresses: Sequence[str],
     workspace: str,
     now: datetime,
+    history: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[RecentRecommendation, ...]:
     floor = now - RECOMMENDATION_WINDOW
-    newest: dict[tuple[str, str], RecentRecommendation] = {}
+    newest: dict[tuple[str, str], tuple[RecentRecommendation, Mapping[str, Any]]] = {}
     for record in records:
         resource = record.get("resource")
         if not isinstance(resource, str) or not any(_about(resource, a) for a in addresses):
@@ -528,14 +567,100 @@ def _recent(
         key = (rec.resource, rec.metric)
         # The log is oldest first: on equal times the later line is the newer record.
         previous = newest.get(key)
-        if previous is None or previous.created is None or created >= previous.created:
-            newest[key] = rec
+        if previous is None or previous[0].created is None or created >= previous[0].created:
+            newest[key] = (rec, record)
+    reverts = _reverts(history)
+    found = [replace(rec, acted=_acted(record, rec, reverts)) for rec, record in newest.values()]
     return tuple(
         sorted(
-            newest.values(),
+            found,
             key=lambda r: (-_severity_rank(r.severity), r.resource, r.metric),
         )
     )
+
+
+@dataclass(frozen=True)
+class _Revert:
+    version: int
+    moment: datetime
+    reverted_to: int
+    targets: tuple[str, ...]  # empty: the whole configuration
+
+
+def _reverts(history: Sequence[Mapping[str, Any]]) -> list[_Revert]:
+    """The successful reverts of the infrastructure, oldest first."""
+    found = []
+    for meta in history:
+        # A revert that failed part-way restored nothing for sure; a state-only one rewrote
+        # Terraform's record, not the resources the metrics are about.
+        if meta.get("kind") != "revert" or meta.get("outcome") != "success":
+            continue
+        if meta.get("state_only"):
+            continue
+        version, to = meta.get("version"), meta.get("reverted_to")
+        moment = journal.parse_time(meta.get("timestamp"))
+        if not isinstance(version, int) or not isinstance(to, int) or moment is None:
+            continue
+        targets = meta.get("targets")
+        found.append(
+            _Revert(
+                version,
+                moment,
+                to,
+                tuple(str(t) for t in targets) if isinstance(targets, list) else (),
+            )
+        )
+    return sorted(found, key=lambda r: r.version)
+
+
+def _acted(
+    record: Mapping[str, Any], rec: RecentRecommendation, reverts: Sequence[_Revert]
+) -> Acted | None:
+    """What was done about ``rec`` (the rule is :class:`Acted`'s), None while it is pending."""
+    if rec.created is None:
+        return None
+    after = [
+        r
+        for r in reverts
+        if r.moment >= rec.created
+        and (not r.targets or any(_about(t, rec.resource) for t in r.targets))
+    ]
+    profile = _str_or_none(record.get("profile"))
+    by_profile = _profile_reverted_to(record.get("action"))
+    if profile is not None and by_profile is not None:
+        version = next((r.version for r in after if r.reverted_to == by_profile), None)
+        return Acted(reverted_to=by_profile, version=version, profile=profile)
+    ceiling = _proposed_ceiling(rec.command, record.get("suspect"))
+    if ceiling is None:
+        return None
+    for revert in after:
+        if revert.reverted_to <= ceiling:
+            return Acted(reverted_to=revert.reverted_to, version=revert.version)
+    return None
+
+
+_PROFILE_REVERTED = re.compile(r"reverted to version (\d+)\Z")
+
+
+def _profile_reverted_to(action: Any) -> int | None:
+    """The version a profile's action reverted to (``check``'s ``reverted to version N``)."""
+    found = _PROFILE_REVERTED.match(action) if isinstance(action, str) else None
+    return int(found.group(1)) if found else None
+
+
+def _proposed_ceiling(command: str | None, suspect: Any) -> int | None:
+    """The newest version a revert may go back to and still do what ``command`` proposed."""
+    words = command.split() if command else []
+    if len(words) < 3 or words[:2] != ["tfshadow", "revert"]:
+        return None
+    target = words[2]
+    if target.isascii() and target.isdigit():
+        return int(target)
+    if target == "last-good" and isinstance(suspect, dict):
+        # The mark may have moved since; what it was chosen for was a version before the suspect.
+        version = suspect.get("version")
+        return version - 1 if isinstance(version, int) else None
+    return None
 
 
 def _about(resource: str, address: str) -> bool:

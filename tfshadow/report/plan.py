@@ -12,14 +12,18 @@ JSON shape (``plan_json``)::
      "changes": [{"address", "mode", "type", "action", "attributes": ["name", …],
                   "coverage": {"profile", "action", "to", "also": [...]} | null}, …],
      "profiles": n,
-     "recommendations": [{"resource", "metric", "severity", "created", "command"}, …],
+     "recommendations": [{"resource", "metric", "severity", "created", "command",
+                          "acted": {"version", "reverted_to", "profile"} | null}, …],
      "revert_point": {"version", "timestamp", "description", "command"} | null,
      "store": true | false,
      "ghosts": [],
      "warnings": ["…", …]}
 
 ``attributes`` are the names of the top-level attributes an update or a replacement changes;
-no value of the plan appears anywhere.
+no value of the plan appears anywhere. ``acted`` is null while a recommendation is pending;
+once a revert handled it, the version it went back to, the revert version that did it (null
+when none was recorded) and the reversion profile whose action it was (or null). A handled
+recommendation shows what was done instead of its command, which must not be run again.
 """
 
 from __future__ import annotations
@@ -35,7 +39,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tfshadow.ops.plan import RECOMMENDATION_WINDOW, PlanReport, ResourceChange
+from tfshadow.ops.plan import (
+    RECOMMENDATION_WINDOW,
+    Acted,
+    PlanReport,
+    RecentRecommendation,
+    ResourceChange,
+)
 from tfshadow.report.tables import print_plain, print_unwrapped, titled_table
 from tfshadow.report.text import first_line, iso, one_line, plural, utc
 
@@ -122,6 +132,13 @@ def plan_json(report: PlanReport) -> dict[str, Any]:
                 "severity": r.severity,
                 "created": iso(r.created) if r.created else None,
                 "command": r.command,
+                "acted": None
+                if r.acted is None
+                else {
+                    "version": r.acted.version,
+                    "reverted_to": r.acted.reverted_to,
+                    "profile": r.acted.profile,
+                },
             }
             for r in report.recommendations
         ],
@@ -190,7 +207,7 @@ def plan_markdown(report: PlanReport) -> str:
             icon = _SEVERITY_ICON.get(r.severity, "⚪")
             table.append(
                 f"| {_code(r.resource)} | {_md(r.metric)} | {icon} {_md(r.severity)} "
-                f"| {_when(r.created)} | {_code(r.command) if r.command else 'nothing fits'} |"
+                f"| {_when(r.created)} | {_proposed_markdown(r)} |"
             )
         lines += _fold(table, plural(len(report.recommendations), "recommendation"))
     else:
@@ -219,6 +236,12 @@ def _coverage_markdown(change: ResourceChange) -> str:
     if cov.also:
         text += f"; also {', '.join(_code(name) for name in cov.also)}"
     return text
+
+
+def _proposed_markdown(rec: RecentRecommendation) -> str:
+    if rec.acted is not None:
+        return _md(_handled_words(rec.acted))
+    return _code(rec.command) if rec.command else "nothing fits"
 
 
 def _revert_markdown(report: PlanReport) -> str:
@@ -278,7 +301,7 @@ def render_plan(console: Console, report: PlanReport) -> None:
                 Text(r.metric),
                 Text(r.severity, style=_SEVERITY_STYLE.get(r.severity, "bold")),
                 Text(_when(r.created)),
-                Text(r.command or "nothing fits", style="bold" if r.command else "dim"),
+                _proposed_text(r),
             )
         print_plain(console, table)
     else:
@@ -305,6 +328,12 @@ def render_plan(console: Console, report: PlanReport) -> None:
         print_plain(console, Text(_NO_GHOSTS))
     for warning in report.warnings:
         print_unwrapped(console, Text(f"warning: {one_line(warning)}", style="yellow"))
+
+
+def _proposed_text(rec: RecentRecommendation) -> Text:
+    if rec.acted is not None:
+        return Text(_handled_words(rec.acted), style="green")
+    return Text(rec.command or "nothing fits", style="bold" if rec.command else "dim")
 
 
 def _changes_table(changes: Sequence[ResourceChange]) -> Table:
@@ -341,6 +370,17 @@ def _profile_words(action: str, to: str) -> str:
     if action == "revert":
         return f"revert to {to}"
     return action.replace("_", " ")
+
+
+def _handled_words(acted: Acted) -> str:
+    """``handled: reverted to v3 by v7 (profile web-cpu)``: what was done instead of the
+    command, which must not be run again."""
+    words = f"handled: reverted to v{acted.reverted_to}"
+    if acted.version is not None:
+        words += f" by v{acted.version}"
+    if acted.profile is not None:
+        words += f" (profile {acted.profile})"
+    return words
 
 
 def _no_recommendations(report: PlanReport) -> str:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tfshadow.ops.plan import (
+    Acted,
     Coverage,
     RecentRecommendation,
     RevertPoint,
@@ -174,3 +175,167 @@ def test_build_report_recent_recommendations_and_revert_point() -> None:
     )
     assert report.revert_point == RevertPoint(4, "2026-05-31T10:00:00Z", "scale")
     assert report.revert_point.command == "tfshadow revert 4"
+
+
+def _logged(
+    resource: str, metric: str, created: datetime, command: str | None, **fields: Any
+) -> dict[str, Any]:
+    return {
+        "resource": resource,
+        "metric": metric,
+        "severity": "critical",
+        "created": created.isoformat().replace("+00:00", "Z"),
+        "command": command,
+        **fields,
+    }
+
+
+def _version(number: int, at: datetime, **fields: Any) -> dict[str, Any]:
+    return {
+        "version": number,
+        "timestamp": at.isoformat().replace("+00:00", "Z"),
+        "kind": "apply",
+        "outcome": "success",
+        "workspace": "default",
+        **fields,
+    }
+
+
+def _revert(number: int, at: datetime, to: int, *targets: str, **fields: Any) -> dict[str, Any]:
+    extra: dict[str, Any] = {"targets": list(targets)} if targets else {}
+    return _version(number, at, kind="revert", reverted_to=to, **extra, **fields)
+
+
+def _acted_report(
+    records: list[dict[str, Any]], history: list[dict[str, Any]]
+) -> dict[tuple[str, str], Acted | None]:
+    doc = {
+        "resource_changes": [
+            _change("aws_instance.web", ["update"], before={"a": 1}, after={"a": 2}),
+            _change("aws_db_instance.db", ["update"], before={"a": 1}, after={"a": 2}),
+            _change('module.app.aws_instance.api["x"]', ["delete"]),
+        ]
+    }
+    report = build_report(
+        doc, workspace="default", journal_records=records, history=history, now=NOW
+    )
+    return {(r.resource, r.metric): r.acted for r in report.recommendations}
+
+
+def test_build_report_recommendation_acted_on_by_a_later_revert() -> None:
+    h = timedelta(hours=1)
+    history = [
+        _version(5, NOW - 9 * h),
+        _revert(6, NOW - 6 * h, 5),  # untargeted: every resource is back at version 5
+        _revert(7, NOW - 3 * h, 3, "aws_instance.web"),
+        _revert(8, NOW - 2 * h, 2, "module.app"),
+    ]
+    records = [
+        # Logged by `check --act` after the revert it caused, dated before it (same second).
+        _logged(
+            "aws_instance.web",
+            "cpu",
+            NOW - 3 * h,
+            "tfshadow revert 3 --target aws_instance.web",
+            profile="web-cpu",
+            action="reverted to version 3",
+        ),
+        # An analysis proposed version 4: version 7 went back further, to 3.
+        _logged("aws_instance.web", "latency", NOW - 4 * h, "tfshadow revert 4"),
+        # Logged after version 7 reverted the resource: pending again.
+        _logged("aws_instance.web", "errors", NOW - 1 * h, "tfshadow revert 3"),
+        # Version 6 went back to 5 only, not to the proposed 2: still pending.
+        _logged("aws_db_instance.db", "cpu", NOW - 7 * h, "tfshadow revert 2"),
+        _logged("aws_db_instance.db", "disk", NOW - 7 * h, "tfshadow revert 5"),
+        # last-good before suspect version 4: any revert to a version before 4 undid it.
+        _logged(
+            'module.app.aws_instance.api["x"]',
+            "cpu",
+            NOW - 5 * h,
+            "tfshadow revert last-good",
+            suspect={"workspace": "default", "version": 4},
+        ),
+        # A module-wide recommendation: version 8 targeted that very module.
+        _logged("module.app", "errors", NOW - 5 * h, "tfshadow revert 2"),
+        # Nothing fits: nothing to have acted on.
+        _logged("aws_db_instance.db", "io", NOW - 7 * h, None),
+    ]
+    assert _acted_report(records, history) == {
+        ("aws_instance.web", "cpu"): Acted(reverted_to=3, version=7, profile="web-cpu"),
+        ("aws_instance.web", "latency"): Acted(reverted_to=3, version=7),
+        ("aws_instance.web", "errors"): None,
+        ("aws_db_instance.db", "cpu"): None,
+        ("aws_db_instance.db", "disk"): Acted(reverted_to=5, version=6),
+        ('module.app.aws_instance.api["x"]', "cpu"): Acted(reverted_to=2, version=8),
+        ("module.app", "errors"): Acted(reverted_to=2, version=8),
+        ("aws_db_instance.db", "io"): None,
+    }
+
+
+def test_build_report_recommendation_not_acted_on_by_reverts_that_miss_it() -> None:
+    h = timedelta(hours=1)
+    history = [
+        _revert(5, NOW - 9 * h, 1),  # before the recommendations
+        _revert(6, NOW - 4 * h, 1, outcome="partial"),  # failed part-way
+        _revert(7, NOW - 4 * h, 1, state_only=True),  # Terraform's record only
+        _revert(8, NOW - 4 * h, 1, "aws_db_instance.db"),  # another resource
+        _revert(9, NOW - 4 * h, 1, 'module.app.aws_instance.api["y"]'),  # part of the module
+        _version(10, NOW - 3 * h, kind="apply", reverted_to=1),  # not a revert
+    ]
+    records = [
+        _logged("aws_instance.web", "cpu", NOW - 5 * h, "tfshadow revert 3"),
+        _logged("module.app", "errors", NOW - 5 * h, "tfshadow revert 3"),
+        # A profile that only would have acted, or whose revert failed.
+        _logged(
+            "aws_instance.web",
+            "latency",
+            NOW - 5 * h,
+            "tfshadow revert 3 --target aws_instance.web",
+            profile="web-cpu",
+            action="would revert to version 3 (run with --act)",
+        ),
+        _logged(
+            "aws_instance.web",
+            "errors",
+            NOW - 5 * h,
+            "tfshadow revert 3 --target aws_instance.web",
+            profile="web-cpu",
+            action="revert to version 3 failed (exit 1)",
+        ),
+    ]
+    acted = _acted_report(records, history)
+    assert acted == {
+        ("aws_instance.web", "cpu"): None,
+        ("module.app", "errors"): None,
+        ("aws_instance.web", "latency"): None,
+        ("aws_instance.web", "errors"): None,
+    }
+
+
+def test_build_report_profile_revert_without_a_recorded_version_is_acted_on() -> None:
+    # Terraform found the resource already at version 3 and nothing was recorded (or retention
+    # removed the version since): the profile's action still happened.
+    records = [
+        _logged(
+            "aws_instance.web",
+            "cpu",
+            NOW - timedelta(hours=1),
+            "tfshadow revert 3 --target aws_instance.web",
+            profile="web-cpu",
+            action="reverted to version 3",
+        ),
+        # A newer recommendation on the same metric replaces it, and is pending.
+        _logged(
+            "aws_db_instance.db",
+            "cpu",
+            NOW - timedelta(hours=2),
+            "tfshadow revert 1",
+            profile="db",
+            action="reverted to version 1",
+        ),
+        _logged("aws_db_instance.db", "cpu", NOW - timedelta(hours=1), "tfshadow revert 1"),
+    ]
+    assert _acted_report(records, []) == {
+        ("aws_instance.web", "cpu"): Acted(reverted_to=3, version=None, profile="web-cpu"),
+        ("aws_db_instance.db", "cpu"): None,
+    }

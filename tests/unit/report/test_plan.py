@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from tfshadow.cli.output import stdout_console
 from tfshadow.ops.plan import (
+    Acted,
     Coverage,
     PlanReport,
     RecentRecommendation,
@@ -111,3 +112,50 @@ def test_plan_text_warning_stays_on_one_line_when_piped() -> None:
         text = out.getvalue().decode()
     assert f"warning: {warning}\n" in text
     assert plan_text(_report(warnings=(warning,)), width=80).count(f"warning: {warning}\n") == 1
+
+
+def _acted_recommendations() -> tuple[RecentRecommendation, ...]:
+    command = "tfshadow revert 3 --target aws_instance.web"
+    return (
+        RecentRecommendation(
+            "aws_instance.web", "cpu", "critical", NOW, command, Acted(3, 7, "web_cpu")
+        ),
+        RecentRecommendation("aws_instance.web", "disk", "warning", NOW, command, Acted(2, 6)),
+        RecentRecommendation(
+            "aws_instance.web", "io", "warning", NOW, command, Acted(3, None, "p")
+        ),
+        RecentRecommendation("aws_instance.web", "latency", "info", NOW, "tfshadow revert 4"),
+    )
+
+
+def test_plan_markdown_acted_on_recommendation_says_what_was_done_not_the_command() -> None:
+    text = plan_markdown(_report(recommendations=_acted_recommendations()))
+    assert (
+        "| `aws_instance.web` | cpu | 🔴 critical | 2026-06-01 12:00 "
+        "| handled: reverted to v3 by v7 (profile web\\_cpu) |"
+    ) in text
+    assert "| handled: reverted to v2 by v6 |" in text
+    assert "| handled: reverted to v3 (profile p) |" in text
+    assert "--target aws_instance.web" not in text
+    # Not acted on: the command, as before.
+    assert "| 🔵 info | 2026-06-01 12:00 | `tfshadow revert 4` |" in text
+
+
+def test_plan_json_acted_field() -> None:
+    recs = plan_json(_report(recommendations=_acted_recommendations()))["recommendations"]
+    assert [r["acted"] for r in recs] == [
+        {"version": 7, "reverted_to": 3, "profile": "web_cpu"},
+        {"version": 6, "reverted_to": 2, "profile": None},
+        {"version": None, "reverted_to": 3, "profile": "p"},
+        None,
+    ]
+    # The proposed command is kept for the record.
+    assert recs[0]["command"] == "tfshadow revert 3 --target aws_instance.web"
+
+
+def test_plan_text_acted_on_recommendation_says_what_was_done() -> None:
+    text = plan_text(_report(recommendations=_acted_recommendations()), width=200)
+    assert "handled: reverted to v3 by v7 (profile web_cpu)" in text
+    assert "handled: reverted to v2 by v6" in text
+    assert "tfshadow revert 4" in text
+    assert "--target aws_instance.web" not in text
