@@ -17,7 +17,7 @@ The report is plain data about the plan, never its values (a plan holds every se
   every sensitive or unknown attribute left out;
 - ``recommendations``: the recommendations logged in the last 7 days on the changed resources,
   the newest per resource and metric, each with what was already done about it (``acted``: see
-  :class:`Acted`);
+  :mod:`tfshadow.ops.handled`);
 - ``revert_point``: the workspace's latest shadow version, the one ``tfshadow revert N`` would
   return to if the change misbehaves;
 - ``ghosts``: the resources whose ghost instance stands by (``tfshadow ghost enable``).
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -42,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 from tfshadow import env
 from tfshadow.errors import EngineError, StoreError, TfshadowError
 from tfshadow.forecast import journal
+from tfshadow.ops import handled
+from tfshadow.ops.handled import Acted
 from tfshadow.runner.commands import HELP_FLAGS, flag_value
 
 if TYPE_CHECKING:
@@ -105,32 +106,6 @@ class ResourceChange:
     action: str  # create | update | delete | replace | read | forget (or Terraform's own words)
     attributes: tuple[str, ...] = ()
     coverage: Coverage | None = None
-
-
-@dataclass(frozen=True)
-class Acted:
-    """A recommendation already acted on: its resource was reverted to ``reverted_to``.
-
-    A recommendation counts as acted on when
-
-    - a reversion profile's action reverted it (logged with it: ``"profile"``, and an
-      ``"action"`` of ``reverted to version N``); ``version`` is then the first successful
-      revert to N covering the resource recorded at or after the recommendation, None when none
-      was (Terraform found nothing to change, or retention removed it); or
-    - a revert version recorded at or after it (both are whole seconds: the same second counts
-      as after, since ``check --act`` dates its recommendation before the revert it causes)
-      succeeded (``outcome`` ``success``; a ``state_only`` one changed no infrastructure),
-      covered the resource (no ``targets``, or a target that is the resource or holds it) and
-      went back to the proposed version or an earlier one (for ``last-good``: to a version
-      before the suspect, which is what ``last-good`` was chosen to undo). The first such revert
-      is named.
-
-    A recommendation logged after the revert is newer news: it is pending again.
-    """
-
-    reverted_to: int
-    version: int | None = None  # the revert version that did it
-    profile: str | None = None  # the reversion profile whose action it was
 
 
 @dataclass(frozen=True)
@@ -550,7 +525,7 @@ def _recent(
     newest: dict[tuple[str, str], tuple[RecentRecommendation, Mapping[str, Any]]] = {}
     for record in records:
         resource = record.get("resource")
-        if not isinstance(resource, str) or not any(_about(resource, a) for a in addresses):
+        if not isinstance(resource, str) or not any(handled.about(resource, a) for a in addresses):
             continue
         if not journal.in_workspace(record, workspace):
             continue
@@ -569,104 +544,14 @@ def _recent(
         previous = newest.get(key)
         if previous is None or previous[0].created is None or created >= previous[0].created:
             newest[key] = (rec, record)
-    reverts = _reverts(history)
-    found = [replace(rec, acted=_acted(record, rec, reverts)) for rec, record in newest.values()]
+    done = handled.reverts(history)
+    found = [replace(rec, acted=handled.acted_on(record, done)) for rec, record in newest.values()]
     return tuple(
         sorted(
             found,
             key=lambda r: (-_severity_rank(r.severity), r.resource, r.metric),
         )
     )
-
-
-@dataclass(frozen=True)
-class _Revert:
-    version: int
-    moment: datetime
-    reverted_to: int
-    targets: tuple[str, ...]  # empty: the whole configuration
-
-
-def _reverts(history: Sequence[Mapping[str, Any]]) -> list[_Revert]:
-    """The successful reverts of the infrastructure, oldest first."""
-    found = []
-    for meta in history:
-        # A revert that failed part-way restored nothing for sure; a state-only one rewrote
-        # Terraform's record, not the resources the metrics are about.
-        if meta.get("kind") != "revert" or meta.get("outcome") != "success":
-            continue
-        if meta.get("state_only"):
-            continue
-        version, to = meta.get("version"), meta.get("reverted_to")
-        moment = journal.parse_time(meta.get("timestamp"))
-        if not isinstance(version, int) or not isinstance(to, int) or moment is None:
-            continue
-        targets = meta.get("targets")
-        found.append(
-            _Revert(
-                version,
-                moment,
-                to,
-                tuple(str(t) for t in targets) if isinstance(targets, list) else (),
-            )
-        )
-    return sorted(found, key=lambda r: r.version)
-
-
-def _acted(
-    record: Mapping[str, Any], rec: RecentRecommendation, reverts: Sequence[_Revert]
-) -> Acted | None:
-    """What was done about ``rec`` (the rule is :class:`Acted`'s), None while it is pending."""
-    if rec.created is None:
-        return None
-    after = [
-        r
-        for r in reverts
-        if r.moment >= rec.created
-        and (not r.targets or any(_about(t, rec.resource) for t in r.targets))
-    ]
-    profile = _str_or_none(record.get("profile"))
-    by_profile = _profile_reverted_to(record.get("action"))
-    if profile is not None and by_profile is not None:
-        version = next((r.version for r in after if r.reverted_to == by_profile), None)
-        return Acted(reverted_to=by_profile, version=version, profile=profile)
-    ceiling = _proposed_ceiling(rec.command, record.get("suspect"))
-    if ceiling is None:
-        return None
-    for revert in after:
-        if revert.reverted_to <= ceiling:
-            return Acted(reverted_to=revert.reverted_to, version=revert.version)
-    return None
-
-
-_PROFILE_REVERTED = re.compile(r"reverted to version (\d+)\Z")
-
-
-def _profile_reverted_to(action: Any) -> int | None:
-    """The version a profile's action reverted to (``check``'s ``reverted to version N``)."""
-    found = _PROFILE_REVERTED.match(action) if isinstance(action, str) else None
-    return int(found.group(1)) if found else None
-
-
-def _proposed_ceiling(command: str | None, suspect: Any) -> int | None:
-    """The newest version a revert may go back to and still do what ``command`` proposed."""
-    words = command.split() if command else []
-    if len(words) < 3 or words[:2] != ["tfshadow", "revert"]:
-        return None
-    target = words[2]
-    if target.isascii() and target.isdigit():
-        return int(target)
-    if target == "last-good" and isinstance(suspect, dict):
-        # The mark may have moved since; what it was chosen for was a version before the suspect.
-        version = suspect.get("version")
-        return version - 1 if isinstance(version, int) else None
-    return None
-
-
-def _about(resource: str, address: str) -> bool:
-    """Whether a recommendation on ``resource`` is about the changed instance ``address`` (the
-    instance itself, or the resource or module that holds it)."""
-    return address == resource or address.startswith((resource + "[", resource + "."))
 
 
 def _severity_rank(severity: str) -> int:

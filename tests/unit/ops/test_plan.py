@@ -257,7 +257,7 @@ def test_build_report_recommendation_acted_on_by_a_later_revert() -> None:
         ),
         # A module-wide recommendation: version 8 targeted that very module.
         _logged("module.app", "errors", NOW - 5 * h, "tfshadow revert 2"),
-        # Nothing fits: nothing to have acted on.
+        # Nothing fitted, so nothing was proposed: a later revert of it acted on it all the same.
         _logged("aws_db_instance.db", "io", NOW - 7 * h, None),
     ]
     assert _acted_report(records, history) == {
@@ -268,7 +268,7 @@ def test_build_report_recommendation_acted_on_by_a_later_revert() -> None:
         ("aws_db_instance.db", "disk"): Acted(reverted_to=5, version=6),
         ('module.app.aws_instance.api["x"]', "cpu"): Acted(reverted_to=2, version=8),
         ("module.app", "errors"): Acted(reverted_to=2, version=8),
-        ("aws_db_instance.db", "io"): None,
+        ("aws_db_instance.db", "io"): Acted(reverted_to=5, version=6),
     }
 
 
