@@ -478,6 +478,17 @@ def test_targeted_apply_records_its_targets(
         "Targets:   terraform_data.web\n" in tfshadow("inspect", "2", "--no-color", cwd=workdir).out
     )
 
+    # A saved plan keeps its targets: applying it records them too.
+    monkeypatch.delenv("TF_CLI_ARGS_apply")
+    planned = tfshadow(
+        "plan", "-no-color", "-var", "size=y", "-var", "api_token=t3",
+        "-target=terraform_data.web", "-out=web.tfplan", cwd=workdir,
+    )  # fmt: skip
+    assert planned.code == 0, planned.err
+    assert tfshadow("apply", "-no-color", "web.tfplan", cwd=workdir).code == 0
+    newest = tfshadow("log", "--json", cwd=workdir).json()["versions"][0]
+    assert newest["version"] == 4 and newest["targets"] == ["terraform_data.web"]
+
 
 def test_replacement_is_counted_as_terraform_counts_it_but_not_in_a_state_push(
     workdir: Path, tfshadow: Tfshadow

@@ -438,14 +438,19 @@ def config_document_now(
 def command_inputs(project: Project, tf_args: Sequence[str]) -> CommandInputs:
     """The variable values and files given to this command (``TF_CLI_ARGS*`` included).
 
-    An apply of a saved plan takes its variables from the plan (Terraform refuses ``-var``
-    then), so they are read from it: a revert to the version needs them.
+    An apply of a saved plan takes its variables and targets from the plan (Terraform refuses
+    ``-var`` then), so they are read from it: a revert to the version needs them.
     """
     from tfshadow.state import config_files
 
     plan_file = saved_plan_file(tf_args)
     if plan_file is not None:
-        return CommandInputs(variables=_plan_variables(project, plan_file))
+        from tfshadow.runner.planfile import saved_plan_targets
+
+        return CommandInputs(
+            variables=_plan_variables(project, plan_file),
+            targets=saved_plan_targets(project.workdir / plan_file),
+        )
     return CommandInputs(
         variables=config_files.parse_variable_args(tf_args, project.environ, project.workdir),
         var_files=config_files.parse_var_files(tf_args, project.environ, project.workdir),
