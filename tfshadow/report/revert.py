@@ -10,7 +10,8 @@ JSON shapes (``--json``)::
     verification_json  {"version", "needs_confirmation", "noop",
                         "plan": {"add", "change", "destroy"},
                         "destroyed": [address], "recreated": [address],
-                        "created_anew": [address], "forgotten": [address],
+                        "created_anew": [address], "added": [address],
+                        "forgotten": [address],
                         "outputs_changed": [name], "restored_exactly": n,
                         "mismatches": [MISMATCH]}
     remaining_json     {"version", "equal", "differences": [MISMATCH]}
@@ -59,6 +60,15 @@ def render_verification(console: Console, report: VerificationReport) -> None:
                 "+",
                 address,
                 "will be created anew: restored in shape, not data",
+                "bold yellow",
+            )
+        )
+    for address in report.added:
+        lines.append(
+            _line(
+                "+",
+                address,
+                f"will be created, though version {report.version} did not have it",
                 "bold yellow",
             )
         )
@@ -124,6 +134,7 @@ def verification_json(report: VerificationReport) -> dict[str, Any]:
         "destroyed": list(report.destroyed),
         "recreated": list(report.recreated),
         "created_anew": list(report.created_anew),
+        "added": list(report.added),
         "forgotten": list(report.forgotten),
         "outputs_changed": list(report.outputs_changed),
         "restored_exactly": report.restored_exactly,

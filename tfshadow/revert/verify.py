@@ -97,7 +97,8 @@ class VerificationReport:
     ``counts`` are Terraform's own ``Plan:`` numbers over the whole plan (a replacement counts in
     add and destroy), so they match the line printed above; the address lists are restricted to
     the revert's targets. ``restored_exactly`` counts the resources of N that keep their object
-    and whose planned values all match N's; recreated and newly created ones are listed instead.
+    and whose planned values all match N's; recreated and newly created ones are listed instead,
+    as are those created that N did not have (``added``).
     """
 
     version: int
@@ -111,6 +112,9 @@ class VerificationReport:
     forgotten: tuple[str, ...] = ()
     # Root outputs whose value the plan changes.
     outputs_changed: tuple[str, ...] = ()
+    # Created though N did not have them: N's configuration held more than its state (a
+    # targeted or part-failed version), so applying it in full adds them.
+    added: tuple[str, ...] = ()
 
     @property
     def needs_confirmation(self) -> bool:
@@ -121,6 +125,7 @@ class VerificationReport:
             or self.recreated
             or self.created_anew
             or self.forgotten
+            or self.added
         )
 
     @property
@@ -156,6 +161,7 @@ def verify_plan(
     destroyed: list[str] = []
     recreated: list[str] = []
     created: list[str] = []
+    added: list[str] = []
     forgotten: list[str] = []
     planned: dict[str, Mapping[str, Any]] = {}
     for rc in changes:
@@ -176,6 +182,8 @@ def verify_plan(
             destroyed.append(address)
         elif creates and address in recorded:
             created.append(address)
+        elif creates:
+            added.append(address)
         if "forget" in actions:
             forgotten.append(address)
         if not rc.get("deposed"):
@@ -223,6 +231,7 @@ def verify_plan(
         restored_exactly=exact,
         forgotten=tuple(sorted(forgotten, key=address_sort_key)),
         outputs_changed=_outputs_changed(plan),
+        added=tuple(sorted(added, key=address_sort_key)),
     )
 
 

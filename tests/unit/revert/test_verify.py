@@ -189,6 +189,20 @@ def test_plan_json_shapes_are_what_verify_reads(scenario: Scenario) -> None:
 # --- verify_plan -------------------------------------------------------------------------------
 
 
+def test_verify_plan_lists_what_version_n_did_not_have(scenario: Scenario) -> None:
+    # Version N's configuration held a resource its state did not (a targeted or part-failed
+    # version): applying it in full creates it, which is not a return to N.
+    state = {**scenario.v1, "resources": dict(scenario.v1["resources"])}
+    del state["resources"]["terraform_data.gone"]
+    report = verify_plan(scenario.plan, state, 1, seal=scenario.redactor.seal)
+    assert report.added == ("terraform_data.gone",)
+    assert report.created_anew == ()
+    assert report.needs_confirmation
+    text = _rendered(lambda c: render_verification(c, report))
+    assert "terraform_data.gone will be created, though version 1 did not have it" in text
+    assert verification_json(report)["added"] == ["terraform_data.gone"]
+
+
 def test_verify_plan_lists_what_does_not_come_back(scenario: Scenario) -> None:
     report = _report(scenario, scenario.plan)
 
