@@ -30,6 +30,14 @@ def _apply(tfshadow: Tfshadow, workdir: Path, *args: str) -> None:
     assert result.code == 0, result.err
 
 
+def _plan_json(tfshadow: Tfshadow, workdir: Path) -> Result:
+    """The report of a plan that changes `terraform_data.web` (and the token), as JSON."""
+    return tfshadow(
+        "plan", "-no-color", "-var", "size=large", "-var", "api_token=other", "--format", "json",
+        cwd=workdir,
+    )  # fmt: skip
+
+
 def _no_secret(*texts: str) -> None:
     for text in texts:
         assert SECRET not in text
@@ -287,17 +295,7 @@ def test_plan_report_profiles_covering_changes(workdir: Path, tfshadow: Tfshadow
         '  trigger {\n    metric = "cpu"\n    above = 95\n  }\n}\n'
     )
     _apply(tfshadow, workdir)
-    plan = tfshadow(
-        "plan",
-        "-no-color",
-        "-var",
-        "size=large",
-        "-var",
-        "api_token=other",
-        "--format",
-        "json",
-        cwd=workdir,
-    )
+    plan = _plan_json(tfshadow, workdir)
     assert plan.code == 0, plan.err
     coverage = {c["address"]: c["coverage"] for c in plan.json()["changes"]}
     assert coverage == {
@@ -419,17 +417,7 @@ def test_plan_report_recommendation_acted_on_by_a_revert(workdir: Path, tfshadow
         log, [_recommendation("terraform_data.web", "errors", after + timedelta(seconds=1))]
     )
 
-    plan = tfshadow(
-        "plan",
-        "-no-color",
-        "-var",
-        "size=large",
-        "-var",
-        "api_token=other",
-        "--format",
-        "json",
-        cwd=workdir,
-    )
+    plan = _plan_json(tfshadow, workdir)
     assert plan.code == 0, plan.err
     acted = {(r["resource"], r["metric"]): r["acted"] for r in plan.json()["recommendations"]}
     assert acted == {

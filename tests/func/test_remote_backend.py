@@ -70,17 +70,26 @@ def copy_version(name: str, path: Path) -> None:
             shutil.copy2(item, target)
 
 
-def test_s3_backend_apply_revert_state_only_and_workspaces(
-    tmp_path: Path, tfshadow: Tfshadow, s3_endpoint: str
-) -> None:
-    bucket = new_bucket(s3_endpoint, object_lock=False)
-    work = tmp_path / "infra"
-    work.mkdir()
-    copy_version("v1", work)
-    (work / "backend.tf").write_text(backend(bucket, s3_endpoint))
-    init = tfshadow("init", "-no-color", cwd=work)
-    assert init.code == 0, init.err
+@pytest.fixture
+def bucket(s3_endpoint: str) -> str:
+    return new_bucket(s3_endpoint, object_lock=False)
 
+
+@pytest.fixture
+def work(tmp_path: Path, tfshadow: Tfshadow, s3_endpoint: str, bucket: str) -> Path:
+    """Version 1's configuration, its state in the bucket, initialised."""
+    path = tmp_path / "infra"
+    path.mkdir()
+    copy_version("v1", path)
+    (path / "backend.tf").write_text(backend(bucket, s3_endpoint))
+    init = tfshadow("init", "-no-color", cwd=path)
+    assert init.code == 0, init.err
+    return path
+
+
+def test_s3_backend_apply_revert_state_only_and_workspaces(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str, bucket: str
+) -> None:
     assert tfshadow(*APPLY, cwd=work).code == 0
     state_1 = remote_state(s3_endpoint, bucket)
     copy_version("v2", work)
@@ -130,14 +139,8 @@ def test_s3_backend_apply_revert_state_only_and_workspaces(
 
 
 def test_revert_after_the_backend_moved_acts_on_the_state_where_it_is_now(
-    tmp_path: Path, tfshadow: Tfshadow, s3_endpoint: str
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str, bucket: str
 ) -> None:
-    bucket = new_bucket(s3_endpoint, object_lock=False)
-    work = tmp_path / "infra"
-    work.mkdir()
-    copy_version("v1", work)
-    (work / "backend.tf").write_text(backend(bucket, s3_endpoint))
-    assert tfshadow("init", "-no-color", cwd=work).code == 0
     assert tfshadow(*APPLY, cwd=work).code == 0
     state_1 = remote_state(s3_endpoint, bucket)
 
