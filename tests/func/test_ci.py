@@ -195,6 +195,21 @@ def test_comment_without_a_plan_report_says_to_run_plan(tfshadow: Tfshadow, appl
     assert "run `tfshadow plan --format markdown` first" in result.err
 
 
+def test_comment_without_a_store_says_how_to_post_a_report_file(
+    tfshadow: Tfshadow, workdir: Path
+) -> None:
+    # A pull request opened before the first recorded apply: no store holds a plan report.
+    planned = tfshadow("plan", "--format", "markdown", "-no-color", cwd=workdir)
+    assert planned.code == 0, planned.err
+
+    result = tfshadow("comment", "--github", "--pr", "7", cwd=workdir)
+
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert "without a shadow store" in result.err
+    assert "--report-file" in result.err and "--file" in result.err
+
+
 def test_comment_posts_the_plan_report_and_then_edits_it(
     tfshadow: Tfshadow, applied: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -86,7 +86,14 @@ def _report(cli: CliContext, path: Path | None) -> str:
         try:
             store = cli.project().open_store(create=False)
         except StoreError:
-            raise UsageError("there is no plan report to post", hint=_NO_REPORT_HINT) from None
+            # Before the first recorded apply (a pipeline's first pull request) `tfshadow plan`
+            # has no store to save its report in: only a file of its own can carry it here.
+            raise UsageError(
+                "there is no plan report to post: without a shadow store, `tfshadow plan` "
+                "saves none",
+                hint="run `tfshadow plan --format markdown --report-file plan.md`, then post it "
+                "with --file plan.md",
+            ) from None
         target = store.private_dir(PLAN_DIR) / REPORT_MARKDOWN
         hint = _NO_REPORT_HINT
     try:

@@ -62,7 +62,8 @@ workspace_option = click.option(
     "--workspace", metavar="NAME", help="Terraform workspace (default: the selected one)."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document.")
-no_color_option = click.option("--no-color", is_flag=True, help="Plain text output.")
+# Terraform's one-dash spelling too: typed by habit, `-no-color` would otherwise read as `-n`.
+no_color_option = click.option("--no-color", "-no-color", is_flag=True, help="Plain text output.")
 
 
 @click.group(name="tfshadow", help=HELP, context_settings={"help_option_names": ["--help", "-h"]})

@@ -102,6 +102,18 @@ def _dispatch(argv: Sequence[str]) -> int:
                 f"(apply, destroy, import, …), not `{command}`",
                 hint="drop --message",
             )
+        # Only Terraform's -chdir means something before an own command; anything else there
+        # was meant for the command, and dropping it would run it without (`--dry-run revert`).
+        misplaced = [a for a in inv.global_args if not a.startswith("-chdir=")]
+        if misplaced and set(misplaced) <= {"--help", "-h", "-help"}:
+            return _run_own(inv, [command, "--help"])
+        if misplaced:
+            given = " ".join(misplaced)
+            raise UsageError(
+                f"`{given}` comes before `{command}`: options of tfshadow's own commands go "
+                f"after `{command}`",
+                hint=f"run `tfshadow {command} {given} …`",
+            )
         return _run_own(inv, [command, *inv.rest])
     return _run_terraform(inv)
 

@@ -49,6 +49,33 @@ class TerminalRevertUI:
         return answer.strip() == "yes"
 
 
+# Terraform's plan options: anything else near one of revert's own names is a typo of it.
+_TERRAFORM_PLAN_FLAGS = frozenset(
+    {"destroy", "refresh-only", "refresh", "replace", "target", "var", "var-file", "input",
+     "compact-warnings", "detailed-exitcode", "lock", "lock-timeout", "no-color", "out",
+     "parallelism", "state", "generate-config-out", "json"}
+)  # fmt: skip
+_OWN_FLAGS = ("dry-run", "auto-approve", "target", "state-only", "force", "write-config")
+
+
+def _misspelt_own_option(args: list[str]) -> None:
+    """Refuse a near miss of revert's own options (`--dryrun`, `-state-only`) rather than hand
+    it to Terraform's plan, which would only say it does not know it."""
+    import difflib
+
+    for arg in args:
+        if not arg.startswith("-"):
+            continue
+        name = arg.lstrip("-").partition("=")[0]
+        if name in _TERRAFORM_PLAN_FLAGS:
+            continue
+        close = difflib.get_close_matches(name.replace("_", "-"), _OWN_FLAGS, n=1, cutoff=0.8)
+        if close:
+            raise UsageError(
+                f"revert has no option {arg.partition('=')[0]}", hint=f"did you mean --{close[0]}?"
+            )
+
+
 def _terraform_style(extra: list[str]) -> tuple[list[str], list[str], bool]:
     """Accept Terraform's spelling of the flags revert owns: -auto-approve, -target."""
     rest: list[str] = []
@@ -68,7 +95,14 @@ def _terraform_style(extra: list[str]) -> tuple[list[str], list[str], bool]:
 
 
 @commands.command(
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        # No one-letter option at all: click reads an unknown `-var-file=/home/…` as the letters
+        # -v -a -r …, and one h in it was -h (help shown, exit 0, nothing reverted). A lone -h is
+        # answered below.
+        "help_option_names": ["--help"],
+    },
 )
 @click.argument("version")
 @click.option("--dry-run", is_flag=True, help="Plan and verify only; change nothing.")
@@ -107,7 +141,11 @@ def revert(
     from tfshadow.ops.revert import revert as run_revert
     from tfshadow.report.revert import render_remaining
 
+    if version == "-h" or "-h" in terraform_args:
+        click.echo(click.get_current_context().get_help())
+        return 0
     rest, tf_targets, tf_approve = _terraform_style(list(terraform_args))
+    _misspelt_own_option(rest)
     if force and not state_only:
         raise UsageError(
             "--force only applies to --state-only (it accepts a lineage mismatch)",

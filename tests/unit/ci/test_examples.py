@@ -110,3 +110,26 @@ def test_examples_atlantis_plans_to_and_applies_the_planfile() -> None:
     apply_runs = [s["run"] for s in steps["apply"]["steps"] if "run" in s]
     assert any(r.startswith("tfshadow plan") and "-out $PLANFILE" in r for r in plan_runs)
     assert any(r.startswith("tfshadow apply") and r.endswith("$PLANFILE") for r in apply_runs)
+
+
+def _command_lines(doc: Any, subcommand: str) -> list[list[str]]:
+    """The words of every `tfshadow SUBCOMMAND …` line in the document's strings."""
+    lines: list[list[str]] = []
+    for text in _strings(doc):
+        for line in text.splitlines():
+            words = shlex.split(line, comments=True)
+            if words[:2] == ["tfshadow", subcommand]:
+                lines.append(words)
+    return lines
+
+
+@pytest.mark.parametrize("path", PIPELINES[:2], ids=lambda p: p.parent.name)
+def test_examples_comment_posts_the_file_the_plan_wrote(path: Path) -> None:
+    # Before the first apply there is no store to keep the plan report in: a pull request
+    # opened then is commented only from a file of its own.
+    doc = _load(path)
+    [plan] = _command_lines(doc, "plan")
+    [comment] = _command_lines(doc, "comment")
+
+    assert "--report-file" in plan and "--file" in comment
+    assert plan[plan.index("--report-file") + 1] == comment[comment.index("--file") + 1]

@@ -1,0 +1,58 @@
+"""The dispatcher: which arguments reach tfshadow's own commands, and how."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tfshadow.cli import run
+
+
+def test_main_own_option_before_its_command_is_refused_not_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `tfshadow --dry-run revert 3` must never run a real revert with --dry-run left out.
+    (tmp_path / "main.tf").write_text('resource "terraform_data" "a" {}\n')
+    monkeypatch.chdir(tmp_path)
+
+    code = run(["--dry-run", "revert", "1"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "--dry-run" in err and "after `revert`" in err
+    assert "tfshadow revert --dry-run" in err
+    assert not (tmp_path / ".tfshadow").exists()
+
+
+def test_main_json_before_log_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert run(["--json", "--no-color", "log"]) == 2
+
+    err = capsys.readouterr().err
+    assert "`--json --no-color`" in err and "tfshadow log --json --no-color" in err
+
+
+def test_main_help_before_an_own_command_shows_its_help(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert run(["--help", "inspect"]) == 0
+
+    assert "Usage: tfshadow inspect" in capsys.readouterr().out
+
+
+def test_main_terraform_chdir_before_an_own_command_still_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "infra").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    assert run(["-chdir=infra", "log"]) == 2
+
+    assert f"no shadow store at {tmp_path / 'infra' / '.tfshadow'}" in capsys.readouterr().err
