@@ -563,6 +563,40 @@ def test_revert_to_values_given_by_var_for_collections_and_numbers(
     assert attributes(live_state(work)) == attributes(wanted)
 
 
+def test_revert_to_a_version_applied_with_var_files_passes_them_again(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    work = tmp_path / "infra"
+    (work / "envs").mkdir(parents=True)
+    (work / "main.tf").write_text(
+        'variable "size" {\n  default = "small"\n}\n'
+        'variable "zone" {\n  default = "a"\n}\n'
+        'resource "terraform_data" "web" {\n  input = "${var.size}-${var.zone}"\n}\n'
+    )
+    (work / "envs" / "prod.tfvars").write_text('size = "large"\nzone = "b"\n')
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    # -var after the file wins over it, as Terraform reads them in order.
+    applied = tfshadow(*APPLY, "-var-file=envs/prod.tfvars", "-var", "zone=c", cwd=work)
+    assert applied.code == 0, applied.err
+    wanted = live_state(work)
+    assert attributes(wanted)["terraform_data.web"]["input"] == {
+        "value": "large-c",
+        "type": "string",
+    }
+    (work / "envs" / "prod.tfvars").write_text('size = "huge"\n')
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    assert tfshadow("log", "--json", cwd=work).json()["versions"][1]["var_files"] == [
+        "envs/prod.tfvars"
+    ]
+
+    result = tfshadow("revert", "1", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.out + result.err
+    assert attributes(live_state(work)) == attributes(wanted)
+    reverted = tfshadow("log", "--json", cwd=work).json()["versions"][0]
+    assert reverted["var_files"] == ["envs/prod.tfvars"]
+
+
 def test_revert_to_a_version_retention_then_removes_still_leads_to_its_configuration(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

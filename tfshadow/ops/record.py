@@ -203,8 +203,7 @@ def _record_after(
         kind=name,
         outcome="success" if outcome.exit_code == 0 else "partial",
         message=message,
-        # A targeted command applied part of the configuration: the version must say which.
-        extra={"targets": list(inputs.targets)} if inputs.targets else None,
+        extra=_inputs_meta(project, inputs),
     )
     outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
     return store
@@ -433,6 +432,20 @@ def config_document_now(
     declared = config_files.root_variable_names(files)
     variables = {name: value for name, value in inputs.variables.items() if name in declared}
     return config_files.config_document(files, variables, redactor.seal, SECRET_NAME, sensitive)
+
+
+def _inputs_meta(project: Project, inputs: CommandInputs) -> dict[str, Any] | None:
+    from tfshadow.state import config_files
+
+    extra: dict[str, Any] = {}
+    if inputs.targets:
+        # A targeted command applied part of the configuration: the version must say which.
+        extra["targets"] = list(inputs.targets)
+    var_files = config_files.var_file_keys(project.workdir, inputs.var_files)
+    if var_files:
+        # Their contents are among the version's files; a revert passes them again.
+        extra["var_files"] = var_files
+    return extra or None
 
 
 def command_inputs(project: Project, tf_args: Sequence[str]) -> CommandInputs:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +231,9 @@ def _full(
             "-input=false",
             f"-out={plan_file}",
             *[f"-target={t}" for t in request.targets],
+            # N's own -var-file files first, as N was applied with them; the values recorded
+            # from -var came after them there too (most often), and the user's own args win.
+            *[f"-var-file={scratch.root / key}" for key in _recorded_var_files(target)],
             f"-var-file={var_file}",
             *user_args,
         ]
@@ -290,7 +293,7 @@ def _full(
                 capture,
                 number,
                 partial=rc != 0,
-                extra={"targets": list(request.targets)} if request.targets else {},
+                extra=_revert_meta(request, target.meta),
                 warnings=outcome.warnings,
             )
         except KeyboardInterrupt:
@@ -513,6 +516,25 @@ def _var_file_text(values: dict[str, str], expressions: frozenset[str]) -> str:
         value = raw if name in expressions else hcl_string(raw)
         lines.append(f"{name} = {value}\n")
     return "".join(lines)
+
+
+def _recorded_var_files(target: Reconstructed) -> list[str]:
+    """The -var-file files version N was applied with that its configuration holds."""
+    from tfshadow.state import config_files
+
+    recorded = target.meta.get("var_files")
+    held = config_files.files_from_document(target.config)
+    return [key for key in recorded if key in held] if isinstance(recorded, list) else []
+
+
+def _revert_meta(request: RevertRequest, target_meta: Mapping[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if request.targets:
+        extra["targets"] = list(request.targets)
+    if isinstance(target_meta.get("var_files"), list):
+        # The revert records N's configuration: reverting to it needs N's var files too.
+        extra["var_files"] = list(target_meta["var_files"])
+    return extra
 
 
 def _absolute_var_files(project: Project, args: list[str]) -> list[str]:

@@ -108,6 +108,18 @@ def collect_files(workdir: Path, var_files: Sequence[str] = ()) -> dict[str, byt
     return dict(sorted(files.items()))
 
 
+def var_file_keys(workdir: Path, var_files: Sequence[str]) -> list[str]:
+    """The keys :func:`collect_files` gives the ``-var-file`` files that exist, in the order
+    given (the order Terraform reads them in)."""
+    root = Path(os.path.abspath(workdir))
+    keys: list[str] = []
+    for var_file in var_files:
+        path = Path(os.path.normpath(root / var_file))
+        if path.is_file() and _key(path, root) not in keys:
+            keys.append(_key(path, root))
+    return keys
+
+
 def _belongs(name: str, is_root: bool) -> bool:
     if name.endswith(_CONFIG_SUFFIXES + _CONFIG_JSON_SUFFIXES):
         return True
