@@ -81,18 +81,30 @@ class Engine(Protocol):
 _T = TypeVar("_T")
 
 
-def _waiting_out_interrupts(child: subprocess.Popen[bytes], wait: Callable[[], _T]) -> _T:
-    """``wait()`` with Ctrl-C left to Terraform and SIGTERM passed on to ``child``."""
+def _waiting_out_interrupts(
+    start: Callable[[], subprocess.Popen[bytes]],
+    wait: Callable[[subprocess.Popen[bytes]], _T],
+) -> _T:
+    """``wait(child)`` for the child ``start()`` gives, with Ctrl-C left to Terraform and
+    SIGTERM passed on to the child.
+
+    The handlers are in place before the child starts: a SIGTERM in between would otherwise
+    end tfshadow and leave Terraform running on its own.
+    """
 
     # Ctrl-C reaches Terraform from the terminal directly (same process group), and a second
     # SIGINT makes Terraform quit at once, risking its state: so SIGINT is not passed on,
     # only waited out, and Terraform reports its own exit code. SIGTERM, usually sent to us
     # alone (CI cancelling a job), is passed on.
     terminated = signal.getsignal(signal.SIGTERM)
+    started: list[subprocess.Popen[bytes]] = []
+    early: list[int] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
-        if child.poll() is None:
-            child.send_signal(signum)
+        if not started:
+            early.append(signum)
+        elif started[0].poll() is None:
+            started[0].send_signal(signum)
         if callable(terminated):
             terminated(signum, frame)
 
@@ -109,7 +121,11 @@ def _waiting_out_interrupts(child: subprocess.Popen[bytes], wait: Callable[[], _
         signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
     }
     try:
-        return wait()
+        child = start()
+        started.append(child)
+        if early:
+            child.send_signal(early[0])
+        return wait(child)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -160,7 +176,7 @@ class _EmbeddedSession:
             self._requests.flush()
         except BrokenPipeError:
             raise self._lost() from None
-        line = _waiting_out_interrupts(self._child, self._answers.readline)
+        line = _waiting_out_interrupts(lambda: self._child, lambda _child: self._answers.readline())
         if not line:
             raise self._lost()
         return int(json.loads(line)["rc"])
@@ -202,8 +218,10 @@ class SubprocessEngine:
         self._session_flag = session_flag
 
     def run(self, args: Sequence[str], *, cwd: Path, environ: Mapping[str, str]) -> int:
-        proc = self._start([*self._prefix, *args], cwd, environ, capture=False)
-        code = _waiting_out_interrupts(proc, proc.wait)
+        code = _waiting_out_interrupts(
+            lambda: self._start([*self._prefix, *args], cwd, environ, capture=False),
+            lambda proc: proc.wait(),
+        )
         # Killed by signal N, Popen says -N; a shell running Terraform would report 128 + N.
         return 128 - code if code < 0 else code
 

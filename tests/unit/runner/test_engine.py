@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from tfshadow.runner import (
     executable_engine,
     pull_state,
 )
-from tfshadow.runner.engine import internal_environ
+from tfshadow.runner.engine import _waiting_out_interrupts, internal_environ
 
 FIXTURES = Path(__file__).parents[3] / "fixtures"
 
@@ -258,4 +259,22 @@ def test_executable_engine_sigterm_during_terraform_is_passed_on_and_heard(
         assert engine.run(["apply"], cwd=tmp_path, environ=dict(os.environ)) == 128 + 15
     finally:
         signal.signal(signal.SIGTERM, previous)
+    assert heard == [signal.SIGTERM]
+
+
+def test_engine_sigterm_while_terraform_starts_is_passed_on_once_it_runs() -> None:
+    # A SIGTERM that arrives while the child is being started (before there is a process to
+    # pass it to) must not end tfshadow with Terraform left running: it is passed on after.
+    heard: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: heard.append(signum))
+
+    def start() -> subprocess.Popen[bytes]:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return subprocess.Popen(["sleep", "5"])
+
+    try:
+        code = _waiting_out_interrupts(start, lambda child: child.wait(timeout=4))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert code == -signal.SIGTERM
     assert heard == [signal.SIGTERM]
