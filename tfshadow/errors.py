@@ -18,7 +18,8 @@
     ├── CiError                   a pipeline's forge (GitHub, GitLab) cannot be reached or refused
     ├── GhostError                no ghost instance can be declared for a resource
     ├── MirrorError               the object-storage mirror cannot be reached, refused, or
-    │                             does not hold what the store does (exit 1)
+    │   │                         does not hold what the store does (exit 1)
+    │   └── MirrorInterruptedError  Ctrl-C during the upload after a recorded version (exit 130)
     └── CaptureError              the state changed but no version was recorded (exit 1)
 
 The core raises these; only the CLI prints them (one line: message, then the hint) and exits.
@@ -119,6 +120,12 @@ class GhostError(TfshadowError):
 
 class MirrorError(TfshadowError):
     exit_code = 1
+
+
+class MirrorInterruptedError(MirrorError):
+    """Ctrl-C while a recorded version was being uploaded: it is in git and queued."""
+
+    exit_code = 130
 
 
 class CaptureError(TfshadowError):

@@ -3,6 +3,7 @@ LocalCluster of two worker processes on this machine) as on this machine alone."
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from datetime import datetime, timedelta
@@ -85,3 +86,44 @@ def test_analyze_bad_scheduler_flag_is_a_usage_error(
     assert result.code == 2
     (line,) = result.err.strip().splitlines()
     assert "--scheduler must be a Dask scheduler address such as tcp://scheduler:8786" in line
+
+
+def test_analyze_scheduler_file_and_an_address_ending_in_a_slash_reach_the_cluster(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    two_versions: dict[int, datetime],
+    scheduler: str,
+    tmp_path: Path,
+) -> None:
+    args = _fleet(workdir, two_versions[2])
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler_file.write_text(json.dumps({"type": "Scheduler", "address": scheduler}))
+
+    by_file = tfshadow(*args, "--scheduler", str(scheduler_file), cwd=workdir)
+    slashed = tfshadow(*args, "--scheduler", scheduler + "/", cwd=workdir)
+
+    assert by_file.code == 0, by_file.err
+    assert slashed.code == 0, slashed.err
+    assert by_file.json() == slashed.json()
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"type": "Scheduler"}', ""])
+def test_analyze_scheduler_file_that_is_not_one_is_a_usage_error(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    two_versions: dict[int, datetime],
+    tmp_path: Path,
+    content: str,
+) -> None:
+    args = _fleet(workdir, two_versions[2])
+    scheduler_file = tmp_path / "scheduler.json"
+    scheduler_file.write_text(content)
+    started = time.monotonic()
+
+    result = tfshadow(*args, "--scheduler", str(scheduler_file), cwd=workdir)
+
+    assert time.monotonic() - started < 15.0
+    assert result.code == 2 and result.out == ""
+    (line,) = result.err.strip().splitlines()
+    assert f"{scheduler_file} is not a Dask scheduler file" in line
+    assert "dask scheduler --scheduler-file" in line

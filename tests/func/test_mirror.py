@@ -15,7 +15,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.func.conftest import FIXTURES, Tfshadow
-from tests.unit.mirror.s3server import AWS_ENV, CuttingProxy, client, free_port, new_bucket
+from tests.unit.mirror.s3server import (
+    AWS_ENV,
+    CuttingProxy,
+    InterruptingEndpoint,
+    client,
+    free_port,
+    new_bucket,
+)
 
 pytestmark = pytest.mark.usefixtures("aws_credentials")  # s3server.py's fixtures, by name
 
@@ -216,3 +223,52 @@ def test_store_restore_from_an_unreachable_endpoint_does_not_send_to_sync(
     assert result.code == 1
     assert "could not be reached" in result.err or "cannot" in result.err
     assert "store sync" not in result.err
+
+
+def test_mirror_upload_interrupted_by_ctrl_c_says_the_version_is_recorded_and_queued(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str, interrupting: InterruptingEndpoint
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (work / "tfshadow.hcl").write_text(settings(bucket, interrupting.endpoint))
+
+    stopped = tfshadow(*APPLY, cwd=work)
+
+    assert stopped.code == 130
+    (line,) = [x for x in stopped.err.splitlines() if x.startswith("tfshadow:")]
+    assert "default 1" in line and "queued" in line and "tfshadow store sync" in line
+    assert [v["version"] for v in tfshadow("log", "--json", cwd=work).json()["versions"]] == [1]
+    (work / "tfshadow.hcl").write_text(settings(bucket, s3_endpoint))
+    # The next command, even one that records nothing, finishes the upload.
+    again = tfshadow(*APPLY, cwd=work)
+    assert again.code == 0, again.err
+    assert "nothing recorded" in again.err
+    assert tfshadow("store", "verify", cwd=work).code == 0
+
+
+def test_mirror_still_down_on_the_next_apply_warns_once(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str, proxy: CuttingProxy
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (work / "tfshadow.hcl").write_text(settings(bucket, proxy.endpoint))
+    proxy.cut_after(0)
+    assert "queued" in tfshadow(*APPLY, cwd=work).err
+
+    # Down at the start (the queued upload) and after the commit (the new version): one line.
+    second = tfshadow(*APPLY, "-var", "size=large", cwd=work)
+
+    assert second.code == 0, second.err
+    assert "recorded version 2" in second.err
+    assert second.err.count("tfshadow: warning:") == 1, second.err
+
+
+def test_store_restore_over_an_existing_store_is_refused_before_any_download(
+    work: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens: no request may be needed
+
+    result = tfshadow("store", "restore", "--from", "s3://bkt/p", "--endpoint", endpoint, cwd=work)
+
+    assert result.code == 2
+    (line,) = result.err.strip().splitlines()
+    assert "already exists and is not empty" in line and "never overwrites" in line

@@ -13,11 +13,13 @@ the judgements are then those of a local run, score for score.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -204,12 +206,12 @@ def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Cluster:
             f"{scheduler}`, or give its address (tcp://host:8786)",
         )
     where = f"the Dask scheduler {'of' if is_file else 'at'} {scheduler}"
+    # Read here rather than by Dask, which waits out the timeout on a file it cannot parse and
+    # then fails inside; and Dask reads no port out of an address ending in "/".
+    address = _address_in(scheduler) if is_file else scheduler.strip().rstrip("/")
     try:
         options: dict[str, Any] = {"timeout": timeout, "set_as_default": False}
-        if is_file:
-            client = Client(scheduler_file=scheduler, **options)  # type: ignore[no-untyped-call]
-        else:
-            client = Client(scheduler, **options)  # type: ignore[no-untyped-call]
+        client = Client(address, **options)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError, ValueError) as exc:
         cause = _first_line(exc)
         said = "" if cause.startswith("Timed out") else f" ({cause})"  # Dask's says the same
@@ -225,6 +227,23 @@ def connect(scheduler: str, timeout: float = CONNECT_TIMEOUT) -> Cluster:
         cluster.close()
         raise
     return cluster
+
+
+def _address_in(scheduler_file: str) -> str:
+    """The scheduler's address in a file written by ``dask scheduler --scheduler-file``."""
+    try:
+        doc = json.loads(Path(scheduler_file).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = None
+    address = doc.get("address") if isinstance(doc, dict) else None
+    if not isinstance(address, str) or "://" not in address:
+        raise ClusterError(
+            f"{scheduler_file} is not a Dask scheduler file (a JSON object naming the "
+            "scheduler's address)",
+            hint=f"start the scheduler with `dask scheduler --scheduler-file {scheduler_file}`, "
+            "or give its address (tcp://host:8786)",
+        )
+    return address
 
 
 def _check_workers(client: Any, where: str, timeout: float) -> None:

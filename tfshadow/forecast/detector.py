@@ -322,7 +322,13 @@ def _scale(residual: FloatArray, params: Params, floor: FloatArray) -> FloatArra
     cap = np.where(np.isfinite(robust) & (robust > 0), 4.0 * robust, np.inf)
     capped = pd.Series(np.fmin(size, cap))
     mean_abs = capped.rolling(params.scale_window, min_periods=min_points).mean().shift(m)
-    return np.asarray(np.fmax(np.fmax(robust, 1.2533 * mean_abs.to_numpy()), floor))
+    learnt = np.fmax(robust, 1.2533 * mean_abs.to_numpy())
+    known = np.isfinite(learnt)
+    # A yardstick lost to a long gap is none until the errors after it rebuild it: the floor
+    # alone would make the first points back departures of many σ. (Before one is first
+    # learnt, the warm-up already keeps points from counting.)
+    lost = ~known & np.maximum.accumulate(known)
+    return np.asarray(np.where(lost, np.nan, np.fmax(learnt, floor)))
 
 
 def _carry_over(z: FloatArray, window: int, lag: int) -> FloatArray:

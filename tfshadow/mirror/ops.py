@@ -7,7 +7,14 @@ import os
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from tfshadow.errors import MirrorError, StoreLockedError, TfshadowError, UsageError
+from tfshadow.errors import (
+    MirrorError,
+    MirrorInterruptedError,
+    StoreError,
+    StoreLockedError,
+    TfshadowError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from tfshadow.mirror.restore import RestoreResult
@@ -63,13 +70,21 @@ def restore_store(project: Project, url: str, endpoint: str | None) -> RestoreRe
         # The same bucket as the settings': reach it the same way unless told otherwise.
         endpoint = endpoint or configured.endpoint
         region = configured.region
+    path = project.settings.store.path
+    if path is not None and path.exists() and (not path.is_dir() or any(path.iterdir())):
+        # Checked again when the store is made; here so that nothing is downloaded in vain.
+        raise StoreError(
+            f"{path} already exists and is not empty",
+            hint="move it away first: restore never overwrites a store",
+        )
     mirror = S3Mirror(bucket, prefix, endpoint=endpoint, region=region)
     return restore(project.store_config(), mirror)
 
 
 def after_record(store: GitShadowStore) -> str | None:
     """Upload what was just recorded when the store has a mirror; a warning when that failed
-    (the versions are then queued), None otherwise. Never raises a TfshadowError."""
+    (the versions are then queued), None otherwise. Raises no TfshadowError but
+    MirrorInterruptedError, for Ctrl-C during the upload (the versions are queued too)."""
     from tfshadow.mirror.s3 import S3Mirror
     from tfshadow.mirror.sync import sync
     from tfshadow.settings.load import load_settings
@@ -95,6 +110,16 @@ def after_record(store: GitShadowStore) -> str | None:
             f"{exc.message}; the version is kept locally and queued: `tfshadow store sync` "
             "(or the next recorded command) uploads it"
         )
+    except KeyboardInterrupt:
+        # Silence here would hide that the version is recorded, and that the mirror lacks it.
+        from tfshadow.mirror.sync import pending_versions
+
+        queued = ", ".join(f"{ws} {n}" for ws, n in pending_versions(store, mirror))
+        raise MirrorInterruptedError(
+            f"interrupted while uploading to the mirror {mirror.url}: version(s) "
+            f"{queued or 'recorded'} kept locally and queued",
+            hint="`tfshadow store sync` (or the next recorded command) uploads them",
+        ) from None
     return None
 
 

@@ -284,10 +284,15 @@ class S3Mirror:
                     hint="check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the profile",
                 ) from None
             message = str(exc.response.get("Error", {}).get("Message") or "").strip()
+            # S3 answers a HEAD signed with a wrong secret key by a bare 403: no code to tell
+            # it from a missing permission.
+            forbidden = code in ("403", "AccessDenied")
             raise MirrorError(
                 f"cannot {action} {where}: {code}"
                 + (f" ({scrub_url(message)})" if message else ""),
-                hint="check the bucket's permissions and settings",
+                hint="check the AWS credentials and the bucket's permissions"
+                if forbidden
+                else "check the bucket's permissions and settings",
             ) from None
         except exceptions.BotoCoreError as exc:
             raise MirrorError(

@@ -73,13 +73,20 @@ def sync(
             return SyncResult(mirror.url, (), 0, head, was_queued)
         new_files = _new_files(store, base, head)
         versions = sorted({_version_of(path) for path in new_files})
+        current = pending if pending and pending.target == mirror.target else None
         try:
             sent = _upload(store, mirror, base, head, new_files)
         except TfshadowError as exc:
-            current = pending if pending and pending.target == mirror.target else None
             queued = (current or queue.Pending(mirror.target)).with_versions(versions, exc.message)
             queue.save_pending(private, queued)
             raise MirrorError(exc.message, hint=exc.hint) from exc
+        except KeyboardInterrupt:
+            # Queued like a failure: the next recording command then finishes the upload even
+            # when it records nothing itself, and `store verify` names the versions.
+            interrupted = "the upload was interrupted"
+            queued = (current or queue.Pending(mirror.target)).with_versions(versions, interrupted)
+            queue.save_pending(private, queued)
+            raise
         queue.save_mirrored_tip(private, mirror.target, head)
         queue.clear_pending(private)
         return SyncResult(mirror.url, tuple(versions), sent, head, was_queued)

@@ -628,7 +628,8 @@ def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
     # Every recording path ends here, so every version reaches the object-storage mirror too
     # (with what an earlier failed upload queued).
     mirror_warning = after_record(store)
-    if mirror_warning is not None:
+    # Still down since the queued upload at the command's start: that warning says it already.
+    if mirror_warning is not None and mirror_warning not in outcome.warnings:
         outcome.warnings.append(mirror_warning)
 
 

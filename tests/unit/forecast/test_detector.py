@@ -98,6 +98,16 @@ def test_detector_missing_points_are_not_evidence() -> None:
     assert scores.evidence[900:].all()
 
 
+def test_detector_points_right_after_a_long_gap_are_no_evidence() -> None:
+    # Ten hours without data: the yardstick of the errors must be learnt again before a point
+    # can count, else the first points back are scored against almost no scale at all.
+    values = _noise(7)
+    values[300:900] = np.nan
+    scores = detector.score(values, 0, MEDIUM)
+    assert not scores.alarm.any(), np.flatnonzero(scores.alarm)[:10]
+    assert scores.evidence[1000:].all()
+
+
 def test_detector_warmup_is_not_evidence() -> None:
     scores = detector.score(_noise(8, n=400), 0, MEDIUM)
     assert scores.warmup == detector.warmup_points(0, detector.Params())

@@ -148,6 +148,17 @@ def test_judge_reports_gaps_and_irregular_sampling_in_notes() -> None:
     assert any("10 of 1500 points missing" in n for n in verdict.notes)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_judge_steady_series_after_a_long_scrape_gap_is_ok(seed: int) -> None:
+    values = _noise(seed=seed)
+    values[300:900] = np.nan  # ten hours of a scrape outage; the metric itself never moved
+    judgement = judge(_series(values), MEDIUM)
+    assert judgement.verdict.verdict == "ok", judgement.verdict.detail
+    # Nothing dated at the return of the data (seed 1's noise has a blip of its own, later).
+    finding = judgement.finding
+    assert finding is None or finding.start > _at(1000)
+
+
 @pytest.mark.parametrize("model", ["theta", "ets", "seasonal"])
 def test_judge_with_a_darts_model(model: str) -> None:
     values = _noise(n=800)

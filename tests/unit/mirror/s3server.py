@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -150,6 +151,32 @@ class CuttingProxy:
             _close(conn, upstream)
 
 
+class InterruptingEndpoint:
+    """A loopback endpoint that never answers and, when a request connects, sends SIGINT to
+    the main thread: Ctrl-C pressed while an upload hangs, at a known moment."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._main = threading.main_thread().ident
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._listener.close()
+        _close(*self._held)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self._held.append(conn)
+            assert self._main is not None
+            signal.pthread_kill(self._main, signal.SIGINT)
+
+
 def _close(*socks: socket.socket) -> None:
     for sock in socks:
         with contextlib.suppress(OSError):
@@ -179,3 +206,11 @@ def proxy(s3_endpoint: str) -> Iterator[CuttingProxy]:
     cutting = CuttingProxy(s3_endpoint)
     yield cutting
     cutting.close()
+
+
+@pytest.fixture
+def interrupting() -> Iterator[InterruptingEndpoint]:
+    """An endpoint at which every upload hangs until Ctrl-C, which it presses itself."""
+    endpoint = InterruptingEndpoint()
+    yield endpoint
+    endpoint.close()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from botocore.exceptions import ClientError
@@ -87,6 +90,35 @@ def test_s3_no_credentials_says_so_without_values(
     with pytest.raises(MirrorError, match="no AWS credentials") as raised:
         S3Mirror(bucket, endpoint=s3_endpoint).put("k", b"x")
     assert "AWS_ACCESS_KEY_ID" in (raised.value.hint or "")
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """What S3 answers a request signed with a wrong secret key: 403; to a HEAD, with no body
+    (so no error code either)."""
+
+    def do_HEAD(self) -> None:
+        self.send_response(403)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_s3_forbidden_head_points_at_the_credentials_too(refusing: str) -> None:
+    with pytest.raises(MirrorError, match="403") as raised:
+        S3Mirror("bkt", endpoint=refusing).state("objects/k", sha(b"x"))
+    assert "credentials" in (raised.value.hint or "")
+    assert AWS_ENV["AWS_SECRET_ACCESS_KEY"] not in raised.value.one_line()
 
 
 def test_s3_unreachable_endpoint_fails_after_bounded_retries(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.mirror.s3server import CuttingProxy, client, new_bucket
+from tests.unit.mirror.s3server import CuttingProxy, InterruptingEndpoint, client, new_bucket
 from tests.unit.store.conftest import config_doc, meta_doc, state_doc
-from tfshadow.errors import MirrorError, StoreError
+from tfshadow.errors import MirrorError, MirrorInterruptedError, StoreError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import parse_history_key
 from tfshadow.mirror.ops import after_record, resume_queued
@@ -298,6 +298,26 @@ def test_after_record_uploads_or_queues_with_a_warning(
     assert resume_queued(store) is None
     assert queue.load_pending(store.private_dir(PRIVATE_DIR)) is None
     assert verify(store, mirror).ok
+
+
+def test_after_record_interrupted_upload_queues_the_version_and_says_so(
+    store: GitShadowStore, interrupting: InterruptingEndpoint
+) -> None:
+    (store.config.workdir / "tfshadow.hcl").write_text(
+        f'store {{\n  mirror "s3" {{\n    bucket = "some-bucket"\n'
+        f'    endpoint = "{interrupting.endpoint}"\n  }}\n}}\n'
+    )
+    record(store, 1)
+
+    with pytest.raises(MirrorInterruptedError) as stopped:
+        after_record(store)
+
+    assert stopped.value.exit_code == 130
+    assert "default 1" in stopped.value.message and "kept locally" in stopped.value.message
+    assert "tfshadow store sync" in (stopped.value.hint or "")
+    pending = queue.load_pending(store.private_dir(PRIVATE_DIR))
+    assert pending is not None and pending.versions == (("default", 1),)
+    assert [m["version"] for m in store.versions("default")] == [1]
 
 
 def test_after_record_without_a_mirror_does_nothing(store: GitShadowStore) -> None:
