@@ -31,7 +31,9 @@ from tfshadow.store.git import scrub_url
 
 MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 60.0
+# Objects are small (a delta, a meta file): a server silent this long is not coming back, and
+# every recording command waits for it (times MAX_ATTEMPTS).
+READ_TIMEOUT = 20.0
 
 _MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchVersion"})
 _CREDENTIAL_CODES = frozenset(

@@ -120,7 +120,6 @@ def run_recorded(
         # change made outside tfshadow.
         before_raw = pull_or_none(project, state_file)[0] if store else None
         if store is not None:
-            _resume_mirror(store, outcome)
             record_drift(project, store, before_raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
         try:
@@ -154,9 +153,11 @@ def run_recorded(
             ) from exc
         if outcome.recorded:
             push_versions(store, outcome)
-        elif store.has_unpushed():
-            # An earlier push failed; its warning promised this command would send it.
-            _push(store, outcome)
+        else:
+            if store.has_unpushed():
+                # An earlier push failed; its warning promised this command would send it.
+                _push(store, outcome)
+            _resume_mirror(store, outcome)
     return outcome
 
 
@@ -612,8 +613,9 @@ def pull_or_none(
 
 
 def _resume_mirror(store: GitShadowStore, outcome: RecordOutcome) -> None:
-    """Uploads an earlier command had to queue go first, so the mirror never falls behind by
-    more than the change at hand."""
+    """Uploads an earlier command had to queue, finished by a command that recorded nothing
+    itself. Only after Terraform has run: a mirror that hangs must not hold up the user's
+    apply before it starts."""
     from tfshadow.mirror.ops import resume_queued
 
     warning = resume_queued(store)
@@ -628,7 +630,6 @@ def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
     # Every recording path ends here, so every version reaches the object-storage mirror too
     # (with what an earlier failed upload queued).
     mirror_warning = after_record(store)
-    # Still down since the queued upload at the command's start: that warning says it already.
     if mirror_warning is not None and mirror_warning not in outcome.warnings:
         outcome.warnings.append(mirror_warning)
 
