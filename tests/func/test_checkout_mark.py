@@ -125,6 +125,14 @@ def test_mark_and_last_good(workdir: Path, tfshadow: Tfshadow) -> None:
     assert "Marked version 1 good: load test passed" in marked.out
     assert resolve_version(store, "default", "last-good") == 1
     assert resolve_version(store, "default", "latest") == 2
+    # The history reads it too.
+    inspected = tfshadow("inspect", "last-good", "--json", cwd=workdir)
+    assert inspected.code == 0, inspected.err
+    assert inspected.json()["version"]["version"] == 1
+    diffed = tfshadow("diff", "last-good", "--json", cwd=workdir)
+    assert diffed.code == 0, diffed.err
+    assert (diffed.json()["from"]["version"], diffed.json()["to"]["version"]) == (1, 2)
+    assert "latest~N or last-good" in tfshadow("inspect", "newest", cwd=workdir).err
 
     as_json = tfshadow("mark", "latest", "bad", "--json", cwd=workdir)
     assert as_json.code == 0, as_json.err

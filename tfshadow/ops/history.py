@@ -44,6 +44,9 @@ def log(project: Project, *, workspace: str | None, limit: int | None) -> list[d
     return metas[:limit] if limit is not None else metas
 
 
+_VERSION_HINT = "use a version number from `tfshadow log`, latest, latest~N or last-good"
+
+
 def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
     """``3``, ``v3``, ``latest`` or ``latest~1`` → a version number."""
     numbers = [int(m["version"]) for m in metas]
@@ -52,7 +55,7 @@ def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
     if raw.startswith("latest"):
         suffix = raw.removeprefix("latest")
         if suffix and not (suffix.startswith("~") and _is_number(suffix[1:])):
-            raise UsageError(f"`{text}` is not a version", hint="use a number, latest or latest~N")
+            raise UsageError(f"`{text}` is not a version", hint=_VERSION_HINT)
         back = int(suffix[1:]) if suffix else 0
         if back >= len(numbers):
             raise UnknownVersionError(
@@ -63,7 +66,7 @@ def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
     if not _is_number(raw):
         raise UsageError(
             f"`{text}` is not a version",
-            hint="use a version number from `tfshadow log`, or latest",
+            hint=_VERSION_HINT,
         )
     return int(raw)
 
@@ -74,8 +77,10 @@ def _is_number(text: str) -> bool:
 
 
 def inspect(project: Project, version: str, *, workspace: str | None) -> VersionChange:
+    from tfshadow.ops.marks import resolve_version
+
     store, ws = open_history(project, workspace)
-    number = parse_version(version, store.versions(ws))
+    number = resolve_version(store, ws, version)
     after = store.reconstruct(ws, number)
     parent = after.meta.get("parent")
     before = None
@@ -86,10 +91,11 @@ def inspect(project: Project, version: str, *, workspace: str | None) -> Version
 
 
 def diff(project: Project, v1: str, v2: str | None, *, workspace: str | None) -> VersionChange:
+    from tfshadow.ops.marks import resolve_version
+
     store, ws = open_history(project, workspace)
-    metas = store.versions(ws)
-    a = store.reconstruct(ws, parse_version(v1, metas))
-    b = store.reconstruct(ws, parse_version(v2 or "latest", metas))
+    a = store.reconstruct(ws, resolve_version(store, ws, v1))
+    b = store.reconstruct(ws, resolve_version(store, ws, v2 or "latest"))
     return _change(a, b)
 
 
