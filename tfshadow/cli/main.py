@@ -115,7 +115,21 @@ def _dispatch(argv: Sequence[str]) -> int:
                 hint=f"run `tfshadow {command} {given} …`",
             )
         return _run_own(inv, [command, *inv.rest])
+    if command is not None:
+        # Terraform's options before its command have one dash (-chdir, -help, -version): a
+        # `--name` there belongs to one of tfshadow's own commands, and its value was taken for
+        # the command (`tfshadow --workspace staging log` would run Terraform's "staging").
+        doubled = [a for a in inv.global_args if a.startswith("--") and a not in _TF_GLOBAL]
+        if doubled:
+            raise UsageError(
+                f"`{doubled[0]}` comes before the command: tfshadow's own commands take their "
+                "options after them",
+                hint=f"e.g. `tfshadow log {doubled[0]} …`; Terraform's own options have one dash",
+            )
     return _run_terraform(inv)
+
+
+_TF_GLOBAL = frozenset({"--help", "--version"})
 
 
 def _workdir(inv: Invocation) -> Path:

@@ -56,3 +56,17 @@ def test_main_terraform_chdir_before_an_own_command_still_works(
     assert run(["-chdir=infra", "log"]) == 2
 
     assert f"no shadow store at {tmp_path / 'infra' / '.tfshadow'}" in capsys.readouterr().err
+
+
+def test_main_own_option_with_a_value_before_the_command_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its value would be taken for the command and handed to Terraform as one.
+    monkeypatch.chdir(tmp_path)
+
+    assert run(["--workspace", "staging", "log"]) == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "`--workspace` comes before the command" in err
+    assert "Terraform has no command" not in err
