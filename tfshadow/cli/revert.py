@@ -151,6 +151,14 @@ def revert(
             "--force only applies to --state-only (it accepts a lineage mismatch)",
             hint="add --state-only, or drop --force",
         )
+    if write_config and (targets or tf_targets):
+        # N's files hold every resource's configuration: the next apply would revert the rest.
+        raise UsageError(
+            "--write-config writes all of the version's files, so with --target the next apply "
+            "would revert every other resource too",
+            hint="drop --write-config and bring the targeted resources' configuration back by "
+            "hand (`tfshadow diff VERSION latest` shows it), or revert without --target",
+        )
     for target in (*targets, *tf_targets):
         if not target.strip() or target.startswith("-"):
             raise UsageError(

@@ -153,7 +153,15 @@ def _revert(
     if outcome.recorded is not None and not request.write_config:
         from tfshadow.ops.checkout import holds_configuration
 
-        if not holds_configuration(project, target.config, redactor):
+        if request.targets:
+            outcome.notes.append(
+                f"The files in this directory still configure the targeted resources as before: "
+                f"the next apply would undo this revert for them. Bring their configuration back "
+                f"to version {number}'s by hand (`tfshadow diff {holder} latest` shows it): "
+                f"`tfshadow checkout {number}` would write every file of version {number}, and "
+                f"the next apply would then revert the other resources too."
+            )
+        elif not holds_configuration(project, target.config, redactor):
             held = (
                 ""
                 if holder == number
