@@ -123,6 +123,7 @@ def test_targeted_revert_changes_only_the_targets(
     assert "The targeted resources now equal version 1" in result.out
     # Writing all of version 1's files back would revert the rest at the next apply.
     assert "still configure the targeted resources as before" in result.err
+    assert "`tfshadow diff 1 3` shows it" in result.err  # version 3's files are these
     assert "Run `tfshadow checkout 1`" not in result.err
     both = tfshadow("revert", "1", "--target", "terraform_data.keep", "--write-config", cwd=work)
     assert both.code == 2 and "would revert every other resource too" in both.err

@@ -154,10 +154,13 @@ def _revert(
         from tfshadow.ops.checkout import holds_configuration
 
         if request.targets:
+            # The revert's own version holds N's files; the one before it, this directory's.
+            before = outcome.recorded.get("parent")
+            shown = f"`tfshadow diff {holder} {before}` shows it" if before else "`tfshadow log`"
             outcome.notes.append(
                 f"The files in this directory still configure the targeted resources as before: "
                 f"the next apply would undo this revert for them. Bring their configuration back "
-                f"to version {number}'s by hand (`tfshadow diff {holder} latest` shows it): "
+                f"to version {number}'s by hand ({shown}): "
                 f"`tfshadow checkout {number}` would write every file of version {number}, and "
                 f"the next apply would then revert the other resources too."
             )
