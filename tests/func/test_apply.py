@@ -185,6 +185,55 @@ def test_a_secret_named_variable_is_sealed_wherever_the_state_holds_it(
     assert token not in inspect.out
 
 
+def test_a_secret_changed_outside_tfshadow_is_sealed_where_the_version_before_sealed_it(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # A plain `terraform apply` with a new token: the recovered version is recorded without the
+    # value, so only the place the old one was sealed at can tell it is a secret.
+    (workdir / "deploy.tf").write_text(
+        'variable "deploy_token" {\n  type = string\n}\n'
+        'resource "terraform_data" "deploy" {\n  input = var.deploy_token\n}\n'
+    )
+    applied = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-var", f"deploy_token={SECRET}-one", cwd=workdir
+    )
+    assert applied.code == 0, applied.err
+    plain_apply(workdir, "-var", f"deploy_token={SECRET}-two")
+
+    log = tfshadow("log", "--json", cwd=workdir)
+
+    assert log.json()["versions"][0]["kind"] == "recovered"
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert f"{SECRET}-two" not in everything
+    inspect = tfshadow("inspect", "2", "--no-color", cwd=workdir)
+    assert "input  = (sensitive value)" in inspect.out
+
+
+def test_a_drift_check_without_the_key_finds_no_drift_and_keeps_the_secret_sealed(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recorded with TFSHADOW_KEY, checked without it: the encrypted seal cannot be compared
+    # with the unmarked value in the state, whose place must still seal it.
+    (workdir / "deploy.tf").write_text(
+        'variable "deploy_token" {\n  type = string\n}\n'
+        'resource "terraform_data" "deploy" {\n  input = var.deploy_token\n}\n'
+    )
+    monkeypatch.setenv("TFSHADOW_KEY", "a-key-for-this-test")
+    applied = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-var", f"deploy_token={SECRET}-key", cwd=workdir
+    )
+    assert applied.code == 0, applied.err
+    monkeypatch.delenv("TFSHADOW_KEY")
+
+    log = tfshadow("log", "--json", cwd=workdir)
+
+    assert [v["kind"] for v in log.json()["versions"]] == ["apply"]
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert f"{SECRET}-key" not in everything
+
+
 def test_a_default_the_state_holds_sealed_is_sealed_in_the_configuration_too(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

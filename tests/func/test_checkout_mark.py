@@ -180,3 +180,21 @@ def test_checkout_restores_a_secret_the_directory_holds_with_the_same_fingerprin
     assert result.code == 0, result.err
     assert result.json()["needs_secrets"] == []
     assert tfvars.read_text() == 'api_token = "kept-in-the-file"\nsize      = "small"\n'
+
+
+def test_checkout_keeps_a_commented_out_secret_the_directory_holds(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # The store masks `# password = "…"` comments; the checkout writes the comment as the file
+    # here has it, not the mask.
+    tfvars = workdir / "terraform.tfvars"
+    comment = '# db_password = "old-comment-s3cr3t"\n'
+    tfvars.write_text(f'{comment}size = "small"\n')
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    tfvars.write_text(f'{comment}size = "large"\n')
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+
+    result = tfshadow("checkout", "1", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert tfvars.read_text() == f'{comment}size = "small"\n'

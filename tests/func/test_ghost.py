@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -466,3 +467,51 @@ def test_ghost_disable_keeps_the_variables_the_original_was_applied_with(
     assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
     clean = tfshadow("plan", "-detailed-exitcode", "-no-color", "-var", "label=two", cwd=infra)
     assert clean.code == 0, clean.out
+
+
+SECRET_CONFIG = CONFIG + (
+    'variable "db_pass" {\n  type      = string\n  sensitive = true\n}\n\n'
+    'resource "terraform_data" "db" {\n  input = var.db_pass\n}\n'
+)
+GHOST_SECRET = "ghost-plan-s3cr3t"
+
+
+def _private_bytes(work: Path) -> bytes:
+    """Everything the store keeps beside git's data, zipped plan files opened."""
+    out = b""
+    for path in sorted((work / ".tfshadow" / ".git" / "tfshadow").rglob("*")):
+        if not path.is_file():
+            continue
+        out += path.read_bytes()
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                out += b"".join(archive.read(name) for name in archive.namelist())
+    return out
+
+
+@pytest.mark.parametrize("key", [None, "ghost-test-key"])
+def test_ghost_activation_plan_keeps_no_secret_in_clear(
+    infra: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    """A saved plan holds every variable and the whole state in clear: it is kept encrypted
+    with TFSHADOW_KEY, and without the key it is not kept (the activation plans anew)."""
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    monkeypatch.setenv("TF_VAR_db_pass", GHOST_SECRET)
+    (infra / "main.tf").write_text(SECRET_CONFIG)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+
+    enabled = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert enabled.code == 0, enabled.err + enabled.out
+    assert GHOST_SECRET.encode() not in _private_bytes(infra)
+    listed = tfshadow("ghost", "list", "--json", cwd=infra).json()["ghosts"][0]
+    assert listed["plan"] == ("saved" if key else "missing")
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err + activated.out
+    assert ("planned again" in activated.out) == (key is None)
+    if key is None:
+        assert "TFSHADOW_KEY" in activated.out
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert ghost is not None and _proc_state(ghost) in ("R", "S")
+    assert GHOST_SECRET.encode() not in _private_bytes(infra)

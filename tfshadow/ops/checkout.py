@@ -171,9 +171,18 @@ def _with_values_here(
     redactor: Redactor,
 ) -> dict[str, Any]:
     """``config`` (a version's document) with every seal whose value a file here holds in
-    plain replaced by that value, as it is written there."""
-    from tfshadow.state.redact import SEAL_PREFIX
+    plain replaced by that value, as it is written there; and every masked comment the file
+    here holds, as it is written there."""
+    from tfshadow.state import config_files
+    from tfshadow.state.redact import SEAL_PREFIX, SECRET_NAME
 
+    comments: dict[str, dict[str, str]] = {}
+    for path, sealed in current_sealed.items():
+        original = on_disk.get(path)
+        if original is not None and config_files.COMMENT_MASK.encode() in sealed:
+            with contextlib.suppress(UnicodeDecodeError):
+                text = original.decode("utf-8")
+                comments[path] = config_files.masked_comment_lines(text, SECRET_NAME)
     plain: dict[str, str] = {}
     for path, sealed in current_sealed.items():
         original = on_disk.get(path)
@@ -185,10 +194,11 @@ def _with_values_here(
                     # is left out, never written in the wrong place.
                     if redactor.seal(text) == seal:
                         plain[seal] = text
-    if not plain:
+    if not plain and not comments:
         return dict(config)
 
-    def restored(line: str) -> str:
+    def restored(path: str, line: str) -> str:
+        line = comments.get(path, {}).get(line, line)
         if SEAL_PREFIX not in line:
             return line
         for seal, value in plain.items():
@@ -196,7 +206,10 @@ def _with_values_here(
         return line
 
     texts = config.get("files") or {}
-    return {**config, "files": {p: [restored(line) for line in ls] for p, ls in texts.items()}}
+    return {
+        **config,
+        "files": {p: [restored(p, line) for line in ls] for p, ls in texts.items()},
+    }
 
 
 def _values_by_seal(original: bytes, sealed: bytes) -> dict[str, bytes]:

@@ -4,7 +4,9 @@ A ghost is declared in :data:`~tfshadow.ghost.config_file.GHOSTS_FILE` in the wo
 and applied stopped. Its activation plan (the running declaration, and the traffic switches in
 an override file, planned against the state right after the ghost was applied) is saved in the
 store's private ``ghosts`` directory, so activating it is one apply of a plan that was made, and
-could be reviewed, beforehand.
+could be reviewed, beforehand. A plan file holds every variable and the whole state in clear, so
+it is kept encrypted with TFSHADOW_KEY; without the key it is kept only when the configuration
+has no secret, and otherwise made at activation.
 
 Ghosts follow the known-good version: :func:`follow` runs after every ``tfshadow apply`` and
 ``tfshadow revert``. It declares each standing-by ghost from the newest version marked ``good``
@@ -15,8 +17,11 @@ moved on. It also enables and disables the ghosts the ``ghost`` block of tfshado
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -139,20 +144,28 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
     switched = _override(record)
     current = _state_serial(project)
     if not plan.exists():
-        replanned = "no saved plan was left: the last activation used it"
+        replanned = (
+            "no saved plan was left: the last activation used it"
+            if record.get("plan_kept", True)
+            else _NOT_KEPT
+        )
     elif current != record.get("planned_state"):
         replanned = "the state had changed"
     else:
         replanned = ""
     config_file.update(project.workdir, record["running"])
     config_file.update(project.workdir, switched, config_file.OVERRIDE_FILE)
-    if replanned:
-        # The saved plan was made against another state: Terraform would refuse it as stale.
-        record["planned_state"] = _plan(project, store, _plan_targets(record), plan)
-        record["planned_at"] = _now()
-    outcome = _recorded_apply(
-        project, store, [], f"ghost of {address} activated", plan=plan, no_color=no_color
-    )
+    with tempfile.TemporaryDirectory(prefix="tfshadow-ghost-") as scratch:
+        ready = Path(scratch) / "activation.tfplan"
+        if not replanned and not _open_plan(project, store, plan, ready):
+            replanned = "the saved plan is encrypted and TFSHADOW_KEY does not open it"
+        if replanned:
+            # The saved plan was made against another state: Terraform would refuse it as stale.
+            record["planned_state"] = _plan(project, store, _plan_targets(record), ready)
+            record["planned_at"] = _now()
+        outcome = _recorded_apply(
+            project, store, [], f"ghost of {address} activated", plan=ready, no_color=no_color
+        )
     if outcome.exit_code != 0:
         raise GhostError(
             f"Terraform could not start the ghost of {address}",
@@ -443,12 +456,65 @@ def _stand_by(
                 f"enable it again or run `tfshadow ghost disable {address}`",
             )
     plan = Path(record["plan"])
-    with config_file.declared(
-        project.workdir, record["stopped"], record["running"], _override(record)
+    with (
+        config_file.declared(
+            project.workdir, record["stopped"], record["running"], _override(record)
+        ),
+        tempfile.TemporaryDirectory(prefix="tfshadow-ghost-") as scratch,
     ):
-        record["planned_state"] = _plan(project, store, _plan_targets(record), plan)
+        made = Path(scratch) / "activation.tfplan"
+        record["planned_state"] = _plan(project, store, _plan_targets(record), made)
+        record["plan_kept"] = _keep_plan(project, store, made, plan)
     record["planned_at"] = _now()
     return outcome
+
+
+_NOT_KEPT = (
+    "no plan was kept: it would hold the configuration's secrets in clear (set TFSHADOW_KEY to "
+    "keep it encrypted)"
+)
+
+
+def _keep_plan(project: Project, store: GitShadowStore, made: Path, plan: Path) -> bool:
+    """Keep the activation plan ``made`` at ``plan``: encrypted with TFSHADOW_KEY, in clear only
+    when the newest version holds no secret; whether it was kept."""
+    plan.unlink(missing_ok=True)
+    redactor = project.redactor(store)
+    if redactor.encrypts:
+        sealed = redactor.seal(base64.b64encode(made.read_bytes()).decode("ascii"))
+        plan.write_text(sealed, encoding="ascii")
+        return True
+    if _holds_secrets(store, project.workspace):
+        return False
+    shutil.copyfile(made, plan)
+    return True
+
+
+def _holds_secrets(store: GitShadowStore, ws: str) -> bool:
+    from tfshadow.state.redact import seals_in
+
+    latest = store.latest(ws)
+    if latest is None:
+        return False
+    recorded = store.reconstruct(ws, int(latest["version"]))
+    return bool(seals_in(recorded.state) or seals_in(recorded.config))
+
+
+def _open_plan(project: Project, store: GitShadowStore, plan: Path, ready: Path) -> bool:
+    """Write the saved plan, opened, to ``ready``; False when TFSHADOW_KEY cannot open it."""
+    from tfshadow.errors import SecretError
+    from tfshadow.state.redact import SEAL_PREFIX
+
+    data = plan.read_bytes()
+    if not data.startswith(SEAL_PREFIX.encode()):
+        shutil.copyfile(plan, ready)  # kept in clear: the configuration held no secret
+        return True
+    try:
+        opened = project.redactor(store).unseal(data.decode("ascii").strip())
+    except SecretError:
+        return False
+    ready.write_bytes(base64.b64decode(opened))
+    return True
 
 
 def _roll_back(

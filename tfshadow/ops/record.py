@@ -271,7 +271,7 @@ def record_drift(
     recorded = latest_recorded(store, project.workspace, latest)
     previous = recorded.state if recorded is not None else None
     # The secrets the latest version knew: the configuration is read only if there is drift.
-    state = state_document(redactor, raw, known_secrets(recorded))
+    state = state_document(redactor, raw, known_secrets(recorded), previous=previous)
     if latest is None or previous is None:
         if not state.get("resources") and not state.get("outputs"):
             return
@@ -369,13 +369,15 @@ def state_document(
     raw_state: dict[str, Any],
     known: Collection[str] = (),
     secrets: set[str] | None = None,
+    previous: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The canonical, secret-free form of a pulled state; ``known``: seals of secrets known
     from elsewhere (:func:`known_secrets`), sealed wherever the state holds them; ``secrets``
-    receives the values sealed (see :meth:`Redactor.redact_state`)."""
+    receives the values sealed; ``previous``: the version before's state, whose sealed places
+    stay sealed (see :meth:`Redactor.redact_state`)."""
     from tfshadow.state.normalise import canonicalise
 
-    return redactor.redact_state(canonicalise(raw_state), known, secrets)
+    return redactor.redact_state(canonicalise(raw_state), known, secrets, previous)
 
 
 def capture_now(
@@ -391,7 +393,13 @@ def capture_now(
 
     config = config_document_now(project, redactor, inputs)
     secrets: set[str] = set()
-    state = state_document(redactor, raw_state, known_secrets(recorded, config), secrets)
+    state = state_document(
+        redactor,
+        raw_state,
+        known_secrets(recorded, config),
+        secrets,
+        recorded.state if recorded is not None else None,
+    )
     return Capture(state, seal_secret_strings(config, secrets, redactor.seal))
 
 

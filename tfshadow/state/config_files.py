@@ -17,6 +17,10 @@ Secrets are sealed before anything is stored:
   ``default`` of a variable that is sensitive or secret-named, and the ``value`` of an output
   that is sensitive or secret-named when it spells out text.
 
+The quoted value of a secret-named assignment in a whole-line comment (``# password = "old"``)
+is masked as :data:`COMMENT_MASK` (no revert needs it back). Arguments of a local module call
+that the module declares sensitive are sealed like a sensitive variable's default.
+
 Null values, values that are already seals, and (for values sealed only because of their name)
 booleans and empty strings are left alone, as redact does in the state; so sealing a sealed
 snapshot changes nothing.
@@ -40,6 +44,7 @@ import base64
 import functools
 import json
 import os
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -207,10 +212,23 @@ def _is_root(path: str) -> bool:
 
 def sensitive_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
     """Names of the root module's variables declared with ``sensitive = true``."""
-    names: set[str] = set()
+    return _sensitive_variables({p: d for p, d in files.items() if _is_root(p)})
+
+
+def _module_sensitive_variables(files: Mapping[str, bytes]) -> dict[str, frozenset[str]]:
+    """Each local module directory's variables declared ``sensitive = true``: a module call
+    must not spell out what the module itself treats as a secret."""
+    by_directory: dict[str, dict[str, bytes]] = {}
     for path, data in files.items():
         if not _is_root(path):
-            continue
+            by_directory.setdefault(posixpath.dirname(path), {})[path] = data
+    found = {d: _sensitive_variables(f) for d, f in by_directory.items()}
+    return {directory: names for directory, names in found.items() if names}
+
+
+def _sensitive_variables(files: Mapping[str, bytes]) -> frozenset[str]:
+    names: set[str] = set()
+    for path, data in files.items():
         if path.endswith(_CONFIG_JSON_SUFFIXES):
             for name, bodies in _json_variables(data):
                 if any(b.get("sensitive") is True for b in bodies):
@@ -412,7 +430,7 @@ def config_document(
     ``variables`` are the values from :func:`parse_variable_args`; those of sensitive variables
     (declared sensitive, or named like a secret) are replaced by ``seal(value)``.
     """
-    policy = _Policy(seal, secret_name, sensitive_vars)
+    policy = _Policy(seal, secret_name, sensitive_vars, _module_sensitive_variables(files))
     text_files: dict[str, list[str]] = {}
     binary_files: dict[str, str] = {}
     for path in sorted(files):
@@ -428,10 +446,27 @@ def config_document(
     if binary_files:
         doc["binary_files"] = binary_files
     doc["variables"] = {
-        name: seal(value) if policy.sensitive_var(name) else value
+        name: seal(value)
+        if policy.sensitive_var(name) or _holds_secret_items(value, policy)
+        else value
         for name, value in sorted(variables.items())
     }
     return doc
+
+
+def _holds_secret_items(raw: str, policy: _Policy) -> bool:
+    """Whether a ``-var``/``TF_VAR_`` value written as an object or tuple holds a secret-named
+    key, as a variable file's would be sealed. The whole value is sealed then: a revert passes
+    recorded values on whole, never with a seal inside."""
+    if not any(policy.secret(w) for w in set(_WORD.findall(raw))):
+        return False
+    prefix = "x = "
+    body = _parse_hcl_text(f"{prefix}{raw}\n")
+    if body is None or len(body.attributes) != 1:
+        return False
+    edits = _Edits()
+    _seal_secret_items(body.attributes[0].value, prefix + raw, policy, edits, needs_text=False)
+    return bool(edits.spans)
 
 
 def seal_secret_strings(
@@ -442,7 +477,11 @@ def seal_secret_strings(
     come from a variable whose name and declaration say nothing of it."""
     if not secrets:
         return dict(doc)
-    needles = {json.dumps(value): json.dumps(seal(value)) for value in secrets}
+    needles: dict[str, str] = {}
+    for value in secrets:
+        # A .tf file spells a non-ASCII character out; a .tf.json file may escape it.
+        for needle in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
+            needles[needle] = json.dumps(seal(value))
 
     def sealed_line(line: str) -> str:
         for needle, replacement in needles.items():
@@ -452,13 +491,52 @@ def seal_secret_strings(
 
     out = dict(doc)
     out["files"] = {
-        path: [sealed_line(line) for line in lines] for path, lines in doc["files"].items()
+        path: _seal_heredocs(path, [sealed_line(line) for line in lines], secrets, seal)
+        for path, lines in doc["files"].items()
     }
     out["variables"] = {
         name: seal(value) if value in secrets else value
         for name, value in (doc.get("variables") or {}).items()
     }
     return out
+
+
+_HEREDOC_OPENING = re.compile(r"<<(-?)([A-Za-z][\w.-]*)[ \t]*\r?\n")
+
+
+def _seal_heredocs(path: str, lines: list[str], secrets: Collection[str], seal: Seal) -> list[str]:
+    """``lines`` of an HCL file with each heredoc whose text is one of ``secrets`` sealed as
+    its source text, as a secret-named attribute's heredoc is (a multi-line secret has no
+    quoted form to be found by)."""
+    if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) or not any("<<" in line for line in lines):
+        return lines
+    text = "".join(lines)
+    body = _parse_hcl_text(text)
+    if body is None:
+        return lines
+    edits = _Edits()
+    for _enclosing, entry in hcl.walk_entries(body):
+        value = entry.value
+        if value.kind == "heredoc" and _heredoc_text(text[value.start : value.end]) in secrets:
+            edits.add(value.start, value.end, json.dumps(seal(text[value.start : value.end])))
+    return _lines(edits.apply(text)) if edits.spans else lines
+
+
+def _heredoc_text(source: str) -> str | None:
+    """The string a heredoc without interpolations or directives stands for, else None."""
+    opening = _HEREDOC_OPENING.match(source)
+    if opening is None:
+        return None
+    body = source[opening.end() :].splitlines(keepends=True)[:-1]  # the closing marker out
+    content = "".join(body)
+    if re.search(r"(?<![$%])[$%]\{", content):
+        return None
+    if opening.group(1):
+        # <<- strips the indentation its least indented non-blank line has.
+        indents = [len(line) - len(line.lstrip(" \t")) for line in body if line.strip()]
+        cut = min(indents, default=0)
+        content = "".join(line[cut:] if line.strip() else line.lstrip(" \t") for line in body)
+    return content.replace("$${", "${").replace("%%{", "%{")
 
 
 def files_from_document(doc: Mapping[str, Any]) -> dict[str, bytes]:
@@ -483,6 +561,16 @@ class _Policy:
     seal: Seal
     secret_name: re.Pattern[str]
     sensitive_vars: frozenset[str]
+    # Local module directory -> its variables declared sensitive.
+    module_sensitive: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def module_arguments(self, path: str, source: Any) -> frozenset[str]:
+        """The arguments of a module call in ``path`` to ``source`` that the module declares
+        sensitive."""
+        if not isinstance(source, str) or not source.startswith(("./", "../")):
+            return frozenset()
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), source))
+        return self.module_sensitive.get(target, frozenset())
 
     def secret(self, name: str | None) -> bool:
         return name is not None and bool(self.secret_name.search(name))
@@ -521,14 +609,55 @@ def _redact(path: str, text: str, policy: _Policy) -> str:
     if name == LOCK_FILE or not _may_hold_secrets(text, policy):
         return text
     if name.endswith(_CONFIG_SUFFIXES):
-        return _redact_config_hcl(text, policy, root=_is_root(path))
+        return _mask_comments(_redact_config_hcl(text, policy, path), policy)
     if name.endswith(_CONFIG_JSON_SUFFIXES):
-        return _redact_config_json(text, policy, root=_is_root(path))
+        return _redact_config_json(text, policy, path)
     # Anything else was given as a variable file; Terraform reads it as JSON when it ends in
     # .json, as HCL otherwise.
     if name.endswith(".json"):
         return _redact_vars_json(text, policy)
-    return _redact_vars_hcl(text, policy)
+    return _mask_comments(_redact_vars_hcl(text, policy), policy)
+
+
+COMMENT_MASK = '"(sensitive value)"'
+_COMMENT_LINE = re.compile(r"(?m)^[ \t]*(?:#|//).*$")
+_COMMENT_ASSIGNMENT = re.compile(r'"?([A-Za-z_][\w-]*)"?[ \t]*[=:][ \t]*"(?:[^"\\\n]|\\.)*"')
+_HEREDOC_ANYWHERE = re.compile(r"<<-?([A-Za-z][\w.-]*)[ \t]*\r?$", re.M)
+
+
+def masked_comment_lines(text: str, secret_name: re.Pattern[str]) -> dict[str, str]:
+    """Each whole-line comment of ``text`` that :func:`config_document` masks, keyed by its
+    masked form: what a checkout writes back in place of the mask."""
+    policy = _Policy(lambda value: "", secret_name, frozenset())
+    found: dict[str, str] = {}
+    for line in _lines(text):
+        masked = _mask_comments(line, policy)
+        if masked != line:
+            found[masked] = line
+    return found
+
+
+def _mask_comments(text: str, policy: _Policy) -> str:
+    """``text`` with the quoted value of each secret-named assignment in a whole-line comment
+    (``# password = "old"``) replaced by :data:`COMMENT_MASK`. Nothing reads a comment back,
+    so it is masked, not sealed: a revert does not need it. Lines of heredocs are values and
+    are left alone."""
+    if "#" not in text and "//" not in text:
+        return text
+    heredocs: list[tuple[int, int]] = []
+    for opening in _HEREDOC_ANYWHERE.finditer(text):
+        marker = re.compile(rf"^[ \t]*{re.escape(opening.group(1))}[ \t]*\r?$", re.M)
+        closing = marker.search(text, opening.end())
+        heredocs.append((opening.end(), closing.end() if closing else len(text)))
+    edits = _Edits()
+    for line in _COMMENT_LINE.finditer(text):
+        if any(start <= line.start() < end for start, end in heredocs):
+            continue
+        for match in _COMMENT_ASSIGNMENT.finditer(text, line.start(), line.end()):
+            if policy.secret(match.group(1)):
+                value_start = text.index('"', match.start(1) + len(match.group(1)) + 1)
+                edits.add(value_start, match.end(), COMMENT_MASK)
+    return edits.apply(text) if edits.spans else text
 
 
 _WORD = re.compile(r"[A-Za-z_][\w-]*")
@@ -541,7 +670,11 @@ def _may_hold_secrets(text: str, policy: _Policy) -> bool:
     Every name the sealing rules look at (attribute and object keys, variable labels, the
     ``sensitive`` argument) appears in the text as a word, so such a file needs no parse.
     """
-    return any(w == "sensitive" or policy.sensitive_var(w) for w in set(_WORD.findall(text)))
+    module_args = frozenset().union(*policy.module_sensitive.values())
+    return any(
+        w == "sensitive" or policy.sensitive_var(w) or w in module_args
+        for w in set(_WORD.findall(text))
+    )
 
 
 def _worth_sealing(literal: Any, declared: bool) -> bool:
@@ -587,7 +720,8 @@ def _seal_secret_items(
             _seal_secret_items(item.value, text, policy, edits, needs_text)
 
 
-def _redact_config_hcl(text: str, policy: _Policy, root: bool) -> str:
+def _redact_config_hcl(text: str, policy: _Policy, path: str) -> str:
+    root = _is_root(path)
     body = _parse_hcl_text(text)
     if body is None:
         return _redact_by_lines(text, policy.secret, needs_text=True, policy=policy)
@@ -611,6 +745,12 @@ def _redact_config_hcl(text: str, policy: _Policy, root: bool) -> str:
         declared = _declared_sensitive(block)
         if declared or policy.secret(block.labels[0]):
             _seal_hcl_value(value.value, text, policy, edits, declared)
+    for block in body.blocks_of("module"):
+        source = block.body.attribute("source")
+        sensitive = policy.module_arguments(path, source.value.literal if source else None)
+        for entry in block.body.attributes:
+            if entry.name in sensitive and (entry.value.has_text or entry.value.is_literal):
+                _seal_hcl_value(entry.value, text, policy, edits, declared=True)
     return edits.apply(text)
 
 
@@ -685,7 +825,8 @@ def _json_block_bodies(node: json_spans.Node, labels: int) -> Iterator[json_span
             yield from _json_block_bodies(member.value, labels - 1)
 
 
-def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
+def _redact_config_json(text: str, policy: _Policy, path: str) -> str:
+    root = _is_root(path)
     try:
         tree = json_spans.parse(text)
     except ValueError:
@@ -697,6 +838,16 @@ def _redact_config_json(text: str, policy: _Policy, root: bool) -> str:
         for body in _json_block_bodies(section, _JSON_BLOCK_LABELS.get(key or "", 0)):
             _seal_json_secrets(body, policy, edits, needs_text=True)
     for key, section in tree.children():
+        if key == "module":
+            for body in _json_block_bodies(section, 1):
+                if not isinstance(body.value, dict):
+                    continue
+                sensitive = policy.module_arguments(path, body.value.get("source"))
+                for member in body.members:
+                    literal = member.value.value
+                    spelled = _json_has_text(literal) or not isinstance(literal, str | dict | list)
+                    if member.key in sensitive and spelled:
+                        _seal_json(member.value, policy, edits, declared=True)
         if key not in ("variable", "output"):
             continue
         for name, block in section.children():

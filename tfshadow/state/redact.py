@@ -22,7 +22,9 @@ What gets sealed in a canonical state (see :meth:`Redactor.redact_state`):
 * anywhere in the state, a string of :data:`MIN_KNOWN_LENGTH` characters or more whose seal is
   *known*: the seal of a value sealed elsewhere in the state, or of a secret variable's value
   (the caller passes those, from the configuration document and the versions before). A secret
-  assigned to an attribute that is neither marked nor named like one is caught this way.
+  assigned to an attribute that is neither marked nor named like one is caught this way;
+* every value at a place (instance and attribute path, or output) that the version before held
+  sealed: a secret changed outside tfshadow comes with no variable to tell it by.
 """
 
 from __future__ import annotations
@@ -69,8 +71,10 @@ _SECRET_TERMS = "|".join(
         r"secrets?",
         r"token",
         r"credentials?",
-        rf"(?:private|api|access|secret|account|master|auth|raw|customer|signing|shared){_SEP}key",
-        rf"connection{_SEP}string",
+        rf"(?:private|api|access|secret|account|master|auth|raw|customer|signing|shared|client)"
+        rf"{_SEP}key",
+        # A backend block cannot use variables: pg's conn_str always spells its password out.
+        rf"conn(?:ection)?{_SEP}str(?:ing)?",
     ]
 )
 _VALUE_SUFFIXES = (
@@ -82,14 +86,15 @@ SECRET_NAME: re.Pattern[str] = re.compile(
 """Attribute and output names that obviously hold a secret. Use ``SECRET_NAME.search(name)``.
 
 A name matches when it *ends* with a secret word (password, passwd, passphrase, pwd, secret,
-token, credential(s), private/api/access/secret/account/master/auth/raw/customer/signing/shared
-key, connection string), in any case and in snake, kebab, dotted or camel form, optionally
-followed by a word saying it is the value in another encoding (``_pem``, ``_json``, ``_value``,
-``_string``, ``_data``, ``_hash``, ``_b64``, ``_wo``, …). So ``db_password``, ``apiToken``,
-``client_secret``, ``private_key_pem``, ``secret_string`` and ``AWS_SECRET_ACCESS_KEY`` match,
-while names that merely talk *about* a secret do not: ``token_endpoint_url``,
-``password_length``, ``secret_arn``, ``secret_id``, ``access_key_id`` (an identifier, not the
-key), ``public_key``, ``kms_key_id``, ``http_tokens`` (an EC2 metadata setting).
+token, credential(s), private/api/access/secret/account/master/auth/raw/customer/signing/shared/
+client key, connection string or conn_str), in any case and in snake, kebab, dotted or camel
+form, optionally followed by a word saying it is the value in another encoding (``_pem``,
+``_json``, ``_value``, ``_string``, ``_data``, ``_hash``, ``_b64``, ``_wo``, …). So
+``db_password``, ``apiToken``, ``client_secret``, ``private_key_pem``, ``secret_string`` and
+``AWS_SECRET_ACCESS_KEY`` match, while names that merely talk *about* a secret do not:
+``token_endpoint_url``, ``password_length``, ``secret_arn``, ``secret_id``, ``access_key_id``
+(an identifier, not the key), ``public_key``, ``kms_key_id``, ``http_tokens`` (an EC2 metadata
+setting).
 """
 
 _NAME_CACHE: dict[str, bool] = {}
@@ -207,6 +212,7 @@ class Redactor:
         canonical: Mapping[str, Any],
         known: Collection[str] = (),
         secrets: set[str] | None = None,
+        previous: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A copy of a canonical state with every sensitive value sealed.
 
@@ -218,9 +224,14 @@ class Redactor:
 
         ``secrets``, when given, receives the strings of :data:`MIN_KNOWN_LENGTH` characters or
         more that were sealed, in plain: the configuration may hold them too.
+
+        ``previous``, the sealed state of the version before: values where it holds a seal are
+        sealed too.
         """
         found: set[str] = set()
         out = self._redact_marked(canonical, found)
+        if previous is not None:
+            out = self._seal_where_sealed(out, previous, found)
         plain = {p for p in found if len(p) >= MIN_KNOWN_LENGTH}
         if secrets is not None:
             secrets.update(plain)
@@ -262,6 +273,32 @@ class Redactor:
         outputs = doc.get("outputs")
         if isinstance(outputs, Mapping):
             out["outputs"] = {name: _seal_output(output, known) for name, output in outputs.items()}
+        return out
+
+    def _seal_where_sealed(
+        self, doc: dict[str, Any], previous: Mapping[str, Any], found: set[str]
+    ) -> dict[str, Any]:
+        secrets: list[Any] = []
+        out = dict(doc)
+        for key, inner in (("resources", "attributes"), ("outputs", "value")):
+            now, before = doc.get(key), previous.get(key)
+            if not isinstance(now, Mapping) or not isinstance(before, Mapping):
+                continue
+            changed: dict[str, Any] | None = None
+            for name, entry in now.items():
+                old = before.get(name)
+                if not (isinstance(entry, Mapping) and isinstance(old, Mapping)):
+                    continue
+                if inner not in entry or _SEAL_PREFIX_BYTES not in delta.dumps(old.get(inner)):
+                    continue
+                value = _seal_like(entry[inner], old.get(inner), self.seal, secrets)
+                if value is not entry[inner]:
+                    if changed is None:
+                        changed = dict(now)
+                    changed[name] = {**entry, inner: value}
+            if changed is not None:
+                out[key] = changed
+        found.update(s for secret in secrets for s in _strings(secret))
         return out
 
     def _redact_marked(self, canonical: Mapping[str, Any], found: set[str]) -> dict[str, Any]:
@@ -473,6 +510,36 @@ def _seal_keys(node: dict[str, Any], seal: _Seal, secrets: list[Any]) -> dict[st
             changed = dict(node)
         changed[key] = new
     return node if changed is None else changed
+
+
+def _seal_like(node: Any, before: Any, seal: _Seal, secrets: list[Any]) -> Any:
+    """``node`` with every value sealed where ``before`` (the same place, a version earlier)
+    holds a seal; unchanged parts shared."""
+    if is_sealed(before):
+        if node is None or is_sealed(node):
+            return node
+        secrets.append(node)
+        return seal(node)
+    if isinstance(node, dict) and isinstance(before, dict):
+        changed: dict[str, Any] | None = None
+        for key, value in node.items():
+            if key in before:
+                new = _seal_like(value, before[key], seal, secrets)
+                if new is not value:
+                    if changed is None:
+                        changed = dict(node)
+                    changed[key] = new
+        return node if changed is None else changed
+    if isinstance(node, list) and isinstance(before, list):
+        copy: list[Any] | None = None
+        for i, (value, old) in enumerate(zip(node, before, strict=False)):
+            new = _seal_like(value, old, seal, secrets)
+            if new is not value:
+                if copy is None:
+                    copy = list(node)
+                copy[i] = new
+        return node if copy is None else copy
+    return node
 
 
 def _strings(value: Any) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tfshadow.errors import UsageError
+from tfshadow.settings import hcl
 from tfshadow.state import delta
 from tfshadow.state.config_files import (
     collect_files,
@@ -562,3 +563,91 @@ def test_seal_secret_strings_seals_quoted_literals_and_variables_equal_to_a_secr
     assert lines[4] == '  note = "not s3cr3t-value itself"\n'  # a longer string is its own
     assert sealed["variables"] == {"tok": seal("s3cr3t-value"), "size": "large"}
     assert seal_secret_strings(doc, set(), seal) == doc
+
+
+def test_seal_secret_strings_seals_a_heredoc_and_a_non_ascii_literal_equal_to_a_secret() -> None:
+    main = (
+        'locals {\n  material = "s3cr3t-\u00fcml"\n  cert = <<-EOT\n    s3cr3t-pem\n'
+        "    line two\n  EOT\n  plain = <<EOT\ns3cr3t-raw\nEOT\n"
+        "  other = <<EOT\nnot ${var.x}\nEOT\n}\n"
+    )
+    files = {"main.tf": main.encode()}
+    doc = config_document(files, {}, seal, SECRET_NAME, frozenset())
+    secrets = {"s3cr3t-\u00fcml", "s3cr3t-pem\nline two\n", "s3cr3t-raw\n", "not ${var.x}\n"}
+    text = text_of(seal_secret_strings(doc, secrets, seal), "main.tf")
+    for secret in ("s3cr3t-\u00fcml", "s3cr3t-pem", "s3cr3t-raw"):
+        assert secret not in text
+    assert text.count("tfshadow:sensitive:v1:fp:") == 3
+    assert "  other = <<EOT\nnot ${var.x}\nEOT\n" in text  # a template is not a literal
+    assert hcl.parse(text).blocks[0].body.attribute("plain") is not None
+
+
+def test_config_document_seals_module_arguments_the_module_declares_sensitive() -> None:
+    module = b'variable "dsn" {\n  type      = string\n  sensitive = true\n}\nvariable "name" {}\n'
+    files = {
+        "main.tf": b'module "db" {\n  source = "./mod"\n  dsn    = "pg://a:s3cr3t-arg@h"\n'
+        b'  name   = "app"\n}\nmodule "ref" {\n  source = "./mod"\n  dsn    = var.dsn\n}\n',
+        "mod/main.tf": module,
+        "extra.tf.json": b'{"module": {"j": {"source": "./mod", "dsn": "json-s3cr3t-arg"}}}\n',
+        "../shared/main.tf": module,
+        "nested.tf": b'module "up" {\n  source = "../shared"\n  dsn    = "up-s3cr3t-arg"\n}\n',
+    }
+    doc = document(files)
+    assert "s3cr3t-arg" not in json.dumps(doc)
+    main = text_of(doc, "main.tf")
+    assert f'dsn    = "{seal("pg://a:s3cr3t-arg@h")}"' in main
+    assert 'name   = "app"' in main and "dsn    = var.dsn" in main
+    assert json.loads(text_of(doc, "extra.tf.json"))["module"]["j"]["dsn"] == seal(
+        "json-s3cr3t-arg"
+    )
+
+
+def test_config_document_seals_a_variable_value_holding_a_secret_named_key() -> None:
+    files = {"main.tf": b'variable "settings" {\n  type = map(string)\n}\n'}
+    variables = {
+        "settings": '{user = "u", password = "map-s3cr3t"}',
+        "servers": '[{host = "h", "db_password": "list-s3cr3t"}]',
+        "plain": '{user = "u", size = 12}',
+        "note": "password = not an object",
+    }
+    doc = config_document(files, variables, seal, SECRET_NAME, frozenset())
+    assert doc["variables"] == {
+        "settings": seal(variables["settings"]),
+        "servers": seal(variables["servers"]),
+        "plain": variables["plain"],
+        "note": variables["note"],
+    }
+
+
+def test_config_document_seals_backend_and_provider_credentials() -> None:
+    """A backend block cannot use variables: its credentials are always literals."""
+    from tfshadow.state.redact import SECRET_NAME as REAL_SECRET_NAME
+
+    files = {
+        "main.tf": b'terraform {\n  backend "pg" {\n'
+        b'    conn_str = "postgres://tf:pg-s3cr3t@db/state"\n  }\n}\n'
+        b'provider "kubernetes" {\n  client_key = "-----BEGIN KEY----- k8s-s3cr3t"\n}\n'
+    }
+    doc = config_document(files, {}, seal, REAL_SECRET_NAME, frozenset())
+    assert "s3cr3t" not in json.dumps(doc)
+
+
+def test_config_document_masks_secrets_assigned_in_comments() -> None:
+    main = (
+        'resource "terraform_data" "x" {\n'
+        '  # password = "old-s3cr3t-1"\n'
+        '  // api_token: "old-s3cr3t-2"\n'
+        '  # size = "kept"\n'
+        "  input = <<EOT\n"
+        '# password = "script-line"\n'
+        "EOT\n"
+        "}\n"
+    )
+    files = {"main.tf": main.encode(), "terraform.tfvars": b'# db_password = "old-s3cr3t-3"\n'}
+    doc = document(files)
+    assert "old-s3cr3t" not in json.dumps(doc)
+    text = text_of(doc, "main.tf")
+    assert '  # password = "(sensitive value)"\n' in text
+    assert '  # size = "kept"\n' in text
+    assert '# password = "script-line"\n' in text  # a heredoc's text is a value, not a comment
+    assert text_of(document({"main.tf": text.encode()}), "main.tf") == text  # stable

@@ -297,6 +297,8 @@ def test_is_sealed_rejects_other_values(value: object) -> None:
         "credentials",
         "credentials_json",
         "primary_connection_string",
+        "conn_str",
+        "client_key",
         "password_wo",
         "password_data",
         "master_user_password_hash",
@@ -642,3 +644,29 @@ def test_redact_state_output_shaped_like_a_wrapper_with_a_list_kind_is_kept() ->
     redactor = Redactor(FP_KEY)
     redacted = redactor.redact_state(doc(outputs=outputs))
     assert redacted["outputs"]["password"]["value"] == redactor.seal(value)
+
+
+def test_redact_state_seals_a_changed_value_where_the_version_before_held_a_seal() -> None:
+    """A secret changed outside tfshadow (a drift, a plain `terraform apply`) comes with no
+    variable to say so: the place it was sealed at says it."""
+    redactor = Redactor(FP_KEY)
+    before = redactor.redact_state(
+        doc(
+            entry({"input": SECRET_V1, "output": SECRET_V1, "size": "small"}),
+            outputs={"echo": {"value": {"v": SECRET_V1}, "type": "string"}},
+        ),
+        known={redactor.seal(SECRET_V1)},
+    )
+    assert SECRET_V1 not in json.dumps(before)
+    now = doc(
+        entry({"input": SECRET_V2, "output": SECRET_V2, "size": "large"}),
+        outputs={"echo": {"value": {"v": SECRET_V2}, "type": "string"}},
+    )
+    secrets: set[str] = set()
+
+    sealed = redactor.redact_state(now, previous=before, secrets=secrets)
+
+    assert SECRET_V2 not in json.dumps(sealed)
+    assert sealed["resources"]["t.n[0]"]["attributes"]["size"] == "large"
+    assert secrets == {SECRET_V2}
+    assert redactor.redact_state(sealed, previous=before) == sealed
