@@ -9,7 +9,8 @@
     │   ├── StoreLockedError      another tfshadow command holds the store
     │   ├── UnknownVersionError   no such version
     │   ├── TamperedError         a version's files do not match its recorded hashes
-    │   └── RetentionError        a version was committed, but the oldest were not removed
+    │   ├── RetentionError        a version was committed, but the oldest were not removed
+    │   └── PushInterruptedError  Ctrl-C while the store was pushed to its remote (exit 130)
     ├── SecretError               sealed values cannot be opened (no or wrong key)
     ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
     │   └── NoDataError           the source answered with no points in the range
@@ -76,6 +77,12 @@ class StoreDivergedError(StoreError):
 
 class UnknownVersionError(StoreError):
     pass
+
+
+class PushInterruptedError(StoreError):
+    """Ctrl-C or SIGTERM while the store was pushed: its versions are kept locally."""
+
+    exit_code = 130
 
 
 class TamperedError(StoreError):

@@ -507,6 +507,69 @@ def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
     assert [v["kind"] for v in log.json()["versions"]] == ["recovered", "apply"]
 
 
+def test_apply_terminated_while_recording_says_the_change_is_not_recorded(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    import sys
+
+    # SIGTERM is how CI cancels a job: it must not end tfshadow silently after Terraform ran.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    apply = ("apply", "-auto-approve", "-no-color", "-var", "size=terminated")
+    script = _INTERRUPT_WHILE_RECORDING.replace("signal.SIGINT", "signal.SIGTERM")
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *apply],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Apply complete!" in proc.stdout
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    assert "not recorded" in proc.stderr and "tfshadow log" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert [v["kind"] for v in log.json()["versions"]] == ["recovered", "apply"]
+
+
+def test_apply_terminated_while_terraform_runs_still_records(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    import sys
+
+    # SIGTERM during Terraform is passed on to it; what it did is recorded, not abandoned.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    script = """
+import os, signal, sys
+def hook(event, args):
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        if "apply" in argv:
+            os.kill(os.getpid(), signal.SIGTERM)
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", *sys.argv[1:]]
+main()
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, "apply", "-auto-approve", "-no-color", "-var", "size=t"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    log = tfshadow("log", "--json", cwd=workdir)
+    kinds = [v["kind"] for v in log.json()["versions"]]
+    if "Apply complete!" in proc.stdout:
+        assert proc.returncode == 0, proc.stderr
+        assert "recorded version 2" in proc.stderr and kinds == ["apply", "apply"]
+    else:
+        # Terraform stopped before changing anything: nothing to record.
+        assert kinds == ["apply"], (proc.returncode, proc.stdout, proc.stderr)
+
+
 def test_targeted_apply_records_its_targets(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
 ) -> None:

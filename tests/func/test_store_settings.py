@@ -76,6 +76,46 @@ def test_push_to_a_remote_another_store_moved_on_says_the_histories_diverged(
     assert "diverged" in result.err and "clone" in result.err
 
 
+_INTERRUPT_THE_PUSH = """
+import os, signal, sys
+
+def hook(event, args):
+    # Ctrl-C while the recorded version is pushed (a slow or hanging remote).
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        if "push" in argv:
+            os.kill(os.getpid(), signal.SIGINT)
+
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", *sys.argv[1:]]
+main()
+"""
+
+
+def test_push_interrupted_says_the_version_is_recorded_and_the_next_command_pushes_it(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = tmp_path / "shadows.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_THE_PUSH, "apply", "-auto-approve", "-no-color"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 130
+    assert "version 1" in proc.stderr and "next" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert again.code == 0 and "warning" not in again.err
+    store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+    assert _git("rev-parse", "tfshadow", cwd=remote) == store_head
+
+
 def test_retention_keeps_the_newest_versions(workdir: Path, tfshadow: Tfshadow) -> None:
     (workdir / "tfshadow.hcl").write_text("store {\n  retain = 2\n}\n")
     for size in ("a", "b", "c", "d"):

@@ -66,7 +66,19 @@ def main() -> NoReturn:
 
 
 def run(argv: Sequence[str]) -> int:
+    import signal
+    import threading
+
+    # SIGTERM (CI cancelling a job) is an interruption like Ctrl-C: left at its default it ends
+    # tfshadow on the spot, saying nothing of a change Terraform made and tfshadow did not
+    # record yet, and leaving scratch copies behind. While Terraform runs, the engine passes it
+    # on to Terraform instead (see runner.engine).
+    terminate = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread():
+        terminate = None  # only the main thread may set handlers
     try:
+        if terminate is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
         return _dispatch(argv)
     except TfshadowError as exc:
         return report_error(exc)
@@ -74,6 +86,9 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_INTERRUPTED
     except Exception as exc:
         return report_crash(exc)
+    finally:
+        if terminate is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, terminate)
 
 
 def _dispatch(argv: Sequence[str]) -> int:

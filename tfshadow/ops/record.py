@@ -17,6 +17,7 @@ from tfshadow.errors import (
     CaptureError,
     CaptureInterruptedError,
     EngineError,
+    PushInterruptedError,
     StoreDivergedError,
     StoreLockedError,
     StoreNotWritableError,
@@ -246,11 +247,12 @@ def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
                 record_drift(project, store, raw, outcome)
     except StoreLockedError:
         return outcome
-    except StoreNotWritableError:
-        # Reading a store one may not write (a read-only mount, a copy owned by CI) still works.
+    except StoreNotWritableError as exc:
+        # Reading a store one may not write (a read-only mount, a copy owned by CI, a full
+        # disk) still works.
         outcome.warnings.append(
-            "the shadow store is read-only: a change made outside tfshadow since the newest "
-            "version would not be recorded"
+            f"{exc.message}: a change made outside tfshadow since the newest version would not "
+            "be recorded"
         )
         return outcome
     if outcome.recorded:
@@ -645,6 +647,14 @@ def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
 def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
     try:
         store.push()
+    except KeyboardInterrupt:
+        # Silence here would hide that the versions are recorded, and that the remote lacks them.
+        recorded = ", ".join(str(meta["version"]) for meta in outcome.recorded)
+        raise PushInterruptedError(
+            f"interrupted while pushing the shadow store: "
+            f"{f'version {recorded} is recorded and ' if recorded else ''}kept locally",
+            hint="the next recorded command (`tfshadow apply`, `destroy`…) pushes it",
+        ) from None
     except StoreDivergedError as exc:
         outcome.warnings.append(exc.one_line())
     except TfshadowError as exc:

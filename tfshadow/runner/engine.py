@@ -105,7 +105,9 @@ def _waiting_out_interrupts(
             early.append(signum)
         elif started[0].poll() is None:
             started[0].send_signal(signum)
-        if callable(terminated):
+        # A caller's own handler notes the request (`watch`, `agent`); the CLI's, which raises
+        # KeyboardInterrupt, would abandon Terraform mid-apply.
+        if callable(terminated) and terminated is not signal.default_int_handler:
             terminated(signum, frame)
 
     interrupted = signal.getsignal(signal.SIGINT)
@@ -160,8 +162,14 @@ class _EmbeddedSession:
 
     def capture(self, args: Sequence[str], *, cwd: Path | None = None) -> Captured:
         out, err = self._scratch / "stdout", self._scratch / "stderr"
-        rc = self._call(args, (out, err), cwd)
-        return Captured(rc, out.read_bytes(), err.read_bytes())
+        try:
+            rc = self._call(args, (out, err), cwd)
+            return Captured(rc, out.read_bytes(), err.read_bytes())
+        finally:
+            # A capture may be a `state pull`, secrets in plain text: not left on disk for as
+            # long as the session lasts (a revert's apply), nor after a kill.
+            out.unlink(missing_ok=True)
+            err.unlink(missing_ok=True)
 
     def _call(self, args: Sequence[str], files: tuple[Path, Path] | None, cwd: Path | None) -> int:
         request = {

@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -68,7 +69,17 @@ _FORCED_CONFIG = (
 
 _FIXED_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "LANGUAGE": "C"}
 
+# How git says that it could not write (the disk is full, a quota, a read-only mount).
+_NO_SPACE = (
+    "No space left on device",
+    "Out of diskspace",
+    "Disk quota exceeded",
+    "File too large",
+    "Read-only file system",
+)
+_NO_SPACE_HINT = "free space on the store's file system, or make it writable"
 _PUSH_TIMEOUT = 600.0
+_LS_REMOTE_TIMEOUT = 30.0
 # The one ref of the bundles the object-storage mirror keeps (see tfshadow/mirror/).
 BUNDLE_REF = "refs/tfshadow/mirror"
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
@@ -186,6 +197,7 @@ class Git:
         if unset:
             argv = ["env", *(arg for n in unset for arg in ("-u", n)), *argv]
         started = time.monotonic()
+        threads = set(threading.enumerate()) if timeout is not None else None
         try:
             with _stdin_file(stdin) as istream:
                 status, stdout, text_err = gitpython.Git(self.cwd).execute(
@@ -207,6 +219,16 @@ class Git:
                 f"git {name} failed in {self.cwd}: {scrub_url(str(exc.stderr).strip())}",
                 hint="check that the shadow store is a healthy git repository (`git fsck`)",
             ) from exc
+        except OSError as exc:
+            # The input could not be written for git (a full disk).
+            raise StoreError(
+                f"git {name} cannot be given its input: {exc.strerror or exc}",
+                hint=_NO_SPACE_HINT,
+            ) from exc
+        except BaseException:
+            if threads is not None:
+                _end_watchdogs(threads)
+            raise
         # GitPython decodes stderr with the file-system encoding; callers read git's bytes.
         stderr = os.fsencode(text_err)
         if timeout is not None and status < 0 and time.monotonic() - started >= timeout:
@@ -219,9 +241,12 @@ class Git:
         if status not in ok:
             if not self.cwd.is_dir():
                 raise self._vanished()
+            line = _error_line(stderr)
             raise StoreError(
-                f"git {name} failed in {self.cwd}: {_error_line(stderr)}",
-                hint="check that the shadow store is a healthy git repository (`git fsck`)",
+                f"git {name} failed in {self.cwd}: {line}",
+                hint=_NO_SPACE_HINT
+                if any(sign in line for sign in _NO_SPACE)
+                else "check that the shadow store is a healthy git repository (`git fsck`)",
             )
         return subprocess.CompletedProcess(argv, status, stdout, stderr)
 
@@ -436,6 +461,24 @@ class Git:
         self.run("symbolic-ref", "HEAD", f"refs/heads/{branch}")
         self.run("reset", "-q", "--hard", commit)
 
+    def remote_has_branch(self, url: str, branch: str) -> bool | None:
+        """Whether ``url`` has ``branch``; None when the remote cannot be asked."""
+        try:
+            proc = self.run(
+                "ls-remote",
+                "--heads",
+                "--exit-code",
+                url,
+                f"refs/heads/{branch}",
+                ok=range(256),
+                timeout=_LS_REMOTE_TIMEOUT,
+            )
+        except StoreError:
+            return None
+        if proc.returncode == 0:
+            return True
+        return False if proc.returncode == 2 else None  # 2: reached, no such branch
+
     def push(self, url: str, commit: str, branch: str) -> None:
         """Make ``branch`` of ``url`` point at ``commit`` (a fast-forward only)."""
         proc = self.run(
@@ -462,6 +505,20 @@ class Git:
                 "check the remote's address, access and that nothing else pushes to its "
                 f"`{branch}` branch",
             )
+
+
+def _end_watchdogs(known: set[threading.Thread]) -> None:
+    """Stop git now when a command with a timeout is interrupted (Ctrl-C, SIGTERM).
+
+    GitPython's timeout is a timer thread that it cancels only when the command returns: left
+    running, it kept the interrupted tfshadow alive until the timeout (10 minutes for a push),
+    then killed whatever process had the command's pid by then.
+    """
+    for thread in set(threading.enumerate()) - known:
+        if isinstance(thread, threading.Timer) and thread.is_alive():
+            thread.cancel()
+            with contextlib.suppress(Exception):
+                thread.function(*thread.args, **thread.kwargs)  # kills git and its children
 
 
 def init_repository(path: Path, branch: str) -> None:

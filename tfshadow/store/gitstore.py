@@ -47,6 +47,7 @@ from tfshadow.store.git import (
     TreeEntry,
     blob_id,
     init_repository,
+    scrub_url,
 )
 from tfshadow.store.layout import (
     CONFIG,
@@ -172,6 +173,7 @@ class GitShadowStore:
                     )
                 if not create:
                     raise _no_store(str(path))
+                _refuse_a_second_remote_history(config, path)
                 try:
                     path.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -664,16 +666,25 @@ class GitShadowStore:
         identity: Identity,
     ) -> None:
         parent = self.root / workspace_dir(workspace)
-        parent.mkdir(parents=True, exist_ok=True)
         final = parent / version_name(version)
         temp = parent / f".tmp-{version_name(version)}-{os.getpid()}"
-        for leftover in (final, temp):
-            if leftover.exists():  # no commit holds it (HEAD says the version is new)
-                shutil.rmtree(leftover)
-        temp.mkdir()
-        for name, data in files.items():
-            write_read_only(temp / name, data)
-        os.rename(temp, final)
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            for leftover in (final, temp):
+                if leftover.exists():  # no commit holds it (HEAD says the version is new)
+                    shutil.rmtree(leftover)
+            temp.mkdir()
+            for name, data in files.items():
+                write_read_only(temp / name, data)
+            os.rename(temp, final)
+        except OSError as exc:
+            # A full disk or a store gone read-only: what was written would only fill it more.
+            shutil.rmtree(temp, ignore_errors=True)
+            raise StoreError(
+                f"cannot write version {version} to the shadow store at {self.root}: "
+                f"{exc.strerror or exc}",
+                hint="free space on its file system, or make it writable",
+            ) from exc
         self._commit_path(
             version_dir(workspace, version),
             message,
@@ -1067,13 +1078,21 @@ class GitShadowStore:
     def _commit_marks(self, workspace: str, data: bytes, message: str, identity: Identity) -> None:
         rel = f"{workspace_dir(workspace)}/{MARKS}"
         path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
         temp = path.with_name(f".tmp-{MARKS}-{os.getpid()}")
-        temp.unlink(missing_ok=True)
-        write_read_only(temp, data)
-        # Replacing the committed file before the commit is safe: marks are read from HEAD, and
-        # what an interruption leaves in the tree is overwritten by the next mark.
-        os.replace(temp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temp.unlink(missing_ok=True)
+            write_read_only(temp, data)
+            # Replacing the committed file before the commit is safe: marks are read from HEAD,
+            # and what an interruption leaves in the tree is overwritten by the next mark.
+            os.replace(temp, path)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write the marks of workspace {workspace} to the shadow store at "
+                f"{self.root}: {exc.strerror or exc}",
+                hint="free space on its file system, or make it writable",
+            ) from exc
 
         def undo(head: str | None) -> None:
             committed = head is not None and self._git.ls_tree(head, rel, recursive=False)
@@ -1121,6 +1140,23 @@ def _refuse_a_second_history(repo: Git, branch: str, where: str) -> None:
         hint=f"run `git fetch {remote} {branch}:{branch}` to take it; a store started here "
         "would split its history",
     )
+
+
+def _refuse_a_second_remote_history(config: StoreConfig, path: Path) -> None:
+    """StoreError when the store is to be created where its remote already holds a history
+    (the store was lost, or this is a new machine): a new one could never be pushed beside it.
+    A remote that cannot be reached does not stop the creation; the push says so later."""
+    url = _resolve_remote(config.remote, config.workdir)
+    workdir = Path(os.path.abspath(config.workdir))
+    if url is None or not workdir.is_dir():
+        return
+    if Git(workdir).remote_has_branch(url, DEFAULT_BRANCH):
+        shown = scrub_url(url)
+        raise StoreError(
+            f"there is no shadow store at {path}, but its remote {shown} already holds a history",
+            hint=f"run `git clone -b {DEFAULT_BRANCH} {shown} {path}` to go on from it; a store "
+            "started here could never be pushed beside it",
+        )
 
 
 def _no_store(where: str) -> StoreError:

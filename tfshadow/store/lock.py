@@ -67,9 +67,17 @@ class FileLock:
                 held.depth -= 1
             return
         fd = self._acquire(timeout)
-        _held[key] = _Held(fd=fd, depth=1, pid=os.getpid())
         try:
             self._write_holder(fd, command or default_command())
+        except OSError as exc:
+            os.close(fd)
+            # A full disk: say so now, before the command does anything it could not record.
+            raise StoreNotWritableError(
+                f"cannot write to the shadow store ({self.path}: {exc.strerror or exc})",
+                hint="free space on its file system, or point TFSHADOW_STORE at a writable store",
+            ) from None
+        _held[key] = _Held(fd=fd, depth=1, pid=os.getpid())
+        try:
             yield
         finally:
             del _held[key]

@@ -110,6 +110,11 @@ def test_examples_atlantis_plans_to_and_applies_the_planfile() -> None:
     apply_runs = [s["run"] for s in steps["apply"]["steps"] if "run" in s]
     assert any(r.startswith("tfshadow plan") and "-out $PLANFILE" in r for r in plan_runs)
     assert any(r.startswith("tfshadow apply") and r.endswith("$PLANFILE") for r in apply_runs)
+    # Each pull request is a fresh clone: the store kept on the remote is brought back before
+    # the apply, or every apply but the first would start a history that is never pushed.
+    cloned = next(i for i, r in enumerate(apply_runs) if "git clone" in r and ".tfshadow" in r)
+    applied = next(i for i, r in enumerate(apply_runs) if r.startswith("tfshadow apply"))
+    assert cloned < applied
 
 
 def _command_lines(doc: Any, subcommand: str) -> list[list[str]]:

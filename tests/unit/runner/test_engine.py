@@ -136,6 +136,16 @@ def test_embedded_session_runs_every_command_in_one_process(
     assert _session_dirs() == before
 
 
+def test_embedded_session_keeps_no_captured_output_on_disk(workdir: Path) -> None:
+    # A capture is a `state pull` (every secret in plain text): a session killed later on (a
+    # revert's long apply, SIGKILL) must not leave it in the temporary directory.
+    with embedded_engine().session(cwd=workdir, environ=dict(os.environ)) as terraform:
+        assert terraform.run(["init", "-no-color"]) == 0
+        assert terraform.capture(["version", "-json"]).stdout.startswith(b"{")
+        scratch = terraform._scratch  # type: ignore[attr-defined]
+        assert list(scratch.iterdir()) == []
+
+
 def test_embedded_session_runs_a_command_in_a_directory_made_after_it_started(
     workdir: Path, tmp_path: Path
 ) -> None:

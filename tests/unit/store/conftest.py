@@ -5,7 +5,11 @@ Shared helpers come through the ``kit`` fixture (tests are imported in importlib
 
 from __future__ import annotations
 
+import resource
+import signal
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +83,20 @@ def record(store: GitShadowStore, serial: int, workspace: str = "default") -> di
     return store.record(workspace, meta_doc(serial), state_doc(serial), config_doc(serial))
 
 
+@contextmanager
+def file_size_limit(size: int) -> Iterator[None]:
+    """Writes past ``size`` bytes fail (EFBIG) in this process and the git it starts, as on a
+    full disk, until the block ends."""
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills us
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, limits[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, previous)
+
+
 class StoreKit:
     """The helpers above, for tests: ``kit.record(store, 3)``."""
 
@@ -88,6 +106,7 @@ class StoreKit:
     meta_doc = staticmethod(meta_doc)
     open_store = staticmethod(open_store)
     record = staticmethod(record)
+    file_size_limit = staticmethod(file_size_limit)
 
 
 @pytest.fixture

@@ -494,3 +494,20 @@ def test_git_store_meets_the_shadow_store_protocol(kit: StoreKit, tmp_path: Path
         store.record("default", kit.meta_doc(1), kit.state_doc(1), kit.config_doc(1))
     assert store.root.is_dir()
     assert store.workspaces() == ["default"]
+
+
+def test_record_that_cannot_write_its_files_is_a_store_error_and_leaves_nothing(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    store = kit.open_store(tmp_path)
+    kit.record(store, 1)
+    big = kit.state_doc(2, count=600)  # a state.json of well over the file size limit below
+    # A full disk, a store remounted read-only, a quota: the write fails under the recording.
+    with kit.file_size_limit(64 * 1024), pytest.raises(StoreError) as caught:
+        store.record("default", kit.meta_doc(2), big, kit.config_doc(2))
+    assert "cannot write version 2" in caught.value.message
+    assert caught.value.hint
+    # Nothing half-written stays to fill the disk further, and the history is as it was.
+    assert kit.git(store.root, "status", "--porcelain", "--ignored") == ""
+    assert [m["version"] for m in store.versions("default")] == [1]
+    assert store.record("default", kit.meta_doc(2), big, kit.config_doc(2))["version"] == 2

@@ -179,3 +179,18 @@ def test_configs_reports_a_tampered_delta(kit: StoreKit, tmp_path: Path) -> None
 
     with pytest.raises(TamperedError, match=r"000002/config\.delta\.json"):
         list(store.configs("default"))
+
+
+def test_set_mark_that_cannot_write_is_a_store_error(kit: StoreKit, tmp_path: Path) -> None:
+    from tfshadow.errors import StoreError
+
+    store = kit.open_store(tmp_path)
+    kit.record(store, 1)
+    store.set_mark("default", 1, "bad", ANN)
+    # Nothing can be written (a full disk): one clear error, never a crash, and no mark lost.
+    with kit.file_size_limit(200), pytest.raises(StoreError) as caught:
+        store.set_mark("default", 1, "good", BOB)
+    assert "cannot write" in caught.value.message and caught.value.hint
+    assert kit.git(store.root, "status", "--porcelain", "--ignored") == ""
+    assert store.marks("default")[1]["mark"] == "bad"
+    assert store.set_mark("default", 1, "good", BOB)["mark"] == "good"

@@ -151,3 +151,21 @@ def test_stores_created_at_once_by_several_processes_are_one_store(tmp_path: Pat
             check=True,
         )
         assert log.stdout.splitlines() == ["Create the tfshadow shadow store"]
+
+
+def test_lock_on_a_full_disk_is_refused_before_anything_runs(kit: StoreKit, tmp_path: Path) -> None:
+    from tfshadow.errors import StoreNotWritableError
+
+    store = kit.open_store(tmp_path)
+    kit.record(store, 1)
+    # The holder's name cannot be written: the command must stop there, before Terraform runs,
+    # with a clear message rather than a crash.
+    with (
+        kit.file_size_limit(0),
+        pytest.raises(StoreNotWritableError) as caught,
+        store.lock(1, command="apply"),
+    ):
+        pytest.fail("the lock was taken")
+    assert "cannot write to the shadow store" in caught.value.message and caught.value.hint
+    with store.lock(1, command="apply"):
+        assert kit.record(store, 2)["version"] == 2

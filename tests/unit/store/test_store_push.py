@@ -127,10 +127,11 @@ def test_push_rejected_when_the_remote_diverged(kit: StoreKit, tmp_path: Path) -
     first, second = tmp_path / "a", tmp_path / "b"
     first.mkdir()
     second.mkdir()
+    # Both started before either pushed (a store is not started where the remote has one).
     one = kit.open_store(first, remote=str(remote))
+    two = kit.open_store(second, remote=str(remote))
     kit.record(one, 1)
     one.push()
-    two = kit.open_store(second, remote=str(remote))
     kit.record(two, 2)
     with pytest.raises(StoreError, match="could not push"):
         two.push()
@@ -151,3 +152,42 @@ def test_branch_mode_pushes_only_the_store_branch(kit: StoreKit, tmp_path: Path)
     store.push()
 
     assert kit.git(remote, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/tfshadow"]
+
+
+def test_new_store_refused_where_the_remote_already_holds_a_history(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    remote = bare(kit, tmp_path / "mirror.git")
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    store = kit.open_store(workdir, remote=str(remote))
+    kit.record(store, 1)
+    store.push()
+    # The local store is lost (a new CI runner, a deleted directory): starting a new history
+    # here could never be pushed beside the remote's.
+    import shutil
+
+    shutil.rmtree(store.root)
+    with pytest.raises(StoreError) as caught:
+        kit.open_store(workdir, remote=str(remote))
+    assert "already holds" in caught.value.message
+    assert f"git clone -b tfshadow {remote}" in (caught.value.hint or "")
+    assert not store.root.exists()
+    # Brought back as the hint says, it goes on.
+    kit.git(workdir, "clone", "-q", "-b", "tfshadow", str(remote), str(store.root))
+    again = kit.open_store(workdir, remote=str(remote))
+    assert kit.record(again, 2)["version"] == 2
+    again.push()
+
+
+def test_new_store_with_an_empty_or_unreachable_remote_is_created(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    empty = bare(kit, tmp_path / "empty.git")
+    first = tmp_path / "first"
+    first.mkdir()
+    assert kit.record(kit.open_store(first, remote=str(empty)), 1)["version"] == 1
+    second = tmp_path / "second"
+    second.mkdir()
+    missing = str(tmp_path / "nowhere.git")
+    assert kit.record(kit.open_store(second, remote=missing), 1)["version"] == 1

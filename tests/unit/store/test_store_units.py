@@ -111,6 +111,56 @@ def test_git_run_stops_a_command_at_its_timeout(kit: StoreKit, tmp_path: Path) -
     assert time.monotonic() - started < 10
 
 
+def test_git_run_interrupted_leaves_no_timer_behind(kit: StoreKit, tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    kit.git(tmp_path, "init", "-q")
+    kit.git(tmp_path, "config", "alias.nap", "!sleep 5")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = set(threading.enumerate())
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)
+    try:
+        # Ctrl-C during a push (the one command run with a timeout): the command must be able
+        # to end at once, not wait out the timeout for a leftover thread.
+        with pytest.raises(KeyboardInterrupt):
+            Git(tmp_path).run("nap", timeout=600)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    left = [t for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert left == []
+
+
+def test_git_run_out_of_space_says_so_in_its_hint(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import git as gitpython
+
+    kit.git(tmp_path, "init", "-q")
+    # The input handed to git cannot be written (its temporary file is past the limit)…
+    with kit.file_size_limit(16 * 1024), pytest.raises(StoreError) as by_input:
+        Git(tmp_path).hash_blob(os.urandom(256 * 1024))
+    # …or git itself cannot write: what git says on a full disk.
+    full = tmp_path / "git-on-a-full-disk"
+    full.write_text(
+        '#!/bin/sh\necho "error: unable to write file .git/objects/ab/cd: No space left on '
+        'device" >&2\nexit 128\n'
+    )
+    full.chmod(0o755)
+    monkeypatch.setattr(gitpython.Git, "GIT_PYTHON_GIT_EXECUTABLE", str(full))
+    with pytest.raises(StoreError) as by_git:
+        Git(tmp_path).run("add", "-f", "--", "x")
+    # A full disk is not a damaged repository: `git fsck` would send the user the wrong way.
+    for caught in (by_input, by_git):
+        assert "fsck" not in (caught.value.hint or "")
+        assert "free space" in (caught.value.hint or "")
+
+
 def test_git_run_keeps_an_explicit_index_over_an_inherited_one(
     kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
