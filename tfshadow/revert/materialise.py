@@ -36,6 +36,7 @@ byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -611,18 +612,7 @@ class Scratch:
 
     def cleanup(self) -> None:
         """Remove the scratch directory. Symlinks are removed, never followed."""
-        if not os.path.lexists(self.base):
-            return
-
-        def writable_and_retry(function: Callable[..., Any], path: str, _exc: object) -> None:
-            # A read-only directory copied from the data dir blocks removing what is inside it;
-            # rmtree never descends through symlinks, so the parent is ours.
-            parent = os.path.dirname(path)
-            if not os.path.islink(parent):
-                os.chmod(parent, 0o700)
-            function(path)
-
-        shutil.rmtree(self.base, onerror=writable_and_retry)
+        _remove_scratch(self.base)
 
     def __enter__(self) -> Scratch:
         return self
@@ -756,15 +746,65 @@ def _inside(base: Path, path: Path) -> Path:
     return base.joinpath(*path.parts[1:])
 
 
+_SCRATCH_PREFIXES = (".tfshadow-scratch-", "tfshadow-scratch-")
+
+
 def _make_base(data_dir: Path) -> Path:
     # In the data dir when there is one: on the same file system as the provider binaries, so
     # they can be hard-linked, and in a directory Terraform and version control leave alone.
+    # Named after this process, so that a later revert knows one left by a killed process.
     if data_dir.is_dir():
+        _remove_stale_scratches(data_dir)
         try:
-            return Path(tempfile.mkdtemp(prefix=".tfshadow-scratch-", dir=data_dir))
+            prefix = f"{_SCRATCH_PREFIXES[0]}{os.getpid()}-"
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=data_dir))
         except OSError:
             pass
-    return Path(tempfile.mkdtemp(prefix="tfshadow-scratch-"))
+    _remove_stale_scratches(Path(tempfile.gettempdir()))
+    return Path(tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIXES[1]}{os.getpid()}-"))
+
+
+def _remove_stale_scratches(directory: Path) -> None:
+    """Remove the scratch copies a killed revert left in ``directory``: they hold the version's
+    configuration with its secrets filled back in."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        prefix = next((p for p in _SCRATCH_PREFIXES if name.startswith(p)), None)
+        pid = name[len(prefix) :].partition("-")[0] if prefix else ""
+        if not (pid.isascii() and pid.isdigit()) or _alive(int(pid)):
+            continue
+        path = directory / name
+        if path.is_dir() and not path.is_symlink() and path.stat().st_uid == os.getuid():
+            with contextlib.suppress(OSError):
+                _remove_scratch(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def _remove_scratch(base: Path) -> None:
+    if not os.path.lexists(base):
+        return
+
+    def writable_and_retry(function: Callable[..., Any], path: str, _exc: object) -> None:
+        # A read-only directory copied from the data dir blocks removing what is inside it;
+        # rmtree never descends through symlinks, so the parent is ours.
+        parent = os.path.dirname(path)
+        if not os.path.islink(parent):
+            os.chmod(parent, 0o700)
+        function(path)
+
+    shutil.rmtree(base, onerror=writable_and_retry)
 
 
 def _check_within(base: Path, path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -440,6 +441,32 @@ def test_scratch_cleanup_removes_read_only_copies(repo: Path) -> None:
         assert stat.S_IMODE(locked.stat().st_mode) == 0o555
     finally:
         locked.chmod(0o755)
+
+
+def test_materialise_removes_scratch_copies_killed_reverts_left(repo: Path) -> None:
+    # A revert killed with SIGKILL cannot clean up, and its copy holds the version's secrets
+    # filled back in: the next revert removes it. One of a process still running is kept.
+    dead_pid = _ended_pid()
+    stale = repo / ".terraform" / f".tfshadow-scratch-{dead_pid}-abc123"
+    (stale / "infra").mkdir(parents=True)
+    (stale / "infra" / "main.tf").write_text('password = "opened"\n')
+    (stale / "infra").chmod(0o555)
+    running = repo / ".terraform" / f".tfshadow-scratch-{os.getppid()}-def456"
+    running.mkdir()
+
+    with materialise(
+        version_doc(VERSION), repo, repo / ".terraform", Redactor(FP_KEY), provided_variables=()
+    ) as scratch:
+        assert scratch.base.name.startswith(f".tfshadow-scratch-{os.getpid()}-")
+
+    assert not stale.exists()
+    assert running.is_dir()
+
+
+def _ended_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
 
 
 # --- with Terraform ---------------------------------------------------------------------------
