@@ -103,13 +103,11 @@ def collect_files(workdir: Path, var_files: Sequence[str] = ()) -> dict[str, byt
                 target = Path(os.path.normpath(directory / source))
                 if not _NEVER_ENTER.intersection(PurePosixPath(_key(target, root)).parts):
                     pending.append(target)
-    for var_file in var_files:
-        path = Path(os.path.normpath(root / var_file))
-        if path.is_file():
-            try:
-                files[_key(path, root)] = path.read_bytes()
-            except OSError:
-                continue
+    for key in var_file_keys(root, var_files):
+        try:
+            files[key] = (root / key).read_bytes()
+        except OSError:
+            continue
     return dict(sorted(files.items()))
 
 
