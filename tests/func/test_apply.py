@@ -77,6 +77,32 @@ def test_apply_without_state_change_records_nothing(workdir: Path, tfshadow: Tfs
     assert len(tfshadow("log", "--json", cwd=workdir).json()["versions"]) == 1
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        'resource "terraform_data" "a" { input = }\n',  # a syntax error
+        # A provider that was never installed: `init` is needed first.
+        'resource "localcloud_instance" "a" { command = ["sleep", "1"] }\n',
+    ],
+    ids=["syntax-error", "not-initialised"],
+)
+def test_a_failed_first_apply_leaves_no_store(
+    tmp_path: Path, tfshadow: Tfshadow, config: str
+) -> None:
+    (tmp_path / "main.tf").write_text(config)
+    failed = tfshadow("apply", "-auto-approve", "-no-color", cwd=tmp_path)
+    assert failed.code == 1, failed.err
+    assert "No state to record" in failed.err
+    assert not (tmp_path / ".tfshadow").exists()
+    # The store appears with the first state there is to record.
+    (tmp_path / "main.tf").write_text('resource "terraform_data" "a" { input = 1 }\n')
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=tmp_path)
+    assert applied.code == 0, applied.err
+    assert [v["kind"] for v in tfshadow("log", "--json", cwd=tmp_path).json()["versions"]] == [
+        "apply"
+    ]
+
+
 def test_generated_description_summarises_the_change(workdir: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     [meta] = tfshadow("log", "--json", cwd=workdir).json()["versions"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Tfshadow
+from .conftest import Tfshadow, plain_apply
 
 
 def _one_error_line(err: str) -> str:
@@ -190,3 +190,14 @@ def test_store_that_cannot_be_written_reads_and_refuses_to_record_without_a_cras
     assert result.code == 2
     assert "cannot write to the shadow store" in _one_error_line(result.err)
     assert (workdir / "terraform.tfstate").read_bytes() == state_before
+    # A dry run writes nothing to the store: it plans the revert and says what it cannot record.
+    plain_apply(workdir, "-var", "size=outside")
+    dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
+    assert dry.code == 0, dry.err
+    assert "Dry run: nothing was changed." in dry.out + dry.err
+    assert "cannot write to the shadow store" in dry.err and "not recorded" in dry.err
+    state_outside = (workdir / "terraform.tfstate").read_bytes()
+    real = tfshadow("revert", "1", "--auto-approve", "-no-color", cwd=workdir)
+    assert real.code == 2
+    assert "cannot write to the shadow store" in _one_error_line(real.err)
+    assert (workdir / "terraform.tfstate").read_bytes() == state_outside

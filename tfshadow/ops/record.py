@@ -115,8 +115,9 @@ def run_recorded(
 
     inputs = command_inputs(project, tf_args)
     state_file = legacy_state_file(project, tf_args)
-    store = store or _store_if_initialised(project)
-    with store.lock(project.lock_timeout) if store else nullcontext():
+    lock_timeout = project.lock_timeout  # read now: a bad value is refused before Terraform runs
+    store = store or _store_with_something_to_hold(project, state_file)
+    with store.lock(lock_timeout) if store else nullcontext():
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.
         before_raw = pull_or_none(project, state_file)[0] if store else None
@@ -137,9 +138,14 @@ def run_recorded(
             outcome.notes.append("No state to record.")
             return outcome
         try:
-            store = _record_after(
-                project, store, before_raw, after_raw, inputs, name, message, outcome
-            )
+            if store is None:
+                # The store is created by the first state there is to record, and this
+                # recording holds its lock like any other.
+                store = project.open_store(create=True)
+                with store.lock(lock_timeout):
+                    _record_after(project, store, None, after_raw, inputs, name, message, outcome)
+            else:
+                _record_after(project, store, before_raw, after_raw, inputs, name, message, outcome)
         except KeyboardInterrupt:
             raise interrupted_after_terraform() from None
         except CaptureError:
@@ -174,17 +180,15 @@ def interrupted_after_terraform() -> CaptureInterruptedError:
 
 def _record_after(
     project: Project,
-    store: GitShadowStore | None,
+    store: GitShadowStore,
     before_raw: dict[str, Any] | None,
     after_raw: dict[str, Any],
     inputs: CommandInputs,
     name: str,
     message: str | None,
     outcome: RecordOutcome,
-) -> GitShadowStore:
-    """Record the state Terraform left (appended to ``outcome``); the store it went to."""
-    if store is None:
-        store = project.open_store(create=True)
+) -> None:
+    """Record the state Terraform left (appended to ``outcome``)."""
     redactor = project.redactor(store)
     latest = store.latest(project.workspace)
     recorded = latest_recorded(store, project.workspace, latest)
@@ -194,7 +198,7 @@ def _record_after(
     if latest is not None and same_state(latest, state, previous):
         verb = "failed" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
-        return store
+        return
     if latest is not None and previous is not None and before_raw is None:
         # A new state where the store has versions: recreated, or another configuration's store.
         _warn_if_another_state(previous, state, latest, outcome)
@@ -208,7 +212,6 @@ def _record_after(
         extra=_inputs_meta(project, inputs),
     )
     outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
-    return store
 
 
 def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
@@ -220,16 +223,25 @@ def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
     return project.workdir / chosen if chosen else None
 
 
-def _store_if_initialised(project: Project) -> GitShadowStore | None:
-    """The store, created on first use, once the directory has a readable backend.
+def _store_with_something_to_hold(
+    project: Project, state_file: Path | None
+) -> GitShadowStore | None:
+    """The store to hold while Terraform runs; None while there is no store and no state.
 
-    An apply in a directory that was never initialised fails in Terraform; it must not leave
-    an empty store behind.
+    A first apply that fails (a syntax error, providers not installed) must not leave an empty
+    store behind, so a new store is made only for a state to record: the one found here (the
+    baseline) or the one Terraform leaves.
     """
-    if not project.store_exists():
-        _, initialised = pull_or_none(project)
-        if not initialised:
-            return None
+    from tfshadow.store import GitShadowStore
+
+    if project.store_exists():
+        return project.open_store(create=True)
+    raw, _ = pull_or_none(project, state_file)
+    if raw is None or not (raw.get("resources") or raw.get("outputs")):
+        # Where the store will go is still checked now: after Terraform ran, a store that
+        # cannot be made there would leave its change unrecorded.
+        GitShadowStore.check_creatable(project.store_config())
+        return None
     return project.open_store(create=True)
 
 

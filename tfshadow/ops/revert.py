@@ -12,13 +12,19 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tfshadow import env
-from tfshadow.errors import EngineError, TfshadowError, UnknownVersionError, UsageError
+from tfshadow.errors import (
+    EngineError,
+    StoreNotWritableError,
+    TfshadowError,
+    UnknownVersionError,
+    UsageError,
+)
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
@@ -108,7 +114,15 @@ def _revert(
             f"`{project.workspace}`",
             hint=f"run `tfshadow workspace select {workspace}` first",
         )
-    with store.lock(project.lock_timeout):
+    read_only: StoreNotWritableError | None = None
+    with ExitStack() as locked:
+        try:
+            locked.enter_context(store.lock(project.lock_timeout))
+        except StoreNotWritableError as exc:
+            # A dry run writes nothing to the store, so one the user cannot write still serves.
+            if not request.dry_run:
+                raise
+            read_only = exc
         number = resolve_version(store, workspace, request.version)
         target = store.reconstruct(workspace, number)
         live_raw, ok = pull_or_none(project)
@@ -118,7 +132,13 @@ def _revert(
                 hint="run `tfshadow init` in this directory first",
             )
         drift = RecordOutcome(exit_code=0)
-        record_drift(project, store, live_raw, drift)
+        if read_only is None:
+            record_drift(project, store, live_raw, drift)
+        else:
+            drift.warnings.append(
+                f"{read_only.message}: a change made outside tfshadow since the newest "
+                "version is planned against, not recorded"
+            )
         for meta in drift.recorded:
             ui.drift_recorded(meta)
         redactor = project.redactor(store)
@@ -128,7 +148,7 @@ def _revert(
             outcome = _full(project, store, request, ui, target, redactor, early)
         if outcome.recorded is not None or drift.recorded:
             push_versions(store, drift)
-            outcome.warnings.extend(drift.warnings)
+        outcome.warnings.extend(drift.warnings)
     # Also when nothing needed applying: the infrastructure may be version N already (the note
     # below suggests this very command after a revert without --write-config).
     matched = outcome.report is not None and outcome.report.is_noop and not request.dry_run

@@ -155,25 +155,25 @@ class GitShadowStore:
         return store
 
     @classmethod
+    def check_creatable(cls, config: StoreConfig) -> None:
+        """Raise the StoreError that creating the store ``config`` describes would raise, and
+        create nothing: a command checks where its new store goes before Terraform runs, and
+        creates it only once there is a state to record."""
+        _check_config(config)
+        if config.branch is None:
+            path = _directory_path(config)
+            if not (path / ".git").exists():
+                _check_new_directory(config, path)
+
+    @classmethod
     def _open_directory(cls, config: StoreConfig, create: bool) -> GitShadowStore:
-        path = Path(os.path.abspath(config.workdir / (config.path or DEFAULT_DIRECTORY)))
-        if path.exists() and not path.is_dir():
-            raise StoreError(
-                f"the shadow store path {path} is a file",
-                hint="point the store at a new or empty directory",
-            )
+        path = _directory_path(config)
         with creation_lock(Path(os.path.abspath(config.workdir))):
             if not (path / ".git").exists():
-                if path.is_dir() and any(path.iterdir()):
-                    raise StoreError(
-                        f"{path} is not empty and not a git repository, so it cannot hold the "
-                        "shadow store",
-                        hint="point the store at a new or empty directory, or move the files "
-                        "there elsewhere",
-                    )
                 if not create:
+                    _check_not_taken(path)
                     raise _no_store(str(path))
-                _refuse_a_second_remote_history(config, path)
+                _check_new_directory(config, path)
                 try:
                     path.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
@@ -1140,6 +1140,37 @@ def _refuse_a_second_history(repo: Git, branch: str, where: str) -> None:
         hint=f"run `git fetch {remote} {branch}:{branch}` to take it; a store started here "
         "would split its history",
     )
+
+
+def _directory_path(config: StoreConfig) -> Path:
+    path = Path(os.path.abspath(config.workdir / (config.path or DEFAULT_DIRECTORY)))
+    if path.exists() and not path.is_dir():
+        raise StoreError(
+            f"the shadow store path {path} is a file",
+            hint="point the store at a new or empty directory",
+        )
+    return path
+
+
+def _check_not_taken(path: Path) -> None:
+    if path.is_dir() and any(path.iterdir()):
+        raise StoreError(
+            f"{path} is not empty and not a git repository, so it cannot hold the shadow store",
+            hint="point the store at a new or empty directory, or move the files there elsewhere",
+        )
+
+
+def _check_new_directory(config: StoreConfig, path: Path) -> None:
+    """StoreError when a new store cannot go to ``path``, which holds no git repository."""
+    _check_not_taken(path)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"cannot create the shadow store at {path}: {existing} is not writable",
+            hint="point the store (store.path in tfshadow.hcl, TFSHADOW_STORE) at a "
+            "directory that can be created",
+        )
+    _refuse_a_second_remote_history(config, path)
 
 
 def _refuse_a_second_remote_history(config: StoreConfig, path: Path) -> None:
