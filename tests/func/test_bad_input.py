@@ -201,3 +201,6 @@ def test_store_that_cannot_be_written_reads_and_refuses_to_record_without_a_cras
     assert real.code == 2
     assert "cannot write to the shadow store" in _one_error_line(real.err)
     assert (workdir / "terraform.tfstate").read_bytes() == state_outside
+    # Checkout writes the working directory only.
+    checkout = tfshadow("checkout", "1", "--force", "-no-color", cwd=workdir)
+    assert checkout.code == 0, checkout.err

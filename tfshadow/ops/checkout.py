@@ -63,7 +63,8 @@ def checkout(
 
     store, ws = open_history(project, workspace)
     workdir = project.workdir
-    with store.lock(project.lock_timeout, command="checkout"):
+    # Checkout writes the working directory, not the store: one the user cannot write serves.
+    with store.read_lock(project.lock_timeout, command="checkout"):
         number = resolve_version(store, ws, version)
         target = store.reconstruct(ws, number).config
         redactor = project.redactor(store)

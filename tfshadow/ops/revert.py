@@ -12,19 +12,13 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tfshadow import env
-from tfshadow.errors import (
-    EngineError,
-    StoreNotWritableError,
-    TfshadowError,
-    UnknownVersionError,
-    UsageError,
-)
+from tfshadow.errors import EngineError, TfshadowError, UnknownVersionError, UsageError
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
@@ -114,15 +108,9 @@ def _revert(
             f"`{project.workspace}`",
             hint=f"run `tfshadow workspace select {workspace}` first",
         )
-    read_only: StoreNotWritableError | None = None
-    with ExitStack() as locked:
-        try:
-            locked.enter_context(store.lock(project.lock_timeout))
-        except StoreNotWritableError as exc:
-            # A dry run writes nothing to the store, so one the user cannot write still serves.
-            if not request.dry_run:
-                raise
-            read_only = exc
+    # A dry run writes nothing to the store, so one the user cannot write still serves.
+    locking = store.read_lock if request.dry_run else store.lock
+    with locking(project.lock_timeout) as read_only:
         number = resolve_version(store, workspace, request.version)
         target = store.reconstruct(workspace, number)
         live_raw, ok = pull_or_none(project)

@@ -31,6 +31,7 @@ from tfshadow.errors import (
     RetentionError,
     StoreDivergedError,
     StoreError,
+    StoreNotWritableError,
     TamperedError,
     TfshadowError,
     UnknownVersionError,
@@ -279,6 +280,23 @@ class GitShadowStore:
         to others waiting: "the shadow store is locked by tfshadow (pid 123: apply)".
         """
         return self._lock.hold(timeout, command)
+
+    @contextlib.contextmanager
+    def read_lock(
+        self, timeout: float, *, command: str | None = None
+    ) -> Iterator[StoreNotWritableError | None]:
+        """The lock, for a command that writes nothing to the store but must not read it while
+        a version is being written. On a store this user cannot write, no other command of
+        theirs can be writing it either: nothing is held and the reason is yielded, for the
+        command to say what it could not record."""
+        held = contextlib.ExitStack()
+        try:
+            held.enter_context(self._lock.hold(timeout, command))
+        except StoreNotWritableError as exc:
+            yield exc
+            return
+        with held:
+            yield None
 
     def _recover_if_needed(self) -> None:
         status = self._git.status()
