@@ -14,6 +14,7 @@ Only literal settings can be carried over, which is all Terraform accepts in a b
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,8 @@ from tfshadow.settings import hcl
 
 OVERRIDE_NAME = "tfshadow_backend_override.tf.json"
 _KINDS = ("backend", "cloud")
+# Indexed by "is JSON": a native-syntax block opens with `terraform {`, a JSON one is a key.
+_TERRAFORM_BLOCK = {False: re.compile(rb"\bterraform\s*\{"), True: re.compile(rb'"terraform"')}
 
 
 class _Unreadable(Exception):
@@ -32,11 +35,10 @@ def backend_override(
 ) -> bytes | None:
     """An override file giving the scratch the working directory's backend, or None when the
     version declares the same one (or either side cannot be read: Terraform then reports it)."""
-    try:
-        current = declared_backend(current_files)
-        version = declared_backend(version_files)
-    except _Unreadable:
+    declared = _declared_pair(version_files, current_files)
+    if declared is None:
         return None
+    version, current = declared
     if current is None or current == version:
         return None
     return (json.dumps({"terraform": current}, indent=2, sort_keys=True) + "\n").encode()
@@ -45,10 +47,37 @@ def backend_override(
 def backend_differs(version_files: Mapping[str, bytes], current_files: Mapping[str, bytes]) -> bool:
     """Whether the version's files declare another backend than the working directory's
     (False when either side cannot be read)."""
+    declared = _declared_pair(version_files, current_files)
+    return declared is not None and declared[0] != declared[1]
+
+
+_Declared = dict[str, Any] | None
+
+
+def _declared_pair(
+    version_files: Mapping[str, bytes], current_files: Mapping[str, bytes]
+) -> tuple[_Declared, _Declared] | None:
+    """The backends the version's and the current files declare; None when the same files
+    declare it (nothing to parse: HCL's parser alone takes ~0.1 s to load) or when either side
+    cannot be read."""
+    version_blocks = _with_terraform_blocks(version_files)
+    current_blocks = _with_terraform_blocks(current_files)
+    if version_blocks == current_blocks:
+        return None
     try:
-        return declared_backend(version_files) != declared_backend(current_files)
+        return declared_backend(version_blocks), declared_backend(current_blocks)
     except _Unreadable:
-        return False
+        return None
+
+
+def _with_terraform_blocks(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The root module's files that may hold a ``terraform`` block: only they can declare a
+    backend. A file is kept on a mere mention (in a comment, a string): it is parsed then."""
+    return {
+        key: data
+        for key, data in files.items()
+        if "/" not in key and _TERRAFORM_BLOCK[key.endswith(".json")].search(data)
+    }
 
 
 def declared_backend(files: Mapping[str, bytes]) -> dict[str, Any] | None:

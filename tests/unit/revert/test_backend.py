@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tfshadow.revert.backend import backend_override, declared_backend
 
 S3_PROD = b"""
@@ -79,3 +81,27 @@ def test_backend_override_not_made_from_what_cannot_be_read() -> None:
     reference = S3_MOVED.replace(b'"state"', b"var.bucket")
     assert backend_override({"backend.tf": S3_PROD}, {"backend.tf": reference}) is None
     assert backend_override({"backend.tf": S3_PROD}, {"backend.tf": b"terraform {"}) is None
+
+
+def test_files_that_cannot_declare_a_backend_are_not_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tfshadow.settings import hcl
+
+    as_json = json.dumps({"terraform": declared_backend({"b.tf": S3_MOVED})}).encode()
+
+    def refuse(text: str) -> None:
+        raise AssertionError(f"parsed: {text[:40]!r}")
+
+    monkeypatch.setattr(hcl, "parse", refuse)
+    # The same `terraform` blocks on both sides, whatever else changed: nothing to parse.
+    changed = MAIN.replace(b'"a"', b'"b"')
+    assert (
+        backend_override(
+            {"backend.tf": S3_PROD, "main.tf": MAIN}, {"backend.tf": S3_PROD, "main.tf": changed}
+        )
+        is None
+    )
+    assert backend_override({"main.tf": MAIN}, {"main.tf": changed, "web.tf": MAIN}) is None
+    # A JSON file is read as JSON; only a native-syntax file with a block would be parsed.
+    assert backend_override({"main.tf": MAIN}, {"b.tf.json": as_json}) is not None
