@@ -78,12 +78,26 @@ def test_tampered_version_is_refused_by_name(workdir: Path, tfshadow: Tfshadow) 
     assert tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=x", cwd=workdir).code == 0
     version_dir = workdir / ".tfshadow" / "workspaces" / "default" / "000002"
     target = next(p for p in version_dir.iterdir() if p.name.startswith("state"))
+    original = target.read_bytes()
     target.chmod(0o644)
     target.write_text(target.read_text().replace("x", "y"))
     result = tfshadow("inspect", "2", cwd=workdir)
     assert result.code == 2
     assert "2" in _one_error_line(result.err)
     assert "tamper" in result.err.lower() or "modified" in result.err.lower()
+    # `store check` finds it without being asked for version 2, and says what else it saw.
+    check = tfshadow("store", "check", "--json", cwd=workdir)
+    assert check.code == 1, check.err
+    report = check.json()
+    assert report["ok"] is False and report["versions"] == 2
+    [damaged] = report["damaged"]
+    assert damaged["problem"].startswith("version 2 of workspace default has been tampered")
+    assert report["writable"] == [str(target.relative_to(workdir / ".tfshadow"))]
+    target.write_bytes(original)
+    sound = tfshadow("store", "check", "--no-color", cwd=workdir)
+    assert sound.code == 0, sound.err
+    assert "Checked 2 version(s) in 1 workspace(s)" in sound.out
+    assert "not read-only:" in sound.out
 
 
 def test_revert_target_without_an_address(workdir: Path, tfshadow: Tfshadow) -> None:

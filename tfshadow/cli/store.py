@@ -1,4 +1,5 @@
-"""`tfshadow store sync | verify | restore`: the shadow store's object-storage mirror."""
+"""`tfshadow store check | sync | verify | restore`: the shadow store's integrity and its
+object-storage mirror."""
 
 from __future__ import annotations
 
@@ -21,7 +22,58 @@ def _versions_text(versions: tuple[tuple[str, int], ...]) -> str:
 
 @commands.group(name="store")
 def store_group() -> None:
-    """The shadow store's object-storage mirror (the `mirror "s3"` block of the store)."""
+    """The shadow store: its integrity (`check`) and its object-storage mirror (the
+    `mirror "s3"` block of the store)."""
+
+
+@store_group.command(name="check")
+@json_option
+@no_color_option
+@pass_cli
+def check_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
+    """Rebuild every kept version of every workspace and check its hashes, and git's objects:
+    exit 1 when anything is damaged."""
+    from tfshadow.ops.history import check_store
+
+    report = check_store(cli.project())
+    if as_json:
+        _emit_json(
+            {
+                "ok": report.sound,
+                "workspaces": report.workspaces,
+                "versions": report.versions,
+                "damaged": [{"problem": e.message, "hint": e.hint} for e in report.damaged],
+                "git": list(report.git),
+                "writable": list(report.writable),
+            }
+        )
+        return EXIT_OK if report.sound else EXIT_FAILED
+    console = stdout_console(no_color=no_color)
+    for error in report.damaged:
+        console.print(f"damaged: {error.one_line()}", markup=False)
+    for line in report.git:
+        console.print(f"git: {line}", markup=False)
+    if report.writable:
+        shown = ", ".join(report.writable[:3])
+        more = f" and {len(report.writable) - 3} more" if len(report.writable) > 3 else ""
+        console.print(
+            f"not read-only: {shown}{more} (a copy or a clone; `chmod a-w` them so that "
+            "nothing overwrites a version by accident)",
+            markup=False,
+        )
+    checked = f"{report.versions} version(s) in {report.workspaces} workspace(s)"
+    if report.sound:
+        console.print(
+            f"Checked {checked}: every one rebuilds to its recorded hashes, and git finds "
+            "its objects sound."
+        )
+    else:
+        console.print(
+            f"Checked {checked}: the store is damaged. Restore it from its remote (`git clone`), "
+            "its mirror (`tfshadow store restore`) or a backup.",
+            markup=False,
+        )
+    return EXIT_OK if report.sound else EXIT_FAILED
 
 
 @store_group.command(name="sync")

@@ -1,4 +1,4 @@
-"""Reading the history: log, inspect, diff."""
+"""Reading the history: log, inspect, diff, and checking that all of it can be read."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from tfshadow.project import Project
     from tfshadow.state.changes import ConfigChanges, StateChanges
     from tfshadow.store import GitShadowStore, Reconstructed
+    from tfshadow.store.gitstore import StoreCheck
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,13 @@ def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStor
             hint="run `tfshadow apply` to record one",
         )
     return store, ws
+
+
+def check_store(project: Project) -> StoreCheck:
+    """Every kept version of every workspace rebuilt and hash-checked, and git's objects."""
+    store = project.open_store(create=False)
+    with store.read_lock(project.lock_timeout, command="store check"):
+        return store.check()
 
 
 def log(project: Project, *, workspace: str | None, limit: int | None) -> list[dict[str, Any]]:

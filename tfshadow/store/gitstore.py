@@ -105,6 +105,23 @@ class _Rebuilt:
     config_bytes: bytes
 
 
+@dataclass(frozen=True)
+class StoreCheck:
+    """What :meth:`GitShadowStore.check` found: ``damaged`` holds one error per run of versions
+    that cannot be rebuilt (the first bad one named), ``git`` what git's own check reports, and
+    ``writable`` the version files that lost their read-only mode (a clone, a copy)."""
+
+    workspaces: int
+    versions: int
+    damaged: tuple[StoreError, ...]
+    git: tuple[str, ...]
+    writable: tuple[str, ...]
+
+    @property
+    def sound(self) -> bool:
+        return not self.damaged and not self.git
+
+
 class GitShadowStore:
     """A shadow store kept in git (see the module docstring). Open it with :meth:`open`."""
 
@@ -481,11 +498,13 @@ class GitShadowStore:
         rel = version_dir(workspace, version)
         raise self._tampered(workspace, version, f"{rel} holds neither documents nor deltas")
 
-    def _rebuild(self, listing: _Listing, workspace: str, version: int) -> _Rebuilt:
+    def _rebuild(
+        self, listing: _Listing, workspace: str, version: int, *, use_cache: bool = True
+    ) -> _Rebuilt:
         if version not in listing.files:
             raise _unknown_version(listing, workspace, version)
         meta = self._meta(listing, workspace, version)
-        if version == max(listing.files):
+        if use_cache and version == max(listing.files):
             cached = cache.load(self._cache_dir, workspace, version)
             if (
                 cached is not None
@@ -503,14 +522,8 @@ class GitShadowStore:
                     cached.config,
                 )
 
-        start = None
-        for candidate in sorted((n for n in listing.files if n <= version), reverse=True):
-            if self._is_keyframe(listing, workspace, candidate):
-                start = candidate
-                break
-            if candidate - 1 not in listing.files:
-                break
-        if start is None:
+        start, from_keyframe = self._run_start(listing, workspace, version)
+        if not from_keyframe:
             raise self._tampered(
                 workspace, version, "no keyframe precedes it, so it cannot be rebuilt"
             )
@@ -539,6 +552,64 @@ class GitShadowStore:
         if version == max(listing.files):
             self._save_cache(workspace, version, meta, state_bytes, config_bytes)
         return _Rebuilt(meta, state, config, state_bytes, config_bytes)
+
+    def _run_start(self, listing: _Listing, workspace: str, version: int) -> tuple[int, bool]:
+        """The first version of the run ``version`` is rebuilt from, and whether it is a
+        keyframe (if not, the run starts after a gap and cannot be rebuilt)."""
+        candidate = version
+        for candidate in sorted((n for n in listing.files if n <= version), reverse=True):
+            if self._is_keyframe(listing, workspace, candidate):
+                return candidate, True
+            if candidate - 1 not in listing.files:
+                break
+        return candidate, False
+
+    def check(self) -> StoreCheck:
+        """Rebuild every kept version of every workspace as a revert would, without the cache,
+        and let git check its objects. One pass: each run from a keyframe is rebuilt once, from
+        its last version."""
+        fsck = self._git.run("fsck", "--no-dangling", "--no-progress", ok=range(256))
+        git = tuple(
+            line
+            for line in (fsck.stdout + fsck.stderr).decode("utf-8", "replace").splitlines()
+            if line.strip() and not line.startswith("Checking ")
+        )
+        if fsck.returncode != 0 and not git:
+            git = (f"git fsck exited with {fsck.returncode}",)
+        # By message: every later version of a broken run meets the same first bad one.
+        damaged: dict[str, StoreError] = {}
+        writable: list[str] = []
+        versions = 0
+        workspaces = self.workspaces()
+        with gc_paused():
+            for ws in workspaces:
+                listing = self._listing(ws)
+                versions += len(listing.files)
+                writable.extend(self._writable_files(listing, ws))
+                unchecked = set(listing.files)
+                while unchecked:
+                    last = max(unchecked)
+                    first = last
+                    try:
+                        first = self._run_start(listing, ws, last)[0]
+                        self._rebuild(listing, ws, last, use_cache=False)
+                    except TamperedError as exc:
+                        damaged.setdefault(exc.message, exc)
+                    unchecked -= set(range(first, last + 1))
+        return StoreCheck(len(workspaces), versions, tuple(damaged.values()), git, tuple(writable))
+
+    def _writable_files(self, listing: _Listing, workspace: str) -> list[str]:
+        found = []
+        for version, names in sorted(listing.files.items()):
+            for name in sorted(names):
+                rel = f"{version_dir(workspace, version)}/{name}"
+                try:
+                    mode = (self.root / rel).stat().st_mode
+                except OSError:
+                    continue  # a missing file is damage, which the rebuild reports
+                if mode & 0o222:
+                    found.append(rel)
+        return found
 
     def _document(self, workspace: str, version: int, name: str, data: bytes) -> dict[str, Any]:
         try:

@@ -511,3 +511,44 @@ def test_record_that_cannot_write_its_files_is_a_store_error_and_leaves_nothing(
     assert kit.git(store.root, "status", "--porcelain", "--ignored") == ""
     assert [m["version"] for m in store.versions("default")] == [1]
     assert store.record("default", kit.meta_doc(2), big, kit.config_doc(2))["version"] == 2
+
+
+def test_check_rebuilds_every_run_once_and_names_each_first_damage(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    store = kit.open_store(tmp_path, keyframe_interval=4)
+    for n in range(1, 12):  # runs 1-4, 5-8, 9-11
+        kit.record(store, n)
+    kit.record(store, 1, workspace="staging")
+    report = store.check()
+    assert report.sound and (report.workspaces, report.versions) == (2, 12)
+    assert report.damaged == () and report.git == () and report.writable == ()
+
+    # Damage in two runs: each named once, although every later version of its run fails too;
+    # the latest version is checked from its files, not from the cache.
+    for version, name in (("000002", "state.delta.json"), ("000011", "config.delta.json")):
+        target = store.root / V / version / name
+        make_writable(target)
+        target.write_bytes(target.read_bytes() + b" ")
+    damaged = store.check().damaged
+    assert [e.message.split(":")[0] for e in damaged] == [
+        "version 11 of workspace default has been tampered with",
+        "version 2 of workspace default has been tampered with",
+    ]
+    assert all(e.hint and "checkout HEAD --" in e.hint for e in damaged)
+    report = store.check()
+    assert not report.sound
+    assert report.writable == (f"{V}/000002/state.delta.json", f"{V}/000011/config.delta.json")
+
+
+def test_check_reports_what_git_finds_wrong_with_its_objects(kit: StoreKit, tmp_path: Path) -> None:
+    store = kit.open_store(tmp_path)
+    kit.record(store, 1)
+    kit.record(store, 2)
+    # An object of an old commit lost on disk: the files still read, git's own check does not.
+    old_tree = kit.git(store.root, "rev-parse", "HEAD~1^{tree}").strip()
+    loose = store.root / ".git" / "objects" / old_tree[:2] / old_tree[2:]
+    loose.unlink()
+    report = store.check()
+    assert not report.sound and report.damaged == ()
+    assert any(old_tree in line for line in report.git), report.git
