@@ -103,6 +103,21 @@ def test_a_failed_first_apply_leaves_no_store(
     ]
 
 
+def test_a_version_without_resource_changes_is_described_by_its_configuration(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    main = 'resource "terraform_data" "a" {}\nresource "terraform_data" "b" {\n'
+    (tmp_path / "main.tf").write_text(main + "}\n")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=tmp_path).code == 0
+    # Terraform records the new dependency in its state, and changes no resource.
+    (tmp_path / "main.tf").write_text(main + "  depends_on = [terraform_data.a]\n}\n")
+    second = tfshadow("apply", "-auto-approve", "-no-color", cwd=tmp_path)
+    assert second.code == 0, second.err
+    assert "Resources: 0 added, 0 changed, 0 destroyed" in second.out
+    [latest, _] = tfshadow("log", "--json", cwd=tmp_path).json()["versions"]
+    assert latest["description"] == "no resource changes; configuration changed: main.tf"
+
+
 def test_generated_description_summarises_the_change(workdir: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     [meta] = tfshadow("log", "--json", cwd=workdir).json()["versions"]

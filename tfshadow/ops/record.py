@@ -572,13 +572,20 @@ def version_meta(
     message: str | None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    from tfshadow.state.changes import compare_states, summary_line
+    from tfshadow.state.changes import compare_configs, compare_states, summary_line
     from tfshadow.store.git import git_identity
 
     workspace = project.workspace
     latest = store.latest(workspace)
-    previous = store.reconstruct(workspace, int(latest["version"])).state if latest else None
-    changes = compare_states(previous, capture.state)
+    previous = store.reconstruct(workspace, int(latest["version"])) if latest else None
+    changes = compare_states(previous.state if previous else None, capture.state)
+    # Where no resource changed (Terraform rewrote only its own record, such as dependencies),
+    # the configuration tells what the version was made for.
+    config_changes = (
+        compare_configs(previous.config, capture.config)
+        if previous is not None and changes.is_empty()
+        else None
+    )
     # Commands that change Terraform's record alone replace no object: entries are counted.
     record_only = (
         kind in _RECORD_ONLY_KINDS
@@ -587,7 +594,9 @@ def version_meta(
     )
     add, change, destroy = changes.counts(record_only=record_only)
     description = printable(
-        message or ci_description(project.environ) or summary_line(changes, record_only=record_only)
+        message
+        or ci_description(project.environ)
+        or summary_line(changes, record_only=record_only, config=config_changes)
     )
     author = detect_author(project.environ, lambda: git_identity(project.workdir))
     return {

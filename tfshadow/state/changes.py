@@ -272,12 +272,18 @@ def compare_states(
     return StateChanges(resources=tuple(resources), outputs=tuple(outputs))
 
 
-def summary_line(changes: StateChanges, limit: int = 5, *, record_only: bool = False) -> str:
+def summary_line(
+    changes: StateChanges,
+    limit: int = 5,
+    *,
+    record_only: bool = False,
+    config: ConfigChanges | None = None,
+) -> str:
     """A one-line account, e.g. ``"2 to add, 1 to change, 0 to destroy: aws_instance.web, …"``.
 
     At most ``limit`` addresses are named; the rest are counted (``"and 3 more"``). Without managed
-    changes the line names changed outputs, or says ``"no changes"``. ``record_only`` counts as
-    :meth:`StateChanges.counts` does with it.
+    changes the line names changed outputs, or the changed files of ``config``, or says
+    ``"no changes"``. ``record_only`` counts as :meth:`StateChanges.counts` does with it.
     """
     addresses = changes.addresses()
     if addresses:
@@ -289,6 +295,9 @@ def summary_line(changes: StateChanges, limit: int = 5, *, record_only: bool = F
         return f"outputs changed: {_name_some(outputs, limit)}"
     if changes.resources:
         return "data sources changed"
+    if config is not None and config.files:
+        files = _name_some([f.path for f in config.files], limit)
+        return f"no resource changes; configuration changed: {files}"
     return "no changes"
 
 

@@ -354,6 +354,19 @@ def config(files: dict[str, list[str]], variables: Any = None, **extra: Any) -> 
     return {"format": 1, "files": files, "variables": variables or {}, **extra}
 
 
+def test_summary_line_names_the_configuration_when_no_resource_changed() -> None:
+    # Terraform rewrote only its own record (a `depends_on` added): no resource changed.
+    edited = compare_configs(config({"main.tf": ["a\n"]}), config({"main.tf": ["b\n"]}))
+    assert summary_line(compare_states(None, None), config=edited) == (
+        "no resource changes; configuration changed: main.tf"
+    )
+    # Resource and output changes still come first; an unchanged configuration says nothing.
+    after = state(outputs={"o": {"value": 2, "type": "number"}})
+    assert summary_line(compare_states(None, after), config=edited) == "outputs changed: o"
+    same = compare_configs(config({"main.tf": ["a\n"]}), config({"main.tf": ["a\n"]}))
+    assert summary_line(compare_states(None, None), config=same) == "no changes"
+
+
 def test_configs_edit_gives_unified_diff_and_counts() -> None:
     before = config({"main.tf": ["a\n", "b\n", "c\n"]})
     after = config({"main.tf": ["a\n", "B\n", "c\n", "d\n"]})
