@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -159,6 +160,80 @@ def test_failed_apply_that_changed_state_is_partial(workdir: Path, tfshadow: Tfs
     assert "terraform_data.ok" in meta["changes"]["addresses"]
 
 
+def test_a_moved_block_and_state_mv_are_recorded_as_moves(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    main = workdir / "main.tf"
+    main.write_text(
+        main.read_text()
+        .replace('"terraform_data" "web"', '"terraform_data" "site"')
+        .replace("terraform_data.web.", "terraform_data.site.")
+        + "\nmoved {\n  from = terraform_data.web\n  to   = terraform_data.site\n}\n"
+    )
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert "has moved to terraform_data.site" in applied.out  # Terraform's own plan
+    moved = tfshadow(
+        "state", "mv", "terraform_data.auth", 'terraform_data.each["a b"]', cwd=workdir
+    )
+    assert moved.code == 0, moved.err
+
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [(v["kind"], v["description"]) for v in versions[:2]] == [
+        ("state mv", 'state: 0 added, 0 changed, 0 removed, 1 moved: terraform_data.each["a b"]'),
+        ("apply", "0 to add, 0 to change, 0 to destroy, 1 moved: terraform_data.site"),
+    ]
+    assert [v["changes"]["destroy"] for v in versions[:2]] == [0, 0]
+    inspect = tfshadow("inspect", "2", "--no-color", cwd=workdir)
+    assert "# terraform_data.web has moved to terraform_data.site" in inspect.out
+    assert "was destroyed" not in inspect.out
+    doc = tfshadow("diff", "1", "3", "--json", cwd=workdir).json()
+    assert sorted((r["moved_from"], r["address"]) for r in doc["changes"]["resources"]) == [
+        ("terraform_data.auth", 'terraform_data.each["a b"]'),
+        ("terraform_data.web", "terraform_data.site"),
+    ]
+
+
+def test_import_and_removed_blocks_are_recorded_as_imports_and_forgets(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    state = json.loads((workdir / "terraform.tfstate").read_text())
+    [web] = [r for r in state["resources"] if r["name"] == "web"]
+    ident = web["instances"][0]["attributes"]["id"]
+    removal = "removed {\n  from = terraform_data.web\n  lifecycle {\n    destroy = false\n  }\n}\n"
+    main = workdir / "main.tf"
+    text = main.read_text()
+    block = text[text.index('resource "terraform_data" "web"') :]
+    block = block[: block.index("}\n") + 2]
+    main.write_text(text.replace(block, removal).replace("terraform_data.web.output", '"gone"'))
+    forgot = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert forgot.code == 0, forgot.err
+    assert "will no longer be managed by Terraform" in forgot.out  # Terraform's own plan
+    main.write_text(text + f'\nimport {{\n  to = terraform_data.web\n  id = "{ident}"\n}}\n')
+    imported = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert imported.code == 0, imported.err
+    assert "1 imported" in imported.out  # Terraform's own summary
+
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [v["description"] for v in versions] == [
+        "1 to import, 0 to add, 0 to change, 0 to destroy: terraform_data.web",
+        "0 to add, 0 to change, 0 to destroy, 1 to forget: terraform_data.web",
+        "2 to add, 0 to change, 0 to destroy: terraform_data.auth, terraform_data.web",
+    ]
+    assert [v["changes"]["destroy"] for v in versions] == [0, 0, 0]
+    forget = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    assert "terraform_data.web is no longer managed by Terraform" in forget
+    assert "was destroyed" not in forget
+    assert '  . resource "terraform_data" "web" {\n        id ' in forget
+    assert "-> null" not in forget  # the object stays as it was
+    assert (
+        "# terraform_data.web was imported"
+        in tfshadow("inspect", "3", "--no-color", cwd=workdir).out
+    )
+
+
 def test_destroy_and_state_rm_are_recorded_other_commands_pass_through(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:
@@ -180,6 +255,8 @@ def test_destroy_and_state_rm_are_recorded_other_commands_pass_through(
         ("destroy", 1),
         ("apply", 0),
     ]
+    # `state rm` forgets: it destroys nothing, and its description does not say it did.
+    assert versions[0]["description"] == "state: 0 added, 0 changed, 1 removed: terraform_data.auth"
 
 
 def test_secrets_never_reach_the_store(workdir: Path, tfshadow: Tfshadow) -> None:

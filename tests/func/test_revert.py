@@ -702,3 +702,46 @@ def test_revert_takes_a_sealed_default_the_directory_still_holds(
     assert web["input"] == {"value": "v1", "type": "string"}
     store = work / ".tfshadow"
     assert "kept-in-main-tf" not in "\n".join(store_files(store).values()) + git_history_text(store)
+
+
+def test_revert_moves_back_what_moved_instead_of_recreating_it(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # A rename into a module (a `moved` block) and a `state mv`: version 1's configuration does
+    # not declare the new addresses, yet the objects are the same and must survive the revert.
+    work = tmp_path / "infra"
+    (work / "mod").mkdir(parents=True)
+    (work / "mod" / "main.tf").write_text(
+        'resource "terraform_data" "inside" {\n  input = "x"\n}\n'
+    )
+    keyed = (
+        'resource "terraform_data" "k" {\n  for_each = toset(["x y", "d.t"])\n'
+        "  input    = each.key\n}\n"
+    )
+    (work / "main.tf").write_text('resource "terraform_data" "a" {\n  input = "x"\n}\n' + keyed)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    ids = {a: i["attributes"]["id"] for a, i in canonicalise(live_state(work))["resources"].items()}
+    (work / "main.tf").write_text(
+        'module "m" {\n  source = "./mod"\n}\n'
+        "moved {\n  from = terraform_data.a\n  to   = module.m.terraform_data.inside\n}\n" + keyed
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    moved = tfshadow("state", "mv", 'terraform_data.k["x y"]', 'terraform_data.k2["x y"]', cwd=work)
+    assert moved.code == 0, moved.err
+
+    result = tfshadow("revert", "1", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert 'has moved to terraform_data.k["x y"]' in result.out
+    assert "Plan: 0 to add, 0 to change, 0 to destroy." in result.out
+    assert "module.m.terraform_data.inside moves back to terraform_data.a" in result.out
+    live = canonicalise(live_state(work))["resources"]
+    assert {a: i["attributes"]["id"] for a, i in live.items()} == ids
+    inspect = tfshadow("inspect", "latest", "--json", cwd=work).json()
+    assert sorted((r["moved_from"], r["address"]) for r in inspect["changes"]["resources"]) == [
+        ("module.m.terraform_data.inside", "terraform_data.a"),
+        ('terraform_data.k2["x y"]', 'terraform_data.k["x y"]'),
+    ]
+    assert not list((work / ".terraform").glob("**/tfshadow_revert_moves.tf"))

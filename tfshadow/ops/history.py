@@ -122,11 +122,20 @@ def _kept(store: GitShadowStore, workspace: str, version: int) -> bool:
 
 
 def _change(before: Reconstructed | None, after: Reconstructed) -> VersionChange:
+    from tfshadow.ops.record import record_only_kind
     from tfshadow.state.changes import compare_configs, compare_states
+    from tfshadow.state.config_files import config_intents
 
+    state = compare_states(before.state if before else None, after.state)
+    if not record_only_kind(
+        str(after.meta.get("kind")), state_only=after.meta.get("state_only") is True
+    ):
+        # The newer configuration's `import` and `removed` blocks tell an import from a creation
+        # and a forget from a destruction, which the states alone cannot.
+        state = state.with_intents(*config_intents(after.config))
     return VersionChange(
         before=before.meta if before else None,
         after=after.meta,
-        state=compare_states(before.state if before else None, after.state),
+        state=state,
         config=compare_configs(before.config if before else None, after.config),
     )

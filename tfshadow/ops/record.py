@@ -562,6 +562,12 @@ def _plan_variables(project: Project, plan_file: str) -> dict[str, str]:
 _RECORD_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint"})
 
 
+def record_only_kind(kind: str, *, state_only: bool = False) -> bool:
+    """Whether a version of ``kind`` changed Terraform's record alone (``state mv``, a
+    ``--state-only`` revert…): its entries are counted, and no object was replaced."""
+    return kind in _RECORD_ONLY_KINDS or kind.startswith("state ") or state_only
+
+
 def version_meta(
     project: Project,
     store: GitShadowStore,
@@ -573,6 +579,7 @@ def version_meta(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     from tfshadow.state.changes import compare_configs, compare_states, summary_line
+    from tfshadow.state.config_files import config_intents
     from tfshadow.store.git import git_identity
 
     workspace = project.workspace
@@ -587,11 +594,9 @@ def version_meta(
         else None
     )
     # Commands that change Terraform's record alone replace no object: entries are counted.
-    record_only = (
-        kind in _RECORD_ONLY_KINDS
-        or kind.startswith("state ")
-        or bool((extra or {}).get("state_only"))
-    )
+    record_only = record_only_kind(kind, state_only=bool((extra or {}).get("state_only")))
+    if not record_only:
+        changes = changes.with_intents(*config_intents(capture.config))
     add, change, destroy = changes.counts(record_only=record_only)
     description = printable(
         message

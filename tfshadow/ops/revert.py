@@ -133,7 +133,7 @@ def _revert(
         if request.state_only:
             outcome = _state_only(project, store, request, ui, target, live_raw, redactor)
         else:
-            outcome = _full(project, store, request, ui, target, redactor, early)
+            outcome = _full(project, store, request, ui, target, redactor, early, live_raw)
         if outcome.recorded is not None or drift.recorded:
             push_versions(store, drift)
         outcome.warnings.extend(drift.warnings)
@@ -200,8 +200,10 @@ def _full(
     target: Reconstructed,
     redactor: Redactor,
     early: EngineSession | None,
+    live_raw: Mapping[str, Any] | None,
 ) -> RevertOutcome:
     from tfshadow.revert.materialise import materialise
+    from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
     from tfshadow.revert.verify import (
         computed_attributes,
         remaining_differences,
@@ -209,6 +211,7 @@ def _full(
         verify_plan,
     )
     from tfshadow.runner import data_dir
+    from tfshadow.state.normalise import canonicalise
 
     number = int(target.meta["version"])
     user_args = _absolute_var_files(project, list(request.tf_args))
@@ -236,6 +239,17 @@ def _full(
                     f"{init.error_line()}",
                     hint="its providers or modules must be installable here",
                 )
+        moves_path = scratch.root / MOVES_NAME
+        if not request.targets and not moves_path.exists():
+            root_files = {
+                path.name: path.read_bytes()
+                for path in scratch.root.iterdir()
+                if path.name.endswith((".tf", ".tf.json")) and path.is_file()
+            }
+            live = canonicalise(live_raw) if live_raw is not None else None
+            moves = moves_back(live, target.state, root_files)
+            if moves:
+                moves_path.write_bytes(moves_file(moves))
         # The values recorded at N go in a variable file (not -var: they may be secrets opened
         # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
         # -var-file come after it and win, as on Terraform's command line.

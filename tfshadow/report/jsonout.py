@@ -113,6 +113,9 @@ def _state(changes: StateChanges) -> dict[str, Any]:
                 "status_after": resource.status_after,
                 **_provider_change(resource),
                 **({"replaced": True} if resource.replaced else {}),
+                **({"moved_from": resource.moved_from} if resource.moved_from else {}),
+                **({"imported": True} if resource.imported else {}),
+                **({"forgotten": True} if resource.forgotten else {}),
                 "attributes": [
                     _sides(
                         {"path": row.path, "action": row.action},

@@ -11,7 +11,8 @@ JSON shapes (``--json``)::
                         "plan": {"add", "change", "destroy"},
                         "destroyed": [address], "recreated": [address],
                         "created_anew": [address], "added": [address],
-                        "forgotten": [address],
+                        "kept": [address], "forgotten": [address],
+                        "moved": [{"from", "to"}],
                         "outputs_changed": [name], "restored_exactly": n,
                         "mismatches": [MISMATCH]}
     remaining_json     {"version", "equal", "differences": [MISMATCH]}
@@ -72,6 +73,17 @@ def render_verification(console: Console, report: VerificationReport) -> None:
                 "bold yellow",
             )
         )
+    for address in report.kept:
+        lines.append(
+            _line(
+                "!",
+                address,
+                f"stays, though version {report.version} did not have it",
+                "bold yellow",
+            )
+        )
+    for source, target in report.moved:
+        lines.append(_line(">", source, f"moves back to {target}", "bold"))
     for address in report.forgotten:
         lines.append(
             _line(".", address, "will be removed from the state, not destroyed", "bold yellow")
@@ -135,7 +147,9 @@ def verification_json(report: VerificationReport) -> dict[str, Any]:
         "recreated": list(report.recreated),
         "created_anew": list(report.created_anew),
         "added": list(report.added),
+        "kept": list(report.kept),
         "forgotten": list(report.forgotten),
+        "moved": [{"from": source, "to": target} for source, target in report.moved],
         "outputs_changed": list(report.outputs_changed),
         "restored_exactly": report.restored_exactly,
         "mismatches": [_mismatch_json(m) for m in report.mismatches],

@@ -307,17 +307,25 @@ def _state_lines(
         lines.extend(_resource_lines(resource, baseline=baseline, state_only=state_only))
         lines.append(Text())
     add, change, destroy = state.counts(record_only=state_only)
+    moved = state.moved()
+    also = f", {moved} moved" if moved else ""
+    if not state_only:
+        imported, forgotten = state.imported(), state.forgotten()
+        also += f", {imported} imported" if imported else ""
+        also += f", {forgotten} forgotten" if forgotten else ""
     if baseline and not change and not destroy:
         lines.append(
             Text(f"Recorded: {add} existing resource{'' if add == 1 else 's'}.", style="bold")
         )
     elif state_only and state.resources:
         lines.append(
-            Text(f"State: {add} added, {change} changed, {destroy} removed.", style="bold")
+            Text(f"State: {add} added, {change} changed, {destroy} removed{also}.", style="bold")
         )
     elif state.resources:
         lines.append(
-            Text(f"Changes: {add} added, {change} changed, {destroy} destroyed.", style="bold")
+            Text(
+                f"Changes: {add} added, {change} changed, {destroy} destroyed{also}.", style="bold"
+            )
         )
     else:
         lines.append(Text("No resource changes.", style="bold"))
@@ -345,18 +353,30 @@ def _resource_lines(
     replaced = resource.replaced and not state_only
     if replaced:
         verb = "was replaced"
+    elif resource.imported and not state_only:
+        verb = "was imported"
+    elif resource.forgotten and not state_only:
+        verb = "is no longer managed by Terraform (removed from the state, not destroyed)"
     elif resource.deposed and resource.action == "create" and not (data or state_only or baseline):
         # Terraform never creates a deposed object: it is the old one, kept for a while.
         verb = "was deposed by create_before_destroy"
     where = resource.address
     if resource.deposed and "deposed" not in where:
         where += f" (deposed object {resource.deposed})"
+    moved_only = resource.moved_only
+    if moved_only:
+        verb = f"has moved to {where}"
+        where = str(resource.moved_from)
     lines = [Text(f"  # {where} {verb}", style="bold")]
-    symbol = _ROW_SYMBOL[resource.action]
+    if resource.moved_from and not moved_only:
+        lines.append(Text(f"  # (moved from {resource.moved_from})", style="bold"))
+    symbol = " " if moved_only else _ROW_SYMBOL[resource.action]
     if data and resource.action != "delete":
         symbol = "<="
     if replaced:
         symbol = "-/+"
+    elif resource.forgotten and not state_only:
+        symbol = "."  # Terraform's mark for a forget
     opening = _symbol(symbol, 3 - len(symbol))
     keyword = "data" if data else "resource"
     opening.append(f"{keyword} {_quote(resource.type)} {_quote(resource.name)} {{")
@@ -375,7 +395,19 @@ def _resource_lines(
     ]
     width = max((len(row.path) for row in rows), default=0)
     for row in rows:
+        if resource.forgotten and not state_only:
+            # The object stays as it was: its values, without a sign, as a plan shows a forget.
+            line = _symbol(" ", 6)
+            line.append(f"{row.path.ljust(width)} = ")
+            value = _side(row)
+            hidden = row.sensitive or contains_sealed(value)
+            parts = [Text(SENSITIVE)] if hidden else _value_lines(value, " ", 6, in_list=False)
+            line.append_text(parts[0])
+            lines.extend([line, *parts[1:]])
+            continue
         lines.extend(_attribute_lines(row, indent=6, width=width))
+    if moved_only:
+        lines.append(Text("        # (unchanged attributes hidden)", style="dim"))
     lines.append(Text("    }"))
     return lines
 
@@ -422,7 +454,7 @@ def _change_lines(
     parts = [Text(SENSITIVE)] if sensitive else _value_lines(value, symbol, indent, in_list=False)
     line.append_text(parts[0])
     lines = [line, *parts[1:]]
-    if symbol == "-":
+    if symbol == "-" and value is not None:  # a null removed reads `- z = null`, as in a plan
         lines[-1].append(" -> null")
     return lines
 
@@ -454,6 +486,15 @@ def _value_lines(value: Any, symbol: str, indent: int, *, in_list: bool) -> list
             lines.extend(item_lines)
         lines.append(Text(" " * (indent + 2) + "]"))
         return lines
+    if isinstance(value, str) and "\n" in value.rstrip("\n"):
+        # As terraform plan shows a multi-line string: a heredoc, one line of text a line.
+        body = value[:-1] if value.endswith("\n") else value
+        pad = " " * (indent + 6)
+        return [
+            Text("<<-EOT"),
+            *(Text(pad + line if line else "") for line in body.split("\n")),
+            Text(" " * (indent + 2) + "EOT"),
+        ]
     return [Text(_inline(value))]  # an empty list or map reads [] or {}, not a string
 
 

@@ -115,6 +115,11 @@ class VerificationReport:
     # Created though N did not have them: N's configuration held more than its state (a
     # targeted or part-failed version), so applying it in full adds them.
     added: tuple[str, ...] = ()
+    # Left in the state though N did not have them: N's configuration declares them, its state
+    # did not hold them (a version made by `state rm`, or a targeted one).
+    kept: tuple[str, ...] = ()
+    # ``(from, to)``: moved back to the address N had them at (the plan's ``previous_address``).
+    moved: tuple[tuple[str, str], ...] = ()
 
     @property
     def needs_confirmation(self) -> bool:
@@ -126,12 +131,18 @@ class VerificationReport:
             or self.created_anew
             or self.forgotten
             or self.added
+            or self.kept
         )
 
     @property
     def is_noop(self) -> bool:
         """Whether the plan changes nothing at all (not even outputs)."""
-        return not any(self.counts) and not self.forgotten and not self.outputs_changed
+        return (
+            not any(self.counts)
+            and not self.forgotten
+            and not self.outputs_changed
+            and not self.moved
+        )
 
 
 # --- verify_plan -------------------------------------------------------------------------------
@@ -162,7 +173,9 @@ def verify_plan(
     recreated: list[str] = []
     created: list[str] = []
     added: list[str] = []
+    kept: list[str] = []
     forgotten: list[str] = []
+    moved: list[tuple[str, str]] = []
     planned: dict[str, Mapping[str, Any]] = {}
     for rc in changes:
         if rc.get("mode", "managed") != "managed":
@@ -184,8 +197,13 @@ def verify_plan(
             created.append(address)
         elif creates:
             added.append(address)
+        elif not deletes and "forget" not in actions and address not in recorded:
+            kept.append(address)
         if "forget" in actions:
             forgotten.append(address)
+        previous = rc.get("previous_address")
+        if isinstance(previous, str) and previous and previous != address:
+            moved.append((previous, address))
         if not rc.get("deposed"):
             planned[address] = rc
 
@@ -232,6 +250,8 @@ def verify_plan(
         forgotten=tuple(sorted(forgotten, key=address_sort_key)),
         outputs_changed=_outputs_changed(plan),
         added=tuple(sorted(added, key=address_sort_key)),
+        kept=tuple(sorted(kept, key=address_sort_key)),
+        moved=tuple(sorted(moved, key=lambda move: address_sort_key(move[1]))),
     )
 
 

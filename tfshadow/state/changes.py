@@ -25,11 +25,12 @@ Decisions a reader of the history relies on:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import enum
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -127,6 +128,21 @@ class ResourceChange:
     status_after: str | None = None
     provider_before: str | None = None
     provider_after: str | None = None
+    moved_from: str | None = None
+    # Created by an `import` block / dropped by a `removed` block with `destroy = false`: the
+    # object existed before, and still exists after.
+    imported: bool = False
+    forgotten: bool = False
+
+    @property
+    def moved_only(self) -> bool:
+        """A move (``moved`` block, ``state mv``) that changed nothing but the address."""
+        return (
+            self.moved_from is not None
+            and not self.attributes
+            and self.status_before == self.status_after
+            and self.provider_before == self.provider_after
+        )
 
     @property
     def replaced(self) -> bool:
@@ -171,7 +187,11 @@ class StateChanges:
         """``(add, change, destroy)`` over managed instances only, as ``terraform plan`` counts:
         a replacement is one added and one destroyed. ``record_only`` counts entries of the
         state instead (what `state` commands and a written-back state change): no replacements."""
-        managed = [r for r in self.resources if r.mode == "managed"]
+        # As `terraform plan` counts: an object that only moved is not a change.
+        managed = [r for r in self.resources if r.mode == "managed" and not r.moved_only]
+        if not record_only:
+            # Nor is one imported or forgotten: counted apart (`imported`, `forgotten`).
+            managed = [r for r in managed if not (r.imported or r.forgotten)]
         if record_only:
             actions = [r.action for r in managed]
             return actions.count("create"), actions.count("update"), actions.count("delete")
@@ -194,6 +214,37 @@ class StateChanges:
     def addresses(self) -> list[str]:
         """Addresses of the managed instances that changed, in address order."""
         return [r.address for r in self.resources if r.mode == "managed"]
+
+    def moved(self) -> int:
+        """How many managed instances moved to another address."""
+        return sum(1 for r in self.resources if r.mode == "managed" and r.moved_from)
+
+    def imported(self) -> int:
+        """How many managed instances an ``import`` block brought into the state."""
+        return sum(1 for r in self.resources if r.mode == "managed" and r.imported)
+
+    def forgotten(self) -> int:
+        """How many managed instances a ``removed`` block dropped without destroying them."""
+        return sum(1 for r in self.resources if r.mode == "managed" and r.forgotten)
+
+    def with_intents(self, imported: Collection[str], forgotten: Collection[str]) -> StateChanges:
+        """These changes, knowing the configuration's ``import`` targets and the ``from`` of its
+        ``removed`` blocks that keep the object (``config_files.state_intents``): a creation
+        there is an import, a deletion there a forget."""
+        if not imported and not forgotten:
+            return self
+        resources = tuple(
+            dataclasses.replace(
+                r,
+                imported=r.action == "create" and r.mode == "managed" and r.address in imported,
+                forgotten=r.action == "delete"
+                and r.mode == "managed"
+                and not r.deposed
+                and _under_any(r.address, forgotten),
+            )
+            for r in self.resources
+        )
+        return StateChanges(resources=resources, outputs=self.outputs)
 
     def is_empty(self) -> bool:
         return not self.resources and not self.outputs
@@ -256,9 +307,15 @@ def compare_states(
     """The changes that turn canonical state ``before`` into ``after`` (``None`` is empty)."""
     old_resources = _section(before, "resources")
     new_resources = _section(after, "resources")
+    moves = _moves(old_resources, new_resources)
+    moved_away = set(moves.values())
     resources: list[ResourceChange] = []
     for address in sorted(old_resources.keys() | new_resources.keys(), key=address_sort_key):
-        change = _compare_instance(address, old_resources.get(address), new_resources.get(address))
+        if address in moved_away:
+            continue
+        origin = moves.get(address)
+        old = old_resources.get(origin if origin else address)
+        change = _compare_instance(address, old, new_resources.get(address), moved_from=origin)
         if change is not None:
             resources.append(change)
 
@@ -283,12 +340,26 @@ def summary_line(
 
     At most ``limit`` addresses are named; the rest are counted (``"and 3 more"``). Without managed
     changes the line names changed outputs, or the changed files of ``config``, or says
-    ``"no changes"``. ``record_only`` counts as :meth:`StateChanges.counts` does with it.
+    ``"no changes"``. ``record_only`` counts as :meth:`StateChanges.counts` does with it, in
+    the words of a state change (``"state: 0 added, 0 changed, 1 removed: …"``).
     """
     addresses = changes.addresses()
     if addresses:
         add, change, destroy = changes.counts(record_only=record_only)
-        counts = f"{add} to add, {change} to change, {destroy} to destroy"
+        if record_only:
+            # Terraform's record alone changed: nothing was added to or destroyed in the world.
+            counts = f"state: {add} added, {change} changed, {destroy} removed"
+        else:
+            counts = f"{add} to add, {change} to change, {destroy} to destroy"
+        moved = changes.moved()
+        if moved:
+            counts += f", {moved} moved"
+        if not record_only:
+            imported, forgotten = changes.imported(), changes.forgotten()
+            if imported:
+                counts = f"{imported} to import, {counts}"
+            if forgotten:
+                counts += f", {forgotten} to forget"
         return f"{counts}: {_name_some(addresses, limit)}"
     outputs = [o.name for o in changes.outputs]
     if outputs:
@@ -322,7 +393,52 @@ def address_sort_key(address: str) -> list[tuple[int, int | str]]:
     return [(1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(address)]
 
 
-def _compare_instance(address: str, old: Any, new: Any) -> ResourceChange | None:
+def _under_any(address: str, sources: Collection[str]) -> bool:
+    """Whether ``address`` is, or is an instance or a descendant of, one of ``sources``."""
+    return any(
+        address == source or address.startswith((f"{source}[", f"{source}.")) for source in sources
+    )
+
+
+def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
+    """``{new address: old address}`` of the objects that moved (a ``moved`` block, ``state mv``).
+
+    The state keeps no trace of a move, but an object keeps its type and its ``id`` for its life:
+    an instance gone from one address and one that appeared at another, of the same type with the
+    same id, are the same object. Ids that are not unique on either side are not paired.
+    """
+
+    def identities(doc: Mapping[str, Any], addresses: set[str]) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], list[str]] = {}
+        for address, instance in doc.items():
+            key = _identity(instance)
+            if key is not None:
+                found.setdefault(key, []).append(address)
+        return {
+            key: where[0]
+            for key, where in found.items()
+            if len(where) == 1 and where[0] in addresses
+        }
+
+    gone = identities(old, set(old.keys() - new.keys()))
+    came = identities(new, set(new.keys() - old.keys()))
+    return {came[key]: gone[key] for key in gone.keys() & came.keys()}
+
+
+def _identity(instance: Any) -> tuple[str, str] | None:
+    if not isinstance(instance, Mapping) or instance.get("deposed"):
+        return None
+    if (instance.get("mode") or "managed") != "managed":
+        return None
+    identifier = _attributes(instance).get("id")
+    if not isinstance(identifier, str) or not identifier or is_sealed(identifier):
+        return None
+    return str(instance.get("type") or ""), identifier
+
+
+def _compare_instance(
+    address: str, old: Any, new: Any, *, moved_from: str | None = None
+) -> ResourceChange | None:
     old_attrs = _attributes(old)
     new_attrs = _attributes(new)
     old_status = _status(old)
@@ -340,7 +456,12 @@ def _compare_instance(address: str, old: Any, new: Any) -> ResourceChange | None
     else:
         action = "update"
         rows = list(_attribute_rows(old_attrs, new_attrs))
-        if not rows and old_status == new_status and old_provider == new_provider:
+        if (
+            not rows
+            and old_status == new_status
+            and old_provider == new_provider
+            and moved_from is None
+        ):
             return None
     instance = new if isinstance(new, Mapping) else old
     fields: Mapping[str, Any] = instance if isinstance(instance, Mapping) else {}
@@ -358,6 +479,7 @@ def _compare_instance(address: str, old: Any, new: Any) -> ResourceChange | None
         status_after=new_status,
         provider_before=old_provider,
         provider_after=new_provider,
+        moved_from=moved_from,
     )
 
 

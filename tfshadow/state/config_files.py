@@ -63,6 +63,7 @@ LOCK_FILE = ".terraform.lock.hcl"
 
 _CONFIG_SUFFIXES = (".tf", ".tofu")
 _CONFIG_JSON_SUFFIXES = (".tf.json", ".tofu.json")
+_INTENT_BLOCK = re.compile(r"^\s*(import|removed)\s*\{", re.MULTILINE)
 _VARS_SUFFIXES = (".tfvars", ".tfvars.json")
 # Terraform's own data dir and tfshadow's store hold copies of modules and past configurations.
 _NEVER_ENTER = frozenset({".terraform", ".tfshadow"})
@@ -167,6 +168,73 @@ def calls_modules(files: Mapping[str, bytes]) -> bool:
         if path.endswith(_CONFIG_JSON_SUFFIXES) and b'"module"' in data:
             return True
     return False
+
+
+def state_intents(files: Mapping[str, bytes]) -> tuple[frozenset[str], frozenset[str]]:
+    """``(imported, forgotten)``: the ``to`` of the root module's ``import`` blocks, and the
+    ``from`` of its ``removed`` blocks with ``destroy = false``, as written.
+
+    The state cannot tell an imported object from a created one, nor a forgotten one from a
+    destroyed one; these blocks can. ``import`` blocks with ``for_each`` name no one address
+    and are left out.
+    """
+    imported: set[str] = set()
+    forgotten: set[str] = set()
+    for path, data in files.items():
+        if not _is_root(path):
+            continue
+        if path.endswith(_CONFIG_JSON_SUFFIXES):
+            if b'"import"' not in data and b'"removed"' not in data:
+                continue
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                continue
+            if not isinstance(doc, dict):
+                continue
+            for item in _json_list(doc.get("import")):
+                if isinstance(item.get("to"), str) and "for_each" not in item:
+                    imported.add(item["to"])
+            for item in _json_list(doc.get("removed")):
+                lifecycle = item.get("lifecycle")
+                kept = any(entry.get("destroy") is False for entry in _json_list(lifecycle))
+                if isinstance(item.get("from"), str) and kept:
+                    forgotten.add(item["from"])
+        elif path.endswith(_CONFIG_SUFFIXES):
+            text = _decode(data)[0]
+            if not _INTENT_BLOCK.search(text):
+                continue
+            body = _parse_hcl_text(text)
+            if body is None:
+                continue
+            for block in body.blocks_of("import"):
+                to = block.body.attribute("to")
+                if to is not None and block.body.attribute("for_each") is None:
+                    imported.add(text[to.value.start : to.value.end])
+            for block in body.blocks_of("removed"):
+                source = block.body.attribute("from")
+                kept = any(
+                    entry.value.is_literal and entry.value.literal is False
+                    for lifecycle in block.body.blocks_of("lifecycle")
+                    for entry in lifecycle.body.attributes
+                    if entry.name == "destroy"
+                )
+                if source is not None and kept:
+                    forgotten.add(text[source.value.start : source.value.end])
+    return frozenset(imported), frozenset(forgotten)
+
+
+def config_intents(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """:func:`state_intents` of a configuration document (sealed values do not matter here)."""
+    try:
+        return state_intents(files_from_document(doc))
+    except (ValueError, KeyError, TypeError):
+        return frozenset(), frozenset()
+
+
+def _json_list(section: Any) -> list[dict[str, Any]]:
+    items = section if isinstance(section, list) else [section]
+    return [item for item in items if isinstance(item, dict)]
 
 
 def _json_blocks(section: Any) -> Iterator[dict[str, Any]]:

@@ -351,6 +351,71 @@ def test_terminal_inspect_shows_a_replaced_resource_as_terraform_plan_does(
     assert "updated in-place" not in text
 
 
+def test_terminal_inspect_shows_a_move_as_terraform_plan_does(make_meta: Meta) -> None:
+    def instance(name: str, ident: str, size: str) -> dict[str, Any]:
+        attributes = {"id": ident, "size": size}
+        return {"mode": "managed", "type": "t", "name": name, "attributes": attributes}
+
+    before = {"resources": {"t.a": instance("a", "1", "s"), "t.b": instance("b", "2", "s")}}
+    after = {
+        "resources": {
+            "t.renamed": instance("renamed", "1", "s"),
+            "module.m.t.b": instance("b", "2", "m"),
+        }
+    }
+    out = console()
+
+    render_inspect(out, make_meta(2), compare_states(before, after), compare_configs(None, None))
+
+    text = out.export_text()
+    assert '  # t.a has moved to t.renamed\n    resource "t" "renamed" {\n' in text
+    assert "  # module.m.t.b was updated in-place\n  # (moved from t.b)\n" in text
+    assert '~ size = "s" -> "m"' in text
+    assert "Changes: 0 added, 1 changed, 0 destroyed, 2 moved." in text
+    assert "was created" not in text and "was destroyed" not in text
+
+
+def test_terminal_inspect_shows_multi_line_strings_as_heredocs(make_meta: Meta) -> None:
+    attributes = {"id": "1", "input": {"s": "line1\nline2\n", "one": "a"}, "data": "x\ny"}
+    instance = {"mode": "managed", "type": "t", "name": "a", "attributes": attributes}
+    out = console()
+
+    render_inspect(
+        out,
+        make_meta(2),
+        compare_states({"resources": {"t.a": instance}}, {"resources": {}}),
+        compare_configs(None, None),
+    )
+
+    text = out.export_text()
+    heredoc = "      - data  = <<-EOT\n            x\n            y\n        EOT -> null\n"
+    assert heredoc in text
+    nested = '          - "s"   = <<-EOT\n' + " " * 16 + "line1\n" + " " * 16 + "line2\n"
+    assert nested + "            EOT\n" in text
+
+
+def test_terminal_inspect_a_removed_null_is_not_said_to_become_null(make_meta: Meta) -> None:
+    def instance(value: dict[str, Any]) -> dict[str, Any]:
+        attributes = {"id": "1", "input": {"value": value, "type": ["object", {}]}}
+        return {"mode": "managed", "type": "t", "name": "a", "attributes": attributes}
+
+    out = console()
+
+    render_inspect(
+        out,
+        make_meta(2),
+        compare_states(
+            {"resources": {"t.a": instance({"k": "v", "z": None})}},
+            {"resources": {"t.a": instance({"k": "w"})}},
+        ),
+        compare_configs(None, None),
+    )
+
+    text = out.export_text()
+    assert '- input["z"] = null\n' in text
+    assert "null -> null" not in text
+
+
 def test_terminal_inspect_empty_collections_are_not_shown_as_strings(make_meta: Meta) -> None:
     attributes = {"id": "1", "rules": [{"cidr": [], "port": 443}], "tags": {}, "text": "[]"}
     after = {

@@ -386,6 +386,32 @@ def test_verify_plan_counts_replacements_and_deposed_like_terraform() -> None:
     assert report.outputs_changed == ()
 
 
+def test_verify_plan_names_what_stays_though_n_lacked_it_and_what_moves_back() -> None:
+    def rc(address: str, actions: list[str], **extra: Any) -> dict[str, Any]:
+        after = {"id": "1"}
+        change = {"actions": actions, "before": after, "after": after, "after_unknown": {}}
+        return {"address": address, "mode": "managed", "type": "t", "name": "x", "change": change}
+
+    moved = {**rc("t.m", ["no-op"]), "previous_address": "t.old"}
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [rc("t.c", ["update"]), rc("t.n", ["no-op"]), moved],
+    }
+    recorded = {"mode": "managed", "type": "t", "name": "m", "attributes": {"id": "1"}}
+    state = {"format": 1, "resources": {"t.m": recorded}}
+
+    report = verify_plan(plan, state, 2, seal=Redactor(b"k" * 32).seal)
+
+    # N was made by `state rm` (its configuration held more than its state): t.c and t.n stay.
+    assert report.kept == ("t.c", "t.n")
+    assert report.moved == (("t.old", "t.m"),)
+    assert report.restored_exactly == 1
+    assert report.needs_confirmation and not report.is_noop
+    text = _rendered(lambda console: render_verification(console, report))
+    assert "t.c stays, though version 2 did not have it" in text
+    assert "t.old moves back to t.m" in text
+
+
 # --- computed_attributes and remaining_differences ---------------------------------------------
 
 

@@ -195,6 +195,72 @@ def test_changes_an_update_with_a_new_id_is_a_replacement() -> None:
     )
 
 
+def test_changes_an_object_at_another_address_with_its_id_moved() -> None:
+    # A `moved` block or `state mv`: terraform plan shows "has moved to", not a destroy+create.
+    before = state(
+        ("a_b.old", instance("a_b.old", {"id": "1", "size": "s"})),
+        ('a_b.each["x y"]', instance('a_b.each["x y"]', {"id": "2", "size": "s"})),
+    )
+    after = state(
+        ("a_b.new", instance("a_b.new", {"id": "1", "size": "s"})),
+        ('module.m.a_b.each["x y"]', instance("module.m.a_b.each", {"id": "2", "size": "m"})),
+    )
+
+    changes = compare_states(before, after)
+
+    moved, moved_and_updated = changes.resources
+    assert (moved.address, moved.moved_from, moved.action) == ("a_b.new", "a_b.old", "update")
+    assert moved.moved_only and moved.attributes == () and not moved.replaced
+    assert moved_and_updated.moved_from == 'a_b.each["x y"]'
+    assert moved_and_updated.attributes == (AttributeChange("size", "s", "m", False),)
+    assert changes.counts() == (0, 1, 0)
+    assert changes.counts(record_only=True) == (0, 1, 0)
+    assert summary_line(changes) == (
+        '0 to add, 1 to change, 0 to destroy, 2 moved: a_b.new, module.m.a_b.each["x y"]'
+    )
+    assert summary_line(changes, record_only=True) == (
+        'state: 0 added, 1 changed, 0 removed, 2 moved: a_b.new, module.m.a_b.each["x y"]'
+    )
+
+
+def test_changes_a_move_needs_the_same_type_and_a_unique_id() -> None:
+    before = state(
+        ("a_b.old", instance("a_b.old", {"id": "1"})),
+        ("a_b.twin1", instance("a_b.twin1", {"id": "same"})),
+        ("a_b.twin2", instance("a_b.twin2", {"id": "same"})),
+    )
+    after = state(
+        ("c_d.new", instance("c_d.new", {"id": "1"})),
+        ("a_b.twin3", instance("a_b.twin3", {"id": "same"})),
+    )
+
+    changes = compare_states(before, after)
+
+    assert [r.moved_from for r in changes.resources] == [None] * 5
+    assert changes.counts() == (2, 0, 3)
+
+
+def test_changes_imports_and_forgets_are_counted_apart() -> None:
+    before = state(
+        ("module.old.a_b.x[0]", instance("module.old.a_b.x[0]", {"id": "1"})),
+        ("a_b.gone", instance("a_b.gone", {"id": "2"})),
+    )
+    after = state(("a_b.new", instance("a_b.new", {"id": "3"})))
+
+    changes = compare_states(before, after).with_intents({"a_b.new"}, {"module.old"})
+
+    assert [(r.address, r.imported, r.forgotten) for r in changes.resources] == [
+        ("a_b.gone", False, False),
+        ("a_b.new", True, False),
+        ("module.old.a_b.x[0]", False, True),
+    ]
+    assert changes.counts() == (0, 0, 1)
+    assert changes.counts(record_only=True) == (1, 0, 2)
+    assert summary_line(changes).startswith(
+        "1 to import, 0 to add, 0 to change, 1 to destroy, 1 to forget: "
+    )
+
+
 def test_changes_a_replacement_left_half_done_counts_no_destroy() -> None:
     # create_before_destroy failed part-way: the new object is there, the old one deposed.
     before = state(("a_b.c", instance("a_b.c", {"id": "1"})))

@@ -22,6 +22,7 @@ from tfshadow.state.config_files import (
     root_variable_names,
     seal_secret_strings,
     sensitive_variable_names,
+    state_intents,
 )
 
 SECRET_NAME = re.compile(r"(?i)password|secret|token|private_key")
@@ -651,3 +652,25 @@ def test_config_document_masks_secrets_assigned_in_comments() -> None:
     assert '  # size = "kept"\n' in text
     assert '# password = "script-line"\n' in text  # a heredoc's text is a value, not a comment
     assert text_of(document({"main.tf": text.encode()}), "main.tf") == text  # stable
+
+
+def test_state_intents_reads_import_targets_and_removed_blocks_that_keep_the_object() -> None:
+    files = {
+        "main.tf": (
+            b'import {\n  to = aws_instance.web["a b"]\n  id = "i-1"\n}\n'
+            b"import {\n  for_each = var.ids\n  to = aws_instance.many[each.key]\n"
+            b"  id = each.value\n}\n"
+            b"removed {\n  from = module.old\n  lifecycle {\n    destroy = false\n  }\n}\n"
+            b"removed {\n  from = aws_instance.gone\n}\n"
+        ),
+        "extra.tf.json": (
+            b'{"import": [{"to": "aws_s3_bucket.b", "id": "b"}],'
+            b' "removed": {"from": "aws_s3_bucket.k", "lifecycle": {"destroy": false}}}'
+        ),
+        "modules/m/main.tf": b'import {\n  to = aws_instance.inner\n  id = "x"\n}\n',
+    }
+
+    assert state_intents(files) == (
+        frozenset({'aws_instance.web["a b"]', "aws_s3_bucket.b"}),
+        frozenset({"module.old", "aws_s3_bucket.k"}),
+    )

@@ -1,0 +1,114 @@
+"""Objects that moved since version N, moved back by a revert instead of destroyed and recreated.
+
+Version N's configuration declares an object at the address it had then; after a ``moved`` block
+or a ``state mv`` the state holds it at another one. Planned as is, Terraform would destroy the
+object (its address is no longer configured) and create an empty one at N's address: the object
+and its data would be lost though nothing about it needs to change. So the scratch copy gets a
+file of ``moved`` blocks taking each such object back to N's address, as the user would have
+written; Terraform's plan then shows "has moved to", and applies it with the rest.
+
+A move is one object at an address gone since N and at an address N did not have, of the same
+type with the same id (:func:`tfshadow.state.changes.compare_states`). Two statements moving
+objects to one address are an error to Terraform, so where N's own ``moved`` blocks lead to N's
+address the object is moved to the start of their chain, and a move whose current address N's
+blocks name is left out. With ``-target`` no file is written: Terraform refuses to plan a move
+whose addresses are not all targeted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from tfshadow.settings import hcl
+from tfshadow.state.changes import compare_states
+
+__all__ = ["MOVES_NAME", "moves_back", "moves_file"]
+
+MOVES_NAME = "tfshadow_revert_moves.tf"
+
+_INSTANCE_KEY = re.compile(r"\[[^\[\]]*(?:\"(?:[^\"\\]|\\.)*\"[^\[\]]*)*\]\Z")
+
+
+def moves_back(
+    live: Mapping[str, Any] | None, target: Mapping[str, Any], files: Mapping[str, bytes]
+) -> dict[str, str]:
+    """``{current address: address to move it to}`` for the objects a revert to N moves back.
+
+    Where N's own ``moved`` blocks already lead to N's address (``a`` to ``b``), the object goes
+    to the start of that chain (``c`` to ``a``), which Terraform follows on to ``b``: a second
+    statement moving something to ``b`` would be ambiguous to it.
+    """
+    if live is None:
+        return {}
+    moved = [
+        (change.moved_from, change.address)
+        for change in compare_states(live, target).resources
+        if change.moved_from is not None
+    ]
+    # Most reverts move nothing: N's files are parsed only when something moved.
+    declared = _declared_moves(files) if moved else None
+    if declared is None:
+        return {}
+    sources = {to: source for source, to in declared}
+    endpoints = {end for move in declared for end in move}
+    named = endpoints | {_resource(end) for end in endpoints}
+    moves: dict[str, str] = {}
+    for origin, destination in moved:
+        if origin in named or _resource(origin) in named:
+            continue
+        seen = {destination}
+        while destination in sources and sources[destination] not in seen:
+            destination = sources[destination]
+            seen.add(destination)
+        if destination not in endpoints and _resource(destination) in named:
+            continue  # named by a statement about its whole resource: leave it to Terraform
+        moves[origin] = destination
+    return moves
+
+
+def moves_file(moves: Mapping[str, str]) -> bytes:
+    """HCL ``moved`` blocks for ``moves`` (addresses as the state writes them: valid HCL)."""
+    blocks = [
+        f"moved {{\n  from = {source}\n  to   = {target}\n}}\n"
+        for source, target in sorted(moves.items())
+    ]
+    return "\n".join(blocks).encode()
+
+
+def _declared_moves(files: Mapping[str, bytes]) -> list[tuple[str, str]] | None:
+    """The ``(from, to)`` addresses of N's root ``moved`` blocks, as written; None when a root
+    file cannot be read for them (then no move is added: better none than a clash).
+    """
+    found: list[tuple[str, str]] = []
+    for name, data in files.items():
+        if "/" in name:
+            continue  # a module's blocks speak of its own addresses
+        if name.endswith(".tf.json"):
+            if b'"moved"' in data:
+                return None
+            continue
+        if not name.endswith(".tf"):
+            continue
+        try:
+            text = data.decode("utf-8")
+            body = hcl.parse(text)
+        except (UnicodeDecodeError, hcl.HclSyntaxError):
+            return None
+        for block in body.blocks_of("moved"):
+            source, to = block.body.attribute("from"), block.body.attribute("to")
+            if source is None or to is None:
+                return None
+            found.append(
+                (
+                    text[source.value.start : source.value.end],
+                    text[to.value.start : to.value.end],
+                )
+            )
+    return found
+
+
+def _resource(address: str) -> str:
+    """The address without its last instance key: ``a.b["k"]`` is ``a.b``."""
+    return _INSTANCE_KEY.sub("", address)
