@@ -39,6 +39,17 @@ def test_unknown_version(workdir: Path, tfshadow: Tfshadow) -> None:
         _one_error_line(result.err)
 
 
+def test_empty_workspace_option_is_refused_not_read_as_the_selected_one(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    for args in (("log",), ("inspect", "1"), ("mark", "1", "good")):
+        result = tfshadow(*args, "--workspace", "", cwd=workdir)
+        assert result.code == 2, args
+        assert "workspace name ''" in _one_error_line(result.err), args
+        assert result.out == "", args
+
+
 def test_invalid_settings_stop_before_terraform_runs(workdir: Path, tfshadow: Tfshadow) -> None:
     (workdir / "tfshadow.hcl").write_text("store {\n  retian = 3\n}\n")
     result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)

@@ -36,6 +36,22 @@ def test_versions_are_pushed_to_the_remote(
     assert "one" in _git("log", "--format=%s", cwd=clone)
 
 
+def test_a_mark_is_pushed_to_the_remote(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> None:
+    # A CI job that marks a version and ends would otherwise leave the mark on its runner.
+    remote = tmp_path / "shadows.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+
+    marked = tfshadow("mark", "1", "good", "--no-color", cwd=workdir)
+
+    assert marked.code == 0, marked.err
+    assert "warning" not in marked.err
+    store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+    assert _git("rev-parse", "tfshadow", cwd=remote) == store_head
+    assert "default/1 good" in _git("log", "-1", "--format=%B", "tfshadow", cwd=remote)
+
+
 def test_version_a_push_missed_goes_with_the_next_recorded_command(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
@@ -43,7 +59,7 @@ def test_version_a_push_missed_goes_with_the_next_recorded_command(
     (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
     failed = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
     assert failed.code == 0
-    assert "the next command pushes it" in failed.err
+    assert "it goes with the next recorded command" in failed.err
     _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
     # Nothing changes this time, so nothing is recorded: the version still has to go out.
     again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
@@ -72,7 +88,7 @@ def test_push_to_a_remote_another_store_moved_on_says_the_histories_diverged(
     assert result.code == 0, result.err
     assert "recorded version 2" in result.err
     # No later push can send it: saying the next command will is wrong.
-    assert "the next command pushes it" not in result.err
+    assert "the next recorded command" not in result.err
     assert "diverged" in result.err and "clone" in result.err
 
 
@@ -295,3 +311,22 @@ def test_two_configurations_sharing_one_store_are_warned_about(
     assert "another state" in other.err and "TFSHADOW_STORE" in other.err
     log = tfshadow("log", "--no-color", cwd=first)
     assert "another state" in log.err
+
+
+def test_two_configurations_sharing_one_branch_store_are_told_to_use_a_branch_each(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    repo = tmp_path / "infra"
+    first, second = repo / "network", repo / "database"
+    for path in (first, second):
+        shutil.copytree(FIXTURES / "basic", path)
+        (path / "tfshadow.hcl").write_text('store {\n  branch = "tfshadow"\n}\n')
+    _git("init", "-q", "-b", "main", cwd=repo)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=first).code == 0
+
+    other = tfshadow("apply", "-auto-approve", "-no-color", cwd=second)
+
+    assert other.code == 0, other.err
+    # A path or TFSHADOW_STORE is no remedy while both name the same branch.
+    assert "another state" in other.err and "store.branch" in other.err, other.err
+    assert "TFSHADOW_STORE" not in other.err

@@ -16,7 +16,7 @@ from tfshadow.cli.commands import (
     pass_cli,
     workspace_option,
 )
-from tfshadow.cli.output import EXIT_OK, stdout_console
+from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_console
 
 
 def _emit_json(doc: dict[str, Any]) -> None:
@@ -43,7 +43,8 @@ def mark_command(
     """Mark VERSION good or bad (`tfshadow revert last-good` goes to the newest good one)."""
     from tfshadow.ops.marks import mark as mark_version
 
-    entry = mark_version(cli.project(), version, mark, workspace=workspace, note=note)
+    entry, warnings = mark_version(cli.project(), version, mark, workspace=workspace, note=note)
+    print_outcome(stderr_console(no_color=no_color), warnings=warnings)
     if as_json:
         _emit_json(entry)
         return EXIT_OK

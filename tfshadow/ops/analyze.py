@@ -490,6 +490,10 @@ def _mark_versions(
             warnings.append(f"could not mark version {number} {mark}: {exc.one_line()}")
             continue
         done.append({"version": number, "mark": mark, "note": note})
+    if done:
+        from tfshadow.ops.record import push_marks
+
+        warnings.extend(push_marks(store))
     return done
 
 

@@ -27,7 +27,8 @@ class VersionChange:
 
 def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStore, str]:
     store = project.open_store(create=False)
-    ws = workspace or project.workspace
+    # `--workspace ""` names no workspace: refused by name, not read as the selected one.
+    ws = project.workspace if workspace is None else workspace
     if not store.versions(ws):
         known = ", ".join(store.workspaces()) or "none"
         raise StoreError(
@@ -67,7 +68,7 @@ def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
         back = int(suffix[1:]) if suffix else 0
         if back >= len(numbers):
             raise UnknownVersionError(
-                f"`{text}` goes back further than the {len(numbers)} versions kept",
+                f"`{text}` goes back further than the {_count(len(numbers))} kept",
                 hint="`tfshadow log` lists them",
             )
         return numbers[-1 - back]
@@ -77,6 +78,10 @@ def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
             hint=_VERSION_HINT,
         )
     return int(raw)
+
+
+def _count(n: int) -> str:
+    return f"{n} version" if n == 1 else f"{n} versions"
 
 
 def _is_number(text: str) -> bool:

@@ -23,8 +23,13 @@ def mark(
     *,
     workspace: str | None,
     note: str | None = None,
-) -> dict[str, Any]:
-    """Mark a version good or bad; returns the stored mark (version, mark, author, timestamp)."""
+) -> tuple[dict[str, Any], list[str]]:
+    """Mark a version good or bad, and push the mark as a recording pushes its version.
+
+    Returns the stored mark (version, mark, author, timestamp) and the warnings of a push or
+    mirror upload that failed (the mark is kept locally all the same).
+    """
+    from tfshadow.ops.record import push_marks
     from tfshadow.store.git import git_identity
 
     value = mark.strip().lower()
@@ -34,7 +39,8 @@ def mark(
     author = detect_author(project.environ, lambda: git_identity(project.workdir))
     with store.lock(project.lock_timeout, command="mark"):
         number = resolve_version(store, ws, version)
-        return store.set_mark(ws, number, value, author, note=printable(note or "") or None)
+        entry = store.set_mark(ws, number, value, author, note=printable(note or "") or None)
+        return entry, push_marks(store)
 
 
 def resolve_version(store: GitShadowStore, workspace: str, text: str) -> int:

@@ -201,7 +201,7 @@ def _record_after(
         return
     if latest is not None and previous is not None and before_raw is None:
         # A new state where the store has versions: recreated, or another configuration's store.
-        _warn_if_another_state(previous, state, latest, outcome)
+        _warn_if_another_state(store, previous, state, latest, outcome)
     meta = version_meta(
         project,
         store,
@@ -293,7 +293,7 @@ def record_drift(
     elif same_state(latest, state, previous):
         return
     else:
-        _warn_if_another_state(previous, state, latest, outcome)
+        _warn_if_another_state(store, previous, state, latest, outcome)
         kind = "recovered"
         description = (
             f"Recovered: the state changed outside tfshadow (serial "
@@ -330,6 +330,7 @@ def record_version(
 
 
 def _warn_if_another_state(
+    store: GitShadowStore,
     previous: dict[str, Any],
     state: dict[str, Any],
     latest: dict[str, Any],
@@ -340,10 +341,16 @@ def _warn_if_another_state(
     before, after = previous.get("lineage"), state.get("lineage")
     if not before or not after or before == after:
         return
+    # Two configurations of one repository that both set `branch = "tfshadow"` share a store;
+    # a path would not part them while the branch setting stands.
+    own = (
+        "store.branch in tfshadow.hcl: one branch per configuration"
+        if store.config.branch is not None
+        else "store.path in tfshadow.hcl, or TFSHADOW_STORE"
+    )
     outcome.warnings.append(
         f"version {latest['version']} was recorded from another state (lineage {before}, this "
-        f"one is {after}): if another configuration uses this store, give each its own "
-        "(store.path in tfshadow.hcl, or TFSHADOW_STORE)"
+        f"one is {after}): if another configuration uses this store, give each its own ({own})"
     )
 
 
@@ -670,6 +677,17 @@ def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
         outcome.warnings.append(mirror_warning)
 
 
+def push_marks(store: GitShadowStore) -> list[str]:
+    """Send marks to the remote and the mirror as a recorded version is sent; the warnings.
+
+    A mark committed but never pushed is lost with the machine that made it: a CI job that
+    marks a version and ends would have marked nothing.
+    """
+    outcome = RecordOutcome(exit_code=0)
+    push_versions(store, outcome)
+    return outcome.warnings
+
+
 def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
     try:
         store.push()
@@ -685,5 +703,6 @@ def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
         outcome.warnings.append(exc.one_line())
     except TfshadowError as exc:
         outcome.warnings.append(
-            f"{exc.message}; the version is kept locally and the next command pushes it"
+            f"{exc.message}; kept locally, it goes with the next recorded command "
+            "(`tfshadow apply`, `destroy`, `mark`…)"
         )

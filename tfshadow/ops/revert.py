@@ -101,7 +101,7 @@ def _revert(
     from tfshadow.ops.marks import resolve_version
 
     store = project.open_store(create=False)
-    workspace = request.workspace or project.workspace
+    workspace = project.workspace if request.workspace is None else request.workspace
     if workspace != project.workspace:
         raise UsageError(
             f"`--workspace {workspace}` is not the selected Terraform workspace "

@@ -1339,10 +1339,14 @@ def _resolve_remote(remote: str | None, workdir: Path) -> str | None:
         return None
     # A local path is taken from the configuration directory (git would take it from the store);
     # URLs and scp-like `host:path` addresses stay as they are.
-    if "://" in remote or re.match(r"^[^/]+:", remote):
+    if _is_url(remote):
         return remote
     named = _named_remote(remote, workdir)
     return named if named is not None else os.path.abspath(workdir / remote)
+
+
+def _is_url(remote: str) -> bool:
+    return "://" in remote or re.match(r"^[^/]+:", remote) is not None
 
 
 def _named_remote(name: str, workdir: Path) -> str | None:
@@ -1352,9 +1356,17 @@ def _named_remote(name: str, workdir: Path) -> str | None:
         return None
     if not workdir.is_dir():
         return None
-    proc = Git(workdir).run("remote", "get-url", name, ok=range(256))
+    outer = Git(workdir)
+    proc = outer.run("remote", "get-url", name, ok=range(256))
     url = proc.stdout.decode("utf-8", "replace").strip()
-    return url if proc.returncode == 0 and url else None
+    if proc.returncode != 0 or not url:
+        return None
+    info = outer.repo_info()
+    if not _is_url(url) and not os.path.isabs(url) and info is not None:
+        # git takes a relative remote path from the repository's top directory; the store
+        # pushes from its own directory, where the same path leads elsewhere.
+        return os.path.abspath(info.toplevel / url)
+    return url
 
 
 def _fetch_bundles(repo: Git, bundles: list[Path]) -> str:

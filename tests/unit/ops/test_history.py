@@ -26,3 +26,10 @@ def test_parse_version_non_ascii_digits_are_not_a_version(text: str) -> None:
     # str.isdigit() holds for "²" and "٣": int() fails on the first and reads the second.
     with pytest.raises(UsageError, match="is not a version"):
         parse_version(text, METAS)
+
+
+def test_latest_back_too_far_counts_one_version_in_the_singular() -> None:
+    with pytest.raises(UnknownVersionError, match=r"further than the 1 version kept"):
+        parse_version("latest~1", [{"version": 7}])
+    with pytest.raises(UnknownVersionError, match=r"further than the 3 versions kept"):
+        parse_version("latest~3", METAS)

@@ -106,6 +106,22 @@ def test_push_remote_named_like_a_git_remote_is_the_configuration_repositorys(
     assert not (workdir / "origin").exists()
 
 
+def test_push_remote_named_like_a_git_remote_with_a_relative_url(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    # `git remote add origin ../mirror.git` is taken from the repository's top directory by
+    # git; the store pushes from elsewhere (.tfshadow, or a worktree under .git).
+    remote = bare(kit, tmp_path / "mirror.git")
+    workdir = tmp_path / "config"
+    (workdir / "env").mkdir(parents=True)
+    kit.git(workdir, "init", "-q")
+    kit.git(workdir, "remote", "add", "origin", "../mirror.git")
+    store = kit.open_store(workdir / "env", remote="origin")
+    kit.record(store, 1)
+    store.push()
+    assert kit.git(remote, "rev-parse", "tfshadow") == kit.git(store.root, "rev-parse", "HEAD")
+
+
 def test_push_error_never_shows_credentials(kit: StoreKit, tmp_path: Path) -> None:
     store = kit.open_store(tmp_path, remote="http://robot:s3cret-token@127.0.0.1:9/store.git")
     kit.record(store, 1)
