@@ -7,8 +7,8 @@ pull the state after → capture (normalise, redact, delta, commit) → push.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -116,8 +116,7 @@ def run_recorded(
     inputs = command_inputs(project, tf_args)
     state_file = legacy_state_file(project, tf_args)
     lock_timeout = project.lock_timeout  # read now: a bad value is refused before Terraform runs
-    store = store or _store_with_something_to_hold(project, state_file)
-    with store.lock(lock_timeout) if store else nullcontext():
+    with _recording_lock(project, store, state_file, lock_timeout) as store:
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.
         before_raw = pull_or_none(project, state_file)[0] if store else None
@@ -221,6 +220,24 @@ def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
 
     chosen = flag_value(tf_args, {"state-out"}) or flag_value(tf_args, {"state"})
     return project.workdir / chosen if chosen else None
+
+
+@contextmanager
+def _recording_lock(
+    project: Project, store: GitShadowStore | None, state_file: Path | None, timeout: float
+) -> Iterator[GitShadowStore | None]:
+    """The store, locked for a recorded command; None while there is no store and no state to
+    record. A first apply has no store to lock yet: first applies in this directory take turns
+    on the directory itself, as later ones do on the store's lock."""
+    from tfshadow.store.lock import creation_lock
+
+    with ExitStack() as held:
+        if store is None and not project.store_exists():
+            held.enter_context(creation_lock(project.workdir, timeout))
+        store = store or _store_with_something_to_hold(project, state_file)
+        if store is not None:
+            held.enter_context(store.lock(timeout))
+        yield store
 
 
 def _store_with_something_to_hold(

@@ -158,21 +158,62 @@ class FileLock:
             return "another tfshadow process"
 
 
+# Directories whose creation lock this process holds, with its depth: flock is per open file,
+# so a second open of the same directory by its holder would wait for itself.
+_creating: dict[str, _Held] = {}
+
+
 @contextmanager
-def creation_lock(directory: Path) -> Iterator[None]:
+def creation_lock(directory: Path, timeout: float | None = None) -> Iterator[None]:
     """Exclusive among processes creating a store in ``directory`` (an ``flock`` on it).
 
     Before a store exists it has no git directory to hold its lock file; two first applies at
-    once would otherwise both run `git init` on the same path and one would fail half-way. The
-    lock is on the directory itself, so it leaves no file behind.
+    once would otherwise both run `git init` on the same path and one would fail half-way, or
+    both run Terraform unserialised. The lock is on the directory itself, so it leaves no file
+    behind. Re-entrant within a process; ``timeout`` None waits as long as it takes.
     """
+    key = os.path.realpath(directory)
+    held = _creating.get(key)
+    if held is not None and held.pid == os.getpid():
+        held.depth += 1
+        try:
+            yield
+        finally:
+            held.depth -= 1
+        return
     try:
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
         yield  # nothing to create in a directory that cannot be opened: the caller says why
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        _flock_within(fd, timeout, directory)
+        _creating[key] = _Held(fd=fd, depth=1, pid=os.getpid())
+        try:
+            yield
+        finally:
+            del _creating[key]
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def _flock_within(fd: int, timeout: float | None, directory: Path) -> None:
+    if timeout is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + max(timeout, 0.0)
+    pause = _POLL_START
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreLockedError(
+                    f"another tfshadow command is recording the first version in {directory}",
+                    hint="wait for it to finish, or retry with a longer --lock-timeout "
+                    f"(waited {timeout:g} s)",
+                ) from None
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, _POLL_MAX)

@@ -153,6 +153,40 @@ def test_stores_created_at_once_by_several_processes_are_one_store(tmp_path: Pat
         assert log.stdout.splitlines() == ["Create the tfshadow shadow store"]
 
 
+CREATION_HOLDER = """
+import sys, time
+from pathlib import Path
+from tfshadow.store.lock import creation_lock
+
+with creation_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(30)
+"""
+
+
+def test_creation_lock_waits_within_a_timeout_and_is_reentrant(tmp_path: Path) -> None:
+    from tfshadow.store.lock import creation_lock
+
+    # Its holder may call code that creates the store, which takes the same lock again.
+    with creation_lock(tmp_path, 0), creation_lock(tmp_path, 0):
+        pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", CREATION_HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        started = time.monotonic()
+        with pytest.raises(StoreLockedError) as caught, creation_lock(tmp_path, 0.3):
+            pytest.fail("taken while another process holds it")
+        assert time.monotonic() - started >= 0.3
+        assert "recording the first version" in caught.value.message and caught.value.hint
+    finally:
+        holder.kill()
+        holder.wait()
+    with creation_lock(tmp_path, 0):  # the kernel let go with the holder
+        pass
+
+
 def test_lock_on_a_full_disk_is_refused_before_anything_runs(kit: StoreKit, tmp_path: Path) -> None:
     from tfshadow.errors import StoreNotWritableError
 
