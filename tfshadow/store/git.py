@@ -65,6 +65,10 @@ _FORCED_CONFIG = (
     "core.fsmonitor=false",
     "core.quotePath=false",
     "status.relativePaths=false",
+    # No automatic gc: git would run it detached, after the command, while the next command
+    # may be clearing the lock files of a git it takes for killed. The store packs itself.
+    "gc.auto=0",
+    "maintenance.auto=false",
 )
 
 _FIXED_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "LANGUAGE": "C"}

@@ -85,6 +85,8 @@ MARK_VALUES = frozenset({"good", "bad", "suspect"})
 MARKS_FORMAT = 1
 
 _READ_ATTEMPTS = 3
+# git's own threshold for `gc --auto` (gc.auto).
+LOOSE_OBJECTS_BEFORE_PACKING = 6700
 _T = TypeVar("_T")
 
 
@@ -744,7 +746,22 @@ class GitShadowStore:
                 self._apply_retention(ws, identity)
             except TfshadowError as exc:
                 raise RetentionError(completed, exc) from exc
+            self._pack_when_due()
             return completed
+
+    def _pack_when_due(self) -> None:
+        """Pack the objects once enough are loose, in the foreground and under the store's lock
+        (git's automatic gc is off: see ``git._FORCED_CONFIG``). Each version leaves a handful
+        of loose objects: 520 versions of a 500-resource state took 29 MB loose, 0.5 MB packed.
+        An orphan branch lives in the user's repository, which the user's own git keeps."""
+        if self._config.branch is not None:
+            return
+        try:
+            loose = int(self._git.text("count-objects").split()[0])
+            if loose >= LOOSE_OBJECTS_BEFORE_PACKING:
+                self._git.run("gc", "--quiet")
+        except (StoreError, ValueError, IndexError):
+            pass  # only space is at stake: the next version tries again
 
     def _commit_version(
         self,
