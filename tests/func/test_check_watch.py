@@ -113,6 +113,7 @@ def test_watch_reverts_a_bad_change_within_two_cycles(watched: Path, tfshadow: T
     assert result.code == 0, result.err
     assert "reverted terraform_data.web to version 1" in result.out
     assert "muted: cooldown" not in result.err
+    assert "\x1b[" not in result.out + result.err  # --no-color reaches the revert's Terraform
     versions = tfshadow("log", "--json", cwd=watched).json()["versions"]
     newest = versions[0]
     assert newest["kind"] == "revert" and newest["reverted_to"] == 1
@@ -134,6 +135,53 @@ def test_check_without_profiles_is_a_usage_error(watched: Path, tfshadow: Tfshad
     (watched / "tfshadow.hcl").write_text('metrics "csv" { path = "m/${address}.csv" }\n')
     result = tfshadow("check", cwd=watched)
     assert result.code == 2 and "no reversion profile" in result.err
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        ('profile "web" {\n  bogus = 1\n}\n', "tfshadow.hcl:2: unknown setting `bogus`"),
+        ('metrics "csv" { path = "m/${address}.csv" }\n', "no reversion profile"),
+    ],
+)
+def test_watch_with_settings_it_cannot_use_stops_at_once(
+    watched: Path, tfshadow: Tfshadow, settings: str, said: str
+) -> None:
+    """Settings are read once: every cycle would fail alike while the watcher looked alive."""
+    (watched / "tfshadow.hcl").write_text(settings)
+
+    result = tfshadow("watch", "--interval", "0.1s", "--cycles", "3", cwd=watched)
+
+    assert result.code == 2, result.err
+    assert said in result.err and len(result.err.strip().splitlines()) == 1, result.err
+    assert "cycle" not in result.err + result.out
+
+
+def test_watch_interval_longer_than_a_timer_waits_as_long_as_it_can(watched: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    _settings(watched, "recommend")
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "tfshadow", "watch", "--interval", "10000000d", "--no-color"],
+        cwd=watched,
+        env={**os.environ, "TF_IN_AUTOMATION": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stdout is not None
+        assert "cycle 1:" in watcher.stdout.readline()
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0, err
+    assert "watch stopped after 1 cycle" in err
 
 
 def test_watch_stops_cleanly_on_sigterm_between_cycles(watched: Path) -> None:
@@ -182,6 +230,21 @@ def test_check_names_the_profile_of_a_trigger_its_source_cannot_judge(
     [trigger] = result.json()["triggers"]
     assert trigger["state"] == "error"
     assert trigger["profile"] == "web-cpu"
+
+
+def test_check_says_a_metric_source_failure_once_for_every_profile_it_fails(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    second = PROFILE.replace('"web-cpu"', '"web-cpu-strict"') % {"action": "recommend"}
+    (watched / "tfshadow.hcl").write_text(PROFILE % {"action": "revert"} + second.split("\n", 3)[3])
+    (watched / "metrics" / "terraform_data.web.csv").write_bytes(b"\xff\xfe not text")
+
+    result = tfshadow("check", "--json", cwd=watched)
+
+    doc = result.json()
+    assert [t["state"] for t in doc["triggers"]] == ["error", "error"]
+    assert len(doc["warnings"]) == 1, doc["warnings"]
+    assert "not UTF-8" in doc["warnings"][0]
 
 
 def test_check_a_revert_that_failed_does_not_mute_the_resource(
@@ -275,6 +338,97 @@ def test_check_a_second_profile_never_undoes_the_revert_of_the_first(
     assert all("action of profile web-cpu," in t["detail"] for t in doc["triggers"])
     versions = tfshadow("log", "--json", cwd=watched).json()["versions"]
     assert len(versions) == 3 and versions[0]["reverted_to"] == 1
+
+
+@pytest.mark.parametrize("hot_after", [1, 20], ids=["suspect", "no-suspect"])
+def test_a_deviation_that_outlasts_the_revert_never_brings_the_bad_version_back(
+    watched: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, hot_after: int
+) -> None:
+    """After the cooldown the resource is judged on what came after the revert, so a deviation
+    the revert did not end seems to begin after it: the revert must not be blamed for it, nor
+    undone (a revert to the version before it is the bad change again). Run from 20 min on,
+    no version is near enough to be a suspect, and the latest is the revert."""
+    import os
+
+    from tfshadow.ops.check import CheckRequest, check
+    from tfshadow.project import Project
+
+    _settings(watched, "revert")
+    with (watched / "tfshadow.hcl").open("a") as settings:
+        settings.write('analysis { attribution_window = "10m" }\n')
+    _runs_hot(watched)
+    first = tfshadow("check", "--act", "--json", cwd=watched)
+    assert [r["action"] for r in first.json()["recommendations"]] == ["reverted to version 1"]
+    # Still hot after the revert, to the end of its 30 min cooldown and beyond.
+    now = datetime.now(UTC)
+    later = now + timedelta(minutes=35)
+    _append(watched, "terraform_data.web", now + timedelta(minutes=hot_after), later, 96.0)
+    monkeypatch.chdir(watched)
+
+    report = check(Project(watched, os.environ), CheckRequest(act=True, now=later))
+
+    (rec,) = report.recommendations
+    assert rec.command is None, rec.command
+    assert rec.action == "not reverted again: version 3 already reverted it to version 1"
+    assert "reverting again would change nothing" in rec.reason
+    assert report.actions == [] and report.exit_code == 1
+    versions = tfshadow("log", "--json", cwd=watched).json()["versions"]
+    assert len(versions) == 3
+    shown = tfshadow("state", "show", "-no-color", "terraform_data.web", cwd=watched).out
+    assert '"small"' in shown
+
+
+def test_check_last_good_on_the_suspect_itself_reverts_nothing_and_keeps_the_gate_closed(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    """Version 2 was marked good before its trouble showed: going back to it undoes nothing, so
+    nothing is done, and the deviation is not taken as handled."""
+    (watched / "tfshadow.hcl").write_text(
+        (PROFILE % {"action": "revert"}).replace('to       = "previous"', 'to       = "last-good"')
+    )
+    assert tfshadow("mark", "2", "good", cwd=watched).code == 0
+    _runs_hot(watched)
+
+    result = tfshadow("check", "--act", "--json", cwd=watched)
+
+    assert result.code == 1, result.err
+    doc = result.json()
+    (rec,) = doc["recommendations"]
+    assert rec["command"] is None and rec["action"] == "no version to revert to"
+    assert "the newest version marked good, 2, is not older than version 2" in rec["reason"]
+    assert doc["actions"] == []
+    assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 2
+    assert tfshadow("gate", cwd=watched).code == 1
+
+
+def test_check_proposes_a_command_a_shell_keeps_an_instance_key_in(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    import shlex
+
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "size" {\n  default = "small"\n}\n'
+        'resource "terraform_data" "web" {\n  for_each = toset(["a"])\n'
+        '  input    = "${each.key}-${var.size}"\n}\n'
+    )
+    (work / "tfshadow.hcl").write_text(
+        (PROFILE % {"action": "recommend"}).replace('"terraform_data.web"', '"terraform_data.*"')
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    for size in ("small", "large"):
+        applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", f"size={size}", cwd=work)
+        assert applied.code == 0, applied.err
+    address = 'terraform_data.web["a"]'
+    now = datetime.now(UTC)
+    _append(work, address, now - timedelta(hours=1), now - timedelta(minutes=4), 30.0)
+    _append(work, address, now - timedelta(minutes=3), now, 95.0)
+
+    result = tfshadow("check", "--json", cwd=work)
+
+    (rec,) = result.json()["recommendations"]
+    assert shlex.split(rec["command"]) == ["tfshadow", "revert", "1", "--target", address]
 
 
 # An instance that is ready only while its marker file exists: removing the marker of version 1

@@ -108,6 +108,7 @@ def test_gate_reads_only_the_newest_recent_recommendation_per_metric(
     assert suite is not None
     assert [c.get("name") for c in suite.findall("testcase")] == ["terraform_data.web cpu"]
     assert tfshadow("gate", "--since", "7d", cwd=applied).code == 1
+    assert tfshadow("gate", "--since", "99999999999d", cwd=applied).code == 1  # the whole log
     assert tfshadow("gate", "--since", "soon", cwd=applied).code == 2
 
 

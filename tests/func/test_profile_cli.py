@@ -164,3 +164,23 @@ def test_profile_without_any_declared(tfshadow: Tfshadow, workdir: Path) -> None
     assert listed.code == 0 and listed.out == "no profile is declared in tfshadow.hcl\n"
     checked = tfshadow("profile", "validate", cwd=workdir)
     assert checked.code == 0 and checked.out == "tfshadow.hcl: 0 profiles valid, 0 warnings\n"
+
+
+def test_profile_validate_activate_ghost_on_a_type_without_ghosts_names_no_dead_end(
+    tfshadow: Tfshadow, workdir: Path
+) -> None:
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "csv" { path = "metrics/${address}.csv" }\n'
+        'resource_metrics "*" { source = "csv" }\n'
+        'profile "standby" {\n  resources = ["terraform_data.web"]\n'
+        '  action = "activate_ghost"\n  trigger {\n    metric = "cpu"\n    above = 1\n  }\n}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+
+    result = tfshadow("profile", "validate", "--no-color", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == (
+        'tfshadow.hcl:3: profile "standby": action activate_ghost: terraform_data.web has no '
+        "ghost (no ghost adapter for terraform_data): it recommends instead"
+    )

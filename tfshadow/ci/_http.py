@@ -55,8 +55,10 @@ class Api:
                 "https://api.github.com or https://gitlab.com/api/v4",
             )
         self._headers = {"User-Agent": f"tfshadow/{__version__}", **headers}
+        # A rate limit's Retry-After can be an hour: sleeping on it would hold the job that
+        # long, so the error says how long to wait instead.
         self._session = retrying_session(
-            _origin(self.base), RETRIES, RETRIED_METHODS, session=session
+            _origin(self.base), RETRIES, RETRIED_METHODS, session=session, respect_retry_after=False
         )
         self._hints = dict(_HINTS)
         if permission_hint:
@@ -116,9 +118,23 @@ class Api:
             raise self._error(
                 f"{self.name} answered {response.status_code} {reason} to {where}"
                 + (f": {detail}" if detail else ""),
-                self._hints.get(response.status_code, "see the API's answer above"),
+                self._hint(response, detail),
             )
         return response
+
+    def _hint(self, response: requests.Response, detail: str) -> str:
+        status = response.status_code
+        # GitHub says a spent rate limit with 403 (or 429), GitLab with 429: a token that is
+        # only rate limited needs no new permission, only time.
+        if status == 429 or (status == 403 and _rate_limited(response, detail)):
+            return f"the token is rate limited: {_wait(response)} and re-run the job"
+        if status in self._hints:
+            return self._hints[status]
+        if status >= 500:
+            return f"{self.name} failed on its side: re-run the job in a few minutes"
+        if detail:
+            return "fix what the answer says, then re-run the job"
+        return "check the API URL and re-run the job"
 
     def json(self, response: requests.Response) -> Any:
         try:
@@ -153,6 +169,35 @@ def _is_http_url(url: str) -> bool:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}/"
+
+
+def _rate_limited(response: requests.Response, detail: str) -> bool:
+    headers = response.headers
+    return (
+        headers.get("X-RateLimit-Remaining", "").strip() == "0"
+        or "Retry-After" in headers
+        or "rate limit" in detail.lower()
+    )
+
+
+def _wait(response: requests.Response) -> str:
+    """How long the answer says to wait: ``Retry-After`` (seconds), else the moment the limit
+    resets (``X-RateLimit-Reset`` or GitLab's ``RateLimit-Reset``, seconds since the epoch)."""
+    from datetime import UTC, datetime
+
+    headers = response.headers
+    after = headers.get("Retry-After", "").strip()
+    if after.isascii() and after.isdigit():
+        return f"wait {int(after)} s"
+    for name in ("X-RateLimit-Reset", "RateLimit-Reset"):
+        reset = headers.get(name, "").strip()
+        if reset.isascii() and reset.isdigit():
+            try:
+                moment = datetime.fromtimestamp(int(reset), tz=UTC)
+            except (OverflowError, OSError, ValueError):
+                continue
+            return f"wait until {moment:%H:%M:%S} UTC, when the limit resets,"
+    return "wait a few minutes"
 
 
 def _detail(response: requests.Response) -> str:

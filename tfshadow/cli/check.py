@@ -42,7 +42,7 @@ def check(
     from tfshadow.ops.check import check as run_check
     from tfshadow.report.check import check_json, render_check
 
-    request = CheckRequest(act=act, fail_on=fail_on, workspace=workspace)
+    request = CheckRequest(act=act, fail_on=fail_on, workspace=workspace, no_color=no_color)
     if as_json:
         with terraform_output_to_stderr():  # a revert's Terraform output must not break the JSON
             report = run_check(cli.project(), request)
@@ -95,7 +95,7 @@ def watch(
     try:
         ran = run_watch(
             cli.project(),
-            CheckRequest(workspace=workspace),
+            CheckRequest(workspace=workspace, no_color=no_color),
             seconds,
             cycles=cycles,
             stop=stopping.is_set,

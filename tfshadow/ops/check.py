@@ -11,6 +11,7 @@ cooldown. After a revert the resource is judged only on what came after it.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +39,7 @@ class CheckRequest:
     fail_on: str = "critical"
     workspace: str | None = None
     now: datetime | None = None
+    no_color: bool = False  # also in the output of the Terraform a revert runs
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,12 @@ class CheckReport:
     actions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fail_on: str = "critical"
+
+    def warn(self, line: str) -> None:
+        """Add ``line`` to the warnings once: several profiles reading one resource's metric
+        meet the same failure."""
+        if line not in self.warnings:
+            self.warnings.append(line)
 
     @property
     def failing(self) -> list[Recommendation]:
@@ -90,21 +98,14 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
         raise UsageError(
             f"--fail-on {request.fail_on} is not a severity", hint="use warning or critical"
         )
-    settings = project.settings.metrics
-    if not settings.profiles:
-        raise UsageError(
-            "no reversion profile is declared",
-            hint='declare one in tfshadow.hcl: profile "name" { resource_types = [...] trigger '
-            '{ … } action = "recommend" }',
-        )
+    settings = _declared(project)
     store, workspace = open_history(project, request.workspace)
     now = request.now or datetime.now(UTC)
     report = CheckReport(fail_on=request.fail_on)
     resources = _resources(store, workspace)
     mapping_of = _source_of(project, store, settings)
-    versions = [
-        v for v in (VersionInfo.from_meta(m) for m in store.versions(workspace)) if v is not None
-    ]
+    metas = store.versions(workspace)
+    versions = [v for v in (VersionInfo.from_meta(m) for m in metas) if v is not None]
     numbers = [v.version for v in versions]
     book = CooldownBook(store.private_dir(PROFILES_DIR) / COOLDOWNS)
     acted = False
@@ -112,30 +113,64 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
         matched = [p for p in settings.profiles if matching(p, resource)]
         if not matched:
             continue
-        fired = _fired(matched, resource, mapping_of(resource), book, now, settings, report)
+        fired, since = _fired(matched, resource, mapping_of(resource), book, now, settings, report)
         if not fired:
             continue
         decision = decide(resource, [p for p, _, _ in fired.values()])
         assert decision is not None
         profile, result, trigger = fired[decision.profile.name]
+        # Only while the judging starts at the action (within the history read) does a
+        # deviation seem to begin after it.
+        cut = (
+            since
+            if since is not None and now - since < timedelta(seconds=settings.analysis.since)
+            else None
+        )
+        remedies = _remedies(metas, resource.address, cut)
         rec = _recommendation(
-            store, workspace, resource, profile, trigger, result, versions, numbers, settings, now
+            store,
+            workspace,
+            resource,
+            profile,
+            trigger,
+            result,
+            [v for v in versions if v.version not in remedies],
+            numbers,
+            settings,
+            now,
         )
         rec = replace(rec, profile=profile.name)
+        rec, in_place = _unless_already_reverted(rec, metas, versions, remedies)
         if decision.also:
             rec = replace(
                 rec,
                 reason=f"{rec.reason}; profile {profile.name} decided "
                 f"(also matched: {', '.join(decision.also)})",
             )
-        action_note, did_act = _act(
-            project, store, request, ui, book, resource, profile, rec, acted, now, report
-        )
+        if in_place is not None and profile.action == "revert":
+            action_note, did_act = f"not reverted again: {in_place}", False
+        else:
+            action_note, did_act = _act(
+                project, store, request, ui, book, resource, profile, rec, acted, now, report
+            )
         acted = acted or did_act
         report.recommendations.append(replace(rec, action=action_note))
     if report.recommendations:
         _log(store, report)
     return report
+
+
+def _declared(project: Project) -> MetricsSettings:
+    """The metrics settings, which declare at least one profile (else a UsageError; a settings
+    file with errors raises its SettingsError)."""
+    settings = project.settings.metrics
+    if not settings.profiles:
+        raise UsageError(
+            "no reversion profile is declared",
+            hint='declare one in tfshadow.hcl: profile "name" { resource_types = [...] trigger '
+            '{ … } action = "recommend" }',
+        )
+    return settings
 
 
 def _fired(
@@ -146,9 +181,10 @@ def _fired(
     now: datetime,
     settings: MetricsSettings,
     report: CheckReport,
-) -> dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]]:
-    """The profiles whose trigger fired on ``resource``, each with its first firing trigger;
-    every trigger's outcome (and every muted profile) goes into ``report``."""
+) -> tuple[dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]], datetime | None]:
+    """The profiles whose trigger fired on ``resource``, each with its first firing trigger,
+    and when a profile last acted on it (None if none ever did); every trigger's outcome (and
+    every muted profile) goes into ``report``."""
     fired: dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]] = {}
     # An action by any profile mutes the resource for all of them: another profile judging the
     # run the action is undoing would blame the revert and put the bad version back.
@@ -166,7 +202,7 @@ def _fired(
                     f"muted: cooldown after an action of profile {actor}, {_minutes(left)} left",
                 )
             )
-        return fired
+        return fired, None
     actions = [book.last(p.name, resource.address) for p in matched]
     since = max((a for a in actions if a is not None), default=None)
     for profile in matched:
@@ -183,7 +219,61 @@ def _fired(
             )
             if result.fired and profile.name not in fired:
                 fired[profile.name] = (profile, result, trigger)
-    return fired
+    return fired, since
+
+
+def _remedies(metas: list[dict[str, Any]], address: str, since: datetime | None) -> set[int]:
+    """The reverts covering ``address`` recorded since a profile last acted on it: the action's
+    own (also one that failed part-way), and any made about the same deviation since.
+
+    After an action the resource is judged only on what came after it, so a deviation that
+    outlasted the revert seems to begin just after it: blaming the revert, or returning to the
+    version before it, would put back the very change the profile took away.
+    """
+    from tfshadow.forecast import journal
+    from tfshadow.ops.handled import about
+
+    if since is None:
+        return set()
+    # Versions are dated to the second, the cooldown book finer: the same second is after.
+    floor = since.replace(microsecond=0)
+    found = set()
+    for meta in metas:
+        moment = journal.parse_time(meta.get("timestamp"))
+        targets = meta.get("targets")
+        covers = not isinstance(targets, list) or any(about(str(t), address) for t in targets)
+        if meta.get("kind") == "revert" and moment is not None and moment >= floor and covers:
+            found.add(int(meta["version"]))
+    return found
+
+
+def _unless_already_reverted(
+    rec: Recommendation,
+    metas: list[dict[str, Any]],
+    versions: list[VersionInfo],
+    remedies: set[int],
+) -> tuple[Recommendation, str | None]:
+    """``rec`` without its command when the revert it proposes is in place already (a remedy
+    went back to that version and no version changed the resource since), with a phrase
+    saying so; else ``rec`` as it is and None. The deviation outlasted the revert: another
+    would change nothing, and people must look."""
+    from tfshadow.ops.handled import about, reverts
+
+    if not remedies or rec.command is None:
+        return rec, None
+    target = rec.command.split()[2]
+    done = {r.version: r for r in reverts(metas)}  # succeeded, and not --state-only
+    touching = [v.version for v in versions if any(about(rec.resource, a) for a in v.addresses)]
+    last = max(touching, default=None)
+    remedy = done.get(last) if last in remedies else None
+    if remedy is None or str(remedy.reverted_to) != target:
+        return rec, None
+    said = f"version {remedy.version} already reverted it to version {target}"
+    return replace(
+        rec,
+        command=None,
+        reason=f"{rec.reason}; {said} and it still deviates: reverting again would change nothing",
+    ), said
 
 
 def _resources(store: GitShadowStore, workspace: str) -> list[ResourceRef]:
@@ -226,7 +316,7 @@ def _evaluate(
     from tfshadow.profiles import evaluate
 
     if source is None:
-        report.warnings.append(
+        report.warn(
             f"{resource.address}: no resource_metrics block gives it metrics, so its "
             f"profile trigger on {trigger.metric} cannot be judged"
         )
@@ -238,7 +328,7 @@ def _evaluate(
     try:
         series = source.fetch(resource, trigger.metric, TimeRange(start, now))
     except MetricsError as exc:
-        report.warnings.append(exc.one_line())
+        report.warn(exc.one_line())
         # An empty answer is missing data, not a failure: inconclusive (and a gate does not
         # fail closed on it, as it does when every source failed).
         state = "inconclusive" if isinstance(exc, NoDataError) else "error"
@@ -261,6 +351,8 @@ def _recommendation(
     settings: Any,
     now: datetime,
 ) -> Recommendation:
+    """The recommendation for a fired trigger; ``versions`` are those that may be blamed for
+    it, ``numbers`` every version that may be returned to."""
     from tfshadow.forecast.attribution import recommend
     from tfshadow.forecast.engine import Finding
 
@@ -288,22 +380,39 @@ def _recommendation(
         store.last_good(workspace),
         now,
     )
-    target = _target(profile, rec, numbers, store.last_good(workspace))
-    command = f"tfshadow revert {target} --target {resource.address}" if target else None
-    return replace(rec, command=command)
+    latest = max((v.version for v in versions), default=0)
+    last_good = store.last_good(workspace)
+    target = _target(profile, rec, numbers, latest, last_good)
+    # Quoted for a shell: an instance key's quotes (`web["a"]`) would otherwise be lost.
+    address = shlex.quote(resource.address)
+    command = f"tfshadow revert {target} --target {address}" if target else None
+    reason = rec.reason
+    if profile.to == "last-good" and last_good is not None and target is None:
+        pivot = rec.suspect.version if rec.suspect is not None else latest
+        reason += (
+            f"; the newest version marked good, {last_good}, is not older than version "
+            f"{pivot}: going back to it would undo nothing"
+        )
+    return replace(rec, command=command, reason=reason)
 
 
 def _target(
-    profile: ProfileSettings, rec: Recommendation, numbers: list[int], last_good: int | None
+    profile: ProfileSettings,
+    rec: Recommendation,
+    numbers: list[int],
+    latest: int,
+    last_good: int | None,
 ) -> int | None:
     """The version the profile returns to: ``previous`` is the one before the suspect (or
-    before the latest version when no suspect fits), ``last-good`` the newest marked good."""
-    if profile.to == "last-good":
-        return last_good
-    if profile.to not in ("previous", ""):
+    before ``latest``, the newest version that may be blamed, when no suspect fits),
+    ``last-good`` the newest marked good when it is older than that (a mark given to the
+    suspect itself, or after it, points at what is to be undone)."""
+    if profile.to not in ("previous", "last-good", ""):
         number = int(profile.to)
         return number if number in numbers else None
-    pivot = rec.suspect.version if rec.suspect is not None else (max(numbers) if numbers else 0)
+    pivot = rec.suspect.version if rec.suspect is not None else latest
+    if profile.to == "last-good":
+        return last_good if last_good is not None and last_good < pivot else None
     older = [n for n in numbers if n < pivot]
     return max(older) if older else None
 
@@ -345,6 +454,7 @@ def _act(
                     project,
                     RevertRequest(
                         version=target,
+                        tf_args=("-no-color",) if request.no_color else (),
                         targets=(resource.address,),
                         auto_approve=True,
                         # The version number is of this workspace's history: never another's.
@@ -360,17 +470,20 @@ def _act(
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: revert failed: {exc.one_line()}")
         return f"revert to version {target} failed: {exc.message}", True
-    recorded = outcome.recorded["version"] if outcome.recorded else "?"
+    recorded = (
+        f"recorded as version {outcome.recorded['version']}"
+        if outcome.recorded
+        else "Terraform found nothing to change: no version recorded"
+    )
     if outcome.exit_code != 0:
         report.warnings.append(
             f"profile {profile.name}: the revert of {resource.address} to version {target} "
-            f"failed part-way (exit {outcome.exit_code}; recorded as version {recorded}): "
+            f"failed part-way (exit {outcome.exit_code}; {recorded}): "
             "see Terraform's message above"
         )
         return f"revert to version {target} failed (exit {outcome.exit_code})", True
     report.actions.append(
-        f"profile {profile.name}: reverted {resource.address} to version {target} "
-        f"(recorded as version {recorded})"
+        f"profile {profile.name}: reverted {resource.address} to version {target} ({recorded})"
     )
     return f"reverted to version {target}", True
 
@@ -400,9 +513,17 @@ def _activate_ghost(
     from tfshadow.ops import ghost
 
     if not ghost.is_enabled(project, resource.address):
+        from tfshadow.ghost.adapters import ADAPTERS
+
+        # Naming `ghost enable` for a type it refuses would send people to a dead end.
+        remedy = (
+            f"`tfshadow ghost enable {resource.address}`"
+            if resource.type in ADAPTERS
+            else f"and {resource.type} cannot have one"
+        )
         report.warnings.append(
-            f"profile {profile.name}: {resource.address} has no ghost instance "
-            f"(`tfshadow ghost enable {resource.address}`); recommending instead"
+            f"profile {profile.name}: {resource.address} has no ghost instance ({remedy}); "
+            "recommending instead"
         )
         return "no ghost enabled: recommended", False
     if not request.act:
@@ -466,11 +587,15 @@ def watch(
 ) -> int:
     """``check`` with actions every ``interval`` seconds until ``stop()`` or ``cycles``.
 
-    A cycle that fails (metrics down, store busy) is reported and the loop goes on; the stop
-    request is honoured between cycles, never in the middle of an action. Returns the cycles run.
+    A cycle that fails (metrics down, store busy) is reported and the loop goes on; settings
+    that cannot be read, or declare no profile, raise before the first cycle. The stop request
+    is honoured between cycles, never in the middle of an action. Returns the cycles run.
     """
     import threading
 
+    # Settings are read once: an error in them, or no profile, would fail every cycle alike
+    # while the watcher looked alive. Said once, before the first cycle.
+    _declared(project)
     waiter = threading.Event()
     pause = sleep or (lambda seconds: waiter.wait(seconds))
     run = 0
@@ -488,6 +613,7 @@ def watch(
             on_cycle(run, outcome)
         if (cycles is not None and run >= cycles) or stop():
             break
-        if pause(interval):
+        # An interval beyond what a timer can wait is, in effect, forever.
+        if pause(min(interval, threading.TIMEOUT_MAX)):
             break
     return run

@@ -33,9 +33,12 @@ def open_recommendations(
     store = project.open_store(create=False)
     ws = workspace or project.workspace
     moment = now or datetime.now(UTC)
-    records, _skipped = journal.read(
-        store.private_dir(ANALYSIS_DIR) / JOURNAL, since=moment - timedelta(seconds=since)
-    )
+    start: datetime | None
+    try:
+        start = moment - timedelta(seconds=since)
+    except OverflowError:  # a --since longer than the calendar: the whole log
+        start = None
+    records, _skipped = journal.read(store.private_dir(ANALYSIS_DIR) / JOURNAL, since=start)
     newest: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
     for record in records:
         if not journal.in_workspace(record, ws):

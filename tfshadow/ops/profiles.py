@@ -148,10 +148,20 @@ def _warnings(
                 "`tfshadow ghost enable ADDRESS`; without one it recommends instead"
             )
         elif missing:
+            from tfshadow.ghost.adapters import ADAPTERS
+
             shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+            types = {r.type for r in latest.resources if r.address in missing}
+            # `ghost enable` refuses a type without an adapter: naming it would be a dead end.
+            unsupported = sorted(t for t in types if t not in ADAPTERS)
+            remedy = (
+                f"no ghost adapter for {', '.join(unsupported)}"
+                if unsupported
+                else f"`tfshadow ghost enable {missing[0]}`"
+            )
             warn(
                 f"action activate_ghost: {shown} {'has' if len(missing) == 1 else 'have'} no "
-                f"ghost (`tfshadow ghost enable {missing[0]}`): it recommends instead"
+                f"ghost ({remedy}): it recommends instead"
             )
     if latest.version is None:
         return found

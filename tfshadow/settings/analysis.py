@@ -69,6 +69,8 @@ _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _DURATION = re.compile(rf"(?:{_NUMBER}[smhdw])+")
 _DURATION_PART = re.compile(rf"({_NUMBER})([smhdw])")
+MAX_DURATION = 100 * 365 * 86400.0
+"""The longest duration a settings file may give: longer ones overflow dates and timers."""
 
 
 def parse_duration(text: str) -> float:

@@ -34,6 +34,7 @@ from tfshadow import env
 from tfshadow.errors import SettingsError
 from tfshadow.settings.analysis import (
     ACTIONS,
+    MAX_DURATION,
     MODELS,
     SENSITIVITY_WORDS,
     SEVERITIES,
@@ -357,6 +358,8 @@ def _duration(positive: bool) -> Callable[[Any], str | None]:
             return f"must be a duration such as 90s, 15m, 2h, 7d or 1w, got {value!r}"
         if seconds < 0 or (positive and seconds == 0):
             return f"must be {'longer than 0' if positive else 'at least 0'}, got {value!r}"
+        if not seconds <= MAX_DURATION:
+            return f"must be at most 100 years, got {value!r}"
         return None
 
     return check

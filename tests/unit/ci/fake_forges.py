@@ -40,8 +40,8 @@ class ForgeState:
 
     comments: list[dict[str, Any]] = field(default_factory=list)
     requests: list[Seen] = field(default_factory=list)
-    # method -> queued (status, JSON body) answers, used before the normal behaviour
-    failures: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
+    # method -> queued (status, JSON body[, headers]) answers, used before the normal behaviour
+    failures: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     failing_pages: dict[int, tuple[int, Any]] = field(default_factory=dict)  # page -> answer
     page_size: int = 2
     next_id: int = 1000
@@ -109,8 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.state.requests.append(seen)
             queued = self.state.failures.get(method)
             if queued:
-                status, answer = queued.pop(0)
-                return self._send(status, answer)
+                status, answer, *headers = queued.pop(0)
+                return self._send(status, answer, *headers)
             try:
                 if self.flavour == "github":
                     self._github(seen)

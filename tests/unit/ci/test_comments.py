@@ -165,6 +165,48 @@ def test_post_sticky_github_403_on_listing_never_posts_nor_shows_the_token(
     assert github.state.writes() == []
 
 
+def test_post_sticky_github_rate_limit_says_when_to_retry_not_to_add_permissions(
+    github: FakeForge,
+) -> None:
+    # GitHub answers a spent rate limit with 403, like a missing permission.
+    github.state.failures["GET"] = [
+        (
+            403,
+            {"message": "API rate limit exceeded for installation ID 1."},
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1893456000"},
+        )
+    ]
+
+    with pytest.raises(CiError) as caught:
+        post_sticky("github", REPORT, env=github_env(github), pr=7)
+
+    line = caught.value.one_line()
+    assert "rate limited: wait until 00:00:00 UTC" in line
+    assert "pull-requests: write" not in line
+    assert github.state.writes() == []
+
+
+def test_post_sticky_rate_limit_retry_after_is_said_not_slept_on(gitlab: FakeForge) -> None:
+    gitlab.state.failures["GET"] = [(429, {"message": "Retry later"}, {"Retry-After": "3600"})]
+
+    with pytest.raises(CiError) as caught:
+        post_sticky("gitlab", REPORT, env=gitlab_env(gitlab), pr=None)
+
+    assert "rate limited: wait 3600 s and re-run the job" in caught.value.one_line()
+    assert len(gitlab.state.requests) == 1  # not retried an hour later
+
+
+def test_post_sticky_github_server_error_says_to_re_run_later(github: FakeForge) -> None:
+    github.state.failures["GET"] = [(500, {"message": "Server Error"})] * 3
+
+    with pytest.raises(CiError) as caught:
+        post_sticky("github", REPORT, env=github_env(github), pr=7)
+
+    line = caught.value.one_line()
+    assert line.endswith("GitHub failed on its side: re-run the job in a few minutes")
+    assert "above" not in line
+
+
 def test_post_sticky_github_failing_second_page_never_posts(github: FakeForge) -> None:
     for n in range(3):
         github.state.add(f"comment {n}")

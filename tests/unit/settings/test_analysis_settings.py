@@ -457,6 +457,8 @@ def test_metrics_settings_bad_sensitivity_is_an_error(
         ("since", "0", "must be longer than 0, got 0"),
         ("horizon", '"0m"', "must be longer than 0, got '0m'"),
         ("attribution_window", "true", "must be a string or a number, got true or false"),
+        ("since", '"99999999999d"', "must be at most 100 years, got '99999999999d'"),
+        ("soak", "1e20", "must be at most 100 years, got 1e+20"),
     ],
 )
 def test_metrics_settings_bad_duration_is_an_error(
