@@ -49,6 +49,8 @@ def test_agent_samples_into_the_store_and_analyze_reads_them(
 def test_agent_bad_interval(workdir: Path, tfshadow: Tfshadow) -> None:
     result = tfshadow("agent", "--interval", "soon", cwd=workdir)
     assert result.code == 2 and "--interval soon" in result.err
+    result = tfshadow("agent", "--interval", "99999999999d", cwd=workdir)
+    assert result.code == 2 and "longer than a day" in result.err
 
 
 def test_agent_host_series_are_analysed(workdir: Path, tfshadow: Tfshadow) -> None:

@@ -189,6 +189,9 @@ def detect(
     return EXIT_OK
 
 
+_LONGEST_SAMPLING_INTERVAL = 86_400.0
+
+
 @commands.command()
 @click.option("--interval", default="15s", show_default=True, help="Time between samples.")
 @click.option("--pid", "pids", multiple=True, type=int, help="Sample these processes only.")
@@ -210,6 +213,12 @@ def agent(
     assert seconds is not None
     if seconds <= 0:
         raise UsageError("--interval must be positive", hint="use e.g. --interval 15s")
+    if seconds > _LONGEST_SAMPLING_INTERVAL:
+        # Forecasts need points; and a wait beyond the system's timer limit cannot even start.
+        raise UsageError(
+            f"--interval {interval} is longer than a day between samples",
+            hint="use e.g. --interval 15s (at most 1d)",
+        )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
