@@ -69,6 +69,35 @@ def test_version_a_push_missed_goes_with_the_next_recorded_command(
     assert _git("rev-parse", "tfshadow", cwd=remote) == store_head
 
 
+def test_store_pull_creates_then_updates_a_second_recorders_store(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = tmp_path / "shadows.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    settings = f'store {{\n  remote = "{remote}"\n}}\n'
+    (workdir / "tfshadow.hcl").write_text(settings)
+    # A CI runner that keeps its directory between jobs: the same configuration, another store.
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    for name in ("main.tf", "tfshadow.hcl"):
+        shutil.copy(workdir / name, runner / name)
+    empty = tfshadow("store", "pull", cwd=runner)
+    assert empty.code == 2 and "holds no shadow store yet" in empty.err
+    assert not (runner / ".tfshadow").exists()
+
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    created = tfshadow("store", "pull", "--no-color", cwd=runner)
+    assert created.code == 0, created.err
+    assert created.out.startswith("Created the shadow store from")
+    assert tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=2", cwd=workdir).code == 0
+    pulled = tfshadow("store", "pull", "--json", cwd=runner)
+    assert pulled.code == 0, pulled.err
+    assert pulled.json()["pulled_commits"] == 1 and not pulled.json()["created"]
+    log = tfshadow("log", "--json", cwd=runner).json()["versions"]
+    assert [v["version"] for v in log] == [2, 1]
+    assert tfshadow("store", "pull", "--no-color", cwd=runner).out.startswith("Up to date with")
+
+
 def test_push_to_a_remote_another_store_moved_on_says_the_histories_diverged(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
@@ -89,7 +118,7 @@ def test_push_to_a_remote_another_store_moved_on_says_the_histories_diverged(
     assert "recorded version 2" in result.err
     # No later push can send it: saying the next command will is wrong.
     assert "the next recorded command" not in result.err
-    assert "diverged" in result.err and "clone" in result.err
+    assert "diverged" in result.err and "tfshadow store pull" in result.err
 
 
 _INTERRUPT_THE_PUSH = """

@@ -1,5 +1,5 @@
-"""`tfshadow store check | sync | verify | restore`: the shadow store's integrity and its
-object-storage mirror."""
+"""`tfshadow store check | pull | sync | verify | restore`: the shadow store's integrity, its
+remote and its object-storage mirror."""
 
 from __future__ import annotations
 
@@ -74,6 +74,43 @@ def check_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
             markup=False,
         )
     return EXIT_OK if report.sound else EXIT_FAILED
+
+
+@store_group.command(name="pull")
+@json_option
+@no_color_option
+@pass_cli
+def pull_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
+    """Bring the store up to its remote (fast-forward only), or create it from the remote:
+    for a recorder that is not the only one, such as a CI runner that keeps its directory."""
+    from tfshadow.store import GitShadowStore
+
+    project = cli.project()
+    result = GitShadowStore.pull(project.store_config(), project.lock_timeout)
+    if as_json:
+        _emit_json(
+            {
+                "remote": result.remote,
+                "created": result.created,
+                "pulled_commits": result.pulled,
+                "ahead_commits": result.ahead,
+            }
+        )
+        return EXIT_OK
+    console = stdout_console(no_color=no_color)
+    if result.created:
+        console.print(f"Created the shadow store from {result.remote}.", markup=False)
+    elif result.pulled:
+        console.print(f"Pulled {result.pulled} commit(s) from {result.remote}.", markup=False)
+    elif result.ahead:
+        console.print(
+            f"Nothing to pull from {result.remote}; it lacks {result.ahead} commit(s) of this "
+            "store, which the next recorded command pushes.",
+            markup=False,
+        )
+    else:
+        console.print(f"Up to date with {result.remote}.", markup=False)
+    return EXIT_OK
 
 
 @store_group.command(name="sync")

@@ -86,6 +86,8 @@ _PUSH_TIMEOUT = 600.0
 _LS_REMOTE_TIMEOUT = 30.0
 # The one ref of the bundles the object-storage mirror keeps (see tfshadow/mirror/).
 BUNDLE_REF = "refs/tfshadow/mirror"
+# Where `tfshadow store pull` fetches the remote's branch before taking it.
+PULL_REF = "refs/tfshadow/pulled"
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
 
 
@@ -458,6 +460,28 @@ class Git:
 
     def delete_ref(self, ref: str) -> None:
         self.run("update-ref", "-d", ref, ok=(0, 1))
+
+    def fetch_branch(self, url: str, branch: str, ref: str) -> str | None:
+        """Fetch ``branch`` of ``url`` to the local ``ref``; its tip, or None when ``url`` has no
+        such branch. StoreError when the remote cannot be reached."""
+        has = self.remote_has_branch(url, branch)
+        if has is None:
+            raise StoreError(
+                f"cannot reach the shadow store's remote {scrub_url(url)}",
+                hint="check its address and your access to it",
+            )
+        if not has:
+            return None
+        self.run(
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            url,
+            f"+refs/heads/{branch}:{ref}",
+            timeout=_PUSH_TIMEOUT,
+        )
+        return self.resolve(ref)
 
     def check_out_branch(self, branch: str, commit: str) -> None:
         """Point ``branch`` at ``commit`` and check it out (in a repository with no commit)."""

@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ from tfshadow.store import cache, policy
 from tfshadow.store.base import Reconstructed, StoreConfig
 from tfshadow.store.git import (
     BUNDLE_REF,
+    PULL_REF,
     STORE_IDENTITY,
     Git,
     Identity,
@@ -105,6 +106,18 @@ class _Rebuilt:
     config: dict[str, Any]
     state_bytes: bytes
     config_bytes: bytes
+
+
+@dataclass(frozen=True)
+class PullResult:
+    """What :meth:`GitShadowStore.pull` did: commits taken from the remote (``pulled``), commits
+    here that the remote lacks (``ahead``: the next recorded command pushes them), and whether
+    the store was created from the remote."""
+
+    remote: str
+    pulled: int
+    ahead: int
+    created: bool
 
 
 @dataclass(frozen=True)
@@ -938,12 +951,26 @@ class GitShadowStore:
         _check_config(config)
         if not bundles:
             raise StoreError("there is no history to restore", hint="check the mirror's address")
+
+        def fetch(repo: Git) -> str:
+            try:
+                return _fetch_bundles(repo, bundles)
+            finally:
+                repo.delete_ref(BUNDLE_REF)
+
+        return cls._created_from(config, branch, fetch, "restore")
+
+    @classmethod
+    def _created_from(
+        cls, config: StoreConfig, branch: str, fetch: Callable[[Git], str], verb: str
+    ) -> GitShadowStore:
+        """A new store holding the history ``fetch`` brings into a repository (its tip)."""
         if config.branch is not None:
             workdir = Path(os.path.abspath(config.workdir))
             outer_info = Git(workdir).repo_info() if workdir.is_dir() else None
             if outer_info is None:
                 raise StoreError(
-                    f"{workdir} is not inside a git repository, so the store cannot be restored "
+                    f"{workdir} is not inside a git repository, so the store cannot be {verb}d "
                     f"onto its `{config.branch}` branch",
                     hint="run `git init` there first, or drop the store's `branch` setting",
                 )
@@ -951,16 +978,11 @@ class GitShadowStore:
             if repo.resolve(f"refs/heads/{config.branch}") is not None:
                 raise StoreError(
                     f"the branch `{config.branch}` of {outer_info.toplevel} already exists",
-                    hint="rename or delete it first: restore never overwrites a store",
+                    hint=f"rename or delete it first: {verb} never overwrites a store",
                 )
-            try:
-                tip = _fetch_bundles(repo, bundles)
-                created = repo.update_ref(
-                    f"refs/heads/{config.branch}", tip, None, "tfshadow: restore"
-                )
-            finally:
-                repo.delete_ref(BUNDLE_REF)
-            if not created:
+            tip = fetch(repo)
+            _check_is_store(repo, tip)
+            if not repo.update_ref(f"refs/heads/{config.branch}", tip, None, f"tfshadow: {verb}"):
                 raise StoreError(
                     f"cannot create the branch `{config.branch}`",
                     hint="check that the repository is writable",
@@ -970,22 +992,88 @@ class GitShadowStore:
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise StoreError(
                 f"{path} already exists and is not empty",
-                hint="move it away first: restore never overwrites a store",
+                hint=f"move it away first: {verb} never overwrites a store",
             )
         path.mkdir(parents=True, exist_ok=True)
         try:
             init_repository(path, branch)
             git = Git(path)
-            tip = _fetch_bundles(git, bundles)
+            tip = fetch(git)
+            _check_is_store(git, tip)
             git.check_out_branch(branch, tip)
-            git.delete_ref(BUNDLE_REF)
-            # Checkout writes files 0644; the store keeps its files read-only.
-            for entry in git.ls_tree(tip, None, recursive=True):
-                (path / entry.path).chmod(0o444)
+            _make_read_only(path, (e.path for e in git.ls_tree(tip, None, recursive=True)))
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
         return cls.open(config, create=False)
+
+    @classmethod
+    def pull(cls, config: StoreConfig, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> PullResult:
+        """Bring the store up to its remote's branch, fast-forward only; create it from the
+        remote when there is none here. For a recorder that is not the only one (a persistent
+        CI runner): the store pushes after every version but never fetches by itself."""
+        url = _resolve_remote(config.remote, config.workdir)
+        if url is None:
+            raise StoreError(
+                "the shadow store has no remote to pull from",
+                hint='set `remote = "…"` in the store block of tfshadow.hcl',
+            )
+        _check_config(config)
+        if _exists(config):
+            return cls.open(config, create=False)._pull(url, lock_timeout)
+        branch = config.branch or DEFAULT_BRANCH
+
+        def fetch(repo: Git) -> str:
+            try:
+                tip = repo.fetch_branch(url, branch, PULL_REF)
+            finally:
+                repo.delete_ref(PULL_REF)
+            if tip is None:
+                raise StoreError(
+                    f"the remote {scrub_url(url)} holds no shadow store yet",
+                    hint="the first `tfshadow apply` creates and pushes it",
+                )
+            return tip
+
+        created = cls._created_from(config, branch, fetch, "pull")
+        return PullResult(scrub_url(url), created.commit_count(created.head() or ""), 0, True)
+
+    def _pull(self, url: str, lock_timeout: float) -> PullResult:
+        shown = scrub_url(url)
+        with self.lock(lock_timeout, command="store pull"):
+            head = self._git.head()
+            try:
+                tip = self._git.fetch_branch(url, self._branch, PULL_REF)
+                if tip is None:
+                    return PullResult(shown, 0, self._unpushed_count(head, None), False)
+                _check_is_store(self._git, tip)
+                if head is not None and self._git.is_ancestor(tip, head):
+                    return PullResult(shown, 0, self._unpushed_count(head, tip), False)
+                if head is not None and not self._git.is_ancestor(head, tip):
+                    raise StoreDivergedError(
+                        f"the shadow store and its remote {shown} have diverged: each holds "
+                        "versions the other lacks (two copies recorded)",
+                        hint=f"keep one: move {self.root} aside and pull again to take the "
+                        "remote's, or keep this one and replace the remote's branch by hand",
+                    )
+                changed = self._git.text("diff", "--name-only", "-z", head, tip) if head else ""
+                self._git.run("merge", "--ff-only", "--quiet", tip)
+            finally:
+                self._git.delete_ref(PULL_REF)
+            _make_read_only(
+                self.root,
+                changed.split("\0")
+                if head
+                else (e.path for e in self._git.ls_tree(tip, None, recursive=True)),
+            )
+            (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
+            pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
+            return PullResult(shown, pulled, 0, False)
+
+    def _unpushed_count(self, head: str | None, remote_tip: str | None) -> int:
+        if head is None:
+            return 0
+        return self.commit_count(head) - (self.commit_count(remote_tip) if remote_tip else 0)
 
     # -- remote -----------------------------------------------------------------------------
 
@@ -1007,7 +1095,7 @@ class GitShadowStore:
             raise StoreDivergedError(
                 exc.message,
                 hint=f"{exc.hint}. To go on from the remote's history instead, move {self.root} "
-                f"aside and `git clone -b {self._branch}` the remote in its place",
+                "aside and run `tfshadow store pull`",
             ) from None
         (self._state_dir / "pushed").write_text(f"{self._remote}\n{head}\n", encoding="utf-8")
 
@@ -1248,6 +1336,17 @@ def _refuse_a_second_history(repo: Git, branch: str, where: str) -> None:
     )
 
 
+def _exists(config: StoreConfig) -> bool:
+    """Whether the store ``config`` describes has been created."""
+    if config.branch is None:
+        return (_directory_path(config) / ".git").exists()
+    workdir = Path(os.path.abspath(config.workdir))
+    info = Git(workdir).repo_info() if workdir.is_dir() else None
+    return (
+        info is not None and Git(info.toplevel).resolve(f"refs/heads/{config.branch}") is not None
+    )
+
+
 def _directory_path(config: StoreConfig) -> Path:
     path = Path(os.path.abspath(config.workdir / (config.path or DEFAULT_DIRECTORY)))
     if path.exists() and not path.is_dir():
@@ -1291,8 +1390,8 @@ def _refuse_a_second_remote_history(config: StoreConfig, path: Path) -> None:
         shown = scrub_url(url)
         raise StoreError(
             f"there is no shadow store at {path}, but its remote {shown} already holds a history",
-            hint=f"run `git clone -b {DEFAULT_BRANCH} {shown} {path}` to go on from it; a store "
-            "started here could never be pushed beside it",
+            hint="run `tfshadow store pull` to go on from it; a store started here could never "
+            "be pushed beside it",
         )
 
 
@@ -1386,6 +1485,14 @@ def _named_remote(name: str, workdir: Path) -> str | None:
     return url
 
 
+def _check_is_store(repo: Git, tip: str) -> None:
+    if not repo.ls_tree(tip, MARKER, recursive=False):
+        raise StoreError(
+            "the history fetched is not a tfshadow shadow store",
+            hint="check the store's remote and branch",
+        )
+
+
 def _fetch_bundles(repo: Git, bundles: list[Path]) -> str:
     tip = ""
     for bundle in bundles:
@@ -1423,4 +1530,12 @@ def _attach_worktree(repo: Git, git: Git, branch: str, common_dir: Path) -> Repo
             f"cannot set up the shadow store's worktree {worktree}",
             hint="check that the repository is writable (`git worktree list`)",
         )
+    _make_read_only(worktree, (e.path for e in git.ls_tree("HEAD", None, recursive=True)))
     return info
+
+
+def _make_read_only(root: Path, paths: Iterable[str]) -> None:
+    """Files a checkout wrote (0644) made read-only, as the store keeps its files."""
+    for rel in filter(None, paths):  # never "": that would be the store's own directory
+        with contextlib.suppress(FileNotFoundError):
+            (root / rel).chmod(0o444)

@@ -5,8 +5,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tfshadow.errors import StoreError
+from tfshadow.errors import StoreDivergedError, StoreError
 from tfshadow.state import delta
+from tfshadow.store import GitShadowStore, StoreConfig
 
 if TYPE_CHECKING:
     from conftest import StoreKit
@@ -187,10 +188,11 @@ def test_new_store_refused_where_the_remote_already_holds_a_history(
     with pytest.raises(StoreError) as caught:
         kit.open_store(workdir, remote=str(remote))
     assert "already holds" in caught.value.message
-    assert f"git clone -b tfshadow {remote}" in (caught.value.hint or "")
+    assert "`tfshadow store pull`" in (caught.value.hint or "")
     assert not store.root.exists()
     # Brought back as the hint says, it goes on.
-    kit.git(workdir, "clone", "-q", "-b", "tfshadow", str(remote), str(store.root))
+    pulled = GitShadowStore.pull(StoreConfig(workdir=workdir, remote=str(remote)))
+    assert pulled.created and pulled.pulled == 2  # the store's creation and version 1
     again = kit.open_store(workdir, remote=str(remote))
     assert kit.record(again, 2)["version"] == 2
     again.push()
@@ -207,3 +209,84 @@ def test_new_store_with_an_empty_or_unreachable_remote_is_created(
     second.mkdir()
     missing = str(tmp_path / "nowhere.git")
     assert kit.record(kit.open_store(second, remote=missing), 1)["version"] == 1
+
+
+def _read_only(root: Path) -> bool:
+    return all(
+        not (p.stat().st_mode & 0o222)
+        for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    )
+
+
+def test_pull_brings_a_second_recorder_up_to_date_fast_forward_only(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    remote = bare(kit, tmp_path / "shadows.git")
+    here, there = tmp_path / "ci-runner", tmp_path / "laptop"
+    here.mkdir()
+    there.mkdir()
+    config = StoreConfig(workdir=here, remote=str(remote))
+    with pytest.raises(StoreError, match="holds no shadow store yet"):
+        GitShadowStore.pull(config)
+    assert not (here / ".tfshadow").exists()
+
+    recorder = kit.open_store(there, remote=str(remote))
+    kit.record(recorder, 1)
+    recorder.push()
+    first = GitShadowStore.pull(config)
+    assert (first.created, first.pulled, first.ahead) == (True, 2, 0)
+    for n in (2, 3):
+        kit.record(recorder, n)
+    recorder.push()
+
+    pulled = GitShadowStore.pull(config)
+    assert (pulled.created, pulled.pulled, pulled.ahead) == (False, 2, 0)
+    runner = kit.open_store(here, create=False, remote=str(remote))
+    assert [m["version"] for m in runner.versions("default")] == [1, 2, 3]
+    assert runner.check().sound and _read_only(runner.root)
+    assert all(d.stat().st_mode & 0o200 for d in [runner.root, *runner.root.rglob("*/")])
+    assert not runner.has_unpushed()  # what it pulled is what the remote has
+    assert GitShadowStore.pull(config).pulled == 0
+
+    # Recording on from there: its push goes through, and it is ahead until then.
+    kit.record(runner, 4)
+    assert GitShadowStore.pull(config).ahead == 1
+    runner.push()
+    back = GitShadowStore.pull(StoreConfig(workdir=there, remote=str(remote)))
+    assert back.pulled == 1 and recorder.latest("default")["version"] == 4  # type: ignore[index]
+
+    # Two copies recorded apart: refused, both kept as they were.
+    kit.record(recorder, 5)
+    recorder.push()
+    kit.record(runner, 50)  # another change: identical versions would be identical commits
+    head = kit.git(runner.root, "rev-parse", "HEAD")
+    with pytest.raises(StoreDivergedError, match="have diverged"):
+        GitShadowStore.pull(config)
+    assert kit.git(runner.root, "rev-parse", "HEAD") == head
+    assert "refs/tfshadow/pulled" not in kit.git(runner.root, "for-each-ref")
+
+
+def test_pull_without_a_remote_or_into_a_branch_store(kit: StoreKit, tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no remote to pull from"):
+        GitShadowStore.pull(StoreConfig(workdir=tmp_path))
+    remote = bare(kit, tmp_path / "shadows.git")
+    recorder = (
+        kit.open_store(tmp_path / "a", remote=str(remote))
+        if (tmp_path / "a").mkdir() is None
+        else None
+    )
+    assert recorder is not None
+    kit.record(recorder, 1)
+    recorder.push()
+    repo = tmp_path / "config-repo"
+    repo.mkdir()
+    kit.git(repo, "init", "-q")
+    config = StoreConfig(workdir=repo, branch="tfshadow", remote=str(remote))
+    assert GitShadowStore.pull(config).created
+    kit.record(recorder, 2)
+    recorder.push()
+    assert GitShadowStore.pull(config).pulled == 1
+    store = kit.open_store(repo, create=False, branch="tfshadow", remote=str(remote))
+    assert [m["version"] for m in store.versions("default")] == [1, 2]
+    assert _read_only(store.root)
