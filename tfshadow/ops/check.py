@@ -79,11 +79,13 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        """1 when something reaches ``fail_on``; 2 when no trigger could be judged at all (every
-        source failed): a gate must not pass on metrics it never read."""
+        """1 when something reaches ``fail_on``; 2 when no trigger could be judged and a source
+        failed (the others had no data): a gate must not pass on metrics it never read. Missing
+        data alone is inconclusive, not a failure."""
         if self.failing:
             return 1
-        if self.triggers and all(t.state == "error" for t in self.triggers):
+        states = {t.state for t in self.triggers}
+        if "error" in states and not states & {"fired", "quiet"}:
             return 2
         return 0
 
