@@ -118,7 +118,11 @@ class ClusterError(TfshadowError):
 
 
 class CiError(TfshadowError):
-    pass
+    """``status``: the HTTP status the forge answered with, when it answered."""
+
+    def __init__(self, message: str, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.status = status
 
 
 class GhostError(TfshadowError):

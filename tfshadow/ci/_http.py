@@ -119,6 +119,7 @@ class Api:
                 f"{self.name} answered {response.status_code} {reason} to {where}"
                 + (f": {detail}" if detail else ""),
                 self._hint(response, detail),
+                status=response.status_code,
             )
         return response
 
@@ -150,8 +151,8 @@ class Api:
         base_path = urlsplit(self.base).path.rstrip("/")
         return path.removeprefix(base_path) or "/"
 
-    def _error(self, message: str, hint: str) -> CiError:
-        return CiError(self._scrub(message), self._scrub(hint))
+    def _error(self, message: str, hint: str, status: int | None = None) -> CiError:
+        return CiError(self._scrub(message), self._scrub(hint), status)
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text

@@ -78,9 +78,15 @@ def post_sticky(
     forge = _forge(platform, env, pr, session)
     tag = marker(key)
     body = compose(tag, markdown, forge.limit)
-    existing = _find(forge, tag)
-    if existing is not None:
-        updated = forge.update(existing, body)
+    for existing in _find(forge, tag):
+        try:
+            updated = forge.update(existing, body)
+        except CiError as exc:
+            # Anyone on the pull request can post a comment that starts with the marker; the
+            # token may not edit it. Then the newest one it may edit, or a new one.
+            if exc.status in (403, 404):
+                continue
+            raise
         return CommentResult("updated", updated.url or existing.url)
     return CommentResult("created", forge.create(body).url)
 
@@ -101,10 +107,10 @@ def _forge(
     raise CiError(f"unknown platform {platform!r}", f"use one of {', '.join(PLATFORMS)}")
 
 
-def _find(forge: Forge, tag: str) -> Comment | None:
+def _find(forge: Forge, tag: str) -> list[Comment]:
+    """The comments carrying ``tag``, newest first."""
     # The whole listing is read first: a page that fails must fail before any write.
-    found = [c for c in forge.comments() if _first_line(c.body) == tag]
-    return found[0] if found else None
+    return [c for c in forge.comments() if _first_line(c.body) == tag][::-1]
 
 
 def _first_line(body: str) -> str:

@@ -43,6 +43,8 @@ class ForgeState:
     # method -> queued (status, JSON body[, headers]) answers, used before the normal behaviour
     failures: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     failing_pages: dict[int, tuple[int, Any]] = field(default_factory=dict)  # page -> answer
+    # Comments the token may not edit (another user's, where the token lacks the right).
+    uneditable: set[int] = field(default_factory=set)
     page_size: int = 2
     next_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -149,6 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
             if (error := self._body_error(seen, 65_536)) is not None:
                 return self._send(422, {"message": error})
             item = self.state.by_id(int(single.group(1)))
+            if item["id"] in self.state.uneditable:
+                return self._send(403, {"message": "Resource not accessible by integration"})
             item["body"] = seen.body["body"]
             return self._send(200, self._github_json(item))
         return self._send(404, {"message": "Not Found"})

@@ -82,6 +82,26 @@ def test_post_sticky_github_updates_in_place_when_the_marker_is_on_page_two(
     assert len(github.state.comments) == 5
 
 
+def test_post_sticky_github_passes_over_a_marker_comment_it_may_not_edit(
+    github: FakeForge,
+) -> None:
+    # Anyone on the pull request can post a comment that starts with the marker.
+    ours = github.state.add("<!-- tfshadow:plan:infra -->\nold plan", user="github-actions[bot]")
+    theirs = github.state.add("<!-- tfshadow:plan:infra -->\nnot a plan", user="mallory")
+    github.state.uneditable.add(theirs["id"])
+
+    result = post_sticky("github", REPORT, env=github_env(github), pr=7, key="infra")
+
+    assert result.action == "updated" and result.url.endswith(f"#issuecomment-{ours['id']}")
+    assert github.state.by_id(ours["id"])["body"].endswith(REPORT)
+    assert github.state.by_id(theirs["id"])["body"].endswith("not a plan")
+
+    # With only comments it may not edit, it posts its own rather than failing every run.
+    github.state.comments.remove(ours)
+    again = post_sticky("github", REPORT, env=github_env(github), pr=7, key="infra")
+    assert again.action == "created" and len(github.state.comments) == 2
+
+
 def test_post_sticky_github_sends_the_api_headers(github: FakeForge) -> None:
     post_sticky("github", REPORT, env=github_env(github), pr=7)
     for seen in github.state.requests:
