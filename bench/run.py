@@ -134,17 +134,22 @@ def compile_package() -> None:
 
 def bench_revert_sizes() -> None:
     bench_revert(provider_seconds=0.0)
+    bench_revert(provider_seconds=0.0, plugin=True)
     bench_revert(provider_seconds=1.0)
 
 
-def bench_revert(provider_seconds: float) -> None:
+def bench_revert(provider_seconds: float, *, plugin: bool = False) -> None:
     """Revert of a 200-resource configuration with 20 changed resources vs a plain apply.
 
     ``provider_seconds``: how long the provider takes to change one resource. terraform_data
     takes none, so the ratio then measures fixed costs alone; 1 s is a quick cloud API call.
+    ``plugin``: the resources are `localcloud_datastore`s (SQLite files) of the `localcloud`
+    provider, a plugin process as every real provider is, changing a setting of 20 of them.
     """
     n, changed = scaled(200), max(1, scaled(20))
     work_note = f", {provider_seconds:g} s of provider work per change" if provider_seconds else ""
+    if plugin:
+        work_note = ", localcloud provider plugin (datastores)"
     print(
         f"\n`tfshadow revert` vs plain apply: {n} resources, {changed} changed{work_note}, "
         "embedded engine"
@@ -153,7 +158,10 @@ def bench_revert(provider_seconds: float) -> None:
     tfshadow = str(Path(sys.executable).parent / "tfshadow")
     plain = [sys.executable, "-P", str(ROOT / "tfshadow/runner/embedded_entry.py")]
     changing = f"count.index < {changed}"
-    if provider_seconds:
+    if plugin:
+        size = f'{changing} ? (var.gen == "a" ? 1000 : 2000) : 500'
+        body = f'  name = "db${{count.index}}"\n  cache_size = {size}\n'
+    elif provider_seconds:
         # A changed resource is replaced, and its creation takes provider_seconds.
         body = (
             f'  triggers_replace = {changing} ? "${{var.gen}}-${{count.index}}" : "fixed"\n'
@@ -162,12 +170,23 @@ def bench_revert(provider_seconds: float) -> None:
         )
     else:
         body = f'  input = {changing} ? "${{var.gen}}-${{count.index}}" : "fixed"\n'
+    kind = "localcloud_datastore" if plugin else "terraform_data"
     config = (
         'variable "gen" {\n  default = "a"\n}\n'
-        f'resource "terraform_data" "r" {{\n  count = {n}\n{body}}}\n'
+        f'resource "{kind}" "r" {{\n  count = {n}\n{body}}}\n'
     )
+    if plugin:
+        config = (
+            "terraform {\n  required_providers {\n    localcloud = { source = "
+            '"local/tfshadow/localcloud" }\n  }\n}\n' + config
+        )
     with scratch() as tmp:
         env = isolated_env(tmp / "home")
+        if plugin:
+            from tfshadow.localcloud import install
+
+            mirror = install.mirror(tmp / "mirror")
+            env["TF_CLI_CONFIG_FILE"] = str(install.cli_config(mirror, tmp / "localcloud.tfrc"))
         work = tmp / "work"
         work.mkdir()
         (work / "main.tf").write_text(config)

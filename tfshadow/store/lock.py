@@ -60,11 +60,8 @@ class FileLock:
         key = self._key()
         held = _held.get(key)
         if held is not None and held.pid == os.getpid():
-            held.depth += 1
-            try:
+            with _again(held):
                 yield
-            finally:
-                held.depth -= 1
             return
         fd = self._acquire(timeout)
         try:
@@ -121,27 +118,19 @@ class FileLock:
 
     def _acquire(self, timeout: float) -> int:
         fd = self._open()
-        deadline = time.monotonic() + max(timeout, 0.0)
-        pause = _POLL_START
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            if _flock_within(fd, timeout):
                 return fd
-            except BlockingIOError:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    holder = self._read_holder()
-                    os.close(fd)
-                    raise StoreLockedError(
-                        f"the shadow store is locked by {holder}",
-                        hint="wait for it to finish, or retry with a longer --lock-timeout "
-                        f"(waited {timeout:g} s)",
-                    ) from None
-                time.sleep(min(pause, remaining))
-                pause = min(pause * 2, _POLL_MAX)
-            except BaseException:
-                os.close(fd)
-                raise
+            holder = self._read_holder()
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+        raise StoreLockedError(
+            f"the shadow store is locked by {holder}",
+            hint="wait for it to finish, or retry with a longer --lock-timeout "
+            f"(waited {timeout:g} s)",
+        )
 
     @staticmethod
     def _write_holder(fd: int, command: str) -> None:
@@ -175,11 +164,8 @@ def creation_lock(directory: Path, timeout: float | None = None) -> Iterator[Non
     key = os.path.realpath(directory)
     held = _creating.get(key)
     if held is not None and held.pid == os.getpid():
-        held.depth += 1
-        try:
+        with _again(held):
             yield
-        finally:
-            held.depth -= 1
         return
     try:
         fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -187,7 +173,12 @@ def creation_lock(directory: Path, timeout: float | None = None) -> Iterator[Non
         yield  # nothing to create in a directory that cannot be opened: the caller says why
         return
     try:
-        _flock_within(fd, timeout, directory)
+        if not _flock_within(fd, timeout):
+            raise StoreLockedError(
+                f"another tfshadow command is recording the first version in {directory}",
+                hint="wait for it to finish, or retry with a longer --lock-timeout "
+                f"(waited {timeout:g} s)",
+            )
         _creating[key] = _Held(fd=fd, depth=1, pid=os.getpid())
         try:
             yield
@@ -197,23 +188,31 @@ def creation_lock(directory: Path, timeout: float | None = None) -> Iterator[Non
         os.close(fd)  # closing releases the flock
 
 
-def _flock_within(fd: int, timeout: float | None, directory: Path) -> None:
+def _flock_within(fd: int, timeout: float | None) -> bool:
+    """Take an exclusive ``flock`` on ``fd``, polling for up to ``timeout`` seconds (None: as
+    long as it takes); False when the time ran out."""
     if timeout is None:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        return
+        return True
     deadline = time.monotonic() + max(timeout, 0.0)
     pause = _POLL_START
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise StoreLockedError(
-                    f"another tfshadow command is recording the first version in {directory}",
-                    hint="wait for it to finish, or retry with a longer --lock-timeout "
-                    f"(waited {timeout:g} s)",
-                ) from None
+                return False
             time.sleep(min(pause, remaining))
             pause = min(pause * 2, _POLL_MAX)
+
+
+@contextmanager
+def _again(held: _Held) -> Iterator[None]:
+    """A lock this process holds, taken once more (released by its first holder)."""
+    held.depth += 1
+    try:
+        yield
+    finally:
+        held.depth -= 1
