@@ -52,8 +52,10 @@ def resolve_version(store: GitShadowStore, workspace: str, text: str) -> int:
     if text.strip().lower() == LAST_GOOD:
         number = store.last_good(workspace)
         if number is None:
+            gone = store.last_good(workspace, kept=False)
+            removed = f" (version {gone} was; retention removed it)" if gone is not None else ""
             raise UnknownVersionError(
-                f"no kept version of workspace {workspace} is marked good",
+                f"no kept version of workspace {workspace} is marked good{removed}",
                 hint="mark one with `tfshadow mark N good`",
             )
         return number

@@ -1199,9 +1199,14 @@ class GitShadowStore:
         listing = self._listing(ws)
         return {n: m for n, m in self._read_marks(listing, ws).items() if n in listing.files}
 
-    def last_good(self, workspace: str) -> int | None:
-        """The newest kept version whose latest mark is ``good``, None if there is none."""
-        marks = self.marks(workspace)
+    def last_good(self, workspace: str, *, kept: bool = True) -> int | None:
+        """The newest kept version whose latest mark is ``good``, None if there is none;
+        ``kept=False``: also among the versions retention removed."""
+        if kept:
+            marks = self.marks(workspace)
+        else:
+            ws = validate_workspace(workspace)
+            marks = self._read_marks(self._listing(ws), ws)
         return max((n for n, m in marks.items() if m["mark"] == "good"), default=None)
 
     def configs(self, workspace: str) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -102,6 +102,11 @@ def test_marks_of_versions_removed_by_retention_are_dropped(kit: StoreKit, tmp_p
     assert kit.git(store.root, "status", "--porcelain", "--ignored") == ""
     assert {n: m["mark"] for n, m in store.marks("default").items()} == {3: "bad"}
     assert store.last_good("default") is None
+    assert store.last_good("default", kept=False) == 1  # for saying why there is none
+    from tfshadow.ops.marks import resolve_version
+
+    with pytest.raises(UnknownVersionError, match=r"\(version 1 was; retention removed it\)"):
+        resolve_version(store, "default", "last-good")
     with pytest.raises(UnknownVersionError, match="version 1 of workspace default was removed"):
         store.set_mark("default", 1, "good", ANN)
 
