@@ -143,6 +143,13 @@ class CaptureError(TfshadowError):
     exit_code = 1
 
 
+class PlanReportError(TfshadowError):
+    """The plan ran, its report asked for with ``--format`` could not be made: a failure, never
+    ``-detailed-exitcode``'s 2 ("changes present")."""
+
+    exit_code = 1
+
+
 class CaptureInterruptedError(CaptureError):
     """Ctrl-C after Terraform ran, before its change was recorded."""
 

@@ -60,8 +60,9 @@ class Project:
         given = self._terraform_bin or self.environ.get(env.TFSHADOW_TERRAFORM_BIN)
         if given:
             # Typed on the command line (or set in the shell): relative to where the user is,
-            # as the shell would take it, not to the --chdir / -chdir directory.
-            return executable_engine(given, cwd=Path.cwd())
+            # as the shell would take it, not to the --chdir / -chdir directory. `~` too: the
+            # shell leaves it alone in `--terraform-bin=~/…` and in a quoted variable.
+            return executable_engine(os.path.expanduser(given), cwd=Path.cwd())
         if configured:
             try:
                 # `~` as in the store's path: a settings file has no shell to expand it.

@@ -259,6 +259,62 @@ def test_destroy_and_state_rm_are_recorded_other_commands_pass_through(
     assert versions[0]["description"] == "state: 0 added, 0 changed, 1 removed: terraform_data.auth"
 
 
+def test_help_and_version_requests_pass_through_unrecorded(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # Terraform prints its version for -v anywhere on the line, and its help for -help before
+    # or after the command: it runs nothing, so nothing is to be locked, recorded or reported.
+    plain_apply(workdir)
+    for args in (
+        ["apply", "-auto-approve", "-no-color", "-v"],
+        ["-help", "apply"],
+        ["state", "rm", "-version", "terraform_data.web"],
+        ["plan", "-version"],
+    ):
+        result = tfshadow(*args, cwd=workdir)
+        assert result.code == 0, result.err
+        assert result.out.startswith(("Terraform v", "Usage: terraform")), args
+        assert result.err == "", args
+    assert not (workdir / ".tfshadow").exists()
+
+
+def test_no_color_from_tf_cli_args_makes_tfshadows_own_lines_plain_too(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as on a terminal
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for name in ("TF_CLI_ARGS", "TF_CLI_ARGS_apply"):
+        monkeypatch.setenv(name, "-no-color")
+        result = tfshadow("apply", "-auto-approve", "-var", f"size={name}", cwd=workdir)
+        monkeypatch.delenv(name)
+        assert result.code == 0, result.err
+        assert "recorded version" in result.err
+        assert "\x1b[" not in result.out + result.err, name
+
+
+def test_a_damaged_ghost_registry_changes_no_exit_code_of_terraform(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    from tfshadow.project import Project
+
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    store = Project(workdir, os.environ).open_store(create=False)
+    registry = store.private_dir("ghosts") / "ghosts.json"
+    registry.write_text('{"terraform_data.web": {"gho')  # cut short by a full disk
+    # The plan and the apply reach their report on ghosts after Terraform ran: it is a warning.
+    plan = tfshadow("plan", "-detailed-exitcode", "-no-color", "-var", "size=p", cwd=workdir)
+    assert plan.code == 2, plan.err
+    assert "ghost registry" in plan.err and "Traceback" not in plan.err
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=p", cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert "recorded version 2" in applied.err
+    assert "ghosts were not brought up to date" in applied.err
+    # The ghost commands say what to do about it.
+    listed = tfshadow("ghost", "list", cwd=workdir)
+    assert listed.code == 2
+    assert "remove it and enable the ghosts again" in listed.err
+
+
 def test_secrets_never_reach_the_store(workdir: Path, tfshadow: Tfshadow) -> None:
     (workdir / "secrets.auto.tfvars").write_text(f'api_token = "{SECRET}-tfvars"\n')
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
@@ -492,6 +548,25 @@ def test_apply_that_cannot_be_recorded_exits_1_not_bad_input(
     assert result.code == 1
     assert "not recorded" in result.err and "modified" in result.err
     assert "Traceback" not in result.err
+
+
+def test_apply_whose_state_cannot_be_read_before_or_after_says_it_is_not_recorded(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    # A backend unreachable for `state pull` around an apply that succeeds.
+    terraform = tmp_path / "terraform"
+    terraform.write_text(
+        '#!/bin/sh\nif [ "$1" = state ]; then echo "Error: backend unreachable" >&2; exit 1; fi\n'
+    )
+    terraform.chmod(0o755)
+    monkeypatch.setenv("TF_CLI_ARGS_apply", "-no-color")  # the state is asked of Terraform
+
+    result = tfshadow("--terraform-bin", str(terraform), "apply", "-auto-approve", cwd=workdir)
+
+    assert result.code == 1, result.err
+    assert "could not be read afterwards" in result.err
+    assert "No state to record" not in result.err
 
 
 def test_apply_of_a_saved_plan_records_the_plans_variables(

@@ -148,6 +148,10 @@ def test_lock_timeout_nan_is_refused_not_an_endless_wait(
     result = tfshadow("apply", "-auto-approve", "--lock-timeout", "nan", cwd=workdir)
     assert result.code == 2
     assert "--lock-timeout" in _one_error_line(result.err)
+    # Terraform's own flag written with two dashes, as Go allows: the user is told which is which.
+    result = tfshadow("apply", "-auto-approve", "--lock-timeout=5s", cwd=workdir)
+    assert result.code == 2
+    assert "Terraform's wait for the state lock is -lock-timeout=5s" in _one_error_line(result.err)
     monkeypatch.setenv("TFSHADOW_LOCK_TIMEOUT", "NaN")
     result = tfshadow("apply", "-auto-approve", cwd=workdir)
     assert result.code == 2

@@ -118,6 +118,14 @@ def test_settings_binary_under_the_home_directory(
     (work / "tfshadow.hcl").write_text('terraform {\n  binary = "~/bin/terraform"\n}\n')
     version = _script("version", cwd=work, env=dict(env, HOME=str(home)))
     assert "Terraform v1.0.3" in version.stdout, version.stderr
+    # On the command line and in the environment as well, where no shell expanded it.
+    (work / "tfshadow.hcl").unlink()
+    given = _script(
+        "--terraform-bin=~/bin/terraform", "version", cwd=work, env=dict(env, HOME=str(home))
+    )
+    assert "Terraform v1.0.3" in given.stdout, given.stderr
+    exported = dict(env, HOME=str(home), TFSHADOW_TERRAFORM_BIN="~/bin/terraform")
+    assert "Terraform v1.0.3" in _script("version", cwd=work, env=exported).stdout
 
 
 def test_executable_engine_revert_round_trip(

@@ -151,6 +151,22 @@ def test_plan_report_detailed_exitcode_kept_with_format(workdir: Path, tfshadow:
     assert doc["changes"] == [] and doc["summary"] == {"add": 0, "change": 0, "destroy": 0}
 
 
+def test_plan_report_that_cannot_be_made_is_never_read_as_changes_present(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    _apply(tfshadow, workdir)
+    store = Project(workdir, os.environ).open_store(create=False)
+    (store.private_dir("ghosts") / "ghosts.json").write_text("{")  # damaged
+    args = ("plan", "-no-color", "-detailed-exitcode", "--format", "json")
+    # With --format the report is what was asked for: failing to make it fails the command,
+    # with 1, not the 2 a pipeline takes for "changes present" (nor 0 for "no changes").
+    for size in ("large", "small"):
+        result = tfshadow(*args, "-var", f"size={size}", cwd=workdir)
+        assert result.code == 1, result.err
+        assert result.out == ""
+        assert "ghost registry" in result.err and "Traceback" not in result.err
+
+
 def test_plan_without_store_passes_through_untouched(workdir: Path, tfshadow: Tfshadow) -> None:
     plan = tfshadow("plan", "-no-color", "-detailed-exitcode", cwd=workdir)
     assert plan.code == 2

@@ -20,6 +20,9 @@ OWN_OPTIONS = {
     "--report-file": "report_file",
 }
 PLAN_ONLY_OPTIONS = ("--format", "--report-file")
+# Empty, these would quietly mean "not given" (`--terraform-bin "$UNSET"` running the embedded
+# Terraform, `-chdir=` working here).
+NON_EMPTY_OPTIONS = frozenset({"--chdir", "--terraform-bin"})
 
 
 @dataclass
@@ -88,8 +91,21 @@ def split_arguments(argv: Sequence[str]) -> Invocation:
                     raise ArgumentError(f"option {name} needs a value")
                 value = argv[i + 1]
                 i += 1
+            if not value and name in NON_EMPTY_OPTIONS:
+                raise ArgumentError(f"option {name} needs a value")
             setattr(inv, OWN_OPTIONS[name], value)
         else:
             inv.tf_args.append(arg)
         i += 1
+    _check_terraform_chdir(inv)
     return inv
+
+
+def _check_terraform_chdir(inv: Invocation) -> None:
+    """Terraform's ``-chdir`` is applied by tfshadow (it runs there): given twice or empty,
+    Terraform would refuse it, and tfshadow would have picked a directory of its own."""
+    given = [a for a in inv.global_args if a.startswith("-chdir=")]
+    if len(given) > 1:
+        raise ArgumentError(f"-chdir is given {len(given)} times (Terraform takes one)")
+    if given == ["-chdir="]:
+        raise ArgumentError("-chdir= needs a directory, like -chdir=infra")

@@ -66,7 +66,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="One JSON doc
 no_color_option = click.option("--no-color", "-no-color", is_flag=True, help="Plain text output.")
 
 
-@click.group(name="tfshadow", help=HELP, context_settings={"help_option_names": ["--help", "-h"]})
+# Terraform's -help too: typed by habit, click would read it as the options -h -e -l -p.
+@click.group(
+    name="tfshadow", help=HELP, context_settings={"help_option_names": ["--help", "-h", "-help"]}
+)
 @click.version_option(package_name="tfshadow", prog_name="tfshadow")
 def commands() -> None:
     pass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -163,7 +163,10 @@ def _lock_timeout(inv: Invocation) -> float | None:
     except ValueError:
         raise UsageError(
             f"--lock-timeout {inv.lock_timeout!r} is not a number of seconds",
-            hint="e.g. --lock-timeout 120",
+            # Go's flags take two dashes too: `--lock-timeout=5s` may have been meant for
+            # Terraform, and it is tfshadow's.
+            hint="e.g. --lock-timeout 120 (tfshadow's wait for its store); Terraform's wait "
+            "for the state lock is -lock-timeout=5s, with one dash",
         ) from None
 
 
@@ -204,7 +207,9 @@ def _run_terraform(inv: Invocation) -> int:
     # arguments resolve the same way, and tfshadow's own calls see the same directory.
     tf_args = [a for a in inv.tf_args if not (a.startswith("-chdir=") and a in inv.global_args)]
     command = inv.command or ""
-    if recorded_command_name(command, inv.rest) is None:
+    # Help or version flags before the command (`-help apply`) count as they do after it.
+    recorded = recorded_command_name(command, [*inv.global_args, *inv.rest])
+    if recorded is None:
         if inv.message is not None:
             raise UsageError(
                 f"--message only applies to commands that change the state, not `{command}`",
@@ -219,17 +224,34 @@ def _run_terraform(inv: Invocation) -> int:
             )
         return project.engine.run(tf_args, cwd=project.workdir, environ=project.environ)
     outcome = run_recorded(project, tf_args, command, inv.rest, message=inv.message)
-    console = stderr_console(no_color="-no-color" in inv.tf_args)
+    no_color = _terraform_no_color(inv, project.environ)
+    console = stderr_console(no_color=no_color)
     print_outcome(console, outcome.recorded, outcome.notes, outcome.warnings)
     if (
         command == "apply"
-        and "-destroy" not in inv.rest
+        and recorded != "destroy"
         and (outcome.recorded or outcome.exit_code == 0)
     ):
         # The state moved on: every ghost's activation plan is stale, and a new good version
         # may be there to follow.
         from tfshadow.ops.ghost import follow
 
-        followed = follow(project, no_color="-no-color" in inv.tf_args)
+        followed = follow(project, no_color=no_color)
         print_outcome(console, followed.recorded, followed.notes, followed.warnings)
     return outcome.exit_code
+
+
+def _terraform_no_color(inv: Invocation, environ: Mapping[str, str]) -> bool:
+    """Whether Terraform was told ``-no-color``, on the command line or in ``TF_CLI_ARGS`` /
+    ``TF_CLI_ARGS_<command>``: tfshadow's own lines after its output are plain then too."""
+    import shlex
+
+    from tfshadow import env
+
+    given = list(inv.tf_args)
+    for name in (env.TF_CLI_ARGS, f"{env.TF_CLI_ARGS_PREFIX}{inv.command}"):
+        try:
+            given += shlex.split(environ.get(name, ""))
+        except ValueError:
+            continue  # Terraform refuses it before running anything
+    return "-no-color" in given or "--no-color" in given

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from tfshadow.cli.output import stdout_console, terraform_output_to_stderr
-from tfshadow.errors import UsageError
+from tfshadow.errors import PlanReportError, UsageError
 from tfshadow.project import Project
 
 
@@ -48,7 +48,7 @@ def run_plan(
         outcome = plan(project, tf_args, want_report=wanted)
     if outcome.error is not None:
         if report_format is not None:
-            raise outcome.error
+            raise PlanReportError(outcome.error.message, outcome.error.hint) from outcome.error
         click.echo(f"tfshadow: warning: no plan report: {outcome.error.one_line()}", err=True)
         return outcome.exit_code
     report = outcome.report

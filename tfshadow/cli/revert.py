@@ -94,6 +94,11 @@ def _terraform_style(extra: list[str]) -> tuple[list[str], list[str], bool]:
     return rest, targets, approve
 
 
+# Terraform's spelling too: a `-help` left among the Terraform arguments would reach the plan,
+# which prints its help and plans nothing.
+_HELP = frozenset({"-h", "-help"})
+
+
 @commands.command(
     context_settings={
         "ignore_unknown_options": True,
@@ -141,7 +146,7 @@ def revert(
     from tfshadow.ops.revert import revert as run_revert
     from tfshadow.report.revert import render_remaining
 
-    if version == "-h" or "-h" in terraform_args:
+    if version in _HELP or _HELP & set(terraform_args):
         click.echo(click.get_current_context().get_help())
         return 0
     rest, tf_targets, tf_approve = _terraform_style(list(terraform_args))

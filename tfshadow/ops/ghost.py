@@ -209,19 +209,34 @@ def follow(project: Project, *, no_color: bool = False) -> FollowReport:
     """Bring every ghost up to date after the state changed (see the module docstring).
 
     A ghost that cannot follow is reported as a warning and keeps its last declaration: the
-    change that was just applied is recorded already and must not be reported as failed.
+    change that was just applied is recorded already and must not be reported as failed; so is
+    a store whose ghosts cannot be read at all.
     """
+    report = FollowReport()
+    # Bad settings are bad input (an apply has read them before Terraform ran): raised.
+    wanted = _settings_ghosts(project)
+    try:
+        _follow_all(project, wanted, no_color, report)
+    except TfshadowError as exc:
+        report.warnings.append(f"the ghosts were not brought up to date: {exc.one_line()}")
+    return report
+
+
+def _follow_all(
+    project: Project,
+    wanted: Mapping[str, tuple[str, ...]],
+    no_color: bool,
+    report: FollowReport,
+) -> None:
     from tfshadow.ops.record import pull_or_none
 
-    report = FollowReport()
-    wanted = _settings_ghosts(project)
     if not project.store_exists():
-        return report
+        return
     store = project.open_store(create=False)
     ws = project.workspace
     registry = _load_registry(store)
     if not (registry or wanted) or not store.versions(ws):
-        return report
+        return
     for address, switches in wanted.items():
         if address not in registry:
             _guarded(
@@ -251,7 +266,6 @@ def follow(project: Project, *, no_color: bool = False) -> FollowReport:
             # Also a ghost that was active once: a revert or an apply put it back to stopped.
             declared = wanted.get(address) if record.get("settings") else None
             _guarded(report, address, "follow", _follow_one, project, no_color, address, declared)
-    return report
 
 
 def enabled_ghosts(store: GitShadowStore) -> frozenset[str]:
@@ -707,9 +721,18 @@ def _registry_path(store: GitShadowStore) -> Path:
 
 def _load_registry(store: GitShadowStore) -> dict[str, Any]:
     path = _registry_path(store)
-    if not path.exists():
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
         return {}
-    doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        # Cut short by a full disk or a kill: every ghost command, and every plan and apply
+        # that reports on ghosts, reads it.
+        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
+        raise GhostError(
+            f"the ghost registry {path} cannot be read ({reason})",
+            "remove it and enable the ghosts again (`tfshadow ghost enable ADDRESS`)",
+        ) from None
     return dict(doc) if isinstance(doc, dict) else {}
 
 

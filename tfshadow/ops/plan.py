@@ -43,7 +43,7 @@ from tfshadow.errors import EngineError, StoreError, TfshadowError
 from tfshadow.forecast import journal
 from tfshadow.ops import handled
 from tfshadow.ops.handled import Acted
-from tfshadow.runner.commands import HELP_FLAGS, flag_value
+from tfshadow.runner.commands import flag_value, runs_no_command
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -194,7 +194,7 @@ def plan(project: Project, tf_args: Sequence[str], *, want_report: bool) -> Plan
     environ = project.environ
     command_at = _command_index(tf_args)
     rest = tf_args[command_at + 1 :]
-    if any(arg in HELP_FLAGS for arg in rest):
+    if runs_no_command(tf_args):
         return PlanOutcome(engine.run(tf_args, cwd=project.workdir, environ=environ))
     store = _store_or_none(project)
     report_dir = store.private_dir(PLAN_DIR) if store is not None else None

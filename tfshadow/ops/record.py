@@ -37,26 +37,39 @@ RECORDED_COMMANDS = frozenset({"apply", "destroy", "import", "refresh", "taint",
 RECORDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
 
 
-_DESTROY_FLAGS = frozenset({"-destroy", "--destroy", "-destroy=true", "--destroy=true"})
-_REFRESH_ONLY_FLAGS = frozenset(
-    {"-refresh-only", "--refresh-only", "-refresh-only=true", "--refresh-only=true"}
-)
+# What Go's flag package takes for true in `-flag=value`.
+_GO_TRUE = frozenset({"1", "t", "T", "true", "TRUE", "True"})
+
+
+def _bool_flag(args: Sequence[str], name: str) -> bool:
+    """Whether the boolean flag ``name`` is set in ``args`` as Terraform reads it: ``-name``,
+    ``--name`` or ``-name=VALUE``, the last one winning, none after ``--``."""
+    on = False
+    for arg in args:
+        if arg == "--":
+            break
+        if not arg.startswith("-") or arg.startswith("---"):
+            continue
+        flag, equals, value = arg.lstrip("-").partition("=")
+        if flag == name:
+            on = not equals or value in _GO_TRUE
+    return on
 
 
 def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
     """``"apply"``, ``"state rm"``…: the name under which a command is recorded, if it is.
 
-    Asking for a command's help changes nothing; ``apply -destroy`` is recorded as a destroy,
-    ``apply -refresh-only`` as a refresh (what it does, and what Terraform advises over
-    ``terraform refresh``).
+    Asking for a command's help or Terraform's version changes nothing; ``apply -destroy`` is
+    recorded as a destroy, ``apply -refresh-only`` as a refresh (what it does, and what
+    Terraform advises over ``terraform refresh``).
     """
-    from tfshadow.runner.commands import HELP_FLAGS
+    from tfshadow.runner.commands import runs_no_command
 
-    if any(arg in HELP_FLAGS for arg in rest):
+    if runs_no_command(rest):
         return None
-    if command == "apply" and any(arg in _DESTROY_FLAGS for arg in rest):
+    if command == "apply" and _bool_flag(rest, "destroy"):
         return "destroy"
-    if command == "apply" and any(arg in _REFRESH_ONLY_FLAGS for arg in rest):
+    if command == "apply" and _bool_flag(rest, "refresh-only"):
         return "refresh"
     if command in RECORDED_COMMANDS:
         return command
@@ -119,7 +132,7 @@ def run_recorded(
     with _recording_lock(project, store, state_file, lock_timeout) as store:
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.
-        before_raw = pull_or_none(project, state_file)[0] if store else None
+        before_raw, read_before = pull_or_none(project, state_file) if store else (None, True)
         if store is not None:
             record_drift(project, store, before_raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
@@ -128,7 +141,8 @@ def run_recorded(
         except KeyboardInterrupt:
             raise interrupted_after_terraform() from None
         if not ok or after_raw is None:
-            if outcome.exit_code == 0 and before_raw is not None:
+            # A state unread before is not a state that was not there: the store holds one.
+            if outcome.exit_code == 0 and (before_raw is not None or not read_before):
                 raise CaptureError(
                     "Terraform succeeded but its state could not be read afterwards",
                     hint="run `tfshadow log` once the backend is reachable: the change is "

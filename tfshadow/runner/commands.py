@@ -15,6 +15,9 @@ from tfshadow.runner.engine import Engine
 DEFAULT_WORKSPACE = "default"
 # How a Terraform command is asked for its help (Go's flags take one dash or two).
 HELP_FLAGS = frozenset({"-h", "-help", "--h", "--help"})
+# Anywhere on the line, even after a command (`terraform apply -v`), these make Terraform print
+# its version and run nothing else.
+VERSION_FLAGS = frozenset({"-v", "-version", "--version"})
 LOCAL_STATE_VERSION = 4  # the state file format Terraform 0.12 and later write
 _BACKEND = re.compile(r'\bbackend\s*"|\bcloud\s*\{|"backend"\s*:|"cloud"\s*:')
 
@@ -58,6 +61,12 @@ def pull_state(engine: Engine, cwd: Path, environ: Mapping[str, str]) -> dict[st
     if not isinstance(doc, dict):
         raise EngineError("`terraform state pull` did not print a state document")
     return doc
+
+
+def runs_no_command(args: Sequence[str]) -> bool:
+    """Whether Terraform prints its help or its version for ``args`` instead of running the
+    command they name (neither changes a state nor reads a plan)."""
+    return any(arg in HELP_FLAGS or arg in VERSION_FLAGS for arg in args)
 
 
 def flag_value(args: Sequence[str], names: Collection[str]) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,8 @@ from tfshadow import env
 from tfshadow.errors import EngineError
 
 _ENTRY = Path(__file__).with_name("embedded_entry.py")
+# Terraform colours its messages even when they do not go to a terminal.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,9 @@ class Captured:
     stderr: bytes
 
     def error_line(self) -> str:
-        """Terraform's own error, squeezed to one line (box-drawing borders dropped)."""
-        lines = [line.strip(" │╷╵─") for line in self.stderr.decode(errors="replace").splitlines()]
+        """Terraform's own error, squeezed to one line (colours and box-drawing borders dropped)."""
+        text = _ANSI_ESCAPE.sub("", self.stderr.decode(errors="replace"))
+        lines = [line.strip(" │╷╵─") for line in text.splitlines()]
         text = " ".join(line for line in lines if line)
         return text[:400] or f"exit code {self.returncode}"
 
@@ -288,8 +292,12 @@ class SubprocessEngine:
                 pass_fds=tuple(pass_fds),
             )
         except OSError as exc:
+            reason = exc.strerror
+            if isinstance(exc, FileNotFoundError) and Path(argv[0]).is_file():
+                # The file is there: the kernel did not find the interpreter its `#!` names.
+                reason = f"the interpreter its first line names was not found ({exc.strerror})"
             raise EngineError(
-                f"cannot run Terraform ({self.description}): {exc.strerror}",
+                f"cannot run Terraform ({self.description}): {reason}",
                 hint="check --terraform-bin / TFSHADOW_TERRAFORM_BIN / terraform.binary",
             ) from exc
 

@@ -34,3 +34,21 @@ def test_split_arguments_terraform_global_options() -> None:
 def test_split_arguments_missing_value_is_an_error() -> None:
     with pytest.raises(ArgumentError, match="--message needs a value"):
         split_arguments(["apply", "--message"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--terraform-bin", "", "apply"], "--terraform-bin needs a value"),
+        (["--terraform-bin=", "apply"], "--terraform-bin needs a value"),
+        (["--chdir=", "log"], "--chdir needs a value"),
+        (["-chdir=", "state", "list"], "-chdir= needs a directory"),
+        (["-chdir=a", "-chdir=b", "apply"], "-chdir is given 2 times"),
+    ],
+)
+def test_split_arguments_empty_or_repeated_directory_and_binary_are_errors(
+    argv: list[str], message: str
+) -> None:
+    # Each would otherwise run somewhere, or something, the command line did not say.
+    with pytest.raises(ArgumentError, match=message):
+        split_arguments(argv)

@@ -47,6 +47,21 @@ def test_main_help_before_an_own_command_shows_its_help(
     assert "Usage: tfshadow inspect" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("args", [["inspect", "-help"], ["store", "check", "-help"]])
+def test_main_terraforms_spelling_of_help_after_an_own_command_shows_its_help(
+    args: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Read as the one-letter options -h -e -l -p, it was "No such option '-e'".
+    monkeypatch.chdir(tmp_path)
+
+    assert run(args) == 0
+
+    assert f"Usage: tfshadow {' '.join(args[:-1])}" in capsys.readouterr().out
+
+
 def test_main_terraform_chdir_before_an_own_command_still_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

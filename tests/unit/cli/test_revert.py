@@ -61,7 +61,10 @@ def test_revert_terraform_option_holding_an_h_is_not_a_request_for_help(
     assert "holds no Terraform configuration" in captured.err
 
 
-@pytest.mark.parametrize("args", [["revert", "-h"], ["revert", "3", "-h"], ["revert", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["revert", "-h"], ["revert", "3", "-h"], ["revert", "--help"], ["revert", "3", "-help"]],
+)
 def test_revert_short_help_still_shows_help(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:

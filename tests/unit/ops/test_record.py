@@ -30,6 +30,11 @@ def test_saved_plan_file_skips_flag_values(args: list[str], expected: str | None
         ("apply", ["-auto-approve"], "apply"),
         ("apply", ["-destroy", "-auto-approve"], "destroy"),
         ("apply", ["-destroy=true"], "destroy"),
+        ("apply", ["-destroy=1", "-auto-approve"], "destroy"),
+        ("apply", ["--destroy=True"], "destroy"),
+        ("apply", ["-destroy=false"], "apply"),
+        ("apply", ["-destroy", "-destroy=0"], "apply"),
+        ("apply", ["-refresh-only=t"], "refresh"),
         ("destroy", [], "destroy"),
         ("apply", ["-refresh-only", "-auto-approve"], "refresh"),
         ("apply", ["--refresh-only=true"], "refresh"),
@@ -38,10 +43,13 @@ def test_saved_plan_file_skips_flag_values(args: list[str], expected: str | None
         ("apply", ["-help"], None),
         ("apply", ["--help"], None),
         ("state", ["mv", "-h"], None),
+        ("apply", ["-auto-approve", "-v"], None),
+        ("destroy", ["-version"], None),
+        ("state", ["rm", "--version", "terraform_data.a"], None),
         ("plan", [], None),
     ],
 )
-def test_record_command_name_of_destroying_applies_and_help(
+def test_record_command_name_of_destroying_applies_help_and_version(
     command: str, rest: list[str], name: str | None
 ) -> None:
     assert recorded_command_name(command, rest) == name

@@ -73,6 +73,17 @@ def test_pull_state_in_uninitialised_dir_says_what_to_do(workdir: Path) -> None:
         pull_state(embedded_engine(), workdir, dict(os.environ))
 
 
+def test_terraform_error_in_a_message_is_plain_text(workdir: Path) -> None:
+    # Terraform colours its diagnostics even into a pipe: a one-line error must not carry
+    # escape codes and box borders into tfshadow's own message.
+    (workdir / "backend.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    with pytest.raises(EngineError) as raised:
+        pull_state(embedded_engine(), workdir, dict(os.environ))
+    message = raised.value.message
+    assert "\x1b" not in message and "│" not in message and "╷" not in message
+    assert "failed: Error: Backend initialization required" in message
+
+
 def test_internal_environ_drops_cli_args_meant_for_the_user() -> None:
     env = internal_environ(
         {"TF_CLI_ARGS": "-no-color", "TF_CLI_ARGS_apply": "-auto-approve", "TF_VAR_x": "1"}
@@ -85,6 +96,16 @@ def test_executable_engine_missing_binary_is_a_clear_error(tmp_path: Path) -> No
         executable_engine(str(tmp_path / "nope" / "terraform"), cwd=tmp_path)
     with pytest.raises(EngineError, match="does not exist"):
         executable_engine("no-such-terraform-binary", cwd=tmp_path)
+
+
+def test_executable_whose_interpreter_is_missing_says_so(tmp_path: Path) -> None:
+    script = tmp_path / "terraform"
+    script.write_text("#!/nonexistent/interpreter\n")
+    script.chmod(0o755)
+    engine = executable_engine(str(script), cwd=tmp_path)
+    # "No such file or directory" of a file that is there would send the user looking for it.
+    with pytest.raises(EngineError, match="the interpreter its first line names was not found"):
+        engine.run(["version"], cwd=tmp_path, environ=dict(os.environ))
 
 
 def test_current_workspace_follows_terraform(tmp_path: Path) -> None:
