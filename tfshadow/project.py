@@ -71,7 +71,8 @@ class Project:
                 raise SettingsError(
                     f"{self.settings.terraform.where}: setting `binary` in block `terraform`: "
                     f"{exc.message}",
-                    hint="fix the path (relative paths start at the configuration's directory), "
+                    hint="fix the path (relative paths start at the configuration's directory; "
+                    "a bare name is looked up in PATH), "
                     "or remove it to use the embedded Terraform",
                 ) from exc
         return embedded_engine()

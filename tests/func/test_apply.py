@@ -237,26 +237,30 @@ def test_import_and_removed_blocks_are_recorded_as_imports_and_forgets(
 def test_destroy_and_state_rm_are_recorded_other_commands_pass_through(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir)
+    assert applied.code == 0, applied.err
     listed = tfshadow("state", "list", cwd=workdir)
     assert listed.code == 0
     assert listed.out.split() == ["terraform_data.auth", "terraform_data.web"]
     plan = tfshadow("plan", "-detailed-exitcode", "-no-color", "-var", "size=x", cwd=workdir)
     assert plan.code == 2  # "changes present", passed through exactly
+    removed = tfshadow("state", "rm", "terraform_data.auth", cwd=workdir)
+    assert removed.code == 0, removed.err
     destroyed = tfshadow(
         "destroy", "-auto-approve", "-no-color", "-target=terraform_data.web", cwd=workdir
     )
     assert destroyed.code == 0, destroyed.err
-    removed = tfshadow("state", "rm", "terraform_data.auth", cwd=workdir)
-    assert removed.code == 0, removed.err
     versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
     assert [(v["kind"], v["changes"]["destroy"]) for v in versions] == [
-        ("state rm", 1),
         ("destroy", 1),
+        ("state rm", 1),
         ("apply", 0),
     ]
     # `state rm` forgets: it destroys nothing, and its description does not say it did.
-    assert versions[0]["description"] == "state: 0 added, 0 changed, 1 removed: terraform_data.auth"
+    assert versions[1]["description"] == "state: 0 added, 0 changed, 1 removed: terraform_data.auth"
+    # Given no variables, it keeps those of the version before: none was removed.
+    state_rm = tfshadow("inspect", "2", "--json", cwd=workdir).json()
+    assert state_rm["config"] == {"files": [], "variables": []}
 
 
 def test_help_and_version_requests_pass_through_unrecorded(

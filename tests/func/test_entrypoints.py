@@ -47,6 +47,14 @@ def test_console_script_streams_terraform_output_and_records(tmp_path: Path) -> 
     assert [v["description"] for v in json.loads(log.stdout)["versions"]][-1] == "via script"
     help_text = _script("--help", cwd=work)
     assert help_text.returncode == 0 and "passed straight through" in help_text.stdout
+    # A reader that goes away (`tfshadow log | head -0`) ends it quietly, as it ends git.
+    reader_gone = subprocess.Popen(
+        [str(BIN / "tfshadow"), "log"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert reader_gone.stdout is not None and reader_gone.stderr is not None
+    reader_gone.stdout.close()
+    assert reader_gone.wait(timeout=60) == 141
+    assert reader_gone.stderr.read() == b""
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from tfshadow import __version__
 from tfshadow.cli.args import ArgumentError, Invocation, split_arguments
 from tfshadow.cli.output import (
     EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
     EXIT_INTERRUPTED,
     EXIT_OK,
     print_outcome,
@@ -84,6 +85,12 @@ def run(argv: Sequence[str]) -> int:
         return report_error(exc)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`tfshadow log | head -1`): end quietly as git does, and keep
+        # the interpreter from failing again on flushing stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as exc:
         return report_crash(exc)
     finally:

@@ -6,6 +6,7 @@ rich is imported when a console is made: a Terraform pass-through never pays for
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import tempfile
@@ -24,6 +25,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 3
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a program SIGPIPE ends
 
 
 def stdout_console(*, no_color: bool = False) -> Console:
@@ -35,12 +37,25 @@ def stderr_console(*, no_color: bool = False) -> Console:
 
 
 def _console(file: TextIO, no_color: bool) -> Console:
-    from rich.console import Console
-
+    console = _console_class()
     if no_color:
         # As Terraform's -no-color: no escape codes at all. rich's own no_color keeps bold.
-        return Console(file=file, color_system=None, highlight=False, soft_wrap=True)
-    return Console(file=file, highlight=False, soft_wrap=True)
+        return console(file=file, color_system=None, highlight=False, soft_wrap=True)
+    return console(file=file, highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _console_class() -> type[Console]:
+    from rich.console import Console
+
+    class PipedConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits with 1 when the reader went away (`tfshadow log | head -1`), which
+            # reads as a failure: the command line ends it as git does (see cli.main.run).
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipedConsole
 
 
 def print_recorded(console: Console, meta: dict[str, Any]) -> None:

@@ -93,6 +93,16 @@ class CommandInputs:
     variables: Mapping[str, str] = field(default_factory=dict)
     var_files: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
+    # False for what is given no variables (`state rm`, `taint`, a change found made outside
+    # tfshadow): its version keeps those of the version before, which still configure the
+    # infrastructure, rather than reading as if they had been removed.
+    takes_variables: bool = True
+
+
+# Commands Terraform gives no input variables to.
+_WITHOUT_VARIABLES = frozenset(
+    {"state mv", "state rm", "state push", "state replace-provider", "taint", "untaint"}
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,8 @@ def run_recorded(
     outcome = RecordOutcome(exit_code=0)
 
     inputs = command_inputs(project, tf_args)
+    if name in _WITHOUT_VARIABLES:
+        inputs = CommandInputs(targets=inputs.targets, takes_variables=False)
     state_file = legacy_state_file(project, tf_args)
     lock_timeout = project.lock_timeout  # read now: a bad value is refused before Terraform runs
     with _recording_lock(project, store, state_file, lock_timeout) as store:
@@ -209,7 +221,8 @@ def _record_after(
     capture = capture_now(project, redactor, after_raw, inputs, recorded)
     state = capture.state
     if latest is not None and same_state(latest, state, previous):
-        verb = "failed" if outcome.exit_code else "finished"
+        # "failed" would be wrong for an apply the user declined at its prompt.
+        verb = f"exited with code {outcome.exit_code}" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
         return
     if latest is not None and previous is not None and before_raw is None:
@@ -330,7 +343,7 @@ def record_drift(
             f"Recovered: the state changed outside tfshadow (serial "
             f"{previous.get('serial')} → {state.get('serial')})"
         )
-    capture = capture_now(project, redactor, raw, CommandInputs(), recorded)
+    capture = capture_now(project, redactor, raw, CommandInputs(takes_variables=False), recorded)
     meta = version_meta(
         project,
         store,
@@ -444,6 +457,8 @@ def capture_now(
     from tfshadow.state.config_files import seal_secret_strings
 
     config = config_document_now(project, redactor, inputs)
+    if not inputs.takes_variables and recorded is not None:
+        config["variables"] = dict(recorded.config.get("variables") or {})
     secrets: set[str] = set()
     state = state_document(
         redactor,
