@@ -522,6 +522,9 @@ def test_one_history_per_workspace(workdir: Path, tfshadow: Tfshadow) -> None:
     default = tfshadow("log", "--json", "--workspace", "default", cwd=workdir).json()["versions"]
     assert [v["workspace"] for v in staging] == ["staging"]
     assert [v["workspace"] for v in default] == ["default"]
+    # In a terminal nothing else in the lines says which history is shown.
+    text = tfshadow("log", "--no-color", cwd=workdir).out.splitlines()
+    assert text[0] == "Workspace staging (also: default)" and text[1].startswith("1 ")
 
 
 def test_apply_that_cannot_be_recorded_exits_1_not_bad_input(

@@ -98,7 +98,8 @@ def log(
     if as_json:
         _emit_json(jsonout.log_json(metas))
     else:
-        terminal.render_log(stdout_console(no_color=no_color), metas)
+        others = history.other_workspaces(project, workspace)
+        terminal.render_log(stdout_console(no_color=no_color), metas, others)
     return EXIT_OK
 
 

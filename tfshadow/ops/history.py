@@ -53,6 +53,12 @@ def log(project: Project, *, workspace: str | None, limit: int | None) -> list[d
     return metas[:limit] if limit is not None else metas
 
 
+def other_workspaces(project: Project, workspace: str | None) -> list[str]:
+    """The store's workspaces with versions other than the one ``log`` shows."""
+    shown = project.workspace if workspace is None else workspace
+    return [w for w in project.open_store(create=False).workspaces() if w != shown]
+
+
 _VERSION_HINT = "use a version number from `tfshadow log`, latest, latest~N or last-good"
 
 

@@ -67,11 +67,20 @@ _MARK_STYLE = {"good": "bold green", "bad": "bold red", "suspect": "bold yellow"
 # --- public ------------------------------------------------------------------------------------
 
 
-def render_log(console: Console, metas: Sequence[Mapping[str, Any]]) -> None:
-    """One line per version, newest first: number, time, author, kind, outcome, counts, text."""
+def render_log(
+    console: Console, metas: Sequence[Mapping[str, Any]], others: Sequence[str] = ()
+) -> None:
+    """One line per version, newest first: number, time, author, kind, outcome, counts, text.
+
+    ``others``: the store's other workspaces with versions; when there are any, a first line
+    names the workspace shown, which nothing else in the lines does.
+    """
     if not metas:
         _print(console, Text("No versions recorded yet.", style="dim"))
         return
+    if others:
+        shown = str(metas[0].get("workspace", "?"))
+        _print(console, Text(f"Workspace {shown} (also: {', '.join(others)})", style="dim"))
     ordered = sorted(metas, key=_version_key, reverse=True)
     version_width = max(len(str(m.get("version", "?"))) for m in ordered)
     author_width = max(len(_author_name(m)) for m in ordered)
