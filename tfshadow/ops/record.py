@@ -7,6 +7,7 @@ pull the state after → capture (normalise, redact, delta, commit) → push.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -615,6 +616,15 @@ def _plan_variables(project: Project, plan_file: str) -> dict[str, str]:
 _RECORD_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint"})
 
 
+def home_relative(text: str, home: str | None = None) -> str:
+    """``text``, a path under the user's home directory written from ``~``: the store is pushed
+    and mirrored, and the home directory's name is often the user's login."""
+    home = home if home is not None else os.path.expanduser("~")
+    if home.rstrip("/") and text.startswith(home.rstrip("/") + "/"):
+        return "~" + text[len(home.rstrip("/")) :]
+    return text
+
+
 def record_only_kind(kind: str, *, state_only: bool = False) -> bool:
     """Whether a version of ``kind`` changed Terraform's record alone (``state mv``, a
     ``--state-only`` revert…): its entries are counted, and no object was replaced."""
@@ -667,7 +677,7 @@ def version_meta(
             "engine": project.engine.name,
             # The version that wrote this state: what a revert must be able to read it with.
             "version": capture.state.get("terraform_version"),
-            "binary": project.engine.description,
+            "binary": home_relative(project.engine.description),
         },
         "workspace": workspace,
         "changes": {

