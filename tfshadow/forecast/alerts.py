@@ -18,7 +18,9 @@ therefore post it twice, which beats losing a critical alert.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -80,12 +82,22 @@ def send_webhook(
         # A Retry-After of minutes would hold up the whole analysis for one notification.
         respect_retry_after=False,
     )
+    # ``timeout`` bounds each wait on the socket, not a request: a receiver that trickles its
+    # answer a byte at a time would hold the analysis for as long as it likes. The whole
+    # exchange, retries included, gets a deadline of its own.
+    deadline = timeout * (_RETRIES + 1) + _RETRIES
     try:
-        response = http.post(url, json=build_payload(chosen), timeout=timeout)
-    except requests.exceptions.Timeout:
+        response = _post_within(http, url, build_payload(chosen), timeout, deadline)
+    except (requests.exceptions.Timeout, TimeoutError):
         raise AlertError(
             f"the alert webhook at {where} did not answer within {timeout:g} s",
             "check that the receiver is up, or raise timeout in the alerts block",
+        ) from None
+    except requests.exceptions.SSLError:
+        # Reached, but not trusted: "check the network" would send users the wrong way.
+        raise AlertError(
+            f"the alert webhook at {where} has a TLS certificate that cannot be verified",
+            "point REQUESTS_CA_BUNDLE at the CA that signed it, or fix the receiver's certificate",
         ) from None
     except requests.exceptions.ConnectionError:
         raise AlertError(
@@ -102,13 +114,45 @@ def send_webhook(
         if session is None:
             http.close()
     if not 200 <= response.status_code < 300:
-        code = response.text.strip()
+        code = response.body.strip()
         said = f" ({code})" if _ERROR_CODE.fullmatch(code) else ""
         raise AlertError(
             f"the alert webhook at {where} answered HTTP {response.status_code}{said}",
             _status_hint(response.status_code),
         )
     return len(chosen)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status_code: int
+    body: str
+
+
+def _post_within(
+    http: requests.Session, url: str, payload: dict[str, Any], timeout: float, deadline: float
+) -> _Answer:
+    """POST ``payload`` and read the answer, or raise :class:`TimeoutError` after ``deadline``
+    seconds (the request is left to its socket timeouts in a daemon thread)."""
+    outcome: list[_Answer | BaseException] = []
+
+    def post() -> None:
+        try:
+            with http.post(url, json=payload, timeout=timeout, stream=True) as response:
+                # Only a short error code is ever shown: do not wait for more of the body.
+                body = response.raw.read(64, decode_content=True) or b""
+                outcome.append(_Answer(response.status_code, body.decode("utf-8", "replace")))
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=post, name="tfshadow-webhook", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise TimeoutError
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
 
 
 def worth_sending(rec: Recommendation, min_severity: str) -> bool:

@@ -42,6 +42,9 @@ def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
     ]
     if not candidates or np.ptp(x) == 0:
         return 0
+    peak = np.abs(x).max()
+    if np.isfinite(peak):
+        x = x / peak  # in a unit whose trend and correlation cannot overflow (autocorrelation)
     # The trend is the mean over the longest candidate cycle, which holds every shorter one
     # whole: what is left keeps the seasons, and a leak or a ramp that began lately (a straight
     # line cannot take it out) no longer hides them.
@@ -62,6 +65,11 @@ def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
 
 def autocorrelation(x: npt.NDArray[np.float64], lags: int) -> npt.NDArray[np.float64]:
     """Sample autocorrelation at lags 0..``lags`` (FFT, biased estimator as statsmodels)."""
+    # Sums and squares of values past 1e150 overflow to inf and those below 1e-150 vanish,
+    # losing the season: the correlation does not depend on the unit, so compute it in one.
+    peak = np.abs(x).max() if x.shape[0] else 0.0
+    if np.isfinite(peak) and peak > 0:
+        x = x / peak
     centred = x - x.mean()
     n = centred.shape[0]
     size = 1 << int(np.ceil(np.log2(2 * n)))

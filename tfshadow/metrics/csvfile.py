@@ -248,9 +248,21 @@ def _header(path: Path, reader: _csv.Reader) -> tuple[list[str], bool]:
         raise MetricsError(
             f"{path}: line {reader.line_num}: expected a header timestamp,value or "
             f"timestamp,resource,metric,value, found {_show(','.join(row))}",
-            "add the header line",
+            _header_hint(row),
         )
     raise MetricsError(f"{path} is empty", "write a header and rows (timestamp,value)")
+
+
+def _header_hint(row: list[str]) -> str:
+    """What to do about a first line that is not the header: a spreadsheet's export (other
+    column names, semicolons or tabs) needs another fix than a file with no header at all."""
+    if len(row) == 1:
+        for mark, name in ((";", "semicolons"), ("\t", "tabs")):
+            if mark in row[0]:
+                return f"its fields are separated by {name}: export it with commas"
+    if _timestamp(row[0]) is not None:
+        return "add the header line timestamp,value before the rows"
+    return "rename its columns timestamp and value (timestamp,resource,metric,value if long)"
 
 
 def _timestamp(text: str) -> np.datetime64 | None:

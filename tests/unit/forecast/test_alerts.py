@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -235,6 +236,99 @@ def test_alerts_read_timeout_is_not_retried(receiver: Receiver) -> None:
     assert "did not answer within 0.3 s" in caught.value.message
     assert "s3cr3t" not in caught.value.one_line()
     assert len(receiver.requests) == 1
+
+
+def test_alerts_receiver_trickling_its_answer_is_cut_off() -> None:
+    # Each byte arrives within the socket timeout: only a deadline on the whole exchange keeps
+    # one slow receiver from holding the analysis for as long as it likes.
+    class Trickle(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            for _ in range(1000):
+                try:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(0.1)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    server.block_on_close = False
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}{SECRET_PATH}"
+    try:
+        started = time.monotonic()
+        with pytest.raises(AlertError) as caught:
+            send_webhook(url, [_rec()], timeout=0.3, min_severity="warning")
+        assert time.monotonic() - started < 0.3 * 3 + 2 + 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "did not answer within 0.3 s" in caught.value.message
+    assert "s3cr3t" not in caught.value.one_line()
+
+
+def test_alerts_untrusted_certificate_is_named_not_the_network(tmp_path: Path) -> None:
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    url = f"https://127.0.0.1:{server.server_address[1]}{SECRET_PATH}"
+    try:
+        with pytest.raises(AlertError) as caught:
+            send_webhook(url, [_rec()], timeout=5, min_severity="warning")
+    finally:
+        server.shutdown()
+        server.server_close()
+    line = caught.value.one_line()
+    assert "TLS certificate that cannot be verified" in line and "REQUESTS_CA_BUNDLE" in line
+    assert "s3cr3t" not in line
 
 
 def test_alerts_rejects_non_http_url() -> None:

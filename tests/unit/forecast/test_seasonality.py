@@ -52,3 +52,12 @@ def test_autocorrelation_matches_the_definition() -> None:
     c = x - x.mean()
     expected = [np.sum(c[: 200 - k] * c[k:]) / np.sum(c * c) for k in range(6)]
     np.testing.assert_allclose(acf, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("unit", [1e-300, 1e-200, 1e150, 1e300])
+def test_detect_period_does_not_depend_on_the_unit(unit: float) -> None:
+    # Squared in the autocorrelation, values this large overflowed to inf and this small
+    # vanished: the season was lost, with a numpy warning on stderr.
+    case = clean(np.random.default_rng(0), 4000, 0)
+    with np.errstate(all="raise"):
+        assert detect_period(case.values * unit, case.step) == 288

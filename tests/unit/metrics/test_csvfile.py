@@ -161,6 +161,24 @@ def test_csv_unusable_file_is_an_error(tmp_path: Path, text: str, match: str) ->
         read_series_csv(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (f"{T0},1\n", "add the header line timestamp,value before the rows"),
+        ("\ufeffTime,CPU %\r\n2024-05-01 00:00:00,1\r\n", "rename its columns timestamp and"),
+        ("Time;CPU %\r\n2024-05-01 00:00:00;1,5\r\n", "separated by semicolons: export it"),
+        ("timestamp\tvalue\n", "separated by tabs: export it with commas"),
+    ],
+)
+def test_csv_wrong_header_says_what_to_change(tmp_path: Path, text: str, hint: str) -> None:
+    # A spreadsheet's export has a header: "add the header line" sent users after a wrong fix.
+    path = tmp_path / "export.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MetricsError, match="expected a header") as caught:
+        read_series_csv(path)
+    assert hint in caught.value.hint
+
+
 def test_csv_missing_file_and_missing_path(tmp_path: Path) -> None:
     with pytest.raises(MetricsError, match=r"no metrics file .*aws_instance\.web\[0\]\.csv"):
         csv_source("${address}.csv", tmp_path).fetch(WEB, "cpu", DAY)
