@@ -745,3 +745,35 @@ def test_revert_moves_back_what_moved_instead_of_recreating_it(
         ('terraform_data.k2["x y"]', 'terraform_data.k["x y"]'),
     ]
     assert not list((work / ".terraform").glob("**/tfshadow_revert_moves.tf"))
+
+
+def test_revert_lets_go_of_an_object_imported_since_instead_of_destroying_it(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    # An object made outside Terraform, brought under it by an `import` block in version 2.
+    main = workdir / "main.tf"
+    original = main.read_text()
+    main.write_text(
+        original + '\nresource "terraform_data" "legacy" {}\n'
+        'import {\n  to = terraform_data.legacy\n  id = "made-by-hand"\n}\n'
+    )
+    imported = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert imported.code == 0 and "1 imported" in imported.out, imported.err
+    main.write_text(original)
+
+    dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
+    assert dry.code == 0, dry.err
+    # Version 1 did not manage it: going back means letting go of it, as Terraform says.
+    assert "terraform_data.legacy will no longer be managed by Terraform" in dry.out
+    assert "will be destroyed" not in dry.out
+    assert not (workdir / "tfshadow_revert_removed.tf").exists()  # only in the scratch copy
+
+    reverted = tfshadow("revert", "1", "--auto-approve", "-no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+    assert "terraform_data.legacy" not in live_state(workdir)["resources"]
+    [latest, *_] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert latest["kind"] == "revert" and latest["changes"]["destroy"] == 0
+    shown = tfshadow("inspect", str(latest["version"]), "--no-color", cwd=workdir).out
+    assert "terraform_data.legacy is no longer managed by Terraform" in shown
+    assert "was destroyed" not in shown

@@ -143,7 +143,11 @@ def _change(before: Reconstructed | None, after: Reconstructed) -> VersionChange
     ):
         # The newer configuration's `import` and `removed` blocks tell an import from a creation
         # and a forget from a destruction, which the states alone cannot.
-        state = state.with_intents(*config_intents(after.config))
+        imported, forgotten = config_intents(after.config)
+        recorded = after.meta.get("forgotten")  # a revert's, whose files say nothing of them
+        if isinstance(recorded, list):
+            forgotten |= frozenset(str(r) for r in recorded)
+        state = state.with_intents(imported, forgotten)
     return VersionChange(
         before=before.meta if before else None,
         after=after.meta,

@@ -659,7 +659,10 @@ def version_meta(
     # Commands that change Terraform's record alone replace no object: entries are counted.
     record_only = record_only_kind(kind, state_only=bool((extra or {}).get("state_only")))
     if not record_only:
-        changes = changes.with_intents(*config_intents(capture.config))
+        imported, forgotten = config_intents(capture.config)
+        # A revert lets go of what N did not manage through a `removed` block N's files lack.
+        forgotten |= frozenset((extra or {}).get("forgotten") or ())
+        changes = changes.with_intents(imported, forgotten)
     add, change, destroy = changes.counts(record_only=record_only)
     description = printable(
         message

@@ -203,7 +203,6 @@ def _full(
     live_raw: Mapping[str, Any] | None,
 ) -> RevertOutcome:
     from tfshadow.revert.materialise import materialise
-    from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
     from tfshadow.revert.verify import (
         computed_attributes,
         remaining_differences,
@@ -211,7 +210,6 @@ def _full(
         verify_plan,
     )
     from tfshadow.runner import data_dir
-    from tfshadow.state.normalise import canonicalise
 
     number = int(target.meta["version"])
     user_args = _absolute_var_files(project, list(request.tf_args))
@@ -239,17 +237,10 @@ def _full(
                     f"{init.error_line()}",
                     hint="its providers or modules must be installable here",
                 )
-        moves_path = scratch.root / MOVES_NAME
-        if not request.targets and not moves_path.exists():
-            root_files = {
-                path.name: path.read_bytes()
-                for path in scratch.root.iterdir()
-                if path.name.endswith((".tf", ".tf.json")) and path.is_file()
-            }
-            live = canonicalise(live_raw) if live_raw is not None else None
-            moves = moves_back(live, target.state, root_files)
-            if moves:
-                moves_path.write_bytes(moves_file(moves))
+        forgotten: list[str] = []
+        if not request.targets:
+            # Terraform refuses `moved` and `removed` statements that are not all targeted.
+            forgotten = _keep_objects(project, store, scratch.root, target, live_raw)
         # The values recorded at N go in a variable file (not -var: they may be secrets opened
         # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
         # -var-file come after it and win, as on Terraform's command line.
@@ -326,7 +317,11 @@ def _full(
                 capture,
                 number,
                 partial=rc != 0,
-                extra=_revert_meta(request, target.meta),
+                extra={
+                    **_revert_meta(request, target.meta),
+                    # N's files, which the version holds, have no `removed` block to say so.
+                    **({"forgotten": forgotten} if forgotten else {}),
+                },
                 warnings=outcome.warnings,
             )
         except KeyboardInterrupt:
@@ -513,6 +508,51 @@ def _apply_args(args: Sequence[str]) -> list[str]:
         if not eq and name in _APPLY_FLAGS_WITH_VALUE:
             out.append(next(it, ""))  # `-parallelism 2`, as Terraform reads it too
     return out
+
+
+def _keep_objects(
+    project: Project,
+    store: GitShadowStore,
+    scratch_root: Path,
+    target: Reconstructed,
+    live_raw: Mapping[str, Any] | None,
+) -> list[str]:
+    """Statements in the scratch copy that keep objects a plain plan of N would destroy: a
+    `moved` block for each object that moved since N (see revert.moves), a `removed` block with
+    `destroy = false` for each resource imported since N (see revert.forget; Terraform 1.7 and
+    later, so the embedded engine only). Returns the resources let go of."""
+    from tfshadow.revert.forget import (
+        FORGET_NAME,
+        forget_file,
+        imported_since,
+        resources_to_forget,
+    )
+    from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
+    from tfshadow.state.normalise import canonicalise
+
+    if live_raw is None:
+        return []
+    root_files = {
+        path.name: path.read_bytes()
+        for path in scratch_root.iterdir()
+        if path.name.endswith((".tf", ".tf.json")) and path.is_file()
+    }
+    live = canonicalise(live_raw)
+    moves_path = scratch_root / MOVES_NAME
+    moves = moves_back(live, target.state, root_files) if not moves_path.exists() else {}
+    if moves:
+        moves_path.write_bytes(moves_file(moves))
+    forget_path = scratch_root / FORGET_NAME
+    if project.engine.name != "embedded" or forget_path.exists():
+        return []
+    number = int(target.meta["version"])
+    gone = set(live.get("resources") or {}) - set(target.state.get("resources") or {})
+    gone -= set(moves)
+    imported = imported_since(store, project.workspace, number, gone) if gone else set()
+    resources = resources_to_forget(live, target.state, imported, root_files) if imported else []
+    if resources:
+        forget_path.write_bytes(forget_file(resources))
+    return resources
 
 
 def _holder_of_configuration(

@@ -24,7 +24,7 @@ from typing import Any
 from tfshadow.settings import hcl
 from tfshadow.state.changes import compare_states
 
-__all__ = ["MOVES_NAME", "moves_back", "moves_file"]
+__all__ = ["MOVES_NAME", "moves_back", "moves_file", "resource_of"]
 
 MOVES_NAME = "tfshadow_revert_moves.tf"
 
@@ -53,16 +53,16 @@ def moves_back(
         return {}
     sources = {to: source for source, to in declared}
     endpoints = {end for move in declared for end in move}
-    named = endpoints | {_resource(end) for end in endpoints}
+    named = endpoints | {resource_of(end) for end in endpoints}
     moves: dict[str, str] = {}
     for origin, destination in moved:
-        if origin in named or _resource(origin) in named:
+        if origin in named or resource_of(origin) in named:
             continue
         seen = {destination}
         while destination in sources and sources[destination] not in seen:
             destination = sources[destination]
             seen.add(destination)
-        if destination not in endpoints and _resource(destination) in named:
+        if destination not in endpoints and resource_of(destination) in named:
             continue  # named by a statement about its whole resource: leave it to Terraform
         moves[origin] = destination
     return moves
@@ -109,6 +109,6 @@ def _declared_moves(files: Mapping[str, bytes]) -> list[tuple[str, str]] | None:
     return found
 
 
-def _resource(address: str) -> str:
+def resource_of(address: str) -> str:
     """The address without its last instance key: ``a.b["k"]`` is ``a.b``."""
     return _INSTANCE_KEY.sub("", address)
