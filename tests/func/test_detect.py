@@ -161,8 +161,9 @@ def test_detect_has_no_look_ahead_when_the_sampling_gets_finer(
     (tmp_path / "old.csv").write_text("\n".join(lines[:1501]) + "\n")
     assert tfshadow("detect", "--input", "all.csv", "--output", "a.out", cwd=tmp_path).code == 0
     assert tfshadow("detect", "--input", "old.csv", "--output", "o.out", cwd=tmp_path).code == 0
-    # The last old row shares its 5-minute step with the first new ones, and so their average.
-    assert _scores(tmp_path / "a.out")[:1499] == _scores(tmp_path / "o.out")[:1499]
+    # The last old row shares its 5-minute step with the first new ones: it is scored as it
+    # arrived, before them.
+    assert _scores(tmp_path / "a.out")[:1500] == _scores(tmp_path / "o.out")
 
 
 def test_detect_refuses_a_mistyped_year_instead_of_running_out_of_memory(
@@ -186,3 +187,32 @@ def test_detect_writes_values_back_unchanged(tmp_path: Path, tfshadow: Tfshadow)
     result = tfshadow("detect", "--input", "mem.csv", "--output", "-", cwd=tmp_path)
     assert result.code == 0, result.err
     assert [r["value"] for r in csv.DictReader(result.out.splitlines())] == given
+
+
+def test_detect_scores_irregular_rows_as_a_file_cut_after_them_does(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # Samples at random spacings (several often fall in one step), repeated timestamps, a shift:
+    # each row's score is the one a file ending at that row gives it.
+    rng = np.random.default_rng(7)
+    n = 900
+    stamps = 1_780_000_000 + np.cumsum(rng.exponential(60, n)).round().astype(int)
+    stamps[300:306] = stamps[300]
+    values = 40 + rng.normal(0, 1, n)
+    values[600:] += 8
+    lines = ["timestamp,value"] + [f"{t},{v:.4f}" for t, v in zip(stamps, values, strict=True)]
+    (tmp_path / "all.csv").write_text("\n".join(lines) + "\n")
+    result = tfshadow("detect", "--input", "all.csv", "--output", "all.out", cwd=tmp_path)
+    assert result.code == 0, result.err
+    whole = _scores(tmp_path / "all.out")
+    assert any(float(r["anomaly_score"]) >= 0.5 for r in whole[600:620])
+    spacing = np.diff(stamps[:48])
+    step = float(np.median(spacing[spacing > 0]))
+    shared = int((np.diff(np.rint((stamps - stamps[0]) / step)) == 0).sum())
+    assert shared > 50  # the file does put several rows in one step
+    for cut in (20, 47, 48, 49, 120, 303, 306, 451, 605, 611, 777):
+        (tmp_path / "cut.csv").write_text("\n".join(lines[: cut + 1]) + "\n")
+        result = tfshadow("detect", "--input", "cut.csv", "--output", "cut.out", cwd=tmp_path)
+        assert result.code == 0, result.err
+        kept = cut if cut == n or stamps[cut] != stamps[cut - 1] else 300
+        assert _scores(tmp_path / "cut.out")[:kept] == whole[:kept], cut

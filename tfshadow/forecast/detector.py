@@ -45,7 +45,7 @@ point is *inconclusive*. The first points, before the baseline has its history, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bottleneck
 import numpy as np
@@ -54,6 +54,7 @@ import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 CLIP = 5.0
 VARIANCE_CLIP = 3.0  # squares weigh outliers more: clipped lower so spikes stay spikes
@@ -89,6 +90,30 @@ class Params:
     scale_window: int = 96
 
 
+Calibration = tuple[FloatArray, FloatArray]  # per point: centre (0 when unknown), spread
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What :func:`rescore` needs of a run besides its values: every part of a point's statistic
+    that reads only the points before it."""
+
+    params: Params
+    residual: FloatArray
+    phi: FloatArray
+    innovation_scale: FloatArray
+    zf: FloatArray  # z with missing points 0
+    u: FloatArray  # clipped innovations, missing points 0
+    count: FloatArray
+    count_long: FloatArray
+    count_v: FloatArray
+    error_shift: Calibration
+    innovation_shift: Calibration
+    long_shift: Calibration
+    variance: Calibration
+    innovation_variance: Calibration
+
+
 @dataclass(frozen=True)
 class Scores:
     """Per point: expected value, scale, z, statistic (σ), and the alarm at ``threshold``.
@@ -106,6 +131,7 @@ class Scores:
     warmup: int
     period: int
     threshold: float
+    trace: Trace | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -187,24 +213,29 @@ def score(
     # ramps whole, the innovations' does not take carried-over wandering for a change, and their
     # long sum sees the small shifts the forecast would absorb before a short one could.
     history = params.scale_window * 4
-    error_shift = _calibrated(_error_shift(zf, count, m), history, m)
-    u, phi = _innovations(residual, z, params, floor)
-    innovation_shift = _calibrated(_innovation_shift(u, phi, z, count, m), history, m)
+    error_raw = _error_shift(zf, count, m)
+    error_cal = _calibration(error_raw, history, m)
+    u, phi, innovation_scale = _innovations(residual, z, params, floor)
+    innovation_raw = _innovation_shift(u, phi, z, count, m)
+    innovation_cal = _calibration(innovation_raw, history, m)
     long_m = LONG_WINDOWS * m
     count_long = pd.Series(present).rolling(long_m, min_periods=1).sum().to_numpy()
-    long_shift = _calibrated(_innovation_shift(u, phi, z, count_long, long_m), history, m)
-    shift_stat = np.fmax(
-        np.fmax(ERROR_GAIN * np.abs(error_shift), SHIFT_GAIN * np.abs(innovation_shift)),
-        LONG_GAIN * np.abs(long_shift),
-    )
+    long_raw = _innovation_shift(u, phi, z, count_long, long_m)
+    long_cal = _calibration(long_raw, history, m)
     mv = 2 * m
     count_v = pd.Series(present).rolling(mv, min_periods=1).sum().to_numpy()
-    variance = _calibrated(_variance(zf, count_v, mv), history, mv)
+    variance_raw = _variance(zf, count_v, mv)
+    variance_cal = _calibration(variance_raw, history, mv)
     # Where the noise carries over, its errors' squares wander with it; what is new at each
     # point shows a burst of noise more plainly.
-    innovation_variance = _calibrated(_variance(u, count_v, mv), history, mv)
-    statistic = np.fmax(
-        np.fmax(shift_stat, variance), INNOVATION_VARIANCE_GAIN * innovation_variance
+    innovation_variance_raw = _variance(u, count_v, mv)
+    innovation_variance_cal = _calibration(innovation_variance_raw, history, mv)
+    statistic = _combined(
+        _apply(error_raw, error_cal),
+        _apply(innovation_raw, innovation_cal),
+        _apply(long_raw, long_cal),
+        _apply(variance_raw, variance_cal),
+        _apply(innovation_variance_raw, innovation_variance_cal),
     )
 
     warm = min(n, warmup_points(period, params))
@@ -212,7 +243,137 @@ def score(
     evidence[:warm] = False
     statistic = np.where(evidence, statistic, np.nan)
     alarm = evidence & (statistic >= threshold)
-    return Scores(expected, scale, z, statistic, alarm, evidence, warm, period, threshold)
+    trace = Trace(
+        params,
+        residual,
+        phi,
+        innovation_scale,
+        zf,
+        u,
+        count,
+        count_long,
+        count_v,
+        error_cal,
+        innovation_cal,
+        long_cal,
+        variance_cal,
+        innovation_variance_cal,
+    )
+    return Scores(expected, scale, z, statistic, alarm, evidence, warm, period, threshold, trace)
+
+
+def _combined(
+    error_shift: FloatArray,
+    innovation_shift: FloatArray,
+    long_shift: FloatArray,
+    variance: FloatArray,
+    innovation_variance: FloatArray,
+) -> FloatArray:
+    """The statistic: the largest of the five calibrated tests, each weighed by its gain."""
+    shift_stat = np.fmax(
+        np.fmax(ERROR_GAIN * np.abs(error_shift), SHIFT_GAIN * np.abs(innovation_shift)),
+        LONG_GAIN * np.abs(long_shift),
+    )
+    return np.asarray(
+        np.fmax(np.fmax(shift_stat, variance), INNOVATION_VARIANCE_GAIN * innovation_variance),
+        dtype=np.float64,
+    )
+
+
+def rescore(scores: Scores, at: IntArray, values: FloatArray) -> FloatArray:
+    """The statistic point ``at[i]`` would have had holding ``values[i]``, every point before it
+    as scored: what a run ending at that point sees while its last step is not complete yet
+    (rows of an irregularly sampled file that share a step, scored as each arrives). NaN where
+    the point is no evidence. Windows are summed directly here, where :func:`score` keeps
+    running sums, so the two agree to rounding."""
+    trace = scores.trace
+    if trace is None:
+        raise ValueError("scores without a trace cannot be rescored")
+    at = np.asarray(at, dtype=np.int64)
+    v = np.asarray(values, dtype=np.float64)
+    m = trace.params.persistence
+    residual = v - scores.expected[at]
+    with np.errstate(all="ignore"):
+        z = np.clip(residual / scores.scale[at], -CLIP, CLIP)
+        before = np.where(at > 0, trace.residual[np.maximum(at - 1, 0)], np.nan)
+        innovation = residual - trace.phi[at] * before
+        u = np.clip(innovation / trace.innovation_scale[at], -HUBER, HUBER)
+    zf = np.where(np.isfinite(z), z, 0.0)
+    u = np.where(np.isfinite(u), u, 0.0)
+    zs = np.where(np.isfinite(scores.z), scores.z, np.nan)
+    long_m, mv = LONG_WINDOWS * m, 2 * m
+    error_raw = _error_shift_at(_window(trace.zf, at, zf, m), trace.count[at])
+    weight = 1.0 - trace.phi[at]
+    innovation_raw = _innovation_shift_at(
+        _window(trace.u, at, u, m), _window(zs, at, z, m), weight, trace.count[at]
+    )
+    long_raw = _innovation_shift_at(
+        _window(trace.u, at, u, long_m), _window(zs, at, z, long_m), weight, trace.count_long[at]
+    )
+    variance_raw = _variance_at(_window(trace.zf, at, zf, mv), trace.count_v[at])
+    innovation_variance_raw = _variance_at(_window(trace.u, at, u, mv), trace.count_v[at])
+    statistic = _combined(
+        _apply(error_raw, trace.error_shift, at),
+        _apply(innovation_raw, trace.innovation_shift, at),
+        _apply(long_raw, trace.long_shift, at),
+        _apply(variance_raw, trace.variance, at),
+        _apply(innovation_variance_raw, trace.innovation_variance, at),
+    )
+    return np.where(scores.evidence[at], statistic, np.nan)
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """The last ``width`` points ending at each of k points, the newest replaced: k × width,
+    ``valid`` False before the series' start."""
+
+    values: FloatArray
+    valid: BoolArray
+
+
+def _window(series: FloatArray, at: IntArray, newest: FloatArray, width: int) -> _Windows:
+    index = at[:, None] + np.arange(-width + 1, 1)[None, :]
+    valid = index >= 0
+    values = series[np.clip(index, 0, None)].copy()
+    values[:, -1] = newest
+    return _Windows(values, valid)
+
+
+def _error_shift_at(zf: _Windows, count: FloatArray) -> FloatArray:
+    """:func:`_error_shift` at the windows' last points."""
+    total = np.where(zf.valid, zf.values, 0.0).sum(axis=1)
+    highest = np.where(zf.valid, zf.values, -np.inf).max(axis=1)
+    lowest = np.where(zf.valid, zf.values, np.inf).min(axis=1)
+    extreme = np.where(np.abs(highest) >= np.abs(lowest), highest, lowest)
+    return _spike_left_out(total, extreme, count)
+
+
+def _innovation_shift_at(
+    u: _Windows, z: _Windows, weight: FloatArray, count: FloatArray
+) -> FloatArray:
+    """:func:`_innovation_shift` at the windows' last points."""
+    width = u.values.shape[1]
+    values = np.where(u.valid, u.values, 0.0)
+    numerator = values[:, 0] + weight * values[:, 1:].sum(axis=1)
+    power = 1.0 + (width - 1) * weight * weight
+    wild = u.valid & np.isfinite(z.values) & (np.abs(z.values) >= CLIP)
+    wild_count = wild.sum(axis=1)
+    # The newest wild point in the window (the only one where a spike is left out).
+    latest = width - 1 - np.argmax(wild[:, ::-1], axis=1)
+    spike = (wild_count == 1) & (count > 1)
+    spike_weight = np.where(latest == 0, 1.0, weight)
+    at_spike = values[np.arange(values.shape[0]), latest]
+    numerator = np.where(spike, numerator - spike_weight * at_spike, numerator)
+    power = np.where(spike, power - spike_weight * spike_weight, power)
+    with np.errstate(all="ignore"):
+        return np.asarray(numerator / np.sqrt(power), dtype=np.float64)
+
+
+def _variance_at(errors: _Windows, count: FloatArray) -> FloatArray:
+    """:func:`_variance` at the windows' last points."""
+    clipped = np.clip(np.where(errors.valid, errors.values, 0.0), -VARIANCE_CLIP, VARIANCE_CLIP)
+    squares = (clipped * clipped).sum(axis=1)
+    return _chi_square_z(squares, count)
 
 
 def _error_shift(zf: FloatArray, count: FloatArray, m: int) -> FloatArray:
@@ -222,6 +383,30 @@ def _error_shift(zf: FloatArray, count: FloatArray, m: int) -> FloatArray:
     highest = pd.Series(zf).rolling(m, min_periods=1).max().to_numpy()
     lowest = pd.Series(zf).rolling(m, min_periods=1).min().to_numpy()
     extreme = np.where(np.abs(highest) >= np.abs(lowest), highest, lowest)
+    return _spike_left_out(total, extreme, count)
+
+
+def _variance(errors: FloatArray, count: FloatArray, m: int) -> FloatArray:
+    """The sum of the last ``m`` squared ``errors`` (in σ, clipped to ±:data:`VARIANCE_CLIP`,
+    missing ones 0) over ``count`` present, as a χ² mapped to a normal quantile by
+    Wilson–Hilferty."""
+    clipped = np.clip(errors, -VARIANCE_CLIP, VARIANCE_CLIP)
+    squares = pd.Series(clipped * clipped).rolling(m, min_periods=1).sum().to_numpy()
+    return _chi_square_z(squares, count)
+
+
+def _chi_square_z(squares: FloatArray, count: FloatArray) -> FloatArray:
+    """A sum of ``count`` squares of N(0, 1) errors as a normal quantile (Wilson–Hilferty)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(
+            ((squares / count) ** (1.0 / 3.0) - (1.0 - 2.0 / (9.0 * count)))
+            / np.sqrt(2.0 / (9.0 * count)),
+            dtype=np.float64,
+        )
+
+
+def _spike_left_out(total: FloatArray, extreme: FloatArray, count: FloatArray) -> FloatArray:
+    """A sum of ``count`` z over √count, without its ``extreme`` when that is at the clip."""
     spike = np.abs(extreme) >= CLIP
     with np.errstate(all="ignore"):
         return np.asarray(
@@ -234,32 +419,20 @@ def _error_shift(zf: FloatArray, count: FloatArray, m: int) -> FloatArray:
         )
 
 
-def _variance(errors: FloatArray, count: FloatArray, m: int) -> FloatArray:
-    """The sum of the last ``m`` squared ``errors`` (in σ, clipped to ±:data:`VARIANCE_CLIP`,
-    missing ones 0) over ``count`` present, as a χ² mapped to a normal quantile by
-    Wilson–Hilferty."""
-    clipped = np.clip(errors, -VARIANCE_CLIP, VARIANCE_CLIP)
-    squares = pd.Series(clipped * clipped).rolling(m, min_periods=1).sum().to_numpy()
-    with np.errstate(all="ignore"):
-        return np.asarray(
-            ((squares / count) ** (1.0 / 3.0) - (1.0 - 2.0 / (9.0 * count)))
-            / np.sqrt(2.0 / (9.0 * count)),
-            dtype=np.float64,
-        )
-
-
 def _innovations(
     residual: FloatArray, z: FloatArray, params: Params, floor: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """What was new at each point, on its own yardstick and clipped to ±:data:`HUBER`, and φ:
     most metrics carry part of each error over to the next point, so sums of raw errors wander,
-    and their tails, not a change, raise alarms. Missing points are 0."""
+    and their tails, not a change, raise alarms. Missing points are 0. Also the innovations'
+    yardstick."""
     phi = _carry_over(z, params.scale_window * 4, params.persistence)
     previous = np.concatenate(([np.nan], residual[:-1]))
     innovation = residual - phi * previous
+    scale = _scale(innovation, params, floor)
     with np.errstate(all="ignore"):
-        u = np.clip(innovation / _scale(innovation, params, floor), -HUBER, HUBER)
-    return np.where(np.isfinite(u), u, 0.0), phi
+        u = np.clip(innovation / scale, -HUBER, HUBER)
+    return np.where(np.isfinite(u), u, 0.0), phi, scale
 
 
 def _innovation_shift(
@@ -346,11 +519,11 @@ def _carry_over(z: FloatArray, window: int, lag: int) -> FloatArray:
     return np.clip(np.where(np.isfinite(phi), phi, 0.0), 0.0, MAX_CARRY)
 
 
-def _calibrated(stat: FloatArray, window: int, lag: int) -> FloatArray:
-    """``stat`` standardised by its own recent past (median, and the larger of the MAD and the
-    standard deviation), never more sensitive than the independent-errors theory: neighbouring
-    errors of real metrics are correlated, which widens sums of z beyond N(0, 1), and by how
-    much differs per series."""
+def _calibration(stat: FloatArray, window: int, lag: int) -> Calibration:
+    """How ``stat`` is standardised by its own recent past (median, and the larger of the MAD and
+    the standard deviation), never more sensitive than the independent-errors theory:
+    neighbouring errors of real metrics are correlated, which widens sums of z beyond N(0, 1),
+    and by how much differs per series."""
     past = _shifted(stat, lag)
     centre = _moving_median(past, window, window // 4)
     mad = _moving_median(np.abs(past - centre), window, window // 4) * 1.4826
@@ -359,9 +532,17 @@ def _calibrated(stat: FloatArray, window: int, lag: int) -> FloatArray:
         pd.Series(past).clip(-8.0, 8.0).rolling(window, min_periods=window // 4).std().to_numpy()
     )
     # fmax passes over NaN: a spread not known yet is the theory's 1.
-    spread = np.fmax(np.fmax(mad, deviation), 1.0)
-    centre_v = np.where(np.isnan(centre), 0.0, centre)
-    return np.asarray((stat - centre_v) / spread, dtype=np.float64)
+    spread = np.asarray(np.fmax(np.fmax(mad, deviation), 1.0), dtype=np.float64)
+    centre_v = np.asarray(np.where(np.isnan(centre), 0.0, centre), dtype=np.float64)
+    return centre_v, spread
+
+
+def _apply(stat: FloatArray, calibration: Calibration, at: IntArray | None = None) -> FloatArray:
+    """``stat`` standardised by :func:`_calibration` (of the points ``at``, default all)."""
+    centre, spread = calibration
+    if at is not None:
+        centre, spread = centre[at], spread[at]
+    return np.asarray((stat - centre) / spread, dtype=np.float64)
 
 
 def episodes(scores: Scores, gap: int | None = None) -> list[Episode]:

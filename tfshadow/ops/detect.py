@@ -1,14 +1,17 @@
 """`tfshadow detect`: score a metric file row by row, as the engine would have seen it live.
 
-The score of a row reads only rows at or before its timestamp: the baseline and scale are
-trailing, the sampling step is the median spacing of the first :data:`PERIOD_PREFIX` points,
-and the seasonal period is chosen from the first :data:`PERIOD_PREFIX` points only, rows
-before that point being scored without seasonality, then again from the first
+The score of a row reads only rows at or before its timestamp, so a file cut after any row
+scores its rows as the whole file does: the baseline and scale are trailing; the sampling step
+is the median spacing of the first :data:`STEP_ROWS` rows, rows before the last of them scoring
+0 (warm-up, which is longer anyway on regular files); the seasonal period is chosen from the
+first :data:`PERIOD_PREFIX` points only, rows before that point being scored without
+seasonality, then again from the first
 :data:`~tfshadow.forecast.seasonality.MAX_TEST_POINTS` (as many as `analyze` tests) when that
-finds a longer season, which scores the rows from there on. Output rows follow the input's
-order, one per input row; a row whose timestamp or value did not parse, or that falls in the
-warm-up, scores 0 (no evidence either way). Rows sharing a sampling step are averaged into that
-step and share its score.
+finds a longer season, which scores the rows from there on. Rows sharing a sampling step are
+averaged into it as they arrive: each is scored with the average of the rows of its step up to
+its own timestamp. Output rows follow the input's order, one per input row; a row whose
+timestamp or value did not parse, or that falls in the warm-up, scores 0 (no evidence either
+way).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
     from tfshadow.metrics.csvfile import CsvRows
 
 PERIOD_PREFIX = 1000
+# Enough spacings for a robust median; fewer rows than the warm-up of a regular file, so that
+# leaving the rows before the last of them unscored changes nothing there.
+STEP_ROWS = 48
 
 
 @dataclass(frozen=True)
@@ -90,16 +96,18 @@ def detect_file(
     warm_rows = 0
     period = 0
     if good.any():
-        # Read from the first points, like the period: a finer resolution later in the file
-        # (downsampled history, then raw points) must not change the scores of earlier rows.
-        head = np.sort(rows.timestamps[good])[: PERIOD_PREFIX + 1]
-        step = median_step(head)
+        stamps = rows.timestamps[good]
+        ordered = np.sort(stamps)
+        # Read from the first rows only: more rows, or a finer resolution later in the file
+        # (downsampled history, then raw points), must not change the scores of earlier rows.
+        step = median_step(ordered[:STEP_ROWS])
         _check_span(rows, good, step)
-        grid = regularise(rows.timestamps[good], rows.values[good], step)
+        grid = regularise(stamps, rows.values[good], step)
         values = grid.values
         plain = detector.score(values, 0, threshold)
         statistic = plain.statistic.copy()
         evidence = plain.evidence.copy()
+        runs = [(0, plain)]  # (first point, scores): which run scores each point
         # The period is chosen again from as many points as `analyze` tests: a day at 5-minute
         # steps is 288 points and needs SEASONS + 1 of them, more than PERIOD_PREFIX holds.
         for stage in (PERIOD_PREFIX, MAX_TEST_POINTS):
@@ -118,15 +126,27 @@ def detect_file(
             switch = max(prefix, seasonal.warmup) if found else seasonal.warmup
             statistic[switch:] = seasonal.statistic[switch:]
             evidence[switch:] = seasonal.evidence[switch:]
+            runs.append((switch, seasonal))
             period = found
-        score = detector.anomaly_score(statistic, threshold)
         start_ns = grid.start.astype("datetime64[ns]").astype(np.int64)
-        offsets = (rows.timestamps[good].astype(np.int64) - start_ns) / 1e9
+        offsets = (stamps.astype(np.int64) - start_ns) / 1e9
         slots = np.clip(np.rint(offsets / grid.step).astype(np.int64), 0, values.shape[0] - 1)
-        scores_by_row[good] = score[slots]
+        row_statistic = statistic[slots]
+        partial, so_far = _step_so_far(stamps, rows.values[good], slots)
+        for begin, scores in runs:
+            later = np.flatnonzero(partial & (slots >= begin))
+            if later.size:
+                row_statistic[later] = detector.rescore(scores, slots[later], so_far[later])
+        if ordered.shape[0] >= STEP_ROWS:
+            early = stamps < ordered[STEP_ROWS - 1]
+        else:
+            early = np.ones(stamps.shape[0], dtype=bool)
+        row_evidence = evidence[slots] & ~early
+        row_score = detector.anomaly_score(row_statistic, threshold)
+        scores_by_row[good] = np.where(row_evidence, row_score, 0.0)
         usable = good & np.isfinite(rows.values)
         scores_by_row[~usable] = 0.0
-        warm_rows = int((~evidence[slots]).sum())
+        warm_rows = int((~row_evidence).sum())
     text = _render(rows.timestamp_text, rows.values, scores_by_row)
     if target is not None:
         _write_atomically(target, text)
@@ -142,6 +162,30 @@ def detect_file(
         text=text,
         first_problem=rows.problems[0][1] if rows.problems else "",
     )
+
+
+def _step_so_far(
+    stamps: np.ndarray, values: np.ndarray, slots: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: whether rows of its step come after it, and the mean of its step's readable
+    values up to its own timestamp (rows sharing a timestamp arrive together)."""
+    order = np.argsort(stamps, kind="stable")
+    ts = stamps[order].astype("datetime64[ns]").astype(np.int64)
+    slot = slots[order]
+    finite = np.isfinite(values[order])
+    sums = np.concatenate(([0.0], np.cumsum(np.where(finite, values[order], 0.0))))
+    counts = np.concatenate(([0], np.cumsum(finite)))
+    last_same = np.searchsorted(ts, ts, side="right") - 1
+    step_first = np.searchsorted(slot, slot, side="left")
+    step_last = np.searchsorted(slot, slot, side="right") - 1
+    taken = counts[last_same + 1] - counts[step_first]
+    with np.errstate(all="ignore"):
+        mean = (sums[last_same + 1] - sums[step_first]) / taken
+    partial = np.empty(order.shape[0], dtype=bool)
+    so_far = np.empty(order.shape[0])
+    partial[order] = last_same < step_last
+    so_far[order] = np.where(taken > 0, mean, np.nan)
+    return partial, so_far
 
 
 def _check_span(rows: CsvRows, good: np.ndarray, step: float | None) -> None:

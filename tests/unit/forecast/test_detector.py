@@ -284,3 +284,32 @@ def test_detector_seasonal_level_change_seasons_ago_is_not_flagged_again() -> No
 def test_detector_seasonal_series_shorter_than_its_seasons_is_no_evidence(n: int) -> None:
     scores = detector.score(np.arange(n, dtype=np.float64), 4, MEDIUM)
     assert scores.expected.shape == (n,) and not scores.evidence.any()
+
+
+@pytest.mark.parametrize("period", [0, 24])
+def test_detector_rescore_is_the_score_of_a_run_ending_there(period: int) -> None:
+    # A row of an irregular file that shares its step with later rows is scored as a run ending
+    # at it: the same history, its own step's value so far.
+    rng = np.random.default_rng(11 + period)
+    n = 900
+    t = np.arange(n)
+    x = 10 + (5 * np.sin(2 * np.pi * t / period) if period else 0) + rng.standard_t(5, n)
+    x[rng.integers(0, n, 30)] = np.nan
+    x[rng.integers(0, n, 6)] += 40  # spikes at the clip
+    full = detector.score(x, period, 4.0)
+    at = np.concatenate((rng.integers(0, n, 40), [0, 1, 5, n - 1]))
+    values = x[at] + rng.normal(0, 3, at.size)
+    values[::5] += 30
+    got = detector.rescore(full, at, values)
+    for point, value, statistic in zip(at, values, got, strict=True):
+        cut = x[: point + 1].copy()
+        cut[point] = value
+        expected = detector.score(cut, period, 4.0).statistic[point]
+        if np.isnan(expected):
+            assert np.isnan(statistic), point
+        else:
+            assert statistic == pytest.approx(expected, abs=1e-9), point
+    assert np.isfinite(got).sum() > 20  # most points are evidence: the check above compared
+    same = detector.rescore(full, at, np.where(np.isfinite(x[at]), x[at], 0.0))
+    finite = np.isfinite(x[at])
+    assert np.allclose(same[finite], full.statistic[at][finite], equal_nan=True)
