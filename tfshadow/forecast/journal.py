@@ -1,9 +1,10 @@
 """The recommendation log: one JSON object per line, each a ``Recommendation.to_json()``.
 
-Each :func:`append` writes its whole batch with a single ``write`` on a file opened for
-appending, then syncs it, so concurrent analyses never interleave inside a line and a crash
-loses at most the batch being written. A torn last line (a crash mid-write, a full disk) is
-left where it is: :func:`read` skips lines it cannot parse and says how many.
+Each :func:`append` writes its whole batch on a file opened for appending, under an exclusive
+``flock`` on it (a batch larger than one ``write`` takes, and the check for a torn last line
+before it, must not interleave with another analysis' batch), then syncs it; a crash loses at
+most the batch being written. A torn last line (a crash mid-write, a full disk) is left where
+it is: :func:`read` skips lines it cannot parse and says how many.
 
 Values are written exactly as the recommendation holds them. A recommendation holds nothing
 secret, but should a seal string (``tfshadow:sensitive:v1:…``) reach one, it is logged as that
@@ -12,6 +13,7 @@ seal: this module never opens seals.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
@@ -37,6 +39,7 @@ def append(path: Path, recommendations: Iterable[Recommendation]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, _MODE)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released when the descriptor is closed
         # The log predates this write or was created under a wider umask: keep it private.
         os.fchmod(fd, _MODE)
         size = os.fstat(fd).st_size

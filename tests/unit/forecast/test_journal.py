@@ -197,3 +197,29 @@ def test_journal_concurrent_appends_do_not_interleave(tmp_path: Path) -> None:
     assert skipped == 0
     assert len(records) == 4 * 20 * 3
     assert all(r["reason"] == long_reason for r in records)
+
+
+def test_journal_append_waits_for_another_writer(tmp_path: Path) -> None:
+    # Another analysis holding the log (mid-batch, or checking for a torn last line) is waited
+    # for: its batch and this one cannot interleave.
+    import fcntl
+
+    path = tmp_path / "recommendations.jsonl"
+    journal.append(path, [_rec()])
+    other = os.open(path, os.O_RDWR | os.O_APPEND)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    os.write(other, b'{"torn": ')  # half a line, as a writer stopped mid-batch leaves it
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (journal.append(path, [_rec()]), done.set()))
+    thread.start()
+    try:
+        assert not done.wait(0.3)
+        os.write(other, b'"no"}\n')
+    finally:
+        fcntl.flock(other, fcntl.LOCK_UN)
+        os.close(other)
+    thread.join(5)
+    assert done.is_set()
+    records, skipped = journal.read(path)
+    assert skipped == 0
+    assert [r.get("torn") for r in records] == [None, "no", None]
