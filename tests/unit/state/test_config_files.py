@@ -698,3 +698,29 @@ def test_expression_variable_names_skip_parsing_files_of_literal_types_only(
 
 def _no_parse(text: str) -> None:
     raise AssertionError("parsed a file of literal types only")
+
+
+def test_root_variable_names_read_plain_files_without_the_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every recorded command reads them: files with neither heredocs nor block comments are read
+    # line by line (the parser's first use costs 0.2 s); the others are parsed, so a
+    # declaration quoted in a heredoc or commented out is not taken for one.
+    from tfshadow.state import config_files
+
+    plain = {
+        "main.tf": b'variable "size" {\n  default = "a"\n}\n  variable region{}\n'
+        b'# variable "commented" {}\nlocals {\n  s = "variable \\"quoted\\" {"\n}\n'
+        b'resource "terraform_data" "x" {\n  provisioner "local-exec" {\n'
+        b'    command = "echo"\n  }\n}\n',
+        "vars.tf.json": b'{"variable": {"from_json": {}}}',
+        "modules/m/main.tf": b'variable "inner" {}\n',
+    }
+    monkeypatch.setattr(config_files, "_parse_hcl_text", _no_parse)
+    assert root_variable_names(plain) == {"size", "region", "from_json"}
+    monkeypatch.undo()
+    tricky = {
+        "main.tf": b'variable "real" {}\nlocals {\n  doc = <<-EOT\n    variable "in_heredoc" {\n'
+        b'    EOT\n}\n/*\nvariable "in_comment" {}\n*/\n',
+    }
+    assert root_variable_names(tricky) == {"real"}
