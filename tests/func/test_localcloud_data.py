@@ -156,3 +156,31 @@ def test_localcloud_instance_import_adopts_a_live_process(tmp_path: Path) -> Non
         missing = ImportContext(Diagnostics(), "localcloud_instance")
         assert Instance(LocalCloud()).import_(missing, "not-a-pid") is None
         assert missing.diagnostics.has_errors()
+
+
+def test_revert_takes_back_a_datastore_let_go_of_or_creates_it_when_gone(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    # A real provider's import: a datastore is imported by its path, the id Terraform records.
+    db = infra / ".localcloud" / "main.sqlite"
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    _sqlite(db, "CREATE TABLE orders (n INTEGER)")
+    _sqlite(db, "INSERT INTO orders VALUES (42)")
+    assert tfshadow("state", "rm", "localcloud_datastore.db", cwd=infra).code == 0
+    taken = tfshadow("revert", "1", "--auto-approve", "-no-color", cwd=infra)
+    assert taken.code == 0, taken.err
+    assert "localcloud_datastore.db will be taken back" in taken.out
+    assert _sqlite(db, "SELECT n FROM orders") == [(42,)]  # its data, not a new database
+
+    # Let go of again, and deleted since: nothing to take back. Terraform refuses the import,
+    # and the revert plans without it, saying why.
+    assert tfshadow("state", "rm", "localcloud_datastore.db", cwd=infra).code == 0
+    db.unlink()
+    anew = tfshadow("revert", "1", "--auto-approve", "-no-color", cwd=infra)
+    assert anew.code == 0, anew.err
+    assert "localcloud_datastore.db will be created anew" in anew.out
+    assert "could not be taken back by the id version 1 recorded" in anew.err
+    assert "no database at" in anew.err
+    assert "Preparing import" not in anew.out  # the failed attempt's output is not shown
+    assert anew.err.count("\n") == 2  # the version recorded, the warning
+    assert _sqlite(db, "PRAGMA journal_mode") == [("wal",)]

@@ -777,3 +777,60 @@ def test_revert_lets_go_of_an_object_imported_since_instead_of_destroying_it(
     shown = tfshadow("inspect", str(latest["version"]), "--no-color", cwd=workdir).out
     assert "terraform_data.legacy is no longer managed by Terraform" in shown
     assert "was destroyed" not in shown
+
+
+@pytest.mark.parametrize("how", ["state rm", "removed block"])
+def test_revert_takes_back_an_object_let_go_of_since_instead_of_creating_another(
+    workdir: Path, tfshadow: Tfshadow, how: str
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    first_id = canonicalise(live_state(workdir))["resources"]["terraform_data.web"]["attributes"][
+        "id"
+    ]
+    main = workdir / "main.tf"
+    original = main.read_text()
+    # Version 2 stops managing the object; the object itself stays where it is.
+    if how == "state rm":
+        let_go = tfshadow("state", "rm", "terraform_data.web", cwd=workdir)
+    else:
+        main.write_text(
+            original.replace(
+                'resource "terraform_data" "web" {\n  input = var.size\n}\n', ""
+            ).replace("terraform_data.web.output", '"gone"')
+            + "\nremoved {\n  from = terraform_data.web\n  lifecycle {\n    destroy = false\n"
+            "  }\n}\n"
+        )
+        let_go = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert let_go.code == 0, let_go.err
+    assert "terraform_data.web" not in canonicalise(live_state(workdir))["resources"]
+
+    dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
+    assert dry.code == 0, dry.err
+    assert "terraform_data.web will be taken back" in dry.out
+    assert "1 to import, 0 to add" in dry.out
+    assert "created anew" not in dry.out
+
+    reverted = tfshadow("revert", "1", "--write-config", "--auto-approve", "-no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+    live = canonicalise(live_state(workdir))["resources"]
+    assert live["terraform_data.web"]["attributes"]["id"] == first_id  # the same object
+    assert "State now equals version 1" in reverted.out
+    [latest, *_] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert latest["kind"] == "revert" and latest["changes"]["add"] == 0
+    shown = tfshadow("inspect", str(latest["version"]), "--no-color", cwd=workdir).out
+    assert "terraform_data.web was imported" in shown
+    assert not list(workdir.glob("**/tfshadow_revert_import.tf"))  # only in the scratch copy
+    # Applied again as version 1 was, nothing changes: the object is managed as before.
+    again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert again.code == 0 and "No changes" in again.out, again.out
+
+
+def test_revert_creates_anew_an_object_destroyed_since(workdir: Path, tfshadow: Tfshadow) -> None:
+    # Destroyed, not let go of: there is nothing to take back.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    gone = tfshadow("destroy", "-target=terraform_data.web", "-auto-approve", cwd=workdir)
+    assert gone.code == 0, gone.err
+    dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
+    assert dry.code == 0, dry.err
+    assert "terraform_data.web will be created anew" in dry.out
+    assert "taken back" not in dry.out and "to import" not in dry.out

@@ -144,9 +144,12 @@ def _change(before: Reconstructed | None, after: Reconstructed) -> VersionChange
         # The newer configuration's `import` and `removed` blocks tell an import from a creation
         # and a forget from a destruction, which the states alone cannot.
         imported, forgotten = config_intents(after.config)
-        recorded = after.meta.get("forgotten")  # a revert's, whose files say nothing of them
+        # A revert's, whose files say nothing of them.
+        recorded, taken_back = after.meta.get("forgotten"), after.meta.get("imported")
         if isinstance(recorded, list):
             forgotten |= frozenset(str(r) for r in recorded)
+        if isinstance(taken_back, list):
+            imported |= frozenset(str(r) for r in taken_back)
         state = state.with_intents(imported, forgotten)
     return VersionChange(
         before=before.meta if before else None,

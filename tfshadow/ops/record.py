@@ -660,8 +660,10 @@ def version_meta(
     record_only = record_only_kind(kind, state_only=bool((extra or {}).get("state_only")))
     if not record_only:
         imported, forgotten = config_intents(capture.config)
-        # A revert lets go of what N did not manage through a `removed` block N's files lack.
+        # A revert lets go of what N did not manage, and takes back what was let go of since N,
+        # through `removed` and `import` blocks N's files lack.
         forgotten |= frozenset((extra or {}).get("forgotten") or ())
+        imported |= frozenset((extra or {}).get("imported") or ())
         changes = changes.with_intents(imported, forgotten)
     add, change, destroy = changes.counts(record_only=record_only)
     description = printable(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -238,9 +239,11 @@ def _full(
                     hint="its providers or modules must be installable here",
                 )
         forgotten: list[str] = []
+        taken_back: dict[str, str] = {}
         if not request.targets:
             # Terraform refuses `moved` and `removed` statements that are not all targeted.
             forgotten = _keep_objects(project, store, scratch.root, target, live_raw)
+            taken_back = _take_back(project, store, scratch.root, target, live_raw)
         # The values recorded at N go in a variable file (not -var: they may be secrets opened
         # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
         # -var-file come after it and win, as on Terraform's command line.
@@ -261,7 +264,8 @@ def _full(
             f"-var-file={var_file}",
             *user_args,
         ]
-        rc = terraform.run(plan_args, cwd=scratch.root)
+        warnings: list[str] = []
+        rc, taken_back = _plan(terraform, plan_args, scratch.root, taken_back, number, warnings)
         if rc != 0:
             raise RevertError(
                 f"Terraform could not plan the revert to version {number} (exit code {rc})",
@@ -275,7 +279,7 @@ def _full(
             plan, target.state, number, seal=redactor.seal, targets=request.targets
         )
         ui.verification(report)
-        outcome = RevertOutcome(exit_code=0, version=number, report=report)
+        outcome = RevertOutcome(exit_code=0, version=number, report=report, warnings=warnings)
         for name in unmatched_targets(plan, target.state, request.targets):
             outcome.warnings.append(
                 f"--target {name} names no resource of version {number} nor of the current "
@@ -321,6 +325,7 @@ def _full(
                     **_revert_meta(request, target.meta),
                     # N's files, which the version holds, have no `removed` block to say so.
                     **({"forgotten": forgotten} if forgotten else {}),
+                    **({"imported": sorted(taken_back)} if taken_back else {}),
                 },
                 warnings=outcome.warnings,
             )
@@ -553,6 +558,69 @@ def _keep_objects(
     if resources:
         forget_path.write_bytes(forget_file(resources))
     return resources
+
+
+def _take_back(
+    project: Project,
+    store: GitShadowStore,
+    scratch_root: Path,
+    target: Reconstructed,
+    live_raw: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    """`import` blocks in the scratch copy for the objects of N let go of since (see
+    revert.adopt; Terraform 1.5 and later, so the embedded engine only): ``{address: id}``."""
+    from tfshadow.revert.adopt import (
+        ADOPT_NAME,
+        import_file,
+        instances_to_take_back,
+        let_go_since,
+    )
+    from tfshadow.state.normalise import canonicalise
+
+    path = scratch_root / ADOPT_NAME
+    if live_raw is None or project.engine.name != "embedded" or path.exists():
+        return {}
+    live = canonicalise(live_raw)
+    missing = set(target.state.get("resources") or {}) - set(live.get("resources") or {})
+    if not missing:
+        return {}
+    let_go = let_go_since(store, project.workspace, int(target.meta["version"]), missing)
+    instances = instances_to_take_back(live, target.state, let_go) if let_go else {}
+    if instances:
+        path.write_bytes(import_file(instances))
+    return instances
+
+
+def _plan(
+    terraform: EngineSession,
+    plan_args: list[str],
+    scratch_root: Path,
+    taken_back: dict[str, str],
+    number: int,
+    warnings: list[str],
+) -> tuple[int, dict[str, str]]:
+    """Terraform's plan of the revert, and the objects it takes back. Taking back is tried
+    first, its output kept until it succeeds; an id the provider cannot import (or an object
+    gone since) fails the whole plan, which is then made again without the `import` blocks."""
+    from tfshadow.revert.adopt import ADOPT_NAME
+    from tfshadow.state.changes import address_sort_key
+
+    if not taken_back:
+        return terraform.run(plan_args, cwd=scratch_root), {}
+    tried = terraform.capture(plan_args, cwd=scratch_root)
+    if tried.returncode == 0:
+        for stream, data in ((sys.stdout, tried.stdout), (sys.stderr, tried.stderr)):
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+        return 0, taken_back
+    (scratch_root / ADOPT_NAME).unlink()
+    names = ", ".join(sorted(taken_back, key=address_sort_key))
+    warnings.append(
+        f"{names} could not be taken back by the id version {number} recorded "
+        f"({tried.error_line()}): planned to be created anew"
+    )
+    return terraform.run(plan_args, cwd=scratch_root), {}
 
 
 def _holder_of_configuration(

@@ -12,7 +12,7 @@ JSON shapes (``--json``)::
                         "destroyed": [address], "recreated": [address],
                         "created_anew": [address], "added": [address],
                         "kept": [address], "forgotten": [address],
-                        "moved": [{"from", "to"}],
+                        "imported": [address], "moved": [{"from", "to"}],
                         "outputs_changed": [name], "restored_exactly": n,
                         "mismatches": [MISMATCH]}
     remaining_json     {"version", "equal", "differences": [MISMATCH]}
@@ -88,6 +88,15 @@ def render_verification(console: Console, report: VerificationReport) -> None:
         lines.append(
             _line(".", address, "will be removed from the state, not destroyed", "bold yellow")
         )
+    for address in report.imported:
+        lines.append(
+            _line(
+                "<",
+                address,
+                f"will be taken back: imported by the id version {report.version} recorded",
+                "bold",
+            )
+        )
     lines.extend(_mismatch_lines(report.mismatches, report.version, after_apply=False))
     for line in lines:
         _print(console, line)
@@ -149,6 +158,7 @@ def verification_json(report: VerificationReport) -> dict[str, Any]:
         "added": list(report.added),
         "kept": list(report.kept),
         "forgotten": list(report.forgotten),
+        "imported": list(report.imported),
         "moved": [{"from": source, "to": target} for source, target in report.moved],
         "outputs_changed": list(report.outputs_changed),
         "restored_exactly": report.restored_exactly,

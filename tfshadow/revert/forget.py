@@ -26,7 +26,13 @@ from tfshadow.state.changes import address_sort_key
 if TYPE_CHECKING:
     from tfshadow.store import GitShadowStore
 
-__all__ = ["FORGET_NAME", "forget_file", "imported_since", "resources_to_forget"]
+__all__ = [
+    "FORGET_NAME",
+    "forget_file",
+    "imported_since",
+    "managed_entries",
+    "resources_to_forget",
+]
 
 FORGET_NAME = "tfshadow_revert_removed.tf"
 
@@ -66,8 +72,8 @@ def resources_to_forget(
 ) -> list[str]:
     """The root-module resources whose every managed object in ``live`` is in ``imported`` and
     that ``target`` (N's state) and N's ``files`` do not have."""
-    live_resources = _managed(live)
-    target_resources = {resource_of(a) for a in _managed(target)}
+    live_resources = managed_entries(live)
+    target_resources = {resource_of(a) for a in managed_entries(target)}
     by_resource: dict[str, list[str]] = {}
     for address in live_resources:
         by_resource.setdefault(resource_of(address), []).append(address)
@@ -93,7 +99,8 @@ def forget_file(resources: Iterable[str]) -> bytes:
     return "\n".join(blocks).encode()
 
 
-def _managed(state: Mapping[str, Any] | None) -> dict[str, Any]:
+def managed_entries(state: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The managed instances of a canonical state, by address."""
     resources = state.get("resources") if isinstance(state, Mapping) else None
     if not isinstance(resources, Mapping):
         return {}

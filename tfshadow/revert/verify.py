@@ -120,6 +120,8 @@ class VerificationReport:
     kept: tuple[str, ...] = ()
     # ``(from, to)``: moved back to the address N had them at (the plan's ``previous_address``).
     moved: tuple[tuple[str, str], ...] = ()
+    # Let go of since N and imported again (see revert.adopt): the object N had, not a new one.
+    imported: tuple[str, ...] = ()
 
     @property
     def needs_confirmation(self) -> bool:
@@ -142,6 +144,7 @@ class VerificationReport:
             and not self.forgotten
             and not self.outputs_changed
             and not self.moved
+            and not self.imported
         )
 
 
@@ -176,6 +179,7 @@ def verify_plan(
     kept: list[str] = []
     forgotten: list[str] = []
     moved: list[tuple[str, str]] = []
+    imported: list[str] = []
     planned: dict[str, Mapping[str, Any]] = {}
     for rc in changes:
         if rc.get("mode", "managed") != "managed":
@@ -201,6 +205,9 @@ def verify_plan(
             kept.append(address)
         if "forget" in actions:
             forgotten.append(address)
+        detail = rc.get("change")
+        if isinstance(detail, Mapping) and detail.get("importing"):
+            imported.append(address)
         previous = rc.get("previous_address")
         if isinstance(previous, str) and previous and previous != address:
             moved.append((previous, address))
@@ -252,6 +259,7 @@ def verify_plan(
         added=tuple(sorted(added, key=address_sort_key)),
         kept=tuple(sorted(kept, key=address_sort_key)),
         moved=tuple(sorted(moved, key=lambda move: address_sort_key(move[1]))),
+        imported=tuple(sorted(imported, key=address_sort_key)),
     )
 
 

@@ -242,7 +242,7 @@ class StateChanges:
                 forgotten=r.action == "delete"
                 and r.mode == "managed"
                 and not r.deposed
-                and _under_any(r.address, forgotten),
+                and under_any(r.address, forgotten),
             )
             for r in self.resources
         )
@@ -403,7 +403,7 @@ def address_sort_key(address: str) -> list[tuple[int, int | str]]:
     return [(1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(address)]
 
 
-def _under_any(address: str, sources: Collection[str]) -> bool:
+def under_any(address: str, sources: Collection[str]) -> bool:
     """Whether ``address`` is, or is an instance or a descendant of, one of ``sources``."""
     return any(
         address == source or address.startswith((f"{source}[", f"{source}.")) for source in sources
