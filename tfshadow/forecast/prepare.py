@@ -1,9 +1,10 @@
 """Turning a source's series into a regular grid the models can read.
 
 Sources give irregular timestamps, duplicates and holes. The grid step is the median spacing
-(robust to a few late scrapes); points are placed in the nearest step, duplicates averaged, and
-holes stay NaN: missing data is counted and reported, never invented as evidence. Models that need
-a complete series get a filled copy (:func:`filled`), the detector reads the gaps.
+(robust to a few late scrapes), or for samples taken at random a wider one that few spacings
+exceed (see :func:`sampling_step`); points are placed in the nearest step, duplicates averaged,
+and holes stay NaN: missing data is counted and reported, never invented as evidence. Models
+that need a complete series get a filled copy (:func:`filled`), the detector reads the gaps.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ FloatArray = npt.NDArray[np.float64]
 # point in 2062 among 1-second samples of 2026 would need gigabytes per array.
 MAX_EMPTY_RATIO = 10
 SPAN_ALWAYS_OK = 1_000_000  # grid points that fit in memory whatever the number of points
+# Spacings whose median absolute deviation exceeds this share of their median are random, not a
+# rate with jitter (uniform jitter of ±45% gives 0.25; arrivals at random, 0.7).
+RANDOM_SAMPLING_SPREAD = 0.4
+# At random arrivals, a step that 90% of spacings stay within leaves about a tenth empty.
+RANDOM_SAMPLING_QUANTILE = 0.9
 
 
 @dataclass(frozen=True)
@@ -48,21 +54,34 @@ class Regular:
         return tuple(said)
 
 
-def median_step(timestamps: npt.NDArray[np.datetime64]) -> float | None:
-    """The median spacing of ``timestamps`` (any order) in seconds; None when none differ."""
+def sampling_step(timestamps: npt.NDArray[np.datetime64]) -> float | None:
+    """The grid step for ``timestamps`` (any order) in seconds; None when none differ.
+
+    Sampled at a rate (scrapes, an agent), however late some samples or long some gaps: the
+    median spacing, one sample per step. Sampled at random (events, requests; the spacings
+    spread as widely as their median), the median spacing would leave half the steps empty,
+    holes that are no missing data yet would make most points inconclusive: the spacing that
+    :data:`RANDOM_SAMPLING_QUANTILE` of them stay within, a few samples averaged per step.
+    """
     ordered = np.sort(timestamps.astype("datetime64[ns]").astype(np.int64))
     gaps = np.diff(ordered)
     positive = gaps[gaps > 0]
-    return float(np.median(positive)) / 1e9 if positive.size else None
+    if not positive.size:
+        return None
+    median = float(np.median(positive))
+    spread = float(np.median(np.abs(positive - median)))
+    if spread > RANDOM_SAMPLING_SPREAD * median:
+        return float(np.quantile(positive, RANDOM_SAMPLING_QUANTILE)) / 1e9
+    return median / 1e9
 
 
 def too_sparse(timestamps: npt.NDArray[np.datetime64], step: float | None = None) -> str:
-    """Why ``timestamps`` cannot be put on a grid of ``step`` (default: the median spacing), as
+    """Why ``timestamps`` cannot be put on a grid of ``step`` (default: :func:`sampling_step`), as
     a phrase such as ``"3,285 days at a 1 s step: 283,826,001 points for 2,001 samples"``; empty
     when they can."""
     if timestamps.shape[0] < 2:
         return ""
-    step = step or median_step(timestamps) or 60.0
+    step = step or sampling_step(timestamps) or 60.0
     ns = timestamps.astype("datetime64[ns]").astype(np.int64)
     seconds = (int(ns.max()) - int(ns.min())) / 1e9
     points = seconds / step + 1
@@ -90,7 +109,7 @@ def regularise(
     diffs = np.diff(seconds)
     positive = diffs[diffs > 0]
     if step is None:
-        step = median_step(ts) or 60.0
+        step = sampling_step(ts) or 60.0
     irregular = bool(positive.size and np.any(np.abs(positive - step) > step / 2))
     slots = np.rint(seconds / step).astype(np.int64)
     size = int(slots[-1]) + 1

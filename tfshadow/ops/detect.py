@@ -2,7 +2,7 @@
 
 The score of a row reads only rows at or before its timestamp, so a file cut after any row
 scores its rows as the whole file does: the baseline and scale are trailing; the sampling step
-is the median spacing of the first :data:`STEP_ROWS` rows, rows before the last of them scoring
+is read from the spacings of the first :data:`STEP_ROWS` rows, rows before the last of them scoring
 0 (warm-up, which is longer anyway on regular files); the seasonal period is chosen from the
 first :data:`PERIOD_PREFIX` points only, rows before that point being scored without
 seasonality, then again from the first
@@ -71,7 +71,7 @@ def detect_file(
     """Score ``source`` into ``target`` (None: only return the text). The file is replaced
     whole or not at all."""
     from tfshadow.forecast import detector, models
-    from tfshadow.forecast.prepare import median_step, regularise
+    from tfshadow.forecast.prepare import regularise, sampling_step
     from tfshadow.forecast.seasonality import MAX_TEST_POINTS, detect_period
     from tfshadow.forecast.sensitivity import threshold as to_threshold
     from tfshadow.metrics.csvfile import read_rows
@@ -100,7 +100,7 @@ def detect_file(
         ordered = np.sort(stamps)
         # Read from the first rows only: more rows, or a finer resolution later in the file
         # (downsampled history, then raw points), must not change the scores of earlier rows.
-        step = median_step(ordered[:STEP_ROWS])
+        step = sampling_step(ordered[:STEP_ROWS])
         _check_span(rows, good, step)
         grid = regularise(stamps, rows.values[good], step)
         values = grid.values

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfshadow.forecast.prepare import filled, format_step, regularise
+from tfshadow.forecast.prepare import filled, format_step, regularise, sampling_step
 
 
 def _ts(*seconds: float) -> np.ndarray:
@@ -51,3 +51,23 @@ def test_format_step() -> None:
     assert format_step(300) == "5 min"
     assert format_step(3600) == "1 h"
     assert format_step(15) == "15 s"
+
+
+def test_sampling_step_of_a_rate_is_its_spacing_whatever_the_jitter_and_gaps() -> None:
+    rng = np.random.default_rng(4)
+    jitter = np.cumsum(60 * rng.uniform(0.55, 1.45, 2000))
+    step = sampling_step(_ts(*jitter))
+    assert step is not None and abs(step - 60) < 3
+    gaps = np.cumsum(np.where(rng.random(2000) < 0.2, 600, 60))  # an outage in every five
+    assert sampling_step(_ts(*gaps)) == 60
+
+
+def test_sampling_step_of_random_arrivals_leaves_few_steps_empty() -> None:
+    # Events at random (a mean spacing of 60 s): the median spacing, 42 s, left half the grid
+    # empty, holes that are no missing data.
+    rng = np.random.default_rng(5)
+    stamps = _ts(*np.cumsum(rng.exponential(60, 4000)))
+    step = sampling_step(stamps)
+    assert step is not None and 120 < step < 160
+    grid = regularise(stamps, np.ones(4000))
+    assert grid.step == step and grid.missing / grid.values.shape[0] < 0.15
