@@ -834,3 +834,26 @@ def test_revert_creates_anew_an_object_destroyed_since(workdir: Path, tfshadow: 
     assert dry.code == 0, dry.err
     assert "terraform_data.web will be created anew" in dry.out
     assert "taken back" not in dry.out and "to import" not in dry.out
+
+
+def test_revert_through_a_recent_executable_takes_back_an_object_too(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An executable Terraform as new as the one that wrote the state reads `import` blocks:
+    # here the embedded engine's own entry point, run as an executable.
+    import tfshadow.runner.embedded_entry as entry
+
+    executable = workdir.parent / "terraform-1.15"
+    executable.write_text(f'#!/bin/sh\nexec "{sys.executable}" -P "{entry.__file__}" "$@"\n')
+    executable.chmod(0o755)
+    monkeypatch.setenv("TFSHADOW_TERRAFORM_BIN", str(executable))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    first = canonicalise(live_state(workdir))["resources"]["terraform_data.web"]["attributes"]
+    assert tfshadow("state", "rm", "terraform_data.web", cwd=workdir).code == 0
+    reverted = tfshadow("revert", "1", "--auto-approve", "-no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+    assert "terraform_data.web will be taken back" in reverted.out
+    live = canonicalise(live_state(workdir))["resources"]
+    assert live["terraform_data.web"]["attributes"]["id"] == first["id"]
+    [latest, *_] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert latest["terraform"]["engine"] == "executable"

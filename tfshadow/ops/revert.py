@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -525,7 +526,7 @@ def _keep_objects(
     """Statements in the scratch copy that keep objects a plain plan of N would destroy: a
     `moved` block for each object that moved since N (see revert.moves), a `removed` block with
     `destroy = false` for each resource imported since N (see revert.forget; Terraform 1.7 and
-    later, so the embedded engine only). Returns the resources let go of."""
+    later: the embedded engine, or an executable that new). Returns the resources let go of."""
     from tfshadow.revert.forget import (
         FORGET_NAME,
         forget_file,
@@ -544,11 +545,13 @@ def _keep_objects(
     }
     live = canonicalise(live_raw)
     moves_path = scratch_root / MOVES_NAME
-    moves = moves_back(live, target.state, root_files) if not moves_path.exists() else {}
+    moves = {}
+    if _speaks(project, live_raw, (1, 1)) and not moves_path.exists():
+        moves = moves_back(live, target.state, root_files)
     if moves:
         moves_path.write_bytes(moves_file(moves))
     forget_path = scratch_root / FORGET_NAME
-    if project.engine.name != "embedded" or forget_path.exists():
+    if not _speaks(project, live_raw, (1, 7)) or forget_path.exists():
         return []
     number = int(target.meta["version"])
     gone = set(live.get("resources") or {}) - set(target.state.get("resources") or {})
@@ -560,6 +563,16 @@ def _keep_objects(
     return resources
 
 
+def _speaks(project: Project, live_raw: Mapping[str, Any], version: tuple[int, int]) -> bool:
+    """Whether the Terraform that runs the revert reads blocks that ``version`` brought
+    (`moved` 1.1, `import` 1.5, `removed` 1.7). The embedded one does; an executable is at least
+    the version that wrote the live state, since an older one refuses to read it."""
+    if project.engine.name == "embedded":
+        return True
+    found = re.match(r"(\d+)\.(\d+)\.", str(live_raw.get("terraform_version") or ""))
+    return found is not None and (int(found[1]), int(found[2])) >= version
+
+
 def _take_back(
     project: Project,
     store: GitShadowStore,
@@ -568,7 +581,7 @@ def _take_back(
     live_raw: Mapping[str, Any] | None,
 ) -> dict[str, str]:
     """`import` blocks in the scratch copy for the objects of N let go of since (see
-    revert.adopt; Terraform 1.5 and later, so the embedded engine only): ``{address: id}``."""
+    revert.adopt; Terraform 1.5 and later): ``{address: id}``."""
     from tfshadow.revert.adopt import (
         ADOPT_NAME,
         import_file,
@@ -578,7 +591,7 @@ def _take_back(
     from tfshadow.state.normalise import canonicalise
 
     path = scratch_root / ADOPT_NAME
-    if live_raw is None or project.engine.name != "embedded" or path.exists():
+    if live_raw is None or not _speaks(project, live_raw, (1, 5)) or path.exists():
         return {}
     live = canonicalise(live_raw)
     missing = set(target.state.get("resources") or {}) - set(live.get("resources") or {})

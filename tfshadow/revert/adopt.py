@@ -4,10 +4,10 @@
 object (see revert.forget) leave the object where it is, no longer managed. N's configuration
 declares it, so a plain plan of N would create a second one, or fail on its name. The scratch
 copy gets an `import` block for each such instance instead, with the id N's state recorded
-(Terraform 1.5 and later, so the embedded engine only), and the plan shows it "will be
-imported". Most providers import by that id. Where one does not, or the object is gone since,
-Terraform refuses the plan: the revert plans again without the blocks, and the instance is
-created anew, listed and confirmed as before.
+(Terraform 1.5 and later: the embedded engine, or an executable that new), and the plan shows
+it "will be imported". Most providers import by that id. Where one does not, or the object is
+gone since, Terraform refuses the plan: the revert plans again without the blocks, and the
+instance is created anew, listed and confirmed as before.
 
 Only instances that left the state after N without being destroyed and that no later version
 brought back: an object a later version destroyed is not looked for.
