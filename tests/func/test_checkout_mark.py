@@ -44,6 +44,7 @@ def test_checkout_writes_a_versions_files_back(
         "unchanged": [],
         "needs_secrets": [],
         "backend_changed": False,
+        "init_needed": False,
     }
     assert (workdir / "main.tf").read_bytes() == v1  # the sensitive default included
     assert not (workdir / "extra.tf").exists()
@@ -56,6 +57,40 @@ def test_checkout_writes_a_versions_files_back(
     assert (workdir / "extra.tf").read_text() == EXTRA
     again = tfshadow("checkout", "2", "--no-color", cwd=workdir)
     assert again.code == 0 and "already" in again.out
+
+
+def test_checkout_says_when_init_must_run_before_the_next_apply(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # Version 1 called its module from ./m, version 2 from ./m2: after checkout 1, the next
+    # apply stopped on "Module not installed" with nothing said by the checkout.
+    work = tmp_path / "infra"
+    (work / "m").mkdir(parents=True)
+    module = (
+        'variable "name" {\n  type = string\n}\n\n'
+        'resource "terraform_data" "inner" {\n  input = var.name\n}\n'
+    )
+    (work / "m" / "main.tf").write_text(module)
+    (work / "main.tf").write_text('module "app" {\n  source = "./m"\n  name   = "one"\n}\n')
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "m").rename(work / "m2")
+    (work / "main.tf").write_text('module "app" {\n  source = "./m2"\n  name   = "two"\n}\n')
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    result = tfshadow("checkout", "1", "--no-color", cwd=work)
+
+    assert result.code == 0, result.err
+    assert "run `tfshadow init` before the next plan or apply" in result.out
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    # Only a module's arguments differ: nothing to install.
+    (work / "main.tf").write_text('module "app" {\n  source = "./m"\n  name   = "three"\n}\n')
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    assert tfshadow("checkout", "4", "--json", cwd=work).json()["init_needed"] is False
+    same = tfshadow("checkout", "1", "--json", cwd=work).json()
+    assert same["written"] == ["main.tf"] and same["init_needed"] is False
 
 
 def test_checkout_refuses_local_edits_unless_forced(workdir: Path, tfshadow: Tfshadow) -> None:

@@ -133,6 +133,24 @@ def test_targeted_revert_changes_only_the_targets(
     assert "--target terraform_data.kep names no resource of version 1" in typo.err
 
 
+def test_targeted_revert_to_the_configuration_already_here_asks_for_no_hand_edits(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    # The files here are version 1's already: the next apply keeps the targeted revert, and the
+    # version the note offered to diff against (the revert's parent) is not what is here.
+    work, states = history
+    assert tfshadow("checkout", "1", cwd=work).code == 0
+    result = tfshadow("revert", "1", "--target", "terraform_data.keep", *APPROVED, cwd=work)
+    assert result.code == 0, result.err
+    assert (
+        attributes(live_state(work))["terraform_data.keep"]
+        == (attributes(states[1])["terraform_data.keep"])
+    )
+    assert "recorded version 4" in result.err
+    assert "still configure the targeted resources" not in result.err
+    assert "would undo" not in result.err
+
+
 def test_revert_last_good_and_unknown_versions(
     history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
 ) -> None:
@@ -159,6 +177,33 @@ def test_revert_write_config_puts_version_files_back(
     ).read_text()
     plan = tfshadow("plan", "-detailed-exitcode", "-no-color", cwd=work)
     assert plan.code == 0, plan.out  # directory, state and version 1 agree
+
+
+def test_revert_write_config_refuses_local_edits_before_changing_anything(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    # Found only after the apply, the refusal left the infrastructure at version 1 and the
+    # directory at version 3: the next apply would have undone the revert.
+    work, states = history
+    edited = (work / "main.tf").read_text() + "# an edit made during the incident\n"
+    (work / "main.tf").write_text(edited)
+    (work / "hotfix.tf").write_text('resource "terraform_data" "hotfix" {\n  input = "x"\n}\n')
+    before = tfshadow("log", "--json", cwd=work).json()["versions"]
+
+    dry = tfshadow("revert", "1", "--dry-run", "--write-config", "--no-color", cwd=work)
+    assert dry.code == 0, dry.err
+    assert "--write-config would not write the version's files" in dry.err
+    assert "hotfix.tf, main.tf have local changes" in dry.err
+
+    result = tfshadow("revert", "1", "--write-config", *APPROVED, cwd=work)
+    assert result.code == 2
+    assert "--write-config cannot write the version's files here: hotfix.tf, main.tf" in result.err
+    assert "nothing was reverted" in result.err
+    assert "`tfshadow checkout 1 --force`" in result.err
+    assert "Verification" not in result.out  # refused before planning
+    assert attributes(live_state(work)) == attributes(states[3])
+    assert tfshadow("log", "--json", cwd=work).json()["versions"] == before
+    assert (work / "main.tf").read_text() == edited and (work / "hotfix.tf").exists()
 
 
 def test_revert_to_the_configuration_already_here_says_nothing_of_checkout(
@@ -202,10 +247,13 @@ def test_revert_write_config_also_when_the_infrastructure_already_matches(
     result = tfshadow("revert", "1", "--write-config", *supplied, cwd=work)
 
     # The file here holds a secret version 1 does not have (second-secret): writing version 1's
-    # file would lose it, so it is not written without being forced.
-    assert result.code == 0, result.err
-    assert "already matches version 1" in result.err
-    assert "configuration not written: terraform.tfvars holds secret values here" in result.err
+    # file would lose it, so it is not written without being forced, and that is said before
+    # anything is planned.
+    assert result.code == 2, result.err
+    assert "--write-config cannot write the version's files here: terraform.tfvars holds" in (
+        result.err
+    )
+    assert "nothing was reverted" in result.err
     assert "tfshadow checkout 1 --force" in result.err
     assert "second-secret" in tfvars.read_text()
     assert "first-secret" not in result.out + result.err
@@ -360,12 +408,19 @@ def test_failed_revert_apply_is_recorded_as_partial(tmp_path: Path, tfshadow: Tf
     result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
     assert result.code == 1
     assert "partial" in result.err
+    assert "Fix the cause and run `tfshadow revert 1` again to finish" in result.err
     # The object the provisioner failed on is tainted: the state does not equal version 1.
     assert "State now equals" not in result.out
     assert "terraform_data.flaky is tainted: the next apply will replace it" in result.out
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
     assert versions[0]["kind"] == "revert" and versions[0]["outcome"] == "partial"
     assert tfshadow("inspect", str(versions[0]["version"]), cwd=work).code == 0
+    # Run again as said, a targeted revert stays targeted.
+    targeted = tfshadow(
+        "revert", "1", "--target", "terraform_data.flaky", "--auto-approve", "--no-color", cwd=work
+    )
+    assert targeted.code == 1
+    assert "run `tfshadow revert 1 --target terraform_data.flaky` again to finish" in targeted.err
 
 
 def test_state_only_revert_refuses_fingerprinted_secrets_and_works_with_the_key(
@@ -744,6 +799,43 @@ def test_revert_moves_back_what_moved_instead_of_recreating_it(
         ("module.m.terraform_data.inside", "terraform_data.a"),
         ('terraform_data.k2["x y"]', 'terraform_data.k["x y"]'),
     ]
+    assert not list((work / ".terraform").glob("**/tfshadow_revert_moves.tf"))
+
+
+def test_targeted_revert_moves_back_what_moved_instead_of_duplicating_it(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # count became for_each with `moved` blocks. Targeting version 1's address created a second
+    # object there while the first stayed at its new address; targeting the new address planned
+    # nothing and said the target named no resource.
+    work = tmp_path / "infra"
+    work.mkdir()
+    counted = 'resource "terraform_data" "x" {\n  count = 2\n  input = "x-${count.index}"\n}\n'
+    (work / "main.tf").write_text(counted)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    ids = [i["attributes"]["id"] for i in canonicalise(live_state(work))["resources"].values()]
+    (work / "main.tf").write_text(
+        'resource "terraform_data" "x" {\n  for_each = { "a b" = 0, "c\\"d" = 1 }\n'
+        '  input    = "x-${each.value}"\n}\n'
+        'moved {\n  from = terraform_data.x[0]\n  to   = terraform_data.x["a b"]\n}\n'
+        'moved {\n  from = terraform_data.x[1]\n  to   = terraform_data.x["c\\"d"]\n}\n'
+    )
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    by_old = tfshadow("revert", "1", "--target", "terraform_data.x[0]", *APPROVED, cwd=work)
+    assert by_old.code == 0, by_old.err
+    assert 'terraform_data.x["a b"] moves back to terraform_data.x[0]' in by_old.out
+    by_new = tfshadow("revert", "1", "--target", 'terraform_data.x["c\\"d"]', *APPROVED, cwd=work)
+    assert by_new.code == 0, by_new.err
+    assert 'terraform_data.x["c\\"d"] moves back to terraform_data.x[1]' in by_new.out
+    assert "names no resource" not in by_new.err
+
+    live = canonicalise(live_state(work))["resources"]
+    assert {a: i["attributes"]["id"] for a, i in live.items()} == {
+        "terraform_data.x[0]": ids[0],
+        "terraform_data.x[1]": ids[1],
+    }
     assert not list((work / ".terraform").glob("**/tfshadow_revert_moves.tf"))
 
 

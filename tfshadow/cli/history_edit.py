@@ -72,7 +72,7 @@ def checkout_command(
 ) -> int:
     """Write VERSION's configuration files into this directory (refuses to overwrite local
     changes that no version holds, unless --force)."""
-    from tfshadow.ops.checkout import backend_note, checkout
+    from tfshadow.ops.checkout import backend_note, checkout, init_note
 
     result = checkout(cli.project(), version, force=force, workspace=workspace)
     if as_json:
@@ -84,6 +84,7 @@ def checkout_command(
                 "unchanged": list(result.unchanged),
                 "needs_secrets": list(result.needs_secrets),
                 "backend_changed": result.backend_changed,
+                "init_needed": result.init_needed,
             }
         )
         return EXIT_OK
@@ -106,4 +107,6 @@ def checkout_command(
         )
     if result.backend_changed:
         console.print(f"[bold yellow]Backend:[/] {escape(backend_note(result.version))}")
+    if result.init_needed:
+        console.print(f"[bold yellow]Init:[/] {escape(init_note(result.version))}")
     return EXIT_OK

@@ -46,16 +46,25 @@ class CheckoutResult:
     # The files written declare another backend than the directory's: `terraform init` would
     # offer to move the state back to where version N kept it.
     backend_changed: bool = False
+    # The files written call other modules (or lock other providers) than the directory's:
+    # Terraform refuses to plan until `terraform init` installs them.
+    init_needed: bool = False
 
 
 def checkout(
-    project: Project, version: str, *, force: bool, workspace: str | None
+    project: Project,
+    version: str,
+    *,
+    force: bool,
+    workspace: str | None,
+    dry_run: bool = False,
 ) -> CheckoutResult:
     """Make the working directory's configuration files those of ``version``.
 
     UsageError (nothing written) when a file to overwrite or remove has local edits that no kept
     version holds, unless ``force``. SecretError (nothing written) for secrets that cannot be
-    restored and cannot be supplied as variables.
+    restored and cannot be supplied as variables. ``dry_run`` checks all that and says what
+    would be written, writing nothing.
     """
     from tfshadow.revert.backend import backend_differs
     from tfshadow.revert.materialise import check_secrets, drop_sealed, restore_files
@@ -98,6 +107,7 @@ def checkout(
             _refuse_local_edits(
                 store.configs(ws),
                 ws,
+                number,
                 current_sealed,
                 [*written, *removed],
                 keyless=keyless,
@@ -107,10 +117,15 @@ def checkout(
 
         contents = drop_sealed({path: files[path] for path in written}, written_slots)
         backend_changed = bool(written or removed) and backend_differs(files, current)
-        for path in written:
-            _write(_under(workdir, path), contents[path])
-        for path in removed:
-            _remove(workdir, _under(workdir, path))
+        init_needed = bool(written or removed) and (
+            config_files.LOCK_FILE in {*written, *removed}
+            or config_files.module_calls(files) != config_files.module_calls(current)
+        )
+        if not dry_run:
+            for path in written:
+                _write(_under(workdir, path), contents[path])
+            for path in removed:
+                _remove(workdir, _under(workdir, path))
     return CheckoutResult(
         version=number,
         written=tuple(written),
@@ -118,6 +133,7 @@ def checkout(
         unchanged=tuple(unchanged),
         needs_secrets=tuple(sorted({s.name for s in written_slots})),
         backend_changed=backend_changed,
+        init_needed=init_needed,
     )
 
 
@@ -127,6 +143,14 @@ def backend_note(version: int) -> str:
         f"version {version}'s files declare another backend than this directory used: put your "
         f"current backend block back before `terraform init`, unless you mean to move the state "
         f"back to where version {version} kept it"
+    )
+
+
+def init_note(version: int) -> str:
+    """What to tell after writing files whose modules or provider locks are not installed."""
+    return (
+        f"Version {version}'s files call other modules or lock other providers than those "
+        f"installed here: run `tfshadow init` before the next plan or apply"
     )
 
 
@@ -276,6 +300,7 @@ def _document_bytes(doc: Mapping[str, Any]) -> dict[str, bytes]:
 def _refuse_local_edits(
     history: Iterable[tuple[int, dict[str, Any]]],
     workspace: str,
+    version: int,
     current_sealed: Mapping[str, bytes],
     paths: list[str],
     *,
@@ -300,7 +325,10 @@ def _refuse_local_edits(
     if pending:
         names = sorted(pending)
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        hint = "record or copy them first, or run the checkout again with --force to overwrite them"
+        hint = (
+            f"record or copy them first, or run `tfshadow checkout {version} --force` to "
+            "overwrite them"
+        )
         if keyless:
             hint = (
                 "set TFSHADOW_KEY: this history was recorded with it, and files with secrets "

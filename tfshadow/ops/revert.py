@@ -110,6 +110,15 @@ def _revert(
             f"`{project.workspace}`",
             hint=f"run `tfshadow workspace select {workspace}` first",
         )
+    # Refused before anything is planned: once the infrastructure is reverted, files that cannot
+    # be written leave a directory whose next apply undoes the revert.
+    refused = _write_config_refused(project, request, workspace) if request.write_config else None
+    if refused is not None and not request.dry_run:
+        reason, hint = refused
+        raise UsageError(
+            f"--write-config cannot write the version's files here: {reason}; nothing was reverted",
+            hint=hint,
+        )
     # A dry run writes nothing to the store, so one the user cannot write still serves.
     locking = store.read_lock if request.dry_run else store.lock
     with locking(project.lock_timeout) as read_only:
@@ -139,12 +148,17 @@ def _revert(
         if outcome.recorded is not None or drift.recorded:
             push_versions(store, drift)
         outcome.warnings.extend(drift.warnings)
+    if refused is not None:
+        reason, hint = refused
+        outcome.warnings.append(
+            f"--write-config would not write the version's files: {reason}: {hint}"
+        )
     # Also when nothing needed applying: the infrastructure may be version N already (the note
     # below suggests this very command after a revert without --write-config).
     matched = outcome.report is not None and outcome.report.is_noop and not request.dry_run
     holder = _holder_of_configuration(store, workspace, number, outcome.recorded)
     if (outcome.recorded is not None or matched) and request.write_config and not outcome.exit_code:
-        from tfshadow.ops.checkout import backend_note, checkout
+        from tfshadow.ops.checkout import backend_note, checkout, init_note
 
         try:
             result = checkout(project, str(holder), force=False, workspace=workspace)
@@ -160,10 +174,14 @@ def _revert(
                 )
             if result.backend_changed:
                 outcome.warnings.append(backend_note(result.version))
+            if result.init_needed:
+                outcome.notes.append(f"{init_note(result.version)}.")
     if outcome.recorded is not None and not request.write_config:
         from tfshadow.ops.checkout import holds_configuration
 
-        if request.targets:
+        if holds_configuration(project, target.config, redactor):
+            pass  # the next apply keeps the revert, targeted or not
+        elif request.targets:
             # The revert's own version holds N's files; the one before it, this directory's.
             before = outcome.recorded.get("parent")
             shown = f"`tfshadow diff {holder} {before}` shows it" if before else "`tfshadow log`"
@@ -174,7 +192,7 @@ def _revert(
                 f"`tfshadow checkout {number}` would write every file of version {number}, and "
                 f"the next apply would then revert the other resources too."
             )
-        elif not holds_configuration(project, target.config, redactor):
+        else:
             held = (
                 ""
                 if holder == number
@@ -241,10 +259,16 @@ def _full(
                 )
         forgotten: list[str] = []
         taken_back: dict[str, str] = {}
+        moved_targets: list[str] = []
         if not request.targets:
             # Terraform refuses `moved` and `removed` statements that are not all targeted.
             forgotten = _keep_objects(project, store, scratch.root, target, live_raw)
             taken_back = _take_back(project, store, scratch.root, target, live_raw)
+        else:
+            moved_targets = _move_targeted_back(
+                project, scratch.root, target, live_raw, request.targets
+            )
+        targets = (*request.targets, *moved_targets)
         # The values recorded at N go in a variable file (not -var: they may be secrets opened
         # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
         # -var-file come after it and win, as on Terraform's command line.
@@ -258,7 +282,7 @@ def _full(
             "plan",
             "-input=false",
             f"-out={plan_file}",
-            *[f"-target={t}" for t in request.targets],
+            *[f"-target={t}" for t in targets],
             # N's own -var-file files first, as N was applied with them; the values recorded
             # from -var came after them there too (most often), and the user's own args win.
             *[f"-var-file={scratch.root / key}" for key in _recorded_var_files(target)],
@@ -276,9 +300,7 @@ def _full(
         if shown.returncode != 0:
             raise RevertError(f"`terraform show` of the revert plan failed: {shown.error_line()}")
         plan = json.loads(shown.stdout)
-        report = verify_plan(
-            plan, target.state, number, seal=redactor.seal, targets=request.targets
-        )
+        report = verify_plan(plan, target.state, number, seal=redactor.seal, targets=targets)
         ui.verification(report)
         outcome = RevertOutcome(exit_code=0, version=number, report=report, warnings=warnings)
         for name in unmatched_targets(plan, target.state, request.targets):
@@ -333,12 +355,19 @@ def _full(
         except KeyboardInterrupt:
             raise interrupted_after_terraform() from None
         outcome.remaining = remaining_differences(
-            capture.state, target.state, targets=request.targets, computed=computed_attributes(plan)
+            capture.state, target.state, targets=targets, computed=computed_attributes(plan)
         )
         if rc != 0:
+            import shlex
+
+            # With its --targets: without them, the command run again would revert everything.
+            again = shlex.join(
+                ["tfshadow", "revert", str(number)]
+                + [arg for t in request.targets for arg in ("--target", t)]
+            )
             outcome.notes.append(
                 f"The apply failed part-way: recorded as a partial version. Fix the cause and run "
-                f"`tfshadow revert {number}` again to finish."
+                f"`{again}` again to finish."
             )
         return outcome
 
@@ -634,6 +663,60 @@ def _plan(
         f"({tried.error_line()}): planned to be created anew"
     )
     return terraform.run(plan_args, cwd=scratch_root), {}
+
+
+def _write_config_refused(
+    project: Project, request: RevertRequest, workspace: str
+) -> tuple[str, str] | None:
+    """Why ``--write-config`` could not write the version's files here (local edits no version
+    holds, secrets the files would lose) and what to do, or None."""
+    from tfshadow.ops.checkout import checkout
+
+    try:
+        checkout(project, request.version, force=False, workspace=workspace, dry_run=True)
+    except UsageError as exc:
+        reason = exc.message.removesuffix("; nothing was written")
+        return reason, f"{exc.hint}, then revert" if exc.hint else "revert without --write-config"
+    except TfshadowError:
+        return None  # the revert meets it too (an unknown version, a secret it cannot open)
+    return None
+
+
+def _move_targeted_back(
+    project: Project,
+    scratch_root: Path,
+    target: Reconstructed,
+    live_raw: Mapping[str, Any] | None,
+    targets: Sequence[str],
+) -> list[str]:
+    """``moved`` blocks in the scratch copy for the objects that moved since N and that a
+    ``--target`` names (at N's address or at the current one): planned without, the object
+    would be destroyed at its current address, or left there while a second one is created
+    at N's. Returns the other ends of those moves, which Terraform wants targeted too."""
+    from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
+    from tfshadow.revert.verify import is_targeted
+    from tfshadow.state.normalise import canonicalise
+
+    moves_path = scratch_root / MOVES_NAME
+    if live_raw is None or not _speaks(project, live_raw, (1, 1)) or moves_path.exists():
+        return []
+    root_files = {
+        path.name: path.read_bytes()
+        for path in scratch_root.iterdir()
+        if path.name.endswith((".tf", ".tf.json")) and path.is_file()
+    }
+    moves = {
+        origin: destination
+        for origin, destination in moves_back(
+            canonicalise(live_raw), target.state, root_files
+        ).items()
+        if is_targeted(origin, targets) or is_targeted(destination, targets)
+    }
+    if not moves:
+        return []
+    moves_path.write_bytes(moves_file(moves))
+    ends = [end for move in sorted(moves.items()) for end in move]
+    return [end for end in dict.fromkeys(ends) if not is_targeted(end, targets)]
 
 
 def _holder_of_configuration(

@@ -11,8 +11,9 @@ A move is one object at an address gone since N and at an address N did not have
 type with the same id (:func:`tfshadow.state.changes.compare_states`). Two statements moving
 objects to one address are an error to Terraform, so where N's own ``moved`` blocks lead to N's
 address the object is moved to the start of their chain, and a move whose current address N's
-blocks name is left out. With ``-target`` no file is written: Terraform refuses to plan a move
-whose addresses are not all targeted.
+blocks name is left out. With ``-target`` only the moves of objects targeted at either address
+are written, and their other address is targeted too: Terraform refuses to plan a move whose
+addresses are not all targeted.
 """
 
 from __future__ import annotations

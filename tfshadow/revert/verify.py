@@ -50,6 +50,7 @@ __all__ = [
     "Mismatch",
     "VerificationReport",
     "computed_attributes",
+    "is_targeted",
     "remaining_differences",
     "state_for_push",
     "unmatched_targets",
@@ -191,7 +192,7 @@ def verify_plan(
         change += "update" in actions
         destroy += deletes
         address = _change_address(rc)
-        if not _targeted(address, targets):
+        if not is_targeted(address, targets):
             continue
         if creates and deletes:
             recreated.append(address)
@@ -484,8 +485,11 @@ def unmatched_targets(
     plans nothing for them and says nothing, so a mistyped address would go unnoticed."""
     resources = target_state.get("resources")
     addresses = [str(a) for a in resources] if isinstance(resources, Mapping) else []
-    addresses += [_change_address(rc) for rc in _resource_changes(plan)]
-    return [t for t in targets if not any(_targeted(a, [t]) for a in addresses)]
+    for rc in _resource_changes(plan):
+        addresses.append(_change_address(rc))
+        if isinstance(rc.get("previous_address"), str):
+            addresses.append(rc["previous_address"])  # a target moved back to N's address
+    return [t for t in targets if not any(is_targeted(a, [t]) for a in addresses)]
 
 
 def _managed_instances(
@@ -500,7 +504,7 @@ def _managed_instances(
             continue
         if entry.get("deposed") and not keep_deposed:
             continue
-        if _targeted(address, targets):
+        if is_targeted(address, targets):
             out[str(address)] = entry
     return out
 
@@ -510,7 +514,7 @@ def _attributes(entry: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return attrs if isinstance(attrs, Mapping) else {}
 
 
-def _targeted(address: str, targets: Sequence[str]) -> bool:
+def is_targeted(address: str, targets: Sequence[str]) -> bool:
     """Whether ``address`` is one of ``targets`` or inside one, as ``terraform -target`` reads.
 
     ``module.db`` holds ``module.db.x.y`` and ``module.db[0].x.y``; ``aws_instance.web`` holds

@@ -142,7 +142,11 @@ def serve(control_in: int, control_out: int) -> int:
     # between commands the parent decides, and ends the session by closing the control pipe.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     run = _binding()
-    with os.fdopen(control_in, "rb") as requests, os.fdopen(control_out, "wb") as answers:
+    # Unbuffered answers: a write to a parent that is gone fails there, not again on closing.
+    with (
+        os.fdopen(control_in, "rb") as requests,
+        os.fdopen(control_out, "wb", buffering=0) as answers,
+    ):
         for line in requests:
             request = json.loads(line)
             sys.stdout.flush()
@@ -154,8 +158,12 @@ def serve(control_in: int, control_out: int) -> int:
                 _inside(request.get("cwd")),
             ):
                 rc = run([str(a) for a in request["argv"]], out, err)
-            answers.write(json.dumps({"rc": rc}).encode() + b"\n")
-            answers.flush()
+            try:
+                answers.write(json.dumps({"rc": rc}).encode() + b"\n")
+            except BrokenPipeError:
+                # The parent was killed while Terraform ran: Terraform finished what it was doing
+                # (the next tfshadow command records it), and no one is left to answer.
+                return rc
     return 0
 
 

@@ -170,6 +170,38 @@ def calls_modules(files: Mapping[str, bytes]) -> bool:
     return False
 
 
+def module_calls(files: Mapping[str, bytes]) -> frozenset[tuple[str, str, str, str]]:
+    """Every module call, as ``(directory, name, source, version)`` with the expressions as
+    written: what `terraform init` installs. Another set than the one installed (a call added,
+    or one whose source or version changed) makes Terraform refuse to plan until init runs."""
+    calls: set[tuple[str, str, str, str]] = set()
+    for path, data in files.items():
+        directory = posixpath.dirname(path)
+        if path.endswith(_CONFIG_JSON_SUFFIXES):
+            try:
+                doc = json.loads(data)
+            except ValueError:
+                continue
+            modules = doc.get("module") if isinstance(doc, dict) else None
+            for name, body in modules.items() if isinstance(modules, dict) else ():
+                for item in _json_list(body):
+                    source, version = item.get("source"), item.get("version")
+                    calls.add((directory, str(name), repr(source), repr(version)))
+        elif path.endswith(_CONFIG_SUFFIXES):
+            text = _decode(data)[0]
+            parsed = _parse_hcl_text(text) if _MODULE_BLOCK.search(text) else None
+            for block in parsed.blocks_of("module") if parsed is not None else ():
+                written = []
+                for attribute in ("source", "version"):
+                    entry = block.body.attribute(attribute)
+                    written.append(
+                        "" if entry is None else text[entry.value.start : entry.value.end]
+                    )
+                name = block.labels[0] if block.labels else ""
+                calls.add((directory, name, written[0], written[1]))
+    return frozenset(calls)
+
+
 def state_intents(files: Mapping[str, bytes]) -> tuple[frozenset[str], frozenset[str]]:
     """``(imported, forgotten)``: the ``to`` of the root module's ``import`` blocks, and the
     ``from`` of its ``removed`` blocks with ``destroy = false``, as written.

