@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tfshadow import env
-from tfshadow.errors import EngineError, NotTerraformDirError, SettingsError, UsageError
+from tfshadow.errors import (
+    EngineError,
+    NotTerraformDirError,
+    SettingsError,
+    StoreError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     from tfshadow.runner import Engine
@@ -143,6 +149,34 @@ class Project:
 
         key = self.environ.get(env.TFSHADOW_KEY) or None
         fingerprint = fingerprint_key_from(key) if key else store.fingerprint_key()
+        return Redactor(fingerprint, key)
+
+    def store_fingerprinter(self, store: GitShadowStore) -> Redactor | None:
+        """With TFSHADOW_KEY set, a redactor that seals as the store did before it was: with
+        the store's own fingerprint key, to recognise the secrets of versions recorded then;
+        None without the key (:meth:`redactor` seals so already)."""
+        from tfshadow.state.redact import Redactor
+
+        if not self.environ.get(env.TFSHADOW_KEY):
+            return None
+        try:
+            return Redactor(store.fingerprint_key())
+        except (OSError, StoreError):
+            return None
+
+    def seal_matcher(self, store: GitShadowStore) -> Redactor | None:
+        """A redactor that encrypts with TFSHADOW_KEY and fingerprints with the store's own key,
+        to match a secret fingerprinted before the key was set with the same one encrypted
+        after (see :func:`~tfshadow.state.redact.matching_seals`); None without TFSHADOW_KEY."""
+        from tfshadow.state.redact import Redactor
+
+        key = self.environ.get(env.TFSHADOW_KEY) or None
+        if key is None:
+            return None
+        try:
+            fingerprint = store.fingerprint_key()
+        except (OSError, StoreError):
+            return None  # a store read where it cannot be written: its fingerprints stay apart
         return Redactor(fingerprint, key)
 
 

@@ -363,6 +363,41 @@ def test_a_secret_named_variable_is_sealed_wherever_the_state_holds_it(
     assert token not in inspect.out
 
 
+def test_the_items_of_a_secret_list_or_map_variable_are_sealed_where_the_state_holds_them(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # Named like secrets, not declared sensitive, given as a list and a map: the state holds
+    # each item on its own, not the whole value that the recorded variables seal.
+    (workdir / "keys.tf").write_text(
+        'variable "api_tokens" {\n  type = list(string)\n}\n'
+        'variable "service_token" {\n  type = map(string)\n}\n'
+        'resource "terraform_data" "keys" {\n'
+        "  input = { all = var.api_tokens, svc = var.service_token }\n}\n"
+    )
+    (workdir / "svc.tfvars.json").write_text(
+        json.dumps({"service_token": {"primary": f"{SECRET}-from-json"}})
+    )
+    applied = tfshadow(
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var-file=svc.tfvars.json",
+        "-var",
+        f'api_tokens=["{SECRET}-from-cli"]',
+        cwd=workdir,
+    )
+    assert applied.code == 0, applied.err
+
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert f"{SECRET}-from-cli" not in everything
+    assert f"{SECRET}-from-json" not in everything
+    shown = tfshadow("inspect", "1", "--no-color", cwd=workdir).out
+    sealed = [line for line in shown.splitlines() if "(sensitive value)" in line]
+    assert any('input["all"][0]' in line for line in sealed)
+    assert any('input["svc"]["primary"]' in line for line in sealed)
+
+
 def test_a_secret_changed_outside_tfshadow_is_sealed_where_the_version_before_sealed_it(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:
@@ -630,6 +665,55 @@ def test_another_tfshadow_key_is_not_taken_for_a_change_outside_tfshadow(
     assert again.code == 0, again.err
     assert "nothing recorded" in again.err
     assert len(tfshadow("log", "--json", cwd=workdir).json()["versions"]) == 1
+
+
+def test_setting_tfshadow_key_later_does_not_show_every_secret_as_changed(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recorded with fingerprints first; the team then sets a key. The unchanged secrets are
+    # encrypted from then on, which is no change of theirs.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    monkeypatch.setenv("TFSHADOW_KEY", "the key set later")
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir)
+    assert applied.code == 0, applied.err
+
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert log[0]["changes"]["addresses"] == ["terraform_data.web"]
+    for shown in (
+        tfshadow("inspect", "2", "--no-color", cwd=workdir).out,
+        tfshadow("diff", "1", "2", "--no-color", cwd=workdir).out,
+    ):
+        assert "terraform_data.web" in shown
+        assert "terraform_data.auth" not in shown
+        assert "(sensitive value)" not in shown
+
+
+def test_a_key_that_does_not_open_the_version_before_is_warned_of(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFSHADOW_KEY", "the team key")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    monkeypatch.setenv("TFSHADOW_KEY", "the team kye")
+    typo = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir)
+    monkeypatch.delenv("TFSHADOW_KEY")
+    unset = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=huge", cwd=workdir)
+
+    assert typo.code == 0 and unset.code == 0
+    assert "TFSHADOW_KEY does not open the secrets of version 1" in typo.err
+    assert "TFSHADOW_KEY is not set, but version 2 was recorded with it" in unset.err
+    monkeypatch.setenv("TFSHADOW_KEY", "the team kye")
+    again = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=tiny", cwd=workdir)
+    assert again.code == 0 and "TFSHADOW_KEY" not in again.err  # fingerprints open nothing
+
+    # Reading across the two keys: the secrets show as changed, and the reader is told why.
+    across = tfshadow("diff", "1", "2", "--json", cwd=workdir)
+    assert across.code == 0, across.err
+    assert across.json()["changes"]["resources"]
+    assert "versions 1 and 2 sealed their secrets under different keys" in across.err
+    # The typo's fingerprints and encryptions can be compared with the typo set: no warning.
+    same_key = tfshadow("inspect", "4", "--no-color", cwd=workdir)
+    assert "different keys" not in same_key.err
+    assert "terraform_data.auth" not in same_key.out
 
 
 def test_apply_with_a_legacy_state_file_records_that_file(

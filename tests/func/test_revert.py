@@ -390,6 +390,24 @@ def test_revert_under_another_key_takes_given_secrets_and_records_no_drift(
     assert [v["kind"] for v in versions] == ["apply", "apply"]
 
 
+def test_a_version_recorded_before_the_key_was_set_is_reverted_to_with_it_set(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Version 1 holds the default of `api_token` as a fingerprint of the store's own key; the
+    # directory's file still holds the value, which must be recognised with the key set too.
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    monkeypatch.setenv("TFSHADOW_KEY", "the key set later")
+    main = workdir / "main.tf"
+    main.write_text(main.read_text().replace('"small"', '"large"'))
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+
+    reverted = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+    checkout = tfshadow("checkout", "1", cwd=workdir)
+    assert checkout.code == 0, checkout.err
+    assert '"small"' in main.read_text() and "fixture-token-value" in main.read_text()
+
+
 def test_failed_revert_apply_is_recorded_as_partial(tmp_path: Path, tfshadow: Tfshadow) -> None:
     work = tmp_path / "infra"
     work.mkdir()

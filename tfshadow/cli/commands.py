@@ -133,6 +133,7 @@ def inspect(
             change.config,
             parent_removed=parent_removed,
         )
+    print_outcome(stderr_console(no_color=no_color), warnings=change.notes)
     return EXIT_OK
 
 
@@ -167,6 +168,7 @@ def diff(
             change.state,
             change.config,
         )
+    print_outcome(stderr_console(no_color=no_color), warnings=change.notes)
     return EXIT_OK
 
 

@@ -83,6 +83,11 @@ def checkout(
         on_disk = _files_here(workdir, current, target_sealed)
         current_sealed = _sealed(on_disk, redactor)
         here = _with_values_here(target, on_disk, current_sealed, redactor)
+        # Versions recorded before TFSHADOW_KEY was set hold fingerprints of the store's key.
+        fingerprinter = project.store_fingerprinter(store)
+        fingerprinted = _sealed(on_disk, fingerprinter) if fingerprinter is not None else {}
+        if fingerprinter is not None:
+            here = _with_values_here(here, on_disk, fingerprinted, fingerprinter)
         files, slots = restore_files(here, redactor)
 
         slotted = {slot.path for slot in slots}
@@ -113,6 +118,7 @@ def checkout(
                 keyless=keyless,
                 current=on_disk,
                 redactor=redactor,
+                fingerprinted=fingerprinted,
             )
 
         contents = drop_sealed({path: files[path] for path in written}, written_slots)
@@ -164,16 +170,24 @@ def holds_configuration(project: Project, config: Mapping[str, Any], redactor: R
 
 
 def with_values_here(
-    project: Project, config: Mapping[str, Any], redactor: Redactor
+    project: Project,
+    config: Mapping[str, Any],
+    redactor: Redactor,
+    fingerprinter: Redactor | None = None,
 ) -> dict[str, Any]:
     """``config`` (a version's document) with every seal whose value a file of the working
     directory holds in plain replaced by that value: a secret the store has only as a
-    fingerprint is often still here, and where the seals are equal it is the same value."""
+    fingerprint is often still here, and where the seals are equal it is the same value.
+    ``fingerprinter`` (:meth:`~tfshadow.project.Project.store_fingerprinter`) seals as a
+    version recorded before TFSHADOW_KEY was set did."""
     from tfshadow.state import config_files
 
     current = config_files.collect_files(project.workdir)
     on_disk = _files_here(project.workdir, current, config_files.files_from_document(config))
-    return _with_values_here(config, on_disk, _sealed(on_disk, redactor), redactor)
+    here = _with_values_here(config, on_disk, _sealed(on_disk, redactor), redactor)
+    if fingerprinter is None:
+        return here
+    return _with_values_here(here, on_disk, _sealed(on_disk, fingerprinter), fingerprinter)
 
 
 def _files_here(
@@ -307,18 +321,26 @@ def _refuse_local_edits(
     keyless: bool,
     current: Mapping[str, bytes],
     redactor: Redactor,
+    fingerprinted: Mapping[str, bytes] | None = None,
 ) -> None:
     """UsageError naming the files among ``paths`` whose content no kept version holds.
 
     A file (``current``: the files as they are) that a checkout wrote with the secrets it
-    could not restore left out counts as held by its version too.
+    could not restore left out counts as held by its version too. ``fingerprinted``: the
+    files sealed as versions recorded before TFSHADOW_KEY was set hold them.
     """
+    fingerprinted = fingerprinted or {}
     pending = {path for path in paths if path in current_sealed}
     for _number, config in history:
         if not pending:
             break
         held = _document_bytes(config)
-        pending = {path for path in pending if held.get(path) != current_sealed[path]}
+        pending = {
+            path
+            for path in pending
+            if held.get(path) is None
+            or held[path] not in (current_sealed[path], fingerprinted.get(path))
+        }
         if pending:
             written = _as_written(config, redactor, pending)
             pending = {path for path in pending if written.get(path) != current.get(path)}

@@ -11,6 +11,7 @@ from tfshadow.errors import StoreError, UnknownVersionError, UsageError
 if TYPE_CHECKING:
     from tfshadow.project import Project
     from tfshadow.state.changes import ConfigChanges, StateChanges
+    from tfshadow.state.redact import Redactor
     from tfshadow.store import GitShadowStore, Reconstructed
     from tfshadow.store.gitstore import StoreCheck
 
@@ -23,6 +24,8 @@ class VersionChange:
     after: dict[str, Any]
     state: StateChanges
     config: ConfigChanges
+    # What the reader must know to trust the changes (secrets sealed under different keys).
+    notes: tuple[str, ...] = ()
 
 
 def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStore, str]:
@@ -105,7 +108,7 @@ def inspect(project: Project, version: str, *, workspace: str | None) -> Version
     before = None
     if parent is not None and _kept(store, ws, int(parent)):
         before = store.reconstruct(ws, int(parent))
-    change = _change(before, after)
+    change = _change(before, after, project.seal_matcher(store))
     return replace(change, after=with_mark(change.after, store.marks(ws)))
 
 
@@ -115,7 +118,7 @@ def diff(project: Project, v1: str, v2: str | None, *, workspace: str | None) ->
     store, ws = open_history(project, workspace)
     a = store.reconstruct(ws, resolve_version(store, ws, v1))
     b = store.reconstruct(ws, resolve_version(store, ws, v2 or "latest"))
-    return _change(a, b)
+    return _change(a, b, project.seal_matcher(store))
 
 
 def with_mark(meta: dict[str, Any], marks: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
@@ -132,12 +135,29 @@ def _kept(store: GitShadowStore, workspace: str, version: int) -> bool:
     return any(int(m["version"]) == version for m in store.versions(workspace))
 
 
-def _change(before: Reconstructed | None, after: Reconstructed) -> VersionChange:
+def _change(
+    before: Reconstructed | None, after: Reconstructed, matcher: Redactor | None = None
+) -> VersionChange:
     from tfshadow.ops.record import record_only_kind
     from tfshadow.state.changes import compare_configs, compare_states
     from tfshadow.state.config_files import config_intents
+    from tfshadow.state.redact import align_seals, sealed_apart, seals_in
 
-    state = compare_states(before.state if before else None, after.state)
+    before_state, before_config = (
+        align_seals((before.state, before.config), (after.state, after.config), matcher)
+        if before is not None
+        else (None, None)
+    )
+    notes: tuple[str, ...] = ()
+    if before is not None and sealed_apart(
+        seals_in((before_state, before_config)), seals_in((after.state, after.config)), matcher
+    ):
+        notes = (
+            f"versions {before.meta.get('version')} and {after.meta.get('version')} sealed their "
+            "secrets under different keys (TFSHADOW_KEY was changed, or unset for one of them), "
+            "and one of the keys is not set here: a secret shown as changed may not have changed",
+        )
+    state = compare_states(before_state, after.state)
     if not record_only_kind(
         str(after.meta.get("kind")), state_only=after.meta.get("state_only") is True
     ):
@@ -155,5 +175,6 @@ def _change(before: Reconstructed | None, after: Reconstructed) -> VersionChange
         before=before.meta if before else None,
         after=after.meta,
         state=state,
-        config=compare_configs(before.config if before else None, after.config),
+        config=compare_configs(before_config, after.config),
+        notes=notes,
     )

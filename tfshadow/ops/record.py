@@ -226,6 +226,7 @@ def _record_after(
         verb = f"exited with code {outcome.exit_code}" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
         return
+    _warn_if_key_changed(redactor, recorded, outcome)
     if latest is not None and previous is not None and before_raw is None:
         # A new state where the store has versions: recreated, or another configuration's store.
         _warn_if_another_state(store, previous, state, latest, outcome)
@@ -345,6 +346,7 @@ def record_drift(
             f"{previous.get('serial')} → {state.get('serial')})"
         )
     capture = capture_now(project, redactor, raw, CommandInputs(takes_variables=False), recorded)
+    _warn_if_key_changed(redactor, recorded, outcome)
     meta = version_meta(
         project,
         store,
@@ -372,6 +374,46 @@ def record_version(
             f"removed: {exc.one_line()}"
         )
         return exc.recorded
+
+
+def _warn_if_key_changed(
+    redactor: Redactor, recorded: Reconstructed | None, outcome: RecordOutcome
+) -> None:
+    """Warn when the version before holds secrets encrypted under a key this one cannot open:
+    TFSHADOW_KEY is unset, mistyped, rotated or another person's, and nothing else tells."""
+    from tfshadow.errors import SecretError
+    from tfshadow.state.redact import SEAL_PREFIX, seals_in
+
+    if recorded is None:
+        return
+    encrypted = [
+        seal
+        for seal in seals_in((recorded.state, recorded.config))
+        if seal.startswith(SEAL_PREFIX + "enc:")
+    ]
+    if not encrypted:
+        return
+    version = recorded.meta.get("version")
+    if not redactor.encrypts:
+        outcome.warnings.append(
+            f"TFSHADOW_KEY is not set, but version {version} was recorded with it: this version "
+            "keeps only fingerprints of its secrets, so a revert to it needs them supplied, and "
+            "they show as changed against versions read without the key; set TFSHADOW_KEY for "
+            "the commands that record"
+        )
+        return
+    for seal in encrypted:
+        try:
+            redactor.unseal(seal)
+        except SecretError:
+            continue
+        return
+    outcome.warnings.append(
+        f"TFSHADOW_KEY does not open the secrets of version {version}: it is not the key that "
+        "version was recorded with. If the key was not changed on purpose (a typo, another "
+        "person's key), set the right one: each version can be reverted only with the key it "
+        "was recorded with, and whether a secret changed cannot be told across two keys"
+    )
 
 
 def _warn_if_another_state(
@@ -457,14 +499,14 @@ def capture_now(
     sealed where it holds a secret the other one told."""
     from tfshadow.state.config_files import seal_secret_strings
 
-    config = config_document_now(project, redactor, inputs)
+    config, items = config_document_now(project, redactor, inputs)
     if not inputs.takes_variables and recorded is not None:
         config["variables"] = dict(recorded.config.get("variables") or {})
     secrets: set[str] = set()
     state = state_document(
         redactor,
         raw_state,
-        known_secrets(recorded, config),
+        known_secrets(recorded, config) | {redactor.seal(item) for item in items},
         secrets,
         recorded.state if recorded is not None else None,
     )
@@ -497,8 +539,10 @@ def known_secrets(
 
 def config_document_now(
     project: Project, redactor: Redactor, inputs: CommandInputs
-) -> dict[str, Any]:
-    """The working directory's configuration and this command's variables, secret-free."""
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The working directory's configuration and this command's variables, secret-free; and
+    the strings inside the list and object values of its secret variables, which the state may
+    hold one by one (see :func:`~tfshadow.state.config_files.secret_variable_items`)."""
     from tfshadow.state import config_files
     from tfshadow.state.redact import SECRET_NAME
 
@@ -508,7 +552,10 @@ def config_document_now(
     # their values have no business in this store.
     declared = config_files.root_variable_names(files)
     variables = {name: value for name, value in inputs.variables.items() if name in declared}
-    return config_files.config_document(files, variables, redactor.seal, SECRET_NAME, sensitive)
+    return (
+        config_files.config_document(files, variables, redactor.seal, SECRET_NAME, sensitive),
+        config_files.secret_variable_items(files, variables, SECRET_NAME, sensitive),
+    )
 
 
 def _inputs_meta(project: Project, inputs: CommandInputs) -> dict[str, Any] | None:
@@ -643,16 +690,27 @@ def version_meta(
 ) -> dict[str, Any]:
     from tfshadow.state.changes import compare_configs, compare_states, summary_line
     from tfshadow.state.config_files import config_intents
+    from tfshadow.state.redact import align_seals
     from tfshadow.store.git import git_identity
 
     workspace = project.workspace
     latest = store.latest(workspace)
     previous = store.reconstruct(workspace, int(latest["version"])) if latest else None
-    changes = compare_states(previous.state if previous else None, capture.state)
+    # A secret fingerprinted before TFSHADOW_KEY was set and encrypted after did not change.
+    before_state, before_config = (
+        align_seals(
+            (previous.state, previous.config),
+            (capture.state, capture.config),
+            project.seal_matcher(store),
+        )
+        if previous is not None
+        else (None, None)
+    )
+    changes = compare_states(before_state, capture.state)
     # Where no resource changed (Terraform rewrote only its own record, such as dependencies),
     # the configuration tells what the version was made for.
     config_changes = (
-        compare_configs(previous.config, capture.config)
+        compare_configs(before_config, capture.config)
         if previous is not None and changes.is_empty()
         else None
     )

@@ -238,7 +238,7 @@ def _full(
 
     with (
         materialise(
-            with_values_here(project, target.config, redactor),
+            with_values_here(project, target.config, redactor, project.store_fingerprinter(store)),
             project.workdir,
             data_dir(project.workdir, project.environ),
             redactor,

@@ -575,6 +575,64 @@ def config_document(
     return doc
 
 
+def secret_variable_items(
+    files: Mapping[str, bytes],
+    variables: Mapping[str, str],
+    secret_name: re.Pattern[str],
+    sensitive_vars: Collection[str],
+) -> frozenset[str]:
+    """The strings inside the list, set and object values of secret variables (declared
+    ``sensitive`` or named like a secret), from ``variables`` (``-var``/``TF_VAR_``) and the
+    root's variable files: the value is sealed whole there, but the state holds each item on
+    its own (``input = var.api_tokens``), where only these strings tell them."""
+
+    def secret(name: str | None) -> bool:
+        return name is not None and (name in sensitive_vars or bool(secret_name.search(name)))
+
+    values: list[Any] = []
+    for name, raw in variables.items():
+        if secret(name) and raw.lstrip().startswith(("[", "{")):
+            body = _parse_hcl_text(f"x = {raw}\n")
+            if (
+                body is not None
+                and len(body.attributes) == 1
+                and body.attributes[0].value.is_literal
+            ):
+                values.append(body.attributes[0].value.literal)
+    for key, data in files.items():
+        if not _is_root(key) or not key.endswith(_VARS_SUFFIXES):
+            continue
+        text = data.decode("utf-8", errors="replace")
+        if key.endswith(".json"):
+            try:
+                doc = json.loads(text)
+            except ValueError:
+                continue
+            entries = list(doc.items()) if isinstance(doc, dict) else []
+        else:
+            parsed = _parse_hcl_text(text)
+            entries = [
+                (a.name, a.value.literal)
+                for a in (parsed.attributes if parsed is not None else ())
+                if a.value.is_literal
+            ]
+        values.extend(value for name, value in entries if secret(name))
+    return frozenset(
+        leaf for value in values if isinstance(value, list | dict) for leaf in _string_leaves(value)
+    )
+
+
+def _string_leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _string_leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _string_leaves(item)
+
+
 def _holds_secret_items(raw: str, policy: _Policy) -> bool:
     """Whether a ``-var``/``TF_VAR_`` value written as an object or tuple holds a secret-named
     key, as a variable file's would be sealed. The whole value is sealed then: a revert passes

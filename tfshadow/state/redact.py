@@ -69,10 +69,11 @@ _SECRET_TERMS = "|".join(
         r"pass(?:word|wd|phrase)s?",
         r"pwd",
         r"secrets?",
-        r"token",
+        # Plurals hold several (`api_tokens`); EC2's `http_tokens` is a metadata setting.
+        r"token|(?<!http)(?<!http[_\-. ])tokens",
         r"credentials?",
         rf"(?:private|api|access|secret|account|master|auth|raw|customer|signing|shared|client)"
-        rf"{_SEP}key",
+        rf"{_SEP}keys?",
         # A backend block cannot use variables: pg's conn_str always spells its password out.
         rf"conn(?:ection)?{_SEP}str(?:ing)?",
     ]
@@ -86,15 +87,15 @@ SECRET_NAME: re.Pattern[str] = re.compile(
 """Attribute and output names that obviously hold a secret. Use ``SECRET_NAME.search(name)``.
 
 A name matches when it *ends* with a secret word (password, passwd, passphrase, pwd, secret,
-token, credential(s), private/api/access/secret/account/master/auth/raw/customer/signing/shared/
-client key, connection string or conn_str), in any case and in snake, kebab, dotted or camel
-form, optionally followed by a word saying it is the value in another encoding (``_pem``,
-``_json``, ``_value``, ``_string``, ``_data``, ``_hash``, ``_b64``, ``_wo``, …). So
-``db_password``, ``apiToken``, ``client_secret``, ``private_key_pem``, ``secret_string`` and
-``AWS_SECRET_ACCESS_KEY`` match, while names that merely talk *about* a secret do not:
-``token_endpoint_url``, ``password_length``, ``secret_arn``, ``secret_id``, ``access_key_id``
-(an identifier, not the key), ``public_key``, ``kms_key_id``, ``http_tokens`` (an EC2 metadata
-setting).
+token, credential, private/api/access/secret/account/master/auth/raw/customer/signing/shared/
+client key, each also plural, connection string or conn_str), in any case and in snake, kebab,
+dotted or camel form, optionally followed by a word saying it is the value in another encoding
+(``_pem``, ``_json``, ``_value``, ``_string``, ``_data``, ``_hash``, ``_b64``, ``_wo``, …). So
+``db_password``, ``apiToken``, ``api_tokens``, ``client_secret``, ``private_key_pem``,
+``secret_string`` and ``AWS_SECRET_ACCESS_KEY`` match, while names that merely talk *about* a
+secret do not: ``token_endpoint_url``, ``password_length``, ``secret_arn``, ``secret_id``,
+``access_key_id`` (an identifier, not the key), ``public_key``, ``kms_key_id``, ``http_tokens``
+(an EC2 metadata setting).
 """
 
 _NAME_CACHE: dict[str, bool] = {}
@@ -160,13 +161,17 @@ class Redactor:
 
     def seal(self, value: Any) -> str:
         """The seal string for ``value`` (any JSON value). Equal values give equal seals."""
-        data = delta.dumps(value)
         if self._siv is None:
-            digest = hmac.new(self._fingerprint_key, data, hashlib.sha256).hexdigest()
-            return _FP + digest[:16]
+            return self.fingerprint(value)
+        data = delta.dumps(value)
         padded = data + b" " * (-len(data) % _PAD)
         token = base64.urlsafe_b64encode(self._siv.encrypt(padded, None)).rstrip(b"=")
         return _ENC + token.decode("ascii")
+
+    def fingerprint(self, value: Any) -> str:
+        """The fingerprint seal of ``value``, also when this redactor encrypts."""
+        digest = hmac.new(self._fingerprint_key, delta.dumps(value), hashlib.sha256).hexdigest()
+        return _FP + digest[:16]
 
     def unseal(self, sealed: str) -> Any:
         """The value an encrypted seal stands for.
@@ -558,6 +563,101 @@ def seals_in(doc: Any) -> frozenset[str]:
     """Every seal string in ``doc``, also inside longer strings (a configuration file's lines)."""
     # One scan of the serialised document: a Python walk of a large state's strings is slower.
     return frozenset(m.decode("ascii") for m in _SEAL_IN_BYTES.findall(delta.dumps(doc)))
+
+
+def matching_seals(
+    before: Collection[str], after: Collection[str], redactor: Redactor
+) -> dict[str, str]:
+    """Seals of ``before`` mapped to the differing seal of ``after`` that stands for the same
+    value: a fingerprint and the encryption of its value.
+
+    A store recorded without TFSHADOW_KEY that gets one (or a version recorded while it was
+    unset) holds both kinds for one unchanged secret. ``redactor`` must encrypt with the key
+    and fingerprint with the store's own fingerprint key; without a key nothing is matched.
+    """
+    if not redactor.encrypts:
+        return {}
+    before, after = frozenset(before), frozenset(after)
+    matched: dict[str, str] = {}
+    for seal in before ^ after:
+        if not seal.startswith(_ENC):
+            continue
+        try:
+            fingerprint = redactor.fingerprint(redactor.unseal(seal))
+        except SecretError:
+            continue  # sealed under another key: nothing tells whether it is the same value
+        if seal in before and fingerprint in after:
+            matched[seal] = fingerprint
+        elif seal in after and fingerprint in before:
+            matched[fingerprint] = seal
+    return matched
+
+
+def align_seals(
+    before: tuple[Any, ...], after: tuple[Any, ...], redactor: Redactor | None
+) -> tuple[Any, ...]:
+    """The documents ``before`` (a version's state and configuration) with each seal that
+    stands for the same value as a differing seal of ``after`` written as that seal, so that
+    comparing them shows no change of a secret that only changed seal (see
+    :func:`matching_seals`)."""
+    if redactor is None or not redactor.encrypts:
+        return before
+    matched = matching_seals(seals_in(before), seals_in(after), redactor)
+    return tuple(replace_seals(doc, matched) for doc in before)
+
+
+def sealed_apart(
+    before: Collection[str], after: Collection[str], redactor: Redactor | None
+) -> bool:
+    """Whether two versions' differing seals (``before`` and ``after``: each version's seals)
+    were made under different keys that are not both at hand, so that whether the secrets
+    changed cannot be told: one version's are encrypted under a key that ``redactor`` (or its
+    absence) cannot open, the other's are not.
+
+    Two versions whose seals all stay closed are taken to share their key: nothing tells
+    otherwise.
+    """
+    if frozenset(before) == frozenset(after):
+        return False
+    return _sealed_as(before, redactor) != _sealed_as(after, redactor) and "closed" in {
+        _sealed_as(before, redactor),
+        _sealed_as(after, redactor),
+    }
+
+
+def _sealed_as(seals: Collection[str], redactor: Redactor | None) -> str:
+    """``fp`` (fingerprints only), ``open`` (encrypted, and ``redactor`` opens them) or
+    ``closed`` (encrypted under a key not at hand)."""
+    encrypted = [seal for seal in seals if seal.startswith(_ENC)]
+    if not encrypted:
+        return "fp"
+    if redactor is not None and redactor.encrypts:
+        for seal in encrypted:
+            with contextlib.suppress(SecretError):
+                redactor.unseal(seal)
+                return "open"
+    return "closed"
+
+
+def replace_seals(doc: Any, replacements: Mapping[str, str]) -> Any:
+    """``doc`` with each seal that is a key of ``replacements`` replaced by its value, also
+    inside longer strings (a configuration file's lines); ``doc`` itself is not modified."""
+    if not replacements:
+        return doc
+
+    def swap(match: re.Match[str]) -> str:
+        return replacements.get(match.group(0), match.group(0))
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, str):
+            return _SEAL_IN_TEXT.sub(swap, node) if SEAL_PREFIX in node else node
+        if isinstance(node, Mapping):
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(doc)
 
 
 def mask_seals(text: str, mask: str = "(sensitive value)") -> str:

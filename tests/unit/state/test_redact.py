@@ -18,8 +18,10 @@ from tfshadow.state.redact import (
     SEAL_PREFIX,
     SECRET_NAME,
     Redactor,
+    align_seals,
     fingerprint_key_from,
     is_sealed,
+    matching_seals,
     seals_in,
     unseal_document,
 )
@@ -163,6 +165,29 @@ def test_fingerprints_depend_on_the_key() -> None:
     assert Redactor(FP_KEY).seal("x").startswith(SEAL_PREFIX + "fp:")
 
 
+def test_a_fingerprint_matches_the_encryption_of_its_value_under_the_store_key() -> None:
+    # The store recorded without TFSHADOW_KEY, then got one: an unchanged secret holds a
+    # fingerprint in the old version and its encryption in the new one.
+    before = Redactor(FP_KEY).redact_state(state("sensitive_v1.json"))
+    matcher = Redactor(FP_KEY, "the key set later")
+    after = matcher.redact_state(state("sensitive_v2.json"))
+    unchanged = 'module.many["k1"].terraform_data.inner'
+    assert before["resources"][unchanged] != after["resources"][unchanged]
+    config = {"files": {"main.tf": [f'  default = "{Redactor(FP_KEY).seal(SECRET_V1)}"\n']}}
+
+    aligned_state, aligned_config = align_seals((before, config), (after, {}), matcher)
+
+    assert aligned_state["resources"][unchanged] == after["resources"][unchanged]
+    # The secret that did change still differs, and the other direction matches too.
+    assert aligned_state["outputs"]["pw"]["value"] != after["outputs"]["pw"]["value"]
+    assert aligned_config == config  # nothing in `after` stands for that value
+    matched = matching_seals(seals_in(after), seals_in(before), matcher)
+    assert matched and all(s.startswith(SEAL_PREFIX + "enc:") for s in matched)
+    # Without the key, or under another one, nothing can be told: nothing is matched.
+    assert align_seals((before,), (after,), Redactor(FP_KEY)) == (before,)
+    assert matching_seals(seals_in(before), seals_in(after), Redactor(FP_KEY, "another")) == {}
+
+
 def test_encryption_round_trips_with_the_key() -> None:
     canonical = state("sensitive_v1.json")
     redactor = Redactor(fingerprint_key_from("my key"), "my key")
@@ -302,6 +327,10 @@ def test_is_sealed_rejects_other_values(value: object) -> None:
         "password_wo",
         "password_data",
         "master_user_password_hash",
+        "api_tokens",
+        "accessTokens",
+        "private_keys",
+        "api-keys",
     ],
 )
 def test_secret_name_matches_obviously_secret_names(name: str) -> None:
@@ -324,6 +353,9 @@ def test_secret_name_matches_obviously_secret_names(name: str) -> None:
         "kms_key_id",
         "key_name",
         "http_tokens",
+        "httpTokens",
+        "http-tokens",
+        "public_keys",
         "description",
         "name",
         "tags",
