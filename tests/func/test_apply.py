@@ -319,6 +319,28 @@ def test_a_damaged_ghost_registry_changes_no_exit_code_of_terraform(
     assert "remove it and enable the ghosts again" in listed.err
 
 
+@pytest.mark.parametrize(
+    "damaged",
+    ['["terraform_data.web"]', '{"terraform_data.web": 1}', '{"terraform_data.web": {"ghost": 1}}'],
+)
+def test_a_ghost_registry_of_the_wrong_shape_is_damaged_not_empty_nor_a_crash(
+    workdir: Path, tfshadow: Tfshadow, damaged: str
+) -> None:
+    from tfshadow.project import Project
+
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    store = Project(workdir, os.environ).open_store(create=False)
+    (store.private_dir("ghosts") / "ghosts.json").write_text(damaged)
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=p", cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert "ghosts were not brought up to date" in applied.err
+    listed = tfshadow("ghost", "list", cwd=workdir)
+    # Not "No ghosts.": the next enable would overwrite what the registry held.
+    assert listed.code == 2, listed.out
+    assert "ghost registry" in listed.err and "cannot be read" in listed.err
+    assert "Traceback" not in listed.err + applied.err
+
+
 def test_secrets_never_reach_the_store(workdir: Path, tfshadow: Tfshadow) -> None:
     (workdir / "secrets.auto.tfvars").write_text(f'api_token = "{SECRET}-tfvars"\n')
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0

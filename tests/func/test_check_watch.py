@@ -131,6 +131,79 @@ def test_watch_reverts_a_bad_change_within_two_cycles(watched: Path, tfshadow: T
     assert "muted: cooldown" in again["triggers"][0]["detail"]
 
 
+def test_check_act_a_revert_that_succeeded_passes_as_the_gate_does(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    """Acted and fixed (0) is neither fired with nothing done (1) nor an action that failed
+    (2): the revert handled the recommendation, so the gate passes too."""
+    _settings(watched, "revert")
+    _runs_hot(watched)
+
+    acted = tfshadow("check", "--act", "--json", cwd=watched)
+
+    assert acted.code == 0, acted.out + acted.err
+    doc = acted.json()
+    (rec,) = doc["recommendations"]
+    assert rec["action"] == "reverted to version 1"
+    assert doc["actions"] == [
+        "profile web-cpu: reverted terraform_data.web to version 1 (recorded as version 3)"
+    ]
+    assert doc["failing"] == 0 and doc["exit_code"] == 0
+    assert tfshadow("gate", cwd=watched).code == 0
+
+
+def test_check_act_a_revert_with_nothing_to_do_is_no_action_and_keeps_the_gate_closed(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    """Version 3 put the web tier back as version 1 had it: a revert to version 1 finds
+    nothing to change, so nothing was done about the deviation. It says so, is not logged as
+    an action nor muted, and stays open for the gate and the plan report."""
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=watched).code == 0
+    (watched / "tfshadow.hcl").write_text(
+        (PROFILE % {"action": "revert"}).replace('to       = "previous"', 'to       = "1"')
+    )
+    _runs_hot(watched)
+
+    result = tfshadow("check", "--act", "--json", cwd=watched)
+
+    assert result.code == 1, result.out + result.err
+    doc = result.json()
+    (rec,) = doc["recommendations"]
+    assert rec["action"] == "not reverted: already at version 1", rec
+    assert rec["command"] is None
+    assert "reverting would change nothing" in rec["reason"]
+    assert doc["actions"] == [] and doc["failing"] == 1
+    assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 3
+    journal = watched / ".tfshadow" / ".git" / "tfshadow" / "analysis" / "recommendations.jsonl"
+    logged = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert not any(str(e["action"]).startswith("reverted") for e in logged), logged
+    assert tfshadow("gate", cwd=watched).code == 1
+    plan = tfshadow("plan", "-no-color", "-var", "size=huge", "--format", "markdown", cwd=watched)
+    assert plan.code == 0, plan.err
+    assert "terraform_data.web" in plan.out and "handled:" not in plan.out
+    # Not muted: the next check judges the resource again.
+    again = tfshadow("check", "--json", cwd=watched)
+    assert [t["state"] for t in again.json()["triggers"]] == ["fired"], again.out
+
+
+def test_watch_a_revert_with_nothing_to_do_is_no_action(watched: Path, tfshadow: Tfshadow) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=watched).code == 0
+    (watched / "tfshadow.hcl").write_text(
+        (PROFILE % {"action": "revert"}).replace('to       = "previous"', 'to       = "1"')
+    )
+    _runs_hot(watched)
+
+    result = tfshadow("watch", "--interval", "0.1s", "--cycles", "2", "--no-color", cwd=watched)
+
+    assert result.code == 0, result.err
+    # Not muted after the first cycle: nothing was done, so the second judges it again.
+    assert result.out.count("(web-cpu): not reverted: already at version 1") == 2, result.out
+    assert "action:" not in result.out and "muted: cooldown" not in result.out
+    assert "0 actions" in result.out
+    assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 3
+    assert tfshadow("gate", cwd=watched).code == 1
+
+
 def test_check_without_profiles_is_a_usage_error(watched: Path, tfshadow: Tfshadow) -> None:
     (watched / "tfshadow.hcl").write_text('metrics "csv" { path = "m/${address}.csv" }\n')
     result = tfshadow("check", cwd=watched)
@@ -260,7 +333,7 @@ def test_check_a_revert_that_failed_does_not_mute_the_resource(
     _settings(workdir, "revert")
     _runs_hot(workdir)
     acted = tfshadow("check", "--act", "--json", cwd=workdir)
-    assert acted.code == 1
+    assert acted.code == 2  # the action failed: not the same as fired with nothing done
     assert "revert failed" in acted.json()["warnings"][0]
     assert "fixture-token-value" not in acted.out + acted.err
 
@@ -327,7 +400,7 @@ def test_check_a_second_profile_never_undoes_the_revert_of_the_first(
     (watched / "tfshadow.hcl").write_text(PROFILE % {"action": "revert"} + second.split("\n", 3)[3])
     _runs_hot(watched)
     first = tfshadow("check", "--act", "--json", cwd=watched)
-    assert first.code == 1, first.err
+    assert first.code == 0, first.err
     assert [r["action"] for r in first.json()["recommendations"]] == ["reverted to version 1"]
     _runs_hot(watched)  # the metric has not come down yet
     again = tfshadow("check", "--act", "--json", cwd=watched)
@@ -492,7 +565,7 @@ def test_check_a_revert_that_failed_part_way_is_no_action_and_keeps_the_gate_clo
 
         acted = tfshadow("check", "--act", "--json", cwd=work)
 
-        assert acted.code == 1, acted.err
+        assert acted.code == 2, acted.err  # the action failed
         doc = acted.json()
         assert doc["recommendations"][0]["action"] == "revert to version 1 failed (exit 1)"
         assert not any("reverted" in a for a in doc["actions"]), doc["actions"]

@@ -78,6 +78,7 @@ def test_ghost_enable_activate_disable(infra: Path, tfshadow: Tfshadow) -> None:
             "plan": "saved",
             "follows": "last-good",
             "traffic": [],
+            "newer_good": None,
         }
     ]
 
@@ -515,3 +516,134 @@ def test_ghost_activation_plan_keeps_no_secret_in_clear(
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
     assert ghost is not None and _proc_state(ghost) in ("R", "S")
     assert GHOST_SECRET.encode() not in _private_bytes(infra)
+
+
+def test_ghost_activate_whose_process_died_plans_again_and_starts_it(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """A saved plan does not refresh: applied, it fails on a ghost whose process is gone (the
+    state has not changed, so the plan is not stale); the activation must not fail every time."""
+    import os
+    import signal
+
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    dead = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert dead is not None
+    os.kill(dead, signal.SIGKILL)
+    assert _wait_gone(dead)
+
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert activated.code == 0, activated.err + activated.out
+    assert "planned again: applying the saved plan failed" in activated.out
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert ghost is not None and ghost != dead and _proc_state(ghost) in ("R", "S")
+    assert _ghost_list(tfshadow, infra)[0]["status"] == "running"
+
+
+@pytest.mark.parametrize("failure", ["terraform", "interrupt"])
+def test_ghost_activation_that_fails_leaves_the_ghost_declared_stopped(
+    infra: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    """Left declared running (and its traffic switched), the ghost would be started by the
+    next apply of anything, unasked."""
+    from tfshadow.ops import ghost as ops
+    from tfshadow.ops.record import RecordOutcome
+
+    (infra / "main.tf").write_text(
+        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    enabled = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
+    )
+    assert enabled.code == 0, enabled.err
+    declared = (infra / GHOSTS_FILE).read_text()
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+
+    def failing(*args: object, **kwargs: object) -> RecordOutcome:
+        if failure == "interrupt":
+            raise KeyboardInterrupt
+        return RecordOutcome(exit_code=1)
+
+    real = ops._recorded_apply
+    monkeypatch.setattr(ops, "_recorded_apply", failing)
+    failed = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    monkeypatch.setattr(ops, "_recorded_apply", real)
+
+    assert failed.code != 0
+    assert (infra / GHOSTS_FILE).read_text() == declared
+    assert not (infra / OVERRIDE_FILE).exists()
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert ghost is not None and _proc_state(ghost) == "T"
+    assert _ghost_list(tfshadow, infra)[0]["status"] == "stopped"
+
+
+def test_apply_json_stdout_holds_only_terraform_json_when_a_ghost_follows(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """The ghost's own apply after the user's is tfshadow's doing: its Terraform output goes
+    to stderr, never into the JSON lines a program reads from `apply -json`."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    latest = _versions(tfshadow, infra)[0]["version"]
+    assert tfshadow("mark", str(latest), "good", cwd=infra).code == 0
+
+    applied = tfshadow("apply", "-auto-approve", "-json", cwd=infra)
+
+    assert applied.code == 0, applied.err
+    assert f"now follows version {latest}" in applied.err
+    assert "web_ghost" in applied.err  # the ghost's apply is shown, on stderr
+    for line in applied.out.splitlines():
+        json.loads(line)
+
+
+def test_ghost_list_and_activate_say_when_the_ghost_or_its_plan_is_behind(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """A plan made against another state is not "saved" (Terraform refuses it; the activation
+    plans anew), and a ghost that has not followed a version marked good since says so."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    latest = _versions(tfshadow, infra)[0]["version"]
+    assert tfshadow("mark", str(latest), "good", cwd=infra).code == 0
+    listed = _ghost_list(tfshadow, infra)[0]
+    assert (listed["from_version"], listed["newer_good"], listed["plan"]) == (1, latest, "saved")
+    text = tfshadow("ghost", "list", "--no-color", cwd=infra).out
+    assert f"v{latest} is good: `tfshadow ghost refresh`" in text
+
+    assert tfshadow("taint", "localcloud_instance.web", "-no-color", cwd=infra).code == 0
+    assert _ghost_list(tfshadow, infra)[0]["plan"] == "stale"
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert activated.code == 0, activated.err
+    assert "planned again: the state had changed" in activated.out
+    assert f"a copy of version 1, not of version {latest}, the newest marked good" in (
+        " ".join(activated.err.split())
+    )
+
+
+def test_two_ghosts_each_activate_from_a_saved_plan(infra: Path, tfshadow: Tfshadow) -> None:
+    """Enabling, activating or disabling one ghost changes the state the other's plan was made
+    against: that plan is made again, so the other's activation is still one saved apply."""
+    (infra / "main.tf").write_text(
+        CONFIG
+        + 'resource "localcloud_instance" "api" {\n'
+        + '  command = ["python3", "-c", "import time; time.sleep(600)", "api"]\n}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    assert tfshadow("ghost", "enable", "localcloud_instance.api", cwd=infra).code == 0
+    assert [g["plan"] for g in _ghost_list(tfshadow, infra)] == ["saved", "saved"]
+
+    web = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert web.code == 0, web.err
+    assert "planned again" not in web.out
+    assert [g["plan"] for g in _ghost_list(tfshadow, infra)] == ["saved", "missing"]
+    api = tfshadow("ghost", "activate", "localcloud_instance.api", "--no-color", cwd=infra)
+    assert api.code == 0, api.err
+    assert "planned again" not in api.out
+    assert [g["status"] for g in _ghost_list(tfshadow, infra)] == ["running", "running"]

@@ -36,7 +36,8 @@ def check(
 ) -> int:
     """Evaluate every reversion profile once; act on them only with --act.
 
-    Exit code 0 when no recommendation reaches --fail-on, 1 when one does, 2 on errors.
+    Exit code 0 when no open recommendation reaches --fail-on (a profile's revert that
+    succeeded handled it), 1 when one does, 2 when an action failed and on errors.
     """
     from tfshadow.ops.check import CheckRequest
     from tfshadow.ops.check import check as run_check

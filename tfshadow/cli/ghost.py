@@ -138,8 +138,13 @@ def list_(cli: CliContext, as_json: bool, no_color: bool) -> int:
         console.print("No ghosts.")
     for g in ghosts:
         switched = f"  traffic {escape(', '.join(g.traffic))}" if g.traffic else ""
+        newer = (
+            f"; v{g.newer_good} is good: `tfshadow ghost refresh`"
+            if g.newer_good is not None
+            else ""
+        )
         console.print(
-            f"{escape(g.original)} → {escape(g.ghost)}  from v{g.from_version} ({g.follows})  "
-            f"{g.status}  plan {g.plan}{switched}"
+            f"{escape(g.original)} → {escape(g.ghost)}  from v{g.from_version} ({g.follows}"
+            f"{newer})  {g.status}  plan {g.plan}{switched}"
         )
     return EXIT_OK

@@ -24,6 +24,7 @@ from tfshadow.cli.output import (
     report_crash,
     report_error,
     stderr_console,
+    terraform_output_to_stderr,
 )
 from tfshadow.errors import TfshadowError, UsageError
 
@@ -243,7 +244,9 @@ def _run_terraform(inv: Invocation) -> int:
         # may be there to follow.
         from tfshadow.ops.ghost import follow
 
-        followed = follow(project, no_color=no_color)
+        # Standard output is the user's apply's alone (`apply -json` is read by programs).
+        with terraform_output_to_stderr():
+            followed = follow(project, no_color=no_color)
         print_outcome(console, followed.recorded, followed.notes, followed.warnings)
     return outcome.exit_code
 

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
-from tfshadow.cli.output import print_outcome, print_recorded, stderr_console, stdout_console
+from tfshadow.cli.output import (
+    print_outcome,
+    print_recorded,
+    stderr_console,
+    stdout_console,
+    terraform_output_to_stderr,
+)
 from tfshadow.errors import UsageError
 
 if TYPE_CHECKING:
@@ -203,6 +209,8 @@ def revert(
         # Like after an apply: plans made against the old state are stale now.
         from tfshadow.ops.ghost import follow
 
-        followed = follow(cli.project(), no_color=no_color)
+        # Standard output is the revert's own: the plan and what still differs.
+        with terraform_output_to_stderr():
+            followed = follow(cli.project(), no_color=no_color)
         print_outcome(err, followed.recorded, followed.notes, followed.warnings)
     return outcome.exit_code

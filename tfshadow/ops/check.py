@@ -6,7 +6,8 @@ names) → of the profiles whose trigger fired, the strictest action decides →
 naming the suspect version and the version the profile reverts to. With ``act`` (``--act``, and
 always in ``watch``), a ``revert`` action runs: a targeted revert of the resource, auto-approved,
 recorded as a version like any revert; one action per cycle at most, none for a resource in its
-cooldown. After a revert the resource is judged only on what came after it.
+cooldown. After a revert the resource is judged only on what came after it. A revert Terraform
+finds nothing to change for is no action: the resource is as the version has it already.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class CheckReport:
     actions: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     fail_on: str = "critical"
+    action_failed: bool = False  # a revert or ghost activation was tried and failed
 
     def warn(self, line: str) -> None:
         """Add ``line`` to the warnings once: several profiles reading one resource's metric
@@ -69,19 +71,29 @@ class CheckReport:
 
     @property
     def failing(self) -> list[Recommendation]:
-        """Recommendations at or above ``fail_on``."""
+        """Recommendations at or above ``fail_on`` still open: one a profile's revert acted on
+        is handled, by the rule `tfshadow gate` and the plan report follow."""
+        from tfshadow.ops.handled import acted_on
+
         floor = SEVERITIES.index(self.fail_on)
         return [
             r
             for r in self.recommendations
             if SEVERITIES.index(r.severity if r.severity in SEVERITIES else "critical") >= floor
+            # Dated at the start of the check: the only reverts since are its own, which the
+            # rule finds in the action logged with the recommendation.
+            and acted_on(r.to_json(), ()) is None
         ]
 
     @property
     def exit_code(self) -> int:
-        """1 when something reaches ``fail_on``; 2 when no trigger could be judged and a source
-        failed (the others had no data): a gate must not pass on metrics it never read. Missing
-        data alone is inconclusive, not a failure."""
+        """2 when an action failed, so that a pipeline tells it apart from a trigger nothing was
+        done about (1: something open reaches ``fail_on``) and from one acted on and handled
+        (0); 2 also when no trigger could be judged and a source failed (the others had no
+        data): a gate must not pass on metrics it never read. Missing data alone is
+        inconclusive, not a failure."""
+        if self.action_failed:
+            return 2
         if self.failing:
             return 1
         states = {t.state for t in self.triggers}
@@ -150,13 +162,13 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
                 f"(also matched: {', '.join(decision.also)})",
             )
         if in_place is not None and profile.action == "revert":
-            action_note, did_act = f"not reverted again: {in_place}", False
+            rec, did_act = replace(rec, action=f"not reverted again: {in_place}"), False
         else:
-            action_note, did_act = _act(
+            rec, did_act = _act(
                 project, store, request, ui, book, resource, profile, rec, acted, now, report
             )
         acted = acted or did_act
-        report.recommendations.append(replace(rec, action=action_note))
+        report.recommendations.append(rec)
     if report.recommendations:
         _log(store, report)
     return report
@@ -431,26 +443,30 @@ def _act(
     acted: bool,
     now: datetime,
     report: CheckReport,
-) -> tuple[str, bool]:
-    """What was done about ``rec``: a phrase for the output and the log, and whether it acted."""
+) -> tuple[Recommendation, bool]:
+    """``rec`` with what was done about it (its ``action``: a phrase for the output and the
+    log), and whether it acted."""
     if profile.action == "recommend":
-        return "recommended", False
+        return replace(rec, action="recommended"), False
     if profile.action == "activate_ghost":
-        return _activate_ghost(project, store, request, resource, profile, acted, now, book, report)
+        note, did_act = _activate_ghost(
+            project, store, request, resource, profile, acted, now, book, report
+        )
+        return replace(rec, action=note), did_act
     if rec.command is None:
-        return "no version to revert to", False
+        return replace(rec, action="no version to revert to"), False
     target = rec.command.split()[2]
     if not request.act:
-        return f"would revert to version {target} (run with --act)", False
+        return replace(rec, action=f"would revert to version {target} (run with --act)"), False
     if acted:
-        return "waiting: one action per cycle", False
+        return replace(rec, action="waiting: one action per cycle"), False
     from tfshadow.ops.revert import RevertRequest, revert
 
     last = book.last(profile.name, resource.address)
     try:
         with store.lock(project.lock_timeout, command="check"):
             if not _claim(book, profile, resource, now):
-                return "waiting: another tfshadow acted on it first", False
+                return replace(rec, action="waiting: another tfshadow acted on it first"), False
             try:
                 outcome = revert(
                     project,
@@ -469,9 +485,26 @@ def _act(
                 # returns an exit code): muting would hide a problem nothing was done about.
                 book.put_back(profile.name, resource.address, last)
                 raise
+            unchanged = outcome.exit_code == 0 and outcome.recorded is None
+            if unchanged:
+                # No action either: muting would hide the deviation, and the judging must not
+                # start again as if after a revert.
+                book.put_back(profile.name, resource.address, last)
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: revert failed: {exc.one_line()}")
-        return f"revert to version {target} failed: {exc.message}", True
+        report.action_failed = True
+        return replace(rec, action=f"revert to version {target} failed: {exc.message}"), True
+    if unchanged:
+        # Terraform found the resource as version N has it: the deviation is not the doing of
+        # anything a revert could undo. Not an action (nor handled): the command is withdrawn,
+        # since running it would change nothing, and the recommendation stays open for people.
+        return replace(
+            rec,
+            command=None,
+            reason=f"{rec.reason}; it is already as version {target} has it (Terraform found "
+            "nothing to change): reverting would change nothing",
+            action=f"not reverted: already at version {target}",
+        ), False
     recorded = (
         f"recorded as version {outcome.recorded['version']}"
         if outcome.recorded
@@ -483,11 +516,13 @@ def _act(
             f"failed part-way (exit {outcome.exit_code}; {recorded}): "
             "see Terraform's message above"
         )
-        return f"revert to version {target} failed (exit {outcome.exit_code})", True
+        report.action_failed = True
+        failed = f"revert to version {target} failed (exit {outcome.exit_code})"
+        return replace(rec, action=failed), True
     report.actions.append(
         f"profile {profile.name}: reverted {resource.address} to version {target} ({recorded})"
     )
-    return f"reverted to version {target}", True
+    return replace(rec, action=f"reverted to version {target}"), True
 
 
 def _claim(
@@ -539,6 +574,7 @@ def _activate_ghost(
             result = ghost.activate(project, resource.address)
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: ghost activation failed: {exc.one_line()}")
+        report.action_failed = True
         return f"ghost activation failed: {exc.message}", True
     report.actions.append(
         f"profile {profile.name}: activated the ghost of {resource.address} ({result.ghost}) "

@@ -18,13 +18,14 @@ moved on. It also enables and disables the ghosts the ``ghost`` block of tfshado
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,10 +56,14 @@ class GhostStatus:
     status: str
     """``running``, ``stopped``, ``absent`` (not in the state) or ``unknown``."""
     plan: str
-    """``saved`` or ``missing``."""
+    """``saved``, ``stale`` (made against another state: activation plans again) or
+    ``missing``."""
     follows: str = "last-good"
     """``last-good``, or ``pinned`` when enabled ``--from`` a version."""
     traffic: tuple[str, ...] = ()
+    newer_good: int | None = None
+    """The newest version marked good when it is not the one the ghost was copied from and
+    the ghost follows last-good: it follows at the next apply or ``ghost refresh``."""
 
 
 @dataclass(frozen=True)
@@ -131,16 +136,18 @@ def enable(
         ) from exc
     registry[address] = record
     _save_registry(store, registry)
-    return _result(address, record["ghost"], outcome)
+    return _replan_others(project, store, address, _result(address, record["ghost"], outcome))
 
 
 def activate(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
     """Start the ghost of ``address`` by applying its saved plan (planned again if stale)."""
     started = time.monotonic()
-    store, _ = open_history(project, None)
+    store, ws = open_history(project, None)
     registry = _load_registry(store)
     record = _registered(registry, address)
     plan = Path(record["plan"])
+    good = store.last_good(ws)
+    behind = not record.get("pinned") and good not in (None, int(record["from_version"]))
     switched = _override(record)
     current = _state_serial(project)
     if not plan.exists():
@@ -153,31 +160,86 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
         replanned = "the state had changed"
     else:
         replanned = ""
+    declared = config_file.read(project.workdir)
+    overridden = config_file.read(project.workdir, config_file.OVERRIDE_FILE)
     config_file.update(project.workdir, record["running"])
     config_file.update(project.workdir, switched, config_file.OVERRIDE_FILE)
-    with tempfile.TemporaryDirectory(prefix="tfshadow-ghost-") as scratch:
-        ready = Path(scratch) / "activation.tfplan"
-        if not replanned and not _open_plan(project, store, plan, ready):
-            replanned = "the saved plan is encrypted and TFSHADOW_KEY does not open it"
-        if replanned:
-            # The saved plan was made against another state: Terraform would refuse it as stale.
-            record["planned_state"] = _plan(project, store, _plan_targets(record), ready)
-            record["planned_at"] = _now()
-        outcome = _recorded_apply(
-            project, store, [], f"ghost of {address} activated", plan=ready, no_color=no_color
-        )
+    recorded: list[dict[str, Any]] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="tfshadow-ghost-") as scratch:
+            ready = Path(scratch) / "activation.tfplan"
+            if not replanned and not _open_plan(project, store, plan, ready):
+                replanned = "the saved plan is encrypted and TFSHADOW_KEY does not open it"
+            if replanned:
+                # The saved plan was made against another state: Terraform would refuse it.
+                record["planned_state"] = _plan(project, store, _plan_targets(record), ready)
+                record["planned_at"] = _now()
+            outcome = _recorded_apply(
+                project, store, [], f"ghost of {address} activated", plan=ready, no_color=no_color
+            )
+            if outcome.exit_code != 0 and not replanned:
+                # A saved plan does not refresh: what changed outside Terraform since it was
+                # made (the ghost's process gone) fails it every time; a new plan sees it.
+                recorded += outcome.recorded
+                replanned = "applying the saved plan failed"
+                record["planned_state"] = _plan(project, store, _plan_targets(record), ready)
+                record["planned_at"] = _now()
+                outcome = _recorded_apply(
+                    project,
+                    store,
+                    [],
+                    f"ghost of {address} activated",
+                    plan=ready,
+                    no_color=no_color,
+                )
+    except BaseException:
+        _undo_activation(project, record, declared, overridden)
+        raise
     if outcome.exit_code != 0:
+        _undo_activation(project, record, declared, overridden)
         raise GhostError(
             f"Terraform could not start the ghost of {address}",
-            "if it says the saved plan is stale, run `tfshadow ghost activate` again: "
-            "it plans anew against the current state",
+            f"fix what Terraform reported above, then run `tfshadow ghost activate {address}` "
+            "again",
+        )
+    outcome.recorded[:0] = recorded
+    if behind:
+        # Marking a version good does not move the ghosts: the next apply or a refresh does.
+        outcome.warnings.append(
+            f"the ghost started is a copy of version {record['from_version']}, not of version "
+            f"{good}, the newest marked good: run `tfshadow ghost refresh` after marking a "
+            "version good"
         )
     plan.unlink(missing_ok=True)  # applied: a saved plan can be applied once only
     registry[address] = record
     _save_registry(store, registry)
-    return _result(
+    result = _result(
         address, record["ghost"], outcome, seconds=time.monotonic() - started, replanned=replanned
     )
+    # After the time is taken: the ghost runs already.
+    return _replan_others(project, store, address, result)
+
+
+def _undo_activation(
+    project: Project,
+    record: Mapping[str, Any],
+    declared: Mapping[str, Any],
+    overridden: Mapping[str, Any],
+) -> None:
+    """Declare the ghost stopped and its traffic unswitched again after an activation that did
+    not start it: left running, the next apply of anything would start it and move the traffic.
+    A ghost that runs all the same (an apply interrupted after it started) keeps its declaration.
+    """
+    from tfshadow.ops.record import pull_or_none
+
+    try:
+        here = raw_resources(pull_or_none(project)[0])
+    except TfshadowError:
+        here = {}
+    if status(here, record["stopped"], record["running"]) == "running":
+        return
+    config_file.write(project.workdir, declared)
+    config_file.write(project.workdir, overridden, config_file.OVERRIDE_FILE)
 
 
 def disable(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
@@ -202,7 +264,7 @@ def disable(project: Project, address: str, *, no_color: bool = False) -> GhostR
     Path(record["plan"]).unlink(missing_ok=True)
     del registry[address]
     _save_registry(store, registry)
-    return _result(address, record["ghost"], outcome)
+    return _replan_others(project, store, address, _result(address, record["ghost"], outcome))
 
 
 def follow(project: Project, *, no_color: bool = False) -> FollowReport:
@@ -283,22 +345,38 @@ def list_ghosts(project: Project) -> list[GhostStatus]:
     """Every registered ghost, with its state in the current Terraform state."""
     from tfshadow.ops.record import pull_or_none
 
-    store, _ = open_history(project, None)
+    store, ws = open_history(project, None)
     registry = _load_registry(store)
-    raw = pull_or_none(project)[0] if registry else None
+    raw = (pull_or_none(project)[0] or {}) if registry else {}
     resources = raw_resources(raw)
+    current = {"lineage": raw.get("lineage"), "serial": raw.get("serial")}
+    good = store.last_good(ws) if registry else None
     return [
         GhostStatus(
             original=address,
             ghost=record["ghost"],
             from_version=int(record["from_version"]),
             status=status(resources, record["stopped"], record["running"]),
-            plan="saved" if Path(record["plan"]).exists() else "missing",
+            plan=_plan_status(record, current),
             follows="pinned" if record.get("pinned") else "last-good",
             traffic=tuple(record.get("traffic", ())),
+            newer_good=(
+                good
+                if good is not None
+                and good != int(record["from_version"])
+                and not record.get("pinned")
+                else None
+            ),
         )
         for address, record in sorted(registry.items())
     ]
+
+
+def _plan_status(record: Mapping[str, Any], current: Mapping[str, Any]) -> str:
+    if not Path(record["plan"]).exists():
+        return "missing"
+    # Terraform refuses a plan made against another state: the activation plans anew.
+    return "saved" if record.get("planned_state") == current else "stale"
 
 
 # -- following ---------------------------------------------------------------------------------
@@ -469,7 +547,12 @@ def _stand_by(
                 f"its declaration stays in {config_file.GHOSTS_FILE}; fix the error, then "
                 f"enable it again or run `tfshadow ghost disable {address}`",
             )
-    plan = Path(record["plan"])
+    _save_activation_plan(project, store, record)
+    return outcome
+
+
+def _save_activation_plan(project: Project, store: GitShadowStore, record: dict[str, Any]) -> None:
+    """Plan the activation of the ghost ``record`` against the current state, and keep it."""
     with (
         config_file.declared(
             project.workdir, record["stopped"], record["running"], _override(record)
@@ -478,9 +561,42 @@ def _stand_by(
     ):
         made = Path(scratch) / "activation.tfplan"
         record["planned_state"] = _plan(project, store, _plan_targets(record), made)
-        record["plan_kept"] = _keep_plan(project, store, made, plan)
+        record["plan_kept"] = _keep_plan(project, store, made, Path(record["plan"]))
     record["planned_at"] = _now()
-    return outcome
+
+
+def _replan_others(
+    project: Project, store: GitShadowStore, address: str, result: GhostResult
+) -> GhostResult:
+    """Plan again the activation of every other ghost standing by, once the ghost of
+    ``address`` changed the state: their saved plans were made against the state before, and
+    Terraform refuses a plan made against another state."""
+    from tfshadow.ops.record import pull_or_none
+
+    registry = _load_registry(store)
+    raw = pull_or_none(project)[0] or {}
+    here = raw_resources(raw)
+    current = {"lineage": raw.get("lineage"), "serial": raw.get("serial")}
+    warnings = list(result.warnings)
+    for other, record in sorted(registry.items()):
+        if (
+            other == address
+            or not record.get("plan_kept", True)
+            or record.get("planned_state") == current
+            or status(here, record["stopped"], record["running"]) != "stopped"
+        ):
+            continue
+        try:
+            _save_activation_plan(project, store, record)
+        except TfshadowError as exc:
+            warnings.append(
+                f"the activation plan of the ghost of {other} was not made again: "
+                f"{exc.message} (`tfshadow ghost activate` plans it then)"
+            )
+            continue
+        registry[other] = record
+        _save_registry(store, registry)
+    return replace(result, warnings=tuple(warnings))
 
 
 _NOT_KEPT = (
@@ -712,7 +828,10 @@ def _now() -> str:
 
 
 def _plan_path(store: GitShadowStore, address: str) -> Path:
-    return store.private_dir("ghosts") / f"{_UNSAFE.sub('_', address)}.tfplan"
+    # Readable, and told apart by a digest: `w[1]` and `w_1_` read alike once made safe, and
+    # one ghost's activation would apply the other's plan.
+    digest = hashlib.sha256(address.encode()).hexdigest()[:12]
+    return store.private_dir("ghosts") / f"{_UNSAFE.sub('_', address)}-{digest}.tfplan"
 
 
 def _registry_path(store: GitShadowStore) -> Path:
@@ -728,12 +847,42 @@ def _load_registry(store: GitShadowStore) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         # Cut short by a full disk or a kill: every ghost command, and every plan and apply
         # that reports on ghosts, reads it.
-        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
-        raise GhostError(
-            f"the ghost registry {path} cannot be read ({reason})",
-            "remove it and enable the ghosts again (`tfshadow ghost enable ADDRESS`)",
-        ) from None
-    return dict(doc) if isinstance(doc, dict) else {}
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "not JSON"
+        raise _damaged_registry(path, reason) from None
+    # Edited by hand or written by something else: read as it is, it would be taken for no
+    # ghosts (and overwritten by the next enable) or fail in the middle of a command.
+    if not isinstance(doc, dict):
+        raise _damaged_registry(path, "not a JSON object")
+    for address, record in doc.items():
+        if not isinstance(record, dict):
+            raise _damaged_registry(path, f"the entry of {address} is not a JSON object")
+        wrong = [
+            key
+            for key, kind in _RECORD_KEYS.items()
+            if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool)
+        ]
+        if wrong:
+            raise _damaged_registry(
+                path, f"the entry of {address} lacks a valid {', '.join(wrong)}"
+            )
+    return dict(doc)
+
+
+_RECORD_KEYS: Mapping[str, type] = {
+    "ghost": str,
+    "from_version": int,
+    "plan": str,
+    "targets": list,
+    "stopped": dict,
+    "running": dict,
+}
+
+
+def _damaged_registry(path: Path, reason: str) -> GhostError:
+    return GhostError(
+        f"the ghost registry {path} cannot be read ({reason})",
+        "remove it and enable the ghosts again (`tfshadow ghost enable ADDRESS`)",
+    )
 
 
 def _save_registry(store: GitShadowStore, registry: Mapping[str, Any]) -> None:

@@ -3,9 +3,10 @@
 A recommendation counts as acted on when
 
 - a reversion profile's action reverted it (logged with it: ``"profile"``, and an ``"action"`` of
-  ``reverted to version N``); the revert version named is then the first successful revert to N
-  that covers the resource, recorded at or after the recommendation, or None when none was
-  (Terraform found nothing to change, or retention removed it); or
+  ``reverted to version N``, which ``check`` logs only for a revert that succeeded and changed
+  something: one Terraform found nothing to change for did nothing about the deviation); the
+  revert version named is then the first successful revert to N that covers the resource,
+  recorded at or after the recommendation, or None when retention removed it; or
 - a revert version recorded at or after it (both are whole seconds: the same second counts as
   after, since ``check --act`` dates its recommendation before the revert it causes)
   succeeded (``outcome`` ``success``: one that failed part-way restored nothing for sure), was not

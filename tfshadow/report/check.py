@@ -56,8 +56,9 @@ def summary(report: CheckReport) -> str:
     failing = len(report.failing)
     return (
         f"{len(report.triggers)} triggers ({triggers}); {len(report.recommendations)} "
-        f"recommendation{'s' if len(report.recommendations) != 1 else ''}, {failing} at or above "
-        f"{report.fail_on}; {len(report.actions)} action{'s' if len(report.actions) != 1 else ''}"
+        f"recommendation{'s' if len(report.recommendations) != 1 else ''}, {failing} open at or "
+        f"above {report.fail_on}; {len(report.actions)} "
+        f"action{'s' if len(report.actions) != 1 else ''}"
     )
 
 

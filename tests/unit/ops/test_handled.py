@@ -58,9 +58,17 @@ def test_handled_state_only_and_partial_reverts_and_earlier_ones_do_not_count() 
     assert acted_on(_record("aws_instance.web", "tfshadow revert 1"), done) is None
 
 
-def test_handled_a_profiles_revert_counts_even_when_terraform_changed_nothing() -> None:
+def test_handled_a_profiles_revert_counts_even_once_retention_removed_its_version() -> None:
     record = _record(
         "aws_instance.web", "tfshadow revert 3", profile="web", action="reverted to version 3"
     )
     assert acted_on(record, []) == Acted(3, None, "web")
     assert acted_on({**record, "action": "would revert to version 3"}, []) is None
+
+
+def test_handled_a_profiles_revert_that_found_nothing_to_change_does_not_count() -> None:
+    # The resource was already as version 3 has it: nothing was done about its deviation.
+    record = _record(
+        "aws_instance.web", None, profile="web", action="not reverted: already at version 3"
+    )
+    assert acted_on(record, []) is None

@@ -313,8 +313,7 @@ def test_build_report_recommendation_not_acted_on_by_reverts_that_miss_it() -> N
 
 
 def test_build_report_profile_revert_without_a_recorded_version_is_acted_on() -> None:
-    # Terraform found the resource already at version 3 and nothing was recorded (or retention
-    # removed the version since): the profile's action still happened.
+    # Retention removed the revert's version since: the profile's action still happened.
     records = [
         _logged(
             "aws_instance.web",
