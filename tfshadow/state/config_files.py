@@ -610,6 +610,13 @@ def secret_variable_items(
                 continue
             entries = list(doc.items()) if isinstance(doc, dict) else []
         else:
+            # The parser's first use costs ~0.2 s on every recorded command: a file assigning
+            # no secret-named variable a list or object has nothing to give here.
+            if not any(
+                secret(m.group(1)) and text[m.end() : m.end() + 1] in ("[", "{")
+                for m in _ASSIGNMENT.finditer(text)
+            ):
+                continue
             parsed = _parse_hcl_text(text)
             entries = [
                 (a.name, a.value.literal)

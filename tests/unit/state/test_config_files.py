@@ -21,6 +21,7 @@ from tfshadow.state.config_files import (
     parse_variable_args,
     root_variable_names,
     seal_secret_strings,
+    secret_variable_items,
     sensitive_variable_names,
     state_intents,
 )
@@ -724,3 +725,27 @@ def test_root_variable_names_read_plain_files_without_the_parser(
         b'    EOT\n}\n/*\nvariable "in_comment" {}\n*/\n',
     }
     assert root_variable_names(tricky) == {"real"}
+
+
+def test_secret_variable_items_parse_only_variable_files_giving_a_secret_a_list_or_object(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every recorded command reads them (the parser's first use costs 0.2 s): a variable file
+    # assigning no secret variable a list or object is not parsed; one that does is.
+    from tfshadow.state import config_files
+
+    plain = {
+        "terraform.tfvars": b'size = "large"\ndb_password = "plain string, sealed whole"\n'
+        b'tags = { owner = "team" }\n',
+        "prod.auto.tfvars": b'names = ["a", "b"]\n',
+        "modules/m/terraform.tfvars": b'api_tokens = ["not the root\'s"]\n',
+    }
+    monkeypatch.setattr(config_files, "_parse_hcl_text", _no_parse)
+    assert secret_variable_items(plain, {}, SECRET_NAME, frozenset({"creds"})) == frozenset()
+    monkeypatch.undo()
+    secret = {
+        "terraform.tfvars": b'size = "large"\napi_tokens = ["t-1", "t-2"]\n'
+        b'creds = {\n  user = "u"\n  key  = "k-3"\n}\n',
+    }
+    found = secret_variable_items(secret, {}, SECRET_NAME, frozenset({"creds"}))
+    assert found == {"t-1", "t-2", "u", "k-3"}
