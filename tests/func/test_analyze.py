@@ -199,6 +199,8 @@ def test_analyze_unknown_resource_and_bad_options(
     assert result.code == 2 and "sensitivity `loud`" in result.err
     result = tfshadow("analyze", "--since", "7x", cwd=workdir)
     assert result.code == 2 and "--since 7x" in result.err
+    # One line, the examples said once.
+    assert len(result.err.strip().splitlines()) == 1 and result.err.count("7d") == 1, result.err
     result = tfshadow("analyze", "--model", "magic", cwd=workdir)
     assert result.code == 2 and "unknown model `magic`" in result.err
 
@@ -314,6 +316,22 @@ def test_analyze_until_out_of_range_is_a_usage_error(
     assert result.code == 2, result.err
     assert result.err.startswith(f"tfshadow: error: --until {until}: ")
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_analyze_until_in_the_future_is_a_usage_error(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    # No metric exists yet there: every series would read "no data" and the run exit 2.
+    _settings(workdir)
+    until = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    result = tfshadow("analyze", "--until", until, cwd=workdir)
+    assert result.code == 2, result.err
+    assert result.err.strip() == (
+        f"tfshadow: error: --until {until}: is in the future: leave --until out to analyse up"
+        " to now"
+    )
+    soon = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()  # clocks differ a little
+    assert "in the future" not in tfshadow("analyze", "--until", soon, cwd=workdir).err
 
 
 def test_analyze_prints_each_warning_on_one_line(

@@ -109,7 +109,8 @@ def test_gate_reads_only_the_newest_recent_recommendation_per_metric(
     assert [c.get("name") for c in suite.findall("testcase")] == ["terraform_data.web cpu"]
     assert tfshadow("gate", "--since", "7d", cwd=applied).code == 1
     assert tfshadow("gate", "--since", "99999999999d", cwd=applied).code == 1  # the whole log
-    assert tfshadow("gate", "--since", "soon", cwd=applied).code == 2
+    bad = tfshadow("gate", "--since", "soon", cwd=applied)
+    assert bad.code == 2 and bad.err.count("7d") == 1, bad.err  # the examples said once
 
 
 def test_gate_drops_recommendations_for_resources_reverted_since(

@@ -6,7 +6,7 @@ import json
 import signal
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -28,7 +28,8 @@ def _duration(value: str | None, option: str) -> float | None:
     try:
         return parse_duration(value)
     except ValueError as exc:
-        raise UsageError(f"{option} {value}: {exc}", hint="use e.g. 90s, 15m, 2h or 7d") from None
+        # The parser's message already shows how to write one.
+        raise UsageError(f"{option} {value}: {exc}") from None
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -45,6 +46,12 @@ def _moment(value: str | None) -> datetime | None:
     if not _FIRST_MOMENT <= moment < _LAST_MOMENT:
         raise UsageError(
             f"--until {value}: out of range (1970 to 2262)", hint="use e.g. 2026-05-01T14:30:00Z"
+        )
+    # A minute of leeway for clocks that differ; beyond it no metric exists yet, and every
+    # series would read as "no data".
+    if moment > datetime.now(UTC) + timedelta(minutes=1):
+        raise UsageError(
+            f"--until {value}: is in the future", hint="leave --until out to analyse up to now"
         )
     return moment
 

@@ -150,7 +150,7 @@ def gate(
     try:
         seconds = parse_duration(since)
     except ValueError as exc:
-        raise UsageError(f"--since {since}: {exc}", hint="use e.g. 24h or 7d") from None
+        raise UsageError(f"--since {since}: {exc}") from None
     recommendations = open_recommendations(cli.project(), seconds, workspace)
     result = judge(recommendations, fail_on)
     if junit_path is not None:

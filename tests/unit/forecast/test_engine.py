@@ -66,6 +66,8 @@ def test_judge_too_little_history_is_inconclusive() -> None:
     verdict = judge(_series(_noise(n=30)), MEDIUM).verdict
     assert verdict.verdict == "inconclusive"
     assert "too little history: 30 points, 63 needed (63 min at this 1 min step)" in verdict.detail
+    single = judge(_series(_noise(n=1)), MEDIUM).verdict
+    assert "too little history: 1 point, 63 needed" in single.detail
     # What a short Prometheus range gives: 60 points 15 s apart; widening to 16 min is enough.
     short = judge(_series(_noise(n=60), step=15.0), MEDIUM).verdict
     assert "60 points, 63 needed (16 min at this 15 s step)" in short.detail
