@@ -117,7 +117,8 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
         return Judgement(
             verdict_of(
                 "inconclusive",
-                f"too little history: {present} point{'' if present == 1 else 's'}, {needed} needed "
+                f"too little history: {present} point{'' if present == 1 else 's'}, "
+                f"{needed} needed "
                 f"({_span(needed * grid.step)} at this {format_step(grid.step)} step)",
             ),
             None,
