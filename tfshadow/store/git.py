@@ -268,6 +268,18 @@ class Git:
         proc = self.run(*args, stdin=stdin, env=env)
         return proc.stdout.decode("utf-8", "surrogateescape").strip()
 
+    def _remote_env(self) -> dict[str, str]:
+        """The environment of a command that talks to a remote. ssh asks on the terminal about
+        an unknown host key or a passphrase, which GIT_TERMINAL_PROMPT does not cover: an apply
+        would hang on it. BatchMode turns that into a failed push, reported like any other,
+        unless the user chose their own ssh command."""
+        if "GIT_SSH_COMMAND" in os.environ or "GIT_SSH" in os.environ:
+            return {}
+        chosen = self.run("config", "--get", "core.sshCommand", ok=(0, 1))
+        if chosen.returncode == 0:
+            return {}
+        return {"GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
+
     # -- inspection ---------------------------------------------------------------------------
 
     def repo_info(self) -> RepoInfo | None:
@@ -479,6 +491,7 @@ class Git:
             "--no-write-fetch-head",
             url,
             f"+refs/heads/{branch}:{ref}",
+            env=self._remote_env(),
             timeout=_PUSH_TIMEOUT,
         )
         return self.resolve(ref)
@@ -498,6 +511,7 @@ class Git:
                 "--exit-code",
                 url,
                 f"refs/heads/{branch}",
+                env=self._remote_env(),
                 ok=range(256),
                 timeout=_LS_REMOTE_TIMEOUT,
             )
@@ -515,6 +529,7 @@ class Git:
             "--porcelain",
             url,
             f"{commit}:refs/heads/{branch}",
+            env=self._remote_env(),
             ok=range(256),
             timeout=_PUSH_TIMEOUT,
         )

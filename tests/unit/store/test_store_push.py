@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -290,3 +291,55 @@ def test_pull_without_a_remote_or_into_a_branch_store(kit: StoreKit, tmp_path: P
     store = kit.open_store(repo, create=False, branch="tfshadow", remote=str(remote))
     assert [m["version"] for m in store.versions("default")] == [1, 2]
     assert _read_only(store.root)
+
+
+def _ssh_that_records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An `ssh` first on PATH that writes down its arguments and fails as an unreachable host
+    does: no ssh server runs here, and what matters is what git hands to ssh."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "ssh-calls"
+    script = bin_dir / "ssh"
+    script.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit 255\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.delenv("GIT_SSH_COMMAND", raising=False)
+    monkeypatch.delenv("GIT_SSH", raising=False)
+    return calls
+
+
+def test_push_over_ssh_never_asks_on_the_terminal(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An unknown host key or a passphrase would make ssh ask, and the apply wait on it.
+    calls = _ssh_that_records(tmp_path, monkeypatch)
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    store = kit.open_store(workdir, remote="ssh://git@shadow.example/store.git")
+    kit.record(store, 1)
+    with pytest.raises(StoreError):
+        store.push()
+    lines = calls.read_text().splitlines()
+    assert lines and all("-o BatchMode=yes" in line for line in lines), lines
+    assert store.has_unpushed()
+
+
+def test_push_over_ssh_keeps_the_users_own_ssh_command(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _ssh_that_records(tmp_path, monkeypatch)
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    store = kit.open_store(workdir, remote="ssh://git@shadow.example/store.git")
+    kit.record(store, 1)
+    kit.git(store.root, "config", "core.sshCommand", "ssh -i /keys/deploy")
+    calls.write_text("")  # opening the store asked the remote before the setting
+    with pytest.raises(StoreError):
+        store.push()
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -p 2222")
+    with pytest.raises(StoreError):
+        store.push()
+    lines = calls.read_text().splitlines()
+    assert any("-i /keys/deploy" in line for line in lines), lines
+    assert any("-p 2222" in line for line in lines), lines
+    assert not any("BatchMode" in line for line in lines), lines
