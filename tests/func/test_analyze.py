@@ -318,22 +318,6 @@ def test_analyze_until_out_of_range_is_a_usage_error(
     assert len(result.err.strip().splitlines()) == 1
 
 
-def test_analyze_until_in_the_future_is_a_usage_error(
-    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
-) -> None:
-    # No metric exists yet there: every series would read "no data" and the run exit 2.
-    _settings(workdir)
-    until = (datetime.now(UTC) + timedelta(days=2)).isoformat()
-    result = tfshadow("analyze", "--until", until, cwd=workdir)
-    assert result.code == 2, result.err
-    assert result.err.strip() == (
-        f"tfshadow: error: --until {until}: is in the future: leave --until out to analyse up"
-        " to now"
-    )
-    soon = (datetime.now(UTC) + timedelta(seconds=20)).isoformat()  # clocks differ a little
-    assert "in the future" not in tfshadow("analyze", "--until", soon, cwd=workdir).err
-
-
 def test_analyze_prints_each_warning_on_one_line(
     workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
 ) -> None:

@@ -6,7 +6,7 @@ import json
 import signal
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -46,12 +46,6 @@ def _moment(value: str | None) -> datetime | None:
     if not _FIRST_MOMENT <= moment < _LAST_MOMENT:
         raise UsageError(
             f"--until {value}: out of range (1970 to 2262)", hint="use e.g. 2026-05-01T14:30:00Z"
-        )
-    # A minute of leeway for clocks that differ; beyond it no metric exists yet, and every
-    # series would read as "no data".
-    if moment > datetime.now(UTC) + timedelta(minutes=1):
-        raise UsageError(
-            f"--until {value}: is in the future", hint="leave --until out to analyse up to now"
         )
     return moment
 
