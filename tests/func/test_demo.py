@@ -130,3 +130,22 @@ def test_demo_interrupted_leaves_nothing_behind(signum: signal.Signals, after: s
     assert match is not None
     assert f"removed {match.group(1)}" in out
     _gone(Path(match.group(1)))
+
+
+def test_demo_sh_tells_the_short_story() -> None:
+    """examples/demo.sh, as the README runs it: every step succeeds and analyze names v2."""
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(
+        ["bash", str(root / "examples" / "demo.sh")],
+        cwd=root,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "suspect: v2 " in done.stdout
+    assert "run:     tfshadow revert 1" in done.stdout

@@ -101,6 +101,8 @@ def test_ghost_enable_activate_disable(infra: Path, tfshadow: Tfshadow) -> None:
 
     disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
     assert disabled.code == 0, disabled.err + disabled.out
+    for shown in (enabled, activated, disabled):
+        assert "\x1b[" not in shown.out + shown.err, "--no-color reaches Terraform"
     assert _wait_gone(ghost)
     assert not (infra / GHOSTS_FILE).exists()
     assert _proc_state(original) in ("R", "S")

@@ -254,7 +254,11 @@ def disable(project: Project, address: str, *, no_color: bool = False) -> GhostR
     config_file.take_out(project.workdir, record["stopped"])
     config_file.take_out(project.workdir, _override(record), config_file.OVERRIDE_FILE)
     outcome = _recorded_apply(
-        project, store, _switch_back_targets(address, record), f"ghost of {address} disabled"
+        project,
+        store,
+        _switch_back_targets(address, record),
+        f"ghost of {address} disabled",
+        no_color=no_color,
     )
     if outcome.exit_code != 0:
         raise GhostError(

@@ -205,7 +205,7 @@ class GitShadowStore:
             if not (path / ".git").exists():
                 if not create:
                     _check_not_taken(path)
-                    raise _no_store(str(path))
+                    raise _no_store(str(path), config)
                 _check_new_directory(config, path)
                 try:
                     path.mkdir(parents=True, exist_ok=True)
@@ -228,7 +228,7 @@ class GitShadowStore:
         head = git.head()
         if head is None:
             if not create:
-                raise _no_store(str(path))
+                raise _no_store(str(path), config)
             with FileLock(state_dir / "lock").hold(DEFAULT_LOCK_TIMEOUT, "create"):
                 if git.head() is None:
                     (path / MARKER).unlink(missing_ok=True)
@@ -1400,7 +1400,15 @@ def _refuse_a_second_remote_history(config: StoreConfig, path: Path) -> None:
         )
 
 
-def _no_store(where: str) -> StoreError:
+def _no_store(where: str, config: StoreConfig | None = None) -> StoreError:
+    # With a remote set, the store most likely lives there (a fresh clone, a new runner), and
+    # a recording command would refuse to start a second history beside it.
+    if config is not None and config.remote:
+        return StoreError(
+            f"no shadow store at {where}",
+            hint="run `tfshadow store pull` to bring it from its remote, or `tfshadow apply` "
+            "to start one where the remote has none",
+        )
     return StoreError(f"no shadow store at {where}", hint="run `tfshadow apply` first")
 
 

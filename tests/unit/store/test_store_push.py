@@ -191,6 +191,10 @@ def test_new_store_refused_where_the_remote_already_holds_a_history(
     assert "already holds" in caught.value.message
     assert "`tfshadow store pull`" in (caught.value.hint or "")
     assert not store.root.exists()
+    # A command that only reads names the same way back.
+    with pytest.raises(StoreError) as unread:
+        kit.open_store(workdir, create=False, remote=str(remote))
+    assert "`tfshadow store pull`" in (unread.value.hint or "")
     # Brought back as the hint says, it goes on.
     pulled = GitShadowStore.pull(StoreConfig(workdir=workdir, remote=str(remote)))
     assert pulled.created and pulled.pulled == 2  # the store's creation and version 1
