@@ -193,12 +193,28 @@ def _run_own(inv: Invocation, args: list[str]) -> int:
         result = commands.main(args=args, prog_name="tfshadow", standalone_mode=False, obj=ctx)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group given no command: its help is the answer
         return EXIT_BAD_INPUT
+    except click.ClickException as exc:
+        fallback = f"tfshadow {args[0]}" if args[0] in OWN_COMMANDS else "tfshadow"
+        return report_error(_one_line_usage_error(exc, fallback))
     except click.exceptions.Abort:
         return EXIT_INTERRUPTED
     return int(result) if isinstance(result, int) else EXIT_OK
+
+
+def _one_line_usage_error(exc: click.ClickException, fallback: str) -> UsageError:
+    """click's usage message as every other error of tfshadow's: one line, with the command
+    it concerns and where its usage is told (click prints three or four lines)."""
+    message = exc.format_message().strip().rstrip(".")
+    if message[1:2].islower():  # "No such option" reads as the rest of the line
+        message = message[:1].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    # An option's missing value is found before click makes the command's context.
+    path = ctx.command_path if ctx is not None else fallback
+    command = path.removeprefix("tfshadow").strip()
+    return UsageError(f"{command}: {message}" if command else message, hint=f"see `{path} --help`")
 
 
 def _run_terraform(inv: Invocation) -> int:

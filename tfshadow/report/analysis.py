@@ -221,7 +221,7 @@ def _verdicts_table(verdicts: list[SeriesVerdict], width: int) -> Table:
     table.add_column("detail", overflow="fold", min_width=20, ratio=1)
     for verdict in verdicts:
         detail = Text(one_line(verdict.detail))
-        facts = [f"{verdict.points} points"]
+        facts = [f"{verdict.points} point{'' if verdict.points == 1 else 's'}"]
         if verdict.missing:
             facts.append(f"{verdict.missing} missing")
         if verdict.model:

@@ -85,3 +85,48 @@ def test_main_own_option_with_a_value_before_the_command_is_refused(
     assert err.count("\n") == 1
     assert "`--workspace` comes before the command" in err
     assert "Terraform has no command" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["mark", "1", "meh"],
+            "mark: invalid value for '{good|bad}': 'meh' is not one of 'good', 'bad': "
+            "see `tfshadow mark --help`",
+        ),
+        (["log", "-v"], "log: no such option '-v': see `tfshadow log --help`"),
+        (
+            ["store", "check", "--bogus"],
+            "store check: no such option '--bogus': see `tfshadow store check --help`",
+        ),
+        (
+            ["analyze", "--sensitivity"],
+            "analyze: option '--sensitivity' requires an argument: see `tfshadow analyze --help`",
+        ),
+    ],
+)
+def test_main_usage_errors_of_own_commands_are_one_line(
+    args: list[str],
+    line: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert run(args) == 2
+
+    captured = capsys.readouterr()
+    assert captured.err == f"tfshadow: error: {line}\n"
+    assert captured.out == ""
+
+
+def test_main_group_without_its_command_shows_the_groups_help(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert run(["ghost"]) == 2
+
+    assert "Usage: tfshadow ghost" in capsys.readouterr().err

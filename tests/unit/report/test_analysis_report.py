@@ -340,3 +340,10 @@ def test_analysis_report_analysis_markdown_without_recommendations() -> None:
 
     assert "No recommendations: nothing to revert." in text
     assert "| resource |" not in text
+
+
+def test_analysis_report_render_counts_one_point_as_one() -> None:
+    one = _verdict("aws_instance.one", "inconclusive", score=None, points=1, missing=59)
+    text = _render(_report(verdicts=(one,)), width=160)
+
+    assert "1 point, 59 missing" in text and "1 points" not in text
