@@ -13,7 +13,7 @@ Shapes::
                              "replaced"? (true: an update whose id changed, a new object),
                              "attributes": [{"path", "action", "before"?, "after"?, "sensitive"}]}],
               "outputs": [{"name", "action", "before"?, "after"?, "sensitive"}],
-              "summary": {"add", "change", "destroy"}}
+              "summary": {"add", "change", "destroy", "import", "move", "forget"}}
     CONFIG   {"files": [{"path", "action", "diff", "added_lines", "removed_lines"}],
               "variables": [{"name", "action", "before"?, "after"?, "sensitive"}]}
 
@@ -137,7 +137,15 @@ def _state(changes: StateChanges) -> dict[str, Any]:
             )
             for output in changes.outputs
         ],
-        "summary": {"add": add, "change": change, "destroy": destroy},
+        # As the terminal's summary line counts them: moves, imports and forgets apart.
+        "summary": {
+            "add": add,
+            "change": change,
+            "destroy": destroy,
+            "import": changes.imported(),
+            "move": changes.moved(),
+            "forget": changes.forgotten(),
+        },
     }
 
 

@@ -30,7 +30,14 @@ def test_jsonout_inspect_shape(
 
     assert set(out) == {"version", "changes", "config"}
     assert out["version"]["version"] == 2
-    assert out["changes"]["summary"] == {"add": 2, "change": 2, "destroy": 1}
+    assert out["changes"]["summary"] == {
+        "add": 2,
+        "change": 2,
+        "destroy": 1,
+        "import": 0,
+        "move": 0,
+        "forget": 0,
+    }
     resources = {r["address"]: r for r in out["changes"]["resources"]}
     app = resources["terraform_data.app"]
     assert app == {
@@ -179,7 +186,7 @@ def test_jsonout_empty_changes() -> None:
         "changes": {
             "resources": [],
             "outputs": [],
-            "summary": {"add": 0, "change": 0, "destroy": 0},
+            "summary": {"add": 0, "change": 0, "destroy": 0, "import": 0, "move": 0, "forget": 0},
         },
         "config": {"files": [], "variables": []},
     }
@@ -239,3 +246,47 @@ def test_jsonout_inspect_says_when_the_parent_was_removed() -> None:
         )
     )
     assert out["parent_removed"] is True
+
+
+def test_jsonout_summary_counts_moves_imports_and_forgets_apart(make_meta: Meta) -> None:
+    def instance(name: str, id_: str) -> dict[str, Any]:
+        return {
+            "mode": "managed",
+            "type": "terraform_data",
+            "name": name,
+            "provider": 'provider["terraform.io/builtin/terraform"]',
+            "attributes": {"id": id_},
+        }
+
+    before = {
+        "format": 1,
+        "resources": {
+            "terraform_data.old": instance("old", "1"),
+            "terraform_data.kept": instance("kept", "2"),
+            "terraform_data.gone": instance("gone", "3"),
+        },
+    }
+    after = {
+        "format": 1,
+        "resources": {
+            "terraform_data.new": instance("new", "1"),  # moved
+            "terraform_data.adopted": instance("adopted", "4"),  # by an import block
+            "terraform_data.made": instance("made", "5"),
+        },
+    }
+    changes = compare_states(before, after).with_intents(
+        {"terraform_data.adopted"}, {"terraform_data.kept"}
+    )
+
+    out = round_trip(inspect_json(make_meta(2), changes, compare_configs({}, {})))
+
+    # As the terminal says it: 1 to import, 1 to add, 0 to change, 1 to destroy, 1 moved, 1 to
+    # forget.
+    assert out["changes"]["summary"] == {
+        "add": 1,
+        "change": 0,
+        "destroy": 1,
+        "import": 1,
+        "move": 1,
+        "forget": 1,
+    }
