@@ -66,9 +66,20 @@ json_option = click.option("--json", "as_json", is_flag=True, help="One JSON doc
 no_color_option = click.option("--no-color", "-no-color", is_flag=True, help="Plain text output.")
 
 
+class _TopLevel(click.Group):
+    """tfshadow itself: ``tfshadow -help`` is Terraform's help (``main`` sends it there), so
+    tfshadow's own help does not offer that spelling; its commands do."""
+
+    def get_help_option_names(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().get_help_option_names(ctx) if name != "-help"]
+
+
 # Terraform's -help too: typed by habit, click would read it as the options -h -e -l -p.
 @click.group(
-    name="tfshadow", help=HELP, context_settings={"help_option_names": ["--help", "-h", "-help"]}
+    cls=_TopLevel,
+    name="tfshadow",
+    help=HELP,
+    context_settings={"help_option_names": ["--help", "-h", "-help"]},
 )
 @click.version_option(package_name="tfshadow", prog_name="tfshadow")
 def commands() -> None:

@@ -63,3 +63,14 @@ def test_help_version_and_bad_own_option(capsys: pytest.CaptureFixture[str]) -> 
     assert run(["log", "--no-such-option"]) == 2
     assert run(["apply", "--message"]) == 2
     assert "--message needs a value" in capsys.readouterr().err
+
+
+def test_help_of_tfshadow_itself_does_not_offer_terraforms_spelling(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `tfshadow -help` is Terraform's help; its commands take -help as their own.
+    assert run(["--help"]) == 0
+    top = capsys.readouterr().out
+    assert "-h, --help" in top and "-help," not in top
+    assert run(["log", "--help"]) == 0
+    assert "-h, -help, --help" in capsys.readouterr().out
