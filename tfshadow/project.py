@@ -148,8 +148,13 @@ class Project:
         from tfshadow.state.redact import Redactor, fingerprint_key_from
 
         key = self.environ.get(env.TFSHADOW_KEY) or None
-        fingerprint = fingerprint_key_from(key) if key else store.fingerprint_key()
-        return Redactor(fingerprint, key)
+        if not key:
+            return Redactor(store.fingerprint_key())
+        try:
+            store_key: bytes | None = store.fingerprint_key()
+        except (OSError, StoreError):
+            store_key = None  # a store read where it cannot be written: plain encryptions
+        return Redactor(fingerprint_key_from(key), key, store_key)
 
     def store_fingerprinter(self, store: GitShadowStore) -> Redactor | None:
         """With TFSHADOW_KEY set, a redactor that seals as the store did before it was: with
@@ -165,19 +170,18 @@ class Project:
             return None
 
     def seal_matcher(self, store: GitShadowStore) -> Redactor | None:
-        """A redactor that encrypts with TFSHADOW_KEY and fingerprints with the store's own key,
-        to match a secret fingerprinted before the key was set with the same one encrypted
-        after (see :func:`~tfshadow.state.redact.matching_seals`); None without TFSHADOW_KEY."""
+        """A redactor that knows the store's own fingerprint key and opens with TFSHADOW_KEY
+        when it is set, to tell which differing seals of two versions stand for the same value
+        (see :func:`~tfshadow.state.redact.matching_seals`); None when the store's fingerprint
+        key cannot be had (a store read where it cannot be written)."""
         from tfshadow.state.redact import Redactor
 
         key = self.environ.get(env.TFSHADOW_KEY) or None
-        if key is None:
-            return None
         try:
             fingerprint = store.fingerprint_key()
         except (OSError, StoreError):
-            return None  # a store read where it cannot be written: its fingerprints stay apart
-        return Redactor(fingerprint, key)
+            return None  # its fingerprints stay apart
+        return Redactor(fingerprint, key, fingerprint)
 
 
 def seconds(text: str) -> float:

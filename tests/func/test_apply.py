@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -727,15 +728,127 @@ def test_a_key_that_does_not_open_the_version_before_is_warned_of(
     again = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=tiny", cwd=workdir)
     assert again.code == 0 and "TFSHADOW_KEY" not in again.err  # fingerprints open nothing
 
-    # Reading across the two keys: the secrets show as changed, and the reader is told why.
+    # Reading across the two keys: the fingerprints the seals carry tell that no secret changed.
     across = tfshadow("diff", "1", "2", "--json", cwd=workdir)
     assert across.code == 0, across.err
-    assert across.json()["changes"]["resources"]
-    assert "versions 1 and 2 sealed their secrets under different keys" in across.err
+    changed = [r["address"] for r in across.json()["changes"]["resources"]]
+    assert changed == ["terraform_data.web"]
+    assert "different keys" not in across.err
     # The typo's fingerprints and encryptions can be compared with the typo set: no warning.
     same_key = tfshadow("inspect", "4", "--no-color", cwd=workdir)
     assert "different keys" not in same_key.err
     assert "terraform_data.auth" not in same_key.out
+
+
+def test_a_rotated_key_is_warned_of_before_terraform_runs_and_counts_only_real_changes(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFSHADOW_KEY", "key one")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    monkeypatch.setenv("TFSHADOW_KEY", "key two")
+    # Before Terraform runs: also for an apply that fails and records nothing.
+    failed = tfshadow("apply", "-auto-approve", "-no-color", "-var", "nope=1", cwd=workdir)
+    assert failed.code == 1
+    assert "TFSHADOW_KEY does not open the secrets of version 1" in failed.err
+    rotated = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir)
+    assert rotated.code == 0, rotated.err
+    assert rotated.err.count("TFSHADOW_KEY does not open") == 1
+    monkeypatch.setenv("TFSHADOW_KEY", "key three")
+    changed = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-var", f"api_token={SECRET}-new", cwd=workdir
+    )
+    assert changed.code == 0, changed.err
+
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert log[1]["changes"]["addresses"] == ["terraform_data.web"]
+    assert log[0]["changes"]["addresses"] == ["terraform_data.auth", "terraform_data.web"]
+    # Read with none of the keys: what changed is said, and nothing is left in doubt.
+    monkeypatch.delenv("TFSHADOW_KEY")
+    for shown in (
+        tfshadow("inspect", "2", "--no-color", cwd=workdir),
+        tfshadow("diff", "1", "2", "--no-color", cwd=workdir),
+    ):
+        assert "terraform_data.web" in shown.out and "terraform_data.auth" not in shown.out
+        assert "(sensitive value)" not in shown.out and "different keys" not in shown.err
+    third = tfshadow("diff", "2", "3", "--no-color", cwd=workdir)
+    assert 'input["password"]  = (sensitive value)' in third.out
+    assert "different keys" not in third.err
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert SECRET not in everything
+
+
+def test_a_history_sealed_before_seals_carried_fingerprints_still_reads_and_reverts(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tfshadow.ops import record
+    from tfshadow.project import Project
+    from tfshadow.state.redact import Redactor, fingerprint_key_from
+
+    # Version 1 as earlier releases wrote it: plain encryptions, no key id in its meta.
+    def old_redactor(self: Project, store: object) -> Redactor:
+        key = self.environ["TFSHADOW_KEY"]
+        return Redactor(fingerprint_key_from(key), key)
+
+    new_meta = record.version_meta
+
+    def old_meta(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        meta = new_meta(*args, **kwargs)
+        del meta["key_id"]
+        return meta
+
+    monkeypatch.setenv("TFSHADOW_KEY", "key one")
+    with monkeypatch.context() as old:
+        old.setattr(Project, "redactor", old_redactor)
+        old.setattr(record, "version_meta", old_meta)
+        assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert "key_id" not in tfshadow("log", "--json", cwd=workdir).json()["versions"][0]
+
+    monkeypatch.setenv("TFSHADOW_KEY", "key two")
+    rotated = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir)
+    assert rotated.code == 0, rotated.err
+    assert "TFSHADOW_KEY does not open the secrets of version 1" in rotated.err
+    # Its seals carry no fingerprint: without the old key whether they changed stays unknown…
+    apart = tfshadow("diff", "1", "2", "--no-color", cwd=workdir)
+    assert apart.code == 0, apart.err
+    assert "versions 1 and 2 sealed their secrets under different keys" in apart.err
+    # …and with it, it is known.
+    monkeypatch.setenv("TFSHADOW_KEY", "key one")
+    known = tfshadow("diff", "1", "2", "--no-color", cwd=workdir)
+    assert "terraform_data.auth" not in known.out and "different keys" not in known.err
+    reverted = tfshadow("revert", "1", "--dry-run", "--no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+    assert "2 resources return exactly to version 1" in reverted.out + reverted.err
+    state_only = tfshadow("revert", "1", "--state-only", "--dry-run", "--no-color", cwd=workdir)
+    assert state_only.code == 0, state_only.err
+    assert "terraform_data.web" in state_only.out + state_only.err
+    assert "terraform_data.auth" not in state_only.out + state_only.err
+    checkout = tfshadow("checkout", "1", "--no-color", cwd=workdir)
+    assert checkout.code == 0, checkout.err
+    assert "already are version 1's" in checkout.out + checkout.err
+
+
+def test_another_copy_of_the_store_keeps_the_seals_of_unchanged_secrets(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TFSHADOW_KEY", "the key")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    # A CI runner's fresh clone: no fingerprint key, so it makes another one.
+    store = workdir / ".tfshadow"
+    (store / ".git" / "tfshadow" / "fingerprint.key").unlink()
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert "TFSHADOW_KEY" not in applied.err
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert log[0]["changes"]["addresses"] == ["terraform_data.web"]
+    change = subprocess.run(
+        ["git", "-C", str(store), "show", "--format=", "HEAD", "--", "workspaces"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # The secrets' seals are those of version 1: no seal is written again.
+    assert "size" in change and "tfshadow:sensitive" not in change
 
 
 def test_apply_with_a_legacy_state_file_records_that_file(

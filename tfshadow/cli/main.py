@@ -247,9 +247,16 @@ def _run_terraform(inv: Invocation) -> int:
                 project, tf_args, report_format=inv.report_format, report_file=inv.report_file
             )
         return project.engine.run(tf_args, cwd=project.workdir, environ=project.environ)
-    outcome = run_recorded(project, tf_args, command, inv.rest, message=inv.message)
     no_color = _terraform_no_color(inv, project.environ)
     console = stderr_console(no_color=no_color)
+    outcome = run_recorded(
+        project,
+        tf_args,
+        command,
+        inv.rest,
+        message=inv.message,
+        warn_now=lambda warning: print_outcome(console, warnings=[warning]),
+    )
     print_outcome(console, outcome.recorded, outcome.notes, outcome.warnings)
     if (
         command == "apply"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ def checkout(
         number = resolve_version(store, ws, version)
         target = store.reconstruct(ws, number).config
         redactor = project.redactor(store)
-        target_sealed = config_files.files_from_document(target)
+        target_sealed = _comparable(config_files.files_from_document(target))
 
         current = config_files.collect_files(workdir)
         on_disk = _files_here(workdir, current, target_sealed)
@@ -213,8 +214,9 @@ def _with_values_here(
     plain replaced by that value, as it is written there; and every masked comment the file
     here holds, as it is written there."""
     from tfshadow.state import config_files
-    from tfshadow.state.redact import SEAL_PREFIX, SECRET_NAME
+    from tfshadow.state.redact import SEAL_PATTERN, SEAL_PREFIX, SECRET_NAME, same_seal, seal_id
 
+    seal_in_text = re.compile(SEAL_PATTERN)
     comments: dict[str, dict[str, str]] = {}
     for path, sealed in current_sealed.items():
         original = on_disk.get(path)
@@ -231,18 +233,19 @@ def _with_values_here(
                     text = value.decode("utf-8")
                     # Only a value that seals to the very seal: an escaped or misaligned one
                     # is left out, never written in the wrong place.
-                    if redactor.seal(text) == seal:
-                        plain[seal] = text
+                    if same_seal(redactor.seal(text), seal):
+                        plain[seal_id(seal)] = text
     if not plain and not comments:
         return dict(config)
 
+    def value_of(match: re.Match[str]) -> str:
+        return plain.get(seal_id(match.group(0)), match.group(0))
+
     def restored(path: str, line: str) -> str:
         line = comments.get(path, {}).get(line, line)
-        if SEAL_PREFIX not in line:
+        if SEAL_PREFIX not in line or not plain:
             return line
-        for seal, value in plain.items():
-            line = line.replace(seal, value)
-        return line
+        return seal_in_text.sub(value_of, line)
 
     texts = config.get("files") or {}
     return {
@@ -305,10 +308,20 @@ def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:
 
 
 def _document_bytes(doc: Mapping[str, Any]) -> dict[str, bytes]:
+    """A configuration document's files, comparable with :func:`_sealed`'s."""
     out = {path: "".join(lines).encode("utf-8") for path, lines in doc["files"].items()}
     for path, encoded in doc.get("binary_files", {}).items():
         out[path] = base64.b64decode(encoded)
-    return out
+    return _comparable(out)
+
+
+def _comparable(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Sealed files with their seals written as seal ids: a value sealed under the same key
+    compares equal whichever copy of the store sealed it (see
+    :func:`~tfshadow.state.redact.seal_id`)."""
+    from tfshadow.state.redact import without_seal_fields
+
+    return {path: without_seal_fields(data) for path, data in files.items()}
 
 
 def _refuse_local_edits(

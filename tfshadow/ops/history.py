@@ -154,8 +154,10 @@ def _change(
     ):
         notes = (
             f"versions {before.meta.get('version')} and {after.meta.get('version')} sealed their "
-            "secrets under different keys (TFSHADOW_KEY was changed, or unset for one of them), "
-            "and one of the keys is not set here: a secret shown as changed may not have changed",
+            "secrets under different keys, and some of them cannot be compared here (sealed "
+            "before seals carried the store's fingerprints, under a TFSHADOW_KEY not set here; "
+            "or fingerprinted by another copy of the store): a secret shown as changed may not "
+            "have changed",
         )
     state = compare_states(before_state, after.state)
     if not record_only_kind(

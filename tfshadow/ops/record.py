@@ -8,7 +8,7 @@ pull the state after → capture (normalise, redact, delta, commit) → push.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,10 +122,12 @@ def run_recorded(
     *,
     message: str | None,
     store: GitShadowStore | None = None,
+    warn_now: Callable[[str], None] | None = None,
 ) -> RecordOutcome:
     """Run ``terraform <tf_args>`` and record the state change it makes.
 
-    ``store`` is the shadow store when the caller has it open already.
+    ``store`` is the shadow store when the caller has it open already. ``warn_now`` shows a
+    warning at once (before Terraform runs); without it, warnings are all in the outcome.
     """
     from tfshadow.store.layout import validate_workspace
 
@@ -148,6 +150,10 @@ def run_recorded(
         before_raw, read_before = pull_or_none(project, state_file) if store else (None, True)
         if store is not None:
             record_drift(project, store, before_raw, outcome)
+            # Said before Terraform runs, while an apply can still be declined at its prompt.
+            warning = key_warning(project.redactor(store), store, project.workspace)
+            if warning is not None:
+                (warn_now or outcome.warnings.append)(warning)
         with _loaded_meanwhile(_USED_AFTER_TERRAFORM):
             outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=environ)
         try:
@@ -265,7 +271,6 @@ def _record_after(
         verb = f"exited with code {outcome.exit_code}" if outcome.exit_code else "finished"
         outcome.notes.append(f"Terraform {verb}; the state did not change: nothing recorded.")
         return
-    _warn_if_key_changed(redactor, recorded, outcome)
     if latest is not None and previous is not None and before_raw is None:
         # A new state where the store has versions: recreated, or another configuration's store.
         _warn_if_another_state(store, previous, state, latest, outcome)
@@ -385,7 +390,9 @@ def record_drift(
             f"{previous.get('serial')} → {state.get('serial')})"
         )
     capture = capture_now(project, redactor, raw, CommandInputs(takes_variables=False), recorded)
-    _warn_if_key_changed(redactor, recorded, outcome)
+    warning = key_warning(redactor, store, project.workspace, recorded)
+    if warning is not None:
+        outcome.warnings.append(warning)
     meta = version_meta(
         project,
         store,
@@ -415,43 +422,62 @@ def record_version(
         return exc.recorded
 
 
-def _warn_if_key_changed(
-    redactor: Redactor, recorded: Reconstructed | None, outcome: RecordOutcome
-) -> None:
-    """Warn when the version before holds secrets encrypted under a key this one cannot open:
-    TFSHADOW_KEY is unset, mistyped, rotated or another person's, and nothing else tells."""
+def key_warning(
+    redactor: Redactor,
+    store: GitShadowStore,
+    workspace: str,
+    recorded: Reconstructed | None = None,
+) -> str | None:
+    """The warning when TFSHADOW_KEY (``redactor``'s) is not the key the latest version's
+    secrets were encrypted with: unset, mistyped, rotated or another person's, which nothing
+    else tells. ``recorded``: that version reconstructed, when the caller has it.
+
+    The version's meta names its key by id (``key_id``), so this costs nothing; a version
+    recorded before versions did is looked into, once.
+    """
     from tfshadow.errors import SecretError
     from tfshadow.state.redact import SEAL_PREFIX, seals_in
 
-    if recorded is None:
-        return
+    latest = store.latest(workspace)
+    if latest is None:
+        return None
+    version = int(latest["version"])
+    if "key_id" in latest:
+        recorded_with = latest["key_id"]
+        if recorded_with is None or recorded_with == redactor.key_id:
+            return None
+        return _key_warning(version, redactor, str(recorded_with))
+    if recorded is None or recorded.meta.get("version") != version:
+        recorded = store.reconstruct(workspace, version)
     encrypted = [
         seal
         for seal in seals_in((recorded.state, recorded.config))
         if seal.startswith(SEAL_PREFIX + "enc:")
     ]
-    if not encrypted:
-        return
-    version = recorded.meta.get("version")
-    if not redactor.encrypts:
-        outcome.warnings.append(
-            f"TFSHADOW_KEY is not set, but version {version} was recorded with it: this version "
-            "keeps only fingerprints of its secrets, so a revert to it needs them supplied, and "
-            "they show as changed against versions read without the key; set TFSHADOW_KEY for "
-            "the commands that record"
-        )
-        return
+    if not encrypted or not redactor.encrypts:
+        return _key_warning(version, redactor, None) if encrypted else None
     for seal in encrypted:
         try:
             redactor.unseal(seal)
         except SecretError:
             continue
-        return
-    outcome.warnings.append(
+        return None
+    return _key_warning(version, redactor, None)
+
+
+def _key_warning(version: int, redactor: Redactor, recorded_with: str | None) -> str:
+    if not redactor.encrypts:
+        return (
+            f"TFSHADOW_KEY is not set, but version {version} was recorded with it: a version "
+            "recorded without it keeps only fingerprints of its secrets, so a revert to it needs "
+            "them supplied; set TFSHADOW_KEY for the commands that record"
+        )
+    ids = f" (key id {recorded_with}; this one's is {redactor.key_id})" if recorded_with else ""
+    return (
         f"TFSHADOW_KEY does not open the secrets of version {version}: it is not the key that "
-        "version was recorded with. If the key was not changed on purpose (a typo, another "
-        "person's key), set the right one: each version can be reverted only with the key it "
-        "was recorded with, and whether a secret changed cannot be told across two keys"
+        f"version was recorded with{ids}. If the key was not changed on purpose (a typo, "
+        "another person's key), set the right one: each version can be reverted only with the "
+        "key it was recorded with"
     )
 
 
@@ -537,6 +563,7 @@ def capture_now(
     """The state Terraform left and the working directory's configuration, secret-free: each
     sealed where it holds a secret the other one told."""
     from tfshadow.state.config_files import seal_secret_strings
+    from tfshadow.state.redact import keep_seals
 
     config, items = config_document_now(project, redactor, inputs)
     if not inputs.takes_variables and recorded is not None:
@@ -549,7 +576,10 @@ def capture_now(
         secrets,
         recorded.state if recorded is not None else None,
     )
-    return Capture(state, seal_secret_strings(config, secrets, redactor.seal))
+    config = seal_secret_strings(config, secrets, redactor.seal)
+    if recorded is not None:
+        state, config = keep_seals((state, config), known_secrets(recorded))
+    return Capture(state, config)
 
 
 def latest_recorded(
@@ -727,23 +757,30 @@ def version_meta(
     message: str | None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    from tfshadow import env
     from tfshadow.state.changes import compare_configs, compare_states, summary_line
     from tfshadow.state.config_files import config_intents
-    from tfshadow.state.redact import align_seals
+    from tfshadow.state.redact import SEAL_PREFIX, key_id, matching_seals, replace_seals, seals_in
     from tfshadow.store.git import git_identity
 
     workspace = project.workspace
     latest = store.latest(workspace)
     previous = store.reconstruct(workspace, int(latest["version"])) if latest else None
-    # A secret fingerprinted before TFSHADOW_KEY was set and encrypted after did not change.
-    before_state, before_config = (
-        align_seals(
-            (previous.state, previous.config),
-            (capture.state, capture.config),
-            project.seal_matcher(store),
+    sealed = seals_in((capture.state, capture.config))
+    # A secret whose seal changed while its value did not (TFSHADOW_KEY set or rotated since
+    # the version before) did not change.
+    before_state, before_config = None, None
+    if previous is not None:
+        matched = matching_seals(
+            seals_in((previous.state, previous.config)), sealed, project.seal_matcher(store)
         )
-        if previous is not None
-        else (None, None)
+        before_state = replace_seals(previous.state, matched)
+        before_config = replace_seals(previous.config, matched)
+    key = project.environ.get(env.TFSHADOW_KEY)
+    # Which key the version's secrets open with, so that a command can tell before Terraform
+    # runs that TFSHADOW_KEY is not that key (None: nothing of it is encrypted).
+    encrypted_with = (
+        key_id(key) if key and any(s.startswith(SEAL_PREFIX + "enc:") for s in sealed) else None
     )
     changes = compare_states(before_state, capture.state)
     # Where no resource changed (Terraform rewrote only its own record, such as dependencies),
@@ -788,6 +825,7 @@ def version_meta(
             "destroy": destroy,
             "addresses": changes.addresses(),
         },
+        "key_id": encrypted_with,
         **(extra or {}),
     }
 

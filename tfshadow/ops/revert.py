@@ -413,7 +413,7 @@ def _state_only(
     from tfshadow.revert.verify import state_for_push
     from tfshadow.state.changes import compare_states
     from tfshadow.state.normalise import canonicalise
-    from tfshadow.state.redact import unseal_document
+    from tfshadow.state.redact import align_seals, unseal_document
 
     number = int(target.meta["version"])
     if request.targets:
@@ -431,6 +431,10 @@ def _state_only(
     )
     known = known_secrets(target)
     live = redactor.redact_state(canonicalise(live_raw), known) if live_raw else None
+    if live is not None:
+        # A secret sealed under the same key by another copy of the store, or before seals
+        # carried fingerprints, is the same secret.
+        (live,) = align_seals((live,), (target.state,), project.seal_matcher(store))
     ui.state_changes(number, compare_states(live, target.state))
     outcome = RevertOutcome(exit_code=0, version=number)
     if live is not None and _same_but_serial(live, target.state):
@@ -829,8 +833,12 @@ def _capture_revert(
 ) -> Capture:
     # The configuration that was applied is version N's, as the store holds it. Its secrets
     # are known, and so are those of the version the revert replaces.
+    from tfshadow.state.redact import keep_seals
+
     known = known_secrets(target) | known_secrets(replaced)
-    return Capture(state=state_document(redactor, raw, known), config=target.config)
+    state = state_document(redactor, raw, known)
+    (state,) = keep_seals((state,), known)
+    return Capture(state=state, config=target.config)
 
 
 def _record(

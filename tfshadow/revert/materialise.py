@@ -53,7 +53,7 @@ from tfshadow.errors import SecretError, StoreError
 from tfshadow.revert.backend import OVERRIDE_NAME, backend_override
 from tfshadow.settings import hcl
 from tfshadow.state import config_files, json_spans
-from tfshadow.state.redact import SEAL_PREFIX, Redactor, is_sealed
+from tfshadow.state.redact import SEAL_PATTERN, SEAL_PREFIX, Redactor, is_sealed
 
 __all__ = [
     "Scratch",
@@ -78,9 +78,7 @@ DEFAULT_DATA_DIR = ".terraform"
 _FP = SEAL_PREFIX + "fp:"
 _ENC = SEAL_PREFIX + "enc:"
 # config_files writes a seal as json.dumps(seal): the seal's characters need no escaping.
-_QUOTED_SEAL = re.compile(
-    '"(' + re.escape(SEAL_PREFIX) + r'(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+))"'
-)
+_QUOTED_SEAL = re.compile('"(' + SEAL_PATTERN + ')"')
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _LINE_NAME = re.compile(r'^[ \t]*"?([A-Za-z_][\w-]*)"?[ \t]*[=:]', re.M)
 # What config_files' line-based fallback seals by value: a quoted string without escapes.

@@ -43,7 +43,7 @@ from tfshadow.state.changes import (
     json_equal,
 )
 from tfshadow.state.dynamic import is_dynamic
-from tfshadow.state.redact import is_sealed, is_secret_name
+from tfshadow.state.redact import is_sealed, is_secret_name, same_seal
 
 __all__ = [
     "STATUS_PATH",
@@ -611,13 +611,13 @@ def _equivalent(recorded: Any, planned: Any, ctx: _Context) -> bool:
     if _null(recorded) and _null(planned):
         return True
     if is_sealed(recorded) and is_sealed(planned):
-        return bool(recorded == planned)
+        return same_seal(recorded, planned)
     if is_sealed(recorded) or is_sealed(planned):
         sealed, plain = (recorded, planned) if is_sealed(recorded) else (planned, recorded)
         if ctx.seal is None or _null(plain):
             return False
         seal = ctx.seal
-        return any(seal(candidate) == sealed for candidate in _seal_candidates(plain))
+        return any(same_seal(seal(candidate), sealed) for candidate in _seal_candidates(plain))
     if json_equal(recorded, planned):
         return True
     if is_dynamic(recorded) and not is_dynamic(planned):

@@ -4,9 +4,18 @@ A sensitive value is replaced by a *seal*, a string that is safe to store, diff 
 
     tfshadow:sensitive:v1:fp:<16 hex>        keyed HMAC-SHA256 fingerprint: equal values give
                                              equal seals, so a change shows without the value
-    tfshadow:sensitive:v1:enc:<base64url>    deterministic AES-SIV encryption (TFSHADOW_KEY set):
+    tfshadow:sensitive:v1:enc:<base64url>.<key id>.<store key id>.<fingerprint>
+                                             deterministic AES-SIV encryption (TFSHADOW_KEY set):
                                              equal values still give equal seals, and the value
                                              can be opened again with the key
+
+The three fields after an encryption (8, 8 and 16 hex digits; seals written before them have
+none) make a seal comparable without the key it was made with: the id of that key (a one-way
+derivation of it, so a rotation is recognisable), the id of the store's own fingerprint key, and
+the value's fingerprint under that key (what a fingerprint seal holds). So after TFSHADOW_KEY is
+rotated, or read without it, a secret that did not change is told from one that did. The
+fingerprint tells no more than a store without a key tells: it can be tried against guessed
+values only with the store's fingerprint key, which never leaves the store's git directory.
 
 Seals are deterministic on purpose: a re-recorded secret that did not change produces the same
 seal, so it does not show up in the delta of every version.
@@ -48,10 +57,14 @@ if TYPE_CHECKING:
 SEAL_PREFIX = "tfshadow:sensitive:v1:"
 _FP = SEAL_PREFIX + "fp:"
 _ENC = SEAL_PREFIX + "enc:"
-_SEAL_PATTERN = r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}|enc:[A-Za-z0-9_-]+)"
-_SEAL = re.compile(_SEAL_PATTERN + r"\Z")
-_SEAL_IN_TEXT = re.compile(_SEAL_PATTERN)
-_SEAL_IN_BYTES = re.compile(_SEAL_PATTERN.encode())
+SEAL_PATTERN = (
+    r"tfshadow:sensitive:v1:(?:fp:[0-9a-f]{16}"
+    r"|enc:[A-Za-z0-9_-]+(?:\.[0-9a-f]{8}\.[0-9a-f]{8}\.[0-9a-f]{16})?)"
+)
+"""A seal string, as a regular expression (no groups)."""
+_SEAL = re.compile(SEAL_PATTERN + r"\Z")
+_SEAL_IN_TEXT = re.compile(SEAL_PATTERN)
+_SEAL_IN_BYTES = re.compile(SEAL_PATTERN.encode())
 # Seal strings in raw file contents, for callers that align a file with its sealed form.
 SEAL_PATTERN_BYTES = _SEAL_IN_BYTES
 # Shorter strings are not sealed for matching a known seal: "true", "admin" or a port number
@@ -60,6 +73,8 @@ MIN_KNOWN_LENGTH = 6
 
 _FINGERPRINT_INFO = b"tfshadow fingerprint key v1"
 _ENCRYPTION_INFO = b"tfshadow aes-siv key v1"
+_KEY_ID_INFO = b"tfshadow key id v1"
+_STORE_KEY_ID = b"tfshadow store fingerprint key id v1"
 # The ciphertext would otherwise reveal a secret's exact length; JSON ignores trailing blanks.
 _PAD = 16
 
@@ -102,6 +117,31 @@ _NAME_CACHE: dict[str, bool] = {}
 _NAME_CACHE_LIMIT = 100_000
 
 
+_FIELDS = r"(tfshadow:sensitive:v1:enc:[A-Za-z0-9_-]+)\.[0-9a-f]{8}\.[0-9a-f]{8}\.[0-9a-f]{16}"
+_FIELDS_IN_TEXT = re.compile(_FIELDS)
+_FIELDS_IN_BYTES = re.compile(_FIELDS.encode())
+
+
+def seal_id(seal: str) -> str:
+    """What tells a seal's value under its key: an encryption without the fields it carries
+    (which depend on the copy of the store that wrote it, see the module's docstring). Seals
+    of one value under one key have the same id."""
+    return _FIELDS_IN_TEXT.sub(r"\1", seal)
+
+
+def same_seal(a: str, b: str) -> bool:
+    """Whether two seals were made of the same value under the same key."""
+    return a == b or seal_id(a) == seal_id(b)
+
+
+def without_seal_fields(data: bytes) -> bytes:
+    """``data`` (a file in sealed form) with every seal written as its :func:`seal_id`: two
+    files so written are equal when they hold the same values sealed under the same key."""
+    if SEAL_PREFIX.encode() not in data:
+        return data
+    return _FIELDS_IN_BYTES.sub(rb"\1", data)
+
+
 def is_sealed(value: object) -> bool:
     """Whether ``value`` is a seal string rather than a real value."""
     return isinstance(value, str) and value.startswith(SEAL_PREFIX) and bool(_SEAL.match(value))
@@ -123,6 +163,12 @@ def fingerprint_key_from(encryption_key: str) -> bytes:
     return _hkdf(encryption_key, 32, _FINGERPRINT_INFO)
 
 
+def key_id(encryption_key: str) -> str:
+    """A short id of TFSHADOW_KEY (8 hex digits): tells two keys apart, and tells nothing of
+    either (a one-way derivation, as the encryption key is)."""
+    return _hkdf(encryption_key, 4, _KEY_ID_INFO).hex()
+
+
 def _hkdf(secret: str, length: int, info: bytes) -> bytes:
     # cryptography is imported only where keys are used: reading history needs only is_sealed.
     from cryptography.hazmat.primitives import hashes
@@ -138,18 +184,34 @@ class Redactor:
 
     ``fingerprint_key`` keys the HMAC of fingerprint seals; ``encryption_key`` (the value of
     TFSHADOW_KEY), when given, makes :meth:`seal` encrypt instead, and lets :meth:`unseal` open
-    encrypted seals.
+    encrypted seals; ``store_key`` (the store's own fingerprint key), when given, makes each
+    encryption carry the value's fingerprint under it, for :func:`matching_seals`.
     """
 
-    def __init__(self, fingerprint_key: bytes, encryption_key: str | None = None) -> None:
+    def __init__(
+        self,
+        fingerprint_key: bytes,
+        encryption_key: str | None = None,
+        store_key: bytes | None = None,
+    ) -> None:
         if not fingerprint_key:
             raise ValueError("the fingerprint key must not be empty")
         self._fingerprint_key = bytes(fingerprint_key)
         self._siv: AESSIV | None = None
+        self._key_id: str | None = None
         if encryption_key:
             from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 
             self._siv = AESSIV(_hkdf(encryption_key, 64, _ENCRYPTION_INFO))
+            self._key_id = key_id(encryption_key)
+        # The store's own fingerprint key: encryptions carry the value's fingerprint under it,
+        # which no change of TFSHADOW_KEY changes.
+        self._store_key = bytes(store_key) if store_key else None
+        self._store_key_id = (
+            hmac.new(self._store_key, _STORE_KEY_ID, hashlib.sha256).hexdigest()[:8]
+            if self._store_key
+            else None
+        )
 
     def __repr__(self) -> str:
         return f"Redactor(encrypts={self.encrypts})"
@@ -166,12 +228,32 @@ class Redactor:
         data = delta.dumps(value)
         padded = data + b" " * (-len(data) % _PAD)
         token = base64.urlsafe_b64encode(self._siv.encrypt(padded, None)).rstrip(b"=")
-        return _ENC + token.decode("ascii")
+        if self._store_key is None:
+            return _ENC + token.decode("ascii")
+        digest = hmac.new(self._store_key, data, hashlib.sha256).hexdigest()[:16]
+        return f"{_ENC}{token.decode('ascii')}.{self._key_id}.{self._store_key_id}.{digest}"
+
+    @property
+    def key_id(self) -> str | None:
+        """The id of TFSHADOW_KEY (:func:`key_id`), None without it."""
+        return self._key_id
+
+    @property
+    def store_key_id(self) -> str | None:
+        """The id of the store's fingerprint key given, None without one."""
+        return self._store_key_id
 
     def fingerprint(self, value: Any) -> str:
         """The fingerprint seal of ``value``, also when this redactor encrypts."""
         digest = hmac.new(self._fingerprint_key, delta.dumps(value), hashlib.sha256).hexdigest()
         return _FP + digest[:16]
+
+    def store_fingerprint(self, value: Any) -> str:
+        """The fingerprint (16 hex digits) of ``value`` under the store's fingerprint key, as
+        encryptions carry it; ValueError when this redactor was given no store key."""
+        if self._store_key is None:
+            raise ValueError("no store fingerprint key")
+        return hmac.new(self._store_key, delta.dumps(value), hashlib.sha256).hexdigest()[:16]
 
     def unseal(self, sealed: str) -> Any:
         """The value an encrypted seal stands for.
@@ -195,7 +277,7 @@ class Redactor:
             )
         from cryptography.exceptions import InvalidTag
 
-        token = sealed[len(_ENC) :]
+        token = sealed[len(_ENC) :].split(".", 1)[0]
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             data = self._siv.decrypt(raw, None)
@@ -566,30 +648,33 @@ def seals_in(doc: Any) -> frozenset[str]:
 
 
 def matching_seals(
-    before: Collection[str], after: Collection[str], redactor: Redactor
+    before: Collection[str], after: Collection[str], redactor: Redactor | None
 ) -> dict[str, str]:
     """Seals of ``before`` mapped to the differing seal of ``after`` that stands for the same
-    value: a fingerprint and the encryption of its value.
+    value.
 
-    A store recorded without TFSHADOW_KEY that gets one (or a version recorded while it was
-    unset) holds both kinds for one unchanged secret. ``redactor`` must encrypt with the key
-    and fingerprint with the store's own fingerprint key; without a key nothing is matched.
+    Two seals stand for the same value when they share an identity (:func:`_identities`): the
+    same encryption (one key, one value), or the same fingerprint under the same fingerprint
+    key. So a fingerprint matches the encryption of its value (a store that got TFSHADOW_KEY
+    later), and two encryptions under different keys match through the fingerprints they
+    carry (a rotated key), without either key. ``redactor`` (:meth:`Project.seal_matcher`)
+    holds the store's fingerprint key, and TFSHADOW_KEY when it is set: it opens encryptions
+    written before they carried fingerprints.
     """
-    if not redactor.encrypts:
-        return {}
     before, after = frozenset(before), frozenset(after)
+    only_after = after - before
+    if not only_after:
+        return {}
+    holder: dict[tuple[str, str, str], str] = {}
+    for seal in sorted(only_after):
+        for identity in _identities(seal, redactor):
+            holder.setdefault(identity, seal)
     matched: dict[str, str] = {}
-    for seal in before ^ after:
-        if not seal.startswith(_ENC):
-            continue
-        try:
-            fingerprint = redactor.fingerprint(redactor.unseal(seal))
-        except SecretError:
-            continue  # sealed under another key: nothing tells whether it is the same value
-        if seal in before and fingerprint in after:
-            matched[seal] = fingerprint
-        elif seal in after and fingerprint in before:
-            matched[fingerprint] = seal
+    for seal in before - after:
+        for identity in _identities(seal, redactor):
+            if identity in holder:
+                matched[seal] = holder[identity]
+                break
     return matched
 
 
@@ -600,8 +685,6 @@ def align_seals(
     stands for the same value as a differing seal of ``after`` written as that seal, so that
     comparing them shows no change of a secret that only changed seal (see
     :func:`matching_seals`)."""
-    if redactor is None or not redactor.encrypts:
-        return before
     matched = matching_seals(seals_in(before), seals_in(after), redactor)
     return tuple(replace_seals(doc, matched) for doc in before)
 
@@ -609,34 +692,91 @@ def align_seals(
 def sealed_apart(
     before: Collection[str], after: Collection[str], redactor: Redactor | None
 ) -> bool:
-    """Whether two versions' differing seals (``before`` and ``after``: each version's seals)
-    were made under different keys that are not both at hand, so that whether the secrets
-    changed cannot be told: one version's are encrypted under a key that ``redactor`` (or its
-    absence) cannot open, the other's are not.
+    """Whether some of two versions' differing seals (``before`` and ``after``: each version's
+    seals, aligned by :func:`align_seals`) cannot be compared, so that whether those secrets
+    changed cannot be told: a seal of one version shares no way of comparing (a key or a
+    fingerprint key, see :func:`_identities`) with any differing seal of the other. So it is
+    for encryptions written before they carried fingerprints, under a key not at hand, against
+    those of another key, and for fingerprints made under another store's fingerprint key.
 
-    Two versions whose seals all stay closed are taken to share their key: nothing tells
-    otherwise.
+    Encryptions without fingerprints that all stay closed are taken to share their key:
+    nothing tells otherwise.
     """
-    if frozenset(before) == frozenset(after):
+    before, after = frozenset(before), frozenset(after)
+    only_before, only_after = before - after, after - before
+    if not only_before or not only_after:
         return False
-    return _sealed_as(before, redactor) != _sealed_as(after, redactor) and "closed" in {
-        _sealed_as(before, redactor),
-        _sealed_as(after, redactor),
-    }
+    spaces_before = [_spaces(s, redactor) for s in only_before]
+    spaces_after = [_spaces(s, redactor) for s in only_after]
+    all_before = set().union(*spaces_before)
+    all_after = set().union(*spaces_after)
+    return any(not spaces & all_after for spaces in spaces_before) or any(
+        not spaces & all_before for spaces in spaces_after
+    )
 
 
-def _sealed_as(seals: Collection[str], redactor: Redactor | None) -> str:
-    """``fp`` (fingerprints only), ``open`` (encrypted, and ``redactor`` opens them) or
-    ``closed`` (encrypted under a key not at hand)."""
-    encrypted = [seal for seal in seals if seal.startswith(_ENC)]
-    if not encrypted:
-        return "fp"
+def _spaces(seal: str, redactor: Redactor | None) -> set[tuple[str, str]]:
+    # Two ciphertexts that differ tell nothing unless the key is known to be the same.
+    return {i[:2] for i in _identities(seal, redactor) if i[0] != "ct"}
+
+
+_HERE = "here"  # the fingerprint key of this store, when its id is not known
+_UNKNOWN_KEY = "?"  # the key of an encryption without a key id that does not open here
+
+
+def _identities(seal: str, redactor: Redactor | None) -> list[tuple[str, str, str]]:
+    """``(kind, key id, value id)`` triples; seals that share one stand for the same value, and
+    seals that share a ``(kind, key id)`` but no triple stand for different values.
+
+    ``("enc", key id, ciphertext)``: the encryption itself, deterministic under one key.
+    ``("fp", fingerprint key id, fingerprint)``: a fingerprint seal (made under this store's
+    fingerprint key, as every reader of one takes it), the fingerprint an encryption carries,
+    or, for one that carries none but opens with ``redactor``, its value fingerprinted here.
+    """
+    here = (redactor.store_key_id if redactor is not None else None) or _HERE
+    if seal.startswith(_FP):
+        return [("fp", here, seal[len(_FP) :])]
+    token, *fields = seal[len(_ENC) :].split(".")
+    # The same ciphertext is the same value under the same key, whichever key.
+    same = ("ct", "", token)
+    if len(fields) == 3:
+        kid, store_kid, digest = fields
+        return [same, ("enc", kid, token), ("fp", store_kid, digest)]
     if redactor is not None and redactor.encrypts:
-        for seal in encrypted:
-            with contextlib.suppress(SecretError):
-                redactor.unseal(seal)
-                return "open"
-    return "closed"
+        try:
+            value = redactor.unseal(seal)
+        except SecretError:
+            pass
+        else:
+            # Fingerprinted as this store fingerprints (its own key, else the redactor's).
+            digest = (
+                redactor.store_fingerprint(value)
+                if redactor.store_key_id is not None
+                else redactor.fingerprint(value)[len(_FP) :]
+            )
+            return [same, ("enc", redactor.key_id or _UNKNOWN_KEY, token), ("fp", here, digest)]
+    return [same, ("enc", _UNKNOWN_KEY, token)]
+
+
+def keep_seals(docs: tuple[Any, ...], before: Collection[str]) -> tuple[Any, ...]:
+    """``docs`` (a new version's state and configuration) with each encryption written as the
+    one of ``before`` (the version before's seals) that differs only in the fingerprint it
+    carries: the same key sealed the same value, and another copy of the store (another
+    fingerprint key, a CI runner's fresh clone) wrote the one before. Unchanged secrets then
+    keep their seal strings from version to version."""
+    by_token: dict[str, str] = {}
+    for seal in before:
+        if seal.startswith(_ENC) and seal.count(".") == 3:
+            by_token[seal[len(_ENC) :].split(".", 1)[0]] = seal
+    if not by_token:
+        return docs
+    kept: dict[str, str] = {}
+    for seal in seals_in(docs):
+        if seal.startswith(_ENC) and seal.count(".") == 3:
+            old = by_token.get(seal[len(_ENC) :].split(".", 1)[0])
+            if old is not None and old != seal:
+                kept[seal] = old
+    return tuple(replace_seals(doc, kept) for doc in docs)
 
 
 def replace_seals(doc: Any, replacements: Mapping[str, str]) -> Any:

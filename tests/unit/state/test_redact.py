@@ -21,7 +21,12 @@ from tfshadow.state.redact import (
     align_seals,
     fingerprint_key_from,
     is_sealed,
+    keep_seals,
+    key_id,
     matching_seals,
+    same_seal,
+    seal_id,
+    sealed_apart,
     seals_in,
     unseal_document,
 )
@@ -186,6 +191,65 @@ def test_a_fingerprint_matches_the_encryption_of_its_value_under_the_store_key()
     # Without the key, or under another one, nothing can be told: nothing is matched.
     assert align_seals((before,), (after,), Redactor(FP_KEY)) == (before,)
     assert matching_seals(seals_in(before), seals_in(after), Redactor(FP_KEY, "another")) == {}
+
+
+STORE_KEY = b"the store's own fingerprint key."
+
+
+def test_a_rotated_key_tells_which_secrets_changed_without_either_key() -> None:
+    # Each encryption carries its value's fingerprint under the store's own key, which a
+    # change of TFSHADOW_KEY does not change.
+    k1 = Redactor(fingerprint_key_from("k1"), "k1", STORE_KEY)
+    k2 = Redactor(fingerprint_key_from("k2"), "k2", STORE_KEY)
+    before = k1.redact_state(state("sensitive_v1.json"))
+    after = k2.redact_state(state("sensitive_v2.json"))
+    unchanged = 'module.many["k1"].terraform_data.inner'
+    assert before["resources"][unchanged] != after["resources"][unchanged]
+    reader = Redactor(STORE_KEY, None, STORE_KEY)  # neither key set
+
+    (aligned,) = align_seals((before,), (after,), reader)
+
+    assert aligned["resources"][unchanged] == after["resources"][unchanged]
+    assert aligned["outputs"]["pw"]["value"] != after["outputs"]["pw"]["value"]  # it changed
+    assert not sealed_apart(seals_in(aligned), seals_in(after), reader)
+    assert k1.key_id != k2.key_id and k1.key_id == key_id("k1")
+    assert "k1" not in str(k1.key_id) and SECRET_V1 not in k1.seal(SECRET_V1)
+    # A fingerprint recorded before any key was set matches the fingerprint carried too.
+    fingerprinted = Redactor(STORE_KEY).seal(SECRET_V1)
+    assert matching_seals([fingerprinted], [k2.seal(SECRET_V1)], reader)
+    assert not matching_seals([fingerprinted], [k2.seal(SECRET_V2)], reader)
+
+
+def test_a_seal_written_before_seals_carried_fingerprints_still_opens_and_compares() -> None:
+    old = Redactor(fingerprint_key_from("k1"), "k1")  # what older versions wrote
+    new = Redactor(fingerprint_key_from("k1"), "k1", STORE_KEY)
+    sealed_old, sealed_new = old.seal(SECRET_V1), new.seal(SECRET_V1)
+    assert is_sealed(sealed_old) and is_sealed(sealed_new) and sealed_old != sealed_new
+    assert new.unseal(sealed_old) == old.unseal(sealed_new) == SECRET_V1
+    # The same value under the same key: the same seal for every comparison.
+    assert same_seal(sealed_old, sealed_new) and seal_id(sealed_new) == sealed_old
+    assert not same_seal(sealed_old, new.seal(SECRET_V2))
+    assert matching_seals([sealed_old], [sealed_new], None) == {sealed_old: sealed_new}
+    assert seals_in({"a": f"x = {sealed_new}\n"}) == {sealed_new}
+    # Under another key, an old seal can be compared only with its key at hand.
+    rotated = Redactor(fingerprint_key_from("k2"), "k2", STORE_KEY).seal(SECRET_V1)
+    without_key = Redactor(STORE_KEY, None, STORE_KEY)
+    assert not matching_seals([sealed_old], [rotated], without_key)
+    assert sealed_apart([sealed_old], [rotated], without_key)
+    with_old_key = Redactor(STORE_KEY, "k1", STORE_KEY)
+    assert matching_seals([sealed_old], [rotated], with_old_key) == {sealed_old: rotated}
+
+
+def test_another_copy_of_the_store_keeps_the_seals_of_unchanged_secrets() -> None:
+    # A CI runner's fresh clone has another fingerprint key: the same key seals the same
+    # value with another fingerprint, and the version before's seal string is kept.
+    here = Redactor(fingerprint_key_from("k"), "k", STORE_KEY)
+    clone = Redactor(fingerprint_key_from("k"), "k", b"a fresh clone's fingerprint key..")
+    before = {"a": here.seal(SECRET_V1)}
+    now = {"a": clone.seal(SECRET_V1), "b": clone.seal(SECRET_V2)}
+    assert now["a"] != before["a"]
+    (kept,) = keep_seals((now,), seals_in(before))
+    assert kept == {"a": before["a"], "b": now["b"]}
 
 
 def test_encryption_round_trips_with_the_key() -> None:
