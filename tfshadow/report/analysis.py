@@ -184,31 +184,36 @@ def _address_width(rows: Sequence[Recommendation] | Sequence[SeriesVerdict], roo
     return max(8, min(room, max((len(r.resource) for r in rows), default=8)))
 
 
-def _window_line(rec: Recommendation) -> Text:
-    start, end = utc(rec.window_start), utc(rec.window_end)
-    return Text(f"   window:  {format_window(start, end)} UTC")
+def _labelled(label: str, value: Text) -> Table:
+    """``   label:   value``, the value wrapping under itself rather than under the label."""
+    grid = Table.grid()
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(Text(f"   {label + ':':<9}"), value)
+    return grid
 
 
-def _details(number: int, rec: Recommendation) -> list[Text]:
+def _details(number: int, rec: Recommendation) -> list[Text | Table]:
     head = Text(f"{number}. ", style="bold")
     head.append(rec.resource, style="bold")
     head.append(f" {rec.metric}: {_KIND_WORDS.get(rec.kind, rec.kind)}")
-    lines = [Text(), head, _window_line(rec)]
-    suspect = Text("   suspect: ")
-    suspect.append_text(_suspect_text(rec))
-    lines.append(suspect)
+    start, end = utc(rec.window_start), utc(rec.window_end)
+    lines: list[Text | Table] = [
+        Text(),
+        head,
+        _labelled("window", Text(f"{format_window(start, end)} UTC")),
+        _labelled("suspect", _suspect_text(rec)),
+    ]
     if rec.reason:
-        lines.append(Text(f"   reason:  {one_line(rec.reason)}"))
+        lines.append(_labelled("reason", Text(one_line(rec.reason))))
     if rec.profile:
-        lines.append(Text(f"   profile: {rec.profile}"))
+        lines.append(_labelled("profile", Text(rec.profile)))
     if rec.action:
-        lines.append(Text(f"   action:  {rec.action}"))
-    run = Text("   run:     ")
+        lines.append(_labelled("action", Text(rec.action)))
     if rec.command:
-        run.append(rec.command, style="bold")
+        lines.append(_labelled("run", Text(rec.command, style="bold")))
     else:
-        run.append("nothing: no version fits", style="dim")
-    lines.append(run)
+        lines.append(_labelled("run", Text("nothing: no version fits", style="dim")))
     return lines
 
 

@@ -347,3 +347,14 @@ def test_analysis_report_render_counts_one_point_as_one() -> None:
     text = _render(_report(verdicts=(one,)), width=160)
 
     assert "1 point, 59 missing" in text and "1 points" not in text
+
+
+def test_analysis_report_render_wraps_a_long_reason_under_itself() -> None:
+    reason = "cpu rose after version 7 changed the instance type " + "and more words " * 8
+    text = _render(_report(recommendations=(_rec(reason=reason.strip()),)), width=60)
+
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("   reason:  cpu rose"))
+    follow = lines[first + 1]
+    assert follow.startswith(" " * 12) and follow[12] != " " and "more words" in follow
+    assert all(len(line.rstrip()) <= 60 for line in lines)
