@@ -439,6 +439,7 @@ def test_failed_revert_apply_is_recorded_as_partial(tmp_path: Path, tfshadow: Tf
     )
     assert targeted.code == 1
     assert "run `tfshadow revert 1 --target terraform_data.flaky` again to finish" in targeted.err
+    assert "The apply failed part-way" in targeted.err  # not interrupted: a cause to fix
 
 
 def test_state_only_revert_refuses_fingerprinted_secrets_and_works_with_the_key(
@@ -467,7 +468,10 @@ def test_state_only_revert_refuses_fingerprinted_secrets_and_works_with_the_key(
             assert canonicalise(live_state(work))["resources"] == canonicalise(v1)["resources"]
 
 
-def test_interrupted_revert_is_recorded_and_cleaned_up(tmp_path: Path, tfshadow: Tfshadow) -> None:
+@pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM"])
+def test_interrupted_revert_is_recorded_and_cleaned_up(
+    how: str, tmp_path: Path, tfshadow: Tfshadow
+) -> None:
     import os
     import signal
     import subprocess
@@ -508,10 +512,15 @@ def test_interrupted_revert_is_recorded_and_cleaned_up(tmp_path: Path, tfshadow:
         if "Provisioning with 'local-exec'" in line or time.monotonic() > deadline:
             break
     time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)
+    if how == "Ctrl-C":
+        os.killpg(proc.pid, signal.SIGINT)  # the terminal's: every process of the group
+    else:
+        os.kill(proc.pid, signal.SIGTERM)  # CI cancelling the job: tfshadow alone
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
     assert "partial" in err
+    # Nothing failed: there is no cause to fix.
+    assert "The apply was interrupted part-way" in err and "Fix the cause" not in err, err
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
     assert versions[0]["kind"] == "revert" and versions[0]["outcome"] == "partial"
     assert tfshadow("inspect", "latest", cwd=work).code == 0  # the store is consistent
@@ -967,3 +976,67 @@ def test_revert_through_a_recent_executable_takes_back_an_object_too(
     assert live["terraform_data.web"]["attributes"]["id"] == first["id"]
     [latest, *_] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
     assert latest["terraform"]["engine"] == "executable"
+
+
+def test_an_object_replaced_since_is_said_to_be_another_one_before_and_after_the_apply(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # The object at N's address was replaced since N (here by -replace): its id is not N's.
+    # Both reports say so in the same words, and neither claims the state equals N.
+    work = tmp_path / "infra"
+    work.mkdir()
+    main = work / "main.tf"
+    main.write_text(
+        'resource "terraform_data" "fe" {\n  for_each = toset(["a b"])\n  input = "x"\n}\n'
+        'resource "terraform_data" "other" {\n  input = "v1"\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    first_id = canonicalise(live_state(work))["resources"]['terraform_data.fe["a b"]']
+    first_id = first_id["attributes"]["id"]
+    replaced = tfshadow(*APPLY, '-replace=terraform_data.fe["a b"]', cwd=work)
+    assert replaced.code == 0, replaced.err
+    another = "is another object than version 1's (replaced since: id "
+    data = "its data is not version 1's"
+
+    # Nothing for Terraform to change: not "already matches".
+    noop = tfshadow("revert", "1", *APPROVED, cwd=work)
+    assert noop.code == 0, noop.err
+    assert f'terraform_data.fe["a b"] {another}"{first_id}"' in noop.out
+    assert data in noop.out
+    assert "does not return to" not in noop.out
+    assert "already matches" not in noop.err
+    assert "Nothing to apply: this is as near to version 1" in noop.err
+
+    main.write_text(main.read_text().replace('"v1"', '"v2"'))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    reverted = tfshadow("revert", "1", *APPROVED, cwd=work)
+    assert reverted.code == 0, reverted.err
+    assert reverted.out.count(another) == 2  # the verification, then what still differs
+    assert "State now equals" not in reverted.out
+    assert "State still differs from version 1 in 1 place:" in reverted.out
+    assert "cannot restore data" not in reverted.out  # approved: never asked
+
+
+def test_targeted_revert_names_only_the_variables_the_targets_use(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "a" {\n  type = string\n}\nvariable "b" {\n  type = string\n}\n'
+        'locals {\n  name = "x-${var.a}"\n}\n'
+        'resource "terraform_data" "x" {\n  input = local.name\n}\n'
+        'resource "terraform_data" "y" {\n  input = var.b\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "a=1", "-var", "b=1", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "a=2", "-var", "b=2", cwd=work).code == 0
+
+    targeted = tfshadow("revert", "1", "--target", "terraform_data.x", *APPROVED, cwd=work)
+    assert targeted.code == 0, targeted.err
+    # An apply without b does not touch terraform_data.x: only a can undo this revert.
+    assert "Version 1 was applied with -var or TF_VAR_ values for a: " in targeted.err
+    whole = tfshadow("revert", "1", *APPROVED, cwd=work)
+    assert whole.code == 0, whole.err
+    assert "Version 1 was applied with -var or TF_VAR_ values for a, b: " in whole.err

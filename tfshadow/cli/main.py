@@ -137,6 +137,17 @@ def _dispatch(argv: Sequence[str]) -> int:
                 f"after `{command}`",
                 hint=f"run `tfshadow {command} {given} …`",
             )
+        # Terraform reads -chdir only before its command: after an own command it would reach
+        # `terraform plan` (revert), or be taken for one-letter options, while tfshadow works in
+        # this directory, not the one meant.
+        late = [a for a in inv.rest if a == "-chdir" or a.startswith("-chdir=")]
+        if late:
+            where = late[0] if "=" in late[0] else "-chdir=DIR"
+            raise UsageError(
+                f"`{late[0]}` comes after `{command}`: -chdir only works before the command",
+                hint=f"put it before the command (`tfshadow {where} {command} …`), or use "
+                "--chdir DIR",
+            )
         return _run_own(inv, [command, *inv.rest])
     if command is not None:
         # Terraform's options before its command have one dash (-chdir, -help, -version): a

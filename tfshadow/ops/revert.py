@@ -89,6 +89,8 @@ class RevertOutcome:
     written_config: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The other ends of moves a targeted revert took back, targeted with it.
+    targeted: tuple[str, ...] = ()
 
 
 def revert(project: Project, request: RevertRequest, ui: RevertUI) -> RevertOutcome:
@@ -204,6 +206,11 @@ def _revert(
                 f"version {number}'s configuration here{held} (or revert with --write-config)."
             )
     variables = sorted(target.config.get("variables") or {})
+    if request.targets and variables:
+        # Only those the targeted resources can use: an apply without the others does not
+        # touch them. The files cannot always tell (JSON syntax): then every one is named.
+        used = _variables_used_by(target.config, (*request.targets, *outcome.targeted))
+        variables = variables if used is None else [v for v in variables if v in used]
     if outcome.recorded is not None and variables:
         outcome.notes.append(
             f"Version {number} was applied with -var or TF_VAR_ values for "
@@ -230,6 +237,8 @@ def _full(
         verify_plan,
     )
     from tfshadow.runner import data_dir
+    from tfshadow.runner.engine import interruptions
+    from tfshadow.state.normalise import canonicalise
 
     number = int(target.meta["version"])
     user_args = _absolute_var_files(project, list(request.tf_args))
@@ -302,8 +311,15 @@ def _full(
         plan = json.loads(shown.stdout)
         report = verify_plan(plan, target.state, number, seal=redactor.seal, targets=targets)
         ui.verification(report)
-        outcome = RevertOutcome(exit_code=0, version=number, report=report, warnings=warnings)
-        for name in unmatched_targets(plan, target.state, request.targets):
+        outcome = RevertOutcome(
+            exit_code=0,
+            version=number,
+            report=report,
+            warnings=warnings,
+            targeted=tuple(moved_targets),
+        )
+        current = canonicalise(live_raw) if live_raw is not None else None
+        for name in unmatched_targets(plan, target.state, request.targets, current):
             outcome.warnings.append(
                 f"--target {name} names no resource of version {number} nor of the current "
                 "state: nothing was reverted for it"
@@ -311,16 +327,26 @@ def _full(
         if request.dry_run:
             outcome.notes.append("Dry run: nothing was changed.")
             return outcome
-        if report.is_noop:
+        if report.is_noop and not report.needs_confirmation:
             outcome.notes.append(f"The infrastructure already matches version {number}.")
+            return outcome
+        if report.is_noop:
+            # What the verification lists (another object than N's, one N did not have) is no
+            # change Terraform can make: "already matches" would contradict it.
+            outcome.notes.append(
+                f"Nothing to apply: this is as near to version {number} as a revert brings the "
+                f"infrastructure, yet it differs from version {number} as listed above."
+            )
             return outcome
         if not _approved(project, request, ui, number, report.needs_confirmation):
             outcome.exit_code = EXIT_CANCELLED
             outcome.notes.append("Revert cancelled: nothing was changed.")
             return outcome
-        rc = terraform.run(
-            ["apply", "-input=false", *_apply_args(user_args), str(plan_file)], cwd=scratch.root
-        )
+        with interruptions() as interrupted:
+            rc = terraform.run(
+                ["apply", "-input=false", *_apply_args(user_args), str(plan_file)],
+                cwd=scratch.root,
+            )
         outcome.exit_code = rc
         try:
             after_raw, ok = pull_or_none(project)
@@ -365,10 +391,16 @@ def _full(
                 ["tfshadow", "revert", str(number)]
                 + [arg for t in request.targets for arg in ("--target", t)]
             )
-            outcome.notes.append(
-                f"The apply failed part-way: recorded as a partial version. Fix the cause and run "
-                f"`{again}` again to finish."
-            )
+            if interrupted:
+                outcome.notes.append(
+                    f"The apply was interrupted part-way: recorded as a partial version. Run "
+                    f"`{again}` again to finish."
+                )
+            else:
+                outcome.notes.append(
+                    f"The apply failed part-way: recorded as a partial version. Fix the cause and "
+                    f"run `{again}` again to finish."
+                )
         return outcome
 
 
@@ -735,6 +767,16 @@ def _holder_of_configuration(
     except UnknownVersionError:
         return int(recorded["version"])
     return number
+
+
+def _variables_used_by(config_doc: Any, targets: Sequence[str]) -> frozenset[str] | None:
+    from tfshadow.state import config_files
+
+    try:
+        files = config_files.files_from_document(config_doc)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return config_files.variables_used_by(files, targets)
 
 
 def _expression_variables(config_doc: Any) -> frozenset[str]:

@@ -22,7 +22,8 @@ JSON shapes (``--json``)::
 As in :mod:`tfshadow.report.jsonout`, a side that does not exist is left out, so ``null`` is
 Terraform's null, and sensitive values are ``null``: seal strings never leave the store.
 ``path`` is ``""`` for a whole instance that exists on one side only, ``"(status)"`` for the
-instance's status (``"tainted"``).
+instance's status (``"tainted"``), ``"(identity)"`` for another object than version N's at its
+address (``recorded`` and ``planned`` are the ids).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tfshadow.report.terminal import SENSITIVE
-from tfshadow.revert.verify import STATUS_PATH, Mismatch, VerificationReport
+from tfshadow.revert.verify import IDENTITY_PATH, STATUS_PATH, Mismatch, VerificationReport
 from tfshadow.state.changes import ABSENT, contains_sealed, is_sealed
 
 __all__ = ["remaining_json", "render_remaining", "render_verification", "verification_json"]
@@ -198,7 +199,16 @@ def _mismatch_lines(
     for mismatch in mismatches:
         groups.setdefault(mismatch.address, []).append(mismatch)
     for address, group in groups.items():
-        rows = [m for m in group if m.path and m.path != STATUS_PATH]
+        rows = [m for m in group if m.path and m.path not in (STATUS_PATH, IDENTITY_PATH)]
+        for identity in (m for m in group if m.path == IDENTITY_PATH):
+            # The same words before and after the apply: no attribute can make up for it.
+            then = _value(identity.recorded, identity.sensitive)
+            now = _value(identity.planned, identity.sensitive)
+            what = (
+                f"is another object than version {version}'s (replaced since: id {then} → "
+                f"{now}): its data is not version {version}'s"
+            )
+            lines.append(_line("!", address, what, "bold red"))
         for status in (m for m in group if m.path == STATUS_PATH):
             if status.planned == "tainted":
                 what = (

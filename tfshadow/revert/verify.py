@@ -23,14 +23,18 @@ What a reader of the results relies on:
 - A :class:`Mismatch` with ``path == ""`` stands for a whole instance that exists on one side
   only; the other side is :data:`~tfshadow.state.changes.ABSENT`. Otherwise ``ABSENT`` marks an
   attribute or key present on one side only.
+- An ``id`` that differs from N's, where the revert keeps the object, is one
+  :data:`IDENTITY_PATH` mismatch in both checks: another object than N's (replaced since N),
+  whose data is not N's whatever its attributes say. The new ``id`` of an object the revert
+  itself creates is computed (see above), and the verification names such objects already.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tfshadow.errors import UsageError
@@ -46,6 +50,7 @@ from tfshadow.state.dynamic import is_dynamic
 from tfshadow.state.redact import is_sealed, is_secret_name, same_seal
 
 __all__ = [
+    "IDENTITY_PATH",
     "STATUS_PATH",
     "Mismatch",
     "VerificationReport",
@@ -63,8 +68,12 @@ _PLAN_HINT = "pass the JSON printed by `terraform show -json <saved plan file>`"
 # Guessing the type a dynamic secret was sealed with: enough for values written in HCL or read
 # from typed variables, bounded so a large value cannot make the guess explode.
 _MAX_TYPE_GUESSES = 64
-# Attributes every provider sets anew when it creates an object.
-_ALWAYS_NEW = frozenset({"id"})
+# The attribute that tells one object from another: every provider sets it anew when it creates
+# an object.
+_IDENTITY = "id"
+# The path of a Mismatch on an instance's identity: another object than N's stands at N's
+# address (replaced since N), so its data is not N's.
+IDENTITY_PATH = "(identity)"
 # The path of a Mismatch on an instance's status (``tainted``) rather than an attribute: not an
 # attribute path, so no attribute can be mistaken for it.
 STATUS_PATH = "(status)"
@@ -76,7 +85,8 @@ class Mismatch:
 
     ``path`` is an attribute path as :mod:`tfshadow.state.changes` writes them
     (``tags["env"]``, ``ingress[0].from_port``), ``""`` for a whole instance present on one
-    side only, or :data:`STATUS_PATH` for the instance's status (``"tainted"``). ``recorded``
+    side only, :data:`STATUS_PATH` for the instance's status (``"tainted"``), or
+    :data:`IDENTITY_PATH` for another object than N's (its ``id`` on each side). ``recorded``
     is the value in version N; ``planned`` the value Terraform plans (in
     :func:`remaining_differences`: the value in the live state). A side that does not exist is
     :data:`~tfshadow.state.changes.ABSENT`. When ``sensitive`` is true both sides of an attribute
@@ -243,7 +253,7 @@ def verify_plan(
                 ),
             )
         )
-        mismatches.extend(found)
+        mismatches.extend(_with_identity(found))
         if not found and "create" not in _actions(entry):
             exact += 1
 
@@ -269,18 +279,20 @@ def computed_attributes(plan: Mapping[str, Any]) -> dict[str, set[str]]:
 
     Paths are written like :attr:`Mismatch.path` (``id``, ``root_block_device[0].volume_id``):
     the values the plan reported unknown. Pass the result to :func:`remaining_differences`.
-    Instances updated in place are not listed: their computed values must come back too.
+    Of instances updated in place only an unknown ``id`` is listed (the provider gives the
+    object a new identity of its own accord, which the verification could not compare
+    either): their other computed values must come back too.
     """
     out: dict[str, set[str]] = {}
     for rc in _resource_changes(plan):
         if rc.get("mode", "managed") != "managed" or rc.get("deposed"):
             continue
-        if "create" not in _actions(rc):
-            continue
         detail = rc.get("change")
         unknown = detail.get("after_unknown") if isinstance(detail, Mapping) else None
-        paths = set(_unknown_paths("", unknown, in_list=False))
-        out[_change_address(rc)] = paths
+        if "create" in _actions(rc):
+            out[_change_address(rc)] = set(_unknown_paths("", unknown, in_list=False))
+        elif isinstance(unknown, Mapping) and unknown.get(_IDENTITY) is True:
+            out[_change_address(rc)] = {_IDENTITY}
     return out
 
 
@@ -297,8 +309,9 @@ def remaining_differences(
 ) -> list[Mismatch]:
     """What still differs between the live state after a revert and version N.
 
-    Both states are canonical and redacted with the same keys. ``id`` and, per address, the
-    attribute paths in ``computed`` (see :func:`computed_attributes`) are not compared. Managed
+    Both states are canonical and redacted with the same keys. Per address, the attribute paths
+    in ``computed`` (see :func:`computed_attributes`) are not compared; another ``id`` than N's
+    elsewhere is an :data:`IDENTITY_PATH` mismatch, as :func:`verify_plan` reports it. Managed
     instances that exist on one side only are one ``path == ""`` mismatch each. ``seal``, when
     given, lets a value sealed on one side only be compared with the other's plain value.
     """
@@ -319,9 +332,11 @@ def remaining_differences(
                 secrets=frozenset(),
                 unknown=None,
                 marked=None,
-                ignored=_ALWAYS_NEW | frozenset(computed.get(address, ())),
+                ignored=frozenset(computed.get(address, ())),
             )
-            out.extend(_walk(address, "", _attributes(old), _attributes(new), context))
+            out.extend(
+                _with_identity(_walk(address, "", _attributes(old), _attributes(new), context))
+            )
             # A tainted object (an apply failed while creating it) is replaced by the next apply,
             # whatever its attributes hold.
             status_old, status_new = old.get("status") or ABSENT, new.get("status") or ABSENT
@@ -479,12 +494,19 @@ def _unknown_paths(path: str, unknown: Any, *, in_list: bool) -> Iterator[str]:
 
 
 def unmatched_targets(
-    plan: Mapping[str, Any], target_state: Mapping[str, Any], targets: Sequence[str]
+    plan: Mapping[str, Any],
+    target_state: Mapping[str, Any],
+    targets: Sequence[str],
+    current_state: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """The ``targets`` that name no resource of version N nor any the plan touches: Terraform
-    plans nothing for them and says nothing, so a mistyped address would go unnoticed."""
-    resources = target_state.get("resources")
-    addresses = [str(a) for a in resources] if isinstance(resources, Mapping) else []
+    """The ``targets`` that name no resource of version N, of the current state (canonical,
+    when given) nor any the plan touches: Terraform plans nothing for them and says nothing, so
+    a mistyped address would go unnoticed."""
+    addresses: list[str] = []
+    for state in (target_state, current_state or {}):
+        resources = state.get("resources")
+        if isinstance(resources, Mapping):
+            addresses.extend(str(a) for a in resources)
     for rc in _resource_changes(plan):
         addresses.append(_change_address(rc))
         if isinstance(rc.get("previous_address"), str):
@@ -528,6 +550,11 @@ def is_targeted(address: str, targets: Sequence[str]) -> bool:
         if address.startswith(target) and address[len(target)] in ".[ ":
             return True
     return False
+
+
+def _with_identity(found: Iterable[Mismatch]) -> list[Mismatch]:
+    """``found`` with a difference in ``id`` said as what it means: another object than N's."""
+    return [replace(m, path=IDENTITY_PATH) if m.path == _IDENTITY else m for m in found]
 
 
 def _whole(address: str, attrs: Mapping[str, Any], *, recorded: bool) -> Mismatch:

@@ -84,6 +84,25 @@ class Engine(Protocol):
 
 _T = TypeVar("_T")
 
+# Lists opened by `interruptions()`: each collects the signals waited out or passed on.
+_NOTED: list[list[int]] = []
+
+
+@contextlib.contextmanager
+def interruptions() -> Iterator[list[int]]:
+    """The SIGINT and SIGTERM that reached Terraform while it ran inside the block.
+
+    Terraform stops and exits 1 on them, as it does when it fails: only the signal tells an
+    interrupted command from a failed one.
+    """
+    noted: list[int] = []
+    _NOTED.append(noted)
+    try:
+        yield noted
+    finally:
+        # By identity: another block's list may hold the same signals.
+        _NOTED[:] = [other for other in _NOTED if other is not noted]
+
 
 def _waiting_out_interrupts(
     start: Callable[[], subprocess.Popen[bytes]],
@@ -105,6 +124,8 @@ def _waiting_out_interrupts(
     early: list[int] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
+        for noted in _NOTED:
+            noted.append(signum)
         if not started:
             early.append(signum)
         elif started[0].poll() is None:
@@ -117,6 +138,8 @@ def _waiting_out_interrupts(
     interrupted = signal.getsignal(signal.SIGINT)
 
     def waited_out(signum: int, frame: FrameType | None) -> None:
+        for noted in _NOTED:
+            noted.append(signum)
         # A caller's own handler only notes the request (`watch` stops after this step); the
         # default one would raise KeyboardInterrupt and abandon Terraform mid-apply.
         if callable(interrupted) and interrupted is not signal.default_int_handler:

@@ -402,6 +402,88 @@ def expression_variable_names(files: Mapping[str, bytes]) -> frozenset[str]:
 _TYPE_ATTRIBUTE = re.compile(rb"\btype\s*=\s*([^\s#]*)")
 
 
+# A reference as an expression writes it: not the tail of another one (`each.value.var.x`).
+_REFERENCE = re.compile(r"(?<![\w.\-])([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(?:\.([A-Za-z_][\w-]*))?")
+_TARGET = re.compile(r"(module)\.([A-Za-z_][\w-]*)|(?:data\.)?([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)")
+
+
+def variables_used_by(files: Mapping[str, bytes], targets: Sequence[str]) -> frozenset[str] | None:
+    """The root variables the resources at ``targets`` can use, as ``terraform -target`` plans
+    them: their own expressions, those of what they refer to (resources, data sources, locals,
+    module calls, transitively) and of their provider's configuration; for a module, its call
+    and every provider configuration. A mention in a plain string counts too: more, never fewer.
+
+    None when it cannot be told from the files: a root file in JSON syntax or that does not
+    parse, a target that is no resource or module address.
+    """
+    nodes: dict[tuple[str, ...], list[str]] = {}  # ("resource", type, name) and so on: texts
+    providers: dict[str, list[str]] = {}
+    provider_of: dict[tuple[str, ...], str] = {}
+    for path, data in files.items():
+        if not _is_root(path):
+            continue
+        if path.endswith(_CONFIG_JSON_SUFFIXES):
+            return None
+        if not path.endswith(_CONFIG_SUFFIXES):
+            continue
+        text = _decode(data)[0]
+        body = _parse_hcl_text(text)
+        if body is None:
+            return None
+        for block in body.blocks:
+            texts = [text[e.value.start : e.value.end] for _, e in hcl.walk_entries(block.body)]
+            if block.type in ("resource", "data") and len(block.labels) == 2:
+                key = (block.type, *block.labels)
+                nodes.setdefault(key, []).extend(texts)
+                chosen = block.body.attribute("provider")
+                # `provider = aws.west`, or the type's prefix, as Terraform implies it.
+                provider_of[key] = (
+                    text[chosen.value.start : chosen.value.end].strip().partition(".")[0]
+                    if chosen
+                    else block.labels[0].partition("_")[0]
+                )
+            elif block.type == "module" and len(block.labels) == 1:
+                nodes.setdefault(("module", block.labels[0]), []).extend(texts)
+            elif block.type == "provider" and len(block.labels) == 1:
+                providers.setdefault(block.labels[0], []).extend(texts)
+            elif block.type == "locals":
+                for entry in block.body.attributes:
+                    if entry.name:
+                        nodes[("local", entry.name)] = [text[entry.value.start : entry.value.end]]
+    pending: list[tuple[str, ...]] = []
+    for target in targets:
+        found = _TARGET.match(target)
+        if found is None:
+            return None
+        if found[1]:
+            pending.append(("module", found[2]))
+            pending.extend(("provider", name) for name in providers)
+        else:
+            kind = "data" if target.startswith("data.") else "resource"
+            pending.append((kind, found[3], found[4]))
+    used: set[str] = set()
+    seen: set[tuple[str, ...]] = set()
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node in provider_of:
+            pending.append(("provider", provider_of[node]))
+        texts = providers.get(node[1], []) if node[0] == "provider" else nodes.get(node, [])
+        for found in _REFERENCE.finditer("\n".join(texts)):
+            first, second, third = found.groups()
+            if first == "var":
+                used.add(second)
+            elif first in ("local", "module"):
+                pending.append((first, second))
+            elif first == "data" and third:
+                pending.append(("data", second, third))
+            elif ("resource", first, second) in nodes:
+                pending.append(("resource", first, second))
+    return frozenset(used)
+
+
 def _only_literal_types(data: bytes) -> bool:
     """Whether every ``type =`` in a file names a literal type, so no variable there is read as
     an expression, without parsing it (the parser's first use costs a revert 0.2 s)."""

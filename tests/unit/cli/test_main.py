@@ -130,3 +130,34 @@ def test_main_group_without_its_command_shows_the_groups_help(
     assert run(["ghost"]) == 2
 
     assert "Usage: tfshadow ghost" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["revert", "3", "-chdir=.."],
+        ["revert", "3", "--auto-approve", "-chdir", ".."],
+        ["checkout", "3", "-chdir=.."],
+        ["mark", "3", "good", "-chdir=.."],
+        ["log", "-chdir=infra"],
+    ],
+)
+def test_main_terraform_chdir_after_an_own_command_is_refused(
+    args: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Terraform reads -chdir only before its command: after `revert` it reached
+    # `terraform plan`, which refused it, or the store of this directory was looked for.
+    (tmp_path / "infra").mkdir()
+    monkeypatch.chdir(tmp_path / "infra")
+
+    assert run(args) == 2
+
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"comes after `{args[0]}`" in err
+    assert "put it before the command" in err and "--chdir DIR" in err
+    assert "no shadow store" not in err
+    assert not (tmp_path / ".tfshadow").exists() and not (tmp_path / "infra" / ".tfshadow").exists()

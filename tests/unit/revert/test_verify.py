@@ -17,6 +17,7 @@ from rich.console import Console
 from tfshadow.errors import SecretError, UsageError
 from tfshadow.report.revert import render_remaining, render_verification, verification_json
 from tfshadow.revert.verify import (
+    IDENTITY_PATH,
     STATUS_PATH,
     Mismatch,
     VerificationReport,
@@ -314,8 +315,8 @@ def test_verify_plan_no_changes_is_noop(scenario: Scenario) -> None:
     assert (report.destroyed, report.recreated, report.created_anew) == ((), (), ())
     # The objects the revert recreated are not version 1's: their ids never come back.
     assert [(m.address, m.path) for m in report.mismatches] == [
-        ("terraform_data.gone", "id"),
-        ("terraform_data.replace", "id"),
+        ("terraform_data.gone", IDENTITY_PATH),
+        ("terraform_data.replace", IDENTITY_PATH),
     ]
     assert report.restored_exactly == 7
 
@@ -447,6 +448,8 @@ def test_remaining_differences_before_revert_lists_everything(scenario: Scenario
         ("terraform_data.inplace", "input"),
         ("terraform_data.inplace", "output"),
         ("terraform_data.replace", "triggers_replace"),
+        # Replaced in version 2: another object, whatever its attributes.
+        ("terraform_data.replace", IDENTITY_PATH),
         ("terraform_data.sec", "input"),
         ("terraform_data.sec", "output"),
     }
@@ -457,7 +460,7 @@ def test_remaining_differences_before_revert_lists_everything(scenario: Scenario
     assert found[("terraform_data.sec", "input")].sensitive
 
     text = _rendered(lambda c: render_remaining(c, remaining, 1))
-    assert "State still differs from version 1 in 7 places:" in text
+    assert "State still differs from version 1 in 8 places:" in text
     assert "terraform_data.gone exists in version 1 but not now" in text
     assert "terraform_data.added exists now but not in version 1" in text
     assert SECRET_V1 not in text and SECRET_V2 not in text
@@ -676,3 +679,73 @@ def test_verify_plan_ignores_unknowns_and_null_versus_absent() -> None:
 
     assert report.mismatches == ()
     assert report.restored_exactly == 1
+
+
+def test_another_object_than_ns_is_said_so_before_and_after_the_apply() -> None:
+    # Replaced since N (an earlier targeted revert, -replace): the plan keeps it, its id is not
+    # N's. Both checks give one identity mismatch, in the same words, not an `id` row in one
+    # and nothing in the other.
+    address = 'terraform_data.fe["a b"]'
+    recorded = {"mode": "managed", "type": "terraform_data", "attributes": {"id": "X", "input": 1}}
+    now = {**recorded, "attributes": {"id": "Y", "input": 1}}
+    change = {"actions": ["no-op"], "before": now["attributes"], "after": now["attributes"]}
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [{"address": address, "mode": "managed", "change": change}],
+    }
+    n = {"format": 1, "resources": {address: recorded}}
+    live = {"format": 1, "resources": {address: now}}
+
+    report = verify_plan(plan, n, 2, seal=Redactor(b"k" * 32).seal)
+    remaining = remaining_differences(live, n, computed=computed_attributes(plan))
+
+    expected = [Mismatch(address, IDENTITY_PATH, "X", "Y", False)]
+    assert list(report.mismatches) == expected and remaining == expected
+    assert report.needs_confirmation and report.restored_exactly == 0
+    said = (
+        f'{address} is another object than version 2\'s (replaced since: id "X" → "Y"): '
+        "its data is not version 2's"
+    )
+    before = _rendered(lambda c: render_verification(c, report))
+    after = _rendered(lambda c: render_remaining(c, remaining, 2))
+    assert said in before and said in after
+    assert "id " not in before.replace(said, "") and "now equals" not in after
+
+
+def test_an_id_the_provider_sets_anew_is_no_other_object() -> None:
+    # Created or replaced by the revert itself (the verification names it), or given a new id
+    # by an in-place update: the id is computed, and neither check compares it.
+    attrs = {"id": "X", "input": 1}
+    n = {
+        "format": 1,
+        "resources": {
+            f"t.{name}": {"mode": "managed", "type": "t", "attributes": attrs}
+            for name in ("new", "upd")
+        },
+    }
+    live = json.loads(json.dumps(n))
+    for entry in live["resources"].values():
+        entry["attributes"]["id"] = "Y"
+
+    def rc(name: str, actions: list[str]) -> dict[str, Any]:
+        change = {"actions": actions, "after": {"input": 1}, "after_unknown": {"id": True}}
+        return {"address": f"t.{name}", "mode": "managed", "change": change}
+
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [rc("new", ["delete", "create"]), rc("upd", ["update"])],
+    }
+    assert computed_attributes(plan) == {"t.new": {"id"}, "t.upd": {"id"}}
+    assert remaining_differences(live, n, computed=computed_attributes(plan)) == []
+    assert [m.path for m in verify_plan(plan, n, 1, seal=str).mismatches] == []
+
+
+def test_unmatched_targets_looks_at_the_current_state_too() -> None:
+    # The warning says "names no resource of version N nor of the current state": it must have
+    # looked there.
+    plan = {"format_version": "1.2", "resource_changes": []}
+    n = {"format": 1, "resources": {}}
+    current = {"format": 1, "resources": {"t.now": {"mode": "managed", "attributes": {}}}}
+
+    assert unmatched_targets(plan, n, ["t.now", "t.typo"], current) == ["t.typo"]
+    assert unmatched_targets(plan, n, ["t.now"]) == ["t.now"]

@@ -10,7 +10,7 @@ import pytest
 
 from tfshadow.errors import UsageError
 from tfshadow.settings import hcl
-from tfshadow.state import delta
+from tfshadow.state import config_files, delta
 from tfshadow.state.config_files import (
     collect_files,
     config_document,
@@ -749,3 +749,71 @@ def test_secret_variable_items_parse_only_variable_files_giving_a_secret_a_list_
     }
     found = secret_variable_items(secret, {}, SECRET_NAME, frozenset({"creds"}))
     assert found == {"t-1", "t-2", "u", "k-3"}
+
+
+_USES = b"""
+variable "region" {}
+variable "size" {}
+variable "tag" {}
+variable "name" {}
+variable "other" {}
+provider "aws" {
+  region = var.region
+}
+provider "google" {
+  project = var.other
+}
+locals {
+  tags = { env = var.tag }
+}
+data "aws_ami" "base" {
+  tags = local.tags
+}
+resource "aws_instance" "web" {
+  for_each = toset(["a b"])
+  ami      = data.aws_ami.base.id
+  type     = "t3.${var.size}"
+  lifecycle {
+    ignore_changes = [tags]
+  }
+}
+resource "aws_instance" "lone" {
+  ami = "x"
+}
+resource "google_thing" "g" {
+  provider = google.eu
+  name     = aws_instance.lone.id
+}
+module "app" {
+  source = "./m"
+  name   = var.name
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("targets", "expected"),
+    [
+        # Its own expressions, a data source, a local, its provider's configuration.
+        (['aws_instance.web["a b"]'], {"size", "tag", "region"}),
+        (["aws_instance.lone"], {"region"}),
+        # An explicit provider; what it refers to is planned with it.
+        (["google_thing.g"], {"other", "region"}),
+        (["data.aws_ami.base"], {"tag", "region"}),
+        # A module: its call, and any provider configuration it may inherit.
+        (["module.app.aws_instance.x"], {"name", "region", "other"}),
+        (["aws_instance.gone"], set()),
+    ],
+)
+def test_variables_used_by_follows_what_a_target_plans(
+    targets: list[str], expected: set[str]
+) -> None:
+    files = {"main.tf": _USES, "m/main.tf": b'variable "name" {}\n'}
+
+    assert config_files.variables_used_by(files, targets) == expected
+
+
+def test_variables_used_by_cannot_tell_from_json_or_a_broken_file() -> None:
+    assert config_files.variables_used_by({"main.tf.json": b"{}"}, ["a.b"]) is None
+    assert config_files.variables_used_by({"main.tf": b"resource {"}, ["a.b"]) is None
+    assert config_files.variables_used_by({"main.tf": _USES}, ["not an address"]) is None
