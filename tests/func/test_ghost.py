@@ -69,7 +69,9 @@ def test_ghost_enable_activate_disable(infra: Path, tfshadow: Tfshadow) -> None:
     assert declared["resource"]["localcloud_instance"]["web_ghost"]["state"] == "stopped"
     listed = tfshadow("ghost", "list", "--json", cwd=infra)
     assert listed.code == 0, listed.err
-    assert listed.json()["ghosts"] == [
+    (entry,) = listed.json()["ghosts"]
+    assert entry.pop("status_as_of") == _versions(tfshadow, infra)[0]["timestamp"]
+    assert [entry] == [
         {
             "original": "localcloud_instance.web",
             "ghost": "localcloud_instance.web_ghost",
@@ -79,6 +81,8 @@ def test_ghost_enable_activate_disable(infra: Path, tfshadow: Tfshadow) -> None:
             "follows": "last-good",
             "traffic": [],
             "newer_good": None,
+            "status_version": 2,
+            "refreshed": False,
         }
     ]
 
@@ -649,3 +653,228 @@ def test_two_ghosts_each_activate_from_a_saved_plan(infra: Path, tfshadow: Tfsha
     assert api.code == 0, api.err
     assert "planned again" not in api.out
     assert [g["status"] for g in _ghost_list(tfshadow, infra)] == ["running", "running"]
+
+
+def test_revert_pauses_the_active_ghost_only_once_the_original_is_back(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Reverting to a version where the ghost stood by replaces the original and pauses the
+    ghost in one apply: paused meanwhile, neither would run while the original is recreated."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+
+    reverted = tfshadow("revert", "2", "-auto-approve", "-no-color", "--write-config", cwd=infra)
+
+    assert reverted.code == 0, reverted.err + reverted.out
+    out = reverted.out
+    assert "localcloud_instance.web: Destroying" in out
+    back = out.index("localcloud_instance.web: Creation complete")
+    assert back < out.index("localcloud_instance.web_ghost: Modifying")
+    assert "State now equals version 2 on every recorded attribute" in out
+    assert ghost is not None and _proc_state(ghost) == "T"
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+    assert original is not None and _proc_state(original) in ("R", "S")
+    # The order is the revert's own: the declaration in the directory does not pull the
+    # original into the ghost's targeted applies.
+    assert "depends_on" not in (infra / GHOSTS_FILE).read_text()
+    assert _ghost_list(tfshadow, infra)[0]["status"] == "stopped"
+    # Nor does the order stay in the state, where the next apply would drop it: a version
+    # with no change.
+    state = json.loads(tfshadow("state", "pull", cwd=infra).out)
+    assert all("dependencies" not in r["instances"][0] for r in state["resources"])
+    versions = len(_versions(tfshadow, infra))
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert "nothing recorded" in applied.err
+    assert len(_versions(tfshadow, infra)) == versions
+
+
+MODULE_APP = """\
+terraform {
+  required_providers {
+    localcloud = { source = "local/tfshadow/localcloud" }
+  }
+}
+
+variable "label" {
+  type = string
+}
+
+resource "localcloud_instance" "app" {
+  command = ["python3", "-c", "import time; time.sleep(600)", var.label]
+}
+"""
+
+MODULES = """
+resource "localcloud_instance" "app" {
+  command = ["python3", "-c", "import time; time.sleep(600)", "root"]
+}
+
+module "a" {
+  source = "./app"
+  label  = "a"
+}
+
+module "b" {
+  source = "./app"
+  label  = "b"
+}
+"""
+
+
+def _state_pids(tfshadow: Tfshadow, work: Path) -> dict[str, int]:
+    state = json.loads(tfshadow("state", "pull", cwd=work).out)
+    return {
+        ".".join(filter(None, (r.get("module"), r["type"], r["name"]))): int(
+            r["instances"][0]["attributes"]["pid"]
+        )
+        for r in state["resources"]
+    }
+
+
+def test_resources_of_the_same_name_in_modules_each_get_a_ghost(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Ghosts are declared in the root module: the module path goes into a module resource's
+    ghost name, so `module.a.x.app`, `module.b.x.app` and a root `x.app` all get one."""
+    (infra / "app").mkdir()
+    (infra / "app" / "main.tf").write_text(MODULE_APP)
+    (infra / "main.tf").write_text(CONFIG + MODULES)
+    assert tfshadow("init", "-no-color", cwd=infra).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    for address in (
+        "localcloud_instance.app",
+        "module.a.localcloud_instance.app",
+        "module.b.localcloud_instance.app",
+    ):
+        enabled = tfshadow("ghost", "enable", address, "--no-color", cwd=infra)
+        assert enabled.code == 0, enabled.err + enabled.out
+
+    assert {g["original"]: g["ghost"] for g in _ghost_list(tfshadow, infra)} == {
+        "localcloud_instance.app": "localcloud_instance.app_ghost",
+        "module.a.localcloud_instance.app": "localcloud_instance.module_a__app_ghost",
+        "module.b.localcloud_instance.app": "localcloud_instance.module_b__app_ghost",
+    }
+    declared = json.loads((infra / GHOSTS_FILE).read_text())["resource"]["localcloud_instance"]
+    assert declared["module_a__app_ghost"]["command"][-1] == "a"
+    assert declared["module_b__app_ghost"]["command"][-1] == "b"
+    activated = tfshadow(
+        "ghost", "activate", "module.b.localcloud_instance.app", "--no-color", cwd=infra
+    )
+    assert activated.code == 0, activated.err + activated.out
+    pids = _state_pids(tfshadow, infra)
+    assert _proc_state(pids["localcloud_instance.module_b__app_ghost"]) in ("R", "S")
+    assert _proc_state(pids["localcloud_instance.module_a__app_ghost"]) == "T"
+    assert _proc_state(pids["localcloud_instance.app_ghost"]) == "T"
+
+
+def test_a_ghost_keeps_the_name_it_was_enabled_with_when_it_follows(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """A module resource's ghost enabled under the name without the module path keeps it:
+    renamed, following would destroy the ghost and create another."""
+    (infra / "app").mkdir()
+    (infra / "app" / "main.tf").write_text(MODULE_APP)
+    (infra / "main.tf").write_text(CONFIG + MODULES)
+    assert tfshadow("init", "-no-color", cwd=infra).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    address = "module.a.localcloud_instance.app"
+    assert tfshadow("ghost", "enable", address, cwd=infra).code == 0
+    # As it was enabled before module paths went into ghost names.
+    old, new = "localcloud_instance.module_a__app_ghost", "localcloud_instance.app_ghost"
+    moved = tfshadow("state", "mv", old, new, cwd=infra)
+    assert moved.code == 0, moved.err
+    registry = infra / ".tfshadow" / ".git" / "tfshadow" / "ghosts" / "ghosts.json"
+    for path in (registry, infra / GHOSTS_FILE):
+        path.write_text(path.read_text().replace("module_a__app_ghost", "app_ghost"))
+    ghost = _state_pids(tfshadow, infra)[new]
+
+    refreshed = tfshadow("ghost", "refresh", "--no-color", cwd=infra)
+
+    assert refreshed.code == 0, refreshed.err + refreshed.out
+    assert _ghost_list(tfshadow, infra)[0]["ghost"] == new
+    assert _state_pids(tfshadow, infra)[new] == ghost and _proc_state(ghost) == "T"
+    assert old not in _state_pids(tfshadow, infra)
+
+
+def test_ghost_enable_refuses_a_name_the_configuration_declares(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Terraform would refuse it as a duplicate resource after the ghost was half made."""
+    (infra / "standby.tf").write_text(
+        'resource "localcloud_instance" "web_ghost" {\n'
+        '  command = ["python3", "-c", "import time; time.sleep(600)", "mine"]\n'
+        '  state   = "stopped"\n}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    mine = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    versions = len(_versions(tfshadow, infra))
+
+    refused = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert refused.code == 2
+    (line,) = refused.err.strip().splitlines()
+    assert "standby.tf already declares the resource localcloud_instance.web_ghost" in line
+    assert "rename or remove that resource" in line
+    assert not (infra / GHOSTS_FILE).exists()
+    assert _ghost_list(tfshadow, infra) == []
+    assert len(_versions(tfshadow, infra)) == versions
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") == mine
+
+
+def test_ghost_list_says_when_its_status_is_from_and_refresh_asks_the_provider(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """A ghost whose process died still shows stopped in the last state: the list says which
+    state that is, and --refresh asks the provider without writing the state."""
+    import os
+    import signal
+
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    dead = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    assert dead is not None
+    os.kill(dead, signal.SIGKILL)
+    assert _wait_gone(dead)
+    latest = _versions(tfshadow, infra)[0]
+    stamp = str(latest["timestamp"]).replace("T", " ").replace("Z", " UTC")
+
+    listed = tfshadow("ghost", "list", "--no-color", cwd=infra)
+
+    assert listed.code == 0, listed.err
+    assert "  stopped  " in listed.out
+    assert f"as of version {latest['version']}'s state ({stamp}), not refreshed" in (
+        " ".join(listed.out.split())
+    )
+    assert "`tfshadow ghost list --refresh`" in listed.out
+    serial = json.loads(tfshadow("state", "pull", cwd=infra).out)["serial"]
+    refreshed = tfshadow("ghost", "list", "--refresh", "--json", cwd=infra)
+    assert refreshed.code == 0, refreshed.err
+    (entry,) = refreshed.json()["ghosts"]
+    assert (entry["status"], entry["refreshed"], entry["status_version"]) == ("absent", True, None)
+    assert json.loads(tfshadow("state", "pull", cwd=infra).out)["serial"] == serial
+    assert len(_versions(tfshadow, infra)) == latest["version"]
+
+
+def test_mark_good_says_the_ghosts_follow_at_the_next_apply(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    latest = _versions(tfshadow, infra)[0]["version"]
+
+    marked = tfshadow("mark", str(latest), "good", "--no-color", cwd=infra)
+
+    assert marked.code == 0, marked.err
+    assert (
+        f"The ghost of localcloud_instance.web is a copy of version 1: it follows version "
+        f"{latest}, the newest marked good, at the next `tfshadow apply` or `tfshadow ghost "
+        "refresh`."
+    ) in " ".join(marked.err.split())
+    assert tfshadow("ghost", "refresh", cwd=infra).code == 0
+    again = tfshadow("mark", str(latest), "good", "--no-color", cwd=infra)
+    assert again.code == 0 and "ghost" not in again.err

@@ -10,7 +10,7 @@ from tfshadow.cli.commands import CliContext, commands, json_option, no_color_op
 from tfshadow.cli.output import EXIT_FAILED, EXIT_OK, print_outcome, stderr_console, stdout_console
 
 if TYPE_CHECKING:
-    from tfshadow.ops.ghost import FollowReport, GhostResult
+    from tfshadow.ops.ghost import FollowReport, GhostResult, GhostStatus
 
 
 @commands.group()
@@ -117,10 +117,16 @@ def disable(cli: CliContext, address: str, no_color: bool) -> int:
 
 
 @ghost.command(name="list")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Ask the providers whether each ghost still stands by or runs (a refresh-only plan: "
+    "nothing is written) instead of reading the last state Terraform wrote.",
+)
 @json_option
 @no_color_option
 @pass_cli
-def list_(cli: CliContext, as_json: bool, no_color: bool) -> int:
+def list_(cli: CliContext, refresh: bool, as_json: bool, no_color: bool) -> int:
     """List the ghosts: original, ghost, source version, stopped or running, plan saved."""
     from dataclasses import asdict
 
@@ -129,13 +135,14 @@ def list_(cli: CliContext, as_json: bool, no_color: bool) -> int:
     from tfshadow.cli.commands import _emit_json
     from tfshadow.ops import ghost as ops
 
-    ghosts = ops.list_ghosts(cli.project())
+    ghosts = ops.list_ghosts(cli.project(), refresh=refresh)
     if as_json:
         _emit_json({"ghosts": [asdict(g) for g in ghosts]})
         return EXIT_OK
     console = stdout_console(no_color=no_color)
     if not ghosts:
         console.print("No ghosts.")
+        return EXIT_OK
     for g in ghosts:
         switched = f"  traffic {escape(', '.join(g.traffic))}" if g.traffic else ""
         newer = (
@@ -147,4 +154,25 @@ def list_(cli: CliContext, as_json: bool, no_color: bool) -> int:
             f"{escape(g.original)} → {escape(g.ghost)}  from v{g.from_version} ({g.follows}"
             f"{newer})  {g.status}  plan {g.plan}{switched}"
         )
+    console.print(_as_of(ghosts[0]))
     return EXIT_OK
+
+
+def _as_of(g: GhostStatus) -> str:
+    """Where stopped/running comes from: a state says what Terraform last applied, not whether
+    the process still lives."""
+    if g.refreshed:
+        return f"Stopped/running as the providers report it now ({_shown_time(g.status_as_of)})."
+    where = (
+        f"version {g.status_version}'s state ({_shown_time(g.status_as_of)})"
+        if g.status_version is not None
+        else "Terraform's current state (changed since the newest version: `tfshadow log`)"
+    )
+    return (
+        f"Stopped/running as of {where}, not refreshed: `tfshadow ghost list --refresh` asks "
+        "the providers."
+    )
+
+
+def _shown_time(stamp: str | None) -> str:
+    return (stamp or "").replace("T", " ").replace("Z", " UTC")

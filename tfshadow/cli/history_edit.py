@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
@@ -17,6 +17,9 @@ from tfshadow.cli.commands import (
     workspace_option,
 )
 from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_console
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
 
 
 def _emit_json(doc: dict[str, Any]) -> None:
@@ -43,8 +46,13 @@ def mark_command(
     """Mark VERSION good or bad (`tfshadow revert last-good` goes to the newest good one)."""
     from tfshadow.ops.marks import mark as mark_version
 
-    entry, warnings = mark_version(cli.project(), version, mark, workspace=workspace, note=note)
-    print_outcome(stderr_console(no_color=no_color), warnings=warnings)
+    project = cli.project()
+    entry, warnings = mark_version(project, version, mark, workspace=workspace, note=note)
+    print_outcome(
+        stderr_console(no_color=no_color),
+        notes=_ghosts_behind(project, workspace or project.workspace),
+        warnings=warnings,
+    )
     if as_json:
         _emit_json(entry)
         return EXIT_OK
@@ -53,6 +61,23 @@ def mark_command(
         text += f": {escape(str(entry['note']))}"
     stdout_console(no_color=no_color).print(text)
     return EXIT_OK
+
+
+def _ghosts_behind(project: Project, workspace: str) -> list[str]:
+    """Ghosts are declared from the newest good version, but a mark moves none of them."""
+    from tfshadow.errors import TfshadowError
+    from tfshadow.ops.ghost import ghosts_behind
+
+    try:
+        good, behind = ghosts_behind(project, workspace)
+    except TfshadowError:
+        return []  # the mark is made; `ghost list` says what is wrong with the ghosts
+    return [
+        f"The ghost of {escape(address)} is a copy of version {copied}: it follows version "
+        f"{good}, the newest marked good, at the next `tfshadow apply` or `tfshadow ghost "
+        "refresh`."
+        for address, copied in behind
+    ]
 
 
 @commands.command(name="checkout")

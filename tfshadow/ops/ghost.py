@@ -64,6 +64,14 @@ class GhostStatus:
     newer_good: int | None = None
     """The newest version marked good when it is not the one the ghost was copied from and
     the ghost follows last-good: it follows at the next apply or ``ghost refresh``."""
+    status_as_of: str | None = None
+    """When ``status`` was true: the time of the recorded version whose state it is read
+    from, or of the refresh; None for a state no version records (changed outside tfshadow)."""
+    status_version: int | None = None
+    """The version whose state ``status`` is read from (None when refreshed or unrecorded)."""
+    refreshed: bool = False
+    """Whether ``status`` was asked of the providers (``--refresh``) rather than read from
+    the last state Terraform wrote, which a process that died since does not change."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,7 @@ def enable(
                 f"{other} already has the ghost {record['ghost']}",
                 f"disable it first: `tfshadow ghost disable {other}`",
             )
+    _check_names_free(project, address, record)
     record["pinned"] = from_version is not None
     record["settings"] = declared_in_settings
     try:
@@ -345,16 +354,24 @@ def is_enabled(project: Project, address: str) -> bool:
     return address in _load_registry(store)
 
 
-def list_ghosts(project: Project) -> list[GhostStatus]:
-    """Every registered ghost, with its state in the current Terraform state."""
+def list_ghosts(project: Project, *, refresh: bool = False) -> list[GhostStatus]:
+    """Every registered ghost, with its state in the current Terraform state; ``refresh``:
+    in the state as the providers report it now (a refresh-only plan, nothing written)."""
     from tfshadow.ops.record import pull_or_none
 
     store, ws = open_history(project, None)
     registry = _load_registry(store)
     raw = (pull_or_none(project)[0] or {}) if registry else {}
-    resources = raw_resources(raw)
     current = {"lineage": raw.get("lineage"), "serial": raw.get("serial")}
     good = store.last_good(ws) if registry else None
+    as_of: str | None
+    version: int | None
+    if refresh and registry:
+        resources = _refreshed_resources(project, store, registry)
+        as_of, version = _now(), None
+    else:
+        resources = raw_resources(raw)
+        as_of, version = _state_time(store, ws, current) if registry else (None, None)
     return [
         GhostStatus(
             original=address,
@@ -371,9 +388,67 @@ def list_ghosts(project: Project) -> list[GhostStatus]:
                 and not record.get("pinned")
                 else None
             ),
+            status_as_of=as_of,
+            status_version=version,
+            refreshed=refresh,
         )
         for address, record in sorted(registry.items())
     ]
+
+
+def _state_time(
+    store: GitShadowStore, ws: str, current: Mapping[str, Any]
+) -> tuple[str | None, int | None]:
+    """The time and number of the newest version when the current state is its state (Terraform
+    raises the serial whenever it writes a changed state); (None, None) otherwise."""
+    latest = store.latest(ws)
+    if latest is None or current.get("serial") is None:
+        return None, None
+    recorded = store.reconstruct(ws, int(latest["version"])).state
+    if any(recorded.get(key) != current.get(key) for key in ("lineage", "serial")):
+        return None, None
+    return str(latest["timestamp"]), int(latest["version"])
+
+
+def _refreshed_resources(
+    project: Project, store: GitShadowStore, registry: Mapping[str, Any]
+) -> dict[str, Mapping[str, Any]]:
+    """The ghosts' attributes as their providers read them now: a targeted refresh-only plan,
+    which writes no state. A ghost whose object is gone (its process died) is not in it."""
+    from tfshadow.runner.engine import internal_environ
+
+    targets = sorted({t for record in registry.values() for t in record["targets"]})
+    environ = internal_environ(project.environ)
+    with tempfile.TemporaryDirectory(prefix="tfshadow-ghost-") as scratch:
+        out = Path(scratch) / "refresh.tfplan"
+        args = [
+            "plan",
+            "-refresh-only",
+            "-input=false",
+            "-no-color",
+            f"-out={out}",
+            *_recorded_var_args(store, project.workspace),
+            *(f"-target={t}" for t in targets),
+        ]
+        planned = project.engine.capture(args, cwd=project.workdir, environ=environ)
+        shown = (
+            project.engine.capture(
+                ["show", "-json", str(out)], cwd=project.workdir, environ=environ
+            )
+            if planned.returncode == 0
+            else planned
+        )
+    if shown.returncode != 0:
+        raise GhostError(
+            f"Terraform could not refresh the ghosts: {shown.error_line()}",
+            "fix the error, or list without --refresh (the status of the last state)",
+        )
+    module = (json.loads(shown.stdout).get("prior_state") or {}).get("values") or {}
+    return {
+        str(resource["address"]): resource.get("values") or {}
+        for resource in (module.get("root_module") or {}).get("resources") or ()
+        if resource.get("mode") == "managed" and "index" not in resource
+    }
 
 
 def _plan_status(record: Mapping[str, Any], current: Mapping[str, Any]) -> str:
@@ -456,7 +531,9 @@ def _follow_one(
     number = int(old["from_version"]) if old.get("pinned") or good is None else good
     kept = traffic.from_registry(old.get("traffic", ()))
     wanted = kept if switches is None else traffic.parse_all(switches)
-    record = {**old, **_record_for(store, ws, address, number, wanted)}
+    # The name it was enabled with: a ghost renamed would be destroyed and created anew.
+    name = str(old["ghost"]).split(".", 1)[1]
+    record = {**old, **_record_for(store, ws, address, number, wanted, name=name)}
     if not traffic.unchanged(kept, wanted):
         # Switches that are no longer wanted must not linger in a later activation.
         config_file.take_out(project.workdir, _override(old), config_file.OVERRIDE_FILE)
@@ -487,8 +564,11 @@ def _record_for(
     address: str,
     number: int,
     switches: Sequence[traffic.Switch],
+    *,
+    name: str | None = None,
 ) -> dict[str, Any]:
-    """The registry entry of the ghost of ``address`` as version ``number`` declares it."""
+    """The registry entry of the ghost of ``address`` as version ``number`` declares it;
+    ``name``: the ghost's resource name when it has one already."""
     entry = store.reconstruct(ws, number).state.get("resources", {}).get(address)
     if entry is None:
         raise GhostError(
@@ -499,7 +579,7 @@ def _record_for(
         raise GhostError(f"{address} is a data source", "ghosts are for managed resources only")
     type_ = str(entry["type"])
     adapter = adapter_for(type_)
-    name = ghost_name(_local_name(entry))
+    name = name or ghost_name(_local_name(entry))
     attributes = entry.get("attributes") or {}
     stopped = adapter.declare(name, attributes, running=False, ghost_of=address)
     switched = traffic.override(f"{type_}.{name}", switches)
@@ -756,6 +836,134 @@ def _check_switch_targets(project: Project, switches: Sequence[traffic.Switch]) 
     traffic.check_declared(switches, root.get("outputs", ()), root.get("resources", ()))
 
 
+def _check_names_free(project: Project, address: str, record: Mapping[str, Any]) -> None:
+    """The ghost's names (resources, and the variables an adapter adds) must not be taken by
+    the root module's own files: Terraform would refuse every plan with "Duplicate resource"."""
+    from tfshadow.state import config_files
+
+    wanted = {
+        "resources": set(record["targets"]),
+        "variables": set(record["stopped"].get("variable", {})),
+    }
+    for path, data in config_files.collect_files(project.workdir).items():
+        if "/" in path or path in (config_file.GHOSTS_FILE, config_file.OVERRIDE_FILE):
+            continue
+        root = config_files.config_summary({path: data})["modules"].get(".", {})
+        for kind, names in wanted.items():
+            taken = sorted(names.intersection(root.get(kind, ())))
+            if taken:
+                what = "variable" if kind == "variables" else "resource"
+                raise GhostError(
+                    f"{path} already declares the {what} {taken[0]}, the name the ghost of "
+                    f"{address} takes",
+                    f"rename or remove that {what} (a `moved` block keeps a resource's object "
+                    "under its new name), then enable the ghost again",
+                )
+
+
+def order_pauses_after_originals(
+    store: GitShadowStore, scratch_root: Path, targets: Sequence[str] = ()
+) -> list[str]:
+    """Make every ghost that a revert's scratch copy declares wait for its original.
+
+    A revert to a version where a now active ghost stood by pauses the ghost in the same apply
+    that brings the original back (often by replacing it): without an order, Terraform pauses
+    the ghost while the original is still being destroyed and created, and neither runs. A
+    ``depends_on`` on the original (on its module call, for a module's resource) makes
+    Terraform pause the ghost only once the original is applied, and not at all when that
+    fails. It goes into the scratch copy only: in the working directory it would pull the
+    original into every targeted apply of the ghost, and break every plan once the original is
+    removed from the configuration. A targeted revert orders only the ghosts whose original it
+    targets (depends_on would add the original to the targets). Returns the ghost resources
+    ordered.
+    """
+    from tfshadow.revert.verify import is_targeted
+    from tfshadow.state import config_files
+
+    if not (scratch_root / config_file.GHOSTS_FILE).exists():
+        return []
+    try:
+        registry = _load_registry(store)
+        doc = config_file.read(scratch_root)
+    except TfshadowError:
+        return []  # the plan meets a declaration it cannot read; the order is a refinement
+    bodies = {
+        address: [
+            (target, body)
+            for target in record["targets"]
+            if isinstance(body := _body(doc, target), dict)
+        ]
+        for address, record in sorted(registry.items())
+        if is_targeted(address, targets)
+    }
+    if not any(bodies.values()):
+        return []  # nothing to order: the configuration is not parsed (its first parse is slow)
+    files = {
+        path.name: path.read_bytes()
+        for path in scratch_root.iterdir()
+        if path.name.endswith((".tf", ".tf.json"))
+        and path.is_file()
+        and path.name not in (config_file.GHOSTS_FILE, config_file.OVERRIDE_FILE)
+    }
+    root = config_files.config_summary(files)["modules"].get(".", {})
+    declared = {*root.get("resources", ()), *(f"module.{m}" for m in root.get("module_calls", {}))}
+    ordered = []
+    for address, found in bodies.items():
+        dependency = _root_object(address)
+        if found and dependency in declared:  # an undeclared one would fail the whole plan
+            for target, body in found:
+                body["depends_on"] = [dependency]
+                ordered.append(target)
+    if ordered:
+        config_file.write(scratch_root, doc)
+    return ordered
+
+
+def drop_pause_order(scratch_root: Path) -> None:
+    """Take out of a revert's scratch copy the order :func:`order_pauses_after_originals` gave
+    (tfshadow never declares a ghost with a ``depends_on`` of its own)."""
+    doc = config_file.read(scratch_root)
+    for bodies in doc.get("resource", {}).values():
+        for body in bodies.values():
+            if isinstance(body, dict):
+                body.pop("depends_on", None)
+    config_file.write(scratch_root, doc)
+
+
+def _body(doc: Mapping[str, Any], target: str) -> Any:
+    type_, name = target.split(".", 1)
+    bodies = doc.get("resource")
+    bodies = bodies.get(type_) if isinstance(bodies, dict) else None
+    return bodies.get(name) if isinstance(bodies, dict) else None
+
+
+def _root_object(address: str) -> str:
+    """What a root-module ``depends_on`` can name for ``address``: its module call, or the
+    resource without its instance key."""
+    if address.startswith("module."):
+        call = _MODULE_STEP.match(address)
+        return f"module.{call[1]}" if call else address
+    return address.split("[", 1)[0]
+
+
+def ghosts_behind(project: Project, workspace: str) -> tuple[int | None, list[tuple[str, int]]]:
+    """The newest version of ``workspace`` marked good, and the ghosts following last-good
+    that are copies of another version (address, version): marking a version good moves no
+    ghost by itself. Nothing when ``workspace`` is not the one the ghosts are declared in."""
+    if workspace != project.workspace or not project.store_exists():
+        return None, []
+    store = project.open_store(create=False)
+    registry = _load_registry(store)
+    good = store.last_good(workspace) if registry else None
+    if good is None:
+        return None, []
+    return good, [
+        (address, int(record["from_version"]))
+        for address, record in sorted(registry.items())
+        if not record.get("pinned") and int(record["from_version"]) != good
+    ]
+
+
 def _plan(
     project: Project, store: GitShadowStore, targets: Sequence[str], out: Path
 ) -> dict[str, Any]:
@@ -805,7 +1013,19 @@ def _local_name(entry: Mapping[str, Any]) -> str:
     name = str(entry["name"])
     if "index_key" in entry:
         name += "_" + _UNSAFE.sub("_", str(entry["index_key"]))
+    module = entry.get("module")
+    if module:
+        # Ghosts are declared in the root module: without the module path, `module.a.x.app`,
+        # `module.b.x.app` and a root `x.app` would all want the name `app_ghost`.
+        steps = [
+            f"module_{call}" + (f"_{_UNSAFE.sub('_', key.strip(chr(34)))}" if key else "")
+            for call, key in _MODULE_STEP.findall(str(module))
+        ]
+        name = "__".join([*steps, name])
     return name
+
+
+_MODULE_STEP = re.compile(r'module\.([A-Za-z0-9_-]+)(?:\[(\d+|"(?:[^"\\]|\\.)*")\])?')
 
 
 def _targets(fragment: Mapping[str, Any]) -> list[str]:

@@ -278,6 +278,10 @@ def _full(
                 project, scratch.root, target, live_raw, request.targets
             )
         targets = (*request.targets, *moved_targets)
+        from tfshadow.ops import ghost
+
+        # A ghost version N declares stopped is paused once its original is back, not meanwhile.
+        ordered = ghost.order_pauses_after_originals(store, scratch.root, targets)
         # The values recorded at N go in a variable file (not -var: they may be secrets opened
         # with TFSHADOW_KEY, which must not show in the process list); the user's own -var and
         # -var-file come after it and win, as on Terraform's command line.
@@ -287,16 +291,19 @@ def _full(
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(_var_file_text(recorded, _expression_variables(target.config)))
         plan_file = scratch.root / ".tfshadow-revert.tfplan"
-        plan_args = [
-            "plan",
-            "-input=false",
-            f"-out={plan_file}",
-            *[f"-target={t}" for t in targets],
+        var_args = [
             # N's own -var-file files first, as N was applied with them; the values recorded
             # from -var came after them there too (most often), and the user's own args win.
             *[f"-var-file={scratch.root / key}" for key in _recorded_var_files(target)],
             f"-var-file={var_file}",
             *user_args,
+        ]
+        plan_args = [
+            "plan",
+            "-input=false",
+            f"-out={plan_file}",
+            *[f"-target={t}" for t in targets],
+            *var_args,
         ]
         warnings: list[str] = []
         rc, taken_back = _plan(terraform, plan_args, scratch.root, taken_back, number, warnings)
@@ -349,6 +356,8 @@ def _full(
             )
         outcome.exit_code = rc
         try:
+            if rc == 0 and ordered:
+                _drop_pause_order(terraform, scratch.root, ordered, var_args)
             after_raw, ok = pull_or_none(project)
             if not ok or after_raw is None:
                 raise RevertError(
@@ -402,6 +411,27 @@ def _full(
                     f"run `{again}` again to finish."
                 )
         return outcome
+
+
+def _drop_pause_order(
+    terraform: EngineSession, scratch_root: Path, ghosts: Sequence[str], var_args: Sequence[str]
+) -> None:
+    """Drop the order the ghosts were paused in from the state, where Terraform keeps it as
+    their dependencies: the next apply of the directory's declaration would drop it, a version
+    of its own with no change. A targeted apply of N's declaration, which changes nothing else;
+    should it fail, that next apply drops them, so it is no failure of the revert."""
+    from tfshadow.ops.ghost import drop_pause_order
+
+    try:
+        drop_pause_order(scratch_root)
+        terraform.capture(
+            ["apply", "-input=false", "-auto-approve", "-no-color"]
+            + [f"-target={t}" for t in ghosts]
+            + list(var_args),
+            cwd=scratch_root,
+        )
+    except (TfshadowError, OSError):
+        pass
 
 
 @contextmanager
