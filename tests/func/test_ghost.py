@@ -619,7 +619,7 @@ def test_ghost_list_and_activate_say_when_the_ghost_or_its_plan_is_behind(
     listed = _ghost_list(tfshadow, infra)[0]
     assert (listed["from_version"], listed["newer_good"], listed["plan"]) == (1, latest, "saved")
     text = tfshadow("ghost", "list", "--no-color", cwd=infra).out
-    assert f"v{latest} is good: `tfshadow ghost refresh`" in text
+    assert f"from v1 (follows last-good; v{latest} is good: `tfshadow ghost refresh`)" in text
 
     assert tfshadow("taint", "localcloud_instance.web", "-no-color", cwd=infra).code == 0
     assert _ghost_list(tfshadow, infra)[0]["plan"] == "stale"

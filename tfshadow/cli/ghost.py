@@ -151,7 +151,9 @@ def list_(cli: CliContext, refresh: bool, as_json: bool, no_color: bool) -> int:
             else ""
         )
         console.print(
-            f"{escape(g.original)} → {escape(g.ghost)}  from v{g.from_version} ({g.follows}"
+            # "(last-good)" alone read as if that version were the one marked good.
+            f"{escape(g.original)} → {escape(g.ghost)}  from v{g.from_version} "
+            f"({'follows last-good' if g.follows == 'last-good' else g.follows}"
             f"{newer})  {g.status}  plan {g.plan}{switched}"
         )
     console.print(_as_of(ghosts[0]))
