@@ -186,6 +186,39 @@ def test_check_act_a_revert_with_nothing_to_do_is_no_action_and_keeps_the_gate_c
     assert [t["state"] for t in again.json()["triggers"]] == ["fired"], again.out
 
 
+def test_check_act_a_revert_to_a_resource_replaced_since_says_it_is_another_object(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    """Version 3 put the web tier back as version 1 had it, version 4 replaced it with a new
+    object of the same attributes: the revert finds nothing to change, yet it is another
+    object than version 1's. The profile says so as the revert does, not "already at version
+    1", and it stays no action: open for the gate, exit 1."""
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=watched).code == 0
+    replaced = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-replace=terraform_data.web", cwd=watched
+    )
+    assert replaced.code == 0, replaced.err
+    (watched / "tfshadow.hcl").write_text(
+        (PROFILE % {"action": "revert"}).replace('to       = "previous"', 'to       = "1"')
+    )
+    _runs_hot(watched)
+
+    result = tfshadow("check", "--act", "--json", cwd=watched)
+
+    assert result.code == 1, result.out + result.err
+    doc = result.json()
+    (rec,) = doc["recommendations"]
+    assert rec["action"] == "not reverted: nothing to change, yet another object than version 1's"
+    assert "already" not in rec["reason"], rec["reason"]
+    assert "another object than version 1's (replaced since)" in rec["reason"]
+    assert rec["command"] is None
+    assert doc["actions"] == [] and doc["failing"] == 1
+    assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 4
+    assert tfshadow("gate", cwd=watched).code == 1
+    text = tfshadow("check", "--act", "--no-color", cwd=watched)
+    assert text.code == 1 and "already at version" not in text.out, text.out
+
+
 def test_watch_a_revert_with_nothing_to_do_is_no_action(watched: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=watched).code == 0
     (watched / "tfshadow.hcl").write_text(

@@ -693,6 +693,43 @@ def test_revert_pauses_the_active_ghost_only_once_the_original_is_back(
     assert len(_versions(tfshadow, infra)) == versions
 
 
+def test_revert_to_a_version_older_than_the_ghost_keeps_it_and_pauses_it_after_the_original(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Version 1 has no ghost: a revert to it changes the infrastructure, not which ghosts are
+    enabled. Destroyed in the same apply as the original's replacement, the ghost would leave
+    neither running; kept, it is paused once the original is back, the same process."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+
+    reverted = tfshadow("revert", "1", "-auto-approve", "-no-color", "--write-config", cwd=infra)
+
+    assert reverted.code == 0, reverted.err + reverted.out
+    out = reverted.out
+    assert "localcloud_instance.web_ghost: Destroying" not in out
+    back = out.index("localcloud_instance.web: Creation complete")
+    assert back < out.index("localcloud_instance.web_ghost: Modifying")
+    # The ghost is none of version 1's resources: set aside, not "another" difference.
+    assert "State now equals version 1 on every recorded attribute" in out, out
+    assert ghost is not None and _pid(tfshadow, infra, "localcloud_instance.web_ghost") == ghost
+    assert _proc_state(ghost) == "T"
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+    assert original is not None and _proc_state(original) in ("R", "S")
+    (listed,) = _ghost_list(tfshadow, infra)
+    assert listed["status"] == "stopped"
+    state = json.loads(tfshadow("state", "pull", cwd=infra).out)
+    assert all("dependencies" not in r["instances"][0] for r in state["resources"])
+    versions = len(_versions(tfshadow, infra))
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") == ghost
+    assert len(_versions(tfshadow, infra)) == versions, applied.out + applied.err
+
+
 MODULE_APP = """\
 terraform {
   required_providers {

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tfshadow.ops.revert import RevertUI
     from tfshadow.profiles import CooldownBook, TriggerResult
     from tfshadow.project import Project
+    from tfshadow.revert.verify import VerificationReport
     from tfshadow.settings.analysis import MetricsSettings, ProfileSettings, TriggerSettings
     from tfshadow.store import GitShadowStore
 
@@ -495,16 +496,11 @@ def _act(
         report.action_failed = True
         return replace(rec, action=f"revert to version {target} failed: {exc.message}"), True
     if unchanged:
-        # Terraform found the resource as version N has it: the deviation is not the doing of
-        # anything a revert could undo. Not an action (nor handled): the command is withdrawn,
-        # since running it would change nothing, and the recommendation stays open for people.
-        return replace(
-            rec,
-            command=None,
-            reason=f"{rec.reason}; it is already as version {target} has it (Terraform found "
-            "nothing to change): reverting would change nothing",
-            action=f"not reverted: already at version {target}",
-        ), False
+        # Terraform found nothing to change: the deviation is not the doing of anything a revert
+        # could undo. Not an action (nor handled): the command is withdrawn, since running it
+        # would change nothing, and the recommendation stays open for people.
+        reason, action = _nothing_to_change(rec.reason, target, outcome.report)
+        return replace(rec, command=None, reason=reason, action=action), False
     recorded = (
         f"recorded as version {outcome.recorded['version']}"
         if outcome.recorded
@@ -523,6 +519,33 @@ def _act(
         f"profile {profile.name}: reverted {resource.address} to version {target} ({recorded})"
     )
     return replace(rec, action=f"reverted to version {target}"), True
+
+
+def _nothing_to_change(
+    reason: str, target: int | str, report: VerificationReport | None
+) -> tuple[str, str]:
+    """The reason and action of a profile's revert Terraform found nothing to change for,
+    worded by the revert's own rule: "already at version N" only when the verification found
+    the resource as N has it; another object than N's (replaced since), or one that differs
+    from N in what no apply brings back, is said to be so."""
+    from tfshadow.revert.verify import IDENTITY_PATH
+
+    if report is None or not report.needs_confirmation:
+        return (
+            f"{reason}; it is already as version {target} has it (Terraform found nothing to "
+            "change): reverting would change nothing",
+            f"not reverted: already at version {target}",
+        )
+    if any(m.path == IDENTITY_PATH for m in report.mismatches):
+        what = f"another object than version {target}'s (replaced since)"
+        short = f"another object than version {target}'s"
+    else:
+        what = short = f"not as version {target} has it"
+    return (
+        f"{reason}; Terraform found nothing to change, yet it is {what}: reverting brings it "
+        f"no nearer to version {target}",
+        f"not reverted: nothing to change, yet {short}",
+    )
 
 
 def _claim(

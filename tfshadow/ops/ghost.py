@@ -861,6 +861,39 @@ def _check_names_free(project: Project, address: str, record: Mapping[str, Any])
                 )
 
 
+def keep_ghosts_declared(
+    store: GitShadowStore, scratch_root: Path, targets: Sequence[str] = ()
+) -> list[str]:
+    """Declare, stopped, in a revert's scratch copy every enabled ghost version N does not
+    declare (N is older than the ghost), and return its resources.
+
+    A revert changes the infrastructure, not which ghosts are enabled (only `ghost disable`
+    does): destroyed in the revert's apply, the ghost would go in the same walk as its original
+    is replaced, so that neither runs, and follow would create it again right after. Declared
+    stopped, it is paused (or left standing by) instead, and :func:`order_pauses_after_originals`
+    makes that wait for the original. Its resources are none of N's, so the revert's
+    verification sets them aside.
+    """
+    from tfshadow.revert.verify import is_targeted
+
+    try:
+        registry = _load_registry(store)
+        doc = config_file.read(scratch_root)
+    except TfshadowError:
+        return []  # the plan meets what it cannot read; keeping the ghost is a refinement
+    kept: list[str] = []
+    for address, record in sorted(registry.items()):
+        if not is_targeted(address, targets):
+            continue
+        missing = [t for t in record["targets"] if not isinstance(_body(doc, t), dict)]
+        if missing and len(missing) == len(record["targets"]):
+            doc = config_file.merge(doc, record["stopped"])
+            kept.extend(record["targets"])
+    if kept:
+        config_file.write(scratch_root, doc)
+    return kept
+
+
 def order_pauses_after_originals(
     store: GitShadowStore, scratch_root: Path, targets: Sequence[str] = ()
 ) -> list[str]:

@@ -280,6 +280,8 @@ def _full(
         targets = (*request.targets, *moved_targets)
         from tfshadow.ops import ghost
 
+        # A ghost N is older than stays enabled: declared stopped, it is paused, not destroyed.
+        kept_ghosts = ghost.keep_ghosts_declared(store, scratch.root, targets)
         # A ghost version N declares stopped is paused once its original is back, not meanwhile.
         ordered = ghost.order_pauses_after_originals(store, scratch.root, targets)
         # The values recorded at N go in a variable file (not -var: they may be secrets opened
@@ -316,7 +318,9 @@ def _full(
         if shown.returncode != 0:
             raise RevertError(f"`terraform show` of the revert plan failed: {shown.error_line()}")
         plan = json.loads(shown.stdout)
-        report = verify_plan(plan, target.state, number, seal=redactor.seal, targets=targets)
+        report = verify_plan(
+            plan, target.state, number, seal=redactor.seal, targets=targets, aside=kept_ghosts
+        )
         ui.verification(report)
         outcome = RevertOutcome(
             exit_code=0,
@@ -390,7 +394,11 @@ def _full(
         except KeyboardInterrupt:
             raise interrupted_after_terraform() from None
         outcome.remaining = remaining_differences(
-            capture.state, target.state, targets=targets, computed=computed_attributes(plan)
+            capture.state,
+            target.state,
+            targets=targets,
+            computed=computed_attributes(plan),
+            aside=kept_ghosts,
         )
         if rc != 0:
             import shlex

@@ -169,12 +169,14 @@ def verify_plan(
     *,
     seal: Seal,
     targets: Sequence[str] = (),
+    aside: Sequence[str] = (),
 ) -> VerificationReport:
     """Compare a revert plan with version N's canonical state.
 
     ``seal`` is the sealing function N was redacted with (``Redactor.seal``). With ``targets``
     (Terraform addresses such as ``module.db`` or ``aws_instance.web``) only instances at or
-    inside one of them are reported.
+    inside one of them are reported. Resources in ``aside`` (ghosts the revert keeps though N
+    did not have them) count in Terraform's numbers but are not compared with N.
 
     Raises :class:`~tfshadow.errors.UsageError` when ``plan`` is not plan JSON of format 1.x.
     """
@@ -202,7 +204,7 @@ def verify_plan(
         change += "update" in actions
         destroy += deletes
         address = _change_address(rc)
-        if not is_targeted(address, targets):
+        if not is_targeted(address, targets) or _set_aside(address, aside):
             continue
         if creates and deletes:
             recreated.append(address)
@@ -299,6 +301,11 @@ def computed_attributes(plan: Mapping[str, Any]) -> dict[str, set[str]]:
 # --- remaining_differences ---------------------------------------------------------------------
 
 
+def _set_aside(address: str, aside: Sequence[str]) -> bool:
+    """Whether instance ``address`` is of a resource in ``aside``."""
+    return any(address == a or address.startswith(a + "[") for a in aside)
+
+
 def remaining_differences(
     live_state: Mapping[str, Any] | None,
     target_state: Mapping[str, Any],
@@ -306,6 +313,7 @@ def remaining_differences(
     targets: Sequence[str] = (),
     computed: Mapping[str, set[str]] | None = None,
     seal: Seal | None = None,
+    aside: Sequence[str] = (),
 ) -> list[Mismatch]:
     """What still differs between the live state after a revert and version N.
 
@@ -314,9 +322,11 @@ def remaining_differences(
     elsewhere is an :data:`IDENTITY_PATH` mismatch, as :func:`verify_plan` reports it. Managed
     instances that exist on one side only are one ``path == ""`` mismatch each. ``seal``, when
     given, lets a value sealed on one side only be compared with the other's plain value.
+    Resources in ``aside`` are not compared (see :func:`verify_plan`).
     """
     recorded = _managed_instances(target_state, targets)
     live = _managed_instances(live_state, targets, keep_deposed=True) if live_state else {}
+    live = {a: i for a, i in live.items() if not _set_aside(a, aside)}
     computed = computed or {}
     out: list[Mismatch] = []
     for address in sorted(recorded.keys() | live.keys(), key=address_sort_key):
