@@ -655,22 +655,29 @@ def test_two_ghosts_each_activate_from_a_saved_plan(infra: Path, tfshadow: Tfsha
     assert [g["status"] for g in _ghost_list(tfshadow, infra)] == ["running", "running"]
 
 
-def test_revert_pauses_the_active_ghost_only_once_the_original_is_back(
-    infra: Path, tfshadow: Tfshadow
-) -> None:
-    """Reverting to a version where the ghost stood by replaces the original and pauses the
-    ghost in one apply: paused meanwhile, neither would run while the original is recreated."""
+def _revert_with_the_ghost_active(
+    infra: Path, tfshadow: Tfshadow, version: str
+) -> tuple[int | None, str]:
+    """v2 enables the ghost of web, v3 replaces web, the ghost is activated, then `revert
+    version`: the ghost's pid and the revert's output."""
     assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
     (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
     activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
     assert activated.code == 0, activated.err
-
-    reverted = tfshadow("revert", "2", "-auto-approve", "-no-color", "--write-config", cwd=infra)
-
+    args = ("revert", version, "-auto-approve", "-no-color", "--write-config")
+    reverted = tfshadow(*args, cwd=infra)
     assert reverted.code == 0, reverted.err + reverted.out
-    out = reverted.out
+    return ghost, reverted.out
+
+
+def test_revert_pauses_the_active_ghost_only_once_the_original_is_back(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Reverting to a version where the ghost stood by replaces the original and pauses the
+    ghost in one apply: paused meanwhile, neither would run while the original is recreated."""
+    ghost, out = _revert_with_the_ghost_active(infra, tfshadow, "2")
     assert "localcloud_instance.web: Destroying" in out
     back = out.index("localcloud_instance.web: Creation complete")
     assert back < out.index("localcloud_instance.web_ghost: Modifying")
@@ -699,17 +706,7 @@ def test_revert_to_a_version_older_than_the_ghost_keeps_it_and_pauses_it_after_t
     """Version 1 has no ghost: a revert to it changes the infrastructure, not which ghosts are
     enabled. Destroyed in the same apply as the original's replacement, the ghost would leave
     neither running; kept, it is paused once the original is back, the same process."""
-    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
-    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
-    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
-    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
-    assert activated.code == 0, activated.err
-
-    reverted = tfshadow("revert", "1", "-auto-approve", "-no-color", "--write-config", cwd=infra)
-
-    assert reverted.code == 0, reverted.err + reverted.out
-    out = reverted.out
+    ghost, out = _revert_with_the_ghost_active(infra, tfshadow, "1")
     assert "localcloud_instance.web_ghost: Destroying" not in out
     back = out.index("localcloud_instance.web: Creation complete")
     assert back < out.index("localcloud_instance.web_ghost: Modifying")
