@@ -912,3 +912,45 @@ def test_mark_good_says_the_ghosts_follow_at_the_next_apply(
     assert tfshadow("ghost", "refresh", cwd=infra).code == 0
     again = tfshadow("mark", str(latest), "good", "--no-color", cwd=infra)
     assert again.code == 0 and "ghost" not in again.err
+
+
+def test_revert_to_a_version_older_than_two_ghosts_of_for_each_instances_keeps_both(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Both ghosts of a for_each resource stay enabled across a revert to before them: the
+    active one is paused after the originals are back, the one standing by is left alone."""
+    two = CONFIG.replace(
+        'resource "localcloud_instance" "web" {',
+        'resource "localcloud_instance" "web" {\n  for_each = toset(["a", "b"])',
+    )
+    (infra / "main.tf").write_text(two)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    before = len(_versions(tfshadow, infra))
+    for key in ("a", "b"):
+        enabled = tfshadow("ghost", "enable", f'localcloud_instance.web["{key}"]', cwd=infra)
+        assert enabled.code == 0, enabled.err
+    ghosts = {
+        key: _pid(tfshadow, infra, f"localcloud_instance.web_{key}_ghost") for key in ("a", "b")
+    }
+    (infra / "main.tf").write_text(two.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    activated = tfshadow("ghost", "activate", 'localcloud_instance.web["a"]', cwd=infra)
+    assert activated.code == 0, activated.err
+
+    reverted = tfshadow(
+        "revert", str(before), "-auto-approve", "-no-color", "--write-config", cwd=infra
+    )
+
+    assert reverted.code == 0, reverted.err + reverted.out
+    out = reverted.out
+    assert "_ghost: Destroying" not in out, out
+    back = out.index('localcloud_instance.web["a"]: Creation complete')
+    assert back < out.index("localcloud_instance.web_a_ghost: Modifying")
+    assert "localcloud_instance.web_b_ghost: Modifying" not in out
+    assert f"State now equals version {before} on every recorded attribute" in out, out
+    for key, pid in ghosts.items():
+        assert (
+            pid is not None and _pid(tfshadow, infra, f"localcloud_instance.web_{key}_ghost") == pid
+        )
+        assert _proc_state(pid) == "T"
+    assert [g["status"] for g in _ghost_list(tfshadow, infra)] == ["stopped", "stopped"]
