@@ -35,7 +35,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from tfshadow.report.terminal import SENSITIVE
+from tfshadow.report.terminal import SENSITIVE, print_line, print_lines
 from tfshadow.revert.verify import IDENTITY_PATH, STATUS_PATH, Mismatch, VerificationReport
 from tfshadow.state.changes import ABSENT, contains_sealed, is_sealed
 
@@ -47,8 +47,8 @@ _VALUE_LIMIT = 160
 
 def render_verification(console: Console, report: VerificationReport) -> None:
     """The verification block printed after Terraform's plan output."""
-    _print(console, Text())
-    _print(console, Text(f"Verification against version {report.version}", style="bold"))
+    print_line(console, Text())
+    print_line(console, Text(f"Verification against version {report.version}", style="bold"))
     lines: list[Text] = []
     for address in report.destroyed:
         lines.append(_line("-", address, "will be destroyed", "bold red"))
@@ -99,12 +99,11 @@ def render_verification(console: Console, report: VerificationReport) -> None:
             )
         )
     lines.extend(_mismatch_lines(report.mismatches, report.version, after_apply=False))
-    for line in lines:
-        _print(console, line)
+    print_lines(console, lines)
 
     exact = report.restored_exactly
     style = "bold green" if not report.needs_confirmation else "bold"
-    _print(
+    print_line(
         console,
         Text(
             f"{exact} resource{'' if exact == 1 else 's'} return{'s' if exact == 1 else ''}"
@@ -113,7 +112,7 @@ def render_verification(console: Console, report: VerificationReport) -> None:
         ),
     )
     if report.is_noop:
-        _print(console, Text("The plan changes nothing.", style="dim"))
+        print_line(console, Text("The plan changes nothing.", style="dim"))
 
 
 def render_remaining(
@@ -124,7 +123,7 @@ def render_remaining(
     subject = "The targeted resources" if targeted else "State"
     if not mismatches:
         verb = "equal" if targeted else "equals"
-        _print(
+        print_line(
             console,
             Text(
                 f"{subject} now {verb} version {version} on every recorded attribute.",
@@ -133,7 +132,7 @@ def render_remaining(
         )
         return
     count = len(mismatches)
-    _print(
+    print_line(
         console,
         Text(
             f"{subject} still differ{'' if targeted else 's'} from version {version} in {count}"
@@ -141,8 +140,7 @@ def render_remaining(
             style="bold yellow",
         ),
     )
-    for line in _mismatch_lines(mismatches, version, after_apply=True):
-        _print(console, line)
+    print_lines(console, _mismatch_lines(mismatches, version, after_apply=True))
 
 
 def verification_json(report: VerificationReport) -> dict[str, Any]:
@@ -177,10 +175,6 @@ def remaining_json(mismatches: Sequence[Mismatch], version: int) -> dict[str, An
 
 
 # --- lines -------------------------------------------------------------------------------------
-
-
-def _print(console: Console, line: Text) -> None:
-    console.print(line, soft_wrap=True, highlight=False)
 
 
 def _line(symbol: str, address: str, what: str, style: str) -> Text:

@@ -76,16 +76,17 @@ def render_log(
     names the workspace shown, which nothing else in the lines does.
     """
     if not metas:
-        _print(console, Text("No versions recorded yet.", style="dim"))
+        print_line(console, Text("No versions recorded yet.", style="dim"))
         return
     if others:
         shown = str(metas[0].get("workspace", "?"))
-        _print(console, Text(f"Workspace {shown} (also: {', '.join(others)})", style="dim"))
+        print_line(console, Text(f"Workspace {shown} (also: {', '.join(others)})", style="dim"))
     ordered = sorted(metas, key=_version_key, reverse=True)
     version_width = max(len(str(m.get("version", "?"))) for m in ordered)
     author_width = max(len(_author_name(m)) for m in ordered)
     tags = [_tags(m) for m in ordered]
     tag_width = max(len(t.plain) for t in tags)
+    lines: list[Text] = []
     for meta, tag in zip(ordered, tags, strict=True):
         line = Text()
         line.append(str(meta.get("version", "?")).rjust(version_width), style="bold yellow")
@@ -100,7 +101,8 @@ def render_log(
         description = str(meta.get("description") or "")
         if description:
             line.append("  " + description.splitlines()[0])
-        _print(console, line)
+        lines.append(line)
+    print_lines(console, lines)
 
 
 def render_inspect(
@@ -116,11 +118,10 @@ def render_inspect(
     ``parent_removed``: the version's parent was removed by retention, so ``state_changes`` and
     ``config_changes`` are what the version holds, not what it changed.
     """
-    for line in _header_lines(meta, parent_removed=parent_removed):
-        _print(console, line)
-    _print(console, Text())
+    print_lines(console, _header_lines(meta, parent_removed=parent_removed))
+    print_line(console, Text())
     if parent_removed:
-        _print(
+        print_line(
             console,
             Text(
                 "Its parent was removed by retention: shown is what this version holds, "
@@ -128,17 +129,17 @@ def render_inspect(
                 style="bold",
             ),
         )
-        _print(console, Text())
+        print_line(console, Text())
     # A baseline records what already existed: nothing was created by it.
     kind = str(meta.get("kind") or "")
     baseline = kind == "baseline" or parent_removed
     state_only = (
         kind in _STATE_ONLY_KINDS or kind.startswith("state ") or meta.get("state_only") is True
     )
-    for line in _changes_lines(
-        state_changes, config_changes, baseline=baseline, state_only=state_only
-    ):
-        _print(console, line)
+    print_lines(
+        console,
+        _changes_lines(state_changes, config_changes, baseline=baseline, state_only=state_only),
+    )
 
 
 def render_diff(
@@ -154,30 +155,44 @@ def render_diff(
     title.append_text(_version_label(from_meta))
     title.append(" to ")
     title.append_text(_version_label(to_meta))
-    _print(console, title)
-    _print(console, Text())
-    for line in _changes_lines(state_changes, config_changes):
-        _print(console, line)
+    print_line(console, title)
+    print_line(console, Text())
+    print_lines(console, _changes_lines(state_changes, config_changes))
     if show_config_diff:
         for change in config_changes.files:
-            _print(console, Text())
-            for line in _diff_lines(change):
-                _print(console, line)
+            print_line(console, Text())
+            print_lines(console, _diff_lines(change))
 
 
 def render_state_changes(console: Console, changes: StateChanges) -> None:
     """Resource and output changes to Terraform's record alone (no metadata, no configuration):
     what writing a state back does, so nothing reads as created, destroyed or replaced."""
-    for line in _state_lines(changes, state_only=True):
-        _print(console, line)
+    print_lines(console, _state_lines(changes, state_only=True))
+
+
+def print_line(console: Console, line: Text) -> None:
+    """One line of a report, as every renderer prints it."""
+    # soft_wrap: long plan lines are left to the terminal, so copied text keeps its lines whole.
+    console.print(line, soft_wrap=True, highlight=False)
+
+
+_LINES_PER_PRINT = 256
+
+
+def print_lines(console: Console, lines: Iterable[Text]) -> None:
+    """Print many lines with a few calls: rich's cost is per call, and a diff of thousands of
+    resources spent most of its time there. The output is the same as a call per line."""
+    batch: list[Text] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == _LINES_PER_PRINT:
+            print_line(console, Text("\n").join(batch))
+            batch = []
+    if batch:
+        print_line(console, Text("\n").join(batch))
 
 
 # --- metadata ----------------------------------------------------------------------------------
-
-
-def _print(console: Console, line: Text) -> None:
-    # soft_wrap: long plan lines are left to the terminal, so copied text keeps its lines whole.
-    console.print(line, soft_wrap=True, highlight=False)
 
 
 def _version_key(meta: Mapping[str, Any]) -> int:

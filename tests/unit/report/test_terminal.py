@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 
 from tfshadow.report.terminal import (
+    print_line,
+    print_lines,
     render_diff,
     render_inspect,
     render_log,
@@ -493,3 +496,18 @@ def test_terminal_inspect_parent_removed_by_retention(make_meta: Meta) -> None:
     text = out.export_text()
     assert "Parent:    version 3 (removed by retention)\n" in text
     assert "# t.a was recorded" in text and "was created" not in text
+
+
+@pytest.mark.parametrize("count", [0, 1, 255, 256, 257, 600])
+def test_print_lines_prints_exactly_what_a_call_per_line_prints(count: int) -> None:
+    lines = [
+        Text("") if n % 7 == 0 else Text(f"  ~ line {n} " + "x" * (n % 150), style="yellow")
+        for n in range(count)
+    ]
+    one_by_one, batched = console(color=True), console(color=True)
+    for line in lines:
+        print_line(one_by_one, line)
+    print_lines(batched, iter(lines))
+    printed = batched.export_text(styles=True)
+    assert printed == one_by_one.export_text(styles=True)
+    assert printed.count("\n") == count
