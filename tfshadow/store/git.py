@@ -137,10 +137,12 @@ class TreeEntry:
 
 @dataclass(frozen=True)
 class Status:
-    """What ``git status`` sees besides unstaged edits of tracked files."""
+    """What ``git status`` sees: staged changes, untracked files, and the tracked files whose
+    copy in the tree differs from the index (``edited``: paths, edited or deleted)."""
 
     staged: bool
     untracked: bool
+    edited: tuple[str, ...] = ()
 
 
 def scrub_url(text: str) -> str:
@@ -355,15 +357,19 @@ class Git:
             "--no-renames",
         ).stdout
         staged = untracked = False
+        edited: list[str] = []
         for record in out.split(b"\0"):
             if len(record) < 3:
                 continue
             code = record[:2]
             if code in (b"??", b"!!"):
                 untracked = True
-            elif code[:1] not in (b" ", b"?", b"!"):
+                continue
+            if code[:1] not in (b" ", b"?", b"!"):
                 staged = True
-        return Status(staged=staged, untracked=untracked)
+            if code[1:] in (b"M", b"D", b"T"):
+                edited.append(os.fsdecode(record[3:]))
+        return Status(staged=staged, untracked=untracked, edited=tuple(edited))
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -333,7 +333,8 @@ class GitShadowStore:
     def _recover_if_needed(self) -> None:
         status = self._git.status()
         stale = any(path.exists() for path in self._stale_git_locks())
-        if not (stale or self._journal.exists() or status.staged or status.untracked):
+        marks = _edited_marks(status.edited)
+        if not (stale or self._journal.exists() or status.staged or status.untracked or marks):
             return
         if self._lock.holds():
             self._recover()
@@ -370,12 +371,20 @@ class GitShadowStore:
                 files = [p for p in committed if p.startswith(prefixes)]
                 if files:
                     self._git.run("checkout", "-q", "HEAD", "--", *files)
+                    _make_read_only(self.root, files)
             self._journal.unlink()
         status = self._git.status()
         if status.staged:
             self._git.run("reset", "-q")
         if status.staged or status.untracked:
             self._git.run("clean", "-f", "-d", "-x", "-q")
+        # A mark replaces marks.json before its commit: a mark that stopped in between (killed,
+        # or its commit failed on a full disk) leaves a copy HEAD does not hold. Marks are read
+        # from HEAD, so the copy is nothing but an obstacle to a pull that brings a newer one.
+        marks = _edited_marks(self._git.status().edited if status.staged else status.edited)
+        if marks:
+            self._git.run("checkout", "-q", "HEAD", "--", *marks)
+            _make_read_only(self.root, marks)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -759,6 +768,14 @@ class GitShadowStore:
                 self._apply_retention(ws, identity)
             except TfshadowError as exc:
                 raise RetentionError(completed, exc) from exc
+            except OSError as exc:
+                # Retention writes the oldest kept version's keyframe: a full disk stops it
+                # there, before its commit, and the next version's retention tries again.
+                cause = StoreError(
+                    f"cannot write to the shadow store at {self.root}: {exc.strerror or exc}",
+                    hint="free space on its file system, or make it writable",
+                )
+                raise RetentionError(completed, cause) from exc
             self._pack_when_due()
             return completed
 
@@ -1298,11 +1315,22 @@ class GitShadowStore:
             path.unlink(missing_ok=True)
             if committed:
                 self._git.run("checkout", "-q", "HEAD", "--", rel)
+                _make_read_only(self.root, [rel])
 
         self._commit_path(rel, message, identity, undo)
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _edited_marks(edited: Iterable[str]) -> list[str]:
+    """The marks files among ``edited`` (tree paths whose copy differs from HEAD's)."""
+    found = []
+    for rel in edited:
+        parts = rel.split("/")
+        if len(parts) == 3 and parts[0] == "workspaces" and parts[2] == MARKS:
+            found.append(rel)
+    return found
 
 
 def _check_config(config: StoreConfig) -> None:

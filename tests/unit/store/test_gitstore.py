@@ -231,6 +231,28 @@ def test_retention_of_one_keeps_only_the_latest(kit: StoreKit, tmp_path: Path) -
     assert same(store.reconstruct("default", 3).config, kit.config_doc(3))
 
 
+def test_retention_that_runs_out_of_space_keeps_the_version(kit: StoreKit, tmp_path: Path) -> None:
+    from tfshadow.errors import RetentionError
+
+    store = kit.open_store(tmp_path, retain=2, keyframe_interval=10)
+    for n in range(1, 3):
+        kit.record(store, n)
+    full_state = len(delta.dumps(kit.state_doc(3)))
+    # Room for version 3's deltas, not for the keyframe retention writes for version 2.
+    with kit.file_size_limit(full_state // 2), pytest.raises(RetentionError) as caught:
+        kit.record(store, 3)
+    assert caught.value.recorded["version"] == 3
+    assert "cannot write to the shadow store" in caught.value.message and caught.value.hint
+
+    reopened = kit.open_store(tmp_path, create=False, retain=2, keyframe_interval=10)
+    assert kit.git(reopened.root, "status", "--porcelain", "--ignored") == ""
+    assert [m["version"] for m in reopened.versions("default")] == [1, 2, 3]
+    assert same(reopened.reconstruct("default", 3).state, kit.state_doc(3))
+    kit.record(reopened, 4)
+    assert [m["version"] for m in reopened.versions("default")] == [3, 4]
+    assert reopened.check().sound
+
+
 def test_reconstruct_edited_file_is_tampering_named(kit: StoreKit, tmp_path: Path) -> None:
     store = kit.open_store(tmp_path, keyframe_interval=10)
     for n in range(1, 4):
@@ -367,7 +389,7 @@ def test_open_finishes_an_interrupted_retention(kit: StoreKit, tmp_path: Path) -
     )
 
     reopened = kit.open_store(tmp_path, create=False)
-    assert meta.exists()
+    assert meta.exists() and not meta.stat().st_mode & 0o222  # put back read-only
     assert not (store.root / ".git" / "tfshadow" / "pending.json").exists()
     assert [m["version"] for m in reopened.versions("default")] == [1, 2, 3]
 

@@ -347,3 +347,37 @@ def test_push_over_ssh_keeps_the_users_own_ssh_command(
     assert any("-i /keys/deploy" in line for line in lines), lines
     assert any("-p 2222" in line for line in lines), lines
     assert not any("BatchMode" in line for line in lines), lines
+
+
+def test_pull_after_a_mark_whose_commit_failed(kit: StoreKit, tmp_path: Path) -> None:
+    remote = bare(kit, tmp_path / "shadows.git")
+    here, there = tmp_path / "ci-runner", tmp_path / "laptop"
+    here.mkdir()
+    there.mkdir()
+    runner = kit.open_store(here, remote=str(remote))
+    kit.record(runner, 1)
+    kit.record(runner, 2)
+    runner.set_mark("default", 1, "bad", {"name": "Ann Operator", "email": "ann@example.com"})
+    runner.push()
+    laptop_config = StoreConfig(workdir=there, remote=str(remote))
+    GitShadowStore.pull(laptop_config)
+    laptop = GitShadowStore.open(laptop_config, create=False)
+    laptop.set_mark("default", 1, "good", {"name": "Bob Reviewer", "email": "bob@example.com"})
+    laptop.push()
+
+    # The new marks file is written but git cannot write its index (a disk that filled up
+    # just then): the mark is not recorded and the tree holds a marks file HEAD does not.
+    marks = runner.root / "workspaces/default/marks.json"
+    with kit.file_size_limit(marks.stat().st_size + 200), pytest.raises(StoreError):
+        runner.set_mark("default", 2, "good", {"name": "Ann Operator", "email": "a@example.com"})
+    assert kit.git(runner.root, "status", "--porcelain").split() == [
+        "M",
+        str(marks.relative_to(runner.root)),
+    ]
+
+    pulled = GitShadowStore.pull(StoreConfig(workdir=here, remote=str(remote)))
+    assert pulled.pulled == 1
+    reopened = kit.open_store(here, create=False, remote=str(remote))
+    assert {n: m["mark"] for n, m in reopened.marks("default").items()} == {1: "good"}
+    assert kit.git(runner.root, "status", "--porcelain", "--ignored") == ""
+    assert not marks.stat().st_mode & 0o222
