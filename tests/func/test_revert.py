@@ -1040,3 +1040,47 @@ def test_targeted_revert_names_only_the_variables_the_targets_use(
     whole = tfshadow("revert", "1", *APPROVED, cwd=work)
     assert whole.code == 0, whole.err
     assert "Version 1 was applied with -var or TF_VAR_ values for a, b: " in whole.err
+
+
+def test_revert_that_the_store_cannot_record_says_the_next_command_records_it(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    import resource
+    import signal
+
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "tfshadow.hcl").write_text("store {\n  keyframe_interval = 1\n}\n")
+    (work / "main.tf").write_text(
+        'variable "size" {\n  type = string\n}\n'
+        'resource "terraform_data" "web" {\n  input = var.size\n}\n'
+    )
+    # Every version is a keyframe holding all the files: larger than any one file Terraform
+    # or the revert's scratch copy writes.
+    for name in ("notes_a.tf", "notes_b.tf"):
+        (work / name).write_text(
+            "".join(f"# note {n:05d} about the web tier\n" for n in range(400))
+        )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "size=small", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
+
+    # The store's file system fills up while the revert runs: writes past 20 kB fail.
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, limits[1]))
+    try:
+        result = tfshadow("revert", "1", *APPROVED, cwd=work)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, previous)
+
+    assert result.code == 1, result.err
+    assert "the revert was applied but not recorded" in result.err
+    assert "then run `tfshadow log`" in result.err
+    assert "unexpected error" not in result.err
+    assert (
+        live_state(work)["resources"][0]["instances"][0]["attributes"]["input"]["value"] == "small"
+    )
+    versions = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert [v["kind"] for v in versions] == ["recovered", "apply", "apply"]

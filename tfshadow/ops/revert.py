@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tfshadow import env
-from tfshadow.errors import EngineError, TfshadowError, UnknownVersionError, UsageError
+from tfshadow.errors import (
+    CaptureError,
+    EngineError,
+    TfshadowError,
+    UnknownVersionError,
+    UsageError,
+)
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
@@ -393,6 +399,16 @@ def _full(
             )
         except KeyboardInterrupt:
             raise interrupted_after_terraform() from None
+        except RevertError:
+            raise
+        except TfshadowError as exc:
+            # Terraform has applied the revert: a store that cannot take the version (a full
+            # disk, a tampered store) leaves a change unrecorded, which the next command records.
+            raise CaptureError(
+                f"the revert was applied but not recorded: {exc.message}",
+                hint=f"{exc.hint or 'fix the store'}; then run `tfshadow log`: the change is "
+                "recorded then as a recovered version",
+            ) from exc
         outcome.remaining = remaining_differences(
             capture.state,
             target.state,
