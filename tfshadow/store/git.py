@@ -636,8 +636,13 @@ def _error_line(stderr: bytes) -> str:
 
 
 def _rejected(stdout: bytes) -> bool:
-    # --porcelain reports a rejected ref on stdout as "!\t<src>:<dst>\t[rejected] (reason)".
-    return any(line.startswith("!") for line in stdout.decode("utf-8", "replace").splitlines())
+    # --porcelain reports a ref refused as not a fast-forward on stdout as
+    # "!\t<src>:<dst>\t[rejected] (reason)". "[remote rejected]" is the remote failing to take
+    # it (a ref lock that a push killed mid-way left there, a hook): a later push can succeed.
+    return any(
+        line.startswith("!") and "\t[rejected]" in line
+        for line in stdout.decode("utf-8", "replace").splitlines()
+    )
 
 
 def _push_failure(stdout: bytes, stderr: bytes) -> str:

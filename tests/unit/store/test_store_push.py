@@ -156,6 +156,31 @@ def test_push_rejected_when_the_remote_diverged(kit: StoreKit, tmp_path: Path) -
     assert two.has_unpushed()
 
 
+def test_push_refused_by_a_ref_lock_left_on_the_remote_is_not_divergence(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    remote = bare(kit, tmp_path / "mirror.git")
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    store = kit.open_store(workdir, remote=str(remote))
+    kit.record(store, 1)
+    store.push()
+    kit.record(store, 2)
+    # A push killed on the remote's side mid-way leaves git's lock on the branch there.
+    stale = remote / "refs" / "heads" / "tfshadow.lock"
+    stale.write_text("")
+
+    with pytest.raises(StoreError) as caught:
+        store.push()
+    assert not isinstance(caught.value, StoreDivergedError)
+    assert "tfshadow.lock" in caught.value.message and "diverged" not in str(caught.value.hint)
+    assert store.has_unpushed()
+
+    stale.unlink()
+    store.push()
+    assert not store.has_unpushed()
+
+
 def test_branch_mode_pushes_only_the_store_branch(kit: StoreKit, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
