@@ -350,12 +350,21 @@ class GitShadowStore:
     def _stale_git_locks(self) -> list[Path]:
         # Lock files git leaves when it is killed mid-command; while we hold the store's lock no
         # git command of ours runs, so any of these is stale and would block every later write.
-        return [
+        locks = [
             self._info.git_dir / "index.lock",
             self._info.git_dir / "HEAD.lock",
             self._info.common_dir / "refs" / "heads" / f"{self._branch}.lock",
             self._state_dir / "retention.index.lock",
         ]
+        if self._config.branch is None:
+            # Those of a `git gc` killed while packing (see _pack_when_due): left, every later
+            # gc fails and the loose objects pile up. An orphan branch's repository is the
+            # user's, whose own git may hold these right now.
+            locks += [
+                self._info.common_dir / "packed-refs.lock",
+                self._info.common_dir / "objects" / "info" / "commit-graph.lock",
+            ]
+        return locks
 
     def _recover(self) -> None:
         """Remove what an interrupted write left (the caller holds the lock)."""

@@ -377,6 +377,26 @@ def test_open_removes_a_half_written_version(kit: StoreKit, tmp_path: Path) -> N
     assert same(reopened.reconstruct("default", 3).state, kit.state_doc(3))
 
 
+def test_open_removes_the_locks_of_a_killed_gc(kit: StoreKit, tmp_path: Path) -> None:
+    store = kit.open_store(tmp_path)
+    kit.record(store, 1)
+    kit.git(store.root, "gc", "--quiet")
+    # `git gc` killed while packing refs and writing the commit graph leaves their locks, and
+    # every later gc of the store would fail on them.
+    locks = [
+        store.root / ".git" / "packed-refs.lock",
+        store.root / ".git" / "objects" / "info" / "commit-graph.lock",
+    ]
+    for lock in locks:
+        lock.write_text("")
+
+    reopened = kit.open_store(tmp_path, create=False)
+    assert not any(lock.exists() for lock in locks)
+    kit.record(reopened, 2)
+    kit.git(reopened.root, "gc", "--quiet")  # check=True: it succeeds
+    assert [m["version"] for m in reopened.versions("default")] == [1, 2]
+
+
 def test_open_finishes_an_interrupted_retention(kit: StoreKit, tmp_path: Path) -> None:
     store = kit.open_store(tmp_path)
     for n in range(1, 4):
