@@ -231,6 +231,10 @@ class GitShadowStore:
                 raise _no_store(str(path), config)
             with FileLock(state_dir / "lock").hold(DEFAULT_LOCK_TIMEOUT, "create"):
                 if git.head() is None:
+                    # A creation killed mid-commit leaves git's locks, which would refuse this
+                    # commit and every later one; under the lock, no git of ours holds them.
+                    for stale in ("index.lock", "HEAD.lock", f"refs/heads/{DEFAULT_BRANCH}.lock"):
+                        (info.git_dir / stale).unlink(missing_ok=True)
                     (path / MARKER).unlink(missing_ok=True)
                     write_read_only(path / MARKER, marker_bytes())
                     git.run("add", "-f", "--", MARKER)

@@ -377,6 +377,23 @@ def test_open_removes_a_half_written_version(kit: StoreKit, tmp_path: Path) -> N
     assert same(reopened.reconstruct("default", 3).state, kit.state_doc(3))
 
 
+def test_creation_killed_before_its_first_commit_is_finished_next_time(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    # The first apply was killed while it committed the store's marker: the repository is
+    # there, with no commit, a marker file and git's index lock.
+    path = tmp_path / ".tfshadow"
+    path.mkdir()
+    kit.git(path, "init", "-q", "--initial-branch=tfshadow")
+    (path / "tfshadow-store.json").write_text('{"form')
+    (path / ".git" / "index.lock").write_text("")
+
+    store = kit.open_store(tmp_path)
+    assert kit.record(store, 1)["version"] == 1
+    assert kit.git(store.root, "status", "--porcelain", "--ignored") == ""
+    assert store.check().sound
+
+
 def test_open_removes_the_locks_of_a_killed_gc(kit: StoreKit, tmp_path: Path) -> None:
     store = kit.open_store(tmp_path)
     kit.record(store, 1)
