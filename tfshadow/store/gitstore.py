@@ -381,7 +381,8 @@ class GitShadowStore:
             if head is not None and dirs:
                 committed = [e.path for e in self._git.ls_tree(head, None, recursive=True)]
                 prefixes = tuple(f"{d}/" for d in dirs)
-                files = [p for p in committed if p.startswith(prefixes)]
+                named = set(dirs)  # a pull's journal names files
+                files = [p for p in committed if p in named or p.startswith(prefixes)]
                 if files:
                     self._git.run("checkout", "-q", "HEAD", "--", *files)
                     _make_read_only(self.root, files)
@@ -1086,16 +1087,39 @@ class GitShadowStore:
                         hint=f"keep one: move {self.root} aside and pull again to take the "
                         "remote's, or keep this one and replace the remote's branch by hand",
                     )
-                changed = self._git.text("diff", "--name-only", "-z", head, tip) if head else ""
-                self._git.run("merge", "--ff-only", "--quiet", tip)
+                changed = [
+                    p
+                    for p in (
+                        self._git.text(
+                            "diff", "--no-renames", "--name-only", "-z", head, tip
+                        ).split("\0")
+                        if head
+                        else [e.path for e in self._git.ls_tree(tip, None, recursive=True)]
+                    )
+                    if p
+                ]
+                # git writes the tree before it moves HEAD: a merge stopped in between leaves
+                # files HEAD does not hold (retention's rekeyed meta.json reads as tampered,
+                # and the next merge refuses to overwrite them). The journal puts HEAD's back.
+                try:
+                    self._journal.write_text(json.dumps({"dirs": changed}))
+                except OSError as exc:
+                    self._journal.unlink(missing_ok=True)
+                    raise StoreError(
+                        f"cannot write to the shadow store at {self.root}: {exc.strerror or exc}",
+                        hint="free space on its file system, or make it writable",
+                    ) from exc
+                try:
+                    self._git.run("merge", "--ff-only", "--quiet", tip)
+                except StoreError:
+                    # What the merge got to write is undone now, or else by the next open.
+                    with contextlib.suppress(TfshadowError, OSError):
+                        self._recover()
+                    raise
             finally:
                 self._git.delete_ref(PULL_REF)
-            _make_read_only(
-                self.root,
-                changed.split("\0")
-                if head
-                else (e.path for e in self._git.ls_tree(tip, None, recursive=True)),
-            )
+            _make_read_only(self.root, changed)
+            self._journal.unlink()
             (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
             pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
             return PullResult(shown, pulled, 0, False)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -406,3 +407,69 @@ def test_pull_after_a_mark_whose_commit_failed(kit: StoreKit, tmp_path: Path) ->
     assert {n: m["mark"] for n, m in reopened.marks("default").items()} == {1: "good"}
     assert kit.git(runner.root, "status", "--porcelain", "--ignored") == ""
     assert not marks.stat().st_mode & 0o222
+
+
+def _small_record(kit: StoreKit, store: GitShadowStore, serial: int) -> None:
+    store.record("default", kit.meta_doc(serial), kit.state_doc(serial, 1), kit.config_doc(serial))
+
+
+def _recorder_ahead_of_runner(kit: StoreKit, tmp_path: Path) -> tuple[GitShadowStore, StoreConfig]:
+    """A runner's store, and its recorder's history ahead by versions and a retention that
+    rewrote files the runner holds."""
+    remote = bare(kit, tmp_path / "shadows.git")
+    here, there = tmp_path / "ci-runner", tmp_path / "laptop"
+    here.mkdir()
+    there.mkdir()
+    recorder = kit.open_store(there, remote=str(remote), retain=30, keyframe_interval=3)
+    for n in range(1, 31):
+        _small_record(kit, recorder, n)
+    recorder.push()
+    config = StoreConfig(workdir=here, remote=str(remote))
+    GitShadowStore.pull(config)
+    for n in range(31, 36):
+        _small_record(kit, recorder, n)
+    recorder.push()
+    return recorder, config
+
+
+def test_pull_whose_merge_stopped_after_writing_the_tree_leaves_the_store_as_it_was(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    _, config = _recorder_ahead_of_runner(kit, tmp_path)
+    runner = GitShadowStore.open(config, create=False)
+    index = runner.root / ".git" / "index"
+    # The new files fit; git's index does not (the disk filled up just then): git has written
+    # the tree and stops before it moves HEAD.
+    with kit.file_size_limit(index.stat().st_size - 100), pytest.raises(StoreError):
+        GitShadowStore.pull(config)
+
+    runner = GitShadowStore.open(config, create=False)  # the next command
+    assert kit.git(runner.root, "status", "--porcelain", "--ignored") == ""
+    assert [m["version"] for m in runner.versions("default")] == list(range(1, 31))
+    assert GitShadowStore.pull(config).pulled == 10  # 5 versions, 5 retentions
+    reopened = GitShadowStore.open(config, create=False)
+    assert [m["version"] for m in reopened.versions("default")] == list(range(6, 36))
+    assert reopened.check().sound and not reopened.check().writable
+
+
+def test_pull_killed_after_the_merge_wrote_the_tree_is_undone_on_the_next_open(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    _, config = _recorder_ahead_of_runner(kit, tmp_path)
+    runner = GitShadowStore.open(config, create=False)
+    head = kit.git(runner.root, "rev-parse", "HEAD").strip()
+    kit.git(runner.root, "fetch", "-q", str(tmp_path / "shadows.git"), "tfshadow")
+    tip = kit.git(runner.root, "rev-parse", "FETCH_HEAD").strip()
+    changed = kit.git(runner.root, "diff", "--no-renames", "--name-only", head, tip).split()
+    # What a pull killed inside `git merge` leaves: its journal, the tree and index of the new
+    # commit, HEAD where it was.
+    journal = runner.root / ".git" / "tfshadow" / "pending.json"
+    journal.write_text(json.dumps({"dirs": changed}))
+    kit.git(runner.root, "read-tree", "-u", "-m", "HEAD", tip)
+
+    reopened = GitShadowStore.open(config, create=False)
+    assert not journal.exists()
+    assert kit.git(runner.root, "status", "--porcelain", "--ignored") == ""
+    assert [m["version"] for m in reopened.versions("default")] == list(range(1, 31))
+    assert GitShadowStore.pull(config).pulled == 10  # 5 versions, 5 retentions
+    assert reopened.check().sound
