@@ -610,7 +610,9 @@ class GitShadowStore:
         git = tuple(
             line
             for line in (fsck.stdout + fsck.stderr).decode("utf-8", "replace").splitlines()
-            if line.strip() and not line.startswith("Checking ")
+            # "notice:" lines are not damage: "HEAD points to an unborn branch" is a new
+            # repository whose own branch has no commit yet, beside a store on its branch.
+            if line.strip() and not line.startswith(("Checking ", "notice: "))
         )
         if fsck.returncode != 0 and not git:
             git = (f"git fsck exited with {fsck.returncode}",)

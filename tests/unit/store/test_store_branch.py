@@ -104,3 +104,15 @@ def test_branch_mode_rebuilds_a_lost_worktree(kit: StoreKit, tmp_path: Path) -> 
     assert reopened.root == store.root
     assert kit.record(reopened, 2)["version"] == 2
     assert [m["version"] for m in reopened.versions("default")] == [1, 2]
+
+
+def test_branch_mode_in_a_repository_with_no_commit_yet_checks_sound(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    kit.git(tmp_path, "init", "-q", "-b", "main")  # nothing committed on main
+    store = kit.open_store(tmp_path, branch="tfshadow")
+    kit.record(store, 1)
+
+    check = store.check()
+    assert check.sound, check.git
+    assert check.versions == 1
