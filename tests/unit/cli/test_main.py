@@ -161,3 +161,32 @@ def test_main_terraform_chdir_after_an_own_command_is_refused(
     assert "put it before the command" in err and "--chdir DIR" in err
     assert "no shadow store" not in err
     assert not (tmp_path / ".tfshadow").exists() and not (tmp_path / "infra" / ".tfshadow").exists()
+
+
+def test_main_interrupted_while_its_modules_load_exits_130_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    # Ctrl-C in the first moments, while Python loads tfshadow's modules.
+    script = """
+import os, signal, sys
+def hook(event, args):
+    if event == "import" and args[0] == "tfshadow.cli.main":
+        os.kill(os.getpid(), signal.SIGINT)
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", "log"]
+main()
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr
