@@ -929,6 +929,30 @@ def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
     assert [v["kind"] for v in log.json()["versions"]] == ["recovered", "apply"]
 
 
+def test_first_apply_interrupted_before_its_store_exists_says_apply_records_it(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    import sys
+
+    # No store yet, so `log` has no history to catch up: the hint must name what does record.
+    apply = ("apply", "-auto-approve", "-no-color")
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_WHILE_RECORDING, *apply],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Apply complete!" in proc.stdout
+    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    assert "not recorded" in proc.stderr and "run `tfshadow apply` again" in proc.stderr
+    again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert again.code == 0, again.err
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [(v["kind"], v["changes"]["add"]) for v in log] == [("baseline", 2)], log
+
+
 def test_apply_terminated_while_terraform_runs_still_records(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

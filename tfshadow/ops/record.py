@@ -159,7 +159,7 @@ def run_recorded(
         try:
             after_raw, ok = pull_or_none(project, state_file)
         except KeyboardInterrupt:
-            raise interrupted_after_terraform() from None
+            raise interrupted_after_terraform(project) from None
         if not ok or after_raw is None:
             # A state unread before is not a state that was not there: the store holds one.
             if outcome.exit_code == 0 and (before_raw is not None or not read_before):
@@ -180,7 +180,7 @@ def run_recorded(
             else:
                 _record_after(project, store, before_raw, after_raw, inputs, name, message, outcome)
         except KeyboardInterrupt:
-            raise interrupted_after_terraform() from None
+            raise interrupted_after_terraform(project) from None
         except CaptureError:
             raise
         except TfshadowError as exc:
@@ -239,9 +239,16 @@ def _loaded_meanwhile(modules: Sequence[str]) -> Iterator[None]:
         loader.join()
 
 
-def interrupted_after_terraform() -> CaptureInterruptedError:
+def interrupted_after_terraform(project: Project) -> CaptureInterruptedError:
     """The error for Ctrl-C between Terraform's run and the version's commit."""
     # Silence here would hide that Terraform's change is not in the store yet.
+    if not project.store_exists():
+        # A first apply stopped before the store was made: `log` has no history to catch up.
+        return CaptureInterruptedError(
+            "interrupted after Terraform ran: its change is not recorded",
+            hint="run `tfshadow apply` again: it records the state Terraform left as a baseline "
+            "version first",
+        )
     return CaptureInterruptedError(
         "interrupted after Terraform ran: its change may not be recorded",
         hint="run `tfshadow log`: a change not recorded yet is recorded then as a recovered "

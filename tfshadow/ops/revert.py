@@ -398,7 +398,7 @@ def _full(
                 warnings=outcome.warnings,
             )
         except KeyboardInterrupt:
-            raise interrupted_after_terraform() from None
+            raise interrupted_after_terraform(project) from None
         except RevertError:
             raise
         except TfshadowError as exc:
