@@ -190,6 +190,37 @@ def test_gate_without_a_store_fails_clearly(tfshadow: Tfshadow, workdir: Path) -
     assert result.err.startswith("tfshadow: error: ")
 
 
+def test_gate_on_a_workspace_without_versions_fails_instead_of_passing(
+    tfshadow: Tfshadow, applied: Path
+) -> None:
+    # A mistyped workspace has no recommendations either: passing would wave through the open
+    # critical one of the workspace meant.
+    _log(applied, _rec("critical", datetime.now(UTC) - timedelta(minutes=5)))
+
+    result = tfshadow("gate", "--workspace", "defualt", cwd=applied)
+
+    assert result.code == 2, result.out
+    assert "passed" not in result.out
+    assert result.err.startswith("tfshadow: error: no shadow versions in workspace `defualt`")
+    assert "workspaces with versions: default" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert tfshadow("gate", "--workspace", "default", cwd=applied).code == 1
+
+
+@pytest.mark.parametrize("since", ["0s", "0"])
+def test_gate_since_nothing_is_a_usage_error_not_a_pass(
+    tfshadow: Tfshadow, applied: Path, since: str
+) -> None:
+    _log(applied, _rec("critical", datetime.now(UTC) - timedelta(minutes=5)))
+
+    result = tfshadow("gate", "--since", since, cwd=applied)
+
+    assert result.code == 2, result.out
+    assert result.err.strip() == (
+        "tfshadow: error: --since must be a positive duration: use e.g. --since 24h"
+    )
+
+
 def test_comment_without_a_plan_report_says_to_run_plan(tfshadow: Tfshadow, applied: Path) -> None:
     result = tfshadow("comment", "--github", "--pr", "7", cwd=applied)
 

@@ -151,6 +151,9 @@ def gate(
         seconds = parse_duration(since)
     except ValueError as exc:
         raise UsageError(f"--since {since}: {exc}") from None
+    if seconds <= 0:
+        # No recommendation is that recent: the gate would pass on none.
+        raise UsageError("--since must be a positive duration", hint="use e.g. --since 24h")
     recommendations = open_recommendations(cli.project(), seconds, workspace)
     result = judge(recommendations, fail_on)
     if junit_path is not None:

@@ -26,12 +26,13 @@ def open_recommendations(
     """The open recommendations (``Recommendation.to_json()`` form), most severe first.
 
     ``since`` is in seconds before ``now`` (default: the current time). Raises StoreError when
-    there is no shadow store.
+    there is no shadow store, or no version in the workspace: a gate on a mistyped workspace
+    would otherwise pass on recommendations it never looked for.
     """
     from tfshadow.ops.analyze import ANALYSIS_DIR, JOURNAL
+    from tfshadow.ops.history import open_history
 
-    store = project.open_store(create=False)
-    ws = workspace or project.workspace
+    store, ws = open_history(project, workspace)
     moment = now or datetime.now(UTC)
     start: datetime | None
     try:
