@@ -205,6 +205,28 @@ def test_analyze_unknown_resource_and_bad_options(
     assert result.code == 2 and "unknown model `magic`" in result.err
 
 
+@pytest.mark.parametrize("fraction", ["0.5", "0.9"])
+def test_analyze_sensitivity_below_one_sigma_is_refused_not_judged(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime], fraction: str
+) -> None:
+    # A fraction typed for a number of σ: judged, a 12σ shift came out "within 0.5σ of the
+    # forecast", since a deviation is ongoing only while it stays at least 1σ off.
+    applied = two_versions[2]
+    _web_metrics(workdir, applied, shift_at=applied + 2 * STEP)
+    until = (applied + timedelta(hours=1)).isoformat()
+    args = ("analyze", "--until", until, "--no-mark", "--sensitivity")
+
+    result = tfshadow(*args, fraction, cwd=workdir)
+
+    assert result.code == 2, result.out
+    assert result.err.strip() == (
+        f"tfshadow: error: sensitivity {fraction} is below 1σ: it is a number of standard "
+        "deviations, not a fraction: use e.g. --sensitivity 3.5, or high (3σ)"
+    )
+    assert result.out == ""
+    assert tfshadow(*args, "1", "--json", cwd=workdir).json()["recommendations"]
+
+
 def test_analyze_before_any_version_says_to_apply(workdir: Path, tfshadow: Tfshadow) -> None:
     _settings(workdir)
     result = tfshadow("analyze", cwd=workdir)

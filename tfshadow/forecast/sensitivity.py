@@ -8,6 +8,7 @@ several times that; ``low`` only speaks of large, sustained changes.
 from __future__ import annotations
 
 from tfshadow.errors import UsageError
+from tfshadow.settings.analysis import LOWEST_SENSITIVITY
 
 LEVELS: dict[str, float] = {"high": 3.0, "medium": 3.75, "low": 5.0}
 
@@ -31,6 +32,12 @@ def threshold(value: str | float) -> float:
         raise UsageError(
             f"sensitivity {value} must be a positive number of standard deviations",
             hint="use e.g. --sensitivity 3.5",
+        )
+    if number < LOWEST_SENSITIVITY:
+        raise UsageError(
+            f"sensitivity {value} is below {LOWEST_SENSITIVITY:g}σ: it is a number of standard "
+            "deviations, not a fraction",
+            hint="use e.g. --sensitivity 3.5, or high (3σ)",
         )
     return number
 

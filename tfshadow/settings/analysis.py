@@ -63,6 +63,10 @@ from urllib.parse import urlsplit
 SOURCE_KINDS = ("prometheus", "cloudwatch", "csv", "agent")
 MODELS = ("default", "ets", "theta", "seasonal", "arima", "autoarima", "lstm")
 SENSITIVITY_WORDS = ("low", "medium", "high")
+# The fewest σ a sensitivity may be: a deviation is ongoing while its points stay at least 1σ
+# off, so below that a lasting shift would pass for a recovery; and 0.5 or 0.9 is mostly a
+# fraction typed for a number of standard deviations.
+LOWEST_SENSITIVITY = 1.0
 SEVERITIES = ("info", "warning", "critical")
 
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}

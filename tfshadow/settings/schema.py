@@ -34,6 +34,7 @@ from tfshadow import env
 from tfshadow.errors import SettingsError
 from tfshadow.settings.analysis import (
     ACTIONS,
+    LOWEST_SENSITIVITY,
     MAX_DURATION,
     MODELS,
     SENSITIVITY_WORDS,
@@ -511,7 +512,14 @@ def _sensitivity(value: Any) -> str | None:
         if value in SENSITIVITY_WORDS:
             return None
         return f"must be low, medium, high or a positive number, got {value!r}"
-    return None if value > 0 else f"must be low, medium, high or a positive number, got {value}"
+    if not value > 0:
+        return f"must be low, medium, high or a positive number, got {value}"
+    if value < LOWEST_SENSITIVITY:
+        return (
+            f"must be at least {LOWEST_SENSITIVITY:g} (a number of standard deviations, "
+            f"not a fraction), got {value}"
+        )
+    return None
 
 
 def _to_sensitivity(value: Any) -> Sensitivity:

@@ -433,6 +433,7 @@ def test_metrics_settings_unknown_source_names_line_and_declared(tmp_path: Path)
         ('"extreme"', "must be low, medium, high or a positive number, got 'extreme'"),
         ("0", "must be low, medium, high or a positive number, got 0"),
         ("-1.5", "must be low, medium, high or a positive number, got -1.5"),
+        ("0.5", "must be at least 1 (a number of standard deviations, not a fraction), got 0.5"),
         ("true", "must be a string or a number, got true or false"),
         ('["high"]', "must be a string or a number, got a list"),
     ],

@@ -188,6 +188,13 @@ def test_profile_settings_anomaly_as_a_number(tmp_path: Path) -> None:
         ),
         (
             'resources = ["*"]',
+            'trigger {\n  metric = "cpu"\n  anomaly = 0.5\n}',
+            'tfshadow.hcl:5: setting `anomaly` in block `trigger` of `profile "p"` must be at '
+            "least 1 (a number of standard deviations, not a fraction), got 0.5",
+            "fix its value",
+        ),
+        (
+            'resources = ["*"]',
             'trigger {\n  metric = "cpu"\n  forecast_breach_within = "2h"\n}',
             'tfshadow.hcl:5: setting `forecast_breach_within` in block `trigger` of `profile "p"` '
             "needs `above` or `below`",
