@@ -135,6 +135,8 @@ def source(
         (600, 10),
         (899, 15),
         (3600, MIN_STEP),
+        (4 * 3600, MIN_STEP),  # the README's figures for since = 4h, 6h, 1d and 7d
+        (6 * 3600, 30),
         (86400, 120),
         (7 * 86400, 600),
         (365 * 86400, 8 * 3600),
