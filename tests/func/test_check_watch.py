@@ -4,6 +4,7 @@ reverts. The CSV file stands in for a monitoring export that the test appends to
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,6 +130,28 @@ def test_watch_reverts_a_bad_change_within_two_cycles(watched: Path, tfshadow: T
     again = tfshadow("check", "--json", cwd=watched).json()
     assert again["recommendations"] == []
     assert "muted: cooldown" in again["triggers"][0]["detail"]
+
+
+def test_watch_keeps_each_cycle_line_whole_in_a_log(watched: Path, tfshadow: Tfshadow) -> None:
+    # Piped (a service's log, nohup), the console is 80 columns wide: a wrapped cycle line put
+    # the revert's version on a line of its own, without the timestamp or "action:".
+    _settings(watched, "revert")
+    _runs_hot(watched)
+
+    result = tfshadow("watch", "--interval", "0.2s", "--cycles", "2", "--no-color", cwd=watched)
+
+    assert result.code == 0, result.err
+    cycles = [line for line in result.out.splitlines() if "] cycle " in line]
+    assert len(cycles) == 2
+    assert re.fullmatch(
+        r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\] cycle 1: 1 trigger \(1 fired\); "
+        r"1 recommendation, 0 open at or above critical; 1 action",
+        cycles[0],
+    ), cycles[0]
+    assert (
+        "  action: profile web-cpu: reverted terraform_data.web to version 1 (recorded as "
+        "version 3)" in result.out.splitlines()
+    )
 
 
 def test_check_act_a_revert_that_succeeded_passes_as_the_gate_does(

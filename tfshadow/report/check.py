@@ -37,13 +37,15 @@ def render_check(console: Console, report: CheckReport) -> None:
 def render_cycle(console: Console, number: int, report: CheckReport) -> None:
     """One watch cycle: a timestamped summary, then any action and recommendation."""
     moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    print_line(console, f"[{moment} UTC] cycle {number}: {summary(report)}", "bold")
+    # A watch's output is a log: each line stays whole (not wrapped at 80 columns when piped), so
+    # that grep finds a cycle's summary and a revert's version on the line it is after.
+    print_unwrapped(console, Text(f"[{moment} UTC] cycle {number}: {summary(report)}", "bold"))
     for action in report.actions:
-        print_line(console, f"  action: {action}", "bold")
+        print_unwrapped(console, Text(f"  action: {action}", "bold"))
     for rec in report.recommendations:
-        print_line(
+        print_unwrapped(
             console,
-            f"  {rec.severity}: {rec.resource} {rec.metric} ({rec.profile}): {rec.action}",
+            Text(f"  {rec.severity}: {rec.resource} {rec.metric} ({rec.profile}): {rec.action}"),
         )
     for warning in report.warnings:
         print_unwrapped(console, Text(f"  warning: {one_line(warning)}", style="yellow"))
@@ -55,7 +57,8 @@ def summary(report: CheckReport) -> str:
     triggers = ", ".join(parts) if parts else "no trigger evaluated"
     failing = len(report.failing)
     return (
-        f"{len(report.triggers)} triggers ({triggers}); {len(report.recommendations)} "
+        f"{len(report.triggers)} trigger{'s' if len(report.triggers) != 1 else ''} ({triggers}); "
+        f"{len(report.recommendations)} "
         f"recommendation{'s' if len(report.recommendations) != 1 else ''}, {failing} open at or "
         f"above {report.fail_on}; {len(report.actions)} "
         f"action{'s' if len(report.actions) != 1 else ''}"
