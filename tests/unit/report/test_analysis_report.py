@@ -6,6 +6,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from rich.console import Console
 
@@ -16,6 +17,7 @@ from tfshadow.forecast.results import (
     SeriesVerdict,
     Suspect,
 )
+from tfshadow.ops.check import CheckReport, TriggerOutcome
 from tfshadow.report.analysis import (
     analysis_json,
     analysis_markdown,
@@ -23,6 +25,7 @@ from tfshadow.report.analysis import (
     recommendation_markdown,
     render_analysis,
 )
+from tfshadow.report.check import check_json
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -358,3 +361,35 @@ def test_analysis_report_render_wraps_a_long_reason_under_itself() -> None:
     follow = lines[first + 1]
     assert follow.startswith(" " * 12) and follow[12] != " " and "more words" in follow
     assert all(len(line.rstrip()) <= 60 for line in lines)
+
+
+def _readme_item(start: str) -> str:
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    at = readme.index(start)
+    # To the end of its paragraph or list item.
+    end = min(i for i in (readme.find("\n\n", at), readme.find("\n- ", at)) if i > 0)
+    return readme[at:end]
+
+
+def test_analysis_report_json_keys_are_the_readmes() -> None:
+    data = analysis_json(_report(extra={"workspace": "default", "marks": [{"version": 1}]}))
+    keys = set(data) | set(data["summary"]) | set(data["series"][0])
+    keys |= {"version", "mark", "note"}  # a mark, as ops.analyze makes it
+    documented = _readme_item("- `tfshadow analyze --json` →")
+    rec_doc = _readme_item("`REC` (also each line")
+
+    assert set(re.findall(r'"(\w+)"', documented)) == keys
+    for key in _rec().to_json():
+        assert f"`{key}`" in rec_doc, key
+    for key in ("workspace", "version", "timestamp", "author", "description", "changed_resource"):
+        assert f"`{key}`" in rec_doc, key
+
+
+def test_check_json_keys_are_the_readmes() -> None:
+    trigger = TriggerOutcome("web-cpu", "terraform_data.web", "cpu", "fired", "above 80")
+    data = check_json(CheckReport(recommendations=[_rec()], triggers=[trigger]))
+    documented = _readme_item("- `tfshadow check --json` →")
+
+    assert set(re.findall(r'"(\w+)"', documented)) == (
+        set(data) | set(data["triggers"][0]) | {"fired", "quiet", "inconclusive", "error"}
+    )
