@@ -184,3 +184,20 @@ def test_profile_validate_activate_ghost_on_a_type_without_ghosts_names_no_dead_
         'tfshadow.hcl:3: profile "standby": action activate_ghost: terraform_data.web has no '
         "ghost (no ghost adapter for terraform_data): it recommends instead"
     )
+
+
+@pytest.mark.parametrize("command", ["list", "validate"])
+def test_profile_on_a_workspace_without_versions_names_those_with_versions(
+    tfshadow: Tfshadow, configured: Path, command: str
+) -> None:
+    # A mistyped --workspace: "no version recorded yet" would send the user to apply there.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=configured).code == 0
+
+    result = tfshadow("profile", command, "--workspace", "defualt", cwd=configured)
+
+    assert result.code == 2, result.out
+    assert result.err.strip() == (
+        "tfshadow: error: no shadow versions in workspace `defualt` (workspaces with versions: "
+        "default): run `tfshadow apply` to record one"
+    )
+    assert tfshadow("profile", command, "--workspace", "default", cwd=configured).code == 0
