@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from tests.func.conftest import STEP, Tfshadow, write_series
 
 
@@ -51,6 +53,19 @@ def test_agent_bad_interval(workdir: Path, tfshadow: Tfshadow) -> None:
     assert result.code == 2 and "--interval soon" in result.err
     result = tfshadow("agent", "--interval", "99999999999d", cwd=workdir)
     assert result.code == 2 and "longer than a day" in result.err
+
+
+@pytest.mark.parametrize("pid", ["-1", "0"])
+def test_agent_pid_below_one_is_a_usage_error(workdir: Path, tfshadow: Tfshadow, pid: str) -> None:
+    # -1 reached psutil, whose ValueError came out as an unexpected error with a crash log.
+    result = tfshadow("agent", "--pid", pid, "--count", "1", cwd=workdir)
+
+    assert result.code == 2, result.err
+    assert result.err.strip() == (
+        f"tfshadow: error: agent: invalid value for '--pid': {pid} is not in the range x>=1: "
+        "see `tfshadow agent --help`"
+    )
+    assert not (workdir / ".tfshadow").exists()
 
 
 def test_agent_host_series_are_analysed(workdir: Path, tfshadow: Tfshadow) -> None:

@@ -195,7 +195,13 @@ _LONGEST_SAMPLING_INTERVAL = 86_400.0
 
 @commands.command()
 @click.option("--interval", default="15s", show_default=True, help="Time between samples.")
-@click.option("--pid", "pids", multiple=True, type=int, help="Sample these processes only.")
+@click.option(
+    "--pid",
+    "pids",
+    multiple=True,
+    type=click.IntRange(min=1),  # psutil raises its own ValueError below 1
+    help="Sample these processes only.",
+)
 @click.option(
     "--resource",
     default="host",
