@@ -68,6 +68,19 @@ def test_agent_pid_below_one_is_a_usage_error(workdir: Path, tfshadow: Tfshadow,
     assert not (workdir / ".tfshadow").exists()
 
 
+def test_agent_of_no_process_makes_no_store(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+
+    result = tfshadow("agent", "--pid", str(gone.pid), "--count", "1", cwd=tmp_path)
+
+    assert result.code == 2, result.err
+    assert result.err.strip() == (
+        f"tfshadow: error: no process with pid {gone.pid}: check the --pid values"
+    )
+    assert list(tmp_path.iterdir()) == []  # bad input: nothing written, no store started
+
+
 def test_agent_host_series_are_analysed(workdir: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     result = tfshadow("agent", "--interval", "0.2s", "--count", "3", cwd=workdir)

@@ -37,8 +37,11 @@ def run(
     ``pids``, a ``resource`` whose state has a ``pid`` attribute (a ``localcloud_instance``) is
     followed: its process is sampled, and the one that replaces it after an apply or a revert.
     """
-    from tfshadow.metrics.agent import ProcessesGone, run_agent
+    from tfshadow.metrics.agent import ProcessesGone, Sampler, run_agent
 
+    if pids:
+        # A pid that names no process is bad input: refused before a store is made for it.
+        Sampler(pids)
     store = project.open_store(create=True)
     directory = store.private_dir(AGENT_DIR)
 
