@@ -118,6 +118,31 @@ def test_analyze_names_the_version_that_caused_a_deviation(
     assert marks == {2: "suspect"}
 
 
+def test_analyze_until_ahead_of_the_clock_logs_what_a_revert_now_handles(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    # The series runs an hour past the clock, as a local time read as UTC puts --until ahead.
+    applied = two_versions[2]
+    _web_metrics(workdir, applied, shift_at=applied + 2 * STEP)
+    until = (applied + timedelta(hours=1)).isoformat()
+    before = datetime.now(UTC)
+    result = tfshadow("analyze", "--until", until, "--json", "--no-mark", cwd=workdir)
+    assert result.code == 0, result.err
+    assert [r["command"] for r in result.json()["recommendations"]] == ["tfshadow revert 1"]
+    journal = workdir / ".tfshadow" / ".git" / "tfshadow" / "analysis" / "recommendations.jsonl"
+    (logged,) = [json.loads(line) for line in journal.read_text().splitlines()]
+    created = datetime.fromisoformat(logged["created"].replace("Z", "+00:00"))
+    assert before - timedelta(seconds=1) <= created <= datetime.now(UTC)
+    assert tfshadow("gate", cwd=workdir).code == 1
+
+    reverted = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+
+    gate = tfshadow("gate", cwd=workdir)
+    assert gate.code == 0, gate.out  # the revert handled it, as one after a past --until does
+    assert "0 open recommendations" in gate.out
+
+
 def test_analyze_marks_versions_good_after_a_quiet_soak(
     workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
 ) -> None:

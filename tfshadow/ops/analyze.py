@@ -420,8 +420,16 @@ def _judge_one(job: tuple[Series, SeriesConfig]) -> Judgement:
 def _log(store: GitShadowStore, recommendations: list[Recommendation], warnings: list[str]) -> None:
     from tfshadow.forecast import journal
 
+    # Logged as made no later than the clock: an --until ahead of it (a local time read as UTC)
+    # would log a recommendation that no revert made now could handle (a revert handles those
+    # made before it), keeping `gate` closed until that time had passed.
+    clock = datetime.now(UTC)
+    logged = [
+        replace(r, created=clock) if r.created is not None and r.created > clock else r
+        for r in recommendations
+    ]
     try:
-        journal.append(store.private_dir(ANALYSIS_DIR) / JOURNAL, recommendations)
+        journal.append(store.private_dir(ANALYSIS_DIR) / JOURNAL, logged)
     except OSError as exc:
         warnings.append(f"could not log the recommendations: {exc.strerror or exc}")
 
