@@ -225,11 +225,9 @@ def test_prometheus_e2e_unreachable_port_names_url() -> None:
     assert "is Prometheus running?" in caught.value.one_line()
 
 
-def test_prometheus_e2e_analyze_reads_a_recorded_resource(
-    servers: Servers, tmp_path: Path, tfshadow: Tfshadow
-) -> None:
-    """`tfshadow analyze` end to end: a real apply records a resource whose attributes name the
-    exporter; the query is filled from them and run against the real Prometheus."""
+def _recorded_node(servers: Servers, tmp_path: Path, tfshadow: Tfshadow) -> Path:
+    """A real apply records a resource whose attributes name the exporter, and the settings
+    query its CPU from the real Prometheus."""
     workdir = tmp_path / "infra"
     workdir.mkdir()
     (workdir / "main.tf").write_text(
@@ -248,6 +246,15 @@ def test_prometheus_e2e_analyze_reads_a_recorded_resource(
     )
     assert tfshadow("init", "-no-color", cwd=workdir).code == 0
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    return workdir
+
+
+def test_prometheus_e2e_analyze_reads_a_recorded_resource(
+    servers: Servers, tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    """`tfshadow analyze` end to end: the query is filled from the recorded attributes and run
+    against the real Prometheus."""
+    workdir = _recorded_node(servers, tmp_path, tfshadow)
     result = tfshadow("analyze", "--since", "2m", "--json", "--no-mark", cwd=workdir)
     assert result.code == 0, result.err
     doc = result.json()
@@ -256,3 +263,25 @@ def test_prometheus_e2e_analyze_reads_a_recorded_resource(
     assert series["verdict"] != "error", series["detail"]
     assert series["points"] > 0
     assert doc["warnings"] == []
+
+
+def test_prometheus_e2e_analyze_until_ahead_of_the_clock_warns_of_the_zone(
+    servers: Servers, tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # A local time typed east of UTC is read as UTC, hours ahead: Prometheus has nothing there,
+    # and "no data: check that query selects this resource's labels" alone sent the user to
+    # the query instead.
+    workdir = _recorded_node(servers, tmp_path, tfshadow)
+    local = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    args = ("analyze", "--since", "2m", "--json", "--no-mark", "--until")
+
+    result = tfshadow(*args, local, cwd=workdir)
+
+    assert result.code == 2, result.err  # nothing there to analyse
+    first = result.err.splitlines()[0]
+    assert first == (
+        f"tfshadow: warning: --until {local} is 2.0 h ahead of the clock (read as UTC: give its "
+        "zone, e.g. +02:00): the range ends in the future"
+    )
+    zoned = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+02:00")
+    assert "warning: --until" not in tfshadow(*args, zoned, cwd=workdir).err

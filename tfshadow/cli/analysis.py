@@ -50,6 +50,27 @@ def _moment(value: str | None) -> datetime | None:
     return moment
 
 
+_CLOCK_SLACK = 60.0  # seconds: clocks and typing are not that exact
+
+
+def _ahead_of_the_clock(text: str | None, moment: datetime | None) -> str | None:
+    """A warning when --until is ahead of the clock: no source has data there yet, so the range
+    would end in a gap (inconclusive, or "no data"), which is most often a local time read as
+    UTC."""
+    if text is None or moment is None:
+        return None
+    ahead = (moment - datetime.now(UTC)).total_seconds()
+    if ahead <= _CLOCK_SLACK:
+        return None
+    by = f"{ahead / 3600:.1f} h" if ahead >= 5400 else f"{ahead / 60:.0f} min"
+    zoned = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is not None
+    zone = "" if zoned else " (read as UTC: give its zone, e.g. +02:00)"
+    return (
+        f"tfshadow: warning: --until {text} is {by} ahead of the clock{zone}: "
+        "the range ends in the future"
+    )
+
+
 def _scheduler(value: str | None, base: Path) -> str | None:
     """An address as given; a scheduler file relative to the working directory."""
     if value is None or "://" in value or Path(value).is_absolute():
@@ -141,6 +162,9 @@ def analyze(
             bar.update(task, completed=done, total=total)
 
         report = run_analysis(cli.project(), request, progress)
+    ahead = _ahead_of_the_clock(until, request.now)  # once the request proved good
+    if ahead:
+        err.print(ahead, markup=False, highlight=False)
     if as_json:
         click.echo(json.dumps(analysis_json(report), indent=2, ensure_ascii=False, default=str))
     else:
