@@ -530,6 +530,28 @@ def test_check_last_good_on_the_suspect_itself_reverts_nothing_and_keeps_the_gat
     assert tfshadow("gate", cwd=watched).code == 1
 
 
+def test_check_last_good_without_a_good_version_says_none_is_marked(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    # "no version fits" alone, with the suspect named, read as if no version could be blamed.
+    (watched / "tfshadow.hcl").write_text(
+        (PROFILE % {"action": "revert"}).replace('to       = "previous"', 'to       = "last-good"')
+    )
+    _runs_hot(watched)
+
+    result = tfshadow("check", "--act", "--json", cwd=watched)
+
+    assert result.code == 1, result.err
+    (rec,) = result.json()["recommendations"]
+    assert rec["suspect"]["version"] == 2
+    assert rec["command"] is None and rec["action"] == "no version to revert to"
+    assert rec["reason"].endswith(
+        "; no version is marked good to go back to (`tfshadow mark N good`, or a quiet soak "
+        "seen by `tfshadow analyze`)"
+    )
+    assert len(tfshadow("log", "--json", cwd=watched).json()["versions"]) == 2
+
+
 def test_check_proposes_a_command_a_shell_keeps_an_instance_key_in(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

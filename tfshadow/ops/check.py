@@ -408,6 +408,11 @@ def _recommendation(
             f"; the newest version marked good, {last_good}, is not older than version "
             f"{pivot}: going back to it would undo nothing"
         )
+    elif profile.to == "last-good" and last_good is None:
+        reason += (
+            "; no version is marked good to go back to (`tfshadow mark N good`, or a quiet "
+            "soak seen by `tfshadow analyze`)"
+        )
     return replace(rec, command=command, reason=reason)
 
 
