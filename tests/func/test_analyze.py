@@ -70,6 +70,19 @@ def _web_metrics(workdir: Path, applied: datetime, shift_at: datetime | None) ->
     )
 
 
+def _alerting_shift(workdir: Path, webhook_url: str, applied: datetime) -> str:
+    """Settings posting to ``webhook_url``, and terraform_data.web's CPU shifted two steps after
+    ``applied``; the ``--until`` that ends the series."""
+    _settings(workdir, f'alerts {{ webhook = "{webhook_url}" }}\n')
+    write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=1),
+        shift_at=applied + 2 * STEP,
+    )
+    return (applied + timedelta(hours=1)).isoformat()
+
+
 def test_analyze_names_the_version_that_caused_a_deviation(
     workdir: Path,
     tfshadow: Tfshadow,
@@ -77,15 +90,8 @@ def test_analyze_names_the_version_that_caused_a_deviation(
     webhook: tuple[str, list[tuple[str, str, Any]]],
 ) -> None:
     url, received = webhook
-    _settings(workdir, f'alerts {{ webhook = "{url}" }}\n')
     applied = two_versions[2]
-    write_series(
-        workdir / "metrics" / "terraform_data.web.csv",
-        applied - timedelta(days=1),
-        applied + timedelta(hours=1),
-        shift_at=applied + 2 * STEP,
-    )
-    until = (applied + timedelta(hours=1)).isoformat()
+    until = _alerting_shift(workdir, url, applied)
     result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
     assert result.code == 0, result.err
     doc = result.json()
@@ -116,6 +122,26 @@ def test_analyze_names_the_version_that_caused_a_deviation(
     # The version behind a critical deviation is marked suspect.
     marks = {m["version"]: m["mark"] for m in doc["marks"]}
     assert marks == {2: "suspect"}
+
+
+def test_analyze_again_does_not_post_an_ongoing_deviation_twice(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    two_versions: dict[int, datetime],
+    webhook: tuple[str, list[tuple[str, str, Any]]],
+) -> None:
+    # `analyze` from cron every few minutes: people hear of a deviation once, not every run.
+    url, received = webhook
+    applied = two_versions[2]
+    until = _alerting_shift(workdir, url, applied)
+    runs = [
+        tfshadow("analyze", "--until", until, "--json", "--no-mark", cwd=workdir) for _ in range(2)
+    ]
+    assert [r.code for r in runs] == [0, 0], runs[-1].err
+    # Both runs still report and log it: only the webhook is spared the repeat.
+    assert [len(r.json()["recommendations"]) for r in runs] == [1, 1]
+    assert [r.json()["alerts_sent"] for r in runs] == [1, 0]
+    assert len(received) == 1
 
 
 def test_analyze_until_ahead_of_the_clock_logs_what_a_revert_now_handles(

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 FETCH_THREADS = 8
 PARALLEL_FROM = 64  # series per worker process below which judging stays in this process
 JOURNAL = "recommendations.jsonl"
+ALERTED = "alerted.json"
 ANALYSIS_DIR = "analysis"
 AGENT_DIR = "metrics"
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # no metric source has points before the epoch
@@ -132,7 +133,7 @@ def analyze(
     if recommendations:
         _log(store, recommendations, warnings)
     if request.alert and settings.alerts.webhook and recommendations:
-        sent = _alert(settings, recommendations, warnings)
+        sent = _alert(settings, store, workspace, recommendations, warnings)
         report_extra["alerts_sent"] = sent
     if request.mark:
         report_extra["marks"] = _mark_versions(
@@ -435,21 +436,41 @@ def _log(store: GitShadowStore, recommendations: list[Recommendation], warnings:
 
 
 def _alert(
-    settings: MetricsSettings, recommendations: list[Recommendation], warnings: list[str]
+    settings: MetricsSettings,
+    store: GitShadowStore,
+    workspace: str,
+    recommendations: list[Recommendation],
+    warnings: list[str],
 ) -> int:
-    from tfshadow.forecast.alerts import send_webhook
+    from tfshadow.forecast import alerted
+    from tfshadow.forecast.alerts import send_webhook, worth_sending
 
     assert settings.alerts.webhook is not None
+    record = store.private_dir(ANALYSIS_DIR) / ALERTED
+    fresh = alerted.news(record, workspace, recommendations)
     try:
-        return send_webhook(
+        sent = send_webhook(
             settings.alerts.webhook,
-            recommendations,
+            fresh,
             timeout=settings.alerts.timeout,
             min_severity=settings.alerts.min_severity,
         )
     except TfshadowError as exc:
         warnings.append(exc.one_line())
         return 0
+    if sent:
+        try:
+            alerted.remember(
+                record,
+                workspace,
+                [r for r in fresh if worth_sending(r, settings.alerts.min_severity)],
+            )
+        except OSError as exc:
+            warnings.append(
+                f"could not note the alerts sent ({exc.strerror or exc}): the next analysis "
+                "sends them again"
+            )
+    return sent
 
 
 def _mark_versions(
