@@ -53,6 +53,9 @@ def test_agent_bad_interval(workdir: Path, tfshadow: Tfshadow) -> None:
     assert result.code == 2 and "--interval soon" in result.err
     result = tfshadow("agent", "--interval", "99999999999d", cwd=workdir)
     assert result.code == 2 and "longer than a day" in result.err
+    result = tfshadow("agent", "--interval", "0.001s", "--count", "1", cwd=workdir)
+    assert result.code == 2 and "shorter than 0.1 s" in result.err
+    assert result.err.count("\n") == 1 and not (workdir / ".tfshadow").exists()
 
 
 @pytest.mark.parametrize("pid", ["-1", "0"])

@@ -215,6 +215,9 @@ def detect(
 
 
 _LONGEST_SAMPLING_INTERVAL = 86_400.0
+# Below this, samples cost more than they tell, and a series sampled at such an interval next to
+# its usual one is read on a grid of thousands of empty steps.
+_SHORTEST_SAMPLING_INTERVAL = 0.1
 
 
 @commands.command()
@@ -244,6 +247,12 @@ def agent(
     assert seconds is not None
     if seconds <= 0:
         raise UsageError("--interval must be positive", hint="use e.g. --interval 15s")
+    if seconds < _SHORTEST_SAMPLING_INTERVAL:
+        raise UsageError(
+            f"--interval {interval} is shorter than {_SHORTEST_SAMPLING_INTERVAL:g} s between "
+            "samples",
+            hint="use e.g. --interval 15s (at least 0.1s)",
+        )
     if seconds > _LONGEST_SAMPLING_INTERVAL:
         # Forecasts need points; and a wait beyond the system's timer limit cannot even start.
         raise UsageError(
