@@ -68,7 +68,9 @@ def test_detect_keeps_bad_rows_in_place(tmp_path: Path, tfshadow: Tfshadow) -> N
     assert len(rows) == 300
     assert rows[100]["value"] == "" and rows[100]["anomaly_score"] == "0.0000"
     assert rows[200]["timestamp"] == "yesterday" and rows[200]["anomaly_score"] == "0.0000"
-    assert "unreadable" in result.err
+    assert "1 unreadable" in result.err
+    # A row without a value is counted too: its score of 0 is no judgement.
+    assert "1 without a value" in result.err
 
 
 def test_detect_bad_input(tmp_path: Path, tfshadow: Tfshadow) -> None:

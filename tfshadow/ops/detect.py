@@ -50,6 +50,7 @@ class DetectResult:
     period: int
     text: str  # the CSV written (also when written to a file)
     first_problem: str = ""  # e.g. "line 4: bad timestamp 'x'": where to look in the file
+    without_value: int = 0  # rows read whose value is empty, nan or inf: scored 0, not judged
 
     def summary(self) -> str:
         season = f", period {self.period} points" if self.period else ", no seasonality"
@@ -58,6 +59,7 @@ class DetectResult:
             f"the threshold ({self.threshold:g}σ, anomaly_score ≥ 0.5), {self.warmup} warm-up, "
             f"{self.bad_rows} unreadable"
             + (f" (first: {self.first_problem})" if self.first_problem else "")
+            + (f", {self.without_value} without a value" if self.without_value else "")
         )
 
 
@@ -161,6 +163,7 @@ def detect_file(
         period=period,
         text=text,
         first_problem=rows.problems[0][1] if rows.problems else "",
+        without_value=int((~np.isnat(rows.timestamps) & ~np.isfinite(rows.values)).sum()),
     )
 
 
