@@ -139,8 +139,12 @@ def recommend(
     else:
         older = [v.version for v in versions if v.version < suspect.version]
         target: str | None = None
+        good = ""
         if last_good is not None and last_good < suspect.version:
-            target = "last-good"
+            # By number, not `last-good`: a later mark moves that word, and a command copied
+            # from an older alert or PR comment would then go somewhere else.
+            target = str(last_good)
+            good = f"; version {last_good} is the newest marked good"
         elif older:
             target = str(max(older))
         touched = _touches(suspect, resource)
@@ -152,7 +156,7 @@ def recommend(
             reason = f"{finding.reason}; {lead}; no earlier version is kept to revert to"
         else:
             command = f"tfshadow revert {target}"
-            reason = f"{finding.reason}; {lead}"
+            reason = f"{finding.reason}; {lead}{good}"
         named = Suspect(
             workspace=suspect.workspace,
             version=suspect.version,

@@ -102,10 +102,12 @@ def test_recommend_proposes_reverting_to_the_previous_version() -> None:
     assert rec.to_json()["suspect"]["version"] == 2
 
 
-def test_recommend_proposes_last_good_when_it_is_older() -> None:
+def test_recommend_proposes_the_last_good_version_by_number_when_it_is_older() -> None:
     versions = [_version(1, 300), _version(2, 200), _version(3, 10)]
     rec = recommend("aws_instance.web", "cpu", "csv", _finding(), versions, HOUR, 1, T0)
-    assert rec.command == "tfshadow revert last-good"
+    # A number stays true when a later mark moves `last-good`.
+    assert rec.command == "tfshadow revert 1"
+    assert "version 1 is the newest marked good" in rec.reason
 
 
 def test_recommend_says_when_no_version_fits() -> None:
