@@ -152,17 +152,22 @@ class CuttingProxy:
 
 
 class InterruptingEndpoint:
-    """A loopback endpoint that never answers and, when a request connects, sends SIGINT to
-    the main thread: Ctrl-C pressed while an upload hangs, at a known moment."""
+    """A loopback endpoint that never answers and, when the first request connects, sends
+    SIGINT to the main thread: Ctrl-C pressed once while an upload hangs, at a known moment.
+
+    Once only: the uploads still running in other threads connect too, possibly late, and a
+    second SIGINT would land in whatever runs then (the next test)."""
 
     def __init__(self) -> None:
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.endpoint = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._held: list[socket.socket] = []
         self._main = threading.main_thread().ident
+        self._pressed = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def close(self) -> None:
+        self._pressed.set()
         self._listener.close()
         _close(*self._held)
 
@@ -174,7 +179,9 @@ class InterruptingEndpoint:
                 return
             self._held.append(conn)
             assert self._main is not None
-            signal.pthread_kill(self._main, signal.SIGINT)
+            if not self._pressed.is_set():
+                self._pressed.set()
+                signal.pthread_kill(self._main, signal.SIGINT)
 
 
 def _close(*socks: socket.socket) -> None:
