@@ -488,6 +488,38 @@ def test_a_default_the_state_holds_sealed_is_sealed_in_the_configuration_too(
     assert token not in tfshadow("inspect", "1", "--json", cwd=workdir).out
 
 
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+@pytest.mark.parametrize(
+    "command",
+    [("destroy", "-auto-approve", "-target=terraform_data.lit"), ("state", "rm")],
+)
+def test_a_literal_sealed_before_stays_sealed_once_the_state_no_longer_holds_it(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+    key: str | None,
+) -> None:
+    # The literal is sealed in the configuration because the state held it sealed; a targeted
+    # destroy or a `state rm` takes it out of the state while the files still hold it.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    literal = f"{SECRET}-literal"
+    (workdir / "lit.tf").write_text(
+        f'resource "terraform_data" "lit" {{\n  input = sensitive("{literal}")\n}}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    args = (*command, "terraform_data.lit") if command[0] == "state" else command
+    removed = tfshadow(*args, "-no-color", cwd=workdir)
+    assert removed.code == 0, removed.err
+    assert "recorded version 2" in removed.err
+
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert literal not in everything
+    assert literal not in tfshadow("diff", "1", "2", "--json", cwd=workdir).out
+
+
 def test_a_description_reaches_the_terminal_without_control_sequences(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

@@ -569,7 +569,7 @@ def capture_now(
 ) -> Capture:
     """The state Terraform left and the working directory's configuration, secret-free: each
     sealed where it holds a secret the other one told."""
-    from tfshadow.state.config_files import seal_secret_strings
+    from tfshadow.state.config_files import seal_known_literals, seal_secret_strings
     from tfshadow.state.redact import keep_seals
 
     config, items = config_document_now(project, redactor, inputs)
@@ -585,6 +585,10 @@ def capture_now(
     )
     config = seal_secret_strings(config, secrets, redactor.seal)
     if recorded is not None:
+        # What the state sealed before and no longer holds (a targeted destroy, `state rm`)
+        # may still be a literal of the files.
+        known = redactor.known_value(known_secrets(recorded))
+        config = seal_known_literals(config, known, redactor.seal)
         state, config = keep_seals((state, config), known_secrets(recorded))
     return Capture(state, config)
 

@@ -769,6 +769,31 @@ def seal_secret_strings(
     return out
 
 
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+
+
+def seal_known_literals(
+    doc: Mapping[str, Any], known: Callable[[str], bool], seal: Seal
+) -> dict[str, Any]:
+    """``doc`` with each quoted string literal of its files that ``known`` tells is a secret
+    sealed, as :func:`seal_secret_strings` does: a literal sealed in the version before
+    because its state held the value sealed stays sealed once the state no longer holds it (a
+    targeted destroy, `state rm`), while the files still do."""
+    found: set[str] = set()
+    for lines in doc["files"].values():
+        for line in lines:
+            if '"' not in line:
+                continue
+            for match in _QUOTED.finditer(line):
+                try:
+                    value = json.loads(match.group(0))
+                except ValueError:
+                    continue  # an escape HCL reads and JSON does not: no seal matches it
+                if isinstance(value, str) and known(value):
+                    found.add(value)
+    return seal_secret_strings(doc, found, seal)
+
+
 _HEREDOC_OPENING = re.compile(r"<<(-?)([A-Za-z][\w.-]*)[ \t]*\r?\n")
 
 

@@ -288,6 +288,43 @@ class Redactor:
             ) from None
         return delta.loads(data)
 
+    def known_value(self, known: Collection[str]) -> Callable[[str], bool]:
+        """A test of whether a string is the value one of the ``known`` seals stands for (a
+        version's seals): opened with TFSHADOW_KEY, or compared by the fingerprint under the
+        store's own key that fingerprint seals are and encryptions carry. Strings shorter
+        than :data:`MIN_KNOWN_LENGTH` never are."""
+        plain: set[str] = set()
+        digests: set[str] = set()
+        for seal in known:
+            if seal.startswith(_FP):
+                digests.add(seal[len(_FP) :])
+                continue
+            if self.encrypts:
+                with contextlib.suppress(SecretError):
+                    value = self.unseal(seal)
+                    if isinstance(value, str):
+                        plain.add(value)
+            fields = seal[len(_ENC) :].split(".")
+            if len(fields) == 4:
+                digests.add(fields[3])
+        # Without TFSHADOW_KEY the fingerprint key is the store's own.
+        fingerprint: Callable[[str], str] | None = (
+            self.store_fingerprint
+            if self._store_key is not None
+            else None
+            if self.encrypts
+            else lambda text: self.fingerprint(text)[len(_FP) :]
+        )
+
+        def test(text: str) -> bool:
+            if len(text) < MIN_KNOWN_LENGTH or text.startswith(SEAL_PREFIX):
+                return False
+            if text in plain:
+                return True
+            return bool(digests) and fingerprint is not None and fingerprint(text) in digests
+
+        return test
+
     def seal_unless_sealed(self, value: Any) -> Any:
         """``value`` sealed, or unchanged when it is null or already a seal."""
         if value is None or is_sealed(value):
