@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from tfshadow import env
 from tfshadow.errors import SettingsError
@@ -282,7 +282,10 @@ def resolve_path(value: str, workdir: Path) -> Path:
 
 
 def _http_url_check(value: Any) -> str | None:
-    parts = urlsplit(value) if isinstance(value, str) else None
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError as exc:  # a bracketed host that is no IPv6 address
+        return f"must be an http:// or https:// URL, got one that cannot be read ({exc})"
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         shown = re.sub(r"(?<=://)[^/@\s]+@", "***@", str(value))
         return f"must be an http:// or https:// URL, got {shown!r}"
@@ -490,10 +493,25 @@ TEMPLATE_REFERENCES = "${attr.NAME}, ${address}, ${type}, ${name} and ${metric}"
 
 
 def _http_url(value: Any) -> str | None:
-    parts = urlsplit(value) if isinstance(value, str) else None
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError as exc:  # a bracketed host that is no IPv6 address
+        return f"must be an http:// or https:// URL, got one that cannot be read ({exc})"
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"must be an http:// or https:// URL, got {value!r}"
+        return f"must be an http:// or https:// URL, got {_url_outline(parts)}"
     return None
+
+
+def _url_outline(parts: SplitResult | None) -> str:
+    """A rejected URL described by its scheme and host alone: a webhook's path is its secret,
+    and a metrics source's URL may carry a password."""
+    if parts is None:
+        return "a value that is not text"
+    if not parts.scheme or parts.scheme.startswith("/"):
+        return "text without a scheme and a host"
+    if not parts.hostname:
+        return f"a {parts.scheme}: URL without a host"
+    return f"a {parts.scheme}:// URL ({parts.scheme}://{parts.hostname}/…)"
 
 
 def _scheduler_value(value: str | None, ctx: BuildContext) -> str | None:

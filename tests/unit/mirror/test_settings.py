@@ -66,6 +66,11 @@ def test_mirror_settings_lock_mode_and_days(tmp_path: Path) -> None:
             "http:// or https:// URL",
         ),
         (
+            'mirror "s3" {\n  bucket = "b-1"\n  endpoint = "https://[h"\n}',
+            'tfshadow.hcl:4: setting `endpoint` in block `mirror "s3"` of `store` must be an '
+            "http:// or https:// URL, got one that cannot be read (Invalid IPv6 URL)",
+        ),
+        (
             'mirror "s3" {\n  bucket = "b-1"\n  endpoint = "https://AKIA:secret@h"\n}',
             "tfshadow.hcl:4: setting `endpoint`",
         ),

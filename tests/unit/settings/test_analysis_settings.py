@@ -323,7 +323,7 @@ def test_metrics_settings_bad_dimension_names_its_line(tmp_path: Path) -> None:
         (
             'metrics "prometheus" { url = "ftp://p" }\n',
             'tfshadow.hcl:1: setting `url` in block `metrics "prometheus"` must be an http:// '
-            "or https:// URL, got 'ftp://p'",
+            "or https:// URL, got a ftp:// URL (ftp://p/…)",
         ),
         (
             'metrics "prometheus" {\n  url = "http://p"\n  timeout = 0\n}\n',
@@ -398,7 +398,29 @@ def test_metrics_settings_bad_dimension_names_its_line(tmp_path: Path) -> None:
         (
             'alerts { webhook = "hooks.example/x" }\n',
             "tfshadow.hcl:1: setting `webhook` in block `alerts` must be an http:// or https:// "
-            "URL, got 'hooks.example/x'",
+            "URL, got text without a scheme and a host",
+        ),
+        (
+            # A webhook's path is its secret, and a metrics URL may carry a password: a
+            # rejected one is described, not echoed.
+            'alerts { webhook = "hooks.slack.com/services/T0/B0/s3cr3t-path" }\n',
+            "tfshadow.hcl:1: setting `webhook` in block `alerts` must be an http:// or https:// "
+            "URL, got text without a scheme and a host",
+        ),
+        (
+            'alerts { webhook = "ftp://user:s3cr3t-pass@hooks.example/s3cr3t-path" }\n',
+            "tfshadow.hcl:1: setting `webhook` in block `alerts` must be an http:// or https:// "
+            "URL, got a ftp:// URL (ftp://hooks.example/…)",
+        ),
+        (
+            'metrics "prometheus" "p" { url = "prom:s3cr3t-pass@host:9090" }\n',
+            'tfshadow.hcl:1: setting `url` in block `metrics "prometheus" "p"` must be an '
+            "http:// or https:// URL, got a prom: URL without a host",
+        ),
+        (
+            'alerts { webhook = "https://[s3cr3t-path" }\n',
+            "tfshadow.hcl:1: setting `webhook` in block `alerts` must be an http:// or https:// "
+            "URL, got one that cannot be read (Invalid IPv6 URL)",
         ),
         (
             'alerts { min_severity = "fatal" }\n',
