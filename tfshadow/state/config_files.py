@@ -780,7 +780,13 @@ def seal_known_literals(
     because its state held the value sealed stays sealed once the state no longer holds it (a
     targeted destroy, `state rm`), while the files still do."""
     found: set[str] = set()
-    for lines in doc["files"].values():
+    for path, lines in doc["files"].items():
+        if path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) and any("<<" in line for line in lines):
+            text = "".join(lines)
+            for start, end in _heredoc_spans(text):
+                value = _heredoc_text(text[start:end])
+                if value is not None and known(value):
+                    found.add(value)
         for line in lines:
             if '"' not in line:
                 continue
@@ -804,15 +810,27 @@ def _seal_heredocs(path: str, lines: list[str], secrets: Collection[str], seal: 
     if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) or not any("<<" in line for line in lines):
         return lines
     text = "".join(lines)
-    body = _parse_hcl_text(text)
-    if body is None:
+    if _parse_hcl_text(text) is None:
         return lines
     edits = _Edits()
-    for _enclosing, entry in hcl.walk_entries(body):
-        value = entry.value
-        if value.kind == "heredoc" and _heredoc_text(text[value.start : value.end]) in secrets:
-            edits.add(value.start, value.end, json.dumps(seal(text[value.start : value.end])))
+    for start, end in _heredoc_spans(text):
+        if _heredoc_text(text[start:end]) in secrets:
+            edits.add(start, end, json.dumps(seal(text[start:end])))
     return _lines(edits.apply(text)) if edits.spans else lines
+
+
+def _heredoc_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where each heredoc of an HCL text is, from its ``<<`` to the end of its closing marker:
+    also one inside an expression (``sensitive(<<EOT … EOT)``), which no entry's value is."""
+    pos = 0
+    while (opening := _HEREDOC_OPENING.search(text, pos)) is not None:
+        marker = re.escape(opening.group(2))
+        closing = re.compile(rf"^[ \t]*{marker}(?=[ \t]*\r?$)", re.MULTILINE)
+        found = closing.search(text, opening.end())
+        if found is None:
+            return
+        yield opening.start(), found.end()
+        pos = found.end()
 
 
 def _heredoc_text(source: str) -> str | None:

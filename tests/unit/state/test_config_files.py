@@ -20,6 +20,7 @@ from tfshadow.state.config_files import (
     parse_var_files,
     parse_variable_args,
     root_variable_names,
+    seal_known_literals,
     seal_secret_strings,
     secret_variable_items,
     sensitive_variable_names,
@@ -582,6 +583,33 @@ def test_seal_secret_strings_seals_a_heredoc_and_a_non_ascii_literal_equal_to_a_
     assert text.count("tfshadow:sensitive:v1:fp:") == 3
     assert "  other = <<EOT\nnot ${var.x}\nEOT\n" in text  # a template is not a literal
     assert hcl.parse(text).blocks[0].body.attribute("plain") is not None
+
+
+def test_seal_secret_strings_seals_a_heredoc_inside_an_expression() -> None:
+    # `sensitive(<<-EOT … EOT)`: the heredoc is a function's argument, no entry's value.
+    main = (
+        'resource "terraform_data" "cert" {\n  input = sensitive(<<-EOT\n    s3cr3t-in-call\n'
+        "  EOT\n  )\n}\n"
+    )
+    doc = config_document({"main.tf": main.encode()}, {}, seal, SECRET_NAME, frozenset())
+    text = text_of(seal_secret_strings(doc, {"s3cr3t-in-call\n"}, seal), "main.tf")
+    assert "s3cr3t-in-call" not in text
+    source = "<<-EOT\n    s3cr3t-in-call\n  EOT"
+    assert f'input = sensitive("{seal(source)}"\n  )' in text
+    assert hcl.parse(text) is not None
+
+
+def test_seal_known_literals_seals_what_a_version_before_sealed() -> None:
+    main = (
+        'resource "terraform_data" "a" {\n  input = sensitive("s3cr3t-gone")\n}\n'
+        'resource "terraform_data" "b" {\n  input = sensitive(<<EOT\ns3cr3t-doc\nEOT\n  )\n}\n'
+        'locals {\n  other = "not-known"\n}\n'
+    )
+    doc = config_document({"main.tf": main.encode()}, {}, seal, SECRET_NAME, frozenset())
+    known = {seal("s3cr3t-gone"), seal("s3cr3t-doc\n")}
+    text = text_of(seal_known_literals(doc, lambda value: seal(value) in known, seal), "main.tf")
+    assert "s3cr3t-gone" not in text and "s3cr3t-doc" not in text
+    assert 'other = "not-known"' in text
 
 
 def test_config_document_seals_module_arguments_the_module_declares_sensitive() -> None:
