@@ -1103,7 +1103,9 @@ def _redact_vars_json(text: str, policy: _Policy) -> str:
     try:
         tree = json_spans.parse(text)
     except ValueError:
-        return _redact_by_lines(text, policy.sensitive_var, needs_text=False, policy=policy)
+        return _redact_by_lines(
+            text, policy.sensitive_var, needs_text=False, policy=policy, pattern=_JSON_MEMBER
+        )
     edits = _Edits()
     for key, child in tree.children():
         if policy.sensitive_var(key):
@@ -1186,16 +1188,23 @@ def _redact_config_json(text: str, policy: _Policy, path: str) -> str:
 # The line-based fallback, for files the parsers reject.
 
 _ASSIGNMENT = re.compile(r'^[ \t]*"?([A-Za-z_][\w-]*)"?[ \t]*[=:][ \t]*(?=\S)', re.M)
+# A member of a JSON object that does not parse: also after `{` or `,` on the same line (a file
+# written on one line).
+_JSON_MEMBER = re.compile(r'(?:^|[{,])[ \t]*"([A-Za-z_][\w-]*)"[ \t]*:[ \t]*(?=\S)', re.M)
 _HEREDOC_START = re.compile(r"<<-?([A-Za-z][\w.-]*)[ \t]*\r?$")
 _OPENERS = {"{": "}", "[": "]", "(": ")"}
 _PLAIN_QUOTED = re.compile(r'"([^"\\$%]*)"')
 
 
 def _redact_by_lines(
-    text: str, sealable: Callable[[str], bool], needs_text: bool, policy: _Policy
+    text: str,
+    sealable: Callable[[str], bool],
+    needs_text: bool,
+    policy: _Policy,
+    pattern: re.Pattern[str] | None = None,
 ) -> str:
     edits = _Edits()
-    for match in _ASSIGNMENT.finditer(text):
+    for match in (pattern or _ASSIGNMENT).finditer(text):
         if not sealable(match.group(1)):
             continue
         start = match.end()

@@ -349,6 +349,24 @@ def test_config_document_seals_unparsable_files_line_by_line() -> None:
     assert '  "size": "x",\n' in text_of(doc, "broken.tfvars.json")
 
 
+def test_config_document_seals_an_unparsable_one_line_json_variable_file() -> None:
+    # A variable file no command was given (Terraform never reads it) may be broken, written
+    # on one line: a trailing comma, a placeholder.
+    files = {
+        "stage.tfvars.json": (
+            b'{"db_password": "pw-4", "size": "x", "creds": {"private_key": "pw-5"},}\n'
+        ),
+        "prod.tfvars.json": b'{"size": "y", "api_token": "pw-6", TODO}\n',
+    }
+    doc = document(files)
+    dumped = delta.dumps(doc)
+    for plain in (b"pw-4", b"pw-5", b"pw-6"):
+        assert plain not in dumped
+    assert text_of(doc, "stage.tfvars.json").startswith(
+        f'{{"db_password": "{seal("pw-4")}", "size": "x", '
+    )
+
+
 def test_config_document_seals_sensitive_variables() -> None:
     files = {"variables.tf": b'variable "region" {\n  sensitive = true\n}\n'}
     doc = document(files, {"region": "eu-1", "db_password": "hunter2", "size": "large"})
