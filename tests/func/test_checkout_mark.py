@@ -11,7 +11,7 @@ from tfshadow.errors import UnknownVersionError
 from tfshadow.ops.marks import resolve_version
 from tfshadow.project import Project
 
-from .conftest import Tfshadow
+from .conftest import Tfshadow, git_history_text, store_files
 
 APPLY = ("apply", "-auto-approve", "-no-color")
 EXTRA = 'resource "terraform_data" "extra" {\n  input = "added in version 2"\n}\n'
@@ -233,3 +233,27 @@ def test_checkout_keeps_a_commented_out_secret_the_directory_holds(
 
     assert result.code == 0, result.err
     assert tfvars.read_text() == f'{comment}size = "small"\n'
+
+
+def test_checkout_keeps_a_secret_in_code_commented_out_the_directory_holds(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # A resource commented out with /* … */ and a comment after code: masked in the store,
+    # written back as the file here has them.
+    extra = workdir / "extra.tf"
+    block = (
+        '/*\nresource "terraform_data" "old" {\n  input = { password = "block-s3cr3t" }\n}\n*/\n'
+        'locals {\n  n = 1 # token = "trailing-s3cr3t"\n}\n'
+    )
+    extra.write_text(block)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert "block-s3cr3t" not in everything and "trailing-s3cr3t" not in everything
+    extra.write_text(block + "# later\n")
+    assert tfshadow(*APPLY, "-var", "size=large", cwd=workdir).code == 0
+
+    result = tfshadow("checkout", "1", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert extra.read_text() == block

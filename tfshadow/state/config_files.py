@@ -17,9 +17,10 @@ Secrets are sealed before anything is stored:
   ``default`` of a variable that is sensitive or secret-named, and the ``value`` of an output
   that is sensitive or secret-named when it spells out text.
 
-The quoted value of a secret-named assignment in a whole-line comment (``# password = "old"``)
-is masked as :data:`COMMENT_MASK` (no revert needs it back). Arguments of a local module call
-that the module declares sensitive are sealed like a sensitive variable's default.
+The quoted value of a secret-named assignment in a comment (``# password = "old"``, also after
+code on a line and in ``/* … */``) is masked as :data:`COMMENT_MASK` (no revert needs it back).
+Arguments of a local module call that the module declares sensitive are sealed like a sensitive
+variable's default.
 
 Null values, values that are already seals, and (for values sealed only because of their name)
 booleans and empty strings are left alone, as redact does in the state; so sealing a sealed
@@ -931,44 +932,75 @@ def _redact(path: str, text: str, policy: _Policy) -> str:
 
 
 COMMENT_MASK = '"(sensitive value)"'
-_COMMENT_LINE = re.compile(r"(?m)^[ \t]*(?:#|//).*$")
 _COMMENT_ASSIGNMENT = re.compile(r'"?([A-Za-z_][\w-]*)"?[ \t]*[=:][ \t]*"(?:[^"\\\n]|\\.)*"')
 _HEREDOC_ANYWHERE = re.compile(r"<<-?([A-Za-z][\w.-]*)[ \t]*\r?$", re.M)
 
 
 def masked_comment_lines(text: str, secret_name: re.Pattern[str]) -> dict[str, str]:
-    """Each whole-line comment of ``text`` that :func:`config_document` masks, keyed by its
+    """Each line of ``text`` that :func:`config_document` masks a comment of, keyed by its
     masked form: what a checkout writes back in place of the mask."""
     policy = _Policy(lambda value: "", secret_name, frozenset())
-    found: dict[str, str] = {}
-    for line in _lines(text):
-        masked = _mask_comments(line, policy)
-        if masked != line:
-            found[masked] = line
-    return found
+    masked = _mask_comments(text, policy)
+    if masked == text:
+        return {}
+    # A mask spans no line break, so the lines stay paired.
+    return {m: o for m, o in zip(_lines(masked), _lines(text), strict=True) if m != o}
 
 
 def _mask_comments(text: str, policy: _Policy) -> str:
-    """``text`` with the quoted value of each secret-named assignment in a whole-line comment
-    (``# password = "old"``) replaced by :data:`COMMENT_MASK`. Nothing reads a comment back,
-    so it is masked, not sealed: a revert does not need it. Lines of heredocs are values and
-    are left alone."""
-    if "#" not in text and "//" not in text:
+    """``text`` with the quoted value of each secret-named assignment in a comment (``#
+    password = "old"``, also after code on a line and in ``/* … */``: code commented out)
+    replaced by :data:`COMMENT_MASK`. Nothing reads a comment back, so it is masked, not
+    sealed: a revert does not need it. Heredocs and quoted strings are values and are left
+    alone, and so is a value already sealed (never taken for a comment's)."""
+    if "#" not in text and "//" not in text and "/*" not in text:
         return text
-    heredocs: list[tuple[int, int]] = []
+    # The scan below walks the text character by character: only where it may find something.
+    if not any(policy.secret(m.group(1)) for m in _COMMENT_ASSIGNMENT.finditer(text)):
+        return text
+    edits = _Edits()
+    for start, end in _comment_spans(text):
+        for match in _COMMENT_ASSIGNMENT.finditer(text, start, end):
+            if policy.secret(match.group(1)):
+                value_start = text.index('"', match.start(1) + len(match.group(1)) + 1)
+                if not is_sealed(text[value_start + 1 : match.end() - 1]):
+                    edits.add(value_start, match.end(), COMMENT_MASK)
+    return edits.apply(text) if edits.spans else text
+
+
+def _comment_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where the comments of an HCL text are: outside quoted strings and heredocs."""
+    heredocs: dict[int, int] = {}
     for opening in _HEREDOC_ANYWHERE.finditer(text):
         marker = re.compile(rf"^[ \t]*{re.escape(opening.group(1))}[ \t]*\r?$", re.M)
         closing = marker.search(text, opening.end())
-        heredocs.append((opening.end(), closing.end() if closing else len(text)))
-    edits = _Edits()
-    for line in _COMMENT_LINE.finditer(text):
-        if any(start <= line.start() < end for start, end in heredocs):
+        heredocs[opening.start()] = closing.end() if closing else len(text)
+    position, in_string = 0, False
+    while position < len(text):
+        char = text[position]
+        if in_string:
+            if char == "\\":
+                position += 1
+            elif char in '"\n':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif position in heredocs:
+            position = heredocs[position]
             continue
-        for match in _COMMENT_ASSIGNMENT.finditer(text, line.start(), line.end()):
-            if policy.secret(match.group(1)):
-                value_start = text.index('"', match.start(1) + len(match.group(1)) + 1)
-                edits.add(value_start, match.end(), COMMENT_MASK)
-    return edits.apply(text) if edits.spans else text
+        elif char == "#" or text.startswith("//", position):
+            end = text.find("\n", position)
+            end = len(text) if end < 0 else end
+            yield position, end
+            position = end
+            continue
+        elif text.startswith("/*", position):
+            end = text.find("*/", position + 2)
+            end = len(text) if end < 0 else end + 2
+            yield position, end
+            position = end
+            continue
+        position += 1
 
 
 _WORD = re.compile(r"[A-Za-z_][\w-]*")

@@ -17,6 +17,7 @@ from tfshadow.state.config_files import (
     config_summary,
     expression_variable_names,
     files_from_document,
+    masked_comment_lines,
     parse_var_files,
     parse_variable_args,
     root_variable_names,
@@ -678,6 +679,25 @@ def test_config_document_seals_backend_and_provider_credentials() -> None:
     }
     doc = config_document(files, {}, seal, REAL_SECRET_NAME, frozenset())
     assert "s3cr3t" not in json.dumps(doc)
+
+
+def test_config_document_masks_secrets_in_trailing_and_block_comments() -> None:
+    # Code commented out keeps its assignments: after code on a line, and in /* … */.
+    main = (
+        'locals {\n  a = 1 # password = "s3cr3t-trail"\n  b = 2 // token = "s3cr3t-slashes"\n'
+        '  url = "http://h/#password = \\"in-a-string\\""\n}\n'
+        '/*\nresource "x" "y" {\n  password = "s3cr3t-block"\n}\n*/\n'
+        '/* secret = "s3cr3t-inline" */ locals { c = 3 }\n'
+    )
+    text = text_of(document({"main.tf": main.encode()}), "main.tf")
+    for plain in ("s3cr3t-trail", "s3cr3t-slashes", "s3cr3t-block", "s3cr3t-inline"):
+        assert plain not in text
+    assert '  a = 1 # password = "(sensitive value)"\n' in text
+    assert '  password = "(sensitive value)"\n}\n*/\n' in text
+    assert 'url = "http://h/#password = \\"in-a-string\\""' in text  # a string, no comment
+    assert masked_comment_lines(main, SECRET_NAME)['  password = "(sensitive value)"\n'] == (
+        '  password = "s3cr3t-block"\n'
+    )
 
 
 def test_config_document_masks_secrets_assigned_in_comments() -> None:
