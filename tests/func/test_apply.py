@@ -691,6 +691,28 @@ def test_apply_of_a_saved_plan_records_the_plans_variables(
     assert SECRET not in "\n".join(store_files(store).values()) + git_history_text(store)
 
 
+def test_apply_of_a_saved_destroy_plan_is_recorded_as_a_destroy(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    planned = tfshadow(
+        "plan",
+        "-destroy",
+        "-no-color",
+        "-out=gone.tfplan",
+        "-target=terraform_data.web",
+        cwd=workdir,
+    )
+    assert planned.code == 0, planned.err
+    applied = tfshadow("apply", "-no-color", "gone.tfplan", cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert "Apply complete! Resources: 0 added, 0 changed, 1 destroyed." in applied.out
+    # As `apply -destroy` is: the CI workflow plans to a file and applies that.
+    assert "recorded version 2 (destroy, success; +0 ~0 -1)" in applied.err
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [v["kind"] for v in versions] == ["destroy", "apply"]
+
+
 def test_tf_var_of_a_variable_the_configuration_does_not_declare_is_not_recorded(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
 ) -> None:

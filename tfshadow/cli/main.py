@@ -271,7 +271,7 @@ def _run_terraform(inv: Invocation) -> int:
     print_outcome(console, outcome.recorded, outcome.notes, outcome.warnings)
     if (
         command == "apply"
-        and recorded != "destroy"
+        and outcome.kind != "destroy"  # also a saved destroy plan's apply
         and (outcome.recorded or outcome.exit_code == 0)
     ):
         # The state moved on: every ghost's activation plan is stale, and a new good version

@@ -84,6 +84,7 @@ def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
 @dataclass
 class RecordOutcome:
     exit_code: int
+    kind: str = ""  # what the command was recorded as ("destroy" for a saved destroy plan's apply)
     recorded: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -133,11 +134,13 @@ def run_recorded(
 
     name = recorded_command_name(command, rest)
     assert name is not None, command
+    if name == "apply":
+        name = _saved_plan_kind(project, tf_args) or name
     engine = project.require_ready()
     # Before Terraform runs: a workspace the store cannot hold would leave its change unrecorded.
     validate_workspace(project.workspace)
     environ = project.environ
-    outcome = RecordOutcome(exit_code=0)
+    outcome = RecordOutcome(exit_code=0, kind=name)
 
     inputs = command_inputs(project, tf_args)
     if name in _WITHOUT_VARIABLES:
@@ -711,6 +714,20 @@ def saved_plan_file(tf_args: Sequence[str]) -> str | None:
         if not equals and name in _APPLY_VALUE_FLAGS:
             i += 1
     return None
+
+
+def _saved_plan_kind(project: Project, tf_args: Sequence[str]) -> str | None:
+    """``"destroy"`` or ``"refresh"`` for the apply of a saved ``plan -destroy`` or ``plan
+    -refresh-only``, recorded as ``apply -destroy`` and ``apply -refresh-only`` are; None for any
+    other command or plan (or a plan that cannot be read: Terraform says why)."""
+    from tfshadow.runner.planfile import saved_plan_mode
+
+    plan_file = saved_plan_file(tf_args)
+    if plan_file is None:
+        return None
+    return {"destroy": "destroy", "refresh-only": "refresh"}.get(
+        saved_plan_mode(project.workdir / plan_file) or ""
+    )
 
 
 def _plan_variables(project: Project, plan_file: str) -> dict[str, str]:
