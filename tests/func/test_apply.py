@@ -713,6 +713,21 @@ def test_apply_of_a_saved_destroy_plan_is_recorded_as_a_destroy(
     assert [v["kind"] for v in versions] == ["destroy", "apply"]
 
 
+def test_destroy_or_refresh_only_from_tf_cli_args_apply_is_recorded_as_such(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    # Terraform reads TF_CLI_ARGS_apply as if typed after `apply`.
+    monkeypatch.setenv("TF_CLI_ARGS_apply", "-destroy -target=terraform_data.auth")
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert "recorded version 2 (destroy, success; +0 ~0 -1)" in applied.err
+    monkeypatch.setenv("TF_CLI_ARGS_apply", "-destroy=false")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [v["kind"] for v in versions] == ["apply", "destroy", "apply"]
+
+
 def test_tf_var_of_a_variable_the_configuration_does_not_declare_is_not_recorded(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -130,10 +130,15 @@ def run_recorded(
     ``store`` is the shadow store when the caller has it open already. ``warn_now`` shows a
     warning at once (before Terraform runs); without it, warnings are all in the outcome.
     """
+    from tfshadow.state.config_files import effective_args
     from tfshadow.store.layout import validate_workspace
 
     name = recorded_command_name(command, rest)
     assert name is not None, command
+    # `TF_CLI_ARGS_apply=-destroy` makes a destroy as `apply -destroy` does.
+    given = effective_args(tf_args, project.environ)
+    command_at = next((i for i, a in enumerate(given) if not a.startswith("-")), len(given))
+    name = recorded_command_name(command, given[command_at + 1 :]) or name
     if name == "apply":
         name = _saved_plan_kind(project, tf_args) or name
     engine = project.require_ready()

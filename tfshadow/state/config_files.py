@@ -542,7 +542,7 @@ def parse_variable_args(
     for key in sorted(environ):
         if key.startswith(env.TF_VAR_PREFIX) and len(key) > len(env.TF_VAR_PREFIX):
             values[key[len(env.TF_VAR_PREFIX) :]] = environ[key]
-    for flag, value in _flags(_effective_args(args, environ)):
+    for flag, value in _flags(effective_args(args, environ)):
         if flag != "var":
             continue
         name, equals, raw = value.partition("=")
@@ -562,7 +562,7 @@ def parse_var_files(
     """The ``-var-file`` paths given, in order, as POSIX paths relative to ``workdir``."""
     root = Path(os.path.abspath(workdir))
     paths: list[str] = []
-    for flag, value in _flags(_effective_args(args, environ)):
+    for flag, value in _flags(effective_args(args, environ)):
         if flag == "var-file":
             path = Path(os.path.normpath(root / os.path.expanduser(value)))
             paths.append(_key(path, root))
@@ -573,12 +573,12 @@ def parse_targets(args: Sequence[str], environ: Mapping[str, str]) -> tuple[str,
     """The ``-target`` addresses given (``TF_CLI_ARGS*`` included), in order."""
     return tuple(
         value
-        for flag, value in _flags(_effective_args(args, environ), ("target",))
+        for flag, value in _flags(effective_args(args, environ), ("target",))
         if flag == "target"
     )
 
 
-def _effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+def effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them."""
     command_at = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
     generic = _split_env(environ.get(env.TF_CLI_ARGS, ""))
