@@ -689,6 +689,7 @@ _APPLY_VALUE_FLAGS = frozenset(
     {
         "backup",
         "exclude",
+        "invoke",  # an action to run (Terraform 1.14 and later)
         "lock-timeout",
         "parallelism",
         "replace",

@@ -15,6 +15,7 @@ from tfshadow.ops.record import home_relative, recorded_command_name, saved_plan
         (["apply", "-lock-timeout", "5s", "-parallelism", "3", "p"], "p"),
         (["apply", "-auto-approve", "-var", "size=large"], None),
         (["apply", "-target", "a.b", "-replace=c.d"], None),
+        (["apply", "-auto-approve", "-invoke", "action.local_command.notify"], None),
         (["apply", "--", "p"], "p"),
         (["destroy", "p"], None),
         (["import", "a.b", "id"], None),
