@@ -946,6 +946,20 @@ def test_apply_with_a_legacy_state_file_records_that_file(
     assert tfshadow("inspect", "2", "--json", cwd=workdir).json()["changes"]
 
 
+def test_legacy_state_file_from_tf_cli_args_apply_is_the_one_recorded(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = tfshadow("apply", "-auto-approve", "-no-color", "-state=other.tfstate", cwd=workdir)
+    assert first.code == 0, first.err
+    # Terraform reads TF_CLI_ARGS_apply as if typed after `apply`: the same file changes.
+    monkeypatch.setenv("TF_CLI_ARGS_apply", "-state=other.tfstate")
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir)
+    assert result.code == 0, result.err
+    assert not (workdir / "terraform.tfstate").exists()
+    assert "recorded version 2 (apply, success; +0 ~1 -0)" in result.err
+    assert "No state to record" not in result.err
+
+
 _INTERRUPT_WHILE_RECORDING = """
 import os, signal, sys
 

@@ -303,10 +303,13 @@ def _record_after(
 
 def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
     """The state file a command's legacy ``-state``/``-state-out`` names (relative to the
-    working directory; what it writes wins), None when it names none: the backend holds it."""
+    working directory; what it writes wins), None when it names none: the backend holds it.
+    ``TF_CLI_ARGS*`` count, as Terraform reads them."""
     from tfshadow.runner.commands import flag_value
+    from tfshadow.state.config_files import effective_args
 
-    chosen = flag_value(tf_args, {"state-out"}) or flag_value(tf_args, {"state"})
+    given = effective_args(tf_args, project.environ)
+    chosen = flag_value(given, {"state-out"}) or flag_value(given, {"state"})
     return project.workdir / chosen if chosen else None
 
 
