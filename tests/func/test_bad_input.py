@@ -69,6 +69,27 @@ def test_missing_terraform_binary(workdir: Path, tfshadow: Tfshadow) -> None:
     assert not (workdir / ".tfshadow").exists()
 
 
+def test_bad_input_to_a_detailed_exitcode_plan_exits_1_not_changes_present(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under -detailed-exitcode 2 means "changes present": a drift check must not read it so.
+    wrong_bin = ("--terraform-bin", "/nonexistent/terraform")
+    result = tfshadow(*wrong_bin, "plan", "-detailed-exitcode", cwd=workdir)
+    assert result.code == 1
+    assert "/nonexistent/terraform" in _one_error_line(result.err)
+    missing_dir = tfshadow("-chdir=nowhere", "plan", "-detailed-exitcode=true", cwd=workdir)
+    assert missing_dir.code == 1
+    assert "nowhere" in _one_error_line(missing_dir.err)
+    monkeypatch.setenv("TF_CLI_ARGS_plan", "-detailed-exitcode")
+    assert tfshadow("plan", "--message", "no", cwd=workdir).code == 1
+    assert tfshadow("plan", "--chdir", cwd=workdir).code == 1
+    monkeypatch.delenv("TF_CLI_ARGS_plan")
+    # Elsewhere bad input keeps its 2.
+    assert tfshadow(*wrong_bin, "plan", cwd=workdir).code == 2
+    assert tfshadow(*wrong_bin, "plan", "-detailed-exitcode=false", cwd=workdir).code == 2
+    assert tfshadow(*wrong_bin, "apply", "-auto-approve", cwd=workdir).code == 2
+
+
 def test_store_path_that_is_not_git(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> None:
     other = tmp_path / "not-a-repo"
     other.mkdir()

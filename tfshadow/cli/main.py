@@ -18,6 +18,7 @@ from tfshadow.cli.args import ArgumentError, Invocation, split_arguments
 from tfshadow.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     print_outcome,
@@ -83,7 +84,12 @@ def run(argv: Sequence[str]) -> int:
             signal.signal(signal.SIGTERM, signal.default_int_handler)
         return _dispatch(argv)
     except TfshadowError as exc:
-        return report_error(exc)
+        code = report_error(exc)
+        if code == EXIT_BAD_INPUT and _detailed_exitcode_plan(argv, os.environ):
+            # There 2 means "changes present", as Terraform's own errors exit 1: a pipeline
+            # would take a wrong -chdir or --terraform-bin for a plan with changes to apply.
+            return EXIT_FAILED
+        return code
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
@@ -97,6 +103,22 @@ def run(argv: Sequence[str]) -> int:
     finally:
         if terminate is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, terminate)
+
+
+def _detailed_exitcode_plan(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Whether ``argv`` asks for ``plan -detailed-exitcode`` (also through ``TF_CLI_ARGS*``)."""
+    from tfshadow.ops.record import bool_flag
+    from tfshadow.state.config_files import effective_args
+
+    try:
+        tf_args = split_arguments(argv).tf_args
+    except ArgumentError:
+        tf_args = list(argv)  # a tfshadow option without its value: the rest is still read
+    given = effective_args(tf_args, environ)
+    command_at = next((i for i, a in enumerate(given) if not a.startswith("-")), None)
+    if command_at is None or given[command_at] != "plan":
+        return False
+    return bool_flag(given[command_at + 1 :], "detailed-exitcode")
 
 
 def _dispatch(argv: Sequence[str]) -> int:

@@ -42,7 +42,7 @@ RECORDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
 _GO_TRUE = frozenset({"1", "t", "T", "true", "TRUE", "True"})
 
 
-def _bool_flag(args: Sequence[str], name: str) -> bool:
+def bool_flag(args: Sequence[str], name: str) -> bool:
     """Whether the boolean flag ``name`` is set in ``args`` as Terraform reads it: ``-name``,
     ``--name`` or ``-name=VALUE``, the last one winning, none after ``--``."""
     on = False
@@ -68,9 +68,9 @@ def recorded_command_name(command: str, rest: Sequence[str]) -> str | None:
 
     if runs_no_command(rest):
         return None
-    if command == "apply" and _bool_flag(rest, "destroy"):
+    if command == "apply" and bool_flag(rest, "destroy"):
         return "destroy"
-    if command == "apply" and _bool_flag(rest, "refresh-only"):
+    if command == "apply" and bool_flag(rest, "refresh-only"):
         return "refresh"
     if command in RECORDED_COMMANDS:
         return command
