@@ -985,18 +985,16 @@ main()
 """
 
 
-@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
-def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
-    signame: str, workdir: Path, tfshadow: Tfshadow
-) -> None:
+def _applied_then_interrupted(
+    workdir: Path, signame: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`tfshadow apply -auto-approve ARGS` in a child that gets ``signame`` once Terraform has
+    applied, while tfshadow records; checked to have applied and ended as interrupted."""
     import sys
 
-    # Ctrl-C, or SIGTERM (how CI cancels a job): never an end in silence after Terraform ran.
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
-    apply = ("apply", "-auto-approve", "-no-color", "-var", f"size={signame.lower()}")
     script = _INTERRUPT_WHILE_RECORDING.replace("signal.SIGINT", f"signal.{signame}")
     proc = subprocess.run(
-        [sys.executable, "-c", script, *apply],
+        [sys.executable, "-c", script, "apply", "-auto-approve", "-no-color", *args],
         cwd=workdir,
         capture_output=True,
         text=True,
@@ -1005,6 +1003,16 @@ def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
     )
     assert "Apply complete!" in proc.stdout
     assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    return proc
+
+
+@pytest.mark.parametrize("signame", ["SIGINT", "SIGTERM"])
+def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
+    signame: str, workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # Ctrl-C, or SIGTERM (how CI cancels a job): never an end in silence after Terraform ran.
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    proc = _applied_then_interrupted(workdir, signame, "-var", f"size={signame.lower()}")
     # Terraform changed the state: the user must learn that the change is not yet recorded.
     assert "not recorded" in proc.stderr and "tfshadow log" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -1015,20 +1023,8 @@ def test_apply_interrupted_while_recording_says_the_change_is_not_recorded(
 def test_first_apply_interrupted_before_its_store_exists_says_apply_records_it(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:
-    import sys
-
     # No store yet, so `log` has no history to catch up: the hint must name what does record.
-    apply = ("apply", "-auto-approve", "-no-color")
-    proc = subprocess.run(
-        [sys.executable, "-c", _INTERRUPT_WHILE_RECORDING, *apply],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert "Apply complete!" in proc.stdout
-    assert proc.returncode == 130, (proc.returncode, proc.stderr)
+    proc = _applied_then_interrupted(workdir, "SIGINT")
     assert "not recorded" in proc.stderr and "run `tfshadow apply` again" in proc.stderr
     again = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
     assert again.code == 0, again.err
