@@ -36,7 +36,6 @@ byte for byte.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -765,29 +764,9 @@ def _make_base(data_dir: Path) -> Path:
 def _remove_stale_scratches(directory: Path) -> None:
     """Remove the scratch copies a killed revert left in ``directory``: they hold the version's
     configuration with its secrets filled back in."""
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return
-    for name in names:
-        prefix = next((p for p in _SCRATCH_PREFIXES if name.startswith(p)), None)
-        pid = name[len(prefix) :].partition("-")[0] if prefix else ""
-        if not (pid.isascii() and pid.isdigit()) or _alive(int(pid)):
-            continue
-        path = directory / name
-        if path.is_dir() and not path.is_symlink() and path.stat().st_uid == os.getuid():
-            with contextlib.suppress(OSError):
-                _remove_scratch(path)
+    from tfshadow.leftovers import remove_left_by_the_dead
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
+    remove_left_by_the_dead(directory, _SCRATCH_PREFIXES, _remove_scratch)
 
 
 def _remove_scratch(base: Path) -> None:

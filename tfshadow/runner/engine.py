@@ -175,6 +175,13 @@ class _OneProcessPerCommand:
         return self._engine.capture(args, cwd=cwd or self._cwd, environ=self._environ)
 
 
+SESSION_PREFIX = "tfshadow-session-"
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
 class _EmbeddedSession:
     """Commands run one after another by one embedded-Terraform process (``--session``)."""
 
@@ -182,7 +189,13 @@ class _EmbeddedSession:
         self._child = child
         self._requests = requests
         self._answers = answers
-        self._scratch = Path(tempfile.mkdtemp(prefix="tfshadow-session-"))
+        from tfshadow.leftovers import remove_left_by_the_dead
+
+        # Named by this pid: a session killed between a capture and its removal leaves a
+        # `state pull` on disk, which the next session removes.
+        temp = Path(tempfile.gettempdir())
+        remove_left_by_the_dead(temp, (SESSION_PREFIX,), _remove_tree)
+        self._scratch = Path(tempfile.mkdtemp(prefix=f"{SESSION_PREFIX}{os.getpid()}-"))
 
     def run(self, args: Sequence[str], *, cwd: Path | None = None) -> int:
         return self._call(args, None, cwd)

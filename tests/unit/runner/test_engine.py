@@ -124,6 +124,28 @@ def test_current_workspace_empty_tf_data_dir_means_the_default_data_dir(tmp_path
     assert current_workspace(tmp_path, {"TF_DATA_DIR": ""}) == "staging"
 
 
+def test_a_session_removes_what_a_killed_session_left(workdir: Path) -> None:
+    import tempfile
+
+    # A session killed between a capture and its removal leaves a `state pull` on disk.
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    temp = Path(tempfile.gettempdir())
+    left = temp / f"tfshadow-session-{gone.pid}-x1"
+    live = temp / f"tfshadow-session-{os.getpid()}-x2"
+    for path in (left, live):
+        path.mkdir()
+        (path / "stdout").write_text('{"password": "plain"}')
+    try:
+        with embedded_engine().session(cwd=workdir, environ=dict(os.environ)) as terraform:
+            assert terraform.capture(["version"]).returncode == 0
+        assert not left.exists()
+        assert (live / "stdout").exists()  # its process still runs
+    finally:
+        for path in (left, live):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _session_dirs() -> set[Path]:
     import tempfile
 
