@@ -108,14 +108,14 @@ def run(argv: Sequence[str]) -> int:
 def _detailed_exitcode_plan(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Whether ``argv`` asks for ``plan -detailed-exitcode`` (also through ``TF_CLI_ARGS*``)."""
     from tfshadow.ops.record import bool_flag
-    from tfshadow.state.config_files import effective_args
+    from tfshadow.state.config_files import command_index, effective_args
 
     try:
         tf_args = split_arguments(argv).tf_args
     except ArgumentError:
         tf_args = list(argv)  # a tfshadow option without its value: the rest is still read
     given = effective_args(tf_args, environ)
-    command_at = next((i for i, a in enumerate(given) if not a.startswith("-")), None)
+    command_at = command_index(given)
     if command_at is None or given[command_at] != "plan":
         return False
     return bool_flag(given[command_at + 1 :], "detailed-exitcode")

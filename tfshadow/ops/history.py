@@ -33,12 +33,17 @@ def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStor
     # `--workspace ""` names no workspace: refused by name, not read as the selected one.
     ws = project.workspace if workspace is None else workspace
     if not store.versions(ws):
-        known = ", ".join(store.workspaces()) or "none"
-        raise StoreError(
-            f"no shadow versions in workspace `{ws}` (workspaces with versions: {known})",
-            hint="run `tfshadow apply` to record one",
-        )
+        raise no_versions_error(store, ws)
     return store, ws
+
+
+def no_versions_error(store: GitShadowStore, workspace: str) -> StoreError:
+    """The error for a workspace without versions, naming the workspaces that have some."""
+    known = ", ".join(store.workspaces()) or "none"
+    return StoreError(
+        f"no shadow versions in workspace `{workspace}` (workspaces with versions: {known})",
+        hint="run `tfshadow apply` to record one",
+    )
 
 
 def check_store(project: Project) -> StoreCheck:

@@ -119,9 +119,9 @@ def _latest(project: Project, workspace: str | None) -> _Latest:
     if not metas and workspace is not None and store.workspaces():
         # A workspace named on the command line that holds nothing, where others do, is most
         # likely mistyped: "no version recorded yet" would send the user to record one there.
-        from tfshadow.ops.history import open_history
+        from tfshadow.ops.history import no_versions_error
 
-        open_history(project, workspace)  # raises, naming the workspaces that hold versions
+        raise no_versions_error(store, workspace)
     if not metas:
         return _Latest(ws, None, (), ())
     numbers = tuple(int(m["version"]) for m in metas)

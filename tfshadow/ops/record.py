@@ -130,15 +130,16 @@ def run_recorded(
     ``store`` is the shadow store when the caller has it open already. ``warn_now`` shows a
     warning at once (before Terraform runs); without it, warnings are all in the outcome.
     """
-    from tfshadow.state.config_files import effective_args
+    from tfshadow.state.config_files import command_index, effective_args
     from tfshadow.store.layout import validate_workspace
 
     name = recorded_command_name(command, rest)
     assert name is not None, command
     # `TF_CLI_ARGS_apply=-destroy` makes a destroy as `apply -destroy` does.
     given = effective_args(tf_args, project.environ)
-    command_at = next((i for i, a in enumerate(given) if not a.startswith("-")), len(given))
-    name = recorded_command_name(command, given[command_at + 1 :]) or name
+    command_at = command_index(given)
+    if command_at is not None:
+        name = recorded_command_name(command, given[command_at + 1 :]) or name
     if name == "apply":
         name = _saved_plan_kind(project, tf_args) or name
     engine = project.require_ready()
@@ -707,7 +708,9 @@ _APPLY_VALUE_FLAGS = frozenset(
 
 def saved_plan_file(tf_args: Sequence[str]) -> str | None:
     """The plan file of ``apply PLAN``, None for any other command."""
-    command_at = next((i for i, a in enumerate(tf_args) if not a.startswith("-")), None)
+    from tfshadow.state.config_files import command_index
+
+    command_at = command_index(tf_args)
     if command_at is None or tf_args[command_at] != "apply":
         return None
     rest = tf_args[command_at + 1 :]

@@ -578,9 +578,14 @@ def parse_targets(args: Sequence[str], environ: Mapping[str, str]) -> tuple[str,
     )
 
 
+def command_index(args: Sequence[str]) -> int | None:
+    """Where the subcommand is in Terraform's ``args`` (the first that is no flag), if anywhere."""
+    return next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+
+
 def effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them."""
-    command_at = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+    command_at = command_index(args)
     generic = _split_env(environ.get(env.TF_CLI_ARGS, ""))
     if command_at is None:
         return [*generic, *args]
