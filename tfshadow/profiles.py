@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -40,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from tfshadow.atomic_write import replace_file
 from tfshadow.errors import StoreError
 from tfshadow.metrics.registry import matches
 from tfshadow.settings.analysis import ACTIONS, ProfileSettings, Sensitivity, TriggerSettings
@@ -531,17 +530,7 @@ class CooldownBook:
     def _write(self, book: dict[str, str]) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".cooldowns-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(book, handle, indent=1, sort_keys=True)
-                    handle.write("\n")
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(temp, self.path)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            replace_file(self.path, json.dumps(book, indent=1, sort_keys=True) + "\n")
         except OSError as exc:
             raise StoreError(
                 f"cannot write the profile cooldowns {self.path}: {exc.strerror or exc}",

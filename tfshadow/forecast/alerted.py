@@ -17,13 +17,12 @@ read as empty, which sends alerts again rather than losing one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tfshadow.atomic_write import replace_file
 from tfshadow.forecast.results import SEVERITIES, Recommendation
 
 __all__ = ["news", "remember"]
@@ -48,14 +47,7 @@ def remember(path: Path, workspace: str, recommendations: Iterable[Recommendatio
             "end": rec.window_end.isoformat(),
         }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(sent, fh, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, json.dumps(sent, sort_keys=True))
 
 
 def _key(workspace: str, rec: Recommendation) -> str:

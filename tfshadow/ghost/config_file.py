@@ -12,13 +12,12 @@ or taken out by ``TYPE.NAME`` (resources) or ``NAME`` (outputs, variables).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tfshadow.atomic_write import replace_file
 from tfshadow.errors import GhostError
 
 GHOSTS_FILE = "tfshadow_ghosts.tf.json"
@@ -50,15 +49,7 @@ def write(workdir: Path, doc: Mapping[str, Any], name: str = GHOSTS_FILE) -> Non
 
 def write_json(path: Path, doc: Mapping[str, Any]) -> None:
     """Replace ``path`` with ``doc`` in one rename, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_file(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
 def merge(doc: Mapping[str, Any], fragment: Mapping[str, Any]) -> dict[str, Any]:

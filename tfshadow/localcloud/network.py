@@ -10,10 +10,10 @@ Whatever forwards traffic reads it; Terraform only keeps the file as configured.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tfshadow.atomic_write import replace_file
 
 ADDRESS = "127.0.0.1"
 SUFFIX = ".network.json"
@@ -36,18 +36,7 @@ def write(path: Path, name: str, mapping: Mapping) -> None:
         "listen_port": mapping.listen_port,
         "target_port": mapping.target_port,
     }
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as file:
-            json.dump(document, file, indent=2, sort_keys=True)
-            file.write("\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    replace_file(path, json.dumps(document, indent=2, sort_keys=True) + "\n", mode=0o644)
 
 
 def _port(document: object, key: str) -> int | None:

@@ -11,11 +11,12 @@ the previous content. The queue is informative: what to upload is always worked 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from tfshadow.atomic_write import replace_file
 
 MIRRORED = "mirrored.json"
 QUEUE = "queue.json"
@@ -93,6 +94,4 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def _write(path: Path, doc: dict[str, Any]) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temp, path)
+    replace_file(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")

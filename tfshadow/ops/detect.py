@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import stat
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tfshadow.atomic_write import replace_file
 from tfshadow.errors import UsageError
 
 if TYPE_CHECKING:
@@ -231,25 +229,4 @@ def _write_atomically(target: Path, text: str) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"no directory {directory} for {target.name}", hint="create it first")
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-    try:
-        # mkstemp makes the file private: give it the mode a plain write would have.
-        os.fchmod(handle, _mode_of(target))
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _mode_of(target: Path) -> int:
-    """The permission bits of ``target`` when it exists, else 0o666 less the umask."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    replace_file(target, text)

@@ -29,7 +29,6 @@ a report saved by an earlier plan is removed so that nothing posts it as this pl
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tfshadow import env
+from tfshadow.atomic_write import replace_file
 from tfshadow.errors import EngineError, StoreError, TfshadowError
 from tfshadow.forecast import journal
 from tfshadow.ops import handled
@@ -289,14 +289,7 @@ def save_reports(directory: Path, files: Mapping[str, str]) -> list[Path]:
     written = []
     for name, text in files.items():
         target = directory / name
-        fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        replace_file(target, text)
         written.append(target)
     return written
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from tfshadow.atomic_write import replace_file
 
 _FORMAT = 1
 
@@ -74,17 +74,13 @@ def save(directory: Path, workspace: str, cached: CachedDocuments) -> None:
         "config_sha256": cached.config_sha256,
     }
     target = _path(directory, workspace)
-    temp = directory / f".{workspace}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    data = b"".join((json.dumps(header).encode(), b"\n", cached.state, b"\n", cached.config))
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        with open(temp, "wb") as out:
-            out.write(json.dumps(header).encode() + b"\n")
-            out.write(cached.state)
-            out.write(b"\n")
-            out.write(cached.config)
-        os.replace(temp, target)
+        # A cache torn by a power loss fails its hash check and is rebuilt from the store.
+        replace_file(target, data, durable=False)
     except OSError:
-        temp.unlink(missing_ok=True)
+        pass
 
 
 def drop(directory: Path, workspace: str) -> None:

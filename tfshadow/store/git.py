@@ -69,6 +69,10 @@ _FORCED_CONFIG = (
     # may be clearing the lock files of a git it takes for killed. The store packs itself.
     "gc.auto=0",
     "maintenance.auto=false",
+    # A recorded version must survive a power loss: git's default leaves loose objects and
+    # refs unflushed, and a ref naming an object lost with the page cache breaks the store.
+    "core.fsync=added,reference",
+    "core.fsyncMethod=batch",
 )
 
 _FIXED_ENV = {"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "LANGUAGE": "C"}

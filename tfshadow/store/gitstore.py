@@ -1184,6 +1184,9 @@ class GitShadowStore:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 os.write(fd, secrets.token_bytes(FINGERPRINT_KEY_BYTES))
+                # Flushed before it is linked: an empty key after a power loss would orphan
+                # every fingerprint recorded with the lost one.
+                os.fsync(fd)
             finally:
                 os.close(fd)
             try:

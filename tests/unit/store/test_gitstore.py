@@ -655,3 +655,21 @@ def test_store_packs_itself_in_the_foreground_and_git_never_gcs_on_its_own(
     assert counted["packs"] == 1 and counted["in-pack"] > 30, counted
     assert same(store.reconstruct("default", 7).state, kit.state_doc(7))
     assert store.check().sound
+
+
+def test_record_flushes_git_objects_and_refs_to_disk(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git counts its flushes in its trace2 events: without the store's fsync settings a commit
+    # makes none (git's default leaves loose objects and refs in the page cache).
+    store = kit.open_store(tmp_path)
+    trace = tmp_path / "trace2.json"
+    monkeypatch.setenv("GIT_TRACE2_EVENT", str(trace))
+    kit.record(store, 1)
+
+    flushes = 0
+    for line in trace.read_text().splitlines():
+        event = json.loads(line)
+        if event.get("category") == "fsync" and event.get("key") == "fsync/hardware-flush":
+            flushes += int(event["value"])
+    assert flushes >= 2  # the objects of the version, then the ref that names them

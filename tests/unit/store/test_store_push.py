@@ -452,15 +452,23 @@ def test_pull_whose_merge_stopped_after_writing_the_tree_leaves_the_store_as_it_
     assert reopened.check().sound and not reopened.check().writable
 
 
-def test_pull_killed_after_the_merge_wrote_the_tree_is_undone_on_the_next_open(
+def _fetched_behind(
     kit: StoreKit, tmp_path: Path
-) -> None:
+) -> tuple[StoreConfig, GitShadowStore, str, list[str]]:
+    """A store behind its remote, the remote's tip fetched: what a pull has before its merge."""
     _, config = _recorder_ahead_of_runner(kit, tmp_path)
     runner = GitShadowStore.open(config, create=False)
     head = kit.git(runner.root, "rev-parse", "HEAD").strip()
     kit.git(runner.root, "fetch", "-q", str(tmp_path / "shadows.git"), "tfshadow")
     tip = kit.git(runner.root, "rev-parse", "FETCH_HEAD").strip()
     changed = kit.git(runner.root, "diff", "--no-renames", "--name-only", head, tip).split()
+    return config, runner, tip, changed
+
+
+def test_pull_killed_after_the_merge_wrote_the_tree_is_undone_on_the_next_open(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    config, runner, tip, changed = _fetched_behind(kit, tmp_path)
     # What a pull killed inside `git merge` leaves: its journal, the tree and index of the new
     # commit, HEAD where it was.
     journal = runner.root / ".git" / "tfshadow" / "pending.json"
@@ -473,3 +481,19 @@ def test_pull_killed_after_the_merge_wrote_the_tree_is_undone_on_the_next_open(
     assert [m["version"] for m in reopened.versions("default")] == list(range(1, 31))
     assert GitShadowStore.pull(config).pulled == 10  # 5 versions, 5 retentions
     assert reopened.check().sound
+
+
+def test_pull_killed_after_the_merge_moved_head_leaves_no_writable_file(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    config, runner, tip, changed = _fetched_behind(kit, tmp_path)
+    # Killed once git had finished the merge, before the new files were made read-only.
+    journal = runner.root / ".git" / "tfshadow" / "pending.json"
+    journal.write_text(json.dumps({"dirs": changed}))
+    kit.git(runner.root, "merge", "--ff-only", "-q", tip)
+    assert runner.check().writable
+
+    reopened = GitShadowStore.open(config, create=False)
+    assert not journal.exists()
+    assert reopened.check().sound and not reopened.check().writable
+    assert [m["version"] for m in reopened.versions("default")] == list(range(6, 36))
