@@ -10,6 +10,7 @@ in a value the change model did not split.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -471,8 +472,12 @@ def _change_lines(
     if symbol == "~":
         if sensitive:
             line.append(SENSITIVE)
-        else:
-            line.append(f"{_inline(before)} -> {_inline(after)}")
+            return [line]
+        block = _string_change_lines(before, after, indent)
+        if block:
+            line.append_text(block[0])
+            return [line, *block[1:]]
+        line.append(f"{_inline(before)} -> {_inline(after)}")
         return [line]
     value = after if symbol == "+" else before
     parts = [Text(SENSITIVE)] if sensitive else _value_lines(value, symbol, indent, in_list=False)
@@ -481,6 +486,61 @@ def _change_lines(
     if symbol == "-" and value is not None:  # a null removed reads `- z = null`, as in a plan
         lines[-1].append(" -> null")
     return lines
+
+
+def _string_change_lines(before: Any, after: Any, indent: int) -> list[Text]:
+    """A changed string as terraform plan shows it when it spans lines or holds JSON: the
+    lines of both, each marked kept, removed or added; ``[]`` for any other change."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return []
+    old_json, new_json = _json_document(before), _json_document(after)
+    if old_json is not None and new_json is not None:
+        old_lines = _pretty_json(old_json).split("\n")
+        new_lines = _pretty_json(new_json).split("\n")
+        if len(old_lines) == len(new_lines) == 1:  # [] or {} on either side
+            return [Text(f"jsonencode({old_lines[0]}) -> jsonencode({new_lines[0]})")]
+        opening = Text("jsonencode(")
+        if old_lines == new_lines:
+            opening.append("  # whitespace changes", style="dim")
+        closing = Text(" " * (indent + 2) + ")")
+    elif "\n" in before.rstrip("\n") or "\n" in after.rstrip("\n"):
+        old_lines = before.removesuffix("\n").split("\n")
+        new_lines = after.removesuffix("\n").split("\n")
+        opening, closing = Text("<<-EOT"), Text(" " * (indent + 2) + "EOT")
+    else:
+        return []
+    lines = [opening]
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            lines.extend(_text_line(" ", text, indent + 4) for text in old_lines[i1:i2])
+            continue
+        lines.extend(_text_line("-", text, indent + 4) for text in old_lines[i1:i2])
+        lines.extend(_text_line("+", text, indent + 4) for text in new_lines[j1:j2])
+    lines.append(closing)
+    return lines
+
+
+def _text_line(symbol: str, text: str, indent: int) -> Text:
+    line = _symbol(symbol, indent)
+    line.append(text)
+    return line
+
+
+def _json_document(text: str) -> Any:
+    """The object or array ``text`` encodes as JSON (a policy, a task definition), else None."""
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[":
+        return None
+    try:
+        value = json.loads(stripped)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict | list) else None
+
+
+def _pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
 def _value_lines(value: Any, symbol: str, indent: int, *, in_list: bool) -> list[Text]:
@@ -510,6 +570,17 @@ def _value_lines(value: Any, symbol: str, indent: int, *, in_list: bool) -> list
             lines.extend(item_lines)
         lines.append(Text(" " * (indent + 2) + "]"))
         return lines
+    document = _json_document(value) if isinstance(value, str) else None
+    if document is not None:
+        pretty = _pretty_json(document).split("\n")
+        if len(pretty) == 1:
+            return [Text(f"jsonencode({pretty[0]})")]
+        pad = " " * (indent + 6)
+        return [
+            Text("jsonencode("),
+            *(Text(pad + line) for line in pretty),
+            Text(" " * (indent + 2) + ")"),
+        ]
     if isinstance(value, str) and "\n" in value.rstrip("\n"):
         # As terraform plan shows a multi-line string: a heredoc, one line of text a line.
         body = value[:-1] if value.endswith("\n") else value

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -397,6 +398,90 @@ def test_terminal_inspect_shows_multi_line_strings_as_heredocs(make_meta: Meta) 
     assert nested + "            EOT\n" in text
 
 
+def _inspected(make_meta: Meta, before: dict[str, Any], after: dict[str, Any]) -> str:
+    def state(attributes: dict[str, Any]) -> dict[str, Any]:
+        instance = {"mode": "managed", "type": "t", "name": "a", "attributes": attributes}
+        return {"resources": {"t.a": instance}} if attributes else {"resources": {}}
+
+    out = console()
+    render_inspect(
+        out, make_meta(2), compare_states(state(before), state(after)), compare_configs(None, None)
+    )
+    return out.export_text()
+
+
+def test_terminal_a_changed_multi_line_string_shows_its_lines_removed_and_added(
+    make_meta: Meta,
+) -> None:
+    script = "#!/bin/sh\necho hello\necho {}\nexit 0\n"
+    text = _inspected(
+        make_meta,
+        {"id": "1", "user_data": script.format("world")},
+        {"id": "1", "user_data": script.format("there")},
+    )
+
+    assert (
+        "      ~ user_data = <<-EOT\n"
+        "            #!/bin/sh\n"
+        "            echo hello\n"
+        "          - echo world\n"
+        "          + echo there\n"
+        "            exit 0\n"
+        "        EOT\n"
+    ) in text
+
+
+def test_terminal_a_changed_json_string_shows_its_documents_line_by_line(
+    make_meta: Meta,
+) -> None:
+    def policy(actions: list[str]) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{"Action": actions}]})
+
+    text = _inspected(
+        make_meta,
+        {"id": "1", "policy": policy(["s3:GetObject"]), "tags": "[]"},
+        {"id": "1", "policy": policy(["s3:GetObject", "s3:PutObject"]), "tags": "{}"},
+    )
+
+    assert (
+        "      ~ policy = jsonencode(\n"
+        "            {\n"
+        '              "Statement": [\n'
+        "                {\n"
+        '                  "Action": [\n'
+        '          -         "s3:GetObject"\n'
+        '          +         "s3:GetObject",\n'
+        '          +         "s3:PutObject"\n'
+        "                  ]\n"
+        "                }\n"
+        "              ],\n"
+        '              "Version": "2012-10-17"\n'
+        "            }\n"
+        "        )\n"
+    ) in text
+    assert "      ~ tags   = jsonencode([]) -> jsonencode({})\n" in text
+
+
+def test_terminal_a_json_string_reformatted_only_says_so(make_meta: Meta) -> None:
+    text = _inspected(make_meta, {"id": "1", "p": '{"a": 1}'}, {"id": "1", "p": '{\n  "a": 1\n}'})
+
+    opening = "      ~ p = jsonencode(  # whitespace changes\n"
+    assert opening + '            {\n              "a": 1\n' in text
+    assert "-  " not in text and "+  " not in text
+
+
+def test_terminal_a_created_json_string_is_laid_out_as_a_document(make_meta: Meta) -> None:
+    text = _inspected(make_meta, {}, {"id": "1", "p": '{"b": [1, 2], "a": "x"}', "q": "{}"})
+
+    assert (
+        '      + p  = jsonencode(\n            {\n              "a": "x",\n              "b": [\n'
+    ) in text
+    assert "      + q  = jsonencode({})\n" in text
+    # A string that only looks like JSON stays a string.
+    plain = _inspected(make_meta, {}, {"id": "1", "p": "{not json"})
+    assert '      + p  = "{not json"\n' in plain
+
+
 def test_terminal_inspect_a_removed_null_is_not_said_to_become_null(make_meta: Meta) -> None:
     def instance(value: dict[str, Any]) -> dict[str, Any]:
         attributes = {"id": "1", "input": {"value": value, "type": ["object", {}]}}
@@ -433,8 +518,8 @@ def test_terminal_inspect_empty_collections_are_not_shown_as_strings(make_meta: 
     text = out.export_text()
     assert "+ cidr = []\n" in text
     assert "+ tags  = {}\n" in text
-    # Only the string keeps its quotes.
-    assert '+ text  = "[]"\n' in text
+    # The string is told apart from a list: it is shown as the JSON it holds, as in a plan.
+    assert "+ text  = jsonencode([])\n" in text
 
 
 def test_terminal_state_only_revert_does_not_claim_a_replacement(make_meta: Meta) -> None:
