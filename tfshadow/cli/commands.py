@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
 from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_console
+from tfshadow.errors import UsageError
 from tfshadow.project import Project
 
 HELP = """Shadow versions of Terraform state and configuration.
@@ -91,43 +94,123 @@ def _emit_json(doc: dict[str, Any]) -> None:
 
 
 @commands.command()
+@click.argument("addresses", nargs=-1, metavar="[ADDRESS]...")
 @click.option("-n", "--max-count", "limit", type=click.IntRange(min=1), help="Show N versions.")
+@click.option("--author", metavar="PATTERN", help="Versions whose author matches (name <email>).")
+@click.option("--grep", metavar="PATTERN", help="Versions whose description matches.")
+@click.option("--since", metavar="WHEN", help="Versions recorded since WHEN: 2d, 2026-11-01, …")
+@click.option("--until", metavar="WHEN", help="Versions recorded until WHEN.")
 @workspace_option
 @json_option
 @no_color_option
 @pass_cli
 def log(
-    cli: CliContext, limit: int | None, workspace: str | None, as_json: bool, no_color: bool
+    cli: CliContext,
+    addresses: tuple[str, ...],
+    limit: int | None,
+    author: str | None,
+    grep: str | None,
+    since: str | None,
+    until: str | None,
+    workspace: str | None,
+    as_json: bool,
+    no_color: bool,
 ) -> int:
-    """List shadow versions, newest first."""
+    """List shadow versions, newest first; with ADDRESS, those that changed it (a resource,
+    one of its instances, or a module and all it holds, as -target reads them). Patterns are
+    regular expressions, matched ignoring case; WHEN is a time ago (90m, 2d, 1w) or a UTC date
+    or time (2026-11-01, 2026-11-01T14:30)."""
     from tfshadow.ops import history
     from tfshadow.report import jsonout, terminal
 
+    now = datetime.now(UTC)
+    where = history.LogFilter(
+        addresses=addresses,
+        author=_pattern(author, "--author"),
+        grep=_pattern(grep, "--grep"),
+        since=_when(since, "--since", now),
+        until=_when(until, "--until", now),
+    )
     project = cli.project()
     _catch_up(project, no_color=no_color)
-    metas = history.log(project, workspace=workspace, limit=limit)
+    metas = history.log(project, workspace=workspace, limit=limit, where=where)
     if as_json:
         _emit_json(jsonout.log_json(metas))
+    elif not metas and where:
+        from rich.text import Text
+
+        terminal.print_line(stdout_console(no_color=no_color), Text("No version matches."))
     else:
         others = history.other_workspaces(project, workspace)
         terminal.render_log(stdout_console(no_color=no_color), metas, others)
     return EXIT_OK
 
 
+def _pattern(text: str | None, option: str) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise UsageError(
+            f"{option} {text}: not a regular expression ({exc})",
+            hint="escape the characters . * + ? ( ) [ ] { } | \\ meant as themselves",
+        ) from None
+
+
+def _when(text: str | None, option: str, now: datetime) -> datetime | None:
+    """A time ago (``2d``) or a date or time, read as UTC as the log shows its times."""
+    if text is None:
+        return None
+    from tfshadow.settings.analysis import parse_duration
+
+    try:
+        return now - timedelta(seconds=parse_duration(text))
+    except (ValueError, OverflowError):
+        pass
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{option} {text}: neither a time ago nor a date",
+            hint="write a time ago such as 90m, 2d or 1w, or a UTC date or time such as "
+            "2026-11-01 or 2026-11-01T14:30",
+        ) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if option == "--until" and "T" not in text.upper() and " " not in text.strip():
+        moment += timedelta(days=1)  # a date alone: until that day's end, as one reads it
+    return moment
+
+
+target_option = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Only this resource, instance or module (repeatable), as -target reads it.",
+)
+
+
 @commands.command()
 @click.argument("version")
+@target_option
 @workspace_option
 @json_option
 @no_color_option
 @pass_cli
 def inspect(
-    cli: CliContext, version: str, workspace: str | None, as_json: bool, no_color: bool
+    cli: CliContext,
+    version: str,
+    targets: tuple[str, ...],
+    workspace: str | None,
+    as_json: bool,
+    no_color: bool,
 ) -> int:
     """Show one version: its metadata and its change, like `terraform plan`."""
     from tfshadow.ops import history
     from tfshadow.report import jsonout, terminal
 
-    change = history.inspect(cli.project(), version, workspace=workspace)
+    change = history.inspect(cli.project(), version, workspace=workspace, targets=targets)
     # A parent that is not there to compare with was removed by retention.
     parent_removed = change.before is None and change.after.get("parent") is not None
     if as_json:
@@ -151,6 +234,7 @@ def inspect(
 @commands.command()
 @click.argument("version1")
 @click.argument("version2", required=False)
+@target_option
 @workspace_option
 @json_option
 @no_color_option
@@ -159,6 +243,7 @@ def diff(
     cli: CliContext,
     version1: str,
     version2: str | None,
+    targets: tuple[str, ...],
     workspace: str | None,
     as_json: bool,
     no_color: bool,
@@ -167,7 +252,7 @@ def diff(
     from tfshadow.ops import history
     from tfshadow.report import jsonout, terminal
 
-    change = history.diff(cli.project(), version1, version2, workspace=workspace)
+    change = history.diff(cli.project(), version1, version2, workspace=workspace, targets=targets)
     assert change.before is not None
     if as_json:
         _emit_json(jsonout.diff_json(change.before, change.after, change.state, change.config))

@@ -874,7 +874,7 @@ def keep_ghosts_declared(
     makes that wait for the original. Its resources are none of N's, so the revert's
     verification sets them aside.
     """
-    from tfshadow.revert.verify import is_targeted
+    from tfshadow.state.addresses import is_targeted
 
     try:
         registry = _load_registry(store)
@@ -910,8 +910,8 @@ def order_pauses_after_originals(
     targets (depends_on would add the original to the targets). Returns the ghost resources
     ordered.
     """
-    from tfshadow.revert.verify import is_targeted
     from tfshadow.state import config_files
+    from tfshadow.state.addresses import is_targeted
 
     if not (scratch_root / config_file.GHOSTS_FILE).exists():
         return []

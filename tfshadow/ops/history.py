@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import StoreError, UnknownVersionError, UsageError
+from tfshadow.state.addresses import is_targeted
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -53,11 +56,69 @@ def check_store(project: Project) -> StoreCheck:
         return store.check()
 
 
-def log(project: Project, *, workspace: str | None, limit: int | None) -> list[dict[str, Any]]:
-    """Version metadata, newest first."""
+@dataclass(frozen=True)
+class LogFilter:
+    """Which versions ``log`` lists, as ``git log`` narrows its commits: every field set must
+    hold. ``addresses`` are read as ``-target`` reads them (a module holds what is in it)."""
+
+    addresses: tuple[str, ...] = ()
+    author: re.Pattern[str] | None = None
+    grep: re.Pattern[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.addresses) or any(
+            v is not None for v in (self.author, self.grep, self.since, self.until)
+        )
+
+    def admits(self, meta: Mapping[str, Any]) -> bool:
+        if self.addresses:
+            changes = meta.get("changes")
+            changed = changes.get("addresses") if isinstance(changes, Mapping) else None
+            if not any(is_targeted(str(a), self.addresses) for a in changed or ()):
+                return False
+        if self.author is not None:
+            author = meta.get("author")
+            who = (
+                f"{author.get('name', '')} <{author.get('email', '')}>"
+                if isinstance(author, Mapping)
+                else ""
+            )
+            if not self.author.search(who):
+                return False
+        if self.grep is not None and not self.grep.search(str(meta.get("description") or "")):
+            return False
+        if self.since is not None or self.until is not None:
+            moment = _timestamp(meta)
+            if moment is None:
+                return False
+            if self.since is not None and moment < self.since:
+                return False
+            if self.until is not None and moment > self.until:
+                return False
+        return True
+
+
+def _timestamp(meta: Mapping[str, Any]) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(meta.get("timestamp")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def log(
+    project: Project,
+    *,
+    workspace: str | None,
+    limit: int | None,
+    where: LogFilter = LogFilter(),
+) -> list[dict[str, Any]]:
+    """Version metadata, newest first: those ``where`` admits, at most ``limit``."""
     store, ws = open_history(project, workspace)
     marks = store.marks(ws)
-    metas = [with_mark(meta, marks) for meta in reversed(store.versions(ws))]
+    metas = [with_mark(meta, marks) for meta in reversed(store.versions(ws)) if where.admits(meta)]
     return metas[:limit] if limit is not None else metas
 
 
@@ -103,7 +164,10 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def inspect(project: Project, version: str, *, workspace: str | None) -> VersionChange:
+def inspect(
+    project: Project, version: str, *, workspace: str | None, targets: Sequence[str] = ()
+) -> VersionChange:
+    """Version ``version`` against its parent; with ``targets``, only the resources they name."""
     from tfshadow.ops.marks import resolve_version
 
     store, ws = open_history(project, workspace)
@@ -113,17 +177,59 @@ def inspect(project: Project, version: str, *, workspace: str | None) -> Version
     before = None
     if parent is not None and _kept(store, ws, int(parent)):
         before = store.reconstruct(ws, int(parent))
-    change = _change(before, after, project.seal_matcher(store))
+    change = _targeted(_change(before, after, project.seal_matcher(store)), targets, before, after)
     return replace(change, after=with_mark(change.after, store.marks(ws)))
 
 
-def diff(project: Project, v1: str, v2: str | None, *, workspace: str | None) -> VersionChange:
+def diff(
+    project: Project,
+    v1: str,
+    v2: str | None,
+    *,
+    workspace: str | None,
+    targets: Sequence[str] = (),
+) -> VersionChange:
+    """From ``v1`` to ``v2`` (latest); with ``targets``, only the resources they name."""
     from tfshadow.ops.marks import resolve_version
 
     store, ws = open_history(project, workspace)
     a = store.reconstruct(ws, resolve_version(store, ws, v1))
     b = store.reconstruct(ws, resolve_version(store, ws, v2 or "latest"))
-    return _change(a, b, project.seal_matcher(store))
+    return _targeted(_change(a, b, project.seal_matcher(store)), targets, a, b)
+
+
+def _targeted(
+    change: VersionChange,
+    targets: Sequence[str],
+    before: Reconstructed | None,
+    after: Reconstructed,
+) -> VersionChange:
+    """``change`` narrowed to the resources ``targets`` name (outputs are no resource)."""
+    if not targets:
+        return change
+    known = [
+        str(address)
+        for side in (before, after)
+        if side is not None and isinstance(side.state.get("resources"), Mapping)
+        for address in side.state["resources"]
+    ]
+    for target in targets:
+        if not any(is_targeted(address, [target]) for address in known):
+            versions = " or ".join(
+                str(side.meta.get("version")) for side in (before, after) if side is not None
+            )
+            raise UsageError(
+                f"--target {target}: no resource at that address in version {versions}",
+                hint="use an address as `tfshadow inspect` shows it, such as "
+                'aws_instance.web, aws_instance.web["a"] or module.db',
+            )
+    resources = tuple(
+        r
+        for r in change.state.resources
+        if is_targeted(r.address, targets)
+        or (r.moved_from is not None and is_targeted(str(r.moved_from), targets))
+    )
+    return replace(change, state=replace(change.state, resources=resources, outputs=()))
 
 
 def with_mark(meta: dict[str, Any], marks: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:

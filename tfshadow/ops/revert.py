@@ -784,7 +784,7 @@ def _move_targeted_back(
     would be destroyed at its current address, or left there while a second one is created
     at N's. Returns the other ends of those moves, which Terraform wants targeted too."""
     from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
-    from tfshadow.revert.verify import is_targeted
+    from tfshadow.state.addresses import is_targeted
     from tfshadow.state.normalise import canonicalise
 
     moves_path = scratch_root / MOVES_NAME

@@ -39,6 +39,7 @@ from typing import Any
 
 from tfshadow.errors import UsageError
 from tfshadow.state import normalise
+from tfshadow.state.addresses import is_targeted
 from tfshadow.state.changes import (
     ABSENT,
     address_sort_key,
@@ -544,22 +545,6 @@ def _managed_instances(
 def _attributes(entry: Mapping[str, Any] | None) -> Mapping[str, Any]:
     attrs = entry.get("attributes") if entry is not None else None
     return attrs if isinstance(attrs, Mapping) else {}
-
-
-def is_targeted(address: str, targets: Sequence[str]) -> bool:
-    """Whether ``address`` is one of ``targets`` or inside one, as ``terraform -target`` reads.
-
-    ``module.db`` holds ``module.db.x.y`` and ``module.db[0].x.y``; ``aws_instance.web`` holds
-    ``aws_instance.web[0]``; any address holds its deposed objects.
-    """
-    if not targets:
-        return True
-    for target in targets:
-        if address == target:
-            return True
-        if address.startswith(target) and address[len(target)] in ".[ ":
-            return True
-    return False
 
 
 def _with_identity(found: Iterable[Mismatch]) -> list[Mismatch]:
