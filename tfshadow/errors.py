@@ -2,6 +2,8 @@
 
     TfshadowError                 message + hint, exit code 2 unless said otherwise
     ├── UsageError                bad arguments or input files
+    │   └── ChdirError            Terraform's -chdir names no directory (a pass-through exits
+    │                             1 for it, as Terraform does)
     ├── SettingsError             invalid tfshadow.hcl
     ├── NotTerraformDirError      no configuration where one was expected
     ├── EngineError               Terraform cannot be run (missing binary, failed internal command)
@@ -45,6 +47,12 @@ class TfshadowError(Exception):
 
 class UsageError(TfshadowError):
     pass
+
+
+class ChdirError(UsageError):
+    """Terraform's ``-chdir`` names no directory (missing, a file, empty, given twice).
+
+    Terraform exits 1 for it: a command tfshadow passes through does too (see cli.main)."""
 
 
 class SettingsError(TfshadowError):

@@ -90,6 +90,43 @@ def test_bad_input_to_a_detailed_exitcode_plan_exits_1_not_changes_present(
     assert tfshadow(*wrong_bin, "apply", "-auto-approve", cwd=workdir).code == 2
 
 
+def test_a_chdir_naming_no_directory_exits_as_terraform_does_when_passed_through(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    from tfshadow.runner import embedded_engine
+
+    (workdir / "notes.txt").write_text("not a directory")
+    given = (
+        ("-chdir=nowhere", "plan"),
+        ("-chdir=nowhere", "state", "list"),
+        ("-chdir=notes.txt", "state", "list"),
+        ("-chdir=", "validate"),
+        ("-chdir=.", "-chdir=..", "validate"),
+        ("-chdir=nowhere", "apply", "-help"),  # help: nothing is recorded
+        ("-chdir=nowhere",),
+    )
+    for args in given:
+        terraform = embedded_engine().run(list(args), cwd=workdir, environ=dict(os.environ))
+        assert terraform == 1, args
+        result = tfshadow(*args, cwd=workdir)
+        assert result.code == terraform, args
+        assert "-chdir" in _one_error_line(result.err), args
+    # The commands tfshadow records or runs itself keep its own bad input's 2, before anything
+    # runs; so does its own --chdir.
+    for args in (
+        ("-chdir=nowhere", "apply", "-auto-approve"),
+        ("-chdir=notes.txt", "destroy", "-auto-approve"),
+        ("-chdir=", "apply"),
+        ("-chdir=nowhere", "log"),
+        ("--chdir", "nowhere", "state", "list"),
+    ):
+        result = tfshadow(*args, cwd=workdir)
+        assert result.code == 2, args
+        assert "chdir" in _one_error_line(result.err), args
+    assert not (workdir / ".tfshadow").exists()
+    assert not (workdir / "terraform.tfstate").exists()
+
+
 def test_store_path_that_is_not_git(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> None:
     other = tmp_path / "not-a-repo"
     other.mkdir()

@@ -76,7 +76,13 @@ class ArgumentError(ValueError):
     pass
 
 
-def split_arguments(argv: Sequence[str]) -> Invocation:
+class ChdirArgumentError(ArgumentError):
+    """Terraform's ``-chdir`` given empty or more than once (Terraform refuses both)."""
+
+
+def split_arguments(argv: Sequence[str], *, check_chdir: bool = True) -> Invocation:
+    """``argv`` split between tfshadow and Terraform; ``check_chdir`` False leaves a
+    ``-chdir`` Terraform would refuse for the caller to judge."""
     inv = Invocation()
     i = 0
     while i < len(argv):
@@ -97,7 +103,8 @@ def split_arguments(argv: Sequence[str]) -> Invocation:
         else:
             inv.tf_args.append(arg)
         i += 1
-    _check_terraform_chdir(inv)
+    if check_chdir:
+        _check_terraform_chdir(inv)
     return inv
 
 
@@ -106,6 +113,6 @@ def _check_terraform_chdir(inv: Invocation) -> None:
     Terraform would refuse it, and tfshadow would have picked a directory of its own."""
     given = [a for a in inv.global_args if a.startswith("-chdir=")]
     if len(given) > 1:
-        raise ArgumentError(f"-chdir is given {len(given)} times (Terraform takes one)")
+        raise ChdirArgumentError(f"-chdir is given {len(given)} times (Terraform takes one)")
     if given == ["-chdir="]:
-        raise ArgumentError("-chdir= needs a directory, like -chdir=infra")
+        raise ChdirArgumentError("-chdir= needs a directory, like -chdir=infra")

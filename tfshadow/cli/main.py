@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from tfshadow import __version__
-from tfshadow.cli.args import ArgumentError, Invocation, split_arguments
+from tfshadow.cli.args import ArgumentError, ChdirArgumentError, Invocation, split_arguments
 from tfshadow.cli.output import (
     EXIT_BAD_INPUT,
     EXIT_BROKEN_PIPE,
@@ -27,7 +27,7 @@ from tfshadow.cli.output import (
     stderr_console,
     terraform_output_to_stderr,
 )
-from tfshadow.errors import TfshadowError, UsageError
+from tfshadow.errors import ChdirError, TfshadowError, UsageError
 
 if TYPE_CHECKING:
     import click
@@ -85,6 +85,10 @@ def run(argv: Sequence[str]) -> int:
         return _dispatch(argv)
     except TfshadowError as exc:
         code = report_error(exc)
+        if code == EXIT_BAD_INPUT and isinstance(exc, ChdirError) and _passed_through(argv):
+            # Terraform refuses such a -chdir with 1: a command it decides the exit code of
+            # exits as it would (a script may tell 1 from 2).
+            return EXIT_FAILED
         if code == EXIT_BAD_INPUT and _detailed_exitcode_plan(argv, os.environ):
             # There 2 means "changes present", as Terraform's own errors exit 1: a pipeline
             # would take a wrong -chdir or --terraform-bin for a plan with changes to apply.
@@ -103,6 +107,20 @@ def run(argv: Sequence[str]) -> int:
     finally:
         if terminate is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, terminate)
+
+
+def _passed_through(argv: Sequence[str]) -> bool:
+    """Whether Terraform decides the exit code of ``argv``: a Terraform command tfshadow does
+    not record (``plan`` included), as opposed to tfshadow's own and the recorded ones."""
+    from tfshadow.ops.record import recorded_command_name
+
+    try:
+        inv = split_arguments(argv, check_chdir=False)
+    except ArgumentError:
+        return False  # a tfshadow option without its value: tfshadow's own bad input
+    if inv.command in OWN_COMMANDS:
+        return False
+    return recorded_command_name(inv.command or "", [*inv.global_args, *inv.rest]) is None
 
 
 def _detailed_exitcode_plan(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
@@ -124,6 +142,8 @@ def _detailed_exitcode_plan(argv: Sequence[str], environ: Mapping[str, str]) -> 
 def _dispatch(argv: Sequence[str]) -> int:
     try:
         inv = split_arguments(argv)
+    except ChdirArgumentError as exc:
+        raise ChdirError(str(exc), hint="see `tfshadow --help`") from None
     except ArgumentError as exc:
         raise UsageError(str(exc), hint="see `tfshadow --help`") from None
     command = inv.command
@@ -191,7 +211,18 @@ _TF_GLOBAL = frozenset({"--help", "--version"})
 def _workdir(inv: Invocation) -> Path:
     base = Path(inv.chdir) if inv.chdir else Path.cwd()
     chdir = inv.terraform_chdir
-    return base / chdir if chdir else base
+    if not chdir:
+        return base
+    workdir = base / chdir
+    # Said here, not by the project, to be told from a wrong --chdir (tfshadow's option): a
+    # command Terraform decides the exit code of exits 1 for it, as Terraform does.
+    if base.is_dir() and not workdir.is_dir():
+        problem = "is not a directory" if workdir.exists() else "does not exist"
+        raise ChdirError(
+            f"-chdir={chdir}: `{workdir}` {problem}",
+            hint="check -chdir: it takes the configuration's directory",
+        )
+    return workdir
 
 
 def _lock_timeout(inv: Invocation) -> float | None:

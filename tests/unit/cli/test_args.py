@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tfshadow.cli.args import ArgumentError, split_arguments
+from tfshadow.cli.args import ArgumentError, ChdirArgumentError, split_arguments
 
 
 def test_split_arguments_keeps_terraform_arguments_in_order() -> None:
@@ -52,3 +52,11 @@ def test_split_arguments_empty_or_repeated_directory_and_binary_are_errors(
     # Each would otherwise run somewhere, or something, the command line did not say.
     with pytest.raises(ArgumentError, match=message):
         split_arguments(argv)
+
+
+def test_a_chdir_terraform_refuses_is_told_apart_or_left_to_the_caller() -> None:
+    # Terraform refuses either with 1: the dispatcher needs to know which error it was.
+    with pytest.raises(ChdirArgumentError):
+        split_arguments(["-chdir=", "state", "list"])
+    inv = split_arguments(["-chdir=a", "-chdir=b", "state", "list"], check_chdir=False)
+    assert inv.command == "state"
