@@ -297,6 +297,41 @@ def test_no_color_from_tf_cli_args_makes_tfshadows_own_lines_plain_too(
         assert "\x1b[" not in result.out + result.err, name
 
 
+def test_tf_cli_args_terraform_cannot_read_stop_a_recorded_command_with_one_line(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    plain_apply(workdir, "-var", "size=outside")  # a change a recorded command would record
+    state = (workdir / "terraform.tfstate").read_bytes()
+    given = (
+        ("TF_CLI_ARGS_apply", "-var 'size=x", ("apply", "-auto-approve"), "a ' is not closed"),
+        ("TF_CLI_ARGS", '-var "size=x', ("destroy", "-auto-approve"), 'a " is not closed'),
+        ("TF_CLI_ARGS_state_rm", "-dry-run `", ("state", "rm", "terraform_data.web"), "a `"),
+    )
+    for name, value, args, problem in given:
+        monkeypatch.setenv(name, value)
+        result = tfshadow(*args, "-no-color", cwd=workdir)
+        monkeypatch.delenv(name)
+        assert result.code == 2, (name, result.err)
+        assert result.out == ""
+        [line] = result.err.splitlines()
+        assert line.startswith(f"tfshadow: error: Terraform cannot read {name}: {problem}"), line
+        assert f"fix the quoting in {name}" in line
+    assert (workdir / "terraform.tfstate").read_bytes() == state
+    # Not even the change made outside tfshadow (`log` records it, so the store is asked).
+    from tfshadow.project import Project
+
+    assert len(Project(workdir, os.environ).open_store(create=False).versions("default")) == 1
+    # Passed through, the error and its exit code are Terraform's own, with nothing after.
+    monkeypatch.setenv("TF_CLI_ARGS", "-var 'size=x")
+    listed = tfshadow("state", "list", cwd=workdir)
+    assert listed.code == 1
+    assert listed.err.strip().endswith(
+        "Error parsing extra CLI args from TF_CLI_ARGS: invalid command line string"
+    )
+    assert "tfshadow" not in listed.err
+
+
 def test_a_damaged_ghost_registry_changes_no_exit_code_of_terraform(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

@@ -341,14 +341,7 @@ def _run_terraform(inv: Invocation) -> int:
 def _terraform_no_color(inv: Invocation, environ: Mapping[str, str]) -> bool:
     """Whether Terraform was told ``-no-color``, on the command line or in ``TF_CLI_ARGS`` /
     ``TF_CLI_ARGS_<command>``: tfshadow's own lines after its output are plain then too."""
-    import shlex
+    from tfshadow.state.config_files import effective_args
 
-    from tfshadow import env
-
-    given = list(inv.tf_args)
-    for name in (env.TF_CLI_ARGS, f"{env.TF_CLI_ARGS_PREFIX}{inv.command}"):
-        try:
-            given += shlex.split(environ.get(name, ""))
-        except ValueError:
-            continue  # Terraform refuses it before running anything
+    given = effective_args(inv.tf_args, environ)
     return "-no-color" in given or "--no-color" in given

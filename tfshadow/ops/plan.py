@@ -29,7 +29,6 @@ a report saved by an earlier plan is removed so that nothing posts it as this pl
 from __future__ import annotations
 
 import json
-import shlex
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -313,9 +312,11 @@ def _command_index(tf_args: Sequence[str]) -> int:
 def _env_args(value: str | None) -> list[str]:
     if not value:
         return []
+    from tfshadow.runner.cli_args import CliArgsError, split_cli_args
+
     try:
-        return shlex.split(value)
-    except ValueError:
+        return split_cli_args(value)
+    except CliArgsError:
         return []  # Terraform rejects it too, before planning anything
 
 

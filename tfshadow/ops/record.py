@@ -23,6 +23,7 @@ from tfshadow.errors import (
     StoreLockedError,
     StoreNotWritableError,
     TfshadowError,
+    UsageError,
 )
 from tfshadow.ops.author import ci_description, detect_author, printable
 
@@ -135,6 +136,7 @@ def run_recorded(
 
     name = recorded_command_name(command, rest)
     assert name is not None, command
+    refuse_unreadable_cli_args(project.environ, tf_args)
     # `TF_CLI_ARGS_apply=-destroy` makes a destroy as `apply -destroy` does.
     given = effective_args(tf_args, project.environ)
     command_at = command_index(given)
@@ -208,6 +210,27 @@ def run_recorded(
                 _push(store, outcome)
             _resume_mirror(store, outcome)
     return outcome
+
+
+def refuse_unreadable_cli_args(environ: Mapping[str, str], tf_args: Sequence[str]) -> None:
+    """A :class:`UsageError` naming the ``TF_CLI_ARGS*`` variable Terraform would refuse to
+    read (an unclosed quote…) before it runs the command ``tf_args`` name.
+
+    Said before the store is locked or Terraform runs: Terraform would only stop with its own
+    error, after which tfshadow could say no more than that the state did not change, and a
+    change made outside tfshadow would be recorded on the way by a command that never ran.
+    """
+    from tfshadow.runner.cli_args import check_cli_args, terraform_subcommand
+
+    found = terraform_subcommand(tf_args)
+    problem = check_cli_args(environ, found[0] if found else "")
+    if problem is not None:
+        variable, what = problem
+        raise UsageError(
+            f"Terraform cannot read {variable}: {what}",
+            hint=f"fix the quoting in {variable} (every quote closed, as in a shell), or "
+            "unset it; nothing was run",
+        )
 
 
 # What recording, printing and following up a change import, loaded while Terraform runs:

@@ -47,7 +47,6 @@ import json
 import os
 import posixpath
 import re
-import shlex
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -584,20 +583,28 @@ def command_index(args: Sequence[str]) -> int | None:
 
 
 def effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them."""
-    command_at = command_index(args)
-    generic = _split_env(environ.get(env.TF_CLI_ARGS, ""))
-    if command_at is None:
-        return [*generic, *args]
-    specific = _split_env(environ.get(env.TF_CLI_ARGS_PREFIX + args[command_at], ""))
-    head, tail = list(args[: command_at + 1]), list(args[command_at + 1 :])
+    """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them:
+    ``TF_CLI_ARGS_<subcommand>`` then ``TF_CLI_ARGS`` right after the subcommand (after ``rm``
+    of ``state rm``, whose own variable is ``TF_CLI_ARGS_state_rm``)."""
+    from tfshadow.runner.cli_args import cli_args_variables, terraform_subcommand
+
+    found = terraform_subcommand(args)
+    if found is None:
+        return [*_split_env(environ.get(env.TF_CLI_ARGS, "")), *args]
+    subcommand, last = found
+    generic_name, specific_name = cli_args_variables(subcommand)
+    generic = _split_env(environ.get(generic_name, ""))
+    specific = _split_env(environ.get(specific_name, ""))
+    head, tail = list(args[: last + 1]), list(args[last + 1 :])
     return [*head, *specific, *generic, *tail]
 
 
 def _split_env(value: str) -> list[str]:
+    from tfshadow.runner.cli_args import CliArgsError, split_cli_args
+
     try:
-        return shlex.split(value)
-    except ValueError:
+        return split_cli_args(value)
+    except CliArgsError:
         return []  # Terraform rejects it too, before running anything
 
 

@@ -443,6 +443,19 @@ def test_parse_variable_args_reads_tf_cli_args_before_typed_args(tmp_path: Path)
     assert parse_variable_args(typed, environ, tmp_path)["size"] == "typed"
 
 
+def test_effective_args_read_a_state_subcommands_own_variable_as_terraform_does() -> None:
+    # Terraform reads TF_CLI_ARGS_state_rm for `state rm`, never TF_CLI_ARGS_state.
+    environ = {"TF_CLI_ARGS_state_rm": "-state=other.tfstate", "TF_CLI_ARGS_state": "-x"}
+    assert config_files.effective_args(["state", "rm", "a.b"], environ) == [
+        "state",
+        "rm",
+        "-state=other.tfstate",
+        "a.b",
+    ]
+    # A value Terraform cannot read adds nothing (it refuses the command before running it).
+    assert config_files.effective_args(["apply"], {"TF_CLI_ARGS": "-destroy '"}) == ["apply"]
+
+
 def test_parse_variable_args_malformed_var_does_not_echo_it(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         parse_variable_args(["apply", "-var", "hunter2"], {}, tmp_path)
