@@ -91,8 +91,19 @@ class Project:
 
     @property
     def lock_timeout(self) -> float:
+        """How long to wait for another tfshadow command on the store: ``--lock-timeout``,
+        else ``TFSHADOW_LOCK_TIMEOUT``, else 60 s."""
+        return self.lock_timeout_given(None)
+
+    def lock_timeout_given(self, terraform_lock_timeout: float | None) -> float:
+        """:attr:`lock_timeout` for a command whose Terraform was given ``-lock-timeout``
+        (in seconds; None when it was not): that wait, unless ``--lock-timeout`` says
+        otherwise. It is how long the user would have the command wait for a lock, and a
+        store lock waited out beyond it would make the command wait longer than asked."""
         if self._lock_timeout is not None:
             return self._lock_timeout
+        if terraform_lock_timeout is not None:
+            return max(terraform_lock_timeout, 0.0)
         raw = self.environ.get(env.TFSHADOW_LOCK_TIMEOUT)
         if raw is None:
             return DEFAULT_LOCK_TIMEOUT

@@ -77,8 +77,9 @@ def git_history_text(store: Path) -> str:
 
 
 @contextmanager
-def store_locked_elsewhere(workdir: Path) -> Iterator[None]:
-    """Another process holds the shadow store's lock for as long as the block runs."""
+def store_locked_elsewhere(workdir: Path, seconds: float = 30) -> Iterator[None]:
+    """Another process holds the shadow store's lock for as long as the block runs (and at
+    most ``seconds``)."""
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -89,8 +90,9 @@ def store_locked_elsewhere(workdir: Path) -> Iterator[None]:
             "store = Project(Path(sys.argv[1]), os.environ).open_store(create=False)\n"
             "with store.lock(5):\n"
             "    print('locked', flush=True)\n"
-            "    time.sleep(30)\n",
+            "    time.sleep(float(sys.argv[2]))\n",
             str(workdir),
+            str(seconds),
         ],
         stdout=subprocess.PIPE,
         text=True,

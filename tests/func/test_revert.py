@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -535,7 +536,12 @@ def test_revert_waits_for_the_store_lock(
     before = (work / "terraform.tfstate").read_bytes()
     with store_locked_elsewhere(work):
         result = tfshadow("--lock-timeout", "0.5", "revert", "1", "--auto-approve", cwd=work)
-    assert result.code == 2 and "locked" in result.err
+        assert result.code == 2 and "locked" in result.err
+        # Terraform's -lock-timeout, which the revert's apply is given, is the wait too.
+        start = time.monotonic()
+        result = tfshadow("revert", "1", "--auto-approve", "-lock-timeout=1s", cwd=work)
+        assert result.code == 2 and "locked" in result.err
+        assert time.monotonic() - start < 20  # not the default 60 s
     assert (work / "terraform.tfstate").read_bytes() == before
 
 

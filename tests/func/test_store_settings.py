@@ -291,6 +291,52 @@ def test_lock_held_elsewhere_times_out_with_a_clear_error(
     assert len(store.versions("default")) == 1
 
 
+def test_terraforms_lock_timeout_is_also_the_wait_for_the_store_lock(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from tfshadow.project import Project
+
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    store = Project(workdir, os.environ).open_store(create=False)
+    apply = ("apply", "-auto-approve", "-no-color", "-var", "size=z")
+    # Shorter than the default 60 s: on the command line or from TF_CLI_ARGS_apply.
+    with store_locked_elsewhere(workdir):
+        for args, environ in (
+            (("-lock-timeout=1s",), {}),
+            (("-lock-timeout", "500ms"), {}),
+            ((), {"TF_CLI_ARGS_apply": "-lock-timeout=1s"}),
+        ):
+            for name, value in environ.items():
+                monkeypatch.setenv(name, value)
+            start = time.monotonic()
+            result = tfshadow(*apply, *args, cwd=workdir)
+            elapsed = time.monotonic() - start
+            for name in environ:
+                monkeypatch.delenv(name)
+            assert result.code == 2, (args, result.err)
+            assert "the shadow store is locked by" in result.err
+            assert elapsed < 20, args
+        # tfshadow's own --lock-timeout still says how long tfshadow waits.
+        start = time.monotonic()
+        result = tfshadow("--lock-timeout", "0.2", *apply, "-lock-timeout=60s", cwd=workdir)
+        assert result.code == 2 and time.monotonic() - start < 20
+    assert len(store.versions("default")) == 1
+    # Longer than TFSHADOW_LOCK_TIMEOUT: the apply waits for the other command to finish.
+    monkeypatch.setenv("TFSHADOW_LOCK_TIMEOUT", "0")
+    with store_locked_elsewhere(workdir, seconds=2):
+        result = tfshadow(*apply, "-lock-timeout=60s", cwd=workdir)
+    assert result.code == 0, result.err
+    assert len(store.versions("default")) == 2
+    # A duration Terraform would refuse is refused before anything runs.
+    result = tfshadow(*apply, "-var", "size=y", "-lock-timeout=5", cwd=workdir)
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert "-lock-timeout=5 is not a duration" in line
+    assert len(store.versions("default")) == 2
+
+
 def test_log_does_not_wait_for_a_running_apply(workdir: Path, tfshadow: Tfshadow) -> None:
     import time
 

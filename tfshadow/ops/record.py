@@ -154,7 +154,8 @@ def run_recorded(
     if name in _WITHOUT_VARIABLES:
         inputs = CommandInputs(targets=inputs.targets, takes_variables=False)
     state_file = legacy_state_file(project, tf_args)
-    lock_timeout = project.lock_timeout  # read now: a bad value is refused before Terraform runs
+    # Read now: a bad value is refused before Terraform runs.
+    lock_timeout = project.lock_timeout_given(terraform_lock_timeout(given))
     with _recording_lock(project, store, state_file, lock_timeout) as store:
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.
@@ -231,6 +232,31 @@ def refuse_unreadable_cli_args(environ: Mapping[str, str], tf_args: Sequence[str
             hint=f"fix the quoting in {variable} (every quote closed, as in a shell), or "
             "unset it; nothing was run",
         )
+
+
+def terraform_lock_timeout(given: Sequence[str]) -> float | None:
+    """The seconds of the ``-lock-timeout`` Terraform's arguments ``given`` (``TF_CLI_ARGS*``
+    merged in) set, the last one winning; None without one.
+
+    ``-lock=false`` changes nothing here: it spares Terraform the state's lock at the user's
+    own risk, while the store's lock keeps two recordings from interleaving, which no flag
+    makes safe.
+    """
+    from tfshadow.runner.cli_args import go_duration_seconds
+    from tfshadow.runner.commands import flag_value
+    from tfshadow.state.config_files import command_index
+
+    command_at = command_index(given)
+    raw = flag_value(given[command_at + 1 :], {"lock-timeout"}) if command_at is not None else None
+    if raw is None:
+        return None
+    try:
+        return go_duration_seconds(raw)
+    except ValueError:
+        raise UsageError(
+            f"-lock-timeout={raw} is not a duration",
+            hint="write it as Terraform reads it, e.g. -lock-timeout=30s or -lock-timeout=2m",
+        ) from None
 
 
 # What recording, printing and following up a change import, loaded while Terraform runs:

@@ -39,6 +39,7 @@ from tfshadow.ops.record import (
     record_version,
     same_state,
     state_document,
+    terraform_lock_timeout,
     version_meta,
 )
 
@@ -127,9 +128,12 @@ def _revert(
             f"--write-config cannot write the version's files here: {reason}; nothing was reverted",
             hint=hint,
         )
+    # The revert's plan and apply are given the user's -lock-timeout (TF_CLI_ARGS* are not
+    # theirs): the store's lock is waited for as long.
+    lock_timeout = project.lock_timeout_given(terraform_lock_timeout(["plan", *request.tf_args]))
     # A dry run writes nothing to the store, so one the user cannot write still serves.
     locking = store.read_lock if request.dry_run else store.lock
-    with locking(project.lock_timeout) as read_only:
+    with locking(lock_timeout) as read_only:
         number = resolve_version(store, workspace, request.version)
         target = store.reconstruct(workspace, number)
         live_raw, ok = pull_or_none(project)
