@@ -555,6 +555,48 @@ def test_a_literal_sealed_before_stays_sealed_once_the_state_no_longer_holds_it(
     assert literal not in tfshadow("diff", "1", "2", "--json", cwd=workdir).out
 
 
+def _everything_in_the_store(store: Path) -> bytes:
+    """Every byte the store keeps: its files (git's and tfshadow's own included, as they are
+    on disk) and the content of every git object, loose or packed, reachable or not."""
+    raw = b"".join(p.read_bytes() for p in sorted(store.rglob("*")) if p.is_file())
+    objects = subprocess.run(
+        ["git", "-C", str(store), "cat-file", "--batch-all-objects", "--batch"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return raw + objects
+
+
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+def test_a_literal_in_a_tf_json_template_is_sealed_as_in_a_tf_file(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # In a .tf.json file every string is a template: `sensitive("…")` is written escaped in it.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    literal = f"{SECRET}-json-literal"
+    template = f'${{sensitive("{literal}")}}'
+    config = {"resource": {"terraform_data": {"lit": {"input": template}}}}
+    (workdir / "lit.tf.json").write_text(json.dumps(config, indent=2) + "\n")
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert applied.code == 0, applied.err
+    # The state no longer holds it after `state rm`, while the file still does.
+    removed = tfshadow("state", "rm", "-no-color", "terraform_data.lit", cwd=workdir)
+    assert removed.code == 0, removed.err
+    assert "recorded version 2" in removed.err
+
+    store = workdir / ".tfshadow"
+    needle = literal.encode()
+    assert needle not in _everything_in_the_store(store)
+    subprocess.run(["git", "-C", str(store), "gc", "-q"], check=True)
+    assert needle not in _everything_in_the_store(store)
+    for args in (("inspect", "1", "--json"), ("diff", "1", "2", "--json")):
+        assert literal not in tfshadow(*args, cwd=workdir).out, args
+    # The file's other strings stay readable: only the template holding the literal is sealed.
+    config_text = "\n".join(store_files(store).values())
+    assert '"terraform_data"' in config_text and "lit.tf.json" in config_text
+
+
 def test_a_description_reaches_the_terminal_without_control_sequences(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

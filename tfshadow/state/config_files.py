@@ -770,9 +770,33 @@ def seal_secret_strings(
                 line = line.replace(needle, replacement)
         return line
 
+    def sealed_json_line(line: str) -> str:
+        # A .tf.json string is an HCL template: `"${sensitive(\"s3cr3t\")}"` holds the literal
+        # escaped, where no needle finds it. The whole string is sealed, as a secret-named
+        # member's value is (a seal inside it would be escaped too, and found by nothing).
+        if '\\"' not in line and "\\u" not in line:
+            return line
+        return _QUOTED.sub(
+            lambda m: (
+                json.dumps(seal(template))
+                if (template := _json_string(m.group(0))) is not None
+                and any(literal in secrets for literal in _quoted_literals(template))
+                else m.group(0)
+            ),
+            line,
+        )
+
     out = dict(doc)
     out["files"] = {
-        path: _seal_heredocs(path, [sealed_line(line) for line in lines], secrets, seal)
+        path: _seal_heredocs(
+            path,
+            [
+                sealed_line(sealed_json_line(line) if path.endswith(".json") else line)
+                for line in lines
+            ],
+            secrets,
+            seal,
+        )
         for path, lines in doc["files"].items()
     }
     out["variables"] = {
@@ -804,13 +828,34 @@ def seal_known_literals(
             if '"' not in line:
                 continue
             for match in _QUOTED.finditer(line):
-                try:
-                    value = json.loads(match.group(0))
-                except ValueError:
+                value = _json_string(match.group(0))
+                if value is None:
                     continue  # an escape HCL reads and JSON does not: no seal matches it
-                if isinstance(value, str) and known(value):
+                if known(value):
                     found.add(value)
+                if path.endswith(".json"):
+                    # The literals of a .tf.json template (`"${sensitive(\"s3cr3t\")}"`).
+                    found.update(v for v in _quoted_literals(value) if known(v))
     return seal_secret_strings(doc, found, seal)
+
+
+def _json_string(quoted: str) -> str | None:
+    """The string a quoted literal stands for (JSON's escapes, which HCL's include), or None."""
+    try:
+        value = json.loads(quoted)
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _quoted_literals(template: str) -> Iterator[str]:
+    """The quoted string literals written inside a template's text (`sensitive("s3cr3t")`)."""
+    if '"' not in template:
+        return
+    for match in _QUOTED.finditer(template):
+        value = _json_string(match.group(0))
+        if value is not None:
+            yield value
 
 
 _HEREDOC_OPENING = re.compile(r"<<(-?)([A-Za-z][\w.-]*)[ \t]*\r?\n")

@@ -644,6 +644,27 @@ def test_seal_known_literals_seals_what_a_version_before_sealed() -> None:
     assert 'other = "not-known"' in text
 
 
+def test_a_literal_inside_a_tf_json_template_is_sealed_with_its_string() -> None:
+    template = '${sensitive("s3cr3t-in-json")}'
+    config = {
+        "resource": {"terraform_data": {"a": {"input": template, "note": "s3cr3t-in-json too"}}},
+        "locals": {"other": '${upper("not-known")}'},
+    }
+    files = {"main.tf.json": (json.dumps(config, indent=2) + "\n").encode()}
+    doc = config_document(files, {}, seal, SECRET_NAME, frozenset())
+    for sealed in (
+        seal_secret_strings(doc, {"s3cr3t-in-json"}, seal),
+        seal_known_literals(doc, lambda value: value == "s3cr3t-in-json", seal),
+    ):
+        text = text_of(sealed, "main.tf.json")
+        assert '\\"s3cr3t-in-json\\"' not in text
+        parsed = json.loads(text)
+        assert parsed["resource"]["terraform_data"]["a"]["input"] == seal(template)
+        # A string that merely contains the text is no template literal; others stay as written.
+        assert parsed["resource"]["terraform_data"]["a"]["note"] == "s3cr3t-in-json too"
+        assert parsed["locals"]["other"] == '${upper("not-known")}'
+
+
 def test_config_document_seals_module_arguments_the_module_declares_sensitive() -> None:
     module = b'variable "dsn" {\n  type      = string\n  sensitive = true\n}\nvariable "name" {}\n'
     files = {
