@@ -26,18 +26,26 @@ def test_project_missing_workdir_does_not_exist(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["--chdir", "main.tf", "log"], ["-chdir=main.tf", "state", "list"]]
+    ("argv", "code", "hint"),
+    [
+        (["--chdir", "main.tf", "log"], 2, "check --chdir / -chdir"),
+        (["-chdir=main.tf", "apply"], 2, "check -chdir"),
+        # Passed through, the exit code is Terraform's own for such a -chdir.
+        (["-chdir=main.tf", "state", "list"], 1, "check -chdir"),
+    ],
 )
-def test_project_chdir_to_a_file_is_one_line_and_exit_2(
+def test_project_chdir_to_a_file_is_one_line(
     argv: list[str],
+    code: int,
+    hint: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "main.tf").write_text("")
     monkeypatch.chdir(tmp_path)
-    assert run(argv) == 2
+    assert run(argv) == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "main.tf` is not a directory: check --chdir / -chdir" in err
+    assert f"main.tf` is not a directory: {hint}" in err
     assert "does not exist" not in err
