@@ -95,6 +95,11 @@ class Project:
         else ``TFSHADOW_LOCK_TIMEOUT``, else 60 s."""
         return self.lock_timeout_given(None)
 
+    @property
+    def lock_timeout_option(self) -> float | None:
+        """``--lock-timeout``, when it was given."""
+        return self._lock_timeout
+
     def lock_timeout_given(self, terraform_lock_timeout: float | None) -> float:
         """:attr:`lock_timeout` for a command whose Terraform was given ``-lock-timeout``
         (in seconds; None when it was not): that wait, unless ``--lock-timeout`` says

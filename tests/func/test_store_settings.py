@@ -316,7 +316,9 @@ def test_terraforms_lock_timeout_is_also_the_wait_for_the_store_lock(
             for name in environ:
                 monkeypatch.delenv(name)
             assert result.code == 2, (args, result.err)
-            assert "the shadow store is locked by" in result.err
+            [line] = result.err.splitlines()
+            assert "the shadow store is locked by" in line
+            assert "retry with a longer -lock-timeout" in line
             assert elapsed < 20, args
         # tfshadow's own --lock-timeout still says how long tfshadow waits.
         start = time.monotonic()

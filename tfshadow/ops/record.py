@@ -155,8 +155,15 @@ def run_recorded(
         inputs = CommandInputs(targets=inputs.targets, takes_variables=False)
     state_file = legacy_state_file(project, tf_args)
     # Read now: a bad value is refused before Terraform runs.
-    lock_timeout = project.lock_timeout_given(terraform_lock_timeout(given))
-    with _recording_lock(project, store, state_file, lock_timeout) as store:
+    terraform_wait = terraform_lock_timeout(given)
+    lock_timeout = project.lock_timeout_given(terraform_wait)
+    with _recording_lock(
+        project,
+        store,
+        state_file,
+        lock_timeout,
+        terraform_wait=terraform_wait is not None and project.lock_timeout_option is None,
+    ) as store:
         # Read under the lock: a state pulled before another apply finished would look like a
         # change made outside tfshadow.
         before_raw, read_before = pull_or_none(project, state_file) if store else (None, True)
@@ -365,19 +372,35 @@ def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
 
 @contextmanager
 def _recording_lock(
-    project: Project, store: GitShadowStore | None, state_file: Path | None, timeout: float
+    project: Project,
+    store: GitShadowStore | None,
+    state_file: Path | None,
+    timeout: float,
+    *,
+    terraform_wait: bool = False,
 ) -> Iterator[GitShadowStore | None]:
     """The store, locked for a recorded command; None while there is no store and no state to
     record. A first apply has no store to lock yet: first applies in this directory take turns
-    on the directory itself, as later ones do on the store's lock."""
+    on the directory itself, as later ones do on the store's lock. ``terraform_wait``: the
+    timeout is Terraform's ``-lock-timeout``, which the error then names."""
     from tfshadow.store.lock import creation_lock
 
     with ExitStack() as held:
-        if store is None and not project.store_exists():
-            held.enter_context(creation_lock(project.workdir, timeout))
-        store = store or _store_with_something_to_hold(project, state_file)
-        if store is not None:
-            held.enter_context(store.lock(timeout))
+        try:
+            if store is None and not project.store_exists():
+                held.enter_context(creation_lock(project.workdir, timeout))
+            store = store or _store_with_something_to_hold(project, state_file)
+            if store is not None:
+                held.enter_context(store.lock(timeout))
+        except StoreLockedError as exc:
+            if not terraform_wait:
+                raise
+            # "a longer --lock-timeout" alone would read as if -lock-timeout had been ignored.
+            raise StoreLockedError(
+                exc.message,
+                hint=f"wait for it to finish, or retry with a longer -lock-timeout (waited "
+                f"{timeout:g} s; --lock-timeout SECS sets tfshadow's wait alone)",
+            ) from None
         yield store
 
 
