@@ -144,6 +144,43 @@ def test_analyze_again_does_not_post_an_ongoing_deviation_twice(
     assert len(received) == 1
 
 
+def test_analyze_until_in_the_past_only_reports(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    two_versions: dict[int, datetime],
+    webhook: tuple[str, list[tuple[str, str, Any]]],
+) -> None:
+    # A post-mortem of an hour ago: the deviation then is reported, but not logged as open
+    # (gate would fail on history), not posted as news, and no version is marked.
+    url, received = webhook
+    applied = two_versions[2]
+    _settings(workdir, f'alerts {{ webhook = "{url}" }}\n')
+    until = applied - timedelta(hours=1)
+    write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        until - timedelta(days=1),
+        until,
+        shift_at=until - timedelta(minutes=30),
+    )
+    result = tfshadow("analyze", "--until", until.isoformat(), "--json", cwd=workdir)
+    assert result.code == 0, result.err
+    doc = result.json()
+    assert [r["severity"] for r in doc["recommendations"]] == ["critical"]
+    assert doc["post_mortem"] is True
+    assert doc["alerts_sent"] == 0 and doc["marks"] == []
+    assert received == []
+    analysis = workdir / ".tfshadow" / ".git" / "tfshadow" / "analysis"
+    assert not (analysis / "recommendations.jsonl").exists()
+    assert not (analysis / "alerted.json").exists()
+    assert tfshadow("gate", cwd=workdir).code == 0
+
+    text = tfshadow("analyze", "--until", until.isoformat(), "--no-color", cwd=workdir)
+    assert text.out.rstrip().endswith(
+        "post-mortem (--until in the past): nothing was logged, posted to the webhook or marked"
+    )
+    assert received == []
+
+
 def test_analyze_until_ahead_of_the_clock_logs_what_a_revert_now_handles(
     workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
 ) -> None:

@@ -5,6 +5,9 @@ declares for them → each series fetched (in threads: sources wait on the netwo
 → deviations attributed to the version that most likely caused them → the recommendations
 logged under the store, sent to the webhook, and versions marked good after a quiet soak or
 suspect after a critical deviation. Nothing is ever reverted here.
+
+A post-mortem (``now`` more than :data:`POST_MORTEM_AFTER` before the clock) only reports: what
+was wrong then is history, so it is not logged as open, posted as news, or used to mark versions.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ JOURNAL = "recommendations.jsonl"
 ALERTED = "alerted.json"
 ANALYSIS_DIR = "analysis"
 AGENT_DIR = "metrics"
+POST_MORTEM_AFTER = 300.0  # seconds before the clock: an analysis as of then reports only
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # no metric source has points before the epoch
 
 Progress = Callable[[int, int], None]
@@ -129,13 +133,16 @@ def analyze(
             finding = outcome.finding
             if finding.ongoing or finding.last_seen or rec.suspect is not None:
                 recommendations.append(rec)
+    post_mortem = is_post_mortem(request.now)
     report_extra: dict[str, Any] = {"workspace": workspace, "since": since}
-    if recommendations:
+    if post_mortem:
+        report_extra["post_mortem"] = True
+    if recommendations and not post_mortem:
         _log(store, recommendations, warnings)
-    if request.alert and settings.alerts.webhook and recommendations:
+    if request.alert and settings.alerts.webhook and recommendations and not post_mortem:
         sent = _alert(settings, store, workspace, recommendations, warnings)
         report_extra["alerts_sent"] = sent
-    if request.mark:
+    if request.mark and not post_mortem:
         report_extra["marks"] = _mark_versions(
             project, store, workspace, versions, judged, recommendations, settings, now, warnings
         )
@@ -148,6 +155,14 @@ def analyze(
         sensitivity=label(sensitivity),
         extra=report_extra,
     )
+
+
+def is_post_mortem(moment: datetime | None) -> bool:
+    """Whether an analysis as of ``moment`` is a post-mortem: its recommendations were due then,
+    and a revert, an alert or a mark made now on their account would act on history."""
+    if moment is None:
+        return False
+    return (datetime.now(UTC) - moment).total_seconds() > POST_MORTEM_AFTER
 
 
 def _check_request(request: AnalyzeRequest) -> None:

@@ -17,7 +17,8 @@ JSON shape (``analysis_json``)::
      "warnings": ["…", …],
      "workspace": "default",
      "marks": [{"version": n, "mark": "good" | "suspect", "note": "…"}, …],
-     "alerts_sent": n}
+     "alerts_sent": n,
+     "post_mortem": false | true}
 
 Every verdict name of :data:`~tfshadow.forecast.results.VERDICTS` is always present in
 ``summary``; a score that is not a finite number is ``null``.
@@ -66,6 +67,9 @@ _KIND_WORDS = {
     "threshold": "limit crossed",
 }
 _NO_SUSPECT = "none fits"
+POST_MORTEM = (
+    "post-mortem (--until in the past): nothing was logged, posted to the webhook or marked"
+)
 # Characters with a meaning in GitHub markdown (and HTML, which GitHub renders in comments).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`|*_\[\]<>#~])")
 
@@ -92,6 +96,8 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
         print_unwrapped(console, Text(f"warning: {one_line(warning)}", style="yellow"))
     print_plain(console, Text())
     print_plain(console, Text(summary_line(report), style="bold"))
+    if report.extra.get("post_mortem"):
+        print_unwrapped(console, Text(POST_MORTEM))
 
 
 def render_recommendations(console: Console, recommendations: Sequence[Recommendation]) -> None:
@@ -277,6 +283,8 @@ def analysis_json(report: AnalysisReport) -> dict[str, Any]:
         "workspace": report.extra.get("workspace"),
         "marks": list(report.extra.get("marks", [])),
         "alerts_sent": report.extra.get("alerts_sent", 0),
+        # An --until in the past: nothing above was logged, posted or marked.
+        "post_mortem": bool(report.extra.get("post_mortem", False)),
     }
 
 

@@ -249,8 +249,9 @@ def test_analysis_report_json_shape() -> None:
         "workspace",
         "marks",
         "alerts_sent",
+        "post_mortem",
     ]
-    assert data["marks"] == [] and data["alerts_sent"] == 0
+    assert data["marks"] == [] and data["alerts_sent"] == 0 and data["post_mortem"] is False
     assert data["analysed_at"] == "2024-05-01T13:05:00Z"
     assert data["sensitivity"] == "medium"
     assert data["summary"] == {
