@@ -6,10 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +163,32 @@ def two_versions(workdir: Path, tfshadow: Tfshadow) -> dict[int, datetime]:
     """Two recorded applies (the second makes web large), and when each was applied."""
     apply_small_then_large(tfshadow, workdir)
     return applied_times(tfshadow, workdir)
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[tuple[str, str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, self.headers["Content-Type"], json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
+    """A local receiver standing in for Slack: its URL (with a secret-looking path), and the
+    (path, content type, JSON body) of each POST it was sent."""
+    received: list[tuple[str, str, Any]] = []
+    handler = type("Hook", (_Hook,), {"received": received})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hooks/secret-token", received
+    finally:
+        server.shutdown()
+        server.server_close()

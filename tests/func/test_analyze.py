@@ -1,50 +1,20 @@
 """`tfshadow analyze` end to end: real applies recorded in a real store, metrics from CSV files,
 recommendations naming the version that caused a deviation, the webhook, the log and the marks.
 
-The webhook receiver is a local HTTP server standing in for Slack, which cannot be reached here;
-it records what it is sent so the test can check the requests.
+The webhook receiver (conftest's ``webhook``) is a local HTTP server standing in for Slack,
+which cannot be reached here; it records what it is sent so the test can check the requests.
 """
 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.func.conftest import STEP, Tfshadow, write_series
-
-
-class _Hook(BaseHTTPRequestHandler):
-    received: list[tuple[str, str, Any]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((self.path, self.headers["Content-Type"], json.loads(body)))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
-    received: list[tuple[str, str, Any]] = []
-    handler = type("Hook", (_Hook,), {"received": received})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/hooks/secret-token", received
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _settings(workdir: Path, extra: str = "") -> None:

@@ -8,6 +8,7 @@ import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,6 +174,101 @@ def test_check_act_a_revert_that_succeeded_passes_as_the_gate_does(
     ]
     assert doc["failing"] == 0 and doc["exit_code"] == 0
     assert tfshadow("gate", cwd=watched).code == 0
+
+
+def test_check_act_announces_its_revert_on_the_webhook(
+    watched: Path, tfshadow: Tfshadow, webhook: tuple[str, list[tuple[str, str, Any]]]
+) -> None:
+    # A change made to the infrastructure with nobody at the keyboard is news: people hear of it
+    # where they hear of recommendations, whatever min_severity says of those.
+    url, received = webhook
+    (watched / "tfshadow.hcl").write_text(
+        PROFILE % {"action": "revert"}
+        + f'alerts {{\n  webhook = "{url}"\n  min_severity = "critical"\n}}\n'
+    )
+    _runs_hot(watched)
+    assert tfshadow("check", "--json", cwd=watched).code == 1
+    assert received == []  # without --act nothing was done: nothing to announce
+
+    acted = tfshadow("check", "--act", "--json", cwd=watched)
+
+    assert acted.code == 0, acted.out + acted.err
+    ((path, content_type, body),) = received
+    assert path == "/hooks/secret-token" and content_type.startswith("application/json")
+    assert body["text"] == ("tfshadow: profile web-cpu: terraform_data.web reverted to version 1")
+    (block,) = body["blocks"]
+    assert block["type"] == "section"
+    assert block["text"]["text"].startswith(
+        ":rewind: *reverted to version 1*: `terraform_data.web`, by profile `web-cpu`"
+    )
+    (rec,) = body["recommendations"]
+    assert rec["action"] == "reverted to version 1" and rec["profile"] == "web-cpu"
+
+
+def test_watch_announces_its_revert_once(
+    watched: Path, tfshadow: Tfshadow, webhook: tuple[str, list[tuple[str, str, Any]]]
+) -> None:
+    url, received = webhook
+    (watched / "tfshadow.hcl").write_text(
+        PROFILE % {"action": "revert"} + f'alerts {{ webhook = "{url}" }}\n'
+    )
+    _runs_hot(watched)
+
+    result = tfshadow("watch", "--interval", "0.2s", "--cycles", "2", "--no-color", cwd=watched)
+
+    assert result.code == 0, result.err
+    # The second cycle is in the cooldown: one revert, one message.
+    assert [body["text"] for _, _, body in received] == [
+        "tfshadow: profile web-cpu: terraform_data.web reverted to version 1"
+    ]
+
+
+def test_check_act_announces_a_revert_that_failed(
+    workdir: Path, tfshadow: Tfshadow, webhook: tuple[str, list[tuple[str, str, Any]]]
+) -> None:
+    url, received = webhook
+    apply_small_then_large(tfshadow, workdir)
+    main = workdir / "main.tf"
+    main.write_text(main.read_text().replace("fixture-token-value", "rotated-token-value"))
+    now = datetime.now(UTC)
+    _append(workdir, "terraform_data.web", now - timedelta(hours=1), now - timedelta(minutes=4), 30)
+    (workdir / "tfshadow.hcl").write_text(
+        PROFILE % {"action": "revert"} + f'alerts {{ webhook = "{url}" }}\n'
+    )
+    _runs_hot(workdir)
+
+    assert tfshadow("check", "--act", "--json", cwd=workdir).code == 2
+
+    ((_, _, body),) = received
+    assert body["text"].startswith(
+        "tfshadow: profile web-cpu: terraform_data.web revert to version 1 failed"
+    )
+    assert body["blocks"][0]["text"]["text"].startswith(":x: *revert to version 1 failed")
+    assert "fixture-token-value" not in json.dumps(body)
+
+
+def test_check_act_an_unreachable_webhook_is_a_warning_not_a_failed_action(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    port = free_port()
+    (watched / "tfshadow.hcl").write_text(
+        PROFILE % {"action": "revert"}
+        + f'alerts {{\n  webhook = "http://127.0.0.1:{port}/hooks/secret"\n  timeout = 2\n}}\n'
+    )
+    _runs_hot(watched)
+
+    acted = tfshadow("check", "--act", "--json", cwd=watched)
+
+    assert acted.code == 0, acted.out + acted.err
+    doc = acted.json()
+    assert doc["actions"] == [
+        "profile web-cpu: reverted terraform_data.web to version 1 (recorded as version 3)"
+    ]
+    assert doc["warnings"] == [
+        f"could not announce the action on the webhook: cannot reach the alert webhook at "
+        f"http://127.0.0.1:{port}/…: check the network and the webhook URL in the alerts block "
+        "of tfshadow.hcl"
+    ]
 
 
 def test_check_act_a_revert_with_nothing_to_do_is_no_action_and_keeps_the_gate_closed(

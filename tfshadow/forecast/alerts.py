@@ -7,7 +7,9 @@ One POST per call::
      "recommendations": [Recommendation.to_json(), …]}
 
 ``text`` is what notifications and clients without blocks show; ``recommendations`` carries the
-data for receivers other than Slack (Slack ignores keys it does not know).
+data for receivers other than Slack (Slack ignores keys it does not know). What reversion
+profiles did by themselves (``check --act``, ``watch``) is announced in the same shape, its
+``text`` naming each action (:func:`announce_actions`).
 
 A webhook URL carries its secret in the path (Slack's ``/services/T…/B…/<token>``), so errors
 name only the scheme and host: ``https://hooks.slack.com/…``. A connection error or a 5xx answer
@@ -31,7 +33,15 @@ from tfshadow.forecast.results import SEVERITIES, Recommendation
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["build_payload", "redact_url", "send_webhook", "worth_sending"]
+__all__ = [
+    "action_text",
+    "announce_actions",
+    "build_action_payload",
+    "build_payload",
+    "redact_url",
+    "send_webhook",
+    "worth_sending",
+]
 
 _RETRIES = 2
 # Slack rejects a message with more than 50 blocks, or a section text over 3000 characters.
@@ -62,6 +72,29 @@ def send_webhook(
     chosen = [rec for rec in recommendations if worth_sending(rec, min_severity)]
     if not chosen:
         return 0
+    _deliver(url, build_payload(chosen), timeout, session)
+    return len(chosen)
+
+
+def announce_actions(
+    url: str,
+    acted: Sequence[Recommendation],
+    *,
+    timeout: float,
+    session: requests.Session | None = None,
+) -> None:
+    """POST what reversion profiles did by themselves (``acted``: recommendations whose
+    ``action`` says it) to ``url`` in one message; see :func:`build_action_payload`. Every
+    action is announced, whatever the alerts' ``min_severity``: a change made to the
+    infrastructure with nobody at the keyboard is news. Raises as :func:`send_webhook` does."""
+    if acted:
+        _deliver(url, build_action_payload(acted), timeout, session)
+
+
+def _deliver(
+    url: str, payload: dict[str, Any], timeout: float, session: requests.Session | None
+) -> None:
+    """POST ``payload`` to ``url`` (retries and errors: see :func:`send_webhook`)."""
     where = redact_url(url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -87,7 +120,7 @@ def send_webhook(
     # exchange, retries included, gets a deadline of its own.
     deadline = timeout * (_RETRIES + 1) + _RETRIES
     try:
-        response = _post_within(http, url, build_payload(chosen), timeout, deadline)
+        response = _post_within(http, url, payload, timeout, deadline)
     except (requests.exceptions.Timeout, TimeoutError):
         raise AlertError(
             f"the alert webhook at {where} did not answer within {timeout:g} s",
@@ -120,7 +153,6 @@ def send_webhook(
             f"the alert webhook at {where} answered HTTP {response.status_code}{said}",
             _status_hint(response.status_code),
         )
-    return len(chosen)
 
 
 @dataclass(frozen=True)
@@ -196,6 +228,36 @@ def build_payload(recommendations: Sequence[Recommendation]) -> dict[str, Any]:
         "blocks": blocks,
         "recommendations": [rec.to_json() for rec in recommendations],
     }
+
+
+def build_action_payload(acted: Sequence[Recommendation]) -> dict[str, Any]:
+    """The JSON body announcing profiles' actions: the same shape as :func:`build_payload`'s,
+    each block led by what was done (``reverted to version 1``, ``revert to version 1
+    failed…``) and the profile that did it."""
+    blocks = [_section(f"{_action_line(rec)}\n{_mrkdwn(rec)}") for rec in acted[:_MAX_BLOCKS]]
+    return {
+        "text": action_text(acted),
+        "blocks": blocks,
+        "recommendations": [rec.to_json() for rec in acted],
+    }
+
+
+def action_text(acted: Sequence[Recommendation]) -> str:
+    """One line: ``tfshadow: profile web-cpu: terraform_data.web reverted to version 1``
+    (``tfshadow: 2 profile actions: …`` for several, each named)."""
+    said = [f"profile {rec.profile}: {rec.resource} {rec.action}" for rec in acted]
+    if len(said) == 1:
+        return f"tfshadow: {said[0]}"
+    return f"tfshadow: {len(said)} profile actions: " + "; ".join(said)
+
+
+def _action_line(rec: Recommendation) -> str:
+    failed = "failed" in (rec.action or "")
+    icon = ":x:" if failed else ":rewind:"
+    return (
+        f"{icon} *{_escape(rec.action or '')}*: `{_code(rec.resource)}`, by profile "
+        f"`{_code(rec.profile or '')}`"
+    )
 
 
 def summary_text(recommendations: Sequence[Recommendation]) -> str:

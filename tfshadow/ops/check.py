@@ -7,7 +7,8 @@ naming the suspect version and the version the profile reverts to. With ``act`` 
 always in ``watch``), a ``revert`` action runs: a targeted revert of the resource, auto-approved,
 recorded as a version like any revert; one action per cycle at most, none for a resource in its
 cooldown. After a revert the resource is judged only on what came after it. A revert Terraform
-finds nothing to change for is no action: the resource is as the version has it already.
+finds nothing to change for is no action: the resource is as the version has it already. Every
+action (done or failed) is announced on the ``alerts`` webhook.
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
     numbers = [v.version for v in versions]
     book = CooldownBook(store.private_dir(PROFILES_DIR) / COOLDOWNS)
     acted = False
+    done: list[Recommendation] = []  # what the profiles did by themselves, to announce
     for resource in resources:
         matched = [p for p in settings.profiles if matching(p, resource)]
         if not matched:
@@ -170,9 +172,26 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
             )
         acted = acted or did_act
         report.recommendations.append(rec)
+        if did_act:
+            done.append(rec)
     if report.recommendations:
         _log(store, report)
+    if done and settings.alerts.webhook:
+        _announce(settings, done, report)
     return report
+
+
+def _announce(settings: MetricsSettings, done: list[Recommendation], report: CheckReport) -> None:
+    """Tell the webhook what the profiles did (reverted, tried and failed, activated a ghost):
+    people learn of a change made without them where they learn of recommendations."""
+    from tfshadow.errors import AlertError
+    from tfshadow.forecast.alerts import announce_actions
+
+    assert settings.alerts.webhook is not None
+    try:
+        announce_actions(settings.alerts.webhook, done, timeout=settings.alerts.timeout)
+    except AlertError as exc:
+        report.warn(f"could not announce the action on the webhook: {exc.one_line()}")
 
 
 def _declared(project: Project) -> MetricsSettings:
