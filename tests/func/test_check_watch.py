@@ -264,11 +264,60 @@ def test_check_act_an_unreachable_webhook_is_a_warning_not_a_failed_action(
     assert doc["actions"] == [
         "profile web-cpu: reverted terraform_data.web to version 1 (recorded as version 3)"
     ]
-    assert doc["warnings"] == [
+    assert doc["warnings"][-1:] == [
         f"could not announce the action on the webhook: cannot reach the alert webhook at "
         f"http://127.0.0.1:{port}/…: check the network and the webhook URL in the alerts block "
         "of tfshadow.hcl"
     ]
+
+
+UNNAMED = (
+    "profile web-cpu: metrics/terraform_data.web.csv has no metric column: its one series is "
+    "taken as cpu (to name it, put ${metric} in the csv path or write "
+    "timestamp,resource,metric,value)"
+)
+
+
+def test_check_says_once_a_two_column_file_is_taken_as_the_triggers_metric(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    # The file names no metric: whatever it holds is judged as cpu. Said once, on one line.
+    _settings(watched, "recommend")
+    _runs_hot(watched)
+
+    result = tfshadow("check", "--json", cwd=watched)
+
+    assert result.json()["warnings"] == [UNNAMED]
+    text = tfshadow("check", "--no-color", cwd=watched)
+    assert f"warning: {UNNAMED}" in text.out.splitlines()
+
+
+def test_watch_says_it_once_not_every_cycle(watched: Path, tfshadow: Tfshadow) -> None:
+    _settings(watched, "recommend")
+
+    result = tfshadow("watch", "--interval", "0.1s", "--cycles", "3", "--no-color", cwd=watched)
+
+    assert result.code == 0, result.err
+    assert result.out.count("has no metric column") == 1
+
+
+def test_check_is_silent_about_a_file_that_names_its_metric(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    # The same series, in a long file: its rows name cpu.
+    _settings(watched, "recommend")
+    _runs_hot(watched)
+    csv = watched / "metrics" / "terraform_data.web.csv"
+    rows = csv.read_text().splitlines()[1:]
+    csv.write_text(
+        "timestamp,resource,metric,value\n"
+        + "".join(f"{t},terraform_data.web,cpu,{v}\n" for t, v in (r.split(",") for r in rows))
+    )
+
+    result = tfshadow("check", "--json", cwd=watched)
+
+    assert result.code == 1, result.err  # still judged, and fired
+    assert result.json()["warnings"] == []
 
 
 def test_check_act_a_revert_with_nothing_to_do_is_no_action_and_keeps_the_gate_closed(
@@ -486,7 +535,7 @@ def test_check_a_revert_that_failed_does_not_mute_the_resource(
     _runs_hot(workdir)
     acted = tfshadow("check", "--act", "--json", cwd=workdir)
     assert acted.code == 2  # the action failed: not the same as fired with nothing done
-    assert "revert failed" in acted.json()["warnings"][0]
+    assert any("revert failed" in w for w in acted.json()["warnings"])
     assert "fixture-token-value" not in acted.out + acted.err
 
     again = tfshadow("check", "--json", cwd=workdir)

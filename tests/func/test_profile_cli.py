@@ -132,6 +132,35 @@ def test_profile_list_and_validate_after_apply(tfshadow: Tfshadow, configured: P
     }
 
 
+def test_profile_validate_says_a_two_column_file_is_taken_as_the_triggers_metric(
+    tfshadow: Tfshadow, configured: Path
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=configured).code == 0
+    metrics = configured / "metrics"
+    metrics.mkdir()
+    (metrics / "terraform_data.web.csv").write_text("timestamp,value\n2026-01-01T00:00:00Z,1\n")
+
+    checked = tfshadow("profile", "validate", "--no-color", cwd=configured)
+
+    assert checked.code == 0, checked.err
+    # Only the trigger the file is read for: cpu is not in the resource's metrics at all.
+    unnamed = [line for line in checked.out.splitlines() if "no metric column" in line]
+    said = (
+        'trigger on "latency": metrics/terraform_data.web.csv has no metric column: its one '
+        "series is taken as latency (to name it, put ${metric} in the csv path or write "
+        "timestamp,resource,metric,value)"
+    )
+    assert unnamed == [
+        f'tfshadow.hcl:10: profile "web-latency": {said}',
+        f'tfshadow.hcl:25: profile "everything": {said}',
+    ]
+
+    (metrics / "terraform_data.web.csv").write_text(
+        "timestamp,resource,metric,value\n2026-01-01T00:00:00Z,terraform_data.web,latency,1\n"
+    )
+    assert "no metric column" not in tfshadow("profile", "validate", cwd=configured).out
+
+
 def test_profile_validate_without_a_version_checks_only_the_file(
     tfshadow: Tfshadow, configured: Path
 ) -> None:

@@ -15,7 +15,8 @@ The ``metrics "csv"`` source fills its ``path`` template per resource, relative 
 directory. ``${metric}`` in the template names the metric (``metrics/${address}/${metric}.csv``):
 such a source offers the standard metrics whose files exist. Without ``${metric}``, a long file
 offers the metrics its rows name for the resource, and a two-column file holds one series that
-is offered as ``value`` and given for whichever metric ``resource_metrics`` asks of it.
+is offered as ``value`` and given for whichever metric ``resource_metrics`` asks of it
+(:meth:`CsvSource.single_series` tells a caller that names a metric so that it can say so).
 
 Bad rows (wrong number of fields, a timestamp or value that does not parse) are skipped by the
 source and counted in the series' notes, with the first one as an example; a file without a
@@ -226,6 +227,27 @@ class CsvSource:
             return names
         rows = read_rows(self.path(resource), resource.address)
         return rows.metrics if rows.long else ("value",)
+
+    def single_series(self, resource: ResourceRef) -> Path | None:
+        """The two-column file read for ``resource`` whatever the metric asked (its one series
+        names none), or None: the path names ``${metric}``, or the file is long, missing or
+        unreadable (reading it says why)."""
+        if self._per_metric:
+            return None
+        path = self.path(resource)
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                _, long = _header(path, csv.reader(handle))
+        except (MetricsError, OSError, UnicodeDecodeError, csv.Error):
+            return None
+        return None if long else path
+
+    def shown(self, path: Path) -> str:
+        """``path`` as the user wrote it: relative to the working directory when inside it."""
+        try:
+            return str(path.relative_to(self._workdir))
+        except ValueError:
+            return str(path)
 
     def fetch(self, resource: ResourceRef, metric: str, window: TimeRange) -> Series:
         path = self.path(resource, metric if self._per_metric else None)

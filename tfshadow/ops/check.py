@@ -43,6 +43,9 @@ class CheckRequest:
     workspace: str | None = None
     now: datetime | None = None
     no_color: bool = False  # also in the output of the Terraform a revert runs
+    # Warnings about the settings rather than the metrics, said once: a watch's cycles share
+    # this set (``replace`` keeps it), so they are not repeated every interval.
+    told: set[str] = field(default_factory=set, compare=False)
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,9 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
         matched = [p for p in settings.profiles if matching(p, resource)]
         if not matched:
             continue
-        fired, since = _fired(matched, resource, mapping_of(resource), book, now, settings, report)
+        fired, since = _fired(
+            matched, resource, mapping_of(resource), book, now, settings, report, request.told
+        )
         if not fired:
             continue
         decision = decide(resource, [p for p, _, _ in fired.values()])
@@ -215,6 +220,7 @@ def _fired(
     now: datetime,
     settings: MetricsSettings,
     report: CheckReport,
+    told: set[str],
 ) -> tuple[dict[str, tuple[ProfileSettings, TriggerResult, TriggerSettings]], datetime | None]:
     """The profiles whose trigger fired on ``resource``, each with its first firing trigger,
     and when a profile last acted on it (None if none ever did); every trigger's outcome (and
@@ -242,7 +248,15 @@ def _fired(
     for profile in matched:
         for trigger in profile.triggers:
             result = _evaluate(
-                source, profile, resource, trigger, now, settings.analysis.since, since, report
+                source,
+                profile,
+                resource,
+                trigger,
+                now,
+                settings.analysis.since,
+                since,
+                report,
+                told,
             )
             if result is None:
                 continue
@@ -345,6 +359,7 @@ def _evaluate(
     history: float,
     since_action: datetime | None,
     report: CheckReport,
+    told: set[str],
 ) -> TriggerResult | None:
     from tfshadow.metrics.base import TimeRange
     from tfshadow.profiles import evaluate
@@ -370,7 +385,36 @@ def _evaluate(
             TriggerOutcome(profile.name, resource.address, trigger.metric, state, exc.message)
         )
         return None
+    _unnamed_metric(source, profile, resource, trigger, report, told)
     return evaluate(trigger, series, now, default_sensitivity="medium")
+
+
+def _unnamed_metric(
+    source: MetricSource,
+    profile: ProfileSettings,
+    resource: ResourceRef,
+    trigger: TriggerSettings,
+    report: CheckReport,
+    told: set[str],
+) -> None:
+    """Warn (once: ``told`` outlives a watch's cycles) when the trigger's metric came from a
+    two-column CSV file, which names no metric: its one series is taken as this one, as it
+    would be as any other, and a file of the wrong metric would fire or silence the trigger."""
+    from tfshadow.metrics.csvfile import CsvSource
+
+    if trigger.metric == "value" or not isinstance(source, CsvSource):
+        return
+    path = source.single_series(resource)
+    if path is None:
+        return
+    line = (
+        f"profile {profile.name}: {source.shown(path)} has no metric column: its one series "
+        f"is taken as {trigger.metric} (to name it, put ${{metric}} in the csv path or write "
+        "timestamp,resource,metric,value)"
+    )
+    if line not in told:
+        told.add(line)
+        report.warn(line)
 
 
 def _recommendation(

@@ -3,7 +3,8 @@
 
 Both only read. Loading the settings already rejects what cannot work (a ``SettingsError`` naming
 the line); ``validate`` adds what can be declared but is probably a mistake: criteria matching no
-resource, trigger metrics no ``resource_metrics`` block reads for the resources, a version to
+resource, trigger metrics no ``resource_metrics`` block reads for the resources (or that a
+two-column CSV file, which names no metric, stands in for), a version to
 return to that the store does not hold, and an ``activate_ghost`` action for resources without an
 enabled ghost. Without a recorded version the resources cannot be checked, and are not.
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tfshadow.metrics.base import ResourceRef
     from tfshadow.project import Project
     from tfshadow.settings.analysis import (
+        MetricsSettings,
         ProfileSettings,
         ResourceMetricsSettings,
         TriggerSettings,
@@ -103,6 +106,7 @@ def validate_profiles(project: Project, workspace: str | None = None) -> Profile
     warnings: list[ProfileWarning] = []
     for profile in settings.profiles:
         warnings.extend(_warnings(profile, latest, settings.resources))
+        warnings.extend(_unnamed(profile, latest, settings, project.workdir))
     return ProfileValidation(
         len(settings.profiles), tuple(warnings), latest.workspace, latest.version
     )
@@ -200,6 +204,46 @@ def _warnings(
         warn(f"matches no resource in {version}: each criterion matches some, none all of them")
     for trigger in profile.triggers:
         found.extend(_unread(profile, trigger, covered, mappings))
+    return found
+
+
+def _unnamed(
+    profile: ProfileSettings, latest: _Latest, settings: MetricsSettings, workdir: Path
+) -> list[ProfileWarning]:
+    """Warnings for triggers whose metric a covered resource reads from a two-column CSV file:
+    the file names no metric, so its one series is taken as the trigger's, whatever it holds."""
+    from tfshadow.metrics.csvfile import CsvSource
+    from tfshadow.metrics.registry import matches
+    from tfshadow.profiles import matching
+
+    read: list[tuple[str, tuple[str, ...]]] = []  # each file, and the metrics asked of it
+    for resource in (r for r in latest.resources if matching(profile, r)):
+        mapping = next(
+            (m for m in settings.resources if matches(m.pattern, resource.address)), None
+        )
+        source = settings.source(mapping.source) if mapping is not None else None
+        if mapping is None or source is None or source.kind != "csv" or not source.path:
+            continue
+        csv = CsvSource(source, workdir)
+        path = csv.single_series(resource)
+        if path is not None:
+            read.append((csv.shown(path), mapping.metrics))
+    found: list[ProfileWarning] = []
+    for trigger in profile.triggers:
+        # A metric its resource_metrics block does not list is not read at all (_unread says so).
+        files = [f for f, listed in read if not listed or trigger.metric in listed]
+        if trigger.metric == "value" or not files:
+            continue
+        has = "has" if len(files) == 1 else "have"
+        found.append(
+            ProfileWarning(
+                trigger.line,
+                profile.name,
+                f'trigger on "{trigger.metric}": {_names(files)} {has} no metric column: its '
+                f"one series is taken as {trigger.metric} (to name it, put ${{metric}} in the "
+                "csv path or write timestamp,resource,metric,value)",
+            )
+        )
     return found
 
 
