@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -285,3 +286,50 @@ def test_prometheus_e2e_analyze_until_ahead_of_the_clock_warns_of_the_zone(
     )
     zoned = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+02:00")
     assert "warning: --until" not in tfshadow(*args, zoned, cwd=workdir).err
+
+
+def test_prometheus_e2e_a_series_younger_than_the_range_is_read_over_its_life(
+    servers: Servers,
+) -> None:
+    # This Prometheus began scraping moments ago: at a 7-day range's 10-minute step its series
+    # has no point yet (it began after the last whole step), and "no data … check the query"
+    # sent the user to a query that was right.
+    window = _last(7 * 86400)
+    series = _source(servers.url, CPU_PERCENT).fetch(
+        _resource(servers.exporter_port), "cpu", window
+    )
+
+    assert len(series) >= 1 and np.isfinite(series.values).any()
+    steps = np.diff(series.timestamps).astype(np.int64) // 1_000_000_000
+    assert set(steps.tolist()) <= {10}  # its life, under 15 min, read as such a range is
+    (note,) = series.notes
+    assert note.startswith("younger than the range: read from ") and note.endswith(
+        "UTC at a 10 s step"
+    )
+    assert series.window == pytest.approx(7 * 86400)
+
+
+def test_prometheus_e2e_analyze_a_young_series_says_when_it_will_be_judged(
+    servers: Servers, tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    workdir = _recorded_node(servers, tmp_path, tfshadow)
+
+    result = tfshadow("analyze", "--json", "--no-mark", cwd=workdir)  # the default 7 days
+
+    assert result.code == 0, result.err
+    (series,) = result.json()["series"]
+    assert series["verdict"] == "inconclusive", series
+    assert re.fullmatch(
+        r"too little history: \d+ points?, 63 needed: it began \d+ (s|min) ago and is judged "
+        r"once it has 16 min of data \(in about \d+ min\)",
+        series["detail"],
+    ), series["detail"]
+
+    short = tfshadow("analyze", "--since", "10m", "--json", "--no-mark", cwd=workdir)
+    (series,) = short.json()["series"]
+    # 10 minutes are read at a 10 s step: even grown old, the series would need a longer range.
+    assert re.fullmatch(
+        r"too little history: \d+ points?, 63 needed: it began \d+ (s|min) ago and is judged "
+        r"once it has 16 min of data \(in about \d+ min\) in a range of at least 16 min",
+        series["detail"],
+    ), series["detail"]

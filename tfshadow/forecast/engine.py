@@ -8,6 +8,7 @@ into a recommendation naming a shadow version.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 CRITICAL_FACTOR = 1.5  # an ongoing deviation this many times the threshold is critical
 # Silence at the end of the range this long (s) is a gap, not a lag: Prometheus's staleness too.
 STALE_AFTER = 300.0
+LONGEST_RANGE = 400 * 86400.0  # seconds: no range longer is suggested to a user
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,7 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
     needed = detector.warmup_points(period, params) + params.persistence
     if present < needed:
         return Judgement(
-            verdict_of(
-                "inconclusive",
-                f"too little history: {present} point{'' if present == 1 else 's'}, "
-                f"{needed} needed "
-                f"({_span(needed * grid.step)} at this {format_step(grid.step)} step)",
-            ),
+            verdict_of("inconclusive", _too_little(series, grid, present, needed, config.end)),
             None,
         )
     model_expected = None
@@ -156,6 +153,53 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
             detail += f"; recovered from a departure at {finding.start:%Y-%m-%d %H:%M}"
         verdict = verdict_of("ok", detail, _rounded(latest))
     return Judgement(verdict, finding, spans, covered)
+
+
+def _too_little(
+    series: Series, grid: Regular, present: int, needed: int, end: datetime | None
+) -> str:
+    """Why a series is not judged yet, and what would judge it. Points as sampled need a
+    longer history at the same step. A source whose step grows with the range (Prometheus)
+    reads a longer range more coarsely: the range that holds enough points is found with its
+    own step rule; a series younger than the range needs that much life, and is told how soon
+    it gets it."""
+    have = f"too little history: {present} point{'' if present == 1 else 's'}, {needed} needed"
+    step = format_step(grid.step)
+    if series.step_for is None or series.window is None or not grid.values.shape[0]:
+        return f"{have} ({_span(needed * grid.step)} at this {step} step)"
+    shortest = shortest_range(needed, series.step_for)
+    if shortest is None:
+        return f"{have} (more than any range is read as at this source's steps)"
+    first = grid.times[int(np.flatnonzero(np.isfinite(grid.values))[0])] if present else None
+    last = end.timestamp() if end is not None else _moment(grid.times[-1]).timestamp()
+    age = last - _moment(first).timestamp() if first is not None else 0.0
+    if age + 2 * grid.step < series.window:
+        # Younger than the range: it was read over its life, which grows.
+        wait = max(shortest - age, grid.step)
+        return (
+            f"{have}: it began {_span(age)} ago and is judged once it has "
+            f"{_span(shortest)} of data (in about {_span(wait)})"
+            + ("" if series.window >= shortest else f" in a range of at least {_span(shortest)}")
+        )
+    if series.window < shortest:
+        return (
+            f"{have}: a {_span(series.window)} range is read at a {step} step; a range is "
+            f"judged from {_span(shortest)} on"
+        )
+    return f"{have} ({grid.missing} of {grid.values.shape[0]} steps missing)"
+
+
+def shortest_range(needed: int, step_for: Callable[[float], int]) -> float | None:
+    """The shortest range, in whole minutes, that ``step_for`` reads as at least ``needed``
+    points (one more, for the alignment of its ends to the step); None when no range up to
+    :data:`LONGEST_RANGE` is (more points than the source ever reads over a range)."""
+    minutes = 1
+    while minutes * 60 <= LONGEST_RANGE:
+        step = step_for(minutes * 60.0)
+        if minutes * 60 >= (needed + 1) * step:
+            return minutes * 60.0
+        minutes += max(1, minutes // 50)  # within 2%: a range is typed to about that
+    return None
 
 
 def _span(seconds: float) -> str:

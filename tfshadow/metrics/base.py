@@ -7,7 +7,7 @@ never decide whether a series is healthy; missing points stay NaN so the forecas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -47,6 +47,7 @@ class Series:
     ``timestamps`` are ``datetime64[ns]`` (UTC, naive in numpy), ascending; ``values`` float64 of
     the same length, NaN where the source had a point but no usable value. ``notes`` are the
     source's remarks a user should see (rows skipped, series merged…), one phrase each.
+    ``step_for`` and ``window`` are set by a source whose step grows with the range (Prometheus).
     """
 
     resource: str
@@ -55,6 +56,12 @@ class Series:
     timestamps: npt.NDArray[np.datetime64]
     values: npt.NDArray[np.float64]
     notes: tuple[str, ...] = ()
+    # How the source read it, for a "too little history" that names the right range: the step
+    # it reads a range of so many seconds at (a module-level function, so that the series
+    # still pickles for worker processes), None when the points are as they were sampled; and
+    # the length of the range asked for, in seconds.
+    step_for: Callable[[float], int] | None = None
+    window: float | None = None
 
     def __len__(self) -> int:
         return int(self.values.shape[0])

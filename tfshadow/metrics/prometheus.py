@@ -11,6 +11,13 @@ never finer than 15 s, then rounded up to a round value (1, 2, 5, 10, 15, 30 s, 
 points (step ≥ 1 s), so a short window still has a shape. Start and end are aligned to multiples
 of the step (start rounded up, end down) so that repeated analyses read the same grid.
 
+A series younger than the range (:func:`younger_than`: its first point comes after the range's
+first step, or it has none, having begun after the range's last whole step) is read again over
+its own life, at that shorter range's step: a resource created 20 minutes ago is read every
+15 s, not as the two points a 7-day range's 10-minute step gives it. A source whose step grows
+with the range tells the engine so (``Series.step_for``), so that "too little history" names
+a range that would hold enough points at the step that range gets.
+
 HTTP: every request has ``timeout`` seconds; connection failures and 5xx answers are retried
 ``retries`` times with a short exponential backoff (urllib3 ``Retry``); a read timeout or a 4xx
 answer is not retried, since repeating an expensive or wrong query does not help.
@@ -20,10 +27,14 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tfshadow.errors import MetricsError
-from tfshadow.metrics._common import epoch, no_data, one_line, series_of_points
+from tfshadow.metrics._common import epoch, no_data, one_line, series_of_points, utc
 from tfshadow.metrics.base import ResourceRef, Series, TimeRange
 from tfshadow.metrics.template import fill
 from tfshadow.settings.analysis import PrometheusQuery, SourceSettings
@@ -56,6 +67,29 @@ def aligned(window: TimeRange, step: int) -> tuple[int, int]:
     start = math.ceil(epoch(window.start) / step) * step
     end = math.floor(epoch(window.end) / step) * step
     return start, max(start, end)
+
+
+def younger_than(series: Series | None, window: TimeRange, step: int) -> TimeRange | None:
+    """The part of ``window`` a series read at ``step`` lives in, when that is shorter and would
+    be read finer; else None. Its first point is known to a step: the part begins a step
+    before it. A series with no point at all may have begun after the last whole step (the
+    tail of the range is not read): the last step is the part to look in."""
+    if step <= MIN_STEP:
+        return None  # finer than a usual scrape interval would gain no real points
+    if series is None:
+        begun = epoch(window.end) - step
+    else:
+        first = float(series.timestamps[0].astype("datetime64[ns]").astype(np.int64)) / 1e9
+        if first <= aligned(window, step)[0] + step:
+            return None  # there from the start: as old as the range, or older
+        begun = first - step
+    start = max(window.start, datetime.fromtimestamp(begun, UTC))
+    life = TimeRange(start, window.end)
+    return life if choose_step(life.seconds) < step else None
+
+
+def _minute(moment: datetime) -> str:
+    return utc(moment).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _without_credentials(text: str) -> str:
@@ -99,11 +133,38 @@ class PrometheusSource:
         query = self._query(metric)
         expr = fill(query.expr, resource, quote=promql_string, extra={"metric": metric})
         step = choose_step(window.seconds)
+        series = self._read(resource, metric, expr, window, step)
+        life = younger_than(series, window, step)
+        if life is not None:
+            # A series younger than the range (a resource created since) has only the points
+            # of its own life at the range's step: a few at 10 min, or none when it began after
+            # the last whole step. Its life is read at the step a range that long gets, as if
+            # that range had been asked for.
+            finer = choose_step(life.seconds)
+            young = self._read(resource, metric, expr, life, finer)
+            if young is not None and len(young):
+                note = (
+                    f"younger than the range: read from {_minute(life.start)} at a {finer} s step"
+                )
+                series = replace(young, notes=(*young.notes, note))
+        if series is None:
+            raise no_data(
+                resource,
+                metric,
+                window,
+                f'check that query "{metric}" selects this resource\'s labels',
+            )
+        return replace(series, step_for=choose_step, window=window.seconds)
+
+    def _read(
+        self, resource: ResourceRef, metric: str, expr: str, window: TimeRange, step: int
+    ) -> Series | None:
+        """``expr`` over ``window`` at ``step``; None when it selects no series."""
         start, end = aligned(window, step)
         body = self._post(
             resource, metric, {"query": expr, "start": start, "end": end, "step": step}
         )
-        return self._series(resource, metric, window, body)
+        return self._series(resource, metric, body)
 
     def _query(self, metric: str) -> PrometheusQuery:
         for query in self._settings.queries:
@@ -173,9 +234,7 @@ class PrometheusSource:
             "is Prometheus running? check the url in the metrics block of tfshadow.hcl",
         )
 
-    def _series(
-        self, resource: ResourceRef, metric: str, window: TimeRange, body: dict[str, Any]
-    ) -> Series:
+    def _series(self, resource: ResourceRef, metric: str, body: dict[str, Any]) -> Series | None:
         data = body.get("data")
         if body.get("status") != "success" or not isinstance(data, dict):
             raise MetricsError(
@@ -191,12 +250,7 @@ class PrometheusSource:
                 "a query must be an instant-vector expression such as rate(x[5m])",
             )
         if not result:
-            raise no_data(
-                resource,
-                metric,
-                window,
-                f'check that query "{metric}" selects this resource\'s labels',
-            )
+            return None
         if len(result) > 1:
             raise MetricsError(
                 f"the {metric} query for {resource.address} returned {len(result)} series",

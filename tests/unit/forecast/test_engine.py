@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -71,6 +72,27 @@ def test_judge_too_little_history_is_inconclusive() -> None:
     # What a short Prometheus range gives: 60 points 15 s apart; widening to 16 min is enough.
     short = judge(_series(_noise(n=60), step=15.0), MEDIUM).verdict
     assert "60 points, 63 needed (16 min at this 15 s step)" in short.detail
+
+
+def test_judge_too_little_history_names_a_range_at_the_sources_own_step() -> None:
+    # Prometheus reads 10 min every 10 s (60 points) and 15 min every 15 s (60): no range under
+    # 16 min is judged, and "63 needed (11 min at this 10 s step)" sent the user to one.
+    from tfshadow.metrics.prometheus import choose_step
+
+    old = replace(_series(_noise(n=60), step=10.0), step_for=choose_step, window=600.0)
+    verdict = judge(old, MEDIUM).verdict
+    assert verdict.detail == (
+        "too little history: 60 points, 63 needed: a 10 min range is read at a 10 s step; "
+        "a range is judged from 16 min on"
+    )
+    # A series that began 5 min before the end of a 7-day range: how soon it is judged.
+    young = replace(_series(_noise(n=30), step=10.0), step_for=choose_step, window=7 * 86400.0)
+    end = _at(30, step=10.0)
+    detail = judge(young, replace(MEDIUM, end=end)).verdict.detail
+    assert detail == (
+        "too little history: 30 points, 63 needed: it began 5 min ago and is judged once it "
+        "has 16 min of data (in about 11 min)"
+    )
 
 
 def test_judge_missing_recent_data_is_inconclusive_not_ok() -> None:

@@ -239,6 +239,54 @@ def test_prometheus_empty_result_says_no_data(fake: FakePrometheus) -> None:
     )
 
 
+def test_prometheus_a_series_younger_than_the_range_is_read_again_over_its_life(
+    fake: FakePrometheus,
+) -> None:
+    # A 7-day range is read every 10 min: a resource created 30 min ago has 3 points there.
+    week = TimeRange(START, START + timedelta(days=7))
+    end = int(week.end.timestamp()) // 600 * 600
+    fake.matrix([[end - 1200, "1"], [end - 600, "2"], [end, "3"]])
+    fake.matrix([[end - 1800 + 15 * i, "1"] for i in range(120)])
+
+    series = source(fake.url).fetch(WEB, "cpu", week)
+
+    first, again = fake.requests
+    assert first["form"]["step"] == "600"
+    # Again from a step before its first point, at the step that range gets.
+    assert again["form"]["step"] == "15"
+    assert int(again["form"]["start"]) == end - 1800
+    assert len(series) == 120
+    assert series.notes == (
+        "younger than the range: read from 2024-05-08 09:30 UTC at a 15 s step",
+    )
+    assert series.window == week.seconds and series.step_for is choose_step
+
+
+def test_prometheus_no_point_at_the_range_step_looks_in_the_tail_it_did_not_read(
+    fake: FakePrometheus,
+) -> None:
+    # Created minutes ago, after the last whole 10-minute step: not "no data", but a few points.
+    week = TimeRange(START, START + timedelta(days=7))
+    fake.matrix()
+    fake.matrix([[int(week.end.timestamp()) - 30, "1"], [int(week.end.timestamp()) - 20, "2"]])
+
+    series = source(fake.url).fetch(WEB, "cpu", week)
+
+    first, tail = fake.requests
+    assert first["form"]["step"] == "600" and tail["form"]["step"] == "10"
+    assert int(tail["form"]["start"]) >= int(week.end.timestamp()) - 600
+    assert len(series) == 2
+
+
+def test_prometheus_a_series_as_old_as_the_range_is_read_once(fake: FakePrometheus) -> None:
+    start = int(WINDOW.start.timestamp()) // 15 * 15 + 15
+    fake.matrix([[start + 15 * i, "1"] for i in range(240)])
+
+    source(fake.url).fetch(WEB, "cpu", WINDOW)
+
+    assert len(fake.requests) == 1
+
+
 def test_prometheus_several_series_must_be_aggregated(fake: FakePrometheus) -> None:
     fake.matrix([[1714557615, "1"]], [[1714557615, "2"]])
     with pytest.raises(MetricsError) as caught:
