@@ -177,7 +177,7 @@ def _too_little(
         # Younger than the range: it was read over its life, which grows.
         wait = max(shortest - age, grid.step)
         return (
-            f"{have}: it began {_span(age)} ago and is judged once it has "
+            f"{have}: it began {_ago(age)} ago and is judged once it has "
             f"{_span(shortest)} of data (in about {_span(wait)})"
             + ("" if series.window >= shortest else f" in a range of at least {_span(shortest)}")
         )
@@ -200,6 +200,16 @@ def shortest_range(needed: int, step_for: Callable[[float], int]) -> float | Non
             return minutes * 60.0
         minutes += max(1, minutes // 50)  # within 2%: a range is typed to about that
     return None
+
+
+def _ago(seconds: float) -> str:
+    """How long ago, rounded down: a series is at least that old (what it still needs is
+    rounded up by :func:`_span`)."""
+    if seconds >= 7200:
+        return f"{math.floor(seconds / 3600)} h"
+    if seconds >= 60:
+        return f"{math.floor(seconds / 60)} min"
+    return f"{math.floor(seconds)} s"
 
 
 def _span(seconds: float) -> str:
