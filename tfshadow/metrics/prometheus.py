@@ -76,7 +76,7 @@ def younger_than(series: Series | None, window: TimeRange, step: int) -> TimeRan
     tail of the range is not read): the last step is the part to look in."""
     if step <= MIN_STEP:
         return None  # finer than a usual scrape interval would gain no real points
-    if series is None:
+    if series is None or not len(series):
         begun = epoch(window.end) - step
     else:
         first = float(series.timestamps[0].astype("datetime64[ns]").astype(np.int64)) / 1e9

@@ -278,6 +278,18 @@ def test_prometheus_no_point_at_the_range_step_looks_in_the_tail_it_did_not_read
     assert len(series) == 2
 
 
+def test_prometheus_a_series_without_values_at_the_range_step_looks_in_the_tail(
+    fake: FakePrometheus,
+) -> None:
+    week = TimeRange(START, START + timedelta(days=7))
+    fake.matrix([])  # one series, no value in the range
+    fake.matrix([[int(week.end.timestamp()) - 20, "2"]])
+
+    series = source(fake.url).fetch(WEB, "cpu", week)
+
+    assert len(fake.requests) == 2 and len(series) == 1
+
+
 def test_prometheus_a_series_as_old_as_the_range_is_read_once(fake: FakePrometheus) -> None:
     start = int(WINDOW.start.timestamp()) // 15 * 15 + 15
     fake.matrix([[start + 15 * i, "1"] for i in range(240)])
