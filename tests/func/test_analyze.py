@@ -123,16 +123,9 @@ def test_analyze_until_in_the_past_only_reports(
     # A post-mortem of an hour ago: the deviation then is reported, but not logged as open
     # (gate would fail on history), not posted as news, and no version is marked.
     url, received = webhook
-    applied = two_versions[2]
-    _settings(workdir, f'alerts {{ webhook = "{url}" }}\n')
-    until = applied - timedelta(hours=1)
-    write_series(
-        workdir / "metrics" / "terraform_data.web.csv",
-        until - timedelta(days=1),
-        until,
-        shift_at=until - timedelta(minutes=30),
-    )
-    result = tfshadow("analyze", "--until", until.isoformat(), "--json", cwd=workdir)
+    # The series and its shift end an hour before the versions were applied.
+    until = _alerting_shift(workdir, url, two_versions[2] - timedelta(hours=2))
+    result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
     assert result.code == 0, result.err
     doc = result.json()
     assert [r["severity"] for r in doc["recommendations"]] == ["critical"]
@@ -144,7 +137,7 @@ def test_analyze_until_in_the_past_only_reports(
     assert not (analysis / "alerted.json").exists()
     assert tfshadow("gate", cwd=workdir).code == 0
 
-    text = tfshadow("analyze", "--until", until.isoformat(), "--no-color", cwd=workdir)
+    text = tfshadow("analyze", "--until", until, "--no-color", cwd=workdir)
     assert text.out.rstrip().endswith(
         "post-mortem (--until in the past): nothing was logged, posted to the webhook or marked"
     )
