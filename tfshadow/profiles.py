@@ -530,7 +530,7 @@ class CooldownBook:
     def _write(self, book: dict[str, str]) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            replace_file(self.path, json.dumps(book, indent=1, sort_keys=True) + "\n")
+            replace_file(self.path, json.dumps(book, indent=1, sort_keys=True) + "\n", mode=0o600)
         except OSError as exc:
             raise StoreError(
                 f"cannot write the profile cooldowns {self.path}: {exc.strerror or exc}",

@@ -47,7 +47,7 @@ def remember(path: Path, workspace: str, recommendations: Iterable[Recommendatio
             "end": rec.window_end.isoformat(),
         }
     path.parent.mkdir(parents=True, exist_ok=True)
-    replace_file(path, json.dumps(sent, sort_keys=True))
+    replace_file(path, json.dumps(sent, sort_keys=True), mode=0o600)
 
 
 def _key(workspace: str, rec: Recommendation) -> str:

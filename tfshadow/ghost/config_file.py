@@ -47,9 +47,9 @@ def write(workdir: Path, doc: Mapping[str, Any], name: str = GHOSTS_FILE) -> Non
     write_json(path, doc)
 
 
-def write_json(path: Path, doc: Mapping[str, Any]) -> None:
+def write_json(path: Path, doc: Mapping[str, Any], *, mode: int | None = None) -> None:
     """Replace ``path`` with ``doc`` in one rename, so a reader never sees half a file."""
-    replace_file(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    replace_file(path, json.dumps(doc, indent=2, sort_keys=True) + "\n", mode=mode)
 
 
 def merge(doc: Mapping[str, Any], fragment: Mapping[str, Any]) -> dict[str, Any]:

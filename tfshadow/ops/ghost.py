@@ -1143,7 +1143,8 @@ def _damaged_registry(path: Path, reason: str) -> GhostError:
 
 
 def _save_registry(store: GitShadowStore, registry: Mapping[str, Any]) -> None:
-    config_file.write_json(_registry_path(store), registry)
+    # The store's own bookkeeping is its user's alone, as the recommendation log is.
+    config_file.write_json(_registry_path(store), registry, mode=0o600)
 
 
 def _result(

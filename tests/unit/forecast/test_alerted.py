@@ -49,6 +49,7 @@ def test_an_ongoing_deviation_alerted_once_is_not_news_again(tmp_path: Path) -> 
     first = _rec()
     assert news(record, "default", [first]) == [first]
     remember(record, "default", [first])
+    assert record.stat().st_mode & 0o777 == 0o600  # the store's own bookkeeping
     # The next analysis sees the same deviation, a little longer, even a little later in start.
     later = _rec(window_start=START + timedelta(minutes=5), window_end=START + timedelta(hours=2))
     assert news(record, "default", [later]) == []
