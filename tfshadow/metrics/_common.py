@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -21,6 +22,11 @@ def utc(moment: datetime) -> datetime:
 
 def epoch(moment: datetime) -> float:
     return utc(moment).timestamp()
+
+
+def minute(moment: datetime) -> str:
+    """``2024-05-01 10:00 UTC``: a moment as a note on a series shows it."""
+    return utc(moment).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def describe(window: TimeRange) -> str:
@@ -95,3 +101,30 @@ def one_line(text: str, limit: int = 300) -> str:
     """``text`` on one line and not longer than ``limit``: messages are one line."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def younger_than(
+    series: Series | None,
+    window: TimeRange,
+    step: int,
+    *,
+    step_for: Callable[[float], int],
+    finest: int,
+) -> TimeRange | None:
+    """The part of ``window`` a series read at ``step`` lives in, when that is shorter and would
+    be read finer (``step_for`` of its length); else None. Its first point is known to a step:
+    the part begins a step before it. A series with no point at all may have begun after the
+    last whole step (a range read at ``step`` ends on one): the last step is the part to look
+    in. Steps down to ``finest`` (the source's usual sampling) gain no real points."""
+    if step <= finest:
+        return None
+    if series is None or not len(series):
+        begun = epoch(window.end) - step
+    else:
+        first = float(series.timestamps[0].astype("datetime64[ns]").astype(np.int64)) / 1e9
+        if first <= math.ceil(epoch(window.start) / step) * step + step:
+            return None  # there from the start: as old as the range, or older
+        begun = first - step
+    start = max(utc(window.start), datetime.fromtimestamp(begun, UTC))
+    life = TimeRange(start, window.end)
+    return life if step_for(life.seconds) < step else None

@@ -47,7 +47,8 @@ class Series:
     ``timestamps`` are ``datetime64[ns]`` (UTC, naive in numpy), ascending; ``values`` float64 of
     the same length, NaN where the source had a point but no usable value. ``notes`` are the
     source's remarks a user should see (rows skipped, series merged…), one phrase each.
-    ``step_for`` and ``window`` are set by a source whose step grows with the range (Prometheus).
+    ``step_for`` and ``window`` are set by a source whose step grows with the range (Prometheus,
+    CloudWatch).
     """
 
     resource: str

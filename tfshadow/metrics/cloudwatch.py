@@ -22,7 +22,9 @@ not change scale when a longer range picks a longer period.
 Period (:func:`choose_period`): a multiple of 60 s giving at most 1,440 points over the range;
 when the range starts more than 15 days ago it is a multiple of 300 s, more than 63 days ago of
 3,600 s, because CloudWatch keeps only coarser data that old. Start and end are moved inwards
-onto multiples of the period. Results are read page by page (``NextToken``).
+onto multiples of the period. Results are read page by page (``NextToken``). A series younger
+than the range (an instance launched since it began) is read again over its own life, at the
+period a range that long gets, as Prometheus series are (``_common.younger_than``).
 
 boto3 is imported, and the client created, when the first series is fetched. ``timeout`` is the
 client's connect and read timeout, ``retries`` its retry count (botocore's standard mode).
@@ -31,17 +33,26 @@ client's connect and read timeout, ``retries`` its retry count (botocore's stand
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tfshadow.errors import MetricsError
-from tfshadow.metrics._common import epoch, no_data, one_line, series_of_points
+from tfshadow.metrics._common import (
+    epoch,
+    minute,
+    no_data,
+    one_line,
+    series_of_points,
+    younger_than,
+)
 from tfshadow.metrics.base import STANDARD_METRICS, ResourceRef, Series, TimeRange
 from tfshadow.metrics.template import fill
 from tfshadow.settings.analysis import CloudWatchMetric, SourceSettings
 
 MAX_POINTS = 1440
+# CloudWatch's standard resolution: a finer period reads no more points.
+_FINEST_PERIOD = 60
 
 
 @dataclass(frozen=True)
@@ -101,8 +112,19 @@ DEFAULT_METRICS: dict[str, tuple[Definition, ...]] = {
 
 def choose_period(window: TimeRange, now: datetime | None = None) -> int:
     """The period, in seconds, for ``window`` (see the module docstring)."""
-    raw = max(60.0, window.seconds / MAX_POINTS)
     age = (now or datetime.now(UTC)) - window.start
+    return _period(window.seconds, age)
+
+
+def period_for_range(seconds: float) -> int:
+    """The period of a range of ``seconds`` that ends now, as analyses ask for: what "too little
+    history" needs to name a range that holds enough points (module-level, so that a series
+    carrying it still pickles for worker processes)."""
+    return _period(seconds, timedelta(seconds=seconds))
+
+
+def _period(seconds: float, age: timedelta) -> int:
+    raw = max(60.0, seconds / MAX_POINTS)
     unit = 3600 if age > timedelta(days=63) else 300 if age > timedelta(days=15) else 60
     return max(unit, math.ceil(raw / unit) * unit)
 
@@ -141,6 +163,41 @@ class CloudWatchSource:
                 f'add metric "{metric}" {{ namespace = … name = … dimensions = … }} to it',
             )
         period = choose_period(window)
+        series = self._read(definition, resource, metric, window, period)
+        life = younger_than(
+            series, window, period, step_for=period_for_range, finest=_FINEST_PERIOD
+        )
+        if life is not None:
+            # A series younger than the range (an instance launched since) has only the points
+            # of its own life at the range's period, or none when it began in the range's last
+            # period: its life is read at the period a range that long gets.
+            finer = choose_period(life)
+            young = self._read(definition, resource, metric, life, finer)
+            if young is not None:
+                note = (
+                    f"younger than the range: read from {minute(life.start)} at a {finer} s period"
+                )
+                series = replace(young, notes=(*young.notes, note))
+        if series is None:
+            queries = _queries(definition, resource, metric, period)
+            raise no_data(
+                resource,
+                metric,
+                window,
+                "check the region and the dimensions "
+                + ", ".join(f"{d['Name']}={d['Value']}" for d in _dimensions(queries)),
+            )
+        return replace(series, step_for=period_for_range, window=window.seconds)
+
+    def _read(
+        self,
+        definition: Definition,
+        resource: ResourceRef,
+        metric: str,
+        window: TimeRange,
+        period: int,
+    ) -> Series | None:
+        """``definition`` over ``window`` at ``period``; None when CloudWatch has no point."""
         queries = _queries(definition, resource, metric, period)
         start = math.ceil(epoch(window.start) / period) * period
         end = max(start, math.floor(epoch(window.end) / period) * period)
@@ -153,13 +210,7 @@ class CloudWatchSource:
         wanted = "e1" if definition.expression else "m1"
         seconds, values, notes = self._pages(resource, metric, request, wanted)
         if not seconds:
-            raise no_data(
-                resource,
-                metric,
-                window,
-                "check the region and the dimensions "
-                + ", ".join(f"{d['Name']}={d['Value']}" for d in _dimensions(queries)),
-            )
+            return None
         return series_of_points(resource, metric, self.name, seconds, values, notes)
 
     def _pages(

@@ -11,12 +11,12 @@ never finer than 15 s, then rounded up to a round value (1, 2, 5, 10, 15, 30 s, 
 points (step ≥ 1 s), so a short window still has a shape. Start and end are aligned to multiples
 of the step (start rounded up, end down) so that repeated analyses read the same grid.
 
-A series younger than the range (:func:`younger_than`: its first point comes after the range's
-first step, or it has none, having begun after the range's last whole step) is read again over
-its own life, at that shorter range's step: a resource created 20 minutes ago is read every
-15 s, not as the two points a 7-day range's 10-minute step gives it. A source whose step grows
-with the range tells the engine so (``Series.step_for``), so that "too little history" names
-a range that would hold enough points at the step that range gets.
+A series younger than the range (``_common.younger_than``: its first point comes after the
+range's first step, or it has none, having begun after the range's last whole step) is read
+again over its own life, at that shorter range's step: a resource created 20 minutes ago is
+read every 15 s, not as the two points a 7-day range's 10-minute step gives it. A source whose
+step grows with the range tells the engine so (``Series.step_for``), so that "too little
+history" names a range that would hold enough points at the step that range gets.
 
 HTTP: every request has ``timeout`` seconds; connection failures and 5xx answers are retried
 ``retries`` times with a short exponential backoff (urllib3 ``Retry``); a read timeout or a 4xx
@@ -28,13 +28,17 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from tfshadow.errors import MetricsError
-from tfshadow.metrics._common import epoch, no_data, one_line, series_of_points, utc
+from tfshadow.metrics._common import (
+    epoch,
+    minute,
+    no_data,
+    one_line,
+    series_of_points,
+    younger_than,
+)
 from tfshadow.metrics.base import ResourceRef, Series, TimeRange
 from tfshadow.metrics.template import fill
 from tfshadow.settings.analysis import PrometheusQuery, SourceSettings
@@ -67,29 +71,6 @@ def aligned(window: TimeRange, step: int) -> tuple[int, int]:
     start = math.ceil(epoch(window.start) / step) * step
     end = math.floor(epoch(window.end) / step) * step
     return start, max(start, end)
-
-
-def younger_than(series: Series | None, window: TimeRange, step: int) -> TimeRange | None:
-    """The part of ``window`` a series read at ``step`` lives in, when that is shorter and would
-    be read finer; else None. Its first point is known to a step: the part begins a step
-    before it. A series with no point at all may have begun after the last whole step (the
-    tail of the range is not read): the last step is the part to look in."""
-    if step <= MIN_STEP:
-        return None  # finer than a usual scrape interval would gain no real points
-    if series is None or not len(series):
-        begun = epoch(window.end) - step
-    else:
-        first = float(series.timestamps[0].astype("datetime64[ns]").astype(np.int64)) / 1e9
-        if first <= aligned(window, step)[0] + step:
-            return None  # there from the start: as old as the range, or older
-        begun = first - step
-    start = max(window.start, datetime.fromtimestamp(begun, UTC))
-    life = TimeRange(start, window.end)
-    return life if choose_step(life.seconds) < step else None
-
-
-def _minute(moment: datetime) -> str:
-    return utc(moment).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _without_credentials(text: str) -> str:
@@ -134,7 +115,7 @@ class PrometheusSource:
         expr = fill(query.expr, resource, quote=promql_string, extra={"metric": metric})
         step = choose_step(window.seconds)
         series = self._read(resource, metric, expr, window, step)
-        life = younger_than(series, window, step)
+        life = younger_than(series, window, step, step_for=choose_step, finest=MIN_STEP)
         if life is not None:
             # A series younger than the range (a resource created since) has only the points
             # of its own life at the range's step: a few at 10 min, or none when it began after
@@ -143,9 +124,7 @@ class PrometheusSource:
             finer = choose_step(life.seconds)
             young = self._read(resource, metric, expr, life, finer)
             if young is not None and len(young):
-                note = (
-                    f"younger than the range: read from {_minute(life.start)} at a {finer} s step"
-                )
+                note = f"younger than the range: read from {minute(life.start)} at a {finer} s step"
                 series = replace(young, notes=(*young.notes, note))
         if series is None:
             raise no_data(

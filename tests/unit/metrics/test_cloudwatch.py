@@ -21,7 +21,12 @@ from botocore.stub import ANY, Stubber
 
 from tfshadow.errors import MetricsError
 from tfshadow.metrics.base import ResourceRef, TimeRange
-from tfshadow.metrics.cloudwatch import DEFAULT_METRICS, CloudWatchSource, choose_period
+from tfshadow.metrics.cloudwatch import (
+    DEFAULT_METRICS,
+    CloudWatchSource,
+    choose_period,
+    period_for_range,
+)
 from tfshadow.settings.analysis import CloudWatchMetric, SourceSettings
 
 # CloudWatch periods depend on the data's age, so the window is recent: 10:00:30 to 11:00:30
@@ -211,6 +216,81 @@ def test_cloudwatch_period_rule() -> None:
     for window in (day, week, month):
         period = choose_period(window, now)
         assert period % 60 == 0 and window.seconds / period <= 1440
+
+
+# A week ending on a whole minute of the last hour: read at a 420 s period.
+WEEK_END = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+WEEK = TimeRange(WEEK_END - timedelta(days=7), WEEK_END)
+
+
+def _cpu_request(period: int) -> dict[str, Any]:
+    query = stat("m1", "AWS/EC2", "CPUUtilization", {"InstanceId": "i-0abc"}, "Average", True)
+    query["MetricStat"]["Period"] = period
+    return {
+        "MetricDataQueries": [query],
+        "StartTime": ANY,
+        "EndTime": ANY,
+        "ScanBy": "TimestampAscending",
+    }
+
+
+def _points(moments: list[datetime], value: float = 12.0) -> dict[str, Any]:
+    return {
+        "MetricDataResults": [
+            {
+                "Id": "m1",
+                "Label": "m1",
+                "Timestamps": moments,
+                "Values": [value] * len(moments),
+                "StatusCode": "Complete",
+            }
+        ]
+    }
+
+
+def test_cloudwatch_a_series_younger_than_the_range_is_read_again_over_its_life(
+    client: Any, stub: Stubber
+) -> None:
+    # An instance launched 30 minutes ago: at the week's 7-minute period it has 4 points.
+    assert choose_period(WEEK) == 420
+    coarse = [WEEK_END - timedelta(seconds=420 * k) for k in (4, 3, 2, 1)]
+    fine = [WEEK_END - timedelta(minutes=k) for k in range(34, 0, -1)]
+    stub.add_response("get_metric_data", _points(coarse), _cpu_request(420))
+    stub.add_response("get_metric_data", _points(fine), _cpu_request(60))
+
+    series = CloudWatchSource(SETTINGS, client).fetch(EC2, "cpu", WEEK)
+
+    assert len(series) == 34
+    assert any(n.startswith("younger than the range: read from") for n in series.notes)
+    assert "at a 60 s period" in series.notes[-1]
+    # "Too little history" names ranges at the period CloudWatch would read them at.
+    assert series.step_for is period_for_range and series.window == WEEK.seconds
+    assert period_for_range(WEEK.seconds) == 420 and period_for_range(3600) == 60
+
+
+def test_cloudwatch_no_point_at_the_range_period_looks_in_the_last_period(
+    client: Any, stub: Stubber
+) -> None:
+    # Launched 4 minutes ago: after the week's last whole period, which the first read ends on.
+    stub.add_response("get_metric_data", _points([]), _cpu_request(420))
+    minutes = [WEEK_END - timedelta(minutes=k) for k in (4, 3, 2, 1)]
+    stub.add_response("get_metric_data", _points(minutes), _cpu_request(60))
+
+    series = CloudWatchSource(SETTINGS, client).fetch(EC2, "cpu", WEEK)
+
+    assert len(series) == 4  # judged "too little history", not "no data … check the region"
+
+
+def test_cloudwatch_a_series_as_old_as_the_range_is_read_once(client: Any, stub: Stubber) -> None:
+    start = datetime.fromtimestamp(-(-WEEK.start.timestamp() // 420) * 420, UTC)
+    moments = [start + timedelta(seconds=420 * k) for k in range(1440)]
+    moments = [m for m in moments if m <= WEEK_END]
+    stub.add_response("get_metric_data", _points(moments), _cpu_request(420))
+
+    series = CloudWatchSource(SETTINGS, client).fetch(EC2, "cpu", WEEK)
+
+    assert len(series) == len(moments)
+    assert not any(n.startswith("younger") for n in series.notes)
 
 
 def test_cloudwatch_no_data_names_dimensions(client: Any, stub: Stubber) -> None:
