@@ -1,0 +1,326 @@
+"""The store's git remote over ssh, against a real OpenSSH server.
+
+The Debian package's ``sshd`` runs on a free loopback port with a throwaway host key, a throwaway
+client key as the only authorized key, and its configuration, pid file and logs in a temporary
+directory. The remote is a bare repository on this machine, reached through that server as
+``ssh://<user>@127.0.0.1:<port>/<path>``. Without ``sshd`` (or, for a user other than root,
+without its privilege-separation directory) the tests are skipped, except in CI (``CI=true``),
+which must install it.
+
+OpenSSH reads the user's configuration from the home directory of the passwd entry, never from
+``HOME``: where a test needs the user's ssh configuration, an ``ssh`` first on ``PATH`` runs the
+real client with a configuration file of the test's own (``-F``), as the user's would be read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import os
+import pty
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.func.conftest import FIXTURES, Tfshadow
+
+# Read at import: the autouse fixture of tests/conftest.py removes CI from each test's environment.
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+SSHD = "/usr/sbin/sshd"
+SSH = "/usr/bin/ssh"
+SSH_KEYGEN = "/usr/bin/ssh-keygen"
+# sshd's privilege-separation directory (compiled in); sshd running as root refuses to start
+# without it. The package's service creates it at boot, which a container never runs.
+PRIVSEP_DIR = Path("/run/sshd")
+READY_TIMEOUT = 15.0
+# Far above an apply's few seconds, far below the 30 s a hung `ls-remote` waits and the 10 min
+# of a hung push: a command that waits on a prompt fails the test rather than stalling it.
+APPLY_TIMEOUT = 25.0
+
+
+@dataclass(frozen=True)
+class Sshd:
+    port: int
+    user: str
+    client_key: Path
+    host_key_line: str  # the server's public host key, as a known_hosts line
+
+    def url(self, repository: Path) -> str:
+        return f"ssh://{self.user}@127.0.0.1:{self.port}{repository}"
+
+
+def _unavailable(why: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{why}; CI must be able to run sshd")
+    pytest.skip(f"{why}; CI=true makes this a failure")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _greets(port: int) -> bool:
+    """Whether an ssh server answers on ``port`` with its version line."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            return sock.recv(64).startswith(b"SSH-2.0-")
+    except OSError:
+        return False
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(
+        [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C", "tfshadow-test", "-f", str(path)],
+        check=True,
+        capture_output=True,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
+    for binary in (SSHD, SSH, SSH_KEYGEN):
+        if not os.access(binary, os.X_OK):
+            _unavailable(f"{binary} is not installed (apt-get install openssh-server)")
+    if not PRIVSEP_DIR.is_dir():
+        if os.geteuid() != 0:
+            _unavailable(f"sshd needs its directory {PRIVSEP_DIR}, which only root can create")
+        PRIVSEP_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
+    work = tmp_path_factory.mktemp("sshd")
+    host_key, client_key = work / "host_ed25519", work / "client_ed25519"
+    _keygen(host_key)
+    _keygen(client_key)
+    authorized = work / "authorized_keys"
+    authorized.write_text(client_key.with_suffix(".pub").read_text())
+    user = getpass.getuser()
+    port = _free_port()
+    config = work / "sshd_config"
+    config.write_text(
+        f"Port {port}\n"
+        "ListenAddress 127.0.0.1\n"
+        f"HostKey {host_key}\n"
+        f"PidFile {work / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {authorized}\n"
+        "PubkeyAuthentication yes\n"
+        "PasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\n"
+        "UsePAM no\n"
+        "PermitRootLogin prohibit-password\n"
+        f"AllowUsers {user}\n"
+        # The temporary directories are not owned and moded as sshd insists for a home.
+        "StrictModes no\n"
+        "LogLevel VERBOSE\n"
+    )
+    log = work / "sshd.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(config)], stdout=out, stderr=subprocess.STDOUT, cwd=work
+        )
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not _greets(port):
+            if process.poll() is not None:
+                tail = log.read_text()[-800:]
+                _unavailable(f"sshd exited with code {process.returncode}: {tail}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"sshd did not answer in {READY_TIMEOUT:g} s: {log.read_text()[-800:]}")
+            time.sleep(0.1)
+        key_type, key_data = host_key.with_suffix(".pub").read_text().split()[:2]
+        yield Sshd(port, user, client_key, f"[127.0.0.1]:{port} {key_type} {key_data}\n")
+    finally:
+        _stop(process)
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _bare(tmp_path: Path) -> Path:
+    remote = tmp_path / "shadows.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    return remote
+
+
+def _configuration(tmp_path: Path, name: str, remote: str) -> Path:
+    path = tmp_path / name
+    shutil.copytree(FIXTURES / "basic", path)
+    (path / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    return path
+
+
+def _no_ssh_command_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GIT_SSH_COMMAND", "GIT_SSH", "GIT_SSH_VARIANT", "SSH_AUTH_SOCK"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _users_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: str) -> None:
+    """The user's ssh configuration (``settings``, for every host): an ``ssh`` first on PATH
+    that runs the real client with it."""
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n" + settings)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "ssh"
+    wrapper.write_text(f'#!/bin/sh\nexec {SSH} -F {config} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+@dataclass(frozen=True)
+class TerminalRun:
+    code: int
+    out: str
+    err: str
+    terminal: str  # what was written on the controlling terminal
+
+
+def _on_a_terminal(cwd: Path, *args: str) -> TerminalRun:
+    """Run tfshadow in a process whose controlling terminal is a new pseudo-terminal, as from an
+    operator's shell: ssh asks there (an unknown host key, a passphrase), and waits for the
+    answer. Stopped after APPLY_TIMEOUT, which fails the test."""
+    master, slave = pty.openpty()
+
+    def take_terminal() -> None:  # in the child, after setsid (start_new_session)
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys\nfrom tfshadow.cli import run\nsys.exit(run(sys.argv[1:]))",
+                *args,
+            ],
+            cwd=cwd,
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=take_terminal,
+        )
+        os.close(slave)
+        slave = -1
+        try:
+            out, err = process.communicate(timeout=APPLY_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            pytest.fail(
+                f"tfshadow {' '.join(args)} did not finish in {APPLY_TIMEOUT:g} s; on its "
+                f"terminal: {_drain(master)!r}; stderr: {err.decode(errors='replace')[-800:]}"
+            )
+        return TerminalRun(
+            process.returncode,
+            out.decode(errors="replace"),
+            err.decode(errors="replace"),
+            _drain(master),
+        )
+    finally:
+        if slave >= 0:
+            os.close(slave)
+        os.close(master)
+
+
+def _drain(master: int) -> str:
+    os.set_blocking(master, False)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # nothing more (EAGAIN), or the terminal is gone (EIO)
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_ssh_apply_pushes_with_the_users_ssh_command_and_pull_brings_it_back(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_ssh_command_chosen(monkeypatch)
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sshd.host_key_line)
+    # The user's own command: tfshadow runs it as it is, and only its key and known hosts let
+    # the push through. (BatchMode here only keeps a broken test from waiting on a prompt.)
+    monkeypatch.setenv(
+        "GIT_SSH_COMMAND",
+        f"{SSH} -F /dev/null -i {sshd.client_key} -o IdentitiesOnly=yes "
+        f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null "
+        "-o StrictHostKeyChecking=yes -o BatchMode=yes",
+    )
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", "--message", "one", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "push" not in result.err, result.err
+    store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+    assert _git("rev-parse", "refs/heads/tfshadow", cwd=remote) == store_head
+
+    laptop = _configuration(tmp_path, "laptop", sshd.url(remote))
+    pulled = tfshadow("store", "pull", "--json", cwd=laptop)
+    assert pulled.code == 0, pulled.err
+    assert pulled.json()["created"] is True
+    log = tfshadow("log", "--json", cwd=laptop)
+    assert log.code == 0, log.err
+    assert [(v["version"], v.get("description")) for v in log.json()["versions"]] == [(1, "one")]
+    assert _git("rev-parse", "HEAD", cwd=laptop / ".tfshadow") == store_head
+
+
+def test_ssh_unknown_host_key_fails_the_push_without_asking(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_ssh_command_chosen(monkeypatch)
+    unknown_hosts = tmp_path / "known_hosts"
+    unknown_hosts.write_text("")
+    # The user's key is accepted; the server's host key is in no file ssh reads, and ssh's
+    # default (StrictHostKeyChecking ask) would ask on the terminal whether to trust it.
+    _users_ssh(
+        tmp_path,
+        monkeypatch,
+        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {unknown_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+    )
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+    started = time.monotonic()
+    result = _on_a_terminal(workdir, "apply", "-auto-approve", "-no-color")
+
+    assert result.code == 0, result.err
+    assert time.monotonic() - started < APPLY_TIMEOUT
+    assert "yes/no" not in result.terminal, result.terminal
+    warnings = [line for line in result.err.splitlines() if "push" in line]
+    assert len(warnings) == 1, result.err
+    assert "Host key verification failed" in warnings[0], warnings
+    assert f"127.0.0.1:{sshd.port}{remote}" in warnings[0], warnings
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert [v["version"] for v in log.json()["versions"]] == [1]
+    assert _git("for-each-ref", cwd=remote) == ""
+    assert unknown_hosts.read_text() == ""
