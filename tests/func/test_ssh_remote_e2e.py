@@ -324,3 +324,82 @@ def test_ssh_unknown_host_key_fails_the_push_without_asking(
     assert [v["version"] for v in log.json()["versions"]] == [1]
     assert _git("for-each-ref", cwd=remote) == ""
     assert unknown_hosts.read_text() == ""
+
+
+def test_ssh_pull_says_why_the_remote_cannot_be_reached(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_ssh_command_chosen(monkeypatch)
+    unknown_hosts = tmp_path / "known_hosts"
+    unknown_hosts.write_text("")
+    _users_ssh(
+        tmp_path,
+        monkeypatch,
+        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {unknown_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+    )
+    laptop = _configuration(tmp_path, "laptop", sshd.url(_bare(tmp_path)))
+
+    result = tfshadow("store", "pull", cwd=laptop)
+
+    assert result.code != 0
+    assert result.err.count("\n") == 1, result.err
+    assert "Host key verification failed: " in result.err, result.err
+    assert "known_hosts" in result.err, result.err
+    assert not (laptop / ".tfshadow").exists()
+
+
+def test_ssh_push_warning_says_the_host_key_changed(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ssh says so in a banner of @ signs, then what it refused: the warning is one line of the
+    # latter, not the first line of the banner.
+    _no_ssh_command_chosen(monkeypatch)
+    other = tmp_path / "other_host_ed25519"
+    _keygen(other)
+    known_hosts = tmp_path / "known_hosts"
+    key_type, key_data = other.with_suffix(".pub").read_text().split()[:2]
+    known_hosts.write_text(f"[127.0.0.1]:{sshd.port} {key_type} {key_data}\n")
+    _users_ssh(
+        tmp_path,
+        monkeypatch,
+        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+    )
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if "push" in line]
+    assert len(warnings) == 1, result.err
+    assert f"Host key for [127.0.0.1]:{sshd.port} has changed" in warnings[0], warnings
+    assert "@@@" not in result.err, result.err
+    assert _git("for-each-ref", cwd=remote) == ""
+
+
+def test_ssh_push_warning_names_a_refused_key(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_ssh_command_chosen(monkeypatch)
+    stranger = tmp_path / "stranger_ed25519"
+    _keygen(stranger)
+    monkeypatch.setenv(
+        "GIT_SSH_COMMAND",
+        f"{SSH} -F /dev/null -i {stranger} -o IdentitiesOnly=yes "
+        f"-o UserKnownHostsFile={tmp_path / 'known_hosts'} -o GlobalKnownHostsFile=/dev/null "
+        "-o StrictHostKeyChecking=accept-new -o BatchMode=yes",
+    )
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+
+    assert result.code == 0, result.err
+    warnings = [line for line in result.err.splitlines() if "push" in line]
+    assert len(warnings) == 1, result.err
+    assert "Permission denied (publickey)" in warnings[0], warnings
+    assert _git("for-each-ref", cwd=remote) == ""

@@ -486,13 +486,7 @@ class Git:
     def fetch_branch(self, url: str, branch: str, ref: str) -> str | None:
         """Fetch ``branch`` of ``url`` to the local ``ref``; its tip, or None when ``url`` has no
         such branch. StoreError when the remote cannot be reached."""
-        has = self.remote_has_branch(url, branch)
-        if has is None:
-            raise StoreError(
-                f"cannot reach the shadow store's remote {scrub_url(url)}",
-                hint="check its address and your access to it",
-            )
-        if not has:
+        if not self.ask_remote_for_branch(url, branch):
             return None
         self.run(
             "fetch",
@@ -515,6 +509,15 @@ class Git:
     def remote_has_branch(self, url: str, branch: str) -> bool | None:
         """Whether ``url`` has ``branch``; None when the remote cannot be asked."""
         try:
+            return self.ask_remote_for_branch(url, branch)
+        except StoreError:
+            return None
+
+    def ask_remote_for_branch(self, url: str, branch: str) -> bool:
+        """Whether ``url`` has ``branch``; StoreError saying why when the remote cannot be
+        asked (an unknown host key, a refused key, no such repository)."""
+        shown = scrub_url(url)
+        try:
             proc = self.run(
                 "ls-remote",
                 "--heads",
@@ -525,11 +528,22 @@ class Git:
                 ok=range(256),
                 timeout=_LS_REMOTE_TIMEOUT,
             )
-        except StoreError:
-            return None
+        except StoreError as exc:
+            raise StoreError(
+                f"cannot reach the shadow store's remote {shown}: {exc.message}", hint=exc.hint
+            ) from exc
         if proc.returncode == 0:
             return True
-        return False if proc.returncode == 2 else None  # 2: reached, no such branch
+        if proc.returncode == 2:  # reached, no such branch
+            return False
+        detail = scrub_url(_transport_failure(_lines(proc.stderr)) or _error_line(proc.stderr))
+        raise StoreError(
+            f"cannot reach the shadow store's remote {shown}: {detail}",
+            hint="check the host's key in your known_hosts file "
+            "(connect once with ssh to see it), then run the command again"
+            if "Host key verification failed" in detail
+            else "check its address and your access to it",
+        )
 
     def push(self, url: str, commit: str, branch: str) -> None:
         """Make ``branch`` of ``url`` point at ``commit`` (a fast-forward only)."""
@@ -651,5 +665,38 @@ def _rejected(stdout: bytes) -> bool:
 
 def _push_failure(stdout: bytes, stderr: bytes) -> str:
     # Transport errors come first ("ssh: connect to host …"), git's summary after them.
-    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    return lines[0] if lines else "no error output"
+    lines = _lines(stderr)
+    return _transport_failure(lines) or (lines[0] if lines else "no error output")
+
+
+def _lines(stderr: bytes) -> list[str]:
+    return [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+
+
+# What git says after the command it talks to the remote through (ssh) has failed.
+_TRANSPORT_FAILED = "fatal: Could not read from remote repository."
+
+
+def _transport_failure(lines: list[str]) -> str | None:
+    """What the command git reaches the remote through said when it failed, in one line; None
+    when git did not fail there.
+
+    ssh's last line is its verdict ("Host key verification failed.", "…: Permission denied
+    (publickey)."). Before it come notices that are not the failure ("Warning: Permanently
+    added…") and, for a host key that has changed, a banner of @ signs and a screen of advice,
+    whose last line says which host's key changed: it goes with the verdict.
+    """
+    if _TRANSPORT_FAILED not in lines:
+        return None
+    said = [
+        ln
+        for ln in lines[: lines.index(_TRANSPORT_FAILED)]
+        if not ln.startswith("@") and not ln.lower().startswith(("warning:", "** warning"))
+    ]
+    if not said:
+        return _TRANSPORT_FAILED.removeprefix("fatal: ")
+    # Without its full stop: the line goes on with what tfshadow adds to it.
+    verdict = said[-1].rstrip(".")
+    if len(said) > 1 and said[-2].startswith("Host key for "):
+        return f"{said[-2].rstrip('.')}: {verdict}"
+    return verdict
