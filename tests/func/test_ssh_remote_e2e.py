@@ -403,3 +403,37 @@ def test_ssh_push_warning_names_a_refused_key(
     assert len(warnings) == 1, result.err
     assert "Permission denied (publickey)" in warnings[0], warnings
     assert _git("for-each-ref", cwd=remote) == ""
+
+
+def test_ssh_push_and_pull_use_the_configuration_repositorys_ssh_command(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A deploy key set on the configuration's repository (`git config core.sshCommand …`), whose
+    # `origin` the store pushes to: the store, a repository of its own, reaches it the same way.
+    _no_ssh_command_chosen(monkeypatch)
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sshd.host_key_line)
+    remote = _bare(tmp_path)
+    deploy = (
+        f"{SSH} -F /dev/null -i {sshd.client_key} -o IdentitiesOnly=yes "
+        f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes"
+    )
+    places = []
+    for name in ("infra", "laptop"):
+        workdir = _configuration(tmp_path, name, "origin")
+        _git("init", "-q", cwd=workdir)
+        _git("remote", "add", "origin", sshd.url(remote), cwd=workdir)
+        _git("config", "core.sshCommand", deploy, cwd=workdir)
+        places.append(workdir)
+    infra, laptop = places
+    assert tfshadow("init", "-no-color", cwd=infra).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+
+    assert result.code == 0, result.err
+    assert "push" not in result.err, result.err
+    store_head = _git("rev-parse", "HEAD", cwd=infra / ".tfshadow")
+    assert _git("rev-parse", "refs/heads/tfshadow", cwd=remote) == store_head
+    pulled = tfshadow("store", "pull", cwd=laptop)
+    assert pulled.code == 0, pulled.err
+    assert _git("rev-parse", "HEAD", cwd=laptop / ".tfshadow") == store_head

@@ -274,16 +274,27 @@ class Git:
         proc = self.run(*args, stdin=stdin, env=env)
         return proc.stdout.decode("utf-8", "surrogateescape").strip()
 
-    def _remote_env(self) -> dict[str, str]:
+    def _remote_env(self, configured_in: Path | None = None) -> dict[str, str]:
         """The environment of a command that talks to a remote. ssh asks on the terminal about
         an unknown host key or a passphrase, which GIT_TERMINAL_PROMPT does not cover: an apply
         would hang on it. BatchMode turns that into a failed push, reported like any other,
-        unless the user chose their own ssh command."""
+        unless the user chose their own ssh command.
+
+        ``configured_in``: the directory of the configuration a store belongs to. Its git
+        settings choose the ssh command where this repository's do not: a directory store is a
+        repository of its own, but `core.sshCommand` set on the configuration's repository (a
+        deploy key for its `origin`) is how the user reaches the remote.
+        """
         if "GIT_SSH_COMMAND" in os.environ or "GIT_SSH" in os.environ:
             return {}
-        chosen = self.run("config", "--get", "core.sshCommand", ok=(0, 1))
+        chosen = self.run("config", "--get", "core.sshCommand", ok=range(256))
         if chosen.returncode == 0:
             return {}
+        if configured_in is not None and configured_in.is_dir():
+            there = Git(configured_in).run("config", "--get", "core.sshCommand", ok=range(256))
+            command = there.stdout.decode("utf-8", "surrogateescape").strip()
+            if there.returncode == 0 and command:
+                return {"GIT_SSH_COMMAND": command}
         return {"GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
 
     # -- inspection ---------------------------------------------------------------------------
@@ -483,10 +494,13 @@ class Git:
     def delete_ref(self, ref: str) -> None:
         self.run("update-ref", "-d", ref, ok=(0, 1))
 
-    def fetch_branch(self, url: str, branch: str, ref: str) -> str | None:
+    def fetch_branch(
+        self, url: str, branch: str, ref: str, *, configured_in: Path | None = None
+    ) -> str | None:
         """Fetch ``branch`` of ``url`` to the local ``ref``; its tip, or None when ``url`` has no
-        such branch. StoreError when the remote cannot be reached."""
-        if not self.ask_remote_for_branch(url, branch):
+        such branch. StoreError when the remote cannot be reached. ``configured_in``: see
+        :meth:`_remote_env`."""
+        if not self.ask_remote_for_branch(url, branch, configured_in=configured_in):
             return None
         self.run(
             "fetch",
@@ -495,7 +509,7 @@ class Git:
             "--no-write-fetch-head",
             url,
             f"+refs/heads/{branch}:{ref}",
-            env=self._remote_env(),
+            env=self._remote_env(configured_in),
             timeout=_PUSH_TIMEOUT,
         )
         return self.resolve(ref)
@@ -513,7 +527,9 @@ class Git:
         except StoreError:
             return None
 
-    def ask_remote_for_branch(self, url: str, branch: str) -> bool:
+    def ask_remote_for_branch(
+        self, url: str, branch: str, *, configured_in: Path | None = None
+    ) -> bool:
         """Whether ``url`` has ``branch``; StoreError saying why when the remote cannot be
         asked (an unknown host key, a refused key, no such repository)."""
         shown = scrub_url(url)
@@ -524,7 +540,7 @@ class Git:
                 "--exit-code",
                 url,
                 f"refs/heads/{branch}",
-                env=self._remote_env(),
+                env=self._remote_env(configured_in),
                 ok=range(256),
                 timeout=_LS_REMOTE_TIMEOUT,
             )
@@ -545,15 +561,18 @@ class Git:
             else "check its address and your access to it",
         )
 
-    def push(self, url: str, commit: str, branch: str) -> None:
-        """Make ``branch`` of ``url`` point at ``commit`` (a fast-forward only)."""
+    def push(
+        self, url: str, commit: str, branch: str, *, configured_in: Path | None = None
+    ) -> None:
+        """Make ``branch`` of ``url`` point at ``commit`` (a fast-forward only).
+        ``configured_in``: see :meth:`_remote_env`."""
         proc = self.run(
             "push",
             "--quiet",
             "--porcelain",
             url,
             f"{commit}:refs/heads/{branch}",
-            env=self._remote_env(),
+            env=self._remote_env(configured_in),
             ok=range(256),
             timeout=_PUSH_TIMEOUT,
         )

@@ -1058,7 +1058,7 @@ class GitShadowStore:
 
         def fetch(repo: Git) -> str:
             try:
-                tip = repo.fetch_branch(url, branch, PULL_REF)
+                tip = repo.fetch_branch(url, branch, PULL_REF, configured_in=config.workdir)
             finally:
                 repo.delete_ref(PULL_REF)
             if tip is None:
@@ -1076,7 +1076,9 @@ class GitShadowStore:
         with self.lock(lock_timeout, command="store pull"):
             head = self._git.head()
             try:
-                tip = self._git.fetch_branch(url, self._branch, PULL_REF)
+                tip = self._git.fetch_branch(
+                    url, self._branch, PULL_REF, configured_in=self._config.workdir
+                )
                 if tip is None:
                     return PullResult(shown, 0, self._unpushed_count(head, None), False)
                 _check_is_store(self._git, tip)
@@ -1144,7 +1146,7 @@ class GitShadowStore:
         if head is None:
             return
         try:
-            self._git.push(self._remote, head, self._branch)
+            self._git.push(self._remote, head, self._branch, configured_in=self._config.workdir)
         except StoreDivergedError as exc:
             if self._config.branch is not None:
                 raise
