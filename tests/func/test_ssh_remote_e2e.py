@@ -26,6 +26,7 @@ import sys
 import termios
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +54,20 @@ class Sshd:
     user: str
     client_key: Path
     host_key_line: str  # the server's public host key, as a known_hosts line
+    authorized_keys: Path
 
     def url(self, repository: Path) -> str:
         return f"ssh://{self.user}@127.0.0.1:{self.port}{repository}"
+
+    @contextmanager
+    def authorizing(self, public_key: Path) -> Iterator[None]:
+        """The server also takes ``public_key`` while the block runs."""
+        before = self.authorized_keys.read_text()
+        self.authorized_keys.write_text(before + public_key.read_text())
+        try:
+            yield
+        finally:
+            self.authorized_keys.write_text(before)
 
 
 def _unavailable(why: str) -> None:
@@ -146,7 +158,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
                 pytest.fail(f"sshd did not answer in {READY_TIMEOUT:g} s: {log.read_text()[-800:]}")
             time.sleep(0.1)
         key_type, key_data = host_key.with_suffix(".pub").read_text().split()[:2]
-        yield Sshd(port, user, client_key, f"[127.0.0.1]:{port} {key_type} {key_data}\n")
+        yield Sshd(
+            port, user, client_key, f"[127.0.0.1]:{port} {key_type} {key_data}\n", authorized
+        )
     finally:
         _stop(process)
 
@@ -437,3 +451,37 @@ def test_ssh_push_and_pull_use_the_configuration_repositorys_ssh_command(
     pulled = tfshadow("store", "pull", cwd=laptop)
     assert pulled.code == 0, pulled.err
     assert _git("rev-parse", "HEAD", cwd=laptop / ".tfshadow") == store_head
+
+
+def test_ssh_key_with_a_passphrase_fails_the_push_without_asking(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_ssh_command_chosen(monkeypatch)
+    locked = tmp_path / "locked_ed25519"
+    subprocess.run(
+        [SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "a passphrase", "-f", str(locked)],
+        check=True,
+        capture_output=True,
+    )
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sshd.host_key_line)
+    _users_ssh(
+        tmp_path,
+        monkeypatch,
+        f"  IdentityFile {locked}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+    )
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+    # The server takes the key; ssh would ask for its passphrase on the terminal.
+    with sshd.authorizing(locked.with_suffix(".pub")):
+        result = _on_a_terminal(workdir, "apply", "-auto-approve", "-no-color")
+
+    assert result.code == 0, result.err
+    assert "passphrase" not in result.terminal, result.terminal
+    warnings = [line for line in result.err.splitlines() if "push" in line]
+    assert len(warnings) == 1, result.err
+    assert "Permission denied (publickey)" in warnings[0], warnings
+    assert _git("for-each-ref", cwd=remote) == ""
