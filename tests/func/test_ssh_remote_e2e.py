@@ -333,7 +333,7 @@ def test_ssh_unknown_host_key_fails_the_push_without_asking(
     warnings = [line for line in result.err.splitlines() if "push" in line]
     assert len(warnings) == 1, result.err
     assert "Host key verification failed" in warnings[0], warnings
-    assert f"127.0.0.1:{sshd.port}{remote}" in warnings[0], warnings
+    assert sshd.url(remote) in warnings[0], warnings  # with the user it logged in as
     log = tfshadow("log", "--json", cwd=workdir)
     assert [v["version"] for v in log.json()["versions"]] == [1]
     assert _git("for-each-ref", cwd=remote) == ""

@@ -92,7 +92,9 @@ _LS_REMOTE_TIMEOUT = 30.0
 BUNDLE_REF = "refs/tfshadow/mirror"
 # Where `tfshadow store pull` fetches the remote's branch before taking it.
 PULL_REF = "refs/tfshadow/pulled"
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+_URL_CREDENTIALS = re.compile(r"([A-Za-z0-9+.-]*)://([^/@\s]+)@")
+# Schemes whose user part is a login name, not a secret (`ssh://git@host/…`).
+_SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,19 @@ class Status:
 
 
 def scrub_url(text: str) -> str:
-    """``text`` with a URL's ``user:password@`` masked: messages must never carry credentials."""
-    return _URL_CREDENTIALS.sub("***@", text)
+    """``text`` with a URL's ``user:password@`` masked: messages must never carry credentials.
+
+    An https URL's user alone may be a token (`https://<token>@host/…`) and is masked too; an
+    ssh URL's user is the login name, which says who a refused login was tried as, and stays.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        scheme, userinfo = match.group(1), match.group(2)
+        if scheme.lower() in _SSH_SCHEMES and ":" not in userinfo:
+            return match.group(0)
+        return f"{scheme}://***@"
+
+    return _URL_CREDENTIALS.sub(mask, text)
 
 
 def blob_id(data: bytes, object_format: str = "sha1") -> str:

@@ -90,6 +90,9 @@ def test_identity_is_made_acceptable_to_git() -> None:
 def test_scrub_url_masks_credentials() -> None:
     assert scrub_url("https://robot:t0ken@host/x.git failed") == "https://***@host/x.git failed"
     assert scrub_url("git@host:x.git") == "git@host:x.git"
+    assert scrub_url("ssh://git@host:2222/x.git") == "ssh://git@host:2222/x.git"
+    assert scrub_url("git+ssh://git:pw@host/x.git") == "git+ssh://***@host/x.git"
+    assert scrub_url("see https://t0ken@host/x.git") == "see https://***@host/x.git"
 
 
 def test_git_run_passes_stdin_and_stdout_byte_for_byte(kit: StoreKit, tmp_path: Path) -> None:
