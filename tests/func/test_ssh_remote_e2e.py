@@ -210,10 +210,11 @@ class TerminalRun:
     terminal: str  # what was written on the controlling terminal
 
 
-def _on_a_terminal(cwd: Path, *args: str) -> TerminalRun:
+def _on_a_terminal(cwd: Path, *args: str, first: str = "") -> TerminalRun:
     """Run tfshadow in a process whose controlling terminal is a new pseudo-terminal, as from an
     operator's shell: ssh asks there (an unknown host key, a passphrase), and waits for the
-    answer. Stopped after APPLY_TIMEOUT, which fails the test."""
+    answer. ``first``: Python run in that process before tfshadow. Stopped after
+    APPLY_TIMEOUT, which fails the test."""
     master, slave = pty.openpty()
 
     def take_terminal() -> None:  # in the child, after setsid (start_new_session)
@@ -224,7 +225,7 @@ def _on_a_terminal(cwd: Path, *args: str) -> TerminalRun:
             [
                 sys.executable,
                 "-c",
-                "import sys\nfrom tfshadow.cli import run\nsys.exit(run(sys.argv[1:]))",
+                f"import sys\n{first}\nfrom tfshadow.cli import run\nsys.exit(run(sys.argv[1:]))",
                 *args,
             ],
             cwd=cwd,
@@ -485,3 +486,36 @@ def test_ssh_key_with_a_passphrase_fails_the_push_without_asking(
     assert len(warnings) == 1, result.err
     assert "Permission denied (publickey)" in warnings[0], warnings
     assert _git("for-each-ref", cwd=remote) == ""
+
+
+def test_ssh_server_that_never_answers_fails_the_push_in_time(
+    tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A host that takes the connection and never says its version (a hung sshd, a tarpit): ssh
+    # would wait as long as git lets it, 30 s for the check before the store is created and
+    # 10 minutes for the push. Here ssh's connection timeout is shortened to 2 s.
+    _no_ssh_command_chosen(monkeypatch)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel takes connections; nothing ever accepts them
+        port = silent.getsockname()[1]
+        workdir = _configuration(tmp_path, "infra", f"ssh://git@127.0.0.1:{port}/shadows.git")
+        assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+        started = time.monotonic()
+        result = _on_a_terminal(
+            workdir,
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            first="import tfshadow.store.git\ntfshadow.store.git._SSH_CONNECT_TIMEOUT = 2",
+        )
+        took = time.monotonic() - started
+
+    assert result.code == 0, result.err
+    assert took < 15, took
+    warnings = [line for line in result.err.splitlines() if "push" in line]
+    assert len(warnings) == 1, result.err
+    assert f"Connection to 127.0.0.1 port {port} timed out" in warnings[0], warnings
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert [v["version"] for v in log.json()["versions"]] == [1]

@@ -88,6 +88,10 @@ _NO_SPACE = (
 _NO_SPACE_HINT = "free space on the store's file system, or make it writable"
 _PUSH_TIMEOUT = 600.0
 _LS_REMOTE_TIMEOUT = 30.0
+# How long ssh waits for a server to connect and say its version (`ConnectTimeout`, which
+# covers both): a host that takes the connection and never answers (a hung server, a tarpit)
+# held an apply for the whole push timeout.
+_SSH_CONNECT_TIMEOUT = 30
 # The one ref of the bundles the object-storage mirror keeps (see tfshadow/mirror/).
 BUNDLE_REF = "refs/tfshadow/mirror"
 # Where `tfshadow store pull` fetches the remote's branch before taking it.
@@ -291,7 +295,8 @@ class Git:
         """The environment of a command that talks to a remote. ssh asks on the terminal about
         an unknown host key or a passphrase, which GIT_TERMINAL_PROMPT does not cover: an apply
         would hang on it. BatchMode turns that into a failed push, reported like any other,
-        unless the user chose their own ssh command.
+        and ConnectTimeout a server that never answers, unless the user chose their own ssh
+        command.
 
         ``configured_in``: the directory of the configuration a store belongs to. Its git
         settings choose the ssh command where this repository's do not: a directory store is a
@@ -308,7 +313,7 @@ class Git:
             command = there.stdout.decode("utf-8", "surrogateescape").strip()
             if there.returncode == 0 and command:
                 return {"GIT_SSH_COMMAND": command}
-        return {"GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
+        return {"GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={_SSH_CONNECT_TIMEOUT}"}
 
     # -- inspection ---------------------------------------------------------------------------
 
