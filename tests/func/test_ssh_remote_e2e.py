@@ -519,3 +519,34 @@ def test_ssh_server_that_never_answers_fails_the_push_in_time(
     assert f"Connection to 127.0.0.1 port {port} timed out" in warnings[0], warnings
     log = tfshadow("log", "--json", cwd=workdir)
     assert [v["version"] for v in log.json()["versions"]] == [1]
+
+
+def test_ssh_scp_like_address_with_tfshadows_own_ssh_command(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `host:path` naming a host of the user's ssh configuration, the host key known: tfshadow's
+    # own command (BatchMode, ConnectTimeout) logs in as the configuration says and pushes.
+    _no_ssh_command_chosen(monkeypatch)
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sshd.host_key_line)
+    _users_ssh(
+        tmp_path,
+        monkeypatch,
+        f"  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
+        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+    )
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", f"shadows:{remote}")
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "push" not in result.err, result.err
+    store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+    assert _git("rev-parse", "refs/heads/tfshadow", cwd=remote) == store_head
+    laptop = _configuration(tmp_path, "laptop", f"shadows:{remote}")
+    pulled = tfshadow("store", "pull", cwd=laptop)
+    assert pulled.code == 0, pulled.err
+    assert f"Created the shadow store from shadows:{remote}." in pulled.out
