@@ -550,3 +550,44 @@ def test_ssh_scp_like_address_with_tfshadows_own_ssh_command(
     pulled = tfshadow("store", "pull", cwd=laptop)
     assert pulled.code == 0, pulled.err
     assert f"Created the shadow store from shadows:{remote}." in pulled.out
+
+
+def test_ssh_key_held_by_an_agent_pushes_with_tfshadows_own_ssh_command(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # BatchMode only stops ssh asking: a key an ssh-agent holds (unlocked once by its owner)
+    # still logs in.
+    _no_ssh_command_chosen(monkeypatch)
+    socket_path = tmp_path / "agent.sock"
+    agent = subprocess.Popen(
+        [shutil.which("ssh-agent") or "/usr/bin/ssh-agent", "-D", "-a", str(socket_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not socket_path.exists():
+            assert agent.poll() is None and time.monotonic() < deadline, "ssh-agent did not start"
+            time.sleep(0.05)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(socket_path))
+        subprocess.run(["ssh-add", "-q", str(sshd.client_key)], check=True, capture_output=True)
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(sshd.host_key_line)
+        # No key file named: the agent's is the one offered.
+        _users_ssh(
+            tmp_path,
+            monkeypatch,
+            f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+        )
+        remote = _bare(tmp_path)
+        workdir = _configuration(tmp_path, "infra", sshd.url(remote))
+        assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+
+        result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    finally:
+        _stop(agent)
+
+    assert result.code == 0, result.err
+    assert "push" not in result.err, result.err
+    store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+    assert _git("rev-parse", "refs/heads/tfshadow", cwd=remote) == store_head
