@@ -591,3 +591,27 @@ def test_ssh_key_held_by_an_agent_pushes_with_tfshadows_own_ssh_command(
     assert "push" not in result.err, result.err
     store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
     assert _git("rev-parse", "refs/heads/tfshadow", cwd=remote) == store_head
+
+
+def test_ssh_pull_from_a_path_the_server_lacks_names_it(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_ssh_command_chosen(monkeypatch)
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sshd.host_key_line)
+    monkeypatch.setenv(
+        "GIT_SSH_COMMAND",
+        f"{SSH} -F /dev/null -i {sshd.client_key} -o IdentitiesOnly=yes "
+        f"-o UserKnownHostsFile={known_hosts} -o BatchMode=yes",
+    )
+    missing = tmp_path / "missing.git"
+    laptop = _configuration(tmp_path, "laptop", sshd.url(missing))
+
+    result = tfshadow("store", "pull", cwd=laptop)
+
+    assert result.code != 0
+    assert result.err == (
+        f"tfshadow: error: cannot reach the shadow store's remote {sshd.url(missing)}: "
+        f"'{missing}' does not appear to be a git repository: check its address and your "
+        "access to it\n"
+    )

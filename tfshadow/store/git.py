@@ -732,8 +732,8 @@ def _transport_failure(lines: list[str]) -> str | None:
     ]
     if not said:
         return _TRANSPORT_FAILED.removeprefix("fatal: ")
-    # Without its full stop: the line goes on with what tfshadow adds to it.
-    verdict = said[-1].rstrip(".")
+    # Without git's "fatal: " nor a full stop: the line goes on in tfshadow's message.
+    verdict = said[-1].removeprefix("fatal: ").rstrip(".")
     if len(said) > 1 and said[-2].startswith("Host key for "):
         return f"{said[-2].rstrip('.')}: {verdict}"
     return verdict
