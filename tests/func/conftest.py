@@ -192,3 +192,14 @@ def webhook() -> Iterator[tuple[str, list[tuple[str, str, Any]]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server a test started: terminate, then kill if it does not exit in 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

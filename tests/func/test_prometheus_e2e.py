@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.func.conftest import Tfshadow
+from tests.func.conftest import Tfshadow, stop_process
 from tfshadow.errors import MetricsError
 from tfshadow.metrics.base import ResourceRef, TimeRange
 from tfshadow.metrics.prometheus import PrometheusSource
@@ -75,16 +75,6 @@ def _scrapes(url: str) -> float:
         return float(result[0]["value"][1]) if result else 0.0
     except (OSError, ValueError, KeyError, IndexError):
         return 0.0
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -138,7 +128,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         yield Servers(url, exporter_port)
     finally:
         for _, process, _ in processes:
-            _stop(process)
+            stop_process(process)
 
 
 def _source(url: str, expr: str, retries: int = 0) -> PrometheusSource:
@@ -288,12 +278,31 @@ def test_prometheus_e2e_analyze_until_ahead_of_the_clock_warns_of_the_zone(
     assert "warning: --until" not in tfshadow(*args, zoned, cwd=workdir).err
 
 
+def _wait_for_a_whole_step(servers: Servers, step: int) -> None:
+    """Until the series has a value at the last multiple of ``step`` seconds: a series seconds
+    old (this test alone, on a Prometheus just started) may have none at any whole step yet,
+    and then no range can read it."""
+    source, resource = _source(servers.url, CPU_PERCENT), _resource(servers.exporter_port)
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        end = datetime.now(UTC)
+        last = datetime.fromtimestamp(end.timestamp() // step * step, UTC)
+        try:
+            if len(source.fetch(resource, "cpu", TimeRange(last - timedelta(seconds=1), last))):
+                return
+        except MetricsError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"no value at a whole {step} s step in {READY_TIMEOUT:g} s")
+
+
 def test_prometheus_e2e_a_series_younger_than_the_range_is_read_over_its_life(
     servers: Servers,
 ) -> None:
     # This Prometheus began scraping moments ago: at a 7-day range's 10-minute step its series
     # has no point yet (it began after the last whole step), and "no data … check the query"
     # sent the user to a query that was right.
+    _wait_for_a_whole_step(servers, 10)
     window = _last(7 * 86400)
     series = _source(servers.url, CPU_PERCENT).fetch(
         _resource(servers.exporter_port), "cpu", window

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.func.conftest import FIXTURES, Tfshadow
+from tests.func.conftest import FIXTURES, Tfshadow, stop_process
 
 # Read at import: the autouse fixture of tests/conftest.py removes CI from each test's environment.
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -99,16 +99,6 @@ def _keygen(path: Path) -> None:
     )
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
     for binary in (SSHD, SSH, SSH_KEYGEN):
@@ -162,7 +152,7 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
             port, user, client_key, f"[127.0.0.1]:{port} {key_type} {key_data}\n", authorized
         )
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -200,6 +190,37 @@ def _users_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: str) -
     wrapper.write_text(f'#!/bin/sh\nexec {SSH} -F {config} "$@"\n')
     wrapper.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+
+
+def _known_hosts(sshd: Sshd, tmp_path: Path) -> Path:
+    """A known-hosts file that holds the server's host key."""
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text(sshd.host_key_line)
+    return known_hosts
+
+
+def _ssh_command(sshd: Sshd, known_hosts: Path) -> str:
+    """A user's own ssh command that logs in with the accepted key and trusts ``known_hosts``
+    alone (BatchMode only keeps a broken test from waiting on a prompt)."""
+    return (
+        f"{SSH} -F /dev/null -i {sshd.client_key} -o IdentitiesOnly=yes "
+        f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes"
+    )
+
+
+def _host_key_unknown(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's ssh logs in with the accepted key but knows no host key (tfshadow chooses
+    the ssh command); returns the empty known-hosts file ssh would add the key to."""
+    _no_ssh_command_chosen(monkeypatch)
+    unknown_hosts = tmp_path / "known_hosts"
+    unknown_hosts.write_text("")
+    _users_ssh(
+        tmp_path,
+        monkeypatch,
+        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {unknown_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+    )
+    return unknown_hosts
 
 
 @dataclass(frozen=True)
@@ -276,15 +297,11 @@ def test_ssh_apply_pushes_with_the_users_ssh_command_and_pull_brings_it_back(
     sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_ssh_command_chosen(monkeypatch)
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(sshd.host_key_line)
+    known_hosts = _known_hosts(sshd, tmp_path)
     # The user's own command: tfshadow runs it as it is, and only its key and known hosts let
-    # the push through. (BatchMode here only keeps a broken test from waiting on a prompt.)
+    # the push through.
     monkeypatch.setenv(
-        "GIT_SSH_COMMAND",
-        f"{SSH} -F /dev/null -i {sshd.client_key} -o IdentitiesOnly=yes "
-        f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null "
-        "-o StrictHostKeyChecking=yes -o BatchMode=yes",
+        "GIT_SSH_COMMAND", _ssh_command(sshd, known_hosts) + " -o StrictHostKeyChecking=yes"
     )
     remote = _bare(tmp_path)
     workdir = _configuration(tmp_path, "infra", sshd.url(remote))
@@ -310,17 +327,9 @@ def test_ssh_apply_pushes_with_the_users_ssh_command_and_pull_brings_it_back(
 def test_ssh_unknown_host_key_fails_the_push_without_asking(
     sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _no_ssh_command_chosen(monkeypatch)
-    unknown_hosts = tmp_path / "known_hosts"
-    unknown_hosts.write_text("")
     # The user's key is accepted; the server's host key is in no file ssh reads, and ssh's
     # default (StrictHostKeyChecking ask) would ask on the terminal whether to trust it.
-    _users_ssh(
-        tmp_path,
-        monkeypatch,
-        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
-        f"  UserKnownHostsFile {unknown_hosts}\n  GlobalKnownHostsFile /dev/null\n",
-    )
+    unknown_hosts = _host_key_unknown(sshd, tmp_path, monkeypatch)
     remote = _bare(tmp_path)
     workdir = _configuration(tmp_path, "infra", sshd.url(remote))
     assert tfshadow("init", "-no-color", cwd=workdir).code == 0
@@ -344,15 +353,7 @@ def test_ssh_unknown_host_key_fails_the_push_without_asking(
 def test_ssh_pull_says_why_the_remote_cannot_be_reached(
     sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _no_ssh_command_chosen(monkeypatch)
-    unknown_hosts = tmp_path / "known_hosts"
-    unknown_hosts.write_text("")
-    _users_ssh(
-        tmp_path,
-        monkeypatch,
-        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
-        f"  UserKnownHostsFile {unknown_hosts}\n  GlobalKnownHostsFile /dev/null\n",
-    )
+    _host_key_unknown(sshd, tmp_path, monkeypatch)
     laptop = _configuration(tmp_path, "laptop", sshd.url(_bare(tmp_path)))
 
     result = tfshadow("store", "pull", cwd=laptop)
@@ -426,13 +427,9 @@ def test_ssh_push_and_pull_use_the_configuration_repositorys_ssh_command(
     # A deploy key set on the configuration's repository (`git config core.sshCommand …`), whose
     # `origin` the store pushes to: the store, a repository of its own, reaches it the same way.
     _no_ssh_command_chosen(monkeypatch)
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(sshd.host_key_line)
+    known_hosts = _known_hosts(sshd, tmp_path)
     remote = _bare(tmp_path)
-    deploy = (
-        f"{SSH} -F /dev/null -i {sshd.client_key} -o IdentitiesOnly=yes "
-        f"-o UserKnownHostsFile={known_hosts} -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes"
-    )
+    deploy = _ssh_command(sshd, known_hosts)
     places = []
     for name in ("infra", "laptop"):
         workdir = _configuration(tmp_path, name, "origin")
@@ -464,8 +461,7 @@ def test_ssh_key_with_a_passphrase_fails_the_push_without_asking(
         check=True,
         capture_output=True,
     )
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(sshd.host_key_line)
+    known_hosts = _known_hosts(sshd, tmp_path)
     _users_ssh(
         tmp_path,
         monkeypatch,
@@ -527,8 +523,7 @@ def test_ssh_scp_like_address_with_tfshadows_own_ssh_command(
     # `host:path` naming a host of the user's ssh configuration, the host key known: tfshadow's
     # own command (BatchMode, ConnectTimeout) logs in as the configuration says and pushes.
     _no_ssh_command_chosen(monkeypatch)
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(sshd.host_key_line)
+    known_hosts = _known_hosts(sshd, tmp_path)
     _users_ssh(
         tmp_path,
         monkeypatch,
@@ -571,8 +566,7 @@ def test_ssh_key_held_by_an_agent_pushes_with_tfshadows_own_ssh_command(
             time.sleep(0.05)
         monkeypatch.setenv("SSH_AUTH_SOCK", str(socket_path))
         subprocess.run(["ssh-add", "-q", str(sshd.client_key)], check=True, capture_output=True)
-        known_hosts = tmp_path / "known_hosts"
-        known_hosts.write_text(sshd.host_key_line)
+        known_hosts = _known_hosts(sshd, tmp_path)
         # No key file named: the agent's is the one offered.
         _users_ssh(
             tmp_path,
@@ -585,7 +579,7 @@ def test_ssh_key_held_by_an_agent_pushes_with_tfshadows_own_ssh_command(
 
         result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
     finally:
-        _stop(agent)
+        stop_process(agent)
 
     assert result.code == 0, result.err
     assert "push" not in result.err, result.err
@@ -597,13 +591,8 @@ def test_ssh_pull_from_a_path_the_server_lacks_names_it(
     sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_ssh_command_chosen(monkeypatch)
-    known_hosts = tmp_path / "known_hosts"
-    known_hosts.write_text(sshd.host_key_line)
-    monkeypatch.setenv(
-        "GIT_SSH_COMMAND",
-        f"{SSH} -F /dev/null -i {sshd.client_key} -o IdentitiesOnly=yes "
-        f"-o UserKnownHostsFile={known_hosts} -o BatchMode=yes",
-    )
+    known_hosts = _known_hosts(sshd, tmp_path)
+    monkeypatch.setenv("GIT_SSH_COMMAND", _ssh_command(sshd, known_hosts))
     missing = tmp_path / "missing.git"
     laptop = _configuration(tmp_path, "laptop", sshd.url(missing))
 
