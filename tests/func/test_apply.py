@@ -186,6 +186,16 @@ def test_a_moved_block_and_state_mv_are_recorded_as_moves(
         ("apply", "0 to add, 0 to change, 0 to destroy, 1 moved: terraform_data.site"),
     ]
     assert [v["changes"]["destroy"] for v in versions[:2]] == [0, 0]
+    assert versions[1]["changes"]["moved_from"] == ["terraform_data.web"]
+    # A move is found under either address; the object's other versions under the one it had.
+    for address, found in [
+        ("terraform_data.web", [2, 1]),
+        ("terraform_data.site", [2]),
+        ("terraform_data.auth", [3, 1]),
+        ('terraform_data.each["a b"]', [3]),
+    ]:
+        listed = tfshadow("log", "--json", address, cwd=workdir).json()["versions"]
+        assert [v["version"] for v in listed] == found, address
     inspect = tfshadow("inspect", "2", "--no-color", cwd=workdir)
     assert "# terraform_data.web has moved to terraform_data.site" in inspect.out
     assert "was destroyed" not in inspect.out

@@ -75,8 +75,15 @@ class LogFilter:
     def admits(self, meta: Mapping[str, Any]) -> bool:
         if self.addresses:
             changes = meta.get("changes")
-            changed = changes.get("addresses") if isinstance(changes, Mapping) else None
-            if not any(is_targeted(str(a), self.addresses) for a in changed or ()):
+            changed = (
+                [
+                    *(changes.get("addresses") or ()),
+                    *(changes.get("moved_from") or ()),
+                ]
+                if isinstance(changes, Mapping)
+                else []
+            )
+            if not any(is_targeted(str(a), self.addresses) for a in changed):
                 return False
         if self.author is not None:
             author = meta.get("author")

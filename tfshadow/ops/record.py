@@ -936,6 +936,8 @@ def version_meta(
             "change": change,
             "destroy": destroy,
             "addresses": changes.addresses(),
+            # Where moved objects were: `log ADDRESS` finds the move under the old address too.
+            **({"moved_from": moved_from} if (moved_from := changes.moved_from()) else {}),
         },
         "key_id": encrypted_with,
         **(extra or {}),

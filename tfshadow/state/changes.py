@@ -217,6 +217,13 @@ class StateChanges:
         """Addresses of the managed instances that changed, in address order."""
         return [r.address for r in self.resources if r.mode == "managed"]
 
+    def moved_from(self) -> list[str]:
+        """Addresses the managed instances that moved were at before, in address order."""
+        return sorted(
+            (str(r.moved_from) for r in self.resources if r.mode == "managed" and r.moved_from),
+            key=address_sort_key,
+        )
+
     def moved(self) -> int:
         """How many managed instances moved to another address."""
         return sum(1 for r in self.resources if r.mode == "managed" and r.moved_from)
