@@ -21,9 +21,9 @@ USER = ("-c", "user.name=Repo Owner", "-c", "user.email=owner@example.com")
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
-    proc = subprocess.run(
-        ["git", *USER, *args], cwd=cwd, capture_output=True, text=True, check=check
-    )
+    proc = subprocess.run(["git", *USER, *args], cwd=cwd, capture_output=True, text=True)
+    if check and proc.returncode:
+        raise AssertionError(f"git {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
     return proc.stdout
 
 

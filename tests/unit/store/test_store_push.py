@@ -473,6 +473,9 @@ def test_pull_killed_after_the_merge_wrote_the_tree_is_undone_on_the_next_open(
     # commit, HEAD where it was.
     journal = runner.root / ".git" / "tfshadow" / "pending.json"
     journal.write_text(json.dumps({"dirs": changed}))
+    # As git merge does before it writes the tree: read-tree alone would take a file whose
+    # ctime its chmod to read-only changed for a local edit ("not uptodate").
+    kit.git(runner.root, "update-index", "-q", "--refresh", check=False)
     kit.git(runner.root, "read-tree", "-u", "-m", "HEAD", tip)
 
     reopened = GitShadowStore.open(config, create=False)
