@@ -192,6 +192,21 @@ def _users_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: str) -
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
 
 
+def _initialised(sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path) -> tuple[Path, Path]:
+    """An empty bare remote on the ssh server, and an initialised configuration pushing to it."""
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    return remote, workdir
+
+
+def _push_warning(err: str) -> str:
+    """The one line a failed push left among a recorded command's messages."""
+    warnings = [line for line in err.splitlines() if "push" in line]
+    assert len(warnings) == 1, err
+    return warnings[0]
+
+
 def _known_hosts(sshd: Sshd, tmp_path: Path) -> Path:
     """A known-hosts file that holds the server's host key."""
     known_hosts = tmp_path / "known_hosts"
@@ -303,9 +318,7 @@ def test_ssh_apply_pushes_with_the_users_ssh_command_and_pull_brings_it_back(
     monkeypatch.setenv(
         "GIT_SSH_COMMAND", _ssh_command(sshd, known_hosts) + " -o StrictHostKeyChecking=yes"
     )
-    remote = _bare(tmp_path)
-    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
-    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    remote, workdir = _initialised(sshd, tfshadow, tmp_path)
 
     result = tfshadow("apply", "-auto-approve", "-no-color", "--message", "one", cwd=workdir)
 
@@ -330,9 +343,7 @@ def test_ssh_unknown_host_key_fails_the_push_without_asking(
     # The user's key is accepted; the server's host key is in no file ssh reads, and ssh's
     # default (StrictHostKeyChecking ask) would ask on the terminal whether to trust it.
     unknown_hosts = _host_key_unknown(sshd, tmp_path, monkeypatch)
-    remote = _bare(tmp_path)
-    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
-    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    remote, workdir = _initialised(sshd, tfshadow, tmp_path)
 
     started = time.monotonic()
     result = _on_a_terminal(workdir, "apply", "-auto-approve", "-no-color")
@@ -340,10 +351,9 @@ def test_ssh_unknown_host_key_fails_the_push_without_asking(
     assert result.code == 0, result.err
     assert time.monotonic() - started < APPLY_TIMEOUT
     assert "yes/no" not in result.terminal, result.terminal
-    warnings = [line for line in result.err.splitlines() if "push" in line]
-    assert len(warnings) == 1, result.err
-    assert "Host key verification failed" in warnings[0], warnings
-    assert sshd.url(remote) in warnings[0], warnings  # with the user it logged in as
+    warning = _push_warning(result.err)
+    assert "Host key verification failed" in warning, warning
+    assert sshd.url(remote) in warning, warning  # with the user it logged in as
     log = tfshadow("log", "--json", cwd=workdir)
     assert [v["version"] for v in log.json()["versions"]] == [1]
     assert _git("for-each-ref", cwd=remote) == ""
@@ -382,16 +392,13 @@ def test_ssh_push_warning_says_the_host_key_changed(
         f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
         f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
     )
-    remote = _bare(tmp_path)
-    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
-    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    remote, workdir = _initialised(sshd, tfshadow, tmp_path)
 
     result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
 
     assert result.code == 0, result.err
-    warnings = [line for line in result.err.splitlines() if "push" in line]
-    assert len(warnings) == 1, result.err
-    assert f"Host key for [127.0.0.1]:{sshd.port} has changed" in warnings[0], warnings
+    warning = _push_warning(result.err)
+    assert f"Host key for [127.0.0.1]:{sshd.port} has changed" in warning, warning
     assert "@@@" not in result.err, result.err
     assert _git("for-each-ref", cwd=remote) == ""
 
@@ -408,16 +415,13 @@ def test_ssh_push_warning_names_a_refused_key(
         f"-o UserKnownHostsFile={tmp_path / 'known_hosts'} -o GlobalKnownHostsFile=/dev/null "
         "-o StrictHostKeyChecking=accept-new -o BatchMode=yes",
     )
-    remote = _bare(tmp_path)
-    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
-    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    remote, workdir = _initialised(sshd, tfshadow, tmp_path)
 
     result = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
 
     assert result.code == 0, result.err
-    warnings = [line for line in result.err.splitlines() if "push" in line]
-    assert len(warnings) == 1, result.err
-    assert "Permission denied (publickey)" in warnings[0], warnings
+    warning = _push_warning(result.err)
+    assert "Permission denied (publickey)" in warning, warning
     assert _git("for-each-ref", cwd=remote) == ""
 
 
@@ -468,9 +472,7 @@ def test_ssh_key_with_a_passphrase_fails_the_push_without_asking(
         f"  IdentityFile {locked}\n  IdentitiesOnly yes\n"
         f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
     )
-    remote = _bare(tmp_path)
-    workdir = _configuration(tmp_path, "infra", sshd.url(remote))
-    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    remote, workdir = _initialised(sshd, tfshadow, tmp_path)
 
     # The server takes the key; ssh would ask for its passphrase on the terminal.
     with sshd.authorizing(locked.with_suffix(".pub")):
@@ -478,9 +480,8 @@ def test_ssh_key_with_a_passphrase_fails_the_push_without_asking(
 
     assert result.code == 0, result.err
     assert "passphrase" not in result.terminal, result.terminal
-    warnings = [line for line in result.err.splitlines() if "push" in line]
-    assert len(warnings) == 1, result.err
-    assert "Permission denied (publickey)" in warnings[0], warnings
+    warning = _push_warning(result.err)
+    assert "Permission denied (publickey)" in warning, warning
     assert _git("for-each-ref", cwd=remote) == ""
 
 
@@ -510,9 +511,8 @@ def test_ssh_server_that_never_answers_fails_the_push_in_time(
 
     assert result.code == 0, result.err
     assert took < 15, took
-    warnings = [line for line in result.err.splitlines() if "push" in line]
-    assert len(warnings) == 1, result.err
-    assert f"Connection to 127.0.0.1 port {port} timed out" in warnings[0], warnings
+    warning = _push_warning(result.err)
+    assert f"Connection to 127.0.0.1 port {port} timed out" in warning, warning
     log = tfshadow("log", "--json", cwd=workdir)
     assert [v["version"] for v in log.json()["versions"]] == [1]
 
