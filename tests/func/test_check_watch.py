@@ -490,6 +490,44 @@ def test_watch_stops_cleanly_on_sigterm_between_cycles(watched: Path) -> None:
     assert "watch stopped after 1 cycle" in err
 
 
+def test_watch_stops_on_a_sigterm_that_lands_on_another_thread(watched: Path) -> None:
+    # A signal sent to a process may be delivered to any of its threads (numpy's, pyarrow's
+    # here); Python runs the handler only once the main thread runs Python code again, and a
+    # main thread in one long wait slept out the whole interval. tgkill picks the thread.
+    import ctypes
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _settings(watched, "recommend")
+    env = {**os.environ, "TF_IN_AUTOMATION": "1"}
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "tfshadow", "watch", "--interval", "60s", "--no-color"],
+        cwd=watched,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stdout is not None
+        assert "cycle 1:" in watcher.stdout.readline()
+        others = [int(t) for t in os.listdir(f"/proc/{watcher.pid}/task") if int(t) != watcher.pid]
+        assert others, "the watch runs a single thread: nothing to deliver the signal to"
+        libc = ctypes.CDLL(None, use_errno=True)
+        started = time.monotonic()
+        assert libc.syscall(234, watcher.pid, others[0], signal.SIGTERM) == 0  # tgkill
+        _, err = watcher.communicate(timeout=20)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    assert watcher.returncode == 0
+    assert time.monotonic() - started < 5
+    assert "watch stopped after 1 cycle" in err
+
+
 def test_check_names_the_profile_of_a_trigger_its_source_cannot_judge(
     watched: Path, tfshadow: Tfshadow
 ) -> None:

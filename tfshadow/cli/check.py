@@ -70,6 +70,7 @@ def watch(
     SIGTERM stops the loop between cycles, after any action under way. Ctrl-C does too, and
     also reaches a running Terraform, which then stops as it does on Ctrl-C.
     """
+    from tfshadow.interruptible import wait_for_stop
     from tfshadow.ops.check import CheckReport, CheckRequest
     from tfshadow.ops.check import watch as run_watch
     from tfshadow.report.check import render_cycle
@@ -101,7 +102,7 @@ def watch(
             cycles=cycles,
             stop=stopping.is_set,
             on_cycle=on_cycle,
-            sleep=stopping.wait,
+            sleep=lambda seconds: wait_for_stop(stopping, seconds),
         )
     finally:
         for sig, handler in previous.items():

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tfshadow.errors import MetricsError, UsageError
+from tfshadow.interruptible import wait_for_stop
 from tfshadow.metrics.series_store import AgentSource, SeriesWriter
 
 __all__ = ["AgentSource", "Sampler", "run_agent", "sample"]
@@ -175,7 +176,7 @@ def run_agent(
         sampler = _sampler_of(pids or ()) if follow else Sampler(pids)
         due = time.monotonic() + interval
         while count is None or written < count:
-            if stop.wait(max(0.0, due - time.monotonic())):
+            if wait_for_stop(stop, max(0.0, due - time.monotonic())):
                 break
             # A tick on a fixed schedule keeps the spacing regular; after a stall (suspend,
             # slow disk) it restarts from now instead of sampling in a burst to catch up.
