@@ -192,6 +192,14 @@ def _users_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: str) -
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
 
 
+def _logging_in_with(key: Path, known_hosts: Path) -> str:
+    """ssh settings that log in with ``key`` alone and trust only ``known_hosts``."""
+    return (
+        f"  IdentityFile {key}\n  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n"
+    )
+
+
 def _initialised(sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path) -> tuple[Path, Path]:
     """An empty bare remote on the ssh server, and an initialised configuration pushing to it."""
     remote = _bare(tmp_path)
@@ -232,8 +240,7 @@ def _host_key_unknown(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     _users_ssh(
         tmp_path,
         monkeypatch,
-        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
-        f"  UserKnownHostsFile {unknown_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+        _logging_in_with(sshd.client_key, unknown_hosts),
     )
     return unknown_hosts
 
@@ -389,8 +396,7 @@ def test_ssh_push_warning_says_the_host_key_changed(
     _users_ssh(
         tmp_path,
         monkeypatch,
-        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
-        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+        _logging_in_with(sshd.client_key, known_hosts),
     )
     remote, workdir = _initialised(sshd, tfshadow, tmp_path)
 
@@ -469,8 +475,7 @@ def test_ssh_key_with_a_passphrase_fails_the_push_without_asking(
     _users_ssh(
         tmp_path,
         monkeypatch,
-        f"  IdentityFile {locked}\n  IdentitiesOnly yes\n"
-        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+        _logging_in_with(locked, known_hosts),
     )
     remote, workdir = _initialised(sshd, tfshadow, tmp_path)
 
@@ -517,6 +522,67 @@ def test_ssh_server_that_never_answers_fails_the_push_in_time(
     assert [v["version"] for v in log.json()["versions"]] == [1]
 
 
+def test_ssh_server_that_stops_answering_after_the_login_fails_the_push_in_time(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server takes the login, then freezes as the push starts (a host suspended, a link cut
+    # mid-push): the connection stays open and silent, and without keep-alives ssh would wait
+    # the push's whole 10-minute timeout. Here they are one per second, two unanswered ending it.
+    _no_ssh_command_chosen(monkeypatch)
+    key = tmp_path / "stalling_ed25519"
+    _keygen(key)
+    frozen = tmp_path / "frozen.pid"
+    # The server's process for this connection is the first `sshd` above the forced command.
+    freeze = tmp_path / "freeze-on-push"
+    freeze.write_text(
+        "#!/bin/sh\n"
+        'case "$SSH_ORIGINAL_COMMAND" in\n'
+        "  git-receive-pack*)\n"
+        "    pid=$PPID\n"
+        '    while [ "$(cat /proc/$pid/comm)" != sshd ]; do\n'
+        "      pid=$(awk '{print $4}' /proc/$pid/stat)\n"
+        "    done\n"
+        f"    echo $pid > {frozen}\n"
+        "    kill -STOP $pid ;;\n"
+        "esac\n"
+        'exec sh -c "$SSH_ORIGINAL_COMMAND"\n'
+    )
+    freeze.chmod(0o755)
+    forced = tmp_path / "stalling_ed25519.authorized"
+    forced.write_text(f'command="{freeze}" ' + key.with_suffix(".pub").read_text())
+    known_hosts = _known_hosts(sshd, tmp_path)
+    _users_ssh(
+        tmp_path,
+        monkeypatch,
+        _logging_in_with(key, known_hosts),
+    )
+    with sshd.authorizing(forced):
+        remote, workdir = _initialised(sshd, tfshadow, tmp_path)
+        started = time.monotonic()
+        try:
+            result = _on_a_terminal(
+                workdir,
+                "apply",
+                "-auto-approve",
+                "-no-color",
+                first="import tfshadow.store.git as store_git\n"
+                "store_git._SSH_ALIVE_INTERVAL = 1\nstore_git._SSH_ALIVE_COUNT = 2",
+            )
+        finally:
+            if frozen.exists():
+                os.kill(int(frozen.read_text()), signal.SIGKILL)
+        took = time.monotonic() - started
+
+    assert frozen.exists(), "the server never froze: the push did not reach it"
+    assert result.code == 0, result.err
+    assert took < 15, took
+    warning = _push_warning(result.err)
+    assert "127.0.0.1 not responding" in warning, warning
+    assert _git("for-each-ref", cwd=remote) == ""
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert [v["version"] for v in log.json()["versions"]] == [1]
+
+
 def test_ssh_scp_like_address_with_tfshadows_own_ssh_command(
     sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -528,8 +594,7 @@ def test_ssh_scp_like_address_with_tfshadows_own_ssh_command(
         tmp_path,
         monkeypatch,
         f"  HostName 127.0.0.1\n  Port {sshd.port}\n  User {sshd.user}\n"
-        f"  IdentityFile {sshd.client_key}\n  IdentitiesOnly yes\n"
-        f"  UserKnownHostsFile {known_hosts}\n  GlobalKnownHostsFile /dev/null\n",
+        + _logging_in_with(sshd.client_key, known_hosts),
     )
     remote = _bare(tmp_path)
     workdir = _configuration(tmp_path, "infra", f"shadows:{remote}")

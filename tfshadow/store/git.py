@@ -92,6 +92,11 @@ _LS_REMOTE_TIMEOUT = 30.0
 # covers both): a host that takes the connection and never answers (a hung server, a tarpit)
 # held an apply for the whole push timeout.
 _SSH_CONNECT_TIMEOUT = 30
+# A server that stops answering after the login (a host frozen or cut off mid-push) is given
+# up after this many seconds times this many unanswered keep-alives: without them ssh waits
+# on the silent connection until the push's own 10-minute timeout.
+_SSH_ALIVE_INTERVAL = 15
+_SSH_ALIVE_COUNT = 4
 # The one ref of the bundles the object-storage mirror keeps (see tfshadow/mirror/).
 BUNDLE_REF = "refs/tfshadow/mirror"
 # Where `tfshadow store pull` fetches the remote's branch before taking it.
@@ -295,8 +300,8 @@ class Git:
         """The environment of a command that talks to a remote. ssh asks on the terminal about
         an unknown host key or a passphrase, which GIT_TERMINAL_PROMPT does not cover: an apply
         would hang on it. BatchMode turns that into a failed push, reported like any other,
-        and ConnectTimeout a server that never answers, unless the user chose their own ssh
-        command.
+        ConnectTimeout a server that never answers, and the keep-alives one that stops
+        answering after the login, unless the user chose their own ssh command.
 
         ``configured_in``: the directory of the configuration a store belongs to. Its git
         settings choose the ssh command where this repository's do not: a directory store is a
@@ -313,7 +318,11 @@ class Git:
             command = there.stdout.decode("utf-8", "surrogateescape").strip()
             if there.returncode == 0 and command:
                 return {"GIT_SSH_COMMAND": command}
-        return {"GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={_SSH_CONNECT_TIMEOUT}"}
+        return {
+            "GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={_SSH_CONNECT_TIMEOUT}"
+            f" -o ServerAliveInterval={_SSH_ALIVE_INTERVAL}"
+            f" -o ServerAliveCountMax={_SSH_ALIVE_COUNT}"
+        }
 
     # -- inspection ---------------------------------------------------------------------------
 
