@@ -150,6 +150,7 @@ class Project:
             remote=s.remote,
             retain=s.retain,
             keyframe_interval=s.keyframe_interval,
+            pull_before_record=s.pull_before_record,
         )
 
     def open_store(self, *, create: bool) -> GitShadowStore:

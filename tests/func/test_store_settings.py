@@ -98,27 +98,144 @@ def test_store_pull_creates_then_updates_a_second_recorders_store(
     assert tfshadow("store", "pull", "--no-color", cwd=runner).out.startswith("Up to date with")
 
 
-def test_push_to_a_remote_another_store_moved_on_says_the_histories_diverged(
-    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
-) -> None:
+def _two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path, settings: str = "") -> Path:
+    """A second copy of ``workdir``'s configuration (a colleague's, a CI runner's) with a
+    store of its own, both stores pushing to one remote and both configurations on one state
+    (a local backend both name, as a shared remote backend would be). Returns the second."""
     remote = tmp_path / "shadows.git"
     _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
-    (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    shared_state = tmp_path / "shared.tfstate"
+    backend = f'terraform {{\n  backend "local" {{\n    path = "{shared_state}"\n  }}\n}}\n'
     colleague = tmp_path / "colleague"
-    _git("clone", "-q", "-b", "tfshadow", str(remote), str(colleague), cwd=tmp_path)
-    (colleague / "extra").write_text("x\n")
-    _git("add", "extra", cwd=colleague)
-    _git("commit", "-qm", "a version recorded elsewhere", cwd=colleague)
-    _git("push", "-q", "origin", "tfshadow", cwd=colleague)
+    colleague.mkdir()
+    for copy in (workdir, colleague):
+        shutil.copy(FIXTURES / "basic" / "main.tf", copy / "main.tf")
+        (copy / "backend.tf").write_text(backend)
+        (copy / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n{settings}}}\n')
+        assert tfshadow("init", "-no-color", "-reconfigure", cwd=copy).code == 0
+    return colleague
+
+
+def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+
+    # This store lacks version 2; the state has it. Without taking it first, version 2 here
+    # would be "recovered", and no push could ever join the two histories.
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=3", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "warning" not in result.err, result.err
+    assert "Took 1 commit(s) from" in result.err and "recorded version 3" in result.err
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [(v["version"], v["kind"]) for v in log] == [(3, "apply"), (2, "apply"), (1, "apply")]
+    remote = tmp_path / "shadows.git"
+    assert _git("rev-parse", "tfshadow", cwd=remote) == _git(
+        "rev-parse", "HEAD", cwd=workdir / ".tfshadow"
+    )
+
+    # A revert names its version in the team's history too: `latest~1` is the colleague's 4.
+    assert tfshadow("apply", "-auto-approve", "-var", "size=4", cwd=colleague).code == 0
+    assert tfshadow("apply", "-auto-approve", "-var", "size=5", cwd=colleague).code == 0
+    reverted = tfshadow(
+        "revert",
+        "latest~1",
+        "--auto-approve",
+        "-no-color",
+        "-var",
+        "api_token=fixture-token-value",
+        cwd=workdir,
+    )
+    assert reverted.code == 0, reverted.err
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert (log[0]["version"], log[0]["kind"], log[0]["reverted_to"]) == (6, "revert", 4)
+    assert _git("rev-parse", "tfshadow", cwd=remote) == _git(
+        "rev-parse", "HEAD", cwd=workdir / ".tfshadow"
+    )
+
+    # So does a mark, which is a commit too.
+    assert tfshadow("apply", "-auto-approve", "-var", "size=7", cwd=colleague).code == 0
+    marked = tfshadow("mark", "latest", "good", "--no-color", cwd=workdir)
+    assert marked.code == 0, marked.err
+    assert "warning" not in marked.err, marked.err
+    assert "default/7 good" in _git("log", "-1", "--format=%B", "tfshadow", cwd=remote)
+
+
+def test_reading_the_history_takes_another_copys_versions_rather_than_recording_drift(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+
+    # `log` records a change it finds made outside tfshadow: this one another copy recorded.
+    log = tfshadow("log", "--json", cwd=workdir)
+
+    assert log.code == 0, log.err
+    assert [(v["version"], v["kind"]) for v in log.json()["versions"]] == [
+        (2, "apply"),
+        (1, "apply"),
+    ]
+    # With nothing to record, reading does not ask the remote at all.
+    (tmp_path / "shadows.git").rename(tmp_path / "away.git")
+    again = tfshadow("log", "--no-color", cwd=workdir)
+    assert again.code == 0 and "warning" not in again.err, again.err
+
+
+def test_a_remote_out_of_reach_before_recording_is_said_once_and_not_waited_for_again(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    remote = tmp_path / "shadows.git"
+    away = tmp_path / "away.git"
+    remote.rename(away)
 
     result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=2", cwd=workdir)
 
     assert result.code == 0, result.err
     assert "recorded version 2" in result.err
-    # No later push can send it: saying the next command will is wrong.
-    assert "the next recorded command" not in result.err
-    assert "diverged" in result.err and "tfshadow store pull" in result.err
+    warnings = [line for line in result.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1, result.err
+    assert "could not take the remote's newer versions before recording" in warnings[0]
+    assert "the next recorded command pushes it" in warnings[0]
+
+    # Meanwhile another copy records: the two histories have diverged, which is said with the
+    # way out, and the command still records.
+    away.rename(remote)
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("apply", "-auto-approve", "-var", "size=3", cwd=colleague).code == 0
+    diverged = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=4", cwd=workdir)
+    assert diverged.code == 0, diverged.err
+    assert "recorded version 3" in diverged.err
+    assert "the next recorded command" not in diverged.err  # no later push can send it
+    assert "diverged" in diverged.err and "tfshadow store pull" in diverged.err
+
+
+def test_pull_before_record_false_leaves_the_store_to_its_own_history(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path, "  pull_before_record = false\n")
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=3", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "Took" not in result.err
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [(v["version"], v["kind"]) for v in log] == [
+        (3, "apply"),
+        (2, "recovered"),
+        (1, "apply"),
+    ]
+    assert "diverged" in result.err
 
 
 _INTERRUPT_THE_PUSH = """

@@ -29,7 +29,7 @@ def mark(
     Returns the stored mark (version, mark, author, timestamp) and the warnings of a push or
     mirror upload that failed (the mark is kept locally all the same).
     """
-    from tfshadow.ops.record import push_marks
+    from tfshadow.ops.record import RecordOutcome, pull_before_recording, push_marks
     from tfshadow.store.git import git_identity
 
     value = mark.strip().lower()
@@ -38,9 +38,12 @@ def mark(
     store, ws = open_history(project, workspace)
     author = detect_author(project.environ, lambda: git_identity(project.workdir))
     with store.lock(project.lock_timeout, command="mark"):
+        # A mark is a commit: on a store behind its remote it would part the two histories.
+        pulled = RecordOutcome(exit_code=0)
+        pull_before_recording(store, pulled)
         number = resolve_version(store, ws, version)
         entry = store.set_mark(ws, number, value, author, note=printable(note or "") or None)
-        return entry, push_marks(store)
+        return entry, pulled.warnings + push_marks(store)
 
 
 def resolve_version(store: GitShadowStore, workspace: str, text: str) -> int:

@@ -168,6 +168,7 @@ def run_recorded(
         # change made outside tfshadow.
         before_raw, read_before = pull_or_none(project, state_file) if store else (None, True)
         if store is not None:
+            pull_before_recording(store, outcome, warn_now)
             record_drift(project, store, before_raw, outcome)
             # Said before Terraform runs, while an apply can still be declined at its prompt.
             warning = key_warning(project.redactor(store), store, project.workspace)
@@ -436,7 +437,11 @@ def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
     try:
         with store.lock(0):
             raw, ok = pull_or_none(project)
-            if ok:
+            if ok and _drift(project, store, raw) is not None:
+                # Another copy may have recorded it: taken from the remote, it is no drift
+                # (and a version recorded here would part the two histories). Only then, so
+                # that reading the history does not wait on the network.
+                pull_before_recording(store, outcome)
                 record_drift(project, store, raw, outcome)
     except StoreLockedError:
         return outcome
@@ -453,33 +458,81 @@ def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
     return outcome
 
 
+def pull_before_recording(
+    store: GitShadowStore, outcome: RecordOutcome, warn: Callable[[str], None] | None = None
+) -> None:
+    """Bring the store up to its remote's newer versions (recorded by another copy: CI, a
+    colleague), so that what this command records goes on from them and can be pushed. The
+    caller holds the store's lock; a change made outside tfshadow is judged against the
+    result. Nothing stops the command: the store records on its own history when the remote
+    cannot be reached or has diverged (the push then says so). ``warn`` shows a warning at
+    once; without it, it goes in the outcome."""
+    try:
+        pulled = store.pull_before_recording()
+    except StoreDivergedError:
+        return  # the push after the recording says it, with the way out
+    except TfshadowError as exc:
+        (warn or outcome.warnings.append)(
+            f"could not take the remote's newer versions before recording: {exc.message}; "
+            "recording on this copy's history, kept locally: the next recorded command pushes "
+            "it (a copy that recorded meanwhile makes the histories diverge)"
+        )
+        return
+    if pulled is not None and pulled.pulled:
+        outcome.notes.append(
+            f"Took {pulled.pulled} commit(s) from {pulled.remote} that another copy of the "
+            "store recorded, before recording."
+        )
+
+
+@dataclass(frozen=True)
+class _Drift:
+    """A version the live state calls for before anything else is recorded."""
+
+    kind: str  # "baseline" or "recovered"
+    description: str
+    recorded: Reconstructed | None  # the newest version it goes on from
+    state: dict[str, Any]  # the live state's document
+    latest: dict[str, Any] | None  # the newest version's meta
+
+
+def _drift(project: Project, store: GitShadowStore, raw: dict[str, Any] | None) -> _Drift | None:
+    """The version the live state ``raw`` calls for; None when it calls for none (no state,
+    or the newest version's)."""
+    if raw is None:
+        return None
+    latest = store.latest(project.workspace)
+    recorded = latest_recorded(store, project.workspace, latest)
+    previous = recorded.state if recorded is not None else None
+    # The secrets the latest version knew: the configuration is read only if there is drift.
+    state = state_document(project.redactor(store), raw, known_secrets(recorded), previous=previous)
+    if latest is None or previous is None:
+        if not state.get("resources") and not state.get("outputs"):
+            return None
+        description = "Baseline: the state as tfshadow first found it"
+        return _Drift("baseline", description, recorded, state, latest)
+    if same_state(latest, state, previous):
+        return None
+    description = (
+        f"Recovered: the state changed outside tfshadow (serial "
+        f"{previous.get('serial')} → {state.get('serial')})"
+    )
+    return _Drift("recovered", description, recorded, state, latest)
+
+
 def record_drift(
     project: Project,
     store: GitShadowStore,
     raw: dict[str, Any] | None,
     outcome: RecordOutcome,
 ) -> None:
-    if raw is None:
+    drift = _drift(project, store, raw)
+    if drift is None or raw is None:
         return
-    latest = store.latest(project.workspace)
+    recorded = drift.recorded
+    if drift.kind == "recovered" and recorded is not None and drift.latest is not None:
+        _warn_if_another_state(store, recorded.state, drift.state, drift.latest, outcome)
     redactor = project.redactor(store)
-    recorded = latest_recorded(store, project.workspace, latest)
-    previous = recorded.state if recorded is not None else None
-    # The secrets the latest version knew: the configuration is read only if there is drift.
-    state = state_document(redactor, raw, known_secrets(recorded), previous=previous)
-    if latest is None or previous is None:
-        if not state.get("resources") and not state.get("outputs"):
-            return
-        kind, description = "baseline", "Baseline: the state as tfshadow first found it"
-    elif same_state(latest, state, previous):
-        return
-    else:
-        _warn_if_another_state(store, previous, state, latest, outcome)
-        kind = "recovered"
-        description = (
-            f"Recovered: the state changed outside tfshadow (serial "
-            f"{previous.get('serial')} → {state.get('serial')})"
-        )
     capture = capture_now(project, redactor, raw, CommandInputs(takes_variables=False), recorded)
     warning = key_warning(redactor, store, project.workspace, recorded)
     if warning is not None:
@@ -488,9 +541,9 @@ def record_drift(
         project,
         store,
         capture,
-        kind=kind,
+        kind=drift.kind,
         outcome="success",
-        message=description,
+        message=drift.description,
     )
     outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
 

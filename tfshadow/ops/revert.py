@@ -33,6 +33,7 @@ from tfshadow.ops.record import (
     interrupted_after_terraform,
     known_secrets,
     latest_recorded,
+    pull_before_recording,
     pull_or_none,
     push_versions,
     record_drift,
@@ -134,6 +135,10 @@ def _revert(
     # A dry run writes nothing to the store, so one the user cannot write still serves.
     locking = store.read_lock if request.dry_run else store.lock
     with locking(lock_timeout) as read_only:
+        drift = RecordOutcome(exit_code=0)
+        if read_only is None and not request.dry_run:
+            # Before the version is named: `latest~1` and `last-good` are the team's.
+            pull_before_recording(store, drift)
         number = resolve_version(store, workspace, request.version)
         target = store.reconstruct(workspace, number)
         live_raw, ok = pull_or_none(project)
@@ -142,7 +147,6 @@ def _revert(
                 "cannot read the current state",
                 hint="run `tfshadow init` in this directory first",
             )
-        drift = RecordOutcome(exit_code=0)
         if read_only is None:
             record_drift(project, store, live_raw, drift)
         else:
@@ -159,6 +163,7 @@ def _revert(
             outcome = _full(project, store, request, ui, target, redactor, early, live_raw)
         if outcome.recorded is not None or drift.recorded:
             push_versions(store, drift)
+        outcome.notes[:0] = drift.notes
         outcome.warnings.extend(drift.warnings)
     if refused is not None:
         reason, hint = refused

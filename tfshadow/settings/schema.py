@@ -101,6 +101,7 @@ class StoreSettings:
     remote: str | None = None
     retain: int | None = None
     keyframe_interval: int = DEFAULT_KEYFRAME_INTERVAL
+    pull_before_record: bool = True
     mirror: MirrorSettings | None = None
 
 
@@ -316,6 +317,7 @@ def _build_store(values: Mapping[str, Any], ctx: BuildContext) -> StoreSettings:
         remote=values.get("remote"),
         retain=values.get("retain"),
         keyframe_interval=values.get("keyframe_interval", DEFAULT_KEYFRAME_INTERVAL),
+        pull_before_record=values.get("pull_before_record", True),
     )
 
 
@@ -404,6 +406,7 @@ STORE = BlockSchema(
         Key("remote", str, check=_non_empty),
         Key("retain", int, minimum=1),
         Key("keyframe_interval", int, minimum=1),
+        Key("pull_before_record", bool),
     ),
     exclusive=(("path", "branch"),),
     blocks=(MIRROR,),

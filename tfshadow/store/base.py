@@ -21,6 +21,8 @@ class StoreConfig:
     remote: str | None = None
     retain: int | None = None
     keyframe_interval: int = 25
+    # Fetch the remote's newer versions before recording (see GitShadowStore.pull_before_recording).
+    pull_before_record: bool = True
 
 
 @dataclass(frozen=True)

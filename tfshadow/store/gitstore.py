@@ -161,6 +161,9 @@ class GitShadowStore:
         self._cache_dir = state_dir / "cache"
         self._listings: dict[tuple[str | None, str], _Listing] = {}
         self._remote = _resolve_remote(config.remote, config.workdir)
+        # Set when this command could not reach the remote before recording: its push would
+        # wait as long again (30 s for an ssh host that does not answer) to fail the same way.
+        self._remote_unreachable = False
 
     def private_dir(self, name: str) -> Path:
         """A directory of the store's own that is not history (the agent's metric series, the
@@ -1043,8 +1046,8 @@ class GitShadowStore:
     @classmethod
     def pull(cls, config: StoreConfig, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> PullResult:
         """Bring the store up to its remote's branch, fast-forward only; create it from the
-        remote when there is none here. For a recorder that is not the only one (a persistent
-        CI runner): the store pushes after every version but never fetches by itself."""
+        remote when there is none here: a store to start from, or one to bring up to date
+        without recording (commands that record do it first, see :meth:`pull_before_recording`)."""
         url = _resolve_remote(config.remote, config.workdir)
         if url is None:
             raise StoreError(
@@ -1072,61 +1075,80 @@ class GitShadowStore:
         return PullResult(scrub_url(url), created.commit_count(created.head() or ""), 0, True)
 
     def _pull(self, url: str, lock_timeout: float) -> PullResult:
-        shown = scrub_url(url)
         with self.lock(lock_timeout, command="store pull"):
-            head = self._git.head()
-            try:
-                tip = self._git.fetch_branch(
-                    url, self._branch, PULL_REF, configured_in=self._config.workdir
+            return self._fast_forward(url)
+
+    def pull_before_recording(self) -> PullResult | None:
+        """Take the versions the remote has beyond this store's, under the lock the caller
+        holds, so that a version recorded next goes on from them rather than beside them (a
+        history no push could join). None when there is no remote or the settings say not to.
+        StoreDivergedError when each holds versions the other lacks; StoreError when the
+        remote cannot be reached."""
+        if self._remote is None or not self._config.pull_before_record:
+            return None
+        try:
+            return self._fast_forward(self._remote)
+        except StoreDivergedError:
+            raise
+        except StoreError:
+            self._remote_unreachable = True
+            raise
+
+    def _fast_forward(self, url: str) -> PullResult:
+        shown = scrub_url(url)
+        head = self._git.head()
+        try:
+            tip = self._git.fetch_branch(
+                url, self._branch, PULL_REF, configured_in=self._config.workdir
+            )
+            if tip is None:
+                return PullResult(shown, 0, self._unpushed_count(head, None), False)
+            _check_is_store(self._git, tip)
+            if head is not None and self._git.is_ancestor(tip, head):
+                return PullResult(shown, 0, self._unpushed_count(head, tip), False)
+            if head is not None and not self._git.is_ancestor(head, tip):
+                raise StoreDivergedError(
+                    f"the shadow store and its remote {shown} have diverged: each holds "
+                    "versions the other lacks (two copies recorded)",
+                    hint=f"keep one: move {self.root} aside and pull again to take the "
+                    "remote's, or keep this one and replace the remote's branch by hand",
                 )
-                if tip is None:
-                    return PullResult(shown, 0, self._unpushed_count(head, None), False)
-                _check_is_store(self._git, tip)
-                if head is not None and self._git.is_ancestor(tip, head):
-                    return PullResult(shown, 0, self._unpushed_count(head, tip), False)
-                if head is not None and not self._git.is_ancestor(head, tip):
-                    raise StoreDivergedError(
-                        f"the shadow store and its remote {shown} have diverged: each holds "
-                        "versions the other lacks (two copies recorded)",
-                        hint=f"keep one: move {self.root} aside and pull again to take the "
-                        "remote's, or keep this one and replace the remote's branch by hand",
+            changed = [
+                p
+                for p in (
+                    self._git.text("diff", "--no-renames", "--name-only", "-z", head, tip).split(
+                        "\0"
                     )
-                changed = [
-                    p
-                    for p in (
-                        self._git.text(
-                            "diff", "--no-renames", "--name-only", "-z", head, tip
-                        ).split("\0")
-                        if head
-                        else [e.path for e in self._git.ls_tree(tip, None, recursive=True)]
-                    )
-                    if p
-                ]
-                # git writes the tree before it moves HEAD: a merge stopped in between leaves
-                # files HEAD does not hold (retention's rekeyed meta.json reads as tampered,
-                # and the next merge refuses to overwrite them). The journal puts HEAD's back.
-                try:
-                    self._journal.write_text(json.dumps({"dirs": changed}))
-                except OSError as exc:
-                    self._journal.unlink(missing_ok=True)
-                    raise StoreError(
-                        f"cannot write to the shadow store at {self.root}: {exc.strerror or exc}",
-                        hint="free space on its file system, or make it writable",
-                    ) from exc
-                try:
-                    self._git.run("merge", "--ff-only", "--quiet", tip)
-                except StoreError:
-                    # What the merge got to write is undone now, or else by the next open.
-                    with contextlib.suppress(TfshadowError, OSError):
-                        self._recover()
-                    raise
-            finally:
-                self._git.delete_ref(PULL_REF)
-            _make_read_only(self.root, changed)
-            self._journal.unlink()
-            (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
-            pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
-            return PullResult(shown, pulled, 0, False)
+                    if head
+                    else [e.path for e in self._git.ls_tree(tip, None, recursive=True)]
+                )
+                if p
+            ]
+            # git writes the tree before it moves HEAD: a merge stopped in between leaves
+            # files HEAD does not hold (retention's rekeyed meta.json reads as tampered,
+            # and the next merge refuses to overwrite them). The journal puts HEAD's back.
+            try:
+                self._journal.write_text(json.dumps({"dirs": changed}))
+            except OSError as exc:
+                self._journal.unlink(missing_ok=True)
+                raise StoreError(
+                    f"cannot write to the shadow store at {self.root}: {exc.strerror or exc}",
+                    hint="free space on its file system, or make it writable",
+                ) from exc
+            try:
+                self._git.run("merge", "--ff-only", "--quiet", tip)
+            except StoreError:
+                # What the merge got to write is undone now, or else by the next open.
+                with contextlib.suppress(TfshadowError, OSError):
+                    self._recover()
+                raise
+        finally:
+            self._git.delete_ref(PULL_REF)
+        _make_read_only(self.root, changed)
+        self._journal.unlink()
+        (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
+        pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
+        return PullResult(shown, pulled, 0, False)
 
     def _unpushed_count(self, head: str | None, remote_tip: str | None) -> int:
         if head is None:
@@ -1138,9 +1160,10 @@ class GitShadowStore:
     def push(self) -> None:
         """Push to the configured remote (nothing to do without one).
 
-        On failure StoreError; the local history is kept and the next push sends it.
+        On failure StoreError; the local history is kept and the next push sends it. Nothing
+        is tried when the remote could not be reached before recording: that was said then.
         """
-        if self._remote is None:
+        if self._remote is None or self._remote_unreachable:
             return
         head = self._git.head()
         if head is None:
