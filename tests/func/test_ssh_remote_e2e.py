@@ -431,11 +431,17 @@ def test_ssh_push_warning_names_a_refused_key(
     assert _git("for-each-ref", cwd=remote) == ""
 
 
+@pytest.mark.parametrize("key_path", ["absolute", "relative"])
 def test_ssh_push_and_pull_use_the_configuration_repositorys_ssh_command(
-    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sshd: Sshd,
+    tfshadow: Tfshadow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    key_path: str,
 ) -> None:
     # A deploy key set on the configuration's repository (`git config core.sshCommand …`), whose
-    # `origin` the store pushes to: the store, a repository of its own, reaches it the same way.
+    # `origin` the store pushes to: the store, a repository of its own, reaches it the same way,
+    # also with the key named relative to that repository's top directory, as git reads it.
     _no_ssh_command_chosen(monkeypatch)
     known_hosts = _known_hosts(sshd, tmp_path)
     remote = _bare(tmp_path)
@@ -445,7 +451,13 @@ def test_ssh_push_and_pull_use_the_configuration_repositorys_ssh_command(
         workdir = _configuration(tmp_path, name, "origin")
         _git("init", "-q", cwd=workdir)
         _git("remote", "add", "origin", sshd.url(remote), cwd=workdir)
-        _git("config", "core.sshCommand", deploy, cwd=workdir)
+        command = deploy
+        if key_path == "relative":
+            (workdir / "keys").mkdir()
+            shutil.copy(sshd.client_key, workdir / "keys" / "deploy")
+            command = deploy.replace(f"-i {sshd.client_key}", "-i keys/deploy")
+            assert command != deploy
+        _git("config", "core.sshCommand", command, cwd=workdir)
         places.append(workdir)
     infra, laptop = places
     assert tfshadow("init", "-no-color", cwd=infra).code == 0

@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shlex
 import subprocess
 import tempfile
 import threading
@@ -314,10 +315,14 @@ class Git:
         if chosen.returncode == 0:
             return {}
         if configured_in is not None and configured_in.is_dir():
-            there = Git(configured_in).run("config", "--get", "core.sshCommand", ok=range(256))
+            configuration = Git(configured_in)
+            there = configuration.run("config", "--get", "core.sshCommand", ok=range(256))
             command = there.stdout.decode("utf-8", "surrogateescape").strip()
-            if there.returncode == 0 and command:
-                return {"GIT_SSH_COMMAND": command}
+            info = configuration.repo_info() if there.returncode == 0 and command else None
+            if info is not None:
+                # git runs it from that repository's top directory, where a relative key
+                # path (`-i deploy_key`) is meant; the store's git runs it from the store.
+                return {"GIT_SSH_COMMAND": f"cd {shlex.quote(str(info.toplevel))} && {command}"}
         return {
             "GIT_SSH_COMMAND": f"ssh -o BatchMode=yes -o ConnectTimeout={_SSH_CONNECT_TIMEOUT}"
             f" -o ServerAliveInterval={_SSH_ALIVE_INTERVAL}"
