@@ -391,6 +391,22 @@ def test_analyze_until_out_of_range_is_a_usage_error(
     assert len(result.err.strip().splitlines()) == 1
 
 
+def test_analyze_until_a_time_ago_is_a_post_mortem_of_that_moment(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    applied = two_versions[2]
+    _web_metrics(workdir, applied, shift_at=None)
+    # As `log --until` reads it: 30 minutes before the clock, so a post-mortem.
+    result = tfshadow("analyze", "--until", "30m", "--json", cwd=workdir)
+    assert result.code == 0, result.err
+    assert result.json()["post_mortem"] is True
+
+    refused = tfshadow("analyze", "--until", "yesterday", cwd=workdir)
+    assert refused.code == 2
+    assert refused.err.startswith("tfshadow: error: --until yesterday: neither a time ago nor ")
+    assert "90m" in refused.err and len(refused.err.strip().splitlines()) == 1
+
+
 def test_analyze_prints_each_warning_on_one_line(
     workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
 ) -> None:

@@ -35,18 +35,12 @@ def _duration(value: str | None, option: str) -> float | None:
 def _moment(value: str | None) -> datetime | None:
     if value is None:
         return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"--until {value}: not an ISO 8601 timestamp", hint="use e.g. 2026-05-01T14:30:00Z"
-        ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    from tfshadow.moments import MOMENT_HINT, moment_from_text
+
+    moment = moment_from_text(value, "--until", now=datetime.now(UTC))
     # Series are held in nanoseconds since the epoch: beyond that range no metric can exist.
     if not _FIRST_MOMENT <= moment < _LAST_MOMENT:
-        raise UsageError(
-            f"--until {value}: out of range (1970 to 2262)", hint="use e.g. 2026-05-01T14:30:00Z"
-        )
+        raise UsageError(f"--until {value}: out of range (1970 to 2262)", hint=MOMENT_HINT)
     return moment
 
 
@@ -63,8 +57,9 @@ def _ahead_of_the_clock(text: str | None, moment: datetime | None) -> str | None
     if ahead <= _CLOCK_SLACK:
         return None
     by = f"{ahead / 3600:.1f} h" if ahead >= 5400 else f"{ahead / 60:.0f} min"
-    zoned = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).tzinfo is not None
-    zone = "" if zoned else " (read as UTC: give its zone, e.g. +02:00)"
+    from tfshadow.moments import has_zone
+
+    zone = "" if has_zone(text) else " (read as UTC: give its zone, e.g. +02:00)"
     return (
         f"tfshadow: warning: --until {text} is {by} ahead of the clock{zone}: "
         "the range ends in the future"
@@ -94,7 +89,8 @@ def _scheduler(value: str | None, base: Path) -> str | None:
 @click.option(
     "--until",
     metavar="TIMESTAMP",
-    help="Analyse as of this moment (ISO 8601; UTC unless a zone is given).",
+    help="Analyse as of this moment: a time ago (2h, 1d) or an ISO 8601 date or time (UTC "
+    "unless a zone is given).",
 )
 @click.option(
     "--scheduler",

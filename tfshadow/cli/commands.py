@@ -6,7 +6,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -163,24 +163,9 @@ def _when(text: str | None, option: str, now: datetime) -> datetime | None:
     """A time ago (``2d``) or a date or time, read as UTC as the log shows its times."""
     if text is None:
         return None
-    from tfshadow.settings.analysis import parse_duration
+    from tfshadow.moments import moment_from_text
 
-    try:
-        return now - timedelta(seconds=parse_duration(text))
-    except (ValueError, OverflowError):
-        pass
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{option} {text}: neither a time ago nor a date",
-            hint="write a time ago such as 90m, 2d or 1w, or a UTC date or time such as "
-            "2026-11-01 or 2026-11-01T14:30",
-        ) from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if option == "--until" and "T" not in text.upper() and " " not in text.strip():
-        moment += timedelta(days=1)  # a date alone: until that day's end, as one reads it
-    return moment
+    return moment_from_text(text, option, now=now, day_end=option == "--until")
 
 
 target_option = click.option(

@@ -22,6 +22,7 @@ from typing import Any
 
 from tfshadow.forecast.engine import Finding
 from tfshadow.forecast.results import Recommendation, Suspect
+from tfshadow.moments import parse_stamp
 
 LATE_MARGIN = timedelta(minutes=5)
 EARLY_STEPS = 24
@@ -43,9 +44,8 @@ class VersionInfo:
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any]) -> VersionInfo | None:
         """From a stored ``meta.json``; None when it has no usable timestamp."""
-        try:
-            applied = datetime.fromisoformat(str(meta["timestamp"]).replace("Z", "+00:00"))
-        except (KeyError, ValueError):
+        applied = parse_stamp(meta.get("timestamp"))
+        if applied is None:
             return None
         changes = meta.get("changes") or {}
         addresses = changes.get("addresses") or []

@@ -23,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from tfshadow.forecast.results import Recommendation
+from tfshadow.moments import parse_stamp
+
+# A logged timestamp is read as any tfshadow writes.
+parse_time = parse_stamp
 
 __all__ = ["append", "read"]
 
@@ -129,17 +133,7 @@ def created_at(record: Mapping[str, Any]) -> datetime | None:
     if not isinstance(stamp, str):
         window = record.get("window")
         stamp = window.get("end") if isinstance(window, dict) else None
-    return parse_time(stamp)
-
-
-def parse_time(stamp: object) -> datetime | None:
-    """An ISO 8601 timestamp as tfshadow writes them (``Z`` or an offset; none means UTC)."""
-    if not isinstance(stamp, str):
-        return None
-    try:
-        return _utc(datetime.fromisoformat(stamp.replace("Z", "+00:00")))
-    except ValueError:
-        return None
+    return parse_stamp(stamp)
 
 
 def in_workspace(record: Mapping[str, Any], workspace: str) -> bool:

@@ -278,7 +278,7 @@ def _remedies(metas: list[dict[str, Any]], address: str, since: datetime | None)
     outlasted the revert seems to begin just after it: blaming the revert, or returning to the
     version before it, would put back the very change the profile took away.
     """
-    from tfshadow.forecast import journal
+    from tfshadow.moments import parse_stamp
     from tfshadow.ops.handled import about
 
     if since is None:
@@ -287,7 +287,7 @@ def _remedies(metas: list[dict[str, Any]], address: str, since: datetime | None)
     floor = since.replace(microsecond=0)
     found = set()
     for meta in metas:
-        moment = journal.parse_time(meta.get("timestamp"))
+        moment = parse_stamp(meta.get("timestamp"))
         targets = meta.get("targets")
         covers = not isinstance(targets, list) or any(about(str(t), address) for t in targets)
         if meta.get("kind") == "revert" and moment is not None and moment >= floor and covers:

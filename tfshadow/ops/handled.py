@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from tfshadow.forecast import journal
+from tfshadow.moments import parse_stamp
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def reverts(history: Sequence[Mapping[str, Any]]) -> list[Revert]:
         if meta.get("state_only"):
             continue
         version, to = meta.get("version"), meta.get("reverted_to")
-        moment = journal.parse_time(meta.get("timestamp"))
+        moment = parse_stamp(meta.get("timestamp"))
         if not isinstance(version, int) or not isinstance(to, int) or moment is None:
             continue
         targets = meta.get("targets")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import StoreError, UnknownVersionError, UsageError
+from tfshadow.moments import parse_stamp
 from tfshadow.state.addresses import is_targeted
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class LogFilter:
         if self.grep is not None and not self.grep.search(str(meta.get("description") or "")):
             return False
         if self.since is not None or self.until is not None:
-            moment = _timestamp(meta)
+            moment = parse_stamp(meta.get("timestamp"))
             if moment is None:
                 return False
             if self.since is not None and moment < self.since:
@@ -105,14 +106,6 @@ class LogFilter:
             if self.until is not None and moment > self.until:
                 return False
         return True
-
-
-def _timestamp(meta: Mapping[str, Any]) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(str(meta.get("timestamp")).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def log(
