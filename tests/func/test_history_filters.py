@@ -1,9 +1,12 @@
 """`tfshadow log` narrowed as `git log` is (addresses, author, description, time), and
-`inspect`/`diff` narrowed to the resources `--target` names, on versions real applies made."""
+`inspect`/`diff` narrowed to what `--target` names (resources, and the configuration blocks that
+declare them), on versions real applies made."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from .conftest import Tfshadow
 
@@ -85,3 +88,136 @@ def test_inspect_and_diff_show_only_the_resources_targeted(
     assert "--target terraform_data.nope: no resource at that address in version 1 or 2" in (
         missing.err
     )
+
+
+_APPLY = ("apply", "-auto-approve", "-no-color")
+
+
+def _config_files(doc: dict[str, Any]) -> dict[str, str]:
+    """The configuration files a ``diff --json`` shows, and their diffs."""
+    return {f["path"]: f["diff"] for f in doc["config"]["files"]}
+
+
+def test_target_narrows_the_configuration_changes_to_the_blocks_that_declare_it(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow(*_APPLY, cwd=workdir).code == 0
+    main = workdir / "main.tf"
+    text = main.read_text()
+    for old, new in [
+        ('default = "small"', 'default = "medium"'),
+        ("  input = var.size\n", '  input = "${var.size}-v2"\n'),
+        ('    user     = "svc"\n', '    user     = "svc"\n    role     = "admin"\n'),
+    ]:
+        assert old in text
+        text = text.replace(old, new)
+    main.write_text(text)
+    (workdir / "outputs.tf").write_text('output "user" {\n  value = "svc"\n}\n')
+    assert tfshadow(*_APPLY, "-var", "size=large", cwd=workdir).code == 0
+
+    whole = tfshadow("diff", "1", "2", "--json", cwd=workdir).json()
+    assert sorted(_config_files(whole)) == ["main.tf", "outputs.tf"]
+    assert "not_shown" not in whole["config"] and whole["config"]["variables"]
+
+    web = tfshadow("diff", "1", "2", "--json", "--target", "terraform_data.web", cwd=workdir)
+    assert web.code == 0, web.err
+    doc = web.json()
+    (diff,) = _config_files(doc).values()
+    head, hunks = diff.split("\n", 2)[:2], diff.split("\n", 2)[2]
+    assert head == ["--- a/main.tf", "+++ b/main.tf"]
+    changed = [line for line in hunks.splitlines() if line[:1] in "+-"]
+    assert changed == ["-  input = var.size", '+  input = "${var.size}-v2"']
+    # One hunk, numbered as in the files: the block's change with its three lines of context.
+    assert hunks.startswith("@@ -10,7 +10,7 @@\n") and hunks.count("@@ ") == 1
+    # The rest of main.tf (a variable's default, the other resource), outputs.tf and the
+    # variable given with -var.
+    assert doc["config"]["variables"] == [] and doc["config"]["not_shown"] == 3
+
+    text_out = tfshadow(
+        "diff", "1", "2", "--no-color", "--target", "terraform_data.auth", cwd=workdir
+    )
+    assert text_out.code == 0, text_out.err
+    assert '+    role     = "admin"' in text_out.out
+    assert "var.size" not in text_out.out and "medium" not in text_out.out
+    assert "outputs.tf" not in text_out.out
+    assert "(3 other configuration changes not shown: --target)" in text_out.out
+
+    inspected = tfshadow(
+        "inspect", "2", "--no-color", "--target", "terraform_data.auth", cwd=workdir
+    )
+    assert inspected.code == 0, inspected.err
+    assert "~ main.tf (+1 -0)" in inspected.out
+    assert "(3 other configuration changes not shown: --target)" in inspected.out
+
+
+def test_target_in_a_module_shows_its_call_and_the_module_files(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    work = tmp_path / "infra"
+    (work / "m").mkdir(parents=True)
+    inner = (
+        'variable "name" {\n  type = string\n}\n\n'
+        'resource "terraform_data" "inner" {\n  input = %s\n}\n'
+    )
+    root = (
+        'module "app" {\n  source = "./m"\n  name   = "%s"\n}\n\n'
+        'resource "terraform_data" "root" {\n  input = "%s"\n}\n'
+    )
+    (work / "m" / "main.tf").write_text(inner % "var.name")
+    (work / "main.tf").write_text(root % ("one", "r1"))
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*_APPLY, cwd=work).code == 0
+    (work / "m" / "main.tf").write_text(inner % '"${var.name}-x"')
+    (work / "main.tf").write_text(root % ("two", "r2"))
+    assert tfshadow(*_APPLY, cwd=work).code == 0
+
+    def narrowed(target: str) -> dict[str, Any]:
+        result = tfshadow("diff", "1", "2", "--json", "--target", target, cwd=work)
+        assert result.code == 0, result.err
+        doc: dict[str, Any] = result.json()
+        return doc
+
+    module = narrowed("module.app")
+    files = _config_files(module)
+    assert sorted(files) == ["m/main.tf", "main.tf"]
+    assert '+  name   = "two"' in files["main.tf"] and "r2" not in files["main.tf"]
+    assert '+  input = "${var.name}-x"' in files["m/main.tf"]
+    assert module["config"]["not_shown"] == 1
+
+    assert sorted(_config_files(narrowed("module.app.terraform_data.inner"))) == [
+        "m/main.tf",
+        "main.tf",
+    ]
+    root_only = narrowed("terraform_data.root")
+    assert list(_config_files(root_only)) == ["main.tf"]
+    assert '+  input = "r2"' in _config_files(root_only)["main.tf"]
+    assert "two" not in _config_files(root_only)["main.tf"]
+    assert root_only["config"]["not_shown"] == 2
+
+
+def test_target_reads_tf_json_and_counts_a_removed_block_of_the_older_version(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    work = tmp_path / "infra"
+    work.mkdir()
+
+    def write(resources: dict[str, object]) -> None:
+        doc = {"resource": {"terraform_data": resources}}
+        (work / "main.tf.json").write_text(json.dumps(doc, indent=2) + "\n")
+
+    write({"a": {"input": "a1"}, "b": {"input": "b1"}, "c": {"input": "c1"}})
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*_APPLY, cwd=work).code == 0
+    # a changes, b is removed, c is left as it was.
+    write({"a": {"input": "a2"}, "c": {"input": "c1"}})
+    assert tfshadow(*_APPLY, cwd=work).code == 0
+
+    a = tfshadow("diff", "1", "2", "--json", "--target", "terraform_data.a", cwd=work).json()
+    (diff,) = _config_files(a).values()
+    assert '+        "input": "a2"' in diff and '"b1"' not in diff
+    assert a["config"]["not_shown"] == 1
+
+    b = tfshadow("diff", "1", "2", "--json", "--target", "terraform_data.b", cwd=work).json()
+    (diff,) = _config_files(b).values()
+    assert '-        "input": "b1"' in diff and "a2" not in diff
+    assert b["config"]["not_shown"] == 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -72,7 +72,7 @@ def test_stamps_as_written_read_in_utc_and_anything_else_is_none() -> None:
     assert parse_stamp("2026-11-01T14:30:00Z") == datetime(2026, 11, 1, 14, 30, tzinfo=UTC)
     assert parse_stamp("2026-11-01T14:30:00") == datetime(2026, 11, 1, 14, 30, tzinfo=UTC)
     zoned = parse_stamp("2026-11-01T16:30:00+02:00")
-    assert zoned == datetime(2026, 11, 1, 14, 30, tzinfo=UTC) and zoned.tzinfo == UTC
-    assert zoned.utcoffset() == timezone.utc.utcoffset(None)
+    assert zoned == datetime(2026, 11, 1, 14, 30, tzinfo=UTC)
+    assert zoned.utcoffset() == timedelta(0)
     for bad in (None, 17, "", "not a time", "2d"):
         assert parse_stamp(bad) is None

@@ -177,7 +177,9 @@ def inspect(
     before = None
     if parent is not None and _kept(store, ws, int(parent)):
         before = store.reconstruct(ws, int(parent))
-    change = _targeted(_change(before, after, project.seal_matcher(store)), targets, before, after)
+    change = _targeted(
+        _change(before, after, project.seal_matcher(store), targets), targets, before, after
+    )
     return replace(change, after=with_mark(change.after, store.marks(ws)))
 
 
@@ -195,7 +197,7 @@ def diff(
     store, ws = open_history(project, workspace)
     a = store.reconstruct(ws, resolve_version(store, ws, v1))
     b = store.reconstruct(ws, resolve_version(store, ws, v2 or "latest"))
-    return _targeted(_change(a, b, project.seal_matcher(store)), targets, a, b)
+    return _targeted(_change(a, b, project.seal_matcher(store), targets), targets, a, b)
 
 
 def _targeted(
@@ -204,7 +206,8 @@ def _targeted(
     before: Reconstructed | None,
     after: Reconstructed,
 ) -> VersionChange:
-    """``change`` narrowed to the resources ``targets`` name (outputs are no resource)."""
+    """``change``'s state narrowed to the resources ``targets`` name (outputs are no resource);
+    its configuration was narrowed by :func:`_change`."""
     if not targets:
         return change
     known = [
@@ -247,10 +250,15 @@ def _kept(store: GitShadowStore, workspace: str, version: int) -> bool:
 
 
 def _change(
-    before: Reconstructed | None, after: Reconstructed, matcher: Redactor | None = None
+    before: Reconstructed | None,
+    after: Reconstructed,
+    matcher: Redactor | None = None,
+    targets: Sequence[str] = (),
 ) -> VersionChange:
+    """From ``before`` to ``after``; with ``targets``, the configuration's changes narrowed to
+    the blocks that declare them (the state's are narrowed by :func:`_targeted`)."""
     from tfshadow.ops.record import record_only_kind
-    from tfshadow.state.changes import compare_configs, compare_states
+    from tfshadow.state.changes import compare_configs, compare_states, narrow_config
     from tfshadow.state.config_files import config_intents
     from tfshadow.state.redact import align_seals, sealed_apart, seals_in
 
@@ -288,6 +296,8 @@ def _change(
         before=before.meta if before else None,
         after=after.meta,
         state=state,
-        config=compare_configs(before_config, after.config),
+        config=narrow_config(
+            compare_configs(before_config, after.config), before_config, after.config, targets
+        ),
         notes=notes,
     )

@@ -15,7 +15,8 @@ Shapes::
               "outputs": [{"name", "action", "before"?, "after"?, "sensitive"}],
               "summary": {"add", "change", "destroy", "import", "move", "forget"}}
     CONFIG   {"files": [{"path", "action", "diff", "added_lines", "removed_lines"}],
-              "variables": [{"name", "action", "before"?, "after"?, "sensitive"}]}
+              "variables": [{"name", "action", "before"?, "after"?, "sensitive"}],
+              "not_shown"?: N}  with --target only: how many changes it left out
 
 A side that does not exist (the ``before`` of a creation, the ``after`` of a deletion) is left
 out, so ``null`` always means Terraform's null. A sensitive value is ``null`` with
@@ -171,7 +172,10 @@ def _config(changes: ConfigChanges) -> dict[str, Any]:
         )
         for variable in changes.variables
     ]
-    return {"files": files, "variables": variables}
+    doc: dict[str, Any] = {"files": files, "variables": variables}
+    if changes.not_shown is not None:
+        doc["not_shown"] = changes.not_shown
+    return doc
 
 
 def _sides(entry: dict[str, Any], before: Any, after: Any, sensitive: bool) -> dict[str, Any]:

@@ -317,10 +317,23 @@ def _changes_lines(
     lines = _state_lines(state, baseline=baseline, state_only=state_only)
     lines.append(Text())
     if config.is_empty():
-        lines.append(Text("No configuration changes."))
+        # Under --target, what is left out may still have changed.
+        lines.append(
+            Text("No configuration changes to the targets.")
+            if config.not_shown
+            else Text("No configuration changes.")
+        )
     else:
         lines.append(Text("Configuration changes:"))
         lines.extend(_config_summary_lines(config))
+    if config.not_shown:
+        n = config.not_shown
+        lines.append(
+            Text(
+                f"  ({n} other configuration change{'s' if n != 1 else ''} not shown: --target)",
+                style="dim",
+            )
+        )
     return lines
 
 

@@ -80,6 +80,8 @@ class Block:
     labels: tuple[str, ...]
     line: int
     body: Body
+    end_line: int = 0
+    """The line of the closing brace (0 when not known)."""
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,14 @@ def _block(node: Tree[Token], text: str) -> Block:
             labels.append(_plain_string(label) or "")
         else:
             labels.append(_name(label))
-    return Block(_name(head[0]), tuple(labels), _first_line(node), _body(body, text))
+    end_line = getattr(node.meta, "end_line", None) if not node.meta.empty else None
+    return Block(
+        _name(head[0]),
+        tuple(labels),
+        _first_line(node),
+        _body(body, text),
+        int(end_line) if end_line else _first_line(node),
+    )
 
 
 def _name(node: Tree[Token]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["is_targeted"]
+__all__ = ["is_targeted", "split_address"]
 
 
 def is_targeted(address: str, targets: Sequence[str]) -> bool:
@@ -21,3 +21,36 @@ def is_targeted(address: str, targets: Sequence[str]) -> bool:
         if address.startswith(target) and address[len(target)] in ".[ ":
             return True
     return False
+
+
+def split_address(address: str) -> list[str]:
+    """The parts of ``address`` between its dots, a dot inside brackets or quotes kept:
+    ``module.db["a.b"].x.y`` → ``module``, ``db["a.b"]``, ``x``, ``y``."""
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    quoted = False
+    escaped = False
+    for char in address:
+        if quoted:
+            current.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                quoted = False
+            continue
+        if char == '"':
+            quoted = True
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "." and depth == 0:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts

@@ -30,12 +30,13 @@ import difflib
 import enum
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import orjson
 
+from tfshadow.state.addresses import split_address
 from tfshadow.state.dynamic import is_dynamic
 from tfshadow.state.normalise import DEPOSED_FORMAT
 from tfshadow.state.redact import is_sealed
@@ -302,8 +303,12 @@ class ConfigChanges:
 
     files: tuple[FileChange, ...]
     variables: tuple[VariableChange, ...]
+    not_shown: int | None = None
+    """Under ``--target``: how many changes were left out (one for each file changed outside
+    the blocks that declare the targets, and each variable); None when not narrowed."""
 
     def is_empty(self) -> bool:
+        """Whether nothing is shown (``not_shown`` may count changes left out)."""
         return not self.files and not self.variables
 
 
@@ -522,7 +527,7 @@ def _provider(instance: Any) -> str | None:
 
 def _parse_address(address: str) -> tuple[str, str, str]:
     """``(mode, type, name)`` of an instance address, for instances that do not carry them."""
-    parts = _split_outside_brackets(address)
+    parts = split_address(address)
     while len(parts) >= 2 and parts[0] == "module":
         parts = parts[2:]
     mode = "managed"
@@ -532,37 +537,6 @@ def _parse_address(address: str) -> tuple[str, str, str]:
     type_ = parts[0] if parts else ""
     name = parts[1].split("[", 1)[0].split(" ", 1)[0] if len(parts) > 1 else ""
     return mode, type_, name
-
-
-def _split_outside_brackets(address: str) -> list[str]:
-    parts: list[str] = []
-    current: list[str] = []
-    depth = 0
-    quoted = False
-    escaped = False
-    for char in address:
-        if quoted:
-            current.append(char)
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                quoted = False
-            continue
-        if char == '"':
-            quoted = True
-        elif char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-        elif char == "." and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return parts
 
 
 def _compare_output(name: str, old: Any, new: Any) -> OutputChange | None:
@@ -769,3 +743,162 @@ def _unified_diff(path: str, old: Any, new: Any) -> str:
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def narrow_config(
+    changes: ConfigChanges,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    targets: Collection[str],
+) -> ConfigChanges:
+    """``changes`` (from ``before`` to ``after``) narrowed to the blocks that declare what
+    ``targets`` name, as ``-target`` reads addresses: each file's hunks that change lines of
+    such a block, in the older version (a block renamed or removed) or the newer one. The rest,
+    and the variables, are counted in ``not_shown``."""
+    from tfshadow.state.config_files import declaring_lines
+
+    if not targets:
+        return changes
+    old_files = _section(before, "files")
+    new_files = _section(after, "files")
+    old_lines = declaring_lines({p: "".join(map(str, v)) for p, v in old_files.items()}, targets)
+    new_lines = declaring_lines({p: "".join(map(str, v)) for p, v in new_files.items()}, targets)
+    files: list[FileChange] = []
+    not_shown = len(changes.variables)
+    for change in changes.files:
+        old = [str(line) for line in old_files.get(change.path, ())]
+        new = [str(line) for line in new_files.get(change.path, ())]
+        if change.path not in old_files and change.path not in new_files:
+            not_shown += 1  # binary: no block declares anything in it
+            continue
+        ops, kept = _split_by_declaration(
+            difflib.SequenceMatcher(None, old, new).get_opcodes(),
+            _line_set(old_lines.get(change.path, ())),
+            _line_set(new_lines.get(change.path, ())),
+        )
+        if any(tag != "equal" and not keep for (tag, *_), keep in zip(ops, kept, strict=True)):
+            not_shown += 1
+        if not any(kept):
+            continue
+        head = (
+            f"--- {'a/' + change.path if change.path in old_files else '/dev/null'}\n"
+            f"+++ {'b/' + change.path if change.path in new_files else '/dev/null'}\n"
+        )
+        text = head + "".join(_hunk(old, new, group) for group in _kept_groups(ops, kept))
+        files.append(dataclasses.replace(change, unified_diff=text))
+    return ConfigChanges(files=tuple(files), variables=(), not_shown=not_shown)
+
+
+_CONTEXT = 3  # lines of context around a hunk, as ``diff -u``
+
+_Opcode = tuple[str, int, int, int, int]
+
+
+def _line_set(ranges: Iterable[tuple[int, int]]) -> frozenset[int]:
+    return frozenset(line for start, end in ranges for line in range(start, end))
+
+
+def _split_by_declaration(
+    ops: Iterable[_Opcode], old_in: frozenset[int], new_in: frozenset[int]
+) -> tuple[list[_Opcode], list[bool]]:
+    """``ops`` with each change cut where it enters or leaves the lines declaring the targets
+    (``old_in`` of the older file, ``new_in`` of the newer), and whether each part is kept.
+
+    A change's removed and added lines may be shown in any order that keeps each side's own:
+    a line diff puts the end of one block and the start of the next in one change, and this
+    shows only the lines of the targets' blocks from it."""
+    out: list[_Opcode] = []
+    kept: list[bool] = []
+    for op in ops:
+        tag, i1, i2, j1, j2 = op
+        if tag == "equal":
+            out.append(op)
+            kept.append(False)
+            continue
+        parts: list[tuple[_Opcode, bool]] = [
+            (("delete", start, end, j1, j1), flag) for start, end, flag in _runs(i1, i2, old_in)
+        ]
+        for start, end, flag in _runs(j1, j2, new_in):
+            if parts and flag and parts[-1][1] and parts[-1][0][0] == "delete":
+                # Removed and added lines of the targets side by side read as one replacement.
+                removed = parts.pop()[0]
+                parts.append((("replace", removed[1], removed[2], start, end), True))
+            else:
+                parts.append((("insert", i2, i2, start, end), flag))
+        for part, flag in parts:
+            out.append(part)
+            kept.append(flag)
+    return out, kept
+
+
+def _runs(start: int, end: int, lines: frozenset[int]) -> Iterator[tuple[int, int, bool]]:
+    """``start:end`` cut into runs of lines all in ``lines`` or all out of it."""
+    while start < end:
+        flag = start in lines
+        stop = start + 1
+        while stop < end and (stop in lines) == flag:
+            stop += 1
+        yield start, stop, flag
+        start = stop
+
+
+def _kept_groups(ops: Sequence[_Opcode], kept: Sequence[bool]) -> Iterator[list[_Opcode]]:
+    """The kept changes in hunks, as ``diff -u`` groups them: with up to three unchanged lines
+    of context either side, joined when at most six unchanged lines part them. A change left
+    out parts hunks, and is never shown as context."""
+    group: list[_Opcode] = []
+    last = -2
+    for index, op in enumerate(ops):
+        if not kept[index]:
+            continue
+        between = ops[index - 1] if index else None
+        if (
+            group
+            and last == index - 2
+            and between is not None
+            and between[0] == "equal"
+            and (between[2] - between[1] <= 2 * _CONTEXT)
+        ):
+            group.extend((between, op))
+        else:
+            if group:
+                yield _with_trailing(group, ops, last)
+            group = []
+            if between is not None and between[0] == "equal":
+                _, i1, i2, _j1, j2 = between
+                size = min(_CONTEXT, i2 - i1)
+                group.append(("equal", i2 - size, i2, j2 - size, j2))
+            group.append(op)
+        last = index
+    if group:
+        yield _with_trailing(group, ops, last)
+
+
+def _with_trailing(group: list[_Opcode], ops: Sequence[_Opcode], last: int) -> list[_Opcode]:
+    if last + 1 < len(ops) and ops[last + 1][0] == "equal":
+        _, i1, i2, j1, _j2 = ops[last + 1]
+        size = min(_CONTEXT, i2 - i1)
+        return [*group, ("equal", i1, i1 + size, j1, j1 + size)]
+    return group
+
+
+def _hunk(old: list[str], new: list[str], group: list[_Opcode]) -> str:
+    first, last = group[0], group[-1]
+    out = [f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"]
+    for tag, i1, i2, j1, j2 in group:
+        if tag == "equal":
+            out.extend(" " + line for line in old[i1:i2])
+            continue
+        out.extend("-" + line for line in old[i1:i2])
+        out.extend("+" + line for line in new[j1:j2])
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out
+    )
+
+
+def _range(start: int, end: int) -> str:
+    """A hunk's range as ``diff -u`` writes it (1-based; an empty one names the line before)."""
+    length = end - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"

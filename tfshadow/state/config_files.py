@@ -56,6 +56,7 @@ from tfshadow import env
 from tfshadow.errors import UsageError
 from tfshadow.settings import hcl
 from tfshadow.state import json_spans
+from tfshadow.state.addresses import is_targeted, split_address
 from tfshadow.state.redact import is_sealed
 
 CONFIG_FORMAT = 1
@@ -1450,3 +1451,156 @@ def _declared_json(data: bytes) -> dict[str, Any] | None:
                 alias = item.get("alias") if isinstance(item, dict) else None
                 declared["providers"].add(f"{name}.{alias}" if isinstance(alias, str) else name)
     return declared
+
+
+# --- declarations ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A top-level block of a configuration file, and the lines it spans (1-based, inclusive):
+    from its first label's line (HCL: its type's) to its closing brace."""
+
+    type: str
+    labels: tuple[str, ...]
+    first_line: int
+    last_line: int
+    source: str | None = None
+    """A module call's ``source``, when it is a literal string."""
+
+
+def declarations(path: str, text: str) -> tuple[Declaration, ...] | None:
+    """The top-level blocks of a ``.tf``/``.tf.json`` file's ``text`` with their lines; None
+    for any other file, and for one that cannot be parsed."""
+    if path.endswith(_CONFIG_JSON_SUFFIXES):
+        return _json_declarations(text)
+    if not path.endswith(_CONFIG_SUFFIXES):
+        return None
+    body = _parse_hcl_text(text)
+    if body is None:
+        return None
+    found = []
+    for block in body.blocks:
+        source = block.body.attribute("source") if block.type == "module" else None
+        literal = source.value.literal if source is not None else None
+        found.append(
+            Declaration(
+                block.type,
+                block.labels,
+                block.line,
+                max(block.end_line, block.line),
+                literal if isinstance(literal, str) else None,
+            )
+        )
+    return tuple(found)
+
+
+# Terraform's JSON syntax: how many labels each block type takes (others: none).
+_JSON_LABELS = {"resource": 2, "data": 2, "module": 1, "variable": 1, "output": 1, "provider": 1}
+
+
+def _json_declarations(text: str) -> tuple[Declaration, ...] | None:
+    try:
+        root = json_spans.parse(text)
+    except ValueError:
+        return None
+    found: list[Declaration] = []
+    for member in root.members:
+        _json_blocks_at(text, member.key, member.value, (), member.start, found)
+    return tuple(found)
+
+
+def _json_blocks_at(
+    text: str,
+    kind: str,
+    node: json_spans.Node,
+    labels: tuple[str, ...],
+    start: int,
+    found: list[Declaration],
+) -> None:
+    """The blocks of type ``kind`` in ``node``, whose labels so far are ``labels`` and whose text
+    starts at ``start`` (the key of the innermost label)."""
+    if len(labels) < _JSON_LABELS.get(kind, 0):
+        for member in node.members:
+            _json_blocks_at(text, kind, member.value, (*labels, member.key), member.start, found)
+        # Terraform also takes an array of objects at any level of labels.
+        for item in node.items:
+            _json_blocks_at(text, kind, item, labels, item.start, found)
+        return
+    source = None
+    if kind == "module":
+        bodies = node.value if isinstance(node.value, list) else [node.value]
+        source = next((b.get("source") for b in bodies if isinstance(b, dict)), None)
+    found.append(
+        Declaration(
+            kind,
+            labels,
+            text.count("\n", 0, start) + 1,
+            text.count("\n", 0, max(node.end - 1, start)) + 1,
+            source if isinstance(source, str) else None,
+        )
+    )
+
+
+def declaring_lines(
+    files: Mapping[str, str], targets: Collection[str]
+) -> dict[str, list[tuple[int, int]]]:
+    """The lines of ``files`` (path → text) that declare what ``targets`` name, read as
+    ``-target`` reads addresses: per path, ``(start, end)`` line ranges (0-based, end excluded).
+
+    A resource or data address (or one of its instances) is declared by its ``resource`` or
+    ``data`` block; an address inside ``module.NAME`` by that ``module`` block and, for a local
+    module, by what declares the rest of the address in the module's files (all of them for
+    ``module.NAME`` itself, nested modules included).
+    """
+    found: dict[str, list[tuple[int, int]]] = {}
+    by_directory: dict[str, list[str]] = {}
+    for path in sorted(files):
+        if path.endswith(_CONFIG_SUFFIXES + _CONFIG_JSON_SUFFIXES):
+            by_directory.setdefault(posixpath.dirname(path), []).append(path)
+    seen: set[tuple[str, frozenset[str]]] = set()
+
+    def visit(directory: str, wanted: frozenset[str]) -> None:
+        # ``wanted`` are addresses relative to the module in ``directory``; "" is all of it.
+        if (directory, wanted) in seen:
+            return
+        seen.add((directory, wanted))
+        for path in by_directory.get(directory, ()):
+            text = files[path]
+            whole = "" in wanted
+            if whole:
+                found.setdefault(path, []).append((0, len(_lines(text))))
+            for block in declarations(path, text) or ():
+                inner = _declared_wanted(block, wanted)
+                if inner is None:
+                    continue
+                if not whole:
+                    found.setdefault(path, []).append((block.first_line - 1, block.last_line))
+                if block.type == "module" and (block.source or "").startswith(("./", "../")):
+                    called = posixpath.normpath(posixpath.join(directory, block.source or ""))
+                    visit("" if called == "." else called, inner)
+
+    visit("", frozenset(targets))
+    return found
+
+
+def _declared_wanted(block: Declaration, wanted: frozenset[str]) -> frozenset[str] | None:
+    """None when ``block`` declares none of the ``wanted`` addresses; else, for a module call,
+    the addresses wanted inside the module ("" for all of it), and for a resource, no more."""
+    if block.type == "module" and len(block.labels) == 1:
+        name = block.labels[0]
+        inner = set()
+        for address in wanted:
+            parts = split_address(address)
+            if address == "":
+                inner.add("")
+            elif parts[0] == "module" and parts[1:2] and parts[1].split("[", 1)[0] == name:
+                inner.add(".".join(parts[2:]))
+        return frozenset(inner) if inner else None
+    if block.type in ("resource", "data") and len(block.labels) == 2:
+        declared = ".".join(block.labels)
+        if block.type == "data":
+            declared = f"data.{declared}"
+        if any(address == "" or is_targeted(address, [declared]) for address in wanted):
+            return frozenset()
+    return None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+import re
 from typing import Any
 
 from tfshadow.state.changes import (
@@ -7,6 +9,7 @@ from tfshadow.state.changes import (
     AttributeChange,
     compare_configs,
     compare_states,
+    narrow_config,
     summary_line,
 )
 
@@ -494,3 +497,65 @@ def test_configs_none_is_empty() -> None:
     assert [f.action for f in changes.files] == ["create"]
     assert [v.action for v in changes.variables] == ["create"]
     assert compare_configs(None, None).is_empty()
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def test_narrowed_config_cuts_a_line_diff_at_the_targeted_block_edge() -> None:
+    # The line diff runs from a's changed input into b's removed block: one change, cut in two.
+    old = 'resource "t" "a" {\n  input = 1\n}\nresource "t" "b" {\n  input = 2\n}\n'
+    new = 'resource "t" "a" {\n  input = 3\n}\n'
+    before, after = config({"main.tf": _lines(old)}), config({"main.tf": _lines(new)})
+    whole = compare_configs(before, after)
+
+    (a,) = narrow_config(whole, before, after, ["t.a"]).files
+    assert a.unified_diff.split("\n", 2)[2] == (
+        '@@ -1,3 +1,3 @@\n resource "t" "a" {\n-  input = 1\n+  input = 3\n }\n'
+    )
+    b = narrow_config(whole, before, after, ["t.b"])
+    assert [line for line in b.files[0].unified_diff.splitlines() if line[:1] == "-"][1:] == [
+        '-resource "t" "b" {',
+        "-  input = 2",
+        "-}",
+    ]
+    assert b.not_shown == 1
+    # Without targets nothing is narrowed.
+    assert narrow_config(whole, before, after, []) is whole
+
+
+def test_narrowed_hunks_are_numbered_as_in_the_files_and_whole_when_all_is_targeted() -> None:
+    # Each hunk shown must apply to the older file at its numbers and give the newer file's
+    # lines at its own: a random edit of a file of one-line blocks, some of them targeted.
+    rng = random.Random(7)
+    for _ in range(300):
+        names = [f"r{n}" for n in range(rng.randint(0, 12))]
+        old = [f'resource "t" "{n}" {{ v = {rng.randint(0, 3)} }}\n' for n in names]
+        new = list(old)
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randint(0, len(new))
+            new.insert(at, f'resource "t" "x{at}" {{ v = 9 }}\n')
+            if new[1:] and rng.random() < 0.5:
+                del new[rng.randrange(len(new))]
+        if old == new:
+            continue
+        before, after = config({"main.tf": old}), config({"main.tf": new})
+        whole = compare_configs(before, after)
+        every = [f"t.{n}" for n in names] + [f"t.x{i}" for i in range(len(new) + 1)]
+        assert narrow_config(whole, before, after, every).files == whole.files
+        targets = [t for t in every if rng.random() < 0.4] or ["t.none"]
+        for change in narrow_config(whole, before, after, targets).files:
+            for hunk in re.split(r"(?m)^(?=@@)", change.unified_diff)[1:]:
+                head, *body = hunk.splitlines(keepends=True)
+                m = re.match(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", head)
+                assert m is not None
+                old_at, old_n = int(m[1]), int(m[2] or 1)
+                new_at, new_n = int(m[3]), int(m[4] or 1)
+                old_at -= 1 if old_n else 0
+                new_at -= 1 if new_n else 0
+                assert [x[1:] for x in body if x[0] in " -"] == old[old_at : old_at + old_n]
+                assert [x[1:] for x in body if x[0] in " +"] == new[new_at : new_at + new_n]
+                for x in body:
+                    if x[0] in "+-":
+                        assert any(f'"{t.split(".")[1]}"' in x for t in targets)

@@ -917,3 +917,57 @@ def test_variables_used_by_cannot_tell_from_json_or_a_broken_file() -> None:
     assert config_files.variables_used_by({"main.tf.json": b"{}"}, ["a.b"]) is None
     assert config_files.variables_used_by({"main.tf": b"resource {"}, ["a.b"]) is None
     assert config_files.variables_used_by({"main.tf": _USES}, ["not an address"]) is None
+
+
+def test_declaring_lines_follow_targets_into_local_modules() -> None:
+    files = {
+        "main.tf": (
+            'variable "size" {\n  default = "small"\n}\n\n'  # lines 0-2
+            'resource "aws_instance" "web" {\n  count = 2\n}\n\n'  # lines 4-6
+            'data "aws_ami" "base" {\n}\n\n'  # lines 8-9
+            'module "db" {\n  source = "./modules/db"\n}\n'  # lines 11-13
+        ),
+        "modules/db/main.tf": (
+            'resource "aws_db_instance" "main" {\n}\n\n'  # lines 0-1
+            'module "backup" {\n  source = "../backup"\n}\n'  # lines 3-5
+        ),
+        "modules/db/vars.tf": 'variable "name" {}\n',
+        "modules/backup/main.tf": 'resource "aws_s3_bucket" "b" {\n}\n',
+        "terraform.tfvars": 'size = "large"\n',
+    }
+    lines = config_files.declaring_lines
+    assert lines(files, ["aws_instance.web[1]"]) == {"main.tf": [(4, 7)]}
+    assert lines(files, ["data.aws_ami.base"]) == {"main.tf": [(8, 10)]}
+    # A prefix of a name is not that name.
+    assert lines(files, ["aws_instance.we"]) == {}
+    assert lines(files, ["module.db[0].aws_db_instance.main"]) == {
+        "main.tf": [(11, 14)],
+        "modules/db/main.tf": [(0, 2)],
+    }
+    assert lines(files, ["module.db"]) == {
+        "main.tf": [(11, 14)],
+        "modules/db/main.tf": [(0, 6)],
+        "modules/db/vars.tf": [(0, 1)],
+        "modules/backup/main.tf": [(0, 2)],
+    }
+
+
+def test_declarations_of_tf_json_span_each_block_by_its_name() -> None:
+    text = json.dumps(
+        {
+            "variable": {"size": {"default": "small"}},
+            "resource": {"terraform_data": {"a": {"input": 1}, "b": [{"input": 2}]}},
+            "module": {"db": {"source": "./db"}},
+        },
+        indent=2,
+    )
+    found = config_files.declarations("main.tf.json", text)
+    assert found is not None
+    spans = {(d.type, d.labels): (d.first_line, d.last_line, d.source) for d in found}
+    lines = text.splitlines()
+    first, last, _ = spans[("resource", ("terraform_data", "a"))]
+    assert lines[first - 1].strip() == '"a": {' and lines[last - 1].strip() == "},"
+    assert spans[("module", ("db",))][2] == "./db"
+    assert ("resource", ("terraform_data", "b")) in spans
+    assert config_files.declarations("main.tf.json", "{not json") is None
+    assert config_files.declarations("terraform.tfvars", 'a = "b"\n') is None
