@@ -221,3 +221,10 @@ def test_target_reads_tf_json_and_counts_a_removed_block_of_the_older_version(
     (diff,) = _config_files(b).values()
     assert '-        "input": "b1"' in diff and "a2" not in diff
     assert b["config"]["not_shown"] == 1
+
+    # c's block did not change: nothing of the configuration is its, the rest is counted.
+    c = tfshadow("diff", "1", "2", "--no-color", "--target", "terraform_data.c", cwd=work)
+    assert c.code == 0, c.err
+    assert "No configuration changes to the targets.\n" in c.out
+    assert "(1 other configuration change not shown: --target)" in c.out
+    assert "---" not in c.out

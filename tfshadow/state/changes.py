@@ -763,14 +763,15 @@ def narrow_config(
     new_files = _section(after, "files")
     old_lines = declaring_lines({p: "".join(map(str, v)) for p, v in old_files.items()}, targets)
     new_lines = declaring_lines({p: "".join(map(str, v)) for p, v in new_files.items()}, targets)
+    binary = _section(before, "binary_files").keys() | _section(after, "binary_files").keys()
     files: list[FileChange] = []
     not_shown = len(changes.variables)
     for change in changes.files:
+        if change.path in binary:
+            not_shown += 1  # no block is declared in a binary file
+            continue
         old = [str(line) for line in old_files.get(change.path, ())]
         new = [str(line) for line in new_files.get(change.path, ())]
-        if change.path not in old_files and change.path not in new_files:
-            not_shown += 1  # binary: no block declares anything in it
-            continue
         ops, kept = _split_by_declaration(
             difflib.SequenceMatcher(None, old, new).get_opcodes(),
             _line_set(old_lines.get(change.path, ())),
