@@ -8,6 +8,7 @@ which cannot be reached here; it records what it is sent so the test can check t
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,48 @@ def test_analyze_marks_versions_good_after_a_quiet_soak(
     assert {m["version"]: m["mark"] for m in doc["marks"]} == {1: "good", 2: "good"}
     # `revert last-good` now has a version to go to.
     assert tfshadow("analyze", "--until", until, "--json", cwd=workdir).json()["marks"] == []
+
+
+def test_analyze_marks_go_on_from_the_versions_another_copy_pushed(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime], tmp_path: Path
+) -> None:
+    # The remote holds a commit this store lacks (another copy's): marks made here without
+    # taking it first would part the two histories, and their push would be refused.
+    remote = tmp_path / "shadows.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
+    subprocess.run(
+        ["git", "-C", str(workdir / ".tfshadow"), "push", "-q", str(remote), "HEAD:tfshadow"],
+        check=True,
+    )
+    other = tmp_path / "other"
+    subprocess.run(["git", "clone", "-q", "-b", "tfshadow", str(remote), str(other)], check=True)
+    (other / "elsewhere").write_text("x\n")
+    for step in (["add", "elsewhere"], ["commit", "-qm", "recorded elsewhere"], ["push", "-q"]):
+        subprocess.run(["git", "-C", str(other), *step], check=True)
+    _settings(workdir, f'store {{\n  remote = "{remote}"\n}}\n')
+    applied = two_versions[2]
+    write_series(
+        workdir / "metrics" / "terraform_data.web.csv",
+        applied - timedelta(days=1),
+        applied + timedelta(hours=2),
+        shift_at=None,
+        seed=3,
+    )
+    until = (applied + timedelta(hours=2)).isoformat()
+
+    result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
+
+    assert result.code == 0, result.err
+    doc = result.json()
+    assert {m["version"]: m["mark"] for m in doc["marks"]} == {1: "good", 2: "good"}
+    assert doc["warnings"] == []
+    pushed = subprocess.run(
+        ["git", "-C", str(remote), "log", "--format=%s", "tfshadow"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "recorded elsewhere" in pushed and "good" in pushed.splitlines()[0], pushed
 
 
 def test_analyze_renders_a_table_with_the_proposed_command(

@@ -12,6 +12,7 @@ was wrong then is history, so it is not logged as open, posted as news, or used 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -526,6 +527,14 @@ def _mark_versions(
     if not wanted:
         return []
     author = detect_author(project.environ, lambda: git_identity(project.workdir))
+    # Marks are commits: on a store behind its remote they would part the two histories.
+    from tfshadow.ops.record import RecordOutcome, pull_before_recording
+
+    pulled = RecordOutcome(exit_code=0)
+    # A store not to be written is left to each mark to say so.
+    with contextlib.suppress(TfshadowError), store.lock(project.lock_timeout, command="analyze"):
+        pull_before_recording(store, pulled)
+    warnings.extend(pulled.warnings)
     done = []
     for number, mark, note in wanted:
         try:
