@@ -170,11 +170,9 @@ def test_analyze_until_ahead_of_the_clock_logs_what_a_revert_now_handles(
     assert "0 open recommendations" in gate.out
 
 
-def test_analyze_marks_versions_good_after_a_quiet_soak(
-    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
-) -> None:
-    _settings(workdir)
-    applied = two_versions[2]
+def _quiet_soak_after(workdir: Path, applied: datetime) -> str:
+    """terraform_data.web's CPU quiet from a day before ``applied`` to two hours after (a
+    whole soak); the ``--until`` that ends it."""
     write_series(
         workdir / "metrics" / "terraform_data.web.csv",
         applied - timedelta(days=1),
@@ -182,7 +180,14 @@ def test_analyze_marks_versions_good_after_a_quiet_soak(
         shift_at=None,
         seed=3,
     )
-    until = (applied + timedelta(hours=2)).isoformat()
+    return (applied + timedelta(hours=2)).isoformat()
+
+
+def test_analyze_marks_versions_good_after_a_quiet_soak(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    _settings(workdir)
+    until = _quiet_soak_after(workdir, two_versions[2])
     result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
     assert result.code == 0, result.err
     doc = result.json()
@@ -209,15 +214,7 @@ def test_analyze_marks_go_on_from_the_versions_another_copy_pushed(
     for step in (["add", "elsewhere"], ["commit", "-qm", "recorded elsewhere"], ["push", "-q"]):
         subprocess.run(["git", "-C", str(other), *step], check=True)
     _settings(workdir, f'store {{\n  remote = "{remote}"\n}}\n')
-    applied = two_versions[2]
-    write_series(
-        workdir / "metrics" / "terraform_data.web.csv",
-        applied - timedelta(days=1),
-        applied + timedelta(hours=2),
-        shift_at=None,
-        seed=3,
-    )
-    until = (applied + timedelta(hours=2)).isoformat()
+    until = _quiet_soak_after(workdir, two_versions[2])
 
     result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
 
