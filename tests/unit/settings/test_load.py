@@ -99,7 +99,7 @@ def test_load_settings_unknown_key_names_line_key_and_allowed(tmp_path: Path) ->
     message = error_of(tmp_path, 'store {\n  path = "x"\n  retian = 5\n}\n')
     assert message == (
         "tfshadow.hcl:3: unknown setting `retian` in block `store` "
-        "(allowed: path, branch, remote, retain, keyframe_interval)"
+        "(allowed: path, branch, remote, retain, keyframe_interval, pull_before_record)"
     )
 
 
