@@ -165,6 +165,41 @@ def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
     assert "default/7 good" in _git("log", "-1", "--format=%B", "tfshadow", cwd=remote)
 
 
+def test_a_branch_store_also_takes_another_copys_versions_before_recording(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    # The store as an orphan branch of the configuration's repository, which both copies clone.
+    origin = tmp_path / "origin.git"
+    _git("init", "--bare", "-q", str(origin), cwd=tmp_path)
+    shared_state = tmp_path / "shared.tfstate"
+    (workdir / "backend.tf").write_text(
+        f'terraform {{\n  backend "local" {{\n    path = "{shared_state}"\n  }}\n}}\n'
+    )
+    (workdir / "tfshadow.hcl").write_text(
+        f'store {{\n  branch = "tfshadow"\n  remote = "{origin}"\n}}\n'
+    )
+    _git("init", "-q", "-b", "main", cwd=workdir)
+    _git("add", "main.tf", "backend.tf", "tfshadow.hcl", cwd=workdir)
+    _git("commit", "-q", "-m", "infra", cwd=workdir)
+    _git("push", "-q", str(origin), "main", cwd=workdir)
+    assert tfshadow("init", "-no-color", "-reconfigure", cwd=workdir).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    colleague = tmp_path / "colleague"
+    _git("clone", "-q", "-b", "main", str(origin), str(colleague), cwd=tmp_path)
+    _git("fetch", "-q", "origin", "tfshadow:tfshadow", cwd=colleague)
+    assert tfshadow("init", "-no-color", cwd=colleague).code == 0
+    assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=3", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "warning" not in result.err, result.err
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [(v["version"], v["kind"]) for v in log] == [(3, "apply"), (2, "apply"), (1, "apply")]
+    assert _git("rev-parse", "tfshadow", cwd=origin) == _git("rev-parse", "tfshadow", cwd=workdir)
+    assert _git("rev-parse", "--abbrev-ref", "HEAD", cwd=workdir) == "main"
+
+
 def test_reading_the_history_takes_another_copys_versions_rather_than_recording_drift(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
