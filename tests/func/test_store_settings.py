@@ -216,6 +216,7 @@ def test_reading_the_history_takes_another_copys_versions_rather_than_recording_
         (2, "apply"),
         (1, "apply"),
     ]
+    assert "Took 1 commit(s) from" in log.err
     # With nothing to record, reading does not ask the remote at all.
     (tmp_path / "shadows.git").rename(tmp_path / "away.git")
     again = tfshadow("log", "--no-color", cwd=workdir)

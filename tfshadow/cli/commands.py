@@ -264,4 +264,6 @@ def _catch_up(project: Project, *, no_color: bool) -> None:
     except StoreError:
         return
     outcome = catch_up(project, store)
-    print_outcome(stderr_console(no_color=no_color), outcome.recorded, warnings=outcome.warnings)
+    print_outcome(
+        stderr_console(no_color=no_color), outcome.recorded, outcome.notes, outcome.warnings
+    )
