@@ -687,14 +687,16 @@ def state_document(
     known: Collection[str] = (),
     secrets: set[str] | None = None,
     previous: Mapping[str, Any] | None = None,
+    given: Collection[str] = (),
 ) -> dict[str, Any]:
     """The canonical, secret-free form of a pulled state; ``known``: seals of secrets known
     from elsewhere (:func:`known_secrets`), sealed wherever the state holds them; ``secrets``
     receives the values sealed; ``previous``: the version before's state, whose sealed places
-    stay sealed (see :meth:`Redactor.redact_state`)."""
+    stay sealed; ``given``: secrets known in plain, sealed also where the state holds them
+    inside a longer string (see :meth:`Redactor.redact_state`)."""
     from tfshadow.state.normalise import canonicalise
 
-    return redactor.redact_state(canonicalise(raw_state), known, secrets, previous)
+    return redactor.redact_state(canonicalise(raw_state), known, secrets, previous, given)
 
 
 def capture_now(
@@ -716,9 +718,10 @@ def capture_now(
     state = state_document(
         redactor,
         raw_state,
-        known_secrets(recorded, config) | {redactor.seal(item) for item in items},
+        known_secrets(recorded, config),
         secrets,
         recorded.state if recorded is not None else None,
+        given=items,
     )
     config = seal_secret_strings(config, secrets, redactor.seal)
     if recorded is not None:
@@ -758,10 +761,20 @@ def config_document_now(
     project: Project, redactor: Redactor, inputs: CommandInputs
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The working directory's configuration and this command's variables, secret-free; and
-    the strings inside the list and object values of its secret variables, which the state may
-    hold one by one (see :func:`~tfshadow.state.config_files.secret_variable_items`)."""
+    the secrets it sealed, in plain: the strings it sealed, and those inside the list and
+    object values of its secret variables, which the state may hold one by one (see
+    :func:`~tfshadow.state.config_files.secret_variable_items`). The state may hold any of
+    them inside a longer string (a password in a connection URL), where only its plain value
+    finds it: a fingerprint tells whole values only."""
     from tfshadow.state import config_files
     from tfshadow.state.redact import SECRET_NAME
+
+    sealed: set[str] = set()
+
+    def seal(value: Any) -> str:
+        if isinstance(value, str):
+            sealed.add(value)
+        return redactor.seal(value)
 
     files = config_files.collect_files(project.workdir, inputs.var_files)
     sensitive = config_files.sensitive_variable_names(files)
@@ -769,10 +782,9 @@ def config_document_now(
     # their values have no business in this store.
     declared = config_files.root_variable_names(files)
     variables = {name: value for name, value in inputs.variables.items() if name in declared}
-    return (
-        config_files.config_document(files, variables, redactor.seal, SECRET_NAME, sensitive),
-        config_files.secret_variable_items(files, variables, SECRET_NAME, sensitive),
-    )
+    config = config_files.config_document(files, variables, seal, SECRET_NAME, sensitive)
+    items = config_files.secret_variable_items(files, variables, SECRET_NAME, sensitive)
+    return config, items | sealed
 
 
 def _inputs_meta(project: Project, inputs: CommandInputs) -> dict[str, Any] | None:

@@ -57,7 +57,7 @@ from tfshadow.errors import UsageError
 from tfshadow.settings import hcl
 from tfshadow.state import json_spans
 from tfshadow.state.addresses import is_targeted, split_address
-from tfshadow.state.redact import is_sealed
+from tfshadow.state.redact import containing, is_sealed
 
 CONFIG_FORMAT = 1
 LOCK_FILE = ".terraform.lock.hcl"
@@ -754,9 +754,11 @@ def _holds_secret_items(raw: str, policy: _Policy) -> bool:
 def seal_secret_strings(
     doc: Mapping[str, Any], secrets: Collection[str], seal: Seal
 ) -> dict[str, Any]:
-    """``doc`` with each quoted string literal equal to one of ``secrets`` sealed, in its files
-    and its variables: a value the state holds sealed (an attribute named like a secret) may
-    come from a variable whose name and declaration say nothing of it."""
+    """``doc`` with each quoted string literal equal to one of ``secrets``, or containing one of
+    :data:`~tfshadow.state.redact.MIN_KNOWN_LENGTH` characters or more, sealed whole, in its
+    files (heredocs too) and its variables: a value the state holds sealed (an attribute named
+    like a secret) may come from a variable whose name and declaration say nothing of it, and
+    a password may be written into a longer literal (``"postgres://admin:s3cr3t@db/app"``)."""
     if not secrets:
         return dict(doc)
     needles: dict[str, str] = {}
@@ -764,6 +766,12 @@ def seal_secret_strings(
         # A .tf file spells a non-ASCII character out; a .tf.json file may escape it.
         for needle in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
             needles[needle] = json.dumps(seal(value))
+    contains = containing(secrets)
+    # How a secret may be written in a line: as it is, or with JSON's (and HCL's) escapes.
+    forms = set(secrets)
+    for value in secrets:
+        forms.update(json.dumps(value, ensure_ascii=ascii)[1:-1] for ascii in (True, False))
+    written = containing(forms)
 
     def sealed_line(line: str) -> str:
         for needle, replacement in needles.items():
@@ -787,12 +795,36 @@ def seal_secret_strings(
             line,
         )
 
+    def containing_sealed(path: str, line: str) -> str:
+        # A literal that holds a secret among other text is sealed whole: no part of it can be
+        # shown without telling where the secret starts and ends.
+        if contains is None or written is None or not written(line):
+            return line
+        json_file = path.endswith(".json")
+
+        def replace(match: re.Match[str]) -> str:
+            quoted = match.group(0)
+            value = _json_string(quoted)
+            if value is None or is_sealed(value) or not contains(value):
+                return quoted
+            if json_file:
+                return json.dumps(seal(value))  # a JSON string is put back as one
+            if _INTERPOLATION_START.search(quoted):
+                # An HCL template: its source text, put back as written (a string value
+                # would be re-quoted with `${` escaped, and no longer interpolate).
+                return json.dumps(seal(quoted))
+            return json.dumps(seal(value.replace("$${", "${").replace("%%{", "%{")))
+
+        return _QUOTED.sub(replace, line)
+
     out = dict(doc)
     out["files"] = {
         path: _seal_heredocs(
             path,
             [
-                sealed_line(sealed_json_line(line) if path.endswith(".json") else line)
+                containing_sealed(
+                    path, sealed_line(sealed_json_line(line) if path.endswith(".json") else line)
+                )
                 for line in lines
             ],
             secrets,
@@ -801,10 +833,17 @@ def seal_secret_strings(
         for path, lines in doc["files"].items()
     }
     out["variables"] = {
-        name: seal(value) if value in secrets else value
+        name: seal(value)
+        if isinstance(value, str)
+        and not is_sealed(value)
+        and (value in secrets or (contains is not None and contains(value)))
+        else value
         for name, value in (doc.get("variables") or {}).items()
     }
     return out
+
+
+_INTERPOLATION_START = re.compile(r"(?<![$%])[$%]\{")
 
 
 _QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
@@ -863,17 +902,21 @@ _HEREDOC_OPENING = re.compile(r"<<(-?)([A-Za-z][\w.-]*)[ \t]*\r?\n")
 
 
 def _seal_heredocs(path: str, lines: list[str], secrets: Collection[str], seal: Seal) -> list[str]:
-    """``lines`` of an HCL file with each heredoc whose text is one of ``secrets`` sealed as
-    its source text, as a secret-named attribute's heredoc is (a multi-line secret has no
-    quoted form to be found by)."""
+    """``lines`` of an HCL file with each heredoc whose text is one of ``secrets``, or holds one
+    in its literal text, sealed as its source text, as a secret-named attribute's heredoc is (a
+    multi-line secret has no quoted form to be found by)."""
     if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) or not any("<<" in line for line in lines):
         return lines
     text = "".join(lines)
     if _parse_hcl_text(text) is None:
         return lines
+    contains = containing(secrets)
     edits = _Edits()
     for start, end in _heredoc_spans(text):
-        if _heredoc_text(text[start:end]) in secrets:
+        value = _heredoc_text(text[start:end])
+        # A template's interpolations are code, not text: only its literal parts can hold one.
+        held = value if value is not None else _INTERPOLATION.sub("\0", text[start:end])
+        if held in secrets or (contains is not None and contains(held)):
             edits.add(start, end, json.dumps(seal(text[start:end])))
     return _lines(edits.apply(text)) if edits.spans else lines
 

@@ -32,6 +32,10 @@ What gets sealed in a canonical state (see :meth:`Redactor.redact_state`):
   *known*: the seal of a value sealed elsewhere in the state, or of a secret variable's value
   (the caller passes those, from the configuration document and the versions before). A secret
   assigned to an attribute that is neither marked nor named like one is caught this way;
+* anywhere in the state, a string that *contains* such a secret whose plain value is at hand
+  (sealed in this state, given by the caller, or opened with TFSHADOW_KEY): a password
+  interpolated into a connection URL. A fingerprint tells only whole values, so a secret known
+  only by its fingerprint is found only as a whole value;
 * every value at a place (instance and attribute path, or output) that the version before held
   sealed: a secret changed outside tfshadow comes with no variable to tell it by.
 """
@@ -145,6 +149,65 @@ def without_seal_fields(data: bytes) -> bytes:
 def is_sealed(value: object) -> bool:
     """Whether ``value`` is a seal string rather than a real value."""
     return isinstance(value, str) and value.startswith(SEAL_PREFIX) and bool(_SEAL.match(value))
+
+
+def containing(secrets: Collection[str]) -> Callable[[str], bool] | None:
+    """A test of whether a string contains one of ``secrets`` (those of
+    :data:`MIN_KNOWN_LENGTH` characters or more), or None when there are none to look for.
+
+    One compiled alternation tests all of them in a single pass over the string: states hold
+    hundreds of thousands of strings, and a loop over the secrets for each would multiply that.
+    Shorter values are left out as they are from whole-value matching: a 4-character password
+    is a substring of far too many innocent strings (``admin``, ``5432``, ``true``).
+    """
+    needles = sorted({s for s in secrets if len(s) >= MIN_KNOWN_LENGTH}, key=len, reverse=True)
+    if not needles:
+        return None
+    search = re.compile("|".join(map(re.escape, needles))).search
+    return lambda text: search(text) is not None
+
+
+# Secrets of _LONG bytes or more are first looked for by chunks of at least _CHUNK bytes (any
+# occurrence of one holds a whole chunk, wherever the chunks start); shorter ones, few in
+# practice, one by one.
+_CHUNK = 8
+_MAX_CHUNK = 32
+_LONG = 2 * _CHUNK - 1
+_FEW = 64
+
+
+def occurring(secrets: Collection[str], data: bytes) -> set[str]:
+    """Those of ``secrets`` that occur in ``data`` (a document serialised by
+    :func:`delta.dumps`, where they are written JSON-escaped, as they are looked for).
+
+    A state of 10,000 instances serialises to ~15 MB and may hold hundreds of sealed passwords:
+    no search of each through it, nor a regular expression of all of them (which tries each at
+    every position), is fast enough. Instead the text is cut into chunks of :data:`_CHUNK`
+    bytes, one C-level pass, and a secret long enough to hold a whole chunk wherever it starts
+    can only occur if one of its own substrings of that length is among them; only those
+    candidates are then searched for whole. Where there are many short ones, all are looked
+    for by chunks of 3 bytes, which the shortest (6 bytes) holds one of.
+    """
+    forms = {s: delta.dumps(s)[1:-1] for s in secrets if len(s) >= MIN_KNOWN_LENGTH}
+    long = {s: f for s, f in forms.items() if len(f) >= _LONG}
+    short = {s: f for s, f in forms.items() if len(f) < _LONG}
+    candidates = dict(short) if len(short) <= _FEW else {}
+    if long or len(short) > _FEW:
+        # The longer the shortest secret, the longer the chunks and the fewer of them.
+        width = (
+            min(_MAX_CHUNK, (min(map(len, long.values())) + 1) // 2)
+            if len(short) <= _FEW
+            else (MIN_KNOWN_LENGTH + 1) // 2
+        )
+        pool = long if len(short) <= _FEW else forms
+        owners: dict[bytes, list[str]] = {}
+        for secret, form in pool.items():
+            for i in range(len(form) - width + 1):
+                owners.setdefault(form[i : i + width], []).append(secret)
+        chunks = re.compile(b"." * width, re.DOTALL).findall(data)
+        for gram in owners.keys() & chunks:
+            candidates.update((s, forms[s]) for s in owners[gram])
+    return {secret for secret, form in candidates.items() if form in data}
 
 
 def is_secret_name(name: str) -> bool:
@@ -290,9 +353,10 @@ class Redactor:
 
     def known_value(self, known: Collection[str]) -> Callable[[str], bool]:
         """A test of whether a string is the value one of the ``known`` seals stands for (a
-        version's seals): opened with TFSHADOW_KEY, or compared by the fingerprint under the
-        store's own key that fingerprint seals are and encryptions carry. Strings shorter
-        than :data:`MIN_KNOWN_LENGTH` never are."""
+        version's seals), or contains a value one of them opens to: opened with TFSHADOW_KEY,
+        or compared by the fingerprint under the store's own key that fingerprint seals are and
+        encryptions carry (which tells whole values only). Strings shorter than
+        :data:`MIN_KNOWN_LENGTH` never are."""
         plain: set[str] = set()
         digests: set[str] = set()
         for seal in known:
@@ -316,10 +380,12 @@ class Redactor:
             else lambda text: self.fingerprint(text)[len(_FP) :]
         )
 
+        contains = containing(plain)
+
         def test(text: str) -> bool:
             if len(text) < MIN_KNOWN_LENGTH or text.startswith(SEAL_PREFIX):
                 return False
-            if text in plain:
+            if text in plain or (contains is not None and contains(text)):
                 return True
             return bool(digests) and fingerprint is not None and fingerprint(text) in digests
 
@@ -337,6 +403,7 @@ class Redactor:
         known: Collection[str] = (),
         secrets: set[str] | None = None,
         previous: Mapping[str, Any] | None = None,
+        given: Collection[str] = (),
     ) -> dict[str, Any]:
         """A copy of a canonical state with every sensitive value sealed.
 
@@ -345,6 +412,10 @@ class Redactor:
         is known, or equal to a value sealed elsewhere in the state, is sealed too. The input is
         not modified. Instances with nothing to seal are shared with it, not copied. Running it
         again on its own output (with the same ``known``) changes nothing.
+
+        ``given``: secrets known in plain from elsewhere (the values the configuration document
+        seals). Any string of the state that contains one of them, or a value sealed elsewhere
+        in the state or opened from ``known``, is sealed whole.
 
         ``secrets``, when given, receives the strings of :data:`MIN_KNOWN_LENGTH` characters or
         more that were sealed, in plain: the configuration may hold them too.
@@ -357,6 +428,7 @@ class Redactor:
         if previous is not None:
             out = self._seal_where_sealed(out, previous, found)
         plain = {p for p in found if len(p) >= MIN_KNOWN_LENGTH}
+        plain.update(p for p in given if isinstance(p, str) and len(p) >= MIN_KNOWN_LENGTH)
         if secrets is not None:
             secrets.update(plain)
         # Values held in plain are compared as such; only seals whose value is not held here
@@ -379,13 +451,17 @@ class Redactor:
         self, doc: dict[str, Any], plain: frozenset[str], seals: frozenset[str]
     ) -> dict[str, Any]:
         verdicts: dict[str, str | None] = {}
+        # Most secrets occur nowhere but where they were sealed: only those the document holds
+        # somewhere are searched for in each of its strings.
+        contains = containing(occurring(plain, delta.dumps(doc)))
 
         def known(text: str) -> str | None:
             if len(text) < MIN_KNOWN_LENGTH or text.startswith(SEAL_PREFIX):
                 return None
             if text not in verdicts:
-                sealed = self.seal(text) if text in plain or seals else None
-                verdicts[text] = sealed if text in plain or sealed in seals else None
+                held = text in plain or (contains is not None and contains(text))
+                sealed = self.seal(text) if held or seals else None
+                verdicts[text] = sealed if held or sealed in seals else None
             return verdicts[text]
 
         out = dict(doc)

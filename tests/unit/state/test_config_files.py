@@ -587,7 +587,7 @@ def test_root_variable_names_root_module_only_even_when_unparsable() -> None:
 def test_seal_secret_strings_seals_quoted_literals_and_variables_equal_to_a_secret() -> None:
     files = {
         "main.tf": b'variable "tok" {\n  default = "s3cr3t-value"\n}\n'
-        b'locals {\n  note = "not s3cr3t-value itself"\n}\n',
+        b'locals {\n  note = "not s3cr3t-value itself"\n  other = "plain"\n}\n',
     }
     doc = config_document(
         files, {"tok": "s3cr3t-value", "size": "large"}, seal, SECRET_NAME, frozenset()
@@ -595,9 +595,35 @@ def test_seal_secret_strings_seals_quoted_literals_and_variables_equal_to_a_secr
     sealed = seal_secret_strings(doc, {"s3cr3t-value"}, seal)
     lines = sealed["files"]["main.tf"]
     assert lines[1] == f'  default = "{seal("s3cr3t-value")}"\n'
-    assert lines[4] == '  note = "not s3cr3t-value itself"\n'  # a longer string is its own
+    # A longer string holding the secret is sealed whole, others stay as written.
+    assert lines[4] == f'  note = "{seal("not s3cr3t-value itself")}"\n'
+    assert lines[5] == '  other = "plain"\n'
     assert sealed["variables"] == {"tok": seal("s3cr3t-value"), "size": "large"}
     assert seal_secret_strings(doc, set(), seal) == doc
+
+
+def test_seal_secret_strings_seals_literals_and_variables_containing_a_secret() -> None:
+    url = "postgres://admin:hunter2pw@db:5432/app"
+    main = (
+        f'locals {{\n  url = "{url}"\n  tpl = "postgres://admin:hunter2pw@${{var.host}}/app"\n'
+        '  doc = <<EOT\npassword: hunter2pw\nEOT\n  short = "user:abc@db"\n}\n'
+    )
+    files = {"main.tf": main.encode(), "db.tfvars": f'db_url = "{url}"\n'.encode()}
+    doc = config_document(files, {"dsn": f"{url}?ssl=1"}, seal, SECRET_NAME, frozenset())
+
+    # "abc" is too short to look for inside other strings: it would be found in far too many.
+    sealed = seal_secret_strings(doc, {"hunter2pw", "abc"}, seal)
+
+    text = text_of(sealed, "main.tf")
+    assert "hunter2pw" not in text and "hunter2pw" not in text_of(sealed, "db.tfvars")
+    assert f'url = "{seal(url)}"' in text
+    # A template is sealed as its source, so that it is put back as a template.
+    assert (
+        f'tpl = "{seal(chr(34) + "postgres://admin:hunter2pw@${var.host}/app" + chr(34))}"' in text
+    )
+    assert '"user:abc@db"' in text
+    assert hcl.parse(text) is not None
+    assert sealed["variables"] == {"dsn": seal(f"{url}?ssl=1")}
 
 
 def test_seal_secret_strings_seals_a_heredoc_and_a_non_ascii_literal_equal_to_a_secret() -> None:
@@ -660,8 +686,9 @@ def test_a_literal_inside_a_tf_json_template_is_sealed_with_its_string() -> None
         assert '\\"s3cr3t-in-json\\"' not in text
         parsed = json.loads(text)
         assert parsed["resource"]["terraform_data"]["a"]["input"] == seal(template)
-        # A string that merely contains the text is no template literal; others stay as written.
-        assert parsed["resource"]["terraform_data"]["a"]["note"] == "s3cr3t-in-json too"
+        # A string that contains the secret among other text is sealed whole too; others stay
+        # as written.
+        assert parsed["resource"]["terraform_data"]["a"]["note"] == seal("s3cr3t-in-json too")
         assert parsed["locals"]["other"] == '${upper("not-known")}'
 
 
