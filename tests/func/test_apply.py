@@ -607,6 +607,100 @@ def test_a_literal_in_a_tf_json_template_is_sealed_as_in_a_tf_file(
     assert '"terraform_data"' in config_text and "lit.tf.json" in config_text
 
 
+DB_TF = (
+    'variable "db_password" {\n  type = string\n}\n'
+    'variable "short_token" {\n  type    = string\n  default = "ab12"\n}\n'
+    'resource "terraform_data" "app" {\n  input = {\n'
+    '    url  = "postgres://admin:${var.db_password}@db:5432/app"\n'
+    '    note = "ticket-${var.short_token}"\n  }\n}\n'
+)
+
+
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+def test_a_secret_inside_a_connection_url_is_sealed_with_the_url(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # Named like secrets but not declared sensitive: Terraform keeps the strings built from
+    # them unmarked, in plain text, in `input`.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    (workdir / "db.tf").write_text(DB_TF)
+    password = f"{SECRET}-db"
+    given = ("-var", f"db_password={password}")
+    applies = [
+        (*given,),
+        (*given, "-var", "size=large"),  # the URL stays as it was
+        ("-var", f"db_password={password}-rotated", "-var", "size=large"),
+    ]
+    for args in applies:
+        applied = tfshadow("apply", "-auto-approve", "-no-color", *args, cwd=workdir)
+        assert applied.code == 0, applied.err
+    assert f"admin:{password}-rotated@db" in (workdir / "terraform.tfstate").read_text()
+
+    store = workdir / ".tfshadow"
+    needle = password.encode()
+    assert needle not in _everything_in_the_store(store)
+    subprocess.run(["git", "-C", str(store), "gc", "-q"], check=True)
+    assert needle not in _everything_in_the_store(store)
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [v["changes"]["addresses"] for v in versions[:2]] == [
+        ["terraform_data.app"],
+        ["terraform_data.web"],
+    ]
+    second = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    assert "terraform_data.app" not in second
+    third = tfshadow("inspect", "3", "--no-color", cwd=workdir).out
+    assert 'input["url"]  = (sensitive value)' in third
+    # A secret shorter than 6 characters is not looked for inside other strings: "ab12" would
+    # be found in far too many innocent ones. Its variable is sealed, the note stays readable.
+    first = tfshadow("inspect", "1", "--no-color", cwd=workdir).out
+    assert "ticket-ab12" in first
+    assert password not in first + second + third
+
+
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+def test_a_literal_or_variable_containing_a_secret_is_sealed_whole(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # The fixture's `api_token` is declared sensitive; its default is spelled out again inside
+    # a URL, a heredoc, a variable file and a -var value, none of them named like a secret.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    conn = (
+        'variable "dsn" {\n  type = string\n}\n'
+        'variable "db_url" {\n  type = string\n}\n'
+        "locals {\n"
+        f'  url  = "postgres://svc:{SECRET}@db:5432/app"\n'
+        f"  conf = <<EOT\nuser: svc\nsecret: {SECRET}\nEOT\n"
+        "}\n"
+        'resource "terraform_data" "conn" {\n'
+        "  input = [local.url, local.conf, var.dsn, var.db_url]\n}\n"
+    )
+    (workdir / "conn.tf").write_text(conn)
+    (workdir / "db.tfvars").write_text(f'db_url = "mysql://root:{SECRET}@db/x"\n')
+    applied = tfshadow(
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-var-file=db.tfvars",
+        "-var",
+        f"dsn=host=db password={SECRET} dbname=app",
+        cwd=workdir,
+    )
+    assert applied.code == 0, applied.err
+
+    store = workdir / ".tfshadow"
+    assert SECRET.encode() not in _everything_in_the_store(store)
+    for args in (("inspect", "1", "--json"), ("log", "--json")):
+        assert SECRET not in tfshadow(*args, cwd=workdir).out, args
+    if key is not None:
+        # The key opens the sealed literals: a checkout writes the files back as they were.
+        (workdir / "conn.tf").write_text("# replaced\n")
+        checkout = tfshadow("checkout", "1", "--force", cwd=workdir)
+        assert checkout.code == 0, checkout.err
+        assert (workdir / "conn.tf").read_text() == conn
+
+
 def test_a_description_reaches_the_terminal_without_control_sequences(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

@@ -24,6 +24,7 @@ from tfshadow.state.redact import (
     keep_seals,
     key_id,
     matching_seals,
+    occurring,
     same_seal,
     seal_id,
     sealed_apart,
@@ -707,6 +708,61 @@ def test_redact_state_seals_values_of_known_seals_but_not_short_strings() -> Non
         again = redactor.redact_state(doc(plain), seals_in(out))
         assert again == out
         assert redactor.redact_state(out, known) == out
+
+
+def test_redact_state_seals_whole_strings_that_contain_a_secret() -> None:
+    url = f"postgres://admin:{SECRET_V1}@db:5432/app"
+    for redactor in (Redactor(FP_KEY), Redactor(FP_KEY, "a TFSHADOW_KEY")):
+        marked = entry({"password": SECRET_V1, "name": "db"}, [[attr("password")]])
+        app = entry({"input": {"url": url, "host": "db"}, "note": "pin 1234 of 12345"})
+        outputs = {"dsn": {"value": [url, "x"], "type": "dynamic"}}
+        out = redactor.redact_state(doc(marked, app, outputs=outputs), given=["1234"])
+        assert out["resources"]["t.n[1]"]["attributes"] == {
+            "input": {"url": redactor.seal(url), "host": "db"},
+            # Shorter than 6 characters: looked for inside strings it would seal far too many.
+            "note": "pin 1234 of 12345",
+        }
+        assert out["outputs"]["dsn"]["value"] == [redactor.seal(url), "x"]
+        assert SECRET_V1 not in json.dumps(out)
+        assert redactor.redact_state(out) == out
+
+
+def test_redact_state_seals_strings_holding_a_given_or_opened_secret() -> None:
+    url = f"https://deploy:{SECRET_V2}@git.example.com/repo.git"
+    plain = doc(entry({"input": url, "other": "kept"}))
+    redactor = Redactor(FP_KEY)
+    # Given in plain (a variable the configuration seals): found inside the URL.
+    secrets: set[str] = set()
+    out = redactor.redact_state(plain, given=[SECRET_V2], secrets=secrets)
+    assert out["resources"]["t.n[0]"]["attributes"] == {
+        "input": redactor.seal(url),
+        "other": "kept",
+    }
+    assert SECRET_V2 in secrets  # the configuration's literals holding it are sealed too
+    # Known only by a fingerprint seal (a version before, no TFSHADOW_KEY): a fingerprint tells
+    # whole values only, so the URL is found by its own seal, which the version before holds.
+    assert redactor.redact_state(plain, seals_in(out)) == out
+    assert redactor.redact_state(plain, {redactor.seal(SECRET_V2)}) == plain
+    # Known by an encryption, opened with TFSHADOW_KEY: found inside the URL.
+    keyed = Redactor(FP_KEY, "a TFSHADOW_KEY")
+    opened = keyed.redact_state(plain, {keyed.seal(SECRET_V2)})
+    assert opened["resources"]["t.n[0]"]["attributes"]["input"] == keyed.seal(url)
+    assert keyed.unseal(keyed.seal(url)) == url
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(min_size=1, max_size=40), max_size=80),
+    st.lists(st.text(max_size=60), max_size=12),
+)
+def test_occurring_finds_exactly_the_secrets_a_document_holds(
+    secrets: list[str], strings: list[str]
+) -> None:
+    # Parts of the secrets end up in the document, whole or cut, escaped as JSON escapes them.
+    held = [*strings, *(s[: len(s) // 2 + 3] + "~" for s in secrets[::3]), *secrets[::2]]
+    data = delta.dumps({"strings": held})
+    expected = {s for s in secrets if len(s) >= 6 and delta.dumps(s)[1:-1] in data}
+    assert occurring(secrets, data) == expected
 
 
 def test_seals_in_finds_seals_inside_configuration_lines() -> None:
