@@ -659,6 +659,35 @@ def test_a_secret_inside_a_connection_url_is_sealed_with_the_url(
 
 
 @pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+def test_a_url_holding_a_secret_stays_sealed_in_versions_recorded_without_the_value(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # `state mv` and a change made outside tfshadow are recorded without the password: the
+    # version before's seals tell what to look for (the key opens them), or, without the key,
+    # the URL's own seal and the place it was sealed at do.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    (workdir / "db.tf").write_text(DB_TF)
+    password = f"{SECRET}-db"
+    applied = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-var", f"db_password={password}", cwd=workdir
+    )
+    assert applied.code == 0, applied.err
+    moved = tfshadow("state", "mv", "terraform_data.app", "terraform_data.moved", cwd=workdir)
+    assert moved.code == 0, moved.err
+    assert "recorded version 2" in moved.err
+    (workdir / "db.tf").write_text(DB_TF.replace('"app"', '"moved"'))
+    plain_apply(workdir, "-var", f"db_password={password}-changed")
+
+    versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert versions[0]["kind"] == "recovered"
+    store = workdir / ".tfshadow"
+    assert password.encode() not in _everything_in_the_store(store)
+    third = tfshadow("inspect", "3", "--no-color", cwd=workdir).out
+    assert 'input["url"]  = (sensitive value)' in third
+
+
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
 def test_a_literal_or_variable_containing_a_secret_is_sealed_whole(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
 ) -> None:

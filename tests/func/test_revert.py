@@ -469,6 +469,39 @@ def test_state_only_revert_refuses_fingerprinted_secrets_and_works_with_the_key(
             assert canonicalise(live_state(work))["resources"] == canonicalise(v1)["resources"]
 
 
+def test_revert_with_the_key_restores_a_url_sealed_for_the_secret_inside_it(
+    tmp_path: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `db_password` is named like a secret, not declared sensitive: the URL built from it is
+    # unmarked in the state, and sealed whole in the store.
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "basic", work)
+    (work / "db.tf").write_text(
+        'variable "db_password" {\n  type = string\n}\n'
+        'resource "terraform_data" "app" {\n'
+        '  input = "postgres://admin:${var.db_password}@db:5432/app?sslmode=require"\n}\n'
+    )
+    monkeypatch.setenv("TFSHADOW_KEY", "a-test-key-kept-in-a-secret-manager")
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    password = 's3cr3t-pw-\u00fc"q'
+    assert tfshadow(*APPLY, "-var", f"db_password={password}", cwd=work).code == 0
+    url = attributes(live_state(work))["terraform_data.app"]["input"]["value"]
+    assert url == f"postgres://admin:{password}@db:5432/app?sslmode=require"
+    assert tfshadow(*APPLY, "-var", "db_password=another-password", cwd=work).code == 0
+
+    reverted = tfshadow("revert", "1", "--state-only", *APPROVED, cwd=work)
+    assert reverted.code == 0, reverted.err
+    assert attributes(live_state(work))["terraform_data.app"]["input"]["value"] == url
+    assert tfshadow(*APPLY, "-var", "db_password=another-password", cwd=work).code == 0
+    reverted = tfshadow("revert", "1", *APPROVED, cwd=work)
+    assert reverted.code == 0, reverted.err
+    assert attributes(live_state(work))["terraform_data.app"]["input"]["value"] == url
+
+    store = work / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert "s3cr3t-pw" not in everything and "another-password" not in everything
+
+
 @pytest.mark.parametrize("how", ["Ctrl-C", "SIGTERM"])
 def test_interrupted_revert_is_recorded_and_cleaned_up(
     how: str, tmp_path: Path, tfshadow: Tfshadow
