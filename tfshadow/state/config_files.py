@@ -800,22 +800,34 @@ def seal_secret_strings(
         # shown without telling where the secret starts and ends.
         if contains is None or written is None or not written(line):
             return line
-        json_file = path.endswith(".json")
+        if path.endswith(".json"):
 
-        def replace(match: re.Match[str]) -> str:
-            quoted = match.group(0)
-            value = _json_string(quoted)
-            if value is None or is_sealed(value) or not contains(value):
-                return quoted
-            if json_file:
+            def replace(match: re.Match[str]) -> str:
+                quoted = match.group(0)
+                value = _json_string(quoted)
+                if value is None or is_sealed(value) or not contains(value):
+                    return quoted
                 return json.dumps(seal(value))  # a JSON string is put back as one
-            if _INTERPOLATION_START.search(quoted):
-                # An HCL template: its source text, put back as written (a string value
-                # would be re-quoted with `${` escaped, and no longer interpolate).
-                return json.dumps(seal(quoted))
-            return json.dumps(seal(value.replace("$${", "${").replace("%%{", "%{")))
 
-        return _QUOTED.sub(replace, line)
+            return _QUOTED.sub(replace, line)
+        edits = _Edits()
+        for start, end in _hcl_string_spans(line):
+            quoted = line[start:end]
+            if not written(quoted):
+                continue
+            value = _json_string(quoted)
+            if value is not None and is_sealed(value):
+                continue
+            if value is None or _INTERPOLATION_START.search(quoted):
+                # A template (the secret may be an argument inside it, `"${f("s3cr3t")}"`):
+                # its source text, put back as written (a string value would be re-quoted
+                # with `${` escaped, and no longer interpolate).
+                edits.add(start, end, json.dumps(seal(quoted)))
+            elif contains(value):
+                edits.add(
+                    start, end, json.dumps(seal(value.replace("$${", "${").replace("%%{", "%{")))
+                )
+        return edits.apply(line) if edits.spans else line
 
     out = dict(doc)
     out["files"] = {
@@ -844,6 +856,52 @@ def seal_secret_strings(
 
 
 _INTERPOLATION_START = re.compile(r"(?<![$%])[$%]\{")
+
+
+def _hcl_string_spans(line: str) -> Iterator[tuple[int, int]]:
+    """Where the outermost quoted strings of a line of HCL are, each from its opening quote
+    to its closing one: a template's interpolations may hold strings of their own
+    (``"${format("%s", "x")}"``), which a pattern of quoted strings would pair up wrongly."""
+    position, length = 0, len(line)
+    while (start := line.find('"', position)) >= 0:
+        i, depth = start + 1, 0  # depth: braces open inside an interpolation
+        while i < length:
+            char = line[i]
+            if char == "\\":
+                i += 2
+                continue
+            if depth == 0:
+                if char == '"':
+                    break
+                if line.startswith(("$${", "%%{"), i):
+                    i += 3
+                    continue
+                if line.startswith(("${", "%{"), i):
+                    depth, i = 1, i + 2
+                    continue
+            elif char == '"':
+                # A string inside an interpolation: its end, or the line's.
+                inner = _hcl_string_end(line, i)
+                if inner is None:
+                    return
+                i = inner
+                continue
+            elif char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            i += 1
+        if i >= length:
+            return  # not closed on this line: not a string HCL would read
+        yield start, i + 1
+        position = i + 1
+
+
+def _hcl_string_end(line: str, start: int) -> int | None:
+    """Just past the quoted string (with its own interpolations) opening at ``start``."""
+    for opening, end in _hcl_string_spans(line[start:]):
+        return start + end if opening == 0 else None
+    return None
 
 
 _QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')

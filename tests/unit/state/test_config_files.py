@@ -606,7 +606,8 @@ def test_seal_secret_strings_seals_literals_and_variables_containing_a_secret() 
     url = "postgres://admin:hunter2pw@db:5432/app"
     main = (
         f'locals {{\n  url = "{url}"\n  tpl = "postgres://admin:hunter2pw@${{var.host}}/app"\n'
-        '  doc = <<EOT\npassword: hunter2pw\nEOT\n  short = "user:abc@db"\n}\n'
+        '  doc = <<EOT\npassword: hunter2pw\nEOT\n  short = "user:abc@db"\n'
+        '  call = "${format("%s@db", "admin:hunter2pw")}"\n}\n'
     )
     files = {"main.tf": main.encode(), "db.tfvars": f'db_url = "{url}"\n'.encode()}
     doc = config_document(files, {"dsn": f"{url}?ssl=1"}, seal, SECRET_NAME, frozenset())
@@ -622,6 +623,9 @@ def test_seal_secret_strings_seals_literals_and_variables_containing_a_secret() 
         f'tpl = "{seal(chr(34) + "postgres://admin:hunter2pw@${var.host}/app" + chr(34))}"' in text
     )
     assert '"user:abc@db"' in text
+    # A literal inside a template's interpolation: the template is sealed as its source.
+    call = '"${format("%s@db", "admin:hunter2pw")}"'
+    assert f"call = {json.dumps(seal(call))}" in text
     assert hcl.parse(text) is not None
     assert sealed["variables"] == {"dsn": seal(f"{url}?ssl=1")}
 
