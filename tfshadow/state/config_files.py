@@ -55,9 +55,9 @@ from typing import Any
 from tfshadow import env
 from tfshadow.errors import UsageError
 from tfshadow.settings import hcl
-from tfshadow.state import json_spans
+from tfshadow.state import delta, json_spans
 from tfshadow.state.addresses import is_targeted, split_address
-from tfshadow.state.redact import containing, is_sealed
+from tfshadow.state.redact import MIN_KNOWN_LENGTH, containing, is_sealed, occurring
 
 CONFIG_FORMAT = 1
 LOCK_FILE = ".terraform.lock.hcl"
@@ -759,6 +759,19 @@ def seal_secret_strings(
     files (heredocs too) and its variables: a value the state holds sealed (an attribute named
     like a secret) may come from a variable whose name and declaration say nothing of it, and
     a password may be written into a longer literal (``"postgres://admin:s3cr3t@db/app"``)."""
+    # A state may hold hundreds of passwords: only those the document holds somewhere are
+    # looked for line by line (a secret of several lines is a heredoc's text, which no line
+    # holds whole).
+    forms = {value: _written_forms(value) for value in secrets}
+    held = occurring(
+        {form for written in forms.values() for form in written},
+        delta.dumps([doc.get("files"), doc.get("variables")]),
+    )
+    secrets = {
+        value
+        for value, written in forms.items()
+        if len(value) < MIN_KNOWN_LENGTH or "\n" in value or not written.isdisjoint(held)
+    }
     if not secrets:
         return dict(doc)
     needles: dict[str, str] = {}
@@ -767,11 +780,7 @@ def seal_secret_strings(
         for needle in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
             needles[needle] = json.dumps(seal(value))
     contains = containing(secrets)
-    # How a secret may be written in a line: as it is, or with JSON's (and HCL's) escapes.
-    forms = set(secrets)
-    for value in secrets:
-        forms.update(json.dumps(value, ensure_ascii=ascii)[1:-1] for ascii in (True, False))
-    written = containing(forms)
+    written = containing({form for value in secrets for form in forms[value]})
 
     def sealed_line(line: str) -> str:
         for needle, replacement in needles.items():
@@ -856,6 +865,13 @@ def seal_secret_strings(
 
 
 _INTERPOLATION_START = re.compile(r"(?<![$%])[$%]\{")
+
+
+def _written_forms(value: str) -> set[str]:
+    """How a secret may be written in a file: as it is, with JSON's (and HCL's) escapes, and
+    escaped twice (a literal inside a ``.tf.json`` template, ``"${f(\\"s3cr3t\\")}"``)."""
+    once = {json.dumps(value, ensure_ascii=ascii)[1:-1] for ascii in (True, False)}
+    return {value, *once, *(json.dumps(form)[1:-1] for form in once)}
 
 
 def _hcl_string_spans(line: str) -> Iterator[tuple[int, int]]:
