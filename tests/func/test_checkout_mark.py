@@ -257,3 +257,33 @@ def test_checkout_keeps_a_secret_in_code_commented_out_the_directory_holds(
 
     assert result.code == 0, result.err
     assert extra.read_text() == block
+
+
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+def test_checkout_takes_literals_holding_a_secret_from_the_files_here(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # The fixture's sensitive `api_token` default is written again inside a URL and a template:
+    # the store seals both whole. Without the key only the files here hold their values.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    secret = "fixture-token-value"
+    conn = (
+        'variable "host" {\n  default = "db"\n}\n'
+        f'locals {{\n  url = "postgres://svc:{secret}@db/app"\n'
+        f'  tpl = "postgres://svc:{secret}@${{var.host}}/app"\n}}\n'
+        'resource "terraform_data" "conn" {\n  input = [local.url, local.tpl]\n}\n'
+    )
+    (workdir / "conn.tf").write_text(conn)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    main = workdir / "main.tf"
+    main.write_text(main.read_text().replace('"small"', '"large"'))
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    store = workdir / ".tfshadow"
+    assert secret not in "\n".join(store_files(store).values()) + git_history_text(store)
+
+    checkout = tfshadow("checkout", "1", cwd=workdir)
+
+    assert checkout.code == 0, checkout.err
+    assert (workdir / "conn.tf").read_text() == conn
+    assert '"small"' in main.read_text()

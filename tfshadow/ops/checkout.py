@@ -232,8 +232,11 @@ def _with_values_here(
                 with contextlib.suppress(UnicodeDecodeError):
                     text = value.decode("utf-8")
                     # Only a value that seals to the very seal: an escaped or misaligned one
-                    # is left out, never written in the wrong place.
-                    if same_seal(redactor.seal(text), seal):
+                    # is left out, never written in the wrong place. A template holding a
+                    # secret is sealed as its source, quotes included.
+                    if same_seal(redactor.seal(text), seal) or same_seal(
+                        redactor.seal(f'"{text}"'), seal
+                    ):
                         plain[seal_id(seal)] = text
     if not plain and not comments:
         return dict(config)
@@ -298,12 +301,22 @@ def _refuse_dropping_secrets(
 
 
 def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:
-    """Files as the store would hold them: with their secrets sealed by ``redactor``."""
+    """Files as the store would hold them: with their secrets sealed by ``redactor``, also
+    where another literal holds one of them (a password written into a URL), as a recorded
+    command seals them."""
     from tfshadow.state import config_files
     from tfshadow.state.redact import SECRET_NAME
 
+    secrets: set[str] = set()
+
+    def seal(value: Any) -> str:
+        if isinstance(value, str):
+            secrets.add(value)
+        return redactor.seal(value)
+
     sensitive = config_files.sensitive_variable_names(files)
-    doc = config_files.config_document(files, {}, redactor.seal, SECRET_NAME, sensitive)
+    doc = config_files.config_document(files, {}, seal, SECRET_NAME, sensitive)
+    doc = config_files.seal_secret_strings(doc, secrets, redactor.seal)
     return _document_bytes(doc)
 
 
