@@ -750,6 +750,19 @@ def test_redact_state_seals_strings_holding_a_given_or_opened_secret() -> None:
     assert keyed.unseal(keyed.seal(url)) == url
 
 
+def test_known_value_finds_a_secret_inside_a_literal_only_where_it_opens() -> None:
+    url = f"postgres://admin:{SECRET_V1}@db/app"
+    keyed = Redactor(FP_KEY, "a TFSHADOW_KEY", store_key=FP_KEY)
+    known = keyed.known_value({keyed.seal(SECRET_V1)})
+    assert known(SECRET_V1) and known(url)
+    assert not known("postgres://admin:other@db/app")
+    # A fingerprint tells whole values only: the URL is known by its own seal, not the secret's.
+    plain = Redactor(FP_KEY)
+    assert plain.known_value({plain.seal(SECRET_V1)})(SECRET_V1)
+    assert not plain.known_value({plain.seal(SECRET_V1)})(url)
+    assert plain.known_value({plain.seal(url)})(url)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.text(min_size=1, max_size=40), max_size=80),
