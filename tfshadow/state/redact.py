@@ -167,13 +167,9 @@ def containing(secrets: Collection[str]) -> Callable[[str], bool] | None:
     return lambda text: search(text) is not None
 
 
-# Secrets of _LONG bytes or more are first looked for by chunks of at least _CHUNK bytes (any
-# occurrence of one holds a whole chunk, wherever the chunks start); shorter ones, few in
-# practice, one by one.
-_CHUNK = 8
+# The few shortest secrets are searched for one by one; the others by chunks (see occurring).
+_FEW = 16
 _MAX_CHUNK = 32
-_LONG = 2 * _CHUNK - 1
-_FEW = 64
 
 
 def occurring(secrets: Collection[str], data: bytes) -> set[str]:
@@ -182,31 +178,27 @@ def occurring(secrets: Collection[str], data: bytes) -> set[str]:
 
     A state of 10,000 instances serialises to ~15 MB and may hold hundreds of sealed passwords:
     no search of each through it, nor a regular expression of all of them (which tries each at
-    every position), is fast enough. Instead the text is cut into chunks of :data:`_CHUNK`
-    bytes, one C-level pass, and a secret long enough to hold a whole chunk wherever it starts
-    can only occur if one of its own substrings of that length is among them; only those
-    candidates are then searched for whole. Where there are many short ones, all are looked
-    for by chunks of 3 bytes, which the shortest (6 bytes) holds one of.
+    every position), is fast enough. Instead the text is cut into chunks of ``w`` bytes, one
+    C-level pass: a secret of ``2w - 1`` bytes or more holds a whole chunk wherever the chunks
+    start, so it can only occur if one of its own substrings of ``w`` bytes is among them, and
+    only those candidates are searched for whole. ``w`` is as large as all but the
+    :data:`_FEW` shortest secrets allow (longer chunks are fewer and rarer); those are searched
+    for one by one.
     """
     forms = {s: delta.dumps(s)[1:-1] for s in secrets if len(s) >= MIN_KNOWN_LENGTH}
-    long = {s: f for s, f in forms.items() if len(f) >= _LONG}
-    short = {s: f for s, f in forms.items() if len(f) < _LONG}
-    candidates = dict(short) if len(short) <= _FEW else {}
-    if long or len(short) > _FEW:
-        # The longer the shortest secret, the longer the chunks and the fewer of them.
-        width = (
-            min(_MAX_CHUNK, (min(map(len, long.values())) + 1) // 2)
-            if len(short) <= _FEW
-            else (MIN_KNOWN_LENGTH + 1) // 2
-        )
-        pool = long if len(short) <= _FEW else forms
-        owners: dict[bytes, list[str]] = {}
-        for secret, form in pool.items():
+    if len(forms) <= _FEW:
+        return {secret for secret, form in forms.items() if form in data}
+    lengths = sorted(map(len, forms.values()))
+    width = min(_MAX_CHUNK, (lengths[_FEW] + 1) // 2)
+    candidates = {s: f for s, f in forms.items() if len(f) < 2 * width - 1}
+    owners: dict[bytes, list[str]] = {}
+    for secret, form in forms.items():
+        if secret not in candidates:
             for i in range(len(form) - width + 1):
                 owners.setdefault(form[i : i + width], []).append(secret)
-        chunks = re.compile(b"." * width, re.DOTALL).findall(data)
-        for gram in owners.keys() & chunks:
-            candidates.update((s, forms[s]) for s in owners[gram])
+    chunks = re.compile(b"." * width, re.DOTALL).findall(data)
+    for gram in owners.keys() & chunks:
+        candidates.update((s, forms[s]) for s in owners[gram])
     return {secret for secret, form in candidates.items() if form in data}
 
 
