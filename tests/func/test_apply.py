@@ -616,16 +616,22 @@ DB_TF = (
 )
 
 
+def _db_with_a_url(workdir: Path, monkeypatch: pytest.MonkeyPatch, key: str | None) -> str:
+    """DB_TF in ``workdir``, with TFSHADOW_KEY set to ``key`` (unset for None); the password
+    to give it."""
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    (workdir / "db.tf").write_text(DB_TF)
+    return f"{SECRET}-db"
+
+
 @pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
 def test_a_secret_inside_a_connection_url_is_sealed_with_the_url(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
 ) -> None:
     # Named like secrets but not declared sensitive: Terraform keeps the strings built from
     # them unmarked, in plain text, in `input`.
-    if key is not None:
-        monkeypatch.setenv("TFSHADOW_KEY", key)
-    (workdir / "db.tf").write_text(DB_TF)
-    password = f"{SECRET}-db"
+    password = _db_with_a_url(workdir, monkeypatch, key)
     given = ("-var", f"db_password={password}")
     applies = [
         (*given,),
@@ -665,10 +671,7 @@ def test_a_url_holding_a_secret_stays_sealed_in_versions_recorded_without_the_va
     # `state mv` and a change made outside tfshadow are recorded without the password: the
     # version before's seals tell what to look for (the key opens them), or, without the key,
     # the URL's own seal and the place it was sealed at do.
-    if key is not None:
-        monkeypatch.setenv("TFSHADOW_KEY", key)
-    (workdir / "db.tf").write_text(DB_TF)
-    password = f"{SECRET}-db"
+    password = _db_with_a_url(workdir, monkeypatch, key)
     applied = tfshadow(
         "apply", "-auto-approve", "-no-color", "-var", f"db_password={password}", cwd=workdir
     )

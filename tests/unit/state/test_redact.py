@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -575,7 +574,9 @@ def test_redactor_repr_shows_no_key() -> None:
     assert repr(Redactor(FP_KEY, "top secret")) == "Redactor(encrypts=True)"
 
 
-def test_redact_state_on_a_generated_state_is_fast_and_copies_only_what_it_seals() -> None:
+def test_redact_state_on_a_generated_state_copies_only_what_it_seals() -> None:
+    # Its speed is measured by `bench.run capture`, not here: a timed test fails on a busy
+    # machine for no fault of the code.
     gen = bench_generate
     canonical = canonicalise(gen.generate_state(2000, seed=5))
     passwords = [
@@ -585,15 +586,11 @@ def test_redact_state_on_a_generated_state_is_fast_and_copies_only_what_it_seals
     ]
     assert passwords
     redactor = Redactor(FP_KEY)
-    started = time.perf_counter()
     redacted = redactor.redact_state(canonical)
-    elapsed = time.perf_counter() - started
     encoded = delta.dumps(redacted)
     assert not any(p.encode() in encoded for p in passwords)
     copied = [a for a, e in redacted["resources"].items() if e is not canonical["resources"][a]]
     assert {redacted["resources"][a]["type"] for a in copied} == {"aws_db_instance"}
-    # 10,000 instances take about 0.15 s on a 2-core machine; leave room for a noisy one.
-    assert elapsed < 0.3
 
 
 names = st.one_of(
