@@ -733,6 +733,32 @@ def test_a_literal_or_variable_containing_a_secret_is_sealed_whole(
         assert (workdir / "conn.tf").read_text() == conn
 
 
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+def test_a_secret_a_comment_holds_outside_quotes_is_sealed(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # The sensitive `api_token`'s value noted in comments, unquoted, as people do.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    notes = (
+        f"# rotated from {SECRET} last week\n"
+        f'resource "terraform_data" "noted" {{ // was {SECRET}\n'
+        f'  input = "x" /* {SECRET}, {SECRET} */\n}}\n'
+    )
+    (workdir / "notes.tf").write_text(notes)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+
+    assert SECRET.encode() not in _everything_in_the_store(workdir / ".tfshadow")
+    assert tfshadow("log", "--no-color", cwd=workdir).code == 0
+    # The file here gives the value back to a checkout; with the key, the seal itself does.
+    (workdir / "main.tf").write_text((workdir / "main.tf").read_text() + "\n# later\n")
+    if key is not None:
+        (workdir / "notes.tf").write_text("# replaced\n")
+    checkout = tfshadow("checkout", "1", "--force", cwd=workdir)
+    assert checkout.code == 0, checkout.err
+    assert (workdir / "notes.tf").read_text() == notes
+
+
 def test_a_description_reaches_the_terminal_without_control_sequences(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

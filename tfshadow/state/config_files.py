@@ -844,15 +844,21 @@ def seal_secret_strings(
 
     out = dict(doc)
     out["files"] = {
-        path: _seal_heredocs(
+        path: _seal_in_comments(
             path,
-            [
-                containing_sealed(
-                    path, sealed_line(sealed_json_line(line) if path.endswith(".json") else line)
-                )
-                for line in lines
-            ],
-            secrets,
+            _seal_heredocs(
+                path,
+                [
+                    containing_sealed(
+                        path,
+                        sealed_line(sealed_json_line(line) if path.endswith(".json") else line),
+                    )
+                    for line in lines
+                ],
+                secrets,
+                seal,
+            ),
+            {value: forms[value] for value in secrets},
             seal,
         )
         for path, lines in doc["files"].items()
@@ -977,6 +983,34 @@ def _quoted_literals(template: str) -> Iterator[str]:
 
 
 _HEREDOC_OPENING = re.compile(r"<<(-?)([A-Za-z][\w.-]*)[ \t]*\r?\n")
+
+
+def _seal_in_comments(
+    path: str, lines: list[str], secrets: Mapping[str, Collection[str]], seal: Seal
+) -> list[str]:
+    """``lines`` of an HCL file with each secret of ``secrets`` (a value and how it may be
+    written) that a comment holds outside any quotes (``# rotated from s3cr3t-2025``) replaced
+    by its seal: a checkout puts the value back from the file here, or opens it with the key,
+    as it does a sealed literal. Values under MIN_KNOWN_LENGTH characters are left alone, as
+    inside other strings: they would be found in too many innocent words."""
+    if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")):
+        return lines
+    by_form = {
+        form: value
+        for value, forms in secrets.items()
+        if len(value) >= MIN_KNOWN_LENGTH and "\n" not in value
+        for form in forms
+    }
+    text = "".join(lines)
+    if not by_form or not any(form in text for form in by_form):
+        return lines
+    # The longest first: a secret that holds another is replaced whole.
+    written = re.compile("|".join(map(re.escape, sorted(by_form, key=len, reverse=True))))
+    edits = _Edits()
+    for start, end in _comment_spans(text):
+        for match in written.finditer(text, start, end):
+            edits.add(match.start(), match.end(), seal(by_form[match.group(0)]))
+    return _lines(edits.apply(text)) if edits.spans else lines
 
 
 def _seal_heredocs(path: str, lines: list[str], secrets: Collection[str], seal: Seal) -> list[str]:
