@@ -1036,15 +1036,48 @@ def _seal_heredocs(path: str, lines: list[str], secrets: Collection[str], seal: 
 def _heredoc_spans(text: str) -> Iterator[tuple[int, int]]:
     """Where each heredoc of an HCL text is, from its ``<<`` to the end of its closing marker:
     also one inside an expression (``sensitive(<<EOT … EOT)``), which no entry's value is."""
-    pos = 0
-    while (opening := _HEREDOC_OPENING.search(text, pos)) is not None:
-        marker = re.escape(opening.group(2))
-        closing = re.compile(rf"^[ \t]*{marker}(?=[ \t]*\r?$)", re.MULTILINE)
-        found = closing.search(text, opening.end())
-        if found is None:
-            return
-        yield opening.start(), found.end()
-        pos = found.end()
+    return ((start, end) for kind, start, end in _hcl_spans(text) if kind == "heredoc")
+
+
+# What may open a string, a heredoc or a comment: the walk jumps from one to the next.
+_SPAN_START = re.compile(r'["#]|<<|//|/\*')
+
+
+def _hcl_spans(text: str) -> Iterator[tuple[str, int, int]]:
+    """The comments and heredocs of an HCL text, in order, as ``("comment" | "heredoc", start,
+    end)``: one walk that steps over quoted strings (with the templates nested in their
+    interpolations), heredocs and comments, so that ``<<EOT`` or ``#`` written inside any of
+    them opens nothing. An unclosed heredoc ends the walk (Terraform refuses the file)."""
+    position, length = 0, len(text)
+    while (next_one := _SPAN_START.search(text, position)) is not None:
+        position = next_one.start()
+        char = text[position]
+        if char == '"':
+            line_end = text.find("\n", position)
+            line_end = length if line_end < 0 else line_end
+            # A string HCL would not read (not closed on its line) ends with the line.
+            end = _hcl_string_end(text[position:line_end], 0)
+            position = line_end if end is None else position + end
+        elif char == "<" and (opening := _HEREDOC_OPENING.match(text, position)) is not None:
+            marker = re.escape(opening.group(2))
+            closing = re.compile(rf"^[ \t]*{marker}(?=[ \t]*\r?$)", re.MULTILINE)
+            found = closing.search(text, opening.end())
+            if found is None:
+                return
+            yield "heredoc", position, found.end()
+            position = found.end()
+        elif char == "#" or text.startswith("//", position):
+            end = text.find("\n", position)
+            end = length if end < 0 else end
+            yield "comment", position, end
+            position = end
+        elif text.startswith("/*", position):
+            end = text.find("*/", position + 2)
+            end = length if end < 0 else end + 2
+            yield "comment", position, end
+            position = end
+        else:
+            position += 1
 
 
 def _heredoc_text(source: str) -> str | None:
@@ -1146,7 +1179,6 @@ def _redact(path: str, text: str, policy: _Policy) -> str:
 
 COMMENT_MASK = '"(sensitive value)"'
 _COMMENT_ASSIGNMENT = re.compile(r'"?([A-Za-z_][\w-]*)"?[ \t]*[=:][ \t]*"(?:[^"\\\n]|\\.)*"')
-_HEREDOC_ANYWHERE = re.compile(r"<<-?([A-Za-z][\w.-]*)[ \t]*\r?$", re.M)
 
 
 def masked_comment_lines(text: str, secret_name: re.Pattern[str]) -> dict[str, str]:
@@ -1183,37 +1215,7 @@ def _mask_comments(text: str, policy: _Policy) -> str:
 
 def _comment_spans(text: str) -> Iterator[tuple[int, int]]:
     """Where the comments of an HCL text are: outside quoted strings and heredocs."""
-    heredocs: dict[int, int] = {}
-    for opening in _HEREDOC_ANYWHERE.finditer(text):
-        marker = re.compile(rf"^[ \t]*{re.escape(opening.group(1))}[ \t]*\r?$", re.M)
-        closing = marker.search(text, opening.end())
-        heredocs[opening.start()] = closing.end() if closing else len(text)
-    position, in_string = 0, False
-    while position < len(text):
-        char = text[position]
-        if in_string:
-            if char == "\\":
-                position += 1
-            elif char in '"\n':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif position in heredocs:
-            position = heredocs[position]
-            continue
-        elif char == "#" or text.startswith("//", position):
-            end = text.find("\n", position)
-            end = len(text) if end < 0 else end
-            yield position, end
-            position = end
-            continue
-        elif text.startswith("/*", position):
-            end = text.find("*/", position + 2)
-            end = len(text) if end < 0 else end + 2
-            yield position, end
-            position = end
-            continue
-        position += 1
+    return ((start, end) for kind, start, end in _hcl_spans(text) if kind == "comment")
 
 
 _WORD = re.compile(r"[A-Za-z_][\w-]*")

@@ -630,6 +630,26 @@ def test_seal_secret_strings_seals_literals_and_variables_containing_a_secret() 
     assert sealed["variables"] == {"dsn": seal(f"{url}?ssl=1")}
 
 
+def test_a_heredoc_opening_in_a_comment_or_a_string_is_no_heredoc() -> None:
+    # `<<EOT` written in a comment (or a string) opens nothing: taken for a heredoc, it ran to
+    # the real heredoc's closing line and sealed the code between as one.
+    main = (
+        "# the policy below is a heredoc, <<EOT\n"
+        'resource "terraform_data" "a" {\n  input = "<<EOT"\n}\n'
+        "locals {\n  doc = <<EOT\npassword: hunter2pw\nEOT\n}\n"
+        "/* <<EOT\n*/ # hunter2pw\n"
+    )
+    doc = config_document({"main.tf": main.encode()}, {}, seal, SECRET_NAME, frozenset())
+
+    text = text_of(seal_secret_strings(doc, {"hunter2pw"}, seal), "main.tf")
+
+    assert "hunter2pw" not in text
+    heredoc = "<<EOT\npassword: hunter2pw\nEOT"
+    assert text == main.replace(heredoc, json.dumps(seal(heredoc))).replace(
+        "# hunter2pw", f"# {seal('hunter2pw')}"
+    )
+
+
 def test_seal_secret_strings_seals_a_heredoc_and_a_non_ascii_literal_equal_to_a_secret() -> None:
     main = (
         'locals {\n  material = "s3cr3t-\u00fcml"\n  cert = <<-EOT\n    s3cr3t-pem\n'
