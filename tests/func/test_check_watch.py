@@ -612,6 +612,41 @@ def test_check_json_of_an_anomaly_is_strict_json(watched: Path, tfshadow: Tfshad
         json.loads(line, parse_constant=_refuse)
 
 
+def test_an_anomaly_trigger_after_its_revert_says_how_soon_it_is_judged_again(
+    watched: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an action the resource is judged on what came after it: a history that is still
+    too short lengthens with every minute, and the trigger says how soon it is enough."""
+    import os
+
+    from tfshadow.ops.check import CheckRequest, check
+    from tfshadow.project import Project
+
+    (watched / "tfshadow.hcl").write_text(
+        PROFILE.replace('above  = 80\n    for    = "2m"', 'anomaly = "high"').replace(
+            'cooldown = "30m"', 'cooldown = "5m"'
+        )
+        % {"action": "revert"}
+    )
+    _runs_hot(watched)
+    first = tfshadow("check", "--act", "--json", cwd=watched)
+    assert [r["action"] for r in first.json()["recommendations"]] == ["reverted to version 1"]
+    now = datetime.now(UTC)
+    later = now + timedelta(minutes=10)
+    _append(watched, "terraform_data.web", now + timedelta(seconds=30), later, 30.0)
+    monkeypatch.chdir(watched)
+
+    report = check(Project(watched, os.environ), CheckRequest(now=later))
+
+    (trigger,) = report.triggers
+    assert trigger.state == "inconclusive", trigger.detail
+    assert re.search(
+        r"too little history: \d+ points, 63 needed \(32 min at this 30 s step, in about "
+        r"2\d min\)",
+        trigger.detail,
+    ), trigger.detail
+
+
 def _refuse(constant: str) -> None:
     raise AssertionError(f"{constant} is not JSON")
 

@@ -166,7 +166,8 @@ def _too_little(
     have = f"too little history: {present} point{'' if present == 1 else 's'}, {needed} needed"
     step = format_step(grid.step)
     if series.step_for is None or series.window is None or not grid.values.shape[0]:
-        return f"{have} ({_span(needed * grid.step)} at this {step} step)"
+        soon = f", in about {_span((needed - present) * grid.step)}" if series.grows else ""
+        return f"{have} ({_span(needed * grid.step)} at this {step} step{soon})"
     shortest = shortest_range(needed, series.step_for)
     if shortest is None:
         return f"{have} (more than any range is read as at this source's steps)"
@@ -182,9 +183,10 @@ def _too_little(
             + ("" if series.window >= shortest else f" in a range of at least {_span(shortest)}")
         )
     if series.window < shortest:
+        soon = f" (in about {_span(shortest - series.window)})" if series.grows else ""
         return (
             f"{have}: a {_span(series.window)} range is read at a {step} step; a range is "
-            f"judged from {_span(shortest)} on"
+            f"judged from {_span(shortest)} on{soon}"
         )
     return f"{have} ({grid.missing} of {grid.values.shape[0]} steps missing)"
 

@@ -63,6 +63,9 @@ class Series:
     # the length of the range asked for, in seconds.
     step_for: Callable[[float], int] | None = None
     window: float | None = None
+    # The range starts at a fixed moment (the last action a profile took) and ends now: it
+    # lengthens as time passes, so "too little history" can say how soon there is enough.
+    grows: bool = False
 
     def __len__(self) -> int:
         return int(self.values.shape[0])

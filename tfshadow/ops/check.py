@@ -386,6 +386,8 @@ def _evaluate(
         )
         return None
     _unnamed_metric(source, profile, resource, trigger, report, told)
+    if start == since_action:
+        series = replace(series, grows=True)
     return evaluate(trigger, series, now, default_sensitivity="medium")
 
 

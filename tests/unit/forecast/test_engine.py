@@ -85,6 +85,9 @@ def test_judge_too_little_history_names_a_range_at_the_sources_own_step() -> Non
         "too little history: 60 points, 63 needed: a 10 min range is read at a 10 s step; "
         "a range is judged from 16 min on"
     )
+    # The same range, started by a profile's action and ending now: it lengthens by itself.
+    growing = judge(replace(old, grows=True), MEDIUM).verdict
+    assert growing.detail.endswith("a range is judged from 16 min on (in about 6 min)")
     # A series that began 5 min before the end of a 7-day range: how soon it is judged.
     young = replace(_series(_noise(n=30), step=10.0), step_for=choose_step, window=7 * 86400.0)
     end = _at(30, step=10.0)
