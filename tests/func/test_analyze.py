@@ -8,6 +8,7 @@ which cannot be reached here; it records what it is sent so the test can check t
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -229,6 +230,34 @@ def test_analyze_marks_go_on_from_the_versions_another_copy_pushed(
         text=True,
     ).stdout
     assert "recorded elsewhere" in pushed and "good" in pushed.splitlines()[0], pushed
+
+
+def test_analyze_leaves_a_mark_another_copy_pushed_as_it_is(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime], tmp_path: Path
+) -> None:
+    # A colleague's copy marked version 2 bad and pushed it: the quiet soak this copy sees
+    # must not mark it good over that, as it would not had the mark been here already.
+    remote = tmp_path / "shadows.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
+    subprocess.run(
+        ["git", "-C", str(workdir / ".tfshadow"), "push", "-q", str(remote), "HEAD:tfshadow"],
+        check=True,
+    )
+    _settings(workdir, f'store {{\n  remote = "{remote}"\n}}\n')
+    other = tmp_path / "colleague"
+    shutil.copytree(workdir, other, symlinks=True)
+    marked = tfshadow("mark", "2", "bad", "--note", "broke checkout", cwd=other)
+    assert marked.code == 0, marked.err
+    until = _quiet_soak_after(workdir, two_versions[2])
+
+    result = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert {m["version"]: m["mark"] for m in result.json()["marks"]} == {1: "good"}
+    log = tfshadow("log", "--json", cwd=workdir)
+    assert log.code == 0, log.err
+    logged = {v["version"]: v["mark"] for v in log.json()["versions"]}
+    assert logged[2]["mark"] == "bad" and logged[2]["note"] == "broke checkout"
 
 
 def test_analyze_renders_a_table_with_the_proposed_command(

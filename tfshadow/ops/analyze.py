@@ -535,6 +535,15 @@ def _mark_versions(
     with contextlib.suppress(TfshadowError), store.lock(project.lock_timeout, command="analyze"):
         pull_before_recording(store, pulled)
     warnings.extend(pulled.warnings)
+    if pulled.notes:
+        # The versions taken may bring marks made elsewhere (a person's `bad`): they stand.
+        marks = store.marks(workspace)
+        wanted = [
+            (number, mark, note)
+            for number, mark, note in wanted
+            if number not in marks
+            or (mark == "suspect" and marks[number].get("mark") not in ("bad", "suspect"))
+        ]
     done = []
     for number, mark, note in wanted:
         try:
