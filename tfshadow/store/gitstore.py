@@ -1086,6 +1086,8 @@ class GitShadowStore:
         remote cannot be reached."""
         if self._remote is None or not self._config.pull_before_record:
             return None
+        # Said of this command only: a process that records again (`check --watch`) asks anew.
+        self._remote_unreachable = False
         try:
             return self._fast_forward(self._remote)
         except StoreDivergedError:

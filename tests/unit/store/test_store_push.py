@@ -83,6 +83,30 @@ def test_push_failure_keeps_the_version_for_the_next_push(kit: StoreKit, tmp_pat
     assert "default/1" in kit.git(remote, "log", "tfshadow", "--format=%(trailers)")
 
 
+def test_a_remote_back_within_the_same_process_is_pushed_to_again(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    # `check --watch` keeps its store open: a remote unreachable in one cycle is not
+    # given up for the cycles after, once it answers again.
+    remote = tmp_path / "not-yet.git"
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    store = kit.open_store(workdir, remote=str(remote))
+    with pytest.raises(StoreError):
+        store.pull_before_recording()
+    kit.record(store, 1)
+    store.push()  # not tried again: the failed fetch said it
+    assert store.has_unpushed()
+
+    bare(kit, remote)
+    store.pull_before_recording()
+    kit.record(store, 2)
+    store.push()
+
+    assert not store.has_unpushed()
+    assert kit.git(remote, "rev-parse", "tfshadow") == kit.git(store.root, "rev-parse", "HEAD")
+
+
 def test_push_relative_remote_is_taken_from_the_workdir(kit: StoreKit, tmp_path: Path) -> None:
     workdir = tmp_path / "config"
     workdir.mkdir()
