@@ -47,7 +47,10 @@ def moment_from_text(text: str, option: str, *, now: datetime, day_end: bool = F
     if moment is None:
         raise UsageError(f"{option} {text}: neither a time ago nor a date", hint=MOMENT_HINT)
     if day_end and _date_alone(spelled):
-        moment += timedelta(days=1)
+        try:
+            moment += timedelta(days=1)
+        except OverflowError:
+            moment = datetime.max.replace(tzinfo=UTC)  # the last day there is: to its end
     return moment
 
 

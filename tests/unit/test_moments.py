@@ -76,3 +76,10 @@ def test_stamps_as_written_read_in_utc_and_anything_else_is_none() -> None:
     assert zoned.utcoffset() == timedelta(0)
     for bad in (None, 17, "", "not a time", "2d"):
         assert parse_stamp(bad) is None
+
+
+def test_until_the_last_day_there_is_runs_to_its_end() -> None:
+    # `log --until 9999-12-31`: the day after it is past what a date holds.
+    moment = moment_from_text("9999-12-31", "--until", now=NOW, day_end=True)
+    assert moment == datetime.max.replace(tzinfo=UTC)
+    assert moment > datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
