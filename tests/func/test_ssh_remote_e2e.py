@@ -473,6 +473,38 @@ def test_ssh_push_and_pull_use_the_configuration_repositorys_ssh_command(
     assert _git("rev-parse", "HEAD", cwd=laptop / ".tfshadow") == store_head
 
 
+def test_a_branch_store_runs_the_repositorys_ssh_command_from_its_top_directory(
+    sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The store as a branch of the configuration's repository, whose `core.sshCommand` names
+    # its deploy key relative to the repository's top directory, as `git push` there reads it:
+    # the store's worktree, elsewhere under .git, must not make the key a file that is not.
+    _no_ssh_command_chosen(monkeypatch)
+    known_hosts = _known_hosts(sshd, tmp_path)
+    remote = _bare(tmp_path)
+    workdir = _configuration(tmp_path, "infra", "origin")
+    (workdir / "tfshadow.hcl").write_text(
+        'store {\n  branch = "tfshadow"\n  remote = "origin"\n}\n'
+    )
+    (workdir / "keys").mkdir()
+    shutil.copy(sshd.client_key, workdir / "keys" / "deploy")
+    command = _ssh_command(sshd, known_hosts).replace(f"-i {sshd.client_key}", "-i keys/deploy")
+    _git("init", "-q", "-b", "main", cwd=workdir)
+    _git("remote", "add", "origin", sshd.url(remote), cwd=workdir)
+    _git("config", "core.sshCommand", command, cwd=workdir)
+    _git("add", "main.tf", "tfshadow.hcl", cwd=workdir)
+    _git("commit", "-q", "-m", "infra", cwd=workdir)
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=2", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "warning" not in result.err, result.err
+    tip = _git("rev-parse", "refs/heads/tfshadow", cwd=workdir)
+    assert _git("rev-parse", "refs/heads/tfshadow", cwd=remote) == tip
+
+
 def test_ssh_key_with_a_passphrase_fails_the_push_without_asking(
     sshd: Sshd, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

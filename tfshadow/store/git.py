@@ -313,7 +313,7 @@ class Git:
             return {}
         chosen = self.run("config", "--get", "core.sshCommand", ok=range(256))
         if chosen.returncode == 0:
-            return {}
+            return self._branch_store_ssh(chosen.stdout, configured_in)
         if configured_in is not None and configured_in.is_dir():
             configuration = Git(configured_in)
             there = configuration.run("config", "--get", "core.sshCommand", ok=range(256))
@@ -328,6 +328,25 @@ class Git:
             f" -o ServerAliveInterval={_SSH_ALIVE_INTERVAL}"
             f" -o ServerAliveCountMax={_SSH_ALIVE_COUNT}"
         }
+
+    def _branch_store_ssh(self, chosen: bytes, configured_in: Path | None) -> dict[str, str]:
+        """The ssh command ``chosen`` by this repository's settings, as it runs: as it is, but
+        from the configuration's top directory when this is a worktree of the configuration's
+        repository elsewhere (a branch store's, under .git), as `git push` there runs it: a
+        relative key path (``-i deploy_key``) is meant from there."""
+        command = chosen.decode("utf-8", "surrogateescape").strip()
+        if not command or configured_in is None or not configured_in.is_dir():
+            return {}
+        there = Git(configured_in).repo_info()
+        here = self.repo_info() if there is not None else None
+        if (
+            there is None
+            or here is None
+            or here.common_dir != there.common_dir
+            or os.path.realpath(here.toplevel) == os.path.realpath(there.toplevel)
+        ):
+            return {}
+        return {"GIT_SSH_COMMAND": f"cd {shlex.quote(str(there.toplevel))} && {command}"}
 
     # -- inspection ---------------------------------------------------------------------------
 
