@@ -287,3 +287,26 @@ def test_checkout_takes_literals_holding_a_secret_from_the_files_here(
     assert checkout.code == 0, checkout.err
     assert (workdir / "conn.tf").read_text() == conn
     assert '"small"' in main.read_text()
+
+
+def test_checkout_over_a_file_with_a_short_secret_written_again_elsewhere(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # A password too short to look for inside other strings ("admin") is also the value of
+    # another literal: recorded, that literal stays as written, and the file here compares
+    # equal to the newest version, which holds it.
+    main = workdir / "main.tf"
+    main.write_text(
+        main.read_text()
+        + 'variable "db_password" {\n  default = "admin"\n}\n'
+        + 'locals {\n  db_user = "admin"\n}\n'
+    )
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    first = main.read_text()
+    main.write_text(first.replace('"small"', '"large"'))
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+
+    checkout = tfshadow("checkout", "1", cwd=workdir)
+
+    assert checkout.code == 0, checkout.err
+    assert main.read_text() == first

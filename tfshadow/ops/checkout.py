@@ -305,12 +305,13 @@ def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:
     where another literal holds one of them (a password written into a URL), as a recorded
     command seals them."""
     from tfshadow.state import config_files
-    from tfshadow.state.redact import SECRET_NAME
+    from tfshadow.state.redact import MIN_KNOWN_LENGTH, SECRET_NAME
 
     secrets: set[str] = set()
 
     def seal(value: Any) -> str:
-        if isinstance(value, str):
+        # As a recording looks for them: a shorter value is sealed where it is assigned only.
+        if isinstance(value, str) and len(value) >= MIN_KNOWN_LENGTH:
             secrets.add(value)
         return redactor.seal(value)
 
