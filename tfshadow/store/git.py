@@ -337,7 +337,10 @@ class Git:
         command = chosen.decode("utf-8", "surrogateescape").strip()
         if not command or configured_in is None or not configured_in.is_dir():
             return {}
-        there = Git(configured_in).repo_info()
+        try:
+            there = Git(configured_in).repo_info()
+        except StoreError:
+            return {}  # a repository git refuses to use (its owner): not the store's own
         here = self.repo_info() if there is not None else None
         if (
             there is None

@@ -107,6 +107,28 @@ def test_a_remote_back_within_the_same_process_is_pushed_to_again(
     assert kit.git(remote, "rev-parse", "tfshadow") == kit.git(store.root, "rev-parse", "HEAD")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another owner needs root")
+def test_push_with_a_users_ssh_command_where_git_refuses_the_configurations_repository(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    # The user's own ssh command (global settings), and a configuration repository git does
+    # not use (another owner's: "dubious ownership"): the store, a repository of its own,
+    # pushes as git runs that command here.
+    Path(os.environ["GIT_CONFIG_GLOBAL"]).write_text("[core]\n\tsshCommand = ssh -i key\n")
+    remote = bare(kit, tmp_path / "mirror.git")
+    workdir = tmp_path / "config"
+    workdir.mkdir()
+    kit.git(workdir, "init", "-q")
+    store = kit.open_store(workdir, remote=str(remote))
+    kit.record(store, 1)
+    os.chown(workdir, 65534, 65534)
+    os.chown(workdir / ".git", 65534, 65534)
+
+    store.push()
+
+    assert kit.git(remote, "rev-parse", "tfshadow") == kit.git(store.root, "rev-parse", "HEAD")
+
+
 def test_push_relative_remote_is_taken_from_the_workdir(kit: StoreKit, tmp_path: Path) -> None:
     workdir = tmp_path / "config"
     workdir.mkdir()
