@@ -165,6 +165,31 @@ def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
     assert "default/7 good" in _git("log", "-1", "--format=%B", "tfshadow", cwd=remote)
 
 
+def test_a_revert_dry_run_behind_the_remote_records_nothing(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    # A dry run reads this copy as it is and writes nothing: the colleague's apply it has not
+    # taken is no change made outside tfshadow to record here (which would part the histories).
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+    head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+
+    dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
+
+    assert dry.code == 0, dry.err
+    assert "recorded version" not in dry.err and "diverged" not in dry.err, dry.err
+    assert _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow") == head
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=3", cwd=workdir)
+    assert result.code == 0, result.err
+    assert "warning" not in result.err, result.err
+    remote = tmp_path / "shadows.git"
+    assert _git("rev-parse", "tfshadow", cwd=remote) == _git(
+        "rev-parse", "HEAD", cwd=workdir / ".tfshadow"
+    )
+
+
 def test_a_branch_store_also_takes_another_copys_versions_before_recording(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:

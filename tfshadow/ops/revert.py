@@ -147,9 +147,9 @@ def _revert(
                 "cannot read the current state",
                 hint="run `tfshadow init` in this directory first",
             )
-        if read_only is None:
+        if read_only is None and not request.dry_run:
             record_drift(project, store, live_raw, drift)
-        else:
+        elif read_only is not None:
             drift.warnings.append(
                 f"{read_only.message}: a change made outside tfshadow since the newest "
                 "version is planned against, not recorded"
