@@ -101,7 +101,16 @@ _SSH_ALIVE_COUNT = 4
 # The one ref of the bundles the object-storage mirror keeps (see tfshadow/mirror/).
 BUNDLE_REF = "refs/tfshadow/mirror"
 # Where `tfshadow store pull` fetches the remote's branch before taking it.
-PULL_REF = "refs/tfshadow/pulled"
+PULL_REF = "refs/tfshadow/pull"
+
+
+def pull_ref(branch: str) -> str:
+    """Where the remote's ``branch`` is fetched to before it is taken: one ref per branch, so
+    that the branch stores of two configurations in one repository never fetch into the same
+    ref at once."""
+    return f"{PULL_REF}/{branch}"
+
+
 _URL_CREDENTIALS = re.compile(r"([A-Za-z0-9+.-]*)://([^/@\s]+)@")
 # Schemes whose user part is a login name, not a secret (`ssh://git@host/…`).
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})

@@ -41,7 +41,6 @@ from tfshadow.store import cache, policy
 from tfshadow.store.base import Reconstructed, StoreConfig
 from tfshadow.store.git import (
     BUNDLE_REF,
-    PULL_REF,
     STORE_IDENTITY,
     Git,
     Identity,
@@ -49,6 +48,7 @@ from tfshadow.store.git import (
     TreeEntry,
     blob_id,
     init_repository,
+    pull_ref,
     scrub_url,
 )
 from tfshadow.store.layout import (
@@ -1061,9 +1061,9 @@ class GitShadowStore:
 
         def fetch(repo: Git) -> str:
             try:
-                tip = repo.fetch_branch(url, branch, PULL_REF, configured_in=config.workdir)
+                tip = repo.fetch_branch(url, branch, pull_ref(branch), configured_in=config.workdir)
             finally:
-                repo.delete_ref(PULL_REF)
+                repo.delete_ref(pull_ref(branch))
             if tip is None:
                 raise StoreError(
                     f"the remote {scrub_url(url)} holds no shadow store yet",
@@ -1101,7 +1101,7 @@ class GitShadowStore:
         head = self._git.head()
         try:
             tip = self._git.fetch_branch(
-                url, self._branch, PULL_REF, configured_in=self._config.workdir
+                url, self._branch, pull_ref(self._branch), configured_in=self._config.workdir
             )
             if tip is None:
                 return PullResult(shown, 0, self._unpushed_count(head, None), False)
@@ -1145,7 +1145,7 @@ class GitShadowStore:
                     self._recover()
                 raise
         finally:
-            self._git.delete_ref(PULL_REF)
+            self._git.delete_ref(pull_ref(self._branch))
         _make_read_only(self.root, changed)
         self._journal.unlink()
         (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
