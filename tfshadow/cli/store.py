@@ -4,12 +4,15 @@ remote and its object-storage mirror."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from tfshadow.cli.commands import CliContext, commands, json_option, no_color_option, pass_cli
 from tfshadow.cli.output import EXIT_FAILED, EXIT_OK, stdout_console
+
+if TYPE_CHECKING:
+    from tfshadow.store.gitstore import PullResult
 
 
 def _emit_json(doc: dict[str, Any]) -> None:
@@ -77,39 +80,117 @@ def check_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
 
 
 @store_group.command(name="pull")
+@click.option(
+    "--rebase",
+    is_flag=True,
+    help="When the store and its remote have diverged, record this copy's own versions again "
+    "after the remote's (numbered after them), then push.",
+)
 @json_option
 @no_color_option
 @pass_cli
-def pull_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
+def pull_command(cli: CliContext, rebase: bool, as_json: bool, no_color: bool) -> int:
     """Bring the store up to its remote (fast-forward only), or create it from the remote:
     for a recorder that is not the only one, such as a CI runner that keeps its directory."""
     from tfshadow.store import GitShadowStore
 
     project = cli.project()
+    if rebase:
+        return _pull_rebase(cli, as_json, no_color)
     result = GitShadowStore.pull(project.store_config(), project.lock_timeout)
+    if as_json:
+        _emit_json(_pull_json(result))
+        return EXIT_OK
+    _print_pull(result, no_color)
+    return EXIT_OK
+
+
+def _pull_json(result: PullResult) -> dict[str, Any]:
+    return {
+        "remote": result.remote,
+        "created": result.created,
+        "pulled_commits": result.pulled,
+        "ahead_commits": result.ahead,
+    }
+
+
+def _print_pull(result: PullResult, no_color: bool, prefix: str = "") -> None:
+    console = stdout_console(no_color=no_color)
+    if result.created:
+        said = f"Created the shadow store from {result.remote}."
+    elif result.pulled:
+        said = f"Pulled {result.pulled} commit(s) from {result.remote}."
+    elif result.ahead:
+        said = (
+            f"Nothing to pull from {result.remote}; it lacks {result.ahead} commit(s) of this "
+            "store, which the next recorded command pushes."
+        )
+    else:
+        said = f"Up to date with {result.remote}."
+    console.print(prefix + said, markup=False)
+
+
+def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
+    from tfshadow.ops.rebase import pull_rebase
+
+    result = pull_rebase(cli.project())
+    if result.pull is not None:
+        if as_json:
+            _emit_json({**_pull_json(result.pull), "diverged": False, "rebased": [], "dropped": []})
+        else:
+            _print_pull(
+                result.pull,
+                no_color,
+                "Not diverged: nothing to rebase, pulled as `tfshadow store pull`. ",
+            )
+        return EXIT_OK
     if as_json:
         _emit_json(
             {
                 "remote": result.remote,
-                "created": result.created,
+                "created": False,
                 "pulled_commits": result.pulled,
-                "ahead_commits": result.ahead,
+                "ahead_commits": len(result.rebased),
+                "diverged": True,
+                "before_rebase": result.ref,
+                "rebased": [
+                    {"workspace": m.workspace, "from": m.old, "to": m.new} for m in result.rebased
+                ],
+                "dropped": [
+                    {"workspace": d.workspace, "version": d.old, "same_as": d.same_as}
+                    for d in result.dropped
+                ],
+                "marks_carried": result.marks,
+                "warnings": result.warnings,
             }
         )
         return EXIT_OK
     console = stdout_console(no_color=no_color)
-    if result.created:
-        console.print(f"Created the shadow store from {result.remote}.", markup=False)
-    elif result.pulled:
-        console.print(f"Pulled {result.pulled} commit(s) from {result.remote}.", markup=False)
-    elif result.ahead:
+    console.print(
+        f"The store and {result.remote} had diverged: took {result.pulled} commit(s) from it.",
+        markup=False,
+    )
+    for moved in result.rebased:
         console.print(
-            f"Nothing to pull from {result.remote}; it lacks {result.ahead} commit(s) of this "
-            "store, which the next recorded command pushes.",
+            f"Recorded {moved.workspace} version {moved.old} again as version {moved.new}.",
             markup=False,
         )
-    else:
-        console.print(f"Up to date with {result.remote}.", markup=False)
+    for dropped in result.dropped:
+        console.print(
+            f"Dropped {dropped.workspace} version {dropped.old}: the remote's version "
+            f"{dropped.same_as} has the same state and configuration.",
+            markup=False,
+        )
+    if result.marks:
+        console.print(f"Carried the marks of {', '.join(result.marks)}.", markup=False)
+    console.print(
+        f"The history before the rebase is kept at {result.ref} (`git -C "
+        f"{cli.project().open_store(create=False).root} reset --hard {result.ref}` goes back "
+        "to it).",
+        markup=False,
+    )
+    for warning in result.warnings:
+        click.echo(f"tfshadow: warning: {warning}", err=True)
     return EXIT_OK
 
 

@@ -935,12 +935,65 @@ def version_meta(
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     from tfshadow import env
-    from tfshadow.state.changes import compare_configs, compare_states, summary_line
-    from tfshadow.state.config_files import config_intents
-    from tfshadow.state.redact import SEAL_PREFIX, key_id, matching_seals, replace_seals, seals_in
+    from tfshadow.state.redact import SEAL_PREFIX, key_id, seals_in
     from tfshadow.store.git import git_identity
 
     workspace = project.workspace
+    change = version_change(project, store, workspace, capture, kind=kind, extra=extra)
+    key = project.environ.get(env.TFSHADOW_KEY)
+    sealed = seals_in((capture.state, capture.config))
+    # Which key the version's secrets open with, so that a command can tell before Terraform
+    # runs that TFSHADOW_KEY is not that key (None: nothing of it is encrypted).
+    encrypted_with = (
+        key_id(key) if key and any(s.startswith(SEAL_PREFIX + "enc:") for s in sealed) else None
+    )
+    description = printable(message or ci_description(project.environ) or change.summary)
+    author = detect_author(project.environ, lambda: git_identity(project.workdir))
+    return {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "author": {key: printable(value) for key, value in author.items()},
+        "description": description,
+        "kind": kind,
+        "outcome": outcome,
+        "terraform": {
+            "engine": project.engine.name,
+            # The version that wrote this state: what a revert must be able to read it with.
+            "version": capture.state.get("terraform_version"),
+            "binary": home_relative(project.engine.description),
+        },
+        "workspace": workspace,
+        "changes": change.changes,
+        "key_id": encrypted_with,
+        **(extra or {}),
+    }
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    """What a version changes against the newest version of its workspace."""
+
+    changes: dict[str, Any]  # the meta's `changes`
+    summary: str  # the description it gets when it is given none
+    # Whether its state and configuration are the newest version's (a secret whose seal alone
+    # differs counts as the same where the seals can be matched).
+    unchanged: bool
+
+
+def version_change(
+    project: Project,
+    store: GitShadowStore,
+    workspace: str,
+    capture: Capture,
+    *,
+    kind: str,
+    extra: Mapping[str, Any] | None = None,
+) -> VersionChange:
+    """What ``capture``, recorded next as a version of ``kind``, changes against the newest
+    version of ``workspace`` (``extra``: the meta's own keys, such as a revert's)."""
+    from tfshadow.state.changes import compare_configs, compare_states, summary_line
+    from tfshadow.state.config_files import config_intents
+    from tfshadow.state.redact import matching_seals, replace_seals, seals_in
+
     latest = store.latest(workspace)
     previous = store.reconstruct(workspace, int(latest["version"])) if latest else None
     sealed = seals_in((capture.state, capture.config))
@@ -953,12 +1006,6 @@ def version_meta(
         )
         before_state = replace_seals(previous.state, matched)
         before_config = replace_seals(previous.config, matched)
-    key = project.environ.get(env.TFSHADOW_KEY)
-    # Which key the version's secrets open with, so that a command can tell before Terraform
-    # runs that TFSHADOW_KEY is not that key (None: nothing of it is encrypted).
-    encrypted_with = (
-        key_id(key) if key and any(s.startswith(SEAL_PREFIX + "enc:") for s in sealed) else None
-    )
     changes = compare_states(before_state, capture.state)
     # Where no resource changed (Terraform rewrote only its own record, such as dependencies),
     # the configuration tells what the version was made for.
@@ -977,26 +1024,8 @@ def version_meta(
         imported |= frozenset((extra or {}).get("imported") or ())
         changes = changes.with_intents(imported, forgotten)
     add, change, destroy = changes.counts(record_only=record_only)
-    description = printable(
-        message
-        or ci_description(project.environ)
-        or summary_line(changes, record_only=record_only, config=config_changes)
-    )
-    author = detect_author(project.environ, lambda: git_identity(project.workdir))
-    return {
-        "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "author": {key: printable(value) for key, value in author.items()},
-        "description": description,
-        "kind": kind,
-        "outcome": outcome,
-        "terraform": {
-            "engine": project.engine.name,
-            # The version that wrote this state: what a revert must be able to read it with.
-            "version": capture.state.get("terraform_version"),
-            "binary": home_relative(project.engine.description),
-        },
-        "workspace": workspace,
-        "changes": {
+    return VersionChange(
+        changes={
             "add": add,
             "change": change,
             "destroy": destroy,
@@ -1004,9 +1033,9 @@ def version_meta(
             # Where moved objects were: `log ADDRESS` finds the move under the old address too.
             **({"moved_from": moved_from} if (moved_from := changes.moved_from()) else {}),
         },
-        "key_id": encrypted_with,
-        **(extra or {}),
-    }
+        summary=summary_line(changes, record_only=record_only, config=config_changes),
+        unchanged=(before_state, before_config) == (capture.state, capture.config),
+    )
 
 
 def pull_or_none(

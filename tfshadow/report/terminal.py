@@ -229,6 +229,8 @@ def _tags(meta: Mapping[str, Any]) -> Text:
     if outcome != "success":
         tag.append(" ")
         tag.append(outcome, style=_OUTCOME_STYLE.get(outcome, "bold"))
+    if meta.get("rebased_from") is not None:
+        tag.append(f" (was {meta['rebased_from']})", style="dim")
     mark = _field(meta, "mark").get("mark")
     if mark:
         tag.append(" ")
@@ -283,6 +285,9 @@ def _header_lines(meta: Mapping[str, Any], *, parent_removed: bool = False) -> l
     parent = meta.get("parent")
     gone = " (removed by retention)" if parent_removed else ""
     labelled("Parent", "none" if parent is None else f"version {parent}{gone}")
+    if meta.get("rebased_from") is not None:
+        # Recorded again by `store pull --rebase`: its number in this copy's history before.
+        labelled("Rebased", f"from version {meta['rebased_from']} (`tfshadow store pull --rebase`)")
     targets = meta.get("targets")
     if isinstance(targets, list) and targets:
         labelled("Targets", ", ".join(str(target) for target in targets))

@@ -111,6 +111,8 @@ def pull_ref(branch: str) -> str:
     return f"{PULL_REF}/{branch}"
 
 
+# Where `tfshadow store pull --rebase` keeps the history it replaced (one ref per branch).
+BEFORE_REBASE_REF = "refs/tfshadow/before-rebase"
 _URL_CREDENTIALS = re.compile(r"([A-Za-z0-9+.-]*)://([^/@\s]+)@")
 # Schemes whose user part is a login name, not a secret (`ssh://git@host/…`).
 _SSH_SCHEMES = frozenset({"ssh", "git+ssh", "ssh+git"})
@@ -519,6 +521,12 @@ class Git:
         proc = self.run("merge-base", "--is-ancestor", ancestor, commit, ok=(0, 1, 128))
         return proc.returncode == 0
 
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The newest commit both ``a`` and ``b`` hold in their history (None: none)."""
+        proc = self.run("merge-base", a, b, ok=(0, 1))
+        out = proc.stdout.decode().strip()
+        return out if proc.returncode == 0 and out else None
+
     def bundle_create(self, path: Path, tip: str, base: str | None) -> None:
         """Write to ``path`` a bundle of the commits from ``base`` (excluded) to ``tip``.
 
@@ -643,8 +651,9 @@ class Git:
             raise StoreDivergedError(
                 f"could not push the shadow store to {scrub_url(url)}: its `{branch}` branch "
                 "has versions this store does not have (another copy of the store pushed them)",
-                hint="the two histories have diverged and no later push can join them; the "
-                "versions stay in this store",
+                hint="the two histories have diverged and no push alone can join them; the "
+                "versions stay in this store: `tfshadow store pull --rebase` records them "
+                "again after the remote's",
             )
         if proc.returncode != 0:
             detail = scrub_url(_push_failure(proc.stdout, proc.stderr))

@@ -40,6 +40,7 @@ from tfshadow.state import delta
 from tfshadow.store import cache, policy
 from tfshadow.store.base import Reconstructed, StoreConfig
 from tfshadow.store.git import (
+    BEFORE_REBASE_REF,
     BUNDLE_REF,
     STORE_IDENTITY,
     Git,
@@ -118,6 +119,17 @@ class PullResult:
     pulled: int
     ahead: int
     created: bool
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where the store (``head``) and its remote's branch (``tip``, fetched) stand: ``base`` is
+    the newest commit both hold (``head`` itself when the remote only went on from it)."""
+
+    remote: str
+    head: str | None
+    tip: str
+    base: str | None
 
 
 @dataclass(frozen=True)
@@ -1097,60 +1109,145 @@ class GitShadowStore:
             raise
 
     def _fast_forward(self, url: str) -> PullResult:
-        shown = scrub_url(url)
-        head = self._git.head()
         try:
-            tip = self._git.fetch_branch(
-                url, self._branch, pull_ref(self._branch), configured_in=self._config.workdir
-            )
-            if tip is None:
-                return PullResult(shown, 0, self._unpushed_count(head, None), False)
-            _check_is_store(self._git, tip)
-            if head is not None and self._git.is_ancestor(tip, head):
-                return PullResult(shown, 0, self._unpushed_count(head, tip), False)
-            if head is not None and not self._git.is_ancestor(head, tip):
+            fetched = self._fetch_remote(url)
+            if isinstance(fetched, PullResult):
+                return fetched
+            if fetched.base != fetched.head:
                 raise StoreDivergedError(
-                    f"the shadow store and its remote {shown} have diverged: each holds "
-                    "versions the other lacks (two copies recorded)",
-                    hint=f"keep one: move {self.root} aside and pull again to take the "
-                    "remote's, or keep this one and replace the remote's branch by hand",
+                    f"the shadow store and its remote {fetched.remote} have diverged: each "
+                    "holds versions the other lacks (two copies recorded)",
+                    hint="run `tfshadow store pull --rebase` to record this copy's versions "
+                    "again after the remote's",
                 )
-            changed = [
-                p
-                for p in (
-                    self._git.text("diff", "--no-renames", "--name-only", "-z", head, tip).split(
-                        "\0"
-                    )
-                    if head
-                    else [e.path for e in self._git.ls_tree(tip, None, recursive=True)]
-                )
-                if p
-            ]
-            # git writes the tree before it moves HEAD: a merge stopped in between leaves
-            # files HEAD does not hold (retention's rekeyed meta.json reads as tampered,
-            # and the next merge refuses to overwrite them). The journal puts HEAD's back.
-            try:
-                self._journal.write_text(json.dumps({"dirs": changed}))
-            except OSError as exc:
-                self._journal.unlink(missing_ok=True)
-                raise StoreError(
-                    f"cannot write to the shadow store at {self.root}: {exc.strerror or exc}",
-                    hint="free space on its file system, or make it writable",
-                ) from exc
-            try:
-                self._git.run("merge", "--ff-only", "--quiet", tip)
-            except StoreError:
-                # What the merge got to write is undone now, or else by the next open.
-                with contextlib.suppress(TfshadowError, OSError):
-                    self._recover()
-                raise
+            return self._take(url, fetched.head, fetched.tip, ("merge", "--ff-only", "--quiet"))
         finally:
             self._git.delete_ref(pull_ref(self._branch))
+
+    def _fetch_remote(self, url: str) -> PullResult | Divergence:
+        """Fetch the remote's branch to its pull ref (the caller deletes it). A PullResult when
+        there is nothing to take (the remote has no branch, or only commits this store holds);
+        otherwise where the two histories stand (``base == head``: a fast-forward)."""
+        shown = scrub_url(url)
+        head = self._git.head()
+        tip = self._git.fetch_branch(
+            url, self._branch, pull_ref(self._branch), configured_in=self._config.workdir
+        )
+        if tip is None:
+            return PullResult(shown, 0, self._unpushed_count(head, None), False)
+        _check_is_store(self._git, tip)
+        if head is not None and self._git.is_ancestor(tip, head):
+            return PullResult(shown, 0, self._unpushed_count(head, tip), False)
+        base = self._git.merge_base(head, tip) if head is not None else None
+        return Divergence(shown, head, tip, base)
+
+    def _take(self, url: str, head: str | None, tip: str, move: tuple[str, ...]) -> PullResult:
+        """Move the store from ``head`` to ``tip`` with ``git <move> <tip>``, under a journal."""
+        changed = [
+            p
+            for p in (
+                self._git.text("diff", "--no-renames", "--name-only", "-z", head, tip).split("\0")
+                if head
+                else [e.path for e in self._git.ls_tree(tip, None, recursive=True)]
+            )
+            if p
+        ]
+        # git writes the tree before it moves HEAD: a merge stopped in between leaves
+        # files HEAD does not hold (retention's rekeyed meta.json reads as tampered,
+        # and the next merge refuses to overwrite them). The journal puts HEAD's back.
+        try:
+            self._journal.write_text(json.dumps({"dirs": changed}))
+        except OSError as exc:
+            self._journal.unlink(missing_ok=True)
+            raise StoreError(
+                f"cannot write to the shadow store at {self.root}: {exc.strerror or exc}",
+                hint="free space on its file system, or make it writable",
+            ) from exc
+        try:
+            self._git.run(*move, tip)
+        except StoreError:
+            # What the move got to write is undone now, or else by the next open.
+            with contextlib.suppress(TfshadowError, OSError):
+                self._recover()
+            raise
         _make_read_only(self.root, changed)
         self._journal.unlink()
         (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
         pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
-        return PullResult(shown, pulled, 0, False)
+        return PullResult(scrub_url(url), pulled, 0, False)
+
+    # -- joining diverged histories (`store pull --rebase`) -----------------------------------
+
+    @contextlib.contextmanager
+    def fetched_for_rebase(self) -> Iterator[PullResult | Divergence]:
+        """Fetch the remote's branch, under the lock the caller holds. A remote that only went
+        on from this store is taken at once, as :meth:`pull` does (its PullResult yielded);
+        diverged histories are yielded as they stand, the remote's tip held by a ref until the
+        block ends, nothing moved."""
+        url = self._remote
+        if url is None:
+            raise StoreError(
+                "the shadow store has no remote to pull from",
+                hint='set `remote = "…"` in the store block of tfshadow.hcl',
+            )
+        try:
+            fetched = self._fetch_remote(url)
+            if isinstance(fetched, Divergence) and fetched.base == fetched.head:
+                move = ("merge", "--ff-only", "--quiet")
+                fetched = self._take(url, fetched.head, fetched.tip, move)
+            yield fetched
+        finally:
+            self._git.delete_ref(pull_ref(self._branch))
+
+    def versions_after(self, commit: str) -> dict[str, list[int]]:
+        """Per workspace, the versions the store holds beyond those ``commit`` holds, oldest
+        first (those recorded here after the histories parted)."""
+        head = self._git.head()
+        if head is None:
+            return {}
+        found: dict[str, list[int]] = {}
+        for ws in self.workspaces():
+            there = max(self._version_numbers(commit, ws), default=0)
+            newer = sorted(n for n in self._version_numbers(head, ws) if n > there)
+            if newer:
+                found[ws] = newer
+        return found
+
+    def _version_numbers(self, commit: str, workspace: str) -> set[int]:
+        prefix = f"{workspace_dir(workspace)}/"
+        return {
+            n
+            for entry in self._git.ls_tree(commit, prefix, recursive=False)
+            if entry.kind == "tree"
+            and (n := parse_version_name(entry.path[len(prefix) :])) is not None
+        }
+
+    def marks_at(self, commit: str, workspace: str) -> dict[int, dict[str, Any]]:
+        """The marks of ``workspace`` as ``commit`` holds them: version -> mark."""
+        ws = validate_workspace(workspace)
+        return self._read_marks(_Listing(head=commit, files={}), ws)
+
+    def reset_to_remote(self, fetched: Divergence) -> str:
+        """Keep the store's history under a ref and put the store at the remote's tip (files
+        read-only, under a journal as a pull); returns the ref. The caller holds the lock."""
+        if self._remote is None or fetched.head is None:
+            raise StoreError("the shadow store has no history to keep", hint="run `tfshadow apply`")
+        ref = f"{BEFORE_REBASE_REF}/{self._branch}"
+        self._git.run("update-ref", "-m", "tfshadow: before store pull --rebase", ref, fetched.head)
+        self._take(self._remote, fetched.head, fetched.tip, ("reset", "-q", "--hard"))
+        return ref
+
+    def carry_marks(
+        self, workspace: str, marks: Mapping[int, dict[str, Any]], message: str
+    ) -> None:
+        """Replace the marks of ``workspace`` by ``marks`` (those of kept versions), each as
+        it was made, in one commit. Takes the lock if the caller does not hold it."""
+        ws = validate_workspace(workspace)
+        with self.lock(DEFAULT_LOCK_TIMEOUT, command="store pull"):
+            self._recover()
+            listing = self._listing(ws)
+            kept = {n: m for n, m in marks.items() if n in listing.files}
+            self._commit_marks(ws, _marks_bytes(kept), message, STORE_IDENTITY)
 
     def _unpushed_count(self, head: str | None, remote_tip: str | None) -> int:
         if head is None:
@@ -1177,8 +1274,8 @@ class GitShadowStore:
                 raise
             raise StoreDivergedError(
                 exc.message,
-                hint=f"{exc.hint}. To go on from the remote's history instead, move {self.root} "
-                "aside and run `tfshadow store pull`",
+                hint=f"{exc.hint}; or, to drop them and go on from the remote's history, move "
+                f"{self.root} aside and run `tfshadow store pull`",
             ) from None
         (self._state_dir / "pushed").write_text(f"{self._remote}\n{head}\n", encoding="utf-8")
 
@@ -1268,7 +1365,7 @@ class GitShadowStore:
             if note:
                 entry["note"] = note
             kept[version] = entry
-            data = dumps_meta({"format": MARKS_FORMAT, "marks": [kept[n] for n in sorted(kept)]})
+            data = _marks_bytes(kept)
             body = f"{note.strip()}\n\n" if note and note.strip() else ""
             message = (
                 f"Mark version {version} of workspace {ws} {mark}\n\n{body}"
@@ -1390,6 +1487,10 @@ class GitShadowStore:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _marks_bytes(marks: Mapping[int, dict[str, Any]]) -> bytes:
+    return dumps_meta({"format": MARKS_FORMAT, "marks": [marks[n] for n in sorted(marks)]})
 
 
 def _edited_marks(edited: Iterable[str]) -> list[str]:

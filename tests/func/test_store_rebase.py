@@ -1,0 +1,240 @@
+"""`tfshadow store pull --rebase`: two copies of a store whose histories parted, joined."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> Path:
+    """A colleague's copy of ``workdir``'s configuration, both on one state (a local backend
+    both name) and both stores pushing to one remote, with the same fingerprint key (copied,
+    as the README says for a clone). ``workdir`` has recorded version 1 and pushed it."""
+    remote = tmp_path / "shadows.git"
+    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
+    shared_state = tmp_path / "shared.tfstate"
+    backend = f'terraform {{\n  backend "local" {{\n    path = "{shared_state}"\n  }}\n}}\n'
+    colleague = tmp_path / "colleague"
+    colleague.mkdir()
+    for copy in (workdir, colleague):
+        shutil.copy(FIXTURES / "basic" / "main.tf", copy / "main.tf")
+        (copy / "backend.tf").write_text(backend)
+        (copy / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+        assert tfshadow("init", "-no-color", "-reconfigure", cwd=copy).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    key = Path(".git") / "tfshadow" / "fingerprint.key"
+    (colleague / ".tfshadow" / key).unlink(missing_ok=True)
+    shutil.copy(workdir / ".tfshadow" / key, colleague / ".tfshadow" / key)
+    return colleague
+
+
+def _offline(tmp_path: Path) -> Path:
+    """The remote out of reach; returns where it went."""
+    away = tmp_path / "away.git"
+    (tmp_path / "shadows.git").rename(away)
+    return away
+
+
+def _apply(tfshadow: Tfshadow, cwd: Path, size: str) -> None:
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", f"size={size}", cwd=cwd)
+    assert result.code == 0, result.err
+
+
+def _diverge(workdir: Path, colleague: Path, tfshadow: Tfshadow, tmp_path: Path) -> None:
+    """This copy records 2 (marked good) and 3 while the remote is away; the colleague then
+    records its own 2 (the state this copy left, taken as `recovered`) and 3 (its apply)."""
+    away = _offline(tmp_path)
+    _apply(tfshadow, workdir, "two")
+    assert tfshadow("mark", "latest", "good", "--note", "checked", cwd=workdir).code == 0
+    _apply(tfshadow, workdir, "three")
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "four")
+
+
+def _versions(tfshadow: Tfshadow, cwd: Path) -> list[dict[str, object]]:
+    log = tfshadow("log", "--json", cwd=cwd)
+    assert log.code == 0, log.err
+    return list(reversed(log.json()["versions"]))
+
+
+def test_pull_rebase_records_this_copys_versions_again_after_the_remotes(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    _diverge(workdir, colleague, tfshadow, tmp_path)
+    store = workdir / ".tfshadow"
+    old_head = _git("rev-parse", "HEAD", cwd=store)
+    remote_versions = _versions(tfshadow, colleague)
+    assert [(v["version"], v["kind"]) for v in remote_versions] == [
+        (1, "apply"),
+        (2, "recovered"),
+        (3, "apply"),
+    ]
+    refused = tfshadow("store", "pull", "--no-color", cwd=workdir)
+    assert refused.code == 2 and "diverged" in refused.err
+    assert "tfshadow store pull --rebase" in refused.err
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    doc = rebased.json()
+    assert doc["diverged"] is True
+    assert doc["rebased"] == [
+        {"workspace": "default", "from": 2, "to": 4},
+        {"workspace": "default", "from": 3, "to": 5},
+    ]
+    assert doc["dropped"] == [] and doc["warnings"] == []
+    # One linear history: the remote's versions as they were, then this copy's. (The state is
+    # the colleague's since, which `log` records then as a change: version 6.)
+    versions = _versions(tfshadow, workdir)
+    assert [v["version"] for v in versions] == [1, 2, 3, 4, 5, 6]
+    assert versions[:3] == remote_versions
+    assert [v.get("rebased_from") for v in versions] == [None, None, None, 2, 3, None]
+    assert [v["parent"] for v in versions[3:]] == [3, 4, 5]
+    assert [v["kind"] for v in versions[3:]] == ["apply", "apply", "recovered"]
+    assert _git("rev-list", "--merges", "HEAD", cwd=store) == ""
+    text_log = tfshadow("log", "--no-color", cwd=workdir)
+    assert "apply (was 2)" in text_log.out and "apply (was 3)" in text_log.out
+    # Version 4 (this copy's 2) changes "four" back to "two": against its new previous version.
+    assert versions[3]["changes"] == {
+        "add": 0,
+        "change": 1,
+        "destroy": 0,
+        "addresses": ["terraform_data.web"],
+    }
+    text = tfshadow("inspect", "4", "--no-color", cwd=workdir)
+    assert '"four" -> "two"' in text.out, text.out
+    assert "from version 2 (`tfshadow store pull --rebase`)" in text.out
+    # Every version rebuilds to its hashes.
+    check = tfshadow("store", "check", "--json", cwd=workdir)
+    assert check.code == 0 and check.json()["ok"], check.out
+    assert check.json()["writable"] == []
+    # The mark of this copy's 2 is on its new number.
+    marks = json.loads((store / "workspaces" / "default" / "marks.json").read_text())["marks"]
+    assert [(m["version"], m["mark"], m.get("note")) for m in marks] == [(4, "good", "checked")]
+    # Nothing is lost: the old history is kept, and the output says how to go back.
+    assert _git("rev-parse", "refs/tfshadow/before-rebase/tfshadow", cwd=store) == old_head
+    assert doc["before_rebase"] == "refs/tfshadow/before-rebase/tfshadow"
+    # Pushed: the colleague takes it with a plain pull.
+    remote = tmp_path / "shadows.git"
+    assert _git("rev-parse", "tfshadow", cwd=remote) == _git("rev-parse", "HEAD", cwd=store)
+    pulled = tfshadow("store", "pull", "--json", cwd=colleague)
+    assert pulled.code == 0, pulled.err
+    assert [v["version"] for v in _versions(tfshadow, colleague)] == [1, 2, 3, 4, 5, 6]
+    assert tfshadow("store", "check", cwd=colleague).code == 0
+
+
+def test_pull_rebase_says_what_it_did_and_where_the_old_history_is(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    _diverge(workdir, colleague, tfshadow, tmp_path)
+
+    rebased = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    assert "Recorded default version 2 again as version 4." in rebased.out
+    assert "refs/tfshadow/before-rebase/tfshadow" in rebased.out
+    assert "reset --hard refs/tfshadow/before-rebase/tfshadow" in rebased.out
+    # A recording command goes on from the joined history and pushes without a warning.
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=five", cwd=workdir)
+    assert result.code == 0 and "warning" not in result.err, result.err
+    assert "recorded version 7" in result.err
+
+
+def test_a_change_the_other_copy_recorded_too_is_dropped(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    # Both copies take the same change to their files; this one applies it while the remote
+    # is away, and the colleague finds the state it left and records it (as a change made
+    # outside tfshadow): the same state, the same configuration.
+    for copy in (workdir, colleague):
+        main = copy / "main.tf"
+        main.write_text(main.read_text().replace('default = "small"', 'default = "two"'))
+    away = _offline(tmp_path)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    away.rename(tmp_path / "shadows.git")
+    log = tfshadow("log", "--json", cwd=colleague)
+    assert [v["kind"] for v in log.json()["versions"]] == ["recovered", "apply"]
+
+    store = workdir / ".tfshadow"
+    shutil.copytree(store, tmp_path / "store-before")
+    said = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
+    assert said.code == 0, said.err
+    assert (
+        "Dropped default version 2: the remote's version 2 has the same state and "
+        "configuration." in said.out
+    )
+    shutil.rmtree(store)
+    shutil.copytree(tmp_path / "store-before", store)
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    doc = rebased.json()
+    assert doc["rebased"] == []
+    assert doc["dropped"] == [{"workspace": "default", "version": 2, "same_as": 2}]
+    assert [v["kind"] for v in _versions(tfshadow, workdir)] == ["apply", "recovered"]
+    again = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
+    assert again.code == 0 and "Not diverged" in again.out, again.out
+
+
+def test_pull_rebase_without_divergence_pulls_as_store_pull(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    _apply(tfshadow, colleague, "two")
+
+    result = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert "Not diverged" in result.out and "Pulled 1 commit(s)" in result.out
+    store = workdir / ".tfshadow"
+    assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
+
+
+def test_pull_rebase_refuses_and_changes_nothing(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    _diverge(workdir, colleague, tfshadow, tmp_path)
+    store = workdir / ".tfshadow"
+    head = _git("rev-parse", "HEAD", cwd=store)
+
+    # The lock held by another command.
+    with store_locked_elsewhere(workdir):
+        locked = tfshadow("store", "pull", "--rebase", "--lock-timeout", "0", cwd=workdir)
+    assert locked.code == 2 and "locked" in locked.err, locked.err
+    assert len(locked.err.strip().splitlines()) <= 2
+
+    # A version of this copy that cannot be rebuilt is named.
+    meta = store / "workspaces" / "default" / "000003" / "meta.json"
+    saved = meta.read_bytes()
+    meta.chmod(0o644)
+    meta.write_bytes(saved.replace(b'"apply"', b'"destroy"'))
+    tampered = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
+    assert tampered.code == 2, tampered.err
+    assert "version 3 of workspace default has been tampered with" in tampered.err
+    assert _git("rev-parse", "HEAD", cwd=store) == head
+    assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
+    meta.write_bytes(saved)
+    meta.chmod(0o444)
+
+    # No remote.
+    (workdir / "tfshadow.hcl").write_text("")
+    no_remote = tfshadow("store", "pull", "--rebase", cwd=workdir)
+    assert no_remote.code == 2 and "no remote" in no_remote.err
+    assert _git("rev-parse", "HEAD", cwd=store) == head
+    assert _git("status", "--porcelain", cwd=store) == ""

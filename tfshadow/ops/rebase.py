@@ -1,0 +1,173 @@
+"""`tfshadow store pull --rebase`: join a store whose history parted from its remote's.
+
+Two copies of a store part when one records while the remote is out of its reach and the other
+records meanwhile: no push can join them. As `git pull --rebase` would, but version by version:
+the versions this copy recorded since the histories parted are rebuilt (and verified) from its
+own history before anything moves, the store is put at the remote's tip, and each is recorded
+again on top through the store's normal path, numbered after the remote's, its delta and its
+`changes` taken against its new previous version. The old history stays under a ref.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tfshadow.errors import StoreError, TfshadowError
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
+    from tfshadow.store import GitShadowStore, Reconstructed
+    from tfshadow.store.gitstore import Divergence, PullResult
+
+# What the store's record() fills in, and what a rebased version takes from its new place.
+_RECOMPUTED = frozenset(
+    {"version", "parent", "state_sha256", "config_sha256", "keyframe", "format", "changes"}
+)
+
+
+@dataclass(frozen=True)
+class Moved:
+    workspace: str
+    old: int
+    new: int
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A version whose state and configuration the remote's history already ends with."""
+
+    workspace: str
+    old: int
+    same_as: int
+
+
+@dataclass
+class RebaseResult:
+    pull: PullResult | None  # set when the histories had not diverged: a plain pull
+    remote: str = ""
+    pulled: int = 0  # commits taken from the remote
+    ref: str | None = None  # where the history before the rebase is kept
+    rebased: list[Moved] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)  # workspaces whose marks were carried
+    warnings: list[str] = field(default_factory=list)
+
+
+def pull_rebase(project: Project) -> RebaseResult:
+    """Bring the store up to its remote; when the two have diverged, record this copy's own
+    versions again after the remote's and push (see the module docstring)."""
+    from tfshadow.ops.record import RecordOutcome, push_versions
+    from tfshadow.store import GitShadowStore
+    from tfshadow.store.gitstore import Divergence
+
+    config = project.store_config()
+    if not config.remote:
+        raise StoreError(
+            "the shadow store has no remote to pull from",
+            hint='set `remote = "…"` in the store block of tfshadow.hcl',
+        )
+    if not project.store_exists():
+        return RebaseResult(GitShadowStore.pull(config, project.lock_timeout))
+    store = project.open_store(create=False)
+    with store.lock(project.lock_timeout, command="store pull --rebase"):
+        with store.fetched_for_rebase() as fetched:
+            if not isinstance(fetched, Divergence):
+                return RebaseResult(fetched)
+            result = _rebase(project, store, fetched)
+        outcome = RecordOutcome(exit_code=0)
+        push_versions(store, outcome)
+        result.warnings.extend(outcome.warnings)
+    return result
+
+
+def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> RebaseResult:
+    if fetched.base is None or fetched.head is None:
+        raise StoreError(
+            f"the shadow store and its remote {fetched.remote} share no history: they were "
+            "started apart",
+            hint="keep one: move the store aside and run `tfshadow store pull` to take the "
+            "remote's",
+        )
+    # Everything to record again is rebuilt, and so verified, before anything moves: a version
+    # that cannot be rebuilt stops the rebase with the store as it was.
+    local = {
+        ws: [store.reconstruct(ws, n) for n in numbers]
+        for ws, numbers in store.versions_after(fetched.base).items()
+    }
+    head = fetched.head
+    local_marks = {ws: store.marks_at(head, ws) for ws in store.workspaces()}
+    base_marks = {ws: store.marks_at(fetched.base, ws) for ws in local_marks}
+    pulled = store.commit_count(fetched.tip) - store.commit_count(fetched.base)
+    ref = store.reset_to_remote(fetched)
+    result = RebaseResult(None, fetched.remote, pulled, ref)
+    try:
+        renumbered: dict[str, dict[int, int]] = {}
+        for ws, versions in local.items():
+            renumbered[ws] = {
+                v.meta["version"]: _record_again(project, store, ws, v, result) for v in versions
+            }
+        _carry_marks(store, local_marks, base_marks, renumbered, result)
+    except TfshadowError as exc:
+        raise StoreError(
+            f"the rebase stopped: {exc.message}",
+            hint=f"this copy's history before it is kept at {ref}: "
+            f"`git -C {store.root} reset --hard {ref}` goes back to it",
+        ) from exc
+    return result
+
+
+def _record_again(
+    project: Project,
+    store: GitShadowStore,
+    workspace: str,
+    old: Reconstructed,
+    result: RebaseResult,
+) -> int:
+    """Record ``old`` after the store's newest version; its new number (the newest version's
+    when that already has its state and configuration)."""
+    from tfshadow.ops.record import Capture, record_version, version_change
+
+    number = int(old.meta["version"])
+    capture = Capture(state=old.state, config=old.config)
+    kept = {k: v for k, v in old.meta.items() if k not in _RECOMPUTED}
+    change = version_change(
+        project, store, workspace, capture, kind=str(old.meta.get("kind")), extra=kept
+    )
+    latest = store.latest(workspace)
+    if latest is not None and change.unchanged:
+        result.dropped.append(Dropped(workspace, number, int(latest["version"])))
+        return int(latest["version"])
+    meta = {**kept, "changes": change.changes, "rebased_from": number}
+    recorded = record_version(store, meta, capture, result.warnings)
+    result.rebased.append(Moved(workspace, number, int(recorded["version"])))
+    return int(recorded["version"])
+
+
+def _carry_marks(
+    store: GitShadowStore,
+    local: dict[str, dict[int, dict[str, Any]]],
+    base: dict[str, dict[int, dict[str, Any]]],
+    renumbered: dict[str, dict[int, int]],
+    result: RebaseResult,
+) -> None:
+    """Put the marks this copy made since the histories parted on the versions they now
+    name: a mark of a version recorded again goes to its new number; a mark of a version both
+    histories hold stays, unless the remote's copy marked it later."""
+    for ws, marks in local.items():
+        made_here = {n: m for n, m in marks.items() if base[ws].get(n) != m}
+        if not made_here:
+            continue
+        merged = store.marks(ws)
+        moved = renumbered.get(ws, {})
+        for number, mark in sorted(made_here.items()):
+            target = moved.get(number, number)
+            theirs = merged.get(target)
+            if theirs is not None and str(theirs.get("timestamp")) > str(mark.get("timestamp")):
+                continue
+            merged[target] = {**mark, "version": target}
+        if merged != store.marks(ws):
+            store.carry_marks(
+                ws, merged, f"Carry the marks of workspace {ws} over `store pull --rebase`"
+            )
+            result.marks.append(ws)
