@@ -275,7 +275,7 @@ def test_a_remote_out_of_reach_before_recording_is_said_once_and_not_waited_for_
     assert diverged.code == 0, diverged.err
     assert "recorded version 3" in diverged.err
     assert "the next recorded command" not in diverged.err  # no later push can send it
-    assert "diverged" in diverged.err and "tfshadow store pull" in diverged.err
+    assert "diverged" in diverged.err and "tfshadow store pull --rebase" in diverged.err
 
 
 def test_pull_before_record_false_leaves_the_store_to_its_own_history(

@@ -198,9 +198,11 @@ def test_push_rejected_when_the_remote_diverged(kit: StoreKit, tmp_path: Path) -
     kit.record(one, 1)
     one.push()
     kit.record(two, 2)
-    with pytest.raises(StoreError, match="could not push"):
+    with pytest.raises(StoreError, match="could not push") as caught:
         two.push()
     assert two.has_unpushed()
+    # The way out is named: record this copy's versions again after the remote's.
+    assert "`tfshadow store pull --rebase`" in str(caught.value.hint)
 
 
 def test_push_refused_by_a_ref_lock_left_on_the_remote_is_not_divergence(
@@ -338,8 +340,9 @@ def test_pull_brings_a_second_recorder_up_to_date_fast_forward_only(
     recorder.push()
     kit.record(runner, 50)  # another change: identical versions would be identical commits
     head = kit.git(runner.root, "rev-parse", "HEAD")
-    with pytest.raises(StoreDivergedError, match="have diverged"):
+    with pytest.raises(StoreDivergedError, match="have diverged") as caught:
         GitShadowStore.pull(config)
+    assert "`tfshadow store pull --rebase`" in str(caught.value.hint)
     assert kit.git(runner.root, "rev-parse", "HEAD") == head
     assert "refs/tfshadow/pulled" not in kit.git(runner.root, "for-each-ref")
 
