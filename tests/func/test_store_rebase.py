@@ -94,7 +94,7 @@ def test_pull_rebase_records_this_copys_versions_again_after_the_remotes(
         {"workspace": "default", "from": 2, "to": 4},
         {"workspace": "default", "from": 3, "to": 5},
     ]
-    assert doc["dropped"] == [] and doc["warnings"] == []
+    assert doc["dropped"] == [] and doc["warnings"] == [] and doc["ahead_commits"] == 0
     # One linear history: the remote's versions as they were, then this copy's. (The state is
     # the colleague's since, which `log` records then as a change: version 6.)
     versions = _versions(tfshadow, workdir)
@@ -147,6 +147,7 @@ def test_pull_rebase_says_what_it_did_and_where_the_old_history_is(
     assert "Recorded default version 2 again as version 4." in rebased.out
     assert "refs/tfshadow/before-rebase/tfshadow" in rebased.out
     assert "reset --hard refs/tfshadow/before-rebase/tfshadow" in rebased.out
+    assert "Pushed the joined history to" in rebased.out
     # A recording command goes on from the joined history and pushes without a warning.
     result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=five", cwd=workdir)
     assert result.code == 0 and "warning" not in result.err, result.err
@@ -238,3 +239,52 @@ def test_pull_rebase_refuses_and_changes_nothing(
     assert no_remote.code == 2 and "no remote" in no_remote.err
     assert _git("rev-parse", "HEAD", cwd=store) == head
     assert _git("status", "--porcelain", cwd=store) == ""
+
+
+def test_a_push_that_fails_after_the_rebase_is_a_warning_and_the_join_is_kept(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    _diverge(workdir, colleague, tfshadow, tmp_path)
+    hook = tmp_path / "shadows.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho refused for maintenance >&2\nexit 1\n")
+    hook.chmod(0o755)
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    doc = rebased.json()
+    assert [m["to"] for m in doc["rebased"]] == [4, 5]
+    [warning] = doc["warnings"]
+    assert "could not push" in warning and "next recorded command" in warning
+    assert doc["ahead_commits"] == 3  # two versions and the marks
+    # The joined history goes with the next recorded command.
+    hook.unlink()
+    assert tfshadow("mark", "5", "good", cwd=workdir).code == 0
+    store_head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == store_head
+
+
+def test_a_branch_store_is_rebased_on_its_branch(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    remote = tmp_path / "shadows.git"
+    # The same histories, kept as an orphan branch of each configuration's repository.
+    for copy in (workdir, colleague):
+        shutil.rmtree(copy / ".tfshadow")
+        (copy / "tfshadow.hcl").write_text(
+            f'store {{\n  branch = "tfshadow"\n  remote = "{remote}"\n}}\n'
+        )
+        _git("init", "-q", "-b", "main", cwd=copy)
+        _git("fetch", "-q", str(remote), "tfshadow:tfshadow", cwd=copy)
+    _diverge(workdir, colleague, tfshadow, tmp_path)
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    assert [(m["from"], m["to"]) for m in rebased.json()["rebased"]] == [(2, 4), (3, 5)]
+    assert _git("rev-parse", "tfshadow", cwd=workdir) == _git("rev-parse", "tfshadow", cwd=remote)
+    assert _git("rev-parse", "refs/tfshadow/before-rebase/tfshadow", cwd=workdir)
+    check = tfshadow("store", "check", "--json", cwd=workdir)
+    assert check.code == 0 and check.json()["ok"] and check.json()["writable"] == [], check.out

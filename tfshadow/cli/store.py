@@ -150,7 +150,7 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
                 "remote": result.remote,
                 "created": False,
                 "pulled_commits": result.pulled,
-                "ahead_commits": len(result.rebased),
+                "ahead_commits": result.ahead,
                 "diverged": True,
                 "before_rebase": result.ref,
                 "rebased": [
@@ -186,9 +186,11 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
     console.print(
         f"The history before the rebase is kept at {result.ref} (`git -C "
         f"{cli.project().open_store(create=False).root} reset --hard {result.ref}` goes back "
-        "to it).",
+        "to it; the remote keeps the joined history).",
         markup=False,
     )
+    if not result.ahead:
+        console.print(f"Pushed the joined history to {result.remote}.", markup=False)
     for warning in result.warnings:
         click.echo(f"tfshadow: warning: {warning}", err=True)
     return EXIT_OK

@@ -48,6 +48,8 @@ class RebaseResult:
     remote: str = ""
     pulled: int = 0  # commits taken from the remote
     ref: str | None = None  # where the history before the rebase is kept
+    tip: str | None = None  # the remote's tip the versions were recorded again on
+    ahead: int = 0  # commits of the joined history the remote still lacks (its push failed)
     rebased: list[Moved] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     marks: list[str] = field(default_factory=list)  # workspaces whose marks were carried
@@ -78,6 +80,9 @@ def pull_rebase(project: Project) -> RebaseResult:
         outcome = RecordOutcome(exit_code=0)
         push_versions(store, outcome)
         result.warnings.extend(outcome.warnings)
+        head = store.head()
+        if store.has_unpushed() and head is not None and result.tip is not None:
+            result.ahead = store.commit_count(head) - store.commit_count(result.tip)
     return result
 
 
@@ -100,7 +105,7 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
     base_marks = {ws: store.marks_at(fetched.base, ws) for ws in local_marks}
     pulled = store.commit_count(fetched.tip) - store.commit_count(fetched.base)
     ref = store.reset_to_remote(fetched)
-    result = RebaseResult(None, fetched.remote, pulled, ref)
+    result = RebaseResult(None, fetched.remote, pulled, ref, fetched.tip)
     try:
         renumbered: dict[str, dict[int, int]] = {}
         for ws, versions in local.items():
