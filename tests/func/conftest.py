@@ -78,6 +78,25 @@ def git_history_text(store: Path) -> str:
     ).stdout
 
 
+def two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path, settings: str = "") -> Path:
+    """A second copy of ``workdir``'s configuration (a colleague's, a CI runner's) with a
+    store of its own, both stores pushing to one remote (``tmp_path / "shadows.git"``) and both
+    configurations on one state (a local backend both name, as a shared remote backend would
+    be). Returns the second."""
+    remote = tmp_path / "shadows.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True, cwd=tmp_path)
+    shared_state = tmp_path / "shared.tfstate"
+    backend = f'terraform {{\n  backend "local" {{\n    path = "{shared_state}"\n  }}\n}}\n'
+    colleague = tmp_path / "colleague"
+    colleague.mkdir()
+    for copy in (workdir, colleague):
+        shutil.copy(FIXTURES / "basic" / "main.tf", copy / "main.tf")
+        (copy / "backend.tf").write_text(backend)
+        (copy / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n{settings}}}\n')
+        assert tfshadow("init", "-no-color", "-reconfigure", cwd=copy).code == 0
+    return colleague
+
+
 @contextmanager
 def store_locked_elsewhere(workdir: Path, seconds: float = 30) -> Iterator[None]:
     """Another process holds the shadow store's lock for as long as the block runs (and at

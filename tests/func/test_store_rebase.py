@@ -7,7 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere
+import pytest
+
+from .conftest import Tfshadow, store_locked_elsewhere, two_copies
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -17,25 +19,23 @@ def _git(*args: str, cwd: Path) -> str:
 
 
 def _two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> Path:
-    """A colleague's copy of ``workdir``'s configuration, both on one state (a local backend
-    both name) and both stores pushing to one remote, with the same fingerprint key (copied,
-    as the README says for a clone). ``workdir`` has recorded version 1 and pushed it."""
-    remote = tmp_path / "shadows.git"
-    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
-    shared_state = tmp_path / "shared.tfstate"
-    backend = f'terraform {{\n  backend "local" {{\n    path = "{shared_state}"\n  }}\n}}\n'
-    colleague = tmp_path / "colleague"
-    colleague.mkdir()
-    for copy in (workdir, colleague):
-        shutil.copy(FIXTURES / "basic" / "main.tf", copy / "main.tf")
-        (copy / "backend.tf").write_text(backend)
-        (copy / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
-        assert tfshadow("init", "-no-color", "-reconfigure", cwd=copy).code == 0
+    """:func:`two_copies`, where ``workdir`` has recorded version 1 and pushed it and the
+    colleague has taken it, with the same fingerprint key (copied, as the README says for a
+    clone)."""
+    colleague = two_copies(workdir, tfshadow, tmp_path)
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     assert tfshadow("store", "pull", cwd=colleague).code == 0
     key = Path(".git") / "tfshadow" / "fingerprint.key"
     (colleague / ".tfshadow" / key).unlink(missing_ok=True)
     shutil.copy(workdir / ".tfshadow" / key, colleague / ".tfshadow" / key)
+    return colleague
+
+
+@pytest.fixture
+def diverged(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> Path:
+    """The colleague's copy, once the two histories have diverged (see :func:`_diverge`)."""
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    _diverge(workdir, colleague, tfshadow, tmp_path)
     return colleague
 
 
@@ -69,10 +69,9 @@ def _versions(tfshadow: Tfshadow, cwd: Path) -> list[dict[str, object]]:
 
 
 def test_pull_rebase_records_this_copys_versions_again_after_the_remotes(
-    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
-    _diverge(workdir, colleague, tfshadow, tmp_path)
+    colleague = diverged
     store = workdir / ".tfshadow"
     old_head = _git("rev-parse", "HEAD", cwd=store)
     remote_versions = _versions(tfshadow, colleague)
@@ -136,11 +135,8 @@ def test_pull_rebase_records_this_copys_versions_again_after_the_remotes(
 
 
 def test_pull_rebase_says_what_it_did_and_where_the_old_history_is(
-    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
-    _diverge(workdir, colleague, tfshadow, tmp_path)
-
     rebased = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
 
     assert rebased.code == 0, rebased.err
@@ -207,10 +203,8 @@ def test_pull_rebase_without_divergence_pulls_as_store_pull(
 
 
 def test_pull_rebase_refuses_and_changes_nothing(
-    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
-    _diverge(workdir, colleague, tfshadow, tmp_path)
     store = workdir / ".tfshadow"
     head = _git("rev-parse", "HEAD", cwd=store)
 
@@ -242,10 +236,8 @@ def test_pull_rebase_refuses_and_changes_nothing(
 
 
 def test_a_push_that_fails_after_the_rebase_is_a_warning_and_the_join_is_kept(
-    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
-    _diverge(workdir, colleague, tfshadow, tmp_path)
     hook = tmp_path / "shadows.git" / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\necho refused for maintenance >&2\nexit 1\n")
     hook.chmod(0o755)

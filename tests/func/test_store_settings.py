@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere
+from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere, two_copies
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -98,28 +98,10 @@ def test_store_pull_creates_then_updates_a_second_recorders_store(
     assert tfshadow("store", "pull", "--no-color", cwd=runner).out.startswith("Up to date with")
 
 
-def _two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path, settings: str = "") -> Path:
-    """A second copy of ``workdir``'s configuration (a colleague's, a CI runner's) with a
-    store of its own, both stores pushing to one remote and both configurations on one state
-    (a local backend both name, as a shared remote backend would be). Returns the second."""
-    remote = tmp_path / "shadows.git"
-    _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
-    shared_state = tmp_path / "shared.tfstate"
-    backend = f'terraform {{\n  backend "local" {{\n    path = "{shared_state}"\n  }}\n}}\n'
-    colleague = tmp_path / "colleague"
-    colleague.mkdir()
-    for copy in (workdir, colleague):
-        shutil.copy(FIXTURES / "basic" / "main.tf", copy / "main.tf")
-        (copy / "backend.tf").write_text(backend)
-        (copy / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n{settings}}}\n')
-        assert tfshadow("init", "-no-color", "-reconfigure", cwd=copy).code == 0
-    return colleague
-
-
 def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    colleague = two_copies(workdir, tfshadow, tmp_path)
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     assert tfshadow("store", "pull", cwd=colleague).code == 0
     assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
@@ -228,7 +210,7 @@ def test_a_branch_store_also_takes_another_copys_versions_before_recording(
 def test_reading_the_history_takes_another_copys_versions_rather_than_recording_drift(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    colleague = two_copies(workdir, tfshadow, tmp_path)
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     assert tfshadow("store", "pull", cwd=colleague).code == 0
     assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
@@ -251,7 +233,7 @@ def test_reading_the_history_takes_another_copys_versions_rather_than_recording_
 def test_a_remote_out_of_reach_before_recording_is_said_once_and_not_waited_for_again(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    colleague = two_copies(workdir, tfshadow, tmp_path)
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     remote = tmp_path / "shadows.git"
     away = tmp_path / "away.git"
@@ -281,7 +263,7 @@ def test_a_remote_out_of_reach_before_recording_is_said_once_and_not_waited_for_
 def test_pull_before_record_false_leaves_the_store_to_its_own_history(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
-    colleague = _two_copies(workdir, tfshadow, tmp_path, "  pull_before_record = false\n")
+    colleague = two_copies(workdir, tfshadow, tmp_path, "  pull_before_record = false\n")
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     assert tfshadow("store", "pull", cwd=colleague).code == 0
     assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
