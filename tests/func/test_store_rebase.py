@@ -280,3 +280,29 @@ def test_a_branch_store_is_rebased_on_its_branch(
     assert _git("rev-parse", "refs/tfshadow/before-rebase/tfshadow", cwd=workdir)
     check = tfshadow("store", "check", "--json", cwd=workdir)
     assert check.code == 0 and check.json()["ok"] and check.json()["writable"] == [], check.out
+
+
+def test_a_remote_version_that_cannot_be_rebuilt_stops_the_rebase_and_the_store_goes_back(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
+) -> None:
+    # The remote's newest version was altered after it was recorded, and pushed so.
+    theirs = diverged / ".tfshadow"
+    delta = theirs / "workspaces" / "default" / "000003" / "state.delta.json"
+    delta.chmod(0o644)
+    delta.write_text(delta.read_text().replace('"four"', '"fours"'))
+    _git("commit", "-q", "-am", "edit", cwd=theirs)
+    _git("push", "-q", str(tmp_path / "shadows.git"), "HEAD:tfshadow", cwd=theirs)
+    store = workdir / ".tfshadow"
+    head = _git("rev-parse", "HEAD", cwd=store)
+
+    stopped = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
+
+    assert stopped.code == 2, stopped.err
+    assert "the rebase stopped, and the store is back as it was" in stopped.err
+    assert "version 3 of workspace default has been tampered with" in stopped.err
+    assert _git("rev-parse", "HEAD", cwd=store) == head
+    assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
+    assert _git("status", "--porcelain", "--ignored", cwd=store) == ""
+    check = tfshadow("store", "check", "--json", cwd=workdir)
+    assert check.code == 0 and check.json()["ok"] and check.json()["writable"] == [], check.out
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") != head

@@ -114,10 +114,18 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
             }
         _carry_marks(store, local_marks, base_marks, renumbered, result)
     except TfshadowError as exc:
+        # Nothing half-joined is left: the store goes back to its own history.
+        try:
+            store.undo_rebase(fetched, ref)
+        except TfshadowError:
+            raise StoreError(
+                f"the rebase stopped: {exc.message}",
+                hint=f"this copy's history before it is kept at {ref}: "
+                f"`git -C {store.root} reset --hard {ref}` goes back to it",
+            ) from exc
         raise StoreError(
-            f"the rebase stopped: {exc.message}",
-            hint=f"this copy's history before it is kept at {ref}: "
-            f"`git -C {store.root} reset --hard {ref}` goes back to it",
+            f"the rebase stopped, and the store is back as it was: {exc.message}",
+            hint=exc.hint or "fix what it names, then run `tfshadow store pull --rebase` again",
         ) from exc
     return result
 

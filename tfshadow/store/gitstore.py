@@ -1142,7 +1142,15 @@ class GitShadowStore:
         return Divergence(shown, head, tip, base)
 
     def _take(self, url: str, head: str | None, tip: str, move: tuple[str, ...]) -> PullResult:
-        """Move the store from ``head`` to ``tip`` with ``git <move> <tip>``, under a journal."""
+        """Move the store from ``head`` to the remote's ``tip`` (see :meth:`_move`)."""
+        self._move(head, tip, move)
+        (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
+        pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
+        return PullResult(scrub_url(url), pulled, 0, False)
+
+    def _move(self, head: str | None, tip: str, move: tuple[str, ...]) -> None:
+        """Move the store from ``head`` to ``tip`` with ``git <move> <tip>``, under a journal,
+        leaving the files it wrote read-only."""
         changed = [
             p
             for p in (
@@ -1172,9 +1180,6 @@ class GitShadowStore:
             raise
         _make_read_only(self.root, changed)
         self._journal.unlink()
-        (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
-        pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
-        return PullResult(scrub_url(url), pulled, 0, False)
 
     # -- joining diverged histories (`store pull --rebase`) -----------------------------------
 
@@ -1236,6 +1241,14 @@ class GitShadowStore:
         self._git.run("update-ref", "-m", "tfshadow: before store pull --rebase", ref, fetched.head)
         self._take(self._remote, fetched.head, fetched.tip, ("reset", "-q", "--hard"))
         return ref
+
+    def undo_rebase(self, fetched: Divergence, ref: str) -> None:
+        """Put the store back where :meth:`reset_to_remote` found it and drop ``ref``."""
+        if fetched.head is None:
+            return
+        self._recover()
+        self._move(self._git.head(), fetched.head, ("reset", "-q", "--hard"))
+        self._git.delete_ref(ref)
 
     def carry_marks(
         self, workspace: str, marks: Mapping[int, dict[str, Any]], message: str
