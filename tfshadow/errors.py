@@ -12,7 +12,9 @@
     │   ├── UnknownVersionError   no such version
     │   ├── TamperedError         a version's files do not match its recorded hashes
     │   ├── RetentionError        a version was committed, but the oldest were not removed
-    │   └── PushInterruptedError  Ctrl-C while the store was pushed to its remote (exit 130)
+    │   ├── PushInterruptedError  Ctrl-C while the store was pushed to its remote (exit 130)
+    │   └── RebaseInterruptedError  Ctrl-C while `store pull --rebase` recorded versions again
+    │                             (exit 130)
     ├── SecretError               sealed values cannot be opened (no or wrong key)
     ├── MetricsError              one resource's metric cannot be read (source down, bad query…)
     │   └── NoDataError           the source answered with no points in the range
@@ -89,6 +91,12 @@ class UnknownVersionError(StoreError):
 
 class PushInterruptedError(StoreError):
     """Ctrl-C or SIGTERM while the store was pushed: its versions are kept locally."""
+
+    exit_code = 130
+
+
+class RebaseInterruptedError(StoreError):
+    """Ctrl-C or SIGTERM while `store pull --rebase` recorded this copy's versions again."""
 
     exit_code = 130
 

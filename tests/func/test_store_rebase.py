@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -298,11 +299,63 @@ def test_a_remote_version_that_cannot_be_rebuilt_stops_the_rebase_and_the_store_
     stopped = tfshadow("store", "pull", "--rebase", "--no-color", cwd=workdir)
 
     assert stopped.code == 2, stopped.err
-    assert "the rebase stopped, and the store is back as it was" in stopped.err
-    assert "version 3 of workspace default has been tampered with" in stopped.err
+    assert (
+        "the rebase stopped: version 3 of workspace default has been tampered with" in stopped.err
+    )
+    assert "the store is back as it was" in stopped.err
     assert _git("rev-parse", "HEAD", cwd=store) == head
     assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
     assert _git("status", "--porcelain", "--ignored", cwd=store) == ""
     check = tfshadow("store", "check", "--json", cwd=workdir)
     assert check.code == 0 and check.json()["ok"] and check.json()["writable"] == [], check.out
     assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") != head
+
+
+_INTERRUPT_THE_SECOND_VERSION = """
+import os, signal, sys
+
+commits = []
+
+def hook(event, args):
+    # Ctrl-C as the second version is committed again, after the store moved to the remote's.
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        if "--hard" in argv:
+            commits.append("reset")
+        if commits and "commit" in argv:
+            commits.append("commit")
+            if commits.count("commit") == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_rebase_interrupted_part_way_puts_the_store_back(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
+) -> None:
+    store = workdir / ".tfshadow"
+    head = _git("rev-parse", "HEAD", cwd=store)
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_THE_SECOND_VERSION, "store", "pull", "--rebase"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted while recording this copy's versions again" in proc.stderr
+    assert "the store is back as it was" in proc.stderr and "Traceback" not in proc.stderr
+    assert _git("rev-parse", "HEAD", cwd=store) == head
+    assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
+    assert _git("status", "--porcelain", "--ignored", cwd=store) == ""
+    # Run again, it joins them.
+    again = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+    assert again.code == 0, again.err
+    assert [(m["from"], m["to"]) for m in again.json()["rebased"]] == [(2, 4), (3, 5)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.errors import StoreError, TfshadowError
+from tfshadow.errors import RebaseInterruptedError, StoreError, TfshadowError
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -114,20 +114,37 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
             }
         _carry_marks(store, local_marks, base_marks, renumbered, result)
     except TfshadowError as exc:
-        # Nothing half-joined is left: the store goes back to its own history.
-        try:
-            store.undo_rebase(fetched, ref)
-        except TfshadowError:
-            raise StoreError(
-                f"the rebase stopped: {exc.message}",
-                hint=f"this copy's history before it is kept at {ref}: "
-                f"`git -C {store.root} reset --hard {ref}` goes back to it",
-            ) from exc
-        raise StoreError(
-            f"the rebase stopped, and the store is back as it was: {exc.message}",
-            hint=exc.hint or "fix what it names, then run `tfshadow store pull --rebase` again",
+        raise _stopped(
+            store, fetched, ref, StoreError, f"the rebase stopped: {exc.message}"
         ) from exc
+    except KeyboardInterrupt:
+        raise _stopped(
+            store,
+            fetched,
+            ref,
+            RebaseInterruptedError,
+            "interrupted while recording this copy's versions again after the remote's",
+        ) from None
     return result
+
+
+def _stopped(
+    store: GitShadowStore, fetched: Divergence, ref: str, kind: type[StoreError], what: str
+) -> StoreError:
+    """The error of a rebase that stopped part-way, once the store is back on its own history
+    (nothing half-joined is left), or, where that failed too, naming where that history is."""
+    try:
+        store.undo_rebase(fetched, ref)
+    except (TfshadowError, KeyboardInterrupt):
+        return kind(
+            what,
+            hint=f"this copy's history before it is kept at {ref}: `git -C {store.root} reset "
+            f"--hard {ref}` goes back to it",
+        )
+    return kind(
+        f"{what}; the store is back as it was",
+        hint="fix what it names, then run `tfshadow store pull --rebase` again",
+    )
 
 
 def _record_again(
