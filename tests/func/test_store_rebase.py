@@ -359,3 +359,58 @@ def test_a_rebase_interrupted_part_way_puts_the_store_back(
     again = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
     assert again.code == 0, again.err
     assert [(m["from"], m["to"]) for m in again.json()["rebased"]] == [(2, 4), (3, 5)]
+
+
+def test_versions_are_recorded_again_as_sealed_without_the_key(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    away = _offline(tmp_path)
+    monkeypatch.setenv("TFSHADOW_KEY", "a-key-for-this-test")
+    recorded = tfshadow(
+        "apply", "-auto-approve", "-no-color", "-var", "api_token=a-new-token-value", cwd=workdir
+    )
+    assert recorded.code == 0, recorded.err
+    old = _versions(tfshadow, workdir)[-1]
+    assert old["key_id"]
+    monkeypatch.delenv("TFSHADOW_KEY")
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "two")
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    assert rebased.json()["rebased"] == [{"workspace": "default", "from": 2, "to": 4}]
+    new = _versions(tfshadow, workdir)[3]
+    # The same sealed documents, opened with the same key: nothing was decrypted to record it.
+    assert (new["state_sha256"], new["config_sha256"]) == (
+        old["state_sha256"],
+        old["config_sha256"],
+    )
+    assert new["key_id"] == old["key_id"]
+    store = workdir / ".tfshadow"
+    everything = _git("log", "--all", "-p", "--format=%B", cwd=store)
+    assert "a-new-token-value" not in everything + rebased.out + rebased.err
+
+
+def test_a_mark_made_while_the_remote_was_away_is_kept(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    away = _offline(tmp_path)
+    assert tfshadow("mark", "1", "good", cwd=workdir).code == 0
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "two")
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    doc = rebased.json()
+    assert (doc["diverged"], doc["rebased"], doc["marks_carried"]) == (True, [], ["default"])
+    store = workdir / ".tfshadow"
+    marks = json.loads((store / "workspaces" / "default" / "marks.json").read_text())["marks"]
+    assert [(m["version"], m["mark"]) for m in marks] == [(1, "good")]
+    remote = tmp_path / "shadows.git"
+    assert _git("rev-parse", "tfshadow", cwd=remote) == _git("rev-parse", "HEAD", cwd=store)
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("log", "--json", cwd=colleague).json()["versions"][1]["mark"]["mark"] == "good"
