@@ -199,6 +199,13 @@ def test_pull_rebase_without_divergence_pulls_as_store_pull(
 
     assert result.code == 0, result.err
     assert "Not diverged" in result.out and "Pulled 1 commit(s)" in result.out
+    doc = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir).json()
+    assert (doc["diverged"], doc["pulled_commits"], doc["rebased"], doc["before_rebase"]) == (
+        False,
+        0,
+        [],
+        None,
+    )
     store = workdir / ".tfshadow"
     assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
 

@@ -136,7 +136,17 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
     result = pull_rebase(cli.project())
     if result.pull is not None:
         if as_json:
-            _emit_json({**_pull_json(result.pull), "diverged": False, "rebased": [], "dropped": []})
+            _emit_json(
+                {
+                    **_pull_json(result.pull),
+                    "diverged": False,
+                    "before_rebase": None,
+                    "rebased": [],
+                    "dropped": [],
+                    "marks_carried": [],
+                    "warnings": [],
+                }
+            )
         else:
             _print_pull(
                 result.pull,
