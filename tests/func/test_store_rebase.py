@@ -421,3 +421,31 @@ def test_a_mark_made_while_the_remote_was_away_is_kept(
     assert _git("rev-parse", "tfshadow", cwd=remote) == _git("rev-parse", "HEAD", cwd=store)
     assert tfshadow("store", "pull", cwd=colleague).code == 0
     assert tfshadow("log", "--json", cwd=colleague).json()["versions"][1]["mark"]["mark"] == "good"
+
+
+def test_a_revert_to_a_version_of_this_copy_names_its_new_number(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    away = _offline(tmp_path)
+    _apply(tfshadow, workdir, "two")
+    _apply(tfshadow, workdir, "three")
+    reverted = tfshadow(
+        "revert",
+        "2",
+        "--auto-approve",
+        "-no-color",
+        "-var",
+        "api_token=fixture-token-value",
+        cwd=workdir,
+    )
+    assert reverted.code == 0, reverted.err
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "four")  # records the state it finds (recovered 2), then 3
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    assert [(m["from"], m["to"]) for m in rebased.json()["rebased"]] == [(2, 4), (3, 5), (4, 6)]
+    revert = _versions(tfshadow, workdir)[5]
+    assert (revert["kind"], revert["reverted_to"], revert["rebased_from"]) == ("revert", 4, 4)

@@ -10,6 +10,7 @@ again on top through the store's normal path, numbered after the remote's, its d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,9 +110,11 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
     try:
         renumbered: dict[str, dict[int, int]] = {}
         for ws, versions in local.items():
-            renumbered[ws] = {
-                v.meta["version"]: _record_again(project, store, ws, v, result) for v in versions
-            }
+            moved = renumbered.setdefault(ws, {})
+            for version in versions:
+                moved[int(version.meta["version"])] = _record_again(
+                    project, store, ws, version, moved, result
+                )
         _carry_marks(store, local_marks, base_marks, renumbered, result)
     except TfshadowError as exc:
         raise _stopped(
@@ -152,15 +155,20 @@ def _record_again(
     store: GitShadowStore,
     workspace: str,
     old: Reconstructed,
+    moved: Mapping[int, int],
     result: RebaseResult,
 ) -> int:
     """Record ``old`` after the store's newest version; its new number (the newest version's
-    when that already has its state and configuration)."""
+    when that already has its state and configuration). ``moved``: the new numbers of the
+    versions recorded again before it."""
     from tfshadow.ops.record import Capture, record_version, version_change
 
     number = int(old.meta["version"])
     capture = Capture(state=old.state, config=old.config)
     kept = {k: v for k, v in old.meta.items() if k not in _RECOMPUTED}
+    # A revert to a version of this copy's own names it by the number it has now.
+    if kept.get("reverted_to") in moved:
+        kept["reverted_to"] = moved[kept["reverted_to"]]
     change = version_change(
         project, store, workspace, capture, kind=str(old.meta.get("kind")), extra=kept
     )
