@@ -97,6 +97,38 @@ def two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path, settings: str 
     return colleague
 
 
+_INTERRUPTING = """
+import os, signal, sys
+
+{interrupt_at}
+
+def hook(event, args):
+    if event == "subprocess.Popen":
+        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+        if interrupt_at(argv):
+            os.kill(os.getpid(), signal.SIGINT)
+
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", *sys.argv[1:]]
+main()
+"""
+
+
+def run_interrupted(cwd: Path, interrupt_at: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The tfshadow command line ``args`` in a process of its own, sent Ctrl-C as it starts
+    the subprocess (git, Terraform) for whose argv ``interrupt_at`` (the source of a function
+    ``interrupt_at(argv) -> bool``) first says True."""
+    return subprocess.run(
+        [sys.executable, "-c", _INTERRUPTING.format(interrupt_at=interrupt_at), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @contextmanager
 def store_locked_elsewhere(workdir: Path, seconds: float = 30) -> Iterator[None]:
     """Another process holds the shadow store's lock for as long as the block runs (and at

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import Tfshadow, store_locked_elsewhere, two_copies
+from .conftest import Tfshadow, run_interrupted, store_locked_elsewhere, two_copies
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -319,25 +318,16 @@ def test_a_remote_version_that_cannot_be_rebuilt_stops_the_rebase_and_the_store_
 
 
 _INTERRUPT_THE_SECOND_VERSION = """
-import os, signal, sys
+seen = []
 
-commits = []
-
-def hook(event, args):
+def interrupt_at(argv):
     # Ctrl-C as the second version is committed again, after the store moved to the remote's.
-    if event == "subprocess.Popen":
-        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
-        if "--hard" in argv:
-            commits.append("reset")
-        if commits and "commit" in argv:
-            commits.append("commit")
-            if commits.count("commit") == 2:
-                os.kill(os.getpid(), signal.SIGINT)
-
-sys.addaudithook(hook)
-from tfshadow.cli import main
-sys.argv = ["tfshadow", *sys.argv[1:]]
-main()
+    if "--hard" in argv:
+        seen.append("reset")
+    if not seen or "commit" not in argv:
+        return False
+    seen.append("commit")
+    return seen.count("commit") == 2
 """
 
 
@@ -347,14 +337,7 @@ def test_a_rebase_interrupted_part_way_puts_the_store_back(
     store = workdir / ".tfshadow"
     head = _git("rev-parse", "HEAD", cwd=store)
 
-    proc = subprocess.run(
-        [sys.executable, "-c", _INTERRUPT_THE_SECOND_VERSION, "store", "pull", "--rebase"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_interrupted(workdir, _INTERRUPT_THE_SECOND_VERSION, "store", "pull", "--rebase")
 
     assert proc.returncode == 130, proc.stderr
     assert "interrupted while recording this copy's versions again" in proc.stderr

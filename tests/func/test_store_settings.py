@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, Tfshadow, store_locked_elsewhere, two_copies
+from .conftest import FIXTURES, Tfshadow, run_interrupted, store_locked_elsewhere, two_copies
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -282,19 +282,9 @@ def test_pull_before_record_false_leaves_the_store_to_its_own_history(
 
 
 _INTERRUPT_THE_PUSH = """
-import os, signal, sys
-
-def hook(event, args):
+def interrupt_at(argv):
     # Ctrl-C while the recorded version is pushed (a slow or hanging remote).
-    if event == "subprocess.Popen":
-        argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
-        if "push" in argv:
-            os.kill(os.getpid(), signal.SIGINT)
-
-sys.addaudithook(hook)
-from tfshadow.cli import main
-sys.argv = ["tfshadow", *sys.argv[1:]]
-main()
+    return "push" in argv
 """
 
 
@@ -304,14 +294,7 @@ def test_push_interrupted_says_the_version_is_recorded_and_the_next_command_push
     remote = tmp_path / "shadows.git"
     _git("init", "--bare", "-q", str(remote), cwd=tmp_path)
     (workdir / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
-    proc = subprocess.run(
-        [sys.executable, "-c", _INTERRUPT_THE_PUSH, "apply", "-auto-approve", "-no-color"],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_interrupted(workdir, _INTERRUPT_THE_PUSH, "apply", "-auto-approve", "-no-color")
     assert proc.returncode == 130
     assert "version 1" in proc.stderr and "next" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
