@@ -152,7 +152,7 @@ def test_a_revert_dry_run_behind_the_remote_records_nothing(
 ) -> None:
     # A dry run reads this copy as it is and writes nothing: the colleague's apply it has not
     # taken is no change made outside tfshadow to record here (which would part the histories).
-    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    colleague = two_copies(workdir, tfshadow, tmp_path)
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     assert tfshadow("store", "pull", cwd=colleague).code == 0
     assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
