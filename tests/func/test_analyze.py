@@ -198,17 +198,23 @@ def test_analyze_marks_versions_good_after_a_quiet_soak(
     assert tfshadow("analyze", "--until", until, "--json", cwd=workdir).json()["marks"] == []
 
 
-def test_analyze_marks_go_on_from_the_versions_another_copy_pushed(
-    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime], tmp_path: Path
-) -> None:
-    # The remote holds a commit this store lacks (another copy's): marks made here without
-    # taking it first would part the two histories, and their push would be refused.
+def _pushed_to_a_remote(workdir: Path, tmp_path: Path) -> Path:
+    """A bare remote holding ``workdir``'s store as its `tfshadow` branch."""
     remote = tmp_path / "shadows.git"
     subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
     subprocess.run(
         ["git", "-C", str(workdir / ".tfshadow"), "push", "-q", str(remote), "HEAD:tfshadow"],
         check=True,
     )
+    return remote
+
+
+def test_analyze_marks_go_on_from_the_versions_another_copy_pushed(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime], tmp_path: Path
+) -> None:
+    # The remote holds a commit this store lacks (another copy's): marks made here without
+    # taking it first would part the two histories, and their push would be refused.
+    remote = _pushed_to_a_remote(workdir, tmp_path)
     other = tmp_path / "other"
     subprocess.run(["git", "clone", "-q", "-b", "tfshadow", str(remote), str(other)], check=True)
     (other / "elsewhere").write_text("x\n")
@@ -237,12 +243,7 @@ def test_analyze_leaves_a_mark_another_copy_pushed_as_it_is(
 ) -> None:
     # A colleague's copy marked version 2 bad and pushed it: the quiet soak this copy sees
     # must not mark it good over that, as it would not had the mark been here already.
-    remote = tmp_path / "shadows.git"
-    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
-    subprocess.run(
-        ["git", "-C", str(workdir / ".tfshadow"), "push", "-q", str(remote), "HEAD:tfshadow"],
-        check=True,
-    )
+    remote = _pushed_to_a_remote(workdir, tmp_path)
     _settings(workdir, f'store {{\n  remote = "{remote}"\n}}\n')
     other = tmp_path / "colleague"
     shutil.copytree(workdir, other, symlinks=True)

@@ -98,13 +98,21 @@ def test_store_pull_creates_then_updates_a_second_recorders_store(
     assert tfshadow("store", "pull", "--no-color", cwd=runner).out.startswith("Up to date with")
 
 
-def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
-    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
-) -> None:
+def _colleague_ahead(workdir: Path, tfshadow: Tfshadow, tmp_path: Path) -> Path:
+    """:func:`two_copies`, where ``workdir`` recorded version 1 and the colleague's copy then
+    took it and recorded version 2, which ``workdir``'s store lacks; the colleague's
+    directory."""
     colleague = two_copies(workdir, tfshadow, tmp_path)
     assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
     assert tfshadow("store", "pull", cwd=colleague).code == 0
     assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+    return colleague
+
+
+def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _colleague_ahead(workdir, tfshadow, tmp_path)
 
     # This store lacks version 2; the state has it. Without taking it first, version 2 here
     # would be "recovered", and no push could ever join the two histories.
@@ -152,10 +160,7 @@ def test_a_revert_dry_run_behind_the_remote_records_nothing(
 ) -> None:
     # A dry run reads this copy as it is and writes nothing: the colleague's apply it has not
     # taken is no change made outside tfshadow to record here (which would part the histories).
-    colleague = two_copies(workdir, tfshadow, tmp_path)
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
-    assert tfshadow("store", "pull", cwd=colleague).code == 0
-    assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+    colleague = _colleague_ahead(workdir, tfshadow, tmp_path)
     head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
 
     dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
@@ -210,10 +215,7 @@ def test_a_branch_store_also_takes_another_copys_versions_before_recording(
 def test_reading_the_history_takes_another_copys_versions_rather_than_recording_drift(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
-    colleague = two_copies(workdir, tfshadow, tmp_path)
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
-    assert tfshadow("store", "pull", cwd=colleague).code == 0
-    assert tfshadow("apply", "-auto-approve", "-var", "size=2", cwd=colleague).code == 0
+    colleague = _colleague_ahead(workdir, tfshadow, tmp_path)
 
     # `log` records a change it finds made outside tfshadow: this one another copy recorded.
     log = tfshadow("log", "--json", cwd=workdir)
