@@ -160,7 +160,7 @@ def test_a_revert_dry_run_behind_the_remote_records_nothing(
 ) -> None:
     # A dry run reads this copy as it is and writes nothing: the colleague's apply it has not
     # taken is no change made outside tfshadow to record here (which would part the histories).
-    colleague = _colleague_ahead(workdir, tfshadow, tmp_path)
+    _colleague_ahead(workdir, tfshadow, tmp_path)
     head = _git("rev-parse", "HEAD", cwd=workdir / ".tfshadow")
 
     dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
