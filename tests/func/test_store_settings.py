@@ -215,7 +215,7 @@ def test_a_branch_store_also_takes_another_copys_versions_before_recording(
 def test_reading_the_history_takes_another_copys_versions_rather_than_recording_drift(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path
 ) -> None:
-    colleague = _colleague_ahead(workdir, tfshadow, tmp_path)
+    _colleague_ahead(workdir, tfshadow, tmp_path)
 
     # `log` records a change it finds made outside tfshadow: this one another copy recorded.
     log = tfshadow("log", "--json", cwd=workdir)
