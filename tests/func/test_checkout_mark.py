@@ -259,6 +259,35 @@ def test_checkout_keeps_a_secret_in_code_commented_out_the_directory_holds(
     assert extra.read_text() == block
 
 
+def test_checkout_takes_a_literal_only_the_state_told_was_a_secret_from_the_files_here(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # The password is written in an innocently named local: only the state, where it lands in
+    # an attribute named like a secret, tells it is one. The store holds its fingerprint; the
+    # file here still holds the value, which a checkout takes, and the file is no local edit.
+    workdir = tmp_path / "infra"
+    workdir.mkdir()
+    main = (
+        'locals {\n  x = "hunter2-literal"\n}\n'
+        'resource "terraform_data" "db" {\n  input = { password = local.x }\n}\n'
+        'resource "terraform_data" "web" {\n  input = "one"\n}\n'
+    )
+    (workdir / "main.tf").write_text(main)
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    (workdir / "main.tf").write_text(main.replace('"one"', '"two"'))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert "hunter2-literal" not in git_history_text(workdir / ".tfshadow")
+
+    back = tfshadow("checkout", "1", "--no-color", cwd=workdir)
+
+    assert back.code == 0, back.err
+    assert (workdir / "main.tf").read_text() == main
+    forth = tfshadow("checkout", "2", "--no-color", cwd=workdir)
+    assert forth.code == 0, forth.err
+    assert (workdir / "main.tf").read_text() == main.replace('"one"', '"two"')
+
+
 @pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
 def test_checkout_takes_literals_holding_a_secret_from_the_files_here(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None

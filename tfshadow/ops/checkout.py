@@ -18,7 +18,7 @@ import base64
 import contextlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tfshadow.project import Project
     from tfshadow.revert.materialise import SecretSlot
     from tfshadow.state.redact import Redactor
+    from tfshadow.store import GitShadowStore
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ def checkout(
     from tfshadow.revert.backend import backend_differs
     from tfshadow.revert.materialise import check_secrets, drop_sealed, restore_files
     from tfshadow.state import config_files
+    from tfshadow.state.redact import seals_in
 
     store, ws = open_history(project, workspace)
     workdir = project.workdir
@@ -82,11 +84,14 @@ def checkout(
 
         current = config_files.collect_files(workdir)
         on_disk = _files_here(workdir, current, target_sealed)
-        current_sealed = _sealed(on_disk, redactor)
+        # The secrets of this version and of the newest one (whose files are most likely the
+        # ones here), for the literals only the state told were secrets.
+        known = seals_in(target) | seals_in(_latest_config(store, ws, number))
+        current_sealed = _sealed(on_disk, redactor, known)
         here = _with_values_here(target, on_disk, current_sealed, redactor)
         # Versions recorded before TFSHADOW_KEY was set hold fingerprints of the store's key.
         fingerprinter = project.store_fingerprinter(store)
-        fingerprinted = _sealed(on_disk, fingerprinter) if fingerprinter is not None else {}
+        fingerprinted = _sealed(on_disk, fingerprinter, known) if fingerprinter is not None else {}
         if fingerprinter is not None:
             here = _with_values_here(here, on_disk, fingerprinted, fingerprinter)
         files, slots = restore_files(here, redactor)
@@ -300,10 +305,14 @@ def _refuse_dropping_secrets(
         )
 
 
-def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:
+def _sealed(
+    files: Mapping[str, bytes], redactor: Redactor, known: Collection[str] = ()
+) -> dict[str, bytes]:
     """Files as the store would hold them: with their secrets sealed by ``redactor``, also
     where another literal holds one of them (a password written into a URL), as a recorded
-    command seals them."""
+    command seals them. ``known``: seal strings of versions (:func:`seals_in`); a literal they
+    stand for is sealed too, as a recording seals one whose value the state holds sealed (a
+    password given through an innocently named local), which the files alone do not tell."""
     from tfshadow.state import config_files
     from tfshadow.state.redact import MIN_KNOWN_LENGTH, SECRET_NAME
 
@@ -318,7 +327,16 @@ def _sealed(files: Mapping[str, bytes], redactor: Redactor) -> dict[str, bytes]:
     sensitive = config_files.sensitive_variable_names(files)
     doc = config_files.config_document(files, {}, seal, SECRET_NAME, sensitive)
     doc = config_files.seal_secret_strings(doc, secrets, redactor.seal)
+    if known:
+        doc = config_files.seal_known_literals(doc, redactor.known_value(known), redactor.seal)
     return _document_bytes(doc)
+
+
+def _latest_config(store: GitShadowStore, workspace: str, number: int) -> dict[str, Any]:
+    """The newest version's configuration document (none needed when it is ``number``'s)."""
+    latest = store.latest(workspace)
+    newest = int(latest["version"]) if latest is not None else number
+    return {} if newest == number else store.reconstruct(workspace, newest).config
 
 
 def _document_bytes(doc: Mapping[str, Any]) -> dict[str, bytes]:
