@@ -152,6 +152,7 @@ def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
     marked = tfshadow("mark", "latest", "good", "--no-color", cwd=workdir)
     assert marked.code == 0, marked.err
     assert "warning" not in marked.err, marked.err
+    assert "Took 1 commit(s) from" in marked.err
     assert "default/7 good" in _git("log", "-1", "--format=%B", "tfshadow", cwd=remote)
 
 

@@ -47,10 +47,10 @@ def mark_command(
     from tfshadow.ops.marks import mark as mark_version
 
     project = cli.project()
-    entry, warnings = mark_version(project, version, mark, workspace=workspace, note=note)
+    entry, notes, warnings = mark_version(project, version, mark, workspace=workspace, note=note)
     print_outcome(
         stderr_console(no_color=no_color),
-        notes=_ghosts_behind(project, workspace or project.workspace),
+        notes=[*notes, *_ghosts_behind(project, workspace or project.workspace)],
         warnings=warnings,
     )
     if as_json:

@@ -23,11 +23,12 @@ def mark(
     *,
     workspace: str | None,
     note: str | None = None,
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[str], list[str]]:
     """Mark a version good or bad, and push the mark as a recording pushes its version.
 
-    Returns the stored mark (version, mark, author, timestamp) and the warnings of a push or
-    mirror upload that failed (the mark is kept locally all the same).
+    Returns the stored mark (version, mark, author, timestamp), the notes (the versions taken
+    from the remote first) and the warnings of a fetch, push or mirror upload that failed (the
+    mark is kept locally all the same).
     """
     from tfshadow.ops.record import RecordOutcome, pull_before_recording, push_marks
     from tfshadow.store.git import git_identity
@@ -43,7 +44,7 @@ def mark(
         pull_before_recording(store, pulled)
         number = resolve_version(store, ws, version)
         entry = store.set_mark(ws, number, value, author, note=printable(note or "") or None)
-        return entry, pulled.warnings + push_marks(store)
+        return entry, pulled.notes, pulled.warnings + push_marks(store)
 
 
 def resolve_version(store: GitShadowStore, workspace: str, text: str) -> int:
