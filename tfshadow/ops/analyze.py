@@ -505,25 +505,29 @@ def _mark_versions(
     from tfshadow.store.git import git_identity
 
     soak = timedelta(seconds=settings.analysis.soak)
-    marks = store.marks(workspace)
     judgements = [j for _, j in judged if not isinstance(j, TfshadowError)]
-    wanted: list[tuple[int, str, str]] = []
     suspects = {
         r.suspect.version: r
         for r in recommendations
         if r.severity == "critical" and r.suspect is not None and r.kind == "deviation"
     }
-    for number, rec in sorted(suspects.items()):
-        if marks.get(number, {}).get("mark") not in ("bad", "suspect"):
-            wanted.append((number, "suspect", f"critical deviation of {rec.resource} {rec.metric}"))
-    for version in versions:
-        if version.version in marks or version.version in suspects:
-            continue
-        if version.outcome not in ("success", "ok") or version.applied + soak > now:
-            continue
-        quiet = _quiet_soak(version.applied, version.applied + soak, judgements)
-        if quiet:
-            wanted.append((version.version, "good", f"no deviation in the {_span(soak)} soak"))
+
+    def wanted_given(marks: dict[int, dict[str, Any]]) -> list[tuple[int, str, str]]:
+        wanted: list[tuple[int, str, str]] = []
+        for number, rec in sorted(suspects.items()):
+            if marks.get(number, {}).get("mark") not in ("bad", "suspect"):
+                note = f"critical deviation of {rec.resource} {rec.metric}"
+                wanted.append((number, "suspect", note))
+        for version in versions:
+            if version.version in marks or version.version in suspects:
+                continue
+            if version.outcome not in ("success", "ok") or version.applied + soak > now:
+                continue
+            if _quiet_soak(version.applied, version.applied + soak, judgements):
+                wanted.append((version.version, "good", f"no deviation in the {_span(soak)} soak"))
+        return wanted
+
+    wanted = wanted_given(store.marks(workspace))
     if not wanted:
         return []
     author = detect_author(project.environ, lambda: git_identity(project.workdir))
@@ -537,13 +541,7 @@ def _mark_versions(
     warnings.extend(pulled.warnings)
     if pulled.notes:
         # The versions taken may bring marks made elsewhere (a person's `bad`): they stand.
-        marks = store.marks(workspace)
-        wanted = [
-            (number, mark, note)
-            for number, mark, note in wanted
-            if number not in marks
-            or (mark == "suspect" and marks[number].get("mark") not in ("bad", "suspect"))
-        ]
+        wanted = wanted_given(store.marks(workspace))
     done = []
     for number, mark, note in wanted:
         try:

@@ -1109,18 +1109,28 @@ class GitShadowStore:
             raise
 
     def _fast_forward(self, url: str) -> PullResult:
-        try:
-            fetched = self._fetch_remote(url)
-            if isinstance(fetched, PullResult):
-                return fetched
-            if fetched.base != fetched.head:
+        with self._fetched(url) as fetched:
+            if isinstance(fetched, Divergence):
                 raise StoreDivergedError(
                     f"the shadow store and its remote {fetched.remote} have diverged: each "
                     "holds versions the other lacks (two copies recorded)",
                     hint="run `tfshadow store pull --rebase` to record this copy's versions "
                     "again after the remote's",
                 )
-            return self._take(url, fetched.head, fetched.tip, ("merge", "--ff-only", "--quiet"))
+            return fetched
+
+    @contextlib.contextmanager
+    def _fetched(self, url: str) -> Iterator[PullResult | Divergence]:
+        """Fetch ``url``'s branch, under the lock the caller holds. A remote that only went on
+        from this store is taken at once (its PullResult yielded, as for one with nothing
+        new); diverged histories are yielded as they stand, the remote's tip held by a ref
+        until the block ends, nothing moved."""
+        try:
+            fetched = self._fetch_remote(url)
+            if isinstance(fetched, Divergence) and fetched.base == fetched.head:
+                move = ("merge", "--ff-only", "--quiet")
+                fetched = self._take(url, fetched.head, fetched.tip, move)
+            yield fetched
         finally:
             self._git.delete_ref(pull_ref(self._branch))
 
@@ -1185,24 +1195,15 @@ class GitShadowStore:
 
     @contextlib.contextmanager
     def fetched_for_rebase(self) -> Iterator[PullResult | Divergence]:
-        """Fetch the remote's branch, under the lock the caller holds. A remote that only went
-        on from this store is taken at once, as :meth:`pull` does (its PullResult yielded);
-        diverged histories are yielded as they stand, the remote's tip held by a ref until the
-        block ends, nothing moved."""
+        """The remote's branch fetched as :meth:`_fetched` does, for `store pull --rebase`."""
         url = self._remote
         if url is None:
             raise StoreError(
                 "the shadow store has no remote to pull from",
                 hint='set `remote = "…"` in the store block of tfshadow.hcl',
             )
-        try:
-            fetched = self._fetch_remote(url)
-            if isinstance(fetched, Divergence) and fetched.base == fetched.head:
-                move = ("merge", "--ff-only", "--quiet")
-                fetched = self._take(url, fetched.head, fetched.tip, move)
+        with self._fetched(url) as fetched:
             yield fetched
-        finally:
-            self._git.delete_ref(pull_ref(self._branch))
 
     def versions_after(self, commit: str) -> dict[str, list[int]]:
         """Per workspace, the versions the store holds beyond those ``commit`` holds, oldest
