@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 
 import click
 
@@ -237,6 +234,7 @@ def agent(
     cli: CliContext, interval: str, pids: tuple[int, ...], resource: str, count: int | None
 ) -> int:
     """Sample CPU, memory, network and disk I/O with psutil into the store's series."""
+    from tfshadow.interruptible import stop_signals
     from tfshadow.ops.agent import run
 
     seconds = _duration(interval, "--interval")
@@ -255,13 +253,6 @@ def agent(
             f"--interval {interval} is longer than a day between samples",
             hint="use e.g. --interval 15s (at most 1d)",
         )
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    # Ctrl-C is how an agent in a terminal is stopped: it ends the run like SIGTERM does.
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     out = stdout_console()
     err = stderr_console()
 
@@ -272,7 +263,8 @@ def agent(
         line = "  ".join(f"{k}={v:.4g}" for k, v in sorted(sample.items()))
         out.print(line, markup=False, highlight=False)
 
-    try:
+    # Ctrl-C is how an agent in a terminal is stopped: it ends the run like SIGTERM does.
+    with stop_signals() as stop:
         where = run(
             cli.project(),
             resource=resource,
@@ -283,8 +275,5 @@ def agent(
             on_sample=on_sample,
             on_gone=on_gone,
         )
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     err.print(f"series written under {where}", markup=False, highlight=False)
     return EXIT_OK

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import threading
-from types import FrameType
 
 import click
 
@@ -70,7 +67,7 @@ def watch(
     SIGTERM stops the loop between cycles, after any action under way. Ctrl-C does too, and
     also reaches a running Terraform, which then stops as it does on Ctrl-C.
     """
-    from tfshadow.interruptible import wait_for_stop
+    from tfshadow.interruptible import stop_signals
     from tfshadow.ops.check import CheckReport, CheckRequest
     from tfshadow.ops.check import watch as run_watch
     from tfshadow.report.check import render_cycle
@@ -79,12 +76,6 @@ def watch(
     assert seconds is not None
     if seconds <= 0:
         raise UsageError("--interval must be positive", hint="use e.g. --interval 60s")
-    stopping = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     out = stdout_console(no_color=no_color)
     err = stderr_console(no_color=no_color)
 
@@ -94,7 +85,7 @@ def watch(
         else:
             render_cycle(out, number, outcome)
 
-    try:
+    with stop_signals() as stopping:
         ran = run_watch(
             cli.project(),
             CheckRequest(workspace=workspace, no_color=no_color),
@@ -102,10 +93,7 @@ def watch(
             cycles=cycles,
             stop=stopping.is_set,
             on_cycle=on_cycle,
-            sleep=lambda seconds: wait_for_stop(stopping, seconds),
+            sleep=stopping.wait,
         )
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     err.print(f"watch stopped after {ran} cycle{'s' if ran != 1 else ''}", highlight=False)
     return EXIT_OK

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tfshadow.errors import MetricsError, UsageError
-from tfshadow.interruptible import wait_for_stop
+from tfshadow.interruptible import Stoppable
 from tfshadow.metrics.series_store import AgentSource, SeriesWriter
 
 __all__ = ["AgentSource", "Sampler", "run_agent", "sample"]
@@ -152,7 +152,7 @@ def run_agent(
     *,
     pids: Sequence[int] | None = None,
     count: int | None = None,
-    stop: threading.Event | None = None,
+    stop: Stoppable | None = None,
     on_sample: Callable[[float, Mapping[str, float]], None] | None = None,
     follow: Callable[[], Sequence[int]] | None = None,
 ) -> int:
@@ -176,7 +176,7 @@ def run_agent(
         sampler = _sampler_of(pids or ()) if follow else Sampler(pids)
         due = time.monotonic() + interval
         while count is None or written < count:
-            if wait_for_stop(stop, max(0.0, due - time.monotonic())):
+            if stop.wait(max(0.0, due - time.monotonic())):
                 break
             # A tick on a fixed schedule keeps the spacing regular; after a stall (suspend,
             # slow disk) it restarts from now instead of sampling in a burst to catch up.

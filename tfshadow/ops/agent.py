@@ -11,8 +11,7 @@ from tfshadow.ops.analyze import AGENT_DIR
 HOST = "host"  # the resource name of samples of the whole machine
 
 if TYPE_CHECKING:
-    import threading
-
+    from tfshadow.interruptible import Stoppable
     from tfshadow.project import Project
 
 
@@ -23,7 +22,7 @@ def run(
     interval: float,
     pids: Sequence[int] | None = None,
     count: int | None = None,
-    stop: threading.Event | None = None,
+    stop: Stoppable | None = None,
     on_sample: Callable[[Mapping[str, float]], None] | None = None,
     on_gone: Callable[[str], None] | None = None,
 ) -> Path:
