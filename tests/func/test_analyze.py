@@ -471,6 +471,13 @@ def test_analyze_until_a_time_ago_is_a_post_mortem_of_that_moment(
     assert result.code == 0, result.err
     assert result.json()["post_mortem"] is True
 
+    # A date alone runs to that day's end, as in `log`: today's to now, so not a post-mortem,
+    # and not ahead of the clock either.
+    today = tfshadow("analyze", "--until", f"{datetime.now(UTC):%Y-%m-%d}", "--json", cwd=workdir)
+    assert today.code == 0, today.err
+    assert today.json()["post_mortem"] is False
+    assert "ahead of the clock" not in today.err
+
     refused = tfshadow("analyze", "--until", "yesterday", cwd=workdir)
     assert refused.code == 2
     assert refused.err.startswith("tfshadow: error: --until yesterday: neither a time ago nor ")

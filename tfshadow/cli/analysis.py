@@ -34,7 +34,13 @@ def _moment(value: str | None) -> datetime | None:
         return None
     from tfshadow.moments import MOMENT_HINT, moment_from_text
 
-    moment = moment_from_text(value, "--until", now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    moment = moment_from_text(value, "--until", now=now, day_end=True)
+    # A date alone holds its whole day, as in `log --until`; today's ends now: its midnight
+    # would turn an analysis of today into a post-mortem of last night, its end be ahead of
+    # the clock.
+    if moment_from_text(value, "--until", now=now) <= now < moment:
+        moment = now
     # Series are held in nanoseconds since the epoch: beyond that range no metric can exist.
     if not _FIRST_MOMENT <= moment < _LAST_MOMENT:
         raise UsageError(f"--until {value}: out of range (1970 to 2262)", hint=MOMENT_HINT)

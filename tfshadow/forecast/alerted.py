@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tfshadow.atomic_write import replace_file
 from tfshadow.forecast.results import SEVERITIES, Recommendation
+from tfshadow.moments import parse_stamp
 
 __all__ = ["news", "remember"]
 
@@ -58,15 +58,13 @@ def _covered(rec: Recommendation, earlier: Any) -> bool:
     if not isinstance(earlier, dict):
         return False
     suspect = rec.suspect.version if rec.suspect is not None else None
-    try:
-        ended = datetime.fromisoformat(str(earlier["end"]))
-        return (
-            earlier.get("suspect") == suspect
-            and _rank(rec.severity) <= _rank(str(earlier.get("severity")))
-            and rec.window_start <= ended
-        )
-    except (KeyError, ValueError, TypeError):
-        return False
+    ended = parse_stamp(earlier.get("end"))
+    return (
+        ended is not None
+        and earlier.get("suspect") == suspect
+        and _rank(rec.severity) <= _rank(str(earlier.get("severity")))
+        and rec.window_start <= ended
+    )
 
 
 def _rank(severity: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,3 +87,19 @@ def test_an_unreadable_record_sends_again_rather_than_holding_back(tmp_path: Pat
     assert news(record, "default", [_rec()]) == [_rec()]
     remember(record, "default", [_rec()])
     assert news(record, "default", [_rec()]) == []
+
+
+def test_an_alert_written_with_another_spelling_of_its_time_still_covers(tmp_path: Path) -> None:
+    # "Z" or no zone at all (UTC, as tfshadow writes its times) read as the moment they name: an
+    # alert whose end could not be compared was sent again on every analysis.
+    record = tmp_path / "alerted.json"
+    remember(record, "default", [_rec()])
+    for end in ("2024-05-01T13:00:00Z", "2024-05-01T13:00:00", "2024-05-01T15:00:00+02:00"):
+        doc = json.loads(record.read_text())
+        (entry,) = doc.values()
+        entry["end"] = end
+        record.write_text(json.dumps(doc))
+        assert news(record, "default", [_rec()]) == [], end
+    entry["end"] = "soon"
+    record.write_text(json.dumps(doc))
+    assert news(record, "default", [_rec()]) == [_rec()]  # unreadable: sent rather than lost
