@@ -1732,13 +1732,36 @@ def declaring_lines(
                 if inner is None:
                     continue
                 if not whole:
-                    found.setdefault(path, []).append((block.first_line - 1, block.last_line))
+                    start = _comments_above(text, block.first_line - 1, path)
+                    found.setdefault(path, []).append((start, block.last_line))
                 if block.type == "module" and (block.source or "").startswith(("./", "../")):
                     called = posixpath.normpath(posixpath.join(directory, block.source or ""))
                     visit("" if called == "." else called, inner)
 
     visit("", frozenset(targets))
     return found
+
+
+def _comments_above(text: str, first: int, path: str) -> int:
+    """The 0-based line where the comment written directly above line ``first`` of ``text``
+    starts (``first`` when there is none): a block's comment belongs to it (a note edited with
+    the block is no change of something else)."""
+    if not path.endswith(_CONFIG_SUFFIXES):
+        return first  # JSON has no comments
+    lines = _lines(text)
+    start = first
+    opened_above = False  # within a /* … */ comment, read upwards
+    while start > 0:
+        above = lines[start - 1].strip()
+        if opened_above or above.endswith("*/"):
+            opens = above.find("/*")
+            if opens > 0 or (opens < 0 and start == 1):
+                return first  # code before the comment: it is not the block's alone
+            opened_above = opens < 0
+        elif not above.startswith(("#", "//")):
+            break
+        start -= 1
+    return start
 
 
 def _declared_wanted(block: Declaration, wanted: frozenset[str]) -> frozenset[str] | None:

@@ -525,6 +525,17 @@ def test_narrowed_config_cuts_a_line_diff_at_the_targeted_block_edge() -> None:
     assert narrow_config(whole, before, after, []) is whole
 
 
+def test_narrowed_config_shows_the_comment_above_a_targeted_block_as_its_own() -> None:
+    old = '# small\nresource "t" "a" {\n  input = 1\n}\n'
+    new = '# large: the load doubled\nresource "t" "a" {\n  input = 2\n}\n'
+    before, after = config({"main.tf": _lines(old)}), config({"main.tf": _lines(new)})
+
+    narrowed = narrow_config(compare_configs(before, after), before, after, ["t.a"])
+
+    assert narrowed.not_shown == 0  # the note is the block's, not a change of something else
+    assert "+# large: the load doubled" in narrowed.files[0].unified_diff
+
+
 def test_narrowed_hunks_are_numbered_as_in_the_files_and_whole_when_all_is_targeted() -> None:
     # Each hunk shown must apply to the older file at its numbers and give the newer file's
     # lines at its own: a random edit of a file of one-line blocks, some of them targeted.

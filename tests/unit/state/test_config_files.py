@@ -1003,6 +1003,25 @@ def test_declaring_lines_follow_targets_into_local_modules() -> None:
     }
 
 
+def test_declaring_lines_take_the_comment_written_directly_above_a_block() -> None:
+    text = (
+        'variable "size" {}\n'  # line 0
+        "# The web tier.\n// Scaled by hand.\n"  # lines 1-2
+        'resource "aws_instance" "web" {\n}\n'  # lines 3-4
+        "/* The database,\n   backed up nightly. */\n"  # lines 5-6
+        'resource "aws_db_instance" "db" {\n}\n'  # lines 7-8
+        "# Not about the bucket: a blank line parts it.\n\n"  # lines 9-10
+        'resource "aws_s3_bucket" "b" {\n}\n'  # lines 11-12
+        "x = 1 /* a comment ending a line of code */\n"  # line 13
+        'resource "aws_s3_bucket" "c" {\n}\n'  # lines 14-15
+    )
+    lines = config_files.declaring_lines
+    assert lines({"main.tf": text}, ["aws_instance.web"]) == {"main.tf": [(1, 5)]}
+    assert lines({"main.tf": text}, ["aws_db_instance.db"]) == {"main.tf": [(5, 9)]}
+    assert lines({"main.tf": text}, ["aws_s3_bucket.b"]) == {"main.tf": [(11, 13)]}
+    assert lines({"main.tf": text}, ["aws_s3_bucket.c"]) == {"main.tf": [(14, 16)]}
+
+
 def test_declarations_of_tf_json_span_each_block_by_its_name() -> None:
     text = json.dumps(
         {
