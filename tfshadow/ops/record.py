@@ -437,12 +437,13 @@ def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
     try:
         with store.lock(0):
             raw, ok = pull_or_none(project)
-            if ok and _drift(project, store, raw) is not None:
+            drift = _drift(project, store, raw) if ok else None
+            if drift is not None:
                 # Another copy may have recorded it: taken from the remote, it is no drift
                 # (and a version recorded here would part the two histories). Only then, so
                 # that reading the history does not wait on the network.
-                pull_before_recording(store, outcome)
-                record_drift(project, store, raw, outcome)
+                took = pull_before_recording(store, outcome)
+                record_drift(project, store, raw, outcome, None if took else drift)
     except StoreLockedError:
         return outcome
     except StoreNotWritableError as exc:
@@ -460,29 +461,31 @@ def catch_up(project: Project, store: GitShadowStore) -> RecordOutcome:
 
 def pull_before_recording(
     store: GitShadowStore, outcome: RecordOutcome, warn: Callable[[str], None] | None = None
-) -> None:
+) -> bool:
     """Bring the store up to its remote's newer versions (recorded by another copy: CI, a
     colleague), so that what this command records goes on from them and can be pushed. The
     caller holds the store's lock; a change made outside tfshadow is judged against the
     result. Nothing stops the command: the store records on its own history when the remote
     cannot be reached or has diverged (the push then says so). ``warn`` shows a warning at
-    once; without it, it goes in the outcome."""
+    once; without it, it goes in the outcome. True when commits were taken."""
     try:
         pulled = store.pull_before_recording()
     except StoreDivergedError:
-        return  # the push after the recording says it, with the way out
+        return False  # the push after the recording says it, with the way out
     except TfshadowError as exc:
         (warn or outcome.warnings.append)(
             f"could not take the remote's newer versions before recording: {exc.message}; "
             "recording on this copy's history, kept locally: the next recorded command pushes "
             "it (a copy that recorded meanwhile makes the histories diverge)"
         )
-        return
-    if pulled is not None and pulled.pulled:
-        outcome.notes.append(
-            f"Took {pulled.pulled} commit(s) from {pulled.remote} that another copy of the "
-            "store recorded, before recording."
-        )
+        return False
+    if pulled is None or not pulled.pulled:
+        return False
+    outcome.notes.append(
+        f"Took {pulled.pulled} commit(s) from {pulled.remote} that another copy of the "
+        "store recorded, before recording."
+    )
+    return True
 
 
 @dataclass(frozen=True)
@@ -525,8 +528,11 @@ def record_drift(
     store: GitShadowStore,
     raw: dict[str, Any] | None,
     outcome: RecordOutcome,
+    drift: _Drift | None = None,
 ) -> None:
-    drift = _drift(project, store, raw)
+    """Record the version the live state ``raw`` calls for, if any. ``drift``: that version
+    as :func:`_drift` found it against the store as it is now, when the caller has it."""
+    drift = drift or _drift(project, store, raw)
     if drift is None or raw is None:
         return
     recorded = drift.recorded
