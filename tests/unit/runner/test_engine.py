@@ -147,9 +147,11 @@ def test_a_session_removes_what_a_killed_session_left(workdir: Path) -> None:
 
 
 def _session_dirs() -> set[Path]:
+    """This process's sessions' scratch directories: another test run beside this one has its
+    own (named by its pid), which come and go as they please."""
     import tempfile
 
-    return set(Path(tempfile.gettempdir()).glob("tfshadow-session-*"))
+    return set(Path(tempfile.gettempdir()).glob(f"tfshadow-session-{os.getpid()}-*"))
 
 
 def test_embedded_session_runs_every_command_in_one_process(
