@@ -1,10 +1,12 @@
 """Merge request notes through GitLab's REST API (v4).
 
-Environment: ``CI_API_V4_URL`` (e.g. ``https://gitlab.com/api/v4``), ``CI_PROJECT_ID`` (an id
-or a ``group/project`` path), the merge request from ``--pr`` or ``CI_MERGE_REQUEST_IID``, and
-``GITLAB_TOKEN``: a project (or personal) access token with the ``api`` scope, sent as
-``PRIVATE-TOKEN``. The job's own ``CI_JOB_TOKEN`` cannot write notes, so it is not used. The
-note's link is built from ``CI_MERGE_REQUEST_PROJECT_URL`` or ``CI_PROJECT_URL``.
+Environment: ``CI_API_V4_URL`` (e.g. ``https://gitlab.com/api/v4``); the merge request's
+project from ``CI_MERGE_REQUEST_PROJECT_ID`` (set in merge request pipelines, also those a fork
+runs), else ``CI_PROJECT_ID`` (an id or a ``group/project`` path); the merge request from
+``--pr`` or ``CI_MERGE_REQUEST_IID``; and ``GITLAB_TOKEN``: a project (or personal) access token
+with the ``api`` scope, sent as ``PRIVATE-TOKEN``. The job's own ``CI_JOB_TOKEN`` cannot write
+notes, so it is not used. The note's link is built from ``CI_MERGE_REQUEST_PROJECT_URL`` or
+``CI_PROJECT_URL``.
 """
 
 from __future__ import annotations
@@ -45,7 +47,11 @@ class GitLabForge:
             "variable GITLAB_TOKEN (CI_JOB_TOKEN cannot write notes)",
         )
         base = require(environ, env.CI_API_V4_URL, "set it to e.g. https://gitlab.com/api/v4")
-        project = require(environ, env.CI_PROJECT_ID, "set it to the project's id")
+        # A merge request from a fork runs its pipeline in the fork, whose CI_PROJECT_ID is not
+        # the project holding the merge request and its IID: that one is the MR's project.
+        project = environ.get(env.CI_MERGE_REQUEST_PROJECT_ID, "").strip() or require(
+            environ, env.CI_PROJECT_ID, "set it to the project's id"
+        )
         self.iid = pr if pr is not None else _iid(environ)
         self._api = Api(
             "GitLab",

@@ -350,6 +350,29 @@ def test_post_sticky_gitlab_updates_in_place_when_the_marker_is_on_page_two(
     assert gitlab.state.by_id(ours["id"])["body"] == "<!-- tfshadow:plan -->\n" + REPORT
 
 
+def test_post_sticky_gitlab_from_a_fork_notes_the_merge_request_in_its_own_project(
+    gitlab: FakeForge,
+) -> None:
+    # A merge request from a fork runs its pipeline in the fork: CI_PROJECT_ID is the fork's,
+    # while the merge request (and its IID) belongs to the target project.
+    env = gitlab_env(
+        gitlab,
+        CI_PROJECT_ID="977",
+        CI_MERGE_REQUEST_PROJECT_ID="42",
+        CI_MERGE_REQUEST_PROJECT_URL="https://gitlab.example/group/infra",
+        CI_PROJECT_URL="https://gitlab.example/contributor/infra",
+    )
+
+    result = post_sticky("gitlab", REPORT, env=env, pr=None, key="infra")
+
+    assert result.action == "created"
+    assert [(r.method, r.path) for r in gitlab.state.requests] == [
+        ("GET", "/api/v4/projects/42/merge_requests/7/notes"),
+        ("POST", "/api/v4/projects/42/merge_requests/7/notes"),
+    ]
+    assert result.url.startswith("https://gitlab.example/group/infra/-/merge_requests/7#note_")
+
+
 def test_post_sticky_gitlab_403_never_posts_nor_shows_the_token(gitlab: FakeForge) -> None:
     gitlab.state.failures["GET"] = [(403, {"message": "403 Forbidden"})]
 
