@@ -5,6 +5,7 @@ GitHub's and GitLab's APIs, which cannot be reached from here (tests/unit/ci/fak
 from __future__ import annotations
 
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -302,3 +303,29 @@ def test_comment_on_two_platforms_at_once_is_a_usage_error(
 
     assert result.code == 2
     assert "--github and --gitlab" in result.err
+
+
+def test_comment_keys_configurations_of_one_repository_by_their_path(
+    tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A monorepo's environments often share a directory name (prod/app, staging/app): each must
+    # keep a comment of its own, not overwrite the other's on every pipeline.
+    repo = tmp_path / "monorepo"
+    dirs = [repo / "envs" / "prod" / "app", repo / "envs" / "staging" / "app"]
+    for path in dirs:
+        path.mkdir(parents=True)
+        (path / "plan.md").write_text(f"### plan of {path.parent.name}\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    with serve("github") as forge:
+        for name, value in github_env(forge).items():
+            monkeypatch.setenv(name, value)
+
+        for path in dirs:
+            result = tfshadow("comment", "--github", "--pr", "7", "--file", "plan.md", cwd=path)
+            assert result.code == 0, result.err
+
+        bodies = sorted(c["body"] for c in forge.state.comments)
+        assert bodies == [
+            "<!-- tfshadow:plan:envs/prod/app -->\n### plan of prod\n",
+            "<!-- tfshadow:plan:envs/staging/app -->\n### plan of staging\n",
+        ]

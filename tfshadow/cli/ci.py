@@ -41,7 +41,8 @@ _NO_REPORT_HINT = "run `tfshadow plan --format markdown` first, or pass --file"
 @click.option(
     "--key",
     metavar="KEY",
-    help="Tells this configuration's comment from others' (default: the directory's name).",
+    help="Tells this configuration's comment from others' (default: its directory's path in "
+    "the git repository).",
 )
 @pass_cli
 def comment(
@@ -55,7 +56,8 @@ def comment(
     """Post a markdown report as a pull request comment, editing the previous one in place.
 
     GitHub reads GITHUB_TOKEN, GITHUB_REPOSITORY and GITHUB_API_URL; GitLab reads GITLAB_TOKEN
-    (an access token with the api scope), CI_API_V4_URL, CI_PROJECT_ID and CI_MERGE_REQUEST_IID.
+    (an access token with the api scope), CI_API_V4_URL, CI_MERGE_REQUEST_PROJECT_ID (else
+    CI_PROJECT_ID) and CI_MERGE_REQUEST_IID.
     """
     from tfshadow.ci.comments import post_sticky
 
@@ -72,10 +74,31 @@ def comment(
         markdown,
         env=dict(os.environ),
         pr=pr,
-        key=key if key is not None else cli.workdir.resolve().name,
+        key=key if key is not None else _default_key(cli.workdir),
     )
     click.echo(f"comment {result.action}: {result.url}", err=True)
     return EXIT_OK
+
+
+def _default_key(workdir: Path) -> str:
+    """The configuration's path in its git repository (``envs/prod/app``), since a monorepo's
+    configurations often share a directory name (``prod/app``, ``staging/app``); outside a
+    repository, or at its top, the directory's name."""
+    from tfshadow.store.git import Git
+
+    here = workdir.resolve()
+    try:
+        info = Git(here).repo_info()
+    except StoreError:
+        info = None  # git cannot use the repository: the name still tells most apart
+    if info is not None:
+        try:
+            inside = here.relative_to(info.toplevel.resolve())
+        except ValueError:
+            inside = None
+        if inside is not None and inside.parts:
+            return inside.as_posix()
+    return here.name
 
 
 def _report(cli: CliContext, path: Path | None) -> str:
