@@ -329,3 +329,22 @@ def test_comment_keys_configurations_of_one_repository_by_their_path(
             "<!-- tfshadow:plan:envs/prod/app -->\n### plan of prod\n",
             "<!-- tfshadow:plan:envs/staging/app -->\n### plan of staging\n",
         ]
+
+
+def test_comment_deletes_the_older_copy_two_pipelines_created(
+    tfshadow: Tfshadow, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workdir / "plan.md").write_text("### plan\n", encoding="utf-8")
+    with serve("github") as forge:
+        for name, value in github_env(forge).items():
+            monkeypatch.setenv(name, value)
+        forge.state.add("<!-- tfshadow:plan:infra -->\nplan A")
+        newer = forge.state.add("<!-- tfshadow:plan:infra -->\nplan B")
+
+        result = tfshadow("comment", "--github", "--pr", "7", "--file", "plan.md", cwd=workdir)
+
+        assert result.code == 0, result.err
+        assert result.err.strip().endswith(f"#issuecomment-{newer['id']} (1 older copy deleted)")
+        assert [c["body"] for c in forge.state.comments] == [
+            "<!-- tfshadow:plan:infra -->\n### plan\n"
+        ]

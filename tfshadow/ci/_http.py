@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 TIMEOUT = 30.0  # seconds per request
 RETRIES = 2
 # POST is not retried: a create that timed out may have succeeded, and a retry would duplicate it.
-RETRIED_METHODS = ("GET", "PUT", "PATCH")
+RETRIED_METHODS = ("GET", "PUT", "PATCH", "DELETE")
 _DETAIL_LIMIT = 200
 
 _HINTS = {

@@ -4,7 +4,8 @@ A comment is tfshadow's when its first line is the hidden marker ``<!-- tfshadow
 (``<!-- tfshadow:plan:KEY -->`` when several configurations of one repository comment on the
 same pull request). Requiring the marker on the first line leaves alone a comment that merely
 quotes one. Every page of comments is read before anything is written, so a listing that fails
-half-way never ends in a duplicate.
+half-way never ends in a duplicate. Two pipelines of one pull request running at once can each
+find none and create one: the next run edits the newest and deletes the older copies.
 
 Bodies are trimmed to the forge's limit (GitHub 65,536 characters, GitLab 1,000,000): the
 longest ``<details>`` sections are cut first, each with a line saying how much was left out;
@@ -37,10 +38,12 @@ _TAG = re.compile(r"<(/?)details\b[^>]*>", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class CommentResult:
-    """What :func:`post_sticky` did: ``created`` or ``updated``, and the comment's web link."""
+    """What :func:`post_sticky` did: ``created`` or ``updated``, the comment's web link, and
+    how many older copies of it were deleted."""
 
     action: str
     url: str
+    removed: int = 0
 
 
 def marker(key: str | None = None) -> str:
@@ -78,7 +81,8 @@ def post_sticky(
     forge = _forge(platform, env, pr, session)
     tag = marker(key)
     body = compose(tag, markdown, forge.limit)
-    for existing in _find(forge, tag):
+    found = _find(forge, tag)
+    for index, existing in enumerate(found):
         try:
             updated = forge.update(existing, body)
         except CiError as exc:
@@ -87,7 +91,8 @@ def post_sticky(
             if exc.status in (403, 404):
                 continue
             raise
-        return CommentResult("updated", updated.url or existing.url)
+        removed = _remove(forge, found[index + 1 :])
+        return CommentResult("updated", updated.url or existing.url, removed)
     return CommentResult("created", forge.create(body).url)
 
 
@@ -111,6 +116,20 @@ def _find(forge: Forge, tag: str) -> list[Comment]:
     """The comments carrying ``tag``, newest first."""
     # The whole listing is read first: a page that fails must fail before any write.
     return [c for c in forge.comments() if _first_line(c.body) == tag][::-1]
+
+
+def _remove(forge: Forge, older: list[Comment]) -> int:
+    """Delete the older comments carrying the marker (two pipelines of one pull request that
+    both found none each created one): how many went. The report is posted already, so a
+    copy that cannot be deleted (another's, or an API error) is left for the next run."""
+    removed = 0
+    for comment in older:
+        try:
+            forge.delete(comment)
+        except CiError:
+            continue
+        removed += 1
+    return removed
 
 
 def _first_line(body: str) -> str:

@@ -1,4 +1,4 @@
-"""What a forge (GitHub, GitLab) offers for sticky comments: list, update, create."""
+"""What a forge (GitHub, GitLab) offers for sticky comments: list, update, create, delete."""
 
 from __future__ import annotations
 
@@ -32,3 +32,5 @@ class Forge(Protocol):
     def update(self, comment: Comment, body: str) -> Comment: ...
 
     def create(self, body: str) -> Comment: ...
+
+    def delete(self, comment: Comment) -> None: ...

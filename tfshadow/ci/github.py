@@ -110,6 +110,9 @@ class GitHubForge:
         response = self._api.call("POST", url, body={"body": body})
         return _comment(self._api.json(response))
 
+    def delete(self, comment: Comment) -> None:
+        self._api.call("DELETE", self._api.url(f"{self._repo}/issues/comments/{comment.id}"))
+
 
 def _comment(item: Any) -> Comment:
     if not isinstance(item, dict) or not isinstance(item.get("id"), int):

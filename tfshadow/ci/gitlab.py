@@ -102,6 +102,9 @@ class GitLabForge:
         url = self._api.url(self._notes)
         return self._comment(self._api.json(self._api.call("POST", url, body={"body": body})))
 
+    def delete(self, comment: Comment) -> None:
+        self._api.call("DELETE", self._api.url(f"{self._notes}/{comment.id}"))
+
     def _comment(self, item: Any) -> Comment:
         if not isinstance(item, dict) or not isinstance(item.get("id"), int):
             raise CiError("GitLab answered with a note without an id", "check CI_API_V4_URL")

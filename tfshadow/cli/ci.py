@@ -76,7 +76,12 @@ def comment(
         pr=pr,
         key=key if key is not None else _default_key(cli.workdir),
     )
-    click.echo(f"comment {result.action}: {result.url}", err=True)
+    removed = (
+        f" ({result.removed} older cop{'y' if result.removed == 1 else 'ies'} deleted)"
+        if result.removed
+        else ""
+    )
+    click.echo(f"comment {result.action}: {result.url}{removed}", err=True)
     return EXIT_OK
 
 

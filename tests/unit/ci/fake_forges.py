@@ -43,7 +43,7 @@ class ForgeState:
     # method -> queued (status, JSON body[, headers]) answers, used before the normal behaviour
     failures: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     failing_pages: dict[int, tuple[int, Any]] = field(default_factory=dict)  # page -> answer
-    # Comments the token may not edit (another user's, where the token lacks the right).
+    # Comments the token may neither edit nor delete (another user's, where it lacks the right).
     uneditable: set[int] = field(default_factory=set)
     page_size: int = 2
     next_id: int = 1000
@@ -93,6 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
         parts = urlsplit(self.path)
@@ -155,6 +158,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(403, {"message": "Resource not accessible by integration"})
             item["body"] = seen.body["body"]
             return self._send(200, self._github_json(item))
+        if seen.method == "DELETE" and single:
+            item = self.state.by_id(int(single.group(1)))
+            if item["id"] in self.state.uneditable:
+                return self._send(403, {"message": "Resource not accessible by integration"})
+            self.state.comments.remove(item)
+            return self._send_empty(204)
         return self._send(404, {"message": "Not Found"})
 
     def _github_json(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +199,12 @@ class _Handler(BaseHTTPRequestHandler):
             item = self.state.by_id(int(single.group(2)))
             item["body"] = seen.body["body"]
             return self._send(200, self._gitlab_json(item))
+        if seen.method == "DELETE" and single:
+            item = self.state.by_id(int(single.group(2)))
+            if item["id"] in self.state.uneditable:
+                return self._send(403, {"message": "403 Forbidden"})
+            self.state.comments.remove(item)
+            return self._send_empty(204)
         return self._send(404, {"message": "404 Not found"})
 
     def _gitlab_json(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -223,6 +238,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _base(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def _send_empty(self, status: int) -> None:
+        self.send_response(status)
+        self.end_headers()
 
     def _send(self, status: int, doc: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(doc).encode()

@@ -102,6 +102,33 @@ def test_post_sticky_github_passes_over_a_marker_comment_it_may_not_edit(
     assert again.action == "created" and len(github.state.comments) == 2
 
 
+def test_post_sticky_github_edits_the_newest_copy_and_deletes_older_ones(
+    github: FakeForge,
+) -> None:
+    # Two pipelines of one pull request ran at once: each found no comment and created one.
+    first = github.state.add("<!-- tfshadow:plan:infra -->\nplan A", user="github-actions[bot]")
+    review = github.state.add("a review comment")
+    second = github.state.add("<!-- tfshadow:plan:infra -->\nplan B", user="github-actions[bot]")
+    theirs = github.state.add("<!-- tfshadow:plan:infra -->\nquoted", user="mallory")
+    github.state.uneditable.add(theirs["id"])
+    github.state.comments.insert(0, github.state.comments.pop())  # mallory's is the oldest
+
+    result = post_sticky("github", REPORT, env=github_env(github), pr=7, key="infra")
+
+    assert result.action == "updated" and result.removed == 1
+    assert result.url.endswith(f"#issuecomment-{second['id']}")
+    assert [c["id"] for c in github.state.comments] == [theirs["id"], review["id"], second["id"]]
+    assert github.state.by_id(second["id"])["body"] == "<!-- tfshadow:plan:infra -->\n" + REPORT
+    assert [(w.method, w.path) for w in github.state.writes()] == [
+        ("PATCH", f"/repos/octo/infra/issues/comments/{second['id']}"),
+        ("DELETE", f"/repos/octo/infra/issues/comments/{first['id']}"),
+        ("DELETE", f"/repos/octo/infra/issues/comments/{theirs['id']}"),
+    ]
+
+    again = post_sticky("github", REPORT, env=github_env(github), pr=7, key="infra")
+    assert again.action == "updated" and again.removed == 0
+
+
 def test_post_sticky_github_sends_the_api_headers(github: FakeForge) -> None:
     post_sticky("github", REPORT, env=github_env(github), pr=7)
     for seen in github.state.requests:
@@ -371,6 +398,20 @@ def test_post_sticky_gitlab_from_a_fork_notes_the_merge_request_in_its_own_proje
         ("POST", "/api/v4/projects/42/merge_requests/7/notes"),
     ]
     assert result.url.startswith("https://gitlab.example/group/infra/-/merge_requests/7#note_")
+
+
+def test_post_sticky_gitlab_deletes_older_copies_of_its_note(gitlab: FakeForge) -> None:
+    older = gitlab.state.add("<!-- tfshadow:plan -->\nplan A")
+    newer = gitlab.state.add("<!-- tfshadow:plan -->\nplan B")
+
+    result = post_sticky("gitlab", REPORT, env=gitlab_env(gitlab), pr=7)
+
+    assert result.action == "updated" and result.removed == 1
+    assert [c["id"] for c in gitlab.state.comments] == [newer["id"]]
+    assert [(w.method, w.path) for w in gitlab.state.writes()] == [
+        ("PUT", f"/api/v4/projects/42/merge_requests/7/notes/{newer['id']}"),
+        ("DELETE", f"/api/v4/projects/42/merge_requests/7/notes/{older['id']}"),
+    ]
 
 
 def test_post_sticky_gitlab_403_never_posts_nor_shows_the_token(gitlab: FakeForge) -> None:
