@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.func.conftest import Tfshadow
-from tests.unit.ci.fake_forges import GITHUB_TOKEN, github_env, gitlab_env, serve
+from tests.unit.ci.fake_forges import GITHUB_TOKEN, FakeForge, github_env, gitlab_env, serve
 from tfshadow.forecast import journal
 from tfshadow.forecast.results import Recommendation, Suspect
 from tfshadow.project import Project
@@ -49,6 +51,16 @@ def _rec(
 def _log(workdir: Path, *recs: Recommendation) -> None:
     store = Project(workdir, os.environ).open_store(create=False)
     journal.append(store.private_dir("analysis") / "recommendations.jsonl", recs)
+
+
+@contextmanager
+def _serving(flavour: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeForge]:
+    """The stand-in for ``flavour``'s API, with the job's variables pointing at it."""
+    with serve(flavour) as forge:
+        environ = github_env(forge) if flavour == "github" else gitlab_env(forge)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        yield forge
 
 
 @pytest.fixture
@@ -250,10 +262,7 @@ def test_comment_posts_the_plan_report_and_then_edits_it(
     store = Project(applied, os.environ).open_store(create=False)
     report = store.private_dir("plan") / "report.md"
     report.write_text("### tfshadow plan\n\n+0 ~1 -0\n", encoding="utf-8")
-    with serve("gitlab") as forge:
-        for name, value in gitlab_env(forge).items():
-            monkeypatch.setenv(name, value)
-
+    with _serving("gitlab", monkeypatch) as forge:
         first = tfshadow("comment", "--gitlab", cwd=applied)
         report.write_text("### tfshadow plan\n\n+0 ~2 -0\n", encoding="utf-8")
         second = tfshadow("comment", "--gitlab", cwd=applied)
@@ -273,9 +282,7 @@ def test_comment_api_refusal_exits_2_without_the_token(
     tfshadow: Tfshadow, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (workdir / "report.md").write_text("hello\n", encoding="utf-8")
-    with serve("github") as forge:
-        for name, value in github_env(forge).items():
-            monkeypatch.setenv(name, value)
+    with _serving("github", monkeypatch) as forge:
         forge.state.failures["GET"] = [(403, {"message": "Resource not accessible"})]
 
         result = tfshadow(
@@ -316,10 +323,7 @@ def test_comment_keys_configurations_of_one_repository_by_their_path(
         path.mkdir(parents=True)
         (path / "plan.md").write_text(f"### plan of {path.parent.name}\n", encoding="utf-8")
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    with serve("github") as forge:
-        for name, value in github_env(forge).items():
-            monkeypatch.setenv(name, value)
-
+    with _serving("github", monkeypatch) as forge:
         for path in dirs:
             result = tfshadow("comment", "--github", "--pr", "7", "--file", "plan.md", cwd=path)
             assert result.code == 0, result.err
@@ -335,9 +339,7 @@ def test_comment_deletes_the_older_copy_two_pipelines_created(
     tfshadow: Tfshadow, workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (workdir / "plan.md").write_text("### plan\n", encoding="utf-8")
-    with serve("github") as forge:
-        for name, value in github_env(forge).items():
-            monkeypatch.setenv(name, value)
+    with _serving("github", monkeypatch) as forge:
         forge.state.add("<!-- tfshadow:plan:infra -->\nplan A")
         newer = forge.state.add("<!-- tfshadow:plan:infra -->\nplan B")
 

@@ -159,11 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
             item["body"] = seen.body["body"]
             return self._send(200, self._github_json(item))
         if seen.method == "DELETE" and single:
-            item = self.state.by_id(int(single.group(1)))
-            if item["id"] in self.state.uneditable:
-                return self._send(403, {"message": "Resource not accessible by integration"})
-            self.state.comments.remove(item)
-            return self._send_empty(204)
+            return self._delete(int(single.group(1)), "Resource not accessible by integration")
         return self._send(404, {"message": "Not Found"})
 
     def _github_json(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -200,11 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
             item["body"] = seen.body["body"]
             return self._send(200, self._gitlab_json(item))
         if seen.method == "DELETE" and single:
-            item = self.state.by_id(int(single.group(2)))
-            if item["id"] in self.state.uneditable:
-                return self._send(403, {"message": "403 Forbidden"})
-            self.state.comments.remove(item)
-            return self._send_empty(204)
+            return self._delete(int(single.group(2)), "403 Forbidden")
         return self._send(404, {"message": "404 Not found"})
 
     def _gitlab_json(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -238,6 +230,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _base(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def _delete(self, comment_id: int, forbidden: str) -> None:
+        item = self.state.by_id(comment_id)
+        if item["id"] in self.state.uneditable:
+            return self._send(403, {"message": forbidden})
+        self.state.comments.remove(item)
+        return self._send_empty(204)
 
     def _send_empty(self, status: int) -> None:
         self.send_response(status)
