@@ -350,3 +350,24 @@ def test_comment_deletes_the_older_copy_two_pipelines_created(
         assert [c["body"] for c in forge.state.comments] == [
             "<!-- tfshadow:plan:infra -->\n### plan\n"
         ]
+
+
+def test_gate_says_it_skipped_unreadable_lines_of_the_log(
+    tfshadow: Tfshadow, applied: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A torn line (an analysis that crashed mid-write) may have been a critical recommendation:
+    # a gate that passes must not hide that it could not read it.
+    _log(applied, _rec("warning", datetime.now(UTC) - timedelta(minutes=5)))
+    store = Project(applied, os.environ).open_store(create=False)
+    with (store.private_dir("analysis") / "recommendations.jsonl").open("a") as log:
+        log.write('{"resource": "terraform_data.web", "metric": "mem", "severity": "crit')
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+
+    result = tfshadow("gate", cwd=applied)
+
+    assert result.code == 0, result.err
+    assert result.err.strip() == (
+        "tfshadow: warning: 1 unreadable line of the recommendation log skipped: the gate "
+        "judged the others only"
+    )
+    assert "::warning title=tfshadow gate::1 unreadable line" in result.out

@@ -171,6 +171,7 @@ def gate(
     not followed by a revert of that resource. On GitHub Actions each becomes an annotation.
     """
     from tfshadow.ci.gate import gate as judge
+    from tfshadow.ci.gate import workflow_command
     from tfshadow.ops.gate import open_recommendations
     from tfshadow.settings.analysis import parse_duration
 
@@ -182,7 +183,7 @@ def gate(
     if seconds <= 0:
         # No recommendation is that recent: the gate would pass on none.
         raise UsageError("--since must be a positive duration", hint="use e.g. --since 24h")
-    recommendations = open_recommendations(cli.project(), seconds, workspace)
+    recommendations, skipped = open_recommendations(cli.project(), seconds, workspace)
     result = judge(recommendations, fail_on)
     if junit_path is not None:
         target = junit_path if junit_path.is_absolute() else cli.workdir / junit_path
@@ -201,7 +202,17 @@ def gate(
         f"{'' if len(recommendations) == 1 else 's'} in the last {since} ({parts}); "
         f"{len(result.failing)} at or above {fail_on}"
     )
+    unread = (
+        f"{skipped} unreadable line{'' if skipped == 1 else 's'} of the recommendation log "
+        "skipped: the gate judged the others only"
+        if skipped
+        else None
+    )
+    if unread:
+        click.echo(f"tfshadow: warning: {unread}", err=True)
     if os.environ.get(env.GITHUB_ACTIONS) == "true":
+        if unread:
+            click.echo(workflow_command("warning", unread, title="tfshadow gate"))
         for line in result.annotations:
             click.echo(line)
     else:

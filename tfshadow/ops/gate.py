@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 def open_recommendations(
     project: Project, since: float, workspace: str | None, *, now: datetime | None = None
-) -> list[dict[str, Any]]:
-    """The open recommendations (``Recommendation.to_json()`` form), most severe first.
+) -> tuple[list[dict[str, Any]], int]:
+    """The open recommendations (``Recommendation.to_json()`` form), most severe first, and how
+    many lines of the log could not be read (one may have held a recommendation: the gate
+    must say it judged without them).
 
     ``since`` is in seconds before ``now`` (default: the current time). Raises StoreError when
     there is no shadow store, or no version in the workspace: a gate on a mistyped workspace
@@ -39,7 +41,7 @@ def open_recommendations(
         start = moment - timedelta(seconds=since)
     except OverflowError:  # a --since longer than the calendar: the whole log
         start = None
-    records, _skipped = journal.read(store.private_dir(ANALYSIS_DIR) / JOURNAL, since=start)
+    records, skipped = journal.read(store.private_dir(ANALYSIS_DIR) / JOURNAL, since=start)
     newest: dict[tuple[str, str], tuple[datetime, dict[str, Any]]] = {}
     for record in records:
         if not journal.in_workspace(record, ws):
@@ -62,4 +64,4 @@ def open_recommendations(
             str(r.get("metric")),
         )
     )
-    return kept
+    return kept, skipped
