@@ -57,6 +57,17 @@ class GitHubForge:
             )
         self.number = pr if pr is not None else _event_number(environ)
         base = environ.get(env.GITHUB_API_URL, "").strip() or DEFAULT_API_URL
+        permission_hint = (
+            "give the job `permissions: pull-requests: write` (and issues: write for comments "
+            "on issues)"
+        )
+        if _from_fork(environ, repository):
+            # No `permissions` can lift this: saying to add them would send people astray.
+            permission_hint = (
+                "the pull request comes from a fork, whose jobs get a read-only GITHUB_TOKEN "
+                "whatever their permissions: post the comment from a `workflow_run` job of "
+                f"{repository} instead"
+            )
         self._api = Api(
             "GitHub",
             base,
@@ -67,8 +78,7 @@ class GitHubForge:
                 "X-GitHub-Api-Version": API_VERSION,
             },
             session=session,
-            permission_hint="give the job `permissions: pull-requests: write` (and issues: write "
-            "for comments on issues)",
+            permission_hint=permission_hint,
         )
         self._repo = f"/repos/{repository}"
 
@@ -124,6 +134,23 @@ def _comment(item: Any) -> Comment:
         body=body if isinstance(body, str) else "",
         url=url if isinstance(url, str) else "",
     )
+
+
+def _from_fork(environ: Mapping[str, str], repository: str) -> bool:
+    """Whether the event that started the job is a pull request from another repository (read
+    quietly: the event file only sharpens a hint here)."""
+    path = environ.get(env.GITHUB_EVENT_PATH, "").strip()
+    if not path:
+        return False
+    try:
+        event = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    pull = event.get("pull_request") if isinstance(event, dict) else None
+    head = pull.get("head") if isinstance(pull, dict) else None
+    repo = head.get("repo") if isinstance(head, dict) else None
+    name = repo.get("full_name") if isinstance(repo, dict) else None
+    return isinstance(name, str) and name.lower() != repository.lower()
 
 
 def _event_number(environ: Mapping[str, str]) -> int:

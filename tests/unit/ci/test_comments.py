@@ -184,6 +184,33 @@ def test_post_sticky_github_without_a_pr_number_fails_before_any_request(
     assert github.state.requests == []
 
 
+def test_post_sticky_github_on_a_pull_request_from_a_fork_says_why_it_is_refused(
+    github: FakeForge, tmp_path: Path
+) -> None:
+    # A fork's pull request gets a read-only token, whatever the workflow's `permissions`.
+    event = tmp_path / "event.json"
+    head = {"ref": "patch-1", "repo": {"full_name": "contributor/infra", "fork": True}}
+    base = {"ref": "main", "repo": {"full_name": "octo/infra"}}
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": head, "base": base}}))
+    github.state.failures["POST"] = [(403, {"message": "Resource not accessible by integration"})]
+    env = github_env(github, GITHUB_EVENT_PATH=str(event))
+
+    with pytest.raises(CiError, match="403") as caught:
+        post_sticky("github", REPORT, env=env, pr=None)
+
+    line = caught.value.one_line()
+    assert "from a fork" in line and "read-only GITHUB_TOKEN" in line and "workflow_run" in line
+    assert "pull-requests: write" not in line
+
+    # The same pull request from a branch of the repository itself: permissions are the fix.
+    head["repo"]["full_name"] = "octo/infra"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": head, "base": base}}))
+    github.state.failures["POST"] = [(403, {"message": "Resource not accessible by integration"})]
+    with pytest.raises(CiError) as caught:
+        post_sticky("github", REPORT, env=env, pr=None)
+    assert "pull-requests: write" in caught.value.one_line()
+
+
 def test_post_sticky_github_without_token_names_the_variable(github: FakeForge) -> None:
     env = github_env(github)
     del env["GITHUB_TOKEN"]
