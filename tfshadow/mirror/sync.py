@@ -20,11 +20,13 @@ from pathlib import Path
 from tfshadow.errors import MirrorError, TfshadowError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import (
+    HISTORY,
     HistoryStep,
     Mirror,
     StoredFile,
     manifest,
     object_key,
+    parse_history_key,
     sha256_hex,
 )
 from tfshadow.store import GitShadowStore
@@ -112,6 +114,8 @@ def _upload(
     new_files: dict[str, str],
 ) -> int:
     mirror.check_ready()
+    if base is None:
+        _check_same_store(store, mirror, head)
     sent = 0
     all_files = store.version_files(head)
     touched = {_version_of(path) for path in new_files}
@@ -148,6 +152,25 @@ def _upload(
     )
     data = step.dumps()
     return sent + _put_once(mirror, step.key, data, sha256_hex(data))
+
+
+def _check_same_store(store: GitShadowStore, mirror: Mirror, head: str) -> None:
+    """MirrorError when the mirror holds history steps and none is part of this store's
+    history: another store mirrors there (two configurations given the same bucket and
+    prefix), and a restore, which follows the step with the most commits, could bring back
+    either store. A copy of this store (cloned, restored, a runner that never synced) shares
+    at least the steps it was made from."""
+    tips = sorted(
+        (parsed for key in mirror.list_keys(f"{HISTORY}/") if (parsed := parse_history_key(key))),
+        reverse=True,
+    )
+    if not tips or any(store.contains(tip, head) for _count, tip in tips):
+        return
+    raise MirrorError(
+        f"{mirror.url} holds the history of another shadow store ({len(tips)} step(s), none of "
+        "them in this store's history)",
+        hint="give each configuration's mirror a prefix of its own in tfshadow.hcl",
+    )
 
 
 def _put_once(mirror: Mirror, key: str, data: bytes, sha256: str) -> int:

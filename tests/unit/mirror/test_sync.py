@@ -105,6 +105,42 @@ def test_sync_failure_queues_the_version_and_the_next_sync_completes_it(
     assert verify(store, mirror).ok
 
 
+def test_sync_refuses_a_prefix_holding_another_stores_history(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    # Two configurations whose tfshadow.hcl name the same bucket and prefix (one copied from
+    # the other): a restore would take whichever history has more commits, the other's maybe.
+    mirror = mirror_for(s3_endpoint)
+    other = GitShadowStore.open(StoreConfig(workdir=tmp_path / "staging"), create=True)
+    for serial in (1, 2):
+        record(store, serial)
+        record(other, serial)
+    sync(store, mirror)
+    record(other, 3)
+
+    with pytest.raises(MirrorError, match="another shadow store") as caught:
+        sync(other, mirror)
+
+    assert "prefix of its own" in caught.value.one_line()
+    pending = queue.load_pending(other.private_dir(PRIVATE_DIR))
+    assert pending is not None and pending.versions == (
+        ("default", 1),
+        ("default", 2),
+        ("default", 3),
+    )
+    assert [parse_history_key(k) for k in mirror.list_keys("history/")] == [(3, store.head())]
+    restored = restore(StoreConfig(workdir=tmp_path / "restored"), mirror)
+    assert restored.tip == store.head()
+
+    # A copy of the same store (restored, or cloned by a fresh CI runner that never synced)
+    # shares the mirror's history and goes on uploading to it.
+    copy = GitShadowStore.open(StoreConfig(workdir=tmp_path / "restored"), create=False)
+    queue.save_mirrored_tip(copy.private_dir(PRIVATE_DIR), "elsewhere", copy.head() or "")
+    record(copy, 3)
+    assert sync(copy, mirror).versions == (("default", 1), ("default", 2), ("default", 3))
+    assert restore(StoreConfig(workdir=tmp_path / "again"), mirror).tip == copy.head()
+
+
 def test_verify_reports_missing_and_altered_objects(
     store: GitShadowStore, s3_endpoint: str
 ) -> None:
