@@ -272,3 +272,29 @@ def test_store_restore_over_an_existing_store_is_refused_before_any_download(
     assert result.code == 2
     (line,) = result.err.strip().splitlines()
     assert "already exists and is not empty" in line and "never overwrites" in line
+
+
+def test_a_second_configuration_given_the_same_mirror_is_told_to_use_its_own_prefix(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str, tmp_path: Path
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (work / "tfshadow.hcl").write_text(settings(bucket, s3_endpoint))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    staging = tmp_path / "staging"
+    shutil.copytree(FIXTURES / "basic", staging)
+    shutil.copy(work / "tfshadow.hcl", staging)  # copied unchanged: the same bucket and prefix
+    assert tfshadow("init", "-no-color", cwd=staging).code == 0
+
+    result = tfshadow(*APPLY, cwd=staging)
+
+    assert result.code == 0, result.err
+    (warning,) = [line for line in result.err.splitlines() if "warning" in line]
+    assert "holds the history of another shadow store" in warning
+    assert "give each configuration's mirror a prefix of its own" in warning
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    url = f"s3://{bucket}/prod/network"
+    back = tfshadow("store", "restore", "--from", url, "--endpoint", s3_endpoint, cwd=restored)
+    assert back.code == 0, back.err
+    # The first configuration's store, never the second's.
+    assert tfshadow("log", "--json", cwd=restored).out == tfshadow("log", "--json", cwd=work).out

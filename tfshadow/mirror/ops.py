@@ -106,8 +106,10 @@ def after_record(store: GitShadowStore) -> str | None:
             "`tfshadow store sync` uploads it"
         )
     except MirrorError as exc:
+        # The hint says what to fix (a missing bucket, a prefix another store uses) before the
+        # queued upload can go through.
         return (
-            f"{exc.message}; the version is kept locally and queued: `tfshadow store sync` "
+            f"{exc.one_line()}; the version is kept locally and queued: `tfshadow store sync` "
             "(or the next recorded command) uploads it"
         )
     except KeyboardInterrupt:

@@ -114,9 +114,9 @@ def test_sync_refuses_a_prefix_holding_another_stores_history(
     other = GitShadowStore.open(StoreConfig(workdir=tmp_path / "staging"), create=True)
     for serial in (1, 2):
         record(store, serial)
-        record(other, serial)
+        record(other, serial + 10)  # another configuration: other states
     sync(store, mirror)
-    record(other, 3)
+    record(other, 13)
 
     with pytest.raises(MirrorError, match="another shadow store") as caught:
         sync(other, mirror)
