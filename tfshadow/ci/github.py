@@ -66,7 +66,7 @@ class GitHubForge:
             permission_hint = (
                 "the pull request comes from a fork, whose jobs get a read-only GITHUB_TOKEN "
                 "whatever their permissions: post the comment from a `workflow_run` job of "
-                f"{repository} instead"
+                f"{repository} instead, with --pr N"
             )
         self._api = Api(
             "GitHub",
