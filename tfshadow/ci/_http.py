@@ -214,8 +214,29 @@ def _detail(response: requests.Response) -> str:
         text = str(text)
     if not isinstance(text, str):
         return ""
-    line = " ".join(text.split())
+    # GitHub's 422 says "Validation Failed" and puts what failed in `errors`.
+    reasons = _reasons(doc.get("errors")) if isinstance(doc, dict) else ""
+    line = " ".join((f"{text} ({reasons})" if reasons else text).split())
     return line if len(line) <= _DETAIL_LIMIT else line[: _DETAIL_LIMIT - 1] + "…"
+
+
+def _reasons(errors: Any) -> str:
+    """GitHub's ``errors`` of a failed validation: each one's message, else its field and
+    code."""
+    if not isinstance(errors, list):
+        return ""
+    said = []
+    for item in errors:
+        if isinstance(item, str):
+            said.append(item)
+        elif isinstance(item, dict):
+            message = item.get("message")
+            if isinstance(message, str) and message.strip():
+                said.append(message)
+            elif isinstance(item.get("code"), str):
+                field = item.get("field")
+                said.append(f"{field}: {item['code']}" if isinstance(field, str) else item["code"])
+    return "; ".join(said)
 
 
 def require(environ: Mapping[str, str], name: str, hint: str) -> str:

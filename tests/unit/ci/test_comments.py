@@ -281,6 +281,34 @@ def test_post_sticky_github_server_error_says_to_re_run_later(github: FakeForge)
     assert "above" not in line
 
 
+def test_post_sticky_github_validation_failure_names_what_failed(github: FakeForge) -> None:
+    # GitHub's 422 says only "Validation Failed" in its message; the reason is in `errors`.
+    invalid = {
+        "message": "Validation Failed",
+        "errors": [
+            {
+                "resource": "IssueComment",
+                "code": "custom",
+                "field": "body",
+                "message": "Body is too long (maximum is 65536 characters)",
+            },
+            {"resource": "IssueComment", "code": "missing_field", "field": "body"},
+        ],
+        "documentation_url": "https://docs.github.com/rest",
+    }
+    github.state.failures["POST"] = [(422, invalid)]
+
+    with pytest.raises(CiError, match="422") as caught:
+        post_sticky("github", REPORT, env=github_env(github), pr=7)
+
+    line = caught.value.one_line()
+    assert (
+        "Validation Failed (Body is too long (maximum is 65536 characters); body: missing_field)"
+        in line
+    )
+    assert "\n" not in line
+
+
 def test_post_sticky_github_failing_second_page_never_posts(github: FakeForge) -> None:
     for n in range(3):
         github.state.add(f"comment {n}")
