@@ -91,7 +91,8 @@ def post_sticky(
             if exc.status in (403, 404):
                 continue
             raise
-        removed = _remove(forge, found[index + 1 :])
+        author = updated.author or existing.author
+        removed = _remove(forge, [c for c in found[index + 1 :] if author and c.author == author])
         return CommentResult("updated", updated.url or existing.url, removed)
     return CommentResult("created", forge.create(body).url)
 
@@ -119,9 +120,10 @@ def _find(forge: Forge, tag: str) -> list[Comment]:
 
 
 def _remove(forge: Forge, older: list[Comment]) -> int:
-    """Delete the older comments carrying the marker (two pipelines of one pull request that
-    both found none each created one): how many went. The report is posted already, so a
-    copy that cannot be deleted (another's, or an API error) is left for the next run."""
+    """Delete ``older`` copies of the comment (two pipelines of one pull request that both
+    found none each created one; only those by the same author: a person's comment that
+    starts with the marker is theirs to delete): how many went. The report is posted
+    already, so a copy that cannot be deleted (an API error) is left for the next run."""
     removed = 0
     for comment in older:
         try:

@@ -14,6 +14,7 @@ class Comment:
     id: int
     body: str
     url: str
+    author: str = ""  # the login (GitHub) or username (GitLab) that wrote it, if the API said
 
 
 class Forge(Protocol):

@@ -129,10 +129,13 @@ def _comment(item: Any) -> Comment:
         raise CiError("GitHub answered with a comment without an id", "check GITHUB_API_URL")
     body = item.get("body")
     url = item.get("html_url")
+    user = item.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
     return Comment(
         id=item["id"],
         body=body if isinstance(body, str) else "",
         url=url if isinstance(url, str) else "",
+        author=login if isinstance(login, str) else "",
     )
 
 

@@ -115,7 +115,14 @@ class GitLabForge:
             if self._web
             else self._api.url(f"{self._notes}/{note_id}")
         )
-        return Comment(id=note_id, body=body if isinstance(body, str) else "", url=url)
+        author = item.get("author")
+        username = author.get("username") if isinstance(author, dict) else None
+        return Comment(
+            id=note_id,
+            body=body if isinstance(body, str) else "",
+            url=url,
+            author=username if isinstance(username, str) else "",
+        )
 
 
 def _iid(environ: Mapping[str, str]) -> int:

@@ -110,7 +110,6 @@ def test_post_sticky_github_edits_the_newest_copy_and_deletes_older_ones(
     review = github.state.add("a review comment")
     second = github.state.add("<!-- tfshadow:plan:infra -->\nplan B", user="github-actions[bot]")
     theirs = github.state.add("<!-- tfshadow:plan:infra -->\nquoted", user="mallory")
-    github.state.uneditable.add(theirs["id"])
     github.state.comments.insert(0, github.state.comments.pop())  # mallory's is the oldest
 
     result = post_sticky("github", REPORT, env=github_env(github), pr=7, key="infra")
@@ -119,10 +118,10 @@ def test_post_sticky_github_edits_the_newest_copy_and_deletes_older_ones(
     assert result.url.endswith(f"#issuecomment-{second['id']}")
     assert [c["id"] for c in github.state.comments] == [theirs["id"], review["id"], second["id"]]
     assert github.state.by_id(second["id"])["body"] == "<!-- tfshadow:plan:infra -->\n" + REPORT
+    # Mallory's comment is left alone: only copies by the same author are deleted.
     assert [(w.method, w.path) for w in github.state.writes()] == [
         ("PATCH", f"/repos/octo/infra/issues/comments/{second['id']}"),
         ("DELETE", f"/repos/octo/infra/issues/comments/{first['id']}"),
-        ("DELETE", f"/repos/octo/infra/issues/comments/{theirs['id']}"),
     ]
 
     again = post_sticky("github", REPORT, env=github_env(github), pr=7, key="infra")
