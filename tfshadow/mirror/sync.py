@@ -77,7 +77,15 @@ def sync(
         versions = sorted({_version_of(path) for path in new_files})
         current = pending if pending and pending.target == mirror.target else None
         try:
-            sent = _upload(store, mirror, base, head, new_files)
+            if base is None:
+                # A copy that never synced here (a CI runner's fresh clone of the store) goes
+                # on from the newest step the mirror holds of its history, rather than sending
+                # the whole history again, and checking every object of it, on every run.
+                mirrored = _mirrored_base(store, mirror, head)
+                if mirrored is not None and not full:
+                    base = mirrored
+                    new_files = _new_files(store, base, head)
+            sent = 0 if base == head else _upload(store, mirror, base, head, new_files)
         except TfshadowError as exc:
             queued = (current or queue.Pending(mirror.target)).with_versions(versions, exc.message)
             queue.save_pending(private, queued)
@@ -91,7 +99,8 @@ def sync(
             raise
         queue.save_mirrored_tip(private, mirror.target, head)
         queue.clear_pending(private)
-        return SyncResult(mirror.url, tuple(versions), sent, head, was_queued)
+        sent_versions = tuple(sorted({_version_of(path) for path in new_files}))
+        return SyncResult(mirror.url, sent_versions, sent, head, was_queued)
 
 
 def _new_files(store: GitShadowStore, base: str | None, head: str) -> dict[str, str]:
@@ -114,8 +123,6 @@ def _upload(
     new_files: dict[str, str],
 ) -> int:
     mirror.check_ready()
-    if base is None:
-        _check_same_store(store, mirror, head)
     sent = 0
     all_files = store.version_files(head)
     touched = {_version_of(path) for path in new_files}
@@ -154,18 +161,20 @@ def _upload(
     return sent + _put_once(mirror, step.key, data, sha256_hex(data))
 
 
-def _check_same_store(store: GitShadowStore, mirror: Mirror, head: str) -> None:
-    """MirrorError when the mirror holds history steps and none is part of this store's
-    history: another store mirrors there (two configurations given the same bucket and
-    prefix), and a restore, which follows the step with the most commits, could bring back
-    either store. A copy of this store (cloned, restored, a runner that never synced) shares
-    at least the steps it was made from."""
+def _mirrored_base(store: GitShadowStore, mirror: Mirror, head: str) -> str | None:
+    """The tip of the newest history step in the mirror that is part of this store's history
+    (None: the mirror holds none). MirrorError when it holds steps and none is this store's:
+    another store mirrors there (two configurations given the same bucket and prefix), and a
+    restore, which follows the step with the most commits, could bring back either store."""
     tips = sorted(
         (parsed for key in mirror.list_keys(f"{HISTORY}/") if (parsed := parse_history_key(key))),
         reverse=True,
     )
-    if not tips or any(store.contains(tip, head) for _count, tip in tips):
-        return
+    for _count, tip in tips:
+        if store.contains(tip, head):
+            return tip
+    if not tips:
+        return None
     raise MirrorError(
         f"{mirror.url} holds the history of another shadow store ({len(tips)} step(s), none of "
         "them in this store's history)",

@@ -105,7 +105,7 @@ def test_sync_failure_queues_the_version_and_the_next_sync_completes_it(
     assert verify(store, mirror).ok
 
 
-def test_sync_refuses_a_prefix_holding_another_stores_history(
+def test_sync_refuses_another_stores_prefix_and_a_fresh_copy_goes_on_from_the_mirror(
     store: GitShadowStore, s3_endpoint: str, tmp_path: Path
 ) -> None:
     # Two configurations whose tfshadow.hcl name the same bucket and prefix (one copied from
@@ -133,11 +133,15 @@ def test_sync_refuses_a_prefix_holding_another_stores_history(
     assert restored.tip == store.head()
 
     # A copy of the same store (restored, or cloned by a fresh CI runner that never synced)
-    # shares the mirror's history and goes on uploading to it.
+    # shares the mirror's history and goes on from it.
     copy = GitShadowStore.open(StoreConfig(workdir=tmp_path / "restored"), create=False)
     queue.save_mirrored_tip(copy.private_dir(PRIVATE_DIR), "elsewhere", copy.head() or "")
     record(copy, 3)
-    assert sync(copy, mirror).versions == (("default", 1), ("default", 2), ("default", 3))
+    # It sends only what the mirror lacks, as the store that synced there would.
+    sent = sync(copy, mirror)
+    assert sent.versions == (("default", 3),)
+    assert sent.objects == 3 + 1 + 1 + 1  # three files, bundle, manifest, history step
+    assert verify(copy, mirror).ok
     assert restore(StoreConfig(workdir=tmp_path / "again"), mirror).tip == copy.head()
 
 
