@@ -371,3 +371,21 @@ def test_gate_says_it_skipped_unreadable_lines_of_the_log(
         "judged the others only"
     )
     assert "::warning title=tfshadow gate::1 unreadable line" in result.out
+
+
+def test_comment_keeps_a_comment_per_workspace_of_one_directory(
+    tfshadow: Tfshadow, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pipeline that plans each workspace (TF_WORKSPACE) of one configuration.
+    with _serving("github", monkeypatch) as forge:
+        for workspace in ("prod", "staging", "default"):
+            (workdir / "plan.md").write_text(f"### plan of {workspace}\n", encoding="utf-8")
+            monkeypatch.setenv("TF_WORKSPACE", workspace)
+            result = tfshadow("comment", "--github", "--pr", "7", "--file", "plan.md", cwd=workdir)
+            assert result.code == 0, result.err
+
+        assert [c["body"] for c in forge.state.comments] == [
+            "<!-- tfshadow:plan:infra@prod -->\n### plan of prod\n",
+            "<!-- tfshadow:plan:infra@staging -->\n### plan of staging\n",
+            "<!-- tfshadow:plan:infra -->\n### plan of default\n",
+        ]

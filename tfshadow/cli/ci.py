@@ -42,7 +42,7 @@ _NO_REPORT_HINT = "run `tfshadow plan --format markdown` first, or pass --file"
     "--key",
     metavar="KEY",
     help="Tells this configuration's comment from others' (default: its directory's path in "
-    "the git repository).",
+    "the git repository, and @WORKSPACE for a workspace other than default).",
 )
 @pass_cli
 def comment(
@@ -74,7 +74,7 @@ def comment(
         markdown,
         env=dict(os.environ),
         pr=pr,
-        key=key if key is not None else _default_key(cli.workdir),
+        key=key if key is not None else _default_key(cli),
     )
     removed = (
         f" ({result.removed} older cop{'y' if result.removed == 1 else 'ies'} deleted)"
@@ -85,10 +85,20 @@ def comment(
     return EXIT_OK
 
 
-def _default_key(workdir: Path) -> str:
+def _default_key(cli: CliContext) -> str:
     """The configuration's path in its git repository (``envs/prod/app``), since a monorepo's
     configurations often share a directory name (``prod/app``, ``staging/app``); outside a
-    repository, or at its top, the directory's name."""
+    repository, or at its top, the directory's name. A workspace other than ``default`` is
+    added (``envs/app@staging``): a pipeline planning each workspace of one directory keeps a
+    comment per workspace."""
+    from tfshadow.runner.commands import DEFAULT_WORKSPACE
+
+    workspace = cli.project().workspace
+    path = _repository_path(cli.workdir)
+    return path if workspace == DEFAULT_WORKSPACE else f"{path}@{workspace}"
+
+
+def _repository_path(workdir: Path) -> str:
     from tfshadow.store.git import Git
 
     here = workdir.resolve()
