@@ -166,19 +166,37 @@ def _mirrored_base(store: GitShadowStore, mirror: Mirror, head: str) -> str | No
     (None: the mirror holds none). MirrorError when it holds steps and none is this store's:
     another store mirrors there (two configurations given the same bucket and prefix), and a
     restore, which follows the step with the most commits, could bring back either store."""
-    tips = sorted(
-        (parsed for key in mirror.list_keys(f"{HISTORY}/") if (parsed := parse_history_key(key))),
+    steps = sorted(
+        (
+            (*parsed, key)
+            for key in mirror.list_keys(f"{HISTORY}/")
+            if (parsed := parse_history_key(key))
+        ),
         reverse=True,
     )
-    for _count, tip in tips:
+    for _count, tip, key in steps:
         if store.contains(tip, head):
-            return tip
-    if not tips:
+            # New steps are based on it: a step or bundle altered or lost since would break
+            # the chain a restore follows, so the whole history is sent again instead.
+            return tip if _sound_step(mirror, key, tip) else None
+    if not steps:
         return None
     raise MirrorError(
-        f"{mirror.url} holds the history of another shadow store ({len(tips)} step(s), none of "
+        f"{mirror.url} holds the history of another shadow store ({len(steps)} step(s), none of "
         "them in this store's history)",
         hint="give each configuration's mirror a prefix of its own in tfshadow.hcl",
+    )
+
+
+def _sound_step(mirror: Mirror, key: str, tip: str) -> bool:
+    """Whether the history step at ``key`` is one to ``tip`` and its bundle is in the mirror
+    as it names it."""
+    try:
+        step = HistoryStep.loads(mirror.get_first(key))
+    except ValueError:
+        return False
+    return (
+        step.tip == tip and mirror.state(object_key(step.bundle_sha256), step.bundle_sha256) == "ok"
     )
 
 

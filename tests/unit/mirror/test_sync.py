@@ -12,7 +12,7 @@ from tests.unit.mirror.s3server import CuttingProxy, InterruptingEndpoint, clien
 from tests.unit.store.conftest import config_doc, meta_doc, state_doc
 from tfshadow.errors import MirrorError, MirrorInterruptedError, StoreError
 from tfshadow.mirror import queue
-from tfshadow.mirror.base import parse_history_key
+from tfshadow.mirror.base import HistoryStep, parse_history_key
 from tfshadow.mirror.ops import after_record, resume_queued
 from tfshadow.mirror.restore import restore
 from tfshadow.mirror.s3 import S3Mirror
@@ -142,6 +142,18 @@ def test_sync_refuses_another_stores_prefix_and_a_fresh_copy_goes_on_from_the_mi
     assert sent.versions == (("default", 3),)
     assert sent.objects == 3 + 1 + 1 + 1  # three files, bundle, manifest, history step
     assert verify(copy, mirror).ok
+
+    # When the newest step's bundle was lost, a fresh copy sends the whole history again
+    # rather than build on a chain a restore could not follow.
+    step = HistoryStep.loads(mirror.get(max(mirror.list_keys("history/"))))
+    client(s3_endpoint).delete_object(
+        Bucket=mirror.bucket, Key=f"prod/net/objects/{step.bundle_sha256}"
+    )
+    queue.save_mirrored_tip(copy.private_dir(PRIVATE_DIR), "elsewhere", copy.head() or "")
+    record(copy, 4)
+    again = sync(copy, mirror)
+    assert again.versions == (("default", 1), ("default", 2), ("default", 3), ("default", 4))
+    assert restore(StoreConfig(workdir=tmp_path / "third"), mirror).tip == copy.head()
     assert restore(StoreConfig(workdir=tmp_path / "again"), mirror).tip == copy.head()
 
 
