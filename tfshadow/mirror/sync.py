@@ -163,9 +163,10 @@ def _upload(
 
 def _mirrored_base(store: GitShadowStore, mirror: Mirror, head: str) -> str | None:
     """The tip of the newest history step in the mirror that is part of this store's history
-    (None: the mirror holds none). MirrorError when it holds steps and none is this store's:
-    another store mirrors there (two configurations given the same bucket and prefix), and a
-    restore, which follows the step with the most commits, could bring back either store."""
+    (None: the mirror holds none, or that step or its bundle is not sound). MirrorError when
+    it holds steps and none is this store's: another store mirrors there (two configurations
+    given the same bucket and prefix), and a restore, which follows the step with the most
+    commits, could bring back either store."""
     steps = sorted(
         (
             (*parsed, key)
