@@ -611,11 +611,14 @@ def test_revert_with_tf_data_dir_uses_the_scratch_copy_of_it(
     assert not (work / ".terraform").exists()  # nothing fell back to the default data dir
 
 
-def _revert_at_a_terminal(work: Path, typed: bytes) -> subprocess.CompletedProcess[str]:
+def _revert_at_a_terminal(
+    work: Path, typed: bytes, **extra: str
+) -> subprocess.CompletedProcess[str]:
     """`tfshadow revert 1` with a real terminal on stdin, where ``typed`` is what the user types
-    (buffered by the terminal until the prompt reads it)."""
+    (buffered by the terminal until the prompt reads it); ``extra``: environment variables."""
     script = str(Path(sys.executable).parent / "tfshadow")
     environ = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_IN_AUTOMATION")}
+    environ.update(extra)
     controller, terminal = pty.openpty()
     try:
         os.write(controller, typed)
@@ -644,7 +647,8 @@ def test_revert_asks_at_a_terminal_and_only_yes_approves(
         assert "Only 'yes' will be accepted" in refused.stdout
         assert "Revert cancelled: nothing was changed." in refused.stderr
         assert (work / "terraform.tfstate").read_bytes() == before
-    approved = _revert_at_a_terminal(work, b"yes\n")
+    # CI=false (a shell that says it is not a CI job) is a terminal session like any other.
+    approved = _revert_at_a_terminal(work, b"yes\n", CI="false")
     assert approved.returncode == 0, approved.stderr
     assert "recorded version 4" in approved.stderr
     assert attributes(live_state(work)) == attributes(states[1])

@@ -600,7 +600,9 @@ def _approved(
 
 def _non_interactive(project: Project) -> bool:
     environ = project.environ
-    if environ.get(env.CI) or environ.get(env.TF_IN_AUTOMATION):
+    # CI=false or CI=0 say "not a CI job"; Terraform takes any TF_IN_AUTOMATION as set.
+    in_ci = environ.get(env.CI, "").strip().lower() not in ("", "false", "0", "no")
+    if in_ci or environ.get(env.TF_IN_AUTOMATION):
         return True
     try:
         return not os.isatty(0)
