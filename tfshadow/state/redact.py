@@ -48,7 +48,7 @@ import contextlib
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tfshadow.errors import SecretError
@@ -153,53 +153,212 @@ def is_sealed(value: object) -> bool:
 
 def containing(secrets: Collection[str]) -> Callable[[str], bool] | None:
     """A test of whether a string contains one of ``secrets`` (those of
-    :data:`MIN_KNOWN_LENGTH` characters or more), or None when there are none to look for.
+    :data:`MIN_KNOWN_LENGTH` characters or more), also written with JSON's escapes (see
+    :func:`unescaped`), or None when there are none to look for.
 
-    One compiled alternation tests all of them in a single pass over the string: states hold
-    hundreds of thousands of strings, and a loop over the secrets for each would multiply that.
-    Shorter values are left out as they are from whole-value matching: a 4-character password
-    is a substring of far too many innocent strings (``admin``, ``5432``, ``true``).
+    One compiled pattern (:func:`alternation`) tests all of them in a single pass over the
+    string: states hold hundreds of thousands of strings, and a loop over the secrets for each
+    would multiply that. Shorter values are left out as they are from whole-value matching: a
+    4-character password is a substring of far too many innocent strings (``admin``,
+    ``5432``, ``true``).
     """
-    needles = sorted({s for s in secrets if len(s) >= MIN_KNOWN_LENGTH}, key=len, reverse=True)
+    needles = {s for s in secrets if len(s) >= MIN_KNOWN_LENGTH}
     if not needles:
         return None
-    search = re.compile("|".join(map(re.escape, needles))).search
-    return lambda text: search(text) is not None
+    search = alternation(needles).search
+
+    def test(text: str) -> bool:
+        if search(text) is not None:
+            return True
+        return "\\" in text and any(search(level) is not None for level in unescaped(text))
+
+    return test
 
 
-# The few shortest secrets are searched for one by one; the others by chunks (see occurring).
-_FEW = 16
-_MAX_CHUNK = 32
+def alternation(words: Collection[str]) -> re.Pattern[str]:
+    """A pattern matching any of ``words`` (not empty), the longest where several start at one
+    place: the words as a trie (``s3cr(?:3t|et)``), which the regular expression engine tries
+    a character at a time, where a plain alternation tries every word at every position."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    try:
+        return re.compile(_trie_pattern(trie))
+    except RecursionError:  # thousands of words nested in one another: a plain alternation
+        return re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    chain = ""
+    # A run of single characters is written as is: a long secret nests nothing.
+    while len(node) == 1 and "" not in node:
+        (char, node), *_ = node.items()
+        chain += re.escape(char)
+    branches = [re.escape(char) + _trie_pattern(child) for char, child in node.items() if char]
+    if not branches:
+        return chain
+    body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+    if "" in node:  # a word ends here: the longer ones are tried first
+        body = f"(?:{body})?"
+    return chain + body
+
+
+# JSON's escapes, which HCL's quoted strings share (and extend with \U): a secret inside a JSON
+# document that a string holds (a jsonencode'd policy in the state, a .tf.json file, a JSON
+# value inside one) is written with them, escaped once more at each level it is nested in.
+_ESCAPE = (
+    r"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[\"\\/bfnrt])"
+)
+_ESCAPE_IN_TEXT = re.compile(_ESCAPE)
+_ESCAPE_IN_BYTES = re.compile(_ESCAPE.encode())
+_SHORT_ESCAPES = {
+    f"\\{c}": v
+    for c, v in {
+        '"': '"',
+        "\\": "\\",
+        "/": "/",
+        "b": "\b",
+        "f": "\f",
+        "n": "\n",
+        "r": "\r",
+        "t": "\t",
+    }.items()
+}
+_SHORT_ESCAPES_BYTES = {k.encode(): v.encode() for k, v in _SHORT_ESCAPES.items()}
+# Levels of nesting undone: a JSON document in a string of a JSON document in a .tf.json file.
+_LEVELS = 3
+
+
+def _escaped(sequence: str) -> str:
+    """The character an escape sequence (of :data:`_ESCAPE`) stands for."""
+    short = _SHORT_ESCAPES.get(sequence)
+    if short is not None:
+        return short
+    if len(sequence) == 12:  # a surrogate pair
+        high, low = int(sequence[2:6], 16), int(sequence[8:], 16)
+        return chr(0x10000 + ((high - 0xD800) << 10) + low - 0xDC00)
+    number = int(sequence[2:], 16)
+    return chr(number) if number <= 0x10FFFF else "\ufffd"
+
+
+def unescaped(text: str) -> Iterator[str]:
+    """``text`` with JSON's escape sequences undone, once, then again, up to three levels while
+    it holds any: where a secret nested in JSON documents is written as it is. Undone in text
+    that is no JSON string too: finding a secret there seals too much, which is safe."""
+    for _ in range(_LEVELS):
+        if "\\" not in text:
+            return
+        text = _ESCAPE_IN_TEXT.sub(lambda m: _escaped(m.group()), text)
+        yield text
+
+
+def _unescaped_bytes(data: bytes) -> Iterator[bytes]:
+    """:func:`unescaped` of UTF-8 text."""
+    short = _SHORT_ESCAPES_BYTES.get
+
+    def char(match: re.Match[bytes]) -> bytes:
+        sequence = match.group()
+        found = short(sequence)
+        if found is not None:
+            return found
+        return _escaped(sequence.decode("ascii")).encode("utf-8", "surrogatepass")
+
+    for _ in range(_LEVELS):
+        if b"\\" not in data:
+            return
+        data = _ESCAPE_IN_BYTES.sub(char, data)
+        yield data
 
 
 def occurring(secrets: Collection[str], data: bytes) -> set[str]:
-    """Those of ``secrets`` that occur in ``data`` (a document serialised by
-    :func:`delta.dumps`, where they are written JSON-escaped, as they are looked for).
+    """Those of ``secrets`` (of :data:`MIN_KNOWN_LENGTH` characters or more) that occur in
+    ``data`` (a document serialised by :func:`delta.dumps`): written JSON-escaped, as strings
+    are there, or as they are once that escaping is undone, once or more (:func:`unescaped`: a
+    secret in a JSON document that a string holds, or written with ``\\u`` escapes).
 
     A state of 10,000 instances serialises to ~15 MB and may hold hundreds of sealed passwords:
-    no search of each through it, nor a regular expression of all of them (which tries each at
-    every position), is fast enough. Instead the text is cut into chunks of ``w`` bytes, one
-    C-level pass: a secret of ``2w - 1`` bytes or more holds a whole chunk wherever the chunks
-    start, so it can only occur if one of its own substrings of ``w`` bytes is among them, and
-    only those candidates are searched for whole. ``w`` is as large as all but the
-    :data:`_FEW` shortest secrets allow (longer chunks are fewer and rarer); those are searched
-    for one by one.
+    no search of each through it, nor a regular expression of all of them, is fast enough; see
+    :func:`_found` for the one pass that is.
     """
-    forms = {s: delta.dumps(s)[1:-1] for s in secrets if len(s) >= MIN_KNOWN_LENGTH}
-    if len(forms) <= _FEW:
-        return {secret for secret, form in forms.items() if form in data}
-    lengths = sorted(map(len, forms.values()))
-    width = min(_MAX_CHUNK, (lengths[_FEW] + 1) // 2)
-    candidates = {s: f for s, f in forms.items() if len(f) < 2 * width - 1}
-    owners: dict[bytes, list[str]] = {}
-    for secret, form in forms.items():
-        if secret not in candidates:
-            for i in range(len(form) - width + 1):
-                owners.setdefault(form[i : i + width], []).append(secret)
-    chunks = re.compile(b"." * width, re.DOTALL).findall(data)
-    for gram in owners.keys() & chunks:
-        candidates.update((s, forms[s]) for s in owners[gram])
-    return {secret for secret, form in candidates.items() if form in data}
+    forms: dict[bytes, set[str]] = {}
+    for secret in secrets:
+        if len(secret) >= MIN_KNOWN_LENGTH:
+            for form in {delta.dumps(secret)[1:-1], secret.encode("utf-8", "surrogatepass")}:
+                forms.setdefault(form, set()).add(secret)
+    if not forms:
+        return set()
+    found = _found(forms.keys(), data)
+    for level in _unescaped_bytes(data):
+        if len(found) == len(forms):
+            break
+        found |= _found(forms.keys() - found, level)
+    return {secret for form in found for secret in forms[form]}
+
+
+# A few needles, or a short text, are searched one needle at a time (each a C-level scan of
+# ~1 GB/s); more in one pass, which costs numpy's import (~60 ms) and ~10 ms a megabyte.
+_FEW = 4
+_FEW_BYTES = 1 << 26  # needles times bytes of text
+_KEY = 6  # bytes of each needle that the pass looks up (no needle is shorter)
+_TABLE_BITS = 20
+_BLOCK = 1 << 20
+
+
+def _found(needles: Collection[bytes], data: bytes) -> set[bytes]:
+    """Those of ``needles`` (of :data:`_KEY` bytes or more) that occur in ``data``.
+
+    One pass, whatever the number of needles: the text's 6-byte windows, read as integers
+    eight alignments at a time with numpy, are hashed into a table of the needles' first six
+    bytes; only the few positions that hit are compared in Python. So hundreds of short
+    passwords cost what one does (a regular expression of them, trie or not, still tries each
+    branch at every position). After each block of text the needles found are taken out of
+    the table: one that occurs everywhere is not compared everywhere.
+    """
+    if len(needles) <= _FEW or len(needles) * len(data) <= _FEW_BYTES:
+        return {needle for needle in needles if needle in data}
+    import numpy as np
+
+    by_key: dict[int, list[bytes]] = {}
+    for needle in needles:
+        by_key.setdefault(int.from_bytes(needle[:_KEY], "little"), []).append(needle)
+    multiplier = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits mix all
+    shift = np.uint64(64 - _TABLE_BITS)
+    mask = np.uint64((1 << (8 * _KEY)) - 1)
+
+    def table() -> Any:
+        keys = np.fromiter(by_key, dtype=np.uint64, count=len(by_key))
+        hit = np.zeros(1 << _TABLE_BITS, dtype=bool)
+        hit[(keys * multiplier) >> shift] = True
+        return hit
+
+    hits, found = table(), set[bytes]()
+    padded = data + bytes(8)  # every window reads eight bytes
+    for block in range(0, len(data) - _KEY + 1, _BLOCK):
+        stop = min(block + _BLOCK, len(data) - _KEY + 1)
+        before = len(found)
+        for start in range(block, min(block + 8, stop)):
+            windows = np.frombuffer(
+                padded, dtype="<u8", count=(stop - start + 7) // 8, offset=start
+            )
+            for i in np.flatnonzero(hits[((windows & mask) * multiplier) >> shift]).tolist():
+                at = start + 8 * i
+                for needle in by_key.get(int.from_bytes(data[at : at + _KEY], "little"), ()):
+                    if needle not in found and data.startswith(needle, at):
+                        found.add(needle)
+        if len(found) > before:
+            by_key = {
+                key: rest
+                for key, owners in by_key.items()
+                if (rest := [n for n in owners if n not in found])
+            }
+            if not by_key:
+                break
+            hits = table()
+    return found
 
 
 def is_secret_name(name: str) -> bool:

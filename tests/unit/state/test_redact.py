@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import copy
 import json
+import random
+import string
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from tfshadow.state.redact import (
     seal_id,
     sealed_apart,
     seals_in,
+    unescaped,
     unseal_document,
 )
 
@@ -724,6 +728,35 @@ def test_redact_state_seals_whole_strings_that_contain_a_secret() -> None:
         assert redactor.redact_state(out) == out
 
 
+def test_redact_state_seals_a_secret_written_with_escapes_inside_a_json_string() -> None:
+    # jsonencode writes `"`, `<`, `>` and `&` escaped; a JSON document held in a string of
+    # another (a policy inside a jsonencode'd object) is escaped twice; a non-ASCII character
+    # may be written as \u.
+    secret = 'pa"ss<w0rd&x\u00e9'
+    policy = json.dumps({"pw": secret}).replace("<", "\\u003c").replace("&", "\\u0026")
+    for redactor in (Redactor(FP_KEY), Redactor(FP_KEY, "a TFSHADOW_KEY")):
+        marked = entry({"password": secret, "name": "db"}, [[attr("password")]])
+        app = entry(
+            {
+                "policy": policy,
+                "nested": json.dumps({"doc": json.dumps({"pw": secret})}),
+                "ascii": json.dumps({"pw": f"user:{secret}@db"}, ensure_ascii=True),
+                "other": json.dumps({"pw": 'pa"ss'}),
+            }
+        )
+        outputs = {"doc": {"value": {"v": policy}, "type": "dynamic"}}
+        out = redactor.redact_state(doc(marked, app, outputs=outputs))
+        attributes = out["resources"]["t.n[1]"]["attributes"]
+        for name in ("policy", "nested", "ascii"):
+            assert is_sealed(attributes[name]), name
+        assert attributes["other"] == json.dumps({"pw": 'pa"ss'})
+        assert is_sealed(out["outputs"]["doc"]["value"]["v"])
+        # Given in plain, from the configuration, as well.
+        given = redactor.redact_state(doc(app), given=[secret])
+        assert is_sealed(given["resources"]["t.n[0]"]["attributes"]["policy"])
+        assert redactor.redact_state(out) == out
+
+
 def test_redact_state_seals_strings_holding_a_given_or_opened_secret() -> None:
     url = f"https://deploy:{SECRET_V2}@git.example.com/repo.git"
     plain = doc(entry({"input": url, "other": "kept"}))
@@ -770,9 +803,63 @@ def test_occurring_finds_exactly_the_secrets_a_document_holds(
 ) -> None:
     # Parts of the secrets end up in the document, whole or cut, escaped as JSON escapes them.
     held = [*strings, *(s[: len(s) // 2 + 3] + "~" for s in secrets[::3]), *secrets[::2]]
+    # And inside a JSON document that a string holds, escaped once more.
+    held.append(json.dumps(secrets[1::4]))
     data = delta.dumps({"strings": held})
-    expected = {s for s in secrets if len(s) >= 6 and delta.dumps(s)[1:-1] in data}
+    text = data.decode()
+    expected = {
+        s
+        for s in secrets
+        if len(s) >= 6
+        and (delta.dumps(s)[1:-1] in data or any(s in level for level in (text, *unescaped(text))))
+    }
     assert occurring(secrets, data) == expected
+    assert set(secrets[1::4]) <= expected | {s for s in secrets if len(s) < 6}
+
+
+def test_occurring_finds_many_short_secrets_anywhere_in_a_large_document() -> None:
+    # Hundreds of 6-character passwords, the shortest looked for, in a document of megabytes:
+    # found at the very start and end, astride the blocks the text is read in, and repeated.
+    rng = random.Random(5)
+    alphabet = string.ascii_letters + string.digits
+    secrets = sorted({"".join(rng.choices(alphabet, k=6)) for _ in range(600)})
+    filler = [f"arn:aws:s3:::bucket-{i:07d}/key-{rng.getrandbits(64):016x}" for i in range(70_000)]
+    chosen = secrets[::7]
+    filler[0] = chosen[0] + filler[0]
+    filler[-1] += chosen[1]
+    for i, secret in enumerate(chosen[2:], 1):
+        filler[i * len(filler) // len(chosen)] += f"{secret}-{secret}"
+    data = delta.dumps(filler)
+    assert len(data) > 3 * 2**20
+    for block in range(1, 4):  # astride each block boundary
+        at = block * 2**20 - 3
+        data = data[:at] + secrets[-block].encode() + data[at:]
+    expected = {s for s in secrets if s.encode() in data}
+
+    assert occurring(secrets, data) == expected
+    assert {*chosen, secrets[-1], secrets[-2], secrets[-3]} <= expected
+
+
+def test_occurring_costs_no_more_for_more_secrets() -> None:
+    # One pass over the text whatever the number of secrets: twenty times as many short
+    # passwords may not take several times as long (a search of each did).
+    rng = random.Random(6)
+    alphabet = string.ascii_letters + string.digits
+    # Random text holds most 3-character pieces of the passwords, as real states hold many.
+    data = delta.dumps(["".join(rng.choices(alphabet, k=22)) for _ in range(150_000)])
+    many = {"".join(rng.choices(alphabet, k=6)) for _ in range(600)}
+    few = set(sorted(many)[:30])
+
+    def best(secrets: set[str]) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            occurring(secrets, data)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    best(few)  # imports done before timing
+    assert best(many) < 2.5 * best(few)
 
 
 def test_seals_in_finds_seals_inside_configuration_lines() -> None:
