@@ -61,7 +61,13 @@ from tfshadow.errors import UsageError
 from tfshadow.settings import hcl
 from tfshadow.state import delta, json_spans
 from tfshadow.state.addresses import is_targeted, split_address
-from tfshadow.state.redact import MIN_KNOWN_LENGTH, containing, is_sealed, occurring
+from tfshadow.state.redact import (
+    MIN_KNOWN_LENGTH,
+    alternation,
+    containing,
+    is_sealed,
+    occurring,
+)
 
 CONFIG_FORMAT = 1
 LOCK_FILE = ".terraform.lock.hcl"
@@ -762,29 +768,28 @@ def seal_secret_strings(
     :data:`~tfshadow.state.redact.MIN_KNOWN_LENGTH` characters or more, sealed whole, in its
     files (heredocs too) and its variables: a value the state holds sealed (an attribute named
     like a secret) may come from a variable whose name and declaration say nothing of it, and
-    a password may be written into a longer literal (``"postgres://admin:s3cr3t@db/app"``)."""
+    a password may be written into a longer literal (``"postgres://admin:s3cr3t@db/app"``).
+    A secret is found also where it is written with JSON's escapes, once or nested (a JSON
+    document in a string, ``\\u`` escapes in a ``.tf.json`` file); and anywhere in a file that
+    Terraform cannot read (:func:`_seal_unreadable`)."""
     # A state may hold hundreds of passwords: only those the document holds somewhere are
     # looked for line by line (a secret of several lines is a heredoc's text, which no line
     # holds whole).
-    forms = {value: _written_forms(value) for value in secrets}
-    held = occurring(
-        {form for written in forms.values() for form in written},
-        delta.dumps([doc.get("files"), doc.get("variables")]),
-    )
+    held = occurring(secrets, delta.dumps([doc.get("files"), doc.get("variables")]))
     secrets = {
         value
-        for value, written in forms.items()
-        if len(value) < MIN_KNOWN_LENGTH or "\n" in value or not written.isdisjoint(held)
+        for value in secrets
+        if len(value) < MIN_KNOWN_LENGTH or "\n" in value or value in held
     }
     if not secrets:
         return dict(doc)
+    forms = {value: _written_forms(value) for value in secrets}
     needles: dict[str, str] = {}
     for value in secrets:
         # A .tf file spells a non-ASCII character out; a .tf.json file may escape it.
         for needle in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
             needles[needle] = json.dumps(seal(value))
     contains = containing(secrets)
-    written = containing({form for value in secrets for form in forms[value]})
 
     def sealed_line(line: str) -> str:
         for needle, replacement in needles.items():
@@ -808,61 +813,32 @@ def seal_secret_strings(
             line,
         )
 
-    def containing_sealed(path: str, line: str) -> str:
+    def containing_sealed_json(line: str) -> str:
         # A literal that holds a secret among other text is sealed whole: no part of it can be
         # shown without telling where the secret starts and ends.
-        if contains is None or written is None or not written(line):
+        if contains is None or not contains(line):
             return line
-        if path.endswith(".json"):
 
-            def replace(match: re.Match[str]) -> str:
-                quoted = match.group(0)
-                value = _json_string(quoted)
-                if value is None or is_sealed(value) or not contains(value):
-                    return quoted
-                return json.dumps(seal(value))  # a JSON string is put back as one
-
-            return _QUOTED.sub(replace, line)
-        edits = _Edits()
-        for start, end in _hcl_string_spans(line):
-            quoted = line[start:end]
-            if not written(quoted):
-                continue
+        def replace(match: re.Match[str]) -> str:
+            quoted = match.group(0)
             value = _json_string(quoted)
-            if value is not None and is_sealed(value):
-                continue
-            if value is None or _INTERPOLATION_START.search(quoted):
-                # A template (the secret may be an argument inside it, `"${f("s3cr3t")}"`):
-                # its source text, put back as written (a string value would be re-quoted
-                # with `${` escaped, and no longer interpolate).
-                edits.add(start, end, json.dumps(seal(quoted)))
-            elif contains(value):
-                edits.add(
-                    start, end, json.dumps(seal(value.replace("$${", "${").replace("%%{", "%{")))
-                )
-        return edits.apply(line) if edits.spans else line
+            if value is None or is_sealed(value) or not contains(value):
+                return quoted
+            return json.dumps(seal(value))  # a JSON string is put back as one
+
+        return _QUOTED.sub(replace, line)
+
+    def sealed_file(path: str, lines: list[str]) -> list[str]:
+        if path.endswith(".json"):
+            lines = [containing_sealed_json(sealed_line(sealed_json_line(line))) for line in lines]
+        else:
+            lines = _seal_containing_strings([sealed_line(line) for line in lines], contains, seal)
+        lines = _seal_heredocs(path, lines, secrets, seal)
+        lines = _seal_in_comments(path, lines, forms, seal)
+        return _seal_unreadable(path, lines, forms, seal)
 
     out = dict(doc)
-    out["files"] = {
-        path: _seal_in_comments(
-            path,
-            _seal_heredocs(
-                path,
-                [
-                    containing_sealed(
-                        path,
-                        sealed_line(sealed_json_line(line) if path.endswith(".json") else line),
-                    )
-                    for line in lines
-                ],
-                secrets,
-                seal,
-            ),
-            {value: forms[value] for value in secrets},
-            seal,
-        )
-        for path, lines in doc["files"].items()
-    }
+    out["files"] = {path: sealed_file(path, lines) for path, lines in doc["files"].items()}
     out["variables"] = {
         name: seal(value)
         if isinstance(value, str)
@@ -872,6 +848,68 @@ def seal_secret_strings(
         for name, value in (doc.get("variables") or {}).items()
     }
     return out
+
+
+def _seal_containing_strings(
+    lines: list[str], contains: Callable[[str], bool] | None, seal: Seal
+) -> list[str]:
+    """``lines`` of an HCL file with each quoted string that holds a secret (``contains``)
+    sealed whole: a literal as its value, a template as its source text (put back as written: a
+    string value would be re-quoted with ``${`` escaped, and no longer interpolate), the
+    secret perhaps an argument inside it (``"${f("s3cr3t")}"``). A template whose
+    interpolation spans lines collapses to one quoted seal on one line."""
+    text = "".join(lines)
+    if contains is None or not contains(text):
+        return lines
+    edits = _Edits()
+    for kind, start, end in _hcl_spans(text):
+        quoted = text[start:end]
+        if kind != "string" or not contains(quoted):
+            continue
+        value = _json_string(quoted)
+        if value is not None and is_sealed(value):
+            continue
+        if value is None or _INTERPOLATION_START.search(quoted):
+            edits.add(start, end, json.dumps(seal(quoted)))
+        elif contains(value):
+            edits.add(start, end, json.dumps(seal(value.replace("$${", "${").replace("%%{", "%{"))))
+    return _lines(edits.apply(text)) if edits.spans else lines
+
+
+def _seal_unreadable(
+    path: str, lines: list[str], secrets: Mapping[str, Collection[str]], seal: Seal
+) -> list[str]:
+    """``lines`` of a file that Terraform cannot read (a syntax error anywhere in it) with
+    every secret of ``secrets`` (a value and how it may be written) still written in them
+    replaced by its seal, wherever it is: such a file is recorded too, and there the walks
+    above may stop early or take code for text (an unclosed heredoc or string). A file that
+    reads is left alone: a secret there is in a literal, a heredoc or a comment, sealed
+    above, and a seal elsewhere would break the code. Values under MIN_KNOWN_LENGTH
+    characters are left alone, as inside other strings."""
+    by_form = {
+        form: value
+        for value, forms in secrets.items()
+        if len(value) >= MIN_KNOWN_LENGTH
+        for form in forms
+    }
+    if not by_form:
+        return lines
+    text = "".join(lines)
+    written = alternation(by_form)
+    if written.search(text) is None or _readable(path, text):
+        return lines
+    return _lines(written.sub(lambda m: seal(by_form[m.group(0)]), text))
+
+
+def _readable(path: str, text: str) -> bool:
+    """Whether Terraform could read ``text``, the contents of ``path``, as far as a parse tells."""
+    if path.endswith(".json"):
+        try:
+            json.loads(text)
+        except ValueError:
+            return False
+        return True
+    return _parse_hcl_text(text) is not None
 
 
 _INTERPOLATION_START = re.compile(r"(?<![$%])[$%]\{")
@@ -884,50 +922,48 @@ def _written_forms(value: str) -> set[str]:
     return {value, *once, *(json.dumps(form)[1:-1] for form in once)}
 
 
-def _hcl_string_spans(line: str) -> Iterator[tuple[int, int]]:
-    """Where the outermost quoted strings of a line of HCL are, each from its opening quote
-    to its closing one: a template's interpolations may hold strings of their own
-    (``"${format("%s", "x")}"``), which a pattern of quoted strings would pair up wrongly."""
-    position, length = 0, len(line)
-    while (start := line.find('"', position)) >= 0:
-        i, depth = start + 1, 0  # depth: braces open inside an interpolation
-        while i < length:
-            char = line[i]
-            if char == "\\":
-                i += 2
+def _hcl_string_end(text: str, start: int, across_lines: bool = True) -> tuple[int | None, int]:
+    """Just past the quoted string opening at ``text[start]`` (a template, whose interpolations
+    may hold strings of their own), or None where HCL would read none: its text does not end on
+    its line. A line break inside an interpolation (``"${join(",", [``, a list of lines,
+    ``])}"``) is read through, unless ``across_lines`` is false. Also: how far it read."""
+    i, depth, length = start + 1, 0, len(text)  # depth: braces open inside an interpolation
+    while i < length:
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if depth == 0:
+            if char == '"':
+                return i + 1, i + 1
+            if char == "\n":
+                return None, i
+            if text.startswith(("$${", "%%{"), i):
+                i += 3
                 continue
-            if depth == 0:
-                if char == '"':
-                    break
-                if line.startswith(("$${", "%%{"), i):
-                    i += 3
-                    continue
-                if line.startswith(("${", "%{"), i):
-                    depth, i = 1, i + 2
-                    continue
-            elif char == '"':
-                # A string inside an interpolation: its end, or the line's.
-                inner = _hcl_string_end(line, i)
-                if inner is None:
-                    return
-                i = inner
+            if text.startswith(("${", "%{"), i):
+                depth, i = 1, i + 2
                 continue
-            elif char == "{":
-                depth += 1
-            elif char == "}":
-                depth -= 1
-            i += 1
-        if i >= length:
-            return  # not closed on this line: not a string HCL would read
-        yield start, i + 1
-        position = i + 1
-
-
-def _hcl_string_end(line: str, start: int) -> int | None:
-    """Just past the quoted string (with its own interpolations) opening at ``start``."""
-    for opening, end in _hcl_string_spans(line[start:]):
-        return start + end if opening == 0 else None
-    return None
+        elif char == '"':
+            # A string inside an interpolation: its end, or the text's.
+            inner, reached = _hcl_string_end(text, i, across_lines)
+            if inner is None:
+                return None, reached
+            i = inner
+            continue
+        elif char == "\n" and not across_lines:
+            return None, i
+        elif char == "#" or text.startswith("//", i):
+            # A comment between an interpolation's lines: its quotes and braces are no code.
+            newline = text.find("\n", i)
+            i = length if newline < 0 else newline
+            continue
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        i += 1
+    return None, length
 
 
 _QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
@@ -1001,11 +1037,12 @@ def _seal_in_comments(
         if len(value) >= MIN_KNOWN_LENGTH and "\n" not in value
         for form in forms
     }
-    text = "".join(lines)
-    if not by_form or not any(form in text for form in by_form):
+    if not by_form:
         return lines
-    # The longest first: a secret that holds another is replaced whole.
-    written = re.compile("|".join(map(re.escape, sorted(by_form, key=len, reverse=True))))
+    text = "".join(lines)
+    written = alternation(by_form)  # the longest first: a secret holding another goes whole
+    if written.search(text) is None:
+        return lines
     edits = _Edits()
     for start, end in _comment_spans(text):
         for match in written.finditer(text, start, end):
@@ -1020,8 +1057,6 @@ def _seal_heredocs(path: str, lines: list[str], secrets: Collection[str], seal: 
     if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) or not any("<<" in line for line in lines):
         return lines
     text = "".join(lines)
-    if _parse_hcl_text(text) is None:
-        return lines
     contains = containing(secrets)
     edits = _Edits()
     for start, end in _heredoc_spans(text):
@@ -1044,20 +1079,29 @@ _SPAN_START = re.compile(r'["#]|<<|//|/\*')
 
 
 def _hcl_spans(text: str) -> Iterator[tuple[str, int, int]]:
-    """The comments and heredocs of an HCL text, in order, as ``("comment" | "heredoc", start,
-    end)``: one walk that steps over quoted strings (with the templates nested in their
-    interpolations), heredocs and comments, so that ``<<EOT`` or ``#`` written inside any of
-    them opens nothing. An unclosed heredoc ends the walk (Terraform refuses the file)."""
-    position, length = 0, len(text)
+    """The quoted strings, comments and heredocs of an HCL text, in order, as ``("string" |
+    "comment" | "heredoc", start, end)``: one walk that steps over quoted strings (with the
+    templates nested in their interpolations, which may span lines), heredocs and comments, so
+    that ``<<EOT``, ``#`` or ``"`` written inside any of them opens nothing. An unclosed
+    heredoc ends the walk (Terraform refuses the file)."""
+    position, length, across_lines = 0, len(text), True
     while (next_one := _SPAN_START.search(text, position)) is not None:
         position = next_one.start()
         char = text[position]
         if char == '"':
             line_end = text.find("\n", position)
             line_end = length if line_end < 0 else line_end
-            # A string HCL would not read (not closed on its line) ends with the line.
-            end = _hcl_string_end(text[position:line_end], 0)
-            position = line_end if end is None else position + end
+            end, reached = _hcl_string_end(text, position, across_lines)
+            if end is None and reached > line_end:
+                # An interpolation left open: each string after it would be read to the end
+                # of the text again. Terraform refuses the file; strings end with their line.
+                across_lines = False
+                end, reached = _hcl_string_end(text, position, across_lines)
+            if end is None:
+                position = line_end  # a string HCL would not read ends with the line
+            else:
+                yield "string", position, end
+                position = end
         elif char == "<" and (opening := _HEREDOC_OPENING.match(text, position)) is not None:
             marker = re.escape(opening.group(2))
             closing = re.compile(rf"^[ \t]*{marker}(?=[ \t]*\r?$)", re.MULTILINE)

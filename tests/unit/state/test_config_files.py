@@ -27,6 +27,7 @@ from tfshadow.state.config_files import (
     sensitive_variable_names,
     state_intents,
 )
+from tfshadow.state.redact import unescaped
 
 SECRET_NAME = re.compile(r"(?i)password|secret|token|private_key")
 
@@ -692,6 +693,83 @@ def test_seal_known_literals_seals_what_a_version_before_sealed() -> None:
     text = text_of(seal_known_literals(doc, lambda value: seal(value) in known, seal), "main.tf")
     assert "s3cr3t-gone" not in text and "s3cr3t-doc" not in text
     assert 'other = "not-known"' in text
+
+
+def _nowhere(secret: str, doc: dict[str, Any]) -> bool:
+    """Whether ``secret`` is written nowhere in ``doc``, also with JSON's escapes undone."""
+    text = delta.dumps(doc).decode()
+    return not any(secret in level for level in (text, *unescaped(text)))
+
+
+def test_seal_secret_strings_finds_a_secret_written_with_json_escapes() -> None:
+    # A .tf.json or .tfvars.json file may write any character as \u; a JSON document held in
+    # a string (a policy) escapes the secret once more.
+    policy = '{"Statement": [{"pw": "s3cr\\u0033t-value"}]}'
+    main = json.dumps(
+        {"locals": {"same": "SAME", "policy": policy, "other": "kept"}}, indent=2
+    ).replace("SAME", "s3cr\\u0033t-value")
+    assert "s3cr3t-value" not in main and '\\"s3cr\\\\u0033t-value\\"' in main
+    files = {
+        "main.tf.json": main.encode(),
+        "prod.tfvars.json": b'{"conn": "user:s3cr\\u0033t-value@db", "size": "x"}\n',
+    }
+    variables = {"doc": '{"pw": "s3cr\\u0033t-value"}', "size": "large"}
+    doc = config_document(files, variables, seal, SECRET_NAME, frozenset())
+
+    sealed = seal_secret_strings(doc, {"s3cr3t-value"}, seal)
+
+    assert _nowhere("s3cr3t-value", sealed)
+    locals_ = json.loads(text_of(sealed, "main.tf.json"))["locals"]
+    assert locals_ == {"same": seal("s3cr3t-value"), "policy": seal(policy), "other": "kept"}
+    assert json.loads(text_of(sealed, "prod.tfvars.json")) == {
+        "conn": seal("user:s3cr3t-value@db"),
+        "size": "x",
+    }
+    assert sealed["variables"] == {"doc": seal(variables["doc"]), "size": "large"}
+
+
+def test_seal_secret_strings_seals_a_template_whose_interpolation_spans_lines() -> None:
+    # HCL reads line breaks inside an interpolation: the literal holding the secret may share
+    # the opening line, or follow the interpolation on the closing one.
+    first = '"${join(",", ["user:s3cr3t-value@db",\n    "other"])}"'
+    last = '"${join(",", [\n    # a comment\'s "quote"\n    "x",\n  ])}:s3cr3t-value"'
+    main = f'locals {{\n  first = {first}\n  last  = {last}\n  kept  = "plain"\n}}\n'
+    assert hcl.parse(main) is not None
+    doc = config_document({"main.tf": main.encode()}, {}, seal, SECRET_NAME, frozenset())
+
+    text = text_of(seal_secret_strings(doc, {"s3cr3t-value"}, seal), "main.tf")
+
+    assert "s3cr3t-value" not in text
+    # Each template is sealed as its source, on one line, as a template on one line is.
+    assert text == (
+        f"locals {{\n  first = {json.dumps(seal(first))}\n  last  = {json.dumps(seal(last))}\n"
+        '  kept  = "plain"\n}\n'
+    )
+
+
+def test_seal_secret_strings_seals_known_secrets_anywhere_in_an_unparsable_file() -> None:
+    # Terraform refuses these files, and they are recorded all the same: a heredoc, an
+    # unclosed string or an unquoted value still holds the secret there.
+    heredoc = "<<EOT\nline s3cr3t-value\nEOT"
+    files = {
+        "broken.tf": f"locals {{\n  doc = {heredoc}\n}}\nresource {{{{ oops\n".encode(),
+        "notes.tf": b'locals {\n  note = "unclosed s3cr3t-value\n  bare = s3cr3t-value-2\n}\n',
+        "broken.tf.json": b'{"locals": {"note": "unclosed s3cr3t-value}\n',
+        "fine.tf": b'locals {\n  # about s3cr3t-value\n  kept = "plain"\n}\n',
+    }
+    doc = config_document(files, {}, seal, SECRET_NAME, frozenset())
+
+    sealed = seal_secret_strings(doc, {"s3cr3t-value"}, seal)
+
+    assert _nowhere("s3cr3t-value", sealed)
+    assert text_of(sealed, "broken.tf").startswith(
+        f"locals {{\n  doc = {json.dumps(seal(heredoc))}"
+    )
+    assert f"bare = {seal('s3cr3t-value')}-2\n" in text_of(sealed, "notes.tf")
+    assert (
+        text_of(sealed, "fine.tf")
+        == f'locals {{\n  # about {seal("s3cr3t-value")}\n  kept = "plain"\n}}\n'
+    )
 
 
 def test_a_literal_inside_a_tf_json_template_is_sealed_with_its_string() -> None:
