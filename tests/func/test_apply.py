@@ -734,6 +734,45 @@ def test_a_literal_or_variable_containing_a_secret_is_sealed_whole(
 
 
 @pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
+def test_a_secret_written_escaped_or_in_a_template_of_several_lines_is_sealed(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
+) -> None:
+    # jsonencode writes `<`, `>` and `&` as \u escapes, into a state attribute nothing marks;
+    # a .tf.json file may write any character so; an interpolation may span lines.
+    if key is not None:
+        monkeypatch.setenv("TFSHADOW_KEY", key)
+    password = "p<ss>&w0rd-42"
+    conn = (
+        f'variable "db_pass" {{\n  type      = string\n  sensitive = true\n'
+        f'  default   = "{password}"\n}}\n'
+        'resource "terraform_data" "doc" {\n'
+        "  input = nonsensitive(jsonencode({ pw = var.db_pass }))\n}\n"
+        f'locals {{\n  hosts = "${{join(",", [\n    "svc:{SECRET}@db",\n    "other",\n  ])}}"\n}}\n'
+        'resource "terraform_data" "hosts" {\n  input = local.hosts\n}\n'
+    )
+    escaped = SECRET.replace("e", "\\u0065")
+    extra = f'{{"locals": {{"escaped": "svc:{escaped}@db"}}}}\n'
+    (workdir / "conn.tf").write_text(conn)
+    (workdir / "extra.tf.json").write_text(extra)
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert applied.code == 0, applied.err
+
+    stored = _everything_in_the_store(workdir / ".tfshadow")
+    for plain in (SECRET, "w0rd-42", escaped):
+        assert plain.encode() not in stored, plain
+    assert "w0rd-42" not in tfshadow("inspect", "1", "--json", cwd=workdir).out
+    if key is not None:
+        # The key opens what was sealed: a checkout writes the files back as they were.
+        (workdir / "conn.tf").write_text("# replaced\n")
+        (workdir / "extra.tf.json").write_text("{}\n")
+        checkout = tfshadow("checkout", "1", "--force", cwd=workdir)
+        assert checkout.code == 0, checkout.err
+        assert (workdir / "conn.tf").read_text() == conn
+        # A JSON string is sealed by its value, and put back as one: the same value.
+        assert json.loads((workdir / "extra.tf.json").read_text()) == json.loads(extra)
+
+
+@pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
 def test_a_secret_a_comment_holds_outside_quotes_is_sealed(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
 ) -> None:
