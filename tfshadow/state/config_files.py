@@ -17,9 +17,11 @@ Secrets are sealed before anything is stored:
   ``default`` of a variable that is sensitive or secret-named, and the ``value`` of an output
   that is sensitive or secret-named when it spells out text.
 
-Then :func:`seal_secret_strings` seals whole every quoted literal, heredoc and recorded variable
-value that equals a secret the state or the configuration seals, or contains one of
-:data:`~tfshadow.state.redact.MIN_KNOWN_LENGTH` characters or more (``"postgres://admin:s3cr3t@db"``).
+Then :func:`seal_secret_strings` seals whole every quoted literal (a template too, also one whose
+interpolation spans lines), heredoc and recorded variable value that equals a secret the state
+or the configuration seals, or contains one of :data:`~tfshadow.state.redact.MIN_KNOWN_LENGTH`
+characters or more (``"postgres://admin:s3cr3t@db"``), also written with JSON's escapes; in a
+file that does not parse, such a secret is replaced by its seal wherever it is.
 
 The quoted value of a secret-named assignment in a comment (``# password = "old"``, also after
 code on a line and in ``/* … */``) is masked as :data:`COMMENT_MASK` (no revert needs it back).

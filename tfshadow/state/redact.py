@@ -34,8 +34,10 @@ What gets sealed in a canonical state (see :meth:`Redactor.redact_state`):
   assigned to an attribute that is neither marked nor named like one is caught this way;
 * anywhere in the state, a string that *contains* such a secret whose plain value is at hand
   (sealed in this state, given by the caller, or opened with TFSHADOW_KEY): a password
-  interpolated into a connection URL. A fingerprint tells only whole values, so a secret known
-  only by its fingerprint is found only as a whole value;
+  interpolated into a connection URL, also written with JSON's escapes, once or nested (a
+  ``jsonencode``'d document writes ``<`` as ``\\u003c``; see :func:`unescaped`). A fingerprint
+  tells only whole values, so a secret known only by its fingerprint is found only as a whole
+  value;
 * every value at a place (instance and attribute path, or output) that the version before held
   sealed: a secret changed outside tfshadow comes with no variable to tell it by.
 """
