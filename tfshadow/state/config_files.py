@@ -792,6 +792,8 @@ def seal_secret_strings(
         for needle in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
             needles[needle] = json.dumps(seal(value))
     contains = containing(secrets)
+    in_comments = _Written.of(forms, several_lines=False)
+    anywhere = _Written.of(forms, several_lines=True)
 
     def sealed_line(line: str) -> str:
         for needle, replacement in needles.items():
@@ -835,9 +837,9 @@ def seal_secret_strings(
             lines = [containing_sealed_json(sealed_line(sealed_json_line(line))) for line in lines]
         else:
             lines = _seal_containing_strings([sealed_line(line) for line in lines], contains, seal)
-        lines = _seal_heredocs(path, lines, secrets, seal)
-        lines = _seal_in_comments(path, lines, forms, seal)
-        return _seal_unreadable(path, lines, forms, seal)
+        lines = _seal_heredocs(path, lines, secrets, contains, seal)
+        lines = _seal_in_comments(path, lines, in_comments, seal)
+        return _seal_unreadable(path, lines, anywhere, seal)
 
     out = dict(doc)
     out["files"] = {path: sealed_file(path, lines) for path, lines in doc["files"].items()}
@@ -878,29 +880,40 @@ def _seal_containing_strings(
     return _lines(edits.apply(text)) if edits.spans else lines
 
 
-def _seal_unreadable(
-    path: str, lines: list[str], secrets: Mapping[str, Collection[str]], seal: Seal
-) -> list[str]:
+@dataclass(frozen=True)
+class _Written:
+    """Each way the secrets looked for may be written (:func:`_written_forms`), to its secret,
+    and one pattern finding any of them, the longest where several start at one place (a
+    secret holding another is replaced whole). Values under MIN_KNOWN_LENGTH characters are
+    left out, as inside strings: they would be found in too many innocent words."""
+
+    by_form: Mapping[str, str]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, secrets: Mapping[str, Collection[str]], several_lines: bool) -> _Written:
+        by_form = {
+            form: value
+            for value, forms in secrets.items()
+            if len(value) >= MIN_KNOWN_LENGTH and (several_lines or "\n" not in value)
+            for form in forms
+        }
+        return cls(by_form, alternation(by_form) if by_form else None)
+
+
+def _seal_unreadable(path: str, lines: list[str], written: _Written, seal: Seal) -> list[str]:
     """``lines`` of a file that Terraform cannot read (a syntax error anywhere in it) with
-    every secret of ``secrets`` (a value and how it may be written) still written in them
-    replaced by its seal, wherever it is: such a file is recorded too, and there the walks
-    above may stop early or take code for text (an unclosed heredoc or string). A file that
-    reads is left alone: a secret there is in a literal, a heredoc or a comment, sealed
-    above, and a seal elsewhere would break the code. Values under MIN_KNOWN_LENGTH
-    characters are left alone, as inside other strings."""
-    by_form = {
-        form: value
-        for value, forms in secrets.items()
-        if len(value) >= MIN_KNOWN_LENGTH
-        for form in forms
-    }
-    if not by_form:
+    every secret still ``written`` in them replaced by its seal, wherever it is: such a file
+    is recorded too, and there the walks above may stop early or take code for text (an
+    unclosed heredoc or string). A file that reads is left alone: a secret there is in a
+    literal, a heredoc or a comment, sealed above, and a seal elsewhere would break the
+    code."""
+    if written.pattern is None:
         return lines
     text = "".join(lines)
-    written = alternation(by_form)
-    if written.search(text) is None or _readable(path, text):
+    if written.pattern.search(text) is None or _readable(path, text):
         return lines
-    return _lines(written.sub(lambda m: seal(by_form[m.group(0)]), text))
+    return _lines(written.pattern.sub(lambda m: seal(written.by_form[m.group(0)]), text))
 
 
 def _readable(path: str, text: str) -> bool:
@@ -1023,43 +1036,36 @@ def _quoted_literals(template: str) -> Iterator[str]:
 _HEREDOC_OPENING = re.compile(r"<<(-?)([A-Za-z][\w.-]*)[ \t]*\r?\n")
 
 
-def _seal_in_comments(
-    path: str, lines: list[str], secrets: Mapping[str, Collection[str]], seal: Seal
-) -> list[str]:
-    """``lines`` of an HCL file with each secret of ``secrets`` (a value and how it may be
-    written) that a comment holds outside any quotes (``# rotated from s3cr3t-2025``) replaced
-    by its seal: a checkout puts the value back from the file here, or opens it with the key,
-    as it does a sealed literal. Values under MIN_KNOWN_LENGTH characters are left alone, as
-    inside other strings: they would be found in too many innocent words."""
-    if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")):
-        return lines
-    by_form = {
-        form: value
-        for value, forms in secrets.items()
-        if len(value) >= MIN_KNOWN_LENGTH and "\n" not in value
-        for form in forms
-    }
-    if not by_form:
+def _seal_in_comments(path: str, lines: list[str], written: _Written, seal: Seal) -> list[str]:
+    """``lines`` of an HCL file with each secret ``written`` (of one line) that a comment holds
+    outside any quotes (``# rotated from s3cr3t-2025``) replaced by its seal: a checkout puts
+    the value back from the file here, or opens it with the key, as it does a sealed
+    literal."""
+    if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) or written.pattern is None:
         return lines
     text = "".join(lines)
-    written = alternation(by_form)  # the longest first: a secret holding another goes whole
-    if written.search(text) is None:
+    if written.pattern.search(text) is None:
         return lines
     edits = _Edits()
     for start, end in _comment_spans(text):
-        for match in written.finditer(text, start, end):
-            edits.add(match.start(), match.end(), seal(by_form[match.group(0)]))
+        for match in written.pattern.finditer(text, start, end):
+            edits.add(match.start(), match.end(), seal(written.by_form[match.group(0)]))
     return _lines(edits.apply(text)) if edits.spans else lines
 
 
-def _seal_heredocs(path: str, lines: list[str], secrets: Collection[str], seal: Seal) -> list[str]:
+def _seal_heredocs(
+    path: str,
+    lines: list[str],
+    secrets: Collection[str],
+    contains: Callable[[str], bool] | None,
+    seal: Seal,
+) -> list[str]:
     """``lines`` of an HCL file with each heredoc whose text is one of ``secrets``, or holds one
-    in its literal text, sealed as its source text, as a secret-named attribute's heredoc is (a
-    multi-line secret has no quoted form to be found by)."""
+    in its literal text (``contains``), sealed as its source text, as a secret-named
+    attribute's heredoc is (a multi-line secret has no quoted form to be found by)."""
     if not path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) or not any("<<" in line for line in lines):
         return lines
     text = "".join(lines)
-    contains = containing(secrets)
     edits = _Edits()
     for start, end in _heredoc_spans(text):
         value = _heredoc_text(text[start:end])
