@@ -231,6 +231,8 @@ _SHORT_ESCAPES = {
     }.items()
 }
 _SHORT_ESCAPES_BYTES = {k.encode(): v.encode() for k, v in _SHORT_ESCAPES.items()}
+# Each, with the character it stands for.
+_SHORT_ESCAPES_BYTES_CHAR = [(k.encode(), v) for k, v in _SHORT_ESCAPES.items()]
 # Levels of nesting undone: a JSON document in a string of a JSON document in a .tf.json file.
 _LEVELS = 3
 
@@ -258,8 +260,8 @@ def unescaped(text: str) -> Iterator[str]:
         yield text
 
 
-def _unescaped_bytes(data: bytes) -> Iterator[bytes]:
-    """:func:`unescaped` of UTF-8 text."""
+def _unescape_bytes(data: bytes) -> bytes:
+    """``data`` (UTF-8 text) with JSON's escape sequences undone once."""
     short = _SHORT_ESCAPES_BYTES.get
 
     def char(match: re.Match[bytes]) -> bytes:
@@ -269,11 +271,19 @@ def _unescaped_bytes(data: bytes) -> Iterator[bytes]:
             return found
         return _escaped(sequence.decode("ascii")).encode("utf-8", "surrogatepass")
 
-    for _ in range(_LEVELS):
-        if b"\\" not in data:
-            return
-        data = _ESCAPE_IN_BYTES.sub(char, data)
-        yield data
+    return _ESCAPE_IN_BYTES.sub(char, data)
+
+
+def _hides(data: bytes, chars: Collection[str]) -> bool:
+    """Whether undoing the escapes of ``data`` may bring out a string it does not hold as it is,
+    made of ``chars``: it holds a ``\\u`` escape (any character), or one of a character among
+    ``chars``. A state holds ``\\"`` in every JSON document it keeps in a string; a password
+    seldom holds a quote, so the text is seldom searched again."""
+    if b"\\" not in data:
+        return False
+    if b"\\u" in data or b"\\U" in data:
+        return True
+    return any(char in chars and sequence in data for sequence, char in _SHORT_ESCAPES_BYTES_CHAR)
 
 
 def occurring(secrets: Collection[str], data: bytes) -> set[str]:
@@ -291,13 +301,13 @@ def occurring(secrets: Collection[str], data: bytes) -> set[str]:
         if len(secret) >= MIN_KNOWN_LENGTH:
             for form in {delta.dumps(secret)[1:-1], secret.encode("utf-8", "surrogatepass")}:
                 forms.setdefault(form, set()).add(secret)
-    if not forms:
-        return set()
-    found = _found(forms.keys(), data)
-    for level in _unescaped_bytes(data):
-        if len(found) == len(forms):
+    found = _found(forms.keys(), data) if forms else set()
+    for _ in range(_LEVELS):
+        rest = forms.keys() - found
+        if not rest or not _hides(data, {c for form in rest for s in forms[form] for c in s}):
             break
-        found |= _found(forms.keys() - found, level)
+        data = _unescape_bytes(data)
+        found |= _found(rest, data)
     return {secret for form in found for secret in forms[form]}
 
 
