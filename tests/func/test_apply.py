@@ -772,6 +772,22 @@ def test_a_secret_written_escaped_or_in_a_template_of_several_lines_is_sealed(
         assert json.loads((workdir / "extra.tf.json").read_text()) == json.loads(extra)
 
 
+def test_a_secret_in_a_variable_file_terraform_cannot_read_is_sealed(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # A variable file no command was given, half written: the apply does not read it, the
+    # version records it, with the sensitive `api_token`'s value in a heredoc and unquoted.
+    stage = f"notes = <<EOT\nrotated from {SECRET}\nEOT\nold = {SECRET}-2\nsize = [\n"
+    (workdir / "stage.tfvars").write_text(stage)
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert applied.code == 0, applied.err
+
+    assert SECRET.encode() not in _everything_in_the_store(workdir / ".tfshadow")
+    files = tfshadow("inspect", "1", "--json", cwd=workdir).json()["config"]["files"]
+    [recorded] = [f for f in files if f["path"] == "stage.tfvars"]
+    assert "(sensitive value)" in recorded["diff"] and SECRET not in recorded["diff"]
+
+
 @pytest.mark.parametrize("key", [None, "a-key-for-this-test"])
 def test_a_secret_a_comment_holds_outside_quotes_is_sealed(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch, key: str | None
