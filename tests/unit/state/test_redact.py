@@ -846,13 +846,13 @@ def test_occurring_costs_no_more_for_more_secrets() -> None:
     rng = random.Random(6)
     alphabet = string.ascii_letters + string.digits
     # Random text holds most 3-character pieces of the passwords, as real states hold many.
-    data = delta.dumps(["".join(rng.choices(alphabet, k=22)) for _ in range(150_000)])
+    data = delta.dumps(["".join(rng.choices(alphabet, k=22)) for _ in range(300_000)])
     many = {"".join(rng.choices(alphabet, k=6)) for _ in range(600)}
     few = set(sorted(many)[:30])
 
     def best(secrets: set[str]) -> float:
         times = []
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             occurring(secrets, data)
             times.append(time.perf_counter() - start)
