@@ -937,11 +937,17 @@ def _written_forms(value: str) -> set[str]:
     return {value, *once, *(json.dumps(form)[1:-1] for form in once)}
 
 
-def _hcl_string_end(text: str, start: int, across_lines: bool = True) -> tuple[int | None, int]:
+def _hcl_string_end(
+    text: str,
+    start: int,
+    across_lines: bool = True,
+    comments: list[tuple[int, int]] | None = None,
+) -> tuple[int | None, int]:
     """Just past the quoted string opening at ``text[start]`` (a template, whose interpolations
     may hold strings of their own), or None where HCL would read none: its text does not end on
     its line. A line break inside an interpolation (``"${join(",", [``, a list of lines,
-    ``])}"``) is read through, unless ``across_lines`` is false. Also: how far it read."""
+    ``])}"``) is read through, unless ``across_lines`` is false; the comments written between
+    such lines are added to ``comments``. Also: how far it read."""
     i, depth, length = start + 1, 0, len(text)  # depth: braces open inside an interpolation
     while i < length:
         char = text[i]
@@ -961,7 +967,7 @@ def _hcl_string_end(text: str, start: int, across_lines: bool = True) -> tuple[i
                 continue
         elif char == '"':
             # A string inside an interpolation: its end, or the text's.
-            inner, reached = _hcl_string_end(text, i, across_lines)
+            inner, reached = _hcl_string_end(text, i, across_lines, comments)
             if inner is None:
                 return None, reached
             i = inner
@@ -971,7 +977,10 @@ def _hcl_string_end(text: str, start: int, across_lines: bool = True) -> tuple[i
         elif char == "#" or text.startswith("//", i):
             # A comment between an interpolation's lines: its quotes and braces are no code.
             newline = text.find("\n", i)
-            i = length if newline < 0 else newline
+            end = length if newline < 0 else newline
+            if comments is not None:
+                comments.append((i, end))
+            i = end
             continue
         elif char == "{":
             depth += 1
@@ -1090,8 +1099,9 @@ def _hcl_spans(text: str) -> Iterator[tuple[str, int, int]]:
     """The quoted strings, comments and heredocs of an HCL text, in order, as ``("string" |
     "comment" | "heredoc", start, end)``: one walk that steps over quoted strings (with the
     templates nested in their interpolations, which may span lines), heredocs and comments, so
-    that ``<<EOT``, ``#`` or ``"`` written inside any of them opens nothing. An unclosed
-    heredoc ends the walk (Terraform refuses the file)."""
+    that ``<<EOT``, ``#`` or ``"`` written inside any of them opens nothing (a comment between
+    the lines of an interpolation comes just before its string). An unclosed heredoc ends the
+    walk (Terraform refuses the file)."""
     position, length, across_lines = 0, len(text), True
     while (next_one := _SPAN_START.search(text, position)) is not None:
         position = next_one.start()
@@ -1099,7 +1109,8 @@ def _hcl_spans(text: str) -> Iterator[tuple[str, int, int]]:
         if char == '"':
             line_end = text.find("\n", position)
             line_end = length if line_end < 0 else line_end
-            end, reached = _hcl_string_end(text, position, across_lines)
+            inner: list[tuple[int, int]] = []
+            end, reached = _hcl_string_end(text, position, across_lines, inner)
             if end is None and reached > line_end:
                 # An interpolation left open: each string after it would be read to the end
                 # of the text again. Terraform refuses the file; strings end with their line.
@@ -1108,6 +1119,7 @@ def _hcl_spans(text: str) -> Iterator[tuple[str, int, int]]:
             if end is None:
                 position = line_end  # a string HCL would not read ends with the line
             else:
+                yield from (("comment", *span) for span in inner)
                 yield "string", position, end
                 position = end
         elif char == "<" and (opening := _HEREDOC_OPENING.match(text, position)) is not None:

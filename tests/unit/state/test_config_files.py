@@ -884,6 +884,19 @@ def test_config_document_masks_secrets_assigned_in_comments() -> None:
     assert text_of(document({"main.tf": text.encode()}), "main.tf") == text  # stable
 
 
+def test_comments_between_the_lines_of_an_interpolation_are_comments() -> None:
+    # An interpolation may span lines, and hold comments there: masked and sealed as any.
+    main = (
+        'locals {\n  hosts = "${join(",", [\n    # password = "old-s3cr3t-4"\n'
+        '    "a", // was s3cr3t-value\n  ])}"\n}\n'
+    )
+    doc = document({"main.tf": main.encode()})
+    text = text_of(doc, "main.tf")
+    assert '    # password = "(sensitive value)"\n' in text
+    sealed = text_of(seal_secret_strings(doc, {"s3cr3t-value"}, seal), "main.tf")
+    assert "s3cr3t-value" not in sealed and "old-s3cr3t" not in sealed
+
+
 def test_state_intents_reads_import_targets_and_removed_blocks_that_keep_the_object() -> None:
     files = {
         "main.tf": (
