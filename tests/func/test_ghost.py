@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -954,3 +955,68 @@ def test_revert_to_a_version_older_than_two_ghosts_of_for_each_instances_keeps_b
         )
         assert _proc_state(pid) == "T"
     assert [g["status"] for g in _ghost_list(tfshadow, infra)] == ["stopped", "stopped"]
+
+
+def _with_remote(work: Path, tmp_path: Path, settings: str = "") -> Path:
+    """A git remote for ``work``'s store (the next recorded command pushes to it)."""
+    remote = tmp_path / "shadows.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
+    (work / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n{settings}')
+    return remote
+
+
+def test_an_apply_whose_ghost_records_too_tries_an_unreachable_remote_once(
+    infra: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = _with_remote(
+        infra, tmp_path, 'ghost {\n  resources = ["localcloud_instance.web"]\n}\n'
+    )
+    remote.rename(tmp_path / "away.git")
+
+    # The apply records, then the ghost the settings declare is enabled: a recorded apply too.
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+
+    assert applied.code == 0, applied.err
+    assert "Enabled the ghost of localcloud_instance.web" in applied.err
+    warnings = [line for line in applied.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1, applied.err
+    assert "could not take the remote's newer versions before recording" in warnings[0]
+    # The next command asks again: with the remote back, it takes the whole history.
+    (tmp_path / "away.git").rename(remote)
+    again = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert again.code == 0 and "warning" not in again.err, again.err
+    store = infra / ".tfshadow"
+    head = subprocess.run(
+        ["git", "-C", str(store), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout
+    tip = subprocess.run(
+        ["git", "-C", str(remote), "rev-parse", "tfshadow"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert head == tip
+
+
+def test_ghost_activate_judges_behind_with_a_mark_another_copy_made(
+    infra: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    remote = _with_remote(infra, tmp_path)
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    latest = _versions(tfshadow, infra)[0]["version"]
+    # A colleague's copy of the store marks the newest version good; this copy has not seen it.
+    colleague = tmp_path / "colleague"
+    colleague.mkdir()
+    (colleague / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    marked = tfshadow("mark", str(latest), "good", cwd=colleague)
+    assert marked.code == 0, marked.err
+
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert activated.code == 0, activated.err
+    said = " ".join(activated.err.split())
+    assert "Took 1 commit(s) from" in said
+    assert f"a copy of version 1, not of version {latest}, the newest marked good" in said

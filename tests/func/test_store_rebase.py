@@ -432,3 +432,119 @@ def test_a_revert_to_a_version_of_this_copy_names_its_new_number(
     assert [(m["from"], m["to"]) for m in rebased.json()["rebased"]] == [(2, 4), (3, 5), (4, 6)]
     revert = _versions(tfshadow, workdir)[5]
     assert (revert["kind"], revert["reverted_to"], revert["rebased_from"]) == ("revert", 4, 4)
+
+
+def test_a_generated_description_is_told_anew_and_a_given_message_stays(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    away = _offline(tmp_path)
+    token = ("-var", "api_token=another-token-value")
+    assert tfshadow("apply", "-auto-approve", "-no-color", *token, cwd=workdir).code == 0
+    given = tfshadow(
+        "apply", "-auto-approve", "-no-color", *token, "-var", "size=two", "--message",
+        "bigger web", cwd=workdir,
+    )  # fmt: skip
+    assert given.code == 0, given.err
+    before = _versions(tfshadow, workdir)[1]
+    assert before["description"] == "0 to add, 1 to change, 0 to destroy: terraform_data.auth"
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "four")  # the token back to its default, and web "four"
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    assert [(m["from"], m["to"]) for m in rebased.json()["rebased"]] == [(2, 4), (3, 5)]
+    versions = _versions(tfshadow, workdir)
+    # Against the remote's 3, this copy's 2 changes the token and web back.
+    assert versions[3]["changes"]["addresses"] == ["terraform_data.auth", "terraform_data.web"]
+    assert versions[3]["description"] == (
+        "0 to add, 2 to change, 0 to destroy: terraform_data.auth, terraform_data.web"
+    )
+    assert versions[3]["description_generated"] is True
+    assert (versions[4]["description"], versions[4]["description_generated"]) == (
+        "bigger web",
+        False,
+    )
+    assert tfshadow("store", "check", cwd=workdir).code == 0
+
+
+def test_a_workspace_only_this_copy_has_is_recorded_again_and_pushed(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    away = _offline(tmp_path)
+    assert tfshadow("workspace", "new", "staging", "-no-color", cwd=workdir).code == 0
+    _apply(tfshadow, workdir, "two")
+    _apply(tfshadow, workdir, "three")
+    assert tfshadow("mark", "1", "good", "--note", "staging ok", cwd=workdir).code == 0
+    staging_before = _versions(tfshadow, workdir)
+    assert tfshadow("workspace", "select", "default", "-no-color", cwd=workdir).code == 0
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "four")
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    doc = rebased.json()
+    assert doc["rebased"] == [
+        {"workspace": "staging", "from": 1, "to": 1},
+        {"workspace": "staging", "from": 2, "to": 2},
+    ]
+    assert (doc["dropped"], doc["warnings"], doc["ahead_commits"]) == ([], [], 0)
+    assert doc["marks_carried"] == ["staging"]
+    store = workdir / ".tfshadow"
+    remote = tmp_path / "shadows.git"
+    assert _git("rev-parse", "tfshadow", cwd=remote) == _git("rev-parse", "HEAD", cwd=store)
+    # The colleague takes the workspace with a plain pull: the same versions and mark.
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    for copy in (workdir, colleague):
+        log = tfshadow("log", "--json", "--workspace", "staging", cwd=copy)
+        assert log.code == 0, log.err
+        staging = list(reversed(log.json()["versions"]))
+        assert [(v["version"], v.get("rebased_from"), v["parent"]) for v in staging] == [
+            (1, 1, None),
+            (2, 2, 1),
+        ]
+        assert [v["description"] for v in staging] == [v["description"] for v in staging_before]
+        assert [v["changes"] for v in staging] == [v["changes"] for v in staging_before]
+        assert staging[0]["mark"]["mark"] == "good"
+        assert staging[0]["mark"]["note"] == "staging ok"
+        assert [v["version"] for v in _versions(tfshadow, copy)] == [1, 2]
+        assert tfshadow("store", "check", cwd=copy).code == 0
+
+
+def test_a_version_both_copies_marked_keeps_the_remotes_mark(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    """The remote's mark is what its readers (gates, ghosts, the other copies) have seen: it
+    stands, whichever machine's clock marked later; the same mark is not made twice, and this
+    copy's other mark is said with the command that gives it."""
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    _apply(tfshadow, workdir, "two")
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("mark", "1", "good", "--note", "theirs", cwd=colleague).code == 0
+    assert tfshadow("mark", "2", "good", "--note", "theirs", cwd=colleague).code == 0
+    away = _offline(tmp_path)
+    assert tfshadow("mark", "1", "good", "--note", "mine", cwd=workdir).code == 0
+    assert tfshadow("mark", "2", "bad", "--note", "mine", cwd=workdir).code == 0
+    away.rename(tmp_path / "shadows.git")
+    remote_tip = _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git")
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    doc = rebased.json()
+    assert (doc["diverged"], doc["rebased"], doc["marks_carried"]) == (True, [], [])
+    [warning] = doc["warnings"]
+    assert "version 2 of workspace default keeps the mark good" in warning
+    assert "this copy's mark bad was not carried" in warning
+    assert "tfshadow mark 2 bad --workspace default" in warning
+    store = workdir / ".tfshadow"
+    marks = json.loads((store / "workspaces" / "default" / "marks.json").read_text())["marks"]
+    assert [(m["version"], m["mark"], m["note"]) for m in marks] == [
+        (1, "good", "theirs"),
+        (2, "good", "theirs"),
+    ]
+    # Nothing of this copy's was left to add: the store is the remote's.
+    assert _git("rev-parse", "HEAD", cwd=store) == remote_tip

@@ -119,6 +119,9 @@ def check(project: Project, request: CheckRequest, ui: RevertUI | None = None) -
         )
     settings = _declared(project)
     store, workspace = open_history(project, request.workspace)
+    # Each cycle of `check --watch` is a command of its own: a remote out of reach in the last
+    # one is tried again.
+    store.ask_remote_again()
     now = request.now or datetime.now(UTC)
     report = CheckReport(fail_on=request.fail_on)
     resources = _resources(store, workspace)

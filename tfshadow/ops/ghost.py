@@ -155,6 +155,7 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
     registry = _load_registry(store)
     record = _registered(registry, address)
     plan = Path(record["plan"])
+    fetched = _take_the_remotes_first(project, store)
     good = store.last_good(ws)
     behind = not record.get("pinned") and good not in (None, int(record["from_version"]))
     switched = _override(record)
@@ -212,6 +213,8 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
             "again",
         )
     outcome.recorded[:0] = recorded
+    outcome.notes[:0] = fetched.notes
+    outcome.warnings[:0] = fetched.warnings
     if behind:
         # Marking a version good does not move the ghosts: the next apply or a refresh does.
         outcome.warnings.append(
@@ -227,6 +230,18 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
     )
     # After the time is taken: the ghost runs already.
     return _replan_others(project, store, address, result)
+
+
+def _take_the_remotes_first(project: Project, store: GitShadowStore) -> RecordOutcome:
+    """Take the remote's newer versions and marks before the ghost is judged behind the newest
+    version marked good: that is the team's (another copy's `mark N good` counts), and the
+    activation's apply would take them only after. What the fetch said, to be reported."""
+    from tfshadow.ops.record import RecordOutcome, pull_before_recording
+
+    fetched = RecordOutcome(exit_code=0)
+    with store.lock(project.lock_timeout, command="ghost activate"):
+        pull_before_recording(store, fetched)
+    return fetched
 
 
 def _undo_activation(

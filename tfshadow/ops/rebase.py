@@ -101,6 +101,12 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
         ws: [store.reconstruct(ws, n) for n in numbers]
         for ws, numbers in store.versions_after(fetched.base).items()
     }
+    summarised = {
+        (ws, int(v.meta["version"]))
+        for ws, versions in local.items()
+        for v in versions
+        if _described_by_summary(project, store, ws, v, versions)
+    }
     head = fetched.head
     local_marks = {ws: store.marks_at(head, ws) for ws in store.workspaces()}
     base_marks = {ws: store.marks_at(fetched.base, ws) for ws in local_marks}
@@ -112,8 +118,9 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
         for ws, versions in local.items():
             moved = renumbered.setdefault(ws, {})
             for version in versions:
-                moved[int(version.meta["version"])] = _record_again(
-                    project, store, ws, version, moved, result
+                number = int(version.meta["version"])
+                moved[number] = _record_again(
+                    project, store, ws, version, moved, (ws, number) in summarised, result
                 )
         _carry_marks(store, local_marks, base_marks, renumbered, result)
     except TfshadowError as exc:
@@ -156,18 +163,24 @@ def _record_again(
     workspace: str,
     old: Reconstructed,
     moved: Mapping[int, int],
+    summarised: bool,
     result: RebaseResult,
 ) -> int:
     """Record ``old`` after the store's newest version; its new number (the newest version's
     when that already has its state and configuration). ``moved``: the new numbers of the
-    versions recorded again before it."""
+    versions recorded again before it; ``summarised``: whether its description is the summary
+    of what it changed, to be made anew."""
+    from tfshadow.ops.author import printable
     from tfshadow.ops.record import Capture, record_version, version_change
 
     number = int(old.meta["version"])
     capture = Capture(state=old.state, config=old.config)
     kept = {k: v for k, v in old.meta.items() if k not in _RECOMPUTED}
-    # A revert to a version of this copy's own names it by the number it has now.
+    # A revert to a version of this copy's own names it by the number it has now (its
+    # description too: a revert's is always the one tfshadow gives it).
     if kept.get("reverted_to") in moved:
+        if kept.get("description") == _revert_description(kept["reverted_to"]):
+            kept["description"] = _revert_description(moved[kept["reverted_to"]])
         kept["reverted_to"] = moved[kept["reverted_to"]]
     change = version_change(
         project, store, workspace, capture, kind=str(old.meta.get("kind")), extra=kept
@@ -176,10 +189,50 @@ def _record_again(
     if latest is not None and change.unchanged:
         result.dropped.append(Dropped(workspace, number, int(latest["version"])))
         return int(latest["version"])
+    if summarised:
+        kept["description"] = printable(change.summary)
+    kept["description_generated"] = summarised
     meta = {**kept, "changes": change.changes, "rebased_from": number}
     recorded = record_version(store, meta, capture, result.warnings)
     result.rebased.append(Moved(workspace, number, int(recorded["version"])))
     return int(recorded["version"])
+
+
+def _revert_description(number: int) -> str:
+    return f"Revert to version {number}"
+
+
+def _described_by_summary(
+    project: Project,
+    store: GitShadowStore,
+    workspace: str,
+    version: Reconstructed,
+    rebuilt: list[Reconstructed],
+) -> bool:
+    """Whether ``version``'s description is the summary tfshadow gave it (no --message, no CI
+    description), rather than words someone chose. Its meta says so; one recorded before it
+    did is judged by the summary it would have had against its own previous version (one of
+    ``rebuilt``, or else the store's, read before the store moves): a message that happens to
+    match the summary word for word is replaced by the same words, told anew."""
+    from tfshadow.ops.author import printable
+    from tfshadow.ops.record import Capture, change_against
+
+    said = version.meta.get("description_generated")
+    if isinstance(said, bool):
+        return said
+    parent = version.meta.get("parent")
+    previous: Reconstructed | None = None
+    if isinstance(parent, int):
+        previous = next((v for v in rebuilt if v.meta.get("version") == parent), None)
+        if previous is None:
+            try:
+                previous = store.reconstruct(workspace, parent)
+            except TfshadowError:
+                return False  # removed by retention: what it was told against is gone
+    capture = Capture(state=version.state, config=version.config)
+    kind = str(version.meta.get("kind"))
+    change = change_against(project, store, previous, capture, kind=kind, extra=version.meta)
+    return printable(change.summary) == version.meta.get("description")
 
 
 def _carry_marks(
@@ -191,7 +244,9 @@ def _carry_marks(
 ) -> None:
     """Put the marks this copy made since the histories parted on the versions they now
     name: a mark of a version recorded again goes to its new number; a mark of a version both
-    histories hold stays, unless the remote's copy marked it later."""
+    histories hold stays. Where the other copy marked that version too, its mark stands: it is
+    the one the remote's readers (gates, ghosts, other copies) have seen, and no clock of two
+    machines decides. The same mark is not carried again; another is said in a warning."""
     for ws, marks in local.items():
         made_here = {n: m for n, m in marks.items() if base[ws].get(n) != m}
         if not made_here:
@@ -201,7 +256,11 @@ def _carry_marks(
         for number, mark in sorted(made_here.items()):
             target = moved.get(number, number)
             theirs = merged.get(target)
-            if theirs is not None and str(theirs.get("timestamp")) > str(mark.get("timestamp")):
+            # A mark on a version this copy recorded again (or one dropped for the remote's
+            # own) is the remote's; on a version both hold, the remote's if not as it was.
+            if theirs is not None and (number in moved or theirs != base[ws].get(number)):
+                if theirs.get("mark") != mark.get("mark"):
+                    result.warnings.append(_mark_not_carried(ws, target, theirs, mark))
                 continue
             merged[target] = {**mark, "version": target}
         if merged != store.marks(ws):
@@ -209,3 +268,19 @@ def _carry_marks(
                 ws, merged, f"Carry the marks of workspace {ws} over `store pull --rebase`"
             )
             result.marks.append(ws)
+
+
+def _mark_not_carried(
+    workspace: str, version: int, theirs: Mapping[str, Any], mine: Mapping[str, Any]
+) -> str:
+    from tfshadow.ops.marks import MARKS
+
+    again = (
+        f": `tfshadow mark {version} {mine['mark']} --workspace {workspace}` gives it"
+        if mine.get("mark") in MARKS
+        else ""
+    )
+    return (
+        f"version {version} of workspace {workspace} keeps the mark {theirs.get('mark')} the "
+        f"remote's history gave it; this copy's mark {mine.get('mark')} was not carried{again}"
+    )

@@ -953,12 +953,16 @@ def version_meta(
     encrypted_with = (
         key_id(key) if key and any(s.startswith(SEAL_PREFIX + "enc:") for s in sealed) else None
     )
-    description = printable(message or ci_description(project.environ) or change.summary)
+    given = message or ci_description(project.environ)
+    description = printable(given or change.summary)
     author = detect_author(project.environ, lambda: git_identity(project.workdir))
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "author": {key: printable(value) for key, value in author.items()},
         "description": description,
+        # Said so that a version recorded again on another (`store pull --rebase`) gets the
+        # summary of what it changes there, while a description someone gave stays.
+        "description_generated": not given,
         "kind": kind,
         "outcome": outcome,
         "terraform": {
@@ -996,12 +1000,26 @@ def version_change(
 ) -> VersionChange:
     """What ``capture``, recorded next as a version of ``kind``, changes against the newest
     version of ``workspace`` (``extra``: the meta's own keys, such as a revert's)."""
+    latest = store.latest(workspace)
+    previous = store.reconstruct(workspace, int(latest["version"])) if latest else None
+    return change_against(project, store, previous, capture, kind=kind, extra=extra)
+
+
+def change_against(
+    project: Project,
+    store: GitShadowStore,
+    previous: Reconstructed | None,
+    capture: Capture,
+    *,
+    kind: str,
+    extra: Mapping[str, Any] | None = None,
+) -> VersionChange:
+    """What ``capture``, as a version of ``kind``, changes against ``previous`` (None: the
+    first version), as :func:`version_change` tells it."""
     from tfshadow.state.changes import compare_configs, compare_states, summary_line
     from tfshadow.state.config_files import config_intents
     from tfshadow.state.redact import matching_seals, replace_seals, seals_in
 
-    latest = store.latest(workspace)
-    previous = store.reconstruct(workspace, int(latest["version"])) if latest else None
     sealed = seals_in((capture.state, capture.config))
     # A secret whose seal changed while its value did not (TFSHADOW_KEY set or rotated since
     # the version before) did not change.

@@ -173,8 +173,9 @@ class GitShadowStore:
         self._cache_dir = state_dir / "cache"
         self._listings: dict[tuple[str | None, str], _Listing] = {}
         self._remote = _resolve_remote(config.remote, config.workdir)
-        # Set when this command could not reach the remote before recording: its push would
-        # wait as long again (30 s for an ssh host that does not answer) to fail the same way.
+        # Set when this command could not reach the remote before recording: a second fetch
+        # (a ghost's follow-up apply) or its push would wait as long again (30 s for an ssh host
+        # that does not answer) to fail the same way, and say so again.
         self._remote_unreachable = False
 
     def private_dir(self, name: str) -> Path:
@@ -1095,11 +1096,12 @@ class GitShadowStore:
         holds, so that a version recorded next goes on from them rather than beside them (a
         history no push could join). None when there is no remote or the settings say not to.
         StoreDivergedError when each holds versions the other lacks; StoreError when the
-        remote cannot be reached."""
+        remote cannot be reached, once: later calls of the same command (one that records
+        twice) return None without trying, until :meth:`ask_remote_again`."""
         if self._remote is None or not self._config.pull_before_record:
             return None
-        # Said of this command only: a process that records again (`check --watch`) asks anew.
-        self._remote_unreachable = False
+        if self._remote_unreachable:
+            return None
         try:
             return self._fast_forward(self._remote)
         except StoreDivergedError:
@@ -1107,6 +1109,11 @@ class GitShadowStore:
         except StoreError:
             self._remote_unreachable = True
             raise
+
+    def ask_remote_again(self) -> None:
+        """Forget that the remote could not be reached: a process that goes on recording
+        (each cycle of `check --watch`) tries it anew, as a new command would."""
+        self._remote_unreachable = False
 
     def _fast_forward(self, url: str) -> PullResult:
         with self._fetched(url) as fetched:
