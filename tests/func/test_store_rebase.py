@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tfshadow.store.layout import dumps_meta
+
 from .conftest import Tfshadow, run_interrupted, store_locked_elsewhere, two_copies
 
 
@@ -432,6 +434,7 @@ def test_a_revert_to_a_version_of_this_copy_names_its_new_number(
     assert [(m["from"], m["to"]) for m in rebased.json()["rebased"]] == [(2, 4), (3, 5), (4, 6)]
     revert = _versions(tfshadow, workdir)[5]
     assert (revert["kind"], revert["reverted_to"], revert["rebased_from"]) == ("revert", 4, 4)
+    assert revert["description"] == "Revert to version 4"
 
 
 def test_a_generated_description_is_told_anew_and_a_given_message_stays(
@@ -548,3 +551,46 @@ def test_a_version_both_copies_marked_keeps_the_remotes_mark(
     ]
     # Nothing of this copy's was left to add: the store is the remote's.
     assert _git("rev-parse", "HEAD", cwd=store) == remote_tip
+
+
+def _as_recorded_before_descriptions_were_told_generated(store: Path, version: int) -> None:
+    """Rewrite the newest commit as a tfshadow that did not write `description_generated`
+    would have made it."""
+    meta = store / "workspaces" / "default" / f"{version:06d}" / "meta.json"
+    doc = json.loads(meta.read_text())
+    del doc["description_generated"]
+    meta.chmod(0o644)
+    meta.write_bytes(dumps_meta(doc))
+    meta.chmod(0o444)
+    _git("commit", "-q", "--amend", "--no-edit", "--", str(meta), cwd=store)
+
+
+def test_a_version_recorded_before_descriptions_were_told_generated_is_judged_by_its_summary(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    store = workdir / ".tfshadow"
+    away = _offline(tmp_path)
+    token = ("-var", "api_token=another-token-value")
+    assert tfshadow("apply", "-auto-approve", "-no-color", *token, cwd=workdir).code == 0
+    _as_recorded_before_descriptions_were_told_generated(store, 2)
+    given = tfshadow(
+        "apply", "-auto-approve", "-no-color", *token, "-var", "size=two", "--message",
+        "bigger web", cwd=workdir,
+    )  # fmt: skip
+    assert given.code == 0, given.err
+    _as_recorded_before_descriptions_were_told_generated(store, 3)
+    assert tfshadow("store", "check", cwd=workdir).code == 0
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "four")
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    versions = _versions(tfshadow, workdir)
+    assert [v.get("rebased_from") for v in versions[3:5]] == [2, 3]
+    assert versions[3]["description"] == (
+        "0 to add, 2 to change, 0 to destroy: terraform_data.auth, terraform_data.web"
+    )
+    assert versions[4]["description"] == "bigger web"
+    assert [v["description_generated"] for v in versions[3:5]] == [True, False]
