@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.func.conftest import FIXTURES, Tfshadow
+from tests.func.conftest import FIXTURES, Tfshadow, two_copies
 from tests.unit.mirror.s3server import (
     AWS_ENV,
     CuttingProxy,
@@ -27,6 +28,12 @@ from tests.unit.mirror.s3server import (
 pytestmark = pytest.mark.usefixtures("aws_credentials")  # s3server.py's fixtures, by name
 
 APPLY = ("apply", "-auto-approve", "-no-color")
+
+
+def _git(*args: str, cwd: Path) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def settings(bucket: str, endpoint: str, extra: str = "") -> str:
@@ -298,3 +305,60 @@ def test_a_second_configuration_given_the_same_mirror_is_told_to_use_its_own_pre
     assert back.code == 0, back.err
     # The first configuration's store, never the second's.
     assert tfshadow("log", "--json", cwd=restored).out == tfshadow("log", "--json", cwd=work).out
+
+
+def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restored(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """`store pull --rebase` rewrites this copy's history: the mirror is sent the commits since
+    the newest step the new history holds (not the whole history again), and a restore takes
+    the new history, though the one it replaced had more commits."""
+    bucket = new_bucket(s3_endpoint)
+    mirror = settings(bucket, s3_endpoint).removeprefix("store {\n").removesuffix("}\n")
+    colleague = two_copies(workdir, tfshadow, tmp_path, mirror)
+    (colleague / "tfshadow.hcl").write_text(
+        f'store {{\n  remote = "{tmp_path / "shadows.git"}"\n}}\n'
+    )
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    store = workdir / ".tfshadow"
+    parted = _git("rev-parse", "HEAD", cwd=store)
+    # This copy records and marks while the remote is away (each sent to the mirror), the
+    # colleague records meanwhile.
+    (tmp_path / "shadows.git").rename(tmp_path / "away.git")
+    assert tfshadow(*APPLY, "-var", "size=two", cwd=workdir).code == 0
+    for version, mark in (("2", "good"), ("2", "bad"), ("1", "good"), ("1", "bad")):
+        assert tfshadow("mark", version, mark, cwd=workdir).code == 0
+    before = _git("rev-parse", "HEAD", cwd=store)
+    (tmp_path / "away.git").rename(tmp_path / "shadows.git")
+    assert tfshadow(*APPLY, "-var", "size=four", cwd=colleague).code == 0
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    assert rebased.json()["warnings"] == []
+    head = _git("rev-parse", "HEAD", cwd=store)
+    assert int(_git("rev-list", "--count", head, cwd=store)) < int(
+        _git("rev-list", "--count", before, cwd=store)
+    )
+    s3 = client(s3_endpoint)
+    steps = {
+        json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())["tip"]: json.loads(
+            s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+        )
+        for o in s3.list_objects_v2(Bucket=bucket, Prefix="prod/network/history/")["Contents"]
+    }
+    assert steps[head]["base"] == parted
+    assert tfshadow("store", "verify", cwd=workdir).code == 0
+
+    shutil.rmtree(store)
+    restored = tfshadow(
+        "store", "restore", "--from", f"s3://{bucket}/prod/network", "--endpoint", s3_endpoint,
+        "--json", cwd=workdir,
+    )  # fmt: skip
+    assert restored.code == 0, restored.err
+    assert _git("rev-parse", "HEAD", cwd=store) == head
+    assert tfshadow("store", "verify", cwd=workdir).code == 0
+    # The mirror goes on from the restored history.
+    assert tfshadow(*APPLY, "-var", "size=five", cwd=workdir).code == 0
+    assert tfshadow("store", "verify", cwd=workdir).code == 0

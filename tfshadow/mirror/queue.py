@@ -75,8 +75,22 @@ def mirrored_tip(directory: Path, target: str) -> str | None:
     return str(doc["tip"])
 
 
-def save_mirrored_tip(directory: Path, target: str, tip: str) -> None:
-    _write(directory / MIRRORED, {"target": target, "tip": tip, "at": _now()})
+def mirrored_count(directory: Path, target: str) -> int | None:
+    """The count of the history step of the newest commit mirrored to ``target`` (more than
+    its commits after a rewritten history: see :mod:`tfshadow.mirror.sync`), None when
+    unknown (the commit's count then)."""
+    doc = _read(directory / MIRRORED)
+    if doc is None or doc.get("target") != target:
+        return None
+    count = doc.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
+def save_mirrored_tip(directory: Path, target: str, tip: str, count: int | None = None) -> None:
+    doc: dict[str, Any] = {"target": target, "tip": tip, "at": _now()}
+    if count is not None:
+        doc["count"] = count
+    _write(directory / MIRRORED, doc)
 
 
 def _now() -> str:

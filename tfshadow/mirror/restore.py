@@ -39,7 +39,9 @@ def restore(config: StoreConfig, mirror: Mirror) -> RestoreResult:
             bundles.append(path)
         store = GitShadowStore.from_bundles(config, bundles, chain[-1].branch)
     versions = {ws: len(store.versions(ws)) for ws in store.workspaces()}
-    queue.save_mirrored_tip(store.private_dir(PRIVATE_DIR), mirror.target, chain[-1].tip)
+    queue.save_mirrored_tip(
+        store.private_dir(PRIVATE_DIR), mirror.target, chain[-1].tip, chain[-1].count
+    )
     return RestoreResult(mirror.url, store.root, chain[-1].tip, len(chain), versions)
 
 

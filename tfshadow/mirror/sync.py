@@ -6,6 +6,12 @@ naming the bundle. A restore reads only complete history steps, so an upload cut
 the last one is as if it never started, and the next sync sends it again (objects already there
 are not sent twice).
 
+A step's count is the commits of its history, and more once a history was rewritten
+(`store pull --rebase`): such a history goes on from the newest step it still holds, and its
+step counts past every step the mirror lists, since a restore takes the step with the highest
+count and the history it replaced may have had more commits; the steps after it count on from
+it.
+
 When an upload fails, the versions it carried are queued (:mod:`tfshadow.mirror.queue`) and the
 error is raised: the versions stay in git, and the next sync, by ``tfshadow store sync`` or by
 the next command that records a version, completes the upload.
@@ -77,15 +83,20 @@ def sync(
         versions = sorted({_version_of(path) for path in new_files})
         current = pending if pending and pending.target == mirror.target else None
         try:
+            count = store.commit_count(head)
             if base is None:
                 # A copy that never synced here (a CI runner's fresh clone of the store) goes
                 # on from the newest step the mirror holds of its history, rather than sending
                 # the whole history again, and checking every object of it, on every run.
-                mirrored = _mirrored_base(store, mirror, head)
+                steps = _listed_steps(mirror)
+                mirrored = _mirrored_base(store, mirror, head, steps)
                 if mirrored is not None and not full:
                     base = mirrored
                     new_files = _new_files(store, base, head)
-            sent = 0 if base == head else _upload(store, mirror, base, head, new_files)
+                count = _count_past(store, steps, base, head)
+            elif (known := queue.mirrored_count(private, mirror.target)) is not None:
+                count += known - store.commit_count(base)
+            sent = 0 if base == head else _upload(store, mirror, base, head, new_files, count)
         except TfshadowError as exc:
             queued = (current or queue.Pending(mirror.target)).with_versions(versions, exc.message)
             queue.save_pending(private, queued)
@@ -97,7 +108,7 @@ def sync(
             queued = (current or queue.Pending(mirror.target)).with_versions(versions, interrupted)
             queue.save_pending(private, queued)
             raise
-        queue.save_mirrored_tip(private, mirror.target, head)
+        queue.save_mirrored_tip(private, mirror.target, head, count)
         queue.clear_pending(private)
         sent_versions = tuple(sorted({_version_of(path) for path in new_files}))
         return SyncResult(mirror.url, sent_versions, sent, head, was_queued)
@@ -121,6 +132,7 @@ def _upload(
     base: str | None,
     head: str,
     new_files: dict[str, str],
+    count: int,
 ) -> int:
     mirror.check_ready()
     sent = 0
@@ -152,7 +164,7 @@ def _upload(
     step = HistoryStep(
         tip=head,
         base=base,
-        count=store.commit_count(head),
+        count=count,
         branch=store.branch,
         bundle_sha256=bundle_sha,
         bundle_size=len(bundle),
@@ -161,13 +173,9 @@ def _upload(
     return sent + _put_once(mirror, step.key, data, sha256_hex(data))
 
 
-def _mirrored_base(store: GitShadowStore, mirror: Mirror, head: str) -> str | None:
-    """The tip of the newest history step in the mirror that is part of this store's history
-    (None: the mirror holds none, or that step or its bundle is not sound). MirrorError when
-    it holds steps and none is this store's: another store mirrors there (two configurations
-    given the same bucket and prefix), and a restore, which follows the step with the most
-    commits, could bring back either store."""
-    steps = sorted(
+def _listed_steps(mirror: Mirror) -> list[tuple[int, str, str]]:
+    """The mirror's history steps as (count, tip, key), the highest count first."""
+    return sorted(
         (
             (*parsed, key)
             for key in mirror.list_keys(f"{HISTORY}/")
@@ -175,6 +183,31 @@ def _mirrored_base(store: GitShadowStore, mirror: Mirror, head: str) -> str | No
         ),
         reverse=True,
     )
+
+
+def _count_past(
+    store: GitShadowStore, steps: list[tuple[int, str, str]], base: str | None, head: str
+) -> int:
+    """The count of the step to ``head`` from ``base`` (one of ``steps``, or None): on from
+    ``base``'s, and past every other step listed (see the module docstring)."""
+    counts = {tip: count for count, tip, _ in steps}
+    if base is not None and base == head:
+        return counts[head]
+    count = store.commit_count(head)
+    if base is not None and base in counts:
+        count += counts[base] - store.commit_count(base)
+    others = [n for tip, n in counts.items() if tip != head]
+    return max(count, max(others) + 1) if others else count
+
+
+def _mirrored_base(
+    store: GitShadowStore, mirror: Mirror, head: str, steps: list[tuple[int, str, str]]
+) -> str | None:
+    """The tip of the newest history step in the mirror that is part of this store's history
+    (None: the mirror holds none, or that step or its bundle is not sound). MirrorError when
+    it holds steps and none is this store's: another store mirrors there (two configurations
+    given the same bucket and prefix), and a restore, which follows the step with the most
+    commits, could bring back either store. ``steps``: :func:`_listed_steps`."""
     for _count, tip, key in steps:
         if store.contains(tip, head):
             # New steps are based on it: a step or bundle altered or lost since would break
