@@ -87,7 +87,8 @@ def test_a_remote_back_within_the_same_process_is_pushed_to_again(
     kit: StoreKit, tmp_path: Path
 ) -> None:
     # `check --watch` keeps its store open: a remote unreachable in one cycle is not
-    # given up for the cycles after, once it answers again.
+    # given up for the cycles after, once it answers again; within one command (one cycle) it
+    # is tried once.
     remote = tmp_path / "not-yet.git"
     workdir = tmp_path / "config"
     workdir.mkdir()
@@ -99,8 +100,14 @@ def test_a_remote_back_within_the_same_process_is_pushed_to_again(
     assert store.has_unpushed()
 
     bare(kit, remote)
-    store.pull_before_recording()
+    assert store.pull_before_recording() is None  # the same command: not tried again
     kit.record(store, 2)
+    store.push()
+    assert store.has_unpushed()
+
+    store.ask_remote_again()  # the next cycle
+    store.pull_before_recording()
+    kit.record(store, 3)
     store.push()
 
     assert not store.has_unpushed()
