@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -327,7 +328,7 @@ def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restore
     # colleague records meanwhile.
     (tmp_path / "shadows.git").rename(tmp_path / "away.git")
     assert tfshadow(*APPLY, "-var", "size=two", cwd=workdir).code == 0
-    for version, mark in (("2", "good"), ("2", "bad"), ("1", "good"), ("1", "bad")):
+    for version, mark in (("2", "good"), ("2", "bad"), ("1", "good"), ("1", "bad")) * 2:
         assert tfshadow("mark", version, mark, cwd=workdir).code == 0
     before = _git("rev-parse", "HEAD", cwd=store)
     (tmp_path / "away.git").rename(tmp_path / "shadows.git")
@@ -341,13 +342,7 @@ def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restore
     assert int(_git("rev-list", "--count", head, cwd=store)) < int(
         _git("rev-list", "--count", before, cwd=store)
     )
-    s3 = client(s3_endpoint)
-    steps = {
-        json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())["tip"]: json.loads(
-            s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
-        )
-        for o in s3.list_objects_v2(Bucket=bucket, Prefix="prod/network/history/")["Contents"]
-    }
+    steps = _history_steps(s3_endpoint, bucket)
     assert steps[head]["base"] == parted
     assert tfshadow("store", "verify", cwd=workdir).code == 0
 
@@ -359,6 +354,19 @@ def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restore
     assert restored.code == 0, restored.err
     assert _git("rev-parse", "HEAD", cwd=store) == head
     assert tfshadow("store", "verify", cwd=workdir).code == 0
-    # The mirror goes on from the restored history.
+    # The mirror goes on from the restored history, its steps still counted past the old.
     assert tfshadow(*APPLY, "-var", "size=five", cwd=workdir).code == 0
     assert tfshadow("store", "verify", cwd=workdir).code == 0
+    newest = max(_history_steps(s3_endpoint, bucket).values(), key=lambda step: step["count"])
+    assert newest["tip"] == _git("rev-parse", "HEAD", cwd=store)
+    assert int(_git("rev-list", "--count", "HEAD", cwd=store)) < int(
+        _git("rev-list", "--count", before, cwd=store)
+    )
+
+
+def _history_steps(endpoint: str, bucket: str) -> dict[str, dict[str, Any]]:
+    """The mirror's history steps, by the commit each goes to."""
+    s3 = client(endpoint)
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="prod/network/history/")["Contents"]
+    steps = [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed]
+    return {str(step["tip"]): step for step in steps}
