@@ -256,8 +256,9 @@ def _carry_marks(
         for number, mark in sorted(made_here.items()):
             target = moved.get(number, number)
             theirs = merged.get(target)
-            # A mark on a version this copy recorded again (or one dropped for the remote's
-            # own) is the remote's; on a version both hold, the remote's if not as it was.
+            # The remote marked it too: any mark on the number a version of this copy's now
+            # has is the remote's (only one dropped for the remote's own version has one), and
+            # on a version both histories hold, a mark not as it was where they parted.
             if theirs is not None and (number in moved or theirs != base[ws].get(number)):
                 if theirs.get("mark") != mark.get("mark"):
                     result.warnings.append(_mark_not_carried(ws, target, theirs, mark))
