@@ -339,9 +339,8 @@ def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restore
     assert rebased.code == 0, rebased.err
     assert rebased.json()["warnings"] == []
     head = _git("rev-parse", "HEAD", cwd=store)
-    assert int(_git("rev-list", "--count", head, cwd=store)) < int(
-        _git("rev-list", "--count", before, cwd=store)
-    )
+    replaced = int(_git("rev-list", "--count", before, cwd=store))
+    assert int(_git("rev-list", "--count", head, cwd=store)) < replaced
     steps = _history_steps(s3_endpoint, bucket)
     assert steps[head]["base"] == parted
     assert tfshadow("store", "verify", cwd=workdir).code == 0
@@ -359,9 +358,7 @@ def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restore
     assert tfshadow("store", "verify", cwd=workdir).code == 0
     newest = max(_history_steps(s3_endpoint, bucket).values(), key=lambda step: step["count"])
     assert newest["tip"] == _git("rev-parse", "HEAD", cwd=store)
-    assert int(_git("rev-list", "--count", "HEAD", cwd=store)) < int(
-        _git("rev-list", "--count", before, cwd=store)
-    )
+    assert int(_git("rev-list", "--count", "HEAD", cwd=store)) < replaced
 
 
 def _history_steps(endpoint: str, bucket: str) -> dict[str, dict[str, Any]]:

@@ -49,8 +49,9 @@ class Mirror(Protocol):
         """Store ``data`` at ``key``, the server checking its checksum; MirrorError on failure."""
         ...
 
-    def state(self, key: str, sha256: str) -> ObjectState:
-        """Whether ``key`` holds content hashing to ``sha256``."""
+    def state(self, key: str, sha256: str, size: int | None = None) -> ObjectState:
+        """Whether ``key`` holds content hashing to ``sha256`` (and ``size`` bytes long, when
+        given)."""
         ...
 
     def get(self, key: str, sha256: str | None = None) -> bytes:

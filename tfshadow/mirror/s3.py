@@ -137,7 +137,7 @@ class S3Mirror:
                 hint="the upload was damaged on the way: run `tfshadow store sync` again",
             )
 
-    def state(self, key: str, sha256: str) -> ObjectState:
+    def state(self, key: str, sha256: str, size: int | None = None) -> ObjectState:
         with self._errors(f"read {key} from"):
             try:
                 head = self._client.head_object(
@@ -147,6 +147,10 @@ class S3Mirror:
                 if _code(exc) in _MISSING_CODES:
                     return "missing"
                 raise
+        # An upload cut in the middle of its body that a server kept all the same (with the
+        # checksum its headers claimed) is not the content, whatever that checksum says.
+        if size is not None and head.get("ContentLength") not in (None, size):
+            return "altered"
         stored = head.get("ChecksumSHA256")
         if isinstance(stored, str) and "-" not in stored:
             expected = base64.b64encode(bytes.fromhex(sha256)).decode()

@@ -236,7 +236,7 @@ def _sound_step(mirror: Mirror, key: str, tip: str) -> bool:
 
 def _put_once(mirror: Mirror, key: str, data: bytes, sha256: str) -> int:
     """Upload unless the key already holds this content (1 when uploaded)."""
-    if mirror.state(key, sha256) == "ok":
+    if mirror.state(key, sha256, len(data)) == "ok":
         return 0
     mirror.put(key, data)
     return 1
