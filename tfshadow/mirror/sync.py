@@ -193,6 +193,10 @@ def _count_past(
     counts = {tip: count for count, tip, _ in steps}
     if base is not None and base == head:
         return counts[head]
+    if base is None and head in counts:
+        # The whole history again (`sync --full`, or the step to this tip lost its bundle):
+        # a step of its own, as no key is ever written twice with other content.
+        return max(counts.values()) + 1
     count = store.commit_count(head)
     if base is not None and base in counts:
         count += counts[base] - store.commit_count(base)

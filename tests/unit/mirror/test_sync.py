@@ -329,6 +329,34 @@ def test_sync_full_repairs_a_mirror_that_lost_objects(
     assert restore(StoreConfig(workdir=tmp_path / "b"), mirror).versions == {"default": 2}
 
 
+def test_sync_full_writes_no_key_again_with_other_content(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    # A bucket under Object Lock keeps what a key first held: a history step written again
+    # with other content would be read as the first, and S3 would keep both.
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    record(store, 2)
+    sync(store, mirror)
+    s3 = client(s3_endpoint)
+
+    def contents() -> dict[str, bytes]:
+        return {
+            key: s3.get_object(Bucket=mirror.bucket, Key=f"prod/net/{key}")["Body"].read()
+            for key in mirror.list_keys("")
+        }
+
+    before = contents()
+    assert sync(store, mirror, full=True).objects > 0
+    after = contents()
+    assert {key: after[key] for key in before} == before
+    steps = sorted(parsed for key in after if (parsed := parse_history_key(key)))
+    assert steps[-1][1] == store.head() and steps[-1][0] > max(c for c, _ in steps[:-1])
+    assert verify(store, mirror).ok
+    assert restore(StoreConfig(workdir=tmp_path / "b"), mirror).versions == {"default": 2}
+
+
 def test_after_record_uploads_or_queues_with_a_warning(
     store: GitShadowStore, s3_endpoint: str, proxy: CuttingProxy
 ) -> None:
