@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -310,15 +311,20 @@ def test_restore_from_an_empty_mirror_says_so(s3_endpoint: str, tmp_path: Path) 
     assert not (tmp_path / "x" / ".tfshadow").exists()
 
 
-def test_sync_full_repairs_a_mirror_that_lost_objects(
-    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
-) -> None:
-    mirror = mirror_for(s3_endpoint)
+def _two_versions_synced(store: GitShadowStore, endpoint: str) -> tuple[S3Mirror, Any]:
+    """A mirror that two syncs sent versions 1 and 2 of ``store`` to, and an S3 client."""
+    mirror = mirror_for(endpoint)
     record(store, 1)
     sync(store, mirror)
     record(store, 2)
     sync(store, mirror)
-    s3 = client(s3_endpoint)
+    return mirror, client(endpoint)
+
+
+def test_sync_full_repairs_a_mirror_that_lost_objects(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror, s3 = _two_versions_synced(store, s3_endpoint)
     for key in mirror.list_keys(""):
         s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/{key}")
     assert not verify(store, mirror).ok
@@ -334,12 +340,7 @@ def test_sync_full_writes_no_key_again_with_other_content(
 ) -> None:
     # A bucket under Object Lock keeps what a key first held: a history step written again
     # with other content would be read as the first, and S3 would keep both.
-    mirror = mirror_for(s3_endpoint)
-    record(store, 1)
-    sync(store, mirror)
-    record(store, 2)
-    sync(store, mirror)
-    s3 = client(s3_endpoint)
+    mirror, s3 = _two_versions_synced(store, s3_endpoint)
 
     def contents() -> dict[str, bytes]:
         return {
