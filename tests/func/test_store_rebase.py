@@ -12,6 +12,7 @@ import pytest
 from tfshadow.store.layout import dumps_meta
 
 from .conftest import Tfshadow, run_interrupted, store_locked_elsewhere, two_copies
+from .localcloud_support import instances_ended, workspace
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -594,3 +595,61 @@ def test_a_version_recorded_before_descriptions_were_told_generated_is_judged_by
     )
     assert versions[4]["description"] == "bigger web"
     assert [v["description_generated"] for v in versions[3:5]] == [True, False]
+
+
+_GHOSTED = """\
+terraform {
+  required_providers {
+    localcloud = { source = "local/tfshadow/localcloud" }
+  }
+}
+
+variable "size" {
+  default = "one"
+}
+
+resource "localcloud_instance" "web" {
+  command = ["python3", "-c", "import time; time.sleep(600)"]
+  state   = "running"
+}
+
+resource "terraform_data" "size" {
+  input = var.size
+}
+"""
+
+
+def test_a_ghost_copied_from_a_version_of_this_copy_names_its_new_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    # The ghost registry is this copy's own: after the rebase its version 2 is the remote's,
+    # and a ghost pinned to "2" would be refreshed from a version it was never a copy of.
+    remote = tmp_path / "shadows.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
+    work = workspace(tmp_path, monkeypatch, _GHOSTED)
+    colleague = tmp_path / "colleague"
+    colleague.mkdir()
+    (colleague / "main.tf").write_text(_GHOSTED)
+    with instances_ended(work), instances_ended(colleague):
+        for copy in (work, colleague):
+            (copy / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+            assert tfshadow("init", "-no-color", cwd=copy).code == 0
+        _apply(tfshadow, work, "one")  # version 1, pushed
+        assert tfshadow("store", "pull", cwd=colleague).code == 0
+        away = _offline(tmp_path)
+        _apply(tfshadow, work, "two")  # this copy's version 2, kept locally
+        enabled = tfshadow("ghost", "enable", "localcloud_instance.web", "--from", "2", cwd=work)
+        assert enabled.code == 0, enabled.err
+        away.rename(remote)
+        _apply(tfshadow, colleague, "four")  # the remote's version 2
+
+        rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=work)
+
+        assert rebased.code == 0, rebased.err
+        moved = {(m["from"], m["to"]) for m in rebased.json()["rebased"]}
+        assert (2, 3) in moved
+        assert rebased.json()["ghosts_renumbered"] == [
+            {"address": "localcloud_instance.web", "from": 2, "to": 3}
+        ]
+        listed = tfshadow("ghost", "list", "--json", cwd=work)
+        assert [g["from_version"] for g in listed.json()["ghosts"]] == [3]

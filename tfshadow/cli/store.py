@@ -144,6 +144,7 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
                     "rebased": [],
                     "dropped": [],
                     "marks_carried": [],
+                    "ghosts_renumbered": [],
                     "warnings": [],
                 }
             )
@@ -171,6 +172,10 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
                     for d in result.dropped
                 ],
                 "marks_carried": result.marks,
+                "ghosts_renumbered": [
+                    {"address": address, "from": old, "to": new}
+                    for address, old, new in result.ghosts
+                ],
                 "warnings": result.warnings,
             }
         )
@@ -193,6 +198,11 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
         )
     if result.marks:
         console.print(f"Carried the marks of {', '.join(result.marks)}.", markup=False)
+    for address, old, new in result.ghosts:
+        console.print(
+            f"The ghost of {address} is a copy of version {new} (was numbered {old}).",
+            markup=False,
+        )
     console.print(
         f"The history before the rebase is kept at {result.ref} (`git -C "
         f"{cli.project().open_store(create=False).root} reset --hard {result.ref}` goes back "

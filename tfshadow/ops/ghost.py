@@ -369,6 +369,24 @@ def is_enabled(project: Project, address: str) -> bool:
     return address in _load_registry(store)
 
 
+def renumber(store: GitShadowStore, moved: Mapping[int, int]) -> list[tuple[str, int, int]]:
+    """After ``store pull --rebase`` recorded this copy's versions again under new numbers
+    (``moved``: old → new), each ghost copied from one of them names its new number: the
+    registry is this copy's own, and the old number now names the remote's version (a pinned
+    ghost would follow that one at its next refresh). Returns (address, old, new) of each."""
+    registry = _load_registry(store)
+    renumbered = []
+    for address, record in registry.items():
+        old = int(record["from_version"])
+        new = moved.get(old, old)
+        if new != old:
+            record["from_version"] = new
+            renumbered.append((address, old, new))
+    if renumbered:
+        _save_registry(store, registry)
+    return renumbered
+
+
 def list_ghosts(project: Project, *, refresh: bool = False) -> list[GhostStatus]:
     """Every registered ghost, with its state in the current Terraform state; ``refresh``:
     in the state as the providers report it now (a refresh-only plan, nothing written)."""

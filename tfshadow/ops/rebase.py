@@ -54,6 +54,7 @@ class RebaseResult:
     rebased: list[Moved] = field(default_factory=list)
     dropped: list[Dropped] = field(default_factory=list)
     marks: list[str] = field(default_factory=list)  # workspaces whose marks were carried
+    ghosts: list[tuple[str, int, int]] = field(default_factory=list)  # address, old, new
     warnings: list[str] = field(default_factory=list)
 
 
@@ -135,6 +136,9 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
             RebaseInterruptedError,
             "interrupted while recording this copy's versions again after the remote's",
         ) from None
+    from tfshadow.ops.ghost import renumber
+
+    result.ghosts = renumber(store, renumbered.get(project.workspace, {}))
     return result
 
 
