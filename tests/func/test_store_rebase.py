@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -619,11 +621,13 @@ resource "terraform_data" "size" {
 """
 
 
-def test_a_ghost_copied_from_a_version_of_this_copy_names_its_new_number(
+@contextlib.contextmanager
+def _ghosted_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
-) -> None:
-    # The ghost registry is this copy's own: after the rebase its version 2 is the remote's,
-    # and a ghost pinned to "2" would be refreshed from a version it was never a copy of.
+) -> Iterator[tuple[Path, Path]]:
+    """This copy and a colleague's of a configuration with a `localcloud` instance, each with
+    its own state, one remote; version 1 recorded here, pushed and taken by the colleague.
+    Every instance process is ended afterwards."""
     remote = tmp_path / "shadows.git"
     subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
     work = workspace(tmp_path, monkeypatch, _GHOSTED)
@@ -634,8 +638,18 @@ def test_a_ghost_copied_from_a_version_of_this_copy_names_its_new_number(
         for copy in (work, colleague):
             (copy / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
             assert tfshadow("init", "-no-color", cwd=copy).code == 0
-        _apply(tfshadow, work, "one")  # version 1, pushed
+        _apply(tfshadow, work, "one")
         assert tfshadow("store", "pull", cwd=colleague).code == 0
+        yield work, colleague
+
+
+def test_a_ghost_copied_from_a_version_of_this_copy_names_its_new_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    # The ghost registry is this copy's own: after the rebase its version 2 is the remote's,
+    # and a ghost pinned to "2" would be refreshed from a version it was never a copy of.
+    remote = tmp_path / "shadows.git"
+    with _ghosted_copies(tmp_path, monkeypatch, tfshadow) as (work, colleague):
         away = _offline(tmp_path)
         _apply(tfshadow, work, "two")  # this copy's version 2, kept locally
         enabled = tfshadow("ghost", "enable", "localcloud_instance.web", "--from", "2", cwd=work)
@@ -653,3 +667,35 @@ def test_a_ghost_copied_from_a_version_of_this_copy_names_its_new_number(
         ]
         listed = tfshadow("ghost", "list", "--json", cwd=work)
         assert [g["from_version"] for g in listed.json()["ghosts"]] == [3]
+
+
+def test_a_ghost_refresh_recorded_here_names_the_new_number_it_follows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tfshadow: Tfshadow
+) -> None:
+    remote = tmp_path / "shadows.git"
+    with _ghosted_copies(tmp_path, monkeypatch, tfshadow) as (work, colleague):
+        away = _offline(tmp_path)
+        enabled = tfshadow("ghost", "enable", "localcloud_instance.web", cwd=work)
+        assert enabled.code == 0, enabled.err  # version 2
+        (work / "main.tf").write_text(_GHOSTED.replace("sleep(600)", "sleep(601)"))
+        _apply(tfshadow, work, "one")  # 3
+        assert tfshadow("mark", "3", "good", cwd=work).code == 0
+        refreshed = tfshadow("ghost", "refresh", "--no-color", cwd=work)
+        assert "recorded version 4" in refreshed.err  # (exit 1: the remote is away)
+        followed = _versions(tfshadow, work)[-1]
+        assert followed["description"] == "ghost of localcloud_instance.web follows version 3"
+        away.rename(remote)
+        _apply(tfshadow, colleague, "four")  # the remote's version 2
+
+        rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=work)
+
+        assert rebased.code == 0, rebased.err
+        moved = {m["from"]: m["to"] for m in rebased.json()["rebased"]}
+        assert moved[3] == 4
+        after = {int(str(v["version"])): v for v in _versions(tfshadow, work)}
+        assert after[moved[4]]["description"] == (
+            "ghost of localcloud_instance.web follows version 4"
+        )
+        assert rebased.json()["ghosts_renumbered"] == [
+            {"address": "localcloud_instance.web", "from": 3, "to": 4}
+        ]

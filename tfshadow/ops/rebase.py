@@ -10,6 +10,7 @@ again on top through the store's normal path, numbered after the remote's, its d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,10 @@ def _record_again(
         if kept.get("description") == _revert_description(kept["reverted_to"]):
             kept["description"] = _revert_description(moved[kept["reverted_to"]])
         kept["reverted_to"] = moved[kept["reverted_to"]]
+    # So does the description a ghost's refresh gives its version (`ops.ghost.refresh`).
+    follows = _GHOST_FOLLOWS.fullmatch(str(kept.get("description", "")))
+    if follows is not None and int(follows.group(2)) in moved:
+        kept["description"] = f"{follows.group(1)}{moved[int(follows.group(2))]}"
     change = version_change(
         project, store, workspace, capture, kind=str(old.meta.get("kind")), extra=kept
     )
@@ -200,6 +205,9 @@ def _record_again(
     recorded = record_version(store, meta, capture, result.warnings)
     result.rebased.append(Moved(workspace, number, int(recorded["version"])))
     return int(recorded["version"])
+
+
+_GHOST_FOLLOWS = re.compile(r"(ghost of \S+ follows version )(\d+)")
 
 
 def _revert_description(number: int) -> str:
