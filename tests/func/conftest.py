@@ -97,6 +97,20 @@ def two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path, settings: str 
     return colleague
 
 
+def revert_with_token(tfshadow: Tfshadow, cwd: Path, version: str) -> Result:
+    """`tfshadow revert VERSION --auto-approve` in a copy of the basic fixture, given its
+    sensitive `api_token` (not in the store, so every revert needs it)."""
+    return tfshadow(
+        "revert",
+        version,
+        "--auto-approve",
+        "-no-color",
+        "-var",
+        "api_token=fixture-token-value",
+        cwd=cwd,
+    )
+
+
 _INTERRUPTING = """
 import os, signal, sys
 

@@ -13,7 +13,13 @@ import pytest
 
 from tfshadow.store.layout import dumps_meta
 
-from .conftest import Tfshadow, run_interrupted, store_locked_elsewhere, two_copies
+from .conftest import (
+    Tfshadow,
+    revert_with_token,
+    run_interrupted,
+    store_locked_elsewhere,
+    two_copies,
+)
 from .localcloud_support import instances_ended, workspace
 
 
@@ -418,15 +424,7 @@ def test_a_revert_to_a_version_of_this_copy_names_its_new_number(
     away = _offline(tmp_path)
     _apply(tfshadow, workdir, "two")
     _apply(tfshadow, workdir, "three")
-    reverted = tfshadow(
-        "revert",
-        "2",
-        "--auto-approve",
-        "-no-color",
-        "-var",
-        "api_token=fixture-token-value",
-        cwd=workdir,
-    )
+    reverted = revert_with_token(tfshadow, workdir, "2")
     assert reverted.code == 0, reverted.err
     away.rename(tmp_path / "shadows.git")
     _apply(tfshadow, colleague, "four")  # records the state it finds (recovered 2), then 3

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FIXTURES, Tfshadow, run_interrupted, store_locked_elsewhere, two_copies
+from .conftest import (
+    FIXTURES,
+    Tfshadow,
+    revert_with_token,
+    run_interrupted,
+    store_locked_elsewhere,
+    two_copies,
+)
 
 
 def _git(*args: str, cwd: Path) -> str:
@@ -131,15 +138,7 @@ def test_a_recorded_command_first_takes_the_versions_another_copy_pushed(
     # A revert names its version in the team's history too: `latest~1` is the colleague's 4.
     assert tfshadow("apply", "-auto-approve", "-var", "size=4", cwd=colleague).code == 0
     assert tfshadow("apply", "-auto-approve", "-var", "size=5", cwd=colleague).code == 0
-    reverted = tfshadow(
-        "revert",
-        "latest~1",
-        "--auto-approve",
-        "-no-color",
-        "-var",
-        "api_token=fixture-token-value",
-        cwd=workdir,
-    )
+    reverted = revert_with_token(tfshadow, workdir, "latest~1")
     assert reverted.code == 0, reverted.err
     log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
     assert (log[0]["version"], log[0]["kind"], log[0]["reverted_to"]) == (6, "revert", 4)

@@ -231,8 +231,6 @@ _SHORT_ESCAPES = {
     }.items()
 }
 _SHORT_ESCAPES_BYTES = {k.encode(): v.encode() for k, v in _SHORT_ESCAPES.items()}
-# Each, with the character it stands for.
-_SHORT_ESCAPES_BYTES_CHAR = [(k.encode(), v) for k, v in _SHORT_ESCAPES.items()]
 # Levels of nesting undone: a JSON document in a string of a JSON document in a .tf.json file.
 _LEVELS = 3
 
@@ -283,7 +281,10 @@ def _hides(data: bytes, chars: Collection[str]) -> bool:
         return False
     if b"\\u" in data or b"\\U" in data:
         return True
-    return any(char in chars and sequence in data for sequence, char in _SHORT_ESCAPES_BYTES_CHAR)
+    return any(
+        char.decode() in chars and sequence in data
+        for sequence, char in _SHORT_ESCAPES_BYTES.items()
+    )
 
 
 def occurring(secrets: Collection[str], data: bytes) -> set[str]:
