@@ -380,6 +380,26 @@ def bench_history(n_instances: int, n_versions: int) -> None:
             f"{store_git / 1e6:.2f} MB   ({store_git / full_git:.2f}x of the same store with "
             f"snapshots, {store_git / snap_git:.2f}x of bare snapshots)",
         )
+        # What grows with the history on every command: listing the versions, checking the
+        # store's files, reading every version's meta (`log`). Measured after the sizes, so
+        # that they compare histories of the same length.
+        _, t_log = timed(
+            lambda: GitShadowStore.open(
+                StoreConfig(workdir=tmp, path=tmp / "store"), create=False
+            ).versions("default")
+        )
+        row(f"open the store, meta of all {latest} versions (`log`)", f"{t_log * 1000:.0f} ms")
+        for v in (latest + 1, latest + 2):
+            doc = redactor.redact_state(canonicalise(raw))
+            raw = churn(raw, fraction=0.01, seed=v + 1)
+
+            def record_next(v: int = v, doc: dict[str, Any] = doc) -> dict[str, Any]:
+                with store.lock(5):
+                    return store.record("default", meta_for(v), doc, config)
+
+            meta, t_record = timed(record_next)
+            kind = "keyframe" if meta["keyframe"] else "delta"
+            row(f"record version {v} ({kind} + write + git commit)", f"{t_record * 1000:.0f} ms")
 
 
 def bench_forecast_quality() -> None:
