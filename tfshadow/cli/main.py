@@ -126,7 +126,7 @@ def _passed_through(argv: Sequence[str]) -> bool:
 def _detailed_exitcode_plan(argv: Sequence[str], environ: Mapping[str, str]) -> bool:
     """Whether ``argv`` asks for ``plan -detailed-exitcode`` (also through ``TF_CLI_ARGS*``)."""
     from tfshadow.ops.record import bool_flag
-    from tfshadow.state.config_files import command_index, effective_args
+    from tfshadow.runner.cli_args import command_index, effective_args
 
     try:
         tf_args = split_arguments(argv).tf_args
@@ -341,7 +341,7 @@ def _run_terraform(inv: Invocation) -> int:
 def _terraform_no_color(inv: Invocation, environ: Mapping[str, str]) -> bool:
     """Whether Terraform was told ``-no-color``, on the command line or in ``TF_CLI_ARGS`` /
     ``TF_CLI_ARGS_<command>``: tfshadow's own lines after its output are plain then too."""
-    from tfshadow.state.config_files import effective_args
+    from tfshadow.runner.cli_args import effective_args
 
     given = effective_args(inv.tf_args, environ)
     return "-no-color" in given or "--no-color" in given

@@ -42,7 +42,8 @@ from tfshadow.errors import EngineError, StoreError, TfshadowError
 from tfshadow.forecast import journal
 from tfshadow.ops import handled
 from tfshadow.ops.handled import Acted
-from tfshadow.runner.commands import flag_value, runs_no_command
+from tfshadow.runner.cli_args import command_index, effective_args, flag_value
+from tfshadow.runner.commands import runs_no_command
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -191,7 +192,9 @@ def plan(project: Project, tf_args: Sequence[str], *, want_report: bool) -> Plan
     """
     engine = project.engine
     environ = project.environ
-    command_at = _command_index(tf_args)
+    command_at = command_index(tf_args)
+    if command_at is None:
+        raise ValueError("no subcommand in the arguments")
     rest = tf_args[command_at + 1 :]
     if runs_no_command(tf_args):
         return PlanOutcome(engine.run(tf_args, cwd=project.workdir, environ=environ))
@@ -233,12 +236,7 @@ def plan_file_argument(rest: Sequence[str], environ: Mapping[str, str]) -> str |
     Terraform puts ``TF_CLI_ARGS_plan`` then ``TF_CLI_ARGS`` right after the subcommand, before
     the command line's own arguments.
     """
-    effective = [
-        *_env_args(environ.get(f"{env.TF_CLI_ARGS_PREFIX}plan")),
-        *_env_args(environ.get(env.TF_CLI_ARGS)),
-        *rest,
-    ]
-    return flag_value(effective, {"out"})
+    return flag_value(effective_args(["plan", *rest], environ)[1:], {"out"})
 
 
 def build_report(
@@ -300,24 +298,6 @@ def discard_reports(directory: Path) -> None:
 
 
 # --- running ----------------------------------------------------------------------------------
-
-
-def _command_index(tf_args: Sequence[str]) -> int:
-    for i, arg in enumerate(tf_args):
-        if not arg.startswith("-"):
-            return i
-    raise ValueError("no subcommand in the arguments")
-
-
-def _env_args(value: str | None) -> list[str]:
-    if not value:
-        return []
-    from tfshadow.runner.cli_args import CliArgsError, split_cli_args
-
-    try:
-        return split_cli_args(value)
-    except CliArgsError:
-        return []  # Terraform rejects it too, before planning anything
 
 
 def _store_or_none(project: Project) -> GitShadowStore | None:

@@ -131,7 +131,7 @@ def run_recorded(
     ``store`` is the shadow store when the caller has it open already. ``warn_now`` shows a
     warning at once (before Terraform runs); without it, warnings are all in the outcome.
     """
-    from tfshadow.state.config_files import command_index, effective_args
+    from tfshadow.runner.cli_args import command_index, effective_args
     from tfshadow.store.layout import validate_workspace
 
     name = recorded_command_name(command, rest)
@@ -250,9 +250,7 @@ def terraform_lock_timeout(given: Sequence[str]) -> float | None:
     own risk, while the store's lock keeps two recordings from interleaving, which no flag
     makes safe.
     """
-    from tfshadow.runner.cli_args import go_duration_seconds
-    from tfshadow.runner.commands import flag_value
-    from tfshadow.state.config_files import command_index
+    from tfshadow.runner.cli_args import command_index, flag_value, go_duration_seconds
 
     command_at = command_index(given)
     raw = flag_value(given[command_at + 1 :], {"lock-timeout"}) if command_at is not None else None
@@ -363,8 +361,7 @@ def legacy_state_file(project: Project, tf_args: Sequence[str]) -> Path | None:
     """The state file a command's legacy ``-state``/``-state-out`` names (relative to the
     working directory; what it writes wins), None when it names none: the backend holds it.
     ``TF_CLI_ARGS*`` count, as Terraform reads them."""
-    from tfshadow.runner.commands import flag_value
-    from tfshadow.state.config_files import effective_args
+    from tfshadow.runner.cli_args import effective_args, flag_value
 
     given = effective_args(tf_args, project.environ)
     chosen = flag_value(given, {"state-out"}) or flag_value(given, {"state"})
@@ -851,7 +848,7 @@ _APPLY_VALUE_FLAGS = frozenset(
 
 def saved_plan_file(tf_args: Sequence[str]) -> str | None:
     """The plan file of ``apply PLAN``, None for any other command."""
-    from tfshadow.state.config_files import command_index
+    from tfshadow.runner.cli_args import command_index
 
     command_at = command_index(tf_args)
     if command_at is None or tf_args[command_at] != "apply":

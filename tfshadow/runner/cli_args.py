@@ -10,9 +10,10 @@ otherwise than Terraform does would have tfshadow record, or refuse, what Terraf
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 from tfshadow import env
+from tfshadow.errors import UsageError
 
 _SPACE = frozenset(" \t\r\n")
 _STOP = frozenset(";&|<>")
@@ -115,6 +116,75 @@ def cli_args_variables(subcommand: str) -> tuple[str, str]:
     ``TF_CLI_ARGS`` and ``TF_CLI_ARGS_<subcommand>``, spaces and dashes made underscores."""
     suffix = subcommand.replace("-", "_").replace(" ", "_")
     return env.TF_CLI_ARGS, f"{env.TF_CLI_ARGS_PREFIX}{suffix}"
+
+
+def command_index(args: Sequence[str]) -> int | None:
+    """Where the subcommand is in Terraform's ``args`` (the first that is no flag), if anywhere."""
+    return next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+
+
+def effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them:
+    ``TF_CLI_ARGS_<subcommand>`` then ``TF_CLI_ARGS`` right after the subcommand (after ``rm``
+    of ``state rm``, whose own variable is ``TF_CLI_ARGS_state_rm``)."""
+    found = terraform_subcommand(args)
+    if found is None:
+        return [*_words(environ.get(env.TF_CLI_ARGS, "")), *args]
+    subcommand, last = found
+    generic_name, specific_name = cli_args_variables(subcommand)
+    generic = _words(environ.get(generic_name, ""))
+    specific = _words(environ.get(specific_name, ""))
+    head, tail = list(args[: last + 1]), list(args[last + 1 :])
+    return [*head, *specific, *generic, *tail]
+
+
+def _words(value: str) -> list[str]:
+    try:
+        return split_cli_args(value)
+    except CliArgsError:
+        return []  # Terraform rejects it too, before running anything
+
+
+def flag_values(
+    args: Sequence[str], names: tuple[str, ...] = ("var", "var-file")
+) -> Iterator[tuple[str, str]]:
+    """``(name, value)`` of every flag ``names`` in ``args``, in order, in both ``-f v`` and
+    ``-f=v`` form; :class:`UsageError` for one that lacks its value. Arguments after ``--`` are
+    not flags."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            return
+        if not arg.startswith("-"):
+            continue
+        name, equals, value = arg.lstrip("-").partition("=")
+        if name not in names:
+            continue
+        if not equals:
+            if i >= len(args):
+                raise UsageError(f"-{name} needs a value", f"write -{name} <value>")
+            value = args[i]
+            i += 1
+        yield name, value
+
+
+def flag_value(args: Sequence[str], names: Collection[str]) -> str | None:
+    """The value of the last of the flags ``names`` (without dashes) in a Terraform command's
+    ``args``, written ``-name=value`` or ``-name value``; None when absent or empty. Arguments
+    after ``--`` are not flags."""
+    found: str | None = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        name, equals, value = arg.partition("=")
+        if not name.startswith("-") or name.lstrip("-") not in names:
+            continue
+        if not equals:
+            value = args[i + 1] if i + 1 < len(args) else ""
+        found = value
+    return found or None
 
 
 def check_cli_args(environ: Mapping[str, str], subcommand: str) -> tuple[str, str] | None:

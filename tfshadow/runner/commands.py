@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,23 +67,6 @@ def runs_no_command(args: Sequence[str]) -> bool:
     """Whether Terraform prints its help or its version for ``args`` instead of running the
     command they name (neither changes a state nor reads a plan)."""
     return any(arg in HELP_FLAGS or arg in VERSION_FLAGS for arg in args)
-
-
-def flag_value(args: Sequence[str], names: Collection[str]) -> str | None:
-    """The value of the last of the flags ``names`` (without dashes) in a Terraform command's
-    ``args``, written ``-name=value`` or ``-name value``; None when absent or empty. Arguments
-    after ``--`` are not flags."""
-    found: str | None = None
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        name, equals, value = arg.partition("=")
-        if not name.startswith("-") or name.lstrip("-") not in names:
-            continue
-        if not equals:
-            value = args[i + 1] if i + 1 < len(args) else ""
-        found = value
-    return found or None
 
 
 def _json_or_none(text: str | None) -> Any:

@@ -60,6 +60,7 @@ from typing import Any
 
 from tfshadow import env
 from tfshadow.errors import UsageError
+from tfshadow.runner.cli_args import effective_args, flag_values
 from tfshadow.settings import hcl
 from tfshadow.state import delta, json_spans
 from tfshadow.state.addresses import is_targeted, split_address
@@ -554,7 +555,7 @@ def parse_variable_args(
     for key in sorted(environ):
         if key.startswith(env.TF_VAR_PREFIX) and len(key) > len(env.TF_VAR_PREFIX):
             values[key[len(env.TF_VAR_PREFIX) :]] = environ[key]
-    for flag, value in _flags(effective_args(args, environ)):
+    for flag, value in flag_values(effective_args(args, environ)):
         if flag != "var":
             continue
         name, equals, raw = value.partition("=")
@@ -574,7 +575,7 @@ def parse_var_files(
     """The ``-var-file`` paths given, in order, as POSIX paths relative to ``workdir``."""
     root = Path(os.path.abspath(workdir))
     paths: list[str] = []
-    for flag, value in _flags(effective_args(args, environ)):
+    for flag, value in flag_values(effective_args(args, environ)):
         if flag == "var-file":
             path = Path(os.path.normpath(root / os.path.expanduser(value)))
             paths.append(_key(path, root))
@@ -585,63 +586,9 @@ def parse_targets(args: Sequence[str], environ: Mapping[str, str]) -> tuple[str,
     """The ``-target`` addresses given (``TF_CLI_ARGS*`` included), in order."""
     return tuple(
         value
-        for flag, value in _flags(effective_args(args, environ), ("target",))
+        for flag, value in flag_values(effective_args(args, environ), ("target",))
         if flag == "target"
     )
-
-
-def command_index(args: Sequence[str]) -> int | None:
-    """Where the subcommand is in Terraform's ``args`` (the first that is no flag), if anywhere."""
-    return next((i for i, a in enumerate(args) if not a.startswith("-")), None)
-
-
-def effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them:
-    ``TF_CLI_ARGS_<subcommand>`` then ``TF_CLI_ARGS`` right after the subcommand (after ``rm``
-    of ``state rm``, whose own variable is ``TF_CLI_ARGS_state_rm``)."""
-    from tfshadow.runner.cli_args import cli_args_variables, terraform_subcommand
-
-    found = terraform_subcommand(args)
-    if found is None:
-        return [*_split_env(environ.get(env.TF_CLI_ARGS, "")), *args]
-    subcommand, last = found
-    generic_name, specific_name = cli_args_variables(subcommand)
-    generic = _split_env(environ.get(generic_name, ""))
-    specific = _split_env(environ.get(specific_name, ""))
-    head, tail = list(args[: last + 1]), list(args[last + 1 :])
-    return [*head, *specific, *generic, *tail]
-
-
-def _split_env(value: str) -> list[str]:
-    from tfshadow.runner.cli_args import CliArgsError, split_cli_args
-
-    try:
-        return split_cli_args(value)
-    except CliArgsError:
-        return []  # Terraform rejects it too, before running anything
-
-
-def _flags(
-    args: Sequence[str], names: tuple[str, ...] = ("var", "var-file")
-) -> Iterator[tuple[str, str]]:
-    """``(name, value)`` of the flags ``names``, in both ``-f v`` and ``-f=v`` form."""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        if arg == "--":
-            return
-        if not arg.startswith("-"):
-            continue
-        name, equals, value = arg.lstrip("-").partition("=")
-        if name not in names:
-            continue
-        if not equals:
-            if i >= len(args):
-                raise UsageError(f"-{name} needs a value", f"write -{name} <value>")
-            value = args[i]
-            i += 1
-        yield name, value
 
 
 # --- the config document -----------------------------------------------------------------------
