@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from tfshadow.cli import completion
 from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_console
 from tfshadow.errors import UsageError
 from tfshadow.project import Project
@@ -63,7 +64,10 @@ class CliContext:
 pass_cli = click.make_pass_decorator(CliContext)
 
 workspace_option = click.option(
-    "--workspace", metavar="NAME", help="Terraform workspace (default: the selected one)."
+    "--workspace",
+    metavar="NAME",
+    help="Terraform workspace (default: the selected one).",
+    shell_complete=completion.workspaces,
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 # Terraform's one-dash spelling too: typed by habit, `-no-color` would otherwise read as `-n`.
@@ -174,11 +178,12 @@ target_option = click.option(
     multiple=True,
     metavar="ADDRESS",
     help="Only this resource, instance or module (repeatable), as -target reads it.",
+    shell_complete=completion.addresses,
 )
 
 
 @commands.command()
-@click.argument("version")
+@click.argument("version", shell_complete=completion.versions)
 @target_option
 @workspace_option
 @json_option
@@ -218,8 +223,8 @@ def inspect(
 
 
 @commands.command()
-@click.argument("version1")
-@click.argument("version2", required=False)
+@click.argument("version1", shell_complete=completion.versions)
+@click.argument("version2", required=False, shell_complete=completion.versions)
 @target_option
 @workspace_option
 @json_option

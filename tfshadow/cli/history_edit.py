@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
+from tfshadow.cli import completion
 from tfshadow.cli.commands import (
     CliContext,
     commands,
@@ -27,7 +28,7 @@ def _emit_json(doc: dict[str, Any]) -> None:
 
 
 @commands.command(name="mark")
-@click.argument("version")
+@click.argument("version", shell_complete=completion.versions)
 @click.argument("mark", type=click.Choice(["good", "bad"], case_sensitive=False))
 @click.option("--note", metavar="TEXT", help="Why: kept with the mark.")
 @workspace_option
@@ -81,7 +82,7 @@ def _ghosts_behind(project: Project, workspace: str) -> list[str]:
 
 
 @commands.command(name="checkout")
-@click.argument("version")
+@click.argument("version", shell_complete=completion.versions)
 @click.option("--force", is_flag=True, help="Overwrite local changes that no version holds.")
 @workspace_option
 @json_option

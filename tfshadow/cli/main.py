@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from tfshadow import __version__
+from tfshadow import __version__, env
 from tfshadow.cli.args import ArgumentError, ChdirArgumentError, Invocation, split_arguments
 from tfshadow.cli.output import (
     EXIT_BAD_INPUT,
@@ -82,6 +82,11 @@ def run(argv: Sequence[str]) -> int:
     try:
         if terminate is signal.SIG_DFL:
             signal.signal(signal.SIGTERM, signal.default_int_handler)
+        completion = os.environ.get(env.TFSHADOW_COMPLETE)
+        if completion:
+            from tfshadow.cli import completion as shell_completion
+
+            return shell_completion.respond(completion, command_group(), os.environ)
         return _dispatch(argv)
     except TfshadowError as exc:
         code = report_error(exc)

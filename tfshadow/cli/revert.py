@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from tfshadow.cli import completion
 from tfshadow.cli.commands import CliContext, commands, no_color_option, pass_cli, workspace_option
 from tfshadow.cli.output import (
     print_outcome,
@@ -115,11 +116,16 @@ _HELP = frozenset({"-h", "-help"})
         "help_option_names": ["--help"],
     },
 )
-@click.argument("version")
+@click.argument("version", shell_complete=completion.versions)
 @click.option("--dry-run", is_flag=True, help="Plan and verify only; change nothing.")
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
 @click.option(
-    "--target", "targets", multiple=True, metavar="ADDR", help="Revert only this resource."
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ADDR",
+    help="Revert only this resource.",
+    shell_complete=completion.addresses,
 )
 @click.option("--state-only", is_flag=True, help="Write state VERSION back (terraform state push).")
 @click.option("--force", is_flag=True, help="With --state-only: accept a lineage mismatch.")
