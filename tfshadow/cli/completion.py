@@ -4,9 +4,10 @@ resource addresses from the newest version.
 click completes the words of tfshadow's own commands, but it cannot see what it does not parse:
 tfshadow's options taken anywhere on the line (``--chdir DIR``), Terraform's commands passed
 through, nested ones (``state rm``). So the line is split as ``tfshadow`` splits it, and click is
-asked only about the words of an own command. Completion answers from what is on disk: it never
-starts Terraform, takes the store's lock or records anything, and says nothing when it cannot
-answer (a missing store, a broken setting): a shell must not print errors at a tab.
+asked only about the words of an own command. Completion answers from the store as `log` reads
+it, without its drift check: it never starts Terraform or records anything, and says nothing
+when it cannot answer (a missing store, a broken setting): a shell must not print errors at a
+tab.
 """
 
 from __future__ import annotations
@@ -156,14 +157,18 @@ def versions(ctx: click.Context, param: click.Parameter, incomplete: str) -> lis
 
 
 def addresses(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """A ``--target`` option's completions: the addresses of the resources of the version the
-    command names (``revert 3 --target``), else of the newest version."""
+    """A resource address's completions (``--target``, ``ghost enable``): the addresses of the
+    resources of the version the command names (``revert 3 --target``), else of the newest."""
     from tfshadow.cli.commands import CliContext
 
     cli = ctx.find_object(CliContext)
     if cli is None:
         return []
-    version = ctx.params.get("version") or _first_argument(ctx.command, _WORDS.get()[1:])
+    version = ctx.params.get("version")
+    if version is None and any(param.name == "version" for param in ctx.command.params):
+        words = _WORDS.get()
+        after = words[words.index(ctx.info_name) + 1 :] if ctx.info_name in words else ()
+        version = _first_argument(ctx.command, after)
     return _addresses(cli, ctx.params.get("workspace"), incomplete, version)
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from tfshadow.cli import completion
 from tfshadow.cli.commands import CliContext, commands, json_option, no_color_option, pass_cli
 from tfshadow.cli.output import EXIT_FAILED, EXIT_OK, print_outcome, stderr_console, stdout_console
 
@@ -24,7 +25,7 @@ def _report(result: GhostResult, *, no_color: bool) -> None:
 
 
 @ghost.command()
-@click.argument("address")
+@click.argument("address", shell_complete=completion.addresses)
 @click.option(
     "--from",
     "from_version",
@@ -84,7 +85,7 @@ def print_follow_report(report: FollowReport, *, no_color: bool) -> None:
 
 
 @ghost.command()
-@click.argument("address")
+@click.argument("address", shell_complete=completion.addresses)
 @no_color_option
 @pass_cli
 def activate(cli: CliContext, address: str, no_color: bool) -> int:
@@ -103,7 +104,7 @@ def activate(cli: CliContext, address: str, no_color: bool) -> int:
 
 
 @ghost.command()
-@click.argument("address")
+@click.argument("address", shell_complete=completion.addresses)
 @no_color_option
 @pass_cli
 def disable(cli: CliContext, address: str, no_color: bool) -> int:
