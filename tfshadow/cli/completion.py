@@ -12,7 +12,7 @@ tab.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,10 +78,12 @@ _GLOBAL_OPTIONS = {
 }
 
 
-def respond(instruction: str, group: click.Group, environ: Mapping[str, str]) -> int:
+def respond(instruction: str, group: Callable[..., click.Group]) -> int:
     """Answer the shell's completion request ``instruction`` (``bash_complete``,
     ``zsh_source``…, as click names them): print the script to source, or the completions of
-    the words in the shell's variables. UsageError for a request of no shell click knows."""
+    the words in the shell's variables. ``group(*names)`` gives the click group with the own
+    commands ``names`` loaded (all when none). UsageError for a request of no shell click
+    knows."""
     shell, _, action = instruction.partition("_")
     completer_class = get_completion_class(shell)
     if completer_class is None or action not in ("source", "complete"):
@@ -89,19 +91,23 @@ def respond(instruction: str, group: click.Group, environ: Mapping[str, str]) ->
             f"{env.TFSHADOW_COMPLETE}={instruction} is not a completion request tfshadow knows",
             hint="use bash_source, zsh_source or fish_source (README: Shell completion)",
         )
-    completer = completer_class(group, {}, "tfshadow", env.TFSHADOW_COMPLETE)
+    # The group is chosen once the words are known: only the command typed is loaded.
+    completer = completer_class(click.Group("tfshadow"), {}, "tfshadow", env.TFSHADOW_COMPLETE)
     if action == "source":
         click.echo(completer.source())
         return 0
     args, incomplete = completer.get_completion_args()
-    items = completions(completer, args, incomplete, environ)
+    items = completions(completer, group, args, incomplete)
     if items:
         click.echo("\n".join(completer.format_completion(item) for item in items))
     return 0
 
 
 def completions(
-    completer: ShellComplete, args: Sequence[str], incomplete: str, environ: Mapping[str, str]
+    completer: ShellComplete,
+    group: Callable[..., click.Group],
+    args: Sequence[str],
+    incomplete: str,
 ) -> list[CompletionItem]:
     """What may follow ``args`` (the words before the one being typed, program name left out)
     where the word being typed starts ``incomplete``."""
@@ -121,9 +127,11 @@ def completions(
     if command is None:
         if incomplete.startswith("-"):
             return _matching(_GLOBAL_OPTIONS.items(), incomplete)
-        own = {name: _help_of(completer.cli, name) for name in sorted(OWN_COMMANDS)}
+        every = group()
+        own = {name: _help_of(every, name) for name in sorted(OWN_COMMANDS)}
         return _matching([*own.items(), *TERRAFORM_COMMANDS.items()], incomplete)
     if command in OWN_COMMANDS:
+        completer.cli = group(command)
         completer.ctx_args = {"obj": cli}
         words = _WORDS.set((command, *inv.rest))
         try:

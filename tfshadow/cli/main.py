@@ -86,7 +86,7 @@ def run(argv: Sequence[str]) -> int:
         if completion:
             from tfshadow.cli import completion as shell_completion
 
-            return shell_completion.respond(completion, command_group(), os.environ)
+            return shell_completion.respond(completion, command_group)
         return _dispatch(argv)
     except TfshadowError as exc:
         code = report_error(exc)
