@@ -11,6 +11,8 @@ cd "$work"
 export TF_CLI_CONFIG_FILE="$work/.terraformrc"
 : >"$TF_CLI_CONFIG_FILE"
 export TF_IN_AUTOMATION=1
+# The story runs unattended: its reports print straight to the terminal, not through a pager.
+export TFSHADOW_PAGER=cat
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 

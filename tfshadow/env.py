@@ -9,6 +9,8 @@ TFSHADOW_LOCK_TIMEOUT = "TFSHADOW_LOCK_TIMEOUT"
 # Set by tfshadow for Terraform runs in a scratch copy (revert): the user's working directory,
 # against which the localcloud provider resolves relative paths and starts processes.
 TFSHADOW_ROOT_MODULE_DIR = "TFSHADOW_ROOT_MODULE_DIR"
+TFSHADOW_PAGER = "TFSHADOW_PAGER"
+PAGER = "PAGER"
 # Set by the shell's completion script (click's name for a program called tfshadow).
 TFSHADOW_COMPLETE = "_TFSHADOW_COMPLETE"
 

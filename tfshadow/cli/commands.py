@@ -14,6 +14,7 @@ import click
 
 from tfshadow.cli import completion
 from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_console
+from tfshadow.cli.pager import paged_stdout
 from tfshadow.errors import UsageError
 from tfshadow.project import Project
 
@@ -72,6 +73,9 @@ workspace_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 # Terraform's one-dash spelling too: typed by habit, `-no-color` would otherwise read as `-n`.
 no_color_option = click.option("--no-color", "-no-color", is_flag=True, help="Plain text output.")
+no_pager_option = click.option(
+    "--no-pager", is_flag=True, help="Print to the terminal directly, not through the pager."
+)
 
 
 class _TopLevel(click.Group):
@@ -108,6 +112,7 @@ def _emit_json(doc: dict[str, Any]) -> None:
 @workspace_option
 @json_option
 @no_color_option
+@no_pager_option
 @pass_cli
 def log(
     cli: CliContext,
@@ -120,6 +125,7 @@ def log(
     workspace: str | None,
     as_json: bool,
     no_color: bool,
+    no_pager: bool,
 ) -> int:
     """List shadow versions, newest first; with ADDRESS, those that changed it (a resource,
     one of its instances, or a module and all it holds, as -target reads them). Patterns are
@@ -147,7 +153,8 @@ def log(
         terminal.print_line(stdout_console(no_color=no_color), Text("No version matches."))
     else:
         others = history.other_workspaces(project, workspace)
-        terminal.render_log(stdout_console(no_color=no_color), metas, others)
+        with paged_stdout(no_color=no_color, no_pager=no_pager) as console:
+            terminal.render_log(console, metas, others)
     return EXIT_OK
 
 
@@ -188,6 +195,7 @@ target_option = click.option(
 @workspace_option
 @json_option
 @no_color_option
+@no_pager_option
 @pass_cli
 def inspect(
     cli: CliContext,
@@ -196,6 +204,7 @@ def inspect(
     workspace: str | None,
     as_json: bool,
     no_color: bool,
+    no_pager: bool,
 ) -> int:
     """Show one version: its metadata and its change, like `terraform plan`."""
     from tfshadow.ops import history
@@ -211,13 +220,10 @@ def inspect(
             )
         )
     else:
-        terminal.render_inspect(
-            stdout_console(no_color=no_color),
-            change.after,
-            change.state,
-            change.config,
-            parent_removed=parent_removed,
-        )
+        with paged_stdout(no_color=no_color, no_pager=no_pager) as console:
+            terminal.render_inspect(
+                console, change.after, change.state, change.config, parent_removed=parent_removed
+            )
     print_outcome(stderr_console(no_color=no_color), warnings=change.notes)
     return EXIT_OK
 
@@ -229,6 +235,7 @@ def inspect(
 @workspace_option
 @json_option
 @no_color_option
+@no_pager_option
 @pass_cli
 def diff(
     cli: CliContext,
@@ -238,6 +245,7 @@ def diff(
     workspace: str | None,
     as_json: bool,
     no_color: bool,
+    no_pager: bool,
 ) -> int:
     """State and configuration differences from VERSION1 to VERSION2 (default: latest)."""
     from tfshadow.ops import history
@@ -248,13 +256,8 @@ def diff(
     if as_json:
         _emit_json(jsonout.diff_json(change.before, change.after, change.state, change.config))
     else:
-        terminal.render_diff(
-            stdout_console(no_color=no_color),
-            change.before,
-            change.after,
-            change.state,
-            change.config,
-        )
+        with paged_stdout(no_color=no_color, no_pager=no_pager) as console:
+            terminal.render_diff(console, change.before, change.after, change.state, change.config)
     print_outcome(stderr_console(no_color=no_color), warnings=change.notes)
     return EXIT_OK
 
