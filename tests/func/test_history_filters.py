@@ -228,3 +228,31 @@ def test_target_reads_tf_json_and_counts_a_removed_block_of_the_older_version(
     assert "No configuration changes to the targets.\n" in c.out
     assert "(1 other configuration change not shown: --target)" in c.out
     assert "---" not in c.out
+
+
+def test_log_patch_shows_each_version_listed_as_inspect_does(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    (workdir / "extra.tf").write_text('resource "terraform_data" "extra" {\n  input = 1\n}\n')
+    assert (
+        tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=large", cwd=workdir).code == 0
+    )
+
+    def out(*args: str) -> str:
+        result = tfshadow(*args, "--no-color", cwd=workdir)
+        assert result.code == 0, result.err
+        return result.out
+
+    assert out("log", "-p") == out("inspect", "2") + "\n" + out("inspect", "1")
+    assert out("log", "--patch", "-n", "1") == out("inspect", "2")
+    # Narrowed to an address: the versions that changed it, each showing only it.
+    assert out("log", "-p", "terraform_data.extra") == out(
+        "inspect", "2", "--target", "terraform_data.extra"
+    )
+    assert json.loads(out("log", "-p", "--json")) == {
+        "versions": [
+            json.loads(out("inspect", "2", "--json")),
+            json.loads(out("inspect", "1", "--json")),
+        ]
+    }

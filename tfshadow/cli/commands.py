@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,6 +18,9 @@ from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_c
 from tfshadow.cli.pager import paged_stdout
 from tfshadow.errors import UsageError
 from tfshadow.project import Project
+
+if TYPE_CHECKING:
+    from tfshadow.ops.history import VersionChange
 
 HELP = """Shadow versions of Terraform state and configuration.
 
@@ -109,6 +113,7 @@ def _emit_json(doc: dict[str, Any]) -> None:
 @click.option("--grep", metavar="PATTERN", help="Versions whose description matches.")
 @click.option("--since", metavar="WHEN", help="Versions recorded since WHEN: 2d, 2026-11-01, …")
 @click.option("--until", metavar="WHEN", help="Versions recorded until WHEN.")
+@click.option("-p", "--patch", is_flag=True, help="Each version's change too, as inspect shows it.")
 @workspace_option
 @json_option
 @no_color_option
@@ -122,6 +127,7 @@ def log(
     grep: str | None,
     since: str | None,
     until: str | None,
+    patch: bool,
     workspace: str | None,
     as_json: bool,
     no_color: bool,
@@ -145,7 +151,9 @@ def log(
     project = cli.project()
     _catch_up(project, no_color=no_color)
     metas = history.log(project, workspace=workspace, limit=limit, where=where)
-    if as_json:
+    if patch and metas:
+        _log_patches(cli, metas, addresses, workspace, as_json, no_color, no_pager)
+    elif as_json:
         _emit_json(jsonout.log_json(metas))
     elif not metas and where:
         from rich.text import Text
@@ -156,6 +164,54 @@ def log(
         with paged_stdout(no_color=no_color, no_pager=no_pager) as console:
             terminal.render_log(console, metas, others)
     return EXIT_OK
+
+
+def _log_patches(
+    cli: CliContext,
+    metas: list[dict[str, Any]],
+    addresses: tuple[str, ...],
+    workspace: str | None,
+    as_json: bool,
+    no_color: bool,
+    no_pager: bool,
+) -> None:
+    """``log --patch``: each version listed as ``inspect`` shows it (only what the addresses
+    name, when given), newest first."""
+    from tfshadow.ops import history
+
+    numbers = sorted((int(meta["version"]) for meta in metas), reverse=True)
+    changes = [
+        history.inspect(cli.project(), str(n), workspace=workspace, targets=addresses)
+        for n in numbers
+    ]
+    _show_versions(changes, listed=True, as_json=as_json, no_color=no_color, no_pager=no_pager)
+
+
+def _show_versions(
+    changes: Sequence[VersionChange], *, listed: bool, as_json: bool, no_color: bool, no_pager: bool
+) -> None:
+    """Versions with their changes, as ``inspect`` shows one; ``listed``: in JSON, as
+    ``{"versions": […]}`` rather than the one document."""
+    from rich.text import Text
+
+    from tfshadow.report import jsonout, terminal
+
+    if as_json:
+        docs = [
+            jsonout.inspect_json(c.after, c.state, c.config, parent_removed=c.parent_removed)
+            for c in changes
+        ]
+        _emit_json({"versions": docs} if listed else docs[0])
+    else:
+        with paged_stdout(no_color=no_color, no_pager=no_pager) as console:
+            for i, c in enumerate(changes):
+                if i:
+                    terminal.print_line(console, Text())
+                terminal.render_inspect(
+                    console, c.after, c.state, c.config, parent_removed=c.parent_removed
+                )
+    notes = dict.fromkeys(note for c in changes for note in c.notes)
+    print_outcome(stderr_console(no_color=no_color), warnings=list(notes))
 
 
 def _pattern(text: str | None, option: str) -> re.Pattern[str] | None:
@@ -208,23 +264,9 @@ def inspect(
 ) -> int:
     """Show one version: its metadata and its change, like `terraform plan`."""
     from tfshadow.ops import history
-    from tfshadow.report import jsonout, terminal
 
     change = history.inspect(cli.project(), version, workspace=workspace, targets=targets)
-    # A parent that is not there to compare with was removed by retention.
-    parent_removed = change.before is None and change.after.get("parent") is not None
-    if as_json:
-        _emit_json(
-            jsonout.inspect_json(
-                change.after, change.state, change.config, parent_removed=parent_removed
-            )
-        )
-    else:
-        with paged_stdout(no_color=no_color, no_pager=no_pager) as console:
-            terminal.render_inspect(
-                console, change.after, change.state, change.config, parent_removed=parent_removed
-            )
-    print_outcome(stderr_console(no_color=no_color), warnings=change.notes)
+    _show_versions([change], listed=False, as_json=as_json, no_color=no_color, no_pager=no_pager)
     return EXIT_OK
 
 

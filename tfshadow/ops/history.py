@@ -31,6 +31,12 @@ class VersionChange:
     # What the reader must know to trust the changes (secrets sealed under different keys).
     notes: tuple[str, ...] = ()
 
+    @property
+    def parent_removed(self) -> bool:
+        """Whether ``after`` has a parent that retention removed: the changes are then what
+        ``after`` holds, not what it changed."""
+        return self.before is None and self.after.get("parent") is not None
+
 
 def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStore, str]:
     store = project.open_store(create=False)
