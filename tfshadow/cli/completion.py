@@ -257,7 +257,7 @@ def _matching(pairs: Iterable[tuple[str, str]], incomplete: str) -> list[Complet
 
 
 def _help_of(group: click.Command, name: str) -> str:
-    """An own command's first help line, without importing every command's module."""
+    """An own command's first help line (shown by zsh and fish beside it)."""
     if isinstance(group, click.Group):
         command = group.commands.get(name)
         if command is not None:
