@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,13 +56,16 @@ class GitHubForge:
                 f"{env.GITHUB_REPOSITORY}={repository!r} is not owner/name",
                 "set it to the repository, e.g. octo-org/infra",
             )
-        self.number = pr if pr is not None else _event_number(environ)
+        # One reading of the event file serves both the number and the fork check: a file
+        # read twice may change between the reads (or be a pipe that gives its content once).
+        event = _Event.read(environ)
+        self.number = pr if pr is not None else event.number()
         base = environ.get(env.GITHUB_API_URL, "").strip() or DEFAULT_API_URL
         permission_hint = (
             "give the job `permissions: pull-requests: write` (and issues: write for comments "
             "on issues)"
         )
-        if _from_fork(environ, repository):
+        if event.from_fork(repository):
             # No `permissions` can lift this: saying to add them would send people astray.
             permission_hint = (
                 "the pull request comes from a fork, whose jobs get a read-only GITHUB_TOKEN "
@@ -139,43 +143,50 @@ def _comment(item: Any) -> Comment:
     )
 
 
-def _from_fork(environ: Mapping[str, str], repository: str) -> bool:
-    """Whether the event that started the job is a pull request from another repository (read
-    quietly: the event file only sharpens a hint here)."""
-    path = environ.get(env.GITHUB_EVENT_PATH, "").strip()
-    if not path:
-        return False
-    try:
-        event = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    pull = event.get("pull_request") if isinstance(event, dict) else None
-    head = pull.get("head") if isinstance(pull, dict) else None
-    repo = head.get("repo") if isinstance(head, dict) else None
-    name = repo.get("full_name") if isinstance(repo, dict) else None
-    return isinstance(name, str) and name.lower() != repository.lower()
+@dataclass(frozen=True)
+class _Event:
+    """The event file at ``GITHUB_EVENT_PATH``, read once: its ``content`` (None when it is not
+    set, cannot be read or is not JSON) and, then, why (``problem``, for :meth:`number`)."""
 
+    path: str
+    content: Any = None
+    problem: str | None = None
 
-def _event_number(environ: Mapping[str, str]) -> int:
-    hint = "pass --pr N, or run the job on pull_request events"
-    path = environ.get(env.GITHUB_EVENT_PATH, "").strip()
-    if not path:
-        raise CiError(
-            f"no pull request number: --pr is not given and {env.GITHUB_EVENT_PATH} is not set",
-            hint,
-        )
-    try:
-        event = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CiError(
-            f"the event file {path} cannot be read: {exc.strerror or type(exc).__name__}", hint
-        ) from None
-    except ValueError:
-        raise CiError(f"the event file {path} is not JSON", hint) from None
-    if isinstance(event, dict):
-        for key in ("pull_request", "issue"):
-            item = event.get(key)
-            number = item.get("number") if isinstance(item, dict) else None
-            if isinstance(number, int) and not isinstance(number, bool) and number > 0:
-                return number
-    raise CiError("the event that started this job is not about a pull request", hint)
+    @classmethod
+    def read(cls, environ: Mapping[str, str]) -> _Event:
+        path = environ.get(env.GITHUB_EVENT_PATH, "").strip()
+        if not path:
+            return cls(path, problem=f"{env.GITHUB_EVENT_PATH} is not set")
+        try:
+            return cls(path, json.loads(Path(path).read_text(encoding="utf-8")))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            return cls(path, problem=f"the event file {path} cannot be read: {reason}")
+        except ValueError:
+            return cls(path, problem=f"the event file {path} is not JSON")
+
+    def number(self) -> int:
+        """The pull request's number (``pull_request.number``, or ``issue.number`` for comment
+        events); CiError saying why there is none."""
+        hint = "pass --pr N, or run the job on pull_request events"
+        if not self.path:
+            raise CiError(f"no pull request number: --pr is not given and {self.problem}", hint)
+        if self.problem is not None:
+            raise CiError(self.problem, hint)
+        if isinstance(self.content, dict):
+            for key in ("pull_request", "issue"):
+                item = self.content.get(key)
+                number = item.get("number") if isinstance(item, dict) else None
+                if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+                    return number
+        raise CiError("the event that started this job is not about a pull request", hint)
+
+    def from_fork(self, repository: str) -> bool:
+        """Whether the event is a pull request from another repository (quietly false for an
+        event file that cannot be read: it only sharpens a hint)."""
+        event = self.content
+        pull = event.get("pull_request") if isinstance(event, dict) else None
+        head = pull.get("head") if isinstance(pull, dict) else None
+        repo = head.get("repo") if isinstance(head, dict) else None
+        name = repo.get("full_name") if isinstance(repo, dict) else None
+        return isinstance(name, str) and name.lower() != repository.lower()

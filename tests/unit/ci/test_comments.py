@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -168,6 +169,30 @@ def test_post_sticky_github_reads_the_pr_from_the_event_file(
     post_sticky("github", REPORT, env=github_env(github, GITHUB_EVENT_PATH=str(event)), pr=None)
 
     assert github.state.writes()[0].path == "/repos/octo/infra/issues/12/comments"
+
+
+_OPENED: list[str] = []
+
+
+def _note_opens(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and args and isinstance(args[0], str):
+        _OPENED.append(args[0])
+
+
+sys.addaudithook(_note_opens)  # audit hooks stay for the process: it only notes paths
+
+
+def test_post_sticky_github_reads_the_event_file_once(github: FakeForge, tmp_path: Path) -> None:
+    # The number and the fork check both come from the event file: read once, not once each.
+    event = tmp_path / "event.json"
+    head = {"ref": "patch-1", "repo": {"full_name": "octo/infra"}}
+    event.write_text(json.dumps({"pull_request": {"number": 12, "head": head}}))
+    _OPENED.clear()
+
+    post_sticky("github", REPORT, env=github_env(github, GITHUB_EVENT_PATH=str(event)), pr=None)
+
+    assert github.state.writes()[0].path == "/repos/octo/infra/issues/12/comments"
+    assert _OPENED.count(str(event)) == 1
 
 
 def test_post_sticky_github_without_a_pr_number_fails_before_any_request(
