@@ -339,3 +339,31 @@ def test_checkout_over_a_file_with_a_short_secret_written_again_elsewhere(
 
     assert checkout.code == 0, checkout.err
     assert main.read_text() == first
+
+
+def test_secrets_after_comments_and_heredocs_inside_an_interpolation_stay_out_of_the_store(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A `/* } */` comment or a heredoc inside an interpolation of several lines: its brace and
+    # quote are text. Read as code, they hid the literal holding the token after them, which
+    # was stored as written, and a heredoc's `# password = "…"` line was masked as a comment.
+    monkeypatch.setenv("TFSHADOW_KEY", "a-key-for-this-test")
+    secret = "fixture-token-value"
+    conn = (
+        "locals {\n"
+        f'  url = "${{join("", [ /* }} */ "svc:{secret}@db",\n  ])}}"\n'
+        '  doc = "${join("", [<<EOT\n# password = "kept" }\nEOT\n  ])}"\n'
+        "}\n"
+        'resource "terraform_data" "conn" {\n  input = [local.url, local.doc]\n}\n'
+    )
+    (workdir / "conn.tf").write_text(conn)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    (workdir / "conn.tf").unlink()
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    store = workdir / ".tfshadow"
+    assert secret not in "\n".join(store_files(store).values()) + git_history_text(store)
+
+    checkout = tfshadow("checkout", "1", cwd=workdir)
+
+    assert checkout.code == 0, checkout.err
+    assert (workdir / "conn.tf").read_text() == conn

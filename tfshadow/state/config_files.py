@@ -888,13 +888,15 @@ def _hcl_string_end(
     text: str,
     start: int,
     across_lines: bool = True,
-    comments: list[tuple[int, int]] | None = None,
+    inner: list[tuple[str, int, int]] | None = None,
 ) -> tuple[int | None, int]:
     """Just past the quoted string opening at ``text[start]`` (a template, whose interpolations
     may hold strings of their own), or None where HCL would read none: its text does not end on
     its line. A line break inside an interpolation (``"${join(",", [``, a list of lines,
-    ``])}"``) is read through, unless ``across_lines`` is false; the comments written between
-    such lines are added to ``comments``. Also: how far it read."""
+    ``])}"``) is read through, unless ``across_lines`` is false; the comments (``#``, ``//``,
+    ``/* … */``) and heredocs written inside an interpolation are added to ``inner`` as
+    ``("comment" | "heredoc", start, end)``: their quotes and braces are text, not code. Also:
+    how far it read."""
     i, depth, length = start + 1, 0, len(text)  # depth: braces open inside an interpolation
     while i < length:
         char = text[i]
@@ -914,19 +916,22 @@ def _hcl_string_end(
                 continue
         elif char == '"':
             # A string inside an interpolation: its end, or the text's.
-            inner, reached = _hcl_string_end(text, i, across_lines, comments)
-            if inner is None:
+            end, reached = _hcl_string_end(text, i, across_lines, inner)
+            if end is None:
                 return None, reached
-            i = inner
+            i = end
             continue
         elif char == "\n" and not across_lines:
             return None, i
-        elif char == "#" or text.startswith("//", i):
-            # A comment between an interpolation's lines: its quotes and braces are no code.
-            newline = text.find("\n", i)
-            end = length if newline < 0 else newline
-            if comments is not None:
-                comments.append((i, end))
+        elif (span := _code_text_span(text, i)) is not None:
+            # A comment or a heredoc between an interpolation's lines, or within one.
+            kind, end = span
+            if end is None:
+                return None, length
+            if not across_lines and "\n" in text[i:end]:
+                return None, i
+            if inner is not None:
+                inner.append((kind, i, end))
             i = end
             continue
         elif char == "{":
@@ -935,6 +940,29 @@ def _hcl_string_end(
             depth -= 1
         i += 1
     return None, length
+
+
+def _code_text_span(text: str, i: int) -> tuple[str, int | None] | None:
+    """The comment or heredoc that starts at ``text[i]`` in code, as ``(kind, end)``; end None
+    for a heredoc or ``/*`` left open. None when none starts there."""
+    char = text[i]
+    if char == "#" or text.startswith("//", i):
+        newline = text.find("\n", i)
+        return "comment", len(text) if newline < 0 else newline
+    if text.startswith("/*", i):
+        closing = text.find("*/", i + 2)
+        return "comment", None if closing < 0 else closing + 2
+    if char == "<" and (opening := _HEREDOC_OPENING.match(text, i)) is not None:
+        return "heredoc", _heredoc_end(text, opening)
+    return None
+
+
+def _heredoc_end(text: str, opening: re.Match[str]) -> int | None:
+    """Just past the closing marker of the heredoc ``opening`` matched, None when none closes it."""
+    marker = re.escape(opening.group(2))
+    closing = re.compile(rf"^[ \t]*{marker}(?=[ \t]*\r?$)", re.MULTILINE)
+    found = closing.search(text, opening.end())
+    return None if found is None else found.end()
 
 
 _QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"')
@@ -1047,48 +1075,38 @@ def _hcl_spans(text: str) -> Iterator[tuple[str, int, int]]:
     "comment" | "heredoc", start, end)``: one walk that steps over quoted strings (with the
     templates nested in their interpolations, which may span lines), heredocs and comments, so
     that ``<<EOT``, ``#`` or ``"`` written inside any of them opens nothing (a comment between
-    the lines of an interpolation comes just before its string). An unclosed heredoc ends the
-    walk (Terraform refuses the file)."""
+    the lines of an interpolation comes just before its string, and so does a heredoc written
+    inside an interpolation). An unclosed heredoc ends the walk (Terraform refuses the file)."""
     position, length, across_lines = 0, len(text), True
     while (next_one := _SPAN_START.search(text, position)) is not None:
         position = next_one.start()
-        char = text[position]
-        if char == '"':
+        if text[position] == '"':
             line_end = text.find("\n", position)
             line_end = length if line_end < 0 else line_end
-            inner: list[tuple[int, int]] = []
+            inner: list[tuple[str, int, int]] = []
             end, reached = _hcl_string_end(text, position, across_lines, inner)
             if end is None and reached > line_end:
                 # An interpolation left open: each string after it would be read to the end
                 # of the text again. Terraform refuses the file; strings end with their line.
-                across_lines = False
-                end, reached = _hcl_string_end(text, position, across_lines)
+                across_lines, inner = False, []
+                end, reached = _hcl_string_end(text, position, across_lines, inner)
             if end is None:
                 position = line_end  # a string HCL would not read ends with the line
             else:
-                yield from (("comment", *span) for span in inner)
+                yield from inner
                 yield "string", position, end
                 position = end
-        elif char == "<" and (opening := _HEREDOC_OPENING.match(text, position)) is not None:
-            marker = re.escape(opening.group(2))
-            closing = re.compile(rf"^[ \t]*{marker}(?=[ \t]*\r?$)", re.MULTILINE)
-            found = closing.search(text, opening.end())
-            if found is None:
-                return
-            yield "heredoc", position, found.end()
-            position = found.end()
-        elif char == "#" or text.startswith("//", position):
-            end = text.find("\n", position)
-            end = length if end < 0 else end
-            yield "comment", position, end
-            position = end
-        elif text.startswith("/*", position):
-            end = text.find("*/", position + 2)
-            end = length if end < 0 else end + 2
-            yield "comment", position, end
-            position = end
-        else:
-            position += 1
+            continue
+        span = _code_text_span(text, position)
+        if span is None:
+            position += 1  # `<<` that opens no heredoc
+            continue
+        kind, end = span
+        if end is None and kind == "heredoc":
+            return
+        end = length if end is None else end  # a comment left open: the rest of the text
+        yield kind, position, end
+        position = end
 
 
 def _heredoc_text(source: str) -> str | None:

@@ -897,6 +897,76 @@ def test_comments_between_the_lines_of_an_interpolation_are_comments() -> None:
     assert "s3cr3t-value" not in sealed and "old-s3cr3t" not in sealed
 
 
+def test_a_block_comment_inside_an_interpolation_is_a_comment() -> None:
+    # Its brace closed the interpolation and its quote ended the string for the scanner: the
+    # secret-holding literal after it on the line was read as code and stored as written.
+    after = '"${join("", [ /* } */ "svc:s3cr3t-value@db",\n  ])}"'
+    masked = '"${join("", [\n    /* password = "old-s3cr3t" */\n    "a",\n  ])}"'
+    main = f'locals {{\n  url  = {after}\n  list = {masked}\n  kept = "plain"\n}}\n'
+    assert hcl.parse(main) is not None
+    doc = document({"main.tf": main.encode()})
+    text = text_of(doc, "main.tf")
+    assert '/* password = "(sensitive value)" */' in text
+
+    sealed = text_of(seal_secret_strings(doc, {"s3cr3t-value"}, seal), "main.tf")
+
+    assert "s3cr3t-value" not in sealed and "old-s3cr3t" not in sealed
+    assert f"  url  = {json.dumps(seal(after))}\n" in sealed  # the template whole, as its source
+    assert '  kept = "plain"\n' in sealed
+
+
+def test_a_heredoc_inside_an_interpolation_is_text() -> None:
+    # A heredoc's `#`, quotes and braces are its text: not a comment to mask, nor a string's
+    # end, nor the interpolation's.
+    heredoc = '"${join("", [<<EOT\n# password = "kept" } s3cr3t-value\nEOT\n, "x"])}"'
+    brace = '"${join("", [<<EOT\n} "\nEOT\n])}"'
+    main = (
+        f"locals {{\n  doc  = {heredoc}\n  more = {brace}\n"
+        '  conn = [ "${local.doc}", "svc:s3cr3t-value@db" ]\n}\n'
+    )
+    assert hcl.parse(main) is not None
+    doc = document({"main.tf": main.encode()})
+    assert text_of(doc, "main.tf") == main  # nothing in it is a comment
+
+    sealed = text_of(seal_secret_strings(doc, {"s3cr3t-value"}, seal), "main.tf")
+
+    assert "s3cr3t-value" not in sealed
+    assert f"  doc  = {json.dumps(seal(heredoc))}\n" in sealed
+    assert f"  more = {brace}\n" in sealed
+    assert f'"svc:{seal("s3cr3t-value")}@db"' not in sealed  # sealed whole, never in part
+    assert json.dumps(seal("svc:s3cr3t-value@db")) in sealed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A block comment inside an interpolation, over lines, with a quote and braces.
+        (
+            'x = "${f(/* " { */ 1,\n /* } */ 2)}"\ny = "b"\n',
+            [("comment", 9, 18), ("comment", 23, 30), ("string", 4, 35), ("string", 40, 43)],
+        ),
+        # A heredoc inside an interpolation, its text holding `"`, `}` and `#`.
+        (
+            'x = "${f(<<-EOT\n  } " #\n  EOT\n)}"\ny = "b"\n',
+            [("heredoc", 9, 29), ("string", 4, 33), ("string", 38, 41)],
+        ),
+        # A block comment left open inside an interpolation: no string there (Terraform
+        # refuses the file), the rest read line by line.
+        ('x = "${f(/* open\n)}"\ny = "b"\n', [("string", 25, 28)]),
+        # A heredoc left open inside an interpolation: no string there (Terraform refuses
+        # the file), and the quote after it opens none.
+        ('x = "${f(<<EOT\n)}"\n', []),
+        # `<<` that opens no heredoc inside an interpolation (Terraform has no such operator,
+        # the file does not read) ends nothing.
+        ('x = "${a << b}"\n', [("string", 4, 15)]),
+    ],
+)
+def test_hcl_spans_inside_interpolations(text: str, expected: list[tuple[str, int, int]]) -> None:
+    from tfshadow.state.config_files import _hcl_spans
+
+    assert list(_hcl_spans(text)) == expected
+
+
 def test_state_intents_reads_import_targets_and_removed_blocks_that_keep_the_object() -> None:
     files = {
         "main.tf": (
