@@ -367,3 +367,38 @@ def test_secrets_after_comments_and_heredocs_inside_an_interpolation_stay_out_of
 
     assert checkout.code == 0, checkout.err
     assert (workdir / "conn.tf").read_text() == conn
+
+
+def test_checkout_and_recording_seal_the_same_secrets_elsewhere_in_the_files(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # The items of a secret list in terraform.tfvars are secrets the state may hold one by one:
+    # a recording seals them wherever the files write them again, if they are long enough to
+    # be looked for (MIN_KNOWN_LENGTH); "short" is not. A checkout compares the files here
+    # sealed by that same rule: version 2's extra.tf, written back by hand after version 3
+    # removed it, is no local edit, even though neither version 1 nor the newest holds it.
+    (workdir / "tokens.tf").write_text(
+        'variable "api_tokens" {\n  type    = list(string)\n  default = []\n}\n'
+    )
+    (workdir / "terraform.tfvars").write_text('api_tokens = ["short", "token-value-one"]\n')
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    extra = (
+        'locals {\n  first = "token-value-one"\n  user  = "short"\n}\n'
+        'resource "terraform_data" "extra" {\n  input = local.user\n}\n'
+    )
+    (workdir / "extra.tf").write_text(extra)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    (workdir / "extra.tf").unlink()
+    assert tfshadow(*APPLY, "-var", "size=large", cwd=workdir).code == 0
+    store = workdir / ".tfshadow"
+    history = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert "token-value-one" not in history
+    # Too short to be looked for outside its assignment (the files are stored in JSON).
+    assert 'user  = \\"short\\"' in history
+
+    (workdir / "extra.tf").write_text(extra)  # version 2's file, from the user's own copy
+    checkout = tfshadow("checkout", "1", "--json", cwd=workdir)
+
+    assert checkout.code == 0, checkout.err
+    assert checkout.json()["removed"] == ["extra.tf"]
+    assert not (workdir / "extra.tf").exists()

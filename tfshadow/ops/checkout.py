@@ -314,18 +314,10 @@ def _sealed(
     stand for is sealed too, as a recording seals one whose value the state holds sealed (a
     password given through an innocently named local), which the files alone do not tell."""
     from tfshadow.state import config_files
-    from tfshadow.state.redact import MIN_KNOWN_LENGTH, SECRET_NAME
+    from tfshadow.state.redact import SECRET_NAME
 
-    secrets: set[str] = set()
-
-    def seal(value: Any) -> str:
-        # As a recording looks for them: a shorter value is sealed where it is assigned only.
-        if isinstance(value, str) and len(value) >= MIN_KNOWN_LENGTH:
-            secrets.add(value)
-        return redactor.seal(value)
-
-    sensitive = config_files.sensitive_variable_names(files)
-    doc = config_files.config_document(files, {}, seal, SECRET_NAME, sensitive)
+    # Sealed as a recording seals them, the short secrets too (see sealed_configuration).
+    doc, secrets = config_files.sealed_configuration(files, {}, redactor.seal, SECRET_NAME)
     doc = config_files.seal_secret_strings(doc, secrets, redactor.seal)
     if known:
         doc = config_files.seal_known_literals(doc, redactor.known_value(known), redactor.seal)

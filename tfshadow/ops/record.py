@@ -714,7 +714,7 @@ def capture_now(
     from tfshadow.state.config_files import seal_known_literals, seal_secret_strings
     from tfshadow.state.redact import keep_seals
 
-    config, items = config_document_now(project, redactor, inputs)
+    config, config_secrets = config_document_now(project, redactor, inputs)
     if not inputs.takes_variables and recorded is not None:
         config["variables"] = dict(recorded.config.get("variables") or {})
     secrets: set[str] = set()
@@ -724,7 +724,7 @@ def capture_now(
         known_secrets(recorded, config),
         secrets,
         recorded.state if recorded is not None else None,
-        given=items,
+        given=config_secrets,
     )
     config = seal_secret_strings(config, secrets, redactor.seal)
     if recorded is not None:
@@ -764,30 +764,17 @@ def config_document_now(
     project: Project, redactor: Redactor, inputs: CommandInputs
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The working directory's configuration and this command's variables, secret-free; and
-    the secrets it sealed, in plain: the strings it sealed, and those inside the list and
-    object values of its secret variables, which the state may hold one by one (see
-    :func:`~tfshadow.state.config_files.secret_variable_items`). The state may hold any of
-    them inside a longer string (a password in a connection URL), where only its plain value
-    finds it: a fingerprint tells whole values only."""
+    its secrets in plain, to be looked for in the state
+    (:func:`~tfshadow.state.config_files.sealed_configuration`)."""
     from tfshadow.state import config_files
     from tfshadow.state.redact import SECRET_NAME
 
-    sealed: set[str] = set()
-
-    def seal(value: Any) -> str:
-        if isinstance(value, str):
-            sealed.add(value)
-        return redactor.seal(value)
-
     files = config_files.collect_files(project.workdir, inputs.var_files)
-    sensitive = config_files.sensitive_variable_names(files)
     # TF_VAR_* of other configurations are in the environment too: Terraform ignores them, and
     # their values have no business in this store.
     declared = config_files.root_variable_names(files)
     variables = {name: value for name, value in inputs.variables.items() if name in declared}
-    config = config_files.config_document(files, variables, seal, SECRET_NAME, sensitive)
-    items = config_files.secret_variable_items(files, variables, SECRET_NAME, sensitive)
-    return config, items | sealed
+    return config_files.sealed_configuration(files, variables, redactor.seal, SECRET_NAME)
 
 
 def _inputs_meta(project: Project, inputs: CommandInputs) -> dict[str, Any] | None:

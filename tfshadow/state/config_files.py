@@ -630,6 +630,37 @@ def config_document(
     return doc
 
 
+def sealed_configuration(
+    files: Mapping[str, bytes],
+    variables: Mapping[str, str],
+    seal: Seal,
+    secret_name: re.Pattern[str],
+) -> tuple[dict[str, Any], frozenset[str]]:
+    """The config document of ``files`` and ``variables`` (:func:`config_document`, the root
+    module's sensitive variables read from the files), and its secrets in plain, to be looked
+    for elsewhere (:func:`seal_secret_strings`, a state's strings, where a password may be
+    written into a longer string and only its plain value finds it): the strings it sealed,
+    and the strings inside the list and object values of secret variables, which the state may
+    hold one by one (:func:`secret_variable_items`).
+
+    One rule for short values, for a recording and for a checkout comparing the files here
+    with a version alike (so both seal the same literals): only secrets of
+    :data:`~tfshadow.state.redact.MIN_KNOWN_LENGTH` characters or more are told. A shorter one
+    ("admin", a port) is sealed where it is assigned, and nowhere else: it would be found in
+    too many innocent literals and words."""
+    sealed: set[str] = set()
+
+    def sealing(value: Any) -> str:
+        if isinstance(value, str):
+            sealed.add(value)
+        return seal(value)
+
+    sensitive = sensitive_variable_names(files)
+    doc = config_document(files, variables, sealing, secret_name, sensitive)
+    items = secret_variable_items(files, variables, secret_name, sensitive)
+    return doc, frozenset(v for v in sealed | items if len(v) >= MIN_KNOWN_LENGTH)
+
+
 def secret_variable_items(
     files: Mapping[str, bytes],
     variables: Mapping[str, str],

@@ -23,6 +23,7 @@ from tfshadow.state.config_files import (
     root_variable_names,
     seal_known_literals,
     seal_secret_strings,
+    sealed_configuration,
     secret_variable_items,
     sensitive_variable_names,
     state_intents,
@@ -895,6 +896,27 @@ def test_comments_between_the_lines_of_an_interpolation_are_comments() -> None:
     assert '    # password = "(sensitive value)"\n' in text
     sealed = text_of(seal_secret_strings(doc, {"s3cr3t-value"}, seal), "main.tf")
     assert "s3cr3t-value" not in sealed and "old-s3cr3t" not in sealed
+
+
+def test_sealed_configuration_tells_the_secrets_long_enough_to_look_for() -> None:
+    # One rule for every caller: what it sealed, and the items of secret lists and objects,
+    # of MIN_KNOWN_LENGTH characters or more. Shorter ones are sealed where assigned only.
+    files = {
+        "main.tf": b'variable "db" {\n  sensitive = true\n}\nlocals {\n  password = "pw123"\n'
+        b'  token    = "long-token-value"\n}\n',
+        "terraform.tfvars": b'db = "db-secret-value"\napi_tokens = ["short", "item-token-value"]\n',
+    }
+
+    doc, secrets = sealed_configuration(files, {"password": "var-secret-value"}, seal, SECRET_NAME)
+
+    assert secrets == {
+        "long-token-value",
+        "db-secret-value",
+        "item-token-value",
+        "var-secret-value",
+    }
+    assert doc == document(files, {"password": "var-secret-value"})
+    assert seal("pw123") in text_of(doc, "main.tf")  # sealed where it is assigned
 
 
 def test_a_block_comment_inside_an_interpolation_is_a_comment() -> None:
