@@ -402,3 +402,63 @@ def test_checkout_and_recording_seal_the_same_secrets_elsewhere_in_the_files(
     assert checkout.code == 0, checkout.err
     assert checkout.json()["removed"] == ["extra.tf"]
     assert not (workdir / "extra.tf").exists()
+
+
+def test_a_keyed_checkout_writes_a_tf_json_file_back_with_its_escapes(
+    workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # JSON strings are sealed by value: `s\u0033cret` came back as `s3cret`, and `\u00e9` as
+    # `é` in a file holding other non-ASCII text; the same values, not the file as written.
+    monkeypatch.setenv("TFSHADOW_KEY", "a-key-for-this-test")
+    extra = (
+        '{\n  "locals": {\n    "note": "café",\n'
+        '    "url": "postgres://svc:fixture\\u002dtoken-value@db"\n  },\n'
+        '  "resource": {"terraform_data": {"json": {"input": {\n'
+        '    "password": "s\\u0033cret-json-value",\n'
+        '    "token": "caf\\u00e9-token-value",\n'
+        '    "api_key": "key\\/value-here",\n'
+        '    "list": "${local.url}"\n  }}}}\n}\n'
+    )
+    (workdir / "extra.tf.json").write_text(extra, encoding="utf-8")
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    (workdir / "extra.tf.json").unlink()
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    store = workdir / ".tfshadow"
+    history = "\n".join(store_files(store).values()) + git_history_text(store)
+    for secret in ("cret-json-value", "token-value", "value-here"):
+        assert secret not in history
+
+    checkout = tfshadow("checkout", "1", cwd=workdir)
+
+    assert checkout.code == 0, checkout.err
+    assert (workdir / "extra.tf.json").read_text(encoding="utf-8") == extra
+
+
+def test_checkout_takes_an_escaped_json_literal_only_the_state_told_was_a_secret(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # As in HCL, but in a .tf.json file and written with escapes: the store holds the literal
+    # sealed as written, and the file here, which holds it so, is no local edit.
+    workdir = tmp_path / "infra"
+    workdir.mkdir()
+    main = (
+        '{"locals": {"x": "hunter\\u0032-literal"},\n'
+        ' "resource": {"terraform_data": {\n'
+        '  "db": {"input": {"password": "${local.x}"}},\n'
+        '  "web": {"input": "one"}}}}\n'
+    )
+    (workdir / "main.tf.json").write_text(main)
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    (workdir / "main.tf.json").write_text(main.replace('"one"', '"two"'))
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    history = git_history_text(workdir / ".tfshadow")
+    assert "hunter2-literal" not in history and "hunter\\\\u0032-literal" not in history
+
+    back = tfshadow("checkout", "1", "--no-color", cwd=workdir)
+
+    assert back.code == 0, back.err
+    assert (workdir / "main.tf.json").read_text() == main
+    forth = tfshadow("checkout", "2", "--no-color", cwd=workdir)
+    assert forth.code == 0, forth.err
+    assert (workdir / "main.tf.json").read_text() == main.replace('"one"', '"two"')

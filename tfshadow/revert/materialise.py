@@ -29,9 +29,11 @@ supply the value with ``-var``, ``-var-file`` or ``TF_VAR_<name>``.
 Whether a string seal stood for a literal string or for an expression's source text is not
 recorded; it is read back as source when it parses as a complete non-literal HCL expression that
 spells out text (a heredoc, a template, a call with string arguments), as a string otherwise.
-Literal strings are re-quoted with the shortest escapes, and literal objects and lists sealed
-as one value come back on one line: such values are equal to what was applied, not always
-byte for byte.
+In a JSON file, a string is sealed as written (quotes and escapes) unless writing its value back
+gives the same bytes (:func:`~tfshadow.state.config_files.json_sealed`), and a seal that opens
+to a quoted JSON string is put back as it is. HCL literal strings are re-quoted with the
+shortest escapes, and literal objects and lists sealed as one value come back on one line: such
+values are equal to what was applied, not always byte for byte.
 """
 
 from __future__ import annotations
@@ -293,6 +295,8 @@ def _source_for(value: Any, kind: _FileKind, parsed: bool, escapes: bool) -> str
         plain = _PLAIN_CONTENT.fullmatch(value) and not value.startswith("<<")
         return f'"{value}"' if plain else value
     if kind in ("json_config", "json_vars"):
+        if isinstance(value, str) and config_files.is_json_source(value):
+            return value  # a string sealed as written: its escapes are the user's
         return json.dumps(value, ensure_ascii=escapes)
     if isinstance(value, str):
         return value if _is_source(value) else hcl_string(value)

@@ -36,7 +36,9 @@ A sealed value is replaced in place by a quoted seal string; every other byte of
 What gets sealed is the *value* when the expression is a literal (so ``"hunter2"`` in a tfvars
 file fingerprints like ``hunter2`` in the state or on the command line), and the expression's
 exact source text otherwise: a heredoc is sealed from ``<<EOT`` through its closing marker and
-collapses to one quoted seal on one line, as does a multi-line object or template.
+collapses to one quoted seal on one line, as does a multi-line object or template. A JSON string
+that a checkout would not write back byte for byte from its value (escapes where none are needed,
+``"s\\u0033cret"``) is sealed as written, quotes included (:func:`json_sealed`).
 
 Files python-hcl2 cannot parse are still collected; their secrets are found line by line
 instead: an assignment that starts a line (``name = value`` or ``"name": value``) to a sensitive
@@ -600,13 +602,16 @@ def config_document(
     seal: Seal,
     secret_name: re.Pattern[str],
     sensitive_vars: frozenset[str],
+    told: set[str] | None = None,
 ) -> dict[str, Any]:
     """The storable snapshot of a configuration, with every secret sealed.
 
     ``variables`` are the values from :func:`parse_variable_args`; those of sensitive variables
-    (declared sensitive, or named like a secret) are replaced by ``seal(value)``.
+    (declared sensitive, or named like a secret) are replaced by ``seal(value)``. ``told``
+    receives each string sealed, in plain: a literal's value (also a JSON string's sealed as
+    written, see :func:`json_sealed`), an expression's source text.
     """
-    policy = _Policy(seal, secret_name, sensitive_vars, _module_sensitive_variables(files))
+    policy = _Policy(seal, secret_name, sensitive_vars, _module_sensitive_variables(files), told)
     text_files: dict[str, list[str]] = {}
     binary_files: dict[str, str] = {}
     for path in sorted(files):
@@ -622,7 +627,7 @@ def config_document(
     if binary_files:
         doc["binary_files"] = binary_files
     doc["variables"] = {
-        name: seal(value)
+        name: policy.sealed_value(value)
         if policy.sensitive_var(name) or _holds_secret_items(value, policy)
         else value
         for name, value in sorted(variables.items())
@@ -649,14 +654,8 @@ def sealed_configuration(
     ("admin", a port) is sealed where it is assigned, and nowhere else: it would be found in
     too many innocent literals and words."""
     sealed: set[str] = set()
-
-    def sealing(value: Any) -> str:
-        if isinstance(value, str):
-            sealed.add(value)
-        return seal(value)
-
     sensitive = sensitive_variable_names(files)
-    doc = config_document(files, variables, sealing, secret_name, sensitive)
+    doc = config_document(files, variables, seal, secret_name, sensitive, sealed)
     items = secret_variable_items(files, variables, secret_name, sensitive)
     return doc, frozenset(v for v in sealed | items if len(v) >= MIN_KNOWN_LENGTH)
 
@@ -765,10 +764,12 @@ def seal_secret_strings(
         return dict(doc)
     forms = {value: _written_forms(value) for value in secrets}
     needles: dict[str, str] = {}
+    needle_values: dict[str, str] = {}
     for value in secrets:
         # A .tf file spells a non-ASCII character out; a .tf.json file may escape it.
         for needle in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
             needles[needle] = json.dumps(seal(value))
+            needle_values[needle] = value
     contains = containing(secrets)
     in_comments = _Written.of(forms, several_lines=False)
     anywhere = _Written.of(forms, several_lines=True)
@@ -779,7 +780,14 @@ def seal_secret_strings(
                 line = line.replace(needle, replacement)
         return line
 
-    def sealed_json_line(line: str) -> str:
+    def sealed_json_needles(line: str, escapes: bool) -> str:
+        # Sealed so that a checkout writes each back as it is written (json_sealed).
+        for needle, value in needle_values.items():
+            if needle in line:
+                line = line.replace(needle, json_sealed(needle, value, seal, escapes))
+        return line
+
+    def sealed_json_line(line: str, escapes: bool) -> str:
         # A .tf.json string is an HCL template: `"${sensitive(\"s3cr3t\")}"` holds the literal
         # escaped, where no needle finds it. The whole string is sealed, as a secret-named
         # member's value is (a seal inside it would be escaped too, and found by nothing).
@@ -787,7 +795,7 @@ def seal_secret_strings(
             return line
         return _QUOTED.sub(
             lambda m: (
-                json.dumps(seal(template))
+                json_sealed(m.group(0), template, seal, escapes)
                 if (template := _json_string(m.group(0))) is not None
                 and any(literal in secrets for literal in _quoted_literals(template))
                 else m.group(0)
@@ -795,7 +803,7 @@ def seal_secret_strings(
             line,
         )
 
-    def containing_sealed_json(line: str) -> str:
+    def containing_sealed_json(line: str, escapes: bool) -> str:
         # A literal that holds a secret among other text is sealed whole: no part of it can be
         # shown without telling where the secret starts and ends.
         if contains is None or not contains(line):
@@ -806,13 +814,19 @@ def seal_secret_strings(
             value = _json_string(quoted)
             if value is None or is_sealed(value) or not contains(value):
                 return quoted
-            return json.dumps(seal(value))  # a JSON string is put back as one
+            return json_sealed(quoted, value, seal, escapes)  # a JSON string is put back as one
 
         return _QUOTED.sub(replace, line)
 
     def sealed_file(path: str, lines: list[str]) -> list[str]:
         if path.endswith(".json"):
-            lines = [containing_sealed_json(sealed_line(sealed_json_line(line))) for line in lines]
+            escapes = any("\\u" in line for line in lines)
+            lines = [
+                containing_sealed_json(
+                    sealed_json_needles(sealed_json_line(line, escapes), escapes), escapes
+                )
+                for line in lines
+            ]
         else:
             lines = _seal_containing_strings([sealed_line(line) for line in lines], contains, seal)
         lines = _seal_heredocs(path, lines, secrets, contains, seal)
@@ -1005,8 +1019,10 @@ def seal_known_literals(
     """``doc`` with each quoted string literal of its files that ``known`` tells is a secret
     sealed, as :func:`seal_secret_strings` does: a literal sealed in the version before
     because its state held the value sealed stays sealed once the state no longer holds it (a
-    targeted destroy, `state rm`), while the files still do."""
+    targeted destroy, `state rm`), while the files still do. A JSON string that ``known``
+    tells is a secret as written (sealed so, see :func:`json_sealed`) is sealed so again."""
     found: set[str] = set()
+    written: set[str] = set()  # JSON strings, quoted as written
     for path, lines in doc["files"].items():
         if path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) and any("<<" in line for line in lines):
             text = "".join(lines)
@@ -1024,9 +1040,26 @@ def seal_known_literals(
                 if known(value):
                     found.add(value)
                 if path.endswith(".json"):
+                    if known(match.group(0)):
+                        written.add(match.group(0))
                     # The literals of a .tf.json template (`"${sensitive(\"s3cr3t\")}"`).
                     found.update(v for v in _quoted_literals(value) if known(v))
-    return seal_secret_strings(doc, found, seal)
+    out = seal_secret_strings(doc, found, seal)
+    if not written:
+        return out
+
+    def sealed_written(line: str) -> str:
+        if '"' not in line:
+            return line
+        return _QUOTED.sub(
+            lambda m: json.dumps(seal(m.group(0))) if m.group(0) in written else m.group(0), line
+        )
+
+    out["files"] = {
+        path: [sealed_written(line) for line in lines] if path.endswith(".json") else lines
+        for path, lines in out["files"].items()
+    }
+    return out
 
 
 def _json_string(quoted: str) -> str | None:
@@ -1036,6 +1069,33 @@ def _json_string(quoted: str) -> str | None:
     except ValueError:
         return None
     return value if isinstance(value, str) else None
+
+
+def json_sealed(source: str, value: Any, seal: Seal, escapes: bool) -> str:
+    """The quoted seal that replaces a JSON value written as ``source`` in a file that writes
+    ``\\u`` escapes somewhere (``escapes``) or not: the seal of its value, as a literal is
+    sealed elsewhere (a password fingerprints as it does in the state); but the seal of a
+    string's ``source`` itself, quotes and escapes as written, where a checkout writing the
+    value back would not write the same bytes, or where the value itself reads as a quoted JSON
+    string, which would be taken for such a source (see :func:`is_json_source`).
+
+    A checkout writes a value back with the shortest escapes, and non-ASCII text spelled out
+    unless the file is ASCII with ``\\u`` escapes (which tells versions recorded before strings
+    were sealed as written apart): so ``"s\\u0033cret"`` and ``"caf\\u00e9"`` are sealed as
+    written, and so is ``"café"`` in a file that escapes other text."""
+    if isinstance(value, str) and not (
+        source == json.dumps(value, ensure_ascii=False)
+        and (value.isascii() or not escapes)
+        and not is_json_source(value)
+    ):
+        return json.dumps(seal(source))
+    return json.dumps(seal(value))
+
+
+def is_json_source(sealed: str) -> bool:
+    """Whether a string a seal of a JSON file stands for is a JSON string's source text as
+    written (:func:`json_sealed`), to be put back as it is, rather than a value."""
+    return len(sealed) >= 2 and sealed[0] == sealed[-1] == '"' and _json_string(sealed) is not None
 
 
 def _quoted_literals(template: str) -> Iterator[str]:
@@ -1181,6 +1241,8 @@ class _Policy:
     sensitive_vars: frozenset[str]
     # Local module directory -> its variables declared sensitive.
     module_sensitive: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Receives each string sealed, in plain (see config_document).
+    told: set[str] | None = None
 
     def module_arguments(self, path: str, source: Any) -> frozenset[str]:
         """The arguments of a module call in ``path`` to ``source`` that the module declares
@@ -1197,7 +1259,20 @@ class _Policy:
         return name is not None and (name in self.sensitive_vars or self.secret(name))
 
     def sealed(self, value: Any) -> str:
-        return json.dumps(self.seal(value))
+        return json.dumps(self.sealed_value(value))
+
+    def sealed_value(self, value: Any) -> str:
+        self.tell(value)
+        return self.seal(value)
+
+    def sealed_json(self, source: str, value: Any, escapes: bool) -> str:
+        """A JSON value's quoted seal (:func:`json_sealed`), its ``source`` as written."""
+        self.tell(value)
+        return json_sealed(source, value, self.seal, escapes)
+
+    def tell(self, value: Any) -> None:
+        if self.told is not None and isinstance(value, str):
+            self.told.add(value)
 
 
 @dataclass
@@ -1389,21 +1464,22 @@ def _json_has_text(value: Any) -> bool:
 
 
 def _seal_json(
-    node: json_spans.Node, policy: _Policy, edits: _Edits, declared: bool = False
+    node: json_spans.Node, text: str, policy: _Policy, edits: _Edits, declared: bool = False
 ) -> None:
     if _worth_sealing(node.value, declared):
-        edits.add(node.start, node.end, policy.sealed(node.value))
+        source = text[node.start : node.end]
+        edits.add(node.start, node.end, policy.sealed_json(source, node.value, "\\u" in text))
 
 
 def _seal_json_secrets(
-    node: json_spans.Node, policy: _Policy, edits: _Edits, needs_text: bool
+    node: json_spans.Node, text: str, policy: _Policy, edits: _Edits, needs_text: bool
 ) -> None:
     for key, child in node.children():
         sealable = child.value is not None and (not needs_text or _json_has_text(child.value))
         if sealable and policy.secret(key):
-            _seal_json(child, policy, edits)
+            _seal_json(child, text, policy, edits)
             continue
-        _seal_json_secrets(child, policy, edits, needs_text)
+        _seal_json_secrets(child, text, policy, edits, needs_text)
 
 
 def _redact_vars_json(text: str, policy: _Policy) -> str:
@@ -1416,9 +1492,9 @@ def _redact_vars_json(text: str, policy: _Policy) -> str:
     edits = _Edits()
     for key, child in tree.children():
         if policy.sensitive_var(key):
-            _seal_json(child, policy, edits, declared=key in policy.sensitive_vars)
+            _seal_json(child, text, policy, edits, declared=key in policy.sensitive_vars)
         else:
-            _seal_json_secrets(child, policy, edits, needs_text=False)
+            _seal_json_secrets(child, text, policy, edits, needs_text=False)
     return edits.apply(text)
 
 
@@ -1456,7 +1532,7 @@ def _redact_config_json(text: str, policy: _Policy, path: str) -> str:
         # Block labels (resource types and names, variable names…) are not attribute names:
         # a variable called `api_token` must keep its `type` and `sensitive` in the clear.
         for body in _json_block_bodies(section, _JSON_BLOCK_LABELS.get(key or "", 0)):
-            _seal_json_secrets(body, policy, edits, needs_text=True)
+            _seal_json_secrets(body, text, policy, edits, needs_text=True)
     for key, section in tree.children():
         if key == "module":
             for body in _json_block_bodies(section, 1):
@@ -1467,7 +1543,7 @@ def _redact_config_json(text: str, policy: _Policy, path: str) -> str:
                     literal = member.value.value
                     spelled = _json_has_text(literal) or not isinstance(literal, str | dict | list)
                     if member.key in sensitive and spelled:
-                        _seal_json(member.value, policy, edits, declared=True)
+                        _seal_json(member.value, text, policy, edits, declared=True)
         if key not in ("variable", "output"):
             continue
         for name, block in section.children():
@@ -1488,7 +1564,7 @@ def _redact_config_json(text: str, policy: _Policy, path: str) -> str:
                         and _json_has_text(member.value.value)
                     )
                     if default or spelled:
-                        _seal_json(member.value, policy, edits, declared)
+                        _seal_json(member.value, text, policy, edits, declared)
     return edits.apply(text)
 
 

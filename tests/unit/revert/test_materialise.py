@@ -122,6 +122,38 @@ def test_restore_files_with_the_key_gives_back_the_applied_bytes() -> None:
     assert restore_variables(doc, redactor) == ({"db_password": "cli-secret"}, [])
 
 
+@pytest.mark.parametrize(
+    ("written", "hidden"),
+    [
+        (r'"s\u0033cret-value"', "cret-value"),  # an escape where none is needed
+        (r'"key\/value-x"', "value-x"),  # JSON's escaped slash
+        # Non-ASCII escaped in a file that spells out "café" elsewhere, and the other way.
+        (r'"caf\u00e9-secret"', "-secret"),
+        ('"café-secret"', "-secret"),
+        (r'"\"quoted-secret\""', "quoted-secret"),  # a value that reads as a JSON string
+        ('"plain-secret"', "plain-secret"),
+    ],
+)
+def test_restore_files_with_the_key_gives_back_json_strings_as_written(
+    written: str, hidden: str
+) -> None:
+    # A JSON string is sealed by value where writing the value back gives the same bytes, as
+    # it was written otherwise, so a checkout with the key writes back the file as it was.
+    redactor = Redactor(b"k" * 32, KEY)
+    body = (
+        '{\n  "locals": {"note": "café", "other": "caf\\u00e9"},\n'
+        '  "resource": {"terraform_data": {"x": {"input": {"password": WRITTEN}}}}\n}\n'
+    ).replace("WRITTEN", written)
+    files = {
+        "main.tf.json": body.encode(),
+        "terraform.tfvars.json": f'{{"api_token": {written}}}\n'.encode(),
+    }
+    doc = record(files, redactor)
+    assert hidden not in json.dumps(doc, ensure_ascii=False)
+
+    assert restore_files(doc, redactor) == (files, [])
+
+
 def test_restore_files_without_a_key_lists_what_stays_sealed() -> None:
     recorded_with = Redactor(FP_KEY)
     doc = record(SECRET_FILES, recorded_with, {"db_password": "cli", "region": "eu"})

@@ -721,9 +721,15 @@ def test_seal_secret_strings_finds_a_secret_written_with_json_escapes() -> None:
 
     assert _nowhere("s3cr3t-value", sealed)
     locals_ = json.loads(text_of(sealed, "main.tf.json"))["locals"]
-    assert locals_ == {"same": seal("s3cr3t-value"), "policy": seal(policy), "other": "kept"}
+    # A string written with escapes a checkout would not write is sealed as written, quotes
+    # included, so that a checkout writes it back so.
+    assert locals_ == {
+        "same": seal('"s3cr\\u0033t-value"'),
+        "policy": seal(policy),
+        "other": "kept",
+    }
     assert json.loads(text_of(sealed, "prod.tfvars.json")) == {
-        "conn": seal("user:s3cr3t-value@db"),
+        "conn": seal('"user:s3cr\\u0033t-value@db"'),
         "size": "x",
     }
     assert sealed["variables"] == {"doc": seal(variables["doc"]), "size": "large"}
@@ -905,11 +911,14 @@ def test_sealed_configuration_tells_the_secrets_long_enough_to_look_for() -> Non
         "main.tf": b'variable "db" {\n  sensitive = true\n}\nlocals {\n  password = "pw123"\n'
         b'  token    = "long-token-value"\n}\n',
         "terraform.tfvars": b'db = "db-secret-value"\napi_tokens = ["short", "item-token-value"]\n',
+        # Sealed as written (its escape), told by its value, as the state holds it.
+        "extra.tfvars.json": b'{"token": "json-s\\u0033cret"}\n',
     }
 
     doc, secrets = sealed_configuration(files, {"password": "var-secret-value"}, seal, SECRET_NAME)
 
     assert secrets == {
+        "json-s3cret",
         "long-token-value",
         "db-secret-value",
         "item-token-value",
@@ -917,6 +926,8 @@ def test_sealed_configuration_tells_the_secrets_long_enough_to_look_for() -> Non
     }
     assert doc == document(files, {"password": "var-secret-value"})
     assert seal("pw123") in text_of(doc, "main.tf")  # sealed where it is assigned
+    written = seal(r'"json-s\u0033cret"')
+    assert text_of(doc, "extra.tfvars.json") == f'{{"token": "{written}"}}\n'
 
 
 def test_a_block_comment_inside_an_interpolation_is_a_comment() -> None:
