@@ -404,12 +404,18 @@ def test_checkout_and_recording_seal_the_same_secrets_elsewhere_in_the_files(
     assert not (workdir / "extra.tf").exists()
 
 
-def test_a_keyed_checkout_writes_a_tf_json_file_back_with_its_escapes(
+def test_a_keyed_checkout_writes_files_back_with_their_escapes(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # JSON strings are sealed by value: `s\u0033cret` came back as `s3cret`, and `\u00e9` as
-    # `é` in a file holding other non-ASCII text; the same values, not the file as written.
+    # Strings were sealed by value: `s\u0033cret` came back as `s3cret`, and `\u00e9` as `é`
+    # (in a .tf.json file holding other non-ASCII text, and in a .tf file): the same values,
+    # not the files as written.
     monkeypatch.setenv("TFSHADOW_KEY", "a-key-for-this-test")
+    hcl = (
+        'locals {\n  api_key = "s\\u0033cret-hcl-value"\n'
+        '  db_password = "caf\\u00e9-hcl-value"\n}\n'
+    )
+    (workdir / "extra.tf").write_text(hcl)
     extra = (
         '{\n  "locals": {\n    "note": "café",\n'
         '    "url": "postgres://svc:fixture\\u002dtoken-value@db"\n  },\n'
@@ -422,35 +428,48 @@ def test_a_keyed_checkout_writes_a_tf_json_file_back_with_its_escapes(
     (workdir / "extra.tf.json").write_text(extra, encoding="utf-8")
     assert tfshadow(*APPLY, cwd=workdir).code == 0
     (workdir / "extra.tf.json").unlink()
+    (workdir / "extra.tf").unlink()
     assert tfshadow(*APPLY, cwd=workdir).code == 0
     store = workdir / ".tfshadow"
     history = "\n".join(store_files(store).values()) + git_history_text(store)
-    for secret in ("cret-json-value", "token-value", "value-here"):
+    for secret in ("cret-json-value", "token-value", "value-here", "hcl-value"):
         assert secret not in history
 
     checkout = tfshadow("checkout", "1", cwd=workdir)
 
     assert checkout.code == 0, checkout.err
     assert (workdir / "extra.tf.json").read_text(encoding="utf-8") == extra
+    assert (workdir / "extra.tf").read_text() == hcl
 
 
-def test_checkout_takes_an_escaped_json_literal_only_the_state_told_was_a_secret(
-    tmp_path: Path, tfshadow: Tfshadow
-) -> None:
-    # As in HCL, but in a .tf.json file and written with escapes: the store holds the literal
-    # sealed as written, and the file here, which holds it so, is no local edit.
-    workdir = tmp_path / "infra"
-    workdir.mkdir()
-    main = (
+_ESCAPED_LITERAL = {
+    "main.tf.json": (
         '{"locals": {"x": "hunter\\u0032-literal"},\n'
         ' "resource": {"terraform_data": {\n'
         '  "db": {"input": {"password": "${local.x}"}},\n'
         '  "web": {"input": "one"}}}}\n'
-    )
-    (workdir / "main.tf.json").write_text(main)
+    ),
+    "main.tf": (
+        'locals {\n  x = "hunter\\u0032-literal"\n}\n'
+        'resource "terraform_data" "db" {\n  input = { password = local.x }\n}\n'
+        'resource "terraform_data" "web" {\n  input = "one"\n}\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ESCAPED_LITERAL))
+def test_checkout_takes_an_escaped_literal_only_the_state_told_was_a_secret(
+    tmp_path: Path, tfshadow: Tfshadow, name: str
+) -> None:
+    # Written with escapes: the store holds the literal sealed as written, and the file here,
+    # which holds it so, is no local edit; its value is taken from there.
+    workdir = tmp_path / "infra"
+    workdir.mkdir()
+    main = _ESCAPED_LITERAL[name]
+    (workdir / name).write_text(main)
     assert tfshadow("init", "-no-color", cwd=workdir).code == 0
     assert tfshadow(*APPLY, cwd=workdir).code == 0
-    (workdir / "main.tf.json").write_text(main.replace('"one"', '"two"'))
+    (workdir / name).write_text(main.replace('"one"', '"two"'))
     assert tfshadow(*APPLY, cwd=workdir).code == 0
     history = git_history_text(workdir / ".tfshadow")
     assert "hunter2-literal" not in history and "hunter\\\\u0032-literal" not in history
@@ -458,7 +477,7 @@ def test_checkout_takes_an_escaped_json_literal_only_the_state_told_was_a_secret
     back = tfshadow("checkout", "1", "--no-color", cwd=workdir)
 
     assert back.code == 0, back.err
-    assert (workdir / "main.tf.json").read_text() == main
+    assert (workdir / name).read_text() == main
     forth = tfshadow("checkout", "2", "--no-color", cwd=workdir)
     assert forth.code == 0, forth.err
-    assert (workdir / "main.tf.json").read_text() == main.replace('"one"', '"two"')
+    assert (workdir / name).read_text() == main.replace('"one"', '"two"')

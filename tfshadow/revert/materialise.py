@@ -29,11 +29,12 @@ supply the value with ``-var``, ``-var-file`` or ``TF_VAR_<name>``.
 Whether a string seal stood for a literal string or for an expression's source text is not
 recorded; it is read back as source when it parses as a complete non-literal HCL expression that
 spells out text (a heredoc, a template, a call with string arguments), as a string otherwise.
-In a JSON file, a string is sealed as written (quotes and escapes) unless writing its value back
-gives the same bytes (:func:`~tfshadow.state.config_files.json_sealed`), and a seal that opens
-to a quoted JSON string is put back as it is. HCL literal strings are re-quoted with the
-shortest escapes, and literal objects and lists sealed as one value come back on one line: such
-values are equal to what was applied, not always byte for byte.
+A quoted string is sealed as written (quotes and escapes) unless writing its value back gives
+the same bytes (:func:`~tfshadow.state.config_files.hcl_sealed`,
+:func:`~tfshadow.state.config_files.json_sealed`), and a seal that opens to such a quoted string
+is put back as it is; other literal strings are re-quoted with the shortest escapes. Literal
+objects and lists sealed as one value come back on one line: such values are equal to what was
+applied, not always byte for byte.
 """
 
 from __future__ import annotations
@@ -299,7 +300,10 @@ def _source_for(value: Any, kind: _FileKind, parsed: bool, escapes: bool) -> str
             return value  # a string sealed as written: its escapes are the user's
         return json.dumps(value, ensure_ascii=escapes)
     if isinstance(value, str):
-        return value if _is_source(value) else hcl_string(value)
+        # A quoted string sealed as written (its escapes are the user's), or an expression.
+        if config_files.is_hcl_source(value) or _is_source(value):
+            return value
+        return hcl_string(value)
     return _hcl_literal(value)
 
 
@@ -318,24 +322,8 @@ def _is_source(text: str) -> bool:
 
 
 def hcl_string(value: str) -> str:
-    """``value`` as a quoted HCL string: escaped, and ``${``/``%{`` doubled so that it is
-    read as text, not as a template."""
-    escaped: list[str] = []
-    for char in value:
-        if char in ('"', "\\"):
-            escaped.append("\\" + char)
-        elif char == "\n":
-            escaped.append("\\n")
-        elif char == "\r":
-            escaped.append("\\r")
-        elif char == "\t":
-            escaped.append("\\t")
-        elif ord(char) < 0x20 or char == "\x7f":
-            escaped.append(f"\\u{ord(char):04x}")
-        else:
-            escaped.append(char)
-    body = "".join(escaped).replace("${", "$${").replace("%{", "%%{")
-    return f'"{body}"'
+    """``value`` as a quoted HCL string (:func:`~tfshadow.state.config_files.hcl_quoted`)."""
+    return config_files.hcl_quoted(value)
 
 
 def _hcl_literal(value: Any) -> str:

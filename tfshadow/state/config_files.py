@@ -36,9 +36,10 @@ A sealed value is replaced in place by a quoted seal string; every other byte of
 What gets sealed is the *value* when the expression is a literal (so ``"hunter2"`` in a tfvars
 file fingerprints like ``hunter2`` in the state or on the command line), and the expression's
 exact source text otherwise: a heredoc is sealed from ``<<EOT`` through its closing marker and
-collapses to one quoted seal on one line, as does a multi-line object or template. A JSON string
-that a checkout would not write back byte for byte from its value (escapes where none are needed,
-``"s\\u0033cret"``) is sealed as written, quotes included (:func:`json_sealed`).
+collapses to one quoted seal on one line, as does a multi-line object or template. A quoted
+string that a checkout would not write back byte for byte from its value (escapes where none are
+needed, ``"s\\u0033cret"``) is sealed as written, quotes included (:func:`hcl_sealed`,
+:func:`json_sealed`).
 
 Files python-hcl2 cannot parse are still collected; their secrets are found line by line
 instead: an assignment that starts a line (``name = value`` or ``"name": value``) to a sensitive
@@ -768,13 +769,14 @@ def seal_secret_strings(
     for value in secrets:
         # A .tf file spells a non-ASCII character out; a .tf.json file may escape it.
         for needle in {json.dumps(value), json.dumps(value, ensure_ascii=False)}:
-            needles[needle] = json.dumps(seal(value))
+            needles[needle] = hcl_sealed(needle, value, seal)
             needle_values[needle] = value
     contains = containing(secrets)
     in_comments = _Written.of(forms, several_lines=False)
     anywhere = _Written.of(forms, several_lines=True)
 
     def sealed_line(line: str) -> str:
+        # Sealed so that a checkout writes each back as it is written (hcl_sealed).
         for needle, replacement in needles.items():
             if needle in line:
                 line = line.replace(needle, replacement)
@@ -868,7 +870,7 @@ def _seal_containing_strings(
         if value is None or _INTERPOLATION_START.search(quoted):
             edits.add(start, end, json.dumps(seal(quoted)))
         elif contains(value):
-            edits.add(start, end, json.dumps(seal(value.replace("$${", "${").replace("%%{", "%{"))))
+            edits.add(start, end, hcl_sealed(quoted, _hcl_text(value), seal))
     return _lines(edits.apply(text)) if edits.spans else lines
 
 
@@ -1019,10 +1021,11 @@ def seal_known_literals(
     """``doc`` with each quoted string literal of its files that ``known`` tells is a secret
     sealed, as :func:`seal_secret_strings` does: a literal sealed in the version before
     because its state held the value sealed stays sealed once the state no longer holds it (a
-    targeted destroy, `state rm`), while the files still do. A JSON string that ``known``
-    tells is a secret as written (sealed so, see :func:`json_sealed`) is sealed so again."""
+    targeted destroy, `state rm`), while the files still do. A quoted string that ``known``
+    tells is a secret as written (sealed so, see :func:`hcl_sealed` and :func:`json_sealed`)
+    is sealed so again."""
     found: set[str] = set()
-    written: set[str] = set()  # JSON strings, quoted as written
+    written: set[str] = set()  # quoted strings, as written
     for path, lines in doc["files"].items():
         if path.endswith((*_CONFIG_SUFFIXES, ".tfvars")) and any("<<" in line for line in lines):
             text = "".join(lines)
@@ -1034,14 +1037,15 @@ def seal_known_literals(
             if '"' not in line:
                 continue
             for match in _QUOTED.finditer(line):
-                value = _json_string(match.group(0))
-                if value is None:
-                    continue  # an escape HCL reads and JSON does not: no seal matches it
-                if known(value):
+                quoted = match.group(0)
+                value = _json_string(quoted)
+                if value is not None and known(value):
                     found.add(value)
+                elif known(quoted):
+                    written.add(quoted)
+                if value is None:
+                    continue  # an escape HCL reads and JSON does not: sealed as written only
                 if path.endswith(".json"):
-                    if known(match.group(0)):
-                        written.add(match.group(0))
                     # The literals of a .tf.json template (`"${sensitive(\"s3cr3t\")}"`).
                     found.update(v for v in _quoted_literals(value) if known(v))
     out = seal_secret_strings(doc, found, seal)
@@ -1056,8 +1060,7 @@ def seal_known_literals(
         )
 
     out["files"] = {
-        path: [sealed_written(line) for line in lines] if path.endswith(".json") else lines
-        for path, lines in out["files"].items()
+        path: [sealed_written(line) for line in lines] for path, lines in out["files"].items()
     }
     return out
 
@@ -1079,10 +1082,11 @@ def json_sealed(source: str, value: Any, seal: Seal, escapes: bool) -> str:
     value back would not write the same bytes, or where the value itself reads as a quoted JSON
     string, which would be taken for such a source (see :func:`is_json_source`).
 
-    A checkout writes a value back with the shortest escapes, and non-ASCII text spelled out
-    unless the file is ASCII with ``\\u`` escapes (which tells versions recorded before strings
-    were sealed as written apart): so ``"s\\u0033cret"`` and ``"caf\\u00e9"`` are sealed as
-    written, and so is ``"café"`` in a file that escapes other text."""
+    A checkout writes a value back with the shortest escapes, spelling non-ASCII text out
+    unless the file is all ASCII and escapes something with ``\\u`` (as it wrote back values
+    of the versions recorded before strings were sealed as written): so ``"s\\u0033cret"`` and
+    ``"caf\\u00e9"`` are sealed as written, and so is ``"café"`` in a file that escapes other
+    text."""
     if isinstance(value, str) and not (
         source == json.dumps(value, ensure_ascii=False)
         and (value.isascii() or not escapes)
@@ -1090,6 +1094,55 @@ def json_sealed(source: str, value: Any, seal: Seal, escapes: bool) -> str:
     ):
         return json.dumps(seal(source))
     return json.dumps(seal(value))
+
+
+def hcl_sealed(source: str, value: Any, seal: Seal) -> str:
+    """The quoted seal that replaces an HCL literal written as ``source``: the seal of its
+    value, as a literal is sealed elsewhere; but, for a quoted string that a checkout would not
+    write back as it is written from its value (:func:`hcl_quoted`: ``"s\\u0033cret"``,
+    ``"caf\\u00e9"``), or whose value itself reads as a quoted string (see
+    :func:`is_hcl_source`), the seal of ``source``, quotes and escapes as written."""
+    written = isinstance(value, str) and source.startswith('"')
+    if written and (source != hcl_quoted(value) or is_hcl_source(value)):
+        return json.dumps(seal(source))
+    return json.dumps(seal(value))
+
+
+def is_hcl_source(sealed: str) -> bool:
+    """Whether a string a seal of an HCL file stands for is a quoted string's source text as
+    written (:func:`hcl_sealed`), to be put back as it is, rather than a value."""
+    if len(sealed) < 2 or sealed[0] != '"' or sealed[-1] != '"':
+        return False
+    end, _ = _hcl_string_end(sealed, 0, across_lines=False)
+    return end == len(sealed) and not _INTERPOLATION_START.search(sealed)
+
+
+def hcl_quoted(value: str) -> str:
+    """``value`` as a quoted HCL string, as a checkout writes a sealed one back: escaped (the
+    shortest escapes; other characters spelled out), and ``${``/``%{`` doubled so that it is
+    read as text, not as a template."""
+    escaped: list[str] = []
+    for char in value:
+        if char in ('"', "\\"):
+            escaped.append("\\" + char)
+        elif char == "\n":
+            escaped.append("\\n")
+        elif char == "\r":
+            escaped.append("\\r")
+        elif char == "\t":
+            escaped.append("\\t")
+        elif ord(char) < 0x20 or char == "\x7f":
+            escaped.append(f"\\u{ord(char):04x}")
+        else:
+            escaped.append(char)
+    body = "".join(escaped).replace("${", "$${").replace("%{", "%%{")
+    return f'"{body}"'
+
+
+def _hcl_text(value: str) -> str:
+    """The text a quoted HCL string without interpolations stands for, from its JSON reading
+    (``$${`` and ``%%{`` are HCL's escapes of ``${`` and ``%{``)."""
+    return value.replace("$${", "${").replace("%%{", "%{")
 
 
 def is_json_source(sealed: str) -> bool:
@@ -1265,6 +1318,11 @@ class _Policy:
         self.tell(value)
         return self.seal(value)
 
+    def sealed_hcl(self, source: str, value: Any) -> str:
+        """An HCL literal's quoted seal (:func:`hcl_sealed`), its ``source`` as written."""
+        self.tell(value)
+        return hcl_sealed(source, value, self.seal)
+
     def sealed_json(self, source: str, value: Any, escapes: bool) -> str:
         """A JSON value's quoted seal (:func:`json_sealed`), its ``source`` as written."""
         self.tell(value)
@@ -1384,7 +1442,8 @@ def _seal_hcl_value(
 ) -> None:
     if value.is_literal:
         if _worth_sealing(value.literal, declared):
-            edits.add(value.start, value.end, policy.sealed(value.literal))
+            source = text[value.start : value.end]
+            edits.add(value.start, value.end, policy.sealed_hcl(source, value.literal))
     else:
         edits.add(value.start, value.end, policy.sealed(text[value.start : value.end]))
 

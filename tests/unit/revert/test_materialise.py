@@ -154,6 +154,36 @@ def test_restore_files_with_the_key_gives_back_json_strings_as_written(
     assert restore_files(doc, redactor) == (files, [])
 
 
+@pytest.mark.parametrize(
+    ("written", "hidden"),
+    [
+        (r'"s\u0033cret-value"', "cret-value"),  # an escape where none is needed
+        (r'"caf\u00e9-secret"', "-secret"),  # non-ASCII escaped
+        (r'"caf\U000000e9-secret"', "-secret"),  # HCL's long escape
+        (r'"\"quoted-secret\""', "quoted-secret"),  # a value that reads as a quoted string
+        (r'"$${not}-secret"', "-secret"),  # the escape of a template sequence
+        ('"café-secret"', "-secret"),
+    ],
+)
+def test_restore_files_with_the_key_gives_back_hcl_strings_as_written(
+    written: str, hidden: str
+) -> None:
+    redactor = Redactor(b"k" * 32, KEY)
+    files = {
+        "main.tf": (
+            'variable "db_password" {\n  sensitive = true\n  default = WRITTEN\n}\n'
+            'resource "terraform_data" "x" {\n  input = { api_key = WRITTEN }\n}\n'
+        )
+        .replace("WRITTEN", written)
+        .encode(),
+        "terraform.tfvars": f"api_token = {written}\n".encode(),
+    }
+    doc = record(files, redactor)
+    assert hidden not in json.dumps(doc, ensure_ascii=False)
+
+    assert restore_files(doc, redactor) == (files, [])
+
+
 def test_restore_files_without_a_key_lists_what_stays_sealed() -> None:
     recorded_with = Redactor(FP_KEY)
     doc = record(SECRET_FILES, recorded_with, {"db_password": "cli", "region": "eu"})
