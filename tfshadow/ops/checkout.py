@@ -218,17 +218,17 @@ def _with_values_here(
     """``config`` (a version's document) with every seal whose value a file here holds in
     plain replaced by that value, as it is written there; and every masked comment the file
     here holds, as it is written there."""
-    from tfshadow.state import config_files
+    from tfshadow.state import config_seal
     from tfshadow.state.redact import SEAL_PATTERN, SEAL_PREFIX, SECRET_NAME, same_seal, seal_id
 
     seal_in_text = re.compile(SEAL_PATTERN)
     comments: dict[str, dict[str, str]] = {}
     for path, sealed in current_sealed.items():
         original = on_disk.get(path)
-        if original is not None and config_files.COMMENT_MASK.encode() in sealed:
+        if original is not None and config_seal.COMMENT_MASK.encode() in sealed:
             with contextlib.suppress(UnicodeDecodeError):
                 text = original.decode("utf-8")
-                comments[path] = config_files.masked_comment_lines(text, SECRET_NAME)
+                comments[path] = config_seal.masked_comment_lines(text, SECRET_NAME)
     plain: dict[str, str] = {}
     for path, sealed in current_sealed.items():
         original = on_disk.get(path)
@@ -313,14 +313,14 @@ def _sealed(
     command seals them. ``known``: seal strings of versions (:func:`seals_in`); a literal they
     stand for is sealed too, as a recording seals one whose value the state holds sealed (a
     password given through an innocently named local), which the files alone do not tell."""
-    from tfshadow.state import config_files
+    from tfshadow.state import config_seal
     from tfshadow.state.redact import SECRET_NAME
 
     # Sealed as a recording seals them, the short secrets too (see sealed_configuration).
-    doc, secrets = config_files.sealed_configuration(files, {}, redactor.seal, SECRET_NAME)
-    doc = config_files.seal_secret_strings(doc, secrets, redactor.seal)
+    doc, secrets = config_seal.sealed_configuration(files, {}, redactor.seal, SECRET_NAME)
+    doc = config_seal.seal_secret_strings(doc, secrets, redactor.seal)
     if known:
-        doc = config_files.seal_known_literals(doc, redactor.known_value(known), redactor.seal)
+        doc = config_seal.seal_known_literals(doc, redactor.known_value(known), redactor.seal)
     return _document_bytes(doc)
 
 

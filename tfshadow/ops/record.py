@@ -711,7 +711,7 @@ def capture_now(
 ) -> Capture:
     """The state Terraform left and the working directory's configuration, secret-free: each
     sealed where it holds a secret the other one told."""
-    from tfshadow.state.config_files import seal_known_literals, seal_secret_strings
+    from tfshadow.state.config_seal import seal_known_literals, seal_secret_strings
     from tfshadow.state.redact import keep_seals
 
     config, config_secrets = config_document_now(project, redactor, inputs)
@@ -765,8 +765,8 @@ def config_document_now(
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The working directory's configuration and this command's variables, secret-free; and
     its secrets in plain, to be looked for in the state
-    (:func:`~tfshadow.state.config_files.sealed_configuration`)."""
-    from tfshadow.state import config_files
+    (:func:`~tfshadow.state.config_seal.sealed_configuration`)."""
+    from tfshadow.state import config_files, config_seal
     from tfshadow.state.redact import SECRET_NAME
 
     files = config_files.collect_files(project.workdir, inputs.var_files)
@@ -774,7 +774,7 @@ def config_document_now(
     # their values have no business in this store.
     declared = config_files.root_variable_names(files)
     variables = {name: value for name, value in inputs.variables.items() if name in declared}
-    return config_files.sealed_configuration(files, variables, redactor.seal, SECRET_NAME)
+    return config_seal.sealed_configuration(files, variables, redactor.seal, SECRET_NAME)
 
 
 def _inputs_meta(project: Project, inputs: CommandInputs) -> dict[str, Any] | None:

@@ -1,7 +1,7 @@
 """A recorded version's configuration as files again, and a scratch directory to run it in.
 
 A version's config document holds its files with every secret replaced by a quoted seal string
-(:mod:`tfshadow.state.config_files`). :func:`restore_files` opens the encrypted seals again
+(:mod:`tfshadow.state.config_seal`). :func:`restore_files` opens the encrypted seals again
 (TFSHADOW_KEY): a literal comes back as the literal (a string re-quoted with HCL's or JSON's
 escapes), any other expression as its exact source text, so with the key the files are the bytes
 that were applied. Fingerprint seals hold no value; they are reported as :class:`SecretSlot`
@@ -30,8 +30,8 @@ Whether a string seal stood for a literal string or for an expression's source t
 recorded; it is read back as source when it parses as a complete non-literal HCL expression that
 spells out text (a heredoc, a template, a call with string arguments), as a string otherwise.
 A quoted string is sealed as written (quotes and escapes) unless writing its value back gives
-the same bytes (:func:`~tfshadow.state.config_files.hcl_sealed`,
-:func:`~tfshadow.state.config_files.json_sealed`), and a seal that opens to such a quoted string
+the same bytes (:func:`~tfshadow.state.config_seal.hcl_sealed`,
+:func:`~tfshadow.state.config_seal.json_sealed`), and a seal that opens to such a quoted string
 is put back as it is; other literal strings are re-quoted with the shortest escapes. Literal
 objects and lists sealed as one value come back on one line: such values are equal to what was
 applied, not always byte for byte.
@@ -54,7 +54,7 @@ from tfshadow import env
 from tfshadow.errors import SecretError, StoreError
 from tfshadow.revert.backend import OVERRIDE_NAME, backend_override
 from tfshadow.settings import hcl
-from tfshadow.state import config_files, json_spans
+from tfshadow.state import config_files, config_seal, json_spans
 from tfshadow.state.redact import SEAL_PATTERN, SEAL_PREFIX, Redactor, is_sealed
 
 __all__ = [
@@ -79,11 +79,11 @@ DEFAULT_DATA_DIR = ".terraform"
 
 _FP = SEAL_PREFIX + "fp:"
 _ENC = SEAL_PREFIX + "enc:"
-# config_files writes a seal as json.dumps(seal): the seal's characters need no escaping.
+# config_seal writes a seal as json.dumps(seal): the seal's characters need no escaping.
 _QUOTED_SEAL = re.compile('"(' + SEAL_PATTERN + ')"')
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _LINE_NAME = re.compile(r'^[ \t]*"?([A-Za-z_][\w-]*)"?[ \t]*[=:]', re.M)
-# What config_files' line-based fallback seals by value: a quoted string without escapes.
+# What config_seal's line-based fallback seals by value: a quoted string without escapes.
 _PLAIN_CONTENT = re.compile(r'[^"\\$%]*')
 _CONFIG_SUFFIXES = (".tf", ".tofu")
 _CONFIG_JSON_SUFFIXES = (".tf.json", ".tofu.json")
@@ -235,7 +235,7 @@ def _ups(path: str) -> int:
 
 
 def _file_kind(path: str) -> _FileKind:
-    # As config_files decides how to seal a file.
+    # As config_seal decides how to seal a file.
     name = PurePosixPath(path).name
     if name == config_files.LOCK_FILE:
         return "lock"
@@ -291,17 +291,17 @@ def _parses(text: str, kind: _FileKind) -> bool:
 def _source_for(value: Any, kind: _FileKind, parsed: bool, escapes: bool) -> str:
     """The text to put back for a sealed value (see the module docstring)."""
     if isinstance(value, str) and not parsed:
-        # config_files' line-based fallback sealed a plain quoted string by value, anything
+        # config_seal's line-based fallback sealed a plain quoted string by value, anything
         # else as its source text.
         plain = _PLAIN_CONTENT.fullmatch(value) and not value.startswith("<<")
         return f'"{value}"' if plain else value
     if kind in ("json_config", "json_vars"):
-        if isinstance(value, str) and config_files.is_json_source(value):
+        if isinstance(value, str) and config_seal.is_json_source(value):
             return value  # a string sealed as written: its escapes are the user's
         return json.dumps(value, ensure_ascii=escapes)
     if isinstance(value, str):
         # A quoted string sealed as written (its escapes are the user's), or an expression.
-        if config_files.is_hcl_source(value) or _is_source(value):
+        if config_seal.is_hcl_source(value) or _is_source(value):
             return value
         return hcl_string(value)
     return _hcl_literal(value)
@@ -322,8 +322,8 @@ def _is_source(text: str) -> bool:
 
 
 def hcl_string(value: str) -> str:
-    """``value`` as a quoted HCL string (:func:`~tfshadow.state.config_files.hcl_quoted`)."""
-    return config_files.hcl_quoted(value)
+    """``value`` as a quoted HCL string (:func:`~tfshadow.state.config_seal.hcl_quoted`)."""
+    return config_seal.hcl_quoted(value)
 
 
 def _hcl_literal(value: Any) -> str:

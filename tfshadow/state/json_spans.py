@@ -1,7 +1,7 @@
 """JSON text parsed with the span of every value, so that a value can be edited in place.
 
 ``json.loads`` drops positions. Sealing secrets in ``.tf.json`` and ``.tfvars.json`` files
-(:mod:`tfshadow.state.config_files`) and taking sealed assignments out of them again
+(:mod:`tfshadow.state.config_seal`) and taking sealed assignments out of them again
 (:mod:`tfshadow.revert.materialise`) both replace spans of the text, so the rest of the file keeps
 its formatting.
 """

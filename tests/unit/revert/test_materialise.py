@@ -25,7 +25,7 @@ from tfshadow.revert.materialise import (
 )
 from tfshadow.runner import embedded_engine
 from tfshadow.settings import hcl
-from tfshadow.state import config_files
+from tfshadow.state import config_files, config_seal
 from tfshadow.state.redact import SECRET_NAME, Redactor, is_sealed
 
 KEY = "correct horse battery staple"
@@ -37,7 +37,7 @@ def record(
 ) -> dict[str, Any]:
     """The config document tfshadow stores for these files, as a recorded apply makes it."""
     sensitive = config_files.sensitive_variable_names(files)
-    return config_files.config_document(
+    return config_seal.config_document(
         files, variables or {}, redactor.seal, SECRET_NAME, sensitive
     )
 

@@ -12,6 +12,7 @@ from tfshadow.runner.cli_args import (
     CliArgsError,
     check_cli_args,
     cli_args_variables,
+    effective_args,
     go_duration_seconds,
     split_cli_args,
     terraform_subcommand,
@@ -93,3 +94,16 @@ def test_go_durations(text: str, seconds: float) -> None:
 def test_go_durations_refused(text: str) -> None:
     with pytest.raises(ValueError):
         go_duration_seconds(text)
+
+
+def test_effective_args_read_a_state_subcommands_own_variable_as_terraform_does() -> None:
+    # Terraform reads TF_CLI_ARGS_state_rm for `state rm`, never TF_CLI_ARGS_state.
+    environ = {"TF_CLI_ARGS_state_rm": "-state=other.tfstate", "TF_CLI_ARGS_state": "-x"}
+    assert effective_args(["state", "rm", "a.b"], environ) == [
+        "state",
+        "rm",
+        "-state=other.tfstate",
+        "a.b",
+    ]
+    # A value Terraform cannot read adds nothing (it refuses the command before running it).
+    assert effective_args(["apply"], {"TF_CLI_ARGS": "-destroy '"}) == ["apply"]

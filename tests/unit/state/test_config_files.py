@@ -10,23 +10,25 @@ import pytest
 
 from tfshadow.errors import UsageError
 from tfshadow.settings import hcl
-from tfshadow.state import config_files, delta
+from tfshadow.state import config_files, config_seal, delta
 from tfshadow.state.config_files import (
     collect_files,
-    config_document,
     config_summary,
     expression_variable_names,
     files_from_document,
-    masked_comment_lines,
     parse_var_files,
     parse_variable_args,
     root_variable_names,
+    sensitive_variable_names,
+    state_intents,
+)
+from tfshadow.state.config_seal import (
+    config_document,
+    masked_comment_lines,
     seal_known_literals,
     seal_secret_strings,
     sealed_configuration,
     secret_variable_items,
-    sensitive_variable_names,
-    state_intents,
 )
 from tfshadow.state.redact import unescaped
 
@@ -443,19 +445,6 @@ def test_parse_variable_args_reads_tf_cli_args_before_typed_args(tmp_path: Path)
     }
     typed = ["-chdir=x", "apply", "-var", "size=typed"]
     assert parse_variable_args(typed, environ, tmp_path)["size"] == "typed"
-
-
-def test_effective_args_read_a_state_subcommands_own_variable_as_terraform_does() -> None:
-    # Terraform reads TF_CLI_ARGS_state_rm for `state rm`, never TF_CLI_ARGS_state.
-    environ = {"TF_CLI_ARGS_state_rm": "-state=other.tfstate", "TF_CLI_ARGS_state": "-x"}
-    assert config_files.effective_args(["state", "rm", "a.b"], environ) == [
-        "state",
-        "rm",
-        "-state=other.tfstate",
-        "a.b",
-    ]
-    # A value Terraform cannot read adds nothing (it refuses the command before running it).
-    assert config_files.effective_args(["apply"], {"TF_CLI_ARGS": "-destroy '"}) == ["apply"]
 
 
 def test_parse_variable_args_malformed_var_does_not_echo_it(tmp_path: Path) -> None:
@@ -995,7 +984,7 @@ def test_a_heredoc_inside_an_interpolation_is_text() -> None:
     ],
 )
 def test_hcl_spans_inside_interpolations(text: str, expected: list[tuple[str, int, int]]) -> None:
-    from tfshadow.state.config_files import _hcl_spans
+    from tfshadow.state.config_seal import _hcl_spans
 
     assert list(_hcl_spans(text)) == expected
 
@@ -1034,7 +1023,7 @@ def test_expression_variable_names_skip_parsing_files_of_literal_types_only(
         b'variable "n" {\n  type=number\n}\nvariable "u" {}\n'
         b'resource "terraform_data" "x" {\n  input = "type"\n}\n',
     }
-    monkeypatch.setattr(config_files, "_parse_hcl_text", _no_parse)
+    monkeypatch.setattr(config_files, "parse_hcl_text", _no_parse)
     assert expression_variable_names(literal) == frozenset()
     monkeypatch.undo()
     for spelling in (b"type=list(string)", b"type = map(\n    string\n  )", b"type = any"):
@@ -1062,7 +1051,7 @@ def test_root_variable_names_read_plain_files_without_the_parser(
         "vars.tf.json": b'{"variable": {"from_json": {}}}',
         "modules/m/main.tf": b'variable "inner" {}\n',
     }
-    monkeypatch.setattr(config_files, "_parse_hcl_text", _no_parse)
+    monkeypatch.setattr(config_files, "parse_hcl_text", _no_parse)
     assert root_variable_names(plain) == {"size", "region", "from_json"}
     monkeypatch.undo()
     tricky = {
@@ -1077,7 +1066,6 @@ def test_secret_variable_items_parse_only_variable_files_giving_a_secret_a_list_
 ) -> None:
     # Every recorded command reads them (the parser's first use costs 0.2 s): a variable file
     # assigning no secret variable a list or object is not parsed; one that does is.
-    from tfshadow.state import config_files
 
     plain = {
         "terraform.tfvars": b'size = "large"\ndb_password = "plain string, sealed whole"\n'
@@ -1085,7 +1073,7 @@ def test_secret_variable_items_parse_only_variable_files_giving_a_secret_a_list_
         "prod.auto.tfvars": b'names = ["a", "b"]\n',
         "modules/m/terraform.tfvars": b'api_tokens = ["not the root\'s"]\n',
     }
-    monkeypatch.setattr(config_files, "_parse_hcl_text", _no_parse)
+    monkeypatch.setattr(config_seal, "parse_hcl_text", _no_parse)
     assert secret_variable_items(plain, {}, SECRET_NAME, frozenset({"creds"})) == frozenset()
     monkeypatch.undo()
     secret = {
