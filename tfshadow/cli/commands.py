@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -176,19 +176,19 @@ def _log_patches(
     no_pager: bool,
 ) -> None:
     """``log --patch``: each version listed as ``inspect`` shows it (only what the addresses
-    name, when given), newest first."""
+    name, when given), newest first, each worked out as it is shown."""
     from tfshadow.ops import history
 
     numbers = sorted((int(meta["version"]) for meta in metas), reverse=True)
-    changes = [
+    changes = (
         history.inspect(cli.project(), str(n), workspace=workspace, targets=addresses)
         for n in numbers
-    ]
+    )
     _show_versions(changes, listed=True, as_json=as_json, no_color=no_color, no_pager=no_pager)
 
 
 def _show_versions(
-    changes: Sequence[VersionChange], *, listed: bool, as_json: bool, no_color: bool, no_pager: bool
+    changes: Iterable[VersionChange], *, listed: bool, as_json: bool, no_color: bool, no_pager: bool
 ) -> None:
     """Versions with their changes, as ``inspect`` shows one; ``listed``: in JSON, as
     ``{"versions": […]}`` rather than the one document."""
@@ -196,11 +196,14 @@ def _show_versions(
 
     from tfshadow.report import jsonout, terminal
 
+    notes: dict[str, None] = {}
     if as_json:
-        docs = [
-            jsonout.inspect_json(c.after, c.state, c.config, parent_removed=c.parent_removed)
-            for c in changes
-        ]
+        docs = []
+        for c in changes:
+            docs.append(
+                jsonout.inspect_json(c.after, c.state, c.config, parent_removed=c.parent_removed)
+            )
+            notes.update(dict.fromkeys(c.notes))
         _emit_json({"versions": docs} if listed else docs[0])
     else:
         with paged_stdout(no_color=no_color, no_pager=no_pager) as console:
@@ -210,7 +213,7 @@ def _show_versions(
                 terminal.render_inspect(
                     console, c.after, c.state, c.config, parent_removed=c.parent_removed
                 )
-    notes = dict.fromkeys(note for c in changes for note in c.notes)
+                notes.update(dict.fromkeys(c.notes))
     print_outcome(stderr_console(no_color=no_color), warnings=list(notes))
 
 
