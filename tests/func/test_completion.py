@@ -77,6 +77,9 @@ def test_addresses_come_from_the_version_named(
         "terraform_data.extra[0]",
         "terraform_data.extra[1]",
     ]
+    assert complete(tfshadow, monkeypatch, workdir, "tfshadow log terraform_data.a") == [
+        "terraform_data.auth"
+    ]
     # Terraform's own commands that take addresses, and its -target.
     assert complete(tfshadow, monkeypatch, workdir, "tfshadow state rm terraform_data.w") == [
         "terraform_data.web"

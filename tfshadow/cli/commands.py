@@ -107,7 +107,7 @@ def _emit_json(doc: dict[str, Any]) -> None:
 
 
 @commands.command()
-@click.argument("addresses", nargs=-1, metavar="[ADDRESS]...")
+@click.argument("addresses", nargs=-1, metavar="[ADDRESS]...", shell_complete=completion.addresses)
 @click.option("-n", "--max-count", "limit", type=click.IntRange(min=1), help="Show N versions.")
 @click.option("--author", metavar="PATTERN", help="Versions whose author matches (name <email>).")
 @click.option("--grep", metavar="PATTERN", help="Versions whose description matches.")
