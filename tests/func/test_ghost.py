@@ -1020,3 +1020,36 @@ def test_ghost_activate_judges_behind_with_a_mark_another_copy_made(
     said = " ".join(activated.err.split())
     assert "Took 1 commit(s) from" in said
     assert f"a copy of version 1, not of version {latest}, the newest marked good" in said
+
+
+def test_ghost_refresh_exits_0_when_only_the_stores_remote_is_out_of_reach(
+    infra: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    """As `tfshadow apply`: the ghost followed and its version is recorded; the push that
+    failed is a warning the next recorded command retries. A ghost that cannot follow is a
+    failure."""
+    remote = tmp_path / "shadows.git"
+    subprocess.run(["git", "init", "--bare", "-q", str(remote)], check=True)
+    (infra / "tfshadow.hcl").write_text(f'store {{\n  remote = "{remote}"\n}}\n')
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    (infra / "main.tf").write_text(CONFIG.replace("time.sleep(600)", "time.sleep(601)"))
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    latest = _versions(tfshadow, infra)[0]["version"]
+    assert tfshadow("mark", str(latest), "good", cwd=infra).code == 0
+    remote.rename(tmp_path / "away.git")
+
+    refreshed = tfshadow("ghost", "refresh", "--no-color", cwd=infra)
+
+    assert refreshed.code == 0, refreshed.err + refreshed.out
+    assert f"recorded version {int(str(latest)) + 1}" in refreshed.err
+    assert f"now follows version {latest}" in refreshed.err
+    assert "warning:" in refreshed.err and "kept locally" in refreshed.err
+    assert "Ghosts are up to date." in refreshed.out
+    assert _ghost_list(tfshadow, infra)[0]["from_version"] == latest
+
+    registry = infra / ".tfshadow" / ".git" / "tfshadow" / "ghosts" / "ghosts.json"
+    registry.write_text('{"localcloud_instance.web": {"gho')  # cut short by a full disk
+    failed = tfshadow("ghost", "refresh", "--no-color", cwd=infra)
+    assert failed.code == 1, failed.err + failed.out
+    assert "ghosts were not brought up to date" in failed.err
+    assert "Some ghosts did not follow." in failed.out

@@ -74,8 +74,10 @@ def refresh(cli: CliContext, no_color: bool) -> int:
 
     report = ops.follow(cli.project(), no_color=no_color)
     print_follow_report(report, no_color=no_color)
-    click.echo("Ghosts are up to date." if not report.warnings else "Some ghosts did not follow.")
-    return EXIT_OK if not report.warnings else EXIT_FAILED
+    # As after `tfshadow apply`, a remote or a mirror out of reach is a warning: what the ghosts
+    # did is recorded, and the next recorded command sends it.
+    click.echo("Some ghosts did not follow." if report.failed else "Ghosts are up to date.")
+    return EXIT_FAILED if report.failed else EXIT_OK
 
 
 def print_follow_report(report: FollowReport, *, no_color: bool) -> None:

@@ -94,6 +94,10 @@ class FollowReport:
     recorded: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    failed: bool = False
+    """Whether a ghost was left behind (its warning says which and why). The other warnings
+    are on what was done all the same (a push or an upload the next recorded command retries):
+    ``ghost refresh`` fails on this alone, as ``apply`` does not fail on them."""
 
 
 def enable(
@@ -308,6 +312,7 @@ def follow(project: Project, *, no_color: bool = False) -> FollowReport:
     try:
         _follow_all(project, wanted, no_color, report)
     except TfshadowError as exc:
+        report.failed = True
         report.warnings.append(f"the ghosts were not brought up to date: {exc.one_line()}")
     return report
 
@@ -511,6 +516,7 @@ def _guarded(
     try:
         step(project, no_color, *args, report)
     except TfshadowError as exc:
+        report.failed = True
         report.warnings.append(
             f"the ghost of {address} could not {what}: {exc.message} "
             "(run `tfshadow ghost refresh` once it is fixed)"
