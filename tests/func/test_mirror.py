@@ -308,12 +308,13 @@ def test_a_second_configuration_given_the_same_mirror_is_told_to_use_its_own_pre
     assert tfshadow("log", "--json", cwd=restored).out == tfshadow("log", "--json", cwd=work).out
 
 
-def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restored(
+def _rebased_with_a_mirror(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
-) -> None:
-    """`store pull --rebase` rewrites this copy's history: the mirror is sent the commits since
-    the newest step the new history holds (not the whole history again), and a restore takes
-    the new history, though the one it replaced had more commits."""
+) -> tuple[str, str, str]:
+    """``workdir``'s store, mirrored, records and marks while its remote is away, a
+    colleague's copy (not mirrored) records meanwhile, and `store pull --rebase` joins them.
+    Returns the bucket, the commit where the histories parted and this copy's head before the
+    rebase (its history has more commits than the joined one)."""
     bucket = new_bucket(s3_endpoint)
     mirror = settings(bucket, s3_endpoint).removeprefix("store {\n").removesuffix("}\n")
     colleague = two_copies(workdir, tfshadow, tmp_path, mirror)
@@ -333,11 +334,20 @@ def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restore
     before = _git("rev-parse", "HEAD", cwd=store)
     (tmp_path / "away.git").rename(tmp_path / "shadows.git")
     assert tfshadow(*APPLY, "-var", "size=four", cwd=colleague).code == 0
-
     rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
-
     assert rebased.code == 0, rebased.err
     assert rebased.json()["warnings"] == []
+    return bucket, parted, before
+
+
+def test_a_rebased_history_goes_on_from_the_mirrors_steps_and_is_the_one_restored(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """`store pull --rebase` rewrites this copy's history: the mirror is sent the commits since
+    the newest step the new history holds (not the whole history again), and a restore takes
+    the new history, though the one it replaced had more commits."""
+    bucket, parted, before = _rebased_with_a_mirror(workdir, tfshadow, tmp_path, s3_endpoint)
+    store = workdir / ".tfshadow"
     head = _git("rev-parse", "HEAD", cwd=store)
     replaced = int(_git("rev-list", "--count", before, cwd=store))
     assert int(_git("rev-list", "--count", head, cwd=store)) < replaced
@@ -367,3 +377,29 @@ def _history_steps(endpoint: str, bucket: str) -> dict[str, dict[str, Any]]:
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="prod/network/history/")["Contents"]
     steps = [json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()) for o in listed]
     return {str(step["tip"]): step for step in steps}
+
+
+def test_verify_names_a_missing_step_of_a_rebased_history_by_its_key(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """The steps of a rewritten history count past the history it replaced: a step the mirror
+    lost is named by the key it was written under, not by its commits."""
+    bucket, parted, _ = _rebased_with_a_mirror(workdir, tfshadow, tmp_path, s3_endpoint)
+    store = workdir / ".tfshadow"
+    joined = _git("rev-parse", "HEAD", cwd=store)
+    assert tfshadow(*APPLY, "-var", "size=five", cwd=workdir).code == 0
+    head = _git("rev-parse", "HEAD", cwd=store)
+    steps = _history_steps(s3_endpoint, bucket)
+    keys = {tip: f"history/{step['count']:010d}-{tip}.json" for tip, step in steps.items()}
+    assert steps[joined]["count"] > int(_git("rev-list", "--count", joined, cwd=store))
+    s3 = client(s3_endpoint)
+
+    # The step where the replaced history parted (the joined history's first step counts past
+    # that history), the joined history's first, then the newest: each named by its key.
+    for lost in (parted, joined, head):
+        s3.delete_object(Bucket=bucket, Key=f"prod/network/{keys[lost]}")
+        verified = tfshadow("store", "verify", "--json", cwd=workdir)
+
+        assert verified.code == 1, verified.err
+        missing = [f["key"] for f in verified.json()["findings"] if f["problem"] == "missing"]
+        assert missing == [keys[lost]]

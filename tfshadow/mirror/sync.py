@@ -88,12 +88,12 @@ def sync(
                 # A copy that never synced here (a CI runner's fresh clone of the store) goes
                 # on from the newest step the mirror holds of its history, rather than sending
                 # the whole history again, and checking every object of it, on every run.
-                steps = _listed_steps(mirror)
+                steps = listed_steps(mirror)
                 mirrored = _mirrored_base(store, mirror, head, steps)
                 if mirrored is not None and not full:
                     base = mirrored
                     new_files = _new_files(store, base, head)
-                count = _count_past(store, steps, base, head)
+                count = count_past(store, steps, base, head)
             elif (known := queue.mirrored_count(private, mirror.target)) is not None:
                 count += known - store.commit_count(base)
             sent = 0 if base == head else _upload(store, mirror, base, head, new_files, count)
@@ -173,7 +173,7 @@ def _upload(
     return sent + _put_once(mirror, step.key, data, sha256_hex(data))
 
 
-def _listed_steps(mirror: Mirror) -> list[tuple[int, str, str]]:
+def listed_steps(mirror: Mirror) -> list[tuple[int, str, str]]:
     """The mirror's history steps as (count, tip, key), the highest count first."""
     return sorted(
         (
@@ -185,7 +185,7 @@ def _listed_steps(mirror: Mirror) -> list[tuple[int, str, str]]:
     )
 
 
-def _count_past(
+def count_past(
     store: GitShadowStore, steps: list[tuple[int, str, str]], base: str | None, head: str
 ) -> int:
     """The count of the step to ``head`` from ``base`` (one of ``steps``, or None): on from
@@ -211,7 +211,7 @@ def _mirrored_base(
     (None: the mirror holds none, or that step or its bundle is not sound). MirrorError when
     it holds steps and none is this store's: another store mirrors there (two configurations
     given the same bucket and prefix), and a restore, which follows the step with the most
-    commits, could bring back either store. ``steps``: :func:`_listed_steps`."""
+    commits, could bring back either store. ``steps``: :func:`listed_steps`."""
     for _count, tip, key in steps:
         if store.contains(tip, head):
             # New steps are based on it: a step or bundle altered or lost since would break

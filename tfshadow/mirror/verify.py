@@ -9,7 +9,6 @@ from typing import Literal
 
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import (
-    HISTORY,
     HistoryStep,
     Mirror,
     ObjectState,
@@ -17,10 +16,9 @@ from tfshadow.mirror.base import (
     history_key,
     manifest,
     object_key,
-    parse_history_key,
     sha256_hex,
 )
-from tfshadow.mirror.sync import PRIVATE_DIR, SYNC_LOCK_TIMEOUT
+from tfshadow.mirror.sync import PRIVATE_DIR, SYNC_LOCK_TIMEOUT, count_past, listed_steps
 from tfshadow.store import GitShadowStore
 
 
@@ -88,19 +86,19 @@ def _check_history(
 ) -> list[Finding]:
     """Findings on the chain of history steps from ``head`` back to the first; ``check``
     reports on each step's bundle."""
-    steps = {
-        parsed[1]: key
-        for key in mirror.list_keys(f"{HISTORY}/")
-        if (parsed := parse_history_key(key)) is not None
-    }
+    listed = listed_steps(mirror)
+    steps = {tip: key for _, tip, key in listed}
     findings: list[Finding] = []
     tip: str | None = head
+    newer: HistoryStep | None = None  # the sound step whose base ``tip`` is
     while tip is not None:
         key = steps.get(tip)
         if key is None:
-            expected = history_key(store.commit_count(tip), tip)
-            findings.append(Finding("missing", expected, f"the history up to {tip[:12]}"))
-            tip = _older_step(store, steps, tip)
+            count = _missing_count(mirror, store, listed, head, tip, newer)
+            findings.append(
+                Finding("missing", history_key(count, tip), f"the history up to {tip[:12]}")
+            )
+            tip, newer = _older_step(store, steps, tip), None
             continue
         data = mirror.get(key)  # listed just now: a failure here is the network's, not data's
         try:
@@ -110,11 +108,55 @@ def _check_history(
         if step is None or step.tip != tip:
             findings.append(Finding("altered", key, f"the history step to {tip[:12]}"))
             # Its base cannot be trusted: the walk goes on from the newest step before it.
-            tip = _older_step(store, steps, tip)
+            tip, newer = _older_step(store, steps, tip), None
             continue
         check(object_key(step.bundle_sha256), step.bundle_sha256, f"the history to {tip[:12]}")
-        tip = step.base
+        tip, newer = step.base, step
     return findings
+
+
+def _missing_count(
+    mirror: Mirror,
+    store: GitShadowStore,
+    listed: list[tuple[int, str, str]],
+    head: str,
+    tip: str,
+    newer: HistoryStep | None,
+) -> int:
+    """The count in the key of the missing step to ``tip``, as sync counts steps: after
+    `store pull --rebase` rewrote the history, its steps count past the history it replaced,
+    more than their commits (see :mod:`tfshadow.mirror.sync`), so the commits alone would name
+    another key. ``newer``: the step found to go on from ``tip``, if any."""
+    commits = store.commit_count(tip)
+    if tip == head:
+        # The step sync wrote, or will write, from the newest commit it mirrored.
+        private = store.private_dir(PRIVATE_DIR)
+        mirrored = queue.mirrored_tip(private, mirror.target)
+        if mirrored is not None and store.contains(mirrored, head):
+            known = queue.mirrored_count(private, mirror.target)
+            return commits + (0 if known is None else known - store.commit_count(mirrored))
+    elif newer is not None and not _parted_at(store, listed, tip, newer.tip):
+        # A step goes on counting from its base's.
+        return newer.count - (store.commit_count(newer.tip) - commits)
+    # As sync counts a step that goes on from the newest step before it: past every step
+    # listed of the history it replaced (not past the steps that went on from it since).
+    before = [s for s in listed if not (s[1] != tip and store.contains(tip, s[1]))]
+    older = _older_step(store, {t: k for _, t, k in before}, tip)
+    return count_past(store, before, older, tip)
+
+
+def _parted_at(
+    store: GitShadowStore, listed: list[tuple[int, str, str]], tip: str, newer: str
+) -> bool:
+    """Whether a listed history parted from ``newer``'s at ``tip``: the step after ``tip``
+    may then be the first of a rewritten history, counted past the other."""
+    return any(
+        t not in (tip, newer)
+        and store.contains(tip, t)
+        and not store.contains(t, newer)
+        and not store.contains(newer, t)
+        for _, t, _ in listed
+    )
 
 
 def _older_step(store: GitShadowStore, steps: dict[str, str], tip: str) -> str | None:
