@@ -403,3 +403,65 @@ def test_verify_names_a_missing_step_of_a_rebased_history_by_its_key(
         assert verified.code == 1, verified.err
         missing = [f["key"] for f in verified.json()["findings"] if f["problem"] == "missing"]
         assert missing == [keys[lost]]
+
+
+def test_restore_of_two_histories_as_long_names_both_and_restores_the_one_chosen(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """Two copies that both upload to one mirror and diverged (each recorded while their git
+    remote was away, neither rebased) leave two newest steps of one count: neither is chosen
+    by the order of their keys."""
+    bucket = new_bucket(s3_endpoint)
+    mirror = settings(bucket, s3_endpoint).removeprefix("store {\n").removesuffix("}\n")
+    colleague = two_copies(workdir, tfshadow, tmp_path, mirror)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow("store", "sync", cwd=colleague).code == 0
+    (tmp_path / "shadows.git").rename(tmp_path / "away.git")
+    assert tfshadow(*APPLY, "-var", "size=two", cwd=workdir).code == 0
+    assert tfshadow("mark", "2", "good", cwd=workdir).code == 0
+    applied = tfshadow(*APPLY, "-var", "size=four", cwd=colleague)  # its 2 recovered, 3 applied
+    assert applied.code == 0, applied.err
+    heads = {
+        copy: _git("rev-parse", "HEAD", cwd=copy / ".tfshadow") for copy in (workdir, colleague)
+    }
+    steps = _history_steps(s3_endpoint, bucket)
+    assert steps[heads[workdir]]["count"] == steps[heads[colleague]]["count"]
+    kept = {  # (`log` here would record the other copy's change to the shared state)
+        workdir: [(2, "apply"), (1, "apply")],
+        colleague: [(3, "apply"), (2, "recovered"), (1, "apply")],
+    }
+    url = f"s3://{bucket}/prod/network"
+    restored = tmp_path / "restored"
+    restored.mkdir()
+
+    refused = tfshadow("store", "restore", "--from", url, "--endpoint", s3_endpoint, cwd=restored)
+
+    assert refused.code == 2, refused.err
+    (line,) = refused.err.strip().splitlines()
+    for head in heads.values():
+        assert head[:12] in line
+    assert "--tip" in line
+    assert not (restored / ".tfshadow").exists()
+    for copy, head in heads.items():
+        shutil.rmtree(restored / ".tfshadow", ignore_errors=True)
+        chosen = tfshadow(
+            "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--tip", head[:12],
+            "--json", cwd=restored,
+        )  # fmt: skip
+        assert chosen.code == 0, chosen.err
+        assert chosen.json()["commit"] == head
+        assert _git("rev-parse", "HEAD", cwd=restored / ".tfshadow") == head
+        assert _kept(tfshadow, restored) == kept[copy]
+    unknown = tfshadow(
+        "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--tip", "0" * 12,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert unknown.code == 2 and "no history step" in unknown.err
+
+
+def _kept(tfshadow: Tfshadow, cwd: Path) -> list[tuple[object, ...]]:
+    """Each version of the store, newest first: its number and kind."""
+    log = tfshadow("log", "--json", cwd=cwd)
+    assert log.code == 0, log.err
+    return [(v["version"], v["kind"]) for v in log.json()["versions"]]

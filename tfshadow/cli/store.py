@@ -301,17 +301,28 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
     "--from", "source", required=True, metavar="s3://BUCKET/PREFIX", help="The mirror to read."
 )
 @click.option("--endpoint", metavar="URL", help="An S3-compatible endpoint (default: AWS).")
+@click.option(
+    "--tip",
+    metavar="COMMIT",
+    help="Restore the history up to the step to this commit (its first characters will do) "
+    "instead of the newest: to choose between histories of copies that never joined.",
+)
 @json_option
 @no_color_option
 @pass_cli
 def restore_command(
-    cli: CliContext, source: str, endpoint: str | None, as_json: bool, no_color: bool
+    cli: CliContext,
+    source: str,
+    endpoint: str | None,
+    tip: str | None,
+    as_json: bool,
+    no_color: bool,
 ) -> int:
     """Rebuild the shadow store, git history included, from a mirror (disaster recovery).
     The store's directory must not exist, or be empty."""
     from tfshadow.mirror.ops import restore_store
 
-    result = restore_store(cli.project(), source, endpoint)
+    result = restore_store(cli.project(), source, endpoint, tip)
     if as_json:
         _emit_json(
             {

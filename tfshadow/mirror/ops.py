@@ -55,8 +55,11 @@ def verify_store(project: Project) -> VerifyReport:
     return verify(project.open_store(create=False), mirror, lock_timeout=project.lock_timeout)
 
 
-def restore_store(project: Project, url: str, endpoint: str | None) -> RestoreResult:
-    """Rebuild the store tfshadow.hcl describes (or the default one) from ``url``."""
+def restore_store(
+    project: Project, url: str, endpoint: str | None, tip: str | None = None
+) -> RestoreResult:
+    """Rebuild the store tfshadow.hcl describes (or the default one) from ``url``; ``tip``:
+    up to the history step to that commit rather than the newest."""
     from tfshadow.mirror.restore import restore
     from tfshadow.mirror.s3 import S3Mirror, parse_s3_url
 
@@ -78,7 +81,7 @@ def restore_store(project: Project, url: str, endpoint: str | None) -> RestoreRe
             hint="move it away first: restore never overwrites a store",
         )
     mirror = S3Mirror(bucket, prefix, endpoint=endpoint, region=region)
-    return restore(project.store_config(), mirror)
+    return restore(project.store_config(), mirror, tip)
 
 
 def after_record(store: GitShadowStore) -> str | None:

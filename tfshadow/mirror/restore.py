@@ -1,9 +1,15 @@
 """Rebuild a shadow store, git history included, from its mirror alone.
 
-The newest history step (the one with the most commits) is followed back, base by base, to the
-first; their bundles, each checked against its SHA-256, are fetched into a new repository in
-that order, and the store is opened (which checks its layout) and every version's meta read
-(which checks every meta file against git). Version files are not needed: the bundles hold them.
+The newest history step (the one with the highest count: the most commits, or the history that
+`store pull --rebase` rewrote) is followed back, base by base, to the first; their bundles, each
+checked against its SHA-256, are fetched into a new repository in that order, and the store is
+opened (which checks its layout) and every version's meta read (which checks every meta file
+against git). Version files are not needed: the bundles hold them.
+
+Two newest steps of one count are two copies of the store that recorded apart and were never
+joined, both uploading: each history holds versions the other lacks, and no rule can tell which
+the user wants back (a key's order would pick one silently), so the restore is refused, naming
+both, until the user picks one by its commit (``tip``).
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfshadow.errors import MirrorError
+from tfshadow.errors import MirrorError, UsageError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import HISTORY, HistoryStep, Mirror, object_key, parse_history_key
 from tfshadow.mirror.sync import PRIVATE_DIR
@@ -28,9 +34,11 @@ class RestoreResult:
     versions: dict[str, int]  # workspace -> how many versions it keeps
 
 
-def restore(config: StoreConfig, mirror: Mirror) -> RestoreResult:
-    """Create the store ``config`` describes from ``mirror`` (which must hold a history)."""
-    chain = history_chain(mirror)
+def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> RestoreResult:
+    """Create the store ``config`` describes from ``mirror`` (which must hold a history);
+    ``tip``: the commit (or the start of it) of the step to restore the history up to,
+    instead of the newest."""
+    chain = history_chain(mirror, tip)
     with tempfile.TemporaryDirectory(prefix="tfshadow-restore-") as scratch:
         bundles = []
         for index, step in enumerate(chain):
@@ -45,9 +53,10 @@ def restore(config: StoreConfig, mirror: Mirror) -> RestoreResult:
     return RestoreResult(mirror.url, store.root, chain[-1].tip, len(chain), versions)
 
 
-def history_chain(mirror: Mirror) -> list[HistoryStep]:
-    """The history steps from the first to the newest; MirrorError if there are none or a link
-    is missing."""
+def history_chain(mirror: Mirror, chosen: str | None = None) -> list[HistoryStep]:
+    """The history steps from the first to the newest (to the one whose commit starts with
+    ``chosen``, when given); MirrorError if there are none or a link is missing, UsageError
+    when two newest steps have one count and none was chosen (see the module docstring)."""
     steps: dict[str, tuple[int, str]] = {}
     for key in mirror.list_keys(f"{HISTORY}/"):
         parsed = parse_history_key(key)
@@ -58,7 +67,7 @@ def history_chain(mirror: Mirror) -> list[HistoryStep]:
             f"{mirror.url} holds no shadow store history",
             hint="check the address (s3://BUCKET/PREFIX) and --endpoint",
         )
-    tip: str | None = max(steps, key=lambda t: steps[t][0])
+    tip: str | None = _newest(mirror, steps) if chosen is None else _chosen(mirror, steps, chosen)
     chain: list[HistoryStep] = []
     while tip is not None:
         if tip not in steps:
@@ -84,3 +93,35 @@ def history_chain(mirror: Mirror) -> list[HistoryStep]:
         tip = step.base
     chain.reverse()
     return chain
+
+
+def _newest(mirror: Mirror, steps: dict[str, tuple[int, str]]) -> str:
+    highest = max(count for count, _ in steps.values())
+    newest = sorted(t for t, (count, _) in steps.items() if count == highest)
+    if len(newest) > 1:
+        shown = ", ".join(t[:12] for t in newest[:-1]) + f" and {newest[-1][:12]}"
+        raise UsageError(
+            f"{mirror.url} holds {len(newest)} histories of the store that parted and were "
+            f"never joined, of one length (history steps of count {highest} to commits "
+            f"{shown})",
+            hint="choose one with `tfshadow store restore --tip COMMIT` (restore each into an "
+            "empty directory to compare their `tfshadow log`; the other stays in the mirror)",
+        )
+    return newest[0]
+
+
+def _chosen(mirror: Mirror, steps: dict[str, tuple[int, str]], chosen: str) -> str:
+    wanted = chosen.strip().lower()
+    found = sorted(t for t in steps if wanted and t.startswith(wanted))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise UsageError(
+            f"--tip {chosen} starts the commits of {len(found)} history steps in {mirror.url}",
+            hint="give more of the commit",
+        )
+    raise UsageError(
+        f"no history step in {mirror.url} goes to commit {chosen}",
+        hint="give the commit of a step's key (history/<count>-<commit>.json), as a refused "
+        "restore names it",
+    )
