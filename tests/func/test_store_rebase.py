@@ -153,12 +153,107 @@ def test_pull_rebase_says_what_it_did_and_where_the_old_history_is(
     assert rebased.code == 0, rebased.err
     assert "Recorded default version 2 again as version 4." in rebased.out
     assert "refs/tfshadow/before-rebase/tfshadow" in rebased.out
-    assert "reset --hard refs/tfshadow/before-rebase/tfshadow" in rebased.out
+    assert "`tfshadow store pull --undo-rebase` goes back to it" in rebased.out
     assert "Pushed the joined history to" in rebased.out
     # A recording command goes on from the joined history and pushes without a warning.
     result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=five", cwd=workdir)
     assert result.code == 0 and "warning" not in result.err, result.err
     assert "recorded version 7" in result.err
+
+
+_BEFORE = "refs/tfshadow/before-rebase/tfshadow"
+
+
+def _refusing_pushes(tmp_path: Path) -> Path:
+    """The remote refuses every push (until the hook returned is removed)."""
+    hook = tmp_path / "shadows.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho refused for maintenance >&2\nexit 1\n")
+    hook.chmod(0o755)
+    return hook
+
+
+def _writable(tfshadow: Tfshadow, cwd: Path) -> list[str]:
+    check = tfshadow("store", "check", "--json", cwd=cwd)
+    assert check.code == 0 and check.json()["ok"], check.out + check.err
+    writable: list[str] = check.json()["writable"]
+    return writable
+
+
+def test_pull_undo_rebase_goes_back_to_the_history_before_it_read_only(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
+) -> None:
+    store = workdir / ".tfshadow"
+    old_head = _git("rev-parse", "HEAD", cwd=store)
+    nothing = tfshadow("store", "pull", "--undo-rebase", cwd=workdir)
+    assert nothing.code == 2
+    assert f"({_BEFORE} does not exist): there is nothing to undo" in nothing.err
+    # The joined history the remote refused is the rebase's own: nothing of it is lost.
+    hook = _refusing_pushes(tmp_path)
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+    assert rebased.code == 0 and rebased.json()["ahead_commits"], rebased.err
+
+    undone = tfshadow("store", "pull", "--undo-rebase", "--no-color", cwd=workdir)
+
+    assert undone.code == 0, undone.err
+    assert f"commit {old_head[:12]}), every file read-only" in undone.out
+    assert _git("rev-parse", "HEAD", cwd=store) == old_head
+    assert _git("for-each-ref", _BEFORE, cwd=store) == ""
+    assert _git("status", "--porcelain", cwd=store) == ""
+    assert _writable(tfshadow, workdir) == []
+    again = tfshadow("store", "pull", "--undo-rebase", cwd=workdir)
+    assert again.code == 2 and "nothing to undo" in again.err
+
+    # Gone back by hand as git would, the files git wrote are writable: the undo makes them
+    # read-only and drops the ref.
+    hook.unlink()
+    assert tfshadow("store", "pull", "--rebase", cwd=workdir).code == 0
+    _git("reset", "-q", "--hard", _BEFORE, cwd=store)
+    assert _writable(tfshadow, workdir) != []
+
+    by_hand = tfshadow("store", "pull", "--undo-rebase", "--json", cwd=workdir)
+
+    assert by_hand.code == 0, by_hand.err
+    assert (by_hand.json()["commit"], by_hand.json()["left"]) == (old_head, None)
+    assert _writable(tfshadow, workdir) == []
+    assert _git("for-each-ref", _BEFORE, cwd=store) == ""
+
+
+def test_pull_undo_rebase_refuses_to_lose_an_edit_or_a_version_the_remote_lacks(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
+) -> None:
+    store = workdir / ".tfshadow"
+    old_head = _git("rev-parse", "HEAD", cwd=store)
+    hook = _refusing_pushes(tmp_path)
+    assert tfshadow("store", "pull", "--rebase", cwd=workdir).code == 0
+    meta = store / "workspaces" / "default" / "000001" / "meta.json"
+    meta.chmod(0o644)
+    meta.write_text(meta.read_text() + " ")
+    joined = _git("rev-parse", "HEAD", cwd=store)
+
+    edited = tfshadow("store", "pull", "--undo-rebase", cwd=workdir)
+
+    assert edited.code == 2
+    (line,) = edited.err.strip().splitlines()
+    assert "workspaces/default/000001/meta.json" in line and "changed by hand" in line
+    assert "checkout -- ." in line
+    assert _git("rev-parse", "HEAD", cwd=store) == joined
+    _git("checkout", "--", ".", cwd=store)
+    # A version recorded since the rebase that the remote refused is in no other history.
+    _apply(tfshadow, workdir, "five")
+    recorded = _git("rev-parse", "HEAD", cwd=store)
+
+    unpushed = tfshadow("store", "pull", "--undo-rebase", cwd=workdir)
+
+    assert unpushed.code == 2
+    assert "commits since the rebase that its remote lacks" in unpushed.err
+    assert _git("rev-parse", "HEAD", cwd=store) == recorded
+    assert _git("rev-parse", _BEFORE, cwd=store) == old_head
+    hook.unlink()
+    assert tfshadow("mark", "latest", "good", cwd=workdir).code == 0  # pushes it all
+    undone = tfshadow("store", "pull", "--undo-rebase", cwd=workdir)
+    assert undone.code == 0, undone.err
+    assert _git("rev-parse", "HEAD", cwd=store) == old_head
+    assert _writable(tfshadow, workdir) == []
 
 
 def test_a_change_the_other_copy_recorded_too_is_dropped(
@@ -665,6 +760,14 @@ def test_a_ghost_copied_from_a_version_of_this_copy_names_its_new_number(
         ]
         listed = tfshadow("ghost", "list", "--json", cwd=work)
         assert [g["from_version"] for g in listed.json()["ghosts"]] == [3]
+        # Back on the history before the rebase, the ghost names the number it has there.
+        undone = tfshadow("store", "pull", "--undo-rebase", "--json", cwd=work)
+        assert undone.code == 0, undone.err
+        assert undone.json()["ghosts_renumbered"] == [
+            {"address": "localcloud_instance.web", "from": 3, "to": 2}
+        ]
+        listed = tfshadow("ghost", "list", "--json", cwd=work)
+        assert [g["from_version"] for g in listed.json()["ghosts"]] == [2]
 
 
 def test_a_ghost_refresh_recorded_here_names_the_new_number_it_follows(

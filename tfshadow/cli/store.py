@@ -86,15 +86,28 @@ def check_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
     help="When the store and its remote have diverged, record this copy's own versions again "
     "after the remote's (numbered after them), then push.",
 )
+@click.option(
+    "--undo-rebase",
+    is_flag=True,
+    help="Go back to the history the store had before its last `--rebase` (the remote keeps "
+    "the joined history).",
+)
 @json_option
 @no_color_option
 @pass_cli
-def pull_command(cli: CliContext, rebase: bool, as_json: bool, no_color: bool) -> int:
+def pull_command(
+    cli: CliContext, rebase: bool, undo_rebase: bool, as_json: bool, no_color: bool
+) -> int:
     """Bring the store up to its remote (fast-forward only), or create it from the remote:
     for a recorder that is not the only one, such as a CI runner that keeps its directory."""
+    from tfshadow.errors import UsageError
     from tfshadow.store import GitShadowStore
 
     project = cli.project()
+    if rebase and undo_rebase:
+        raise UsageError("--rebase and --undo-rebase go opposite ways", hint="give one of them")
+    if undo_rebase:
+        return _undo_rebase(cli, as_json, no_color)
     if rebase:
         return _pull_rebase(cli, as_json, no_color)
     result = GitShadowStore.pull(project.store_config(), project.lock_timeout)
@@ -204,15 +217,51 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
             markup=False,
         )
     console.print(
-        f"The history before the rebase is kept at {result.ref} (`git -C "
-        f"{cli.project().open_store(create=False).root} reset --hard {result.ref}` goes back "
-        "to it; the remote keeps the joined history).",
+        f"The history before the rebase is kept at {result.ref} (`tfshadow store pull "
+        "--undo-rebase` goes back to it; the remote keeps the joined history).",
         markup=False,
     )
     if not result.ahead:
         console.print(f"Pushed the joined history to {result.remote}.", markup=False)
     for warning in result.warnings:
         click.echo(f"tfshadow: warning: {warning}", err=True)
+    return EXIT_OK
+
+
+def _undo_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
+    from tfshadow.ops.rebase import undo_pull_rebase
+
+    result = undo_pull_rebase(cli.project())
+    if as_json:
+        _emit_json(
+            {
+                "before_rebase": result.ref,
+                "commit": result.commit,
+                "left": result.left,
+                "ghosts_renumbered": [
+                    {"address": address, "from": old, "to": new}
+                    for address, old, new in result.ghosts
+                ],
+            }
+        )
+        return EXIT_OK
+    console = stdout_console(no_color=no_color)
+    went = (
+        f"Went back from commit {result.left[:12]} to"
+        if result.left is not None
+        else "The store was already at"
+    )
+    console.print(
+        f"{went} the history before the rebase (commit {result.commit[:12]}), every file "
+        f"read-only; {result.ref} is dropped. The remote keeps the joined history: the store "
+        "has diverged from it again (`tfshadow store pull --rebase` joins them).",
+        markup=False,
+    )
+    for address, old, new in result.ghosts:
+        console.print(
+            f"The ghost of {address} is a copy of version {new} (was numbered {old}).",
+            markup=False,
+        )
     return EXIT_OK
 
 

@@ -378,7 +378,8 @@ def renumber(store: GitShadowStore, moved: Mapping[int, int]) -> list[tuple[str,
     """After ``store pull --rebase`` recorded this copy's versions again under new numbers
     (``moved``: old → new), each ghost copied from one of them names its new number: the
     registry is this copy's own, and the old number now names the remote's version (a pinned
-    ghost would follow that one at its next refresh). Returns (address, old, new) of each."""
+    ghost would follow that one at its next refresh). Returns (address, old, new) of each.
+    ``store pull --undo-rebase`` gives the numbers back the same way (``moved``: new → old)."""
     registry = _load_registry(store)
     renumbered = []
     for address, record in registry.items():

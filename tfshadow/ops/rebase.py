@@ -10,6 +10,7 @@ again on top through the store's normal path, numbered after the remote's, its d
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -139,8 +140,84 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
         ) from None
     from tfshadow.ops.ghost import renumber
 
+    moved = {m.old: m.new for m in result.rebased if m.workspace == project.workspace}
+    _keep_renumbering(store, fetched.head, store.head(), moved, result.warnings)
     result.ghosts = renumber(store, renumbered.get(project.workspace, {}))
     return result
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What `store pull --undo-rebase` did: the ref it went back to (now dropped), the commit
+    the store is at, the one it left (None: it was there already, put back by hand), and the
+    ghosts that name their numbers of before the rebase again (address, old, new)."""
+
+    ref: str
+    commit: str
+    left: str | None
+    ghosts: list[tuple[str, int, int]]
+
+
+def undo_pull_rebase(project: Project) -> UndoResult:
+    """Put the store back on the history it had before its last `store pull --rebase`, every
+    file read-only, and its ghosts on the numbers that history gives their versions. The
+    remote keeps the joined history: the store has diverged from it again."""
+    from tfshadow.ops.ghost import renumber
+
+    store = project.open_store(create=False)
+    with store.lock(project.lock_timeout, command="store pull --undo-rebase"):
+        _, before = store.before_rebase()
+        joined, moved = _renumbering(store, before)
+        ref, commit, left = store.back_before_rebase(joined)
+        ghosts = renumber(store, {new: old for old, new in moved.items()})
+        (store.private_dir(_PRIVATE_DIR) / _RENUMBERED).unlink(missing_ok=True)
+    return UndoResult(ref, commit, left, ghosts)
+
+
+# How the last rebase renumbered this copy's versions of the project's workspace, and the tip
+# it left, for its undo: to give the ghosts (this copy's own registry, not in the history) their
+# old numbers back, and to tell the rebase's own commits from versions recorded since.
+_PRIVATE_DIR = "rebase"
+_RENUMBERED = "renumbered.json"
+
+
+def _keep_renumbering(
+    store: GitShadowStore,
+    before: str | None,
+    joined: str | None,
+    moved: Mapping[int, int],
+    warnings: list[str],
+) -> None:
+    from tfshadow.atomic_write import replace_file
+
+    doc = {
+        "before": before,
+        "joined": joined,
+        "moved": sorted([old, new] for old, new in moved.items()),
+    }
+    try:
+        replace_file(store.private_dir(_PRIVATE_DIR) / _RENUMBERED, json.dumps(doc), mode=0o600)
+    except OSError as exc:
+        # The rebase is done: only its undo would leave the ghosts on the new numbers.
+        warnings.append(
+            f"could not note the versions' new numbers in {store.private_dir(_PRIVATE_DIR)} "
+            f"({exc.strerror or exc}): `tfshadow store pull --undo-rebase` would leave the "
+            "ghosts on them"
+        )
+
+
+def _renumbering(store: GitShadowStore, before: str | None) -> tuple[str | None, dict[int, int]]:
+    """The tip the rebase that kept ``before`` left, and the old → new numbers it gave (None
+    and nothing: not known)."""
+    try:
+        doc = json.loads((store.private_dir(_PRIVATE_DIR) / _RENUMBERED).read_text())
+        if before is None or doc.get("before") != before:
+            return None, {}
+        joined = doc.get("joined")
+        moved = {int(old): int(new) for old, new in doc["moved"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None, {}
+    return (joined if isinstance(joined, str) else None), moved
 
 
 def _stopped(

@@ -1250,6 +1250,66 @@ class GitShadowStore:
         self._take(self._remote, fetched.head, fetched.tip, ("reset", "-q", "--hard"))
         return ref
 
+    def before_rebase(self) -> tuple[str, str | None]:
+        """The ref that keeps the store's history from before its last `store pull --rebase`,
+        and the commit it names (None: there is none)."""
+        ref = f"{BEFORE_REBASE_REF}/{self._branch}"
+        return ref, self._git.resolve(ref)
+
+    def back_before_rebase(self, joined: str | None = None) -> tuple[str, str, str | None]:
+        """Put the store back on the history :meth:`reset_to_remote` kept, and drop its ref:
+        (ref, commit, the commit left, or None when the store was there already). Every file
+        is left read-only, also after a `git reset --hard` to the ref by hand (git writes files
+        writable). The caller holds the lock. StoreError, with nothing changed, when no history
+        is kept or when going back would lose anything: a file of the store changed by hand,
+        or commits that neither that history nor the remote holds, but for those of the
+        rebase itself (up to ``joined``, the tip it left: copies of the two histories)."""
+        ref, before = self.before_rebase()
+        if before is None:
+            raise StoreError(
+                f"the shadow store keeps no history from before a `tfshadow store pull --rebase` "
+                f"({ref} does not exist)",
+                hint="there is nothing to undo",
+            )
+        self._recover()  # what an interrupted write left is nobody's edit
+        edited = self._git.status().edited
+        if edited:
+            shown = ", ".join(edited[:3]) + (
+                f" and {len(edited) - 3} more" if len(edited) > 3 else ""
+            )
+            raise StoreError(
+                f"{len(edited)} file(s) of the shadow store were changed by hand ({shown}): "
+                "going back would lose them",
+                hint=f"see them with `git -C {self.root} diff`; `git -C {self.root} checkout -- "
+                ".` drops them",
+            )
+        head = self._git.head()
+        left = None if head is None or head == before else head
+        if left is not None:
+            held = [c for c in (before, joined, self._pushed_tip()) if c is not None]
+            if not any(self._git.is_ancestor(left, commit) for commit in held):
+                raise StoreError(
+                    f"the shadow store has commits since the rebase that its remote lacks "
+                    f"(versions recorded since, or the joined history its push did not send): "
+                    f"going back to {ref} would lose them",
+                    hint="the next recorded command (`tfshadow apply`…) pushes them once the "
+                    "remote can be reached; then undo the rebase",
+                )
+            self._move(left, before, ("reset", "-q", "--hard"))
+        _make_read_only(
+            self.root, (e.path for e in self._git.ls_tree(before, None, recursive=True))
+        )
+        self._git.delete_ref(ref)
+        return ref, before, left
+
+    def _pushed_tip(self) -> str | None:
+        """The commit last pushed to the configured remote (None: none, or another remote)."""
+        try:
+            remote, tip = (self._state_dir / "pushed").read_text(encoding="utf-8").splitlines()
+        except (OSError, ValueError):
+            return None
+        return tip if self._remote is not None and remote == self._remote else None
+
     def undo_rebase(self, fetched: Divergence, ref: str) -> None:
         """Put the store back where :meth:`reset_to_remote` found it and drop ``ref``."""
         if fetched.head is None:
