@@ -254,6 +254,10 @@ def test_pull_undo_rebase_refuses_to_lose_an_edit_or_a_version_the_remote_lacks(
     assert undone.code == 0, undone.err
     assert _git("rev-parse", "HEAD", cwd=store) == old_head
     assert _writable(tfshadow, workdir) == []
+    # Diverged from the remote again, as the next recorded command says.
+    result = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=six", cwd=workdir)
+    assert result.code == 0, result.err
+    assert "diverged" in result.err and "tfshadow store pull --rebase" in result.err
 
 
 def test_a_change_the_other_copy_recorded_too_is_dropped(
@@ -384,15 +388,20 @@ def test_a_branch_store_is_rebased_on_its_branch(
         _git("init", "-q", "-b", "main", cwd=copy)
         _git("fetch", "-q", str(remote), "tfshadow:tfshadow", cwd=copy)
     _diverge(workdir, colleague, tfshadow, tmp_path)
+    before = _git("rev-parse", "tfshadow", cwd=workdir)
 
     rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
 
     assert rebased.code == 0, rebased.err
     assert [(m["from"], m["to"]) for m in rebased.json()["rebased"]] == [(2, 4), (3, 5)]
     assert _git("rev-parse", "tfshadow", cwd=workdir) == _git("rev-parse", "tfshadow", cwd=remote)
-    assert _git("rev-parse", "refs/tfshadow/before-rebase/tfshadow", cwd=workdir)
-    check = tfshadow("store", "check", "--json", cwd=workdir)
-    assert check.code == 0 and check.json()["ok"] and check.json()["writable"] == [], check.out
+    assert _git("rev-parse", _BEFORE, cwd=workdir) == before
+    assert _writable(tfshadow, workdir) == []
+    # The undo goes back on the branch too, in the store's worktree.
+    undone = tfshadow("store", "pull", "--undo-rebase", cwd=workdir)
+    assert undone.code == 0, undone.err
+    assert _git("rev-parse", "tfshadow", cwd=workdir) == before
+    assert _writable(tfshadow, workdir) == []
 
 
 def test_a_remote_version_that_cannot_be_rebuilt_stops_the_rebase_and_the_store_goes_back(

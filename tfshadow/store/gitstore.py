@@ -1289,9 +1289,9 @@ class GitShadowStore:
             held = [c for c in (before, joined, self._pushed_tip()) if c is not None]
             if not any(self._git.is_ancestor(left, commit) for commit in held):
                 raise StoreError(
-                    f"the shadow store has commits since the rebase that its remote lacks "
-                    f"(versions recorded since, or the joined history its push did not send): "
-                    f"going back to {ref} would lose them",
+                    "the shadow store has commits since the rebase that its remote lacks "
+                    f"(versions recorded since, their push failed): going back to {ref} would "
+                    "lose them",
                     hint="the next recorded command (`tfshadow apply`…) pushes them once the "
                     "remote can be reached; then undo the rebase",
                 )
