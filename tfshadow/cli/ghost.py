@@ -68,7 +68,8 @@ def refresh(cli: CliContext, no_color: bool) -> int:
     """Make every ghost follow the newest good version and plan its activation again.
 
     `tfshadow apply` and `tfshadow revert` do this on their own; run it after marking a
-    version good, or after fixing what stopped a ghost from following.
+    version good, or after fixing what stopped a ghost from following. Exits 1 when a ghost
+    could not follow; a store remote or mirror out of reach is a warning, as on `apply`.
     """
     from tfshadow.ops import ghost as ops
 

@@ -230,8 +230,11 @@ def _stopped(
     except (TfshadowError, KeyboardInterrupt):
         return kind(
             what,
+            # The half-joined commits are in no other history: `--undo-rebase` alone would
+            # take them for versions recorded since and refuse; after the reset it only makes
+            # the files git wrote read-only again and drops the ref.
             hint=f"this copy's history before it is kept at {ref}: `git -C {store.root} reset "
-            f"--hard {ref}` goes back to it",
+            f"--hard {ref}`, then `tfshadow store pull --undo-rebase`, goes back to it",
         )
     return kind(
         f"{what}; the store is back as it was",
