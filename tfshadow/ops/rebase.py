@@ -140,9 +140,9 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
         ) from None
     from tfshadow.ops.ghost import renumber
 
-    moved = {m.old: m.new for m in result.rebased if m.workspace == project.workspace}
+    moved = renumbered.get(project.workspace, {})
     _keep_renumbering(store, fetched.head, store.head(), moved, result.warnings)
-    result.ghosts = renumber(store, renumbered.get(project.workspace, {}))
+    result.ghosts = renumber(store, moved)
     return result
 
 
@@ -169,6 +169,8 @@ def undo_pull_rebase(project: Project) -> UndoResult:
         _, before = store.before_rebase()
         joined, moved = _renumbering(store, before)
         ref, commit, left = store.back_before_rebase(joined)
+        # ``moved`` holds the versions dropped for the remote's equal ones too: a ghost the
+        # rebase put on the remote's version goes back to this copy's, of the same content.
         ghosts = renumber(store, {new: old for old, new in moved.items()})
         (store.private_dir(_PRIVATE_DIR) / _RENUMBERED).unlink(missing_ok=True)
     return UndoResult(ref, commit, left, ghosts)
