@@ -145,6 +145,12 @@ class GhostError(TfshadowError):
     pass
 
 
+class GhostInterruptedError(GhostError):
+    """Ctrl-C or SIGTERM while a ghost was being activated: Terraform stopped, nothing more."""
+
+    exit_code = 130
+
+
 class MirrorError(TfshadowError):
     exit_code = 1
 

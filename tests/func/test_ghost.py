@@ -587,6 +587,72 @@ def test_ghost_activation_that_fails_leaves_the_ghost_declared_stopped(
     assert _ghost_list(tfshadow, infra)[0]["status"] == "stopped"
 
 
+_STOPPED_AS_THE_PLAN_IS_APPLIED = """
+import os, signal, sys
+
+sent = []
+
+def hook(event, args):
+    # SIGTERM (how CI cancels a job; passed on to Terraform) as the saved activation plan's
+    # apply starts: Terraform stops before it has started the ghost.
+    if event != "subprocess.Popen":
+        return
+    argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
+    if not sent and "apply" in argv and argv[-1].endswith(".tfplan"):
+        sent.append(argv)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+sys.addaudithook(hook)
+from tfshadow.cli import main
+sys.argv = ["tfshadow", *sys.argv[1:]]
+main()
+"""
+
+
+def test_ghost_activation_interrupted_stops_there_and_leaves_the_ghost_stopped(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """An interrupted apply fails like a failed one: taken for a saved plan gone stale, it was
+    planned and applied again, so the ghost started though the user had stopped it."""
+    import sys
+
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    declared = (infra / GHOSTS_FILE).read_text()
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    before = len(_versions(tfshadow, infra))
+
+    stopped = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _STOPPED_AS_THE_PLAN_IS_APPLIED,
+            "ghost",
+            "activate",
+            "localcloud_instance.web",
+            "--no-color",
+        ],
+        cwd=infra,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert stopped.returncode == 130, stopped.stdout + stopped.stderr
+    assert "planned again" not in stopped.stdout + stopped.stderr
+    (line,) = [x for x in stopped.stderr.splitlines() if x.startswith("tfshadow: error:")]
+    assert "interrupted" in line and "tfshadow ghost activate localcloud_instance.web" in line
+    assert "Traceback" not in stopped.stderr
+    assert ghost is not None and _proc_state(ghost) == "T"
+    assert (infra / GHOSTS_FILE).read_text() == declared
+    assert len(_versions(tfshadow, infra)) == before
+    assert _ghost_list(tfshadow, infra)[0]["status"] == "stopped"
+    # The activation is whole when run again.
+    again = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert again.code == 0, again.err + again.out
+    assert _proc_state(ghost) in ("R", "S")
+
+
 def test_apply_json_stdout_holds_only_terraform_json_when_a_ghost_follows(
     infra: Path, tfshadow: Tfshadow
 ) -> None:

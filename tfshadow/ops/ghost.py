@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.errors import GhostError, TfshadowError
+from tfshadow.errors import GhostError, GhostInterruptedError, TfshadowError
 from tfshadow.ghost import config_file, traffic
 from tfshadow.ghost.adapters import adapter_for, ghost_name
 from tfshadow.ghost.status import raw_resources, status
@@ -154,6 +154,8 @@ def enable(
 
 def activate(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
     """Start the ghost of ``address`` by applying its saved plan (planned again if stale)."""
+    from tfshadow.runner.engine import interruptions
+
     started = time.monotonic()
     store, ws = open_history(project, None)
     registry = _load_registry(store)
@@ -179,8 +181,12 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
     config_file.update(project.workdir, record["running"])
     config_file.update(project.workdir, switched, config_file.OVERRIDE_FILE)
     recorded: list[dict[str, Any]] = []
+    interrupted: list[int] = []
     try:
-        with tempfile.TemporaryDirectory(prefix="tfshadow-ghost-") as scratch:
+        with (
+            tempfile.TemporaryDirectory(prefix="tfshadow-ghost-") as scratch,
+            interruptions() as interrupted,
+        ):
             ready = Path(scratch) / "activation.tfplan"
             if not replanned and not _open_plan(project, store, plan, ready):
                 replanned = "the saved plan is encrypted and TFSHADOW_KEY does not open it"
@@ -191,7 +197,9 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
             outcome = _recorded_apply(
                 project, store, [], f"ghost of {address} activated", plan=ready, no_color=no_color
             )
-            if outcome.exit_code != 0 and not replanned:
+            # An interrupted Terraform fails as a stale plan does: planning and applying
+            # again would start the ghost the user has just stopped.
+            if outcome.exit_code != 0 and not replanned and not interrupted:
                 # A saved plan does not refresh: what changed outside Terraform since it was
                 # made (the ghost's process gone) fails it every time; a new plan sees it.
                 recorded += outcome.recorded
@@ -206,11 +214,16 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
                     plan=ready,
                     no_color=no_color,
                 )
-    except BaseException:
-        _undo_activation(project, record, declared, overridden)
+    except BaseException as exc:
+        running = _undo_activation(project, record, declared, overridden)
+        if interrupted and isinstance(exc, GhostError):
+            # Terraform stopped by the signal fails the plan: "fix the error" would mislead.
+            raise _activation_interrupted(address, running) from None
         raise
     if outcome.exit_code != 0:
-        _undo_activation(project, record, declared, overridden)
+        running = _undo_activation(project, record, declared, overridden)
+        if interrupted:
+            raise _activation_interrupted(address, running)
         raise GhostError(
             f"Terraform could not start the ghost of {address}",
             f"fix what Terraform reported above, then run `tfshadow ghost activate {address}` "
@@ -253,10 +266,11 @@ def _undo_activation(
     record: Mapping[str, Any],
     declared: Mapping[str, Any],
     overridden: Mapping[str, Any],
-) -> None:
+) -> bool:
     """Declare the ghost stopped and its traffic unswitched again after an activation that did
     not start it: left running, the next apply of anything would start it and move the traffic.
     A ghost that runs all the same (an apply interrupted after it started) keeps its declaration.
+    Whether it runs.
     """
     from tfshadow.ops.record import pull_or_none
 
@@ -265,9 +279,24 @@ def _undo_activation(
     except TfshadowError:
         here = {}
     if status(here, record["stopped"], record["running"]) == "running":
-        return
+        return True
     config_file.write(project.workdir, declared)
     config_file.write(project.workdir, overridden, config_file.OVERRIDE_FILE)
+    return False
+
+
+def _activation_interrupted(address: str, running: bool) -> GhostInterruptedError:
+    if running:
+        return GhostInterruptedError(
+            f"the activation of the ghost of {address} was interrupted after Terraform started "
+            "the ghost: it runs",
+            "nothing more is needed to start it (`tfshadow ghost list` shows it running)",
+        )
+    return GhostInterruptedError(
+        f"the activation of the ghost of {address} was interrupted: the ghost is declared "
+        "stopped again and its traffic was not switched",
+        f"run `tfshadow ghost activate {address}` to start it",
+    )
 
 
 def disable(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
