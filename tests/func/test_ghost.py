@@ -184,6 +184,45 @@ def test_profile_activates_the_ghost_with_check_act(infra: Path, tfshadow: Tfsha
     assert _proc_state(ghost) in ("R", "S")
 
 
+def test_profiles_of_a_type_leave_its_ghosts_out(infra: Path, tfshadow: Tfshadow) -> None:
+    """A ghost is of its original's type, but no subject of a profile: `profile validate`
+    proposed `ghost enable` of the ghost itself, and `check` judged the ghost on metrics it has
+    none of (an error) and would have reverted or activated it on its own."""
+    from datetime import UTC, datetime, timedelta
+
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    now = datetime.now(UTC)
+    rows = ["timestamp,resource,metric,value"] + [
+        f"{now - timedelta(seconds=30 * i):%Y-%m-%dT%H:%M:%SZ},localcloud_instance.web,cpu,"
+        f"{95 if i < 6 else 20}"
+        for i in range(40, -1, -1)
+    ]
+    (infra / "metrics.csv").write_text("\n".join(rows) + "\n")
+    (infra / "tfshadow.hcl").write_text(
+        'metrics "csv" { path = "metrics.csv" }\n'
+        'resource_metrics "localcloud_instance.*" { source = "csv" }\n'
+        'profile "web-standby" {\n'
+        '  resource_types = ["localcloud_instance"]\n'
+        '  trigger {\n    metric = "cpu"\n    above  = 80\n    for    = "2m"\n  }\n'
+        '  action = "activate_ghost"\n}\n'
+    )
+
+    validated = tfshadow("profile", "validate", "--no-color", cwd=infra)
+    assert validated.code == 0, validated.err
+    assert "web_ghost" not in validated.out + validated.err
+    listed = tfshadow("profile", "list", "--json", cwd=infra)
+    assert listed.code == 0, listed.err
+    assert "web_ghost" not in listed.out
+    checked = tfshadow("check", "--act", "--json", cwd=infra)
+    assert checked.code == 1, checked.err + checked.out
+    report = checked.json()
+    assert [r["resource"] for r in report["recommendations"]] == ["localcloud_instance.web"]
+    assert "web_ghost" not in json.dumps([report["triggers"], report["warnings"]])
+    assert report["recommendations"][0]["action"] == "activated ghost localcloud_instance.web_ghost"
+    assert ghost is not None and _proc_state(ghost) in ("R", "S")
+
+
 def _ghost_list(tfshadow: Tfshadow, work: Path) -> list[dict[str, object]]:
     listed = tfshadow("ghost", "list", "--json", cwd=work)
     assert listed.code == 0, listed.err
@@ -792,6 +831,77 @@ def test_revert_to_a_version_older_than_the_ghost_keeps_it_and_pauses_it_after_t
     assert applied.code == 0, applied.err
     assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") == ghost
     assert len(_versions(tfshadow, infra)) == versions, applied.out + applied.err
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_revert_to_a_version_whose_ghost_was_disabled_since_leaves_the_ghost_out(
+    infra: Path, tfshadow: Tfshadow, version: str
+) -> None:
+    """A revert changes the infrastructure, not which ghosts are enabled: the ghost version 2
+    held stopped and version 3 running, disabled since, is not created again by the revert,
+    unregistered (`ghost list` would not show it, nor `ghost disable` remove it) and, for
+    version 3, running."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert disabled.code == 0, disabled.err
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+
+    reverted = tfshadow("revert", version, "--auto-approve", "-no-color", cwd=infra)
+
+    assert reverted.code == 0, reverted.err + reverted.out
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") is None
+    assert "web_ghost: Creat" not in reverted.out
+    assert "disabled since" in reverted.out + reverted.err
+    # Nothing else differs: the ghost is set aside, not a difference no apply brings back.
+    assert f"The infrastructure already matches version {version}" in reverted.err
+    assert _pid(tfshadow, infra, "localcloud_instance.web") == original
+    assert tfshadow("ghost", "list", "--json", cwd=infra).json() == {"ghosts": []}
+    assert not (infra / GHOSTS_FILE).exists()
+
+
+def test_checkout_leaves_the_ghost_files_to_the_ghosts_enabled_now(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """tfshadow's ghost files follow `ghost enable|disable`, not the version: written as version
+    3 had them, the next apply would start a ghost disabled since, unregistered, and switch the
+    traffic to it; removed as version 1 had none, it would destroy the ghost enabled now."""
+    (infra / "main.tf").write_text(
+        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    enabled = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
+    )
+    assert enabled.code == 0, enabled.err
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    active = _versions(tfshadow, infra)[0]["version"]
+    assert tfshadow("ghost", "disable", "localcloud_instance.web", cwd=infra).code == 0
+
+    reverted = tfshadow(
+        "revert", str(active), "--auto-approve", "--write-config", "-no-color", cwd=infra
+    )
+
+    assert reverted.code == 0, reverted.err + reverted.out
+    assert not (infra / GHOSTS_FILE).exists() and not (infra / OVERRIDE_FILE).exists()
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") is None
+    state = json.loads(tfshadow("state", "pull", cwd=infra).out)
+    assert state["outputs"]["web_pid"]["value"] == _pid(tfshadow, infra, "localcloud_instance.web")
+
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    declared = (infra / GHOSTS_FILE).read_text()
+    checked_out = tfshadow("checkout", "1", cwd=infra)
+    assert checked_out.code == 0, checked_out.err
+    assert (infra / GHOSTS_FILE).read_text() == declared
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert "web_ghost: Destr" not in applied.out
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") == ghost
 
 
 MODULE_APP = """\

@@ -328,11 +328,20 @@ def _unless_already_reverted(
 
 
 def _resources(store: GitShadowStore, workspace: str) -> list[ResourceRef]:
+    """The resources the profiles judge: the latest version's, but the ghosts. A ghost is of its
+    original's type, yet stands in for it: it has none of its metrics, and reverting it or
+    starting a ghost of it is nothing a profile should do."""
     from tfshadow.ops.analyze import resource_refs
+    from tfshadow.ops.ghost import ghost_resources, is_ghost
 
     latest = store.latest(workspace)
     assert latest is not None
-    return resource_refs(store.reconstruct(workspace, int(latest["version"])).state)
+    ghosts = ghost_resources(store)
+    return [
+        ref
+        for ref in resource_refs(store.reconstruct(workspace, int(latest["version"])).state)
+        if not is_ghost(ref.address, ghosts)
+    ]
 
 
 def _source_of(

@@ -95,6 +95,8 @@ def checkout(
         if fingerprinter is not None:
             here = _with_values_here(here, on_disk, fingerprinted, fingerprinter)
         files, slots = restore_files(here, redactor)
+        files = {path: data for path, data in files.items() if path not in _FOLLOWS_THE_GHOSTS}
+        current = {path: d for path, d in current.items() if path not in _FOLLOWS_THE_GHOSTS}
 
         slotted = {slot.path for slot in slots}
         written: list[str] = []
@@ -149,6 +151,12 @@ def checkout(
     )
 
 
+# tfshadow's ghost files say which ghosts are enabled now (`ghost enable|disable`), not what a
+# version was: written as N had them, the next apply would start a ghost disabled since, or one
+# standing by, and switch the traffic to it; removed, it would destroy the ghosts enabled now.
+_FOLLOWS_THE_GHOSTS = frozenset({"tfshadow_ghosts.tf.json", "tfshadow_ghosts_override.tf.json"})
+
+
 def backend_note(version: int) -> str:
     """What to tell after writing files whose backend is not the directory's any more."""
     return (
@@ -172,7 +180,11 @@ def holds_configuration(project: Project, config: Mapping[str, Any], redactor: R
     from tfshadow.state import config_files
 
     current = config_files.collect_files(project.workdir)
-    return _sealed(current, redactor) == _document_bytes(config)
+    here = _sealed(current, redactor)
+    wanted = _document_bytes(config)
+    return {p: d for p, d in here.items() if p not in _FOLLOWS_THE_GHOSTS} == {
+        p: d for p, d in wanted.items() if p not in _FOLLOWS_THE_GHOSTS
+    }
 
 
 def with_values_here(

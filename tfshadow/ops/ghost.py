@@ -397,6 +397,17 @@ def enabled_ghosts(store: GitShadowStore) -> frozenset[str]:
     return frozenset(_load_registry(store))
 
 
+def ghost_resources(store: GitShadowStore) -> frozenset[str]:
+    """The resources of every enabled ghost (``localcloud_instance.web_ghost``, and what an
+    adapter adds): tfshadow's own stand-ins, of their originals' types."""
+    return frozenset(t for record in _load_registry(store).values() for t in record["targets"])
+
+
+def is_ghost(address: str, ghosts: frozenset[str]) -> bool:
+    """Whether the instance ``address`` is of one of ``ghosts`` (see :func:`ghost_resources`)."""
+    return address.split("[", 1)[0] in ghosts
+
+
 def is_enabled(project: Project, address: str) -> bool:
     """Whether ``address`` has a ghost (without asking Terraform anything)."""
     store, _ = open_history(project, None)
@@ -928,6 +939,90 @@ def _check_names_free(project: Project, address: str, record: Mapping[str, Any])
                     f"rename or remove that {what} (a `moved` block keeps a resource's object "
                     "under its new name), then enable the ghost again",
                 )
+
+
+def leave_out_disabled(store: GitShadowStore, scratch_root: Path) -> list[str]:
+    """Take out of a revert's scratch copy every ghost version N declares that is not enabled
+    now (disabled since N), with the traffic switches pointing at it; return its resources.
+
+    A revert changes the infrastructure, not which ghosts are enabled: applied as N declares
+    it, a ghost disabled since would be created again (running, where N had it active), and
+    with no entry in the registry `ghost list` would not show it nor `ghost disable` remove it.
+    The verification sets its resources aside, as N's only.
+    """
+    try:
+        registry = _load_registry(store)
+        doc = config_file.read(scratch_root)
+        overridden = config_file.read(scratch_root, config_file.OVERRIDE_FILE)
+    except TfshadowError:
+        return []  # the plan meets what it cannot read
+    enabled = {target for record in registry.values() for target in record["targets"]}
+    declared = doc.get("resource")
+    left_out = sorted(
+        f"{type_}.{name}"
+        for type_, bodies in (declared.items() if isinstance(declared, dict) else ())
+        if isinstance(bodies, dict)
+        for name in bodies
+        if f"{type_}.{name}" not in enabled
+    )
+    if not left_out:
+        return []
+    fragment: dict[str, Any] = {}
+    for address in left_out:
+        type_, name = address.split(".", 1)
+        fragment.setdefault("resource", {}).setdefault(type_, {})[name] = {}
+    kept = config_file.remove(doc, fragment)
+    config_file.write(scratch_root, _without_unused_variables(kept))
+    config_file.write(
+        scratch_root, _without_switches_to(overridden, left_out), config_file.OVERRIDE_FILE
+    )
+    return left_out
+
+
+def _without_unused_variables(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``doc`` without the variables none of its other blocks refers to: an adapter's variable
+    (one without a default) left behind its ghost would make Terraform ask for a value."""
+    variables = doc.get("variable")
+    if not isinstance(variables, dict):
+        return dict(doc)
+    rest = json.dumps({key: value for key, value in doc.items() if key != "variable"})
+    used = {name: body for name, body in variables.items() if f"var.{name}" in rest}
+    return {
+        **{key: value for key, value in doc.items() if key != "variable"},
+        **({"variable": used} if used else {}),
+    }
+
+
+def _without_switches_to(doc: Mapping[str, Any], ghosts: Sequence[str]) -> dict[str, Any]:
+    """The override document ``doc`` without the switches whose value refers to one of
+    ``ghosts``: the switched outputs and arguments get their own values back."""
+
+    def refers(value: Any) -> bool:
+        text = json.dumps(value)
+        return any("${" + ghost + "." in text for ghost in ghosts)
+
+    out: dict[str, Any] = {}
+    for key, section in doc.items():
+        if not isinstance(section, dict):
+            out[key] = section
+        elif key == "resource":
+            kinds = {
+                type_: {
+                    name: {arg: v for arg, v in body.items() if not refers(v)}
+                    for name, body in bodies.items()
+                    if isinstance(body, dict)
+                }
+                for type_, bodies in section.items()
+                if isinstance(bodies, dict)
+            }
+            kinds = {t: {n: b for n, b in bodies.items() if b} for t, bodies in kinds.items()}
+            if any(kinds.values()):
+                out[key] = {t: bodies for t, bodies in kinds.items() if bodies}
+        else:
+            kept = {name: body for name, body in section.items() if not refers(body)}
+            if kept:
+                out[key] = kept
+    return out
 
 
 def keep_ghosts_declared(

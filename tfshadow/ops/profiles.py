@@ -130,9 +130,11 @@ def _latest(project: Project, workspace: str | None) -> _Latest:
         return _Latest(ws, None, (), ())
     numbers = tuple(int(m["version"]) for m in metas)
     state = store.reconstruct(ws, numbers[-1]).state
-    from tfshadow.ops.ghost import enabled_ghosts
+    from tfshadow.ops.ghost import enabled_ghosts, ghost_resources, is_ghost
 
-    refs = tuple(resource_refs(state))
+    # The ghosts stand in for their originals, as `check` judges them: none of a profile's.
+    ghosts = ghost_resources(store)
+    refs = tuple(r for r in resource_refs(state) if not is_ghost(r.address, ghosts))
     return _Latest(ws, numbers[-1], numbers, refs, enabled_ghosts(store))
 
 

@@ -295,6 +295,8 @@ def _full(
         targets = (*request.targets, *moved_targets)
         from tfshadow.ops import ghost
 
+        # A ghost disabled since N stays disabled: left out, not created again.
+        left_out = ghost.leave_out_disabled(store, scratch.root)
         # A ghost N is older than stays enabled: declared stopped, it is paused, not destroyed.
         kept_ghosts = ghost.keep_ghosts_declared(store, scratch.root, targets)
         # A ghost version N declares stopped is paused once its original is back, not meanwhile.
@@ -333,8 +335,9 @@ def _full(
         if shown.returncode != 0:
             raise RevertError(f"`terraform show` of the revert plan failed: {shown.error_line()}")
         plan = json.loads(shown.stdout)
+        aside = [*kept_ghosts, *left_out]
         report = verify_plan(
-            plan, target.state, number, seal=redactor.seal, targets=targets, aside=kept_ghosts
+            plan, target.state, number, seal=redactor.seal, targets=targets, aside=aside
         )
         ui.verification(report)
         outcome = RevertOutcome(
@@ -344,6 +347,13 @@ def _full(
             warnings=warnings,
             targeted=tuple(moved_targets),
         )
+        from tfshadow.state.addresses import is_targeted
+
+        if any(is_targeted(address, targets) for address in left_out):
+            outcome.notes.append(
+                f"Left out {', '.join(left_out)}: the ghost version {number} declares was "
+                "disabled since (`tfshadow ghost enable` brings a ghost back)."
+            )
         current = canonicalise(live_raw) if live_raw is not None else None
         for name in unmatched_targets(plan, target.state, request.targets, current):
             outcome.warnings.append(
@@ -423,7 +433,7 @@ def _full(
             target.state,
             targets=targets,
             computed=computed_attributes(plan),
-            aside=kept_ghosts,
+            aside=aside,
         )
         if rc != 0:
             import shlex

@@ -177,13 +177,18 @@ def verify_plan(
     ``seal`` is the sealing function N was redacted with (``Redactor.seal``). With ``targets``
     (Terraform addresses such as ``module.db`` or ``aws_instance.web``) only instances at or
     inside one of them are reported. Resources in ``aside`` (ghosts the revert keeps though N
-    did not have them) count in Terraform's numbers but are not compared with N.
+    did not have them, or leaves out though N had them: disabled since) count in Terraform's
+    numbers but are not compared with N.
 
     Raises :class:`~tfshadow.errors.UsageError` when ``plan`` is not plan JSON of format 1.x.
     """
     changes = _resource_changes(plan)
     secrets = _plan_secrets(plan, changes)
-    recorded = _managed_instances(target_state, targets)
+    recorded = {
+        a: i
+        for a, i in _managed_instances(target_state, targets).items()
+        if not _set_aside(a, aside)
+    }
 
     add = change = destroy = 0
     destroyed: list[str] = []
@@ -325,7 +330,11 @@ def remaining_differences(
     given, lets a value sealed on one side only be compared with the other's plain value.
     Resources in ``aside`` are not compared (see :func:`verify_plan`).
     """
-    recorded = _managed_instances(target_state, targets)
+    recorded = {
+        a: i
+        for a, i in _managed_instances(target_state, targets).items()
+        if not _set_aside(a, aside)
+    }
     live = _managed_instances(live_state, targets, keep_deposed=True) if live_state else {}
     live = {a: i for a, i in live.items() if not _set_aside(a, aside)}
     computed = computed or {}
