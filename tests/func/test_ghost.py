@@ -392,6 +392,42 @@ def test_ghost_disable_gives_an_output_alone_back_to_the_original(
     assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
 
 
+def test_ghost_enable_again_refuses_an_active_ghost_and_keeps_its_traffic(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Enabled again, an active ghost was paused with the traffic still switched to it, and its
+    switches were lost from the registry: `ghost disable` then left the switch in force, on a
+    ghost no longer declared, and every plan failed."""
+    (infra / "main.tf").write_text(
+        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+    enabled = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
+    )
+    assert enabled.code == 0, enabled.err
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    versions = len(_versions(tfshadow, infra))
+
+    again = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert again.code == 2, again.err + again.out
+    (line,) = again.err.strip().splitlines()
+    assert "is active" in line and "tfshadow ghost disable localcloud_instance.web" in line
+    assert ghost is not None and _proc_state(ghost) in ("R", "S")
+    assert len(_versions(tfshadow, infra)) == versions
+    (listed,) = _ghost_list(tfshadow, infra)
+    assert listed["status"] == "running" and listed["traffic"] == ["output.web_pid=pid"]
+    assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == ghost
+    disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert disabled.code == 0, disabled.err
+    assert not (infra / OVERRIDE_FILE).exists()
+    assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
+
+
 def test_ghost_traffic_switch_errors(infra: Path, tfshadow: Tfshadow) -> None:
     malformed = tfshadow(
         "ghost", "enable", "localcloud_instance.web", "--traffic", "web_pid", cwd=infra

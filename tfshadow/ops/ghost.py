@@ -117,6 +117,8 @@ def enable(
     store, ws = open_history(project, None)
     number = _from_version(store, ws, from_version)
     registry = _load_registry(store)
+    if address in registry:
+        _refuse_active(project, address, registry[address])
     parsed = traffic.parse_all(switches)
     _check_switch_targets(project, parsed)
     record = _record_for(store, ws, address, number, parsed)
@@ -150,6 +152,21 @@ def enable(
     registry[address] = record
     _save_registry(store, registry)
     return _replan_others(project, store, address, _result(address, record["ghost"], outcome))
+
+
+def _refuse_active(project: Project, address: str, record: Mapping[str, Any]) -> None:
+    """Enabling an active ghost again would declare it stopped and pause it while its traffic
+    switches, which the new entry would no longer know of, still point at it."""
+    from tfshadow.ops.record import pull_or_none
+
+    here = raw_resources(pull_or_none(project)[0])
+    if status(here, record["stopped"], record["running"]) == "running":
+        raise GhostError(
+            f"the ghost of {address} is active: enabling it again would pause it"
+            + (" with the traffic still on it" if record.get("traffic") else ""),
+            f"run `tfshadow ghost disable {address}` first (it gives the traffic back to the "
+            "original), or keep it as it is",
+        )
 
 
 def activate(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
