@@ -214,8 +214,9 @@ def test_profiles_of_a_type_leave_its_ghosts_out(infra: Path, tfshadow: Tfshadow
     listed = tfshadow("profile", "list", "--json", cwd=infra)
     assert listed.code == 0, listed.err
     assert "web_ghost" not in listed.out
-    checked = tfshadow("check", "--act", "--json", cwd=infra)
+    checked = tfshadow("check", "--act", "--json", "--no-color", cwd=infra)
     assert checked.code == 1, checked.err + checked.out
+    assert "web_ghost: Modif" in checked.err and "\x1b[" not in checked.err, "--no-color"
     report = checked.json()
     assert [r["resource"] for r in report["recommendations"]] == ["localcloud_instance.web"]
     assert "web_ghost" not in json.dumps([report["triggers"], report["warnings"]])

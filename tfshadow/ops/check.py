@@ -42,7 +42,7 @@ class CheckRequest:
     fail_on: str = "critical"
     workspace: str | None = None
     now: datetime | None = None
-    no_color: bool = False  # also in the output of the Terraform a revert runs
+    no_color: bool = False  # also in the output of the Terraform a revert or activation runs
     # Warnings about the settings rather than the metrics, said once: a watch's cycles share
     # this set (``replace`` keeps it), so they are not repeated every interval.
     told: set[str] = field(default_factory=set, compare=False)
@@ -676,7 +676,7 @@ def _activate_ghost(
         with store.lock(project.lock_timeout, command="check"):
             if not _claim(book, profile, resource, now):
                 return "waiting: another tfshadow acted on it first", False
-            result = ghost.activate(project, resource.address)
+            result = ghost.activate(project, resource.address, no_color=request.no_color)
     except TfshadowError as exc:
         report.warnings.append(f"profile {profile.name}: ghost activation failed: {exc.one_line()}")
         report.action_failed = True
