@@ -12,7 +12,7 @@ import pytest
 
 from tfshadow.ghost.config_file import GHOSTS_FILE, OVERRIDE_FILE
 
-from .conftest import Tfshadow
+from .conftest import Tfshadow, store_locked_elsewhere
 from .localcloud_support import free_port, instances_ended, workspace
 from .localcloud_support import proc_state as _proc_state
 from .localcloud_support import wait_gone as _wait_gone
@@ -134,6 +134,42 @@ def test_ghost_errors(infra: Path, tfshadow: Tfshadow) -> None:
     missing = tfshadow("ghost", "activate", "localcloud_instance.web", cwd=infra)
     assert missing.code == 2 and "has no ghost" in missing.err
     assert not (infra / GHOSTS_FILE).exists()
+
+
+def test_ghost_commands_on_a_store_locked_elsewhere_write_nothing(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Refused by the store's lock only when Terraform was to run, `enable` left the ghost
+    declared but unregistered (the next apply created it, and no ghost command knew of it) and
+    `disable` left it registered but undeclared (the next apply destroyed it)."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    declared = (infra / GHOSTS_FILE).read_text()
+    (infra / "main.tf").write_text(
+        CONFIG
+        + 'resource "localcloud_instance" "api" {\n'
+        + '  command = ["python3", "-c", "import time; time.sleep(600)", "api"]\n}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    versions = len(_versions(tfshadow, infra))
+
+    with store_locked_elsewhere(infra):
+        enabled = tfshadow(
+            "ghost", "enable", "localcloud_instance.api", "--lock-timeout", "1", cwd=infra
+        )
+        disabled = tfshadow(
+            "ghost", "disable", "localcloud_instance.web", "--lock-timeout", "1", cwd=infra
+        )
+
+    for refused in (enabled, disabled):
+        assert refused.code == 2, refused.err + refused.out
+        (line,) = refused.err.strip().splitlines()
+        assert "locked" in line
+    assert (infra / GHOSTS_FILE).read_text() == declared
+    assert len(_versions(tfshadow, infra)) == versions
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    assert "ghost: Creat" not in applied.out and "ghost: Destr" not in applied.out
+    assert [g["original"] for g in _ghost_list(tfshadow, infra)] == ["localcloud_instance.web"]
 
 
 def test_ghost_unsupported_type(tmp_path: Path, tfshadow: Tfshadow) -> None:

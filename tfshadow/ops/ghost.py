@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +116,39 @@ def enable(
     made part of the activation.
     """
     store, ws = open_history(project, None)
+    with _held(project, store, "ghost enable"):
+        return _enable(
+            project,
+            store,
+            ws,
+            address,
+            from_version=from_version,
+            switches=switches,
+            declared_in_settings=declared_in_settings,
+            no_color=no_color,
+        )
+
+
+def _held(project: Project, store: GitShadowStore, command: str) -> AbstractContextManager[None]:
+    """The store's lock, for the whole of a ghost command (Terraform's recorded apply takes it
+    again: it is re-entrant). A store locked by another command then refuses the command before
+    the ghost files are written: refused only when Terraform was to run, `enable` would leave
+    the ghost declared and unregistered, `disable` registered and undeclared. Nor do two ghost
+    commands rewrite the registry at once."""
+    return store.lock(project.lock_timeout, command=command)
+
+
+def _enable(
+    project: Project,
+    store: GitShadowStore,
+    ws: str,
+    address: str,
+    *,
+    from_version: str | None,
+    switches: Sequence[str],
+    declared_in_settings: bool,
+    no_color: bool,
+) -> GhostResult:
     number = _from_version(store, ws, from_version)
     registry = _load_registry(store)
     if address in registry:
@@ -171,10 +205,23 @@ def _refuse_active(project: Project, address: str, record: Mapping[str, Any]) ->
 
 def activate(project: Project, address: str, *, no_color: bool = False) -> GhostResult:
     """Start the ghost of ``address`` by applying its saved plan (planned again if stale)."""
-    from tfshadow.runner.engine import interruptions
-
     started = time.monotonic()
     store, ws = open_history(project, None)
+    with _held(project, store, "ghost activate"):
+        return _activate(project, store, ws, address, started=started, no_color=no_color)
+
+
+def _activate(
+    project: Project,
+    store: GitShadowStore,
+    ws: str,
+    address: str,
+    *,
+    started: float,
+    no_color: bool,
+) -> GhostResult:
+    from tfshadow.runner.engine import interruptions
+
     registry = _load_registry(store)
     record = _registered(registry, address)
     plan = Path(record["plan"])
@@ -323,6 +370,13 @@ def disable(project: Project, address: str, *, no_color: bool = False) -> GhostR
     so the traffic goes back to the original.
     """
     store, _ = open_history(project, None)
+    with _held(project, store, "ghost disable"):
+        return _disable(project, store, address, no_color=no_color)
+
+
+def _disable(
+    project: Project, store: GitShadowStore, address: str, *, no_color: bool
+) -> GhostResult:
     registry = _load_registry(store)
     record = _registered(registry, address)
     config_file.take_out(project.workdir, record["stopped"])
