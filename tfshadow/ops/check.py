@@ -681,6 +681,10 @@ def _activate_ghost(
         report.warnings.append(f"profile {profile.name}: ghost activation failed: {exc.one_line()}")
         report.action_failed = True
         return f"ghost activation failed: {exc.message}", True
+    if not result.recorded:
+        # Terraform changed nothing: started before (by hand, or by this profile before its
+        # cooldown ran out). No action to announce; muted all the same, as a start would be.
+        return f"its ghost {result.ghost} runs already: nothing done", False
     report.actions.append(
         f"profile {profile.name}: activated the ghost of {resource.address} ({result.ghost}) "
         f"in {result.seconds:.1f} s"
