@@ -134,6 +134,19 @@ def test_ghost_errors(infra: Path, tfshadow: Tfshadow) -> None:
     missing = tfshadow("ghost", "activate", "localcloud_instance.web", cwd=infra)
     assert missing.code == 2 and "has no ghost" in missing.err
     assert not (infra / GHOSTS_FILE).exists()
+    # The address is right, the version older than the resource: "give the full address"
+    # alone sent the user after a mistake they had not made.
+    (infra / "main.tf").write_text(
+        CONFIG
+        + 'resource "localcloud_instance" "api" {\n'
+        + '  command = ["python3", "-c", "import time; time.sleep(600)", "api"]\n}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    older = tfshadow("ghost", "enable", "localcloud_instance.api", "--from", "1", cwd=infra)
+    assert older.code == 2
+    assert "no resource localcloud_instance.api in version 1" in older.err
+    assert "`tfshadow log localcloud_instance.api`" in older.err
+    assert not (infra / GHOSTS_FILE).exists()
 
 
 def test_ghost_commands_on_a_store_locked_elsewhere_write_nothing(
@@ -220,14 +233,11 @@ def test_profile_activates_the_ghost_with_check_act(infra: Path, tfshadow: Tfsha
     assert _proc_state(ghost) in ("R", "S")
 
 
-def test_profiles_of_a_type_leave_its_ghosts_out(infra: Path, tfshadow: Tfshadow) -> None:
-    """A ghost is of its original's type, but no subject of a profile: `profile validate`
-    proposed `ghost enable` of the ghost itself, and `check` judged the ghost on metrics it has
-    none of (an error) and would have reverted or activated it on its own."""
+def _web_cpu_fires_a_profile_of_its_type(infra: Path) -> None:
+    """The CPU of localcloud_instance.web above 80 for the last 3 minutes; a profile of its
+    type whose action starts its ghost."""
     from datetime import UTC, datetime, timedelta
 
-    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
-    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
     now = datetime.now(UTC)
     rows = ["timestamp,resource,metric,value"] + [
         f"{now - timedelta(seconds=30 * i):%Y-%m-%dT%H:%M:%SZ},localcloud_instance.web,cpu,"
@@ -244,6 +254,15 @@ def test_profiles_of_a_type_leave_its_ghosts_out(infra: Path, tfshadow: Tfshadow
         '  action = "activate_ghost"\n}\n'
     )
 
+
+def test_profiles_of_a_type_leave_its_ghosts_out(infra: Path, tfshadow: Tfshadow) -> None:
+    """A ghost is of its original's type, but no subject of a profile: `profile validate`
+    proposed `ghost enable` of the ghost itself, and `check` judged the ghost on metrics it has
+    none of (an error) and would have reverted or activated it on its own."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    _web_cpu_fires_a_profile_of_its_type(infra)
+
     validated = tfshadow("profile", "validate", "--no-color", cwd=infra)
     assert validated.code == 0, validated.err
     assert "web_ghost" not in validated.out + validated.err
@@ -258,6 +277,28 @@ def test_profiles_of_a_type_leave_its_ghosts_out(infra: Path, tfshadow: Tfshadow
     assert "web_ghost" not in json.dumps([report["triggers"], report["warnings"]])
     assert report["recommendations"][0]["action"] == "activated ghost localcloud_instance.web_ghost"
     assert ghost is not None and _proc_state(ghost) in ("R", "S")
+    assert len(report["actions"]) == 1
+
+
+def test_a_profile_does_not_claim_to_start_a_ghost_that_runs_already(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Started by hand before the profile fired, the ghost was "activated" by the profile all
+    the same: an action in the report and on the webhook, though nothing changed."""
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    _web_cpu_fires_a_profile_of_its_type(infra)
+    versions = len(_versions(tfshadow, infra))
+
+    checked = tfshadow("check", "--act", "--json", "--no-color", cwd=infra)
+
+    assert checked.code == 1, checked.err + checked.out
+    report = checked.json()
+    (rec,) = report["recommendations"]
+    assert rec["action"] == "its ghost localcloud_instance.web_ghost runs already: nothing done"
+    assert report["actions"] == []
+    assert len(_versions(tfshadow, infra)) == versions
 
 
 def _ghost_list(tfshadow: Tfshadow, work: Path) -> list[dict[str, object]]:

@@ -724,7 +724,9 @@ def _record_for(
     if entry is None:
         raise GhostError(
             f"no resource {address} in version {number}",
-            "give the full address as `tfshadow inspect` shows it",
+            "give the full address as `tfshadow inspect` shows it; if it is right, "
+            f"`tfshadow log {address}` lists the versions that changed it: enable it --from one "
+            "that holds it",
         )
     if entry.get("mode") == "data":
         raise GhostError(f"{address} is a data source", "ghosts are for managed resources only")
