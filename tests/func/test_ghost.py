@@ -740,26 +740,52 @@ def test_ghost_activation_that_fails_leaves_the_ghost_declared_stopped(
     assert _ghost_list(tfshadow, infra)[0]["status"] == "stopped"
 
 
-_STOPPED_AS_THE_PLAN_IS_APPLIED = """
+_TERMINATED = """
 import os, signal, sys
 
 sent = []
+mode = sys.argv[1]
 
 def hook(event, args):
-    # SIGTERM (how CI cancels a job; passed on to Terraform) as the saved activation plan's
-    # apply starts: Terraform stops before it has started the ghost.
+    # SIGTERM (how CI cancels a job; passed on to Terraform) as the Terraform command that
+    # argv[1] names (`apply` of a saved plan, or the targeted `apply`) starts: Terraform stops
+    # before it has changed anything.
     if event != "subprocess.Popen":
         return
     argv = [str(a) for a in (args[1] if isinstance(args[1], (list, tuple)) else [args[1]])]
-    if not sent and "apply" in argv and argv[-1].endswith(".tfplan"):
+    saved = argv[-1].endswith(".tfplan")
+    targeted = any(a.startswith("-target=") for a in argv)
+    wanted = saved if mode == "saved" else targeted
+    if not sent and "apply" in argv and wanted:
         sent.append(argv)
         os.kill(os.getpid(), signal.SIGTERM)
 
 sys.addaudithook(hook)
 from tfshadow.cli import main
-sys.argv = ["tfshadow", *sys.argv[1:]]
+sys.argv = ["tfshadow", *sys.argv[2:]]
 main()
 """
+
+
+def _terminated(work: Path, apply: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`tfshadow ARGS` in a child sent SIGTERM as Terraform's first `apply` of a saved plan
+    (``apply`` "saved") or targeted apply ("targeted") starts."""
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", _TERMINATED, apply, *args],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _one_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("tfshadow: error:")]
+    return line
 
 
 def test_ghost_activation_interrupted_stops_there_and_leaves_the_ghost_stopped(
@@ -767,35 +793,17 @@ def test_ghost_activation_interrupted_stops_there_and_leaves_the_ghost_stopped(
 ) -> None:
     """An interrupted apply fails like a failed one: taken for a saved plan gone stale, it was
     planned and applied again, so the ghost started though the user had stopped it."""
-    import sys
-
     assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
     declared = (infra / GHOSTS_FILE).read_text()
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
     before = len(_versions(tfshadow, infra))
 
-    stopped = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _STOPPED_AS_THE_PLAN_IS_APPLIED,
-            "ghost",
-            "activate",
-            "localcloud_instance.web",
-            "--no-color",
-        ],
-        cwd=infra,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    stopped = _terminated(infra, "saved", "ghost", "activate", "localcloud_instance.web")
 
     assert stopped.returncode == 130, stopped.stdout + stopped.stderr
     assert "planned again" not in stopped.stdout + stopped.stderr
-    (line,) = [x for x in stopped.stderr.splitlines() if x.startswith("tfshadow: error:")]
+    line = _one_error(stopped)
     assert "interrupted" in line and "tfshadow ghost activate localcloud_instance.web" in line
-    assert "Traceback" not in stopped.stderr
     assert ghost is not None and _proc_state(ghost) == "T"
     assert (infra / GHOSTS_FILE).read_text() == declared
     assert len(_versions(tfshadow, infra)) == before
@@ -804,6 +812,32 @@ def test_ghost_activation_interrupted_stops_there_and_leaves_the_ghost_stopped(
     again = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
     assert again.code == 0, again.err + again.out
     assert _proc_state(ghost) in ("R", "S")
+
+
+def test_ghost_enable_and_disable_interrupted_say_so_and_what_to_run(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """Terraform stopped by the signal was reported as an error to fix (exit 2)."""
+    enabling = _terminated(infra, "targeted", "ghost", "enable", "localcloud_instance.web")
+
+    assert enabling.returncode == 130, enabling.stdout + enabling.stderr
+    line = _one_error(enabling)
+    assert "enabling the ghost of localcloud_instance.web was interrupted" in line
+    assert "fix" not in line and "tfshadow ghost enable localcloud_instance.web" in line
+    assert not (infra / GHOSTS_FILE).exists()
+    assert _ghost_list(tfshadow, infra) == []
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") is None
+
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    disabling = _terminated(infra, "targeted", "ghost", "disable", "localcloud_instance.web")
+
+    assert disabling.returncode == 130, disabling.stdout + disabling.stderr
+    line = _one_error(disabling)
+    assert "disabling the ghost of localcloud_instance.web was interrupted" in line
+    assert "tfshadow ghost disable localcloud_instance.web" in line
+    finished = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert finished.code == 0, finished.err
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") is None
 
 
 def test_apply_json_stdout_holds_only_terraform_json_when_a_ghost_follows(

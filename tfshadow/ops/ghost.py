@@ -165,19 +165,34 @@ def _enable(
     _check_names_free(project, address, record)
     record["pinned"] = from_version is not None
     record["settings"] = declared_in_settings
+    from tfshadow.runner.engine import interruptions
+
     try:
-        outcome = _stand_by(
-            project,
-            store,
-            address,
-            record,
-            message=f"ghost of {address} enabled",
-            no_color=no_color,
-        )
+        with interruptions() as interrupted:
+            outcome = _stand_by(
+                project,
+                store,
+                address,
+                record,
+                message=f"ghost of {address} enabled",
+                no_color=no_color,
+            )
     except GhostError as exc:
         if address in registry:
+            if interrupted:
+                raise GhostInterruptedError(
+                    f"enabling the ghost of {address} again was interrupted",
+                    f"its declaration stays in {config_file.GHOSTS_FILE}: run `tfshadow ghost "
+                    f"enable {address}` again, or `tfshadow ghost disable {address}`",
+                ) from None
             raise  # an enabled ghost keeps what it had; its own hint says what to do
         _roll_back(project, store, address, record, no_color=no_color)
+        if interrupted:
+            # Terraform stopped by the signal reported no error to fix.
+            raise GhostInterruptedError(
+                f"enabling the ghost of {address} was interrupted: nothing of the ghost was kept",
+                f"run `tfshadow ghost enable {address}` again",
+            ) from None
         raise GhostError(
             exc.message,
             "fix what Terraform reported above, then enable it again (nothing of the ghost was "
@@ -381,13 +396,21 @@ def _disable(
     record = _registered(registry, address)
     config_file.take_out(project.workdir, record["stopped"])
     config_file.take_out(project.workdir, _override(record), config_file.OVERRIDE_FILE)
-    outcome = _recorded_apply(
-        project,
-        store,
-        _switch_back_targets(address, record),
-        f"ghost of {address} disabled",
-        no_color=no_color,
-    )
+    from tfshadow.runner.engine import interruptions
+
+    with interruptions() as interrupted:
+        outcome = _recorded_apply(
+            project,
+            store,
+            _switch_back_targets(address, record),
+            f"ghost of {address} disabled",
+            no_color=no_color,
+        )
+    if outcome.exit_code != 0 and interrupted:
+        raise GhostInterruptedError(
+            f"disabling the ghost of {address} was interrupted",
+            f"run `tfshadow ghost disable {address}` again to finish",
+        )
     if outcome.exit_code != 0:
         raise GhostError(
             f"Terraform could not destroy the ghost of {address}",
