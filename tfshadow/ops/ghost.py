@@ -1037,14 +1037,18 @@ def _check_names_free(project: Project, address: str, record: Mapping[str, Any])
                 )
 
 
-def leave_out_disabled(store: GitShadowStore, scratch_root: Path) -> list[str]:
+def leave_out_disabled(
+    store: GitShadowStore, scratch_root: Path, live_raw: Mapping[str, Any] | None
+) -> list[str]:
     """Take out of a revert's scratch copy every ghost version N declares that is not enabled
-    now (disabled since N), with the traffic switches pointing at it; return its resources.
+    now and not in the live state ``live_raw`` (disabled since N), with the traffic switches
+    pointing at it; return its resources.
 
     A revert changes the infrastructure, not which ghosts are enabled: applied as N declares
     it, a ghost disabled since would be created again (running, where N had it active), and
     with no entry in the registry `ghost list` would not show it nor `ghost disable` remove it.
-    The verification sets its resources aside, as N's only.
+    The verification sets its resources aside, as N's only. One that exists unregistered (a
+    registry removed by hand) is left as N declares it: taken out, it would be destroyed.
     """
     try:
         registry = _load_registry(store)
@@ -1052,14 +1056,15 @@ def leave_out_disabled(store: GitShadowStore, scratch_root: Path) -> list[str]:
         overridden = config_file.read(scratch_root, config_file.OVERRIDE_FILE)
     except TfshadowError:
         return []  # the plan meets what it cannot read
-    enabled = {target for record in registry.values() for target in record["targets"]}
+    kept = {target for record in registry.values() for target in record["targets"]}
+    kept |= raw_resources(live_raw).keys()
     declared = doc.get("resource")
     left_out = sorted(
         f"{type_}.{name}"
         for type_, bodies in (declared.items() if isinstance(declared, dict) else ())
         if isinstance(bodies, dict)
         for name in bodies
-        if f"{type_}.{name}" not in enabled
+        if f"{type_}.{name}" not in kept
     )
     if not left_out:
         return []
@@ -1067,8 +1072,7 @@ def leave_out_disabled(store: GitShadowStore, scratch_root: Path) -> list[str]:
     for address in left_out:
         type_, name = address.split(".", 1)
         fragment.setdefault("resource", {}).setdefault(type_, {})[name] = {}
-    kept = config_file.remove(doc, fragment)
-    config_file.write(scratch_root, _without_unused_variables(kept))
+    config_file.write(scratch_root, _without_unused_variables(config_file.remove(doc, fragment)))
     config_file.write(
         scratch_root, _without_switches_to(overridden, left_out), config_file.OVERRIDE_FILE
     )

@@ -296,7 +296,7 @@ def _full(
         from tfshadow.ops import ghost
 
         # A ghost disabled since N stays disabled: left out, not created again.
-        left_out = ghost.leave_out_disabled(store, scratch.root)
+        left_out = ghost.leave_out_disabled(store, scratch.root, live_raw)
         # A ghost N is older than stays enabled: declared stopped, it is paused, not destroyed.
         kept_ghosts = ghost.keep_ghosts_declared(store, scratch.root, targets)
         # A ghost version N declares stopped is paused once its original is back, not meanwhile.
