@@ -147,6 +147,17 @@ def test_ghost_errors(infra: Path, tfshadow: Tfshadow) -> None:
     assert "no resource localcloud_instance.api in version 1" in older.err
     assert "`tfshadow log localcloud_instance.api`" in older.err
     assert not (infra / GHOSTS_FILE).exists()
+    # A ghost's address (as `ghost list` shows it) is no original: its ghost would be destroyed
+    # with it by `ghost disable` of the original, leaving a copy of a copy.
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    declared = (infra / GHOSTS_FILE).read_text()
+    versions = len(_versions(tfshadow, infra))
+    of_a_ghost = tfshadow("ghost", "enable", "localcloud_instance.web_ghost", cwd=infra)
+    assert of_a_ghost.code == 2, of_a_ghost.err + of_a_ghost.out
+    (line,) = of_a_ghost.err.strip().splitlines()
+    assert "localcloud_instance.web_ghost is the ghost of localcloud_instance.web" in line
+    assert (infra / GHOSTS_FILE).read_text() == declared
+    assert len(_versions(tfshadow, infra)) == versions
 
 
 def test_ghost_commands_on_a_store_locked_elsewhere_write_nothing(

@@ -151,6 +151,12 @@ def _enable(
 ) -> GhostResult:
     number = _from_version(store, ws, from_version)
     registry = _load_registry(store)
+    for original, entry in registry.items():
+        if address.split("[", 1)[0] in entry["targets"]:
+            raise GhostError(
+                f"{address} is the ghost of {original}, not a resource of your own",
+                "give the original's address (its ghost is enabled: `tfshadow ghost list`)",
+            )
     if address in registry:
         _refuse_active(project, address, registry[address])
     parsed = traffic.parse_all(switches)
