@@ -517,6 +517,41 @@ def test_ghost_enable_again_refuses_an_active_ghost_and_keeps_its_traffic(
     assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
 
 
+def test_ghost_disable_takes_out_a_switch_its_entry_no_longer_lists(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """A damaged registry is removed and the ghost enabled again, as the error says: the active
+    ghost's switch, which the new entry does not list, stayed in the override file when the
+    ghost was disabled, naming a resource no longer declared: every plan failed, `ghost
+    disable` again too."""
+    (infra / "main.tf").write_text(
+        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    original = _pid(tfshadow, infra, "localcloud_instance.web")
+    enabled = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
+    )
+    assert enabled.code == 0, enabled.err
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    (registry,) = (infra / ".tfshadow").rglob("ghosts.json")
+    registry.write_text("{")
+    damaged = tfshadow("ghost", "list", cwd=infra)
+    assert damaged.code == 2 and "remove it and enable the ghosts again" in damaged.err
+    registry.unlink()
+    again = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert again.code == 0, again.err
+
+    disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert disabled.code == 0, disabled.err + disabled.out
+    assert not (infra / OVERRIDE_FILE).exists() and not (infra / GHOSTS_FILE).exists()
+    assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
+    planned = tfshadow("plan", "-no-color", "-detailed-exitcode", cwd=infra)
+    assert planned.code == 0, planned.err + planned.out
+
+
 def test_ghost_traffic_switch_errors(infra: Path, tfshadow: Tfshadow) -> None:
     malformed = tfshadow(
         "ghost", "enable", "localcloud_instance.web", "--traffic", "web_pid", cwd=infra

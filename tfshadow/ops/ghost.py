@@ -401,14 +401,20 @@ def _disable(
     registry = _load_registry(store)
     record = _registered(registry, address)
     config_file.take_out(project.workdir, record["stopped"])
-    config_file.take_out(project.workdir, _override(record), config_file.OVERRIDE_FILE)
+    # Every switch to the ghost, also one its entry no longer lists (left by a registry removed
+    # and enabled again): kept, it would name a ghost no longer declared, and every plan fail.
+    overridden = config_file.read(project.workdir, config_file.OVERRIDE_FILE)
+    unswitched = _without_switches_to(overridden, record["targets"])
+    config_file.write(project.workdir, unswitched, config_file.OVERRIDE_FILE)
+    targets = _switch_back_targets(address, record)
+    targets += [t for t in _switched(address, overridden, unswitched) if t not in targets]
     from tfshadow.runner.engine import interruptions
 
     with interruptions() as interrupted:
         outcome = _recorded_apply(
             project,
             store,
-            _switch_back_targets(address, record),
+            targets,
             f"ghost of {address} disabled",
             no_color=no_color,
         )
@@ -1083,6 +1089,21 @@ def leave_out_disabled(
         scratch_root, _without_switches_to(overridden, left_out), config_file.OVERRIDE_FILE
     )
     return left_out
+
+
+def _switched(address: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """The targets an apply needs to give back what the override document ``before`` switched
+    and ``after`` no longer does: each resource, and the original ``address`` for an output
+    (a targeted apply updates only the outputs that depend on a target)."""
+    changed = [
+        f"{type_}.{name}"
+        for type_, bodies in (before.get("resource") or {}).items()
+        for name, body in (bodies.items() if isinstance(bodies, dict) else ())
+        if ((after.get("resource") or {}).get(type_) or {}).get(name) != body
+    ]
+    if before.get("output") != after.get("output"):
+        changed.append(address)
+    return changed
 
 
 def _without_unused_variables(doc: Mapping[str, Any]) -> dict[str, Any]:
