@@ -114,6 +114,32 @@ def test_ghost_enable_activate_disable(infra: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("ghost", "list", "--json", cwd=infra).json() == {"ghosts": []}
 
 
+def test_a_ghost_activation_records_no_default_as_a_variable_given(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    """A saved plan holds every variable's value, defaults too: recorded as given, a revert to
+    the activation's version said "was applied with -var or TF_VAR_ values for size: an apply
+    without them would undo this revert", of a value nobody gave."""
+    (infra / "main.tf").write_text(
+        CONFIG
+        + 'variable "size" {\n  default = "small"\n}\n'
+        + 'resource "terraform_data" "sized" {\n  input = var.size\n}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    version = _versions(tfshadow, infra)[0]["version"]
+    inspected = tfshadow("inspect", str(version), "--json", cwd=infra)
+    assert inspected.json()["config"]["variables"] == []
+    assert tfshadow("ghost", "disable", "localcloud_instance.web", cwd=infra).code == 0
+
+    reverted = tfshadow("revert", str(version), "--auto-approve", "-no-color", cwd=infra)
+
+    assert reverted.code == 0, reverted.err + reverted.out
+    assert "-var or TF_VAR_" not in reverted.out + reverted.err
+
+
 def test_ghost_activate_replans_a_stale_plan(infra: Path, tfshadow: Tfshadow) -> None:
     assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")

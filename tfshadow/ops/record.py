@@ -887,9 +887,16 @@ def _plan_variables(project: Project, plan_file: str) -> dict[str, str]:
     values: dict[str, str] = {}
     if not isinstance(variables, dict):
         return values
+    declared = ((doc.get("configuration") or {}).get("root_module") or {}).get("variables") or {}
     for name, entry in variables.items():
         value = entry.get("value") if isinstance(entry, dict) else None
         if value is None:
+            continue
+        default = declared.get(name) if isinstance(declared, dict) else None
+        if isinstance(default, dict) and "default" in default and default["default"] == value:
+            # A plan holds every variable's value, defaults too: recorded as given, they would
+            # read as -var values an apply must repeat (a revert warns of them), and be passed
+            # as -var to every later ghost apply, which records them again.
             continue
         # -var takes strings as they are and other types as HCL, of which JSON is a part.
         values[name] = value if isinstance(value, str) else json.dumps(value)
