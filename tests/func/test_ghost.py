@@ -483,10 +483,11 @@ def test_ghost_traffic_switches_on_activation_and_back_on_disable(
     assert not (infra / OVERRIDE_FILE).exists()
 
 
-def test_ghost_disable_gives_an_output_alone_back_to_the_original(
+def _ghost_active_behind_an_output(
     infra: Path, tfshadow: Tfshadow
-) -> None:
-    # No switched resource depends on the original here: only the output points back at it.
+) -> tuple[int | None, int | None]:
+    """web's ghost enabled with the output `web_pid` switched to it, and activated: the pids of
+    the original and of the ghost."""
     (infra / "main.tf").write_text(
         CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
     )
@@ -499,6 +500,14 @@ def test_ghost_disable_gives_an_output_alone_back_to_the_original(
     activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
     assert activated.code == 0, activated.err
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    return original, ghost
+
+
+def test_ghost_disable_gives_an_output_alone_back_to_the_original(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    # No switched resource depends on the original here: only the output points back at it.
+    original, ghost = _ghost_active_behind_an_output(infra, tfshadow)
     assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == ghost
 
     disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
@@ -513,18 +522,7 @@ def test_ghost_enable_again_refuses_an_active_ghost_and_keeps_its_traffic(
     """Enabled again, an active ghost was paused with the traffic still switched to it, and its
     switches were lost from the registry: `ghost disable` then left the switch in force, on a
     ghost no longer declared, and every plan failed."""
-    (infra / "main.tf").write_text(
-        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
-    )
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
-    original = _pid(tfshadow, infra, "localcloud_instance.web")
-    enabled = tfshadow(
-        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
-    )
-    assert enabled.code == 0, enabled.err
-    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
-    assert activated.code == 0, activated.err
-    ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
+    original, ghost = _ghost_active_behind_an_output(infra, tfshadow)
     versions = len(_versions(tfshadow, infra))
 
     again = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)

@@ -1,9 +1,8 @@
 """The history's reports through a pager on a terminal, as ``git log`` shows them.
 
 The pager is ``TFSHADOW_PAGER``, else ``PAGER``, else ``less`` where there is one; empty or
-``cat`` means none.
-``less`` is given ``LESS=FRX`` unless the user has set ``LESS`` (git's choice: quit when the
-text fits one screen, keep the colours, leave the text on the screen).
+``cat`` means none. ``less`` is given ``LESS=FRX`` unless the user has set ``LESS`` (git's
+choice: quit when the text fits one screen, keep the colours, leave the text on the screen).
 """
 
 from __future__ import annotations
