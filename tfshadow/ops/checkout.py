@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tfshadow.atomic_write import replace_file
 from tfshadow.errors import UsageError
+from tfshadow.ghost.config_file import GHOSTS_FILE, OVERRIDE_FILE
 from tfshadow.ops.history import open_history
 from tfshadow.ops.marks import resolve_version
 
@@ -95,8 +96,8 @@ def checkout(
         if fingerprinter is not None:
             here = _with_values_here(here, on_disk, fingerprinted, fingerprinter)
         files, slots = restore_files(here, redactor)
-        files = {path: data for path, data in files.items() if path not in _FOLLOWS_THE_GHOSTS}
-        current = {path: d for path, d in current.items() if path not in _FOLLOWS_THE_GHOSTS}
+        files = _without_ghost_files(files)
+        current = _without_ghost_files(current)
 
         slotted = {slot.path for slot in slots}
         written: list[str] = []
@@ -154,7 +155,11 @@ def checkout(
 # tfshadow's ghost files say which ghosts are enabled now (`ghost enable|disable`), not what a
 # version was: written as N had them, the next apply would start a ghost disabled since, or one
 # standing by, and switch the traffic to it; removed, it would destroy the ghosts enabled now.
-_FOLLOWS_THE_GHOSTS = frozenset({"tfshadow_ghosts.tf.json", "tfshadow_ghosts_override.tf.json"})
+_FOLLOWS_THE_GHOSTS = frozenset({GHOSTS_FILE, OVERRIDE_FILE})
+
+
+def _without_ghost_files(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    return {path: data for path, data in files.items() if path not in _FOLLOWS_THE_GHOSTS}
 
 
 def backend_note(version: int) -> str:
@@ -182,9 +187,7 @@ def holds_configuration(project: Project, config: Mapping[str, Any], redactor: R
     current = config_files.collect_files(project.workdir)
     here = _sealed(current, redactor)
     wanted = _document_bytes(config)
-    return {p: d for p, d in here.items() if p not in _FOLLOWS_THE_GHOSTS} == {
-        p: d for p, d in wanted.items() if p not in _FOLLOWS_THE_GHOSTS
-    }
+    return _without_ghost_files(here) == _without_ghost_files(wanted)
 
 
 def with_values_here(
