@@ -84,9 +84,8 @@ def test_addresses_come_from_the_version_named(
     assert complete(tfshadow, monkeypatch, workdir, "tfshadow state rm terraform_data.w") == [
         "terraform_data.web"
     ]
-    assert complete(tfshadow, monkeypatch, workdir, "tfshadow ghost enable terraform_data.w") == [
-        "terraform_data.web"
-    ]
+    # No ghost can be made of a terraform_data (tests/func/test_ghost.py: of an instance).
+    assert complete(tfshadow, monkeypatch, workdir, "tfshadow ghost enable terraform_data.w") == []
     assert complete(tfshadow, monkeypatch, workdir, "tfshadow taint terraform_data.extra[") == [
         "terraform_data.extra[0]",
         "terraform_data.extra[1]",

@@ -16,6 +16,7 @@ from .conftest import Tfshadow, store_locked_elsewhere
 from .localcloud_support import free_port, instances_ended, workspace
 from .localcloud_support import proc_state as _proc_state
 from .localcloud_support import wait_gone as _wait_gone
+from .test_completion import complete
 
 CONFIG = """\
 terraform {
@@ -1447,3 +1448,25 @@ def test_ghost_refresh_exits_0_when_only_the_stores_remote_is_out_of_reach(
     assert failed.code == 1, failed.err + failed.out
     assert "ghosts were not brought up to date" in failed.err
     assert "Some ghosts did not follow." in failed.out
+
+
+def test_completion_offers_what_a_ghost_can_be_made_of_and_the_ghosts_enabled(
+    infra: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (infra / "extra.tf").write_text('resource "terraform_data" "note" {\n  input = 1\n}\n')
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    # No ghost can be made of a terraform_data.
+    assert complete(tfshadow, monkeypatch, infra, "tfshadow ghost enable ") == [
+        "localcloud_instance.web"
+    ]
+    assert complete(tfshadow, monkeypatch, infra, "tfshadow ghost activate ") == []
+    assert tfshadow("ghost", "enable", "localcloud_instance.web", cwd=infra).code == 0
+    # The ghost itself is no original to enable a ghost of.
+    assert complete(tfshadow, monkeypatch, infra, "tfshadow ghost enable ") == [
+        "localcloud_instance.web"
+    ]
+    for command in ("activate", "disable"):
+        assert complete(tfshadow, monkeypatch, infra, f"tfshadow ghost {command} l") == [
+            "localcloud_instance.web"
+        ]

@@ -165,7 +165,7 @@ def versions(ctx: click.Context, param: click.Parameter, incomplete: str) -> lis
 
 
 def addresses(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    """A resource address's completions (``--target``, ``ghost enable``): the addresses of the
+    """A resource address's completions (``--target``, ``log ADDRESS``): the addresses of the
     resources of the version the command names (``revert 3 --target``), else of the newest."""
     from tfshadow.cli.commands import CliContext
 
@@ -178,6 +178,59 @@ def addresses(ctx: click.Context, param: click.Parameter, incomplete: str) -> li
         after = words[words.index(ctx.info_name) + 1 :] if ctx.info_name in words else ()
         version = _first_argument(ctx.command, after)
     return _addresses(cli, ctx.params.get("workspace"), incomplete, version)
+
+
+def ghostable(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``ghost enable``'s completions: the newest version's resources of a type a ghost can be
+    made of, ghosts themselves left out (a ghost of a ghost is refused)."""
+    from tfshadow.cli.commands import CliContext
+    from tfshadow.ghost.adapters import ADAPTERS
+    from tfshadow.ops.ghost import ghost_resources, is_ghost
+
+    cli = ctx.find_object(CliContext)
+    if cli is None:
+        return []
+
+    def read() -> list[str]:
+        ghosts = ghost_resources(cli.project().open_store(create=False))
+        return [
+            address
+            for address in (item.value for item in _addresses(cli, None, incomplete))
+            if _managed_type(address) in ADAPTERS and not is_ghost(address, ghosts)
+        ]
+
+    return [CompletionItem(address) for address in _quietly(read)]
+
+
+def _managed_type(address: str) -> str | None:
+    """The type of the managed resource ``address`` names; None for a data source or a
+    module."""
+    from tfshadow.state.addresses import split_address
+
+    parts = split_address(address)
+    if len(parts) < 2 or parts[-2] == "module" or (len(parts) >= 3 and parts[-3] == "data"):
+        return None
+    return parts[-2]
+
+
+def enabled_ghosts(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """``ghost activate|disable``'s completions: the resources whose ghost is enabled."""
+    from tfshadow.cli.commands import CliContext
+    from tfshadow.ops.ghost import enabled_ghosts as enabled
+
+    cli = ctx.find_object(CliContext)
+    if cli is None:
+        return []
+
+    def read() -> list[str]:
+        project = cli.project()
+        if not project.store_exists():
+            return []
+        return sorted(enabled(project.open_store(create=False)))
+
+    return [CompletionItem(address) for address in _quietly(read) if address.startswith(incomplete)]
 
 
 def workspaces(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:

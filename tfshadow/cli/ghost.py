@@ -25,7 +25,7 @@ def _report(result: GhostResult, *, no_color: bool) -> None:
 
 
 @ghost.command()
-@click.argument("address", shell_complete=completion.addresses)
+@click.argument("address", shell_complete=completion.ghostable)
 @click.option(
     "--from",
     "from_version",
@@ -88,7 +88,7 @@ def print_follow_report(report: FollowReport, *, no_color: bool) -> None:
 
 
 @ghost.command()
-@click.argument("address", shell_complete=completion.addresses)
+@click.argument("address", shell_complete=completion.enabled_ghosts)
 @no_color_option
 @pass_cli
 def activate(cli: CliContext, address: str, no_color: bool) -> int:
@@ -107,7 +107,7 @@ def activate(cli: CliContext, address: str, no_color: bool) -> int:
 
 
 @ghost.command()
-@click.argument("address", shell_complete=completion.addresses)
+@click.argument("address", shell_complete=completion.enabled_ghosts)
 @no_color_option
 @pass_cli
 def disable(cli: CliContext, address: str, no_color: bool) -> int:
