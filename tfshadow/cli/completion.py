@@ -26,6 +26,7 @@ from tfshadow.errors import UsageError
 
 if TYPE_CHECKING:
     from tfshadow.cli.commands import CliContext
+    from tfshadow.store import GitShadowStore
 
 # Terraform 1.15's commands, as `terraform -help` lists them.
 TERRAFORM_COMMANDS = {
@@ -217,24 +218,20 @@ def enabled_ghosts(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """``ghost activate|disable``'s completions: the resources whose ghost is enabled."""
-    from tfshadow.cli.commands import CliContext
     from tfshadow.ops.ghost import enabled_ghosts as enabled
 
-    cli = ctx.find_object(CliContext)
-    if cli is None:
-        return []
-
-    def read() -> list[str]:
-        project = cli.project()
-        if not project.store_exists():
-            return []
-        return sorted(enabled(project.open_store(create=False)))
-
-    return [CompletionItem(address) for address in _quietly(read) if address.startswith(incomplete)]
+    return _store_names(ctx, incomplete, lambda store: sorted(enabled(store)))
 
 
 def workspaces(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
     """A ``--workspace`` option's completions: the workspaces the store holds versions of."""
+    return _store_names(ctx, incomplete, lambda store: store.workspaces())
+
+
+def _store_names(
+    ctx: click.Context, incomplete: str, names: Callable[[GitShadowStore], Iterable[str]]
+) -> list[CompletionItem]:
+    """The ``names`` the command's store gives that start ``incomplete``."""
     from tfshadow.cli.commands import CliContext
 
     cli = ctx.find_object(CliContext)
@@ -245,8 +242,7 @@ def workspaces(ctx: click.Context, param: click.Parameter, incomplete: str) -> l
         project = cli.project()
         if not project.store_exists():
             return []
-        names: list[str] = project.open_store(create=False).workspaces()
-        return names
+        return list(names(project.open_store(create=False)))
 
     return [CompletionItem(name) for name in _quietly(read) if name.startswith(incomplete)]
 
