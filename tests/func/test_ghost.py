@@ -484,11 +484,9 @@ def test_ghost_traffic_switches_on_activation_and_back_on_disable(
     assert not (infra / OVERRIDE_FILE).exists()
 
 
-def _ghost_active_behind_an_output(
-    infra: Path, tfshadow: Tfshadow
-) -> tuple[int | None, int | None]:
-    """web's ghost enabled with the output `web_pid` switched to it, and activated: the pids of
-    the original and of the ghost."""
+def _ghost_behind_an_output(infra: Path, tfshadow: Tfshadow) -> int | None:
+    """web given the output `web_pid`, and its ghost enabled with that output switched to it:
+    the pid of the original."""
     (infra / "main.tf").write_text(
         CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
     )
@@ -498,6 +496,15 @@ def _ghost_active_behind_an_output(
         "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
     )
     assert enabled.code == 0, enabled.err
+    return original
+
+
+def _ghost_active_behind_an_output(
+    infra: Path, tfshadow: Tfshadow
+) -> tuple[int | None, int | None]:
+    """:func:`_ghost_behind_an_output`, and the ghost activated: the pids of the original and
+    of the ghost."""
+    original = _ghost_behind_an_output(infra, tfshadow)
     activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
     assert activated.code == 0, activated.err
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
@@ -549,17 +556,7 @@ def test_ghost_disable_takes_out_a_switch_its_entry_no_longer_lists(
     ghost's switch, which the new entry does not list, stayed in the override file when the
     ghost was disabled, naming a resource no longer declared: every plan failed, `ghost
     disable` again too."""
-    (infra / "main.tf").write_text(
-        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
-    )
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
-    original = _pid(tfshadow, infra, "localcloud_instance.web")
-    enabled = tfshadow(
-        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
-    )
-    assert enabled.code == 0, enabled.err
-    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
-    assert activated.code == 0, activated.err
+    original, _ = _ghost_active_behind_an_output(infra, tfshadow)
     (registry,) = (infra / ".tfshadow").rglob("ghosts.json")
     registry.write_text("{")
     damaged = tfshadow("ghost", "list", cwd=infra)
@@ -781,14 +778,7 @@ def test_ghost_activation_that_fails_leaves_the_ghost_declared_stopped(
     from tfshadow.ops import ghost as ops
     from tfshadow.ops.record import RecordOutcome
 
-    (infra / "main.tf").write_text(
-        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
-    )
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
-    enabled = tfshadow(
-        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
-    )
-    assert enabled.code == 0, enabled.err
+    _ghost_behind_an_output(infra, tfshadow)
     declared = (infra / GHOSTS_FILE).read_text()
     ghost = _pid(tfshadow, infra, "localcloud_instance.web_ghost")
 
@@ -1086,16 +1076,7 @@ def test_checkout_leaves_the_ghost_files_to_the_ghosts_enabled_now(
     """tfshadow's ghost files follow `ghost enable|disable`, not the version: written as version
     3 had them, the next apply would start a ghost disabled since, unregistered, and switch the
     traffic to it; removed as version 1 had none, it would destroy the ghost enabled now."""
-    (infra / "main.tf").write_text(
-        CONFIG + 'output "web_pid" { value = localcloud_instance.web.pid }\n'
-    )
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=infra).code == 0
-    enabled = tfshadow(
-        "ghost", "enable", "localcloud_instance.web", "--traffic", "output.web_pid=pid", cwd=infra
-    )
-    assert enabled.code == 0, enabled.err
-    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
-    assert activated.code == 0, activated.err
+    _ghost_active_behind_an_output(infra, tfshadow)
     active = _versions(tfshadow, infra)[0]["version"]
     assert tfshadow("ghost", "disable", "localcloud_instance.web", cwd=infra).code == 0
 
