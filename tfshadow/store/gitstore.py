@@ -87,6 +87,8 @@ MARK_VALUES = frozenset({"good", "bad", "suspect"})
 MARKS_FORMAT = 1
 
 _READ_ATTEMPTS = 3
+# In the git directory: the remote last pushed to (or taken from) and the commit it holds.
+_PUSHED = "pushed"
 # git's own threshold for `gc --auto` (gc.auto).
 LOOSE_OBJECTS_BEFORE_PACKING = 6700
 _T = TypeVar("_T")
@@ -1161,7 +1163,7 @@ class GitShadowStore:
     def _take(self, url: str, head: str | None, tip: str, move: tuple[str, ...]) -> PullResult:
         """Move the store from ``head`` to the remote's ``tip`` (see :meth:`_move`)."""
         self._move(head, tip, move)
-        (self._state_dir / "pushed").write_text(f"{url}\n{tip}\n", encoding="utf-8")
+        self._note_pushed(url, tip)
         pulled = self.commit_count(tip) - (self.commit_count(head) if head else 0)
         return PullResult(scrub_url(url), pulled, 0, False)
 
@@ -1302,10 +1304,14 @@ class GitShadowStore:
         self._git.delete_ref(ref)
         return ref, before, left
 
+    def _note_pushed(self, remote: str, tip: str) -> None:
+        """That ``remote`` holds ``tip``: pushed there, or taken from there."""
+        (self._state_dir / _PUSHED).write_text(f"{remote}\n{tip}\n", encoding="utf-8")
+
     def _pushed_tip(self) -> str | None:
         """The commit last pushed to the configured remote (None: none, or another remote)."""
         try:
-            remote, tip = (self._state_dir / "pushed").read_text(encoding="utf-8").splitlines()
+            remote, tip = (self._state_dir / _PUSHED).read_text(encoding="utf-8").splitlines()
         except (OSError, ValueError):
             return None
         return tip if self._remote is not None and remote == self._remote else None
@@ -1358,20 +1364,14 @@ class GitShadowStore:
                 hint=f"{exc.hint}; or, to drop them and go on from the remote's history, move "
                 f"{self.root} aside and run `tfshadow store pull`",
             ) from None
-        (self._state_dir / "pushed").write_text(f"{self._remote}\n{head}\n", encoding="utf-8")
+        self._note_pushed(self._remote, head)
 
     def has_unpushed(self) -> bool:
         """Whether a remote is configured and lacks the store's latest commit."""
         if self._remote is None:
             return False
         head = self._git.head()
-        if head is None:
-            return False
-        try:
-            pushed = (self._state_dir / "pushed").read_text(encoding="utf-8")
-        except OSError:
-            return True
-        return pushed != f"{self._remote}\n{head}\n"
+        return head is not None and self._pushed_tip() != head
 
     # -- secrets ----------------------------------------------------------------------------
 
