@@ -201,6 +201,8 @@ class Git:
 
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
+        # Known once repo_info has found the repository: HEAD is then read from its files.
+        self._info: RepoInfo | None = None
 
     def run(
         self,
@@ -384,12 +386,13 @@ class Git:
         if proc.returncode != 0 or len(lines) != 4:
             return None
         toplevel, git_dir, common_dir, object_format = lines
-        return RepoInfo(
+        self._info = RepoInfo(
             toplevel=Path(toplevel),
             git_dir=Path(git_dir),
             common_dir=(self.cwd / common_dir).resolve(),
             object_format=object_format,
         )
+        return self._info
 
     def resolve(self, rev: str) -> str | None:
         """The commit ``rev`` names, or None."""
@@ -398,9 +401,17 @@ class Git:
         return out if proc.returncode == 0 and out else None
 
     def head(self) -> str | None:
+        """The commit HEAD names, or None on an unborn branch."""
+        if self._info is not None:
+            with contextlib.suppress(_UnreadableRefs, FileNotFoundError):
+                return _head_from_files(self._info)
         return self.resolve("HEAD")
 
     def current_branch(self) -> str | None:
+        if self._info is not None:
+            with contextlib.suppress(_UnreadableRefs, FileNotFoundError):
+                head = _read_head(self._info)
+                return head.removeprefix("refs/heads/") if head.startswith("refs/") else None
         proc = self.run("symbolic-ref", "-q", "HEAD", ok=(0, 1, 128))
         ref = proc.stdout.decode().strip()
         return ref.removeprefix("refs/heads/") if proc.returncode == 0 else None
@@ -663,6 +674,75 @@ class Git:
                 "check the remote's address, access and that nothing else pushes to its "
                 f"`{branch}` branch",
             )
+
+
+class _UnreadableRefs(Exception):
+    """The ref files are not in a form _head_from_files reads: git decides then."""
+
+
+def _head_from_files(info: RepoInfo) -> str | None:
+    """HEAD's commit read the way git stores it, without starting git.
+
+    A command asks for HEAD about ten times (every read checks that no writer moved it), and a
+    `git rev-parse` costs ~5 ms; the files give the same answer in microseconds. Only the plain
+    forms are read here, a branch ref loose or packed; a reftable repository, a symbolic ref or
+    anything unexpected is left to git. git replaces a ref by renaming a whole new file over it
+    and writes packed-refs before removing the loose refs it packed, so a reader racing a writer
+    sees the old commit or the new one, as it would through git.
+    """
+    ref = _read_head(info)
+    if not ref.startswith("refs/"):
+        return ref  # detached: HEAD holds the commit
+    try:
+        loose = _read_text(info.common_dir / ref)
+    except FileNotFoundError:
+        return _packed_ref(info, ref)
+    if not _is_oid(loose, info):
+        raise _UnreadableRefs
+    return loose
+
+
+def _read_head(info: RepoInfo) -> str:
+    """The branch ref HEAD names (`refs/heads/…`), or the commit it holds when detached."""
+    if (info.common_dir / "reftable").exists():
+        raise _UnreadableRefs
+    head = _read_text(info.git_dir / "HEAD")
+    if _is_oid(head, info):
+        return head
+    ref = head.removeprefix("ref: ")
+    if ref == head or not ref.startswith("refs/heads/"):
+        raise _UnreadableRefs
+    return ref
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("ascii").strip()
+    except FileNotFoundError:
+        raise  # a loose ref that is not there may be packed: the caller looks
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UnreadableRefs from exc
+
+
+def _packed_ref(info: RepoInfo, ref: str) -> str | None:
+    try:
+        lines = (info.common_dir / "packed-refs").read_bytes().decode("utf-8").splitlines()
+    except FileNotFoundError:
+        return None  # no ref of that name: an unborn branch
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UnreadableRefs from exc
+    for line in lines:
+        oid, _, name = line.partition(" ")
+        if name == ref:
+            if not _is_oid(oid, info):
+                raise _UnreadableRefs
+            return oid
+    return None
+
+
+def _is_oid(text: str, info: RepoInfo) -> bool:
+    length = 64 if info.object_format == "sha256" else 40
+    return len(text) == length and all(c in "0123456789abcdef" for c in text)
 
 
 def _end_watchdogs(known: set[threading.Thread]) -> None:
