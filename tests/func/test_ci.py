@@ -294,11 +294,53 @@ def test_comment_api_refusal_exits_2_without_the_token(
         assert forge.state.writes() == []
 
 
-def test_comment_needs_a_platform(tfshadow: Tfshadow, workdir: Path) -> None:
+def test_comment_needs_a_platform_outside_a_pipeline(
+    tfshadow: Tfshadow, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITLAB_CI", raising=False)
+
     result = tfshadow("comment", "--file", "x.md", cwd=workdir)
 
     assert result.code == 2
+    assert "neither GitHub Actions nor GitLab CI" in result.err
     assert "--github or --gitlab" in result.err
+
+
+@pytest.mark.parametrize(
+    ("flavour", "variable"), [("github", "GITHUB_ACTIONS"), ("gitlab", "GITLAB_CI")]
+)
+def test_comment_posts_to_the_platform_the_pipeline_runs_on(
+    tfshadow: Tfshadow,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flavour: str,
+    variable: str,
+) -> None:
+    # Each forge's API is a local stand-in that checks the requests (no forge runs here).
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("GITLAB_CI", raising=False)
+    monkeypatch.setenv(variable, "true")
+    (workdir / "report.md").write_text("hello\n", encoding="utf-8")
+    with _serving(flavour, monkeypatch) as forge:
+        result = tfshadow("comment", "--pr", "7", "--file", "report.md", "--key", "k", cwd=workdir)
+
+        assert result.code == 0, result.err
+        assert result.err.startswith("comment created: ")
+        assert [c["body"] for c in forge.state.comments] == ["<!-- tfshadow:plan:k -->\nhello\n"]
+
+
+def test_comment_in_a_job_claiming_both_platforms_asks_which(
+    tfshadow: Tfshadow, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITLAB_CI", "true")
+
+    result = tfshadow("comment", "--file", "x.md", cwd=workdir)
+
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert "GITHUB_ACTIONS and GITLAB_CI" in result.err and "--github or --gitlab" in result.err
 
 
 def test_comment_on_two_platforms_at_once_is_a_usage_error(

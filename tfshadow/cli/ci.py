@@ -24,8 +24,8 @@ _NO_REPORT_HINT = "run `tfshadow plan --format markdown` first, or pass --file"
 
 
 @commands.command()
-@click.option("--github", is_flag=True, help="Comment on a GitHub PR.")
-@click.option("--gitlab", is_flag=True, help="Comment on a GitLab MR.")
+@click.option("--github", is_flag=True, help="Comment on a GitHub PR (default on GitHub Actions).")
+@click.option("--gitlab", is_flag=True, help="Comment on a GitLab MR (default on GitLab CI).")
 @click.option(
     "--pr",
     type=click.IntRange(min=1),
@@ -61,13 +61,7 @@ def comment(
     """
     from tfshadow.ci.comments import post_sticky
 
-    if github and gitlab:
-        raise UsageError(
-            "--github and --gitlab cannot both be given", hint="comment on one platform at a time"
-        )
-    if not (github or gitlab):
-        raise UsageError("say where to comment", hint="pass --github or --gitlab")
-    platform = "github" if github else "gitlab"
+    platform = _platform(github, gitlab)
     markdown = _report(cli, path)
     result = post_sticky(
         platform,
@@ -83,6 +77,34 @@ def comment(
     )
     click.echo(f"comment {result.action}: {result.url}{removed}", err=True)
     return EXIT_OK
+
+
+def _platform(github: bool, gitlab: bool) -> str:
+    """The forge named, else the one whose pipeline this runs in (each sets its variable to
+    "true" in every job)."""
+    if github and gitlab:
+        raise UsageError(
+            "--github and --gitlab cannot both be given", hint="comment on one platform at a time"
+        )
+    if github or gitlab:
+        return "github" if github else "gitlab"
+    running = [
+        name
+        for name, variable in (("github", env.GITHUB_ACTIONS), ("gitlab", env.GITLAB_CI))
+        if os.environ.get(variable) == "true"
+    ]
+    if len(running) == 1:
+        return running[0]
+    if running:
+        raise UsageError(
+            f"both {env.GITHUB_ACTIONS} and {env.GITLAB_CI} are set: the pipeline's platform is "
+            "unclear",
+            hint="pass --github or --gitlab",
+        )
+    raise UsageError(
+        "say where to comment: this runs in neither GitHub Actions nor GitLab CI",
+        hint="pass --github or --gitlab",
+    )
 
 
 def _default_key(cli: CliContext) -> str:
