@@ -129,6 +129,11 @@ def test_the_directory_and_workspace_given_are_the_ones_read(
         "2",
         "1",
     ]
+    # tfshadow takes its own options anywhere on the line, after its command's name too.
+    assert complete(tfshadow, monkeypatch, parent, "tfshadow revert --chdir infra ")[2:] == [
+        "2",
+        "1",
+    ]
     assert complete(tfshadow, monkeypatch, parent, "tfshadow -chdir=infra state rm ") == [
         "terraform_data.auth",
         "terraform_data.web",
