@@ -549,6 +549,35 @@ def test_ghost_enable_again_refuses_an_active_ghost_and_keeps_its_traffic(
     assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
 
 
+def test_ghost_enable_again_says_what_it_replaced(infra: Path, tfshadow: Tfshadow) -> None:
+    _ghost_behind_an_output(infra, tfshadow)  # enabled from version 2, switching web_pid
+    same = tfshadow(
+        "ghost",
+        "enable",
+        "localcloud_instance.web",
+        "--traffic",
+        "output.web_pid=pid",
+        "--no-color",
+        cwd=infra,
+    )
+    assert same.code == 0, same.err
+    # Its own enabling recorded version 3, the newest it is declared from by default.
+    assert "is declared from version 3 now (it was from version 2)" in same.err
+    assert "switches traffic" not in same.err
+
+    again = tfshadow(
+        "ghost", "enable", "localcloud_instance.web", "--from", "1", "--no-color", cwd=infra
+    )
+
+    assert again.code == 0, again.err
+    said = " ".join(again.err.split())
+    assert (
+        "the ghost of localcloud_instance.web is declared from version 1 now (it was from "
+        "version 3) and switches traffic none now (it switched output.web_pid=pid)"
+    ) in said
+    assert _ghost_list(tfshadow, infra)[0]["traffic"] == []
+
+
 def test_ghost_disable_takes_out_a_switch_its_entry_no_longer_lists(
     infra: Path, tfshadow: Tfshadow
 ) -> None:

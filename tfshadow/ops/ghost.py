@@ -204,9 +204,30 @@ def _enable(
             "fix what Terraform reported above, then enable it again (nothing of the ghost was "
             "kept)",
         ) from exc
+    replaced = _replaced(registry.get(address), record)
     registry[address] = record
     _save_registry(store, registry)
-    return _replan_others(project, store, address, _result(address, record["ghost"], outcome))
+    result = _result(address, record["ghost"], outcome)
+    if replaced:
+        result = replace(result, notes=(*result.notes, f"the ghost of {address} {replaced}"))
+    return _replan_others(project, store, address, result)
+
+
+def _replaced(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> str:
+    """What enabling a ghost again changed of it, said as a user gave it (empty: nothing)."""
+    if before is None:
+        return ""
+    changes = []
+    if before["from_version"] != after["from_version"]:
+        changes.append(
+            f"is declared from version {after['from_version']} now "
+            f"(it was from version {before['from_version']})"
+        )
+    if sorted(before.get("traffic") or []) != sorted(after.get("traffic") or []):
+        old = ", ".join(before.get("traffic") or []) or "none"
+        new = ", ".join(after.get("traffic") or []) or "none"
+        changes.append(f"switches traffic {new} now (it switched {old})")
+    return " and ".join(changes)
 
 
 def _refuse_active(project: Project, address: str, record: Mapping[str, Any]) -> None:
