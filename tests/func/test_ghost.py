@@ -578,21 +578,27 @@ def test_ghost_enable_again_says_what_it_replaced(infra: Path, tfshadow: Tfshado
     assert _ghost_list(tfshadow, infra)[0]["traffic"] == []
 
 
-def test_ghost_disable_takes_out_a_switch_its_entry_no_longer_lists(
+def test_a_running_ghost_the_registry_lost_is_refused_by_enable_and_taken_out_by_disable(
     infra: Path, tfshadow: Tfshadow
 ) -> None:
-    """A damaged registry is removed and the ghost enabled again, as the error says: the active
-    ghost's switch, which the new entry does not list, stayed in the override file when the
-    ghost was disabled, naming a resource no longer declared: every plan failed, `ghost
-    disable` again too."""
-    original, _ = _ghost_active_behind_an_output(infra, tfshadow)
+    """A damaged registry is removed, as its error says, while the ghost is active: enabling
+    it again paused it with the traffic still on it. Now enable refuses, and disable, which
+    needs no entry for a ghost the directory declares, gives the traffic back."""
+    original, ghost = _ghost_active_behind_an_output(infra, tfshadow)
     (registry,) = (infra / ".tfshadow").rglob("ghosts.json")
     registry.write_text("{")
     damaged = tfshadow("ghost", "list", cwd=infra)
     assert damaged.code == 2 and "remove it and enable the ghosts again" in damaged.err
     registry.unlink()
+
     again = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)
-    assert again.code == 0, again.err
+
+    assert again.code == 2, again.err + again.out
+    (line,) = again.err.strip().splitlines()
+    assert "is active: enabling it again would pause it with the traffic still on it" in line
+    assert "tfshadow ghost disable localcloud_instance.web" in line
+    assert _pid(tfshadow, infra, "localcloud_instance.web_ghost") == ghost
+    assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == ghost
 
     disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
 
@@ -601,6 +607,17 @@ def test_ghost_disable_takes_out_a_switch_its_entry_no_longer_lists(
     assert json.loads(tfshadow("output", "-json", "web_pid", cwd=infra).out) == original
     planned = tfshadow("plan", "-no-color", "-detailed-exitcode", cwd=infra)
     assert planned.code == 0, planned.err + planned.out
+    enabled = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert enabled.code == 0, enabled.err
+
+
+def test_ghost_disable_without_an_entry_or_a_declaration_says_there_is_no_ghost(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    disabled = tfshadow("ghost", "disable", "localcloud_instance.web", "--no-color", cwd=infra)
+
+    assert disabled.code == 2
+    assert "localcloud_instance.web has no ghost (ghosts: none)" in disabled.err
 
 
 def test_ghost_traffic_switch_errors(infra: Path, tfshadow: Tfshadow) -> None:

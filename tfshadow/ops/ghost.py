@@ -157,11 +157,11 @@ def _enable(
                 f"{address} is the ghost of {original}, not a resource of your own",
                 "give the original's address (its ghost is enabled: `tfshadow ghost list`)",
             )
-    if address in registry:
-        _refuse_active(project, address, registry[address])
     parsed = traffic.parse_all(switches)
     _check_switch_targets(project, parsed)
     record = _record_for(store, ws, address, number, parsed)
+    # Also a ghost the registry lost (removed when damaged) may run with the traffic on it.
+    _refuse_active(project, address, registry.get(address, record))
     for other, entry in registry.items():
         if other != address and entry["ghost"] == record["ghost"]:
             raise GhostError(
@@ -237,9 +237,11 @@ def _refuse_active(project: Project, address: str, record: Mapping[str, Any]) ->
 
     here = raw_resources(pull_or_none(project)[0])
     if status(here, record["stopped"], record["running"]) == "running":
+        overridden = config_file.read(project.workdir, config_file.OVERRIDE_FILE)
+        switched = _without_switches_to(overridden, record["targets"]) != overridden
         raise GhostError(
             f"the ghost of {address} is active: enabling it again would pause it"
-            + (" with the traffic still on it" if record.get("traffic") else ""),
+            + (" with the traffic still on it" if switched else ""),
             f"run `tfshadow ghost disable {address}` first (it gives the traffic back to the "
             "original), or keep it as it is",
         )
@@ -411,16 +413,16 @@ def disable(project: Project, address: str, *, no_color: bool = False) -> GhostR
     Taking the switches out gives the switched outputs and arguments their own values again,
     so the traffic goes back to the original.
     """
-    store, _ = open_history(project, None)
+    store, ws = open_history(project, None)
     with _held(project, store, "ghost disable"):
-        return _disable(project, store, address, no_color=no_color)
+        return _disable(project, store, ws, address, no_color=no_color)
 
 
 def _disable(
-    project: Project, store: GitShadowStore, address: str, *, no_color: bool
+    project: Project, store: GitShadowStore, ws: str, address: str, *, no_color: bool
 ) -> GhostResult:
     registry = _load_registry(store)
-    record = _registered(registry, address)
+    record = registry.get(address) or _declared_unregistered(project, store, ws, address, registry)
     config_file.take_out(project.workdir, record["stopped"])
     # Every switch to the ghost, also one its entry no longer lists (left by a registry removed
     # and enabled again): kept, it would name a ghost no longer declared, and every plan fail.
@@ -450,9 +452,31 @@ def _disable(
             "fix the error, then run `tfshadow ghost disable` again",
         )
     Path(record["plan"]).unlink(missing_ok=True)
-    del registry[address]
+    registry.pop(address, None)
     _save_registry(store, registry)
     return _replan_others(project, store, address, _result(address, record["ghost"], outcome))
+
+
+def _declared_unregistered(
+    project: Project,
+    store: GitShadowStore,
+    ws: str,
+    address: str,
+    registry: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The entry of a ghost the directory still declares though the registry lost it (a
+    damaged registry is removed, as its error says): its declaration, active with the traffic
+    on it perhaps, can only be taken out with an entry to say what it is."""
+    latest = store.latest(ws)
+    if latest is not None:
+        try:
+            record = _record_for(store, ws, address, int(latest["version"]), ())
+        except GhostError:
+            return _registered(registry, address)  # not a resource a ghost can be made of
+        type_, _, name = record["ghost"].partition(".")
+        if name in config_file.read(project.workdir).get("resource", {}).get(type_, {}):
+            return record
+    return _registered(registry, address)
 
 
 def follow(project: Project, *, no_color: bool = False) -> FollowReport:
