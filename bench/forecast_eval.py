@@ -92,6 +92,38 @@ def quality(
     return out
 
 
+def ongoing_verdicts(count: int, seed: int = 11) -> dict[str, str]:
+    """How often `analyze` ends a range with a deviation still going on (a recommendation):
+    wrongly on clean series, also cut to a season and a half (a range too short for its season
+    to be read, so the cycle is a drift) with a trend of 4σ added; rightly after a lasting level
+    shift or a leak of 3σ, 20 and 200 points after it."""
+    rng = np.random.default_rng(seed)
+    config = SeriesConfig(threshold=LEVELS["medium"])
+
+    def ongoing(case: Case, values: np.ndarray) -> bool:
+        series = Series("r", "cpu", "bench", _times(case)[: values.shape[0]], values)
+        return judge(series, config).verdict.verdict == "deviation"
+
+    wrong: dict[str, list[bool]] = defaultdict(list)
+    for _ in range(count):
+        case = clean(rng, 4000, kind=int(rng.integers(0, 2)))
+        cut = case.values[: int(1.5 * case.period)]
+        drift = 4.0 * case.sigma * np.arange(cut.shape[0]) / cut.shape[0]
+        wrong["clean, 4,000 points"].append(ongoing(case, case.values))
+        wrong["clean, a season and a half, trend 4σ"].append(ongoing(case, cut + drift))
+    out = {f"{k}: judged deviating": f"{np.mean(v):.0%}" for k, v in wrong.items()}
+    for fault in ("level_shift", "leak"):
+        for after in (20, 200):
+            right = []
+            for _ in range(count):
+                case = faulty(rng, 4000, fault, 3.0)
+                assert case.at is not None
+                end = min(case.at + after, case.values.shape[0])
+                right.append(ongoing(case, case.values[:end]))
+            out[f"{fault} 3σ, {after} points on: judged deviating"] = f"{np.mean(right):.0%}"
+    return out
+
+
 def _names_cause(rng: np.random.Generator, case: Case, start_index: int) -> bool:
     """Versions: the cause applied 0–10 min before the fault, decoys all over the series."""
     assert case.at is not None

@@ -404,7 +404,7 @@ def bench_history(n_instances: int, n_versions: int) -> None:
 
 def bench_forecast_quality() -> None:
     """Detection quality on the evaluation set (bench/series.py), per sensitivity."""
-    from bench.forecast_eval import quality
+    from bench.forecast_eval import ongoing_verdicts, quality
 
     count = scaled(150)
     for level in ("medium", "high", "low"):
@@ -421,6 +421,9 @@ def bench_forecast_quality() -> None:
         if "σ" in label and "named" not in label:
             row(label, str(value))
     bench_shift_bound(count)
+    print("analyze's verdict at the end of the range (a recommendation when deviating), medium")
+    for label, value in ongoing_verdicts(scaled(100)).items():
+        row(label, value)
 
 
 def bench_shift_bound(count: int) -> None:

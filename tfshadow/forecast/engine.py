@@ -273,7 +273,11 @@ def _episode_finding(
     # Ongoing means departed then and still departed now, most of the time in between: a blip
     # long ago is not made current by a later, different change.
     share = float(np.mean(np.abs(finite) >= 1.0)) if finite.size else 0.0
-    departed = share >= SUSTAINED and current >= config.threshold
+    departed = (
+        share >= SUSTAINED
+        and current >= config.threshold
+        and _changed_at_start(x, scores, start, gap, np.sign(recent.mean()) if recent.size else 0)
+    )
     ongoing = departed and not silent
     last_seen = departed and silent
     stop = start + int(present[-1]) + 1 if last_seen else n if ongoing else latest.end + 1
@@ -313,6 +317,32 @@ def _episode_finding(
         last_seen=last_seen,
     )
     return finding, share
+
+
+def _changed_at_start(
+    x: np.ndarray, scores: detector.Scores, start: int, gap: np.ndarray, side: float
+) -> bool:
+    """Whether the series moved to ``side`` of its forecast when the episode began.
+
+    The frozen forecast keeps a lasting change (a step, a leak) departed after the rolling
+    baseline took it in; but a series that drifts (a trend, a daily cycle the range is too short
+    to show) drifts from any frozen value, and a noise blip would make the drift since then read
+    as a deviation still going on. A change that began with the episode shows in its first
+    points; a drift does not: the median of those points against the forecast, beside the same
+    median before the start, tells them apart.
+    """
+    k = detector.DEFAULT_WINDOW
+    onset = gap[:k]
+    onset = onset[np.isfinite(onset)]
+    if not onset.size or not side:
+        return False
+    scale = float(scores.scale[start]) if np.isfinite(scores.scale[start]) else 1.0
+    before = (x[max(start - k, 0) : start] - scores.expected[max(start - k, 0) : start]) / max(
+        scale, 1e-12
+    )
+    before = before[np.isfinite(before)]
+    moved = float(np.median(onset)) - (float(np.median(before)) if before.size else 0.0)
+    return bool(side * moved >= 1.5)
 
 
 def _breach(grid: Regular, period: int, config: SeriesConfig) -> Finding | None:

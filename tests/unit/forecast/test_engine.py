@@ -210,6 +210,31 @@ def test_judge_blip_soon_after_the_seasonal_warmup_is_not_an_ongoing_deviation()
     assert _at(950, step) <= finding.end <= _at(970, step)
 
 
+@pytest.mark.parametrize("drift", ["trend", "cycle"])
+def test_judge_drift_after_a_blip_is_not_an_ongoing_deviation(drift: str) -> None:
+    # A slow trend, or a daily cycle in a range too short to show it as a season, moves away
+    # from any value frozen at a blip: that is no deviation still going on.
+    n = 3000
+    index = np.arange(n)
+    base = 6.0 * (index / n if drift == "trend" else np.sin(2 * np.pi * index / n))
+    values = _noise(n, seed=5) + base
+    values[1500:1505] += 3.0
+    judgement = judge(_series(values, 15.0), MEDIUM)
+    assert judgement.verdict.verdict == "ok", judgement.verdict.detail
+    assert judgement.finding is not None and not judgement.finding.ongoing
+
+
+def test_judge_lasting_shift_with_a_trend_stays_ongoing() -> None:
+    n = 3000
+    values = _noise(n, seed=5) + 6.0 * np.arange(n) / n
+    values[2000:] += 6.0
+    judgement = judge(_series(values, 15.0), MEDIUM)
+    finding = judgement.finding
+    assert judgement.verdict.verdict == "deviation", judgement.verdict.detail
+    assert finding is not None and finding.ongoing
+    assert abs((finding.start - _at(2000, 15.0)).total_seconds()) <= 5 * 15
+
+
 def test_judge_mistyped_timestamp_is_inconclusive_not_out_of_memory() -> None:
     # 1-second samples and one row 9 years earlier: a regular grid would need 2 GB per array.
     series = _series(_noise(2000), step=1.0)
