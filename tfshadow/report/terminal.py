@@ -417,7 +417,8 @@ def _resource_lines(
     if data and resource.action != "delete":
         symbol = "<="
     if replaced:
-        symbol = "-/+"
+        # As terraform plan marks the order a replacement was made in.
+        symbol = "+/-" if resource.create_before_destroy else "-/+"
     elif resource.forgotten and not state_only:
         symbol = "."  # Terraform's mark for a forget
     opening = _symbol(symbol, 3 - len(symbol))

@@ -136,6 +136,9 @@ class ResourceChange:
     # object existed before, and still exists after.
     imported: bool = False
     forgotten: bool = False
+    # The instance's `create_before_destroy` (Terraform keeps it in the state): a replacement
+    # created the new object before it destroyed the old one, which a plan marks `+/-`.
+    create_before_destroy: bool = False
 
     @property
     def moved_only(self) -> bool:
@@ -502,6 +505,7 @@ def _compare_instance(
         provider_before=old_provider,
         provider_after=new_provider,
         moved_from=moved_from,
+        create_before_destroy=fields.get("create_before_destroy") is True,
     )
 
 

@@ -1,0 +1,56 @@
+"""`inspect` and `diff` draw what a version changed as `terraform plan` drew it before the
+apply, on versions real applies made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .conftest import Tfshadow
+
+
+def _configure(workdir: Path, text: str) -> None:
+    for old in workdir.glob("*.tf"):
+        old.unlink()
+    (workdir / "main.tf").write_text(text)
+
+
+def _apply(tfshadow: Tfshadow, workdir: Path) -> str:
+    """Terraform's own account of the apply (its plan), once the version is recorded."""
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert applied.code == 0, applied.err
+    return applied.out
+
+
+def test_a_replacement_made_create_before_destroy_is_marked_as_the_plan_marked_it(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    replaced = """
+resource "terraform_data" "first_destroyed" {
+  triggers_replace = [var.trigger]
+}
+
+resource "terraform_data" "first_created" {
+  triggers_replace = [var.trigger]
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+variable "trigger" {
+  type = string
+}
+"""
+    _configure(workdir, replaced)
+    first = tfshadow("apply", "-auto-approve", "-no-color", "-var", "trigger=a", cwd=workdir)
+    assert first.code == 0, first.err
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "trigger=b", cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert '-/+ resource "terraform_data" "first_destroyed" {' in applied.out
+    assert '+/- resource "terraform_data" "first_created" {' in applied.out
+
+    for shown in (
+        tfshadow("inspect", "2", "--no-color", cwd=workdir).out,
+        tfshadow("diff", "2", "1", "--no-color", cwd=workdir).out,
+    ):
+        assert '-/+ resource "terraform_data" "first_destroyed" {' in shown
+        assert '+/- resource "terraform_data" "first_created" {' in shown
