@@ -54,3 +54,34 @@ variable "trigger" {
     ):
         assert '-/+ resource "terraform_data" "first_destroyed" {' in shown
         assert '+/- resource "terraform_data" "first_created" {' in shown
+
+
+def test_a_json_member_added_is_the_one_line_changed_and_a_comma_in_text_is_a_change(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    def policy(actions: str, extra: str, csv: str) -> str:
+        return f"""
+resource "terraform_data" "policy" {{
+  input = {{
+    document = jsonencode({{ Action = [{actions}]{extra}, Effect = "Allow" }})
+    csv      = "{csv}"
+  }}
+}}
+"""
+
+    _configure(workdir, policy('"s3:Get*"', "", "a,\\nb\\n"))
+    _apply(tfshadow, workdir)
+    _configure(workdir, policy('"s3:Get*", "s3:List*"', ', Sid = "Read"', "a\\nb\\n"))
+    _apply(tfshadow, workdir)
+
+    shown = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    document = shown[shown.index('input["document"]') :]
+    document = document[: document.index("\n        )\n")]
+    # Only what terraform plan shows as added: the second action and the Sid member.
+    changed = [
+        " ".join(line.split()) for line in document.splitlines() if line.lstrip()[:1] in "+-"
+    ]
+    assert changed == ['+ "s3:List*"', '+ "Sid": "Read"'], shown
+    assert '  "s3:Get*",\n' in document and '"Effect": "Allow",\n' in document
+    # In a text that is not JSON, a line that lost its comma did change.
+    assert "          - a,\n          + a\n" in shown

@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -513,9 +513,13 @@ def _string_change_lines(before: Any, after: Any, indent: int) -> list[Text]:
     if not (isinstance(before, str) and isinstance(after, str)):
         return []
     old_json, new_json = _json_document(before), _json_document(after)
+    compared: Callable[[str], str] = str
     if old_json is not None and new_json is not None:
         old_lines = _pretty_json(old_json).split("\n")
         new_lines = _pretty_json(new_json).split("\n")
+        # A JSON line gains or loses its comma when a member after it comes or goes: compared
+        # without it, only that member reads as a change, as terraform plan shows it.
+        compared = _without_comma
         if len(old_lines) == len(new_lines) == 1:  # [] or {} on either side
             return [Text(f"jsonencode({old_lines[0]}) -> jsonencode({new_lines[0]})")]
         opening = Text("jsonencode(")
@@ -529,15 +533,23 @@ def _string_change_lines(before: Any, after: Any, indent: int) -> list[Text]:
     else:
         return []
     lines = [opening]
-    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        a=[compared(text) for text in old_lines],
+        b=[compared(text) for text in new_lines],
+        autojunk=False,
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            lines.extend(_text_line(" ", text, indent + 4) for text in old_lines[i1:i2])
+        if tag == "equal":  # kept lines as they are now (a JSON line with its comma now)
+            lines.extend(_text_line(" ", text, indent + 4) for text in new_lines[j1:j2])
             continue
         lines.extend(_text_line("-", text, indent + 4) for text in old_lines[i1:i2])
         lines.extend(_text_line("+", text, indent + 4) for text in new_lines[j1:j2])
     lines.append(closing)
     return lines
+
+
+def _without_comma(line: str) -> str:
+    return line.removesuffix(",")
 
 
 def _text_line(symbol: str, text: str, indent: int) -> Text:

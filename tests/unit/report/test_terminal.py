@@ -449,8 +449,7 @@ def test_terminal_a_changed_json_string_shows_its_documents_line_by_line(
         '              "Statement": [\n'
         "                {\n"
         '                  "Action": [\n'
-        '          -         "s3:GetObject"\n'
-        '          +         "s3:GetObject",\n'
+        '                    "s3:GetObject",\n'
         '          +         "s3:PutObject"\n'
         "                  ]\n"
         "                }\n"
