@@ -85,3 +85,36 @@ resource "terraform_data" "policy" {{
     assert '  "s3:Get*",\n' in document and '"Effect": "Allow",\n' in document
     # In a text that is not JSON, a line that lost its comma did change.
     assert "          - a,\n          + a\n" in shown
+
+
+def test_an_output_object_changed_in_place_shows_the_values_that_changed(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    def outputs(port: int, extra: str) -> str:
+        return f"""
+output "services" {{
+  value = {{
+    web = {{ port = {port}, hosts = ["a", "b"{extra}] }}
+    api = {{ port = 9000, hosts = ["c"] }}
+  }}
+}}
+
+output "secret" {{
+  value     = {{ token = "tok-{port}" }}
+  sensitive = true
+}}
+"""
+
+    _configure(workdir, outputs(80, ""))
+    _apply(tfshadow, workdir)
+    _configure(workdir, outputs(8080, ', "z"'))
+    _apply(tfshadow, workdir)
+
+    shown = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    assert (
+        "Changes to Outputs:\n"
+        "  ~ secret                      = (sensitive value)\n"
+        '  + services["web"]["hosts"][2] = "z"\n'
+        '  ~ services["web"]["port"]     = 80 -> 8080\n'
+    ) in shown, shown
+    assert "9000" not in shown and "tok-" not in shown

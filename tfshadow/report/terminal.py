@@ -662,15 +662,13 @@ def _quote(text: str) -> str:
 
 
 def _output_lines(outputs: Iterable[OutputChange]) -> list[Text]:
-    outputs = list(outputs)
-    width = max((len(o.name) for o in outputs), default=0)
+    # An object or list changed in place shows the leaves that changed, as a resource does:
+    # a map of a hundred addresses with one changed is one line, not both maps whole.
+    rows = [row for output in outputs for row in output.rows()]
+    width = max((len(row.path) for row in rows), default=0)
     lines: list[Text] = []
-    for output in outputs:
-        before = ABSENT if output.action == "create" else output.before
-        after = ABSENT if output.action == "delete" else output.after
-        lines.extend(
-            _change_lines(output.name, before, after, output.sensitive, indent=2, width=width)
-        )
+    for row in rows:
+        lines.extend(_attribute_lines(row, indent=2, width=width))
     return lines
 
 

@@ -181,6 +181,20 @@ class OutputChange:
     after: Any
     sensitive: bool
 
+    def rows(self) -> tuple[AttributeChange, ...]:
+        """The change as a resource update's attributes are: the leaves that changed, under
+        the output's name (``ips["web"]``, ``ports[2]``), when an object or a list changed in
+        place; else one row with the whole values (the side that does not exist ABSENT)."""
+        before = ABSENT if self.action == "create" else self.before
+        after = ABSENT if self.action == "delete" else self.after
+        if self.sensitive:
+            return (AttributeChange(self.name, before, after, True),)
+        if (isinstance(before, Mapping) and isinstance(after, Mapping)) or (
+            isinstance(before, list) and isinstance(after, list)
+        ):
+            return tuple(_diff(self.name, before, after, in_list=False))
+        return (AttributeChange(self.name, before, after, False),)
+
 
 @dataclass(frozen=True)
 class StateChanges:
