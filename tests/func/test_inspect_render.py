@@ -118,3 +118,42 @@ output "secret" {{
         '  ~ services["web"]["port"]     = 80 -> 8080\n'
     ) in shown, shown
     assert "9000" not in shown and "tok-" not in shown
+
+
+def test_an_element_inserted_in_a_list_is_one_row_not_every_element_after_it(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    def rules(first: str) -> str:
+        return f"""
+resource "terraform_data" "firewall" {{
+  input = [{first}
+    {{ port = 22, cidr = "10.0.0.0/8" }},
+    {{ port = 80, cidr = "0.0.0.0/0" }},
+    {{ port = 443, cidr = "0.0.0.0/0" }},
+  ]
+}}
+"""
+
+    _configure(workdir, rules(""))
+    _apply(tfshadow, workdir)
+    _configure(workdir, rules('\n    { port = 8080, cidr = "10.1.0.0/16" },'))
+    _apply(tfshadow, workdir)
+
+    shown = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    changes = shown[shown.index('  ~ resource "terraform_data" "firewall" {') :]
+    changes = changes[: changes.index("\n    }\n")]
+    assert changes.splitlines()[1:] == [
+        "      + input[0]  = {",
+        '          + "cidr" = "10.1.0.0/16"',
+        '          + "port" = 8080',
+        "        }",
+        "      + output[0] = {",
+        '          + "cidr" = "10.1.0.0/16"',
+        '          + "port" = 8080',
+        "        }",
+    ], shown
+    listed = tfshadow("inspect", "2", "--json", cwd=workdir).json()["changes"]["resources"]
+    assert [(a["path"], a["action"]) for a in listed[0]["attributes"]] == [
+        ("input[0]", "create"),
+        ("output[0]", "create"),
+    ]

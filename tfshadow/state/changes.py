@@ -11,7 +11,9 @@ Decisions a reader of the history relies on:
   that differs only there is not reported.
 - Updates are flattened down to the leaves that changed, with Terraform-style paths
   (``tags["env"]``, ``ingress[0].from_port``), so a nested block change reads
-  ``ingress[0].from_port: 80 -> 8080``. Creates and deletes list every top-level attribute with its
+  ``ingress[0].from_port: 80 -> 8080``. Lists are matched on the elements they keep in order,
+  as ``terraform plan`` matches them: an element inserted is one row, not a shift of every
+  element after it. Creates and deletes list every top-level attribute with its
   whole value.
 - State has no schema, so maps and objects look alike. Keys of a mapping that sits in a list (a
   nested block) are written ``.key``; every other mapping key is written ``["key"]``.
@@ -646,13 +648,7 @@ def _diff(path: str, before: Any, after: Any, *, in_list: bool) -> Iterator[Attr
             )
         return
     if isinstance(before, list) and isinstance(after, list):
-        for index in range(max(len(before), len(after))):
-            yield from _diff(
-                f"{path}[{index}]",
-                before[index] if index < len(before) else ABSENT,
-                after[index] if index < len(after) else ABSENT,
-                in_list=True,
-            )
+        yield from _list_diff(path, before, after)
         return
     if _nested_seal(before) or _nested_seal(after):
         # Each seal must be a row of its own, so split the sides apart instead of one row.
@@ -664,6 +660,38 @@ def _diff(path: str, before: Any, after: Any, *, in_list: bool) -> Iterator[Attr
                 yield AttributeChange(sub, ABSENT, value, is_sealed(value))
         return
     yield AttributeChange(path, before, after, is_sealed(before) or is_sealed(after))
+
+
+def _list_diff(path: str, before: list[Any], after: list[Any]) -> Iterator[AttributeChange]:
+    """A list's change as terraform plan reads it: the elements both sides keep in order are
+    matched, so one inserted or removed is that one row, not every element after it shifted
+    into a change; an element in place of another is compared leaf by leaf. A removed
+    element's index is its index before, any other's its index after."""
+    matcher = difflib.SequenceMatcher(
+        a=[_element_key(item) for item in before],
+        b=[_element_key(item) for item in after],
+        autojunk=False,
+    )
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        paired = min(i2 - i1, j2 - j1)
+        for offset in range(paired):
+            yield from _diff(
+                f"{path}[{j1 + offset}]", before[i1 + offset], after[j1 + offset], in_list=True
+            )
+        for index in range(i1 + paired, i2):
+            yield from _diff(f"{path}[{index}]", before[index], ABSENT, in_list=True)
+        for index in range(j1 + paired, j2):
+            yield from _diff(f"{path}[{index}]", ABSENT, after[index], in_list=True)
+
+
+def _element_key(value: Any) -> bytes:
+    """``value``'s JSON text, keys sorted: equal for equal elements (``true`` is not ``1``)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(value, sort_keys=True).encode()
 
 
 def _nested_seal(value: Any) -> bool:
