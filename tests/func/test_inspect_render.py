@@ -142,14 +142,15 @@ resource "terraform_data" "firewall" {{
     shown = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
     changes = shown[shown.index('  ~ resource "terraform_data" "firewall" {') :]
     changes = changes[: changes.index("\n    }\n")]
+    # The element added is an object in a list, a nested block: its keys bare, as in a plan.
     assert changes.splitlines()[1:] == [
         "      + input[0]  = {",
-        '          + "cidr" = "10.1.0.0/16"',
-        '          + "port" = 8080',
+        '          + cidr = "10.1.0.0/16"',
+        "          + port = 8080",
         "        }",
         "      + output[0] = {",
-        '          + "cidr" = "10.1.0.0/16"',
-        '          + "port" = 8080',
+        '          + cidr = "10.1.0.0/16"',
+        "          + port = 8080",
         "        }",
     ], shown
     listed = tfshadow("inspect", "2", "--json", cwd=workdir).json()["changes"]["resources"]

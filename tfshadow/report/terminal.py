@@ -39,6 +39,7 @@ __all__ = ["SENSITIVE", "render_diff", "render_inspect", "render_log"]
 SENSITIVE = "(sensitive value)"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_ELEMENT = re.compile(r"\[\d+\]\Z")  # a path that ends at a list element: `rules[1]`
 _SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "<=": "cyan"}
 _ROW_SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 _MANAGED_VERB = {
@@ -499,7 +500,10 @@ def _change_lines(
         line.append(f"{_inline(before)} -> {_inline(after)}")
         return [line]
     value = after if symbol == "+" else before
-    parts = [Text(SENSITIVE)] if sensitive else _value_lines(value, symbol, indent, in_list=False)
+    # An element of a list that is an object is a nested block: its keys bare, as where the
+    # whole list is shown (`rules[1] = { port = 80 }`).
+    element = _ELEMENT.search(name) is not None
+    parts = [Text(SENSITIVE)] if sensitive else _value_lines(value, symbol, indent, in_list=element)
     line.append_text(parts[0])
     lines = [line, *parts[1:]]
     if symbol == "-" and value is not None:  # a null removed reads `- z = null`, as in a plan
