@@ -382,7 +382,11 @@ def _state_lines(
 
 def _symbol(symbol: str, indent: int) -> Text:
     text = Text(" " * indent)
-    text.append(symbol, style=_SYMBOL_STYLE.get(symbol, ""))
+    # A replacement's `-/+` or `+/-` is coloured part by part, as terraform plan colours it.
+    for index, part in enumerate(symbol.split("/")):
+        if index:
+            text.append("/")
+        text.append(part, style=_SYMBOL_STYLE.get(part, ""))
     text.append(" ")
     return text
 

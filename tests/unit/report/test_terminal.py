@@ -595,3 +595,19 @@ def test_print_lines_prints_exactly_what_a_call_per_line_prints(count: int) -> N
     printed = batched.export_text(styles=True)
     assert printed == one_by_one.export_text(styles=True)
     assert printed.count("\n") == count
+
+
+def test_terminal_a_replacement_is_coloured_part_by_part_as_a_plan_colours_it(
+    make_meta: Meta,
+) -> None:
+    instance = {"mode": "managed", "type": "t", "name": "a"}
+    before = {"resources": {"t.a": {**instance, "attributes": {"id": "1"}}}}
+    after = {
+        "resources": {"t.a": {**instance, "attributes": {"id": "2"}, "create_before_destroy": True}}
+    }
+    out = console(color=True)
+
+    render_inspect(out, make_meta(2), compare_states(before, after), compare_configs(None, None))
+
+    styled = out.export_text(styles=True)
+    assert '\x1b[32m+\x1b[0m/\x1b[31m-\x1b[0m resource "t" "a" {' in styled
