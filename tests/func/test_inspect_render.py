@@ -143,7 +143,8 @@ resource "terraform_data" "firewall" {{
     changes = shown[shown.index('  ~ resource "terraform_data" "firewall" {') :]
     changes = changes[: changes.index("\n    }\n")]
     # The element added is an object in a list, a nested block: its keys bare, as in a plan.
-    assert changes.splitlines()[1:] == [
+    assert changes.splitlines()[1].startswith('        id        = "')
+    assert changes.splitlines()[2:] == [
         "      + input[0]  = {",
         '          + cidr = "10.1.0.0/16"',
         "          + port = 8080",
@@ -158,3 +159,57 @@ resource "terraform_data" "firewall" {{
         ("input[0]", "create"),
         ("output[0]", "create"),
     ]
+
+
+def test_an_update_names_its_object_and_counts_what_it_left_as_the_plan_did(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    moved = "moved {\n  from = terraform_data.old\n  to   = terraform_data.new\n}\n"
+
+    def config(name: str, size: str) -> str:
+        return f"""
+resource "terraform_data" "{name}" {{
+  input = "kept"
+}}
+
+resource "terraform_data" "sized" {{
+  input            = "{size}"
+  triggers_replace = ["kept"]
+}}
+""" + (moved if name == "new" else "")
+
+    _configure(workdir, config("old", "small"))
+    _apply(tfshadow, workdir)
+    _configure(workdir, config("new", "large"))
+    plan = _apply(tfshadow, workdir)
+    # Terraform said the same of both before it applied them.
+    assert "  # terraform_data.old has moved to terraform_data.new\n" in plan
+    assert plan.count("# (1 unchanged attribute hidden)") == 1
+
+    shown = tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+    ids = {
+        r["address"]: r
+        for r in tfshadow("inspect", "1", "--json", cwd=workdir).json()["changes"]["resources"]
+    }
+
+    def attribute(address: str, path: str) -> str:
+        rows = ids[address]["attributes"]
+        return str(next(row["after"] for row in rows if row["path"] == path))
+
+    kept_id = attribute("terraform_data.old", "id")
+    sized_id = attribute("terraform_data.sized", "id")
+    assert (
+        "  # terraform_data.old has moved to terraform_data.new\n"
+        '    resource "terraform_data" "new" {\n'
+        f'        id = "{kept_id}"\n'
+        "        # (2 unchanged attributes hidden)\n"
+        "    }\n"
+    ) in shown, shown
+    assert (
+        '  ~ resource "terraform_data" "sized" {\n'
+        f'        id     = "{sized_id}"\n'
+        '      ~ input  = "small" -> "large"\n'
+        '      ~ output = "small" -> "large"\n'
+        "        # (1 unchanged attribute hidden)\n"
+        "    }\n"
+    ) in shown, shown

@@ -442,7 +442,12 @@ def _resource_lines(
         # terraform plan leaves unset attributes out of creates and destroys, and so do we.
         if resource.action == "update" or _side(row) is not None or row.sensitive
     ]
-    width = max((len(row.path) for row in rows), default=0)
+    kept_id = resource.kept_id if resource.action == "update" else None
+    width = max([len(row.path) for row in rows] + [2 if kept_id is not None else 0])
+    if kept_id is not None:  # which object it is, as a plan shows an update's
+        line = _symbol(" ", 6)
+        line.append(f"{'id'.ljust(width)} = {_quote(kept_id)}")
+        lines.append(line)
     for row in rows:
         if resource.forgotten and not state_only:
             # The object stays as it was: its values, without a sign, as a plan shows a forget.
@@ -455,8 +460,10 @@ def _resource_lines(
             lines.extend([line, *parts[1:]])
             continue
         lines.extend(_attribute_lines(row, indent=6, width=width))
-    if moved_only:
-        lines.append(Text("        # (unchanged attributes hidden)", style="dim"))
+    unchanged = resource.unchanged if resource.action == "update" else 0
+    if unchanged:
+        said = f"{unchanged} unchanged attribute{'' if unchanged == 1 else 's'} hidden"
+        lines.append(Text(f"        # ({said})", style="dim"))
     lines.append(Text("    }"))
     return lines
 

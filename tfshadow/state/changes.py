@@ -141,6 +141,11 @@ class ResourceChange:
     # The instance's `create_before_destroy` (Terraform keeps it in the state): a replacement
     # created the new object before it destroyed the old one, which a plan marks `+/-`.
     create_before_destroy: bool = False
+    # What an update left as it was, which a plan tells without showing: how many attributes
+    # that hold a value, and the object's `id` among them (None when it changed or is sealed),
+    # which a plan shows to say which object it is (not counted then).
+    unchanged: int = 0
+    kept_id: str | None = None
 
     @property
     def moved_only(self) -> bool:
@@ -488,6 +493,7 @@ def _compare_instance(
     new_provider = _provider(new)
     rows: list[AttributeChange]
     action: Action
+    unchanged, kept_id = 0, None
     if old is None:
         action = "create"
         rows = list(_whole_rows(new_attrs, added=True))
@@ -497,6 +503,18 @@ def _compare_instance(
     else:
         action = "update"
         rows = list(_attribute_rows(old_attrs, new_attrs))
+        kept = [
+            key
+            for key in old_attrs.keys() & new_attrs.keys()
+            if new_attrs[key] is not None
+            # `!=` at C speed first: values JSON holds equal are always equal in Python too.
+            and old_attrs[key] == new_attrs[key]
+            and json_equal(old_attrs[key], new_attrs[key])
+        ]
+        if "id" in kept and isinstance(new_attrs["id"], str) and not is_sealed(new_attrs["id"]):
+            kept_id = new_attrs["id"]
+            kept.remove("id")
+        unchanged = len(kept)
         if (
             not rows
             and old_status == new_status
@@ -522,6 +540,8 @@ def _compare_instance(
         provider_after=new_provider,
         moved_from=moved_from,
         create_before_destroy=fields.get("create_before_destroy") is True,
+        unchanged=unchanged,
+        kept_id=kept_id,
     )
 
 

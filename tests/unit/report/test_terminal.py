@@ -45,8 +45,11 @@ def test_terminal_inspect_draws_changes_like_plan(
     assert '      + input = "large"\n' in text
     assert "  # terraform_data.app was updated in-place\n" in text
     assert (
-        '  ~ resource "terraform_data" "app" {\n      ~ input = "small" -> "large"\n    }\n' in text
-    )
+        '  ~ resource "terraform_data" "app" {\n'
+        '        id    = "app-id"\n'
+        '      ~ input = "small" -> "large"\n'
+        "    }\n"
+    ) in text
     assert "  # terraform_data.old was destroyed\n" in text
     assert '      - id   = "old-id" -> null\n' in text
     assert '      - tags = {\n          - "env" = "dev"\n        } -> null\n' in text
@@ -464,7 +467,7 @@ def test_terminal_a_changed_json_string_shows_its_documents_line_by_line(
 def test_terminal_a_json_string_reformatted_only_says_so(make_meta: Meta) -> None:
     text = _inspected(make_meta, {"id": "1", "p": '{"a": 1}'}, {"id": "1", "p": '{\n  "a": 1\n}'})
 
-    opening = "      ~ p = jsonencode(  # whitespace changes\n"
+    opening = "      ~ p  = jsonencode(  # whitespace changes\n"
     assert opening + '            {\n              "a": 1\n' in text
     assert "-  " not in text and "+  " not in text
 
