@@ -11,6 +11,8 @@ Shapes::
                              "status_before", "status_after",
                              "provider_before"?, "provider_after"? (a provider change),
                              "replaced"? (true: an update whose id changed, a new object),
+                             "moved_from"? (a moved object's address before),
+                             "imported"? / "forgotten"? (true: an import or removed block),
                              "attributes": [{"path", "action", "before"?, "after"?, "sensitive"}]}],
               "outputs": [{"name", "action", "before"?, "after"?, "sensitive"}],
               "summary": {"add", "change", "destroy", "import", "move", "forget"}}
