@@ -213,3 +213,23 @@ resource "terraform_data" "sized" {{
         "        # (1 unchanged attribute hidden)\n"
         "    }\n"
     ) in shown, shown
+
+
+def test_a_revert_says_which_version_it_put_back_and_whether_only_the_state(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    _configure(
+        workdir, 'variable "size" {}\n\nresource "terraform_data" "web" {\n  input = var.size\n}\n'
+    )
+    for size in ("small", "large"):
+        applied = tfshadow(
+            "apply", "-auto-approve", "-no-color", "-var", f"size={size}", cwd=workdir
+        )
+        assert applied.code == 0, applied.err
+    reverted = tfshadow("revert", "1", "--state-only", "--auto-approve", "--no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+
+    shown = tfshadow("inspect", "3", "--no-color", cwd=workdir).out
+    assert "Kind:      revert\n" in shown
+    assert "Reverted:  to version 1 (state only: `terraform state push`)\n" in shown
+    assert "Reverted" not in tfshadow("inspect", "2", "--no-color", cwd=workdir).out

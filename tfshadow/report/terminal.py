@@ -289,6 +289,12 @@ def _header_lines(meta: Mapping[str, Any], *, parent_removed: bool = False) -> l
     if meta.get("rebased_from") is not None:
         # Recorded again by `store pull --rebase`: its number in this copy's history before.
         labelled("Rebased", f"from version {meta['rebased_from']} (`tfshadow store pull --rebase`)")
+    reverted_to = meta.get("reverted_to")
+    if reverted_to is not None:
+        # The description names the version, not how it was put back: a state push alone
+        # changed Terraform's record, not the infrastructure.
+        how = " (state only: `terraform state push`)" if meta.get("state_only") is True else ""
+        labelled("Reverted", f"to version {reverted_to}{how}")
     targets = meta.get("targets")
     if isinstance(targets, list) and targets:
         labelled("Targets", ", ".join(str(target) for target in targets))
