@@ -233,3 +233,19 @@ def test_a_revert_says_which_version_it_put_back_and_whether_only_the_state(
     assert "Kind:      revert\n" in shown
     assert "Reverted:  to version 1 (state only: `terraform state push`)\n" in shown
     assert "Reverted" not in tfshadow("inspect", "2", "--no-color", cwd=workdir).out
+
+
+def test_an_escape_sequence_in_a_multi_line_value_is_shown_not_sent_to_the_terminal(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # "\u001b[1A\u001b[2K" moves the cursor up a line and erases it: the line above would vanish.
+    script = 'input = "#!/bin/sh\\necho \\u001b[1A\\u001b[2K%s\\n"'
+    _configure(workdir, 'resource "terraform_data" "boot" {\n  %s\n}\n' % (script % "one"))
+    _apply(tfshadow, workdir)
+    _configure(workdir, 'resource "terraform_data" "boot" {\n  %s\n}\n' % (script % "two"))
+    _apply(tfshadow, workdir)
+
+    for version in ("1", "2"):
+        shown = tfshadow("inspect", version, "--no-color", cwd=workdir).out
+        assert "\x1b" not in shown
+        assert "echo \\u001b[1A\\u001b[2K" in shown, shown

@@ -39,6 +39,9 @@ __all__ = ["SENSITIVE", "render_diff", "render_inspect", "render_log"]
 SENSITIVE = "(sensitive value)"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+# C0 and C1 control characters but tab, newline and a carriage return (a CRLF text's, which
+# the console drops).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ELEMENT = re.compile(r"\[\d+\]\Z")  # a path that ends at a list element: `rules[1]`
 _SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "<=": "cyan"}
 _ROW_SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -575,8 +578,15 @@ def _without_comma(line: str) -> str:
 
 def _text_line(symbol: str, text: str, indent: int) -> Text:
     line = _symbol(symbol, indent)
-    line.append(text)
+    line.append(_printable(text))
     return line
+
+
+def _printable(text: str) -> str:
+    """A line of a heredoc with its control characters (but tabs) written as escapes: an
+    escape sequence in a recorded value would otherwise move the cursor or recolour the
+    terminal, and could hide the lines above it."""
+    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def _json_document(text: str) -> Any:
@@ -639,7 +649,7 @@ def _value_lines(value: Any, symbol: str, indent: int, *, in_list: bool) -> list
         pad = " " * (indent + 6)
         return [
             Text("<<-EOT"),
-            *(Text(pad + line if line else "") for line in body.split("\n")),
+            *(Text(pad + _printable(line) if line else "") for line in body.split("\n")),
             Text(" " * (indent + 2) + "EOT"),
         ]
     return [Text(_inline(value))]  # an empty list or map reads [] or {}, not a string
