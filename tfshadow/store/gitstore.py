@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -707,9 +708,13 @@ class GitShadowStore:
         self, workspace: str, version: int, problem: str, restore: str | None = None
     ) -> TamperedError:
         if restore is not None:
+            # git writes the file back with the repository's mode, not the 0444 the store's
+            # files are kept in.
+            root = shlex.quote(str(self.root))
             hint = (
-                f"restore the file from the store's history (`git -C {self.root} checkout "
-                f"HEAD -- {restore}`) or from the remote"
+                f"restore the file from the store's history (`git -C {root} checkout HEAD -- "
+                f"{shlex.quote(restore)} && chmod a-w {root}/{shlex.quote(restore)}`) or from "
+                "the remote"
             )
         else:
             hint = "restore the store from the remote or from an earlier commit of its history"

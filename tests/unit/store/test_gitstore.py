@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -251,6 +252,27 @@ def test_retention_that_runs_out_of_space_keeps_the_version(kit: StoreKit, tmp_p
     kit.record(reopened, 4)
     assert [m["version"] for m in reopened.versions("default")] == [3, 4]
     assert reopened.check().sound
+
+
+def test_the_command_a_tampered_file_error_gives_restores_it_read_only(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    store = kit.open_store(tmp_path / "a store")  # a space: the command quotes its paths
+    for n in range(1, 3):
+        kit.record(store, n)
+    target = store.root / V / "000001" / "meta.json"
+    make_writable(target)
+    target.write_text("{}")
+    with pytest.raises(TamperedError) as caught:
+        store.versions("default")
+    assert caught.value.hint is not None
+    (command,) = re.findall(r"`([^`]+)`", caught.value.hint)
+
+    subprocess.run(command, shell=True, check=True)
+
+    assert [m["version"] for m in store.versions("default")] == [1, 2]
+    report = store.check()
+    assert report.sound and not report.writable, report
 
 
 def test_reconstruct_edited_file_is_tampering_named(kit: StoreKit, tmp_path: Path) -> None:
