@@ -563,8 +563,13 @@ def check_secrets(
         hint = "supply them with -var, -var-file or TF_VAR_<name>"
         if any(s.needs_key for s in missing):
             hint += ", or set TFSHADOW_KEY to the key used when the version was recorded"
+        why = []
+        if not all(s.needs_key for s in missing):
+            why.append("the store holds fingerprints of their values, and none here matches")
+        if any(s.needs_key for s in missing):
+            why.append("the store holds their values encrypted, and TFSHADOW_KEY is not set")
         raise SecretError(
-            f"{what} needs the sensitive variable(s) {', '.join(names)}",
+            f"{what} needs the sensitive variable(s) {', '.join(names)} ({'; '.join(why)})",
             hint=hint,
         )
 

@@ -272,9 +272,30 @@ def test_check_secrets_names_every_missing_variable() -> None:
     with pytest.raises(SecretError) as caught:
         check_secrets(slots, {"api_token"}, version=3)
     assert caught.value.message == (
-        "version 3 needs the sensitive variable(s) admin_token, db_password"
+        "version 3 needs the sensitive variable(s) admin_token, db_password (the store holds "
+        "fingerprints of their values, and none here matches)"
     )
     assert caught.value.hint == "supply them with -var, -var-file or TF_VAR_<name>"
+
+
+def test_check_secrets_says_why_each_value_is_not_in_the_store() -> None:
+    slots = [
+        SecretSlot("terraform.tfvars", 1, "db_password", "assignment", needs_key=True),
+        SecretSlot("main.tf", 3, "api_token", "default"),
+    ]
+    with pytest.raises(SecretError) as caught:
+        check_secrets(slots[:1], set(), version=2)
+    assert caught.value.message == (
+        "version 2 needs the sensitive variable(s) db_password (the store holds their values "
+        "encrypted, and TFSHADOW_KEY is not set)"
+    )
+    assert "set TFSHADOW_KEY" in (caught.value.hint or "")
+    with pytest.raises(SecretError) as caught:
+        check_secrets(slots, set(), version=2)
+    assert (
+        "fingerprints of their values, and none here matches; the store holds their values "
+        "encrypted, and TFSHADOW_KEY is not set)"
+    ) in caught.value.message
 
 
 # --- the scratch directory --------------------------------------------------------------------
@@ -416,7 +437,8 @@ def test_materialise_missing_sensitive_variables_writes_nothing(repo: Path) -> N
         )
 
     assert caught.value.message == (
-        "version 3 needs the sensitive variable(s) admin_password, api_token, db_password"
+        "version 3 needs the sensitive variable(s) admin_password, api_token, db_password (the "
+        "store holds fingerprints of their values, and none here matches)"
     )
     assert "TF_VAR_" in (caught.value.hint or "")
     text = caught.value.one_line()
