@@ -466,6 +466,62 @@ def test_a_rebase_interrupted_part_way_puts_the_store_back(
     assert [(m["from"], m["to"]) for m in again.json()["rebased"]] == [(2, 4), (3, 5)]
 
 
+_INTERRUPT_THE_SECOND_VERSION_AND_THE_WAY_BACK = """
+seen = []
+
+def interrupt_at(argv):
+    # Ctrl-C as the second version is committed again, and again as the store is put back.
+    if "--hard" in argv:
+        seen.append("reset")
+        return seen.count("commit") == 2
+    if not seen or "commit" not in argv:
+        return False
+    seen.append("commit")
+    return seen.count("commit") == 2
+"""
+
+
+def test_a_rebase_that_could_not_be_put_back_is_undone_by_undo_rebase_alone(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
+) -> None:
+    store = workdir / ".tfshadow"
+    head = _git("rev-parse", "HEAD", cwd=store)
+    remote = _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git")
+
+    proc = run_interrupted(
+        workdir, _INTERRUPT_THE_SECOND_VERSION_AND_THE_WAY_BACK, "store", "pull", "--rebase"
+    )
+
+    assert proc.returncode == 130, proc.stderr
+    assert "could not be put back" in proc.stderr and "Traceback" not in proc.stderr
+    assert "reset --hard" not in proc.stderr
+    assert "`tfshadow store pull --undo-rebase` goes back to it" in proc.stderr
+    # Left half-joined: the remote's versions and this copy's first, recorded again.
+    half = _git("rev-parse", "HEAD", cwd=store)
+    assert half != head
+    assert _git("merge-base", "--is-ancestor", remote, half, cwd=store) == ""
+    assert _git("rev-parse", _BEFORE, cwd=store) == head
+
+    undone = tfshadow("store", "pull", "--undo-rebase", "--json", cwd=workdir)
+
+    assert undone.code == 0, undone.err
+    assert (undone.json()["commit"], undone.json()["left"]) == (head, half)
+    assert _git("rev-parse", "HEAD", cwd=store) == head
+    assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
+    assert _git("status", "--porcelain", "--ignored", cwd=store) == ""
+    assert _writable(tfshadow, workdir) == []
+    assert sorted(p.name for p in (store / "workspaces" / "default").glob("0*")) == [
+        "000001",
+        "000002",
+        "000003",
+    ]
+    # Nothing was pushed, and a rebase run again joins the two.
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == remote
+    again = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+    assert again.code == 0, again.err
+    assert [(m["from"], m["to"]) for m in again.json()["rebased"]] == [(2, 4), (3, 5)]
+
+
 def test_versions_are_recorded_again_as_sealed_without_the_key(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

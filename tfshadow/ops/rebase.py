@@ -10,6 +10,7 @@ again on top through the store's normal path, numbered after the remote's, its d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -141,7 +142,14 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
     from tfshadow.ops.ghost import renumber
 
     moved = renumbered.get(project.workspace, {})
-    _keep_renumbering(store, fetched.head, store.head(), moved, result.warnings)
+    failed = _keep_renumbering(store, fetched.head, store.head(), moved)
+    if failed is not None:
+        # The rebase is done: only its undo would leave the ghosts on the new numbers.
+        result.warnings.append(
+            f"could not note the versions' new numbers in {store.private_dir(_PRIVATE_DIR)} "
+            f"({failed.strerror or failed}): `tfshadow store pull --undo-rebase` would leave the "
+            "ghosts on them"
+        )
     result.ghosts = renumber(store, moved)
     return result
 
@@ -177,19 +185,17 @@ def undo_pull_rebase(project: Project) -> UndoResult:
 
 
 # How the last rebase renumbered this copy's versions of the project's workspace, and the tip
-# it left, for its undo: to give the ghosts (this copy's own registry, not in the history) their
-# old numbers back, and to tell the rebase's own commits from versions recorded since.
+# it left (or got to, where it stopped and could not put the store back), for its undo: to give
+# the ghosts (this copy's own registry, not in the history) their old numbers back, and to tell
+# the rebase's own commits from versions recorded since.
 _PRIVATE_DIR = "rebase"
 _RENUMBERED = "renumbered.json"
 
 
 def _keep_renumbering(
-    store: GitShadowStore,
-    before: str | None,
-    joined: str | None,
-    moved: Mapping[int, int],
-    warnings: list[str],
-) -> None:
+    store: GitShadowStore, before: str | None, joined: str | None, moved: Mapping[int, int]
+) -> OSError | None:
+    """Note what :func:`_renumbering` reads back; the error when it could not be written."""
     from tfshadow.atomic_write import replace_file
 
     doc = {
@@ -200,12 +206,8 @@ def _keep_renumbering(
     try:
         replace_file(store.private_dir(_PRIVATE_DIR) / _RENUMBERED, json.dumps(doc), mode=0o600)
     except OSError as exc:
-        # The rebase is done: only its undo would leave the ghosts on the new numbers.
-        warnings.append(
-            f"could not note the versions' new numbers in {store.private_dir(_PRIVATE_DIR)} "
-            f"({exc.strerror or exc}): `tfshadow store pull --undo-rebase` would leave the "
-            "ghosts on them"
-        )
+        return exc
+    return None
 
 
 def _renumbering(store: GitShadowStore, before: str | None) -> tuple[str | None, dict[int, int]]:
@@ -226,22 +228,39 @@ def _stopped(
     store: GitShadowStore, fetched: Divergence, ref: str, kind: type[StoreError], what: str
 ) -> StoreError:
     """The error of a rebase that stopped part-way, once the store is back on its own history
-    (nothing half-joined is left), or, where that failed too, naming where that history is."""
+    (nothing half-joined is left), or, where that failed too, naming how to go back."""
+    # Noted first, for the case the store cannot be put back now: the commits the rebase made
+    # hold nothing but copies of the remote's versions and of this copy's, so
+    # `--undo-rebase` may drop them, unlike versions recorded on top of them later.
+    noted = _note_stopped(store, fetched.head)
     try:
         store.undo_rebase(fetched, ref)
     except (TfshadowError, KeyboardInterrupt):
-        return kind(
-            what,
-            # The half-joined commits are in no other history: `--undo-rebase` alone would
-            # take them for versions recorded since and refuse; after the reset it only makes
-            # the files git wrote read-only again and drops the ref.
-            hint=f"this copy's history before it is kept at {ref}: `git -C {store.root} reset "
-            f"--hard {ref}`, then `tfshadow store pull --undo-rebase`, goes back to it",
+        back = (
+            "`tfshadow store pull --undo-rebase` goes back to it"
+            if noted
+            else f"`git -C {store.root} reset --hard {ref}`, then `tfshadow store pull "
+            "--undo-rebase`, goes back to it"
         )
+        return kind(
+            f"{what}; the store could not be put back on its own history",
+            hint=f"this copy's history before it is kept at {ref}: {back}",
+        )
+    with contextlib.suppress(OSError):
+        (store.private_dir(_PRIVATE_DIR) / _RENUMBERED).unlink(missing_ok=True)
     return kind(
         f"{what}; the store is back as it was",
         hint="fix what it names, then run `tfshadow store pull --rebase` again",
     )
+
+
+def _note_stopped(store: GitShadowStore, before: str | None) -> bool:
+    """Note where the stopped rebase got to as the tip it left, no ghost renumbered yet;
+    whether that was noted."""
+    try:
+        return _keep_renumbering(store, before, store.head(), {}) is None
+    except (TfshadowError, KeyboardInterrupt):
+        return False
 
 
 def _record_again(
