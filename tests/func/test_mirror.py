@@ -465,3 +465,51 @@ def _kept(tfshadow: Tfshadow, cwd: Path) -> list[tuple[object, ...]]:
     log = tfshadow("log", "--json", cwd=cwd)
     assert log.code == 0, log.err
     return [(v["version"], v["kind"]) for v in log.json()["versions"]]
+
+
+def _parted_copies_both_mirroring(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> tuple[str, Path]:
+    """``workdir``'s store and a colleague's copy, both mirrored to one bucket and prefix,
+    record apart: the colleague while the git remote is out of its reach (a version and marks,
+    each uploaded), then ``workdir`` as a fresh clone of the remote (a CI runner's), whose
+    first upload goes on from the step where they parted. Returns the bucket and the colleague.
+    """
+    bucket = new_bucket(s3_endpoint)
+    mirror = settings(bucket, s3_endpoint).removeprefix("store {\n").removesuffix("}\n")
+    colleague = two_copies(workdir, tfshadow, tmp_path, mirror)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    (tmp_path / "shadows.git").rename(tmp_path / "away.git")
+    assert tfshadow(*APPLY, "-var", "size=two", cwd=colleague).code == 0
+    for mark in ("good", "bad", "good"):
+        assert tfshadow("mark", "2", mark, cwd=colleague).code == 0
+    (tmp_path / "away.git").rename(tmp_path / "shadows.git")
+    shutil.rmtree(workdir / ".tfshadow")
+    assert tfshadow("store", "pull", cwd=workdir).code == 0
+    applied = tfshadow(*APPLY, "-var", "size=four", cwd=workdir)
+    assert applied.code == 0, applied.err
+    return bucket, colleague
+
+
+def test_verify_names_a_missing_step_exactly_where_two_parted_copies_uploaded(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """The fresh clone's first step counts past the colleague's history, which this store
+    does not hold: the step it goes on from, lost, is named by the key it has."""
+    bucket, _ = _parted_copies_both_mirroring(workdir, tfshadow, tmp_path, s3_endpoint)
+    store = workdir / ".tfshadow"
+    steps = _history_steps(s3_endpoint, bucket)
+    keys = {tip: f"history/{step['count']:010d}-{tip}.json" for tip, step in steps.items()}
+    (parted,) = [tip for tip, step in steps.items() if step["base"] is None]
+    held = _git("rev-list", "HEAD", cwd=store).split()
+    (first,) = [s for s in steps.values() if s["base"] == parted and s["tip"] in held]
+    assert first["count"] > int(_git("rev-list", "--count", first["tip"], cwd=store))
+    s3 = client(s3_endpoint)
+    s3.delete_object(Bucket=bucket, Key=f"prod/network/{keys[parted]}")
+
+    verified = tfshadow("store", "verify", "--json", cwd=workdir)
+
+    assert verified.code == 1, verified.err
+    missing = [f["key"] for f in verified.json()["findings"] if f["problem"] == "missing"]
+    assert missing == [keys[parted]]

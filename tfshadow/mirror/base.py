@@ -106,7 +106,13 @@ def manifest(workspace: str, version: int, files: dict[str, StoredFile]) -> tupl
 
 @dataclass(frozen=True)
 class HistoryStep:
-    """One step of the mirrored history: the bundle taking ``base`` (None: nothing) to ``tip``."""
+    """One step of the mirrored history: the bundle taking ``base`` (None: nothing) to ``tip``.
+
+    ``base_count`` is the count of the step to ``base`` (a count is more than the commits
+    after a rewritten history, so the commits alone cannot give it), ``copy`` names the copy
+    of the store that uploaded the step (a random name each copy makes for itself) and
+    ``versions`` the versions whose files the step brought. Steps uploaded before these were
+    written lack them (None)."""
 
     tip: str
     base: str | None
@@ -114,6 +120,9 @@ class HistoryStep:
     branch: str
     bundle_sha256: str
     bundle_size: int
+    base_count: int | None = None
+    copy: str | None = None
+    versions: tuple[tuple[str, int], ...] | None = None
 
     @property
     def key(self) -> str:
@@ -128,6 +137,9 @@ class HistoryStep:
                 "count": self.count,
                 "branch": self.branch,
                 "bundle": {"sha256": self.bundle_sha256, "size": self.bundle_size},
+                "base_count": self.base_count,
+                "copy": self.copy,
+                "versions": None if self.versions is None else [list(v) for v in self.versions],
             }
         )
 
@@ -136,6 +148,7 @@ class HistoryStep:
         """Raises ValueError when ``data`` is not a history step."""
         try:
             doc = json.loads(data)
+            base_count, copy, versions = (doc.get(k) for k in ("base_count", "copy", "versions"))
             step = cls(
                 tip=str(doc["tip"]),
                 base=None if doc["base"] is None else str(doc["base"]),
@@ -143,8 +156,11 @@ class HistoryStep:
                 branch=str(doc["branch"]),
                 bundle_sha256=str(doc["bundle"]["sha256"]),
                 bundle_size=int(doc["bundle"]["size"]),
+                base_count=None if base_count is None else int(base_count),
+                copy=None if copy is None else str(copy),
+                versions=None if versions is None else tuple((str(w), int(n)) for w, n in versions),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a history step: {exc}") from None
         if doc.get("format") != MIRROR_FORMAT:
             raise ValueError(f"history format {doc.get('format')!r} is not {MIRROR_FORMAT}")

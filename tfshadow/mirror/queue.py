@@ -2,6 +2,7 @@
 
 ``mirrored.json``  the last commit whose history the mirror holds, and which mirror that is
 ``queue.json``     versions recorded locally whose upload failed, with the last error
+``copy.json``      the name this copy of the store gives the history steps it uploads
 
 Both are written whole (a temporary file renamed over the old one), so an interruption leaves
 the previous content. The queue is informative: what to upload is always worked out from git
@@ -11,6 +12,7 @@ the previous content. The queue is informative: what to upload is always worked 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +22,7 @@ from tfshadow.atomic_write import replace_file
 
 MIRRORED = "mirrored.json"
 QUEUE = "queue.json"
+COPY = "copy.json"
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,24 @@ def save_mirrored_tip(directory: Path, target: str, tip: str, count: int | None 
     if count is not None:
         doc["count"] = count
     _write(directory / MIRRORED, doc)
+
+
+def own_copy(directory: Path) -> str | None:
+    """The name this copy of the store uploads its history steps under, None before its first
+    upload. Kept beside the store's git data, never committed: a clone or a restored store is
+    another copy, which names itself."""
+    doc = _read(directory / COPY)
+    name = None if doc is None else doc.get("copy")
+    return name if isinstance(name, str) and name else None
+
+
+def copy_name(directory: Path) -> str:
+    """:func:`own_copy`, made on first use: random, so two copies never share one."""
+    name = own_copy(directory)
+    if name is None:
+        name = secrets.token_hex(8)
+        _write(directory / COPY, {"copy": name})
+    return name
 
 
 def _now() -> str:

@@ -10,7 +10,9 @@ A step's count is the commits of its history, and more once a history was rewrit
 (`store pull --rebase`): such a history goes on from the newest step it still holds, and its
 step counts past every step the mirror lists, since a restore takes the step with the highest
 count and the history it replaced may have had more commits; the steps after it count on from
-it.
+it. Each step names its base's count, so that a lost step's key is known exactly, and the copy
+of the store that uploaded it and the versions it brought, so that two copies uploading
+histories that parted are told apart (:mod:`tfshadow.mirror.histories`).
 
 When an upload fails, the versions it carried are queued (:mod:`tfshadow.mirror.queue`) and the
 error is raised: the versions stay in git, and the next sync, by ``tfshadow store sync`` or by
@@ -83,7 +85,7 @@ def sync(
         versions = sorted({_version_of(path) for path in new_files})
         current = pending if pending and pending.target == mirror.target else None
         try:
-            count = store.commit_count(head)
+            base_count: int | None = None
             if base is None:
                 # A copy that never synced here (a CI runner's fresh clone of the store) goes
                 # on from the newest step the mirror holds of its history, rather than sending
@@ -91,12 +93,15 @@ def sync(
                 steps = listed_steps(mirror)
                 mirrored = _mirrored_base(store, mirror, head, steps)
                 if mirrored is not None and not full:
-                    base = mirrored
+                    base, base_count = mirrored, step_counts(steps)[mirrored]
                     new_files = _new_files(store, base, head)
                 count = count_past(store, steps, base, head)
-            elif (known := queue.mirrored_count(private, mirror.target)) is not None:
-                count += known - store.commit_count(base)
-            sent = 0 if base == head else _upload(store, mirror, base, head, new_files, count)
+            else:
+                known = queue.mirrored_count(private, mirror.target)
+                base_count = store.commit_count(base) if known is None else known
+                count = base_count + store.commit_count(head) - store.commit_count(base)
+            step = _Step(base, base_count, head, count)
+            sent = 0 if base == head else _upload(store, mirror, step, new_files)
         except TfshadowError as exc:
             queued = (current or queue.Pending(mirror.target)).with_versions(versions, exc.message)
             queue.save_pending(private, queued)
@@ -126,16 +131,20 @@ def _version_of(path: str) -> tuple[str, int]:
     return workspace, int(version)
 
 
-def _upload(
-    store: GitShadowStore,
-    mirror: Mirror,
-    base: str | None,
-    head: str,
-    new_files: dict[str, str],
-    count: int,
-) -> int:
+@dataclass(frozen=True)
+class _Step:
+    """What a history step is to say besides its bundle (see :class:`HistoryStep`)."""
+
+    base: str | None
+    base_count: int | None
+    head: str
+    count: int
+
+
+def _upload(store: GitShadowStore, mirror: Mirror, to: _Step, new_files: dict[str, str]) -> int:
     mirror.check_ready()
     sent = 0
+    base, head = to.base, to.head
     all_files = store.version_files(head)
     touched = {_version_of(path) for path in new_files}
     wanted = [oid for path, oid in all_files.items() if _version_of(path) in touched]
@@ -164,10 +173,13 @@ def _upload(
     step = HistoryStep(
         tip=head,
         base=base,
-        count=count,
+        count=to.count,
         branch=store.branch,
         bundle_sha256=bundle_sha,
         bundle_size=len(bundle),
+        base_count=to.base_count,
+        copy=queue.copy_name(store.private_dir(PRIVATE_DIR)),
+        versions=tuple(sorted(touched)),
     )
     data = step.dumps()
     return sent + _put_once(mirror, step.key, data, sha256_hex(data))
@@ -185,12 +197,17 @@ def listed_steps(mirror: Mirror) -> list[tuple[int, str, str]]:
     )
 
 
+def step_counts(steps: list[tuple[int, str, str]]) -> dict[str, int]:
+    """The count of the step to each commit of ``steps`` (:func:`listed_steps`)."""
+    return {tip: count for count, tip, _ in steps}
+
+
 def count_past(
     store: GitShadowStore, steps: list[tuple[int, str, str]], base: str | None, head: str
 ) -> int:
     """The count of the step to ``head`` from ``base`` (one of ``steps``, or None): on from
     ``base``'s, and past every other step listed (see the module docstring)."""
-    counts = {tip: count for count, tip, _ in steps}
+    counts = step_counts(steps)
     if base is not None and base == head:
         return counts[head]
     if base is None and head in counts:

@@ -126,7 +126,8 @@ def _missing_count(
     """The count in the key of the missing step to ``tip``, as sync counts steps: after
     `store pull --rebase` rewrote the history, its steps count past the history it replaced,
     more than their commits (see :mod:`tfshadow.mirror.sync`), so the commits alone would name
-    another key. ``newer``: the step found to go on from ``tip``, if any."""
+    another key. ``newer``: the step found to go on from ``tip``, if any, which names that
+    count (but for steps uploaded before steps named it, where the count is worked out)."""
     commits = store.commit_count(tip)
     if tip == head:
         # The step sync wrote, or will write, from the newest commit it mirrored.
@@ -135,6 +136,8 @@ def _missing_count(
         if mirrored is not None and store.contains(mirrored, head):
             known = queue.mirrored_count(private, mirror.target)
             return commits + (0 if known is None else known - store.commit_count(mirrored))
+    elif newer is not None and newer.base_count is not None:
+        return newer.base_count  # the step that goes on from it names its count
     elif newer is not None and not _parted_at(store, listed, tip, newer.tip):
         # A step goes on counting from its base's.
         return newer.count - (store.commit_count(newer.tip) - commits)
