@@ -513,3 +513,74 @@ def test_verify_names_a_missing_step_exactly_where_two_parted_copies_uploaded(
     assert verified.code == 1, verified.err
     missing = [f["key"] for f in verified.json()["findings"] if f["problem"] == "missing"]
     assert missing == [keys[parted]]
+
+
+def test_two_copies_whose_histories_parted_are_told_apart_until_joined(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """Two copies of one store both upload to one prefix and their histories part, one longer
+    than the other: verify says so in each copy, and restore names what the other history
+    holds rather than take the longer one silently; once joined, both are clean again."""
+    bucket, colleague = _parted_copies_both_mirroring(workdir, tfshadow, tmp_path, s3_endpoint)
+    heads = {
+        copy: _git("rev-parse", "HEAD", cwd=copy / ".tfshadow") for copy in (workdir, colleague)
+    }
+    steps = _history_steps(s3_endpoint, bucket)
+    assert steps[heads[workdir]]["count"] > steps[heads[colleague]]["count"]
+    keys = {tip: f"history/{step['count']:010d}-{tip}.json" for tip, step in steps.items()}
+    (parted,) = [tip for tip, step in steps.items() if step["base"] is None]
+
+    for copy, other in ((workdir, colleague), (colleague, workdir)):
+        verified = tfshadow("store", "verify", "--json", cwd=copy)
+        assert verified.code == 1, verified.err
+        (finding,) = verified.json()["findings"]
+        assert finding["problem"] == "parted" and finding["key"] == keys[heads[other]]
+        assert "another copy" in finding["what"] and parted[:12] in finding["what"]
+    text = tfshadow("store", "verify", "--no-color", cwd=workdir)
+    assert "version(s) default 2" in text.out and "parted" in text.out
+    assert "Two copies of the store upload to this mirror" in text.out
+    assert "sync --full" not in text.out
+
+    url = f"s3://{bucket}/prod/network"
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    refused = tfshadow("store", "restore", "--from", url, "--endpoint", s3_endpoint, cwd=restored)
+    assert refused.code == 2, refused.err
+    (line,) = refused.err.strip().splitlines()
+    assert heads[workdir][:12] in line and heads[colleague][:12] in line
+    assert "version(s) default 2" in line and "--tip" in line
+    assert not (restored / ".tfshadow").exists()
+    for copy, other in ((colleague, workdir), (workdir, colleague)):
+        shutil.rmtree(restored / ".tfshadow", ignore_errors=True)
+        chosen = tfshadow(
+            "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--tip",
+            heads[copy][:12], "--json", cwd=restored,
+        )  # fmt: skip
+        assert chosen.code == 0, chosen.err
+        assert _git("rev-parse", "HEAD", cwd=restored / ".tfshadow") == heads[copy]
+        (left_out,) = chosen.json()["left_out"]
+        assert left_out["commit"] == heads[other] and left_out["parted_at"] == parted
+        assert left_out["other_copy"] is True
+        assert {"workspace": "default", "version": 2} in left_out["versions"]
+    shutil.rmtree(restored / ".tfshadow")
+    said = tfshadow(
+        "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--tip",
+        heads[colleague][:12], "--no-color", cwd=restored,
+    )  # fmt: skip
+    assert said.code == 0, said.err
+    assert f"Left out: the history to commit {heads[workdir][:12]}" in said.out
+    assert "uploaded by another copy of the store" in said.out
+
+    # The colleague joins its history to the remote's and uploads the joined one: the copy
+    # whose history it went on from, and a restore, find nothing parted any more.
+    joined = tfshadow("store", "pull", "--rebase", "--json", cwd=colleague)
+    assert joined.code == 0, joined.err
+    assert tfshadow("store", "verify", cwd=colleague).code == 0
+    assert tfshadow("store", "verify", cwd=workdir).code == 0
+    shutil.rmtree(restored / ".tfshadow")
+    back = tfshadow(
+        "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--json", cwd=restored
+    )
+    assert back.code == 0, back.err
+    assert back.json()["left_out"] == []
+    assert back.json()["commit"] == _git("rev-parse", "HEAD", cwd=colleague / ".tfshadow")

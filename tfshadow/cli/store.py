@@ -10,6 +10,7 @@ import click
 
 from tfshadow.cli.commands import CliContext, commands, json_option, no_color_option, pass_cli
 from tfshadow.cli.output import EXIT_FAILED, EXIT_OK, stdout_console
+from tfshadow.mirror.base import versions_text
 
 if TYPE_CHECKING:
     from tfshadow.store.gitstore import PullResult
@@ -17,10 +18,6 @@ if TYPE_CHECKING:
 
 def _emit_json(doc: dict[str, Any]) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
-
-
-def _versions_text(versions: tuple[tuple[str, int], ...]) -> str:
-    return ", ".join(f"{ws} {n}" for ws, n in versions)
 
 
 @commands.group(name="store")
@@ -295,7 +292,7 @@ def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> 
     if result.versions or result.objects:
         console.print(
             f"Uploaded {len(result.versions)} version(s) "
-            f"({_versions_text(result.versions) or 'history only'}) and {result.objects} "
+            f"({versions_text(result.versions) or 'history only'}) and {result.objects} "
             f"object(s) to {result.url}."
         )
     else:
@@ -331,7 +328,7 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
             console.print(f"{finding.problem}: {finding.key} ({finding.what})", markup=False)
         if report.queued:
             console.print(
-                f"queued for upload: {_versions_text(report.queued)} (run `tfshadow store sync`)",
+                f"queued for upload: {versions_text(report.queued)} (run `tfshadow store sync`)",
                 markup=False,
             )
         verdict = (
@@ -340,8 +337,15 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
             else (f"has {len(report.findings)} problem(s)")
         )
         console.print(f"{report.url} {verdict} ({report.checked} object(s) checked).")
-        if not report.ok:
+        if any(f.problem != "parted" for f in report.findings):
             console.print("Run `tfshadow store sync --full` to upload what it lacks.", markup=False)
+        if any(f.problem == "parted" for f in report.findings):
+            console.print(
+                "Two copies of the store upload to this mirror and their histories parted: a "
+                "restore would bring back one of them only. Join them (`tfshadow store pull "
+                "--rebase` in one copy: its next upload holds both), or mirror from one copy.",
+                markup=False,
+            )
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -380,13 +384,36 @@ def restore_command(
                 "commit": result.tip,
                 "history_steps": result.steps,
                 "versions": result.versions,
+                "left_out": [
+                    {
+                        "commit": other.tip,
+                        "parted_at": other.parted_at,
+                        "other_copy": other.copy != result.copy,
+                        "versions": None
+                        if other.versions is None
+                        else [{"workspace": w, "version": n} for w, n in other.versions],
+                    }
+                    for other in result.left_out
+                ],
             }
         )
         return EXIT_OK
     kept = ", ".join(f"{ws}: {n} version(s)" for ws, n in sorted(result.versions.items()))
-    stdout_console(no_color=no_color).print(
+    console = stdout_console(no_color=no_color)
+    console.print(
         f"Restored the shadow store at {result.root} from {result.url} "
         f"({result.steps} history step(s); {kept or 'no versions'}).",
         markup=False,
     )
+    for other in result.left_out:
+        if other.parted_at == result.tip:
+            what = f"the history goes on from it to commit {other.tip[:12]} ({other.brought()})"
+        else:
+            by = " (uploaded by another copy of the store)" if other.copy != result.copy else ""
+            where = f"at {other.parted_at[:12]}" if other.parted_at else "before its first step"
+            what = (
+                f"the history to commit {other.tip[:12]}{by}, which parted from it {where} "
+                f"({other.brought()})"
+            )
+        console.print(f"Left out: {what}; it stays in the mirror.", markup=False)
     return EXIT_OK

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -165,6 +166,11 @@ class HistoryStep:
         if doc.get("format") != MIRROR_FORMAT:
             raise ValueError(f"history format {doc.get('format')!r} is not {MIRROR_FORMAT}")
         return step
+
+
+def versions_text(versions: Iterable[tuple[str, int]]) -> str:
+    """Versions as messages name them: ``default 2, staging 1``."""
+    return ", ".join(f"{ws} {n}" for ws, n in versions)
 
 
 def history_key(count: int, tip: str) -> str:

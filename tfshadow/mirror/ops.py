@@ -117,9 +117,10 @@ def after_record(store: GitShadowStore) -> str | None:
         )
     except KeyboardInterrupt:
         # Silence here would hide that the version is recorded, and that the mirror lacks it.
+        from tfshadow.mirror.base import versions_text
         from tfshadow.mirror.sync import pending_versions
 
-        queued = ", ".join(f"{ws} {n}" for ws, n in pending_versions(store, mirror))
+        queued = versions_text(pending_versions(store, mirror))
         raise MirrorInterruptedError(
             f"interrupted while uploading to the mirror {mirror.url}: version(s) "
             f"{queued or 'recorded'} kept locally and queued",

@@ -6,10 +6,13 @@ checked against its SHA-256, are fetched into a new repository in that order, an
 opened (which checks its layout) and every version's meta read (which checks every meta file
 against git). Version files are not needed: the bundles hold them.
 
-Two newest steps of one count are two copies of the store that recorded apart and were never
-joined, both uploading: each history holds versions the other lacks, and no rule can tell which
-the user wants back (a key's order would pick one silently), so the restore is refused, naming
-both, until the user picks one by its commit (``tip``).
+Where two copies of the store recorded apart and both uploaded (their histories parted and were
+never joined), each history holds versions the other lacks: no rule can tell which the user
+wants back (two newest steps of one count would be picked by their keys' order, and the
+highest count is only the longer history), so the restore is refused, naming the histories and
+the versions each would leave out, until the user picks one by its commit (``tip``). A history
+restored so says what it leaves out. A history the copy that uploaded it replaced itself is not
+named (see :mod:`tfshadow.mirror.histories`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from tfshadow.errors import MirrorError, UsageError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import HISTORY, HistoryStep, Mirror, object_key, parse_history_key
+from tfshadow.mirror.histories import CHOOSE_HINT, OtherHistory, parted, read_steps
 from tfshadow.mirror.sync import PRIVATE_DIR
 from tfshadow.store import GitShadowStore, StoreConfig
 
@@ -32,13 +36,24 @@ class RestoreResult:
     tip: str
     steps: int
     versions: dict[str, int]  # workspace -> how many versions it keeps
+    left_out: tuple[OtherHistory, ...] = ()  # histories that parted from it, or go on from it
+    copy: str | None = None  # the copy that uploaded the step restored
 
 
 def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> RestoreResult:
     """Create the store ``config`` describes from ``mirror`` (which must hold a history);
     ``tip``: the commit (or the start of it) of the step to restore the history up to,
     instead of the newest."""
-    chain = history_chain(mirror, tip)
+    chain, rest = history_chain(mirror, tip)
+    held = {step.tip for step in chain}
+    left_out = parted(read_steps(mirror, rest), held.__contains__, chain)
+    if tip is None and left_out:
+        raise UsageError(
+            f"{mirror.url} holds histories of the store that parted and were never joined: "
+            f"the newest, to commit {chain[-1].tip[:12]}, lacks "
+            + "; ".join(_what_it_lacks(other) for other in left_out),
+            hint=CHOOSE_HINT,
+        )
     with tempfile.TemporaryDirectory(prefix="tfshadow-restore-") as scratch:
         bundles = []
         for index, step in enumerate(chain):
@@ -50,13 +65,22 @@ def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> Rest
     queue.save_mirrored_tip(
         store.private_dir(PRIVATE_DIR), mirror.target, chain[-1].tip, chain[-1].count
     )
-    return RestoreResult(mirror.url, store.root, chain[-1].tip, len(chain), versions)
+    newest = chain[-1]
+    return RestoreResult(
+        mirror.url, store.root, newest.tip, len(chain), versions, tuple(left_out), newest.copy
+    )
 
 
-def history_chain(mirror: Mirror, chosen: str | None = None) -> list[HistoryStep]:
+def _what_it_lacks(other: OtherHistory) -> str:
+    since = f"since they parted at {other.parted_at[:12]}" if other.parted_at else "of its own"
+    return f"the history to commit {other.tip[:12]} ({other.brought()} {since})"
+
+
+def history_chain(mirror: Mirror, chosen: str | None = None) -> tuple[list[HistoryStep], list[str]]:
     """The history steps from the first to the newest (to the one whose commit starts with
-    ``chosen``, when given); MirrorError if there are none or a link is missing, UsageError
-    when two newest steps have one count and none was chosen (see the module docstring)."""
+    ``chosen``, when given), and the keys of the steps not in it; MirrorError if there are none
+    or a link is missing, UsageError when two newest steps have one count and none was chosen
+    (see the module docstring)."""
     steps: dict[str, tuple[int, str]] = {}
     for key in mirror.list_keys(f"{HISTORY}/"):
         parsed = parse_history_key(key)
@@ -92,7 +116,7 @@ def history_chain(mirror: Mirror, chosen: str | None = None) -> list[HistoryStep
         chain.append(step)
         tip = step.base
     chain.reverse()
-    return chain
+    return chain, [key for _, key in steps.values()]
 
 
 def _newest(mirror: Mirror, steps: dict[str, tuple[int, str]]) -> str:
@@ -104,8 +128,7 @@ def _newest(mirror: Mirror, steps: dict[str, tuple[int, str]]) -> str:
             f"{mirror.url} holds {len(newest)} histories of the store that parted and were "
             f"never joined, of one length (history steps of count {highest} to commits "
             f"{shown})",
-            hint="choose one with `tfshadow store restore --tip COMMIT` (restore each into an "
-            "empty directory to compare their `tfshadow log`; the other stays in the mirror)",
+            hint=CHOOSE_HINT,
         )
     return newest[0]
 

@@ -1,5 +1,8 @@
 """Compare the store with its mirror: every version file, manifest and history step of the
-store's current commit must be in the mirror with the content its key or manifest names."""
+store's current commit must be in the mirror with the content its key or manifest names, and no
+other copy's history may have parted from the store's there (two copies of the store upload to
+the mirror, each history holding versions the other lacks: a restore then refuses to pick one,
+see :mod:`tfshadow.mirror.histories`)."""
 
 from __future__ import annotations
 
@@ -18,16 +21,18 @@ from tfshadow.mirror.base import (
     object_key,
     sha256_hex,
 )
+from tfshadow.mirror.histories import parted, read_steps
 from tfshadow.mirror.sync import PRIVATE_DIR, SYNC_LOCK_TIMEOUT, count_past, listed_steps
 from tfshadow.store import GitShadowStore
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the mirror lacks (``missing``) or holds with other content (``altered``):
-    its key in the mirror, and what of the store it stands for."""
+    """One thing the mirror lacks (``missing``) or holds with other content (``altered``),
+    or another copy's history that parted from the store's (``parted``, its newest step): its
+    key in the mirror, and what of the store it stands for."""
 
-    problem: Literal["missing", "altered"]
+    problem: Literal["missing", "altered", "parted"]
     key: str
     what: str
 
@@ -84,11 +89,12 @@ def verify(
 def _check_history(
     mirror: Mirror, store: GitShadowStore, head: str, check: Callable[[str, str, str], None]
 ) -> list[Finding]:
-    """Findings on the chain of history steps from ``head`` back to the first; ``check``
-    reports on each step's bundle."""
+    """Findings on the chain of history steps from ``head`` back to the first, and on the
+    histories that parted from it; ``check`` reports on each step's bundle."""
     listed = listed_steps(mirror)
     steps = {tip: key for _, tip, key in listed}
     findings: list[Finding] = []
+    ours: list[HistoryStep] = []
     tip: str | None = head
     newer: HistoryStep | None = None  # the sound step whose base ``tip`` is
     while tip is not None:
@@ -111,7 +117,22 @@ def _check_history(
             tip, newer = _older_step(store, steps, tip), None
             continue
         check(object_key(step.bundle_sha256), step.bundle_sha256, f"the history to {tip[:12]}")
+        ours.append(step)
         tip, newer = step.base, step
+    walked = {step.tip for step in ours}
+    rest = [key for _, tip, key in listed if tip not in walked]
+    own = queue.own_copy(store.private_dir(PRIVATE_DIR))
+    for other in parted(read_steps(mirror, rest), lambda t: store.contains(t, head), ours):
+        if other.parted_at == head:
+            continue  # it goes on from this store's history: `tfshadow store pull` takes it
+        by = "this copy" if own is not None and other.copy == own else "another copy"
+        where = (
+            f"parted from this store's at {other.parted_at[:12]}"
+            if other.parted_at
+            else "sharing no history step with this store's"
+        )
+        what = f"the history to {other.tip[:12]} that {by} of the store uploaded, {where}"
+        findings.append(Finding("parted", other.key, f"{what}: its {other.brought()}"))
     return findings
 
 
