@@ -11,7 +11,7 @@ import pytest
 
 from tests.unit.mirror.s3server import CuttingProxy, InterruptingEndpoint, client, new_bucket
 from tests.unit.store.conftest import config_doc, meta_doc, state_doc
-from tfshadow.errors import MirrorError, MirrorInterruptedError, StoreError
+from tfshadow.errors import MirrorError, MirrorInterruptedError, StoreError, UsageError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import HistoryStep, parse_history_key
 from tfshadow.mirror.ops import after_record, resume_queued
@@ -225,6 +225,43 @@ def test_restore_rebuilds_the_store_with_its_history(
     record(restored, 5)
     assert sync(restored, mirror).versions == (("default", 4),)
     assert verify(restored, mirror).ok
+
+
+def test_restore_of_parted_histories_names_the_other_unless_its_steps_name_no_copy(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    restore(StoreConfig(workdir=tmp_path / "copy"), mirror)
+    copy = GitShadowStore.open(StoreConfig(workdir=tmp_path / "copy"), create=False)
+    record(copy, 2)
+    sync(copy, mirror)
+    for serial in (2, 3):
+        record(store, serial)
+    sync(store, mirror)
+
+    with pytest.raises(UsageError) as refused:
+        restore(StoreConfig(workdir=tmp_path / "refused"), mirror)
+
+    message = refused.value.one_line()
+    assert f"the newest, to commit {(store.head() or '')[:12]}" in message
+    assert f"the history to commit {(copy.head() or '')[:12]} (version(s) default 2" in message
+    assert "--tip" in message
+    assert not (tmp_path / "refused").exists()
+    assert [(f.problem, f.key) for f in verify(store, mirror).findings] == [
+        ("parted", f"history/{copy.commit_count(copy.head() or ''):010d}-{copy.head()}.json")
+    ]
+
+    # Steps as an older tfshadow uploaded them name no copy: the newest is restored, as then.
+    for key in mirror.list_keys("history/"):
+        doc = json.loads(mirror.get(key))
+        for name in ("base_count", "copy", "versions"):
+            del doc[name]
+        mirror.put(key, (json.dumps(doc) + "\n").encode())
+    result = restore(StoreConfig(workdir=tmp_path / "older"), mirror)
+    assert result.tip == store.head() and result.left_out == ()
+    assert verify(store, mirror).ok
 
 
 def test_restore_uses_the_locked_original_of_an_overwritten_bundle(
