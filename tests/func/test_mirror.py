@@ -571,10 +571,18 @@ def test_two_copies_whose_histories_parted_are_told_apart_until_joined(
     assert f"Left out: the history to commit {heads[workdir][:12]}" in said.out
     assert "uploaded by another copy of the store" in said.out
 
-    # The colleague joins its history to the remote's and uploads the joined one: the copy
-    # whose history it went on from, and a restore, find nothing parted any more.
+    # The colleague's store is lost: its history, restored from the mirror, is joined to the
+    # remote's and the joined one uploaded, naming the history it replaced. Neither copy, nor
+    # a restore, finds anything parted any more.
+    shutil.rmtree(colleague / ".tfshadow")
+    again = tfshadow(
+        "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--tip",
+        heads[colleague][:12], cwd=colleague,
+    )  # fmt: skip
+    assert again.code == 0, again.err
     joined = tfshadow("store", "pull", "--rebase", "--json", cwd=colleague)
     assert joined.code == 0, joined.err
+    assert [(m["from"], m["to"]) for m in joined.json()["rebased"]] == [(2, 4)]
     assert tfshadow("store", "verify", cwd=colleague).code == 0
     assert tfshadow("store", "verify", cwd=workdir).code == 0
     shutil.rmtree(restored / ".tfshadow")

@@ -112,8 +112,9 @@ class HistoryStep:
     ``base_count`` is the count of the step to ``base`` (a count is more than the commits
     after a rewritten history, so the commits alone cannot give it), ``copy`` names the copy
     of the store that uploaded the step (a random name each copy makes for itself) and
-    ``versions`` the versions whose files the step brought. Steps uploaded before these were
-    written lack them (None)."""
+    ``versions`` the versions whose files the step brought; ``replaces`` is the commit of the
+    step the copy uploaded before, when it left that history for this one (None: it did not).
+    Steps uploaded before these were written lack them (None)."""
 
     tip: str
     base: str | None
@@ -124,6 +125,7 @@ class HistoryStep:
     base_count: int | None = None
     copy: str | None = None
     versions: tuple[tuple[str, int], ...] | None = None
+    replaces: str | None = None
 
     @property
     def key(self) -> str:
@@ -141,6 +143,7 @@ class HistoryStep:
                 "base_count": self.base_count,
                 "copy": self.copy,
                 "versions": None if self.versions is None else [list(v) for v in self.versions],
+                "replaces": self.replaces,
             }
         )
 
@@ -149,7 +152,9 @@ class HistoryStep:
         """Raises ValueError when ``data`` is not a history step."""
         try:
             doc = json.loads(data)
-            base_count, copy, versions = (doc.get(k) for k in ("base_count", "copy", "versions"))
+            base_count, copy, versions, replaces = (
+                doc.get(k) for k in ("base_count", "copy", "versions", "replaces")
+            )
             step = cls(
                 tip=str(doc["tip"]),
                 base=None if doc["base"] is None else str(doc["base"]),
@@ -160,6 +165,7 @@ class HistoryStep:
                 base_count=None if base_count is None else int(base_count),
                 copy=None if copy is None else str(copy),
                 versions=None if versions is None else tuple((str(w), int(n)) for w, n in versions),
+                replaces=None if replaces is None else str(replaces),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a history step: {exc}") from None

@@ -4,9 +4,10 @@ Every history step names its base, so a mirror's steps form a tree. A step that 
 base ends a history. One that the history at hand (the one restored, or the store's own) does
 not hold is either
 
-- replaced: the copy of the store that uploaded it went on in another history itself, and
-  uploaded a step with a higher count since (`store pull --rebase` records that copy's
-  versions again after the remote's; `--undo-rebase` goes back to them on purpose); or
+- replaced: the copy of the store that uploaded it left it for another history itself
+  (`store pull --rebase` records that copy's versions again after the remote's;
+  `--undo-rebase` goes back on purpose), and uploaded a step with a higher count since, or a
+  step names it as the history it replaced (a copy restored from it did so); or
 - parted: two copies recorded apart (each while the git remote was out of its reach, neither
   joined them) and both uploaded, so the versions its steps brought since the newest step both
   histories share are in that history only. Restoring the other leaves them out.
@@ -71,12 +72,15 @@ def parted(
     highest count first: ``held`` tells whether it holds a commit, ``ours`` are its steps."""
     every = [*steps.values(), *ours]
     bases = {step.base for step in steps.values()}
+    replaced = {step.replaces for step in every}
     found: list[tuple[int, OtherHistory]] = []
     for tip, newest in steps.items():
         if tip in bases or held(tip):
             continue
-        if newest.copy is None or any(
-            step.copy == newest.copy and step.count > newest.count for step in every
+        if (
+            newest.copy is None
+            or tip in replaced
+            or any(step.copy == newest.copy and step.count > newest.count for step in every)
         ):
             continue  # replaced (see the module docstring)
         own = [newest]

@@ -11,8 +11,9 @@ A step's count is the commits of its history, and more once a history was rewrit
 step counts past every step the mirror lists, since a restore takes the step with the highest
 count and the history it replaced may have had more commits; the steps after it count on from
 it. Each step names its base's count, so that a lost step's key is known exactly, and the copy
-of the store that uploaded it and the versions it brought, so that two copies uploading
-histories that parted are told apart (:mod:`tfshadow.mirror.histories`).
+of the store that uploaded it, the versions it brought and the history it replaced (the one
+this copy uploaded before it left it), so that two copies uploading histories that parted are
+told apart (:mod:`tfshadow.mirror.histories`).
 
 When an upload fails, the versions it carried are queued (:mod:`tfshadow.mirror.queue`) and the
 error is raised: the versions stay in git, and the next sync, by ``tfshadow store sync`` or by
@@ -75,9 +76,12 @@ def sync(
         head = store.head()
         if head is None:
             return SyncResult(mirror.url, (), 0, None, was_queued)
-        base = None if full else queue.mirrored_tip(private, mirror.target)
-        if base is not None and not store.contains(base, head):
-            base = None  # not an ancestor: the history was rebuilt, so send all of it
+        base = queue.mirrored_tip(private, mirror.target)
+        # Not an ancestor: this copy left the history it uploaded for another (`store pull
+        # --rebase`, `--undo-rebase`), so the whole new one is sent, naming the one it left.
+        replaced = base if base is not None and not store.contains(base, head) else None
+        if full or replaced is not None:
+            base = None
         if base == head:
             queue.clear_pending(private)
             return SyncResult(mirror.url, (), 0, head, was_queued)
@@ -100,7 +104,7 @@ def sync(
                 known = queue.mirrored_count(private, mirror.target)
                 base_count = store.commit_count(base) if known is None else known
                 count = base_count + store.commit_count(head) - store.commit_count(base)
-            step = _Step(base, base_count, head, count)
+            step = _Step(base, base_count, head, count, replaced)
             sent = 0 if base == head else _upload(store, mirror, step, new_files)
         except TfshadowError as exc:
             queued = (current or queue.Pending(mirror.target)).with_versions(versions, exc.message)
@@ -139,6 +143,7 @@ class _Step:
     base_count: int | None
     head: str
     count: int
+    replaces: str | None
 
 
 def _upload(store: GitShadowStore, mirror: Mirror, to: _Step, new_files: dict[str, str]) -> int:
@@ -179,6 +184,7 @@ def _upload(store: GitShadowStore, mirror: Mirror, to: _Step, new_files: dict[st
         bundle_size=len(bundle),
         base_count=to.base_count,
         copy=queue.copy_name(store.private_dir(PRIVATE_DIR)),
+        replaces=to.replaces,
         versions=tuple(sorted(touched)),
     )
     data = step.dumps()
