@@ -398,11 +398,15 @@ def test_verify_names_a_missing_step_of_a_rebased_history_by_its_key(
     # that history), the joined history's first, then the newest: each named by its key.
     for lost in (parted, joined, head):
         s3.delete_object(Bucket=bucket, Key=f"prod/network/{keys[lost]}")
-        verified = tfshadow("store", "verify", "--json", cwd=workdir)
 
-        assert verified.code == 1, verified.err
-        missing = [f["key"] for f in verified.json()["findings"] if f["problem"] == "missing"]
-        assert missing == [keys[lost]]
+        assert _missing_keys(tfshadow, workdir) == [keys[lost]]
+
+
+def _missing_keys(tfshadow: Tfshadow, cwd: Path) -> list[str]:
+    """The keys `store verify` names missing (it exits 1)."""
+    verified = tfshadow("store", "verify", "--json", cwd=cwd)
+    assert verified.code == 1, verified.err
+    return [f["key"] for f in verified.json()["findings"] if f["problem"] == "missing"]
 
 
 def test_restore_of_two_histories_as_long_names_both_and_restores_the_one_chosen(
@@ -435,14 +439,11 @@ def test_restore_of_two_histories_as_long_names_both_and_restores_the_one_chosen
     restored = tmp_path / "restored"
     restored.mkdir()
 
-    refused = tfshadow("store", "restore", "--from", url, "--endpoint", s3_endpoint, cwd=restored)
+    line = _refused_restore(tfshadow, url, s3_endpoint, restored)
 
-    assert refused.code == 2, refused.err
-    (line,) = refused.err.strip().splitlines()
     for head in heads.values():
         assert head[:12] in line
     assert "--tip" in line
-    assert not (restored / ".tfshadow").exists()
     for copy, head in heads.items():
         shutil.rmtree(restored / ".tfshadow", ignore_errors=True)
         chosen = tfshadow(
@@ -458,6 +459,15 @@ def test_restore_of_two_histories_as_long_names_both_and_restores_the_one_chosen
         cwd=tmp_path,
     )  # fmt: skip
     assert unknown.code == 2 and "no history step" in unknown.err
+
+
+def _refused_restore(tfshadow: Tfshadow, url: str, endpoint: str, cwd: Path) -> str:
+    """The one line of a `store restore` refused (exit 2) with nothing written."""
+    refused = tfshadow("store", "restore", "--from", url, "--endpoint", endpoint, cwd=cwd)
+    assert refused.code == 2, refused.err
+    (line,) = refused.err.strip().splitlines()
+    assert not (cwd / ".tfshadow").exists()
+    return line
 
 
 def _kept(tfshadow: Tfshadow, cwd: Path) -> list[tuple[object, ...]]:
@@ -508,11 +518,7 @@ def test_verify_names_a_missing_step_exactly_where_two_parted_copies_uploaded(
     s3 = client(s3_endpoint)
     s3.delete_object(Bucket=bucket, Key=f"prod/network/{keys[parted]}")
 
-    verified = tfshadow("store", "verify", "--json", cwd=workdir)
-
-    assert verified.code == 1, verified.err
-    missing = [f["key"] for f in verified.json()["findings"] if f["problem"] == "missing"]
-    assert missing == [keys[parted]]
+    assert _missing_keys(tfshadow, workdir) == [keys[parted]]
 
 
 def test_two_copies_whose_histories_parted_are_told_apart_until_joined(
@@ -544,12 +550,9 @@ def test_two_copies_whose_histories_parted_are_told_apart_until_joined(
     url = f"s3://{bucket}/prod/network"
     restored = tmp_path / "restored"
     restored.mkdir()
-    refused = tfshadow("store", "restore", "--from", url, "--endpoint", s3_endpoint, cwd=restored)
-    assert refused.code == 2, refused.err
-    (line,) = refused.err.strip().splitlines()
+    line = _refused_restore(tfshadow, url, s3_endpoint, restored)
     assert heads[workdir][:12] in line and heads[colleague][:12] in line
     assert "version(s) default 2" in line and "--tip" in line
-    assert not (restored / ".tfshadow").exists()
     for copy, other in ((colleague, workdir), (workdir, colleague)):
         shutil.rmtree(restored / ".tfshadow", ignore_errors=True)
         chosen = tfshadow(

@@ -432,13 +432,17 @@ def test_a_remote_version_that_cannot_be_rebuilt_stops_the_rebase_and_the_store_
     assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") != head
 
 
-_INTERRUPT_THE_SECOND_VERSION = """
+def _interrupting_the_second_version(also_the_way_back: bool = False) -> str:
+    """The source of an ``interrupt_at`` (see :func:`run_interrupted`) sending Ctrl-C as the
+    second version is committed again, after the store moved to the remote's, and with
+    ``also_the_way_back`` again as the store is put back."""
+    return f"""
 seen = []
 
 def interrupt_at(argv):
-    # Ctrl-C as the second version is committed again, after the store moved to the remote's.
     if "--hard" in argv:
         seen.append("reset")
+        return {also_the_way_back} and seen.count("commit") == 2
     if not seen or "commit" not in argv:
         return False
     seen.append("commit")
@@ -452,7 +456,7 @@ def test_a_rebase_interrupted_part_way_puts_the_store_back(
     store = workdir / ".tfshadow"
     head = _git("rev-parse", "HEAD", cwd=store)
 
-    proc = run_interrupted(workdir, _INTERRUPT_THE_SECOND_VERSION, "store", "pull", "--rebase")
+    proc = run_interrupted(workdir, _interrupting_the_second_version(), "store", "pull", "--rebase")
 
     assert proc.returncode == 130, proc.stderr
     assert "interrupted while recording this copy's versions again" in proc.stderr
@@ -466,21 +470,6 @@ def test_a_rebase_interrupted_part_way_puts_the_store_back(
     assert [(m["from"], m["to"]) for m in again.json()["rebased"]] == [(2, 4), (3, 5)]
 
 
-_INTERRUPT_THE_SECOND_VERSION_AND_THE_WAY_BACK = """
-seen = []
-
-def interrupt_at(argv):
-    # Ctrl-C as the second version is committed again, and again as the store is put back.
-    if "--hard" in argv:
-        seen.append("reset")
-        return seen.count("commit") == 2
-    if not seen or "commit" not in argv:
-        return False
-    seen.append("commit")
-    return seen.count("commit") == 2
-"""
-
-
 def test_a_rebase_that_could_not_be_put_back_is_undone_by_undo_rebase_alone(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
 ) -> None:
@@ -489,8 +478,9 @@ def test_a_rebase_that_could_not_be_put_back_is_undone_by_undo_rebase_alone(
     remote = _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git")
 
     proc = run_interrupted(
-        workdir, _INTERRUPT_THE_SECOND_VERSION_AND_THE_WAY_BACK, "store", "pull", "--rebase"
-    )
+        workdir, _interrupting_the_second_version(also_the_way_back=True), "store", "pull",
+        "--rebase",
+    )  # fmt: skip
 
     assert proc.returncode == 130, proc.stderr
     assert "could not be put back" in proc.stderr and "Traceback" not in proc.stderr

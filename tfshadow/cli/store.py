@@ -305,7 +305,8 @@ def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> 
 @no_color_option
 @pass_cli
 def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
-    """Compare the store with its mirror: exit 1 when an object is missing or altered."""
+    """Compare the store with its mirror: exit 1 when an object is missing or altered, or
+    when another copy's history parted from the store's there."""
     from tfshadow.mirror.ops import verify_store
 
     report = verify_store(cli.project())

@@ -235,7 +235,7 @@ def test_restore_of_parted_histories_names_the_other_unless_its_steps_name_no_co
     sync(store, mirror)
     restore(StoreConfig(workdir=tmp_path / "copy"), mirror)
     copy = GitShadowStore.open(StoreConfig(workdir=tmp_path / "copy"), create=False)
-    record(copy, 2)
+    record(copy, 12)  # another version 2 than the store's
     sync(copy, mirror)
     for serial in (2, 3):
         record(store, serial)
