@@ -544,7 +544,7 @@ def test_two_copies_whose_histories_parted_are_told_apart_until_joined(
         assert "another copy" in finding["what"] and parted[:12] in finding["what"]
     text = tfshadow("store", "verify", "--no-color", cwd=workdir)
     assert "version(s) default 2" in text.out and "parted" in text.out
-    assert "Two copies of the store upload to this mirror" in text.out
+    assert "two copies of the store upload to it" in text.out
     assert "sync --full" not in text.out
 
     url = f"s3://{bucket}/prod/network"
@@ -553,6 +553,7 @@ def test_two_copies_whose_histories_parted_are_told_apart_until_joined(
     line = _refused_restore(tfshadow, url, s3_endpoint, restored)
     assert heads[workdir][:12] in line and heads[colleague][:12] in line
     assert "version(s) default 2" in line and "--tip" in line
+    assert "that another copy of the store uploaded" in line
     for copy, other in ((colleague, workdir), (workdir, colleague)):
         shutil.rmtree(restored / ".tfshadow", ignore_errors=True)
         chosen = tfshadow(

@@ -342,9 +342,10 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
             console.print("Run `tfshadow store sync --full` to upload what it lacks.", markup=False)
         if any(f.problem == "parted" for f in report.findings):
             console.print(
-                "Two copies of the store upload to this mirror and their histories parted: a "
-                "restore would bring back one of them only. Join them (`tfshadow store pull "
-                "--rebase` in one copy: its next upload holds both), or mirror from one copy.",
+                "Histories of the store that parted are in this mirror (two copies of the store "
+                "upload to it, or this copy left one since its last upload): a restore would "
+                "bring back one of them only. Join them (`tfshadow store pull --rebase` in one "
+                "copy: its next upload holds both), or mirror from one copy.",
                 markup=False,
             )
     return EXIT_OK if report.ok else EXIT_FAILED

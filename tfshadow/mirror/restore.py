@@ -51,7 +51,7 @@ def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> Rest
         raise UsageError(
             f"{mirror.url} holds histories of the store that parted and were never joined: "
             f"the newest, to commit {chain[-1].tip[:12]}, lacks "
-            + "; ".join(_what_it_lacks(other) for other in left_out),
+            + "; ".join(_what_it_lacks(other, chain[-1]) for other in left_out),
             hint=CHOOSE_HINT,
         )
     with tempfile.TemporaryDirectory(prefix="tfshadow-restore-") as scratch:
@@ -71,9 +71,10 @@ def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> Rest
     )
 
 
-def _what_it_lacks(other: OtherHistory) -> str:
+def _what_it_lacks(other: OtherHistory, newest: HistoryStep) -> str:
+    by = " that another copy of the store uploaded" if other.copy != newest.copy else ""
     since = f"since they parted at {other.parted_at[:12]}" if other.parted_at else "of its own"
-    return f"the history to commit {other.tip[:12]} ({other.brought()} {since})"
+    return f"the history to commit {other.tip[:12]}{by} ({other.brought()} {since})"
 
 
 def history_chain(mirror: Mirror, chosen: str | None = None) -> tuple[list[HistoryStep], list[str]]:

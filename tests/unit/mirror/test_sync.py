@@ -246,7 +246,10 @@ def test_restore_of_parted_histories_names_the_other_unless_its_steps_name_no_co
 
     message = refused.value.one_line()
     assert f"the newest, to commit {(store.head() or '')[:12]}" in message
-    assert f"the history to commit {(copy.head() or '')[:12]} (version(s) default 2" in message
+    assert (
+        f"the history to commit {(copy.head() or '')[:12]} that another copy of the store "
+        "uploaded (version(s) default 2"
+    ) in message
     assert "--tip" in message
     assert not (tmp_path / "refused").exists()
     assert [(f.problem, f.key) for f in verify(store, mirror).findings] == [
