@@ -909,6 +909,45 @@ def test_targeted_revert_moves_back_what_moved_instead_of_duplicating_it(
     assert not list((work / ".terraform").glob("**/tfshadow_revert_moves.tf"))
 
 
+def test_revert_to_a_version_whose_moved_block_renamed_a_module_moves_it_once(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # Version 2 renamed a module called with for_each (`moved` from module.svc to
+    # module.service). Back at version 1, a revert to 2 added a `moved` block of its own for each
+    # instance inside the module, which Terraform refused with version 2's as a cycle.
+    work = tmp_path / "infra"
+    (work / "mod").mkdir(parents=True)
+    (work / "mod" / "main.tf").write_text(
+        'variable "x" {\n  type = string\n}\nresource "terraform_data" "r" {\n  input = var.x\n}\n'
+    )
+    call = '  source   = "./mod"\n  for_each = toset(["a", "b"])\n  x        = each.key\n}\n'
+    (work / "main.tf").write_text('module "svc" {\n' + call)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    ids = sorted(
+        i["attributes"]["id"] for i in canonicalise(live_state(work))["resources"].values()
+    )
+    (work / "main.tf").write_text(
+        'module "service" {\n' + call + "moved {\n  from = module.svc\n  to   = module.service\n}\n"
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    assert tfshadow("revert", "1", *APPROVED, cwd=work).code == 0
+
+    result = tfshadow("revert", "2", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "Plan: 0 to add, 0 to change, 0 to destroy." in result.out
+    live = canonicalise(live_state(work))["resources"]
+    assert sorted(live) == [
+        'module.service["a"].terraform_data.r',
+        'module.service["b"].terraform_data.r',
+    ]
+    assert sorted(i["attributes"]["id"] for i in live.values()) == ids
+    [latest, *_] = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert (latest["kind"], latest["reverted_to"]) == ("revert", 2)
+
+
 def test_revert_lets_go_of_an_object_imported_since_instead_of_destroying_it(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

@@ -11,9 +11,10 @@ A move is one object at an address gone since N and at an address N did not have
 type with the same id (:func:`tfshadow.state.changes.compare_states`). Two statements moving
 objects to one address are an error to Terraform, so where N's own ``moved`` blocks lead to N's
 address the object is moved to the start of their chain, and a move whose current address N's
-blocks name is left out. With ``-target`` only the moves of objects targeted at either address
-are written, and their other address is targeted too: Terraform refuses to plan a move whose
-addresses are not all targeted.
+blocks name is left out, as is one from inside a module N's blocks move whole (Terraform moves
+it with the module; a statement of its own would clash with theirs). With ``-target`` only the
+moves of objects targeted at either address are written, and their other address is targeted
+too: Terraform refuses to plan a move whose addresses are not all targeted.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ def moves_back(
     sources = {to: source for source, to in declared}
     endpoints = {end for move in declared for end in move}
     named = endpoints | {resource_of(end) for end in endpoints}
+    modules = {source for source, _ in declared if source.startswith("module.")}
     moves: dict[str, str] = {}
     for origin, destination in moved:
         if origin in named or resource_of(origin) in named:
+            continue
+        if any(origin.startswith((module + ".", module + "[")) for module in modules):
             continue
         seen = {destination}
         while destination in sources and sources[destination] not in seen:

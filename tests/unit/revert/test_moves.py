@@ -47,3 +47,22 @@ def test_no_move_from_files_that_cannot_be_read_for_moved_blocks() -> None:
     for files in unreadable:
         assert moves_back(state(t__c="1"), state(t__b="1"), files) == {}
     assert moves_back(None, state(t__b="1"), {}) == {}
+
+
+def test_no_move_where_the_versions_blocks_move_the_whole_module_it_is_in() -> None:
+    # N moved module.svc to module.service: Terraform moves every instance inside with it.
+    files = {"main.tf": b"moved {\n  from = module.svc\n  to   = module.service\n}\n"}
+    live = state(**{'module__svc["a"].t.r': "1", 'module__svcs["a"].t.r': "2"})
+    target = state(**{'module__service["a"].t.r': "1", 'module__other["a"].t.r': "2"})
+
+    assert moves_back(live, target, files) == {'module.svcs["a"].t.r': 'module.other["a"].t.r'}
+
+
+def test_a_move_into_a_module_the_versions_blocks_renamed_is_written() -> None:
+    # N renamed module.a to module.b, and module.b became module.c since: Terraform takes the
+    # object's own statement to module.b beside N's about the whole module.
+    files = {"main.tf": b"moved {\n  from = module.a\n  to   = module.b\n}\n"}
+    live = state(**{"module__c.t.r": "1"})
+    target = state(**{"module__b.t.r": "1"})
+
+    assert moves_back(live, target, files) == {"module.c.t.r": "module.b.t.r"}
