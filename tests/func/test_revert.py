@@ -728,6 +728,49 @@ def test_revert_to_a_version_applied_with_var_files_passes_them_again(
     assert reverted["var_files"] == ["envs/prod.tfvars"]
 
 
+def test_a_revert_records_the_values_it_was_given_so_reverting_to_it_brings_them_back(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # Your own -var-file and -var win over version N's values in a revert; its version held
+    # only N's, so a later revert to it planned N's values and missed the state it recorded.
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "size" {\n  default = "small"\n}\n'
+        'variable "zone" {\n  default = "a"\n}\n'
+        'variable "db_password" {\n  default   = "recorded-password"\n  sensitive = true\n}\n'
+        'resource "terraform_data" "web" {\n  input = "${var.size}-${var.zone}"\n}\n'
+        'resource "terraform_data" "db" {\n  input = sensitive(var.db_password)\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
+    (work / "override.tfvars").write_text('zone = "z"\n')
+    given = (
+        "-var-file=override.tfvars",
+        "-var",
+        "size=huge",
+        "-var",
+        "db_password=given-password-value",
+    )
+    reverted = tfshadow("revert", "1", *APPROVED, *given, cwd=work)
+    assert reverted.code == 0, reverted.err
+    wanted = attributes(live_state(work))
+    assert wanted["terraform_data.web"]["input"] == {"value": "huge-z", "type": "string"}
+    (work / "override.tfvars").unlink()
+    assert tfshadow("revert", "2", *APPROVED, cwd=work).code == 0
+
+    again = tfshadow("revert", "3", *APPROVED, "-var", "db_password=given-password-value", cwd=work)
+
+    assert again.code == 0, again.err
+    assert attributes(live_state(work)) == wanted
+    assert "State now equals version 3" in again.out
+    [latest, _, third, *_] = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert third["var_files"] == ["override.tfvars"]
+    assert latest["var_files"] == ["override.tfvars"]
+    assert "given-password-value" not in git_history_text(work / ".tfshadow")
+
+
 def test_revert_to_a_version_retention_then_removes_still_leads_to_its_configuration(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

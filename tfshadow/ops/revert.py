@@ -30,6 +30,7 @@ from tfshadow.errors import (
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
+    command_inputs,
     interrupted_after_terraform,
     known_secrets,
     latest_recorded,
@@ -258,6 +259,9 @@ def _full(
     number = int(target.meta["version"])
     user_args = _absolute_var_files(project, list(request.tf_args))
     provided = _provided_variables(project, user_args)
+    # Read before the plan: the given files as Terraform reads them, and unreadable ones refused
+    # before anything changed.
+    given = _given(project, redactor, target, request.tf_args)
     from tfshadow.ops.checkout import with_values_here
 
     with (
@@ -396,7 +400,7 @@ def _full(
                 )
             latest = store.latest(target.meta["workspace"])
             replaced = latest_recorded(store, str(target.meta["workspace"]), latest)
-            capture = _capture_revert(redactor, after_raw, target, replaced)
+            capture = _capture_revert(redactor, after_raw, target, replaced, given)
             if latest is not None and same_state(
                 latest, capture.state, replaced.state if replaced else None
             ):
@@ -409,7 +413,7 @@ def _full(
                 number,
                 partial=rc != 0,
                 extra={
-                    **_revert_meta(request, target.meta),
+                    **_revert_meta(request, given.var_files),
                     # N's files, which the version holds, have no `removed` block to say so.
                     **({"forgotten": forgotten} if forgotten else {}),
                     **({"imported": sorted(taken_back)} if taken_back else {}),
@@ -575,7 +579,7 @@ def _state_only(
         capture,
         number,
         partial=False,
-        extra={"state_only": True},
+        extra={"state_only": True, **_revert_meta(request, _held_var_files(target.meta))},
         warnings=outcome.warnings,
     )
     return outcome
@@ -885,13 +889,14 @@ def _recorded_var_files(target: Reconstructed) -> list[str]:
     return [key for key in recorded if key in held] if isinstance(recorded, list) else []
 
 
-def _revert_meta(request: RevertRequest, target_meta: Mapping[str, Any]) -> dict[str, Any]:
+def _revert_meta(request: RevertRequest, var_files: list[str] | None) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if request.targets:
         extra["targets"] = list(request.targets)
-    if isinstance(target_meta.get("var_files"), list):
-        # The revert records N's configuration: reverting to it needs N's var files too.
-        extra["var_files"] = list(target_meta["var_files"])
+    if var_files is not None:
+        # The revert records N's configuration and the files it was given: reverting to it
+        # needs those var files too.
+        extra["var_files"] = var_files
     return extra
 
 
@@ -945,17 +950,83 @@ def _var_file_names(path: Path) -> set[str]:
     return {entry.name for entry in body.attributes if entry.name}
 
 
+@dataclass(frozen=True)
+class _Given:
+    """Version N's configuration with the variable values and files this revert was given,
+    which won over N's: its version records them, so that a revert to it applies them again."""
+
+    config: dict[str, Any]
+    var_files: list[str] | None  # the -var-file keys, N's then the given ones; None: neither
+    secrets: frozenset[str] = frozenset()  # the given secrets, in plain
+
+
+def _held_var_files(target_meta: Mapping[str, Any]) -> list[str] | None:
+    """The -var-file keys version N was applied with, as its meta names them."""
+    recorded = target_meta.get("var_files")
+    return list(recorded) if isinstance(recorded, list) else None
+
+
+def _given(
+    project: Project, redactor: Redactor, target: Reconstructed, tf_args: Sequence[str]
+) -> _Given:
+    from tfshadow.state import config_files
+    from tfshadow.state.config_seal import sealed_configuration
+    from tfshadow.state.redact import SECRET_NAME
+
+    held_var_files = _held_var_files(target.meta)
+    inputs = command_inputs(project, tf_args)
+    keys = config_files.var_file_keys(project.workdir, inputs.var_files)
+    held = config_files.files_from_document(target.config)
+    declared = config_files.root_variable_names(held)
+    variables = {name: v for name, v in inputs.variables.items() if name in declared}
+    if not keys and not variables:
+        return _Given(target.config, held_var_files)
+    try:
+        files = {key: (project.workdir / key).read_bytes() for key in keys}
+    except OSError as exc:
+        raise UsageError(f"cannot read variable file {exc.filename}: {exc.strerror}") from exc
+    doc, secrets = sealed_configuration(
+        files, variables, redactor.seal, SECRET_NAME, declared_in=held
+    )
+    # A name a given file assigns is that file's from now on: N's recorded value, which came
+    # after the files, would win over it at the next revert.
+    assigned = {name for key in keys for name in _var_file_names(project.workdir / key)}
+    config = {
+        **target.config,
+        "variables": {
+            **{
+                name: value
+                for name, value in (target.config.get("variables") or {}).items()
+                if name not in assigned
+            },
+            **doc["variables"],
+        },
+    }
+    # A given file replaces N's under its key, text or binary.
+    for kind in ("files", "binary_files"):
+        kept = {k: v for k, v in target.config.get(kind, {}).items() if k not in files}
+        if kept or doc.get(kind):
+            config[kind] = {**kept, **doc.get(kind, {})}
+    var_files = [key for key in held_var_files or [] if key not in keys] + keys
+    return _Given(config, var_files or None, secrets)
+
+
 def _capture_revert(
-    redactor: Redactor, raw: dict[str, Any], target: Reconstructed, replaced: Reconstructed | None
+    redactor: Redactor,
+    raw: dict[str, Any],
+    target: Reconstructed,
+    replaced: Reconstructed | None,
+    given: _Given | None = None,
 ) -> Capture:
-    # The configuration that was applied is version N's, as the store holds it. Its secrets
-    # are known, and so are those of the version the revert replaces.
+    # The configuration that was applied is version N's, as the store holds it, with what the
+    # revert was given. Its secrets are known, and so are those of the version it replaces.
     from tfshadow.state.redact import keep_seals
 
     known = known_secrets(target) | known_secrets(replaced)
-    state = state_document(redactor, raw, known)
+    secrets = given.secrets if given is not None else frozenset()
+    state = state_document(redactor, raw, known, given=secrets)
     (state,) = keep_seals((state,), known)
-    return Capture(state=state, config=target.config)
+    return Capture(state=state, config=given.config if given is not None else target.config)
 
 
 def _record(

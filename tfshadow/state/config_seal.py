@@ -125,13 +125,15 @@ def sealed_configuration(
     variables: Mapping[str, str],
     seal: Seal,
     secret_name: re.Pattern[str],
+    declared_in: Mapping[str, bytes] | None = None,
 ) -> tuple[dict[str, Any], frozenset[str]]:
     """The config document of ``files`` and ``variables`` (:func:`config_document`, the root
-    module's sensitive variables read from the files), and its secrets in plain, to be looked
-    for elsewhere (:func:`seal_secret_strings`, a state's strings, where a password may be
-    written into a longer string and only its plain value finds it): the strings it sealed,
-    and the strings inside the list and object values of secret variables, which the state may
-    hold one by one (:func:`secret_variable_items`).
+    module's sensitive variables read from the files, or from ``declared_in`` when ``files``
+    are only variable files given to a configuration held elsewhere), and its secrets in
+    plain, to be looked for elsewhere (:func:`seal_secret_strings`, a state's strings, where a
+    password may be written into a longer string and only its plain value finds it): the
+    strings it sealed, and the strings inside the list and object values of secret variables,
+    which the state may hold one by one (:func:`secret_variable_items`).
 
     One rule for short values, for a recording and for a checkout comparing the files here
     with a version alike (so both seal the same literals): only secrets of
@@ -139,7 +141,7 @@ def sealed_configuration(
     ("admin", a port) is sealed where it is assigned, and nowhere else: it would be found in
     too many innocent literals and words."""
     sealed: set[str] = set()
-    sensitive = sensitive_variable_names(files)
+    sensitive = sensitive_variable_names(files if declared_in is None else declared_in)
     doc = config_document(files, variables, seal, secret_name, sensitive, sealed)
     items = secret_variable_items(files, variables, secret_name, sensitive)
     return doc, frozenset(v for v in sealed | items if len(v) >= MIN_KNOWN_LENGTH)
