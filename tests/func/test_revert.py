@@ -771,6 +771,35 @@ def test_a_revert_records_the_values_it_was_given_so_reverting_to_it_brings_them
     assert "given-password-value" not in git_history_text(work / ".tfshadow")
 
 
+def test_revert_reads_files_the_configuration_reaches_above_its_directory(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # A policy shared by several configurations, read with `file("${path.module}/../…")`: the
+    # revert's scratch copy had no such file above it and Terraform could not plan.
+    work = tmp_path / "envs" / "prod"
+    work.mkdir(parents=True)
+    shared = tmp_path / "envs" / "policy.json"
+    shared.write_text('{"allow": "read"}\n')
+    main = work / "main.tf"
+    main.write_text(
+        'resource "terraform_data" "policy" {\n'
+        '  input = file("${path.module}/../policy.json")\n}\n'
+        'resource "terraform_data" "web" {\n  input = "v1"\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    first = attributes(live_state(work))
+    main.write_text(main.read_text().replace('"v1"', '"v2"'))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    result = tfshadow("revert", "1", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "State now equals version 1" in result.out
+    assert attributes(live_state(work)) == first
+    assert sorted(p.name for p in shared.parent.iterdir()) == ["policy.json", "prod"]
+
+
 def test_revert_to_a_version_retention_then_removes_still_leads_to_its_configuration(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import shutil
 import tempfile
@@ -227,6 +228,26 @@ def _after_ups(parts: tuple[str, ...]) -> Iterable[str]:
     while i < len(parts) and parts[i] == "..":
         i += 1
     return parts[i:]
+
+
+# A relative path's leading `..` steps, as a configuration writes them in a string.
+_UP_STEPS = re.compile(r"(?<![\w.])(?:\.\./)*\.\.(?![\w.])")
+
+
+def _paths_above(files: Mapping[str, bytes]) -> int:
+    """How many directories above the working directory the relative paths written in the
+    configuration ``files`` reach: from the file's directory (``path.module``) or from the
+    working directory (a path without it), whichever is further."""
+    depth = 0
+    for key, data in files.items():
+        if not key.endswith(_CONFIG_SUFFIXES + _CONFIG_JSON_SUFFIXES):
+            continue
+        text = data.decode("utf-8", errors="replace")
+        steps = max((m.group().count("..") for m in _UP_STEPS.finditer(text)), default=0)
+        if steps:
+            from_file = posixpath.join(posixpath.dirname(key) or ".", *[".."] * steps)
+            depth = max(depth, steps, _ups(posixpath.normpath(from_file)))
+    return depth
 
 
 def _ups(path: str) -> int:
@@ -671,6 +692,10 @@ def materialise(
             f"the version's configuration reaches {depth} directories above {workdir}",
             hint="run tfshadow where the configuration was recorded",
         )
+    # Files the configuration reads outside its directory (`file("${path.module}/../x")`, a
+    # data source's path) are found through the directories above, linked as well; a `..` that
+    # leads nowhere (in a comment, above the file system's root) costs some links at most.
+    depth = min(max(depth, _paths_above(files)), len(workdir.parents) - 1)
     top = workdir.parents[depth - 1] if depth else workdir
     version_paths = {_resolve(workdir, key): data for key, data in files.items()}
     current_paths = {_resolve(workdir, key) for key in current}
