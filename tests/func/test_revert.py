@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -652,6 +653,48 @@ def test_revert_asks_at_a_terminal_and_only_yes_approves(
     assert approved.returncode == 0, approved.stderr
     assert "recorded version 4" in approved.stderr
     assert attributes(live_state(work)) == attributes(states[1])
+
+
+def test_ctrl_c_at_the_revert_prompt_says_nothing_was_changed(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    # Ctrl-C is an answer at the prompt too: the revert ended silently with 130, leaving the
+    # user to guess whether anything had been applied.
+    work, _ = history
+    before = (work / "terraform.tfstate").read_bytes()
+    script = str(Path(sys.executable).parent / "tfshadow")
+    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_IN_AUTOMATION")}
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [script, "revert", "1", "--no-color"],
+            cwd=work,
+            env=environ,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 120
+        seen = ""
+        while "Enter a value" not in seen and time.monotonic() < deadline:
+            seen += proc.stdout.read(1)
+        time.sleep(0.3)  # reading the answer by now
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+    assert proc.returncode == 130
+    assert "Revert interrupted at the prompt: nothing was changed." in err
+    assert (work / "terraform.tfstate").read_bytes() == before
+    assert [v["version"] for v in tfshadow("log", "--json", cwd=work).json()["versions"]] == [
+        3,
+        2,
+        1,
+    ]
 
 
 def test_revert_force_without_state_only_is_bad_input(

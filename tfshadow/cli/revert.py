@@ -50,7 +50,11 @@ class TerminalRevertUI:
         self.out.file.flush()
         # Read directly rather than through click.prompt, which turns both Ctrl-D and Ctrl-C
         # into one silent abort: end of input is a plain "no", Ctrl-C still interrupts.
-        answer = sys.stdin.readline()
+        try:
+            answer = sys.stdin.readline()
+        except KeyboardInterrupt:
+            self.out.print()  # what follows starts on a line of its own, after the echoed ^C
+            raise
         if not answer:
             self.out.print()
         return answer.strip() == "yes"

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from tfshadow.store import GitShadowStore, Reconstructed
 
 EXIT_CANCELLED = 1
+EXIT_INTERRUPTED = 130  # as Ctrl-C anywhere else
 
 
 class RevertError(TfshadowError):
@@ -378,9 +379,7 @@ def _full(
                 f"infrastructure, yet it differs from version {number} as listed above."
             )
             return outcome
-        if not _approved(project, request, ui, number, report.needs_confirmation):
-            outcome.exit_code = EXIT_CANCELLED
-            outcome.notes.append("Revert cancelled: nothing was changed.")
+        if not _approved(project, request, ui, number, report.needs_confirmation, outcome):
             return outcome
         with interruptions() as interrupted:
             rc = terraform.run(
@@ -553,9 +552,7 @@ def _state_only(
     if request.dry_run:
         outcome.notes.append("Dry run: nothing was changed.")
         return outcome
-    if not _approved(project, request, ui, number, True):
-        outcome.exit_code = EXIT_CANCELLED
-        outcome.notes.append("Revert cancelled: nothing was changed.")
+    if not _approved(project, request, ui, number, True, outcome):
         return outcome
     fd, name = tempfile.mkstemp(prefix="tfshadow-state-", suffix=".tfstate")
     try:
@@ -594,8 +591,14 @@ def _same_but_serial(live: dict[str, Any], recorded: dict[str, Any]) -> bool:
 
 
 def _approved(
-    project: Project, request: RevertRequest, ui: RevertUI, number: int, risky: bool
+    project: Project,
+    request: RevertRequest,
+    ui: RevertUI,
+    number: int,
+    risky: bool,
+    outcome: RevertOutcome,
 ) -> bool:
+    """Whether the revert may go on; if not, ``outcome`` says why and how it exits."""
     if request.auto_approve:
         return True
     if _non_interactive(project):
@@ -609,7 +612,18 @@ def _approved(
         if risky
         else f"Revert to version {number}?"
     )
-    return ui.confirm(question)
+    try:
+        approved = ui.confirm(question)
+    except KeyboardInterrupt:
+        # Ctrl-C at the prompt: an answer too, and nothing was changed, which the user wants
+        # to read rather than guess from a silent exit.
+        outcome.exit_code = EXIT_INTERRUPTED
+        outcome.notes.append("Revert interrupted at the prompt: nothing was changed.")
+        return False
+    if not approved:
+        outcome.exit_code = EXIT_CANCELLED
+        outcome.notes.append("Revert cancelled: nothing was changed.")
+    return approved
 
 
 def _non_interactive(project: Project) -> bool:
