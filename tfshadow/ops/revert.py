@@ -30,7 +30,6 @@ from tfshadow.errors import (
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
-    command_inputs,
     interrupted_after_terraform,
     known_secrets,
     latest_recorded,
@@ -988,11 +987,14 @@ def _given(
     from tfshadow.state.redact import SECRET_NAME
 
     held_var_files = _held_var_files(target.meta)
-    inputs = command_inputs(project, tf_args)
-    keys = config_files.var_file_keys(project.workdir, inputs.var_files)
+    # As the revert's plan reads them: TF_CLI_ARGS_plan included.
+    args = ["plan", *tf_args]
+    given_files = config_files.parse_var_files(args, project.environ, project.workdir)
+    keys = config_files.var_file_keys(project.workdir, given_files)
     held = config_files.files_from_document(target.config)
     declared = config_files.root_variable_names(held)
-    variables = {name: v for name, v in inputs.variables.items() if name in declared}
+    given = config_files.parse_variable_args(args, project.environ, project.workdir)
+    variables = {name: v for name, v in given.items() if name in declared}
     if not keys and not variables:
         return _Given(target.config, held_var_files)
     try:
