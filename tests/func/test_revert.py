@@ -769,6 +769,12 @@ def test_revert_to_a_version_applied_with_var_files_passes_them_again(
     assert attributes(live_state(work)) == attributes(wanted)
     reverted = tfshadow("log", "--json", cwd=work).json()["versions"][0]
     assert reverted["var_files"] == ["envs/prod.tfvars"]
+    # A --state-only revert records version N's files as well: its var files with them.
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    state_only = tfshadow("revert", "1", "--state-only", *APPROVED, cwd=work)
+    assert state_only.code == 0, state_only.err
+    reverted = tfshadow("log", "--json", cwd=work).json()["versions"][0]
+    assert reverted["state_only"] and reverted["var_files"] == ["envs/prod.tfvars"]
 
 
 def test_a_revert_records_the_values_it_was_given_so_reverting_to_it_brings_them_back(
