@@ -1069,6 +1069,39 @@ def test_revert_to_a_version_whose_moved_block_renamed_a_module_moves_it_once(
     assert (latest["kind"], latest["reverted_to"]) == ("revert", 2)
 
 
+def test_revert_one_rename_back_of_a_resource_renamed_twice_keeps_its_objects(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # terraform_data.a became b (version 2), then c (version 3), each by a `moved` block about
+    # the whole counted resource. Back to version 2, the objects were destroyed and created
+    # anew at b: the revert left their moves to a block of version 2's that does not move them.
+    work = tmp_path / "infra"
+    work.mkdir()
+    counted = 'resource "terraform_data" "{}" {{\n  count = 2\n  input = "x${{count.index}}"\n}}\n'
+    moved = "moved {{\n  from = terraform_data.{}\n  to   = terraform_data.{}\n}}\n"
+    (work / "main.tf").write_text(counted.format("a"))
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    ids = sorted(
+        i["attributes"]["id"] for i in canonicalise(live_state(work))["resources"].values()
+    )
+    (work / "main.tf").write_text(counted.format("b") + moved.format("a", "b"))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "main.tf").write_text(
+        counted.format("c") + moved.format("a", "b") + moved.format("b", "c")
+    )
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    result = tfshadow("revert", "2", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "terraform_data.c[1] moves back to terraform_data.b[1]" in result.out
+    assert "Plan: 0 to add, 0 to change, 0 to destroy." in result.out
+    live = canonicalise(live_state(work))["resources"]
+    assert sorted(live) == ["terraform_data.b[0]", "terraform_data.b[1]"]
+    assert sorted(i["attributes"]["id"] for i in live.values()) == ids
+
+
 def test_revert_lets_go_of_an_object_imported_since_instead_of_destroying_it(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

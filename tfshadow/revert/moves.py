@@ -67,8 +67,6 @@ def moves_back(
         while destination in sources and sources[destination] not in seen:
             destination = sources[destination]
             seen.add(destination)
-        if destination not in endpoints and resource_of(destination) in named:
-            continue  # named by a statement about its whole resource: leave it to Terraform
         moves[origin] = destination
     return moves
 

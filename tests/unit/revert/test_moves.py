@@ -66,3 +66,13 @@ def test_a_move_into_a_module_the_versions_blocks_renamed_is_written() -> None:
     target = state(**{"module__b.t.r": "1"})
 
     assert moves_back(live, target, files) == {"module.c.t.r": "module.b.t.r"}
+
+
+def test_a_move_into_a_resource_the_versions_blocks_renamed_whole_is_written() -> None:
+    # N renamed t.a to t.b (every instance), and t.b became t.c since: the instance's own
+    # statement beside N's keeps the object; left out, it was destroyed and created anew.
+    files = {"main.tf": b"moved {\n  from = t.a\n  to   = t.b\n}\n"}
+
+    assert moves_back(state(**{"t__c[0]": "1"}), state(**{"t__b[0]": "1"}), files) == {
+        "t.c[0]": "t.b[0]"
+    }
