@@ -849,6 +849,34 @@ def test_revert_reads_files_the_configuration_reaches_above_its_directory(
     assert sorted(p.name for p in shared.parent.iterdir()) == ["policy.json", "prod"]
 
 
+def test_revert_write_config_keeps_the_variable_files_it_was_given(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # over.tfvars came after version 1: --write-config wrote version 1's files and removed it,
+    # the very file the revert was given, and the next apply with it failed.
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "size" {\n  default = "small"\n}\n'
+        'resource "terraform_data" "web" {\n  input = var.size\n}\n'
+        'resource "terraform_data" "db" {\n  input = "v1"\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    over = work / "over.tfvars"
+    over.write_text('size = "large"\n')
+    (work / "main.tf").write_text((work / "main.tf").read_text().replace('"v1"', '"v2"'))
+    assert tfshadow(*APPLY, "-var-file=over.tfvars", cwd=work).code == 0
+
+    result = tfshadow("revert", "1", "--write-config", "-var-file=over.tfvars", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert over.read_text() == 'size = "large"\n'
+    assert '"v1"' in (work / "main.tf").read_text()
+    again = tfshadow(*APPLY, "-var-file=over.tfvars", cwd=work)
+    assert again.code == 0 and "No changes" in again.out, again.out + again.err
+
+
 def test_revert_to_a_version_retention_then_removes_still_leads_to_its_configuration(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

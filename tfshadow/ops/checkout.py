@@ -61,13 +61,15 @@ def checkout(
     force: bool,
     workspace: str | None,
     dry_run: bool = False,
+    keep: Collection[str] = (),
 ) -> CheckoutResult:
     """Make the working directory's configuration files those of ``version``.
 
     UsageError (nothing written) when a file to overwrite or remove has local edits that no kept
     version holds, unless ``force``. SecretError (nothing written) for secrets that cannot be
     restored and cannot be supplied as variables. ``dry_run`` checks all that and says what
-    would be written, writing nothing.
+    would be written, writing nothing. Files at the paths in ``keep`` (the variable files a
+    revert was given, which its version holds with N's files) are left as they are here.
     """
     from tfshadow.revert.backend import backend_differs
     from tfshadow.revert.materialise import check_secrets, drop_sealed, restore_files
@@ -96,8 +98,8 @@ def checkout(
         if fingerprinter is not None:
             here = _with_values_here(here, on_disk, fingerprinted, fingerprinter)
         files, slots = restore_files(here, redactor)
-        files = _without_ghost_files(files)
-        current = _without_ghost_files(current)
+        files = {p: d for p, d in _without_ghost_files(files).items() if p not in keep}
+        current = {p: d for p, d in _without_ghost_files(current).items() if p not in keep}
 
         slotted = {slot.path for slot in slots}
         written: list[str] = []

@@ -179,7 +179,13 @@ def _revert(
         from tfshadow.ops.checkout import backend_note, checkout, init_note
 
         try:
-            result = checkout(project, str(holder), force=False, workspace=workspace)
+            result = checkout(
+                project,
+                str(holder),
+                force=False,
+                workspace=workspace,
+                keep=_given_var_files(project, request.tf_args),
+            )
         except TfshadowError as exc:
             outcome.warnings.append(f"configuration not written: {exc.one_line()}")
         else:
@@ -801,7 +807,14 @@ def _write_config_refused(
     from tfshadow.ops.checkout import checkout
 
     try:
-        checkout(project, request.version, force=False, workspace=workspace, dry_run=True)
+        checkout(
+            project,
+            request.version,
+            force=False,
+            workspace=workspace,
+            dry_run=True,
+            keep=_given_var_files(project, request.tf_args),
+        )
     except UsageError as exc:
         reason = exc.message.removesuffix("; nothing was written")
         return reason, f"{exc.hint}, then revert" if exc.hint else "revert without --write-config"
@@ -979,6 +992,15 @@ def _held_var_files(target_meta: Mapping[str, Any]) -> list[str] | None:
     return list(recorded) if isinstance(recorded, list) else None
 
 
+def _given_var_files(project: Project, tf_args: Sequence[str]) -> list[str]:
+    """The keys of the -var-file files given to the revert, as its plan reads them
+    (TF_CLI_ARGS_plan included)."""
+    from tfshadow.state import config_files
+
+    given = config_files.parse_var_files(["plan", *tf_args], project.environ, project.workdir)
+    return config_files.var_file_keys(project.workdir, given)
+
+
 def _given(
     project: Project, redactor: Redactor, target: Reconstructed, tf_args: Sequence[str]
 ) -> _Given:
@@ -987,13 +1009,10 @@ def _given(
     from tfshadow.state.redact import SECRET_NAME
 
     held_var_files = _held_var_files(target.meta)
-    # As the revert's plan reads them: TF_CLI_ARGS_plan included.
-    args = ["plan", *tf_args]
-    given_files = config_files.parse_var_files(args, project.environ, project.workdir)
-    keys = config_files.var_file_keys(project.workdir, given_files)
+    keys = _given_var_files(project, tf_args)
     held = config_files.files_from_document(target.config)
     declared = config_files.root_variable_names(held)
-    given = config_files.parse_variable_args(args, project.environ, project.workdir)
+    given = config_files.parse_variable_args(["plan", *tf_args], project.environ, project.workdir)
     variables = {name: v for name, v in given.items() if name in declared}
     if not keys and not variables:
         return _Given(target.config, held_var_files)
