@@ -877,6 +877,63 @@ def test_revert_write_config_keeps_the_variable_files_it_was_given(
     assert again.code == 0 and "No changes" in again.out, again.out + again.err
 
 
+def test_revert_says_nothing_of_checkout_when_the_files_here_with_their_var_file_are_the_versions(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # The variable file given with -var-file in a subdirectory is among version 1's files but
+    # not among this directory's configuration: the files here never matched, and the revert
+    # told to run the checkout just done.
+    work = tmp_path / "infra"
+    (work / "envs").mkdir(parents=True)
+    main = work / "main.tf"
+    main.write_text(
+        'variable "size" {}\nresource "terraform_data" "web" {\n  input = var.size\n}\n'
+    )
+    (work / "envs" / "prod.tfvars").write_text('size = "large"\n')
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var-file=envs/prod.tfvars", cwd=work).code == 0
+    main.write_text(main.read_text().replace("var.size", '"${var.size}-2"'))
+    assert tfshadow(*APPLY, "-var-file=envs/prod.tfvars", cwd=work).code == 0
+    checked_out = tfshadow("checkout", "1", cwd=work)
+    assert checked_out.code == 0, checked_out.err
+
+    result = tfshadow("revert", "1", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "recorded version 3" in result.err
+    assert "checkout" not in result.err
+
+
+def test_the_checkout_a_revert_given_a_var_file_advises_keeps_that_file(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # `tfshadow checkout 1`, as advised, removed over.tfvars (version 1 did not have it): the
+    # revert's own version holds version 1's files with it.
+    work = tmp_path / "infra"
+    work.mkdir()
+    main = work / "main.tf"
+    main.write_text(
+        'variable "size" {\n  default = "small"\n}\n'
+        'resource "terraform_data" "web" {\n  input = var.size\n}\n'
+        'resource "terraform_data" "db" {\n  input = "v1"\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    main.write_text(main.read_text().replace('"v1"', '"v2"'))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    over = work / "over.tfvars"
+    over.write_text('size = "large"\n')
+
+    result = tfshadow("revert", "1", "-var-file=over.tfvars", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "Run `tfshadow checkout 3` to write version 1's configuration here" in result.err
+    assert tfshadow("checkout", "3", cwd=work).code == 0
+    assert over.read_text() == 'size = "large"\n'
+    again = tfshadow(*APPLY, "-var-file=over.tfvars", cwd=work)
+    assert again.code == 0 and "No changes" in again.out, again.out + again.err
+
+
 def test_revert_to_a_version_retention_then_removes_still_leads_to_its_configuration(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

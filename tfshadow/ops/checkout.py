@@ -186,9 +186,11 @@ def holds_configuration(project: Project, config: Mapping[str, Any], redactor: R
     version's configuration document), compared in sealed form as the store holds them."""
     from tfshadow.state import config_files
 
-    current = config_files.collect_files(project.workdir)
-    here = _sealed(current, redactor)
     wanted = _document_bytes(config)
+    # With the variable files it names that are here (given with -var-file: not among the
+    # files of this directory's configuration otherwise).
+    current = _files_here(project.workdir, config_files.collect_files(project.workdir), wanted)
+    here = _sealed(current, redactor)
     return _without_ghost_files(here) == _without_ghost_files(wanted)
 
 

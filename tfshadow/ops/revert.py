@@ -100,6 +100,9 @@ class RevertOutcome:
     warnings: list[str] = field(default_factory=list)
     # The other ends of moves a targeted revert took back, targeted with it.
     targeted: tuple[str, ...] = ()
+    # Whether the recorded version holds more than N's configuration: the variable files and
+    # values the revert was given.
+    given: bool = False
 
 
 def revert(project: Project, request: RevertRequest, ui: RevertUI) -> RevertOutcome:
@@ -174,7 +177,7 @@ def _revert(
     # Also when nothing needed applying: the infrastructure may be version N already (the note
     # below suggests this very command after a revert without --write-config).
     matched = outcome.report is not None and outcome.report.is_noop and not request.dry_run
-    holder = _holder_of_configuration(store, workspace, number, outcome.recorded)
+    holder = _holder_of_configuration(store, workspace, number, outcome)
     if (outcome.recorded is not None or matched) and request.write_config and not outcome.exit_code:
         from tfshadow.ops.checkout import backend_note, checkout, init_note
 
@@ -203,7 +206,8 @@ def _revert(
     if outcome.recorded is not None and not request.write_config:
         from tfshadow.ops.checkout import holds_configuration
 
-        if holds_configuration(project, target.config, redactor):
+        recorded = store.reconstruct(workspace, holder).config if outcome.given else target.config
+        if holds_configuration(project, recorded, redactor):
             pass  # the next apply keeps the revert, targeted or not
         elif request.targets:
             # The revert's own version holds N's files; the one before it, this directory's.
@@ -220,6 +224,9 @@ def _revert(
             held = (
                 ""
                 if holder == number
+                else f" (version {holder}, this revert, holds it with the variable files and "
+                "values it was given)"
+                if outcome.given
                 else f" (version {holder}, this revert, holds it: retention removed {number})"
             )
             outcome.notes.append(
@@ -424,6 +431,7 @@ def _full(
                 },
                 warnings=outcome.warnings,
             )
+            outcome.given = given.config is not target.config
         except KeyboardInterrupt:
             raise interrupted_after_terraform(project) from None
         except RevertError:
@@ -861,12 +869,16 @@ def _move_targeted_back(
 
 
 def _holder_of_configuration(
-    store: GitShadowStore, workspace: str, number: int, recorded: dict[str, Any] | None
+    store: GitShadowStore, workspace: str, number: int, outcome: RevertOutcome
 ) -> int:
-    """Version ``number``, or the revert recorded to it once retention removed ``number``: a
+    """Version ``number``, or the revert recorded to it when it holds what ``number`` lacks
+    (the variable files and values it was given) or once retention removed ``number``: a
     revert records version N's configuration as its own."""
+    recorded = outcome.recorded
     if recorded is None:
         return number
+    if outcome.given:
+        return int(recorded["version"])
     try:
         store.meta(workspace, number)
     except UnknownVersionError:
