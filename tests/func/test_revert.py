@@ -697,6 +697,64 @@ def test_ctrl_c_at_the_revert_prompt_says_nothing_was_changed(
     ]
 
 
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        (("-destroy",), "-destroy"),
+        (("-refresh-only",), "-refresh-only"),
+        (("-out", "revert.tfplan"), "-out"),
+    ],
+)
+def test_revert_refuses_plan_options_that_make_another_plan(
+    history: tuple[Path, dict[int, Any]],
+    tfshadow: Tfshadow,
+    given: tuple[str, ...],
+    named: str,
+) -> None:
+    # -destroy planned to destroy everything under the name of a revert; -refresh-only said
+    # every resource would be gone after it; -out failed on a plan file of the revert's own.
+    work, _ = history
+    before = (work / "terraform.tfstate").read_bytes()
+    store = store_files(work / ".tfshadow")
+
+    result = tfshadow("revert", "1", *given, *APPROVED, cwd=work)
+
+    assert result.code == 2
+    assert f"revert does not take {named}:" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert (work / "terraform.tfstate").read_bytes() == before
+    assert store_files(work / ".tfshadow") == store
+
+
+def test_revert_takes_a_plan_with_changes_under_detailed_exitcode(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    # -detailed-exitcode made the revert's plan exit 2, "changes present", which the revert
+    # took for a plan that failed.
+    work, states = history
+
+    result = tfshadow("revert", "1", "-detailed-exitcode", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "recorded version 4" in result.err
+    assert attributes(live_state(work)) == attributes(states[1])
+
+
+def test_revert_keeps_the_versions_values_whatever_tf_cli_args_say(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # TF_CLI_ARGS* do not reach the revert's plan, yet a -var in them was taken as given: the
+    # value version 2 recorded was left out and the variable's default planned instead.
+    work, states = history
+    assert tfshadow("revert", "1", *APPROVED, cwd=work).code == 0
+    monkeypatch.setenv("TF_CLI_ARGS_plan", "-var=size=tiny -refresh-only")
+
+    result = tfshadow("revert", "2", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert attributes(live_state(work)) == attributes(states[2])
+
+
 def test_revert_force_without_state_only_is_bad_input(
     history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
 ) -> None:

@@ -124,6 +124,8 @@ def _revert(
             f"`{project.workspace}`",
             hint=f"run `tfshadow workspace select {workspace}` first",
         )
+    if not request.state_only:
+        _refuse_other_plans(request.tf_args)
     # Refused before anything is planned: once the infrastructure is reverted, files that cannot
     # be written leave a directory whose next apply undoes the revert.
     refused = _write_config_refused(project, request, workspace) if request.write_config else None
@@ -342,8 +344,11 @@ def _full(
             *var_args,
         ]
         warnings: list[str] = []
-        rc, taken_back = _plan(terraform, plan_args, scratch.root, taken_back, number, warnings)
-        if rc != 0:
+        planned = _planned_codes(plan_args)
+        rc, taken_back = _plan(
+            terraform, plan_args, scratch.root, taken_back, number, warnings, planned
+        )
+        if rc not in planned:
             raise RevertError(
                 f"Terraform could not plan the revert to version {number} (exit code {rc})",
                 hint="see Terraform's message above; nothing was changed",
@@ -775,6 +780,40 @@ def _take_back(
     return instances
 
 
+# Plan options that make another plan than the one of version N's configuration the revert
+# verifies and applies, and why each is refused.
+_OTHER_PLANS = {
+    "destroy": "it plans to destroy everything, not to go back to the version",
+    "refresh-only": "it plans no change to the infrastructure, only to Terraform's record "
+    "(--state-only writes the version's record back)",
+    "out": "the revert plans to a file of its own, which it verifies, applies and removes",
+}
+
+
+def _refuse_other_plans(tf_args: Sequence[str]) -> None:
+    """UsageError for a plan option in ``tf_args`` that makes another plan than a revert's
+    (``TF_CLI_ARGS*`` do not reach the revert's plan: see :func:`_given_environ`)."""
+    from tfshadow.ops.record import bool_flag
+    from tfshadow.runner.cli_args import flag_value
+
+    for name, why in _OTHER_PLANS.items():
+        found = (
+            flag_value(tf_args, {name}) is not None if name == "out" else bool_flag(tf_args, name)
+        )
+        if found:
+            raise UsageError(
+                f"revert does not take -{name}: {why}", hint=f"run the revert without -{name}"
+            )
+
+
+def _planned_codes(plan_args: Sequence[str]) -> frozenset[int]:
+    """The exit codes of a plan that was made: 0, and 2 ("changes present") with
+    -detailed-exitcode."""
+    from tfshadow.ops.record import bool_flag
+
+    return frozenset({0, 2}) if bool_flag(plan_args, "detailed-exitcode") else frozenset({0})
+
+
 def _plan(
     terraform: EngineSession,
     plan_args: list[str],
@@ -782,22 +821,24 @@ def _plan(
     taken_back: dict[str, str],
     number: int,
     warnings: list[str],
+    planned: frozenset[int],
 ) -> tuple[int, dict[str, str]]:
-    """Terraform's plan of the revert, and the objects it takes back. Taking back is tried
-    first, its output kept until it succeeds; an id the provider cannot import (or an object
-    gone since) fails the whole plan, which is then made again without the `import` blocks."""
+    """Terraform's plan of the revert (its exit code: one of ``planned`` when it made one), and
+    the objects it takes back. Taking back is tried first, its output kept until it succeeds;
+    an id the provider cannot import (or an object gone since) fails the whole plan, which is
+    then made again without the `import` blocks."""
     from tfshadow.revert.adopt import ADOPT_NAME
     from tfshadow.state.changes import address_sort_key
 
     if not taken_back:
         return terraform.run(plan_args, cwd=scratch_root), {}
     tried = terraform.capture(plan_args, cwd=scratch_root)
-    if tried.returncode == 0:
+    if tried.returncode in planned:
         for stream, data in ((sys.stdout, tried.stdout), (sys.stderr, tried.stderr)):
             stream.flush()
             stream.buffer.write(data)
             stream.buffer.flush()
-        return 0, taken_back
+        return tried.returncode, taken_back
     (scratch_root / ADOPT_NAME).unlink()
     names = ", ".join(sorted(taken_back, key=address_sort_key))
     warnings.append(
@@ -962,8 +1003,9 @@ def _provided_variables(project: Project, user_args: Sequence[str]) -> set[str]:
     from tfshadow.state import config_files
 
     args = ["plan", *user_args]
-    names = set(config_files.parse_variable_args(args, project.environ, project.workdir))
-    for path in config_files.parse_var_files(args, project.environ, project.workdir):
+    environ = _given_environ(project)
+    names = set(config_files.parse_variable_args(args, environ, project.workdir))
+    for path in config_files.parse_var_files(args, environ, project.workdir):
         names |= _var_file_names(project.workdir / path)
     return names
 
@@ -1004,12 +1046,20 @@ def _held_var_files(target_meta: Mapping[str, Any]) -> list[str] | None:
     return list(recorded) if isinstance(recorded, list) else None
 
 
+def _given_environ(project: Project) -> dict[str, str]:
+    """The environment the revert's Terraform runs in, for what it reads there (TF_VAR_*):
+    without TF_CLI_ARGS*, meant for the user's own commands, not the revert's plan."""
+    from tfshadow.runner import without_cli_args
+
+    return without_cli_args(project.environ)
+
+
 def _given_var_files(project: Project, tf_args: Sequence[str]) -> list[str]:
-    """The keys of the -var-file files given to the revert, as its plan reads them
-    (TF_CLI_ARGS_plan included)."""
+    """The keys of the -var-file files given to the revert."""
     from tfshadow.state import config_files
 
-    given = config_files.parse_var_files(["plan", *tf_args], project.environ, project.workdir)
+    environ = _given_environ(project)
+    given = config_files.parse_var_files(["plan", *tf_args], environ, project.workdir)
     return config_files.var_file_keys(project.workdir, given)
 
 
@@ -1024,7 +1074,8 @@ def _given(
     keys = _given_var_files(project, tf_args)
     held = config_files.files_from_document(target.config)
     declared = config_files.root_variable_names(held)
-    given = config_files.parse_variable_args(["plan", *tf_args], project.environ, project.workdir)
+    environ = _given_environ(project)
+    given = config_files.parse_variable_args(["plan", *tf_args], environ, project.workdir)
     variables = {name: v for name, v in given.items() if name in declared}
     if not keys and not variables:
         return _Given(target.config, held_var_files)
