@@ -612,21 +612,27 @@ def test_revert_with_tf_data_dir_uses_the_scratch_copy_of_it(
     assert not (work / ".terraform").exists()  # nothing fell back to the default data dir
 
 
+_SCRIPT = str(Path(sys.executable).parent / "tfshadow")
+
+
+def _interactive_environ(**extra: str) -> dict[str, str]:
+    """This environment as a person's terminal session has it: no CI, no TF_IN_AUTOMATION."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_IN_AUTOMATION")}
+    return {**environ, **extra}
+
+
 def _revert_at_a_terminal(
     work: Path, typed: bytes, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     """`tfshadow revert 1` with a real terminal on stdin, where ``typed`` is what the user types
     (buffered by the terminal until the prompt reads it); ``extra``: environment variables."""
-    script = str(Path(sys.executable).parent / "tfshadow")
-    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_IN_AUTOMATION")}
-    environ.update(extra)
     controller, terminal = pty.openpty()
     try:
         os.write(controller, typed)
         return subprocess.run(
-            [script, "revert", "1", "--no-color"],
+            [_SCRIPT, "revert", "1", "--no-color"],
             cwd=work,
-            env=environ,
+            env=_interactive_environ(**extra),
             stdin=terminal,
             capture_output=True,
             text=True,
@@ -662,14 +668,12 @@ def test_ctrl_c_at_the_revert_prompt_says_nothing_was_changed(
     # user to guess whether anything had been applied.
     work, _ = history
     before = (work / "terraform.tfstate").read_bytes()
-    script = str(Path(sys.executable).parent / "tfshadow")
-    environ = {k: v for k, v in os.environ.items() if k not in ("CI", "TF_IN_AUTOMATION")}
     controller, terminal = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [script, "revert", "1", "--no-color"],
+            [_SCRIPT, "revert", "1", "--no-color"],
             cwd=work,
-            env=environ,
+            env=_interactive_environ(),
             stdin=terminal,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -907,32 +911,44 @@ def test_revert_reads_files_the_configuration_reaches_above_its_directory(
     assert sorted(p.name for p in shared.parent.iterdir()) == ["policy.json", "prod"]
 
 
-def test_revert_write_config_keeps_the_variable_files_it_was_given(
-    tmp_path: Path, tfshadow: Tfshadow
-) -> None:
-    # over.tfvars came after version 1: --write-config wrote version 1's files and removed it,
-    # the very file the revert was given, and the next apply with it failed.
+def _versions_then_a_var_file(tmp_path: Path, tfshadow: Tfshadow, *, applied: bool) -> Path:
+    """Versions 1 and 2 of a configuration, and over.tfvars, which version 1 did not have
+    (version 2 was applied with it when ``applied``)."""
     work = tmp_path / "infra"
     work.mkdir()
-    (work / "main.tf").write_text(
+    main = work / "main.tf"
+    main.write_text(
         'variable "size" {\n  default = "small"\n}\n'
         'resource "terraform_data" "web" {\n  input = var.size\n}\n'
         'resource "terraform_data" "db" {\n  input = "v1"\n}\n'
     )
     assert tfshadow("init", "-no-color", cwd=work).code == 0
     assert tfshadow(*APPLY, cwd=work).code == 0
-    over = work / "over.tfvars"
-    over.write_text('size = "large"\n')
-    (work / "main.tf").write_text((work / "main.tf").read_text().replace('"v1"', '"v2"'))
-    assert tfshadow(*APPLY, "-var-file=over.tfvars", cwd=work).code == 0
+    (work / "over.tfvars").write_text('size = "large"\n')
+    main.write_text(main.read_text().replace('"v1"', '"v2"'))
+    given = ("-var-file=over.tfvars",) if applied else ()
+    assert tfshadow(*APPLY, *given, cwd=work).code == 0
+    return work
+
+
+def _applied_again_with_the_var_file_changes_nothing(work: Path, tfshadow: Tfshadow) -> None:
+    assert (work / "over.tfvars").read_text() == 'size = "large"\n'
+    again = tfshadow(*APPLY, "-var-file=over.tfvars", cwd=work)
+    assert again.code == 0 and "No changes" in again.out, again.out + again.err
+
+
+def test_revert_write_config_keeps_the_variable_files_it_was_given(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # over.tfvars came after version 1: --write-config wrote version 1's files and removed it,
+    # the very file the revert was given, and the next apply with it failed.
+    work = _versions_then_a_var_file(tmp_path, tfshadow, applied=True)
 
     result = tfshadow("revert", "1", "--write-config", "-var-file=over.tfvars", *APPROVED, cwd=work)
 
     assert result.code == 0, result.err
-    assert over.read_text() == 'size = "large"\n'
     assert '"v1"' in (work / "main.tf").read_text()
-    again = tfshadow(*APPLY, "-var-file=over.tfvars", cwd=work)
-    assert again.code == 0 and "No changes" in again.out, again.out + again.err
+    _applied_again_with_the_var_file_changes_nothing(work, tfshadow)
 
 
 def test_revert_says_nothing_of_checkout_when_the_files_here_with_their_var_file_are_the_versions(
@@ -967,29 +983,14 @@ def test_the_checkout_a_revert_given_a_var_file_advises_keeps_that_file(
 ) -> None:
     # `tfshadow checkout 1`, as advised, removed over.tfvars (version 1 did not have it): the
     # revert's own version holds version 1's files with it.
-    work = tmp_path / "infra"
-    work.mkdir()
-    main = work / "main.tf"
-    main.write_text(
-        'variable "size" {\n  default = "small"\n}\n'
-        'resource "terraform_data" "web" {\n  input = var.size\n}\n'
-        'resource "terraform_data" "db" {\n  input = "v1"\n}\n'
-    )
-    assert tfshadow("init", "-no-color", cwd=work).code == 0
-    assert tfshadow(*APPLY, cwd=work).code == 0
-    main.write_text(main.read_text().replace('"v1"', '"v2"'))
-    assert tfshadow(*APPLY, cwd=work).code == 0
-    over = work / "over.tfvars"
-    over.write_text('size = "large"\n')
+    work = _versions_then_a_var_file(tmp_path, tfshadow, applied=False)
 
     result = tfshadow("revert", "1", "-var-file=over.tfvars", *APPROVED, cwd=work)
 
     assert result.code == 0, result.err
     assert "Run `tfshadow checkout 3` to write version 1's configuration here" in result.err
     assert tfshadow("checkout", "3", cwd=work).code == 0
-    assert over.read_text() == 'size = "large"\n'
-    again = tfshadow(*APPLY, "-var-file=over.tfvars", cwd=work)
-    assert again.code == 0 and "No changes" in again.out, again.out + again.err
+    _applied_again_with_the_var_file_changes_nothing(work, tfshadow)
 
 
 def test_revert_to_a_version_retention_then_removes_still_leads_to_its_configuration(
