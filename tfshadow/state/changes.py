@@ -434,9 +434,23 @@ def _section(doc: Mapping[str, Any] | None, key: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def address_sort_key(address: str) -> list[tuple[int, int | str]]:
-    """Sort key for instance addresses in natural order: ``web[2]`` before ``web[10]``."""
-    return [(1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(address)]
+_NaturalKey = list[tuple[int, int | str]]
+
+
+def address_sort_key(address: str) -> tuple[list[_NaturalKey], _NaturalKey]:
+    """Sort key for instance addresses in Terraform's plan order: a module's resources after
+    those of the module calling it (the root's first), each in natural order: ``web[2]``
+    before ``web[10]``."""
+    parts = split_address(address)
+    modules = []
+    while len(parts) > 2 and parts[0] == "module":
+        modules.append(_natural(parts[1]))
+        parts = parts[2:]
+    return modules, _natural(".".join(parts))
+
+
+def _natural(text: str) -> _NaturalKey:
+    return [(1, int(part)) if part.isdigit() else (0, part) for part in _DIGITS.split(text)]
 
 
 def under_any(address: str, sources: Collection[str]) -> bool:

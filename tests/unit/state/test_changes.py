@@ -7,6 +7,7 @@ from typing import Any
 from tfshadow.state.changes import (
     ABSENT,
     AttributeChange,
+    address_sort_key,
     compare_configs,
     compare_states,
     narrow_config,
@@ -570,3 +571,20 @@ def test_narrowed_hunks_are_numbered_as_in_the_files_and_whole_when_all_is_targe
                 for x in body:
                     if x[0] in "+-":
                         assert any(f'"{t.split(".")[1]}"' in x for t in targets)
+
+
+def test_addresses_sort_as_terraform_plan_lists_them() -> None:
+    # The root module's resources first, then each module's after the module calling it;
+    # instance keys in natural order, a key holding dots or brackets kept whole.
+    ordered = [
+        "data.terraform_remote_state.net",
+        "terraform_data.web[2]",
+        "terraform_data.web[10]",
+        "terraform_data.z",
+        "module.app[2].terraform_data.x",
+        "module.app[2].module.db.terraform_data.x",
+        "module.app[10].terraform_data.x",
+        'module.b["a.b"].terraform_data.a',
+        'module.b["c"].terraform_data.a',
+    ]
+    assert sorted(reversed(ordered), key=address_sort_key) == ordered
