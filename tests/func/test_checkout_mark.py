@@ -93,6 +93,38 @@ def test_checkout_says_when_init_must_run_before_the_next_apply(
     assert same["written"] == ["main.tf"] and same["init_needed"] is False
 
 
+def test_checkout_says_nothing_of_init_when_the_modules_it_calls_are_installed(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # Version 2 calls a second module, which init installed: the modules installed here serve
+    # version 1's call as they serve version 2's, whatever the files here call.
+    work = tmp_path / "infra"
+    (work / "m").mkdir(parents=True)
+    (work / "m" / "main.tf").write_text(
+        'variable "name" {\n  type = string\n}\n\n'
+        'resource "terraform_data" "inner" {\n  input = var.name\n}\n'
+    )
+    app = 'module "app" {\n  source = "./m"\n  name   = "app"\n}\n'
+    (work / "main.tf").write_text(app)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "main.tf").write_text(app + 'module "db" {\n  source = "./m/"\n  name   = "db"\n}\n')
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    back = tfshadow("checkout", "1", "--json", cwd=work).json()
+    assert back["written"] == ["main.tf"] and back["init_needed"] is False
+    forth = tfshadow("checkout", "2", "--no-color", cwd=work)
+    assert forth.code == 0, forth.err
+    assert "init" not in forth.out
+    reverted = tfshadow("revert", "1", "--write-config", "--auto-approve", "--no-color", cwd=work)
+    assert reverted.code == 0, reverted.err
+    assert "init" not in reverted.err
+    # Terraform agrees: it plans version 1's files without an init.
+    plan = tfshadow("plan", "-detailed-exitcode", "-no-color", cwd=work)
+    assert plan.code == 0, plan.out + plan.err
+
+
 def test_checkout_refuses_local_edits_unless_forced(workdir: Path, tfshadow: Tfshadow) -> None:
     v1, v2 = two_versions(workdir, tfshadow)
     edited = v2 + b'\noutput "local" {\n  value = "not applied yet"\n}\n'

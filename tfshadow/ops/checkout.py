@@ -49,8 +49,8 @@ class CheckoutResult:
     # The files written declare another backend than the directory's: `terraform init` would
     # offer to move the state back to where version N kept it.
     backend_changed: bool = False
-    # The files written call other modules (or lock other providers) than the directory's:
-    # Terraform refuses to plan until `terraform init` installs them.
+    # The files written call other modules than those installed here (or lock other providers
+    # than the directory's): Terraform refuses to plan until `terraform init` installs them.
     init_needed: bool = False
 
 
@@ -73,7 +73,9 @@ def checkout(
     """
     from tfshadow.revert.backend import backend_differs
     from tfshadow.revert.materialise import check_secrets, drop_sealed, restore_files
+    from tfshadow.runner import data_dir
     from tfshadow.state import config_files
+    from tfshadow.state.module_manifest import needs_install, read_manifest
     from tfshadow.state.redact import seals_in
 
     store, ws = open_history(project, workspace)
@@ -134,9 +136,12 @@ def checkout(
 
         contents = drop_sealed({path: files[path] for path in written}, written_slots)
         backend_changed = bool(written or removed) and backend_differs(files, current)
+        # Against what `terraform init` installed, not the files here: those may call modules
+        # that were never installed, or no longer call some that still are.
+        installed = read_manifest(data_dir(workdir, project.environ))
         init_needed = bool(written or removed) and (
             config_files.LOCK_FILE in {*written, *removed}
-            or config_files.module_calls(files) != config_files.module_calls(current)
+            or needs_install(config_files.module_calls(files), installed)
         )
         if not dry_run:
             for path in written:

@@ -144,11 +144,20 @@ def calls_modules(files: Mapping[str, bytes]) -> bool:
     return False
 
 
-def module_calls(files: Mapping[str, bytes]) -> frozenset[tuple[str, str, str, str]]:
-    """Every module call, as ``(directory, name, source, version)`` with the expressions as
-    written: what `terraform init` installs. Another set than the one installed (a call added,
-    or one whose source or version changed) makes Terraform refuse to plan until init runs."""
-    calls: set[tuple[str, str, str, str]] = set()
+@dataclass(frozen=True)
+class ModuleCall:
+    """A ``module`` block: what `terraform init` installs for it."""
+
+    directory: str  # the calling module's directory ("" for the root), as the files' keys
+    name: str
+    source: str | None  # None: not one literal string (Terraform refuses that)
+    version: str | None  # the version constraint; None: none given
+
+
+def module_calls(files: Mapping[str, bytes]) -> frozenset[ModuleCall]:
+    """Every module call of the configuration files, with its source and version constraint
+    (see :mod:`tfshadow.state.module_manifest` for what it takes to plan them)."""
+    calls: set[ModuleCall] = set()
     for path, data in files.items():
         directory = posixpath.dirname(path)
         if path.endswith(CONFIG_JSON_SUFFIXES):
@@ -160,19 +169,25 @@ def module_calls(files: Mapping[str, bytes]) -> frozenset[tuple[str, str, str, s
             for name, body in modules.items() if isinstance(modules, dict) else ():
                 for item in _json_list(body):
                     source, version = item.get("source"), item.get("version")
-                    calls.add((directory, str(name), repr(source), repr(version)))
+                    calls.add(
+                        ModuleCall(
+                            directory,
+                            str(name),
+                            source if isinstance(source, str) else None,
+                            version if isinstance(version, str) else None,
+                        )
+                    )
         elif path.endswith(CONFIG_SUFFIXES):
             text = decode_text(data)[0]
             parsed = parse_hcl_text(text) if _MODULE_BLOCK.search(text) else None
             for block in parsed.blocks_of("module") if parsed is not None else ():
-                written = []
+                literals: list[str | None] = []
                 for attribute in ("source", "version"):
                     entry = block.body.attribute(attribute)
-                    written.append(
-                        "" if entry is None else text[entry.value.start : entry.value.end]
-                    )
+                    literal = entry.value.literal if entry is not None else None
+                    literals.append(literal if isinstance(literal, str) else None)
                 name = block.labels[0] if block.labels else ""
-                calls.add((directory, name, written[0], written[1]))
+                calls.add(ModuleCall(directory, name, literals[0], literals[1]))
     return frozenset(calls)
 
 
