@@ -1333,6 +1333,14 @@ def test_revert_creates_anew_an_object_destroyed_since(workdir: Path, tfshadow: 
     assert dry.code == 0, dry.err
     assert "terraform_data.web will be created anew" in dry.out
     assert "taken back" not in dry.out and "to import" not in dry.out
+    # After the apply, the object is no more version 1's than the verification said: its
+    # attributes are, its id and data are new.
+    reverted = tfshadow("revert", "1", *APPROVED, cwd=workdir)
+    assert reverted.code == 0, reverted.err
+    assert (
+        "State now equals version 1 on every recorded attribute, but for the objects created "
+        "anew:\n  +   terraform_data.web was created anew: version 1's in shape, not data\n"
+    ) in reverted.out
 
 
 def test_revert_through_a_recent_executable_takes_back_an_object_too(
@@ -1464,3 +1472,96 @@ def test_revert_that_the_store_cannot_record_says_the_next_command_records_it(
     )
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
     assert [v["kind"] for v in versions] == ["recovered", "apply", "apply"]
+
+
+def test_revert_json_prints_one_document_and_terraform_on_stderr(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    # `--json` went to Terraform's plan: its output became JSON lines among the revert's text.
+    work, states = history
+    dry = tfshadow("revert", "1", "--dry-run", "--json", "--no-color", cwd=work)
+    assert dry.code == 0, dry.err
+    doc = dry.json()  # standard output is the one document
+    assert doc["version"] == 1 and doc["exit_code"] == 0 and doc["recorded"] is None
+    verification = doc["verification"]
+    assert verification["plan"] == {"add": 1, "change": 2, "destroy": 2}
+    assert verification["created_anew"] == ["terraform_data.only_v1"]
+    assert "terraform_data.added_in_v2" in verification["destroyed"]
+    assert doc["notes"] == ["Dry run: nothing was changed."]
+    # What a person reads is on standard error: Terraform's plan and the verification block.
+    assert "Plan: 1 to add, 2 to change, 2 to destroy." in dry.err
+    assert "Verification against version 1" in dry.err
+
+    result = tfshadow("revert", "1", "--json", "--auto-approve", cwd=work)
+    assert result.code == 0, result.err
+    doc = result.json()
+    recorded = doc["recorded"]
+    assert recorded["version"] == 4 and recorded["kind"] == "revert"
+    assert recorded["reverted_to"] == 1
+    assert doc["remaining"] == {
+        "version": 1,
+        "equal": True,
+        "differences": [],
+        "created_anew": ["terraform_data.only_v1"],
+    }
+    assert any("tfshadow checkout 1" in note for note in doc["notes"])
+    assert "Apply complete!" in result.err and "recorded version 4" in result.err
+    assert attributes(live_state(work)) == attributes(states[1])
+
+    # Terraform's spelling of it is the revert's too.
+    terraform_style = tfshadow("revert", "3", "-json", "--dry-run", cwd=work)
+    assert terraform_style.code == 0, terraform_style.err
+    assert terraform_style.json()["verification"]["version"] == 3
+
+
+def test_revert_write_config_says_which_files_it_wrote_and_which_it_removed(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    main = workdir / "main.tf"
+    first = main.read_text()
+    main.write_text(first.replace('default = "small"', 'default = "medium"'))
+    (workdir / "extra.tf").write_text('resource "terraform_data" "extra" {\n  input = "x"\n}\n')
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+
+    result = tfshadow("revert", "1", "--write-config", *APPROVED, cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert (
+        "tfshadow: wrote version 1's configuration: main.tf; removed extra.tf, which version 1 "
+        "did not have\n"
+    ) in result.err
+    assert main.read_text() == first and not (workdir / "extra.tf").exists()
+
+
+def test_revert_to_a_recovered_version_says_its_values_are_not_known(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    from .conftest import plain_apply
+
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'variable "size" {\n  type = string\n}\n'
+        'resource "terraform_data" "web" {\n  input = var.size\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, "-var", "size=small", cwd=work).code == 0
+    plain_apply(work, "-var", "size=big")  # outside tfshadow: its value is never seen
+    assert tfshadow(*APPLY, "-var", "size=small", cwd=work).code == 0
+    kinds = [v["kind"] for v in tfshadow("log", "--json", cwd=work).json()["versions"]]
+    assert kinds == ["apply", "recovered", "apply"]
+
+    result = tfshadow("revert", "2", *APPROVED, cwd=work)
+
+    assert result.code == 0, result.err
+    assert "Nothing to apply: this is as near to version 2" in result.err
+    assert (
+        "Version 2 is a recovered version (a change made outside tfshadow): it carries the "
+        "variable values of the version before it, as the values it was applied with are not "
+        "known. If it was applied with other values, revert with them: -var size=…."
+    ) in result.err
+    given = tfshadow("revert", "2", *APPROVED, "-var", "size=big", cwd=work)
+    assert given.code == 0, given.err
+    assert "State now equals version 2 on every recorded attribute." in given.out
+    assert "recovered version" not in given.err

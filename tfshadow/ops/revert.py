@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +95,12 @@ class RevertOutcome:
     report: VerificationReport | None = None
     recorded: dict[str, Any] | None = None
     remaining: list[Mismatch] = field(default_factory=list)
+    # What --write-config wrote of version N's files, and the files here N did not have.
     written_config: list[str] = field(default_factory=list)
+    removed_config: list[str] = field(default_factory=list)
+    # Objects the apply created (anew, or recreated): N's in shape, not data, whatever their
+    # attributes say (the verification said so before the apply).
+    anew: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     # The other ends of moves a targeted revert took back, targeted with it.
@@ -194,7 +199,8 @@ def _revert(
         except TfshadowError as exc:
             outcome.warnings.append(f"configuration not written: {exc.one_line()}")
         else:
-            outcome.written_config = [*result.written, *result.removed]
+            outcome.written_config = list(result.written)
+            outcome.removed_config = list(result.removed)
             if result.needs_secrets:
                 outcome.notes.append(
                     f"Left out of the files written, as the store holds them only sealed: "
@@ -269,6 +275,7 @@ def _full(
     )
     from tfshadow.runner import data_dir
     from tfshadow.runner.engine import interruptions
+    from tfshadow.state.changes import address_sort_key
     from tfshadow.state.normalise import canonicalise
 
     number = int(target.meta["version"])
@@ -384,6 +391,8 @@ def _full(
             )
         if request.dry_run:
             outcome.notes.append("Dry run: nothing was changed.")
+            differs = bool(report.mismatches)
+            outcome.notes.extend(_unknown_values_note(target, provided, differs=differs))
             return outcome
         if report.is_noop and not report.needs_confirmation:
             outcome.notes.append(f"The infrastructure already matches version {number}.")
@@ -395,6 +404,7 @@ def _full(
                 f"Nothing to apply: this is as near to version {number} as a revert brings the "
                 f"infrastructure, yet it differs from version {number} as listed above."
             )
+            outcome.notes.extend(_unknown_values_note(target, provided, differs=True))
             return outcome
         if not _approved(project, request, ui, number, report.needs_confirmation, outcome):
             return outcome
@@ -456,6 +466,13 @@ def _full(
             computed=computed_attributes(plan),
             aside=aside,
         )
+        differs = bool(outcome.remaining)
+        outcome.notes.extend(_unknown_values_note(target, provided, differs=differs))
+        after = capture.state.get("resources") or {}
+        outcome.anew = sorted(
+            (a for a in {*report.recreated, *report.created_anew} if a in after),
+            key=address_sort_key,
+        )
         if rc != 0:
             import shlex
 
@@ -475,6 +492,30 @@ def _full(
                     f"run `{again}` again to finish."
                 )
         return outcome
+
+
+def _unknown_values_note(
+    target: Reconstructed, provided: Collection[str], *, differs: bool
+) -> list[str]:
+    """Why a revert to a ``recovered`` version does not return to it, when that may be the
+    values it was applied with: a change made outside tfshadow (`terraform apply -var …`) is
+    recorded with the variable values of the version before it, as tfshadow never saw its own.
+    ``differs``: whether the infrastructure (planned or applied) still differs from it."""
+    from tfshadow.state import config_files
+
+    if target.meta.get("kind") != "recovered" or not differs:
+        return []
+    declared = config_files.root_variable_names(config_files.files_from_document(target.config))
+    unknown = sorted(declared - set(provided))
+    if not unknown:
+        return []  # every value was given: they are not why it differs
+    number = target.meta["version"]
+    return [
+        f"Version {number} is a recovered version (a change made outside tfshadow): it carries "
+        f"the variable values of the version before it, as the values it was applied with are "
+        f"not known. If it was applied with other values, revert with them: "
+        f"{' '.join(f'-var {name}=…' for name in unknown)}."
+    ]
 
 
 def _drop_pause_order(

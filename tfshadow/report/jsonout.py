@@ -39,13 +39,24 @@ from tfshadow.state.changes import (
 )
 from tfshadow.state.redact import mask_seals
 
-__all__ = ["diff_json", "inspect_json", "log_json"]
+__all__ = ["diff_json", "inspect_json", "log_json", "meta_json", "state_changes_json"]
 
 
 def log_json(metas: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """``{"versions": [meta, …]}``, newest first like the terminal log."""
     ordered = sorted(metas, key=_version_key, reverse=True)
     return {"versions": [_plain(meta) for meta in ordered]}
+
+
+def meta_json(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """One version's metadata (``META``), as ``log --json`` gives it."""
+    plain: dict[str, Any] = _plain(meta)
+    return plain
+
+
+def state_changes_json(changes: StateChanges) -> dict[str, Any]:
+    """State changes (``CHANGES``), as ``inspect --json`` gives them."""
+    return _state(changes)
 
 
 def inspect_json(

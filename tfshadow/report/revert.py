@@ -15,7 +15,14 @@ JSON shapes (``--json``)::
                         "imported": [address], "moved": [{"from", "to"}],
                         "outputs_changed": [name], "restored_exactly": n,
                         "mismatches": [MISMATCH]}
-    remaining_json     {"version", "equal", "differences": [MISMATCH]}
+    remaining_json     {"version", "equal", "differences": [MISMATCH],
+                        "created_anew": [address]}
+    revert_json        {"version", "exit_code", "verification": verification_json | null,
+                        "state_changes": CHANGES | null (--state-only),
+                        "recorded": META | null, "remaining": remaining_json | null,
+                        "written_config": [path], "removed_config": [path],
+                        "drift_recorded": [META], "ghosts_recorded": [META],
+                        "notes": [text], "warnings": [text]}
 
     MISMATCH  {"address", "path", "recorded"?, "planned"?, "sensitive"}
 
@@ -30,7 +37,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
@@ -39,7 +46,17 @@ from tfshadow.report.terminal import SENSITIVE, print_line, print_lines
 from tfshadow.revert.verify import IDENTITY_PATH, STATUS_PATH, Mismatch, VerificationReport
 from tfshadow.state.changes import ABSENT, contains_sealed, is_sealed
 
-__all__ = ["remaining_json", "render_remaining", "render_verification", "verification_json"]
+if TYPE_CHECKING:
+    from tfshadow.ops.revert import RevertOutcome
+    from tfshadow.state.changes import StateChanges
+
+__all__ = [
+    "remaining_json",
+    "render_remaining",
+    "render_verification",
+    "revert_json",
+    "verification_json",
+]
 
 # Long values (policies, user data) are cut: the block is a summary, `tfshadow diff` the detail.
 _VALUE_LIMIT = 160
@@ -116,20 +133,30 @@ def render_verification(console: Console, report: VerificationReport) -> None:
 
 
 def render_remaining(
-    console: Console, mismatches: Sequence[Mismatch], version: int, *, targeted: bool = False
+    console: Console,
+    mismatches: Sequence[Mismatch],
+    version: int,
+    *,
+    targeted: bool = False,
+    anew: Sequence[str] = (),
 ) -> None:
     """After the apply: whether the live state equals version N, or what still differs
-    (``targeted``: only the resources a ``--target`` revert covered were compared)."""
+    (``targeted``: only the resources a ``--target`` revert covered were compared). ``anew``:
+    the objects the apply created or recreated, N's in shape but not in data, as the
+    verification said before the apply (their new ids are not compared)."""
     subject = "The targeted resources" if targeted else "State"
+    anew_lines = [_anew_line(address, version) for address in anew]
     if not mismatches:
         verb = "equal" if targeted else "equals"
+        but = ", but for the objects created anew:" if anew else "."
         print_line(
             console,
             Text(
-                f"{subject} now {verb} version {version} on every recorded attribute.",
+                f"{subject} now {verb} version {version} on every recorded attribute{but}",
                 style="bold",
             ),
         )
+        print_lines(console, anew_lines)
         return
     count = len(mismatches)
     print_line(
@@ -140,7 +167,7 @@ def render_remaining(
             style="bold yellow",
         ),
     )
-    print_lines(console, _mismatch_lines(mismatches, version, after_apply=True))
+    print_lines(console, [*_mismatch_lines(mismatches, version, after_apply=True), *anew_lines])
 
 
 def verification_json(report: VerificationReport) -> dict[str, Any]:
@@ -165,12 +192,48 @@ def verification_json(report: VerificationReport) -> dict[str, Any]:
     }
 
 
-def remaining_json(mismatches: Sequence[Mismatch], version: int) -> dict[str, Any]:
-    """What still differs after the apply, as plain JSON data."""
+def remaining_json(
+    mismatches: Sequence[Mismatch], version: int, anew: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What still differs after the apply, as plain JSON data (``anew``: see
+    :func:`render_remaining`)."""
     return {
         "version": version,
         "equal": not mismatches,
         "differences": [_mismatch_json(m) for m in mismatches],
+        "created_anew": list(anew),
+    }
+
+
+def revert_json(
+    outcome: RevertOutcome,
+    *,
+    drift: Sequence[Mapping[str, Any]] = (),
+    state_changes: StateChanges | None = None,
+    followed: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The whole revert as one document, for ``revert --json``: ``drift`` and ``followed`` are
+    the versions recorded before it (a change made outside tfshadow) and after it (the ghosts
+    following), ``state_changes`` what a ``--state-only`` revert writes back."""
+    from tfshadow.report.jsonout import meta_json, state_changes_json
+
+    report = outcome.report
+    recorded = outcome.recorded
+    return {
+        "version": outcome.version,
+        "exit_code": outcome.exit_code,
+        "verification": None if report is None else verification_json(report),
+        "state_changes": None if state_changes is None else state_changes_json(state_changes),
+        "recorded": None if recorded is None else meta_json(recorded),
+        "remaining": None
+        if recorded is None or outcome.report is None
+        else remaining_json(outcome.remaining, outcome.version, outcome.anew),
+        "written_config": list(outcome.written_config),
+        "removed_config": list(outcome.removed_config),
+        "drift_recorded": [meta_json(meta) for meta in drift],
+        "ghosts_recorded": [meta_json(meta) for meta in followed],
+        "notes": list(outcome.notes),
+        "warnings": list(outcome.warnings),
     }
 
 
@@ -183,6 +246,13 @@ def _line(symbol: str, address: str, what: str, style: str) -> Text:
     line.append(address, style=style)
     line.append(f" {what}", style=style)
     return line
+
+
+def _anew_line(address: str, version: int) -> Text:
+    # The verification's own words for it, in the past tense.
+    return _line(
+        "+", address, f"was created anew: version {version}'s in shape, not data", "bold yellow"
+    )
 
 
 def _mismatch_lines(

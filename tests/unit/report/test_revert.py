@@ -179,7 +179,13 @@ def test_verification_json_shape_and_secrets() -> None:
 
 
 def test_remaining_json_shape() -> None:
-    assert remaining_json([], 2) == {"version": 2, "equal": True, "differences": []}
+    assert remaining_json([], 2) == {
+        "version": 2,
+        "equal": True,
+        "differences": [],
+        "created_anew": [],
+    }
+    assert remaining_json([], 2, ["terraform_data.b"])["created_anew"] == ["terraform_data.b"]
     data = remaining_json([Mismatch("terraform_data.a", "input", "a", "b", False)], 2)
     assert data["equal"] is False
     assert data["differences"] == [
