@@ -622,15 +622,16 @@ def _interactive_environ(**extra: str) -> dict[str, str]:
 
 
 def _revert_at_a_terminal(
-    work: Path, typed: bytes, **extra: str
+    work: Path, typed: bytes, *args: str, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    """`tfshadow revert 1` with a real terminal on stdin, where ``typed`` is what the user types
-    (buffered by the terminal until the prompt reads it); ``extra``: environment variables."""
+    """`tfshadow revert 1 ARGS` with a real terminal on stdin, where ``typed`` is what the user
+    types (buffered by the terminal until the prompt reads it); ``extra``: environment
+    variables."""
     controller, terminal = pty.openpty()
     try:
         os.write(controller, typed)
         return subprocess.run(
-            [_SCRIPT, "revert", "1", "--no-color"],
+            [_SCRIPT, "revert", "1", "--no-color", *args],
             cwd=work,
             env=_interactive_environ(**extra),
             stdin=terminal,
@@ -658,6 +659,20 @@ def test_revert_asks_at_a_terminal_and_only_yes_approves(
     approved = _revert_at_a_terminal(work, b"yes\n", CI="false")
     assert approved.returncode == 0, approved.stderr
     assert "recorded version 4" in approved.stderr
+    assert attributes(live_state(work)) == attributes(states[1])
+
+
+def test_revert_json_asks_at_a_terminal_on_stderr(history: tuple[Path, dict[int, Any]]) -> None:
+    work, states = history
+    refused = _revert_at_a_terminal(work, b"no\n", "--json")
+    assert refused.returncode == 1, refused.stderr
+    assert "Only 'yes' will be accepted" in refused.stderr
+    doc = json.loads(refused.stdout)
+    assert doc["notes"] == ["Revert cancelled: nothing was changed."] and doc["exit_code"] == 1
+    approved = _revert_at_a_terminal(work, b"yes\n", "--json")
+    assert approved.returncode == 0, approved.stderr
+    doc = json.loads(approved.stdout)
+    assert doc["recorded"]["version"] == 4 and doc["exit_code"] == 0
     assert attributes(live_state(work)) == attributes(states[1])
 
 

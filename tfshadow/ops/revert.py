@@ -275,7 +275,6 @@ def _full(
     )
     from tfshadow.runner import data_dir
     from tfshadow.runner.engine import interruptions
-    from tfshadow.state.changes import address_sort_key
     from tfshadow.state.normalise import canonicalise
 
     number = int(target.meta["version"])
@@ -468,10 +467,8 @@ def _full(
         )
         differs = bool(outcome.remaining)
         outcome.notes.extend(_unknown_values_note(target, provided, differs=differs))
-        after = capture.state.get("resources") or {}
-        outcome.anew = sorted(
-            (a for a in {*report.recreated, *report.created_anew} if a in after),
-            key=address_sort_key,
+        outcome.anew = _made_anew(
+            (*report.recreated, *report.created_anew), capture.state, target.state
         )
         if rc != 0:
             import shlex
@@ -492,6 +489,34 @@ def _full(
                     f"run `{again}` again to finish."
                 )
         return outcome
+
+
+def _made_anew(
+    planned: Sequence[str], after: Mapping[str, Any], target_state: Mapping[str, Any]
+) -> list[str]:
+    """Those of ``planned`` (the instances the plan creates anew or recreates) that the apply
+    made: present after it with another id than version N's (an apply that failed part-way may
+    have left one as it was), or with no id to tell."""
+    from tfshadow.state.changes import address_sort_key
+
+    now = after.get("resources") or {}
+    then = target_state.get("resources") or {}
+
+    def object_id(instance: Any) -> Any:
+        attributes = instance.get("attributes") if isinstance(instance, dict) else None
+        return attributes.get("id") if isinstance(attributes, dict) else None
+
+    made = {
+        address
+        for address in planned
+        if address in now
+        and (
+            address not in then
+            or object_id(now[address]) is None
+            or object_id(now[address]) != object_id(then[address])
+        )
+    }
+    return sorted(made, key=address_sort_key)
 
 
 def _unknown_values_note(

@@ -128,6 +128,25 @@ def test_render_remaining_targeted_speaks_only_of_the_targets() -> None:
     assert text.splitlines()[0] == "The targeted resources still differ from version 7 in 1 place:"
 
 
+def test_render_remaining_names_what_was_created_anew_as_the_verification_did() -> None:
+    # Its attributes are version 7's, its id and data are not: "equals version 7" alone
+    # would contradict the verification's "restored in shape, not data".
+    anew = ["terraform_data.a", "terraform_data.b"]
+    text, _ = _text(lambda c: render_remaining(c, [], 7, anew=anew))
+
+    assert text.splitlines() == [
+        "State now equals version 7 on every recorded attribute, but for the objects created anew:",
+        "  +   terraform_data.a was created anew: version 7's in shape, not data",
+        "  +   terraform_data.b was created anew: version 7's in shape, not data",
+    ]
+    mismatch = [Mismatch("terraform_data.c", "input", "x", "y", False)]
+    text, _ = _text(lambda c: render_remaining(c, mismatch, 7, anew=anew[:1]))
+    assert text.splitlines()[0] == "State still differs from version 7 in 1 place:"
+    assert text.splitlines()[-1] == (
+        "  +   terraform_data.a was created anew: version 7's in shape, not data"
+    )
+
+
 def test_render_remaining_lists_differences() -> None:
     mismatches = [
         Mismatch("terraform_data.gone", "", {"id": "1"}, ABSENT, False),
