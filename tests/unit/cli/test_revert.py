@@ -12,7 +12,7 @@ from tfshadow.cli import run
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [("--dryrun", "--dry-run"), ("-dry-run", "--dry-run"), ("--auto-aprove", "--auto-approve"),
-     ("-state-only", "--state-only"), ("--write_config", "--write-config")],
+     ("-state-only", "--state-only"), ("--write_config", "--write-config"), ("--jsn", "--json")],
 )  # fmt: skip
 def test_revert_misspelt_own_option_is_named_before_anything_runs(
     typed: str,
