@@ -1574,7 +1574,7 @@ def test_revert_to_a_recovered_version_says_its_values_are_not_known(
     assert (
         "Version 2 is a recovered version (a change made outside tfshadow): it carries the "
         "variable values of the version before it, as the values it was applied with are not "
-        "known. If it was applied with other values, revert with them: -var size=…."
+        "known. If it was applied with other values, revert with them (-var NAME=VALUE) for size."
     ) in result.err
     given = tfshadow("revert", "2", *APPROVED, "-var", "size=big", cwd=work)
     assert given.code == 0, given.err

@@ -538,8 +538,8 @@ def _unknown_values_note(
     return [
         f"Version {number} is a recovered version (a change made outside tfshadow): it carries "
         f"the variable values of the version before it, as the values it was applied with are "
-        f"not known. If it was applied with other values, revert with them: "
-        f"{' '.join(f'-var {name}=…' for name in unknown)}."
+        f"not known. If it was applied with other values, revert with them (-var NAME=VALUE) "
+        f"for {', '.join(unknown)}."
     ]
 
 
