@@ -97,6 +97,22 @@ def two_copies(workdir: Path, tfshadow: Tfshadow, tmp_path: Path, settings: str 
     return colleague
 
 
+EXTRA = 'resource "terraform_data" "extra" {\n  input = "added in version 2"\n}\n'
+
+
+def versions_with_an_extra_file(workdir: Path, tfshadow: Tfshadow) -> tuple[bytes, bytes]:
+    """Versions 1 and 2 of the basic fixture in ``workdir``: version 2 changes main.tf and
+    adds extra.tf. Returns main.tf as each version has it."""
+    apply = ("apply", "-auto-approve", "-no-color")
+    assert tfshadow(*apply, cwd=workdir).code == 0
+    v1 = (workdir / "main.tf").read_bytes()
+    v2 = v1.replace(b'default = "small"', b'default = "medium"')
+    (workdir / "main.tf").write_bytes(v2)
+    (workdir / "extra.tf").write_text(EXTRA)
+    assert tfshadow(*apply, cwd=workdir).code == 0
+    return v1, v2
+
+
 def revert_with_token(tfshadow: Tfshadow, cwd: Path, version: str) -> Result:
     """`tfshadow revert VERSION --auto-approve` in a copy of the basic fixture, given its
     sensitive `api_token` (not in the store, so every revert needs it)."""

@@ -11,28 +11,16 @@ from tfshadow.errors import UnknownVersionError
 from tfshadow.ops.marks import resolve_version
 from tfshadow.project import Project
 
-from .conftest import Tfshadow, git_history_text, store_files
+from .conftest import EXTRA, Tfshadow, git_history_text, store_files, versions_with_an_extra_file
 
 APPLY = ("apply", "-auto-approve", "-no-color")
-EXTRA = 'resource "terraform_data" "extra" {\n  input = "added in version 2"\n}\n'
-
-
-def two_versions(workdir: Path, tfshadow: Tfshadow) -> tuple[bytes, bytes]:
-    """Version 1 is the fixture; version 2 changes main.tf and adds extra.tf."""
-    assert tfshadow(*APPLY, cwd=workdir).code == 0
-    v1 = (workdir / "main.tf").read_bytes()
-    v2 = v1.replace(b'default = "small"', b'default = "medium"')
-    (workdir / "main.tf").write_bytes(v2)
-    (workdir / "extra.tf").write_text(EXTRA)
-    assert tfshadow(*APPLY, cwd=workdir).code == 0
-    return v1, v2
 
 
 def test_checkout_writes_a_versions_files_back(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TFSHADOW_KEY", "a key for the test")
-    v1, v2 = two_versions(workdir, tfshadow)
+    v1, v2 = versions_with_an_extra_file(workdir, tfshadow)
 
     result = tfshadow("checkout", "1", "--json", cwd=workdir)
 
@@ -126,7 +114,7 @@ def test_checkout_says_nothing_of_init_when_the_modules_it_calls_are_installed(
 
 
 def test_checkout_refuses_local_edits_unless_forced(workdir: Path, tfshadow: Tfshadow) -> None:
-    v1, v2 = two_versions(workdir, tfshadow)
+    v1, v2 = versions_with_an_extra_file(workdir, tfshadow)
     edited = v2 + b'\noutput "local" {\n  value = "not applied yet"\n}\n'
     (workdir / "main.tf").write_bytes(edited)
 
@@ -148,7 +136,7 @@ def test_checkout_refuses_local_edits_unless_forced(workdir: Path, tfshadow: Tfs
 
 
 def test_checkout_keeps_a_file_that_holds_the_secrets(workdir: Path, tfshadow: Tfshadow) -> None:
-    v1, _ = two_versions(workdir, tfshadow)
+    v1, _ = versions_with_an_extra_file(workdir, tfshadow)
     (workdir / "main.tf").write_bytes(v1)  # main.tf back as in version 1, secret and all
 
     result = tfshadow("checkout", "1", "--json", cwd=workdir)
@@ -165,7 +153,7 @@ def test_checkout_takes_back_what_a_checkout_wrote_without_its_secrets(
 ) -> None:
     # Recorded without TFSHADOW_KEY: checkout 1 writes main.tf with the secret left out. That
     # file is version 1 as tfshadow writes it, not a local edit: going back needs no --force.
-    two_versions(workdir, tfshadow)
+    versions_with_an_extra_file(workdir, tfshadow)
     (workdir / "main.tf").unlink()  # the secret's value is nowhere here
     assert tfshadow("checkout", "1", cwd=workdir).code == 0
     assert "# api_token: sealed in the shadow store" in (workdir / "main.tf").read_text()
@@ -181,7 +169,7 @@ def test_checkout_takes_back_what_a_checkout_wrote_without_its_secrets(
 
 
 def test_mark_and_last_good(workdir: Path, tfshadow: Tfshadow) -> None:
-    two_versions(workdir, tfshadow)
+    versions_with_an_extra_file(workdir, tfshadow)
     store = Project(workdir, os.environ).open_store(create=False)
     with pytest.raises(UnknownVersionError) as none_good:
         resolve_version(store, "default", "last-good")

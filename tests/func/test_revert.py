@@ -18,7 +18,14 @@ import pytest
 
 from tfshadow.state.normalise import canonicalise
 
-from .conftest import FIXTURES, Tfshadow, git_history_text, store_files, store_locked_elsewhere
+from .conftest import (
+    FIXTURES,
+    Tfshadow,
+    git_history_text,
+    store_files,
+    store_locked_elsewhere,
+    versions_with_an_extra_file,
+)
 
 APPLY = ("apply", "-auto-approve", "-no-color")
 APPROVED = ("--auto-approve", "--no-color")
@@ -1532,12 +1539,7 @@ def test_revert_json_prints_one_document_and_terraform_on_stderr(
 def test_revert_write_config_says_which_files_it_wrote_and_which_it_removed(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:
-    assert tfshadow(*APPLY, cwd=workdir).code == 0
-    main = workdir / "main.tf"
-    first = main.read_text()
-    main.write_text(first.replace('default = "small"', 'default = "medium"'))
-    (workdir / "extra.tf").write_text('resource "terraform_data" "extra" {\n  input = "x"\n}\n')
-    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    first, _ = versions_with_an_extra_file(workdir, tfshadow)
 
     result = tfshadow("revert", "1", "--write-config", *APPROVED, cwd=workdir)
 
@@ -1546,7 +1548,7 @@ def test_revert_write_config_says_which_files_it_wrote_and_which_it_removed(
         "tfshadow: wrote version 1's configuration: main.tf; removed extra.tf, which version 1 "
         "did not have\n"
     ) in result.err
-    assert main.read_text() == first and not (workdir / "extra.tf").exists()
+    assert (workdir / "main.tf").read_bytes() == first and not (workdir / "extra.tf").exists()
 
 
 def test_revert_to_a_recovered_version_says_its_values_are_not_known(
