@@ -729,6 +729,8 @@ def test_ctrl_c_at_the_revert_prompt_says_nothing_was_changed(
         (("-destroy",), "-destroy"),
         (("-refresh-only",), "-refresh-only"),
         (("-out", "revert.tfplan"), "-out"),
+        (("-v",), "-v"),
+        (("-version",), "-version"),
     ],
 )
 def test_revert_refuses_plan_options_that_make_another_plan(
@@ -738,7 +740,8 @@ def test_revert_refuses_plan_options_that_make_another_plan(
     named: str,
 ) -> None:
     # -destroy planned to destroy everything under the name of a revert; -refresh-only said
-    # every resource would be gone after it; -out failed on a plan file of the revert's own.
+    # every resource would be gone after it; -out failed on a plan file of the revert's own;
+    # -v made the plan print Terraform's version, and the revert failed on a plan never made.
     work, _ = history
     before = (work / "terraform.tfstate").read_bytes()
     store = store_files(work / ".tfshadow")

@@ -861,7 +861,17 @@ def _refuse_other_plans(tf_args: Sequence[str]) -> None:
     (``TF_CLI_ARGS*`` do not reach the revert's plan: see :func:`_given_environ`)."""
     from tfshadow.ops.record import bool_flag
     from tfshadow.runner.cli_args import flag_value
+    from tfshadow.runner.commands import VERSION_FLAGS
 
+    # Anywhere on the line, Terraform takes these for `terraform version`: the plan would print
+    # the version and plan nothing, and the revert would find no plan to verify.
+    for arg in tf_args:
+        if arg in VERSION_FLAGS:
+            raise UsageError(
+                f"revert does not take {arg}: Terraform would print its version instead of "
+                "planning",
+                hint=f"run `tfshadow {arg}` for Terraform's version, or the revert without {arg}",
+            )
     for name, why in _OTHER_PLANS.items():
         found = (
             flag_value(tf_args, {name}) is not None if name == "out" else bool_flag(tf_args, name)
