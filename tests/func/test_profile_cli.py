@@ -188,6 +188,22 @@ def test_profile_validate_invalid_profile_exits_2_naming_the_line(
         assert 'resources = ["*"]' in result.err
 
 
+def test_profile_validate_names_a_terraform_binary_that_cannot_be_run(
+    tfshadow: Tfshadow, workdir: Path
+) -> None:
+    # validate said the file was valid, and then every Terraform command refused it.
+    (workdir / "tfshadow.hcl").write_text('terraform {\n  binary = "/nonexistent/bin/tofu"\n}\n')
+
+    result = tfshadow("profile", "validate", cwd=workdir)
+
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err.startswith(
+        "tfshadow: error: tfshadow.hcl:2: setting `binary` in block `terraform`: "
+        "Terraform binary `/nonexistent/bin/tofu` does not exist"
+    )
+
+
 def test_profile_without_any_declared(tfshadow: Tfshadow, workdir: Path) -> None:
     listed = tfshadow("profile", "list", cwd=workdir)
     assert listed.code == 0 and listed.out == "no profile is declared in tfshadow.hcl\n"

@@ -67,6 +67,9 @@ def validate_command(cli: CliContext, workspace: str | None, as_json: bool, no_c
     from tfshadow.report.profiles import render_validation, validation_json
 
     project = cli.project()
+    # The `terraform` block's binary too: a path that cannot be run fails every Terraform
+    # command, naming this file's line, so checking the file must say so as well.
+    _ = project.engine
     validation = validate_profiles(project, workspace)
     filename = _filename(project)
     if as_json:
