@@ -112,7 +112,7 @@ def test_examples_atlantis_plans_to_and_applies_the_planfile() -> None:
     assert any(r.startswith("tfshadow apply") and r.endswith("$PLANFILE") for r in apply_runs)
     # Each pull request is a fresh clone: the store kept on the remote is brought back before
     # the apply, or every apply but the first would start a history that is never pushed.
-    cloned = next(i for i, r in enumerate(apply_runs) if "git clone" in r and ".tfshadow" in r)
+    cloned = next(i for i, r in enumerate(apply_runs) if r.startswith("tfshadow store pull"))
     applied = next(i for i, r in enumerate(apply_runs) if r.startswith("tfshadow apply"))
     assert cloned < applied
 
