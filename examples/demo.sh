@@ -42,7 +42,8 @@ python3 "$here/demo/export_metrics.py" "$scaled" metrics/export.csv
 step tfshadow agent --interval 1s --count 3 --resource terraform_data.db
 until="$(python3 -c 'import sys; from datetime import datetime, timedelta; print((datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")) + timedelta(hours=3)).isoformat())' "$scaled")"
 step tfshadow analyze --until "$until" --no-color
-# Secrets are not in the store in plain text: the revert asks for them.
+# Secrets are not in the store in plain text: a revert is given them (-var, -var-file, TF_VAR_),
+# or takes them from the files here where those still hold the same value (as main.tf does).
 step tfshadow revert 1 --auto-approve --no-color -var db_password=demo-only-password
 step tfshadow log
 printf '\nThe shadow store is a git repository:\n'
