@@ -38,8 +38,10 @@ Use tfshadow in place of terraform:
 Options for every command (tfshadow's own are --long; Terraform's keep one dash):
   --chdir DIR            work in DIR (Terraform's -chdir=DIR works too)
   --terraform-bin PATH   run this terraform/tofu executable, not the embedded Terraform
+                         (also TFSHADOW_TERRAFORM_BIN)
   --lock-timeout SECS    how long to wait for another tfshadow command on the same store
-                         (default: Terraform's -lock-timeout, else 60 s)
+                         (default: Terraform's -lock-timeout, else
+                         TFSHADOW_LOCK_TIMEOUT, else 60 s)
   --message TEXT         the description of the version a recorded command creates
   --                     end of tfshadow's options: the rest goes to Terraform as it is
 """

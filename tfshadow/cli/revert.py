@@ -159,7 +159,7 @@ _HELP = frozenset({"-h", "-help"})
     "targets",
     multiple=True,
     metavar="ADDR",
-    help="Revert only this resource.",
+    help="Revert only this resource, instance or module (repeatable), as -target reads it.",
     shell_complete=completion.addresses,
 )
 @click.option("--state-only", is_flag=True, help="Write state VERSION back (terraform state push).")
