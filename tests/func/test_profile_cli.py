@@ -204,6 +204,31 @@ def test_profile_validate_names_a_terraform_binary_that_cannot_be_run(
     )
 
 
+def test_profile_validate_says_a_prometheus_source_has_no_query_for_the_trigger(
+    tfshadow: Tfshadow, workdir: Path
+) -> None:
+    # validate said "0 warnings", and every `check` then failed on the trigger: a Prometheus
+    # source offers only the queries it declares, which the file itself shows.
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "prometheus" "staging" {\n  url = "http://127.0.0.1:9"\n'
+        '  query "latency" { expr = "x" }\n}\n'
+        'resource_metrics "terraform_data.*" { source = "staging" }\n'
+        'profile "web" {\n  resources = ["terraform_data.web"]\n'
+        '  trigger {\n    metric = "cpu"\n    above  = 90\n  }\n'
+        '  trigger {\n    metric = "latency"\n    above  = 250\n  }\n}\n'
+    )
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+
+    result = tfshadow("profile", "validate", "--no-color", cwd=workdir)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        'tfshadow.hcl:8: profile "web": trigger on "cpu": metrics source "staging" of '
+        'terraform_data.web has no query for it (add query "cpu" { expr = "…" } to it)',
+        "tfshadow.hcl: 1 profile valid, 1 warning",
+    ]
+
+
 def test_profile_without_any_declared(tfshadow: Tfshadow, workdir: Path) -> None:
     listed = tfshadow("profile", "list", cwd=workdir)
     assert listed.code == 0 and listed.out == "no profile is declared in tfshadow.hcl\n"

@@ -3,7 +3,8 @@
 
 Both only read. Loading the settings already rejects what cannot work (a ``SettingsError`` naming
 the line); ``validate`` adds what can be declared but is probably a mistake: criteria matching no
-resource, trigger metrics no ``resource_metrics`` block reads for the resources (or that a
+resource, trigger metrics no ``resource_metrics`` block reads for the resources or no Prometheus
+query of their source defines (or that a
 two-column CSV file, which names no metric, stands in for), a version to
 return to that the store does not hold, and an ``activate_ghost`` action for resources without an
 enabled ghost. Without a recorded version the resources cannot be checked, and are not.
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from tfshadow.settings.analysis import (
         MetricsSettings,
         ProfileSettings,
-        ResourceMetricsSettings,
+        SourceSettings,
         TriggerSettings,
     )
 
@@ -105,7 +106,7 @@ def validate_profiles(project: Project, workspace: str | None = None) -> Profile
     latest = _latest(project, workspace)
     warnings: list[ProfileWarning] = []
     for profile in settings.profiles:
-        warnings.extend(_warnings(profile, latest, settings.resources))
+        warnings.extend(_warnings(profile, latest, settings))
         warnings.extend(_unnamed(profile, latest, settings, project.workdir))
     return ProfileValidation(
         len(settings.profiles), tuple(warnings), latest.workspace, latest.version
@@ -141,7 +142,7 @@ def _latest(project: Project, workspace: str | None) -> _Latest:
 def _warnings(
     profile: ProfileSettings,
     latest: _Latest,
-    mappings: Sequence[ResourceMetricsSettings],
+    settings: MetricsSettings,
 ) -> list[ProfileWarning]:
     from tfshadow.metrics.registry import matches
     from tfshadow.profiles import has_tag, matching
@@ -205,7 +206,7 @@ def _warnings(
     if not covered and not unmatched:
         warn(f"matches no resource in {version}: each criterion matches some, none all of them")
     for trigger in profile.triggers:
-        found.extend(_unread(profile, trigger, covered, mappings))
+        found.extend(_unread(profile, trigger, covered, settings))
     return found
 
 
@@ -257,23 +258,29 @@ def _unread(
     profile: ProfileSettings,
     trigger: TriggerSettings,
     covered: Sequence[ResourceRef],
-    mappings: Sequence[ResourceMetricsSettings],
+    settings: MetricsSettings,
 ) -> list[ProfileWarning]:
     """Warnings for the covered resources whose metrics cannot include the trigger's.
 
     A ``resource_metrics`` block without a ``metrics`` list reads whatever its source offers,
-    which only asking the source tells: those resources are given the benefit of the doubt.
+    which only asking the source tells (CSV files, CloudWatch): those resources are given the
+    benefit of the doubt. A Prometheus source offers exactly the queries it declares.
     """
     from tfshadow.metrics.registry import matches
 
     unmapped: list[str] = []
     unlisted: list[str] = []
+    unqueried: dict[str, list[str]] = {}  # a Prometheus source's name: its resources
     for resource in covered:
-        mapping = next((m for m in mappings if matches(m.pattern, resource.address)), None)
+        mapping = next(
+            (m for m in settings.resources if matches(m.pattern, resource.address)), None
+        )
         if mapping is None:
             unmapped.append(resource.address)
         elif mapping.metrics and trigger.metric not in mapping.metrics:
             unlisted.append(resource.address)
+        elif _lacks_query(settings.source(mapping.source), trigger.metric):
+            unqueried.setdefault(mapping.source, []).append(resource.address)
     said = []
     where = f'trigger on "{trigger.metric}"'
     if unmapped:
@@ -293,7 +300,24 @@ def _unread(
                 f'"{trigger.metric}" in its metrics',
             )
         )
+    for source, addresses in unqueried.items():
+        said.append(
+            ProfileWarning(
+                trigger.line,
+                profile.name,
+                f'{where}: metrics source "{source}" of {_names(addresses)} has no query for '
+                f'it (add query "{trigger.metric}" {{ expr = "…" }} to it)',
+            )
+        )
     return said
+
+
+def _lacks_query(source: SourceSettings | None, metric: str) -> bool:
+    return (
+        source is not None
+        and source.kind == "prometheus"
+        and all(q.metric != metric for q in source.queries)
+    )
 
 
 def _names(addresses: Sequence[str]) -> str:
