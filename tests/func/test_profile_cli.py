@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.func.conftest import Tfshadow
+from tests.func.conftest import Result, Tfshadow
 
 SETTINGS = """\
 metrics "csv" { path = "metrics/${address}.csv" }
@@ -50,6 +50,15 @@ profile "standby" {
   }
 }
 """
+
+
+def _validated_after_apply(tfshadow: Tfshadow, workdir: Path, settings: str) -> Result:
+    """`profile validate` of ``settings`` once a version is recorded."""
+    (workdir / "tfshadow.hcl").write_text(settings)
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    result = tfshadow("profile", "validate", "--no-color", cwd=workdir)
+    assert result.code == 0, result.err
+    return result
 
 
 @pytest.fixture
@@ -209,19 +218,17 @@ def test_profile_validate_says_a_prometheus_source_has_no_query_for_the_trigger(
 ) -> None:
     # validate said "0 warnings", and every `check` then failed on the trigger: a Prometheus
     # source offers only the queries it declares, which the file itself shows.
-    (workdir / "tfshadow.hcl").write_text(
+    result = _validated_after_apply(
+        tfshadow,
+        workdir,
         'metrics "prometheus" "staging" {\n  url = "http://127.0.0.1:9"\n'
         '  query "latency" { expr = "x" }\n}\n'
         'resource_metrics "terraform_data.*" { source = "staging" }\n'
         'profile "web" {\n  resources = ["terraform_data.web"]\n'
         '  trigger {\n    metric = "cpu"\n    above  = 90\n  }\n'
-        '  trigger {\n    metric = "latency"\n    above  = 250\n  }\n}\n'
+        '  trigger {\n    metric = "latency"\n    above  = 250\n  }\n}\n',
     )
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
 
-    result = tfshadow("profile", "validate", "--no-color", cwd=workdir)
-
-    assert result.code == 0, result.err
     assert result.out.splitlines() == [
         'tfshadow.hcl:8: profile "web": trigger on "cpu": metrics source "staging" of '
         'terraform_data.web has no query for it (add query "cpu" { expr = "…" } to it)',
@@ -239,17 +246,15 @@ def test_profile_without_any_declared(tfshadow: Tfshadow, workdir: Path) -> None
 def test_profile_validate_activate_ghost_on_a_type_without_ghosts_names_no_dead_end(
     tfshadow: Tfshadow, workdir: Path
 ) -> None:
-    (workdir / "tfshadow.hcl").write_text(
+    result = _validated_after_apply(
+        tfshadow,
+        workdir,
         'metrics "csv" { path = "metrics/${address}.csv" }\n'
         'resource_metrics "*" { source = "csv" }\n'
         'profile "standby" {\n  resources = ["terraform_data.web"]\n'
-        '  action = "activate_ghost"\n  trigger {\n    metric = "cpu"\n    above = 1\n  }\n}\n'
+        '  action = "activate_ghost"\n  trigger {\n    metric = "cpu"\n    above = 1\n  }\n}\n',
     )
-    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
 
-    result = tfshadow("profile", "validate", "--no-color", cwd=workdir)
-
-    assert result.code == 0, result.err
     assert result.out.splitlines()[0] == (
         'tfshadow.hcl:3: profile "standby": action activate_ghost: terraform_data.web has no '
         "ghost (no ghost adapter for terraform_data): it recommends instead"
