@@ -11,6 +11,8 @@ from tfshadow.forecast.prepare import filled
 
 # A period must repeat often enough for the forecast to read SEASONS of it plus a margin.
 MIN_PERIOD = 4
+# At least this many of the last points are tested; more when a cycle that fits in the series
+# needs more to repeat SEASONS + 1 times (a day of 1-minute samples is 1,440 points).
 MAX_TEST_POINTS = 3000
 
 
@@ -29,17 +31,22 @@ def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
     peak (±2 lags, sampling jitter moves it) and higher than the dip before it; the longest that
     counts wins, since a weekly shape contains the daily one. A free search over every lag
     mistakes trends and noise for short cycles. A period needs ``SEASONS + 1`` repetitions in the
-    series; the last :data:`MAX_TEST_POINTS` are tested.
+    series; the last :data:`MAX_TEST_POINTS` are tested, or as many as the longest cycle with that
+    many repetitions in the series needs: a week of 1-minute samples holds a day seven times,
+    which the last 3,000 points (two days) could never show.
     """
-    x = filled(values[-MAX_TEST_POINTS:])
-    n = x.shape[0]
-    max_lag = n // (SEASONS + 1)
     periods = {cycle: round(cycle / step) for cycle in CYCLES}
-    candidates = [
+    fitting = [
         period
         for cycle, period in periods.items()
-        if MIN_PERIOD <= period <= max_lag and abs(period * step - cycle) <= step / 2
+        if MIN_PERIOD <= period <= values.shape[0] // (SEASONS + 1)
+        and abs(period * step - cycle) <= step / 2
     ]
+    tested = max([MAX_TEST_POINTS] + [(SEASONS + 1) * period for period in fitting])
+    x = filled(values[-tested:])
+    n = x.shape[0]
+    max_lag = n // (SEASONS + 1)
+    candidates = [period for period in fitting if period <= max_lag]
     if not candidates or np.ptp(x) == 0:
         return 0
     peak = np.abs(x).max()

@@ -244,3 +244,15 @@ def test_judge_mistyped_timestamp_is_inconclusive_not_out_of_memory() -> None:
     assert judgement.verdict.verdict == "inconclusive"
     assert "3,285 days" in judgement.verdict.detail
     assert "check for a mistyped timestamp" in judgement.verdict.detail
+
+
+def test_judge_business_hours_of_minute_samples_are_a_season_not_a_deviation() -> None:
+    # A week of 1-minute samples of a service busy 09:00–18:00: each evening's fall is the day's
+    # shape, read as a season, and no deviation (the range ends at 23:59, after one).
+    n = 7 * 1440
+    minute = np.arange(n) % 1440
+    values = 10.0 + 50.0 * ((minute >= 540) & (minute < 1080))
+    values += np.random.default_rng(4).normal(0.0, 2.0, n)
+    judgement = judge(_series(values), MEDIUM)
+    assert judgement.verdict.verdict == "ok", judgement.verdict.detail
+    assert "period 1440" in judgement.verdict.model

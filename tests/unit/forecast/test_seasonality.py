@@ -61,3 +61,15 @@ def test_detect_period_does_not_depend_on_the_unit(unit: float) -> None:
     case = clean(np.random.default_rng(0), 4000, 0)
     with np.errstate(all="raise"):
         assert detect_period(case.values * unit, case.step) == 288
+
+
+@pytest.mark.parametrize(("step", "days", "period"), [(60.0, 7, 1440), (300.0, 28, 2016)])
+def test_detect_period_reads_a_cycle_longer_than_the_default_span(
+    step: float, days: int, period: int
+) -> None:
+    # A week of 1-minute samples holds a day seven times, four weeks of 5-minute samples a week
+    # four times: the last 3,000 points alone (two days, ten days) never showed either.
+    t = np.arange(round(days * 86400 / step), dtype=float)
+    cycle = np.sin(2 * np.pi * t / period) + 0.3 * np.sin(2 * np.pi * t * step / 86400)
+    values = 40.0 + 10.0 * cycle + np.random.default_rng(3).normal(0.0, 1.0, t.shape[0])
+    assert detect_period(values, step) == period
