@@ -22,6 +22,7 @@ from tfshadow.forecast.seasonality import detect_period
 from tfshadow.metrics.base import Series
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 CRITICAL_FACTOR = 1.5  # an ongoing deviation this many times the threshold is critical
 # Silence at the end of the range this long (s) is a gap, not a lag: Prometheus's staleness too.
@@ -254,18 +255,7 @@ def _episode_finding(
     start = latest.start
     # Judge what follows against the forecast made *before* the departure: the rolling baseline
     # adapts to a lasting change, which would otherwise read as a recovery.
-    index = np.arange(start, n)
-    if scores.period:
-        seasons_back = (index - start) // scores.period + 1
-        source = index - seasons_back * scores.period
-    else:
-        source = np.full(index.shape[0], max(start - 1, 0))
-    frozen = scores.expected[np.clip(source, 0, n - 1)]
-    if scores.period:
-        # Soon after the seasonal warm-up the season before has no forecast: the live one still
-        # follows the season, where a single value would read the season itself as a departure.
-        frozen = np.where(np.isfinite(frozen), frozen, scores.expected[start:])
-    frozen = np.where(np.isfinite(frozen), frozen, scores.expected[start])
+    frozen = _frozen(scores, start, np.arange(start, n))
     scale = float(scores.scale[start]) if np.isfinite(scores.scale[start]) else 1.0
     gap = (x[start:] - frozen) / max(scale, 1e-12)
     m = detector.DEFAULT_PERSISTENCE
@@ -324,30 +314,70 @@ def _episode_finding(
     return finding, share
 
 
+def _frozen(scores: detector.Scores, start: int, index: IntArray) -> FloatArray:
+    """The forecast held still at ``start`` for the points ``index``: the last one made before
+    it, or for a seasonal series the one made a season before each point's phase, seasons back
+    to before the start (one season back for points before it)."""
+    n = scores.expected.shape[0]
+    if scores.period:
+        seasons_back = np.maximum((index - start) // scores.period + 1, 1)
+        source = index - seasons_back * scores.period
+    else:
+        source = np.full(index.shape[0], max(start - 1, 0))
+    frozen = scores.expected[np.clip(source, 0, n - 1)]
+    if scores.period:
+        # Soon after the seasonal warm-up the season before has no forecast: the live one still
+        # follows the season, where a single value would read the season itself as a departure.
+        frozen = np.where(np.isfinite(frozen), frozen, scores.expected[index])
+    return np.asarray(np.where(np.isfinite(frozen), frozen, scores.expected[start]))
+
+
+TREND_WINDOWS = 4  # windows of points before a departure its trend is read from
+
+
 def _changed_at_start(
-    x: np.ndarray, scores: detector.Scores, start: int, gap: np.ndarray, side: float
+    x: FloatArray, scores: detector.Scores, start: int, gap: FloatArray, side: float
 ) -> bool:
     """Whether the series moved to ``side`` of its forecast when the episode began.
 
     The frozen forecast keeps a lasting change (a step, a leak) departed after the rolling
     baseline took it in; but a series that drifts (a trend, a daily cycle the range is too short
-    to show) drifts from any frozen value, and a noise blip would make the drift since then read
-    as a deviation still going on. A change that began with the episode shows in its first
-    points; a drift does not: the median of those points against the forecast, beside the same
-    median before the start, tells them apart.
+    to show, a counter, a filling disk) drifts from any frozen value, and a noise blip would make
+    the drift since then read as a deviation still going on. A change that began with the
+    episode shows in its first points; a drift does not: those points are compared with where
+    the points before the start, against the same frozen forecast, were heading (their trend,
+    read robustly over a few windows). With too few points before the start to read where they
+    were heading (the episode began with the range's first forecasts), nothing shows a change.
     """
     k = detector.DEFAULT_WINDOW
     onset = gap[:k]
-    onset = onset[np.isfinite(onset)]
-    if not onset.size or not side:
+    onset_at = np.flatnonzero(np.isfinite(onset))
+    if not onset_at.size or not side:
         return False
     scale = float(scores.scale[start]) if np.isfinite(scores.scale[start]) else 1.0
-    before = (x[max(start - k, 0) : start] - scores.expected[max(start - k, 0) : start]) / max(
-        scale, 1e-12
-    )
-    before = before[np.isfinite(before)]
-    moved = float(np.median(onset)) - (float(np.median(before)) if before.size else 0.0)
+    first = max(start - TREND_WINDOWS * k, 0)
+    before_index = np.arange(first, start)
+    before = (x[first:start] - _frozen(scores, start, before_index)) / max(scale, 1e-12)
+    known = np.isfinite(before) & np.isfinite(scores.expected[first:start])
+    if int(known.sum()) < k:
+        return False
+    at = (before_index[known] - start).astype(np.float64)
+    slope, intercept = _robust_line(at, before[known])
+    if abs(slope) * TREND_WINDOWS * k < 2.0:
+        # No trend worth 2σ over the window: the level of the last points before the start
+        # alone (a line read from noise would tilt half of what follows).
+        slope, intercept = 0.0, float(np.median(before[known][at >= -k]))
+    heading = intercept + slope * onset_at.astype(np.float64)
+    moved = float(np.median(onset[onset_at] - heading))
     return bool(side * moved >= ONSET_SHIFT)
+
+
+def _robust_line(at: FloatArray, values: FloatArray) -> tuple[float, float]:
+    """Slope and intercept (Theil–Sen: medians of the pairwise slopes and of what is left): a
+    spike or a blip before the start neither tilts nor lifts the line."""
+    i, j = np.triu_indices(at.shape[0], 1)
+    slope = float(np.median((values[j] - values[i]) / (at[j] - at[i])))
+    return slope, float(np.median(values - slope * at))
 
 
 def _breach(grid: Regular, period: int, config: SeriesConfig) -> Finding | None:
