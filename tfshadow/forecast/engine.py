@@ -142,8 +142,7 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
     if finding is not None and finding.ongoing:
         verdict = verdict_of(finding.kind, finding.reason, _rounded(finding.score))
     elif not tail.any():
-        recent_missing = int((~np.isfinite(grid.values[-params.persistence * 4 :])).sum())
-        detail = f"no usable data at the end of the range ({recent_missing} recent points missing)"
+        detail = _silent_end(grid, params.persistence * 4)
         if finding is not None and finding.last_seen:
             detail += f"; {finding.reason}"
         verdict = verdict_of("inconclusive", detail)
@@ -154,6 +153,23 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
             detail += f"; recovered from a departure at {finding.start:%Y-%m-%d %H:%M}"
         verdict = verdict_of("ok", detail, _rounded(latest))
     return Judgement(verdict, finding, spans, covered)
+
+
+def _silent_end(grid: Regular, recent: int) -> str:
+    """Why the end of the range is no evidence. A metric that stopped (a crashed service, a
+    scrape that stopped after a change) says since when, which a count of the last points
+    missing would hide: 20 of the last 20 may be 90."""
+    present = np.flatnonzero(np.isfinite(grid.values))
+    n = grid.values.shape[0]
+    silent = n - 1 - int(present[-1]) if present.size else n
+    if present.size and silent >= recent:
+        since = _moment(grid.times[int(present[-1])])
+        return (
+            f"no usable data at the end of the range: none since {since:%Y-%m-%d %H:%M} "
+            f"({silent} points missing at the end)"
+        )
+    missing = int((~np.isfinite(grid.values[-recent:])).sum())
+    return f"no usable data at the end of the range ({missing} recent points missing)"
 
 
 def _too_little(

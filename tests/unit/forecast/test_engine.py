@@ -271,3 +271,16 @@ def test_judge_steady_climb_from_the_range_start_is_not_an_ongoing_deviation(met
         values = np.cumsum(100.0 + rng.normal(0.0, 5.0, n))
     judgement = judge(_series(values), MEDIUM)
     assert judgement.verdict.verdict == "ok", judgement.verdict.detail
+
+
+def test_judge_metric_that_stopped_says_since_when() -> None:
+    # A service that stopped reporting 90 minutes before the end of the range (it crashed after
+    # a change): "20 recent points missing" hid how long, and since when, it has been silent.
+    values = _noise(seed=2)
+    config = SeriesConfig(threshold=LEVELS["medium"], end=_at(1499 + 90))
+    verdict = judge(_series(values), config).verdict
+    assert verdict.verdict == "inconclusive"
+    assert verdict.detail == (
+        "no usable data at the end of the range: none since 2026-06-02 00:59 "
+        "(90 points missing at the end)"
+    )
