@@ -8,7 +8,9 @@ departure is only known to a step or so). On a coarse series the window reaches 
 about 20, on the evaluation set), so an hourly metric's deviation would otherwise never find the
 version that caused it. A revert applied after the departure began is never a suspect: it
 answers the departure. Of the suspects, a version that changed the deviating resource itself beats
-one that did not; then the latest wins, being the last change before the departure. A revert goes
+one that did not; then one applied before the series was seen departed beats one
+applied after it, which cannot have started it (two applies a minute apart, the change showing
+between them); then the latest wins, being the last change before the departure. A revert goes
 back to the version before the suspect, or to the newest version marked good when that is older.
 """
 
@@ -79,9 +81,11 @@ def suspect_for(
     versions: Sequence[VersionInfo],
     window: float,
     step: float = 0.0,
+    departed: datetime | None = None,
 ) -> VersionInfo | None:
-    """The likeliest cause of a deviation of ``resource`` that began at ``start``, read from a
-    series sampled every ``step`` seconds (the start is only known to a step or two)."""
+    """The likeliest cause of a deviation of ``resource`` that began at ``start`` and had shown
+    by ``departed``, read from a series sampled every ``step`` seconds (the start is only known
+    to a step or two)."""
     earliest = start - timedelta(seconds=reach(window, step))
     latest = start + max(LATE_MARGIN, timedelta(seconds=2 * step))
     # A revert applied after the departure began answers it: it is someone's (or a profile's)
@@ -93,7 +97,15 @@ def suspect_for(
     ]
     if not near:
         return None
-    return max(near, key=lambda v: (_touches(v, resource), v.applied, v.version))
+    return max(
+        near,
+        key=lambda v: (
+            _touches(v, resource),
+            departed is None or v.applied <= departed,
+            v.applied,
+            v.version,
+        ),
+    )
 
 
 def reach(window: float, step: float) -> float:
@@ -128,7 +140,7 @@ def recommend(
     created: datetime,
 ) -> Recommendation:
     """A recommendation for ``finding``: its suspect version and the proposed revert."""
-    suspect = suspect_for(resource, finding.start, versions, window, finding.step)
+    suspect = suspect_for(resource, finding.start, versions, window, finding.step, finding.departed)
     command: str | None = None
     if suspect is None:
         reason = (

@@ -60,6 +60,11 @@ class Finding:
     # Still departed at the last points there were, but the metric stopped reporting since:
     # not a verdict (missing data is not evidence), yet not a departure that is over either.
     last_seen: bool = False
+    # The first point that stood departed beyond the threshold on its own (else the first
+    # alarm): the series had departed by then, so a version applied after it did not start the
+    # departure (``start`` may be dated a point or two early, from errors of half a σ, which is
+    # why versions just after it stay suspects).
+    departed: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -326,8 +331,19 @@ def _episode_finding(
         reason=reason,
         step=grid.step,
         last_seen=last_seen,
+        departed=_moment(times[_first_departed(scores, latest, config.threshold)]),
     )
     return finding, share
+
+
+def _first_departed(scores: detector.Scores, episode: detector.Episode, threshold: float) -> int:
+    """The first point of ``episode`` whose error alone was beyond ``threshold`` on its side,
+    else its first alarm (a lone point at the clip raises none: the alarm comes a point later)."""
+    if not episode.sign:  # a burst of variance: no side to stand beyond
+        return episode.first_alarm
+    z = scores.z[episode.start : episode.first_alarm + 1]
+    beyond = np.flatnonzero(np.isfinite(z) & (episode.sign * z >= threshold))
+    return episode.start + int(beyond[0]) if beyond.size else episode.first_alarm
 
 
 def _frozen(scores: detector.Scores, start: int, index: IntArray) -> FloatArray:

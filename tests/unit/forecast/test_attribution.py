@@ -159,3 +159,28 @@ def test_recommend_names_the_window_it_searched_on_a_coarse_series() -> None:
     rec = recommend("aws_instance.web", "cpu", "csv", hourly, [], HOUR, None, T0)
     assert rec.suspect is None
     assert "no shadow version was applied in the 24 h before it began" in rec.reason
+
+
+def test_a_version_applied_after_the_series_departed_did_not_start_it() -> None:
+    # Two applies a minute apart, both changing web: the series had departed (beyond the
+    # threshold at T0) 16 s before version 3 was applied. Naming 3 proposed `revert 2`,
+    # which keeps the cause.
+    cause = replace(_version(2, 0.5, ("aws_instance.web",)), description="bigger web")
+    later = _version(3, -16 / 60, ("aws_instance.web",))
+    suspect = suspect_for("aws_instance.web", T0, [cause, later], HOUR, 60.0, T0)
+    assert suspect is not None and suspect.version == 2
+    rec = recommend(
+        "aws_instance.web",
+        "cpu",
+        "csv",
+        replace(_finding(), departed=T0),
+        [_version(1, 300), cause, later],
+        HOUR,
+        None,
+        T0,
+    )
+    assert rec.suspect is not None and rec.suspect.version == 2
+    assert rec.command == "tfshadow revert 1"
+    # Alone, a version applied just after the series departed is still the suspect (clocks
+    # differ).
+    assert suspect_for("aws_instance.web", T0, [later], HOUR, 60.0, T0) is not None

@@ -284,3 +284,12 @@ def test_judge_metric_that_stopped_says_since_when() -> None:
         "no usable data at the end of the range: none since 2026-06-02 00:59 "
         "(90 points missing at the end)"
     )
+
+
+def test_judge_dates_the_first_point_that_departed_beyond_the_threshold() -> None:
+    # A version applied after that point did not start the departure; the first alarm comes a
+    # point later (a lone point at the clip raises none), too late to tell two applies apart.
+    values = _noise()
+    values[1300:] += 12.0
+    finding = judge(_series(values), MEDIUM).finding
+    assert finding is not None and finding.departed == _at(1300)
