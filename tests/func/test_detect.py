@@ -218,3 +218,27 @@ def test_detect_scores_irregular_rows_as_a_file_cut_after_them_does(
         assert result.code == 0, result.err
         kept = cut if cut == n or stamps[cut] != stamps[cut - 1] else 300
         assert _scores(tmp_path / "cut.out")[:kept] == whole[:kept], cut
+
+
+def test_detect_finds_a_daily_season_in_minute_samples(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    # A day is 1,440 points at 1 minute, shown 4 times over by 5,760: beyond the first 3,000,
+    # where each evening's fall of a service busy 09:00-18:00 scored as an anomaly.
+    n = 7 * 1440
+    minute = (np.arange(n) + 22 * 60) % 1440  # 1_780_000_000 is 22:26 UTC
+    busy = (minute >= 540) & (minute < 1080)
+    values = 10 + 50 * busy + np.random.default_rng(4).normal(0, 2, n)
+    lines = ["timestamp,value"]
+    lines += [f"{1_780_000_000 + 60 * i},{v:.4f}" for i, v in enumerate(values)]
+    (tmp_path / "cpu.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "early.csv").write_text("\n".join(lines[: 6000 + 1]) + "\n")
+    result = tfshadow("detect", "--input", "cpu.csv", "--output", "s.csv", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert "period 1440 points" in result.err
+    scores = np.array([float(r["anomaly_score"]) for r in _scores(tmp_path / "s.csv")])
+    # Each morning's rise and evening's fall once the season is read, hours either side.
+    changes = np.flatnonzero(busy[1:] != busy[:-1]) + 1
+    for change in changes[changes > 5760]:
+        assert (scores[change - 60 : change + 120] < 0.5).all(), change
+    early = tfshadow("detect", "--input", "early.csv", "--output", "e.csv", cwd=tmp_path)
+    assert early.code == 0, early.err
+    assert _scores(tmp_path / "e.csv") == _scores(tmp_path / "s.csv")[:6000]

@@ -70,6 +70,14 @@ def detect_period(values: npt.NDArray[np.float64], step: float) -> int:
     return best
 
 
+def longer_spans(step: float) -> tuple[int, ...]:
+    """The lengths past :data:`MAX_TEST_POINTS` at which a cycle first repeats ``SEASONS + 1``
+    times at this sampling step (a day of 1-minute samples: 5,760 points), shortest first: what
+    a reader of a series as it grows tests again to see a longer season."""
+    spans = {(SEASONS + 1) * round(cycle / step) for cycle in CYCLES}
+    return tuple(sorted(span for span in spans if span > MAX_TEST_POINTS))
+
+
 def autocorrelation(x: npt.NDArray[np.float64], lags: int) -> npt.NDArray[np.float64]:
     """Sample autocorrelation at lags 0..``lags`` (FFT, biased estimator as statsmodels)."""
     # Sums and squares of values past 1e150 overflow to inf and those below 1e-150 vanish,

@@ -6,8 +6,9 @@ is read from the spacings of the first :data:`STEP_ROWS` rows, rows before the l
 0 (warm-up, which is longer anyway on regular files); the seasonal period is chosen from the
 first :data:`PERIOD_PREFIX` points only, rows before that point being scored without
 seasonality, then again from the first
-:data:`~tfshadow.forecast.seasonality.MAX_TEST_POINTS` (as many as `analyze` tests) when that
-finds a longer season, which scores the rows from there on. Rows sharing a sampling step are
+:data:`~tfshadow.forecast.seasonality.MAX_TEST_POINTS` (as many as `analyze` tests at least), and
+from as many as a longer cycle needs to repeat (a day of 1-minute samples), when that finds a
+longer season, which scores the rows from there on. Rows sharing a sampling step are
 averaged into it as they arrive: each is scored with the average of the rows of its step up to
 its own timestamp. Output rows follow the input's order, one per input row; a row whose
 timestamp or value did not parse, or that falls in the warm-up, scores 0 (no evidence either
@@ -72,7 +73,7 @@ def detect_file(
     whole or not at all."""
     from tfshadow.forecast import detector, models
     from tfshadow.forecast.prepare import regularise, sampling_step
-    from tfshadow.forecast.seasonality import MAX_TEST_POINTS, detect_period
+    from tfshadow.forecast.seasonality import MAX_TEST_POINTS, detect_period, longer_spans
     from tfshadow.forecast.sensitivity import threshold as to_threshold
     from tfshadow.metrics.csvfile import read_rows
 
@@ -109,8 +110,9 @@ def detect_file(
         evidence = plain.evidence.copy()
         runs = [(0, plain)]  # (first point, scores): which run scores each point
         # The period is chosen again from as many points as `analyze` tests: a day at 5-minute
-        # steps is 288 points and needs SEASONS + 1 of them, more than PERIOD_PREFIX holds.
-        for stage in (PERIOD_PREFIX, MAX_TEST_POINTS):
+        # steps is 288 points and needs SEASONS + 1 of them, more than PERIOD_PREFIX holds; a day
+        # of 1-minute samples needs 5,760, more than MAX_TEST_POINTS.
+        for stage in (PERIOD_PREFIX, MAX_TEST_POINTS, *longer_spans(grid.step)):
             first = stage == PERIOD_PREFIX
             if not first and values.shape[0] <= stage:
                 break
