@@ -151,6 +151,9 @@ class TriggerResult:
     expected: float = math.nan
     score: float = math.nan
     threshold: float = math.nan
+    # When an anomaly's series first stood departed beyond the threshold: a version applied
+    # after it did not start it (see :class:`~tfshadow.forecast.engine.Finding`).
+    departed: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -346,7 +349,11 @@ def _anomaly(name: str, cut: Series, sensitivity: Sensitivity, model: str) -> Tr
             finding.severity if finding.severity in ("warning", "critical") else "warning",
         )
         return replace(
-            fired, expected=finding.expected, score=finding.score, threshold=finding.threshold
+            fired,
+            expected=finding.expected,
+            score=finding.score,
+            threshold=finding.threshold,
+            departed=finding.departed,
         )
     if verdict.verdict == "inconclusive":
         return _inconclusive(f"{name}: {verdict.detail}", first, last, observed=latest)

@@ -229,6 +229,8 @@ def test_evaluate_anomaly_on_a_lasting_shift_fires() -> None:
     assert result.limit is None
     assert abs((result.window_start - _at(1300)).total_seconds()) <= 5 * 60
     assert "still above the forecast" in result.detail
+    # Beyond the threshold from its first point: a version applied after it did not start it.
+    assert result.departed == _at(1300)
 
 
 def test_evaluate_anomaly_on_a_clean_series_is_quiet() -> None:

@@ -459,6 +459,7 @@ def _recommendation(
         severity=result.severity,
         ongoing=True,
         reason=f"profile {profile.name}: {result.detail}",
+        departed=result.departed,
     )
     if trigger.forecast_breach_within is not None:
         finding = replace(finding, kind="predicted_breach")
