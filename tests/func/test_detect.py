@@ -129,19 +129,27 @@ def test_detect_finds_a_daily_season_in_five_minute_samples(
     n = 3600
     values = 50 + 20 * np.sin(2 * np.pi * np.arange(n) / 288) + rng.normal(0, 2, n)
     values[3300:] += 10
-    lines = ["timestamp,value"]
-    lines += [f"{1_780_000_000 + 300 * i},{v:.4f}" for i, v in enumerate(values)]
-    (tmp_path / "cpu.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "early.csv").write_text("\n".join(lines[: 3100 + 1]) + "\n")
-    result = tfshadow("detect", "--input", "cpu.csv", "--output", "s.csv", cwd=tmp_path)
-    assert result.code == 0, result.err
-    assert "period 288 points" in result.err
-    scores = np.array([float(r["anomaly_score"]) for r in _scores(tmp_path / "s.csv")])
+    scores = _seasonal_scores(tmp_path, tfshadow, values, 300, 288, cut=3100)
     assert (scores[3300:3310] >= 0.5).any()
     assert (scores[3000:3300] < 0.5).all()
+
+
+def _seasonal_scores(
+    tmp_path: Path, tfshadow: Tfshadow, values: np.ndarray, step: int, period: int, cut: int
+) -> np.ndarray:
+    """The scores `detect` gives ``values`` sampled every ``step`` seconds, having found
+    ``period``; the file cut after ``cut`` rows scores them as the whole file does."""
+    lines = ["timestamp,value"]
+    lines += [f"{1_780_000_000 + step * i},{v:.4f}" for i, v in enumerate(values)]
+    (tmp_path / "cpu.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "early.csv").write_text("\n".join(lines[: cut + 1]) + "\n")
+    result = tfshadow("detect", "--input", "cpu.csv", "--output", "s.csv", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert f"period {period} points" in result.err
     early = tfshadow("detect", "--input", "early.csv", "--output", "e.csv", cwd=tmp_path)
     assert early.code == 0, early.err
-    assert _scores(tmp_path / "e.csv") == _scores(tmp_path / "s.csv")[:3100]
+    assert _scores(tmp_path / "e.csv") == _scores(tmp_path / "s.csv")[:cut]
+    return np.array([float(r["anomaly_score"]) for r in _scores(tmp_path / "s.csv")])
 
 
 def test_detect_names_the_first_unreadable_row(tmp_path: Path, tfshadow: Tfshadow) -> None:
@@ -227,18 +235,8 @@ def test_detect_finds_a_daily_season_in_minute_samples(tmp_path: Path, tfshadow:
     minute = (np.arange(n) + 22 * 60) % 1440  # 1_780_000_000 is 22:26 UTC
     busy = (minute >= 540) & (minute < 1080)
     values = 10 + 50 * busy + np.random.default_rng(4).normal(0, 2, n)
-    lines = ["timestamp,value"]
-    lines += [f"{1_780_000_000 + 60 * i},{v:.4f}" for i, v in enumerate(values)]
-    (tmp_path / "cpu.csv").write_text("\n".join(lines) + "\n")
-    (tmp_path / "early.csv").write_text("\n".join(lines[: 6000 + 1]) + "\n")
-    result = tfshadow("detect", "--input", "cpu.csv", "--output", "s.csv", cwd=tmp_path)
-    assert result.code == 0, result.err
-    assert "period 1440 points" in result.err
-    scores = np.array([float(r["anomaly_score"]) for r in _scores(tmp_path / "s.csv")])
+    scores = _seasonal_scores(tmp_path, tfshadow, values, 60, 1440, cut=6000)
     # Each morning's rise and evening's fall once the season is read, hours either side.
     changes = np.flatnonzero(busy[1:] != busy[:-1]) + 1
     for change in changes[changes > 5760]:
         assert (scores[change - 60 : change + 120] < 0.5).all(), change
-    early = tfshadow("detect", "--input", "early.csv", "--output", "e.csv", cwd=tmp_path)
-    assert early.code == 0, early.err
-    assert _scores(tmp_path / "e.csv") == _scores(tmp_path / "s.csv")[:6000]
