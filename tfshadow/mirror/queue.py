@@ -1,7 +1,9 @@
 """What the mirror still lacks, kept in the store's private directory (never committed).
 
 ``mirrored.json``  the last commit whose history the mirror holds, and which mirror that is
-``queue.json``     versions recorded locally whose upload failed, with the last error
+``queue.json``     versions recorded locally whose upload failed, with the last error: only
+                   those whose files the mirror still lacks (a cut upload leaves the ones it
+                   finished out, so that the next sync's report names what it then uploads)
 ``copy.json``      the name this copy of the store gives the history steps it uploads
 
 Both are written whole (a temporary file renamed over the old one), so an interruption leaves
@@ -34,9 +36,11 @@ class Pending:
     error: str = ""
     queued_at: str = field(default_factory=lambda: _now())
 
-    def with_versions(self, versions: list[tuple[str, int]], error: str) -> Pending:
-        merged = tuple(sorted({*self.versions, *versions}))
-        return Pending(self.target, merged, error, self.queued_at)
+    def lacking(self, versions: list[tuple[str, int]], error: str) -> Pending:
+        """The queue after a failed sync: ``versions`` are all the mirror still lacks, as the
+        sync worked them out from git (the versions queued before included), so they replace
+        the queued ones; the first failure's time is kept."""
+        return Pending(self.target, tuple(sorted(set(versions))), error, self.queued_at)
 
 
 def load_pending(directory: Path) -> Pending | None:

@@ -23,7 +23,7 @@ the next command that records a version, completes the upload.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfshadow.errors import MirrorError, TfshadowError
@@ -46,14 +46,46 @@ SYNC_LOCK_TIMEOUT = 30.0
 
 @dataclass(frozen=True)
 class SyncResult:
-    """What one sync sent: versions (workspace, number) and objects; ``tip`` is the commit the
-    mirror now holds the history up to (None: the store has no history yet)."""
+    """What one sync sent: the versions some object of which it uploaded (workspace, number)
+    and the objects; ``tip`` is the commit the mirror now holds the history up to (None: the
+    store has no history yet)."""
 
     url: str
     versions: tuple[tuple[str, int], ...]
     objects: int
     tip: str | None
     was_queued: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sync is to send: the version files whose objects it checks (path -> blob id),
+    their versions' manifests, and the history step from ``base`` (None: the whole history)
+    to ``head``, none when ``base`` is ``head``; ``replaces``: see :class:`HistoryStep`."""
+
+    base: str | None
+    base_count: int | None
+    head: str
+    count: int
+    replaces: str | None
+    files: dict[str, str]
+
+    @property
+    def versions(self) -> list[tuple[str, int]]:
+        return sorted({_version_of(path) for path in self.files})
+
+    @property
+    def sends_step(self) -> bool:
+        return self.base != self.head
+
+
+@dataclass
+class _Progress:
+    """How far an upload got: what a failure leaves queued, and what a sync reports."""
+
+    objects: int = 0
+    uploaded: set[tuple[str, int]] = field(default_factory=set)  # some object of it sent
+    complete: set[tuple[str, int]] = field(default_factory=set)  # its files and manifest there
 
 
 def sync(
@@ -64,63 +96,88 @@ def sync(
     lock_timeout: float = SYNC_LOCK_TIMEOUT,
 ) -> SyncResult:
     """Send what the mirror lacks of the store's history; raises MirrorError (after queueing
-    the versions) when an upload fails, StoreLockedError when the store stays locked.
+    the versions still missing) when an upload fails, StoreLockedError when the store stays
+    locked.
 
-    ``full`` checks every object of the store's current versions and sends the whole history as
-    one step, whatever was sent before: the repair for a mirror that lost objects.
+    ``full`` checks every object of the store's current versions, and every history step and
+    bundle down to the first, whatever was sent before, and sends what is missing or altered:
+    the repair for a mirror that lost objects (:func:`plan_sync`).
     """
     private = store.private_dir(PRIVATE_DIR)
     with store.lock(lock_timeout, command="store sync"):
         pending = queue.load_pending(private)
-        was_queued = pending.versions if pending and pending.target == mirror.target else ()
+        current = pending if pending and pending.target == mirror.target else None
+        was_queued = current.versions if current else ()
         head = store.head()
         if head is None:
             return SyncResult(mirror.url, (), 0, None, was_queued)
-        base = queue.mirrored_tip(private, mirror.target)
-        # Not an ancestor: this copy left the history it uploaded for another (`store pull
-        # --rebase`, `--undo-rebase`), so the whole new one is sent, naming the one it left.
-        replaced = base if base is not None and not store.contains(base, head) else None
-        if full or replaced is not None:
-            base = None
-        if base == head:
-            queue.clear_pending(private)
-            return SyncResult(mirror.url, (), 0, head, was_queued)
-        new_files = _new_files(store, base, head)
-        versions = sorted({_version_of(path) for path in new_files})
-        current = pending if pending and pending.target == mirror.target else None
+        progress = _Progress()
+        plan: Plan | None = None
         try:
-            base_count: int | None = None
-            if base is None:
-                # A copy that never synced here (a CI runner's fresh clone of the store) goes
-                # on from the newest step the mirror holds of its history, rather than sending
-                # the whole history again, and checking every object of it, on every run.
-                steps = listed_steps(mirror)
-                mirrored = _mirrored_base(store, mirror, head, steps)
-                if mirrored is not None and not full:
-                    base, base_count = mirrored, step_counts(steps)[mirrored]
-                    new_files = _new_files(store, base, head)
-                count = count_past(store, steps, base, head)
-            else:
-                known = queue.mirrored_count(private, mirror.target)
-                base_count = store.commit_count(base) if known is None else known
-                count = base_count + store.commit_count(head) - store.commit_count(base)
-            step = _Step(base, base_count, head, count, replaced)
-            sent = 0 if base == head else _upload(store, mirror, step, new_files)
-        except TfshadowError as exc:
-            queued = (current or queue.Pending(mirror.target)).with_versions(versions, exc.message)
+            plan = plan_sync(store, mirror, head, full=full)
+            if plan.files or plan.sends_step:
+                _upload(store, mirror, plan, progress)
+        except (TfshadowError, KeyboardInterrupt) as exc:
+            # Interrupted is queued like failed: the next recording command then finishes the
+            # upload even when it records nothing itself, and `store verify` names the versions.
+            error = exc.message if isinstance(exc, TfshadowError) else "the upload was interrupted"
+            lacking = plan.versions if plan else _versions_since_mirrored(store, mirror, head)
+            queued = (current or queue.Pending(mirror.target)).lacking(
+                [v for v in lacking if v not in progress.complete], error
+            )
             queue.save_pending(private, queued)
-            raise MirrorError(exc.message, hint=exc.hint) from exc
-        except KeyboardInterrupt:
-            # Queued like a failure: the next recording command then finishes the upload even
-            # when it records nothing itself, and `store verify` names the versions.
-            interrupted = "the upload was interrupted"
-            queued = (current or queue.Pending(mirror.target)).with_versions(versions, interrupted)
-            queue.save_pending(private, queued)
+            if isinstance(exc, TfshadowError):
+                raise MirrorError(exc.message, hint=exc.hint) from exc
             raise
-        queue.save_mirrored_tip(private, mirror.target, head, count)
+        queue.save_mirrored_tip(private, mirror.target, head, plan.count)
         queue.clear_pending(private)
-        sent_versions = tuple(sorted({_version_of(path) for path in new_files}))
-        return SyncResult(mirror.url, sent_versions, sent, head, was_queued)
+        uploaded = tuple(sorted(progress.uploaded))
+        return SyncResult(mirror.url, uploaded, progress.objects, head, was_queued)
+
+
+def plan_sync(store: GitShadowStore, mirror: Mirror, head: str, *, full: bool = False) -> Plan:
+    """What a sync of ``head`` sends (``full``: see :func:`sync`). Without ``full``, the version
+    files new since the commit this copy mirrored last, and a step from it; a copy that never
+    synced here (a CI runner's fresh clone of the store) goes on from the newest step the
+    mirror holds of its history, rather than sending the whole history again, and checking
+    every object of it, on every run. MirrorError when the mirror holds another store's
+    history."""
+    private = store.private_dir(PRIVATE_DIR)
+    base = queue.mirrored_tip(private, mirror.target)
+    # Not an ancestor: this copy left the history it uploaded for another (`store pull
+    # --rebase`, `--undo-rebase`), so the whole new one is sent, naming the one it left.
+    replaced = base if base is not None and not store.contains(base, head) else None
+    if full:
+        steps = listed_steps(mirror)
+        _mirrored_base(store, mirror, head, steps)  # refuses another store's prefix
+        chained = _sound_chain(store, mirror, head, steps)
+        files = store.version_files(head)
+        if chained == head:
+            return Plan(head, step_counts(steps)[head], head, step_counts(steps)[head], None, files)
+        count = count_past(store, steps, chained, head)
+        base_count = None if chained is None else step_counts(steps)[chained]
+        return Plan(chained, base_count, head, count, replaced, files)
+    if base is not None and replaced is None:
+        known = queue.mirrored_count(private, mirror.target)
+        base_count = store.commit_count(base) if known is None else known
+        count = base_count + store.commit_count(head) - store.commit_count(base)
+        return Plan(base, base_count, head, count, None, _new_files(store, base, head))
+    steps = listed_steps(mirror)
+    mirrored = _mirrored_base(store, mirror, head, steps)
+    base_count = None if mirrored is None else step_counts(steps)[mirrored]
+    count = count_past(store, steps, mirrored, head)
+    return Plan(mirrored, base_count, head, count, replaced, _new_files(store, mirrored, head))
+
+
+def _versions_since_mirrored(
+    store: GitShadowStore, mirror: Mirror, head: str
+) -> list[tuple[str, int]]:
+    """The versions recorded since the commit this copy mirrored last (all of them when none
+    is known), for a queue when no plan could be made."""
+    base = queue.mirrored_tip(store.private_dir(PRIVATE_DIR), mirror.target)
+    if base is not None and not store.contains(base, head):
+        base = None
+    return sorted({_version_of(path) for path in _new_files(store, base, head)})
 
 
 def _new_files(store: GitShadowStore, base: str | None, head: str) -> dict[str, str]:
@@ -135,60 +192,63 @@ def _version_of(path: str) -> tuple[str, int]:
     return workspace, int(version)
 
 
-@dataclass(frozen=True)
-class _Step:
-    """What a history step is to say besides its bundle (see :class:`HistoryStep`)."""
-
-    base: str | None
-    base_count: int | None
-    head: str
-    count: int
-    replaces: str | None
-
-
-def _upload(store: GitShadowStore, mirror: Mirror, to: _Step, new_files: dict[str, str]) -> int:
+def _upload(store: GitShadowStore, mirror: Mirror, plan: Plan, progress: _Progress) -> None:
+    """Each version's new files then its manifest, version by version (so that a cut upload
+    leaves whole versions behind it, which ``progress`` names), then the history step's bundle
+    and last the step."""
     mirror.check_ready()
-    sent = 0
-    base, head = to.base, to.head
+    base, head = plan.base, plan.head
     all_files = store.version_files(head)
-    touched = {_version_of(path) for path in new_files}
+    touched = plan.versions
     wanted = [oid for path, oid in all_files.items() if _version_of(path) in touched]
     blobs = store.read_blobs(wanted)
     stored = {oid: StoredFile(sha256_hex(data), len(data)) for oid, data in blobs.items()}
-    for oid in dict.fromkeys(new_files.values()):
-        sent += _put_once(mirror, object_key(stored[oid].sha256), blobs[oid], stored[oid].sha256)
+    checked: set[str] = set()  # blobs two versions share are sent once
+    for version in touched:
+        workspace, number = version
+        prefix = f"workspaces/{workspace}/{number:06d}/"
+        own = {path: oid for path, oid in all_files.items() if path.startswith(prefix)}
+        for path, oid in sorted(own.items()):
+            if path in plan.files and oid not in checked:
+                checked.add(oid)
+                sha = stored[oid].sha256
+                if _put_once(mirror, object_key(sha), blobs[oid], sha):
+                    progress.objects += 1
+                    progress.uploaded.add(version)
+        files = {path.removeprefix(prefix): stored[oid] for path, oid in own.items()}
+        key, data = manifest(workspace, number, files)
+        if _put_once(mirror, key, data, sha256_hex(data)):
+            progress.objects += 1
+            progress.uploaded.add(version)
+        progress.complete.add(version)
+    if not plan.sends_step:
+        return
 
     with tempfile.TemporaryDirectory(prefix="tfshadow-bundle-") as scratch:
         path = Path(scratch) / "history.bundle"
         store.write_bundle(path, head, base)
         bundle = path.read_bytes()
     bundle_sha = sha256_hex(bundle)
-    sent += _put_once(mirror, object_key(bundle_sha), bundle, bundle_sha)
-
-    for workspace, version in sorted(touched):
-        prefix = f"workspaces/{workspace}/{version:06d}/"
-        files = {
-            path.removeprefix(prefix): stored[oid]
-            for path, oid in all_files.items()
-            if path.startswith(prefix)
-        }
-        key, data = manifest(workspace, version, files)
-        sent += _put_once(mirror, key, data, sha256_hex(data))
-
+    progress.objects += _put_once(mirror, object_key(bundle_sha), bundle, bundle_sha)
     step = HistoryStep(
         tip=head,
         base=base,
-        count=to.count,
+        count=plan.count,
         branch=store.branch,
         bundle_sha256=bundle_sha,
         bundle_size=len(bundle),
-        base_count=to.base_count,
+        base_count=plan.base_count,
         copy=queue.copy_name(store.private_dir(PRIVATE_DIR)),
-        replaces=to.replaces,
-        versions=tuple(sorted(touched)),
+        replaces=plan.replaces,
+        # What the step brings: the versions new since its base (a full sync checks more).
+        versions=tuple(
+            touched
+            if base is None
+            else sorted({_version_of(path) for path in _new_files(store, base, head)})
+        ),
     )
     data = step.dumps()
-    return sent + _put_once(mirror, step.key, data, sha256_hex(data))
+    progress.objects += _put_once(mirror, step.key, data, sha256_hex(data))
 
 
 def listed_steps(mirror: Mirror) -> list[tuple[int, str, str]]:
@@ -252,13 +312,58 @@ def _mirrored_base(
 def _sound_step(mirror: Mirror, key: str, tip: str) -> bool:
     """Whether the history step at ``key`` is one to ``tip`` and its bundle is in the mirror
     as it names it."""
+    return _read_sound_step(mirror, key, tip) is not None
+
+
+def _read_sound_step(mirror: Mirror, key: str, tip: str) -> HistoryStep | None:
+    """The history step at ``key`` when it is one to ``tip`` whose bundle is in the mirror as
+    it names it, None otherwise."""
     try:
         step = HistoryStep.loads(mirror.get_first(key))
     except ValueError:
-        return False
-    return (
-        step.tip == tip and mirror.state(object_key(step.bundle_sha256), step.bundle_sha256) == "ok"
-    )
+        return None
+    if step.tip != tip:
+        return None
+    sound = mirror.state(object_key(step.bundle_sha256), step.bundle_sha256) == "ok"
+    return step if sound else None
+
+
+def _sound_chain(
+    store: GitShadowStore, mirror: Mirror, head: str, steps: list[tuple[int, str, str]]
+) -> str | None:
+    """The newest commit of ``head``'s history whose history step, and every step before it
+    down to the first, the mirror holds sound (:func:`_read_sound_step`): the history a
+    restore can follow, which `sync --full` need not send again. None: there is none."""
+    keys: dict[str, str] = {}
+    for _count, tip, key in reversed(steps):  # the lowest count first: the highest one stays
+        keys[tip] = key
+    known: dict[str, bool] = {}
+
+    def whole(tip: str) -> bool:
+        walked: list[str] = []
+        result = True
+        at: str | None = tip
+        while at is not None:
+            if at in known:
+                result = known[at]
+                break
+            if at in walked:
+                result = False  # a loop of steps: only an altered mirror has one
+                break
+            walked.append(at)
+            key = keys.get(at)
+            step = None if key is None else _read_sound_step(mirror, key, at)
+            if step is None:
+                result = False
+                break
+            at = step.base
+        known.update(dict.fromkeys(walked, result))
+        return result
+
+    for _count, tip, _key in steps:
+        if store.contains(tip, head) and whole(tip):
+            return tip
+    return None
 
 
 def _put_once(mirror: Mirror, key: str, data: bytes, sha256: str) -> int:

@@ -92,7 +92,9 @@ def _check_history(
     """Findings on the chain of history steps from ``head`` back to the first, and on the
     histories that parted from it; ``check`` reports on each step's bundle."""
     listed = listed_steps(mirror)
-    steps = {tip: key for _, tip, key in listed}
+    # Two steps to one commit (`sync --full` sent the history again beside a step whose
+    # bundle was lost): the one with the highest count, as a restore follows it.
+    steps = {tip: key for _, tip, key in reversed(listed)}
     findings: list[Finding] = []
     ours: list[HistoryStep] = []
     tip: str | None = head

@@ -7,15 +7,16 @@ from pathlib import Path
 from tfshadow.mirror import queue
 
 
-def test_queue_round_trip_and_merge(tmp_path: Path) -> None:
+def test_queue_round_trip_and_replace(tmp_path: Path) -> None:
     assert queue.load_pending(tmp_path) is None
-    pending = queue.Pending("aws s3://b/p").with_versions([("default", 2)], "cut")
+    pending = queue.Pending("aws s3://b/p").lacking([("default", 2)], "cut")
     queue.save_pending(tmp_path, pending)
     loaded = queue.load_pending(tmp_path)
     assert loaded == pending
-    merged = loaded.with_versions([("default", 3), ("default", 2)], "again")
-    assert merged.versions == (("default", 2), ("default", 3))
-    assert merged.error == "again" and merged.queued_at == pending.queued_at
+    # The next failure's versions are what the mirror then lacks: version 2 went up since.
+    again = loaded.lacking([("default", 3), ("default", 3)], "again")
+    assert again.versions == (("default", 3),)
+    assert again.error == "again" and again.queued_at == pending.queued_at
     queue.clear_pending(tmp_path)
     assert queue.load_pending(tmp_path) is None
     assert not list(tmp_path.iterdir())

@@ -153,7 +153,10 @@ def test_sync_refuses_another_stores_prefix_and_a_fresh_copy_goes_on_from_the_mi
     queue.save_mirrored_tip(copy.private_dir(PRIVATE_DIR), "elsewhere", copy.head() or "")
     record(copy, 4)
     again = sync(copy, mirror)
-    assert again.versions == (("default", 1), ("default", 2), ("default", 3), ("default", 4))
+    # Versions 1 to 3 are in the mirror already: only version 4 and the whole history go up.
+    assert again.versions == (("default", 4),)
+    newest = HistoryStep.loads(mirror.get(max(mirror.list_keys("history/"))))
+    assert newest.tip == copy.head() and newest.base is None
     assert restore(StoreConfig(workdir=tmp_path / "third"), mirror).tip == copy.head()
     assert restore(StoreConfig(workdir=tmp_path / "again"), mirror).tip == copy.head()
 
@@ -388,6 +391,11 @@ def test_sync_full_writes_no_key_again_with_other_content(
             for key in mirror.list_keys("")
         }
 
+    # The first step's bundle is lost: the history to the head is sent again, as a step of
+    # its own beside the one that names the lost bundle.
+    first = min(mirror.list_keys("history/"))
+    lost = f"objects/{HistoryStep.loads(mirror.get(first)).bundle_sha256}"
+    s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/{lost}")
     before = contents()
     assert sync(store, mirror, full=True).objects > 0
     after = contents()
@@ -445,3 +453,36 @@ def test_after_record_without_a_mirror_does_nothing(store: GitShadowStore) -> No
     record(store, 1)
     assert after_record(store) is None
     assert not list(store.private_dir(PRIVATE_DIR).iterdir())
+
+
+def test_sync_full_with_nothing_lost_uploads_nothing(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror, _ = _two_versions_synced(store, s3_endpoint)
+    keys = mirror.list_keys("")
+
+    again = sync(store, mirror, full=True)
+
+    assert (again.versions, again.objects, again.tip) == ((), 0, store.head())
+    assert mirror.list_keys("") == keys  # no history step added for a history already there
+    assert sync(store, mirror, full=True).objects == 0
+    assert verify(store, mirror).ok
+    assert restore(StoreConfig(workdir=tmp_path / "b"), mirror).versions == {"default": 2}
+
+
+def test_sync_full_sends_only_what_is_lost(store: GitShadowStore, s3_endpoint: str) -> None:
+    mirror, s3 = _two_versions_synced(store, s3_endpoint)
+    newest = max(mirror.list_keys("history/"))
+    step = HistoryStep.loads(mirror.get(newest))
+    manifest_key = next(k for k in mirror.list_keys("versions/default/000001/"))
+    history = set(mirror.list_keys("history/"))
+    for key in (f"objects/{step.bundle_sha256}", manifest_key):
+        s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/{key}")
+
+    repaired = sync(store, mirror, full=True)
+
+    # Version 1's manifest and the lost bundle; not the whole history again (the step that
+    # names the bundle is there: the same bundle makes it whole).
+    assert repaired.versions == (("default", 1),) and repaired.objects == 2
+    assert set(mirror.list_keys("history/")) == history
+    assert verify(store, mirror).ok
