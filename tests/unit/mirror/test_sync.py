@@ -486,3 +486,36 @@ def test_sync_full_sends_only_what_is_lost(store: GitShadowStore, s3_endpoint: s
     assert repaired.versions == (("default", 1),) and repaired.objects == 2
     assert set(mirror.list_keys("history/")) == history
     assert verify(store, mirror).ok
+
+
+def test_sync_cut_part_way_queues_only_the_versions_not_uploaded(
+    store: GitShadowStore, s3_endpoint: str, proxy: CuttingProxy
+) -> None:
+    for serial in range(1, 5):
+        record(store, serial)
+    everything = [("default", n) for n in range(1, 5)]
+    # What a whole first upload of these versions sends, through the proxy to another bucket.
+    sync(store, S3Mirror(new_bucket(s3_endpoint, object_lock=False), "m", endpoint=proxy.endpoint))
+    whole = proxy.passed
+    (store.private_dir(PRIVATE_DIR) / queue.MIRRORED).unlink()
+    mirror = S3Mirror(new_bucket(s3_endpoint, object_lock=False), "p", endpoint=proxy.endpoint)
+    proxy.cut_after(whole // 2)
+
+    with pytest.raises(MirrorError):
+        sync(store, mirror)
+
+    pending = queue.load_pending(store.private_dir(PRIVATE_DIR))
+    assert pending is not None and pending.versions
+    # The versions whose files and manifest went up before the cut are not queued again.
+    assert set(pending.versions) < set(everything)
+    assert pending.versions == tuple(everything[-len(pending.versions) :])
+    proxy.heal()
+    assert verify(store, mirror).queued == pending.versions
+    before = set(mirror.list_keys(""))
+
+    retried = sync(store, mirror)
+
+    assert retried.versions == pending.versions
+    assert retried.objects == len(set(mirror.list_keys("")) - before)
+    assert queue.load_pending(store.private_dir(PRIVATE_DIR)) is None
+    assert verify(store, mirror).ok
