@@ -155,7 +155,12 @@ def plan_sync(store: GitShadowStore, mirror: Mirror, head: str, *, full: bool = 
         if chained == head:
             return Plan(head, step_counts(steps)[head], head, step_counts(steps)[head], None, files)
         count = count_past(store, steps, chained, head)
-        base_count = None if chained is None else step_counts(steps)[chained]
+        counts = step_counts(steps)
+        if head in counts:
+            # Its step is there but not sound: a step of its own beside it, as no key is ever
+            # written again with other content.
+            count = max(count, max(counts.values()) + 1)
+        base_count = None if chained is None else counts[chained]
         return Plan(chained, base_count, head, count, replaced, files)
     if base is not None and replaced is None:
         known = queue.mirrored_count(private, mirror.target)

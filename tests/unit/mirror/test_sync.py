@@ -481,10 +481,13 @@ def test_sync_full_sends_only_what_is_lost(store: GitShadowStore, s3_endpoint: s
 
     repaired = sync(store, mirror, full=True)
 
-    # Version 1's manifest and the lost bundle; not the whole history again (the step that
-    # names the bundle is there: the same bundle makes it whole).
-    assert repaired.versions == (("default", 1),) and repaired.objects == 2
-    assert set(mirror.list_keys("history/")) == history
+    # Version 1's manifest, and a step from the sound step before the lost bundle (its own
+    # bundle, and the step beside the one naming the lost bundle): not the whole history.
+    assert repaired.versions == (("default", 1),) and repaired.objects == 3
+    (added,) = set(mirror.list_keys("history/")) - history
+    repair = HistoryStep.loads(mirror.get(added))
+    assert repair.tip == store.head() and repair.base == step.base
+    assert repair.versions == (("default", 2),)
     assert verify(store, mirror).ok
 
 
