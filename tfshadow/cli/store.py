@@ -321,6 +321,7 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
                     {"problem": f.problem, "key": f.key, "what": f.what} for f in report.findings
                 ],
                 "queued": [{"workspace": w, "version": n} for w, n in report.queued],
+                "repair": None if report.repair is None else f"tfshadow store {report.repair}",
             }
         )
     else:
@@ -338,8 +339,10 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
             else (f"has {len(report.findings)} problem(s)")
         )
         console.print(f"{report.url} {verdict} ({report.checked} object(s) checked).")
-        if any(f.problem != "parted" for f in report.findings):
-            console.print("Run `tfshadow store sync --full` to upload what it lacks.", markup=False)
+        if report.repair is not None:
+            console.print(
+                f"Run `tfshadow store {report.repair}` to upload what it lacks.", markup=False
+            )
         if any(f.problem == "parted" for f in report.findings):
             console.print(
                 "Histories of the store that parted are in this mirror (two copies of the store "

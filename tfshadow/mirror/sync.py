@@ -230,9 +230,9 @@ def _upload(store: GitShadowStore, mirror: Mirror, plan: Plan, progress: _Progre
         return
 
     with tempfile.TemporaryDirectory(prefix="tfshadow-bundle-") as scratch:
-        path = Path(scratch) / "history.bundle"
-        store.write_bundle(path, head, base)
-        bundle = path.read_bytes()
+        bundle_path = Path(scratch) / "history.bundle"
+        store.write_bundle(bundle_path, head, base)
+        bundle = bundle_path.read_bytes()
     bundle_sha = sha256_hex(bundle)
     progress.objects += _put_once(mirror, object_key(bundle_sha), bundle, bundle_sha)
     step = HistoryStep(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from tfshadow.errors import MirrorError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import (
     HistoryStep,
@@ -22,7 +23,14 @@ from tfshadow.mirror.base import (
     sha256_hex,
 )
 from tfshadow.mirror.histories import parted, read_steps
-from tfshadow.mirror.sync import PRIVATE_DIR, SYNC_LOCK_TIMEOUT, count_past, listed_steps
+from tfshadow.mirror.sync import (
+    PRIVATE_DIR,
+    SYNC_LOCK_TIMEOUT,
+    Plan,
+    count_past,
+    listed_steps,
+    plan_sync,
+)
 from tfshadow.store import GitShadowStore
 
 
@@ -30,11 +38,16 @@ from tfshadow.store import GitShadowStore
 class Finding:
     """One thing the mirror lacks (``missing``) or holds with other content (``altered``),
     or another copy's history that parted from the store's (``parted``, its newest step): its
-    key in the mirror, and what of the store it stands for."""
+    key in the mirror, and what of the store it stands for; ``commit``: the commit of the
+    history step it is (or whose bundle it is), for a step of the store's own history."""
 
     problem: Literal["missing", "altered", "parted"]
     key: str
     what: str
+    commit: str | None = None
+
+
+Repair = Literal["sync", "sync --full"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +57,9 @@ class VerifyReport:
     checked: int
     findings: tuple[Finding, ...]
     queued: tuple[tuple[str, int], ...] = ()
+    # The least `tfshadow store` command that uploads what is missing or altered (None:
+    # nothing is): a plain sync when every such object is one it sends.
+    repair: Repair | None = None
 
     @property
     def ok(self) -> bool:
@@ -65,12 +81,12 @@ def verify(
         findings: list[Finding] = []
         checked: dict[str, ObjectState] = {}  # key -> its state, so shared content is checked once
 
-        def check(key: str, sha256: str, what: str) -> None:
+        def check(key: str, sha256: str, what: str, commit: str | None = None) -> None:
             if key not in checked:
                 checked[key] = mirror.state(key, sha256)
             state = checked[key]
             if state == "missing" or state == "altered":
-                findings.append(Finding(state, key, what))
+                findings.append(Finding(state, key, what, commit))
 
         versions: dict[tuple[str, int], dict[str, StoredFile]] = {}
         for path, oid in sorted(files.items()):
@@ -83,11 +99,59 @@ def verify(
             key, data = manifest(workspace, number, version_files)
             check(key, sha256_hex(data), f"the manifest of version {number} of {workspace}")
         findings.extend(_check_history(mirror, store, head, check))
-        return VerifyReport(mirror.url, head, len(checked), tuple(findings), queued)
+        plain = _plain_sync_keys(store, mirror, head, blobs, versions)
+        repair = _repair(store, findings, plain)
+        return VerifyReport(mirror.url, head, len(checked), tuple(findings), queued, repair)
+
+
+def _plain_sync_keys(
+    store: GitShadowStore,
+    mirror: Mirror,
+    head: str,
+    blobs: dict[str, bytes],
+    versions: dict[tuple[str, int], dict[str, StoredFile]],
+) -> tuple[Plan, set[str]] | None:
+    """What a plain `tfshadow store sync` would send (:func:`plan_sync`): its plan and the
+    keys of the objects and manifests it checks; None when it could not send anything (the
+    mirror holds another store's history: sync names the problem)."""
+    try:
+        plan = plan_sync(store, mirror, head)
+    except MirrorError:
+        return None
+    keys = {object_key(sha256_hex(blobs[oid])) for oid in plan.files.values()}
+    keys |= {manifest(ws, n, versions[ws, n])[0] for ws, n in plan.versions}
+    return plan, keys
+
+
+def _repair(
+    store: GitShadowStore, findings: list[Finding], plain: tuple[Plan, set[str]] | None
+) -> Repair | None:
+    """The least sync that uploads what ``findings`` name missing or altered: a plain one
+    when it sends every one of them (the versions and history after the commit it last
+    mirrored), `--full` otherwise (what was sent before and got lost or altered since)."""
+    lacking = [f for f in findings if f.problem != "parted"]
+    if not lacking:
+        return None
+    if plain is None:
+        return "sync --full"
+    plan, keys = plain
+
+    def sent(finding: Finding) -> bool:
+        if finding.commit is None:
+            return finding.key in keys
+        # The step a plain sync sends goes from its base: steps up to the base stay as they are.
+        return plan.sends_step and (
+            plan.base is None or not store.contains(finding.commit, plan.base)
+        )
+
+    return "sync" if all(sent(f) for f in lacking) else "sync --full"
 
 
 def _check_history(
-    mirror: Mirror, store: GitShadowStore, head: str, check: Callable[[str, str, str], None]
+    mirror: Mirror,
+    store: GitShadowStore,
+    head: str,
+    check: Callable[[str, str, str, str | None], None],
 ) -> list[Finding]:
     """Findings on the chain of history steps from ``head`` back to the first, and on the
     histories that parted from it; ``check`` reports on each step's bundle."""
@@ -104,7 +168,7 @@ def _check_history(
         if key is None:
             count = _missing_count(mirror, store, listed, head, tip, newer)
             findings.append(
-                Finding("missing", history_key(count, tip), f"the history up to {tip[:12]}")
+                Finding("missing", history_key(count, tip), f"the history up to {tip[:12]}", tip)
             )
             tip, newer = _older_step(store, steps, tip), None
             continue
@@ -114,11 +178,12 @@ def _check_history(
         except ValueError:
             step = None
         if step is None or step.tip != tip:
-            findings.append(Finding("altered", key, f"the history step to {tip[:12]}"))
+            findings.append(Finding("altered", key, f"the history step to {tip[:12]}", tip))
             # Its base cannot be trusted: the walk goes on from the newest step before it.
             tip, newer = _older_step(store, steps, tip), None
             continue
-        check(object_key(step.bundle_sha256), step.bundle_sha256, f"the history to {tip[:12]}")
+        what = f"the history to {tip[:12]}"
+        check(object_key(step.bundle_sha256), step.bundle_sha256, what, tip)
         ours.append(step)
         tip, newer = step.base, step
     walked = {step.tip for step in ours}

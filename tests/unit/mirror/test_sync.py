@@ -522,3 +522,32 @@ def test_sync_cut_part_way_queues_only_the_versions_not_uploaded(
     assert retried.objects == len(set(mirror.list_keys("")) - before)
     assert queue.load_pending(store.private_dir(PRIVATE_DIR)) is None
     assert verify(store, mirror).ok
+
+
+def test_verify_suggests_the_least_sync_that_repairs_what_it_found(
+    store: GitShadowStore, s3_endpoint: str, proxy: CuttingProxy
+) -> None:
+    mirror = S3Mirror(new_bucket(s3_endpoint, object_lock=False), "p", endpoint=proxy.endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    assert verify(store, mirror).repair is None
+    record(store, 2)
+    proxy.cut_after(0)
+    with pytest.raises(MirrorError):
+        sync(store, mirror)
+    proxy.heal()
+
+    # Version 2 and the step to it are what a plain sync sends.
+    lacking = verify(store, mirror)
+    assert not lacking.ok and lacking.repair == "sync"
+    sync(store, mirror)
+    assert verify(store, mirror).repair is None
+
+    # A file of version 1 lost since its upload: a plain sync, up to date, would not send it.
+    lost = next(iter(mirror.list_keys("versions/default/000001/")))
+    client(s3_endpoint).delete_object(Bucket=mirror.bucket, Key=f"p/{lost}")
+    record(store, 3)
+    both = verify(store, mirror)
+    assert {f.key for f in both.findings} >= {lost} and both.repair == "sync --full"
+    sync(store, mirror, full=True)
+    assert verify(store, mirror).ok
