@@ -91,11 +91,20 @@ def test_mirror_survives_a_failed_upload_and_restores_the_store(
     broken = tfshadow("store", "verify", "--no-color", cwd=work)
     assert broken.code == 1
     assert "missing: history/" in broken.out and "queued for upload: default 2" in broken.out
+    # What it lacks is newer than the last upload: a plain sync sends it.
+    assert "Run `tfshadow store sync` to upload what it lacks." in broken.out
+    assert "--full" not in broken.out
     synced = tfshadow("store", "sync", "--no-color", cwd=work)
     assert synced.code == 0, synced.err
     assert "Uploaded 1 version(s) (default 2)" in synced.out
     assert not queue_file.exists()
     assert tfshadow("store", "verify", cwd=work).code == 0
+    # Nothing lost: a full sync checks everything and uploads nothing, no history step either.
+    keys = sorted(client(s3_endpoint).list_objects_v2(Bucket=bucket)["Contents"], key=str)
+    full = tfshadow("store", "sync", "--full", "--no-color", cwd=work)
+    assert full.code == 0, full.err
+    assert "is up to date" in full.out and "Uploaded" not in full.out
+    assert sorted(client(s3_endpoint).list_objects_v2(Bucket=bucket)["Contents"], key=str) == keys
 
     # Disaster: the store is gone. The mirror alone brings it back, history and all.
     shutil.rmtree(work / ".tfshadow")

@@ -266,8 +266,8 @@ def _undo_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
 @click.option(
     "--full",
     is_flag=True,
-    help="Check every object and send the whole history again (repairs a mirror that lost "
-    "objects).",
+    help="Check every object and history step, also those uploaded before, and send what is "
+    "missing or altered (repairs a mirror that lost objects).",
 )
 @json_option
 @no_color_option
@@ -294,6 +294,11 @@ def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> 
             f"Uploaded {len(result.versions)} version(s) "
             f"({versions_text(result.versions) or 'history only'}) and {result.objects} "
             f"object(s) to {result.url}."
+        )
+    elif full:
+        console.print(
+            f"{result.url} is up to date: it holds every object and history step of the store "
+            "(nothing uploaded)."
         )
     else:
         console.print(f"{result.url} is up to date.")

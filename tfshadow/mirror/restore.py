@@ -98,7 +98,9 @@ def history_chain(mirror: Mirror, chosen: str | None = None) -> tuple[list[Histo
         if tip not in steps:
             raise MirrorError(
                 f"{mirror.url} lacks the history step to commit {tip[:12]}",
-                hint="the mirror is incomplete: sync it from a store that still has the history",
+                hint="the mirror is incomplete: run `tfshadow store sync --full` in a copy of the "
+                "store that still has the history (a plain sync sends only what is newer than "
+                "its last upload)",
             )
         key = steps.pop(tip)[1]
         try:

@@ -179,8 +179,8 @@ class S3Mirror:
                     return older
         raise MirrorError(
             f"{key} in {self.url} has been altered: its content does not match its checksum",
-            hint="restore the object from a backup of the bucket, or sync from a store that "
-            "still holds the version",
+            hint="restore the object from a backup of the bucket, or run `tfshadow store sync "
+            "--full` in a store that still holds the version",
         )
 
     def get_first(self, key: str) -> bytes:

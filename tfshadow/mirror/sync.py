@@ -1,10 +1,12 @@
 """Upload to the mirror what the store recorded since the last upload.
 
-One sync sends, in this order: the version files new since the mirrored commit (by content), a git
-bundle of the commits since then, each touched version's manifest, and last the history step
-naming the bundle. A restore reads only complete history steps, so an upload cut anywhere before
-the last one is as if it never started, and the next sync sends it again (objects already there
-are not sent twice).
+One sync sends, in this order: version by version, its files new since the mirrored commit (by
+content) and its manifest; then a git bundle of the commits since then, and last the history
+step naming the bundle. A restore reads only complete history steps, so an upload cut anywhere
+before the last one is as if it never started, and the next sync sends it again (objects
+already there are not sent twice). ``--full`` checks every object of the store's versions and
+every history step down to the first, and sends what is missing or altered: a history step
+only when the steps to the head are not all sound (from the newest one that is).
 
 A step's count is the commits of its history, and more once a history was rewritten
 (`store pull --rebase`): such a history goes on from the newest step it still holds, and its
@@ -15,9 +17,10 @@ of the store that uploaded it, the versions it brought and the history it replac
 this copy uploaded before it left it), so that two copies uploading histories that parted are
 told apart (:mod:`tfshadow.mirror.histories`).
 
-When an upload fails, the versions it carried are queued (:mod:`tfshadow.mirror.queue`) and the
-error is raised: the versions stay in git, and the next sync, by ``tfshadow store sync`` or by
-the next command that records a version, completes the upload.
+When an upload fails, the versions it carried whose files and manifest it did not all upload
+are queued (:mod:`tfshadow.mirror.queue`) and the error is raised: the versions stay in git, and
+the next sync, by ``tfshadow store sync`` or by the next command that records a version,
+completes the upload.
 """
 
 from __future__ import annotations
@@ -320,11 +323,17 @@ def _sound_step(mirror: Mirror, key: str, tip: str) -> bool:
     return _read_sound_step(mirror, key, tip) is not None
 
 
-def _read_sound_step(mirror: Mirror, key: str, tip: str) -> HistoryStep | None:
+def _read_sound_step(
+    mirror: Mirror, key: str, tip: str, *, unchanged: bool = False
+) -> HistoryStep | None:
     """The history step at ``key`` when it is one to ``tip`` whose bundle is in the mirror as
-    it names it, None otherwise."""
+    it names it, None otherwise; ``unchanged``: and nobody wrote over the key since (a restore
+    reads the locked original, but `store verify` reads what the key holds now)."""
+    first = mirror.get_first(key)
+    if unchanged and mirror.get(key) != first:
+        return None
     try:
-        step = HistoryStep.loads(mirror.get_first(key))
+        step = HistoryStep.loads(first)
     except ValueError:
         return None
     if step.tip != tip:
@@ -357,7 +366,7 @@ def _sound_chain(
                 break
             walked.append(at)
             key = keys.get(at)
-            step = None if key is None else _read_sound_step(mirror, key, at)
+            step = None if key is None else _read_sound_step(mirror, key, at, unchanged=True)
             if step is None:
                 result = False
                 break

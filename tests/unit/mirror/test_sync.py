@@ -299,12 +299,18 @@ def test_restore_uses_the_locked_original_of_an_overwritten_history_step(
         client(s3_endpoint).put_object(
             Bucket=mirror.bucket, Key=f"prod/net/{key}", Body=b"overwritten"
         )
-    assert {f.problem for f in verify(store, mirror).findings} == {"altered"}
+    overwritten = verify(store, mirror)
+    assert {f.problem for f in overwritten.findings} == {"altered"}
+    assert overwritten.repair == "sync --full"
 
     restore(StoreConfig(workdir=tmp_path / "elsewhere"), mirror)
 
     restored = GitShadowStore.open(StoreConfig(workdir=tmp_path / "elsewhere"), create=False)
     assert git_log(restored.root) == git_log(store.root)
+    # The repair verify names sends the history again beside the overwritten steps.
+    assert sync(store, mirror, full=True).objects > 0
+    assert verify(store, mirror).ok
+    restore(StoreConfig(workdir=tmp_path / "again"), mirror)
 
 
 def test_restore_after_retention_keeps_what_the_store_kept(
@@ -551,3 +557,19 @@ def test_verify_suggests_the_least_sync_that_repairs_what_it_found(
     assert {f.key for f in both.findings} >= {lost} and both.repair == "sync --full"
     sync(store, mirror, full=True)
     assert verify(store, mirror).ok
+
+
+def test_restore_of_a_mirror_that_lost_a_step_names_the_full_sync(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror, s3 = _two_versions_synced(store, s3_endpoint)
+    s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/{min(mirror.list_keys('history/'))}")
+
+    with pytest.raises(MirrorError, match="lacks the history step") as lacking:
+        restore(StoreConfig(workdir=tmp_path / "b"), mirror)
+
+    # A plain sync in the store would find the mirror up to date and send nothing.
+    assert "`tfshadow store sync --full`" in (lacking.value.hint or "")
+    assert verify(store, mirror).repair == "sync --full"
+    sync(store, mirror, full=True)
+    assert restore(StoreConfig(workdir=tmp_path / "b"), mirror).versions == {"default": 2}
