@@ -152,7 +152,7 @@ def plan_sync(store: GitShadowStore, mirror: Mirror, head: str, *, full: bool = 
     replaced = base if base is not None and not store.contains(base, head) else None
     if full:
         steps = listed_steps(mirror)
-        _mirrored_base(store, mirror, head, steps)  # refuses another store's prefix
+        _refuse_another_store(store, mirror, head, steps)
         chained = _sound_chain(store, mirror, head, steps)
         files = store.version_files(head)
         if chained == head:
@@ -299,17 +299,26 @@ def _mirrored_base(
     store: GitShadowStore, mirror: Mirror, head: str, steps: list[tuple[int, str, str]]
 ) -> str | None:
     """The tip of the newest history step in the mirror that is part of this store's history
-    (None: the mirror holds none, or that step or its bundle is not sound). MirrorError when
-    it holds steps and none is this store's: another store mirrors there (two configurations
-    given the same bucket and prefix), and a restore, which follows the step with the most
-    commits, could bring back either store. ``steps``: :func:`listed_steps`."""
+    (None: the mirror holds none, or that step or its bundle is not sound); MirrorError when
+    another store's history is there (:func:`_refuse_another_store`). ``steps``:
+    :func:`listed_steps`."""
+    _refuse_another_store(store, mirror, head, steps)
     for _count, tip, key in steps:
         if store.contains(tip, head):
             # New steps are based on it: a step or bundle altered or lost since would break
             # the chain a restore follows, so the whole history is sent again instead.
             return tip if _sound_step(mirror, key, tip) else None
-    if not steps:
-        return None
+    return None
+
+
+def _refuse_another_store(
+    store: GitShadowStore, mirror: Mirror, head: str, steps: list[tuple[int, str, str]]
+) -> None:
+    """MirrorError when the mirror holds steps and none is this store's: another store
+    mirrors there (two configurations given the same bucket and prefix), and a restore, which
+    follows the step with the most commits, could bring back either store."""
+    if not steps or any(store.contains(tip, head) for _count, tip, _key in steps):
+        return
     raise MirrorError(
         f"{mirror.url} holds the history of another shadow store ({len(steps)} step(s), none of "
         "them in this store's history)",
