@@ -167,7 +167,11 @@ class S3Mirror:
         if data is None:
             raise MirrorError(
                 f"{self.url} has no {key}",
-                hint="run `tfshadow store verify` to see what the mirror lacks",
+                # Also a restore's error, where no store is at hand to verify: the repair is
+                # made in a copy that still has the history.
+                hint="the mirror is incomplete: in a copy of the store that still has the "
+                "history, `tfshadow store verify` names what it lacks and `tfshadow store sync "
+                "--full` uploads it",
             )
         if sha256 is None or sha256_hex(data) == sha256:
             return data

@@ -573,3 +573,18 @@ def test_restore_of_a_mirror_that_lost_a_step_names_the_full_sync(
     assert verify(store, mirror).repair == "sync --full"
     sync(store, mirror, full=True)
     assert restore(StoreConfig(workdir=tmp_path / "b"), mirror).versions == {"default": 2}
+
+
+def test_restore_of_a_mirror_that_lost_a_bundle_names_the_repair_in_a_copy(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    mirror, s3 = _two_versions_synced(store, s3_endpoint)
+    first = HistoryStep.loads(mirror.get(min(mirror.list_keys("history/"))))
+    s3.delete_object(Bucket=mirror.bucket, Key=f"prod/net/objects/{first.bundle_sha256}")
+
+    with pytest.raises(MirrorError, match="has no objects/") as lacking:
+        restore(StoreConfig(workdir=tmp_path / "b"), mirror)
+
+    # No store is at hand to verify: the repair is made in a copy that has the history.
+    assert "`tfshadow store sync --full`" in (lacking.value.hint or "")
+    assert verify(store, mirror).repair == "sync --full"
