@@ -99,6 +99,9 @@ def test_mirror_survives_a_failed_upload_and_restores_the_store(
     assert "Uploaded 1 version(s) (default 2)" in synced.out
     assert not queue_file.exists()
     assert tfshadow("store", "verify", cwd=work).code == 0
+    again = tfshadow("store", "sync", "--no-color", cwd=work)
+    assert "Nothing recorded since the last upload" in again.out
+    assert "`tfshadow store verify` checks" in again.out
     # Nothing lost: a full sync checks everything and uploads nothing, no history step either.
     keys = sorted(client(s3_endpoint).list_objects_v2(Bucket=bucket)["Contents"], key=str)
     full = tfshadow("store", "sync", "--full", "--no-color", cwd=work)

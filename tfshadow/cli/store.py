@@ -301,7 +301,11 @@ def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> 
             "(nothing uploaded)."
         )
     else:
-        console.print(f"{result.url} is up to date.")
+        # A plain sync checks nothing it sent before: it cannot tell a mirror that lost objects.
+        console.print(
+            f"Nothing recorded since the last upload to {result.url}: nothing uploaded "
+            "(`tfshadow store verify` checks what it holds)."
+        )
     return EXIT_OK
 
 

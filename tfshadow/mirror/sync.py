@@ -208,14 +208,16 @@ def _upload(store: GitShadowStore, mirror: Mirror, plan: Plan, progress: _Progre
     base, head = plan.base, plan.head
     all_files = store.version_files(head)
     touched = plan.versions
-    wanted = [oid for path, oid in all_files.items() if _version_of(path) in touched]
-    blobs = store.read_blobs(wanted)
+    by_version: dict[tuple[str, int], dict[str, str]] = {version: {} for version in touched}
+    for path, oid in all_files.items():
+        if (version := _version_of(path)) in by_version:
+            by_version[version][path] = oid
+    blobs = store.read_blobs([oid for own in by_version.values() for oid in own.values()])
     stored = {oid: StoredFile(sha256_hex(data), len(data)) for oid, data in blobs.items()}
     checked: set[str] = set()  # blobs two versions share are sent once
-    for version in touched:
+    for version, own in by_version.items():
         workspace, number = version
         prefix = f"workspaces/{workspace}/{number:06d}/"
-        own = {path: oid for path, oid in all_files.items() if path.startswith(prefix)}
         for path, oid in sorted(own.items()):
             if path in plan.files and oid not in checked:
                 checked.add(oid)
