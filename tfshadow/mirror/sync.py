@@ -400,6 +400,13 @@ def _put_once(mirror: Mirror, key: str, data: bytes, sha256: str) -> int:
 
 
 def pending_versions(store: GitShadowStore, mirror: Mirror) -> tuple[tuple[str, int], ...]:
-    """Versions queued for ``mirror`` after a failed upload."""
+    """Versions an upload to ``mirror`` that failed or was interrupted left for the next sync:
+    those queued, or, when each one's files went up before it stopped, those whose history
+    step did not (the queue then names none)."""
     pending = queue.load_pending(store.private_dir(PRIVATE_DIR))
-    return pending.versions if pending and pending.target == mirror.target else ()
+    if pending is None or pending.target != mirror.target:
+        return ()
+    head = store.head()
+    if pending.versions or head is None:
+        return pending.versions
+    return tuple(_versions_since_mirrored(store, mirror, head))

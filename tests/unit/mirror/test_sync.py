@@ -17,7 +17,7 @@ from tfshadow.mirror.base import HistoryStep, parse_history_key
 from tfshadow.mirror.ops import after_record, resume_queued
 from tfshadow.mirror.restore import restore
 from tfshadow.mirror.s3 import S3Mirror
-from tfshadow.mirror.sync import PRIVATE_DIR, sync
+from tfshadow.mirror.sync import PRIVATE_DIR, pending_versions, sync
 from tfshadow.mirror.verify import verify
 from tfshadow.store import GitShadowStore, StoreConfig
 
@@ -588,3 +588,18 @@ def test_restore_of_a_mirror_that_lost_a_bundle_names_the_repair_in_a_copy(
     # No store is at hand to verify: the repair is made in a copy that has the history.
     assert "`tfshadow store sync --full`" in (lacking.value.hint or "")
     assert verify(store, mirror).repair == "sync --full"
+
+
+def test_pending_versions_names_those_whose_history_step_did_not_go_up(
+    store: GitShadowStore, s3_endpoint: str
+) -> None:
+    mirror = mirror_for(s3_endpoint)
+    record(store, 1)
+    sync(store, mirror)
+    assert pending_versions(store, mirror) == ()
+    record(store, 2)
+    record(store, 3)
+    # Stopped after the versions' files and manifests, before the history step: none queued,
+    # but the mirror's history still lacks both.
+    queue.save_pending(store.private_dir(PRIVATE_DIR), queue.Pending(mirror.target, (), "cut"))
+    assert pending_versions(store, mirror) == (("default", 2), ("default", 3))
