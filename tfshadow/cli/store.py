@@ -273,8 +273,9 @@ def _undo_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
 @no_color_option
 @pass_cli
 def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> int:
-    """Upload to the mirror every version it lacks, queued ones first. Exit 1 when an upload
-    fails (the versions stay queued)."""
+    """Upload to the mirror what the store recorded since the last upload (with --full, also
+    what the mirror lost since). Exit 1 when an upload fails (the versions not uploaded stay
+    queued)."""
     from tfshadow.mirror.ops import sync_store
 
     result = sync_store(cli.project(), full=full)
