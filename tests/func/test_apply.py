@@ -288,9 +288,54 @@ def test_help_and_version_requests_pass_through_unrecorded(
     ):
         result = tfshadow(*args, cwd=workdir)
         assert result.code == 0, result.err
-        assert result.out.startswith(("Terraform v", "Usage: terraform")), args
+        assert "Terraform v" in result.out or "Usage: terraform" in result.out, args
         assert result.err == "", args
     assert not (workdir / ".tfshadow").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "name", "own"),
+    [
+        (["apply", "-help"], "apply", ["--message TEXT", "records"]),
+        (["-help", "apply", "-auto-approve"], "apply", ["--message TEXT"]),
+        (["destroy", "--help"], "destroy", ["--message TEXT", "records"]),
+        (["import", "-h"], "import", ["--message TEXT", "records"]),
+        (["refresh", "-help"], "refresh", ["--message TEXT"]),
+        (["taint", "-help"], "taint", ["--message TEXT"]),
+        (["untaint", "-help"], "untaint", ["--message TEXT"]),
+        (["state", "mv", "-help"], "state mv", ["--message TEXT", "moved"]),
+        (["state", "rm", "-help"], "state rm", ["--message TEXT", "forgotten"]),
+        (["state", "push", "-help"], "state push", ["--message TEXT"]),
+        (["state", "replace-provider", "-help"], "state replace-provider", ["--message TEXT"]),
+        (["plan", "--help"], "plan", ["--format markdown|json|text", "--report-file PATH"]),
+        (["plan", "-help", "--format", "json"], "plan", ["--format markdown|json|text"]),
+    ],
+)
+def test_help_of_a_wrapped_command_says_what_tfshadow_adds_then_shows_terraforms(
+    workdir: Path, tfshadow: Tfshadow, args: list[str], name: str, own: list[str]
+) -> None:
+    result = tfshadow(*args, cwd=workdir)
+    assert result.code == 0, result.err
+    assert result.err == ""
+    ours, _, terraforms = result.out.partition(f"Terraform's own help for {name} follows.")
+    assert terraforms.lstrip("\n").startswith(f"Usage: terraform [global options] {name} ")
+    assert ours.startswith(f"tfshadow {name} runs Terraform's {name}")
+    for option in [*own, "--chdir DIR", "--terraform-bin PATH", "--lock-timeout SECS"]:
+        assert option in ours, option
+    assert not (workdir / ".tfshadow").exists()  # help runs nothing, records nothing
+
+
+def test_help_of_a_command_tfshadow_does_not_wrap_is_terraforms_alone(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    for args in (["state", "list", "-help"], ["init", "-help"], ["-help"], ["output", "-h"]):
+        result = tfshadow(*args, cwd=workdir)
+        assert result.out.startswith("Usage: terraform"), args
+        assert "tfshadow" not in result.out, args
+    # `state` itself names the subcommands tfshadow records.
+    state = tfshadow("state", "-help", cwd=workdir)
+    ours, _, terraforms = state.out.partition("Terraform's own help for state follows.")
+    assert "`state rm`" in ours and terraforms.lstrip("\n").startswith("Usage: terraform")
 
 
 def test_no_color_from_tf_cli_args_makes_tfshadows_own_lines_plain_too(

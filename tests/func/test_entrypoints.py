@@ -47,6 +47,11 @@ def test_console_script_streams_terraform_output_and_records(tmp_path: Path) -> 
     assert [v["description"] for v in json.loads(log.stdout)["versions"]][-1] == "via script"
     help_text = _script("--help", cwd=work)
     assert help_text.returncode == 0 and "passed straight through" in help_text.stdout
+    # A wrapped command's help: tfshadow's options for it, then Terraform's, in that order.
+    plan_help = _script("plan", "--help", cwd=work)
+    assert plan_help.returncode == 0, plan_help.stderr
+    said = plan_help.stdout
+    assert -1 < said.find("--report-file PATH") < said.find("Usage: terraform [global options]")
     # A reader that goes away (`tfshadow log | head -0`) ends it quietly, as it ends git.
     reader_gone = subprocess.Popen(
         [str(BIN / "tfshadow"), "log"], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE

@@ -16,13 +16,19 @@ import click
 from tfshadow.cli import completion
 from tfshadow.cli.output import EXIT_OK, print_outcome, stderr_console, stdout_console
 from tfshadow.cli.pager import paged_stdout
+from tfshadow.cli.wrapped_help import (
+    END_OF_OPTIONS,
+    EVERY_COMMAND_HEADING,
+    EVERY_COMMAND_OPTIONS,
+    MESSAGE_OPTION,
+)
 from tfshadow.errors import UsageError
 from tfshadow.project import Project
 
 if TYPE_CHECKING:
     from tfshadow.ops.history import VersionChange
 
-HELP = """Shadow versions of Terraform state and configuration.
+HELP = f"""Shadow versions of Terraform state and configuration.
 
 \b
 Use tfshadow in place of terraform:
@@ -35,15 +41,14 @@ Use tfshadow in place of terraform:
   tfshadow <any other terraform command>             passed straight through to Terraform
 
 \b
-Options for every command (tfshadow's own are --long; Terraform's keep one dash):
-  --chdir DIR            work in DIR (Terraform's -chdir=DIR works too)
-  --terraform-bin PATH   run this terraform/tofu executable, not the embedded Terraform
-                         (also TFSHADOW_TERRAFORM_BIN)
-  --lock-timeout SECS    how long to wait for another tfshadow command on the same store
-                         (default: Terraform's -lock-timeout, else
-                         TFSHADOW_LOCK_TIMEOUT, else 60 s)
-  --message TEXT         the description of the version a recorded command creates
-  --                     end of tfshadow's options: the rest goes to Terraform as it is
+{EVERY_COMMAND_HEADING}
+{EVERY_COMMAND_OPTIONS}
+{MESSAGE_OPTION}
+{END_OF_OPTIONS}
+
+\b
+`tfshadow apply -help` (and of each Terraform command above) shows what tfshadow adds to
+it, then Terraform's help; any other Terraform command's help is Terraform's alone.
 """
 
 

@@ -287,6 +287,7 @@ def _one_line_usage_error(exc: click.ClickException, fallback: str) -> UsageErro
 
 
 def _run_terraform(inv: Invocation) -> int:
+    from tfshadow.cli.wrapped_help import wrapped_help
     from tfshadow.ops.record import recorded_command_name, run_recorded
     from tfshadow.project import Project
 
@@ -302,6 +303,11 @@ def _run_terraform(inv: Invocation) -> int:
     command = inv.command or ""
     # Help or version flags before the command (`-help apply`) count as they do after it.
     recorded = recorded_command_name(command, [*inv.global_args, *inv.rest])
+    wrapped = wrapped_help(command, [*inv.global_args, *inv.rest])
+    if wrapped is not None:
+        # Before Terraform's, which it writes to the same stream itself.
+        print(wrapped, flush=True)
+        return project.engine.run(tf_args, cwd=project.workdir, environ=project.environ)
     if recorded is None:
         if inv.message is not None:
             raise UsageError(
