@@ -62,12 +62,13 @@ def print_recorded(console: Console, meta: dict[str, Any]) -> None:
     """One line on a version just recorded (descriptions are user text: never markup)."""
     from rich.markup import escape
 
-    c = meta.get("changes", {})
+    from tfshadow.report.terminal import count_columns
+
+    counts = count_columns(meta.get("changes", {})).plain  # as `log` shows them
     extra = f"revert to {meta['reverted_to']}, " if meta.get("reverted_to") is not None else ""
     console.print(
         f"[bold]tfshadow:[/] recorded version {meta['version']} ({escape(str(meta['kind']))}, "
-        f"{extra}{meta['outcome']}; +{c.get('add', 0)} ~{c.get('change', 0)} "
-        f"-{c.get('destroy', 0)}): {escape(str(meta['description']))}"
+        f"{extra}{meta['outcome']}; {counts}): {escape(str(meta['description']))}"
     )
 
 

@@ -263,9 +263,8 @@ def _change(
 ) -> VersionChange:
     """From ``before`` to ``after``; with ``targets``, the configuration's changes narrowed to
     the blocks that declare them (the state's are narrowed by :func:`_targeted`)."""
-    from tfshadow.ops.record import record_only_kind
     from tfshadow.state.changes import compare_configs, compare_states, narrow_config
-    from tfshadow.state.config_files import config_intents
+    from tfshadow.state.intents import intended
     from tfshadow.state.redact import align_seals, sealed_apart, seals_in
 
     before_state, before_config = (
@@ -284,20 +283,9 @@ def _change(
             "or fingerprinted by another copy of the store): a secret shown as changed may not "
             "have changed",
         )
-    state = compare_states(before_state, after.state)
-    if not record_only_kind(
-        str(after.meta.get("kind")), state_only=after.meta.get("state_only") is True
-    ):
-        # The newer configuration's `import` and `removed` blocks tell an import from a creation
-        # and a forget from a destruction, which the states alone cannot.
-        imported, forgotten = config_intents(after.config)
-        # A revert's, whose files say nothing of them.
-        recorded, taken_back = after.meta.get("forgotten"), after.meta.get("imported")
-        if isinstance(recorded, list):
-            forgotten |= frozenset(str(r) for r in recorded)
-        if isinstance(taken_back, list):
-            imported |= frozenset(str(r) for r in taken_back)
-        state = state.with_intents(imported, forgotten)
+    # The newer version's command and configuration tell a forget from a destruction and an
+    # import from a creation, which the states alone cannot.
+    state = intended(compare_states(before_state, after.state), after.meta, after.config)
     return VersionChange(
         before=before.meta if before else None,
         after=after.meta,

@@ -903,9 +903,6 @@ def _plan_variables(project: Project, plan_file: str) -> dict[str, str]:
     return values
 
 
-_RECORD_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint"})
-
-
 def home_relative(text: str, home: str | None = None) -> str:
     """``text``, a path under the user's home directory written from ``~``: the store is pushed
     and mirrored, and the home directory's name is often the user's login."""
@@ -913,12 +910,6 @@ def home_relative(text: str, home: str | None = None) -> str:
     if home.rstrip("/") and text.startswith(home.rstrip("/") + "/"):
         return "~" + text[len(home.rstrip("/")) :]
     return text
-
-
-def record_only_kind(kind: str, *, state_only: bool = False) -> bool:
-    """Whether a version of ``kind`` changed Terraform's record alone (``state mv``, a
-    ``--state-only`` revert…): its entries are counted, and no object was replaced."""
-    return kind in _RECORD_ONLY_KINDS or kind.startswith("state ") or state_only
 
 
 def version_meta(
@@ -1008,7 +999,7 @@ def change_against(
     """What ``capture``, as a version of ``kind``, changes against ``previous`` (None: the
     first version), as :func:`version_change` tells it."""
     from tfshadow.state.changes import compare_configs, compare_states, summary_line
-    from tfshadow.state.config_files import config_intents
+    from tfshadow.state.intents import intended, record_only_kind
     from tfshadow.state.redact import matching_seals, replace_seals, seals_in
 
     sealed = seals_in((capture.state, capture.config))
@@ -1029,21 +1020,18 @@ def change_against(
         if previous is not None and changes.is_empty()
         else None
     )
+    meta = {**(extra or {}), "kind": kind}
+    changes = intended(changes, meta, capture.config)
     # Commands that change Terraform's record alone replace no object: entries are counted.
-    record_only = record_only_kind(kind, state_only=bool((extra or {}).get("state_only")))
-    if not record_only:
-        imported, forgotten = config_intents(capture.config)
-        # A revert lets go of what N did not manage, and takes back what was let go of since N,
-        # through `removed` and `import` blocks N's files lack.
-        forgotten |= frozenset((extra or {}).get("forgotten") or ())
-        imported |= frozenset((extra or {}).get("imported") or ())
-        changes = changes.with_intents(imported, forgotten)
+    record_only = record_only_kind(kind, state_only=meta.get("state_only") is True)
     add, change, destroy = changes.counts(record_only=record_only)
     return VersionChange(
         changes={
             "add": add,
             "change": change,
             "destroy": destroy,
+            # Let go of, not destroyed (`state rm`, a `removed` block): counted apart.
+            **({"forget": forgotten} if (forgotten := changes.forgotten()) else {}),
             "addresses": changes.addresses(),
             # Where moved objects were: `log ADDRESS` finds the move under the old address too.
             **({"moved_from": moved_from} if (moved_from := changes.moved_from()) else {}),

@@ -32,9 +32,10 @@ from tfshadow.state.changes import (
     contains_sealed,
     is_sealed,
 )
+from tfshadow.state.intents import record_only_kind
 from tfshadow.state.redact import mask_seals
 
-__all__ = ["SENSITIVE", "render_diff", "render_inspect", "render_log"]
+__all__ = ["SENSITIVE", "count_columns", "render_diff", "render_inspect", "render_log"]
 
 SENSITIVE = "(sensitive value)"
 
@@ -43,7 +44,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 # the console drops).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ELEMENT = re.compile(r"\[\d+\]\Z")  # a path that ends at a list element: `rules[1]`
-_SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "<=": "cyan"}
+_SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "<=": "cyan", ".": "magenta"}
 _ROW_SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 _MANAGED_VERB = {
     "create": "was created",
@@ -51,8 +52,6 @@ _MANAGED_VERB = {
     "delete": "was destroyed",
 }
 _DATA_VERB = {"create": "was read", "update": "was read again", "delete": "was removed from state"}
-# Kinds that change Terraform's record alone: `state rm` forgets a resource, it destroys nothing.
-_STATE_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint"})
 _STATE_VERB = {
     "create": "was added to the state",
     "update": "was changed in the state",
@@ -91,8 +90,10 @@ def render_log(
     author_width = max(len(_author_name(m)) for m in ordered)
     tags = [_tags(m) for m in ordered]
     tag_width = max(len(t.plain) for t in tags)
+    counts = [count_columns(_field(m, "changes")) for m in ordered]
+    counts_width = max(len(c.plain) for c in counts)
     lines: list[Text] = []
-    for meta, tag in zip(ordered, tags, strict=True):
+    for meta, tag, count in zip(ordered, tags, counts, strict=True):
         line = Text()
         line.append(str(meta.get("version", "?")).rjust(version_width), style="bold yellow")
         line.append("  ")
@@ -102,10 +103,12 @@ def render_log(
         line.append("  ")
         line.append_text(tag)
         line.append(" " * (tag_width - len(tag.plain)) + "  ")
-        line.append_text(_counts(_field(meta, "changes")))
+        line.append_text(count)
         description = str(meta.get("description") or "")
         if description:
-            line.append("  " + description.splitlines()[0])
+            # Aligned: a version that forgot objects has one more column.
+            line.append(" " * (counts_width - len(count.plain)) + "  ")
+            line.append(description.splitlines()[0])
         lines.append(line)
     print_lines(console, lines)
 
@@ -138,9 +141,9 @@ def render_inspect(
     # A baseline records what already existed: nothing was created by it.
     kind = str(meta.get("kind") or "")
     baseline = kind == "baseline" or parent_removed
-    state_only = (
-        kind in _STATE_ONLY_KINDS or kind.startswith("state ") or meta.get("state_only") is True
-    )
+    # Kinds that change Terraform's record alone: `state mv` moves a resource, it destroys
+    # nothing.
+    state_only = record_only_kind(kind, state_only=meta.get("state_only") is True)
     print_lines(
         console,
         _changes_lines(state_changes, config_changes, baseline=baseline, state_only=state_only),
@@ -242,13 +245,18 @@ def _tags(meta: Mapping[str, Any]) -> Text:
     return tag
 
 
-def _counts(changes: Mapping[str, Any]) -> Text:
+def count_columns(changes: Mapping[str, Any]) -> Text:
+    """A version's counts as ``log`` shows them: ``+1 ~0 -0``, and ``.1`` (Terraform's mark
+    for a forget) after them when objects were let go of without being destroyed."""
     text = Text()
     for index, (symbol, key) in enumerate((("+", "add"), ("~", "change"), ("-", "destroy"))):
         count = changes.get(key, 0)
         if index:
             text.append(" ")
         text.append(f"{symbol}{count}", style=_SYMBOL_STYLE[symbol] if count else "dim")
+    forgotten = changes.get("forget", 0)
+    if forgotten:
+        text.append(f" .{forgotten}", style=_SYMBOL_STYLE["."])
     return text
 
 
@@ -362,10 +370,9 @@ def _state_lines(
     add, change, destroy = state.counts(record_only=state_only)
     moved = state.moved()
     also = f", {moved} moved" if moved else ""
-    if not state_only:
-        imported, forgotten = state.imported(), state.forgotten()
-        also += f", {imported} imported" if imported else ""
-        also += f", {forgotten} forgotten" if forgotten else ""
+    imported, forgotten = state.imported(), state.forgotten()
+    also += f", {imported} imported" if imported else ""
+    also += f", {forgotten} forgotten" if forgotten else ""
     if baseline and not change and not destroy:
         lines.append(
             Text(f"Recorded: {add} existing resource{'' if add == 1 else 's'}.", style="bold")
@@ -412,7 +419,7 @@ def _resource_lines(
         verb = "was replaced"
     elif resource.imported and not state_only:
         verb = "was imported"
-    elif resource.forgotten and not state_only:
+    elif resource.forgotten:
         verb = "is no longer managed by Terraform (removed from the state, not destroyed)"
     elif resource.deposed and resource.action == "create" and not (data or state_only or baseline):
         # Terraform never creates a deposed object: it is the old one, kept for a while.
@@ -433,7 +440,7 @@ def _resource_lines(
     if replaced:
         # As terraform plan marks the order a replacement was made in.
         symbol = "+/-" if resource.create_before_destroy else "-/+"
-    elif resource.forgotten and not state_only:
+    elif resource.forgotten:
         symbol = "."  # Terraform's mark for a forget
     opening = _symbol(symbol, 3 - len(symbol))
     keyword = "data" if data else "resource"
@@ -458,7 +465,7 @@ def _resource_lines(
         line.append(f"{'id'.ljust(width)} = {_quote(kept_id)}")
         lines.append(line)
     for row in rows:
-        if resource.forgotten and not state_only:
+        if resource.forgotten:
             # The object stays as it was: its values, without a sign, as a plan shows a forget.
             line = _symbol(" ", 6)
             line.append(f"{row.path.ljust(width)} = ")

@@ -214,11 +214,13 @@ class StateChanges:
         """``(add, change, destroy)`` over managed instances only, as ``terraform plan`` counts:
         a replacement is one added and one destroyed. ``record_only`` counts entries of the
         state instead (what `state` commands and a written-back state change): no replacements."""
-        # As `terraform plan` counts: an object that only moved is not a change.
-        managed = [r for r in self.resources if r.mode == "managed" and not r.moved_only]
-        if not record_only:
-            # Nor is one imported or forgotten: counted apart (`imported`, `forgotten`).
-            managed = [r for r in managed if not (r.imported or r.forgotten)]
+        # As `terraform plan` counts: an object that only moved is not a change, nor is one
+        # imported or forgotten: counted apart (`imported`, `forgotten`).
+        managed = [
+            r
+            for r in self.resources
+            if r.mode == "managed" and not (r.moved_only or r.imported or r.forgotten)
+        ]
         if record_only:
             actions = [r.action for r in managed]
             return actions.count("create"), actions.count("update"), actions.count("delete")
@@ -276,6 +278,17 @@ class StateChanges:
                 and not r.deposed
                 and under_any(r.address, forgotten),
             )
+            for r in self.resources
+        )
+        return StateChanges(resources=resources, outputs=self.outputs)
+
+    def removals_forgotten(self) -> StateChanges:
+        """These changes, where every managed object gone from the state was forgotten, not
+        destroyed: what a command that edits Terraform's record alone (``state rm``) does."""
+        resources = tuple(
+            dataclasses.replace(r, forgotten=True)
+            if r.action == "delete" and r.mode == "managed"
+            else r
             for r in self.resources
         )
         return StateChanges(resources=resources, outputs=self.outputs)
@@ -387,11 +400,12 @@ def summary_line(
     At most ``limit`` addresses are named; the rest are counted (``"and 3 more"``). Without managed
     changes the line names changed outputs, or the changed files of ``config``, or says
     ``"no changes"``. ``record_only`` counts as :meth:`StateChanges.counts` does with it, in
-    the words of a state change (``"state: 0 added, 0 changed, 1 removed: …"``).
+    the words of a state change (``"state: 0 added, 0 changed, 0 removed, 1 forgotten: …"``).
     """
     addresses = changes.addresses()
     if addresses:
         add, change, destroy = changes.counts(record_only=record_only)
+        imported, forgotten = changes.imported(), changes.forgotten()
         if record_only:
             # Terraform's record alone changed: nothing was added to or destroyed in the world.
             counts = f"state: {add} added, {change} changed, {destroy} removed"
@@ -400,12 +414,10 @@ def summary_line(
         moved = changes.moved()
         if moved:
             counts += f", {moved} moved"
-        if not record_only:
-            imported, forgotten = changes.imported(), changes.forgotten()
-            if imported:
-                counts = f"{imported} to import, {counts}"
-            if forgotten:
-                counts += f", {forgotten} to forget"
+        if imported:
+            counts = f"{imported} to import, {counts}"
+        if forgotten:
+            counts += f", {forgotten} {'forgotten' if record_only else 'to forget'}"
         return f"{counts}: {_name_some(addresses, limit)}"
     outputs = [o.name for o in changes.outputs]
     if outputs:
