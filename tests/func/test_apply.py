@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -262,16 +263,42 @@ def test_destroy_and_state_rm_are_recorded_other_commands_pass_through(
     )
     assert destroyed.code == 0, destroyed.err
     versions = tfshadow("log", "--json", cwd=workdir).json()["versions"]
-    assert [(v["kind"], v["changes"]["destroy"]) for v in versions] == [
-        ("destroy", 1),
-        ("state rm", 1),
-        ("apply", 0),
+    assert [(v["kind"], v["changes"]["destroy"], v["changes"].get("forget")) for v in versions] == [
+        ("destroy", 1, None),
+        ("state rm", 0, 1),
+        ("apply", 0, None),
     ]
     # `state rm` forgets: it destroys nothing, and its description does not say it did.
-    assert versions[1]["description"] == "state: 0 added, 0 changed, 1 removed: terraform_data.auth"
+    assert versions[1]["description"] == (
+        "state: 0 added, 0 changed, 0 removed, 1 forgotten: terraform_data.auth"
+    )
     # Given no variables, it keeps those of the version before: none was removed.
     state_rm = tfshadow("inspect", "2", "--json", cwd=workdir).json()
     assert state_rm["config"] == {"files": [], "variables": []}
+    assert state_rm["changes"]["summary"] | {"import": 0, "move": 0} == {
+        "add": 0,
+        "change": 0,
+        "destroy": 0,
+        "import": 0,
+        "move": 0,
+        "forget": 1,
+    }
+    [forgotten] = state_rm["changes"]["resources"]
+    assert forgotten["address"] == "terraform_data.auth" and forgotten["forgotten"] is True
+    inspected = tfshadow("inspect", "2", "--no-color", "--no-pager", cwd=workdir).out
+    assert "# terraform_data.auth is no longer managed by Terraform" in inspected
+    assert '  . resource "terraform_data" "auth" {' in inspected
+    assert "State: 0 added, 0 changed, 0 removed, 1 forgotten." in inspected
+    # log's columns: nothing destroyed by the `state rm`, one object forgotten (`.1`).
+    log = tfshadow("log", "--no-color", "--no-pager", cwd=workdir).out.splitlines()
+    counts = [re.search(r"\+\d+ ~\d+ -\d+( \.\d+)?", line) for line in log]
+    assert [found.group() if found else None for found in counts] == [
+        "+0 ~0 -1",
+        "+0 ~0 -0 .1",
+        "+2 ~0 -0",
+    ]
+    # The descriptions after them still start in one column.
+    assert len({line.index(text) for line, text in zip(log, ("0 to add", "state:", "2 to add"))}) == 1
 
 
 def test_help_and_version_requests_pass_through_unrecorded(

@@ -122,9 +122,15 @@ def log(
     where: LogFilter = LogFilter(),
 ) -> list[dict[str, Any]]:
     """Version metadata, newest first: those ``where`` admits, at most ``limit``."""
+    from tfshadow.state.intents import upgraded_counts
+
     store, ws = open_history(project, workspace)
     marks = store.marks(ws)
-    metas = [with_mark(meta, marks) for meta in reversed(store.versions(ws)) if where.admits(meta)]
+    metas = [
+        with_mark(upgraded_counts(meta), marks)
+        for meta in reversed(store.versions(ws))
+        if where.admits(meta)
+    ]
     return metas[:limit] if limit is not None else metas
 
 
@@ -175,6 +181,7 @@ def inspect(
 ) -> VersionChange:
     """Version ``version`` against its parent; with ``targets``, only the resources they name."""
     from tfshadow.ops.marks import resolve_version
+    from tfshadow.state.intents import upgraded_counts
 
     store, ws = open_history(project, workspace)
     number = resolve_version(store, ws, version)
@@ -186,7 +193,7 @@ def inspect(
     change = _targeted(
         _change(before, after, project.seal_matcher(store), targets), targets, before, after
     )
-    return replace(change, after=with_mark(change.after, store.marks(ws)))
+    return replace(change, after=with_mark(upgraded_counts(change.after), store.marks(ws)))
 
 
 def diff(
@@ -199,11 +206,17 @@ def diff(
 ) -> VersionChange:
     """From ``v1`` to ``v2`` (latest); with ``targets``, only the resources they name."""
     from tfshadow.ops.marks import resolve_version
+    from tfshadow.state.intents import upgraded_counts
 
     store, ws = open_history(project, workspace)
     a = store.reconstruct(ws, resolve_version(store, ws, v1))
     b = store.reconstruct(ws, resolve_version(store, ws, v2 or "latest"))
-    return _targeted(_change(a, b, project.seal_matcher(store), targets), targets, a, b)
+    change = _targeted(_change(a, b, project.seal_matcher(store), targets), targets, a, b)
+    return replace(
+        change,
+        before=None if change.before is None else upgraded_counts(change.before),
+        after=upgraded_counts(change.after),
+    )
 
 
 def _targeted(

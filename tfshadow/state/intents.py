@@ -9,9 +9,11 @@ blocks, and what a revert recorded in its metadata tell them apart.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tfshadow.state.changes import StateChanges
+if TYPE_CHECKING:
+    # Only a type here: `log` reads counts without loading the change model.
+    from tfshadow.state.changes import StateChanges
 
 __all__ = ["forgets_removals", "intended", "record_only_kind", "upgraded_counts"]
 
@@ -66,7 +68,7 @@ def intended(
     return changes.with_intents(imported, forgotten)
 
 
-def upgraded_counts(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+def upgraded_counts(meta: dict[str, Any]) -> dict[str, Any]:
     """``meta`` with its ``changes`` counted as versions are now: one recorded before forgets
     were counted apart counted what a ``state rm`` (or another command that forgets)
     took out of the state as destroyed, where it was forgotten."""

@@ -259,9 +259,32 @@ def test_changes_imports_and_forgets_are_counted_apart() -> None:
         ("module.old.a_b.x[0]", False, True),
     ]
     assert changes.counts() == (0, 0, 1)
-    assert changes.counts(record_only=True) == (1, 0, 2)
+    assert changes.counts(record_only=True) == (0, 0, 1)
     assert summary_line(changes).startswith(
         "1 to import, 0 to add, 0 to change, 1 to destroy, 1 to forget: "
+    )
+
+
+def test_changes_what_a_state_command_took_out_of_the_state_is_forgotten_not_removed() -> None:
+    # `state rm`: the objects still exist, Terraform no longer manages them.
+    before = state(
+        ("a_b.kept", instance("a_b.kept", {"id": "1"})),
+        ("a_b.gone", instance("a_b.gone", {"id": "2"})),
+        ("a_b.c (deposed object d1)", instance("a_b.c", {"id": "3"}, deposed="d1")),
+    )
+    after = state(("a_b.kept", instance("a_b.kept", {"id": "1"})))
+
+    changes = compare_states(before, after).removals_forgotten()
+
+    assert [(r.address, r.forgotten) for r in changes.resources] == [
+        ("a_b.c (deposed object d1)", True),
+        ("a_b.gone", True),
+    ]
+    assert changes.counts(record_only=True) == (0, 0, 0)
+    assert changes.counts() == (0, 0, 0)
+    assert changes.forgotten() == 2
+    assert summary_line(changes, record_only=True) == (
+        "state: 0 added, 0 changed, 0 removed, 2 forgotten: a_b.c (deposed object d1), a_b.gone"
     )
 
 
