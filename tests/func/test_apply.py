@@ -298,7 +298,8 @@ def test_destroy_and_state_rm_are_recorded_other_commands_pass_through(
         "+2 ~0 -0",
     ]
     # The descriptions after them still start in one column.
-    assert len({line.index(text) for line, text in zip(log, ("0 to add", "state:", "2 to add"))}) == 1
+    starts = ("0 to add", "state:", "2 to add")
+    assert len({line.index(text) for line, text in zip(log, starts, strict=True)}) == 1
 
 
 def test_help_and_version_requests_pass_through_unrecorded(

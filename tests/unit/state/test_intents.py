@@ -45,7 +45,7 @@ def test_intended_tells_a_forget_from_a_destruction_by_the_command_recorded(
 
 
 def test_intended_reads_a_removed_block_of_the_configuration() -> None:
-    removed = 'removed {\n  from = a_b.gone\n  lifecycle {\n    destroy = false\n  }\n}\n'
+    removed = "removed {\n  from = a_b.gone\n  lifecycle {\n    destroy = false\n  }\n}\n"
     config = {"format": CONFIG_FORMAT, "files": {"main.tf": removed.splitlines(keepends=True)}}
 
     changes = intended(compare_states(BEFORE, AFTER), {"kind": "apply"}, config)
