@@ -325,6 +325,10 @@ def test_state_only_revert_pushes_the_recorded_state(
     assert canonicalise(pushed)["resources"] == canonicalise(states[1])["resources"]
     [meta] = tfshadow("log", "-n", "1", "--json", cwd=work).json()["versions"]
     assert meta["kind"] == "revert" and meta["state_only"] is True
+    # What version 1 lacks is let go of, not destroyed: said so before and after the push.
+    assert meta["changes"]["destroy"] == 0 and meta["changes"]["forget"] > 0
+    assert "is no longer managed by Terraform" in result.out
+    assert "was removed from the state" not in result.out
     # Once more: Terraform's record is version 1 already, so nothing is pushed nor recorded.
     again = tfshadow("revert", "1", "--state-only", "--auto-approve", "--no-color", cwd=work)
     assert again.code == 0, again.err

@@ -627,7 +627,9 @@ def _state_only(
         # A secret sealed under the same key by another copy of the store, or before seals
         # carried fingerprints, is the same secret.
         (live,) = align_seals((live,), (target.state,), project.seal_matcher(store))
-    ui.state_changes(number, compare_states(live, target.state))
+    # A state push destroys nothing: an object version N lacks is forgotten, as its version
+    # records it.
+    ui.state_changes(number, compare_states(live, target.state).removals_forgotten())
     outcome = RevertOutcome(exit_code=0, version=number)
     if live is not None and _same_but_serial(live, target.state):
         # Pushing would only raise the serial, and record a version that changes nothing.
