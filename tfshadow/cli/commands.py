@@ -47,8 +47,8 @@ Use tfshadow in place of terraform:
 {END_OF_OPTIONS}
 
 \b
-`tfshadow apply -help` (and of each Terraform command above) shows what tfshadow adds to
-it, then Terraform's help; any other Terraform command's help is Terraform's alone.
+The help of each Terraform command above (`tfshadow apply -help`) shows what tfshadow adds
+to it, then Terraform's help; any other Terraform command's help is Terraform's alone.
 """
 
 

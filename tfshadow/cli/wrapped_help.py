@@ -84,8 +84,8 @@ _WHAT = {
     ),
 }
 _PLAN = """\
-tfshadow plan runs Terraform's plan (its output and exit code unchanged, -detailed-exitcode's 2
-included) and reports on what it would change. When a shadow store exists, the report is saved
+tfshadow plan runs Terraform's plan (its exit code kept, -detailed-exitcode's 2 included)
+and reports on what it would change. When a shadow store exists, the report is saved
 in it (plan/report.md and plan/report.json, what `tfshadow comment` posts) and one line on
 stderr says where.
 
