@@ -61,6 +61,15 @@ def history(tmp_path: Path, tfshadow: Tfshadow) -> tuple[Path, dict[int, dict[st
     return work, states
 
 
+def _initialised(tmp_path: Path, tfshadow: Tfshadow, main_tf: str) -> Path:
+    """A working directory holding ``main_tf``, initialised."""
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(main_tf)
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    return work
+
+
 def test_revert_round_trip(history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow) -> None:
     work, states = history
     result = tfshadow("revert", "1", "--auto-approve", "--no-color", cwd=work)
@@ -353,13 +362,12 @@ def test_state_only_revert_refuses_a_lineage_mismatch(
 def test_sensitive_variables_must_be_supplied_before_any_plan(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(
+    work = _initialised(
+        tmp_path,
+        tfshadow,
         'variable "db_password" {\n  type      = string\n  sensitive = true\n}\n\n'
-        'resource "terraform_data" "db" {\n  input = var.db_password\n}\n'
+        'resource "terraform_data" "db" {\n  input = var.db_password\n}\n',
     )
-    assert tfshadow("init", "-no-color", cwd=work).code == 0
     assert tfshadow(*APPLY, "-var", "db_password=first-secret", cwd=work).code == 0
     assert tfshadow(*APPLY, "-var", "db_password=second-secret", cwd=work).code == 0
     missing = tfshadow("revert", "1", "--auto-approve", cwd=work)
@@ -802,17 +810,16 @@ def test_revert_to_values_given_by_var_for_collections_and_numbers(
 ) -> None:
     # Terraform reads a -var or TF_VAR_ value of a variable whose type is not a string, number
     # or bool as an HCL expression; the recorded raw text must reach it the same way.
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(
+    work = _initialised(
+        tmp_path,
+        tfshadow,
         'variable "sizes" {\n  type = map(string)\n}\n'
         'variable "zones" {\n  type = list(string)\n}\n'
         'variable "replicas" {\n  type = number\n}\n'
         'variable "label" {\n  type = string\n}\n'
         'resource "terraform_data" "web" {\n'
-        "  input = [var.sizes, var.zones, var.replicas, var.label]\n}\n"
+        "  input = [var.sizes, var.zones, var.replicas, var.label]\n}\n",
     )
-    assert tfshadow("init", "-no-color", cwd=work).code == 0
     first = ("-var", 'sizes={a="large", b="small"}', "-var", "replicas=3")
     monkeypatch.setenv("TF_VAR_zones", '["z1", "z2"]')
     assert tfshadow(*APPLY, *first, "-var", 'label={a="x"} ${b}', cwd=work).code == 0
@@ -873,16 +880,15 @@ def test_a_revert_records_the_values_it_was_given_so_reverting_to_it_brings_them
 ) -> None:
     # Your own -var-file and -var win over version N's values in a revert; its version held
     # only N's, so a later revert to it planned N's values and missed the state it recorded.
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(
+    work = _initialised(
+        tmp_path,
+        tfshadow,
         'variable "size" {\n  default = "small"\n}\n'
         'variable "zone" {\n  default = "a"\n}\n'
         'variable "db_password" {\n  default   = "recorded-password"\n  sensitive = true\n}\n'
         'resource "terraform_data" "web" {\n  input = "${var.size}-${var.zone}"\n}\n'
-        'resource "terraform_data" "db" {\n  input = sensitive(var.db_password)\n}\n'
+        'resource "terraform_data" "db" {\n  input = sensitive(var.db_password)\n}\n',
     )
-    assert tfshadow("init", "-no-color", cwd=work).code == 0
     assert tfshadow(*APPLY, cwd=work).code == 0
     assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
     (work / "override.tfvars").write_text('zone = "z"\n')
@@ -1438,15 +1444,14 @@ def test_an_object_replaced_since_is_said_to_be_another_one_before_and_after_the
 def test_targeted_revert_names_only_the_variables_the_targets_use(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(
+    work = _initialised(
+        tmp_path,
+        tfshadow,
         'variable "a" {\n  type = string\n}\nvariable "b" {\n  type = string\n}\n'
         'locals {\n  name = "x-${var.a}"\n}\n'
         'resource "terraform_data" "x" {\n  input = local.name\n}\n'
-        'resource "terraform_data" "y" {\n  input = var.b\n}\n'
+        'resource "terraform_data" "y" {\n  input = var.b\n}\n',
     )
-    assert tfshadow("init", "-no-color", cwd=work).code == 0
     assert tfshadow(*APPLY, "-var", "a=1", "-var", "b=1", cwd=work).code == 0
     assert tfshadow(*APPLY, "-var", "a=2", "-var", "b=2", cwd=work).code == 0
 
@@ -1563,13 +1568,12 @@ def test_revert_to_a_recovered_version_says_its_values_are_not_known(
 ) -> None:
     from .conftest import plain_apply
 
-    work = tmp_path / "infra"
-    work.mkdir()
-    (work / "main.tf").write_text(
+    work = _initialised(
+        tmp_path,
+        tfshadow,
         'variable "size" {\n  type = string\n}\n'
-        'resource "terraform_data" "web" {\n  input = var.size\n}\n'
+        'resource "terraform_data" "web" {\n  input = var.size\n}\n',
     )
-    assert tfshadow("init", "-no-color", cwd=work).code == 0
     assert tfshadow(*APPLY, "-var", "size=small", cwd=work).code == 0
     plain_apply(work, "-var", "size=big")  # outside tfshadow: its value is never seen
     assert tfshadow(*APPLY, "-var", "size=small", cwd=work).code == 0
