@@ -39,10 +39,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from tfshadow.report.terminal import SENSITIVE, print_line, print_lines
+from tfshadow.report.text import pad_cells
 from tfshadow.revert.verify import IDENTITY_PATH, STATUS_PATH, Mismatch, VerificationReport
 from tfshadow.state.changes import ABSENT, contains_sealed, is_sealed
 
@@ -300,10 +302,10 @@ def _mismatch_lines(
             continue
         what = "differs from" if after_apply else "does not return to"
         lines.append(_line("~", address, f"{what} version {version}:", "bold yellow"))
-        width = max(len(m.path) for m in rows)
+        width = max(cell_len(m.path) for m in rows)
         for row in rows:
             line = Text(" " * 8)
-            line.append(row.path.ljust(width), style="yellow")
+            line.append(pad_cells(row.path, width), style="yellow")
             line.append("  ")
             line.append(_value(row.recorded, row.sensitive))
             line.append(" → ", style="dim")

@@ -17,9 +17,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from tfshadow.report.text import pad_cells
 from tfshadow.state.changes import (
     ABSENT,
     AttributeChange,
@@ -87,7 +89,7 @@ def render_log(
         print_line(console, Text(f"Workspace {shown} (also: {', '.join(others)})", style="dim"))
     ordered = sorted(metas, key=_version_key, reverse=True)
     version_width = max(len(str(m.get("version", "?"))) for m in ordered)
-    author_width = max(len(_author_name(m)) for m in ordered)
+    author_width = max(cell_len(_author_name(m)) for m in ordered)
     tags = [_tags(m) for m in ordered]
     tag_width = max(len(t.plain) for t in tags)
     counts = [count_columns(_field(m, "changes")) for m in ordered]
@@ -99,7 +101,7 @@ def render_log(
         line.append("  ")
         line.append(_format_time(meta.get("timestamp")), style="blue")
         line.append("  ")
-        line.append(_author_name(meta).ljust(author_width), style="cyan")
+        line.append(pad_cells(_author_name(meta), author_width), style="cyan")
         line.append("  ")
         line.append_text(tag)
         line.append(" " * (tag_width - len(tag.plain)) + "  ")
@@ -459,16 +461,16 @@ def _resource_lines(
         if resource.action == "update" or _side(row) is not None or row.sensitive
     ]
     kept_id = resource.kept_id if resource.action == "update" else None
-    width = max([len(row.path) for row in rows] + [2 if kept_id is not None else 0])
+    width = max([cell_len(row.path) for row in rows] + [2 if kept_id is not None else 0])
     if kept_id is not None:  # which object it is, as a plan shows an update's
         line = _symbol(" ", 6)
-        line.append(f"{'id'.ljust(width)} = {_quote(kept_id)}")
+        line.append(f"{pad_cells('id', width)} = {_quote(kept_id)}")
         lines.append(line)
     for row in rows:
         if resource.forgotten:
             # The object stays as it was: its values, without a sign, as a plan shows a forget.
             line = _symbol(" ", 6)
-            line.append(f"{row.path.ljust(width)} = ")
+            line.append(f"{pad_cells(row.path, width)} = ")
             value = _side(row)
             hidden = row.sensitive or contains_sealed(value)
             parts = [Text(SENSITIVE)] if hidden else _value_lines(value, " ", 6, in_list=False)
@@ -515,7 +517,7 @@ def _change_lines(
     symbol = "+" if before is ABSENT else "-" if after is ABSENT else "~"
     sensitive = sensitive or contains_sealed(before) or contains_sealed(after)
     line = _symbol(symbol, indent)
-    line.append(f"{name.ljust(width)} = ")
+    line.append(f"{pad_cells(name, width)} = ")
     if symbol == "~":
         if sensitive:
             line.append(SENSITIVE)
@@ -618,12 +620,12 @@ def _value_lines(value: Any, symbol: str, indent: int, *, in_list: bool) -> list
         return [Text(SENSITIVE)]
     if isinstance(value, Mapping) and value:
         keys = [_key(key, in_list) for key in value]
-        width = max(len(key) for key in keys)
+        width = max(cell_len(key) for key in keys)
         lines = [Text("{")]
         for key, item in sorted(zip(keys, value.values(), strict=True), key=lambda kv: kv[0]):
             sub = _value_lines(item, symbol, indent + 4, in_list=False)
             line = _symbol(symbol, indent + 4)
-            line.append(f"{key.ljust(width)} = ")
+            line.append(f"{pad_cells(key, width)} = ")
             line.append_text(sub[0])
             lines.extend([line, *sub[1:]])
         lines.append(Text(" " * (indent + 2) + "}"))
@@ -703,7 +705,7 @@ def _output_lines(outputs: Iterable[OutputChange]) -> list[Text]:
     # An object or list changed in place shows the leaves that changed, as a resource does:
     # a map of a hundred addresses with one changed is one line, not both maps whole.
     rows = [row for output in outputs for row in output.rows()]
-    width = max((len(row.path) for row in rows), default=0)
+    width = max((cell_len(row.path) for row in rows), default=0)
     lines: list[Text] = []
     for row in rows:
         lines.extend(_attribute_lines(row, indent=2, width=width))
@@ -719,7 +721,7 @@ def _config_summary_lines(config: ConfigChanges) -> list[Text]:
         line.append_text(_line_stats(change))
         lines.append(line)
     variables: list[VariableChange] = list(config.variables)
-    width = max((len(f"var.{v.name}") for v in variables), default=0)
+    width = max((cell_len(f"var.{v.name}") for v in variables), default=0)
     for variable in variables:
         lines.extend(
             _change_lines(

@@ -1,11 +1,20 @@
-"""Small text helpers every renderer shares: one-line user text, UTC timestamps, plurals."""
+"""Small text helpers every renderer shares: one-line user text, UTC timestamps, plurals,
+padding to terminal cells."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from rich.cells import cell_len
+
 # Descriptions can be whole commit messages: a table cell shows the first line, cut here.
 DESCRIPTION_LIMIT = 80
+
+
+def pad_cells(text: str, width: int) -> str:
+    """``text`` padded to ``width`` terminal cells: a wide character (CJK) takes two, so
+    padding by characters would push what follows out of its column."""
+    return text + " " * max(width - cell_len(text), 0)
 
 
 def one_line(text: str) -> str:

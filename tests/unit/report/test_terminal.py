@@ -205,6 +205,28 @@ def test_terminal_log_newest_first_with_counts_and_tags(make_meta: Meta) -> None
     assert lines[2].endswith("+1 ~1 -0  baseline")
 
 
+def test_terminal_columns_hold_with_wide_characters(make_meta: Meta) -> None:
+    # A wide (CJK) character takes two cells of a terminal: padded by characters, a name or
+    # key holding one pushed the rest of its line out of the column.
+    from rich.cells import cell_len
+
+    out = console()
+    render_log(out, [make_meta(1, author={"name": "山田"}), make_meta(2, author={"name": "Bob"})])
+    lines = out.export_text().splitlines()
+    assert len({cell_len(line.split("  apply")[0]) for line in lines}) == 1, lines
+
+    before: dict[str, Any] = {"outputs": {}}
+    after = {
+        "outputs": {
+            "o": {"value": {"名前": "a", "name": "b"}, "type": "dynamic"},
+        }
+    }
+    out = console()
+    render_inspect(out, {"version": 1}, compare_states(before, after), compare_configs(None, None))
+    rows = [line for line in out.export_text().splitlines() if '= "' in line]
+    assert len({cell_len(row.split("=")[0]) for row in rows}) == 1, rows
+
+
 def test_terminal_log_empty() -> None:
     out = console()
 
