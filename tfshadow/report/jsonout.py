@@ -37,6 +37,7 @@ from tfshadow.state.changes import (
     StateChanges,
     contains_sealed,
 )
+from tfshadow.state.intents import record_only_kind
 from tfshadow.state.redact import mask_seals
 
 __all__ = ["diff_json", "inspect_json", "log_json", "meta_json", "state_changes_json"]
@@ -71,9 +72,14 @@ def inspect_json(
     With ``parent_removed`` (the parent was removed by retention) the changes are what the
     version holds, and the document says so with ``"parent_removed": true``.
     """
+    # As the terminal counts it: a command that edits Terraform's record (`state push`) replaced
+    # nothing, though an entry came back with another id.
+    record_only = record_only_kind(
+        str(meta.get("kind") or ""), state_only=meta.get("state_only") is True
+    )
     doc = {
         "version": _plain(meta),
-        "changes": _state(state_changes),
+        "changes": _state(state_changes, record_only=record_only),
         "config": _config(config_changes),
     }
     if parent_removed:
@@ -112,8 +118,8 @@ def _provider_change(resource: ResourceChange) -> dict[str, Any]:
     }
 
 
-def _state(changes: StateChanges) -> dict[str, Any]:
-    add, change, destroy = changes.counts()
+def _state(changes: StateChanges, *, record_only: bool = False) -> dict[str, Any]:
+    add, change, destroy = changes.counts(record_only=record_only)
     return {
         "resources": [
             {

@@ -290,3 +290,41 @@ def test_jsonout_summary_counts_moves_imports_and_forgets_apart(make_meta: Meta)
         "move": 1,
         "forget": 1,
     }
+
+
+def test_jsonout_summary_of_a_state_push_counts_entries_as_log_does(make_meta: Meta) -> None:
+    def state(id_: str) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "resources": {
+                "terraform_data.web": {
+                    "mode": "managed",
+                    "type": "terraform_data",
+                    "name": "web",
+                    "provider": 'provider["terraform.io/builtin/terraform"]',
+                    "attributes": {"id": id_},
+                }
+            },
+        }
+
+    # The pushed state holds the object under another id: Terraform's record changed, and
+    # nothing was destroyed or created by the push.
+    changes = compare_states(state("1"), state("2"))
+    pushed = round_trip(
+        inspect_json(make_meta(2, kind="state push"), changes, compare_configs({}, {}))
+    )
+    applied = round_trip(inspect_json(make_meta(2, kind="apply"), changes, compare_configs({}, {})))
+
+    assert pushed["changes"]["summary"] | {"import": 0, "move": 0, "forget": 0} == {
+        "add": 0,
+        "change": 1,
+        "destroy": 0,
+        "import": 0,
+        "move": 0,
+        "forget": 0,
+    }
+    # An apply that gave the object a new id replaced it, as `terraform plan` counts.
+    assert (applied["changes"]["summary"]["add"], applied["changes"]["summary"]["destroy"]) == (
+        1,
+        1,
+    )
