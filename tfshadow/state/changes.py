@@ -477,7 +477,9 @@ def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
 
     The state keeps no trace of a move, but an object keeps its type and its ``id`` for its life:
     an instance gone from one address and one that appeared at another, of the same type with the
-    same id, are the same object. Ids that are not unique on either side are not paired.
+    same id, are the same object. Ids that are not unique on either side are not paired; an
+    object left unpaired is paired by all its attributes, where they are unique among those gone
+    and among those that appeared.
     """
 
     def identities(doc: Mapping[str, Any], addresses: set[str]) -> dict[tuple[str, str], str]:
@@ -494,7 +496,33 @@ def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
 
     gone = identities(old, set(old.keys() - new.keys()))
     came = identities(new, set(new.keys() - old.keys()))
-    return {came[key]: gone[key] for key in gone.keys() & came.keys()}
+    moves = {came[key]: gone[key] for key in gone.keys() & came.keys()}
+    # An object without a unique id (none, or one its content gives, as `local_file`'s) that
+    # `state mv` took elsewhere still carries every attribute it had: alike in all of them and
+    # alone in being so, the two are the same object.
+    unpaired_gone = old.keys() - new.keys() - set(moves.values())
+    unpaired_came = new.keys() - old.keys() - moves.keys()
+    alike_gone = _unique_contents(old, unpaired_gone)
+    alike_came = _unique_contents(new, unpaired_came)
+    moves.update(
+        {alike_came[key]: alike_gone[key] for key in alike_gone.keys() & alike_came.keys()}
+    )
+    return moves
+
+
+def _unique_contents(doc: Mapping[str, Any], addresses: set[str]) -> dict[tuple[str, str], str]:
+    """``{(type, attributes as JSON): address}`` of the managed objects at ``addresses`` that no
+    other of them matches in type and every attribute."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for address in addresses:
+        instance = doc[address]
+        if not isinstance(instance, Mapping) or instance.get("deposed"):
+            continue
+        if (instance.get("mode") or "managed") != "managed" or not _attributes(instance):
+            continue
+        key = (str(instance.get("type") or ""), _canonical_text(_attributes(instance)))
+        found.setdefault(key, []).append(address)
+    return {key: where[0] for key, where in found.items() if len(where) == 1}
 
 
 def _identity(instance: Any) -> tuple[str, str] | None:
@@ -626,6 +654,13 @@ def _output_value(entry: Any) -> Any:
 
 def _output_flag(entry: Any) -> bool:
     return isinstance(entry, Mapping) and bool(entry.get("sensitive"))
+
+
+def _canonical_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(value, sort_keys=True)
 
 
 def _same_text(a: Any, b: Any) -> bool:

@@ -318,7 +318,7 @@ def test_terminal_inspect_state_only_kinds_do_not_claim_infrastructure_changed(
     before = {"resources": {"t.old": resource, "t.kept": {**resource, "name": "kept"}}}
     after = {
         "resources": {
-            "t.new": {**resource, "name": "new"},
+            "t.new": {**resource, "name": "new", "attributes": {"id": "2"}},
             "t.kept": {**resource, "name": "kept", "status": "tainted"},
         }
     }

@@ -244,6 +244,38 @@ def test_changes_a_move_needs_the_same_type_and_a_unique_id() -> None:
     assert changes.counts() == (2, 0, 3)
 
 
+def test_changes_an_object_without_a_unique_id_moved_whole_is_paired_by_its_attributes() -> None:
+    # `local_file`'s id is its content's hash: two files of one content share it. `state mv`
+    # keeps every attribute, which tells the moved one apart.
+    def file(name: str, path: str) -> dict[str, Any]:
+        return instance(f"local_file.{name}", {"id": "abc", "filename": path, "content": "x"})
+
+    before = state(
+        ("local_file.a", file("a", "a.txt")),
+        ("local_file.b", file("b", "b.txt")),
+        ("a_b.twin1", instance("a_b.twin1", {"size": "s"})),
+        ("a_b.twin2", instance("a_b.twin2", {"size": "s"})),
+    )
+    after = state(
+        ("local_file.b", file("b", "b.txt")),
+        ('local_file.each["a"]', file('each["a"]', "a.txt")),
+        ("a_b.twin3", instance("a_b.twin3", {"size": "s"})),
+    )
+
+    changes = compare_states(before, after)
+
+    moved = {r.address: r.moved_from for r in changes.resources}
+    assert moved == {
+        'local_file.each["a"]': "local_file.a",
+        # Two gone alike in every attribute: which one moved cannot be told.
+        "a_b.twin1": None,
+        "a_b.twin2": None,
+        "a_b.twin3": None,
+    }
+    assert changes.moved() == 1
+    assert changes.counts(record_only=True) == (1, 0, 2)
+
+
 def test_changes_imports_and_forgets_are_counted_apart() -> None:
     before = state(
         ("module.old.a_b.x[0]", instance("module.old.a_b.x[0]", {"id": "1"})),
@@ -416,7 +448,7 @@ def test_changes_outputs_compared_with_sensitivity() -> None:
 
 def test_summary_line_counts_and_names_addresses() -> None:
     after = state(*((f"a_b.r{i}", instance(f"a_b.r{i}", {"id": i})) for i in range(7)))
-    before = state(("a_b.old", instance("a_b.old", {"id": 1})))
+    before = state(("a_b.old", instance("a_b.old", {"id": "old"})))
 
     line = summary_line(compare_states(before, after))
 
