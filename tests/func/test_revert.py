@@ -1313,6 +1313,49 @@ def test_revert_lets_go_of_an_object_imported_since_instead_of_destroying_it(
     assert "was destroyed" not in shown
 
 
+def test_revert_lets_go_of_objects_imported_into_a_module_since(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    # Version 2 calls a module twice and imports an object made outside Terraform into each.
+    main = workdir / "main.tf"
+    original = main.read_text()
+    (workdir / "legacy").mkdir()
+    (workdir / "legacy" / "main.tf").write_text('resource "terraform_data" "thing" {}\n')
+    main.write_text(
+        original
+        + '\nmodule "legacy" {\n  source   = "./legacy"\n  for_each = toset(["a", "b"])\n}\n'
+        'import {\n  for_each = toset(["a", "b"])\n'
+        "  to = module.legacy[each.key].terraform_data.thing\n"
+        '  id = "made-by-hand-${each.key}"\n}\n'
+    )
+    assert tfshadow("init", "-no-color", cwd=workdir).code == 0
+    imported = tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir)
+    assert imported.code == 0, imported.err
+    # Recorded as imported, not added: the `for_each` import block names them by a pattern.
+    [second, _] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert second["changes"]["add"] == 0
+    assert second["description"].startswith("2 to import, 0 to add"), second["description"]
+
+    dry = tfshadow("revert", "1", "--dry-run", "-no-color", cwd=workdir)
+    assert dry.code == 0, dry.err
+    # Version 1 managed neither object: going back lets go of both, destroying nothing.
+    for key in ("a", "b"):
+        assert f'module.legacy["{key}"].terraform_data.thing will no longer be managed' in dry.out
+    assert "will be destroyed" not in dry.out, dry.out
+
+    reverted = tfshadow("revert", "1", "--auto-approve", "-no-color", cwd=workdir)
+    assert reverted.code == 0, reverted.err
+    live = canonicalise(live_state(workdir))["resources"]
+    assert not [a for a in live if a.startswith("module.legacy")]
+    [latest, *_] = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert latest["kind"] == "revert" and latest["changes"]["destroy"] == 0
+    assert latest["changes"].get("forget") == 2
+    shown = tfshadow("inspect", str(latest["version"]), "--no-color", cwd=workdir).out
+    assert 'module.legacy["a"].terraform_data.thing is no longer managed by Terraform' in shown
+    assert "was destroyed" not in shown
+
+
 @pytest.mark.parametrize("how", ["state rm", "removed block"])
 def test_revert_takes_back_an_object_let_go_of_since_instead_of_creating_another(
     workdir: Path, tfshadow: Tfshadow, how: str

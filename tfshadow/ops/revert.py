@@ -778,6 +778,7 @@ def _keep_objects(
         resources_to_forget,
     )
     from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
+    from tfshadow.state.config_files import files_from_document
     from tfshadow.state.normalise import canonicalise
 
     if live_raw is None:
@@ -801,7 +802,11 @@ def _keep_objects(
     gone = set(live.get("resources") or {}) - set(target.state.get("resources") or {})
     gone -= set(moves)
     imported = imported_since(store, project.workspace, number, gone) if gone else set()
-    resources = resources_to_forget(live, target.state, imported, root_files) if imported else []
+    resources = (
+        resources_to_forget(live, target.state, imported, files_from_document(target.config))
+        if imported
+        else []
+    )
     if resources:
         forget_path.write_bytes(forget_file(resources))
     return resources

@@ -7,20 +7,24 @@ to N means Terraform no longer managing it, so the scratch copy gets a `removed`
 `destroy = false` for its resource, as the user would write (Terraform 1.7 and later), and the
 plan shows it "will no longer be managed by Terraform".
 
-Only where that is all the block can do: a resource of the root module of which every object
-Terraform manages now was imported since N, that N's state and N's files do not have. Anything
-else (an object created since N, a resource N declares) is planned as before, its destruction
-shown and confirmed as any other.
+Only where that is all the block can do: a resource of which every object Terraform manages now
+(in every instance of its modules: a block's ``from`` names no instance) was imported since N,
+that N's state and N's files do not have. A resource in a module is named from the root module,
+which Terraform accepts whether N calls that module or not; where N calls it from a source whose
+files N does not hold (a registry, a repository), whether N declares the resource cannot be
+told, and it is left to the plan. Anything else (an object created since N, a resource N
+declares) is planned as before, its destruction shown and confirmed as any other.
 """
 
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.revert.moves import resource_of
+from tfshadow.state.addresses import matches_pattern, split_address, without_keys
 from tfshadow.state.changes import address_sort_key
 
 if TYPE_CHECKING:
@@ -60,7 +64,8 @@ def imported_since(
             found |= touched
         elif meta.get("kind") in ("apply", "revert"):
             config = store.reconstruct(workspace, int(meta["version"])).config
-            found |= touched & set(config_intents(config)[0])
+            patterns = config_intents(config)[0]
+            found |= {a for a in touched if any(matches_pattern(a, p) for p in patterns)}
     return found
 
 
@@ -70,21 +75,21 @@ def resources_to_forget(
     imported: set[str],
     files: Mapping[str, bytes],
 ) -> list[str]:
-    """The root-module resources whose every managed object in ``live`` is in ``imported`` and
-    that ``target`` (N's state) and N's ``files`` do not have."""
+    """The resources (named without instance keys) whose every managed object in ``live`` is
+    in ``imported`` and that ``target`` (N's state) and N's ``files`` (every file of N, by its
+    path from the root module) do not have."""
     live_resources = managed_entries(live)
-    target_resources = {resource_of(a) for a in managed_entries(target)}
+    target_resources = {without_keys(a) for a in managed_entries(target)}
     by_resource: dict[str, list[str]] = {}
     for address in live_resources:
-        by_resource.setdefault(resource_of(address), []).append(address)
+        by_resource.setdefault(without_keys(address), []).append(address)
     return sorted(
         (
             resource
             for resource, addresses in by_resource.items()
-            if not resource.startswith("module.")
-            and all(a in imported for a in addresses)
+            if all(a in imported for a in addresses)
             and resource not in target_resources
-            and not _declared(resource, files)
+            and not _may_declare(resource, files)
         ),
         key=address_sort_key,
     )
@@ -111,9 +116,35 @@ def managed_entries(state: Mapping[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _may_declare(resource: str, files: Mapping[str, bytes]) -> bool:
+    """Whether N's files declare ``resource`` (then a `removed` block would be an error), or
+    might: it is in a module N calls from files N does not hold."""
+    from tfshadow.state.config_files import module_calls
+
+    *modules, kind, name = split_address(resource)
+    directory = ""
+    calls = module_calls(files) if modules else frozenset()
+    for module in modules[1::2]:
+        call = next((c for c in calls if c.directory == directory and c.name == module), None)
+        if call is None:
+            return False  # N does not call this module: nothing of it is declared
+        if not (call.source or "").startswith(("./", "../")):
+            return True
+        directory = posixpath.normpath(posixpath.join(directory, call.source or ""))
+        directory = "" if directory == "." else directory
+    return _declared(
+        f"{kind}.{name}",
+        {
+            path[len(directory) + 1 :] if directory else path: data
+            for path, data in files.items()
+            if posixpath.dirname(path) == directory
+        },
+    )
+
+
 def _declared(resource: str, files: Mapping[str, bytes]) -> bool:
-    """Whether N's root files declare ``resource`` (then a `removed` block would be an error);
-    a file that cannot be read counts as declaring it."""
+    """Whether the root files of ``files`` declare ``resource``; a file that cannot be read
+    counts as declaring it."""
     kind, _, name = resource.partition(".")
     native = re.compile(
         rb'\bresource\s+"?'

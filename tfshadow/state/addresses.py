@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["is_targeted", "split_address"]
+__all__ = [
+    "ANY_KEY",
+    "any_key_pattern",
+    "is_targeted",
+    "matches_pattern",
+    "split_address",
+    "without_keys",
+]
 
 
 def is_targeted(address: str, targets: Sequence[str]) -> bool:
@@ -54,3 +61,43 @@ def split_address(address: str) -> list[str]:
         current.append(char)
     parts.append("".join(current))
     return parts
+
+
+def without_keys(address: str) -> str:
+    """``address`` with every instance key taken out, of its modules and of its resource:
+    ``module.db["a"].x.y[0]`` is ``module.db.x.y``, as a ``removed`` block's ``from`` names all
+    of them."""
+    return ".".join(part.split("[", 1)[0] for part in split_address(address))
+
+
+ANY_KEY = "[*]"
+"""In an address pattern, any one instance key (no address holds it: keys are numbers or
+quoted strings)."""
+
+
+def any_key_pattern(address: str, variable: str) -> str:
+    """``address`` with each instance key that refers to ``variable`` (``each``, as in an
+    ``import`` block with ``for_each``) written :data:`ANY_KEY`: ``module.m[each.key].x.y`` is
+    ``module.m[*].x.y``."""
+    parts = []
+    for part in split_address(address):
+        name, bracket, key = part.partition("[")
+        parts.append(name + ANY_KEY if bracket and f"{variable}." in key else part)
+    return ".".join(parts)
+
+
+def matches_pattern(address: str, pattern: str) -> bool:
+    """Whether ``address`` is ``pattern``, where :data:`ANY_KEY` stands for any instance key."""
+    if ANY_KEY not in pattern:
+        return address == pattern
+    here, wanted = split_address(address), split_address(pattern)
+    if len(here) != len(wanted):
+        return False
+    for part, want in zip(here, wanted, strict=True):
+        if want.endswith(ANY_KEY):
+            name, bracket, _ = part.partition("[")
+            if not bracket or name != want[: -len(ANY_KEY)]:
+                return False
+        elif part != want:
+            return False
+    return True

@@ -38,7 +38,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
-from tfshadow.state.addresses import split_address
+from tfshadow.state.addresses import ANY_KEY, matches_pattern, split_address, without_keys
 from tfshadow.state.dynamic import is_dynamic
 from tfshadow.state.normalise import DEPOSED_FORMAT
 from tfshadow.state.redact import is_sealed
@@ -269,10 +269,13 @@ class StateChanges:
         there is an import, a deletion there a forget."""
         if not imported and not forgotten:
             return self
+        patterns = [i for i in imported if ANY_KEY in i]
         resources = tuple(
             dataclasses.replace(
                 r,
-                imported=r.action == "create" and r.mode == "managed" and r.address in imported,
+                imported=r.action == "create"
+                and r.mode == "managed"
+                and (r.address in imported or any(matches_pattern(r.address, p) for p in patterns)),
                 forgotten=r.action == "delete"
                 and r.mode == "managed"
                 and not r.deposed
@@ -466,9 +469,13 @@ def _natural(text: str) -> _NaturalKey:
 
 
 def under_any(address: str, sources: Collection[str]) -> bool:
-    """Whether ``address`` is, or is an instance or a descendant of, one of ``sources``."""
+    """Whether ``address`` is, or is an instance or a descendant of, one of ``sources``; a
+    source without instance keys (``module.m.x.y``) holds every instance of its modules too."""
+    plain = without_keys(address)
     return any(
-        address == source or address.startswith((f"{source}[", f"{source}.")) for source in sources
+        candidate == source or candidate.startswith((f"{source}[", f"{source}."))
+        for source in sources
+        for candidate in (address, plain)
     )
 
 

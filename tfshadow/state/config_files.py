@@ -30,7 +30,7 @@ from tfshadow.errors import UsageError
 from tfshadow.runner.cli_args import effective_args, flag_values
 from tfshadow.settings import hcl
 from tfshadow.state import json_spans
-from tfshadow.state.addresses import is_targeted, split_address
+from tfshadow.state.addresses import any_key_pattern, is_targeted, split_address
 
 CONFIG_FORMAT = 1
 LOCK_FILE = ".terraform.lock.hcl"
@@ -196,8 +196,9 @@ def state_intents(files: Mapping[str, bytes]) -> tuple[frozenset[str], frozenset
     ``from`` of its ``removed`` blocks with ``destroy = false``, as written.
 
     The state cannot tell an imported object from a created one, nor a forgotten one from a
-    destroyed one; these blocks can. ``import`` blocks with ``for_each`` name no one address
-    and are left out.
+    destroyed one; these blocks can. An ``import`` block with ``for_each`` names a pattern:
+    its keys that ``each`` gives are any key (``addresses.ANY_KEY``; match with
+    ``addresses.matches_pattern``).
     """
     imported: set[str] = set()
     forgotten: set[str] = set()
@@ -214,8 +215,9 @@ def state_intents(files: Mapping[str, bytes]) -> tuple[frozenset[str], frozenset
             if not isinstance(doc, dict):
                 continue
             for item in _json_list(doc.get("import")):
-                if isinstance(item.get("to"), str) and "for_each" not in item:
-                    imported.add(item["to"])
+                if isinstance(item.get("to"), str):
+                    to = item["to"]
+                    imported.add(any_key_pattern(to, "each") if "for_each" in item else to)
             for item in _json_list(doc.get("removed")):
                 lifecycle = item.get("lifecycle")
                 kept = any(entry.get("destroy") is False for entry in _json_list(lifecycle))
@@ -230,8 +232,10 @@ def state_intents(files: Mapping[str, bytes]) -> tuple[frozenset[str], frozenset
                 continue
             for block in body.blocks_of("import"):
                 to = block.body.attribute("to")
-                if to is not None and block.body.attribute("for_each") is None:
-                    imported.add(text[to.value.start : to.value.end])
+                if to is not None:
+                    written = text[to.value.start : to.value.end]
+                    each = block.body.attribute("for_each") is not None
+                    imported.add(any_key_pattern(written, "each") if each else written)
             for block in body.blocks_of("removed"):
                 source = block.body.attribute("from")
                 kept = any(

@@ -1006,7 +1006,8 @@ def test_state_intents_reads_import_targets_and_removed_blocks_that_keep_the_obj
     }
 
     assert state_intents(files) == (
-        frozenset({'aws_instance.web["a b"]', "aws_s3_bucket.b"}),
+        # With `for_each`, what `each` gives is any key.
+        frozenset({'aws_instance.web["a b"]', "aws_instance.many[*]", "aws_s3_bucket.b"}),
         frozenset({"module.old", "aws_s3_bucket.k"}),
     )
 
