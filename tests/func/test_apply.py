@@ -353,6 +353,32 @@ def test_help_of_a_wrapped_command_says_what_tfshadow_adds_then_shows_terraforms
     assert not (workdir / ".tfshadow").exists()  # help runs nothing, records nothing
 
 
+@pytest.mark.parametrize(
+    ("variable", "args", "name"),
+    [
+        ("TF_CLI_ARGS_apply", ["apply", "-auto-approve"], "apply"),
+        ("TF_CLI_ARGS", ["destroy", "-auto-approve"], "destroy"),
+        ("TF_CLI_ARGS_state_rm", ["state", "rm", "terraform_data.web"], "state rm"),
+    ],
+)
+def test_help_asked_through_tf_cli_args_is_help_too(
+    workdir: Path,
+    tfshadow: Tfshadow,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    args: list[str],
+    name: str,
+) -> None:
+    monkeypatch.setenv(variable, "-help")
+    result = tfshadow(*args, cwd=workdir)
+    assert result.code == 0, result.err
+    ours, _, terraforms = result.out.partition(f"Terraform's own help for {name} follows.")
+    assert ours.startswith(f"tfshadow {name} runs Terraform's {name}")
+    assert terraforms.lstrip("\n").startswith(f"Usage: terraform [global options] {name} ")
+    assert result.err == ""  # no "No state to record": nothing ran
+    assert not (workdir / ".tfshadow").exists()
+
+
 def test_help_of_a_command_tfshadow_does_not_wrap_is_terraforms_alone(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

@@ -290,6 +290,7 @@ def _run_terraform(inv: Invocation) -> int:
     from tfshadow.cli.wrapped_help import wrapped_help
     from tfshadow.ops.record import recorded_command_name, run_recorded
     from tfshadow.project import Project
+    from tfshadow.runner.cli_args import command_index, effective_args
 
     project = Project(
         _workdir(inv),
@@ -301,9 +302,13 @@ def _run_terraform(inv: Invocation) -> int:
     # arguments resolve the same way, and tfshadow's own calls see the same directory.
     tf_args = [a for a in inv.tf_args if not (a.startswith("-chdir=") and a in inv.global_args)]
     command = inv.command or ""
-    # Help or version flags before the command (`-help apply`) count as they do after it.
-    recorded = recorded_command_name(command, [*inv.global_args, *inv.rest])
-    wrapped = wrapped_help(command, [*inv.global_args, *inv.rest])
+    # Help or version flags before the command (`-help apply`) count as they do after it, and
+    # so do those `TF_CLI_ARGS*` give: Terraform prints its help then, and runs nothing.
+    asked = effective_args(tf_args, project.environ)
+    at = command_index(asked)
+    given = asked[:at] + asked[at + 1 :] if at is not None else asked
+    recorded = recorded_command_name(command, given)
+    wrapped = wrapped_help(command, given)
     if wrapped is not None:
         # Before Terraform's, which it writes to the same stream itself.
         print(wrapped, flush=True)
