@@ -12,6 +12,7 @@ from tfshadow.ops.marks import resolve_version
 from tfshadow.project import Project
 
 from .conftest import EXTRA, Tfshadow, git_history_text, store_files, versions_with_an_extra_file
+from .localcloud_support import REQUIRED_PROVIDERS, workspace
 
 APPLY = ("apply", "-auto-approve", "-no-color")
 
@@ -79,6 +80,33 @@ def test_checkout_says_when_init_must_run_before_the_next_apply(
     assert tfshadow("checkout", "4", "--json", cwd=work).json()["init_needed"] is False
     same = tfshadow("checkout", "1", "--json", cwd=work).json()
     assert same["written"] == ["main.tf"] and same["init_needed"] is False
+
+
+def test_checkout_says_init_only_when_the_lock_file_selects_providers_not_installed(
+    tmp_path: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = workspace(
+        tmp_path,
+        monkeypatch,
+        REQUIRED_PROVIDERS + 'resource "terraform_data" "a" {\n  input = "one"\n}\n',
+    )
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    lock = work / ".terraform.lock.hcl"
+    installed = lock.read_text()
+    # Version 1's lock also holds another platform's hash (`terraform providers lock
+    # -platform=…` adds them); version 2's is the one init wrote here.
+    lock.write_text(installed.replace("hashes = [\n", 'hashes = [\n    "zh:0123abcd",\n', 1))
+    assert "zh:0123abcd" in lock.read_text()
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    lock.write_text(installed)
+    (work / "main.tf").write_text((work / "main.tf").read_text().replace("one", "two"))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+
+    back = tfshadow("checkout", "1", "--json", cwd=work).json()
+
+    # The package installed matches a hash version 1's lock records: plan and apply need no init.
+    assert back["written"] == [".terraform.lock.hcl", "main.tf"] and back["init_needed"] is False
+    assert tfshadow(*APPLY, cwd=work).code == 0
 
 
 def test_checkout_says_nothing_of_init_when_the_modules_it_calls_are_installed(
