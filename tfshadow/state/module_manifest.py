@@ -106,12 +106,25 @@ _DEFAULT_REGISTRY = "registry.terraform.io"
 
 def _spellings(source: str) -> set[str]:
     """``source`` as written and as Terraform records it: a local path cleaned (keeping its
-    leading ``./``), a registry address with its host. Other addresses go through go-getter's
-    rewriting, which is not repeated here: one that only it makes equal counts as changed."""
+    leading ``./``), a registry address with its host, the GitHub and ``git@host:path``
+    shorthands as the git addresses go-getter makes of them. Other addresses go through more of
+    go-getter's rewriting, which is not repeated here: one that only it makes equal counts as
+    changed (`init` is then asked for where it was not needed, never the other way)."""
     spellings = {source}
     if _is_local(source):
         clean = posixpath.normpath(source.replace("\\", "/"))
         spellings.add(clean if clean.startswith("../") else f"./{clean}")
+        return spellings
+    github = _GITHUB.match(source)
+    if github is not None:
+        repository, subdir, query = github.groups()
+        repository = repository if repository.endswith(".git") else f"{repository}.git"
+        spellings.add(_git_address(f"https://github.com/{repository}", subdir, query))
+        return spellings
+    scp = _SCP_LIKE.match(source)
+    if scp is not None:
+        user, host, path, subdir, query = scp.groups()
+        spellings.add(_git_address(f"ssh://{user}@{host}/{path}", subdir, query))
         return spellings
     found = _REGISTRY.match(source)
     if found is not None:
@@ -119,6 +132,17 @@ def _spellings(source: str) -> set[str]:
         host = (host or _DEFAULT_REGISTRY).lower()
         spellings.add(f"{host}/{namespace}/{name}/{system}{subdir or ''}")
     return spellings
+
+
+# `github.com/owner/repository[//subdirectory][?query]` and `[git::]user@host:path[//subdirectory]
+# [?query]` (git over ssh), as go-getter's GitHub and git detectors read them.
+_GITHUB = re.compile(r"^github\.com/([^/?]+/[^/?]+?)(?:/+([^?]*?))?(?:\?(.*))?$")
+_SCP_LIKE = re.compile(r"^(?:git::)?([^@/:]+)@([^/:]+):/?([^?]+?)(?://([^?]*))?(?:\?(.*))?$")
+
+
+def _git_address(url: str, subdir: str | None, query: str | None) -> str:
+    """A git source as Terraform writes it: ``git::URL[//subdirectory][?query]``."""
+    return f"git::{url}{f'//{subdir}' if subdir else ''}{f'?{query}' if query else ''}"
 
 
 # --- version constraints, as Terraform's (hashicorp/go-version) -------------------------------

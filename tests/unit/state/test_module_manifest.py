@@ -105,3 +105,33 @@ def test_read_manifest(tmp_path: Path) -> None:
     }
     (tmp_path / "modules" / "modules.json").write_text("{not json")
     assert read_manifest(tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "recorded"),
+    [
+        ("github.com/acme/net", "git::https://github.com/acme/net.git"),
+        ("github.com/acme/net.git", "git::https://github.com/acme/net.git"),
+        ("github.com/acme/net?ref=v1.2.0", "git::https://github.com/acme/net.git?ref=v1.2.0"),
+        (
+            "github.com/acme/net/modules/vpc?ref=v1",
+            "git::https://github.com/acme/net.git//modules/vpc?ref=v1",
+        ),
+        ("git@github.com:acme/net.git", "git::ssh://git@github.com/acme/net.git"),
+        ("git::git@example.com:code/baz.git", "git::ssh://git@example.com/code/baz.git"),
+        (
+            "github.com/hashicorp/terraform-cidr-subnets//example/foo",
+            "git::https://github.com/hashicorp/terraform-cidr-subnets.git//example/foo",
+        ),
+        (
+            "git@gitlab.example.com:infra/net.git//vpc?ref=v2",
+            "git::ssh://git@gitlab.example.com/infra/net.git//vpc?ref=v2",
+        ),
+    ],
+)
+def test_git_shorthands_match_the_address_terraform_records(source: str, recorded: str) -> None:
+    manifest = {"net": Installed(recorded, None)}
+    found = calls(main_tf=f'module "net" {{\n  source = "{source}"\n}}\n')
+    assert not needs_install(found, manifest)
+    other = calls(main_tf='module "net" {\n  source = "github.com/acme/other?ref=v1.2.0"\n}\n')
+    assert needs_install(other, manifest)
