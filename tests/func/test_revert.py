@@ -1209,6 +1209,45 @@ def test_targeted_revert_moves_back_what_moved_instead_of_duplicating_it(
     assert not list((work / ".terraform").glob("**/tfshadow_revert_moves.tf"))
 
 
+def test_targeted_revert_to_a_version_whose_moved_blocks_move_other_objects(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    # Version 2 renamed `a` to `b` with a `moved` block and changed `c`; the state is back at
+    # version 1. Targeting `c` alone, Terraform refused the plan: version 2's block moves an
+    # object the targets did not cover.
+    c = 'resource "terraform_data" "c" {\n  input = "%s"\n}\n'
+    work = _initialised(
+        tmp_path, tfshadow, 'resource "terraform_data" "a" {\n  input = "a"\n}\n' + c % "c1"
+    )
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    (work / "main.tf").write_text(
+        'resource "terraform_data" "b" {\n  input = "a"\n}\n'
+        + "moved {\n  from = terraform_data.a\n  to   = terraform_data.b\n}\n"
+        + c % "c2"
+    )
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    assert tfshadow("revert", "1", *APPROVED, cwd=work).code == 0
+    before = canonicalise(live_state(work))["resources"]
+
+    only_c = tfshadow("revert", "2", "--target", "terraform_data.c", *APPROVED, cwd=work)
+
+    assert only_c.code == 0, only_c.err
+    live = canonicalise(live_state(work))["resources"]
+    assert live["terraform_data.c"]["attributes"]["input"]["value"] == "c2"
+    # What was not targeted stays as it was, at its address.
+    assert live["terraform_data.a"] == before["terraform_data.a"]
+    assert "terraform_data.b" not in live
+    # Targeting the object the block moves takes the block's other end along.
+    moved = tfshadow("revert", "2", "--target", "terraform_data.b", *APPROVED, cwd=work)
+    assert moved.code == 0, moved.err
+    live = canonicalise(live_state(work))["resources"]
+    assert (
+        live["terraform_data.b"]["attributes"]["id"]
+        == before["terraform_data.a"]["attributes"]["id"]
+    )
+    assert "terraform_data.a" not in live
+
+
 def test_revert_to_a_version_whose_moved_block_renamed_a_module_moves_it_once(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

@@ -970,8 +970,15 @@ def _move_targeted_back(
     """``moved`` blocks in the scratch copy for the objects that moved since N and that a
     ``--target`` names (at N's address or at the current one): planned without, the object
     would be destroyed at its current address, or left there while a second one is created
-    at N's. Returns the other ends of those moves, which Terraform wants targeted too."""
-    from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
+    at N's. N's own ``moved`` blocks that move only objects not targeted are taken out of the
+    scratch copy (see revert.moves). Returns the other ends of the moves planned, which
+    Terraform wants targeted too."""
+    from tfshadow.revert.moves import (
+        MOVES_NAME,
+        moves_back,
+        moves_file,
+        targeted_declared_moves,
+    )
     from tfshadow.state.addresses import is_targeted
     from tfshadow.state.normalise import canonicalise
 
@@ -983,18 +990,31 @@ def _move_targeted_back(
         for path in scratch_root.iterdir()
         if path.name.endswith((".tf", ".tf.json")) and path.is_file()
     }
+    live = canonicalise(live_raw)
+    drop, declared_ends = targeted_declared_moves(root_files, live, targets)
+    for name, spans in drop.items():
+        _comment_out(scratch_root / name, root_files[name], spans)
     moves = {
         origin: destination
-        for origin, destination in moves_back(
-            canonicalise(live_raw), target.state, root_files
-        ).items()
+        for origin, destination in moves_back(live, target.state, root_files).items()
         if is_targeted(origin, targets) or is_targeted(destination, targets)
     }
-    if not moves:
-        return []
-    moves_path.write_bytes(moves_file(moves))
-    ends = [end for move in sorted(moves.items()) for end in move]
+    if moves:
+        moves_path.write_bytes(moves_file(moves))
+    ends = [*[end for move in sorted(moves.items()) for end in move], *declared_ends]
     return [end for end in dict.fromkeys(ends) if not is_targeted(end, targets)]
+
+
+def _comment_out(path: Path, data: bytes, spans: Sequence[tuple[int, int]]) -> None:
+    """Write ``data`` to ``path`` (a file of the scratch copy) with the lines of ``spans``
+    (1-based, inclusive) made comments: every other line keeps its number, as Terraform's
+    messages name them."""
+    lines = data.decode("utf-8").splitlines(keepends=True)
+    for first, last in spans:
+        for index in range(first - 1, min(last, len(lines))):
+            lines[index] = "# " + lines[index]
+    path.unlink()  # a new file: never written through to one it may share
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _holder_of_configuration(

@@ -14,19 +14,24 @@ address the object is moved to the start of their chain, and a move whose curren
 blocks name is left out, as is one from inside a module N's blocks move whole (Terraform moves
 it with the module; a statement of its own would clash with theirs). With ``-target`` only the
 moves of objects targeted at either address are written, and their other address is targeted
-too: Terraform refuses to plan a move whose addresses are not all targeted.
+too: Terraform refuses to plan a move whose addresses are not all targeted. N's own ``moved``
+blocks are read the same way under ``-target`` (:func:`targeted_declared_moves`): one that moves
+a live object targeted at either end has its other end targeted too, and one that moves only
+objects targeted at neither end is taken out of the scratch copy, so the object stays where it
+is, untouched, as a targeted revert leaves everything it does not target.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tfshadow.settings import hcl
-from tfshadow.state.changes import compare_states
+from tfshadow.state.addresses import is_targeted
+from tfshadow.state.changes import compare_states, under_any
 
-__all__ = ["MOVES_NAME", "moves_back", "moves_file", "resource_of"]
+__all__ = ["MOVES_NAME", "moves_back", "moves_file", "resource_of", "targeted_declared_moves"]
 
 MOVES_NAME = "tfshadow_revert_moves.tf"
 
@@ -110,6 +115,47 @@ def _declared_moves(files: Mapping[str, bytes]) -> list[tuple[str, str]] | None:
                 )
             )
     return found
+
+
+def targeted_declared_moves(
+    files: Mapping[str, bytes], live: Mapping[str, Any] | None, targets: Sequence[str]
+) -> tuple[dict[str, list[tuple[int, int]]], list[str]]:
+    """For a revert to N with ``targets``: the line spans (1-based, inclusive) of N's root
+    ``moved`` blocks to take out, by file, and the addresses to target besides ``targets``.
+
+    A block matters only where a live object is at (or inside) its ``from``. Targeted at neither
+    end, it is taken out; at one end, its other end is targeted. A block that cannot be read
+    for its lines is left as it is (Terraform then says what it wants).
+    """
+    live_addresses = list((live or {}).get("resources") or {})
+    drop: dict[str, list[tuple[int, int]]] = {}
+    more: list[str] = []
+    for name, data in files.items():
+        if "/" in name or not name.endswith(".tf"):
+            continue
+        try:
+            text = data.decode("utf-8")
+            body = hcl.parse(text)
+        except (UnicodeDecodeError, hcl.HclSyntaxError):
+            continue
+        for block in body.blocks_of("moved"):
+            source, to = block.body.attribute("from"), block.body.attribute("to")
+            if source is None or to is None or not block.end_line:
+                continue
+            ends = (
+                text[source.value.start : source.value.end],
+                text[to.value.start : to.value.end],
+            )
+            moving = [a for a in live_addresses if under_any(a, [ends[0]])]
+            if not moving:
+                continue
+            if any(is_targeted(end, targets) for end in ends) or any(
+                is_targeted(a, targets) for a in moving
+            ):
+                more.extend(end for end in ends if not is_targeted(end, targets))
+            else:
+                drop.setdefault(name, []).append((block.line, block.end_line))
+    return drop, list(dict.fromkeys(more))
 
 
 def resource_of(address: str) -> str:
