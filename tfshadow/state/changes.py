@@ -509,6 +509,8 @@ def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
     # alone in being so, the two are the same object.
     unpaired_gone = old.keys() - new.keys() - set(moves.values())
     unpaired_came = new.keys() - old.keys() - moves.keys()
+    if not unpaired_gone or not unpaired_came:
+        return moves
     alike_gone = _unique_contents(old, unpaired_gone)
     alike_came = _unique_contents(new, unpaired_came)
     moves.update(
