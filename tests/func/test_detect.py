@@ -240,3 +240,24 @@ def test_detect_finds_a_daily_season_in_minute_samples(tmp_path: Path, tfshadow:
     changes = np.flatnonzero(busy[1:] != busy[:-1]) + 1
     for change in changes[changes > 5760]:
         assert (scores[change - 60 : change + 120] < 0.5).all(), change
+
+
+def test_detect_reads_whole_percent_steps_as_rounding(tmp_path: Path, tfshadow: Tfshadow) -> None:
+    # A week of disk usage filling slowly 40% → 48%, reported in whole percent: each one-percent
+    # step scored as an anomaly, its learnt noise being a fraction of a percent.
+    n = 7 * 1440
+    rng = np.random.default_rng(1)
+    values = np.round(40.0 + 8.0 * np.arange(n) / n + rng.normal(0.0, 0.05, n))
+    values[-30:] += 15.0  # and then it fills fast
+    _write(tmp_path / "disk.csv", list(values))
+    result = tfshadow("detect", "--input", "disk.csv", "--output", "scores.csv", cwd=tmp_path)
+    assert result.code == 0, result.err
+    scores = np.array([float(r["anomaly_score"]) for r in _scores(tmp_path / "scores.csv")])
+    # The resolution is read from the first 1,000 points and scores the rows from there on.
+    assert (scores[1000 : n - 30] < 0.5).all()
+    assert (scores[n - 30 : n - 25] >= 0.5).any()
+    # A file cut later scores its rows the same.
+    _write(tmp_path / "cut.csv", list(values[:3000]))
+    assert tfshadow("detect", "--input", "cut.csv", "--output", "cut.out", cwd=tmp_path).code == 0
+    cut = np.array([float(r["anomaly_score"]) for r in _scores(tmp_path / "cut.out")])
+    assert np.array_equal(cut, scores[:3000])

@@ -15,7 +15,9 @@ row by row (``tfshadow detect``). Per point:
    ``persistence`` points so a deviation does not hide itself by widening its own yardstick:
    the larger of 1.4826 × the median absolute error and 1.2533 × the mean absolute error with
    errors capped at 4 of the former (the median under-reads heavy-tailed noise, the mean
-   over-reads spikes; quantised metrics whose median error is 0 still get a scale).
+   over-reads spikes; quantised metrics whose median error is 0 still get a scale), and never
+   below :data:`RESOLUTION_SCALE` steps of the resolution the values are reported to, when they
+   are (whole percent): a move of one step is rounding.
 3. **z** = error / scale, clipped to ±:data:`CLIP`.
 4. **Statistic**: the largest of five tests, each standardised by its own recent past (median,
    and the larger of the MAD and the standard deviation; never narrower than N(0, 1)): sums of
@@ -79,6 +81,9 @@ LONG_WINDOWS = 4  # the long innovation test reads this many persistence windows
 LONG_GAIN = 0.9
 # Weighs the variance test on innovations down to keep false alarms where the others put them.
 INNOVATION_VARIANCE_GAIN = 0.95
+# The scale of a series measured to a resolution q is at least this many q: an error of one q
+# held for the long test's whole window then stays below the highest sensitivity (3σ).
+RESOLUTION_SCALE = 1.5
 
 
 @dataclass(frozen=True)
@@ -186,11 +191,14 @@ def score(
     threshold: float,
     params: Params | None = None,
     model_expected: FloatArray | None = None,
+    resolution: float = 0.0,
 ) -> Scores:
     """Score every point of ``values`` (see the module docstring); ``threshold`` in σ.
 
     ``model_expected`` replaces the baseline forecast where it is finite (a darts model's
-    one-step forecasts); the scale then measures that model's own errors.
+    one-step forecasts); the scale then measures that model's own errors. ``resolution`` is the
+    step the values are measured to (:mod:`tfshadow.forecast.quantum`), 0 for none: the scale is
+    never below :data:`RESOLUTION_SCALE` of it, so that a move of one step is not a deviation.
     """
     params = params or Params()
     x = np.asarray(values, dtype=np.float64)
@@ -202,6 +210,7 @@ def score(
     residual = x - expected
     level = _shifted(_moving_median(np.abs(x), params.window, 1), 1)
     floor = 1e-6 * np.where(np.isnan(level), 0.0, level) + 1e-12
+    floor = np.fmax(floor, RESOLUTION_SCALE * resolution)
     scale = _scale(residual, params, floor)
     with np.errstate(all="ignore"):
         z = np.clip(residual / scale, -CLIP, CLIP)
@@ -230,6 +239,13 @@ def score(
     # point shows a burst of noise more plainly.
     innovation_variance_raw = _variance(u, count_v, mv)
     innovation_variance_cal = _calibration(innovation_variance_raw, history, mv)
+    if resolution > 0:
+        # Errors within the resolution are mostly 0: a past of zeros would centre the variance
+        # tests far below the theory, and a single step's rounding would read as a burst of
+        # noise. Centred no lower than the theory's N(0, 1) errors, which the floor of the
+        # scale already keeps rounding below.
+        variance_cal = _centred_at_least(variance_cal, 0.0)
+        innovation_variance_cal = _centred_at_least(innovation_variance_cal, 0.0)
     statistic = _combined(
         _apply(error_raw, error_cal),
         _apply(innovation_raw, innovation_cal),
@@ -535,6 +551,11 @@ def _calibration(stat: FloatArray, window: int, lag: int) -> Calibration:
     spread = np.asarray(np.fmax(np.fmax(mad, deviation), 1.0), dtype=np.float64)
     centre_v = np.asarray(np.where(np.isnan(centre), 0.0, centre), dtype=np.float64)
     return centre_v, spread
+
+
+def _centred_at_least(calibration: Calibration, lowest: float) -> Calibration:
+    centre, spread = calibration
+    return np.fmax(centre, lowest), spread
 
 
 def _apply(stat: FloatArray, calibration: Calibration, at: IntArray | None = None) -> FloatArray:

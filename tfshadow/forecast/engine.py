@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 import numpy.typing as npt
 
-from tfshadow.forecast import detector, models
+from tfshadow.forecast import detector, models, quantum
 from tfshadow.forecast.prepare import Regular, format_step, regularise, too_sparse
 from tfshadow.forecast.results import SeriesVerdict
 from tfshadow.forecast.seasonality import detect_period
@@ -40,6 +40,9 @@ class SeriesConfig:
     below: float | None = None
     horizon: float = 7200.0
     end: datetime | None = None  # the end of the range read: later silence is a gap, not data
+    # The step the values are measured to (1 for whole percent): a move of about one step is
+    # not a deviation. None: read from the values (:func:`quantum.rounding`); 0: none.
+    resolution: float | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,10 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
     model_expected = None
     if config.model != "default":
         model_expected = models.one_step_expected(grid.values, period, config.model)
-    scores = detector.score(grid.values, period, config.threshold, params, model_expected)
+    resolution = quantum.rounding(series.values) if config.resolution is None else config.resolution
+    scores = detector.score(
+        grid.values, period, config.threshold, params, model_expected, resolution
+    )
     times = grid.times
     found = detector.episodes(scores)
     spans = tuple((_moment(times[e.start]), _moment(times[e.end])) for e in found)

@@ -341,6 +341,7 @@ def series_config(
         above=per_metric.above if per_metric else None,
         below=per_metric.below if per_metric else None,
         horizon=settings.analysis.horizon,
+        resolution=per_metric.resolution if per_metric else None,
     )
 
 

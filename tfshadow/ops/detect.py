@@ -2,17 +2,17 @@
 
 The score of a row reads only rows at or before its timestamp, so a file cut after any row
 scores its rows as the whole file does: the baseline and scale are trailing; the sampling step
-is read from the spacings of the first :data:`STEP_ROWS` rows, rows before the last of them scoring
-0 (warm-up, which is longer anyway on regular files); the seasonal period is chosen from the
-first :data:`PERIOD_PREFIX` points only, rows before that point being scored without
-seasonality, then again from the first
-:data:`~tfshadow.forecast.seasonality.MAX_TEST_POINTS` (as many as `analyze` tests at least), and
-from as many as a longer cycle needs to repeat (a day of 1-minute samples), when that finds a
-longer season, which scores the rows from there on. Rows sharing a sampling step are
-averaged into it as they arrive: each is scored with the average of the rows of its step up to
-its own timestamp. Output rows follow the input's order, one per input row; a row whose
-timestamp or value did not parse, or that falls in the warm-up, scores 0 (no evidence either
-way).
+is read from the spacings of the first :data:`STEP_ROWS` rows, rows before the last of them
+scoring 0 (warm-up, which is longer anyway on regular files); the seasonal period, and the
+resolution the values are reported to (whole percent: :mod:`tfshadow.forecast.quantum`), are
+chosen from the first :data:`PERIOD_PREFIX` points only, rows before that point being scored
+without them; the period then again from the first
+:data:`~tfshadow.forecast.seasonality.MAX_TEST_POINTS` (as many as `analyze` tests at least),
+and from as many as a longer cycle needs to repeat (a day of 1-minute samples), when that finds
+a longer season, which scores the rows from there on. Rows sharing a sampling step are averaged
+into it as they arrive: each is scored with the average of the rows of its step up to its own
+timestamp. Output rows follow the input's order, one per input row; a row whose timestamp or
+value did not parse, or that falls in the warm-up, scores 0 (no evidence either way).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def detect_file(
 ) -> DetectResult:
     """Score ``source`` into ``target`` (None: only return the text). The file is replaced
     whole or not at all."""
-    from tfshadow.forecast import detector, models
+    from tfshadow.forecast import detector, models, quantum
     from tfshadow.forecast.prepare import regularise, sampling_step
     from tfshadow.forecast.seasonality import MAX_TEST_POINTS, detect_period, longer_spans
     from tfshadow.forecast.sensitivity import threshold as to_threshold
@@ -109,6 +109,15 @@ def detect_file(
         statistic = plain.statistic.copy()
         evidence = plain.evidence.copy()
         runs = [(0, plain)]  # (first point, scores): which run scores each point
+        # The resolution the values are reported to, like the period, is read from the first
+        # points, and scores the rows from there on.
+        rounded_from = min(values.shape[0], PERIOD_PREFIX)
+        resolution = quantum.rounding(values[:rounded_from])
+        if resolution:
+            rounded = detector.score(values, 0, threshold, resolution=resolution)
+            statistic[rounded_from:] = rounded.statistic[rounded_from:]
+            evidence[rounded_from:] = rounded.evidence[rounded_from:]
+            runs.append((rounded_from, rounded))
         # The period is chosen again from as many points as `analyze` tests: a day at 5-minute
         # steps is 288 points and needs SEASONS + 1 of them, more than PERIOD_PREFIX holds; a day
         # of 1-minute samples needs 5,760, more than MAX_TEST_POINTS.
@@ -124,8 +133,12 @@ def detect_file(
             expected = None
             if model != "default":
                 expected = models.one_step_expected(values, found, model, scored=None)
-            seasonal = detector.score(values, found, threshold, model_expected=expected)
+            seasonal = detector.score(
+                values, found, threshold, model_expected=expected, resolution=resolution
+            )
             switch = max(prefix, seasonal.warmup) if found else seasonal.warmup
+            if resolution:
+                switch = max(switch, rounded_from)
             statistic[switch:] = seasonal.statistic[switch:]
             evidence[switch:] = seasonal.evidence[switch:]
             runs.append((switch, seasonal))

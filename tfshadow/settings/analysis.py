@@ -36,6 +36,7 @@ The blocks of ``tfshadow.hcl`` they come from::
       scheduler_timeout  = "10s"                        #  scheduler file); unset: this machine
     }
     metric "memory" { sensitivity = "high"  model = "ets"  above = 95 }
+    metric "disk"   { resolution = 1 }           # reported in whole percent: one step is rounding
     alerts { webhook = "https://hooks.example/…"  min_severity = "warning" }
     profile "db-latency" {                       # a reversion profile (tfshadow.profiles)
       resource_types = ["aws_db_instance"]       # and/or resources = [globs], tags = { k = "v" }
@@ -176,13 +177,15 @@ class ResourceMetricsSettings:
 
 @dataclass(frozen=True)
 class MetricSettings:
-    """One ``metric "<name>"`` block: per-metric model, sensitivity and breach thresholds."""
+    """One ``metric "<name>"`` block: per-metric model, sensitivity, breach thresholds, and
+    the step its values are measured to (None: read from the values; 0: every step counts)."""
 
     name: str
     sensitivity: Sensitivity | None = None
     model: str | None = None
     above: float | None = None
     below: float | None = None
+    resolution: float | None = None
 
 
 @dataclass(frozen=True)

@@ -528,6 +528,15 @@ def _positive(value: Any) -> str | None:
     return None if value > 0 else f"must be greater than 0, got {value}"
 
 
+def _resolution(value: Any) -> str | None:
+    if not math.isfinite(value) or value < 0:
+        return (
+            "must be the step the metric is measured to, 0 or more (1 for whole percent, "
+            f"0 for a metric where every step counts), got {value}"
+        )
+    return None
+
+
 def _sensitivity(value: Any) -> str | None:
     if isinstance(value, str):
         if value in SENSITIVITY_WORDS:
@@ -638,6 +647,7 @@ METRIC = BlockSchema(
         Key("model", str, choices=MODELS),
         Key("above", float, convert=float),
         Key("below", float, convert=float),
+        Key("resolution", float, check=_resolution, convert=float),
     ),
     labels=(Label("name"),),
     repeatable=True,
@@ -785,6 +795,7 @@ def _build_metric(block: ParsedBlock, ctx: BuildContext) -> MetricSettings:
         model=values.get("model"),
         above=above,
         below=below,
+        resolution=values.get("resolution"),
     )
 
 

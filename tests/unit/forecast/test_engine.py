@@ -293,3 +293,62 @@ def test_judge_dates_the_first_point_that_departed_beyond_the_threshold() -> Non
     values[1300:] += 12.0
     finding = judge(_series(values), MEDIUM).finding
     assert finding is not None and finding.departed == _at(1300)
+
+
+def _whole_percent_disk(seed: int = 1) -> np.ndarray:
+    """A week of disk usage each minute, filling slowly 40% → 48%, in whole percent."""
+    n = 7 * 1440
+    rng = np.random.default_rng(seed)
+    return np.round(40.0 + 8.0 * np.arange(n) / n + rng.normal(0.0, 0.05, n))
+
+
+@pytest.mark.parametrize("sensitivity", ["medium", "high"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_judge_whole_percent_steps_of_a_filling_disk_are_rounding(
+    sensitivity: str, seed: int
+) -> None:
+    judgement = judge(
+        _series(_whole_percent_disk(seed)), SeriesConfig(threshold=LEVELS[sensitivity])
+    )
+    assert judgement.verdict.verdict == "ok", judgement.verdict.detail
+    # Not even a departure that is over: each would keep a version from its good mark.
+    assert judgement.deviations == ()
+
+
+def test_judge_whole_percent_disk_that_jumps_is_still_critical() -> None:
+    values = _whole_percent_disk()
+    values[-30:] += 15.0
+    finding = judge(_series(values), MEDIUM).finding
+    assert finding is not None and finding.ongoing and finding.severity == "critical"
+
+
+def _error_count(to: float, seed: int = 1) -> np.ndarray:
+    """A week of errors each minute, mostly none, then ``to`` a minute for the last hour."""
+    rng = np.random.default_rng(seed)
+    values = rng.poisson(0.02, 7 * 1440).astype(float)
+    values[-60:] = to
+    return values
+
+
+@pytest.mark.parametrize("resolution", [None, 1.0])
+def test_judge_errors_going_from_none_to_five_a_minute_are_critical(
+    resolution: float | None,
+) -> None:
+    # Whether read from the values or declared (`resolution = 1`): five is not rounding.
+    config = replace(MEDIUM, resolution=resolution)
+    finding = judge(_series(_error_count(5.0)), config).finding
+    assert finding is not None and finding.ongoing and finding.severity == "critical"
+
+
+def test_judge_errors_going_from_none_to_one_count_unless_declared_rounding() -> None:
+    # Near zero a step of 1 is no rounding: the values alone never hide it.
+    finding = judge(_series(_error_count(1.0)), MEDIUM).finding
+    assert finding is not None and finding.ongoing and finding.severity == "critical"
+    # `resolution = 1` says a step of 1 is not news for this metric.
+    declared = judge(_series(_error_count(1.0)), replace(MEDIUM, resolution=1.0))
+    assert declared.verdict.verdict == "ok"
+
+
+def test_judge_resolution_zero_judges_every_step() -> None:
+    judgement = judge(_series(_whole_percent_disk()), replace(MEDIUM, resolution=0.0))
+    assert judgement.deviations != ()

@@ -131,6 +131,8 @@ def test_metrics_settings_every_block_and_key(tmp_path: Path) -> None:
           below       = 0.5
         }
         metric "cpu" {}
+        metric "disk" { resolution = 1 }
+        metric "errors" { resolution = 0 }
         alerts {
           webhook      = "https://hooks.example/T0/B0"
           min_severity = "critical"
@@ -183,8 +185,11 @@ def test_metrics_settings_every_block_and_key(tmp_path: Path) -> None:
     assert metrics.metrics == (
         MetricSettings(name="memory", sensitivity="low", model="theta", above=95.0, below=0.5),
         MetricSettings(name="cpu"),
+        MetricSettings(name="disk", resolution=1.0),
+        MetricSettings(name="errors", resolution=0.0),
     )
     assert metrics.metric("cpu") == MetricSettings(name="cpu")
+    assert isinstance(metrics.metrics[2].resolution, float)
     assert metrics.alerts == AlertSettings(
         webhook="https://hooks.example/T0/B0", min_severity="critical", timeout=3.0
     )
@@ -394,6 +399,17 @@ def test_metrics_settings_bad_dimension_names_its_line(tmp_path: Path) -> None:
             'metric "m" {\n  above = 10\n  below = 20\n}\n',
             'tfshadow.hcl:3: settings `below` (20) and `above` (10) in block `metric "m"` '
             "leave no normal range",
+        ),
+        (
+            'metric "disk" {\n  resolution = -1\n}\n',
+            'tfshadow.hcl:2: setting `resolution` in block `metric "disk"` must be the step the '
+            "metric is measured to, 0 or more (1 for whole percent, 0 for a metric where every "
+            "step counts), got -1",
+        ),
+        (
+            'metric "disk" { resolution = "1%" }\n',
+            'tfshadow.hcl:1: setting `resolution` in block `metric "disk"` must be a number, '
+            "got a string",
         ),
         (
             'alerts { webhook = "hooks.example/x" }\n',
