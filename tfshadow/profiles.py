@@ -45,6 +45,7 @@ from tfshadow.settings.analysis import ACTIONS, ProfileSettings, Sensitivity, Tr
 from tfshadow.state.redact import is_sealed
 
 if TYPE_CHECKING:
+    from tfshadow.forecast.engine import SeriesConfig
     from tfshadow.metrics.base import ResourceRef, Series
 
 __all__ = [
@@ -176,12 +177,17 @@ def evaluate(
     *,
     default_sensitivity: Sensitivity = "medium",
     model: str = "default",
+    resolution: float | None = None,
+    trouble: str = "both",
 ) -> TriggerResult:
     """Judge ``trigger`` on ``series`` as of ``now`` (see the module docstring).
 
     ``default_sensitivity`` applies to a trigger that sets neither a limit nor ``anomaly``
     (the settings file does not allow one, but a trigger made in code may): it is judged as an
-    anomaly. ``model`` is the forecasting model of anomaly and breach triggers.
+    anomaly. ``model`` is the forecasting model of anomaly and breach triggers; ``resolution``
+    and ``trouble`` how an anomaly is judged (the metric's block: the step its values are
+    reported to, and the side of the forecast that is trouble, a departure to the other never
+    firing).
     """
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     cut = _until(series, now)
@@ -208,7 +214,13 @@ def evaluate(
         )
     if trigger.anomaly is not None or (trigger.above is None and trigger.below is None):
         sensitivity = trigger.anomaly if trigger.anomaly is not None else default_sensitivity
-        return _anomaly(name, cut, sensitivity, model)
+        from tfshadow.forecast.engine import SeriesConfig
+        from tfshadow.forecast.sensitivity import threshold
+
+        config = SeriesConfig(
+            threshold=threshold(sensitivity), model=model, resolution=resolution, trouble=trouble
+        )
+        return _anomaly(name, cut, config)
     if trigger.forecast_breach_within is not None:
         return _breach(name, trigger, cut, points, trigger.forecast_breach_within, model)
     return _limit(name, trigger, points, now)
@@ -330,16 +342,16 @@ def _largest_hole(
     return float(edges[widest]), float(gaps[widest])
 
 
-def _anomaly(name: str, cut: Series, sensitivity: Sensitivity, model: str) -> TriggerResult:
-    from tfshadow.forecast.engine import SeriesConfig, judge
-    from tfshadow.forecast.sensitivity import threshold
+def _anomaly(name: str, cut: Series, config: SeriesConfig) -> TriggerResult:
+    from tfshadow.forecast.engine import judge
 
-    judgement = judge(cut, SeriesConfig(threshold=threshold(sensitivity), model=model))
+    judgement = judge(cut, config)
     verdict, finding = judgement.verdict, judgement.finding
     times = _seconds(cut.timestamps)
     first, last = _moment(float(times[0])), _moment(float(times[-1]))
     latest = _latest_value(cut.values)
-    if finding is not None and finding.kind == "deviation" and finding.ongoing:
+    harmless = finding is not None and finding.harmless
+    if finding is not None and finding.kind == "deviation" and finding.ongoing and not harmless:
         fired = _fired(
             f"{name} anomaly: {finding.reason}",
             finding.observed,

@@ -859,3 +859,27 @@ def test_check_a_revert_that_failed_part_way_is_no_action_and_keeps_the_gate_clo
         # The resource was not restored: the recommendation is still open.
         gate = tfshadow("gate", cwd=work)
         assert gate.code == 1, gate.out
+
+
+def test_an_anomaly_trigger_does_not_act_on_the_side_that_is_no_trouble(
+    watched: Path, tfshadow: Tfshadow
+) -> None:
+    # Memory falling at a restart: an anomaly, but where only a rise is trouble no profile
+    # reverts for it.
+    anomaly = PROFILE.replace('above  = 80\n    for    = "2m"', 'anomaly = "high"')
+    anomaly = anomaly.replace('metric = "cpu"', 'metric = "memory"') % {"action": "revert"}
+    now = datetime.now(UTC)
+    _append(watched, "terraform_data.web", now - timedelta(minutes=3), now, 5.0)
+    (watched / "tfshadow.hcl").write_text(anomaly + 'metric "memory" { trouble = "above" }\n')
+    quiet = tfshadow("check", "--act", "--json", cwd=watched)
+    assert quiet.code == 0, quiet.err
+    doc = quiet.json()
+    assert doc["recommendations"] == [] and doc["actions"] == []
+    (trigger,) = doc["triggers"]
+    assert trigger["state"] == "quiet"
+    assert "below is no trouble for this metric" in trigger["detail"]
+    # By default both sides are trouble: the same fall fires.
+    (watched / "tfshadow.hcl").write_text(anomaly)
+    fired = tfshadow("check", "--json", cwd=watched)
+    assert fired.code == 1, fired.err
+    assert [t["state"] for t in fired.json()["triggers"]] == ["fired"]

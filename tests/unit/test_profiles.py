@@ -233,6 +233,17 @@ def test_evaluate_anomaly_on_a_lasting_shift_fires() -> None:
     assert result.departed == _at(1300)
 
 
+def test_evaluate_anomaly_to_the_side_that_is_no_trouble_does_not_fire() -> None:
+    # Latency falling: where only a rise is trouble (`trouble = "above"`), no profile acts.
+    values = _noise()
+    values[1300:] -= 8.0
+    trigger = TriggerSettings(metric="latency", anomaly="high")
+    assert evaluate(trigger, _series(values), _at(1499)).fired
+    result = evaluate(trigger, _series(values), _at(1499), trouble="above")
+    assert not result.fired and result.state == "quiet"
+    assert "below is no trouble for this metric" in result.detail
+
+
 def test_evaluate_anomaly_on_a_clean_series_is_quiet() -> None:
     trigger = TriggerSettings(metric="latency", anomaly="medium")
     result = evaluate(trigger, _series(_noise(seed=2)), _at(1499))

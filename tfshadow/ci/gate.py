@@ -135,7 +135,12 @@ def _details(rec: Mapping[str, Any]) -> str:
             f"{_text(suspect.get('workspace'))} by {_text(suspect.get('author'))}"
         )
     command = _text(rec.get("command"))
-    lines.append(f"proposed: {command}" if command else "no version fits: nothing to revert to")
+    if command:
+        lines.append(f"proposed: {command}")
+    elif isinstance(suspect, Mapping):
+        lines.append("no revert is proposed (see the reason)")
+    else:
+        lines.append("no version fits: nothing to revert to")
     if rec.get("created"):
         lines.append(f"created: {_text(rec.get('created'))}")
     return "\n".join(line for line in lines if line)

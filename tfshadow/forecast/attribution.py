@@ -164,7 +164,11 @@ def recommend(
             suspect.applied, finding.start
         )
         lead += " and changed this resource" if touched else ""
-        if target is None:
+        if finding.harmless:
+            # Information only: a departure to the side that is no trouble is no reason to
+            # revert, whichever version came before it.
+            reason = f"{finding.reason}, so no revert is proposed; {lead}"
+        elif target is None:
             reason = f"{finding.reason}; {lead}; no earlier version is kept to revert to"
         else:
             command = f"tfshadow revert {target}"

@@ -43,6 +43,9 @@ class SeriesConfig:
     # The step the values are measured to (1 for whole percent): a move of about one step is
     # not a deviation. None: read from the values (:func:`quantum.rounding`); 0: none.
     resolution: float | None = None
+    # Which side of the forecast is trouble ("above", "below", "both"): a departure only to the
+    # other side (memory falling at a restart) is information, never a reason to revert.
+    trouble: str = "both"
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Finding:
     # departure (``start`` may be dated a point or two early, from errors of half a σ, which is
     # why versions just after it stay suspects).
     departed: datetime | None = None
+    # Departed only to the side that is no trouble for the metric (its ``trouble``): reported
+    # as information, with no revert proposed.
+    harmless: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,12 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
     )
     times = grid.times
     found = detector.episodes(scores)
-    spans = tuple((_moment(times[e.start]), _moment(times[e.end])) for e in found)
+    # A departure to the harmless side does not keep a version from its good mark.
+    spans = tuple(
+        (_moment(times[e.start]), _moment(times[e.end]))
+        for e in found
+        if not _harmless(e.sign, config.trouble)
+    )
     evidence_idx = np.flatnonzero(scores.evidence)
     covered = (
         (_moment(times[evidence_idx[0]]), _moment(times[evidence_idx[-1]]))
@@ -150,7 +161,9 @@ def judge(series: Series, config: SeriesConfig) -> Judgement:
     if finding is None:
         finding = _breach(grid, period, config)
     tail = scores.evidence[-params.persistence :]
-    if finding is not None and finding.ongoing:
+    if finding is not None and finding.ongoing and finding.harmless:
+        verdict = verdict_of("ok", finding.reason, _rounded(finding.score))
+    elif finding is not None and finding.ongoing:
         verdict = verdict_of(finding.kind, finding.reason, _rounded(finding.score))
     elif not tail.any():
         detail = _silent_end(grid, params.persistence * 4)
@@ -265,12 +278,18 @@ def _deviation(
 ) -> Finding:
     """The deviation to report: of the recent episodes still ongoing, the one that stayed
     departed most consistently since it began (the change that started it, not a blip just
-    before); when none is ongoing, the latest one."""
+    before), one to the side that is trouble first; when none is ongoing, the latest one."""
     candidates = [_episode_finding(grid, scores, e, config) for e in found[-EPISODES_CHECKED:]]
     ongoing = [c for c in candidates if c[0].ongoing]
     if ongoing:
-        return max(ongoing, key=lambda c: c[1])[0]
+        return max(ongoing, key=lambda c: (not c[0].harmless, c[1]))[0]
     return candidates[-1][0]
+
+
+def _harmless(sign: float, trouble: str) -> bool:
+    """Whether a departure to ``sign`` (+1 above, -1 below, 0 a burst of noise: no side) is
+    to the side that is no trouble for a metric whose ``trouble`` side is given."""
+    return bool((trouble == "above" and sign < 0) or (trouble == "below" and sign > 0))
 
 
 def _episode_finding(
@@ -316,11 +335,19 @@ def _episode_finding(
     direction = "above" if mean_gap > 0 else "below"
     if abs(mean_gap) < 1.0:
         direction = "more erratic than"
+    harmless = _harmless(np.sign(mean_gap) if abs(mean_gap) >= 1.0 else 0, config.trouble)
+    if harmless:
+        severity = "info"
     state = "still" if ongoing else "last seen" if last_seen else "was"
     reason = (
         f"{grid_metric_phrase(observed, expected)}: {state} {direction} the forecast "
         f"(peak {latest.peak:.1f}σ, threshold {config.threshold:g}σ)"
         + ("; no data since" if last_seen else "")
+        + (
+            f"; {direction} is no trouble for this metric (trouble = {config.trouble})"
+            if harmless
+            else ""
+        )
     )
     times = grid.times
     end = times[-1] if ongoing else times[stop - 1] if last_seen else times[latest.end]
@@ -338,6 +365,7 @@ def _episode_finding(
         step=grid.step,
         last_seen=last_seen,
         departed=_moment(times[_first_departed(scores, latest, config.threshold)]),
+        harmless=harmless,
     )
     return finding, share
 

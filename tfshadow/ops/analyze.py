@@ -323,7 +323,8 @@ def series_config(
 ) -> SeriesConfig:
     """How one series is judged. Sensitivity: the command line, else the resource's
     ``resource_metrics``, else the ``metric`` block, else ``analysis``; model: the command line,
-    else the ``metric`` block, else ``analysis``."""
+    else the ``metric`` block, else ``analysis``; resolution and the side that is trouble: the
+    ``metric`` block."""
     from tfshadow.forecast.engine import SeriesConfig
     from tfshadow.forecast.sensitivity import threshold
 
@@ -342,6 +343,7 @@ def series_config(
         below=per_metric.below if per_metric else None,
         horizon=settings.analysis.horizon,
         resolution=per_metric.resolution if per_metric else None,
+        trouble=(per_metric.trouble if per_metric else None) or "both",
     )
 
 

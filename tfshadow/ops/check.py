@@ -29,7 +29,12 @@ if TYPE_CHECKING:
     from tfshadow.profiles import CooldownBook, TriggerResult
     from tfshadow.project import Project
     from tfshadow.revert.verify import VerificationReport
-    from tfshadow.settings.analysis import MetricsSettings, ProfileSettings, TriggerSettings
+    from tfshadow.settings.analysis import (
+        MetricSettings,
+        MetricsSettings,
+        ProfileSettings,
+        TriggerSettings,
+    )
     from tfshadow.store import GitShadowStore
 
 PROFILES_DIR = "profiles"
@@ -260,6 +265,7 @@ def _fired(
                 since,
                 report,
                 told,
+                settings.metric(trigger.metric),
             )
             if result is None:
                 continue
@@ -372,7 +378,10 @@ def _evaluate(
     since_action: datetime | None,
     report: CheckReport,
     told: set[str],
+    metric: MetricSettings | None = None,
 ) -> TriggerResult | None:
+    """``trigger`` judged on ``resource``'s series (None when it cannot be read: a warning
+    says why); an anomaly as the metric's block (``metric``) says it is read."""
     from tfshadow.metrics.base import TimeRange
     from tfshadow.profiles import evaluate
 
@@ -400,7 +409,14 @@ def _evaluate(
     _unnamed_metric(source, profile, resource, trigger, report, told)
     if start == since_action:
         series = replace(series, grows=True)
-    return evaluate(trigger, series, now, default_sensitivity="medium")
+    return evaluate(
+        trigger,
+        series,
+        now,
+        default_sensitivity="medium",
+        resolution=metric.resolution if metric else None,
+        trouble=(metric.trouble if metric else None) or "both",
+    )
 
 
 def _unnamed_metric(

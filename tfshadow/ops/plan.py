@@ -112,7 +112,9 @@ class ResourceChange:
 class RecentRecommendation:
     """A logged recommendation about a changed resource (the newest per resource and metric).
 
-    ``acted`` says what was already done about it; None while it is pending.
+    ``acted`` says what was already done about it; None while it is pending. ``named``: a
+    version was named though no command is proposed (none older kept, or a departure to the
+    side that is no trouble for the metric).
     """
 
     resource: str
@@ -121,6 +123,7 @@ class RecentRecommendation:
     created: datetime | None
     command: str | None
     acted: Acted | None = None
+    named: bool = False
 
 
 @dataclass(frozen=True)
@@ -512,6 +515,7 @@ def _recent(
             severity=str(record.get("severity", "")),
             created=created,
             command=_str_or_none(record.get("command")),
+            named=isinstance(record.get("suspect"), Mapping),
         )
         key = (rec.resource, rec.metric)
         # The log is oldest first: on equal times the later line is the newer record.

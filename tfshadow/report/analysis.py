@@ -219,8 +219,16 @@ def _details(number: int, rec: Recommendation) -> list[Text | Table]:
     if rec.command:
         lines.append(_labelled("run", Text(rec.command, style="bold")))
     else:
-        lines.append(_labelled("run", Text("nothing: no version fits", style="dim")))
+        lines.append(_labelled("run", Text(f"nothing: {_no_command(rec)}", style="dim")))
     return lines
+
+
+def _no_command(rec: Recommendation) -> str:
+    """Why no command is proposed: no version fits, or (a version named) the reason says why
+    none is proposed for it (no earlier version kept, a side that is no trouble)."""
+    if rec.suspect is None:
+        return "no version fits: nothing to revert to"
+    return "no revert is proposed (see the reason)"
 
 
 def _verdicts_table(verdicts: list[SeriesVerdict], width: int) -> Table:
@@ -328,7 +336,7 @@ def recommendation_markdown(rec: Recommendation) -> str:
         fence = _fence(rec.command)
         lines += ["", f"{fence}sh", rec.command, fence]
     else:
-        lines += ["", "No version fits: nothing to revert to."]
+        lines += ["", f"{_no_command(rec).capitalize()}."]
     return "\n".join(lines) + "\n"
 
 

@@ -241,7 +241,7 @@ def _coverage_markdown(change: ResourceChange) -> str:
 def _proposed_markdown(rec: RecentRecommendation) -> str:
     if rec.acted is not None:
         return _md(_handled_words(rec.acted))
-    return _code(rec.command) if rec.command else "nothing fits"
+    return _code(rec.command) if rec.command else _nothing(rec)
 
 
 def _revert_markdown(report: PlanReport) -> str:
@@ -333,7 +333,13 @@ def render_plan(console: Console, report: PlanReport) -> None:
 def _proposed_text(rec: RecentRecommendation) -> Text:
     if rec.acted is not None:
         return Text(_handled_words(rec.acted), style="green")
-    return Text(rec.command or "nothing fits", style="bold" if rec.command else "dim")
+    return Text(rec.command or _nothing(rec), style="bold" if rec.command else "dim")
+
+
+def _nothing(rec: RecentRecommendation) -> str:
+    """What stands for a command when none is proposed: a version named without one (none
+    older kept, a side that is no trouble for the metric) is no version that fails to fit."""
+    return "none proposed" if rec.named else "nothing fits"
 
 
 def _changes_table(changes: Sequence[ResourceChange]) -> Table:

@@ -36,7 +36,8 @@ The blocks of ``tfshadow.hcl`` they come from::
       scheduler_timeout  = "10s"                        #  scheduler file); unset: this machine
     }
     metric "memory" { sensitivity = "high"  model = "ets"  above = 95 }
-    metric "disk"   { resolution = 1 }           # reported in whole percent: one step is rounding
+    metric "disk"   { resolution = 1 }           # whole percent: a move of one step is rounding
+    metric "heap"   { trouble = "above" }        # a fall (a restart) is no trouble; below | both
     alerts { webhook = "https://hooks.example/…"  min_severity = "warning" }
     profile "db-latency" {                       # a reversion profile (tfshadow.profiles)
       resource_types = ["aws_db_instance"]       # and/or resources = [globs], tags = { k = "v" }
@@ -69,6 +70,9 @@ SENSITIVITY_WORDS = ("low", "medium", "high")
 # fraction typed for a number of standard deviations.
 LOWEST_SENSITIVITY = 1.0
 SEVERITIES = ("info", "warning", "critical")
+# Which side of its forecast is trouble for a metric: a departure only to the other side (memory
+# falling at a restart when ``above`` is) is information, never a reason to revert.
+TROUBLE = ("above", "below", "both")
 
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
@@ -177,8 +181,9 @@ class ResourceMetricsSettings:
 
 @dataclass(frozen=True)
 class MetricSettings:
-    """One ``metric "<name>"`` block: per-metric model, sensitivity, breach thresholds, and
-    the step its values are measured to (None: read from the values; 0: every step counts)."""
+    """One ``metric "<name>"`` block: per-metric model, sensitivity, breach thresholds, the
+    step its values are measured to (None: read from the values; 0: every step counts), and
+    which side of the forecast is trouble (None: both)."""
 
     name: str
     sensitivity: Sensitivity | None = None
@@ -186,6 +191,7 @@ class MetricSettings:
     above: float | None = None
     below: float | None = None
     resolution: float | None = None
+    trouble: str | None = None
 
 
 @dataclass(frozen=True)

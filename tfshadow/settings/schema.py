@@ -39,6 +39,7 @@ from tfshadow.settings.analysis import (
     MODELS,
     SENSITIVITY_WORDS,
     SEVERITIES,
+    TROUBLE,
     AlertSettings,
     AnalysisSettings,
     CloudWatchMetric,
@@ -648,6 +649,7 @@ METRIC = BlockSchema(
         Key("above", float, convert=float),
         Key("below", float, convert=float),
         Key("resolution", float, check=_resolution, convert=float),
+        Key("trouble", str, choices=TROUBLE),
     ),
     labels=(Label("name"),),
     repeatable=True,
@@ -796,6 +798,7 @@ def _build_metric(block: ParsedBlock, ctx: BuildContext) -> MetricSettings:
         above=above,
         below=below,
         resolution=values.get("resolution"),
+        trouble=values.get("trouble"),
     )
 
 

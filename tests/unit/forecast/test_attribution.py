@@ -184,3 +184,19 @@ def test_a_version_applied_after_the_series_departed_did_not_start_it() -> None:
     # Alone, a version applied just after the series departed is still the suspect (clocks
     # differ).
     assert suspect_for("aws_instance.web", T0, [later], HOUR, 60.0, T0) is not None
+
+
+def test_a_harmless_departure_proposes_no_revert() -> None:
+    # Memory falling at a restart where only a rise is trouble: the version is named, as
+    # information, but nothing is to be reverted for it.
+    finding = replace(
+        _finding("info"),
+        reason="observed 35 vs expected 85: still below the forecast; below is no trouble "
+        "for this metric (trouble = above)",
+        harmless=True,
+    )
+    versions = [_version(1, 300), _version(2, 10, ("aws_instance.web",))]
+    rec = recommend("aws_instance.web", "memory", "csv", finding, versions, HOUR, None, T0)
+    assert rec.severity == "info" and rec.command is None
+    assert rec.suspect is not None and rec.suspect.version == 2
+    assert rec.reason.startswith(finding.reason + ", so no revert is proposed; version 2")

@@ -352,3 +352,41 @@ def test_judge_errors_going_from_none_to_one_count_unless_declared_rounding() ->
 def test_judge_resolution_zero_judges_every_step() -> None:
     judgement = judge(_series(_whole_percent_disk()), replace(MEDIUM, resolution=0.0))
     assert judgement.deviations != ()
+
+
+def _memory_after_a_restart(n: int = 1500, at: int = 1300) -> np.ndarray:
+    """Memory steady near 85%, then a restart at ``at``: down to 35%, climbing back slowly."""
+    rng = np.random.default_rng(5)
+    values = 85.0 + rng.normal(0.0, 0.5, n)
+    tail = n - at
+    values[at:] = 35.0 + 0.01 * np.arange(tail) + rng.normal(0.0, 0.5, tail)
+    return values
+
+
+def test_judge_memory_falling_at_a_restart_is_trouble_by_default() -> None:
+    finding = judge(_series(_memory_after_a_restart()), MEDIUM).finding
+    assert finding is not None and finding.ongoing and finding.severity == "critical"
+    assert not finding.harmless
+
+
+def test_judge_a_fall_where_only_above_is_trouble_is_information() -> None:
+    judgement = judge(_series(_memory_after_a_restart()), replace(MEDIUM, trouble="above"))
+    finding = judgement.finding
+    assert finding is not None and finding.ongoing and finding.harmless
+    assert finding.severity == "info"
+    assert "still below the forecast" in finding.reason
+    assert "below is no trouble for this metric (trouble = above)" in finding.reason
+    # The series is as good as forecast for what matters: no deviation to keep a version from
+    # its good mark either.
+    assert judgement.verdict.verdict == "ok"
+    assert judgement.deviations == ()
+
+
+@pytest.mark.parametrize("trouble", ["above", "both"])
+def test_judge_a_rise_where_above_is_trouble_stays_critical(trouble: str) -> None:
+    values = _noise()
+    values[1300:] += 8.0
+    judgement = judge(_series(values), replace(MEDIUM, trouble=trouble))
+    finding = judgement.finding
+    assert judgement.verdict.verdict == "deviation"
+    assert finding is not None and finding.severity == "critical" and not finding.harmless

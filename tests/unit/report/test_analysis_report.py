@@ -173,7 +173,7 @@ def test_analysis_report_render_without_recommendations_or_suspect() -> None:
 
     none_fits = _render(_report(recommendations=(_rec(suspect=None, command=None),)))
     assert "suspect: none fits" in none_fits
-    assert "run:     nothing: no version fits" in none_fits
+    assert "run:     nothing: no version fits: nothing to revert to" in none_fits
 
 
 def test_analysis_report_render_keeps_user_text_literal() -> None:
@@ -393,4 +393,17 @@ def test_check_json_keys_are_the_readmes() -> None:
 
     assert set(re.findall(r'"(\w+)"', documented)) == (
         set(data) | set(data["triggers"][0]) | {"fired", "quiet", "inconclusive", "error"}
+    )
+
+
+def test_analysis_report_a_named_version_without_a_command_says_the_reason_tells_why() -> None:
+    # A fall where only a rise is trouble names its version as information: "no version fits"
+    # would say the opposite.
+    rec = _rec(command=None, severity="info")
+    assert rec.suspect is not None
+    text = _render(_report(recommendations=(rec,)))
+    assert "run:     nothing: no revert is proposed (see the reason)" in text
+    assert "no version fits" not in text
+    assert "No revert is proposed (see the reason)." in analysis_markdown(
+        _report(recommendations=(rec,))
     )

@@ -159,3 +159,12 @@ def test_plan_text_acted_on_recommendation_says_what_was_done() -> None:
     assert "handled: reverted to v2 by v6" in text
     assert "tfshadow revert 4" in text
     assert "--target aws_instance.web" not in text
+
+
+def test_plan_markdown_a_named_version_without_a_command_is_not_nothing_fits() -> None:
+    # Memory falling where only a rise is trouble names its version, as information, with no
+    # revert proposed: "nothing fits" would say no version could be blamed.
+    rec = RecentRecommendation("aws_instance.web", "memory", "info", NOW, None, named=True)
+    text = plan_markdown(_report(recommendations=(rec,)))
+    assert "| 2026-06-01 12:00 | none proposed |" in text
+    assert "nothing fits" not in text

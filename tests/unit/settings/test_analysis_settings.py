@@ -133,6 +133,7 @@ def test_metrics_settings_every_block_and_key(tmp_path: Path) -> None:
         metric "cpu" {}
         metric "disk" { resolution = 1 }
         metric "errors" { resolution = 0 }
+        metric "heap" { trouble = "above" }
         alerts {
           webhook      = "https://hooks.example/T0/B0"
           min_severity = "critical"
@@ -187,6 +188,7 @@ def test_metrics_settings_every_block_and_key(tmp_path: Path) -> None:
         MetricSettings(name="cpu"),
         MetricSettings(name="disk", resolution=1.0),
         MetricSettings(name="errors", resolution=0.0),
+        MetricSettings(name="heap", trouble="above"),
     )
     assert metrics.metric("cpu") == MetricSettings(name="cpu")
     assert isinstance(metrics.metrics[2].resolution, float)
@@ -405,6 +407,11 @@ def test_metrics_settings_bad_dimension_names_its_line(tmp_path: Path) -> None:
             'tfshadow.hcl:2: setting `resolution` in block `metric "disk"` must be the step the '
             "metric is measured to, 0 or more (1 for whole percent, 0 for a metric where every "
             "step counts), got -1",
+        ),
+        (
+            'metric "heap" { trouble = "up" }\n',
+            'tfshadow.hcl:1: setting `trouble` in block `metric "heap"` must be one of above, '
+            "below, both, got 'up'",
         ),
         (
             'metric "disk" { resolution = "1%" }\n',
