@@ -85,6 +85,11 @@ class StoreDivergedError(StoreError):
     """The remote's branch has commits the store lacks: no later push can succeed."""
 
 
+class StoreHalfJoinedError(StoreError):
+    """A `store pull --rebase` stopped part-way and could not put the store back: the store
+    holds part of a join, which is neither pushed nor uploaded until it is undone."""
+
+
 class UnknownVersionError(StoreError):
     pass
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.mirror.s3server import client, new_bucket
 from tfshadow.store.layout import dumps_meta
 
 from .conftest import (
@@ -510,6 +511,72 @@ def test_a_rebase_that_could_not_be_put_back_is_undone_by_undo_rebase_alone(
     again = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
     assert again.code == 0, again.err
     assert [(m["from"], m["to"]) for m in again.json()["rebased"]] == [(2, 4), (3, 5)]
+
+
+@pytest.mark.usefixtures("aws_credentials")
+def test_a_half_joined_store_records_without_pushing_and_its_undo_keeps_the_version(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path, s3_endpoint: str
+) -> None:
+    """After a double fault the store holds part of a join: a version recorded then (the
+    infrastructure changed) stays here, and neither the remote nor the mirror gets the partial
+    join; `--undo-rebase` records it again on the history it goes back to."""
+    store = workdir / ".tfshadow"
+    head = _git("rev-parse", "HEAD", cwd=store)
+    remote = _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git")
+    proc = run_interrupted(
+        workdir, _interrupting_the_second_version(also_the_way_back=True), "store", "pull",
+        "--rebase",
+    )  # fmt: skip
+    assert proc.returncode == 130 and "could not be put back" in proc.stderr, proc.stderr
+    half = _git("rev-parse", "HEAD", cwd=store)
+    bucket = new_bucket(s3_endpoint)
+    (workdir / "tfshadow.hcl").write_text(
+        f'store {{\n  remote = "{tmp_path / "shadows.git"}"\n'
+        f'  mirror "s3" {{\n    bucket = "{bucket}"\n    endpoint = "{s3_endpoint}"\n  }}\n}}\n'
+    )
+
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=five", cwd=workdir)
+
+    assert applied.code == 0, applied.err
+    (said,) = [line for line in applied.err.splitlines() if "half-joined" in line]
+    assert "not pushed nor uploaded" in said and "tfshadow store pull --undo-rebase" in said
+    recorded = _versions(tfshadow, workdir)[-1]
+    assert recorded["description"] != "" and _git("rev-parse", "HEAD", cwd=store) != half
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == remote
+    assert "Contents" not in client(s3_endpoint).list_objects_v2(Bucket=bucket)
+    marked = tfshadow("mark", str(recorded["version"]), "good", cwd=workdir)
+    assert marked.code == 0 and "half-joined" in marked.err, marked.err
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == remote
+    synced = tfshadow("store", "sync", cwd=workdir)
+    assert synced.code == 2 and "half-joined" in synced.err
+    assert len(synced.err.strip().splitlines()) == 1
+    assert "Contents" not in client(s3_endpoint).list_objects_v2(Bucket=bucket)
+    again = tfshadow("store", "pull", "--rebase", cwd=workdir)
+    assert again.code == 2 and "--undo-rebase` first" in again.err
+    assert _git("rev-parse", _BEFORE, cwd=store) == head
+
+    undone = tfshadow("store", "pull", "--undo-rebase", "--json", cwd=workdir)
+
+    assert undone.code == 0, undone.err
+    # The state the other copy left was recorded as `recovered` first, then the apply.
+    assert [(m["from"], m["to"]) for m in undone.json()["rebased"]] == [(5, 4), (6, 5)]
+    assert recorded["version"] == 6
+    assert _git("merge-base", "--is-ancestor", head, "HEAD", cwd=store) == ""
+    log = tfshadow("log", "--json", cwd=workdir).json()["versions"]
+    assert [v["version"] for v in log] == [5, 4, 3, 2, 1]
+    assert log[0]["rebased_from"] == recorded["version"]
+    assert log[0]["mark"]["mark"] == "good"
+    assert log[0]["state_sha256"] == recorded["state_sha256"]
+    assert _writable(tfshadow, workdir) == []
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == remote
+    # Joined again, everything goes to the remote and the mirror.
+    rejoined = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+    assert rejoined.code == 0, rejoined.err
+    assert [m["from"] for m in rejoined.json()["rebased"]] == [2, 3, 4, 5]
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == _git(
+        "rev-parse", "HEAD", cwd=store
+    )
+    assert tfshadow("store", "verify", cwd=workdir).code == 0
 
 
 def test_versions_are_recorded_again_as_sealed_without_the_key(

@@ -239,6 +239,14 @@ def _undo_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
                     {"address": address, "from": old, "to": new}
                     for address, old, new in result.ghosts
                 ],
+                "rebased": [
+                    {"workspace": m.workspace, "from": m.old, "to": m.new} for m in result.carried
+                ],
+                "dropped": [
+                    {"workspace": d.workspace, "version": d.old, "same_as": d.same_as}
+                    for d in result.dropped
+                ],
+                "warnings": result.warnings,
             }
         )
         return EXIT_OK
@@ -254,11 +262,25 @@ def _undo_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
         "has diverged from it again (`tfshadow store pull --rebase` joins them).",
         markup=False,
     )
+    for moved in result.carried:
+        console.print(
+            f"Recorded {moved.workspace} version {moved.old} (recorded on the half-joined "
+            f"history) again as version {moved.new}.",
+            markup=False,
+        )
+    for dropped in result.dropped:
+        console.print(
+            f"Dropped {dropped.workspace} version {dropped.old} (recorded on the half-joined "
+            f"history): version {dropped.same_as} has the same state and configuration.",
+            markup=False,
+        )
     for address, old, new in result.ghosts:
         console.print(
             f"The ghost of {address} is a copy of version {new} (was numbered {old}).",
             markup=False,
         )
+    for warning in result.warnings:
+        click.echo(f"tfshadow: warning: {warning}", err=True)
     return EXIT_OK
 
 

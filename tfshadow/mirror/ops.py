@@ -11,6 +11,7 @@ from tfshadow.errors import (
     MirrorError,
     MirrorInterruptedError,
     StoreError,
+    StoreHalfJoinedError,
     StoreLockedError,
     TfshadowError,
     UsageError,
@@ -103,6 +104,8 @@ def after_record(store: GitShadowStore) -> str | None:
         # The recording command holds the lock (it is re-entrant); another process holding it
         # will upload this version with its own.
         sync(store, mirror, lock_timeout=0)
+    except StoreHalfJoinedError as exc:
+        return exc.one_line()
     except StoreLockedError:
         return (
             f"not uploaded to the mirror {mirror.url} yet: another command holds the store; "

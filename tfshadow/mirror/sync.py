@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tfshadow.errors import MirrorError, TfshadowError
+from tfshadow.errors import MirrorError, StoreHalfJoinedError, TfshadowError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import (
     HISTORY,
@@ -42,6 +42,7 @@ from tfshadow.mirror.base import (
     sha256_hex,
 )
 from tfshadow.store import GitShadowStore
+from tfshadow.store.gitstore import HALF_JOINED, UNDO_HALF_JOINED
 
 PRIVATE_DIR = "mirror"
 SYNC_LOCK_TIMEOUT = 30.0
@@ -108,6 +109,10 @@ def sync(
     """
     private = store.private_dir(PRIVATE_DIR)
     with store.lock(lock_timeout, command="store sync"):
+        if store.half_joined() is not None:
+            # A restore takes the history with the highest count: part of a join uploaded
+            # could come back in place of the store's own.
+            raise StoreHalfJoinedError(HALF_JOINED + ": nothing is uploaded", hint=UNDO_HALF_JOINED)
         pending = queue.load_pending(private)
         current = pending if pending and pending.target == mirror.target else None
         was_queued = current.versions if current else ()

@@ -17,7 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tfshadow.errors import RebaseInterruptedError, StoreError, TfshadowError
+from tfshadow.errors import (
+    RebaseInterruptedError,
+    StoreError,
+    StoreHalfJoinedError,
+    TfshadowError,
+)
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -78,6 +83,13 @@ def pull_rebase(project: Project) -> RebaseResult:
         return RebaseResult(GitShadowStore.pull(config, project.lock_timeout))
     store = project.open_store(create=False)
     with store.lock(project.lock_timeout, command="store pull --rebase"):
+        if store.half_joined() is not None:
+            # Run again, it would keep the half-joined history as the one before the rebase.
+            from tfshadow.store.gitstore import HALF_JOINED
+
+            raise StoreHalfJoinedError(
+                HALF_JOINED, hint="run `tfshadow store pull --undo-rebase` first"
+            )
         with store.fetched_for_rebase() as fetched:
             if not isinstance(fetched, Divergence):
                 return RebaseResult(fetched)
@@ -139,6 +151,7 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
             RebaseInterruptedError,
             "interrupted while recording this copy's versions again after the remote's",
         ) from None
+    store.rebase_joined()
     from tfshadow.ops.ghost import renumber
 
     moved = renumbered.get(project.workspace, {})
@@ -157,31 +170,120 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
 @dataclass(frozen=True)
 class UndoResult:
     """What `store pull --undo-rebase` did: the ref it went back to (now dropped), the commit
-    the store is at, the one it left (None: it was there already, put back by hand), and the
-    ghosts that name their numbers of before the rebase again (address, old, new)."""
+    the store is at, the one it left (None: it was there already, put back by hand), the
+    ghosts that name their numbers of before the rebase again (address, old, new), and the
+    versions recorded on top of a half-joined store, recorded again on the history it went
+    back to (``carried``; ``dropped``: those whose state and configuration that history's
+    newest version has), with ``warnings``."""
 
     ref: str
     commit: str
     left: str | None
     ghosts: list[tuple[str, int, int]]
+    carried: list[Moved] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def undo_pull_rebase(project: Project) -> UndoResult:
     """Put the store back on the history it had before its last `store pull --rebase`, every
     file read-only, and its ghosts on the numbers that history gives their versions. The
-    remote keeps the joined history: the store has diverged from it again."""
+    remote keeps the joined history: the store has diverged from it again.
+
+    A rebase that stopped part-way and could not put the store back leaves it half-joined:
+    a command that records then keeps its version here, unpushed (see
+    :meth:`GitShadowStore.half_joined`). Such versions are in no other history, so they are
+    recorded again on top of the history the store goes back to, as a rebase would."""
     from tfshadow.ops.ghost import renumber
 
     store = project.open_store(create=False)
     with store.lock(project.lock_timeout, command="store pull --undo-rebase"):
         _, before = store.before_rebase()
         joined, moved = _renumbering(store, before)
-        ref, commit, left = store.back_before_rebase(joined)
+        head = store.head()
+        on_top: dict[str, list[Reconstructed]] = {}
+        marks_on_top: dict[str, dict[int, dict[str, Any]]] = {}
+        summarised: set[tuple[str, int]] = set()
+        kept, carrying = joined, False
+        if (
+            store.half_joined() is not None
+            and joined is not None
+            and head is not None
+            and head != joined
+            and store.contains(joined, head)
+        ):
+            # Rebuilt (and so verified) before anything moves, as a rebase does.
+            on_top = {
+                ws: [store.reconstruct(ws, n) for n in numbers]
+                for ws, numbers in store.versions_after(joined).items()
+            }
+            summarised = {
+                (ws, int(v.meta["version"]))
+                for ws, versions in on_top.items()
+                for v in versions
+                if _described_by_summary(project, store, ws, v, versions)
+            }
+            for ws in store.workspaces():
+                then = store.marks_at(joined, ws)
+                made = {n: m for n, m in store.marks_at(head, ws).items() if then.get(n) != m}
+                if made:
+                    marks_on_top[ws] = made
+            kept, carrying = head, True
+        ref, commit, left = store.back_before_rebase(kept)
+        result = RebaseResult(None)
+        if carrying:
+            try:
+                _carry_on_top(project, store, on_top, summarised, marks_on_top, result)
+            except (TfshadowError, KeyboardInterrupt) as exc:
+                said = exc.message if isinstance(exc, TfshadowError) else "interrupted"
+                raise StoreError(
+                    "the store went back to the history before the rebase, but the versions "
+                    f"recorded on top of the half-joined one were not all recorded again: {said}",
+                    hint=f"`git -C {store.root} reset --hard {head}` brings the half-joined "
+                    "history back with them; then run `tfshadow store pull --undo-rebase` again",
+                ) from None
         # ``moved`` holds the versions dropped for the remote's equal ones too: a ghost the
         # rebase put on the remote's version goes back to this copy's, of the same content.
         ghosts = renumber(store, {new: old for old, new in moved.items()})
         (store.private_dir(_PRIVATE_DIR) / _RENUMBERED).unlink(missing_ok=True)
-    return UndoResult(ref, commit, left, ghosts)
+    return UndoResult(ref, commit, left, ghosts, result.rebased, result.dropped, result.warnings)
+
+
+def _carry_on_top(
+    project: Project,
+    store: GitShadowStore,
+    on_top: Mapping[str, list[Reconstructed]],
+    summarised: set[tuple[str, int]],
+    marks: Mapping[str, dict[int, dict[str, Any]]],
+    result: RebaseResult,
+) -> None:
+    """Record ``on_top`` again after the store's newest versions, and their marks (``marks``:
+    those made on top of the half-joined history) on their new numbers; a mark of another
+    version of that history names a number the store no longer gives it: said, not carried."""
+    renumbered: dict[str, dict[int, int]] = {}
+    for ws, versions in on_top.items():
+        moved = renumbered.setdefault(ws, {})
+        for version in versions:
+            number = int(version.meta["version"])
+            moved[number] = _record_again(
+                project, store, ws, version, moved, (ws, number) in summarised, result
+            )
+    for ws, made in marks.items():
+        moved = renumbered.get(ws, {})
+        merged = store.marks(ws)
+        for number, mark in sorted(made.items()):
+            if number in moved:
+                merged[moved[number]] = {**mark, "version": moved[number]}
+            else:
+                result.warnings.append(
+                    f"the mark {mark.get('mark')} of version {number} of workspace {ws}, made "
+                    "on the half-joined history, was not carried: that number names another "
+                    "version here (`tfshadow mark` gives it again)"
+                )
+        if merged != store.marks(ws):
+            store.carry_marks(
+                ws, merged, f"Carry the marks of workspace {ws} over `store pull --undo-rebase`"
+            )
 
 
 # How the last rebase renumbered this copy's versions of the project's workspace, and the tip

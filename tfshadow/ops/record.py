@@ -20,6 +20,7 @@ from tfshadow.errors import (
     EngineError,
     PushInterruptedError,
     StoreDivergedError,
+    StoreHalfJoinedError,
     StoreLockedError,
     StoreNotWritableError,
     TfshadowError,
@@ -1075,8 +1076,17 @@ def _resume_mirror(store: GitShadowStore, outcome: RecordOutcome) -> None:
 
 def push_versions(store: GitShadowStore, outcome: RecordOutcome) -> None:
     from tfshadow.mirror.ops import after_record
+    from tfshadow.store.gitstore import HALF_JOINED
 
-    _push(store, outcome)
+    try:
+        _push(store, outcome)
+    except StoreHalfJoinedError as exc:
+        # Neither the remote nor the mirror may get part of a join; the version stays here
+        # and `--undo-rebase` records it again on the history it goes back to.
+        outcome.warnings.append(
+            f"{HALF_JOINED}: recorded locally only, not pushed nor uploaded to a mirror: {exc.hint}"
+        )
+        return
     # Every recording path ends here, so every version reaches the object-storage mirror too
     # (with what an earlier failed upload queued).
     mirror_warning = after_record(store)
@@ -1108,6 +1118,8 @@ def _push(store: GitShadowStore, outcome: RecordOutcome) -> None:
         ) from None
     except StoreDivergedError as exc:
         outcome.warnings.append(exc.one_line())
+    except StoreHalfJoinedError:
+        raise
     except TfshadowError as exc:
         outcome.warnings.append(
             f"{exc.message}; kept locally, it goes with the next recorded command "

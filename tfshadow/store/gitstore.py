@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from tfshadow.atomic_write import replace_file
 from tfshadow.errors import (
     RetentionError,
     StoreDivergedError,
     StoreError,
+    StoreHalfJoinedError,
     StoreNotWritableError,
     TamperedError,
     TfshadowError,
@@ -90,6 +92,17 @@ MARKS_FORMAT = 1
 _READ_ATTEMPTS = 3
 # In the git directory: the remote last pushed to (or taken from) and the commit it holds.
 _PUSHED = "pushed"
+# In the git directory: the commit a `store pull --rebase` under way keeps under its ref, from
+# when it moves the store to the remote's tip until every version is recorded again.
+_REBASING = "rebasing"
+HALF_JOINED = (
+    "the shadow store is half-joined: a `tfshadow store pull --rebase` stopped part-way and "
+    "could not put it back"
+)
+UNDO_HALF_JOINED = (
+    "run `tfshadow store pull --undo-rebase` (it keeps the versions recorded since), then "
+    "`tfshadow store pull --rebase`"
+)
 # git's own threshold for `gc --auto` (gc.auto).
 LOOSE_OBJECTS_BEFORE_PACKING = 6700
 _T = TypeVar("_T")
@@ -1253,9 +1266,29 @@ class GitShadowStore:
         if self._remote is None or fetched.head is None:
             raise StoreError("the shadow store has no history to keep", hint="run `tfshadow apply`")
         ref = f"{BEFORE_REBASE_REF}/{self._branch}"
+        # Noted before the ref moves: until :meth:`rebase_joined` (or the store is put back),
+        # the store is half-joined, and nothing of it may be pushed (see :meth:`half_joined`).
+        replace_file(self._state_dir / _REBASING, f"{fetched.head}\n")
         self._git.run("update-ref", "-m", "tfshadow: before store pull --rebase", ref, fetched.head)
         self._take(self._remote, fetched.head, fetched.tip, ("reset", "-q", "--hard"))
         return ref
+
+    def rebase_joined(self) -> None:
+        """That the rebase :meth:`reset_to_remote` began recorded every version again: the
+        store holds the joined history, which may be pushed."""
+        (self._state_dir / _REBASING).unlink(missing_ok=True)
+
+    def half_joined(self) -> str | None:
+        """The ref keeping the history before a `store pull --rebase` that stopped part-way
+        and could not put the store back (or was killed): the store then holds part of a
+        join, which no push nor upload may send. None: the store is not half-joined."""
+        try:
+            noted = (self._state_dir / _REBASING).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        ref, before = self.before_rebase()
+        # A marker whose ref was since dropped or moved (by hand) names no rebase under way.
+        return ref if before is not None and before == noted else None
 
     def before_rebase(self) -> tuple[str, str | None]:
         """The ref that keeps the store's history from before its last `store pull --rebase`,
@@ -1307,6 +1340,7 @@ class GitShadowStore:
             self.root, (e.path for e in self._git.ls_tree(before, None, recursive=True))
         )
         self._git.delete_ref(ref)
+        (self._state_dir / _REBASING).unlink(missing_ok=True)
         return ref, before, left
 
     def _note_pushed(self, remote: str, tip: str) -> None:
@@ -1328,6 +1362,7 @@ class GitShadowStore:
         self._recover()
         self._move(self._git.head(), fetched.head, ("reset", "-q", "--hard"))
         self._git.delete_ref(ref)
+        (self._state_dir / _REBASING).unlink(missing_ok=True)
 
     def carry_marks(
         self, workspace: str, marks: Mapping[int, dict[str, Any]], message: str
@@ -1359,6 +1394,13 @@ class GitShadowStore:
         head = self._git.head()
         if head is None:
             return
+        half = self.half_joined()
+        if half is not None:
+            # A fast-forward the remote would take: it would then hold a partial join.
+            raise StoreHalfJoinedError(
+                HALF_JOINED + ": nothing is pushed",
+                hint=UNDO_HALF_JOINED,
+            )
         try:
             self._git.push(self._remote, head, self._branch, configured_in=self._config.workdir)
         except StoreDivergedError as exc:
