@@ -608,3 +608,44 @@ def test_two_copies_whose_histories_parted_are_told_apart_until_joined(
     assert back.code == 0, back.err
     assert back.json()["left_out"] == []
     assert back.json()["commit"] == _git("rev-parse", "HEAD", cwd=colleague / ".tfshadow")
+
+
+def test_a_full_sync_from_another_copy_than_the_one_that_uploaded_the_older_steps_restores(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """A colleague's copy repairs the mirror after the bundle of a step this copy uploaded was
+    lost: `sync --full` sends the history again from its first commit, beside the older steps.
+    Those hold nothing it lacks: restore takes it without asking for `--tip`."""
+    bucket = new_bucket(s3_endpoint)
+    mirror = settings(bucket, s3_endpoint).removeprefix("store {\n").removesuffix("}\n")
+    colleague = two_copies(workdir, tfshadow, tmp_path, mirror)
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    assert tfshadow(*APPLY, "-var", "size=two", cwd=workdir).code == 0
+    assert tfshadow("store", "pull", cwd=colleague).code == 0
+    assert tfshadow(*APPLY, "-var", "size=three", cwd=colleague).code == 0
+    (first,) = [s for s in _history_steps(s3_endpoint, bucket).values() if s["base"] is None]
+    s3 = client(s3_endpoint)
+    s3.delete_object(Bucket=bucket, Key=f"prod/network/objects/{first['bundle']['sha256']}")
+    repaired = tfshadow("store", "sync", "--full", "--no-color", cwd=colleague)
+    assert repaired.code == 0, repaired.err
+    assert "Uploaded" in repaired.out
+    assert tfshadow("store", "verify", cwd=colleague).code == 0
+    head = _git("rev-parse", "HEAD", cwd=colleague / ".tfshadow")
+    url = f"s3://{bucket}/prod/network"
+    restored = tmp_path / "restored"
+    restored.mkdir()
+
+    back = tfshadow(
+        "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--json", cwd=restored
+    )
+
+    assert back.code == 0, back.err
+    assert back.json()["commit"] == head and back.json()["left_out"] == []
+    assert _kept(tfshadow, restored) == [(3, "apply"), (2, "apply"), (1, "apply")]
+    shutil.rmtree(restored / ".tfshadow")
+    chosen = tfshadow(
+        "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--tip", head[:12],
+        "--no-color", cwd=restored,
+    )  # fmt: skip
+    assert chosen.code == 0, chosen.err
+    assert "Left out" not in chosen.out

@@ -45,21 +45,28 @@ def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> Rest
     ``tip``: the commit (or the start of it) of the step to restore the history up to,
     instead of the newest."""
     chain, rest = history_chain(mirror, tip)
-    held = {step.tip for step in chain}
-    left_out = parted(read_steps(mirror, rest), held.__contains__, chain)
-    if tip is None and left_out:
-        raise UsageError(
-            f"{mirror.url} holds histories of the store that parted and were never joined: "
-            f"the newest, to commit {chain[-1].tip[:12]}, lacks "
-            + "; ".join(_what_it_lacks(other, chain[-1]) for other in left_out),
-            hint=CHOOSE_HINT,
-        )
+    others = read_steps(mirror, rest)
     with tempfile.TemporaryDirectory(prefix="tfshadow-restore-") as scratch:
         bundles = []
         for index, step in enumerate(chain):
             path = Path(scratch) / f"{index:06d}.bundle"
             path.write_bytes(mirror.get(object_key(step.bundle_sha256), step.bundle_sha256))
             bundles.append(path)
+        # Held by the history restored, not only by its steps' tips: a step that `sync --full`
+        # sent from the first commit (another copy's, once a bundle was lost) holds the
+        # commits of the steps it took the place of, which parted from nothing.
+        commits = {s.tip for s in others.values()} | {s.base for s in others.values() if s.base}
+        held = {step.tip for step in chain} | GitShadowStore.held_by_bundles(
+            bundles, commits, Path(scratch) / "history"
+        )
+        left_out = parted(others, held.__contains__, chain)
+        if tip is None and left_out:
+            raise UsageError(
+                f"{mirror.url} holds histories of the store that parted and were never joined: "
+                f"the newest, to commit {chain[-1].tip[:12]}, lacks "
+                + "; ".join(_what_it_lacks(other, chain[-1]) for other in left_out),
+                hint=CHOOSE_HINT,
+            )
         store = GitShadowStore.from_bundles(config, bundles, chain[-1].branch)
     versions = {ws: len(store.versions(ws)) for ws in store.workspaces()}
     queue.save_mirrored_tip(

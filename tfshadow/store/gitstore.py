@@ -1029,6 +1029,17 @@ class GitShadowStore:
 
         return cls._created_from(config, branch, fetch, "restore")
 
+    @staticmethod
+    def held_by_bundles(bundles: list[Path], commits: Iterable[str], scratch: Path) -> set[str]:
+        """Those of ``commits`` that the history the bundles bring holds (as
+        :meth:`from_bundles` takes them), found in a repository made at ``scratch`` (absent or
+        empty), not the store's: a restore decides before it writes anything."""
+        scratch.mkdir(parents=True, exist_ok=True)
+        init_repository(scratch, DEFAULT_BRANCH)
+        git = Git(scratch)
+        tip = _fetch_bundles(git, bundles)
+        return {commit for commit in commits if git.is_ancestor(commit, tip)}
+
     @classmethod
     def _created_from(
         cls, config: StoreConfig, branch: str, fetch: Callable[[Git], str], verb: str
