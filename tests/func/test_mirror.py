@@ -649,3 +649,34 @@ def test_a_full_sync_from_another_copy_than_the_one_that_uploaded_the_older_step
     )  # fmt: skip
     assert chosen.code == 0, chosen.err
     assert "Left out" not in chosen.out
+
+
+def test_sync_warns_of_another_copys_parted_history_as_verify_reports_it(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, s3_endpoint: str
+) -> None:
+    _, colleague = _parted_copies_both_mirroring(workdir, tfshadow, tmp_path, s3_endpoint)
+    heads = {
+        copy: _git("rev-parse", "HEAD", cwd=copy / ".tfshadow") for copy in (workdir, colleague)
+    }
+
+    for copy, other in ((workdir, colleague), (colleague, workdir)):
+        synced = tfshadow("store", "sync", "--no-color", cwd=copy)
+
+        assert synced.code == 0, synced.err
+        (line,) = synced.err.strip().splitlines()
+        assert line.startswith("tfshadow: warning: ") and "parted" in line
+        assert heads[other][:12] in line and "another copy" in line
+        assert "tfshadow store pull --rebase" in line
+        as_json = tfshadow("store", "sync", "--json", cwd=copy)
+        assert as_json.code == 0, as_json.err
+        (warning,) = as_json.json()["warnings"]
+        assert heads[other][:12] in warning
+    assert "version(s) default 2" in tfshadow("store", "sync", cwd=workdir).err
+
+    # Joined, neither copy is warned any more.
+    joined = tfshadow("store", "pull", "--rebase", cwd=colleague)
+    assert joined.code == 0, joined.err
+    for copy in (colleague, workdir):
+        synced = tfshadow("store", "sync", "--json", cwd=copy)
+        assert synced.code == 0, synced.err
+        assert synced.json()["warnings"] == [] and synced.err == ""

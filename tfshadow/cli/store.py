@@ -308,6 +308,7 @@ def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> 
                 "uploaded_versions": [{"workspace": w, "version": n} for w, n in result.versions],
                 "objects": result.objects,
                 "commit": result.tip,
+                "warnings": list(result.warnings),
             }
         )
         return EXIT_OK
@@ -329,6 +330,8 @@ def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> 
             f"Nothing recorded since the last upload to {result.url}: nothing uploaded "
             "(`tfshadow store verify` checks what it holds)."
         )
+    for warning in result.warnings:
+        click.echo(f"tfshadow: warning: {warning}", err=True)
     return EXIT_OK
 
 

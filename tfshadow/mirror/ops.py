@@ -46,7 +46,7 @@ def sync_store(project: Project, *, full: bool = False) -> SyncResult:
 
     mirror = configured_mirror(project)
     store = project.open_store(create=False)
-    return sync(store, mirror, full=full, lock_timeout=project.lock_timeout)
+    return sync(store, mirror, full=full, lock_timeout=project.lock_timeout, warn_parted=True)
 
 
 def verify_store(project: Project) -> VerifyReport:

@@ -41,6 +41,7 @@ from tfshadow.mirror.base import (
     parse_history_key,
     sha256_hex,
 )
+from tfshadow.mirror.histories import OtherHistory, parted, read_steps
 from tfshadow.store import GitShadowStore
 from tfshadow.store.gitstore import HALF_JOINED, UNDO_HALF_JOINED
 
@@ -59,6 +60,7 @@ class SyncResult:
     objects: int
     tip: str | None
     was_queued: tuple[tuple[str, int], ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ def sync(
     *,
     full: bool = False,
     lock_timeout: float = SYNC_LOCK_TIMEOUT,
+    warn_parted: bool = False,
 ) -> SyncResult:
     """Send what the mirror lacks of the store's history; raises MirrorError (after queueing
     the versions still missing) when an upload fails, StoreLockedError when the store stays
@@ -105,7 +108,9 @@ def sync(
 
     ``full`` checks every object of the store's current versions, and every history step and
     bundle down to the first, whatever was sent before, and sends what is missing or altered:
-    the repair for a mirror that lost objects (:func:`plan_sync`).
+    the repair for a mirror that lost objects (:func:`plan_sync`). ``warn_parted``: then read
+    every history step, and warn of another copy's history that parted from the store's (as
+    `store verify` reports it), which an upload alone never joins.
     """
     private = store.private_dir(PRIVATE_DIR)
     with store.lock(lock_timeout, command="store sync"):
@@ -140,7 +145,50 @@ def sync(
         queue.save_mirrored_tip(private, mirror.target, head, plan.count)
         queue.clear_pending(private)
         uploaded = tuple(sorted(progress.uploaded))
-        return SyncResult(mirror.url, uploaded, progress.objects, head, was_queued)
+        warnings = (parted_warning(store, mirror, head),) if warn_parted else ()
+        return SyncResult(
+            mirror.url,
+            uploaded,
+            progress.objects,
+            head,
+            was_queued,
+            tuple(w for w in warnings if w is not None),
+        )
+
+
+def parted_histories(store: GitShadowStore, mirror: Mirror, head: str) -> list[OtherHistory]:
+    """The histories in the mirror that parted from the store's at ``head``: another copy's
+    (or one this copy left since its last upload), with the versions they hold that it lacks;
+    not one that goes on from ``head`` (`tfshadow store pull` takes it)."""
+    every = read_steps(mirror, [key for _count, _tip, key in listed_steps(mirror)])
+    ours = {tip: step for tip, step in every.items() if store.contains(tip, head)}
+    rest = {tip: step for tip, step in every.items() if tip not in ours}
+    found = parted(rest, lambda commit: store.contains(commit, head), ours.values())
+    return [other for other in found if other.parted_at != head]
+
+
+def parted_warning(store: GitShadowStore, mirror: Mirror, head: str) -> str | None:
+    """One line naming the histories :func:`parted_histories` finds, and what joins them."""
+    found = parted_histories(store, mirror, head)
+    if not found:
+        return None
+    own = queue.own_copy(store.private_dir(PRIVATE_DIR))
+    said = "; ".join(
+        f"the history to commit {other.tip[:12]} that "
+        f"{'this copy' if own is not None and other.copy == own else 'another copy'} uploaded, "
+        + (
+            f"parted at {other.parted_at[:12]}"
+            if other.parted_at
+            else "sharing no history step with this store's"
+        )
+        + f" ({other.brought()})"
+        for other in found
+    )
+    return (
+        f"{mirror.url} holds histories of the store that parted from this store's ({said}): a "
+        "restore brings back one of them only; join them with `tfshadow store pull --rebase` "
+        "in one copy (its next upload holds both), or mirror from one copy"
+    )
 
 
 def plan_sync(store: GitShadowStore, mirror: Mirror, head: str, *, full: bool = False) -> Plan:
