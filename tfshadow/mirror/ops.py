@@ -89,8 +89,9 @@ def after_record(store: GitShadowStore) -> str | None:
     """Upload what was just recorded when the store has a mirror; a warning when that failed
     (the versions are then queued), None otherwise. Raises no TfshadowError but
     MirrorInterruptedError, for Ctrl-C during the upload (the versions are queued too)."""
+    from tfshadow.mirror.base import versions_text
     from tfshadow.mirror.s3 import S3Mirror
-    from tfshadow.mirror.sync import sync
+    from tfshadow.mirror.sync import queue_unsent, sync
     from tfshadow.settings.load import load_settings
 
     try:
@@ -102,14 +103,18 @@ def after_record(store: GitShadowStore) -> str | None:
     mirror = S3Mirror.from_settings(settings)
     try:
         # The recording command holds the lock (it is re-entrant); another process holding it
-        # will upload this version with its own.
+        # (`store verify`, a command that only reads) need not upload anything: the versions
+        # are queued instead, so that `store verify` names them and the next recording
+        # command, or `store sync`, sends them.
         sync(store, mirror, lock_timeout=0)
     except StoreHalfJoinedError as exc:
         return exc.one_line()
-    except StoreLockedError:
+    except StoreLockedError as exc:
+        queued = versions_text(queue_unsent(store, mirror, exc.message))
         return (
             f"not uploaded to the mirror {mirror.url} yet: another command holds the store; "
-            "`tfshadow store sync` uploads it"
+            f"version(s) {queued or 'recorded'} kept locally and queued: `tfshadow store sync` "
+            "(or the next recorded command) uploads them"
         )
     except MirrorError as exc:
         # The hint says what to fix (a missing bucket, a prefix another store uses) before the
@@ -120,7 +125,6 @@ def after_record(store: GitShadowStore) -> str | None:
         )
     except KeyboardInterrupt:
         # Silence here would hide that the version is recorded, and that the mirror lacks it.
-        from tfshadow.mirror.base import versions_text
         from tfshadow.mirror.sync import pending_versions
 
         queued = versions_text(pending_versions(store, mirror))

@@ -452,6 +452,26 @@ def _put_once(mirror: Mirror, key: str, data: bytes, sha256: str) -> int:
     return 1
 
 
+def queue_unsent(store: GitShadowStore, mirror: Mirror, error: str) -> tuple[tuple[str, int], ...]:
+    """Queue what the mirror lacks since this copy's last upload when no sync could run (the
+    store locked by another command); the versions now queued. Written without the lock: the
+    queue only says what git already tells (see :mod:`tfshadow.mirror.queue`), and is written
+    whole, so at worst it names a version another command's sync sent meanwhile, until the
+    next sync clears it."""
+    head = store.head()
+    if head is None:
+        return ()
+    private = store.private_dir(PRIVATE_DIR)
+    pending = queue.load_pending(private)
+    current = pending if pending and pending.target == mirror.target else None
+    lacking = set(_versions_since_mirrored(store, mirror, head))
+    if current is not None:
+        lacking |= set(current.versions)
+    queued = (current or queue.Pending(mirror.target)).lacking(sorted(lacking), error)
+    queue.save_pending(private, queued)
+    return queued.versions
+
+
 def pending_versions(store: GitShadowStore, mirror: Mirror) -> tuple[tuple[str, int], ...]:
     """Versions an upload to ``mirror`` that failed or was interrupted left for the next sync:
     those queued, or, when each one's files went up before it stopped, those whose history

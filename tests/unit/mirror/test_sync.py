@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -430,6 +432,56 @@ def test_after_record_uploads_or_queues_with_a_warning(
     assert warning is not None and "queued" in warning and "tfshadow store sync" in warning
     assert not verify(store, mirror).ok
     proxy.heal()
+    assert resume_queued(store) is None
+    assert queue.load_pending(store.private_dir(PRIVATE_DIR)) is None
+    assert verify(store, mirror).ok
+
+
+_HOLDER = """
+import sys, time
+from pathlib import Path
+from tfshadow.store import GitShadowStore, StoreConfig
+
+store = GitShadowStore.open(StoreConfig(workdir=Path(sys.argv[1])), create=False)
+with store.lock(5, command="store verify"):
+    Path(sys.argv[2]).write_text("locked")
+    time.sleep(30)
+"""
+
+
+def test_after_record_queues_the_version_when_another_command_holds_the_store(
+    store: GitShadowStore, s3_endpoint: str, tmp_path: Path
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (store.config.workdir / "tfshadow.hcl").write_text(
+        f'store {{\n  mirror "s3" {{\n    bucket = "{bucket}"\n    endpoint = "{s3_endpoint}"'
+        "\n  }\n}\n"
+    )
+    mirror = S3Mirror(bucket, endpoint=s3_endpoint)
+    record(store, 1)
+    assert after_record(store) is None
+    record(store, 2)
+    ready = tmp_path / "ready"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(store.config.workdir), str(ready)]
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not ready.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, "no lock taken"
+            time.sleep(0.02)
+
+        warning = after_record(store)
+
+    finally:
+        holder.terminate()
+        holder.wait(timeout=15)
+    assert warning is not None and "another command holds the store" in warning
+    assert "default 2" in warning and "queued" in warning
+    pending = queue.load_pending(store.private_dir(PRIVATE_DIR))
+    assert pending is not None and pending.versions == (("default", 2),)
+    assert verify(store, mirror).queued == (("default", 2),)
+    # The next recording command starts by sending it.
     assert resume_queued(store) is None
     assert queue.load_pending(store.private_dir(PRIVATE_DIR)) is None
     assert verify(store, mirror).ok
