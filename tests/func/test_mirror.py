@@ -680,3 +680,22 @@ def test_sync_warns_of_another_copys_parted_history_as_verify_reports_it(
         synced = tfshadow("store", "sync", "--json", cwd=copy)
         assert synced.code == 0, synced.err
         assert synced.json()["warnings"] == [] and synced.err == ""
+
+
+def test_sync_json_says_when_there_was_nothing_to_do(
+    work: Path, tfshadow: Tfshadow, s3_endpoint: str
+) -> None:
+    bucket = new_bucket(s3_endpoint)
+    (work / "tfshadow.hcl").write_text(settings(bucket, s3_endpoint))
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    manifests = client(s3_endpoint).list_objects_v2(Bucket=bucket, Prefix="prod/network/versions/")[
+        "Contents"
+    ]
+    client(s3_endpoint).delete_object(Bucket=bucket, Key=manifests[0]["Key"])
+
+    for args, nothing in (((), True), (("--full",), False), (("--full",), True), ((), True)):
+        synced = tfshadow("store", "sync", *args, "--json", cwd=work)
+
+        assert synced.code == 0, synced.err
+        assert synced.json()["nothing_to_do"] is nothing, (args, synced.json())
+        assert (synced.json()["objects"] == 0) is nothing

@@ -308,6 +308,9 @@ def sync_command(cli: CliContext, full: bool, as_json: bool, no_color: bool) -> 
                 "uploaded_versions": [{"workspace": w, "version": n} for w, n in result.versions],
                 "objects": result.objects,
                 "commit": result.tip,
+                # Nothing sent: a plain sync found nothing recorded since the last upload, a
+                # full one found the mirror holding everything.
+                "nothing_to_do": result.objects == 0,
                 "warnings": list(result.warnings),
             }
         )
