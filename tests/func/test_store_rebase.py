@@ -579,6 +579,37 @@ def test_a_half_joined_store_records_without_pushing_and_its_undo_keeps_the_vers
     assert tfshadow("store", "verify", cwd=workdir).code == 0
 
 
+def test_a_rebase_killed_part_way_is_undone_keeping_a_version_recorded_since(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
+) -> None:
+    """Killed (no Ctrl-C to catch) as it records the second version again, the rebase says
+    nothing: the store still knows it is half-joined and where the rebase got to."""
+    store = workdir / ".tfshadow"
+    head = _git("rev-parse", "HEAD", cwd=store)
+    remote = _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git")
+    killing = _interrupting_the_second_version().replace(
+        'return seen.count("commit") == 2',
+        'if seen.count("commit") == 2:\n        os.kill(os.getpid(), signal.SIGKILL)\n'
+        "    return False",
+    )
+    proc = run_interrupted(workdir, killing, "store", "pull", "--rebase")
+    assert proc.returncode == -9, proc.stderr
+    half = _git("rev-parse", "HEAD", cwd=store)
+    assert half != head and _git("rev-parse", _BEFORE, cwd=store) == head
+
+    applied = tfshadow("apply", "-auto-approve", "-no-color", "-var", "size=five", cwd=workdir)
+
+    assert applied.code == 0, applied.err
+    assert "half-joined" in applied.err and "--undo-rebase" in applied.err
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == remote
+    undone = tfshadow("store", "pull", "--undo-rebase", "--json", cwd=workdir)
+    assert undone.code == 0, undone.err
+    assert [m["to"] for m in undone.json()["rebased"]] == [4, 5]
+    assert _versions(tfshadow, workdir)[-1]["rebased_from"] == 6
+    assert _git("merge-base", "--is-ancestor", head, "HEAD", cwd=store) == ""
+    assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == remote
+
+
 def test_versions_are_recorded_again_as_sealed_without_the_key(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -138,7 +138,9 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
                 moved[number] = _record_again(
                     project, store, ws, version, moved, (ws, number) in summarised, result
                 )
+                store.note_rebase_progress()
         _carry_marks(store, local_marks, base_marks, renumbered, result)
+        store.note_rebase_progress()
     except TfshadowError as exc:
         raise _stopped(
             store, fetched, ref, StoreError, f"the rebase stopped: {exc.message}"
@@ -200,6 +202,9 @@ def undo_pull_rebase(project: Project) -> UndoResult:
     with store.lock(project.lock_timeout, command="store pull --undo-rebase"):
         _, before = store.before_rebase()
         joined, moved = _renumbering(store, before)
+        if joined is None:
+            # Killed part-way, the rebase said nothing, but the store noted where it got to.
+            joined = store.rebase_progress()
         head = store.head()
         on_top: dict[str, list[Reconstructed]] = {}
         marks_on_top: dict[str, dict[int, dict[str, Any]]] = {}

@@ -1279,10 +1279,30 @@ class GitShadowStore:
         ref = f"{BEFORE_REBASE_REF}/{self._branch}"
         # Noted before the ref moves: until :meth:`rebase_joined` (or the store is put back),
         # the store is half-joined, and nothing of it may be pushed (see :meth:`half_joined`).
-        replace_file(self._state_dir / _REBASING, f"{fetched.head}\n")
+        try:
+            replace_file(self._state_dir / _REBASING, f"{fetched.head}\n")
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to the shadow store at {self.root}: {exc.strerror or exc}",
+                hint="free space on its file system, or make it writable",
+            ) from exc
         self._git.run("update-ref", "-m", "tfshadow: before store pull --rebase", ref, fetched.head)
         self._take(self._remote, fetched.head, fetched.tip, ("reset", "-q", "--hard"))
+        self.note_rebase_progress()
         return ref
+
+    def note_rebase_progress(self) -> None:
+        """Note the store's head as the tip the rebase under way got to: every commit up to it
+        is the rebase's own (a copy of a version of the two histories), so that its undo can
+        tell them from versions recorded on top of a half-joined store, also when the rebase
+        was killed before it could say where it stopped."""
+        path = self._state_dir / _REBASING
+        before = _read_rebasing(path)[0]
+        head = self._git.head()
+        if before is not None and head is not None:
+            # Not noted, an undo knows less (it refuses rather than guess): no reason to stop.
+            with contextlib.suppress(OSError):
+                replace_file(path, f"{before}\n{head}\n")
 
     def rebase_joined(self) -> None:
         """That the rebase :meth:`reset_to_remote` began recorded every version again: the
@@ -1293,13 +1313,17 @@ class GitShadowStore:
         """The ref keeping the history before a `store pull --rebase` that stopped part-way
         and could not put the store back (or was killed): the store then holds part of a
         join, which no push nor upload may send. None: the store is not half-joined."""
-        try:
-            noted = (self._state_dir / _REBASING).read_text(encoding="utf-8").strip()
-        except OSError:
-            return None
+        noted = _read_rebasing(self._state_dir / _REBASING)[0]
         ref, before = self.before_rebase()
         # A marker whose ref was since dropped or moved (by hand) names no rebase under way.
         return ref if before is not None and before == noted else None
+
+    def rebase_progress(self) -> str | None:
+        """Where the rebase that left the store half-joined got to (see
+        :meth:`note_rebase_progress`); None: the store is not half-joined, or it is not known."""
+        if self.half_joined() is None:
+            return None
+        return _read_rebasing(self._state_dir / _REBASING)[1]
 
     def before_rebase(self) -> tuple[str, str | None]:
         """The ref that keeps the store's history from before its last `store pull --rebase`,
@@ -1841,6 +1865,15 @@ def _check_is_store(repo: Git, tip: str) -> None:
             "the history fetched is not a tfshadow shadow store",
             hint="check the store's remote and branch",
         )
+
+
+def _read_rebasing(path: Path) -> tuple[str | None, str | None]:
+    """The commit a rebase under way keeps, and the tip it got to (None: not noted)."""
+    try:
+        lines = path.read_text(encoding="utf-8").split()
+    except OSError:
+        return None, None
+    return (lines[0] if lines else None), (lines[1] if len(lines) > 1 else None)
 
 
 def _fetch_bundles(repo: Git, bundles: list[Path]) -> str:
