@@ -553,6 +553,8 @@ def test_a_half_joined_store_records_without_pushing_and_its_undo_keeps_the_vers
     assert "Contents" not in client(s3_endpoint).list_objects_v2(Bucket=bucket)
     again = tfshadow("store", "pull", "--rebase", cwd=workdir)
     assert again.code == 2 and "--undo-rebase` first" in again.err
+    pulled = tfshadow("store", "pull", "--no-color", cwd=workdir)
+    assert pulled.code == 0 and "half-joined" in pulled.out and "--undo-rebase" in pulled.out
     assert _git("rev-parse", _BEFORE, cwd=store) == head
 
     undone = tfshadow("store", "pull", "--undo-rebase", "--json", cwd=workdir)

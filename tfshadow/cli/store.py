@@ -130,6 +130,12 @@ def _print_pull(result: PullResult, no_color: bool, prefix: str = "") -> None:
         said = f"Created the shadow store from {result.remote}."
     elif result.pulled:
         said = f"Pulled {result.pulled} commit(s) from {result.remote}."
+    elif result.ahead and result.half_joined:
+        said = (
+            f"Nothing to pull from {result.remote}; it lacks {result.ahead} commit(s) of this "
+            "store, which is half-joined (a `tfshadow store pull --rebase` stopped part-way): "
+            "nothing is pushed until `tfshadow store pull --undo-rebase`."
+        )
     elif result.ahead:
         said = (
             f"Nothing to pull from {result.remote}; it lacks {result.ahead} commit(s) of this "

@@ -128,13 +128,15 @@ class _Rebuilt:
 @dataclass(frozen=True)
 class PullResult:
     """What :meth:`GitShadowStore.pull` did: commits taken from the remote (``pulled``), commits
-    here that the remote lacks (``ahead``: the next recorded command pushes them), and whether
-    the store was created from the remote."""
+    here that the remote lacks (``ahead``: the next recorded command pushes them, unless the
+    store is ``half_joined``: see :meth:`GitShadowStore.half_joined`), and whether the store
+    was created from the remote."""
 
     remote: str
     pulled: int
     ahead: int
     created: bool
+    half_joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -1185,7 +1187,8 @@ class GitShadowStore:
             return PullResult(shown, 0, self._unpushed_count(head, None), False)
         _check_is_store(self._git, tip)
         if head is not None and self._git.is_ancestor(tip, head):
-            return PullResult(shown, 0, self._unpushed_count(head, tip), False)
+            ahead = self._unpushed_count(head, tip)
+            return PullResult(shown, 0, ahead, False, self.half_joined() is not None)
         base = self._git.merge_base(head, tip) if head is not None else None
         return Divergence(shown, head, tip, base)
 
