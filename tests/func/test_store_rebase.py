@@ -612,6 +612,34 @@ def test_a_rebase_killed_part_way_is_undone_keeping_a_version_recorded_since(
     assert _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git") == remote
 
 
+def test_an_undo_interrupted_while_it_records_the_versions_made_since_can_be_run_again(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
+) -> None:
+    store = workdir / ".tfshadow"
+    head = _git("rev-parse", "HEAD", cwd=store)
+    proc = run_interrupted(
+        workdir, _interrupting_the_second_version(also_the_way_back=True), "store", "pull",
+        "--rebase",
+    )  # fmt: skip
+    assert proc.returncode == 130 and "could not be put back" in proc.stderr, proc.stderr
+    _apply(tfshadow, workdir, "five")
+    half = _git("rev-parse", "HEAD", cwd=store)
+    at_commit = "def interrupt_at(argv):\n    return 'commit' in argv\n"
+
+    stopped = run_interrupted(workdir, at_commit, "store", "pull", "--undo-rebase")
+
+    assert stopped.returncode == 130, stopped.stderr
+    (line,) = stopped.stderr.strip().splitlines()
+    assert "were not all recorded again" in line and f"reset --hard {half}" in line
+    assert _git("rev-parse", _BEFORE, cwd=store) == head
+    _git("reset", "-q", "--hard", half, cwd=store)
+    undone = tfshadow("store", "pull", "--undo-rebase", "--json", cwd=workdir)
+    assert undone.code == 0, undone.err
+    assert [(m["from"], m["to"]) for m in undone.json()["rebased"]] == [(5, 4), (6, 5)]
+    assert _git("for-each-ref", "refs/tfshadow/", cwd=store) == ""
+    assert _writable(tfshadow, workdir) == []
+
+
 def test_versions_are_recorded_again_as_sealed_without_the_key(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -234,19 +234,23 @@ def undo_pull_rebase(project: Project) -> UndoResult:
                 if made:
                     marks_on_top[ws] = made
             kept, carrying = head, True
-        ref, commit, left = store.back_before_rebase(kept)
+        # Carrying versions over, the ref (and the note that the store is half-joined) stays
+        # until they are all recorded again: an undo run again after a failure still works.
+        ref, commit, left = store.back_before_rebase(kept, keep_ref=carrying)
         result = RebaseResult(None)
         if carrying:
             try:
                 _carry_on_top(project, store, on_top, summarised, marks_on_top, result)
             except (TfshadowError, KeyboardInterrupt) as exc:
                 said = exc.message if isinstance(exc, TfshadowError) else "interrupted"
-                raise StoreError(
+                kind = StoreError if isinstance(exc, TfshadowError) else RebaseInterruptedError
+                raise kind(
                     "the store went back to the history before the rebase, but the versions "
                     f"recorded on top of the half-joined one were not all recorded again: {said}",
                     hint=f"`git -C {store.root} reset --hard {head}` brings the half-joined "
                     "history back with them; then run `tfshadow store pull --undo-rebase` again",
                 ) from None
+            store.drop_before_rebase()
         # ``moved`` holds the versions dropped for the remote's equal ones too: a ghost the
         # rebase put on the remote's version goes back to this copy's, of the same content.
         ghosts = renumber(store, {new: old for old, new in moved.items()})

@@ -1334,14 +1334,18 @@ class GitShadowStore:
         ref = f"{BEFORE_REBASE_REF}/{self._branch}"
         return ref, self._git.resolve(ref)
 
-    def back_before_rebase(self, joined: str | None = None) -> tuple[str, str, str | None]:
+    def back_before_rebase(
+        self, joined: str | None = None, *, keep_ref: bool = False
+    ) -> tuple[str, str, str | None]:
         """Put the store back on the history :meth:`reset_to_remote` kept, and drop its ref:
         (ref, commit, the commit left, or None when the store was there already). Every file
         is left read-only, also after a `git reset --hard` to the ref by hand (git writes files
         writable). The caller holds the lock. StoreError, with nothing changed, when no history
         is kept or when going back would lose anything: a file of the store changed by hand,
         or commits that neither that history nor the remote holds, but for those of the
-        rebase itself (up to ``joined``, the tip it left: copies of the two histories)."""
+        rebase itself (up to ``joined``, the tip it left: copies of the two histories).
+        ``keep_ref``: the ref (and the note of a half-joined store) stays until
+        :meth:`drop_before_rebase`, for a caller that has more to do before the undo is done."""
         ref, before = self.before_rebase()
         if before is None:
             raise StoreError(
@@ -1377,9 +1381,14 @@ class GitShadowStore:
         _make_read_only(
             self.root, (e.path for e in self._git.ls_tree(before, None, recursive=True))
         )
-        self._git.delete_ref(ref)
-        (self._state_dir / _REBASING).unlink(missing_ok=True)
+        if not keep_ref:
+            self.drop_before_rebase()
         return ref, before, left
+
+    def drop_before_rebase(self) -> None:
+        """Drop the ref :meth:`reset_to_remote` kept, and the note of a rebase under way."""
+        self._git.delete_ref(self.before_rebase()[0])
+        (self._state_dir / _REBASING).unlink(missing_ok=True)
 
     def _note_pushed(self, remote: str, tip: str) -> None:
         """That ``remote`` holds ``tip``: pushed there, or taken from there."""
