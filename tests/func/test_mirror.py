@@ -649,6 +649,22 @@ def test_a_full_sync_from_another_copy_than_the_one_that_uploaded_the_older_step
     )  # fmt: skip
     assert chosen.code == 0, chosen.err
     assert "Left out" not in chosen.out
+    # This copy, which uploaded the steps whose bundle was lost, has not pulled the
+    # colleague's version: the mirror still holds all of its history, in the colleague's.
+    # Its verify says so, and its full sync sends no history of its own beside it (which
+    # a restore would take for the newest, or call parted).
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
+    assert tfshadow("store", "verify", cwd=workdir).code == 0
+    full = tfshadow("store", "sync", "--full", "--json", cwd=workdir)
+    assert full.code == 0, full.err
+    assert full.json()["nothing_to_do"] is True
+    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]) == keys
+    shutil.rmtree(restored / ".tfshadow")
+    again = tfshadow(
+        "store", "restore", "--from", url, "--endpoint", s3_endpoint, "--json", cwd=restored
+    )
+    assert again.code == 0, again.err
+    assert again.json()["commit"] == head
 
 
 def test_sync_warns_of_another_copys_parted_history_as_verify_reports_it(

@@ -17,11 +17,12 @@ named (see :mod:`tfshadow.mirror.histories`).
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfshadow.errors import MirrorError, UsageError
+from tfshadow.errors import MirrorError, StoreError, UsageError
 from tfshadow.mirror import queue
 from tfshadow.mirror.base import HISTORY, HistoryStep, Mirror, object_key, parse_history_key
 from tfshadow.mirror.histories import CHOOSE_HINT, OtherHistory, parted, read_steps
@@ -47,11 +48,7 @@ def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> Rest
     chain, rest = history_chain(mirror, tip)
     others = read_steps(mirror, rest)
     with tempfile.TemporaryDirectory(prefix="tfshadow-restore-") as scratch:
-        bundles = []
-        for index, step in enumerate(chain):
-            path = Path(scratch) / f"{index:06d}.bundle"
-            path.write_bytes(mirror.get(object_key(step.bundle_sha256), step.bundle_sha256))
-            bundles.append(path)
+        bundles = _download(mirror, chain, Path(scratch))
         # Held by the history restored, not only by its steps' tips: a step that `sync --full`
         # sent from the first commit (another copy's, once a bundle was lost) holds the
         # commits of the steps it took the place of, which parted from nothing.
@@ -76,6 +73,47 @@ def restore(config: StoreConfig, mirror: Mirror, tip: str | None = None) -> Rest
     return RestoreResult(
         mirror.url, store.root, newest.tip, len(chain), versions, tuple(left_out), newest.copy
     )
+
+
+def _download(mirror: Mirror, chain: list[HistoryStep], scratch: Path) -> list[Path]:
+    """The bundles of ``chain``, in its order, each checked against its SHA-256."""
+    bundles = []
+    for index, step in enumerate(chain):
+        path = scratch / f"{index:06d}.bundle"
+        path.write_bytes(mirror.get(object_key(step.bundle_sha256), step.bundle_sha256))
+        bundles.append(path)
+    return bundles
+
+
+def history_holding(
+    store: GitShadowStore, mirror: Mirror, head: str, steps: list[tuple[int, str, str]]
+) -> str | None:
+    """The commit of a history in the mirror that goes on past the store's (another copy
+    uploaded it; this copy has not pulled it yet) and holds ``head``, its steps sound down to
+    the first: the mirror then holds the store's history whatever became of the steps this
+    copy uploaded, and a restore brings it back. None: there is none. ``steps``: the
+    mirror's, the highest count first (:func:`tfshadow.mirror.sync.listed_steps`).
+
+    Its bundles are fetched into a scratch repository to tell (the store lacks its commits),
+    so this is for when the store's own steps are not sound: `store verify` and `sync --full`
+    then neither report them nor send the history again beside it (a step counted past it,
+    which a restore would take for the newest, or call parted)."""
+    bases = set()
+    for _count, _tip, key in steps:
+        with contextlib.suppress(ValueError, MirrorError):
+            bases.add(HistoryStep.loads(mirror.get_first(key)).base)
+    for _count, tip, _key in steps:
+        if tip in bases or store.contains(tip, head):
+            continue  # not the end of a history, or one of the store's own
+        try:
+            chain, _ = history_chain(mirror, tip)
+            with tempfile.TemporaryDirectory(prefix="tfshadow-history-") as scratch:
+                bundles = _download(mirror, chain, Path(scratch))
+                if GitShadowStore.held_by_bundles(bundles, [head], Path(scratch) / "history"):
+                    return tip
+        except (MirrorError, UsageError, StoreError):
+            continue  # not sound, or not a history of this store: it holds nothing here
+    return None
 
 
 def _what_it_lacks(other: OtherHistory, newest: HistoryStep) -> str:

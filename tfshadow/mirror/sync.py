@@ -75,6 +75,10 @@ class Plan:
     count: int
     replaces: str | None
     files: dict[str, str]
+    # `sync --full` where the store's own steps are not sound but a newer history in the
+    # mirror holds the store's (:func:`tfshadow.mirror.restore.history_holding`): the
+    # objects are checked, no step is sent, and this copy's last upload stays as it was.
+    covered: bool = False
 
     @property
     def versions(self) -> list[tuple[str, int]]:
@@ -142,7 +146,8 @@ def sync(
             if isinstance(exc, TfshadowError):
                 raise MirrorError(exc.message, hint=exc.hint) from exc
             raise
-        queue.save_mirrored_tip(private, mirror.target, head, plan.count)
+        if not plan.covered:
+            queue.save_mirrored_tip(private, mirror.target, head, plan.count)
         queue.clear_pending(private)
         uploaded = tuple(sorted(progress.uploaded))
         warnings = (parted_warning(store, mirror, head),) if warn_parted else ()
@@ -210,6 +215,10 @@ def plan_sync(store: GitShadowStore, mirror: Mirror, head: str, *, full: bool = 
         files = store.version_files(head)
         if chained == head:
             return Plan(head, step_counts(steps)[head], head, step_counts(steps)[head], None, files)
+        from tfshadow.mirror.restore import history_holding
+
+        if history_holding(store, mirror, head, steps) is not None:
+            return Plan(head, None, head, 0, None, files, covered=True)
         count = count_past(store, steps, chained, head)
         counts = step_counts(steps)
         if head in counts:
