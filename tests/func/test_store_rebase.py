@@ -471,6 +471,15 @@ def test_a_rebase_interrupted_part_way_puts_the_store_back(
     assert [(m["from"], m["to"]) for m in again.json()["rebased"]] == [(2, 4), (3, 5)]
 
 
+def _double_fault(workdir: Path) -> subprocess.CompletedProcess[str]:
+    """`store pull --rebase` interrupted at its second version, and again while it puts the
+    store back: the store is left half-joined."""
+    return run_interrupted(
+        workdir, _interrupting_the_second_version(also_the_way_back=True), "store", "pull",
+        "--rebase",
+    )  # fmt: skip
+
+
 def test_a_rebase_that_could_not_be_put_back_is_undone_by_undo_rebase_alone(
     workdir: Path, tfshadow: Tfshadow, tmp_path: Path, diverged: Path
 ) -> None:
@@ -478,10 +487,7 @@ def test_a_rebase_that_could_not_be_put_back_is_undone_by_undo_rebase_alone(
     head = _git("rev-parse", "HEAD", cwd=store)
     remote = _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git")
 
-    proc = run_interrupted(
-        workdir, _interrupting_the_second_version(also_the_way_back=True), "store", "pull",
-        "--rebase",
-    )  # fmt: skip
+    proc = _double_fault(workdir)
 
     assert proc.returncode == 130, proc.stderr
     assert "could not be put back" in proc.stderr and "Traceback" not in proc.stderr
@@ -523,10 +529,7 @@ def test_a_half_joined_store_records_without_pushing_and_its_undo_keeps_the_vers
     store = workdir / ".tfshadow"
     head = _git("rev-parse", "HEAD", cwd=store)
     remote = _git("rev-parse", "tfshadow", cwd=tmp_path / "shadows.git")
-    proc = run_interrupted(
-        workdir, _interrupting_the_second_version(also_the_way_back=True), "store", "pull",
-        "--rebase",
-    )  # fmt: skip
+    proc = _double_fault(workdir)
     assert proc.returncode == 130 and "could not be put back" in proc.stderr, proc.stderr
     half = _git("rev-parse", "HEAD", cwd=store)
     bucket = new_bucket(s3_endpoint)
@@ -617,10 +620,7 @@ def test_an_undo_interrupted_while_it_records_the_versions_made_since_can_be_run
 ) -> None:
     store = workdir / ".tfshadow"
     head = _git("rev-parse", "HEAD", cwd=store)
-    proc = run_interrupted(
-        workdir, _interrupting_the_second_version(also_the_way_back=True), "store", "pull",
-        "--rebase",
-    )  # fmt: skip
+    proc = _double_fault(workdir)
     assert proc.returncode == 130 and "could not be put back" in proc.stderr, proc.stderr
     _apply(tfshadow, workdir, "five")
     half = _git("rev-parse", "HEAD", cwd=store)

@@ -4,6 +4,7 @@ remote and its object-storage mirror."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,6 +14,7 @@ from tfshadow.cli.output import EXIT_FAILED, EXIT_OK, stdout_console
 from tfshadow.mirror.base import versions_text
 
 if TYPE_CHECKING:
+    from tfshadow.ops.rebase import Dropped, Moved
     from tfshadow.store.gitstore import PullResult
 
 
@@ -180,18 +182,8 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
                 "ahead_commits": result.ahead,
                 "diverged": True,
                 "before_rebase": result.ref,
-                "rebased": [
-                    {"workspace": m.workspace, "from": m.old, "to": m.new} for m in result.rebased
-                ],
-                "dropped": [
-                    {"workspace": d.workspace, "version": d.old, "same_as": d.same_as}
-                    for d in result.dropped
-                ],
+                **_renumbering_json(result.rebased, result.dropped, result.ghosts),
                 "marks_carried": result.marks,
-                "ghosts_renumbered": [
-                    {"address": address, "from": old, "to": new}
-                    for address, old, new in result.ghosts
-                ],
                 "warnings": result.warnings,
             }
         )
@@ -231,6 +223,21 @@ def _pull_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
     return EXIT_OK
 
 
+def _renumbering_json(
+    rebased: Sequence[Moved], dropped: Sequence[Dropped], ghosts: Sequence[tuple[str, int, int]]
+) -> dict[str, Any]:
+    """The versions a rebase (or its undo) recorded again, dropped and renumbered ghosts of."""
+    return {
+        "rebased": [{"workspace": m.workspace, "from": m.old, "to": m.new} for m in rebased],
+        "dropped": [
+            {"workspace": d.workspace, "version": d.old, "same_as": d.same_as} for d in dropped
+        ],
+        "ghosts_renumbered": [
+            {"address": address, "from": old, "to": new} for address, old, new in ghosts
+        ],
+    }
+
+
 def _undo_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
     from tfshadow.ops.rebase import undo_pull_rebase
 
@@ -241,17 +248,7 @@ def _undo_rebase(cli: CliContext, as_json: bool, no_color: bool) -> int:
                 "before_rebase": result.ref,
                 "commit": result.commit,
                 "left": result.left,
-                "ghosts_renumbered": [
-                    {"address": address, "from": old, "to": new}
-                    for address, old, new in result.ghosts
-                ],
-                "rebased": [
-                    {"workspace": m.workspace, "from": m.old, "to": m.new} for m in result.carried
-                ],
-                "dropped": [
-                    {"workspace": d.workspace, "version": d.old, "same_as": d.same_as}
-                    for d in result.dropped
-                ],
+                **_renumbering_json(result.carried, result.dropped, result.ghosts),
                 "warnings": result.warnings,
             }
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -130,15 +130,9 @@ def _rebase(project: Project, store: GitShadowStore, fetched: Divergence) -> Reb
     ref = store.reset_to_remote(fetched)
     result = RebaseResult(None, fetched.remote, pulled, ref, fetched.tip)
     try:
-        renumbered: dict[str, dict[int, int]] = {}
-        for ws, versions in local.items():
-            moved = renumbered.setdefault(ws, {})
-            for version in versions:
-                number = int(version.meta["version"])
-                moved[number] = _record_again(
-                    project, store, ws, version, moved, (ws, number) in summarised, result
-                )
-                store.note_rebase_progress()
+        renumbered = _record_all_again(
+            project, store, local, summarised, result, after_each=store.note_rebase_progress
+        )
         _carry_marks(store, local_marks, base_marks, renumbered, result)
         store.note_rebase_progress()
     except TfshadowError as exc:
@@ -258,6 +252,29 @@ def undo_pull_rebase(project: Project) -> UndoResult:
     return UndoResult(ref, commit, left, ghosts, result.rebased, result.dropped, result.warnings)
 
 
+def _record_all_again(
+    project: Project,
+    store: GitShadowStore,
+    versions: Mapping[str, list[Reconstructed]],
+    summarised: set[tuple[str, int]],
+    result: RebaseResult,
+    after_each: Callable[[], None] | None = None,
+) -> dict[str, dict[int, int]]:
+    """Record ``versions`` again after the store's newest, in order; returns each workspace's
+    new numbers by old one. ``after_each`` runs once each is recorded."""
+    renumbered: dict[str, dict[int, int]] = {}
+    for ws, recorded in versions.items():
+        moved = renumbered.setdefault(ws, {})
+        for version in recorded:
+            number = int(version.meta["version"])
+            moved[number] = _record_again(
+                project, store, ws, version, moved, (ws, number) in summarised, result
+            )
+            if after_each is not None:
+                after_each()
+    return renumbered
+
+
 def _carry_on_top(
     project: Project,
     store: GitShadowStore,
@@ -269,14 +286,7 @@ def _carry_on_top(
     """Record ``on_top`` again after the store's newest versions, and their marks (``marks``:
     those made on top of the half-joined history) on their new numbers; a mark of another
     version of that history names a number the store no longer gives it: said, not carried."""
-    renumbered: dict[str, dict[int, int]] = {}
-    for ws, versions in on_top.items():
-        moved = renumbered.setdefault(ws, {})
-        for version in versions:
-            number = int(version.meta["version"])
-            moved[number] = _record_again(
-                project, store, ws, version, moved, (ws, number) in summarised, result
-            )
+    renumbered = _record_all_again(project, store, on_top, summarised, result)
     for ws, made in marks.items():
         moved = renumbered.get(ws, {})
         merged = store.marks(ws)

@@ -414,15 +414,28 @@ def test_sync_full_writes_no_key_again_with_other_content(
     assert restore(StoreConfig(workdir=tmp_path / "b"), mirror).versions == {"default": 2}
 
 
+def _mirrored(
+    store: GitShadowStore,
+    s3_endpoint: str,
+    *,
+    through: str | None = None,
+    object_lock: bool = False,
+) -> S3Mirror:
+    """A new bucket, and the store's `tfshadow.hcl` mirroring to it (``through`` another
+    endpoint in front of the server); the mirror as the test reads it, straight from the server."""
+    bucket = new_bucket(s3_endpoint)
+    lock = "\n    object_lock = true" if object_lock else ""
+    (store.config.workdir / "tfshadow.hcl").write_text(
+        f'store {{\n  mirror "s3" {{\n    bucket = "{bucket}"\n'
+        f'    endpoint = "{through or s3_endpoint}"{lock}\n  }}\n}}\n'
+    )
+    return S3Mirror(bucket, endpoint=s3_endpoint)
+
+
 def test_after_record_uploads_or_queues_with_a_warning(
     store: GitShadowStore, s3_endpoint: str, proxy: CuttingProxy
 ) -> None:
-    bucket = new_bucket(s3_endpoint)
-    (store.config.workdir / "tfshadow.hcl").write_text(
-        f'store {{\n  mirror "s3" {{\n    bucket = "{bucket}"\n    endpoint = "{proxy.endpoint}"'
-        "\n    object_lock = true\n  }\n}\n"
-    )
-    mirror = S3Mirror(bucket, endpoint=s3_endpoint)
+    mirror = _mirrored(store, s3_endpoint, through=proxy.endpoint, object_lock=True)
     record(store, 1)
     assert after_record(store) is None
     assert resume_queued(store) is None  # nothing queued: nothing to do
@@ -452,12 +465,7 @@ with store.lock(5, command="store verify"):
 def test_after_record_queues_the_version_when_another_command_holds_the_store(
     store: GitShadowStore, s3_endpoint: str, tmp_path: Path
 ) -> None:
-    bucket = new_bucket(s3_endpoint)
-    (store.config.workdir / "tfshadow.hcl").write_text(
-        f'store {{\n  mirror "s3" {{\n    bucket = "{bucket}"\n    endpoint = "{s3_endpoint}"'
-        "\n  }\n}\n"
-    )
-    mirror = S3Mirror(bucket, endpoint=s3_endpoint)
+    mirror = _mirrored(store, s3_endpoint)
     record(store, 1)
     assert after_record(store) is None
     record(store, 2)
