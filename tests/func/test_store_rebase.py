@@ -554,6 +554,12 @@ def test_a_half_joined_store_records_without_pushing_and_its_undo_keeps_the_vers
     assert synced.code == 2 and "half-joined" in synced.err
     assert len(synced.err.strip().splitlines()) == 1
     assert "Contents" not in client(s3_endpoint).list_objects_v2(Bucket=bucket)
+    # verify says what is missing, and that no sync sends it until the undo.
+    verified = tfshadow("store", "verify", "--json", cwd=workdir)
+    assert verified.code == 1 and verified.json()["half_joined"] is True
+    assert verified.json()["repair"] is None
+    said = tfshadow("store", "verify", "--no-color", cwd=workdir).out
+    assert "`tfshadow store pull --undo-rebase`" in said and "Run `tfshadow store sync" not in said
     again = tfshadow("store", "pull", "--rebase", cwd=workdir)
     assert again.code == 2 and "--undo-rebase` first" in again.err
     pulled = tfshadow("store", "pull", "--no-color", cwd=workdir)

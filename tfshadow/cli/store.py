@@ -363,6 +363,7 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
                 ],
                 "queued": [{"workspace": w, "version": n} for w, n in report.queued],
                 "repair": None if report.repair is None else f"tfshadow store {report.repair}",
+                "half_joined": report.half_joined,
             }
         )
     else:
@@ -383,6 +384,12 @@ def verify_command(cli: CliContext, as_json: bool, no_color: bool) -> int:
         if report.repair is not None:
             console.print(
                 f"Run `tfshadow store {report.repair}` to upload what it lacks.", markup=False
+            )
+        if report.half_joined:
+            console.print(
+                "The store is half-joined (a `store pull --rebase` stopped and could not put it "
+                "back): nothing is uploaded until `tfshadow store pull --undo-rebase`.",
+                markup=False,
             )
         if any(f.problem == "parted" for f in report.findings):
             console.print(

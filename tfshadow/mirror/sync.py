@@ -336,8 +336,12 @@ def listed_steps(mirror: Mirror) -> list[tuple[int, str, str]]:
 
 
 def step_counts(steps: list[tuple[int, str, str]]) -> dict[str, int]:
-    """The count of the step to each commit of ``steps`` (:func:`listed_steps`)."""
-    return {tip: count for count, tip, _ in steps}
+    """The count of the newest step to each commit of ``steps`` (:func:`listed_steps`): a
+    commit `sync --full` sent again has two, and a count past every step is past both."""
+    counts: dict[str, int] = {}
+    for count, tip, _ in steps:
+        counts[tip] = max(count, counts.get(tip, count))
+    return counts
 
 
 def count_past(

@@ -61,6 +61,9 @@ class VerifyReport:
     # The least `tfshadow store` command that uploads what is missing or altered (None:
     # nothing is): a plain sync when every such object is one it sends.
     repair: Repair | None = None
+    # The store holds part of a join (a rebase that stopped and could not put it back): no
+    # sync uploads it until `store pull --undo-rebase`.
+    half_joined: bool = False
 
     @property
     def ok(self) -> bool:
@@ -107,8 +110,11 @@ def verify(
             # this copy has not pulled) holds its history, as a restore brings it back.
             findings = [f for f in findings if f.commit is None]
         plain = _plain_sync_keys(store, mirror, head, blobs, versions)
-        repair = _repair(store, findings, plain)
-        return VerifyReport(mirror.url, head, len(checked), tuple(findings), queued, repair)
+        half_joined = store.half_joined() is not None
+        repair = None if half_joined else _repair(store, findings, plain)
+        return VerifyReport(
+            mirror.url, head, len(checked), tuple(findings), queued, repair, half_joined
+        )
 
 
 def _plain_sync_keys(

@@ -19,7 +19,7 @@ from tfshadow.mirror.base import HistoryStep, parse_history_key
 from tfshadow.mirror.ops import after_record, resume_queued
 from tfshadow.mirror.restore import restore
 from tfshadow.mirror.s3 import S3Mirror
-from tfshadow.mirror.sync import PRIVATE_DIR, pending_versions, sync
+from tfshadow.mirror.sync import PRIVATE_DIR, count_past, pending_versions, step_counts, sync
 from tfshadow.mirror.verify import verify
 from tfshadow.store import GitShadowStore, StoreConfig
 
@@ -663,3 +663,16 @@ def test_pending_versions_names_those_whose_history_step_did_not_go_up(
     # but the mirror's history still lacks both.
     queue.save_pending(store.private_dir(PRIVATE_DIR), queue.Pending(mirror.target, (), "cut"))
     assert pending_versions(store, mirror) == (("default", 2), ("default", 3))
+
+
+def test_a_new_step_counts_past_every_step_to_a_commit_sent_twice(store: GitShadowStore) -> None:
+    record(store, 1)
+    record(store, 2)
+    head = store.head()
+    assert head is not None
+    # The first commit's step, sent again at count 5 by `sync --full`, and another tip's.
+    steps = sorted([(1, "a" * 40, "k1"), (5, "a" * 40, "k5"), (3, "b" * 40, "k3")], reverse=True)
+
+    assert step_counts(steps) == {"a" * 40: 5, "b" * 40: 3}
+    assert count_past(store, steps, None, head) == 6
+    assert count_past(store, steps, "b" * 40, "b" * 40) == 3
