@@ -68,6 +68,8 @@ from tfshadow.store.layout import (
     dumps_meta,
     gc_paused,
     marker_bytes,
+    marker_format,
+    newer_format_error,
     parse_document,
     parse_version_name,
     validate_workspace,
@@ -273,7 +275,7 @@ class GitShadowStore:
                     write_read_only(path / MARKER, marker_bytes())
                     git.run("add", "-f", "--", MARKER)
                     git.commit_index("Create the tfshadow shadow store", STORE_IDENTITY)
-        elif not git.ls_tree(head, MARKER, recursive=False):
+        elif not _check_format(git, head, f"the shadow store at {path}"):
             raise StoreError(
                 f"{path} is a git repository but not a tfshadow shadow store",
                 hint="point the store at a new or empty directory",
@@ -322,7 +324,7 @@ class GitShadowStore:
             with lock.hold(DEFAULT_LOCK_TIMEOUT, "create"):
                 if repo.resolve(ref) is None:
                     _create_orphan_branch(repo, ref)
-        elif not repo.ls_tree(tip, MARKER, recursive=False):
+        elif not _check_format(repo, tip, f"the shadow store on {where}"):
             raise StoreError(
                 f"{where} exists and is not a tfshadow shadow store",
                 hint="name another branch in the store's `branch` setting",
@@ -1872,11 +1874,23 @@ def _named_remote(name: str, workdir: Path) -> str | None:
 
 
 def _check_is_store(repo: Git, tip: str) -> None:
-    if not repo.ls_tree(tip, MARKER, recursive=False):
+    if not _check_format(repo, tip, "the history fetched"):
         raise StoreError(
             "the history fetched is not a tfshadow shadow store",
             hint="check the store's remote and branch",
         )
+
+
+def _check_format(repo: Git, commit: str, where: str) -> bool:
+    """Whether ``commit`` holds a store's marker; StoreError when the marker says a newer
+    tfshadow wrote the store, before anything of it is read, moved or recorded over."""
+    found = repo.ls_tree(commit, MARKER, recursive=False)
+    if not found:
+        return False
+    number = marker_format(repo.blobs([found[0].oid])[found[0].oid])
+    if number is not None and number > STORE_FORMAT:
+        raise newer_format_error(where, number)
+    return True
 
 
 def _read_rebasing(path: Path) -> tuple[str | None, str | None]:

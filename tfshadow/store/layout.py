@@ -58,6 +58,31 @@ def marker_bytes() -> bytes:
     return dumps_meta({"format": STORE_FORMAT, "kind": "tfshadow shadow store"})
 
 
+def marker_format(data: bytes) -> int | None:
+    """The format number a store's marker file holds; None when it holds none that can be read.
+
+    Every store written so far is format 1. A later tfshadow that writes what this one cannot
+    read raises the number, so that this one refuses the store instead of misreading it (and
+    recording over it).
+    """
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return None
+    number = doc.get("format") if isinstance(doc, dict) else None
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def newer_format_error(where: str, number: int) -> StoreError:
+    """The error of a store (or a version of one) written by a tfshadow newer than this one."""
+    return StoreError(
+        f"{where} was written by a newer tfshadow (store format {number}; this tfshadow reads "
+        f"format {STORE_FORMAT}): nothing was read or changed",
+        hint="upgrade tfshadow to the version your team records with "
+        "(`pip install --upgrade tfshadow`)",
+    )
+
+
 def workspace_dir(workspace: str) -> str:
     return f"{WORKSPACES}/{workspace}"
 
