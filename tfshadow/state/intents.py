@@ -8,6 +8,7 @@ blocks, and what a revert recorded in its metadata tell them apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -84,4 +85,40 @@ def upgraded_counts(meta: dict[str, Any]) -> dict[str, Any]:
     removed = changes.get("destroy")
     if not isinstance(removed, int) or removed <= 0:
         return meta
-    return {**meta, "changes": {**changes, "destroy": 0, "forget": removed}}
+    upgraded = {**meta, "changes": {**changes, "destroy": 0, "forget": removed}}
+    description = _upgraded_description(meta, changes, removed)
+    if description is not None:
+        upgraded["description"] = description
+    return upgraded
+
+
+# The summaries earlier tfshadows generated for a version whose `destroy` counted what it forgot:
+# "0 to add, 0 to change, 1 to destroy: …", then "state: 0 added, 0 changed, 1 removed: …".
+_EARLIER_SUMMARY = re.compile(
+    r"(?:state: )?(?P<add>\d+) (?:to add|added), (?P<change>\d+) (?:to change|changed), "
+    r"(?P<destroy>\d+) (?:to destroy|removed)(?P<moved>, \d+ moved)?(?P<names>: .*)",
+    re.DOTALL,
+)
+
+
+def _upgraded_description(
+    meta: Mapping[str, Any], changes: Mapping[str, Any], removed: int
+) -> str | None:
+    """The summary this tfshadow makes of an earlier version's forget, when its description is
+    the summary the earlier one generated (which says the objects were destroyed or removed);
+    None for a description someone gave, which is theirs."""
+    description = meta.get("description")
+    if meta.get("description_generated") is False or not isinstance(description, str):
+        return None
+    found = _EARLIER_SUMMARY.fullmatch(description)
+    if found is None or (
+        int(found["add"]),
+        int(found["change"]),
+        int(found["destroy"]),
+    ) != (changes.get("add"), changes.get("change"), removed):
+        return None
+    # As `summary_line` words a change of Terraform's record alone.
+    return (
+        f"state: {found['add']} added, {found['change']} changed, 0 removed"
+        f"{found['moved'] or ''}, {removed} forgotten{found['names']}"
+    )

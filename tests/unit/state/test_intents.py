@@ -77,3 +77,31 @@ def test_upgraded_counts_reads_an_earlier_state_rm_as_a_forget() -> None:
         {"kind": "state rm"},
     ):
         assert upgraded_counts(kept) == kept
+
+
+def test_upgraded_counts_words_an_earlier_generated_summary_as_a_forget() -> None:
+    changes = {"add": 0, "change": 0, "destroy": 1, "addresses": ["terraform_data.extra"]}
+    forgotten = "state: 0 added, 0 changed, 0 removed, 1 forgotten: terraform_data.extra"
+    # The summaries two earlier tfshadows generated for the same `state rm`.
+    for summary in (
+        "0 to add, 0 to change, 1 to destroy: terraform_data.extra",
+        "state: 0 added, 0 changed, 1 removed: terraform_data.extra",
+    ):
+        old = {"kind": "state rm", "changes": changes, "description": summary}
+        assert upgraded_counts(old)["description"] == forgotten
+        assert upgraded_counts({**old, "description_generated": True})["description"] == forgotten
+    moved = {"kind": "state rm", "changes": {**changes, "destroy": 2}}
+    assert (
+        upgraded_counts(
+            {**moved, "description": "state: 0 added, 0 changed, 2 removed, 1 moved: a"}
+        )["description"]
+        == "state: 0 added, 0 changed, 0 removed, 1 moved, 2 forgotten: a"
+    )
+    # A description someone gave, or one whose counts are not the version's, is kept.
+    for kept in (
+        {"description": "drop the extra object from Terraform's record"},
+        {"description": "0 to add, 0 to change, 1 to destroy: x", "description_generated": False},
+        {"description": "0 to add, 0 to change, 2 to destroy: terraform_data.extra"},
+    ):
+        old = {"kind": "state rm", "changes": changes, **kept}
+        assert upgraded_counts(old)["description"] == kept["description"]
