@@ -990,3 +990,35 @@ def test_a_ghost_refresh_recorded_here_names_the_new_number_it_follows(
         assert rebased.json()["ghosts_renumbered"] == [
             {"address": "localcloud_instance.web", "from": 3, "to": 4}
         ]
+
+
+def test_a_state_rm_an_earlier_tfshadow_summarised_as_destroyed_is_told_anew_as_a_forget(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    colleague = _two_copies(workdir, tfshadow, tmp_path)
+    store = workdir / ".tfshadow"
+    away = _offline(tmp_path)
+    removed = tfshadow("state", "rm", "-no-color", "terraform_data.web", cwd=workdir)
+    assert removed.code == 0, removed.err
+    # As a tfshadow recorded it before forgets were counted apart: counted and worded as a
+    # destruction, without `description_generated`.
+    meta = store / "workspaces" / "default" / "000002" / "meta.json"
+    doc = json.loads(meta.read_text())
+    doc["changes"] = {"add": 0, "change": 0, "destroy": 1, "addresses": ["terraform_data.web"]}
+    doc["description"] = "0 to add, 0 to change, 1 to destroy: terraform_data.web"
+    meta.chmod(0o644)
+    meta.write_bytes(dumps_meta(doc))
+    meta.chmod(0o444)
+    _git("commit", "-q", "--amend", "--no-edit", "--", str(meta), cwd=store)
+    _as_recorded_before_descriptions_were_told_generated(store, 2)
+    assert tfshadow("store", "check", cwd=workdir).code == 0
+    away.rename(tmp_path / "shadows.git")
+    _apply(tfshadow, colleague, "four")
+
+    rebased = tfshadow("store", "pull", "--rebase", "--json", cwd=workdir)
+
+    assert rebased.code == 0, rebased.err
+    forget = [v for v in _versions(tfshadow, workdir) if v.get("rebased_from") == 2]
+    assert [(v["description"], v["description_generated"]) for v in forget] == [
+        ("state: 0 added, 0 changed, 0 removed, 1 forgotten: terraform_data.web", True)
+    ]

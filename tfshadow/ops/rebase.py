@@ -450,6 +450,7 @@ def _described_by_summary(
     match the summary word for word is replaced by the same words, told anew."""
     from tfshadow.ops.author import printable
     from tfshadow.ops.record import Capture, change_against
+    from tfshadow.state.intents import upgraded_counts
 
     said = version.meta.get("description_generated")
     if isinstance(said, bool):
@@ -466,7 +467,8 @@ def _described_by_summary(
     capture = Capture(state=version.state, config=version.config)
     kind = str(version.meta.get("kind"))
     change = change_against(project, store, previous, capture, kind=kind, extra=version.meta)
-    return printable(change.summary) == version.meta.get("description")
+    # In today's words: an earlier tfshadow summarised a `state rm` as objects destroyed.
+    return printable(change.summary) == upgraded_counts(version.meta).get("description")
 
 
 def _carry_marks(
