@@ -78,8 +78,7 @@ def newer_format_error(where: str, number: int) -> StoreError:
     return StoreError(
         f"{where} was written by a newer tfshadow (store format {number}; this tfshadow reads "
         f"format {STORE_FORMAT}): nothing was read or changed",
-        hint="upgrade tfshadow to the version your team records with "
-        "(`pip install --upgrade tfshadow`)",
+        hint="upgrade tfshadow here to the release the other copies of the store record with",
     )
 
 
