@@ -70,30 +70,37 @@ def intended(
 
 
 def upgraded_counts(meta: dict[str, Any]) -> dict[str, Any]:
-    """``meta`` with its ``changes`` counted as versions are now: one recorded before forgets
-    were counted apart counted what a ``state rm`` (or another command that forgets)
-    took out of the state as destroyed, where it was forgotten."""
+    """``meta`` with its ``changes`` counted, and its generated description worded, as versions
+    are now. One recorded before forgets were counted apart counted what a ``state rm`` (or
+    another command that forgets) took out of the state as destroyed, where it was forgotten;
+    one recorded before a change of Terraform's record alone (``import``, ``taint``, ``state
+    mv``…) was told in its own words summarised it as objects to add, change and destroy."""
     changes = meta.get("changes")
-    if (
-        not isinstance(changes, Mapping)
-        or "forget" in changes
-        or not forgets_removals(
-            str(meta.get("kind") or ""), state_only=meta.get("state_only") is True
-        )
-    ):
+    kind = str(meta.get("kind") or "")
+    state_only = meta.get("state_only") is True
+    if not isinstance(changes, Mapping) or not record_only_kind(kind, state_only=state_only):
         return meta
+    counted = changes
     removed = changes.get("destroy")
-    if not isinstance(removed, int) or removed <= 0:
+    if (
+        "forget" not in changes
+        and forgets_removals(kind, state_only=state_only)
+        and isinstance(removed, int)
+        and removed > 0
+    ):
+        counted = {**changes, "destroy": 0, "forget": removed}
+    description = _upgraded_description(meta, changes, counted)
+    if counted is changes and description in (None, meta.get("description")):
         return meta
-    upgraded = {**meta, "changes": {**changes, "destroy": 0, "forget": removed}}
-    description = _upgraded_description(meta, changes, removed)
+    upgraded = {**meta, "changes": counted}
     if description is not None:
         upgraded["description"] = description
     return upgraded
 
 
-# The summaries earlier tfshadows generated for a version whose `destroy` counted what it forgot:
-# "0 to add, 0 to change, 1 to destroy: …", then "state: 0 added, 0 changed, 1 removed: …".
+# The summaries earlier tfshadows generated for a change of Terraform's record alone, counted as
+# they counted it: "0 to add, 0 to change, 1 to destroy: …", then "state: 0 added, 0 changed,
+# 1 removed: …" (a forget among the removed).
 _EARLIER_SUMMARY = re.compile(
     r"(?:state: )?(?P<add>\d+) (?:to add|added), (?P<change>\d+) (?:to change|changed), "
     r"(?P<destroy>\d+) (?:to destroy|removed)(?P<moved>, \d+ moved)?(?P<names>: .*)",
@@ -102,23 +109,25 @@ _EARLIER_SUMMARY = re.compile(
 
 
 def _upgraded_description(
-    meta: Mapping[str, Any], changes: Mapping[str, Any], removed: int
+    meta: Mapping[str, Any], recorded: Mapping[str, Any], counted: Mapping[str, Any]
 ) -> str | None:
-    """The summary this tfshadow makes of an earlier version's forget, when its description is
-    the summary the earlier one generated (which says the objects were destroyed or removed);
-    None for a description someone gave, which is theirs."""
+    """The summary this tfshadow makes of a version, when its description is the summary the
+    tfshadow that recorded it generated from its ``recorded`` counts; None for a description
+    someone gave, which is theirs."""
     description = meta.get("description")
     if meta.get("description_generated") is False or not isinstance(description, str):
         return None
     found = _EARLIER_SUMMARY.fullmatch(description)
-    if found is None or (
-        int(found["add"]),
-        int(found["change"]),
-        int(found["destroy"]),
-    ) != (changes.get("add"), changes.get("change"), removed):
+    if found is None or (int(found["add"]), int(found["change"]), int(found["destroy"])) != (
+        recorded.get("add"),
+        recorded.get("change"),
+        recorded.get("destroy"),
+    ):
         return None
     # As `summary_line` words a change of Terraform's record alone.
+    forgotten = counted.get("forget")
     return (
-        f"state: {found['add']} added, {found['change']} changed, 0 removed"
-        f"{found['moved'] or ''}, {removed} forgotten{found['names']}"
+        f"state: {found['add']} added, {found['change']} changed, {counted.get('destroy')} "
+        f"removed{found['moved'] or ''}{f', {forgotten} forgotten' if forgotten else ''}"
+        f"{found['names']}"
     )

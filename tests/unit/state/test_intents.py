@@ -105,3 +105,31 @@ def test_upgraded_counts_words_an_earlier_generated_summary_as_a_forget() -> Non
     ):
         old = {"kind": "state rm", "changes": changes, **kept}
         assert upgraded_counts(old)["description"] == kept["description"]
+
+
+def test_upgraded_counts_words_an_earlier_summary_of_terraforms_record_alone_as_such() -> None:
+    # `import` and `taint` recorded before such versions were told in words of their own.
+    imported = {"add": 1, "change": 0, "destroy": 0, "addresses": ["terraform_data.b"]}
+    old = {
+        "kind": "import",
+        "changes": imported,
+        "description": "1 to add, 0 to change, 0 to destroy: terraform_data.b",
+    }
+    assert upgraded_counts(old) == {
+        **old,
+        "description": "state: 1 added, 0 changed, 0 removed: terraform_data.b",
+    }
+    tainted = {
+        "kind": "taint",
+        "changes": {"add": 0, "change": 1, "destroy": 0},
+        "description": "0 to add, 1 to change, 0 to destroy: terraform_data.a",
+    }
+    assert upgraded_counts(tainted)["description"] == (
+        "state: 0 added, 1 changed, 0 removed: terraform_data.a"
+    )
+    # Versions already in today's words, and those of commands that change objects, stay.
+    for kept in (
+        {**old, "description": "state: 1 added, 0 changed, 0 removed: terraform_data.b"},
+        {**old, "kind": "apply"},
+    ):
+        assert upgraded_counts(kept) is kept
