@@ -152,12 +152,7 @@ def _revert(
             pull_before_recording(store, drift)
         number = resolve_version(store, workspace, request.version)
         target = store.reconstruct(workspace, number)
-        live_raw, ok = pull_or_none(project)
-        if not ok:
-            raise EngineError(
-                "cannot read the current state",
-                hint="run `tfshadow init` in this directory first",
-            )
+        live_raw = _live_state(project)
         if read_only is None and not request.dry_run:
             record_drift(project, store, live_raw, drift)
         elif read_only is not None:
@@ -866,6 +861,22 @@ _OTHER_PLANS = {
     "(--state-only writes the version's record back)",
     "out": "the revert plans to a file of its own, which it verifies, applies and removes",
 }
+
+
+def _live_state(project: Project) -> dict[str, Any] | None:
+    """The state the revert starts from; :class:`EngineError` naming Terraform's own error when
+    it cannot be read. An unreachable backend (a remote one down, credentials expired) is as
+    likely as a directory never initialised, and only Terraform's message tells which."""
+    from tfshadow.runner import pull_state
+
+    try:
+        return pull_state(project.engine, project.workdir, project.environ)
+    except EngineError as exc:
+        raise EngineError(
+            f"cannot read the current state: {exc.message}",
+            hint="fix what Terraform says (`tfshadow init` if it asks for it, the backend if "
+            "it cannot be reached), then run the revert again; nothing was reverted",
+        ) from None
 
 
 def _refuse_other_plans(tf_args: Sequence[str]) -> None:
