@@ -89,6 +89,16 @@ class Project:
 
         return current_workspace(self.workdir, self.environ)
 
+    def in_workspace(self, name: str) -> Project:
+        """This directory as Terraform sees it with workspace ``name`` selected (through
+        ``TF_WORKSPACE``, as Terraform reads a workspace that is not the selected one)."""
+        return Project(
+            self.workdir,
+            {**self.environ, env.TF_WORKSPACE: name},
+            terraform_bin=self._terraform_bin,
+            lock_timeout=self._lock_timeout,
+        )
+
     @property
     def lock_timeout(self) -> float:
         """How long to wait for another tfshadow command on the store: ``--lock-timeout``,

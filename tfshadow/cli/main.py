@@ -313,6 +313,20 @@ def _run_terraform(inv: Invocation) -> int:
         # Before Terraform's, which it writes to the same stream itself.
         print(wrapped, flush=True)
         return project.engine.run(tf_args, cwd=project.workdir, environ=project.environ)
+    if recorded is None and command == "workspace":
+        from tfshadow.ops.workspaces import deleted_workspace, run_workspace_delete
+
+        if deleted_workspace(asked) is not None:
+            if inv.message is not None:
+                raise UsageError(
+                    "--message only applies to commands that change the state, not "
+                    "`workspace delete`",
+                    hint="drop --message",
+                )
+            outcome = run_workspace_delete(project, tf_args)
+            console = stderr_console(no_color=_terraform_no_color(inv, project.environ))
+            print_outcome(console, outcome.recorded, outcome.notes, outcome.warnings)
+            return outcome.exit_code
     if recorded is None:
         if inv.message is not None:
             raise UsageError(

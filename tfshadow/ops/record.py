@@ -641,6 +641,8 @@ def _warn_if_another_state(
     before, after = previous.get("lineage"), state.get("lineage")
     if not before or not after or before == after:
         return
+    if latest.get("kind") == "workspace delete":
+        return  # the workspace was deleted since, and created again: a state of its own
     # Two configurations of one repository that both set `branch = "tfshadow"` share a store;
     # a path would not part them while the branch setting stands.
     own = (

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["forgets_removals", "intended", "record_only_kind", "upgraded_counts"]
 
-# Commands that change Terraform's record of objects, not the objects.
-_RECORD_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint"})
+# Commands that change Terraform's record of objects, not the objects. A workspace deleted
+# (`workspace delete -force`) leaves the objects it held unmanaged, as `state rm` does.
+_RECORD_ONLY_KINDS = frozenset({"import", "refresh", "taint", "untaint", "workspace delete"})
 
 
 def record_only_kind(kind: str, *, state_only: bool = False) -> bool:
@@ -31,7 +32,8 @@ def record_only_kind(kind: str, *, state_only: bool = False) -> bool:
 def forgets_removals(kind: str, *, state_only: bool = False) -> bool:
     """Whether an object gone from the state in a version of ``kind`` was forgotten, not
     destroyed: the command edits Terraform's record alone (``state rm``, ``state push``, a
-    ``state mv`` to another state file, a ``--state-only`` revert) and destroys nothing.
+    ``state mv`` to another state file, a ``--state-only`` revert, ``workspace delete``) and
+    destroys nothing.
 
     Not ``refresh``: what it drops from the state was found deleted outside Terraform.
     """

@@ -1,0 +1,130 @@
+"""`terraform workspace delete` of a workspace with a history: its end recorded in it.
+
+Terraform deletes the workspace's state; with ``-force`` the objects it held still exist,
+unmanaged. Without a version saying so, the workspace's history would end on objects Terraform
+still managed, and a workspace created again under the same name would start from them: its
+first apply would read as destroying them, from a state taken for another configuration's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tfshadow.errors import StoreError
+from tfshadow.ops.record import (
+    Capture,
+    RecordOutcome,
+    latest_recorded,
+    pull_or_none,
+    push_versions,
+    record_drift,
+    record_version,
+    terraform_lock_timeout,
+    version_meta,
+)
+
+if TYPE_CHECKING:
+    from tfshadow.project import Project
+    from tfshadow.store import GitShadowStore
+
+DELETE_KIND = "workspace delete"
+# `workspace delete`'s flags that take a value, which may be the next argument (Go's flags).
+_VALUE_FLAGS = frozenset({"lock-timeout"})
+
+
+def deleted_workspace(given: Sequence[str]) -> str | None:
+    """The workspace ``terraform workspace delete …`` deletes (``given``: Terraform's arguments,
+    ``TF_CLI_ARGS*`` merged in); None for any other command or when none is named."""
+    from tfshadow.runner.cli_args import command_index
+    from tfshadow.runner.commands import runs_no_command
+
+    if runs_no_command(given):
+        return None  # Terraform prints its help or version and deletes nothing
+    at = command_index(given)
+    if at is None or given[at] != "workspace" or given[at + 1 : at + 2] != ["delete"]:
+        return None
+    rest = given[at + 2 :]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        i += 1
+        if arg == "--":
+            return rest[i] if i < len(rest) else None
+        if not arg.startswith("-"):
+            return arg
+        name, equals, _ = arg.lstrip("-").partition("=")
+        if not equals and name in _VALUE_FLAGS:
+            i += 1
+    return None
+
+
+def run_workspace_delete(project: Project, tf_args: Sequence[str]) -> RecordOutcome:
+    """Run ``terraform <tf_args>`` (a ``workspace delete``) and, when it deleted a workspace
+    whose history is in the store, record its end there: a version of kind ``workspace
+    delete`` whose state is empty, the objects it held counted forgotten (they still exist)."""
+    from tfshadow.runner.cli_args import effective_args
+    from tfshadow.store.layout import validate_workspace
+
+    given = effective_args(tf_args, project.environ)
+    name = deleted_workspace(given)
+    engine = project.engine
+    outcome = RecordOutcome(exit_code=0, kind=DELETE_KIND)
+    try:
+        storable = name is not None and validate_workspace(name) == name
+    except StoreError:
+        storable = False  # the store holds no history of it
+    if name is None or not storable or not project.store_exists():
+        outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=project.environ)
+        return outcome
+    store = project.open_store(create=False)
+    if store.latest(name) is None:
+        outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=project.environ)
+        return outcome
+    # The deleted workspace, read as Terraform reads a workspace that is not selected.
+    there = project.in_workspace(name)
+    with store.lock(project.lock_timeout_given(terraform_lock_timeout(given))):
+        # What the workspace holds now (a change made outside tfshadow is recorded first), so
+        # that the version of its end forgets what Terraform actually let go of.
+        raw, ok = pull_or_none(there)
+        if ok:
+            record_drift(there, store, raw, outcome)
+        outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=project.environ)
+        if outcome.exit_code == 0:
+            _record_end(there, store, name, outcome)
+    if outcome.recorded:
+        push_versions(store, outcome)
+    return outcome
+
+
+def _record_end(project: Project, store: GitShadowStore, name: str, outcome: RecordOutcome) -> None:
+    from tfshadow.state.normalise import canonicalise
+
+    latest = store.latest(name)
+    if latest is None or latest.get("kind") == DELETE_KIND:
+        return  # deleted before, and never applied since it was created again
+    recorded = latest_recorded(store, name, latest)
+    assert recorded is not None
+    before = recorded.state
+    empty = canonicalise(
+        {
+            "version": 4,
+            "terraform_version": before.get("terraform_version"),
+            "serial": int(before.get("serial") or 0) + 1,
+            "lineage": before.get("lineage"),
+            "outputs": {},
+            "resources": [],
+        }
+    )
+    # The configuration is the one the workspace was last recorded with: the deletion changes
+    # no file.
+    capture = Capture(state=empty, config=recorded.config)
+    meta = version_meta(
+        project,
+        store,
+        capture,
+        kind=DELETE_KIND,
+        outcome="success",
+        message=f"Workspace {name} deleted",
+    )
+    outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
