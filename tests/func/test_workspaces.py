@@ -71,3 +71,51 @@ def test_a_deleted_workspace_ends_its_history_and_one_made_again_starts_anew(
     plain = tfshadow("workspace", "delete", "-no-color", "scratch", cwd=workdir)
     assert plain.code == 0, plain.err
     assert "tfshadow:" not in plain.err
+
+
+def _local_backend(path: str) -> str:
+    return f'terraform {{\n  backend "local" {{\n    path = "{path}"\n  }}\n}}\n'
+
+
+def test_a_backend_changed_without_its_state_lets_go_of_the_objects_instead_of_destroying(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    (workdir / "backend.tf").write_text(_local_backend("first/app.tfstate"))
+    assert tfshadow("init", "-no-color", "-migrate-state", "-force-copy", cwd=workdir).code == 0
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    # Another backend, its state left behind: Terraform starts from nothing there.
+    (workdir / "backend.tf").write_text(_local_backend("second/app.tfstate"))
+    assert tfshadow("init", "-no-color", "-reconfigure", "-input=false", cwd=workdir).code == 0
+    applied = tfshadow(*APPLY, cwd=workdir)
+    assert applied.code == 0, applied.err
+    assert "Resources: 2 added, 0 changed, 0 destroyed" in applied.out
+    assert "another configuration" not in applied.err
+    assert "the backend changed without its state" in applied.err
+    assert "-migrate-state" in applied.err
+
+    gone, apply = tfshadow("log", "-n", "2", "--json", cwd=workdir).json()["versions"][::-1]
+    assert gone["kind"] == "recovered"
+    assert gone["description"].startswith("Recovered: the backend changed without its state")
+    # The objects of the first backend's state still exist, unmanaged.
+    assert (gone["changes"]["destroy"], gone["changes"]["forget"]) == (0, 2)
+    assert (apply["changes"]["add"], apply["changes"]["destroy"]) == (2, 0)
+    # The change of backend is in the history.
+    shown = tfshadow("inspect", str(gone["version"]), "--no-pager", "--no-color", cwd=workdir)
+    assert "backend.tf" in shown.out
+    # Found once: the next command records nothing more.
+    assert "recorded" not in tfshadow("log", "--no-pager", cwd=workdir).err
+
+
+def test_a_state_that_cannot_be_read_is_not_taken_for_a_state_gone(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURES / "basic", work)
+    with http_state() as backend:
+        (work / "backend.tf").write_text(backend.backend())
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        assert tfshadow(*APPLY, cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 1
+    assert tfshadow("log", "--no-pager", cwd=work).code == 0
+    versions = tfshadow("log", "--json", cwd=work).json()["versions"]
+    assert [v["kind"] for v in versions] == ["apply"]

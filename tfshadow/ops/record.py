@@ -170,7 +170,9 @@ def run_recorded(
         before_raw, read_before = pull_or_none(project, state_file) if store else (None, True)
         if store is not None:
             pull_before_recording(store, outcome, warn_now)
-            record_drift(project, store, before_raw, outcome)
+            if read_before:
+                # A state that could not be read is no state gone.
+                record_drift(project, store, before_raw, outcome)
             # Said before Terraform runs, while an apply can still be declined at its prompt.
             warning = key_warning(project.redactor(store), store, project.workspace)
             if warning is not None:
@@ -495,13 +497,18 @@ class _Drift:
     recorded: Reconstructed | None  # the newest version it goes on from
     state: dict[str, Any]  # the live state's document
     latest: dict[str, Any] | None  # the newest version's meta
+    # The state recorded when there is none at all: an empty one going on from the newest
+    # version's, whose managed objects (``forgotten``) are let go of, not destroyed.
+    raw: dict[str, Any] | None = None
+    forgotten: tuple[str, ...] = ()
+    warning: str | None = None  # said when it is recorded
 
 
 def _drift(project: Project, store: GitShadowStore, raw: dict[str, Any] | None) -> _Drift | None:
-    """The version the live state ``raw`` calls for; None when it calls for none (no state,
-    or the newest version's)."""
+    """The version the live state ``raw`` calls for; None when it calls for none (the
+    newest version's state, or no state where no version holds an object)."""
     if raw is None:
-        return None
+        return _state_gone(project, store)
     latest = store.latest(project.workspace)
     recorded = latest_recorded(store, project.workspace, latest)
     previous = recorded.state if recorded is not None else None
@@ -521,6 +528,64 @@ def _drift(project: Project, store: GitShadowStore, raw: dict[str, Any] | None) 
     return _Drift("recovered", description, recorded, state, latest)
 
 
+def _state_gone(project: Project, store: GitShadowStore) -> _Drift | None:
+    """The version to record when the backend holds no state at all while the newest version
+    holds objects: a backend changed without its state brought along (`init -reconfigure`),
+    a state file moved away. No destroy leaves that (it leaves an empty state), so the
+    objects still exist: Terraform no longer manages them. Recorded so, the next command's
+    version counts what it creates, not the objects it never saw as destroyed."""
+    latest = store.latest(project.workspace)
+    recorded = latest_recorded(store, project.workspace, latest)
+    if latest is None or recorded is None:
+        return None
+    resources = recorded.state.get("resources") or {}
+    managed = tuple(
+        sorted(
+            address
+            for address, entry in resources.items()
+            if isinstance(entry, Mapping) and entry.get("mode") == "managed"
+        )
+    )
+    if not managed:
+        return None
+    from tfshadow.runner.commands import LOCAL_STATE_VERSION
+
+    before = recorded.state
+    empty: dict[str, Any] = {
+        "version": LOCAL_STATE_VERSION,
+        "terraform_version": before.get("terraform_version"),
+        "serial": before.get("serial") or 0,
+        "lineage": before.get("lineage") or "",
+        "outputs": {},
+        "resources": [],
+    }
+    state = state_document(project.redactor(store), empty, previous=before)
+    moved = _backend_changed(recorded.config, project.workdir)
+    why = "the backend changed without its state" if moved else "the backend holds no state"
+    description = (
+        f"Recovered: {why}; the {len(managed)} object(s) of version {latest['version']} are "
+        "no longer managed here"
+    )
+    warning = (
+        f"{why}: the {len(managed)} object(s) of version {latest['version']} still exist but "
+        "are no longer managed here (recorded as forgotten, not destroyed)"
+        + ("; `tfshadow init -migrate-state` brings a state to a new backend" if moved else "")
+    )
+    return _Drift("recovered", description, recorded, state, latest, empty, managed, warning)
+
+
+def _backend_changed(config: Mapping[str, Any], workdir: Path) -> bool:
+    """Whether the configuration in ``workdir`` declares another backend than the recorded
+    configuration document ``config`` (False when either cannot be read)."""
+    from tfshadow.revert.backend import backend_differs
+    from tfshadow.state.config_files import collect_files, files_from_document
+
+    try:
+        return backend_differs(files_from_document(config), collect_files(workdir))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def record_drift(
     project: Project,
     store: GitShadowStore,
@@ -531,11 +596,14 @@ def record_drift(
     """Record the version the live state ``raw`` calls for, if any. ``drift``: that version
     as :func:`_drift` found it against the store as it is now, when the caller has it."""
     drift = drift or _drift(project, store, raw)
+    raw = raw if raw is not None else drift.raw if drift is not None else None
     if drift is None or raw is None:
         return
     recorded = drift.recorded
     if drift.kind == "recovered" and recorded is not None and drift.latest is not None:
         _warn_if_another_state(store, recorded.state, drift.state, drift.latest, outcome)
+    if drift.warning is not None:
+        outcome.warnings.append(drift.warning)
     redactor = project.redactor(store)
     capture = capture_now(project, redactor, raw, CommandInputs(takes_variables=False), recorded)
     warning = key_warning(redactor, store, project.workspace, recorded)
@@ -548,6 +616,7 @@ def record_drift(
         kind=drift.kind,
         outcome="success",
         message=drift.description,
+        extra={"forgotten": list(drift.forgotten)} if drift.forgotten else None,
     )
     outcome.recorded.append(record_version(store, meta, capture, outcome.warnings))
 
@@ -641,8 +710,12 @@ def _warn_if_another_state(
     before, after = previous.get("lineage"), state.get("lineage")
     if not before or not after or before == after:
         return
-    if latest.get("kind") == "workspace delete":
-        return  # the workspace was deleted since, and created again: a state of its own
+    if latest.get("kind") == "workspace delete" or (
+        latest.get("forgotten") and not previous.get("resources")
+    ):
+        # The workspace was deleted since, or its state was found gone (and its objects let
+        # go of): a new state is expected, not another configuration's.
+        return
     # Two configurations of one repository that both set `branch = "tfshadow"` share a store;
     # a path would not part them while the branch setting stands.
     own = (

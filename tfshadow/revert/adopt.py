@@ -29,8 +29,10 @@ __all__ = ["ADOPT_NAME", "import_file", "instances_to_take_back", "let_go_since"
 
 ADOPT_NAME = "tfshadow_revert_import.tf"
 
-# Kinds whose configuration may hold `removed` blocks, and whose meta lists what a revert let go.
+# Kinds whose configuration may hold `removed` blocks.
 _CONFIGURED_KINDS = frozenset({"apply", "revert"})
+# Kinds that take every object they remove out of the state without destroying it.
+_LETTING_GO_KINDS = frozenset({"state rm", "workspace delete"})
 
 
 def let_go_since(
@@ -55,17 +57,17 @@ def let_go_since(
         after = store.reconstruct(workspace, version)
         present = set(after.state.get("resources") or {})
         kind = meta.get("kind")
-        kept: frozenset[str] = frozenset()
+        # What the version says it let go of: a revert's, or a state found gone's.
+        recorded = meta.get("forgotten")
+        kept = frozenset(str(r) for r in (recorded if isinstance(recorded, list) else []))
         if kind in _CONFIGURED_KINDS:
-            recorded = meta.get("forgotten")
-            kept = config_intents(after.config)[1] | frozenset(
-                str(r) for r in (recorded if isinstance(recorded, list) else [])
-            )
+            kept |= config_intents(after.config)[1]
         for address in touched:
             if address in present:
                 let_go.pop(address, None)
             else:
-                let_go[address] = kind == "state rm" or under_any(address, kept)
+                # `workspace delete -force` lets go of what the workspace held, as `state rm`.
+                let_go[address] = kind in _LETTING_GO_KINDS or under_any(address, kept)
     return {address for address, kept_object in let_go.items() if kept_object}
 
 
