@@ -359,6 +359,22 @@ def test_state_only_revert_refuses_a_lineage_mismatch(
     assert (work / "terraform.tfstate").read_bytes() == before
 
 
+def test_revert_where_the_state_file_is_gone_keeps_the_state_it_applies(
+    history: tuple[Path, dict[int, Any]], tfshadow: Tfshadow
+) -> None:
+    work, states = history
+    (work / "terraform.tfstate").unlink()
+    # A dry run leaves no state file behind.
+    assert tfshadow("revert", "1", "--dry-run", "--no-color", cwd=work).code == 0
+    assert not (work / "terraform.tfstate").exists()
+    result = tfshadow("revert", "1", *APPROVED, cwd=work)
+    assert result.code == 0, result.err
+    # The objects the revert made are in the user's state, not in the scratch deleted after.
+    assert set(attributes(live_state(work))) == set(attributes(states[1]))
+    [meta] = tfshadow("log", "-n", "1", "--json", cwd=work).json()["versions"]
+    assert (meta["kind"], meta["reverted_to"]) == ("revert", 1)
+
+
 def test_sensitive_variables_must_be_supplied_before_any_plan(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:

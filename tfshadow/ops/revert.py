@@ -281,6 +281,7 @@ def _full(
     from tfshadow.ops.checkout import with_values_here
 
     with (
+        _local_state_file_present(project),
         materialise(
             with_values_here(project, target.config, redactor, project.store_fingerprinter(store)),
             project.workdir,
@@ -861,6 +862,37 @@ _OTHER_PLANS = {
     "(--state-only writes the version's record back)",
     "out": "the revert plans to a file of its own, which it verifies, applies and removes",
 }
+
+
+@contextmanager
+def _local_state_file_present(project: Project) -> Iterator[None]:
+    """The local backend's state file of the selected workspace, made (empty) for the revert
+    when there is none yet, and taken away again when the revert left it empty.
+
+    The scratch reaches the user's state file through a symlink. One that points at nothing
+    loses the state: Terraform's plan creates the file to lock it, then removes what it
+    created, the symlink, so the apply writes the state inside the scratch, which is deleted.
+    A file that exists is one Terraform neither creates nor removes: it writes through it.
+    """
+    from tfshadow.runner.commands import local_state_file
+
+    path = local_state_file(project.workdir, project.environ)
+    if path is None or os.path.lexists(path):
+        yield
+        return
+    made = [d for d in [path.parent, *path.parent.parents] if not d.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(exist_ok=False)
+    try:
+        yield
+    finally:
+        try:
+            if path.stat().st_size == 0:
+                path.unlink()
+                for directory in made:
+                    directory.rmdir()
+        except OSError:
+            pass  # written, or filled meanwhile: the state is the user's now
 
 
 def _live_state(project: Project) -> dict[str, Any] | None:
