@@ -4,6 +4,7 @@ when the state lives elsewhere, is unreachable, or a workspace comes and goes.""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 from .conftest import FIXTURES, Tfshadow
@@ -119,3 +120,39 @@ def test_a_state_that_cannot_be_read_is_not_taken_for_a_state_gone(
     assert tfshadow("log", "--no-pager", cwd=work).code == 0
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
     assert [v["kind"] for v in versions] == ["apply"]
+
+
+def test_state_only_revert_waits_for_the_states_lock_as_long_as_asked(
+    tmp_path: Path, tfshadow: Tfshadow
+) -> None:
+    work = tmp_path / "infra"
+    work.mkdir()
+    # No secret: a state-only revert writes the recorded state back whole.
+    (work / "main.tf").write_text(
+        'variable "size" {\n  default = "small"\n}\n\n'
+        'resource "terraform_data" "web" {\n  input = var.size\n}\n'
+    )
+    with http_state() as backend:
+        (work / "backend.tf").write_text(backend.backend())
+        assert tfshadow("init", "-no-color", cwd=work).code == 0
+        assert tfshadow(*APPLY, cwd=work).code == 0
+        assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
+        state_only = ("revert", "1", "--state-only", "--auto-approve", "--no-color")
+
+        # Another run holds the state's lock: refused at once without -lock-timeout.
+        backend.hold_lock()
+        refused = tfshadow(*state_only, cwd=work)
+        assert refused.code == 1
+        assert "nothing was pushed" in refused.err and "-lock-timeout" in refused.err
+
+        # Released a moment later: the push waits for it, as the user's -lock-timeout says.
+        release = threading.Timer(2.0, backend.release_lock)
+        release.start()
+        try:
+            waited = tfshadow(*state_only, "-lock-timeout=60s", cwd=work)
+        finally:
+            release.cancel()
+        assert waited.code == 0, waited.err
+        assert "recorded version 3 (revert, revert to 1" in waited.err
+        [web] = backend.document()["resources"]
+        assert web["instances"][0]["attributes"]["input"]["value"] == "small"

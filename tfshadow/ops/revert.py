@@ -640,12 +640,22 @@ def _state_only(
     try:
         with os.fdopen(fd, "w") as fh:
             json.dump(raw, fh, indent=2)
-        args = ["state", "push", *(["-force"] if request.force else []), name]
+        args = [
+            "state",
+            "push",
+            *(["-force"] if request.force else []),
+            *_push_args(request.tf_args),
+            name,
+        ]
         pushed = project.engine.capture(args, cwd=project.workdir, environ=project.environ)
     finally:
         os.unlink(name)
     if pushed.returncode != 0:
-        raise RevertError(f"`terraform state push` failed: {pushed.error_line()}")
+        raise RevertError(
+            f"`terraform state push` failed: {pushed.error_line()}",
+            hint="nothing was pushed; a state locked by another run can be waited for with "
+            "-lock-timeout=DURATION",
+        )
     after_raw, _ = pull_or_none(project)
     if after_raw is None:
         raise RevertError("the state could not be read after `terraform state push`")
@@ -748,17 +758,27 @@ _APPLY_FLAGS = frozenset({"no-color", "compact-warnings", "parallelism", "lock",
 _APPLY_FLAGS_WITH_VALUE = frozenset({"parallelism", "lock-timeout"})
 
 
-def _apply_args(args: Sequence[str]) -> list[str]:
+def _apply_args(args: Sequence[str], kept: Collection[str] = _APPLY_FLAGS) -> list[str]:
+    """The user's arguments among ``kept``, with their values."""
     out: list[str] = []
     it = iter(args)
     for arg in it:
         name, eq, _value = arg.lstrip("-").partition("=")
-        if not arg.startswith("-") or name not in _APPLY_FLAGS:
+        if not arg.startswith("-") or name not in kept:
             continue
         out.append(arg)
         if not eq and name in _APPLY_FLAGS_WITH_VALUE:
             out.append(next(it, ""))  # `-parallelism 2`, as Terraform reads it too
     return out
+
+
+# What a `--state-only` revert's `terraform state push` takes of the user's arguments: the
+# state's lock is waited for (or skipped) as the user asked, as a full revert's apply does.
+_PUSH_FLAGS = frozenset({"lock", "lock-timeout"})
+
+
+def _push_args(args: Sequence[str]) -> list[str]:
+    return _apply_args(args, _PUSH_FLAGS)
 
 
 def _keep_objects(
