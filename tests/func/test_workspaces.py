@@ -156,3 +156,18 @@ def test_state_only_revert_waits_for_the_states_lock_as_long_as_asked(
         assert "recorded version 3 (revert, revert to 1" in waited.err
         [web] = backend.document()["resources"]
         assert web["instances"][0]["attributes"]["input"]["value"] == "small"
+
+
+def test_a_store_taken_where_the_state_is_not_reads_its_history_without_recording(
+    workdir: Path, tfshadow: Tfshadow, tmp_path: Path
+) -> None:
+    assert tfshadow(*APPLY, cwd=workdir).code == 0
+    # A new clone of the configuration with its store, the state kept elsewhere.
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copy(workdir / "main.tf", clone / "main.tf")
+    shutil.copytree(workdir / ".tfshadow", clone / ".tfshadow")
+    shown = tfshadow("log", "--no-pager", cwd=clone)
+    assert shown.code == 0, shown.err
+    assert "recorded" not in shown.err
+    assert len(tfshadow("log", "--json", cwd=clone).json()["versions"]) == 1

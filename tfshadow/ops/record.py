@@ -172,7 +172,7 @@ def run_recorded(
             pull_before_recording(store, outcome, warn_now)
             if read_before:
                 # A state that could not be read is no state gone.
-                record_drift(project, store, before_raw, outcome)
+                record_drift(project, store, before_raw, outcome, before_writing=True)
             # Said before Terraform runs, while an apply can still be declined at its prompt.
             warning = key_warning(project.redactor(store), store, project.workspace)
             if warning is not None:
@@ -504,11 +504,21 @@ class _Drift:
     warning: str | None = None  # said when it is recorded
 
 
-def _drift(project: Project, store: GitShadowStore, raw: dict[str, Any] | None) -> _Drift | None:
+def _drift(
+    project: Project,
+    store: GitShadowStore,
+    raw: dict[str, Any] | None,
+    *,
+    before_writing: bool = False,
+) -> _Drift | None:
     """The version the live state ``raw`` calls for; None when it calls for none (the
-    newest version's state, or no state where no version holds an object)."""
+    newest version's state, or no state). ``before_writing``: Terraform is about to write a
+    state here, so no state at all where the newest version holds objects is recorded as
+    such (see :func:`_state_gone`). Reading the history alone never does: a copy of the store
+    taken where the state is not (a new clone, a CI runner not initialised yet) would record,
+    and push, the team's objects as let go of."""
     if raw is None:
-        return _state_gone(project, store)
+        return _state_gone(project, store) if before_writing else None
     latest = store.latest(project.workspace)
     recorded = latest_recorded(store, project.workspace, latest)
     previous = recorded.state if recorded is not None else None
@@ -530,10 +540,14 @@ def _drift(project: Project, store: GitShadowStore, raw: dict[str, Any] | None) 
 
 def _state_gone(project: Project, store: GitShadowStore) -> _Drift | None:
     """The version to record when the backend holds no state at all while the newest version
-    holds objects: a backend changed without its state brought along (`init -reconfigure`),
-    a state file moved away. No destroy leaves that (it leaves an empty state), so the
-    objects still exist: Terraform no longer manages them. Recorded so, the next command's
-    version counts what it creates, not the objects it never saw as destroyed."""
+    holds objects and the configuration declares another backend than that version's: the
+    backend changed without its state brought along (`init -reconfigure`). No destroy leaves
+    that (it leaves an empty state), so the objects still exist, in the state left behind:
+    Terraform no longer manages them from here. Recorded so, the next command's version
+    counts what it creates, not the objects it never saw as destroyed.
+
+    With the same backend, no state is no sign of a move: another configuration sharing the
+    store looks the same, and is warned about when its state is recorded."""
     latest = store.latest(project.workspace)
     recorded = latest_recorded(store, project.workspace, latest)
     if latest is None or recorded is None:
@@ -546,7 +560,7 @@ def _state_gone(project: Project, store: GitShadowStore) -> _Drift | None:
             if isinstance(entry, Mapping) and entry.get("mode") == "managed"
         )
     )
-    if not managed:
+    if not managed or not _backend_changed(recorded.config, project.workdir):
         return None
     from tfshadow.runner.commands import LOCAL_STATE_VERSION
 
@@ -560,16 +574,14 @@ def _state_gone(project: Project, store: GitShadowStore) -> _Drift | None:
         "resources": [],
     }
     state = state_document(project.redactor(store), empty, previous=before)
-    moved = _backend_changed(recorded.config, project.workdir)
-    why = "the backend changed without its state" if moved else "the backend holds no state"
+    count = f"the {len(managed)} object(s) of version {latest['version']}"
     description = (
-        f"Recovered: {why}; the {len(managed)} object(s) of version {latest['version']} are "
-        "no longer managed here"
+        f"Recovered: the backend changed without its state; {count} are no longer managed here"
     )
     warning = (
-        f"{why}: the {len(managed)} object(s) of version {latest['version']} still exist but "
-        "are no longer managed here (recorded as forgotten, not destroyed)"
-        + ("; `tfshadow init -migrate-state` brings a state to a new backend" if moved else "")
+        f"the backend changed without its state: {count} still exist but are no longer "
+        "managed here (recorded as forgotten, not destroyed); `tfshadow init -migrate-state` "
+        "brings a state to a new backend"
     )
     return _Drift("recovered", description, recorded, state, latest, empty, managed, warning)
 
@@ -592,10 +604,13 @@ def record_drift(
     raw: dict[str, Any] | None,
     outcome: RecordOutcome,
     drift: _Drift | None = None,
+    *,
+    before_writing: bool = False,
 ) -> None:
     """Record the version the live state ``raw`` calls for, if any. ``drift``: that version
-    as :func:`_drift` found it against the store as it is now, when the caller has it."""
-    drift = drift or _drift(project, store, raw)
+    as :func:`_drift` found it against the store as it is now, when the caller has it;
+    ``before_writing``: as :func:`_drift` takes it."""
+    drift = drift or _drift(project, store, raw, before_writing=before_writing)
     raw = raw if raw is not None else drift.raw if drift is not None else None
     if drift is None or raw is None:
         return

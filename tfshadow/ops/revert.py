@@ -154,7 +154,7 @@ def _revert(
         target = store.reconstruct(workspace, number)
         live_raw = _live_state(project)
         if read_only is None and not request.dry_run:
-            record_drift(project, store, live_raw, drift)
+            record_drift(project, store, live_raw, drift, before_writing=True)
         elif read_only is not None:
             drift.warnings.append(
                 f"{read_only.message}: a change made outside tfshadow since the newest "
