@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tfshadow.errors import StoreError
+from tfshadow.errors import CaptureError, StoreError, TfshadowError
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
@@ -91,7 +91,15 @@ def run_workspace_delete(project: Project, tf_args: Sequence[str]) -> RecordOutc
             record_drift(there, store, raw, outcome)
         outcome.exit_code = engine.run(tf_args, cwd=project.workdir, environ=project.environ)
         if outcome.exit_code == 0:
-            _record_end(there, store, name, outcome)
+            try:
+                _record_end(there, store, name, outcome)
+            except TfshadowError as exc:
+                # Terraform has deleted it: what stops the recording now is no bad input.
+                raise CaptureError(
+                    f"workspace {name} was deleted, but its end was not recorded: {exc.message}",
+                    hint=f"{exc.hint or 'fix the store'}; the history of {name} ends on its "
+                    "last version",
+                ) from exc
     if outcome.recorded:
         push_versions(store, outcome)
     return outcome
