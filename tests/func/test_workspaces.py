@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from .conftest import FIXTURES, Tfshadow
+from .conftest import FIXTURES, STEP, Tfshadow, write_series
 from .http_state import http_state
 
 APPLY = ("apply", "-auto-approve", "-no-color")
@@ -171,3 +172,37 @@ def test_a_store_taken_where_the_state_is_not_reads_its_history_without_recordin
     assert shown.code == 0, shown.err
     assert "recorded" not in shown.err
     assert len(tfshadow("log", "--json", cwd=clone).json()["versions"]) == 1
+
+
+def test_analyze_reads_each_workspaces_own_series_through_the_workspace_reference(
+    workdir: Path, tfshadow: Tfshadow, two_versions: dict[int, datetime]
+) -> None:
+    applied = two_versions[2]
+    # Staging has the same resources at the same addresses, and quiet metrics of its own.
+    assert tfshadow("workspace", "new", "-no-color", "staging", cwd=workdir).code == 0
+    assert tfshadow(*APPLY, "-var", "size=large", cwd=workdir).code == 0
+    (workdir / "tfshadow.hcl").write_text(
+        'metrics "csv" { path = "metrics/${workspace}/${address}.csv" }\n'
+        'resource_metrics "terraform_data.web" {\n'
+        '  source  = "csv"\n'
+        '  metrics = ["cpu"]\n'
+        "}\n"
+        'analysis {\n  soak = "1h"\n  attribution_window = "1h"\n}\n'
+    )
+    start, end = applied - timedelta(days=1), applied + timedelta(hours=1)
+    shift = applied + 2 * STEP
+    write_series(workdir / "metrics" / "default" / "terraform_data.web.csv", start, end, shift)
+    write_series(workdir / "metrics" / "staging" / "terraform_data.web.csv", start, end, None)
+    until = end.isoformat()
+
+    staging = tfshadow("analyze", "--until", until, "--json", cwd=workdir)
+    assert staging.code == 0, staging.err
+    assert staging.json()["recommendations"] == []
+    default = tfshadow("analyze", "--workspace", "default", "--until", until, "--json", cwd=workdir)
+    assert default.code == 0, default.err
+    (rec,) = default.json()["recommendations"]
+    assert (rec["resource"], rec["suspect"]["workspace"], rec["suspect"]["version"]) == (
+        "terraform_data.web",
+        "default",
+        2,
+    )

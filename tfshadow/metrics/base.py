@@ -26,6 +26,9 @@ class ResourceRef:
     type: str
     name: str
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    # The Terraform workspace whose version it is: one address stands for as many resources
+    # as there are workspaces, each with metrics of its own.
+    workspace: str = "default"
 
 
 @dataclass(frozen=True)

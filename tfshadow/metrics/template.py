@@ -7,6 +7,7 @@ References::
                         ${attr.network_interface.0.private_ip}
     ${address}          the full instance address (module.net.aws_instance.web["a"])
     ${type} ${name}     the resource type and name
+    ${workspace}        the Terraform workspace whose version the resource is of
     ${<extra>}          names the caller supplies, e.g. ${metric} for CSV paths
     $${                 a literal "${"
 
@@ -30,7 +31,7 @@ from tfshadow.state.dynamic import is_dynamic
 from tfshadow.state.redact import is_sealed
 
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
-_BUILTINS = ("address", "type", "name")
+_BUILTINS = ("address", "type", "name", "workspace")
 
 
 def references(template: str) -> tuple[str, ...]:
@@ -75,6 +76,8 @@ def _resolve(ref: str, resource: ResourceRef, variables: Mapping[str, str], temp
         return resource.type
     if ref == "name":
         return resource.name
+    if ref == "workspace":
+        return resource.workspace
     if ref in variables:
         return variables[ref]
     if ref.startswith("attr."):

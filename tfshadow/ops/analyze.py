@@ -196,8 +196,9 @@ def _window(now: datetime, since: float) -> Any:
     return TimeRange(max(start, EARLIEST), now)
 
 
-def resource_refs(state: dict[str, Any]) -> list[ResourceRef]:
-    """The managed resource instances of a canonical state (deposed objects left out)."""
+def resource_refs(state: dict[str, Any], workspace: str) -> list[ResourceRef]:
+    """The managed resource instances of a canonical state (deposed objects left out), of a
+    version of ``workspace``."""
     from tfshadow.metrics.base import ResourceRef
 
     refs = []
@@ -210,6 +211,7 @@ def resource_refs(state: dict[str, Any]) -> list[ResourceRef]:
                 type=str(instance.get("type", "")),
                 name=str(instance.get("name", "")),
                 attributes=instance.get("attributes") or {},
+                workspace=workspace,
             )
         )
     return refs
@@ -228,7 +230,7 @@ def _tasks(
     latest = store.latest(workspace)
     assert latest is not None  # open_history checked there is one
     state = store.reconstruct(workspace, int(latest["version"])).state
-    resources = resource_refs(state)
+    resources = resource_refs(state, workspace)
     host = _host(settings, store)
     if host is not None:
         resources.append(host)

@@ -345,7 +345,9 @@ def _resources(store: GitShadowStore, workspace: str) -> list[ResourceRef]:
     ghosts = ghost_resources(store)
     return [
         ref
-        for ref in resource_refs(store.reconstruct(workspace, int(latest["version"])).state)
+        for ref in resource_refs(
+            store.reconstruct(workspace, int(latest["version"])).state, workspace
+        )
         if not is_ghost(ref.address, ghosts)
     ]
 

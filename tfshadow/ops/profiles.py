@@ -135,7 +135,7 @@ def _latest(project: Project, workspace: str | None) -> _Latest:
 
     # The ghosts stand in for their originals, as `check` judges them: none of a profile's.
     ghosts = ghost_resources(store)
-    refs = tuple(r for r in resource_refs(state) if not is_ghost(r.address, ghosts))
+    refs = tuple(r for r in resource_refs(state, ws) if not is_ghost(r.address, ghosts))
     return _Latest(ws, numbers[-1], numbers, refs, enabled_ghosts(store))
 
 

@@ -37,11 +37,13 @@ _TYPE_NAMES: dict[type, str] = {
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
 # What tfshadow.metrics.template fills in: attribute paths (list indices as steps: attr.nic.0.ip),
-# the resource's address, type and name, and the metric being read.
-_TEMPLATE_REFERENCE = re.compile(rf"attr\.{_NAME}(?:\.(?:{_NAME}|\d+))*|address|type|name|metric")
+# the resource's address, type and name, the workspace whose version it is, and the metric.
+_TEMPLATE_REFERENCE = re.compile(
+    rf"attr\.{_NAME}(?:\.(?:{_NAME}|\d+))*|address|type|name|workspace|metric"
+)
 _TEMPLATE_HINT = (
-    "refer only to the resource's attributes (attr.NAME), address, type or name, or to the "
-    "metric; write $${ for a literal ${"
+    "refer only to the resource's attributes (attr.NAME), address, type, name or workspace, "
+    "or to the metric; write $${ for a literal ${"
 )
 
 

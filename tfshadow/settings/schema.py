@@ -146,8 +146,9 @@ class Key:
     ``check`` returns an error phrase ("must …") for a value of the right type, or None;
     ``convert`` then turns the checked value into the one stored (seconds from "2h"…).
     ``template`` (str, or dict of str) accepts quoted strings that interpolate resource values
-    (``${attr.NAME}``, ``${address}``, ``${type}``, ``${name}``, ``${metric}``) and stores their
-    template text, which :mod:`tfshadow.metrics.template` fills in.
+    (``${attr.NAME}``, ``${address}``, ``${type}``, ``${name}``, ``${workspace}``,
+    ``${metric}``) and stores their template text, which :mod:`tfshadow.metrics.template`
+    fills in.
     """
 
     name: str
@@ -493,7 +494,7 @@ GHOST = BlockSchema(
 
 # --- the predictive engine's blocks (settings objects in analysis.py) ----------------------------
 
-TEMPLATE_REFERENCES = "${attr.NAME}, ${address}, ${type}, ${name} and ${metric}"
+TEMPLATE_REFERENCES = "${attr.NAME}, ${address}, ${type}, ${name}, ${workspace} and ${metric}"
 
 
 def _http_url(value: Any) -> str | None:

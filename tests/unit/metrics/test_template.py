@@ -36,6 +36,12 @@ def test_template_fills_builtins_and_attributes() -> None:
     assert filled == ('module.net.aws_instance.web["a"] aws_instance web i-0abc web-a 10.0.2.7')
 
 
+def test_template_fills_the_workspace_the_resource_is_of() -> None:
+    assert fill("m/${workspace}/${name}.csv", WEB) == "m/default/web.csv"
+    staging = ResourceRef(address="x.web", type="x", name="web", workspace="staging")
+    assert fill("m/${workspace}/${address}.csv", staging) == "m/staging/x.web.csv"
+
+
 def test_template_scalars_read_like_terraform() -> None:
     assert fill("${attr.cpu_core_count}/${attr.ebs_optimized}/${attr.weight}", WEB) == "4/true/0.5"
 

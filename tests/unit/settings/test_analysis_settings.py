@@ -259,7 +259,7 @@ def test_metrics_settings_bad_template_names_line_and_allowed_references(
     assert error.message.startswith(
         f'tfshadow.hcl:3: setting `path` in block `metrics "csv"` {problem}'
     )
-    assert "${attr.NAME}, ${address}, ${type}, ${name} and ${metric}" in error.message
+    assert "${attr.NAME}, ${address}, ${type}, ${name}, ${workspace} and ${metric}" in error.message
 
 
 def test_metrics_settings_bad_dimension_names_its_line(tmp_path: Path) -> None:
