@@ -231,7 +231,7 @@ def _tasks(
     assert latest is not None  # open_history checked there is one
     state = store.reconstruct(workspace, int(latest["version"])).state
     resources = resource_refs(state, workspace)
-    host = _host(settings, store)
+    host = _host(settings, store, workspace)
     if host is not None:
         resources.append(host)
     if request.resources:
@@ -299,7 +299,7 @@ def _tasks(
     return tasks
 
 
-def _host(settings: MetricsSettings, store: GitShadowStore) -> ResourceRef | None:
+def _host(settings: MetricsSettings, store: GitShadowStore, workspace: str) -> ResourceRef | None:
     """The machine itself, as the resource ``host``, when the first ``resource_metrics`` block
     matching it names an agent source and ``tfshadow agent`` (without ``--resource``) has
     sampled it: it is in no state."""
@@ -314,7 +314,7 @@ def _host(settings: MetricsSettings, store: GitShadowStore) -> ResourceRef | Non
         return None
     if not any((store.private_dir(AGENT_DIR) / safe_name(HOST)).glob("*.csv")):
         return None
-    return ResourceRef(address=HOST, type=HOST, name=HOST, attributes={})
+    return ResourceRef(address=HOST, type=HOST, name=HOST, attributes={}, workspace=workspace)
 
 
 def series_config(
