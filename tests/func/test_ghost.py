@@ -1497,3 +1497,21 @@ def test_completion_offers_what_a_ghost_can_be_made_of_and_the_ghosts_enabled(
         assert complete(tfshadow, monkeypatch, infra, f"tfshadow ghost {command} l") == [
             "localcloud_instance.web"
         ]
+
+
+def test_ghost_commands_in_one_workspace_warn_that_the_others_apply_the_ghost_too(
+    infra: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("workspace", "new", "-no-color", "staging", cwd=infra).code == 0
+    applied = tfshadow("apply", "-auto-approve", "-no-color", cwd=infra)
+    assert applied.code == 0, applied.err
+    enabled = tfshadow("ghost", "enable", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert enabled.code == 0, enabled.err
+    assert "the next apply in default creates it there too, stopped" in enabled.err
+    activated = tfshadow("ghost", "activate", "localcloud_instance.web", "--no-color", cwd=infra)
+    assert activated.code == 0, activated.err
+    assert "the next apply in default starts it there too" in activated.err
+    # As said: default's plan now creates the ghost, running.
+    assert tfshadow("workspace", "select", "-no-color", "default", cwd=infra).code == 0
+    planned = tfshadow("plan", "-no-color", cwd=infra)
+    assert "localcloud_instance.web_ghost will be created" in planned.out

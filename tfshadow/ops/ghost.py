@@ -117,7 +117,7 @@ def enable(
     """
     store, ws = open_history(project, None)
     with _held(project, store, "ghost enable"):
-        return _enable(
+        result = _enable(
             project,
             store,
             ws,
@@ -127,6 +127,23 @@ def enable(
             declared_in_settings=declared_in_settings,
             no_color=no_color,
         )
+    return _shared_with_workspaces(store, ws, result, "creates it there too, stopped")
+
+
+def _shared_with_workspaces(
+    store: GitShadowStore, ws: str, result: GhostResult, effect: str
+) -> GhostResult:
+    """``result`` with a warning when other workspaces of the configuration have versions:
+    the ghost files and registry belong to the configuration, which each workspace applies,
+    so what a ghost command declares here its next apply there ``effect``."""
+    others = [name for name in store.workspaces() if name != ws]
+    if not others:
+        return result
+    warning = (
+        f"the ghost files are the configuration's, shared by its workspaces: the next apply in "
+        f"{', '.join(others)} {effect}"
+    )
+    return replace(result, warnings=(*result.warnings, warning))
 
 
 def _held(project: Project, store: GitShadowStore, command: str) -> AbstractContextManager[None]:
@@ -252,7 +269,10 @@ def activate(project: Project, address: str, *, no_color: bool = False) -> Ghost
     started = time.monotonic()
     store, ws = open_history(project, None)
     with _held(project, store, "ghost activate"):
-        return _activate(project, store, ws, address, started=started, no_color=no_color)
+        result = _activate(project, store, ws, address, started=started, no_color=no_color)
+    return _shared_with_workspaces(
+        store, ws, result, "starts it there too (and switches the traffic it has there)"
+    )
 
 
 def _activate(
