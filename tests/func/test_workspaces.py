@@ -9,20 +9,33 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .conftest import FIXTURES, STEP, Tfshadow, write_series
-from .http_state import http_state
+from .http_state import HttpState, http_state
 
 APPLY = ("apply", "-auto-approve", "-no-color")
+
+
+def _on_http_backend(
+    tmp_path: Path, tfshadow: Tfshadow, backend: HttpState, main_tf: str | None = None
+) -> Path:
+    """The basic fixture (or a directory holding ``main_tf``) keeping its state on
+    ``backend``, initialised and applied once."""
+    work = tmp_path / "infra"
+    if main_tf is None:
+        shutil.copytree(FIXTURES / "basic", work)
+    else:
+        work.mkdir()
+        (work / "main.tf").write_text(main_tf)
+    (work / "backend.tf").write_text(backend.backend())
+    assert tfshadow("init", "-no-color", cwd=work).code == 0
+    assert tfshadow(*APPLY, cwd=work).code == 0
+    return work
 
 
 def test_revert_names_terraforms_error_when_the_backend_cannot_be_reached(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:
-    work = tmp_path / "infra"
-    shutil.copytree(FIXTURES / "basic", work)
     with http_state() as backend:
-        (work / "backend.tf").write_text(backend.backend())
-        assert tfshadow("init", "-no-color", cwd=work).code == 0
-        assert tfshadow(*APPLY, cwd=work).code == 0
+        work = _on_http_backend(tmp_path, tfshadow, backend)
         assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
     # The backend went down: the directory is initialised, and saying it is not would send
     # the user to re-run init in the middle of an incident.
@@ -111,12 +124,8 @@ def test_a_backend_changed_without_its_state_lets_go_of_the_objects_instead_of_d
 def test_a_state_that_cannot_be_read_is_not_taken_for_a_state_gone(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:
-    work = tmp_path / "infra"
-    shutil.copytree(FIXTURES / "basic", work)
     with http_state() as backend:
-        (work / "backend.tf").write_text(backend.backend())
-        assert tfshadow("init", "-no-color", cwd=work).code == 0
-        assert tfshadow(*APPLY, cwd=work).code == 0
+        work = _on_http_backend(tmp_path, tfshadow, backend)
     assert tfshadow(*APPLY, cwd=work).code == 1
     assert tfshadow("log", "--no-pager", cwd=work).code == 0
     versions = tfshadow("log", "--json", cwd=work).json()["versions"]
@@ -126,17 +135,13 @@ def test_a_state_that_cannot_be_read_is_not_taken_for_a_state_gone(
 def test_state_only_revert_waits_for_the_states_lock_as_long_as_asked(
     tmp_path: Path, tfshadow: Tfshadow
 ) -> None:
-    work = tmp_path / "infra"
-    work.mkdir()
     # No secret: a state-only revert writes the recorded state back whole.
-    (work / "main.tf").write_text(
+    main_tf = (
         'variable "size" {\n  default = "small"\n}\n\n'
         'resource "terraform_data" "web" {\n  input = var.size\n}\n'
     )
     with http_state() as backend:
-        (work / "backend.tf").write_text(backend.backend())
-        assert tfshadow("init", "-no-color", cwd=work).code == 0
-        assert tfshadow(*APPLY, cwd=work).code == 0
+        work = _on_http_backend(tmp_path, tfshadow, backend, main_tf)
         assert tfshadow(*APPLY, "-var", "size=large", cwd=work).code == 0
         state_only = ("revert", "1", "--state-only", "--auto-approve", "--no-color")
 

@@ -926,24 +926,12 @@ _APPLY_VALUE_FLAGS = frozenset(
 
 def saved_plan_file(tf_args: Sequence[str]) -> str | None:
     """The plan file of ``apply PLAN``, None for any other command."""
-    from tfshadow.runner.cli_args import command_index
+    from tfshadow.runner.cli_args import command_index, first_operand
 
     command_at = command_index(tf_args)
     if command_at is None or tf_args[command_at] != "apply":
         return None
-    rest = tf_args[command_at + 1 :]
-    i = 0
-    while i < len(rest):
-        arg = rest[i]
-        i += 1
-        if arg == "--":
-            return rest[i] if i < len(rest) else None
-        if not arg.startswith("-") or arg == "-":
-            return arg
-        name, equals, _ = arg.lstrip("-").partition("=")
-        if not equals and name in _APPLY_VALUE_FLAGS:
-            i += 1
-    return None
+    return first_operand(tf_args[command_at + 1 :], _APPLY_VALUE_FLAGS)
 
 
 def _saved_plan_kind(project: Project, tf_args: Sequence[str]) -> str | None:

@@ -36,7 +36,7 @@ _VALUE_FLAGS = frozenset({"lock-timeout"})
 def deleted_workspace(given: Sequence[str]) -> str | None:
     """The workspace ``terraform workspace delete …`` deletes (``given``: Terraform's arguments,
     ``TF_CLI_ARGS*`` merged in); None for any other command or when none is named."""
-    from tfshadow.runner.cli_args import command_index
+    from tfshadow.runner.cli_args import command_index, first_operand
     from tfshadow.runner.commands import runs_no_command
 
     if runs_no_command(given):
@@ -44,19 +44,7 @@ def deleted_workspace(given: Sequence[str]) -> str | None:
     at = command_index(given)
     if at is None or given[at] != "workspace" or given[at + 1 : at + 2] != ["delete"]:
         return None
-    rest = given[at + 2 :]
-    i = 0
-    while i < len(rest):
-        arg = rest[i]
-        i += 1
-        if arg == "--":
-            return rest[i] if i < len(rest) else None
-        if not arg.startswith("-"):
-            return arg
-        name, equals, _ = arg.lstrip("-").partition("=")
-        if not equals and name in _VALUE_FLAGS:
-            i += 1
-    return None
+    return first_operand(given[at + 2 :], _VALUE_FLAGS)
 
 
 def run_workspace_delete(project: Project, tf_args: Sequence[str]) -> RecordOutcome:

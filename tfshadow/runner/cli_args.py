@@ -123,6 +123,24 @@ def command_index(args: Sequence[str]) -> int | None:
     return next((i for i, a in enumerate(args) if not a.startswith("-")), None)
 
 
+def first_operand(args: Sequence[str], value_flags: Collection[str]) -> str | None:
+    """The first of ``args`` (a command's, after its name) that is no flag, as Go's flag
+    package reads them: a flag in ``value_flags`` written without ``=`` takes the next argument
+    as its value, ``--`` ends the flags, and ``-`` alone is an operand."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            return args[i] if i < len(args) else None
+        if not arg.startswith("-") or arg == "-":
+            return arg
+        name, equals, _ = arg.lstrip("-").partition("=")
+        if not equals and name in value_flags:
+            i += 1
+    return None
+
+
 def effective_args(args: Sequence[str], environ: Mapping[str, str]) -> list[str]:
     """``args`` with Terraform's ``TF_CLI_ARGS*`` merged in the way Terraform merges them:
     ``TF_CLI_ARGS_<subcommand>`` then ``TF_CLI_ARGS`` right after the subcommand (after ``rm``
