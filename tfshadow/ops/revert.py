@@ -43,6 +43,18 @@ from tfshadow.ops.record import (
     terraform_lock_timeout,
     version_meta,
 )
+from tfshadow.revert.variables import (
+    Given,
+    absolute_var_files,
+    expression_variables,
+    given_values,
+    given_var_files,
+    held_var_files,
+    provided_variables,
+    recorded_var_files,
+    var_file_text,
+    variables_used_by,
+)
 
 if TYPE_CHECKING:
     from tfshadow.project import Project
@@ -189,7 +201,7 @@ def _revert(
                 str(holder),
                 force=False,
                 workspace=workspace,
-                keep=_given_var_files(project, request.tf_args),
+                keep=given_var_files(project, request.tf_args),
             )
         except TfshadowError as exc:
             outcome.warnings.append(f"configuration not written: {exc.one_line()}")
@@ -241,7 +253,7 @@ def _revert(
     if request.targets and variables:
         # Only those the targeted resources can use: an apply without the others does not
         # touch them. The files cannot always tell (JSON syntax): then every one is named.
-        used = _variables_used_by(target.config, (*request.targets, *outcome.targeted))
+        used = variables_used_by(target.config, (*request.targets, *outcome.targeted))
         variables = variables if used is None else [v for v in variables if v in used]
     if outcome.recorded is not None and variables:
         outcome.notes.append(
@@ -273,11 +285,11 @@ def _full(
     from tfshadow.state.normalise import canonicalise
 
     number = int(target.meta["version"])
-    user_args = _absolute_var_files(project, list(request.tf_args))
-    provided = _provided_variables(project, user_args)
+    user_args = absolute_var_files(project, list(request.tf_args))
+    provided = provided_variables(project, user_args)
     # Read before the plan: the given files as Terraform reads them, and unreadable ones refused
     # before anything changed.
-    given = _given(project, redactor, target, request.tf_args)
+    given = given_values(project, redactor, target, request.tf_args)
     from tfshadow.ops.checkout import with_values_here
 
     with (
@@ -329,12 +341,12 @@ def _full(
         var_file = scratch.root / ".tfshadow-revert.tfvars"
         fd = os.open(var_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_var_file_text(recorded, _expression_variables(target.config)))
+            fh.write(var_file_text(recorded, expression_variables(target.config)))
         plan_file = scratch.root / ".tfshadow-revert.tfplan"
         var_args = [
             # N's own -var-file files first, as N was applied with them; the values recorded
             # from -var came after them there too (most often), and the user's own args win.
-            *[f"-var-file={scratch.root / key}" for key in _recorded_var_files(target)],
+            *[f"-var-file={scratch.root / key}" for key in recorded_var_files(target)],
             f"-var-file={var_file}",
             *user_args,
         ]
@@ -668,7 +680,7 @@ def _state_only(
         capture,
         number,
         partial=False,
-        extra={"state_only": True, **_revert_meta(request, _held_var_files(target.meta))},
+        extra={"state_only": True, **_revert_meta(request, held_var_files(target.meta))},
         warnings=outcome.warnings,
     )
     return outcome
@@ -933,7 +945,8 @@ def _live_state(project: Project) -> dict[str, Any] | None:
 
 def _refuse_other_plans(tf_args: Sequence[str]) -> None:
     """UsageError for a plan option in ``tf_args`` that makes another plan than a revert's
-    (``TF_CLI_ARGS*`` do not reach the revert's plan: see :func:`_given_environ`)."""
+    (``TF_CLI_ARGS*`` do not reach the revert's plan: see
+    :func:`tfshadow.revert.variables.given_environ`)."""
     from tfshadow.ops.record import bool_flag
     from tfshadow.runner.cli_args import flag_value
     from tfshadow.runner.commands import VERSION_FLAGS
@@ -1013,7 +1026,7 @@ def _write_config_refused(
             force=False,
             workspace=workspace,
             dry_run=True,
-            keep=_given_var_files(project, request.tf_args),
+            keep=given_var_files(project, request.tf_args),
         )
     except UsageError as exc:
         reason = exc.message.removesuffix("; nothing was written")
@@ -1098,47 +1111,6 @@ def _holder_of_configuration(
     return number
 
 
-def _variables_used_by(config_doc: Any, targets: Sequence[str]) -> frozenset[str] | None:
-    from tfshadow.state import config_files
-
-    try:
-        files = config_files.files_from_document(config_doc)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return config_files.variables_used_by(files, targets)
-
-
-def _expression_variables(config_doc: Any) -> frozenset[str]:
-    from tfshadow.state import config_files
-
-    try:
-        files = config_files.files_from_document(config_doc)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return frozenset()
-    return config_files.expression_variable_names(files)
-
-
-def _var_file_text(values: dict[str, str], expressions: frozenset[str]) -> str:
-    """A native-syntax variable file giving Terraform each recorded raw value as ``-var`` would:
-    an HCL expression for the variables in ``expressions``, a literal string for the others."""
-    from tfshadow.revert.materialise import hcl_string
-
-    lines = []
-    for name, raw in sorted(values.items()):
-        value = raw if name in expressions else hcl_string(raw)
-        lines.append(f"{name} = {value}\n")
-    return "".join(lines)
-
-
-def _recorded_var_files(target: Reconstructed) -> list[str]:
-    """The -var-file files version N was applied with that its configuration holds."""
-    from tfshadow.state import config_files
-
-    recorded = target.meta.get("var_files")
-    held = config_files.files_from_document(target.config)
-    return [key for key in recorded if key in held] if isinstance(recorded, list) else []
-
-
 def _revert_meta(request: RevertRequest, var_files: list[str] | None) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if request.targets:
@@ -1150,142 +1122,12 @@ def _revert_meta(request: RevertRequest, var_files: list[str] | None) -> dict[st
     return extra
 
 
-def _absolute_var_files(project: Project, args: list[str]) -> list[str]:
-    """``-var-file`` paths made absolute: Terraform runs in the scratch, not here."""
-    out: list[str] = []
-    pending = False
-    for arg in args:
-        if pending:
-            out.append(str((project.workdir / arg).resolve()))
-            pending = False
-        elif arg in ("-var-file", "--var-file"):
-            out.append(arg)
-            pending = True
-        elif arg.startswith(("-var-file=", "--var-file=")):
-            flag, _, path = arg.partition("=")
-            out.append(f"{flag}={(project.workdir / path).resolve()}")
-        else:
-            out.append(arg)
-    return out
-
-
-def _provided_variables(project: Project, user_args: Sequence[str]) -> set[str]:
-    """Variables the user supplies now: -var, -var-file, TF_VAR_*."""
-    from tfshadow.state import config_files
-
-    args = ["plan", *user_args]
-    environ = _given_environ(project)
-    names = set(config_files.parse_variable_args(args, environ, project.workdir))
-    for path in config_files.parse_var_files(args, environ, project.workdir):
-        names |= _var_file_names(project.workdir / path)
-    return names
-
-
-def _var_file_names(path: Path) -> set[str]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise UsageError(f"cannot read variable file {path}: {exc.strerror}") from exc
-    if path.suffix == ".json":
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(f"variable file {path} is not valid JSON") from exc
-        return set(doc) if isinstance(doc, dict) else set()
-    from tfshadow.settings.hcl import HclSyntaxError, parse
-
-    try:
-        body = parse(text)
-    except HclSyntaxError as exc:
-        raise UsageError(f"variable file {path}:{exc.line}: {exc.message}") from None
-    return {entry.name for entry in body.attributes if entry.name}
-
-
-@dataclass(frozen=True)
-class _Given:
-    """Version N's configuration with the variable values and files this revert was given,
-    which won over N's: its version records them, so that a revert to it applies them again."""
-
-    config: dict[str, Any]
-    var_files: list[str] | None  # the -var-file keys, N's then the given ones; None: neither
-    secrets: frozenset[str] = frozenset()  # the given secrets, in plain
-
-
-def _held_var_files(target_meta: Mapping[str, Any]) -> list[str] | None:
-    """The -var-file keys version N was applied with, as its meta names them."""
-    recorded = target_meta.get("var_files")
-    return list(recorded) if isinstance(recorded, list) else None
-
-
-def _given_environ(project: Project) -> dict[str, str]:
-    """The environment the revert's Terraform runs in, for what it reads there (TF_VAR_*):
-    without TF_CLI_ARGS*, meant for the user's own commands, not the revert's plan."""
-    from tfshadow.runner import without_cli_args
-
-    return without_cli_args(project.environ)
-
-
-def _given_var_files(project: Project, tf_args: Sequence[str]) -> list[str]:
-    """The keys of the -var-file files given to the revert."""
-    from tfshadow.state import config_files
-
-    environ = _given_environ(project)
-    given = config_files.parse_var_files(["plan", *tf_args], environ, project.workdir)
-    return config_files.var_file_keys(project.workdir, given)
-
-
-def _given(
-    project: Project, redactor: Redactor, target: Reconstructed, tf_args: Sequence[str]
-) -> _Given:
-    from tfshadow.state import config_files
-    from tfshadow.state.config_seal import sealed_configuration
-    from tfshadow.state.redact import SECRET_NAME
-
-    held_var_files = _held_var_files(target.meta)
-    keys = _given_var_files(project, tf_args)
-    held = config_files.files_from_document(target.config)
-    declared = config_files.root_variable_names(held)
-    environ = _given_environ(project)
-    given = config_files.parse_variable_args(["plan", *tf_args], environ, project.workdir)
-    variables = {name: v for name, v in given.items() if name in declared}
-    if not keys and not variables:
-        return _Given(target.config, held_var_files)
-    try:
-        files = {key: (project.workdir / key).read_bytes() for key in keys}
-    except OSError as exc:
-        raise UsageError(f"cannot read variable file {exc.filename}: {exc.strerror}") from exc
-    doc, secrets = sealed_configuration(
-        files, variables, redactor.seal, SECRET_NAME, declared_in=held
-    )
-    # A name a given file assigns is that file's from now on: N's recorded value, which came
-    # after the files, would win over it at the next revert.
-    assigned = {name for key in keys for name in _var_file_names(project.workdir / key)}
-    config = {
-        **target.config,
-        "variables": {
-            **{
-                name: value
-                for name, value in (target.config.get("variables") or {}).items()
-                if name not in assigned
-            },
-            **doc["variables"],
-        },
-    }
-    # A given file replaces N's under its key, text or binary.
-    for kind in ("files", "binary_files"):
-        kept = {k: v for k, v in target.config.get(kind, {}).items() if k not in files}
-        if kept or doc.get(kind):
-            config[kind] = {**kept, **doc.get(kind, {})}
-    var_files = [key for key in held_var_files or [] if key not in keys] + keys
-    return _Given(config, var_files or None, secrets)
-
-
 def _capture_revert(
     redactor: Redactor,
     raw: dict[str, Any],
     target: Reconstructed,
     replaced: Reconstructed | None,
-    given: _Given | None = None,
+    given: Given | None = None,
 ) -> Capture:
     # The configuration that was applied is version N's, as the store holds it, with what the
     # revert was given. Its secrets are known, and so are those of the version it replaces.
