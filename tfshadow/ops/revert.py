@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -43,6 +42,7 @@ from tfshadow.ops.record import (
     terraform_lock_timeout,
     version_meta,
 )
+from tfshadow.revert.keep import keep_objects, move_targeted_back, take_back
 from tfshadow.revert.variables import (
     Given,
     absolute_var_files,
@@ -319,10 +319,10 @@ def _full(
         moved_targets: list[str] = []
         if not request.targets:
             # Terraform refuses `moved` and `removed` statements that are not all targeted.
-            forgotten = _keep_objects(project, store, scratch.root, target, live_raw)
-            taken_back = _take_back(project, store, scratch.root, target, live_raw)
+            forgotten = keep_objects(project, store, scratch.root, target, live_raw)
+            taken_back = take_back(project, store, scratch.root, target, live_raw)
         else:
-            moved_targets = _move_targeted_back(
+            moved_targets = move_targeted_back(
                 project, scratch.root, target, live_raw, request.targets
             )
         targets = (*request.targets, *moved_targets)
@@ -793,99 +793,6 @@ def _push_args(args: Sequence[str]) -> list[str]:
     return _apply_args(args, _PUSH_FLAGS)
 
 
-def _keep_objects(
-    project: Project,
-    store: GitShadowStore,
-    scratch_root: Path,
-    target: Reconstructed,
-    live_raw: Mapping[str, Any] | None,
-) -> list[str]:
-    """Statements in the scratch copy that keep objects a plain plan of N would destroy: a
-    `moved` block for each object that moved since N (see revert.moves), a `removed` block with
-    `destroy = false` for each resource imported since N (see revert.forget; Terraform 1.7 and
-    later: the embedded engine, or an executable that new). Returns the resources let go of."""
-    from tfshadow.revert.forget import (
-        FORGET_NAME,
-        forget_file,
-        imported_since,
-        resources_to_forget,
-    )
-    from tfshadow.revert.moves import MOVES_NAME, moves_back, moves_file
-    from tfshadow.state.config_files import files_from_document
-    from tfshadow.state.normalise import canonicalise
-
-    if live_raw is None:
-        return []
-    root_files = {
-        path.name: path.read_bytes()
-        for path in scratch_root.iterdir()
-        if path.name.endswith((".tf", ".tf.json")) and path.is_file()
-    }
-    live = canonicalise(live_raw)
-    moves_path = scratch_root / MOVES_NAME
-    moves = {}
-    if _speaks(project, live_raw, (1, 1)) and not moves_path.exists():
-        moves = moves_back(live, target.state, root_files)
-    if moves:
-        moves_path.write_bytes(moves_file(moves))
-    forget_path = scratch_root / FORGET_NAME
-    if not _speaks(project, live_raw, (1, 7)) or forget_path.exists():
-        return []
-    number = int(target.meta["version"])
-    gone = set(live.get("resources") or {}) - set(target.state.get("resources") or {})
-    gone -= set(moves)
-    imported = imported_since(store, project.workspace, number, gone) if gone else set()
-    resources = (
-        resources_to_forget(live, target.state, imported, files_from_document(target.config))
-        if imported
-        else []
-    )
-    if resources:
-        forget_path.write_bytes(forget_file(resources))
-    return resources
-
-
-def _speaks(project: Project, live_raw: Mapping[str, Any], version: tuple[int, int]) -> bool:
-    """Whether the Terraform that runs the revert reads blocks that ``version`` brought
-    (`moved` 1.1, `import` 1.5, `removed` 1.7). The embedded one does; an executable is at least
-    the version that wrote the live state, since an older one refuses to read it."""
-    if project.engine.name == "embedded":
-        return True
-    found = re.match(r"(\d+)\.(\d+)\.", str(live_raw.get("terraform_version") or ""))
-    return found is not None and (int(found[1]), int(found[2])) >= version
-
-
-def _take_back(
-    project: Project,
-    store: GitShadowStore,
-    scratch_root: Path,
-    target: Reconstructed,
-    live_raw: Mapping[str, Any] | None,
-) -> dict[str, str]:
-    """`import` blocks in the scratch copy for the objects of N let go of since (see
-    revert.adopt; Terraform 1.5 and later): ``{address: id}``."""
-    from tfshadow.revert.adopt import (
-        ADOPT_NAME,
-        import_file,
-        instances_to_take_back,
-        let_go_since,
-    )
-    from tfshadow.state.normalise import canonicalise
-
-    path = scratch_root / ADOPT_NAME
-    if live_raw is None or not _speaks(project, live_raw, (1, 5)) or path.exists():
-        return {}
-    live = canonicalise(live_raw)
-    missing = set(target.state.get("resources") or {}) - set(live.get("resources") or {})
-    if not missing:
-        return {}
-    let_go = let_go_since(store, project.workspace, int(target.meta["version"]), missing)
-    instances = instances_to_take_back(live, target.state, let_go) if let_go else {}
-    if instances:
-        path.write_bytes(import_file(instances))
-    return instances
-
-
 # Plan options that make another plan than the one of version N's configuration the revert
 # verifies and applies, and why each is refused.
 _OTHER_PLANS = {
@@ -1034,63 +941,6 @@ def _write_config_refused(
     except TfshadowError:
         return None  # the revert meets it too (an unknown version, a secret it cannot open)
     return None
-
-
-def _move_targeted_back(
-    project: Project,
-    scratch_root: Path,
-    target: Reconstructed,
-    live_raw: Mapping[str, Any] | None,
-    targets: Sequence[str],
-) -> list[str]:
-    """``moved`` blocks in the scratch copy for the objects that moved since N and that a
-    ``--target`` names (at N's address or at the current one): planned without, the object
-    would be destroyed at its current address, or left there while a second one is created
-    at N's. N's own ``moved`` blocks that move only objects not targeted are taken out of the
-    scratch copy (see revert.moves). Returns the other ends of the moves planned, which
-    Terraform wants targeted too."""
-    from tfshadow.revert.moves import (
-        MOVES_NAME,
-        moves_back,
-        moves_file,
-        targeted_declared_moves,
-    )
-    from tfshadow.state.addresses import is_targeted
-    from tfshadow.state.normalise import canonicalise
-
-    moves_path = scratch_root / MOVES_NAME
-    if live_raw is None or not _speaks(project, live_raw, (1, 1)) or moves_path.exists():
-        return []
-    root_files = {
-        path.name: path.read_bytes()
-        for path in scratch_root.iterdir()
-        if path.name.endswith((".tf", ".tf.json")) and path.is_file()
-    }
-    live = canonicalise(live_raw)
-    drop, declared_ends = targeted_declared_moves(root_files, live, targets)
-    for name, spans in drop.items():
-        _comment_out(scratch_root / name, root_files[name], spans)
-    moves = {
-        origin: destination
-        for origin, destination in moves_back(live, target.state, root_files).items()
-        if is_targeted(origin, targets) or is_targeted(destination, targets)
-    }
-    if moves:
-        moves_path.write_bytes(moves_file(moves))
-    ends = [*[end for move in sorted(moves.items()) for end in move], *declared_ends]
-    return [end for end in dict.fromkeys(ends) if not is_targeted(end, targets)]
-
-
-def _comment_out(path: Path, data: bytes, spans: Sequence[tuple[int, int]]) -> None:
-    """Write ``data`` to ``path`` (a file of the scratch copy) with the lines of ``spans``
-    (1-based, inclusive) made comments: every other line keeps its number, as Terraform's
-    messages name them."""
-    lines = data.decode("utf-8").splitlines(keepends=True)
-    for first, last in spans:
-        for index in range(first - 1, min(last, len(lines))):
-            lines[index] = "# " + lines[index]
-    path.unlink()  # a new file: never written through to one it may share
-    path.write_text("".join(lines), encoding="utf-8")
 
 
 def _holder_of_configuration(
