@@ -41,11 +41,7 @@ def keep_objects(
 
     if live_raw is None:
         return []
-    root_files = {
-        path.name: path.read_bytes()
-        for path in scratch_root.iterdir()
-        if path.name.endswith((".tf", ".tf.json")) and path.is_file()
-    }
+    root_files = _root_files(scratch_root)
     live = canonicalise(live_raw)
     moves_path = scratch_root / MOVES_NAME
     moves = {}
@@ -68,6 +64,15 @@ def keep_objects(
     if resources:
         forget_path.write_bytes(forget_file(resources))
     return resources
+
+
+def _root_files(scratch_root: Path) -> dict[str, bytes]:
+    """The root module's configuration files in the scratch copy: N's, by name."""
+    return {
+        path.name: path.read_bytes()
+        for path in scratch_root.iterdir()
+        if path.name.endswith((".tf", ".tf.json")) and path.is_file()
+    }
 
 
 def _speaks(project: Project, live_raw: Mapping[str, Any], version: tuple[int, int]) -> bool:
@@ -136,11 +141,7 @@ def move_targeted_back(
     moves_path = scratch_root / MOVES_NAME
     if live_raw is None or not _speaks(project, live_raw, (1, 1)) or moves_path.exists():
         return []
-    root_files = {
-        path.name: path.read_bytes()
-        for path in scratch_root.iterdir()
-        if path.name.endswith((".tf", ".tf.json")) and path.is_file()
-    }
+    root_files = _root_files(scratch_root)
     live = canonicalise(live_raw)
     drop, declared_ends = targeted_declared_moves(root_files, live, targets)
     for name, spans in drop.items():
