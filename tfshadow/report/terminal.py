@@ -10,7 +10,6 @@ in a value the change model did not split.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,6 +21,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tfshadow.report.text import pad_cells
+from tfshadow.state import linediff
 from tfshadow.state.changes import (
     ABSENT,
     AttributeChange,
@@ -45,6 +45,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 # C0 and C1 control characters but tab, newline and a carriage return (a CRLF text's, which
 # the console drops).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Kept lines shown on each side of a change in a multi-line string, as `diff -u` shows them.
+_CONTEXT = 3
 _ELEMENT = re.compile(r"\[\d+\]\Z")  # a path that ends at a list element: `rules[1]`
 _SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "<=": "cyan", ".": "magenta"}
 _ROW_SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -566,19 +568,40 @@ def _string_change_lines(before: Any, after: Any, indent: int) -> list[Text]:
     else:
         return []
     lines = [opening]
-    matcher = difflib.SequenceMatcher(
-        a=[compared(text) for text in old_lines],
-        b=[compared(text) for text in new_lines],
-        autojunk=False,
+    ops = linediff.opcodes(
+        [compared(text) for text in old_lines], [compared(text) for text in new_lines]
     )
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for index, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag == "equal":  # kept lines as they are now (a JSON line with its comma now)
-            lines.extend(_text_line(" ", text, indent + 4) for text in new_lines[j1:j2])
+            lines.extend(
+                _kept_lines(
+                    new_lines[j1:j2], indent + 4, first=index == 0, last=index == len(ops) - 1
+                )
+            )
             continue
         lines.extend(_text_line("-", text, indent + 4) for text in old_lines[i1:i2])
         lines.extend(_text_line("+", text, indent + 4) for text in new_lines[j1:j2])
     lines.append(closing)
     return lines
+
+
+def _kept_lines(kept: Sequence[str], indent: int, *, first: bool, last: bool) -> list[Text]:
+    """A run of kept lines: whole when short, else up to :data:`_CONTEXT` lines next to each
+    change and one line counting the rest, as terraform plan hides them (a 5 MB policy with
+    one change is a few lines, not 200,000)."""
+    before = 0 if first else _CONTEXT
+    after = 0 if last else _CONTEXT
+    hidden = len(kept) - before - after
+    if hidden <= _CONTEXT or len(kept) == 0:
+        return [_text_line(" ", text, indent) for text in kept]
+    count = "1 unchanged line" if hidden == 1 else f"{hidden} unchanged lines"
+    note = Text(" " * (indent + 2))
+    note.append(f"# ({count} hidden)", style="dim")
+    return [
+        *(_text_line(" ", text, indent) for text in kept[:before]),
+        note,
+        *(_text_line(" ", text, indent) for text in kept[len(kept) - after :]),
+    ]
 
 
 def _without_comma(line: str) -> str:

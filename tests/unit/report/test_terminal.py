@@ -456,6 +456,39 @@ def test_terminal_a_changed_multi_line_string_shows_its_lines_removed_and_added(
     ) in text
 
 
+def test_terminal_a_long_multi_line_string_shows_its_changes_and_counts_the_rest(
+    make_meta: Meta,
+) -> None:
+    # A user_data script of 20,000 lines that repeat, two of them changed.
+    lines = [f"echo step {i % 7}" for i in range(20_000)]
+    changed = list(lines)
+    changed[10] = "echo first"
+    changed[15_000] = "echo second"
+
+    text = _inspected(
+        make_meta,
+        {"id": "1", "user_data": "\n".join(lines)},
+        {"id": "1", "user_data": "\n".join(changed)},
+    )
+
+    assert (
+        "      ~ user_data = <<-EOT\n"
+        "            # (7 unchanged lines hidden)\n"
+        "            echo step 0\n"
+        "            echo step 1\n"
+        "            echo step 2\n"
+        "          - echo step 3\n"
+        "          + echo first\n"
+        "            echo step 4\n"
+        "            echo step 5\n"
+        "            echo step 6\n"
+        "            # (14983 unchanged lines hidden)\n"
+    ) in text
+    assert "          + echo second\n" in text
+    assert "            # (4996 unchanged lines hidden)\n        EOT\n" in text
+    assert len(text.splitlines()) < 50
+
+
 def test_terminal_a_changed_json_string_shows_its_documents_line_by_line(
     make_meta: Meta,
 ) -> None:
