@@ -92,6 +92,8 @@ MARK_VALUES = frozenset({"good", "bad", "suspect"})
 MARKS_FORMAT = 1
 
 _READ_ATTEMPTS = 3
+# Bytes of rebuilt documents a command keeps to go on from (a 3,000-resource state is ~3 MB).
+_REBUILT_BUDGET = 256 * 1024 * 1024
 # In the git directory: the remote last pushed to (or taken from) and the commit it holds.
 _PUSHED = "pushed"
 # In the git directory: the commit a `store pull --rebase` under way keeps under its ref, from
@@ -192,6 +194,14 @@ class GitShadowStore:
         self._journal = state_dir / "pending.json"
         self._cache_dir = state_dir / "cache"
         self._listings: dict[tuple[str | None, str], _Listing] = {}
+        # The documents this command rebuilt (their bytes, hashes already checked), by HEAD,
+        # workspace and version: `log -p` and `inspect` rebuild each version and its parent, and
+        # from keyframe each time that is (versions × keyframe interval) deltas applied.
+        self._rebuilt: dict[tuple[str | None, str, int], tuple[bytes, bytes]] = {}
+        self._rebuilt_bytes = 0
+        # Deltas applied to rebuild versions (the work a reconstruction does), for `make bench`
+        # and the tests.
+        self.deltas_applied = 0
         self._remote = _resolve_remote(config.remote, config.workdir)
         # Set when this command could not reach the remote before recording: a second fetch
         # (a ghost's follow-up apply) or its push would wait as long again (30 s for an ssh host
@@ -602,15 +612,36 @@ class GitShadowStore:
                 workspace, version, "no keyframe precedes it, so it cannot be rebuilt"
             )
 
-        start_meta = meta if start == version else self._meta(listing, workspace, start)
-        state_bytes = self._read(listing, workspace, start, STATE)
-        config_bytes = self._read(listing, workspace, start, CONFIG)
-        self._check_hash(workspace, start, STATE, state_bytes, start_meta["state_sha256"])
-        self._check_hash(workspace, start, CONFIG, config_bytes, start_meta["config_sha256"])
+        # Go on from the nearest version of the run this command rebuilt already, if any: its
+        # own files are read again (as the latest's cache is trusted), the rest was checked.
+        known = (
+            max(
+                (
+                    n
+                    for n in range(start, version + 1)
+                    if (listing.head, workspace, n) in self._rebuilt
+                ),
+                default=None,
+            )
+            if use_cache
+            else None
+        )
+        if known is not None:
+            self._read_version_files(listing, workspace, known)
+            state_bytes, config_bytes = self._rebuilt[(listing.head, workspace, known)]
+            start = known
+        else:
+            start_meta = meta if start == version else self._meta(listing, workspace, start)
+            state_bytes = self._read(listing, workspace, start, STATE)
+            config_bytes = self._read(listing, workspace, start, CONFIG)
+            self._check_hash(workspace, start, STATE, state_bytes, start_meta["state_sha256"])
+            self._check_hash(workspace, start, CONFIG, config_bytes, start_meta["config_sha256"])
+            self._remember(listing.head, workspace, start, state_bytes, config_bytes)
         state = self._document(workspace, start, STATE, state_bytes)
         config = self._document(workspace, start, CONFIG, config_bytes)
 
         for step in range(start + 1, version + 1):
+            self.deltas_applied += 1
             step_meta = meta if step == version else self._meta(listing, workspace, step)
             state_delta = self._read_json(listing, workspace, step, STATE_DELTA)
             config_delta = self._read_json(listing, workspace, step, CONFIG_DELTA)
@@ -622,10 +653,32 @@ class GitShadowStore:
             self._check_hash(
                 workspace, step, CONFIG_DELTA, config_bytes, step_meta["config_sha256"]
             )
+            if use_cache:
+                self._remember(listing.head, workspace, step, state_bytes, config_bytes)
 
         if version == max(listing.files):
             self._save_cache(workspace, version, meta, state_bytes, config_bytes)
         return _Rebuilt(meta, state, config, state_bytes, config_bytes)
+
+    def _read_version_files(self, listing: _Listing, workspace: str, version: int) -> None:
+        """Read a version's documents or deltas, which must be what HEAD holds."""
+        keyframe = self._is_keyframe(listing, workspace, version)
+        for name in KEYFRAME_FILES if keyframe else DELTA_FILES:
+            self._read(listing, workspace, version, name)
+
+    def _remember(
+        self, head: str | None, workspace: str, version: int, state: bytes, config: bytes
+    ) -> None:
+        """Keep a rebuilt version's documents for this command, within a memory budget."""
+        if any(key[0] != head for key in self._rebuilt):  # a new HEAD: start afresh
+            self._rebuilt.clear()
+            self._rebuilt_bytes = 0
+        self._rebuilt[(head, workspace, version)] = (state, config)
+        self._rebuilt_bytes += len(state) + len(config)
+        while self._rebuilt_bytes > _REBUILT_BUDGET and len(self._rebuilt) > 1:
+            oldest = next(iter(self._rebuilt))
+            dropped = self._rebuilt.pop(oldest)
+            self._rebuilt_bytes -= len(dropped[0]) + len(dropped[1])
 
     def _run_start(self, listing: _Listing, workspace: str, version: int) -> tuple[int, bool]:
         """The first version of the run ``version`` is rebuilt from, and whether it is a
