@@ -42,7 +42,7 @@ def open_history(project: Project, workspace: str | None) -> tuple[GitShadowStor
     store = project.open_store(create=False)
     # `--workspace ""` names no workspace: refused by name, not read as the selected one.
     ws = project.workspace if workspace is None else workspace
-    if not store.versions(ws):
+    if not store.version_numbers(ws):
         raise no_versions_error(store, ws)
     return store, ws
 
@@ -143,9 +143,9 @@ def other_workspaces(project: Project, workspace: str | None) -> list[str]:
 _VERSION_HINT = "use a version number from `tfshadow log`, latest, latest~N or last-good"
 
 
-def parse_version(text: str, metas: list[dict[str, Any]]) -> int:
-    """``3``, ``v3``, ``latest`` or ``latest~1`` → a version number."""
-    numbers = [int(m["version"]) for m in metas]
+def parse_version(text: str, numbers: Sequence[int]) -> int:
+    """``3``, ``v3``, ``latest`` or ``latest~1`` → a version number (``numbers``: those kept,
+    oldest first)."""
     raw = text.strip().lower().removeprefix("v")
     back = 0
     if raw.startswith("latest"):
@@ -265,7 +265,7 @@ def with_mark(meta: dict[str, Any], marks: Mapping[int, Mapping[str, Any]]) -> d
 
 
 def _kept(store: GitShadowStore, workspace: str, version: int) -> bool:
-    return any(int(m["version"]) == version for m in store.versions(workspace))
+    return version in store.version_numbers(workspace)
 
 
 def _change(

@@ -63,8 +63,8 @@ def resolve_version(store: GitShadowStore, workspace: str, text: str) -> int:
                 hint="mark one with `tfshadow mark N good`",
             )
         return number
-    metas = store.versions(workspace)
-    number = parse_version(text, metas)
-    if not any(int(m["version"]) == number for m in metas):
+    numbers = store.version_numbers(workspace)
+    number = parse_version(text, numbers)
+    if number not in numbers:
         store.meta(workspace, number)  # raises UnknownVersionError saying why
     return number

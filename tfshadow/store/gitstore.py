@@ -466,6 +466,11 @@ class GitShadowStore:
         ws = validate_workspace(workspace)
         return self._consistent(ws, lambda ls: [self._meta(ls, ws, n) for n in sorted(ls.files)])
 
+    def version_numbers(self, workspace: str) -> list[int]:
+        """The numbers of the versions still in the store, oldest first, from HEAD's tree alone
+        (no file read: naming a version costs nothing however long the history)."""
+        return sorted(self._listing(validate_workspace(workspace)).files)
+
     def latest(self, workspace: str) -> dict[str, Any] | None:
         """Meta of the newest version of ``workspace``, None if it has none."""
         ws = validate_workspace(workspace)
