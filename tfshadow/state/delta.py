@@ -161,12 +161,32 @@ def _element_key(value: Any) -> Any:
 
 
 class _StrictDiffer(jsondiff.JsonDiffer):  # type: ignore[misc]
+    # jsondiff's list diff compares each pair of elements twice (to fill its LCS table, then to
+    # walk it back), so a value nested in N lists is compared 2**N times: a 12-deep value took
+    # a minute to record. Each pair's result is kept for the rest of one diff: the documents
+    # are not changed meanwhile, and each pair is kept alive with its result, so an object's id
+    # stands for it.
+    _seen: dict[tuple[int, int], tuple[tuple[Any, float], Any, Any]] | None = None
+
+    def diff(self, a: Any, b: Any, fp: Any = None, exclude_paths: Any = None) -> Any:
+        self._seen = {}
+        try:
+            return super().diff(a, b, fp, exclude_paths)
+        finally:
+            self._seen = None
+
     def _obj_diff(
         self, a: Any, b: Any, exclude_paths: Any = None, path: str = ""
     ) -> tuple[Any, float]:
         if a is not b and not _same_kind(a, b):
             return self.options.syntax.emit_value_diff(a, b, 0.0), 0.0
-        return super()._obj_diff(a, b, exclude_paths, path)  # type: ignore[no-any-return]
+        if self._seen is None or not isinstance(a, list | dict):
+            return super()._obj_diff(a, b, exclude_paths, path)  # type: ignore[no-any-return]
+        key = (id(a), id(b))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = (super()._obj_diff(a, b, exclude_paths, path), a, b)
+        return found[0]
 
     def _list_diff(self, x: list[Any], y: list[Any]) -> tuple[Any, float]:
         if len(x) * len(y) <= _EXHAUSTIVE_PAIRS:

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jsondiff
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -183,3 +184,32 @@ def test_delta_of_generated_state_churn_is_small_and_round_trips() -> None:
     assert len(encoded) < 0.05 * len(delta.dumps(before))
     assert same(delta.patch(before, delta.loads(encoded)), after)
     assert same(normalise.to_raw_state(delta.patch(before, d)), normalise.to_raw_state(after))
+
+
+def test_delta_of_a_deeply_nested_value_compares_each_pair_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A value nested in 16 lists: jsondiff's list diff compares each pair of elements twice,
+    # 2**16 comparisons, unless each pair's result is kept.
+    def nested(leaf: str) -> Any:
+        value: Any = [leaf, {"k": leaf}]
+        for level in range(16):
+            value = [value] if level % 2 else {"l": [value]}
+        return value
+
+    calls = 0
+    real = jsondiff.JsonDiffer._obj_diff
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(jsondiff.JsonDiffer, "_obj_diff", counted)
+    a = {"resources": {"t.a": {"attributes": {"input": nested("1")}}}}
+    b = {"resources": {"t.a": {"attributes": {"input": nested("2")}}}}
+
+    change = delta.diff(a, b)
+
+    assert delta.patch(a, change) == b
+    assert calls < 200
