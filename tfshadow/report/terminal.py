@@ -47,6 +47,9 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # Kept lines shown on each side of a change in a multi-line string, as `diff -u` shows them.
 _CONTEXT = 3
+# A one-line string longer than this is shown in part (_SHOWN characters) with its length.
+_LONG_STRING = 1000
+_SHOWN = 60
 _ELEMENT = re.compile(r"\[\d+\]\Z")  # a path that ends at a list element: `rules[1]`
 _SYMBOL_STYLE = {"+": "green", "~": "yellow", "-": "red", "<=": "cyan", ".": "magenta"}
 _ROW_SYMBOL = {"create": "+", "update": "~", "delete": "-"}
@@ -528,6 +531,10 @@ def _change_lines(
         if block:
             line.append_text(block[0])
             return [line, *block[1:]]
+        long = _long_string_change(before, after)
+        if long is not None:
+            line.append_text(long)
+            return [line]
         line.append(f"{_inline(before)} -> {_inline(after)}")
         return [line]
     value = after if symbol == "+" else before
@@ -602,6 +609,30 @@ def _kept_lines(kept: Sequence[str], indent: int, *, first: bool, last: bool) ->
         note,
         *(_text_line(" ", text, indent) for text in kept[len(kept) - after :]),
     ]
+
+
+def _long_string_change(before: Any, after: Any) -> Text | None:
+    """A change of a one-line string too long to read whole (a base64 blob, a certificate):
+    both sides from just before their first difference, and the lengths; None otherwise."""
+    if not (isinstance(before, str) and isinstance(after, str)):
+        return None
+    if max(len(before), len(after)) <= _LONG_STRING:
+        return None
+    same = 0
+    while same < min(len(before), len(after)) and before[same] == after[same]:
+        same += 1
+    start = max(0, same - _SHOWN // 3)
+    text = Text(f"{_excerpt(before, start)} -> {_excerpt(after, start)}")
+    text.append(
+        f"  # ({len(before):,} -> {len(after):,} characters, from character {same + 1:,})",
+        style="dim",
+    )
+    return text
+
+
+def _excerpt(value: str, start: int) -> str:
+    shown = _quote(value[start : start + _SHOWN])[1:-1]
+    return f'"{"…" if start else ""}{shown}{"…" if start + _SHOWN < len(value) else ""}"'
 
 
 def _without_comma(line: str) -> str:
@@ -711,7 +742,10 @@ def _scalar(value: Any) -> str:
         return str(value)
     if is_sealed(value):
         return SENSITIVE
-    return _quote(str(value))
+    text = str(value)
+    if len(text) > _LONG_STRING:  # a blob: its start and its length, not a 200 KB line
+        return f"{_excerpt(text, 0)} ({len(text):,} characters)"
+    return _quote(text)
 
 
 def _key(key: Any, in_list: bool) -> str:

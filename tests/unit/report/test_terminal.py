@@ -489,6 +489,24 @@ def test_terminal_a_long_multi_line_string_shows_its_changes_and_counts_the_rest
     assert len(text.splitlines()) < 50
 
 
+def test_terminal_a_long_one_line_string_shows_where_it_changed_and_its_length(
+    make_meta: Meta,
+) -> None:
+    blob = "QUJD" * 50_000  # 200,000 characters of base64
+    changed = blob[:120_000] + "WFla" + blob[120_004:]
+
+    text = _inspected(make_meta, {"id": "1", "blob": blob}, {"id": "1", "blob": changed})
+    created = _inspected(make_meta, {}, {"id": "1", "blob": blob})
+
+    # From 20 characters before the first difference, 60 of each side.
+    old_part, new_part = "QUJD" * 15, "QUJD" * 5 + "WFla" + "QUJD" * 9
+    assert f'~ blob = "…{old_part}…" -> "…{new_part}…"' in text
+    assert "  # (200,000 -> 200,000 characters, from character 120,001)\n" in text
+    assert max(len(line) for line in text.splitlines()) < 300
+    assert '+ blob = "QUJDQUJD' in created and '…" (200,000 characters)\n' in created
+    assert max(len(line) for line in created.splitlines()) < 300
+
+
 def test_terminal_a_changed_json_string_shows_its_documents_line_by_line(
     make_meta: Meta,
 ) -> None:
