@@ -126,12 +126,24 @@ def log(
 
     store, ws = open_history(project, workspace)
     marks = store.marks(ws)
-    metas = [
-        with_mark(upgraded_counts(meta), marks)
-        for meta in reversed(store.versions(ws))
-        if where.admits(meta)
-    ]
+    newest_first = store.version_numbers(ws)[::-1]
+    if limit is None:
+        chosen = store.metas(ws, newest_first)
+    else:
+        # `log -n 5` of a long history reads the newest versions until five are admitted, not
+        # every version's meta first.
+        chosen = []
+        batch = max(limit, _LOG_BATCH)
+        for start in range(0, len(newest_first), batch):
+            chosen.extend(store.metas(ws, newest_first[start : start + batch]))
+            if sum(1 for meta in chosen if where.admits(meta)) >= limit:
+                break
+    metas = [with_mark(upgraded_counts(meta), marks) for meta in chosen if where.admits(meta)]
     return metas[:limit] if limit is not None else metas
+
+
+# Versions whose meta `log -n N` reads at a time, newest first, until N are admitted.
+_LOG_BATCH = 50
 
 
 def other_workspaces(project: Project, workspace: str | None) -> list[str]:

@@ -466,6 +466,20 @@ class GitShadowStore:
         ws = validate_workspace(workspace)
         return self._consistent(ws, lambda ls: [self._meta(ls, ws, n) for n in sorted(ls.files)])
 
+    def metas(self, workspace: str, numbers: Iterable[int]) -> list[dict[str, Any]]:
+        """Meta of the versions ``numbers`` names, in that order (each file verified);
+        UnknownVersionError for one that is not, or no longer, stored."""
+        ws = validate_workspace(workspace)
+        wanted = list(numbers)
+
+        def read(listing: _Listing) -> list[dict[str, Any]]:
+            for n in wanted:
+                if n not in listing.files:
+                    raise _unknown_version(listing, ws, n)
+            return [self._meta(listing, ws, n) for n in wanted]
+
+        return self._consistent(ws, read)
+
     def version_numbers(self, workspace: str) -> list[int]:
         """The numbers of the versions still in the store, oldest first, from HEAD's tree alone
         (no file read: naming a version costs nothing however long the history)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,3 +38,33 @@ def test_inspect_reads_the_meta_of_the_versions_it_shows_not_of_all(
     # Versions 46 to 50: a keyframe and the run of deltas up to 50 (each read a few times),
     # never the 60 versions of the history.
     assert set(read) <= set(range(46, 51))
+
+
+def test_log_with_a_limit_reads_the_newest_versions_not_all(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = kit.open_store(tmp_path, keyframe_interval=25)
+    for n in range(1, 121):
+        kit.record(store, n)
+    read: list[int] = []
+    real_meta = GitShadowStore._meta
+
+    def counted(self: GitShadowStore, listing: Any, workspace: str, version: int) -> Any:
+        read.append(version)
+        return real_meta(self, listing, workspace, version)
+
+    monkeypatch.setattr(GitShadowStore, "_meta", counted)
+    project = Project(tmp_path, {})
+
+    shown = history.log(project, workspace="default", limit=5)
+
+    assert [m["version"] for m in shown] == [120, 119, 118, 117, 116]
+    assert min(read) > 120 - 50  # one batch of the newest, not 120 metas
+    # A filter that admits few versions reads on until it has them, and no further.
+    read.clear()
+    where = history.LogFilter(grep=re.compile(r"^apply number (?:60|120)$"))
+
+    found = history.log(project, workspace="default", limit=2, where=where)
+
+    assert [m["version"] for m in found] == [120, 60]
+    assert min(read) > 20  # two batches of 50, not the first 20 versions
