@@ -16,11 +16,18 @@ if TYPE_CHECKING:
     from conftest import StoreKit
 
 
-def test_inspect_reads_the_meta_of_the_versions_it_shows_not_of_all(
-    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store = kit.open_store(tmp_path, keyframe_interval=5)
-    for n in range(1, 61):
+def _history(
+    kit: StoreKit,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    versions: int,
+    keyframe_interval: int,
+) -> list[int]:
+    """A store in ``tmp_path`` holding ``versions`` versions; the list each version's meta
+    read from now on is added to."""
+    store = kit.open_store(tmp_path, keyframe_interval=keyframe_interval)
+    for n in range(1, versions + 1):
         kit.record(store, n)
     read: list[int] = []
     real_meta = GitShadowStore._meta
@@ -30,6 +37,13 @@ def test_inspect_reads_the_meta_of_the_versions_it_shows_not_of_all(
         return real_meta(self, listing, workspace, version)
 
     monkeypatch.setattr(GitShadowStore, "_meta", counted)
+    return read
+
+
+def test_inspect_reads_the_meta_of_the_versions_it_shows_not_of_all(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = _history(kit, tmp_path, monkeypatch, versions=60, keyframe_interval=5)
 
     change = history.inspect(Project(tmp_path, {}), "latest~10", workspace="default")
 
@@ -43,17 +57,7 @@ def test_inspect_reads_the_meta_of_the_versions_it_shows_not_of_all(
 def test_log_with_a_limit_reads_the_newest_versions_not_all(
     kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = kit.open_store(tmp_path, keyframe_interval=25)
-    for n in range(1, 121):
-        kit.record(store, n)
-    read: list[int] = []
-    real_meta = GitShadowStore._meta
-
-    def counted(self: GitShadowStore, listing: Any, workspace: str, version: int) -> Any:
-        read.append(version)
-        return real_meta(self, listing, workspace, version)
-
-    monkeypatch.setattr(GitShadowStore, "_meta", counted)
+    read = _history(kit, tmp_path, monkeypatch, versions=120, keyframe_interval=25)
     project = Project(tmp_path, {})
 
     shown = history.log(project, workspace="default", limit=5)
