@@ -77,9 +77,14 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`|*_\[\]<>#~])")
 # --- terminal ----------------------------------------------------------------------------------
 
 
+# Without -v, at most this many series in error, and warnings, are listed; the rest counted.
+ERRORS_SHOWN = 10
+
+
 def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool = False) -> None:
-    """The recommendations, the series that were not ok (all with ``verbose``), the warnings,
-    and a one-line summary.
+    """The recommendations, the series that were not ok (all with ``verbose``; at most
+    :data:`ERRORS_SHOWN` in error without it, the others counted), the warnings (as many), and
+    a one-line summary.
 
     Each recommendation is a numbered row of the table; its suspect, reason and proposed command
     follow the table on lines of their own, so the command is never wrapped and copies whole.
@@ -87,13 +92,37 @@ def render_analysis(console: Console, report: AnalysisReport, *, verbose: bool =
     render_recommendations(console, report.recommendations)
 
     shown = [v for v in report.verdicts if verbose or v.verdict != "ok"]
+    errors = [v for v in shown if v.verdict == "error"]
+    left_out = len(errors) - ERRORS_SHOWN if not verbose and len(errors) > ERRORS_SHOWN else 0
+    if left_out:
+        # Thousands of resources without metrics (most of a large state, by design) would bury
+        # the series that matter: a few stand for the others, which -v and --json list.
+        dropped = {id(v) for v in errors[ERRORS_SHOWN:]}
+        shown = [v for v in shown if id(v) not in dropped]
     if shown:
         print_plain(console, Text())
         print_plain(console, _verdicts_table(shown, console.width))
-    if report.warnings:
+    if left_out:
+        print_line(
+            console,
+            f"… and {plural(left_out, 'more series', 'more series')} in error, like those above "
+            "(`tfshadow analyze -v` lists every series, `--json` each one's detail).",
+            style="dim",
+        )
+    warnings = report.warnings
+    if not verbose and len(warnings) > ERRORS_SHOWN:
+        warnings = warnings[:ERRORS_SHOWN]
+    if warnings:
         print_plain(console, Text())
-    for warning in report.warnings:
+    for warning in warnings:
         print_unwrapped(console, Text(f"warning: {one_line(warning)}", style="yellow"))
+    if len(warnings) < len(report.warnings):
+        print_line(
+            console,
+            f"… and {plural(len(report.warnings) - len(warnings), 'more warning')} "
+            "(`-v` shows them all).",
+            style="dim",
+        )
     print_plain(console, Text())
     print_plain(console, Text(summary_line(report), style="bold"))
     if report.extra.get("post_mortem"):

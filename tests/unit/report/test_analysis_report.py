@@ -407,3 +407,28 @@ def test_analysis_report_a_named_version_without_a_command_says_the_reason_tells
     assert "No revert is proposed (see the reason)." in analysis_markdown(
         _report(recommendations=(rec,))
     )
+
+
+def test_analysis_report_counts_the_series_in_error_beyond_the_first_few() -> None:
+    # A large state where most resources have no metrics file: a row and a warning each would
+    # bury the series that matter.
+    missing = tuple(
+        _verdict(f"terraform_data.worker[{i}]", "error", score=None, points=0, model="")
+        for i in range(40)
+    )
+    report = _report(
+        verdicts=(_verdict("aws_instance.dev", "deviation", score=4.23), *missing),
+        warnings=tuple(f"no metrics file for terraform_data.worker[{i}]" for i in range(40)),
+    )
+
+    text = _render(report)
+
+    assert "aws_instance.dev" in text
+    assert "terraform_data.worker[9]" in text and "terraform_data.worker[10]" not in text
+    assert "… and 30 more series in error, like those above" in text
+    assert "… and 30 more warnings (`-v` shows them all)." in text
+    assert text.count("warning: ") == 10
+    assert "41 series: 1 deviation, 0 predicted breaches, 0 inconclusive, 40 errors" in text
+    every = _render(report, verbose=True)
+    assert "terraform_data.worker[39]" in every and "more series" not in every
+    assert every.count("warning: ") == 40
