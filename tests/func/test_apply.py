@@ -1339,6 +1339,23 @@ def test_apply_with_a_legacy_state_file_records_that_file(
     assert tfshadow("inspect", "2", "--json", cwd=workdir).json()["changes"]
 
 
+def test_a_legacy_state_file_in_another_workspace_is_refused_before_terraform_runs(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    assert tfshadow("apply", "-auto-approve", "-no-color", cwd=workdir).code == 0
+    assert tfshadow("workspace", "new", "-no-color", "staging", cwd=workdir).code == 0
+
+    refused = tfshadow("apply", "-auto-approve", "-no-color", "-state=other.tfstate", cwd=workdir)
+
+    # Terraform would use the file whatever the workspace; recorded as staging's, its state
+    # and staging's own would alternate in one history.
+    assert refused.code == 2
+    assert "cannot record it as workspace staging's; nothing was run" in refused.err
+    assert len(refused.err.strip().splitlines()) == 1
+    assert not (workdir / "other.tfstate").exists()
+    assert tfshadow("log", "--json", "--workspace", "staging", cwd=workdir).code != 0
+
+
 def test_legacy_state_file_from_tf_cli_args_apply_is_the_one_recorded(
     workdir: Path, tfshadow: Tfshadow, monkeypatch: pytest.MonkeyPatch
 ) -> None:

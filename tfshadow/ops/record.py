@@ -155,6 +155,18 @@ def run_recorded(
     if name in _WITHOUT_VARIABLES:
         inputs = CommandInputs(targets=inputs.targets, takes_variables=False)
     state_file = legacy_state_file(project, tf_args)
+    from tfshadow.runner.commands import DEFAULT_WORKSPACE
+
+    if state_file is not None and project.workspace != DEFAULT_WORKSPACE:
+        # Terraform uses the file whatever the workspace: recorded as this workspace's, its
+        # state and the workspace's own would alternate in one history.
+        raise UsageError(
+            f"-state and -state-out name a state file Terraform uses whatever the workspace: "
+            f"tfshadow keeps one history per workspace and cannot record it as workspace "
+            f"{project.workspace}'s; nothing was run",
+            hint="drop -state/-state-out (the backend holds each workspace's state), or run it "
+            "in the default workspace",
+        )
     # Read now: a bad value is refused before Terraform runs.
     terraform_wait = terraform_lock_timeout(given)
     lock_timeout = project.lock_timeout_given(terraform_wait)
