@@ -530,6 +530,40 @@ def test_a_secret_named_variable_is_sealed_wherever_the_state_holds_it(
     assert token not in inspect.out
 
 
+def test_a_json_document_holding_a_secret_named_key_is_sealed_whole(
+    workdir: Path, tfshadow: Tfshadow
+) -> None:
+    # A file read with file() and a jsonencode'd document of innocently named values: the
+    # state holds them as one string, whose key `password` no attribute name tells of.
+    password, token = "hunter2-in-a-json-file", "tok-nested-twice-value"
+    (workdir / "creds.json").write_text(
+        json.dumps({"user": "svc", "password": password, "size": "SIZE"}, indent=2)
+    )
+    (workdir / "docs.tf").write_text(
+        'variable "app_settings" {\n  type    = string\n  default = ""\n}\n'
+        'resource "terraform_data" "creds" {\n'
+        '  input = replace(file("${path.module}/creds.json"), "SIZE", var.size)\n}\n'
+        'resource "terraform_data" "settings" {\n'
+        "  input = jsonencode({ app = var.app_settings, size = var.size })\n}\n"
+    )
+    nested = json.dumps({"client": {"api_token": token}, "mode": "a"})
+    for size in ("small", "large"):
+        applied = tfshadow(
+            "apply", "-auto-approve", "-no-color", "-var", f"size={size}",
+            "-var", f"app_settings={nested}", cwd=workdir,
+        )  # fmt: skip
+        assert applied.code == 0, applied.err
+    store = workdir / ".tfshadow"
+    everything = "\n".join(store_files(store).values()) + git_history_text(store)
+    assert password not in everything and token not in everything
+    for args in (("inspect", "2", "--no-color"), ("log", "-p", "--no-color"), ("diff", "1", "2")):
+        shown = tfshadow(*args, "--no-pager", cwd=workdir)
+        assert shown.code == 0, shown.err
+        assert password not in shown.out and token not in shown.out
+    creds = tfshadow("inspect", "2", "--json", cwd=workdir).json()
+    assert password not in json.dumps(creds) and token not in json.dumps(creds)
+
+
 def test_the_items_of_a_secret_list_or_map_variable_are_sealed_where_the_state_holds_them(
     workdir: Path, tfshadow: Tfshadow
 ) -> None:

@@ -28,6 +28,9 @@ What gets sealed in a canonical state (see :meth:`Redactor.redact_state`):
 * every attribute, at any depth, whose name matches :data:`SECRET_NAME`, unless the value is
   null, empty or a boolean (a flag such as ``manage_master_user_password`` is no secret);
 * the value of every output marked ``sensitive``, and of every output whose name matches;
+* every string holding a JSON document (a ``file()`` read or ``jsonencode``'d one, at any
+  level of nesting in such strings) with a key whose name matches, whole; the values under such
+  keys are then secrets found in this state, looked for as below;
 * anywhere in the state, a string of :data:`MIN_KNOWN_LENGTH` characters or more whose seal is
   *known*: the seal of a value sealed elsewhere in the state, or of a secret variable's value
   (the caller passes those, from the configuration document and the versions before). A secret
@@ -49,6 +52,7 @@ import binascii
 import contextlib
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -695,6 +699,12 @@ class Redactor:
                 secrets.append(value)
         else:
             sealed = _seal_names(value, self.seal, secrets)
+            held = _named_in_documents(sealed)
+            if held:
+                secrets.extend(held)
+                sealed = _seal_strings(
+                    sealed, lambda s: self.seal(s) if s in held else None, root=True
+                )
         found.update(s for secret in secrets for s in _strings(secret))
         if sealed is value:
             return output
@@ -714,6 +724,7 @@ class Redactor:
                     if inner is not new_attrs[key]:
                         new_attrs = {**new_attrs, key: inner}
             new_attrs = _seal_keys(new_attrs, self.seal, secrets)
+            secrets.extend(_named_in_documents(list(new_attrs.values())))
             if secrets:
                 echoes = {s for value in secrets for s in _strings(value) if s.strip()}
                 found.update(echoes)
@@ -904,6 +915,91 @@ def _seal_like(node: Any, before: Any, seal: _Seal, secrets: list[Any]) -> Any:
                 copy[i] = new
         return node if copy is None else copy
     return node
+
+
+# A JSON document in a string is looked into only when it may name a secret: parsing every
+# policy of a large state at every recording would cost more than the rest of the redaction.
+# A key that may match SECRET_NAME holds one of these words, then its closing quote (escaped in
+# a document nested in a string) and a colon: a word in a value (an ARN's `key/*`) is not one.
+_SECRET_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "conn")
+_KEY_END = re.compile(r'[^"\\]{0,200}\\*"\s*:')
+_DOCUMENT_START = re.compile(r"\s*[\[{]")
+
+
+def _may_name_secret(text: str) -> bool:
+    """Whether the JSON text ``text`` may have a key named like a secret (str.find is far
+    quicker than a regular expression of alternatives over a document of megabytes)."""
+    lower = text.lower()
+    for word in _SECRET_WORDS:
+        at = lower.find(word)
+        while at >= 0:
+            if _KEY_END.match(lower, at + len(word)):
+                return True
+            at = lower.find(word, at + 1)
+    return False
+
+
+def _named_in_documents(value: Any) -> list[str]:
+    """The strings in ``value`` that hold a JSON document (a ``jsonencode``'d or ``file()``
+    read configuration) with a key named like a secret, each followed by the strings under
+    such keys: the document is sealed whole, as a string containing a secret is, and the values
+    are then looked for elsewhere in the state. Documents nested in strings of documents are
+    looked into too, up to :data:`_LEVELS` deep."""
+    found: list[str] = []
+    for text in _strings(value):
+        held = _named_in_document(text, _LEVELS)
+        if held:
+            found.append(text)
+            found.extend(held)
+    return found
+
+
+def _named_in_document(text: str, levels: int) -> list[str]:
+    if (
+        levels <= 0
+        or _DOCUMENT_START.match(text) is None
+        or is_sealed(text)
+        or not _may_name_secret(text)
+    ):
+        return []
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    held: list[str] = []
+    _named_values(doc, held, levels)
+    return held
+
+
+def _named_values(node: Any, held: list[str], levels: int) -> None:
+    """Add to ``held`` the strings under secret-named keys of the parsed document ``node`` (as
+    :func:`_seal_keys` judges them: null, empty and boolean values are no secret), and those of
+    the documents its other strings hold."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if is_secret_name(str(key)) and value not in (None, "") and type(value) is not bool:
+                held.extend(s for s in _json_strings(value) if s)
+            else:
+                _named_values(value, held, levels)
+    elif isinstance(node, list):
+        for item in node:
+            _named_values(item, held, levels)
+    elif isinstance(node, str):
+        inner = _named_in_document(node, levels - 1)
+        if inner:
+            held.append(node)
+            held.extend(inner)
+
+
+def _json_strings(value: Any) -> list[str]:
+    """Every string of a parsed JSON value (a number is no string another attribute echoes)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _json_strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _json_strings(item)]
+    return []
 
 
 def _strings(value: Any) -> list[str]:

@@ -566,6 +566,37 @@ def test_redact_state_seals_outputs_by_flag_and_by_name() -> None:
     assert out["conf"]["value"] == {"user": "u", "token": redactor.seal("t")}
 
 
+def test_redact_state_seals_a_json_document_holding_a_secret_named_key_whole() -> None:
+    redactor = Redactor(FP_KEY)
+    document = json.dumps({"user": "svc", "db": {"password": "hunter2-json-pw"}})
+    nested = json.dumps({"settings": json.dumps({"api_token": "tok-in-a-string"}), "n": 1})
+    policy = json.dumps({"Statement": [{"Action": "s3:GetObject", "Resource": "key/*"}]})
+    flags = json.dumps({"manage_master_user_password": True, "password": ""})
+    outputs = {
+        "conf": {"value": document, "type": "string"},
+        "policy": {"value": policy, "type": "string"},
+    }
+    instance = entry(
+        {
+            "doc": document,
+            "nested": nested,
+            "policy": policy,
+            "flags": flags,
+            "url": "postgres://svc:hunter2-json-pw@db/app",
+        }
+    )
+    out = redactor.redact_state(doc(instance, outputs=outputs))
+    attributes = out["resources"]["t.n[0]"]["attributes"]
+    assert attributes["doc"] == redactor.seal(document)
+    assert attributes["nested"] == redactor.seal(nested)
+    # The values under those keys are secrets of the state: a string holding one is sealed too.
+    assert attributes["url"] == redactor.seal("postgres://svc:hunter2-json-pw@db/app")
+    # Documents naming no secret, or holding only flags and empty values under such names, stay.
+    assert (attributes["policy"], attributes["flags"]) == (policy, flags)
+    assert out["outputs"]["conf"]["value"] == redactor.seal(document)
+    assert out["outputs"]["policy"]["value"] == policy
+
+
 def test_fingerprint_key_from_is_stable_and_distinct_from_the_input() -> None:
     key = fingerprint_key_from("TFSHADOW_KEY value")
     assert key == fingerprint_key_from("TFSHADOW_KEY value")
