@@ -489,26 +489,28 @@ def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
     and among those that appeared.
     """
 
-    def identities(doc: Mapping[str, Any], addresses: set[str]) -> dict[tuple[str, str], str]:
-        found: dict[tuple[str, str], list[str]] = {}
-        for address, instance in doc.items():
-            key = _identity(instance)
-            if key is not None:
-                found.setdefault(key, []).append(address)
-        return {
-            key: where[0]
-            for key, where in found.items()
-            if len(where) == 1 and where[0] in addresses
+    gone = old.keys() - new.keys()
+    came = new.keys() - old.keys()
+    if not gone or not came:
+        return {}
+    # Only objects gone and appeared can pair, so only their ids are read first (a version
+    # that changed 30 of 3,000 instances reads 0, not 6,000). An id is unique on a side when
+    # no other instance there has it, gone or kept: the kept instances are read only when
+    # some ids could pair, and only to strike the ids they share.
+    gone_ids = _ids_once(old, gone)
+    came_ids = _ids_once(new, came)
+    paired = gone_ids.keys() & came_ids.keys()
+    if paired:
+        kept = old.keys() & new.keys()
+        paired -= {
+            key for doc in (old, new) for address in kept if (key := _identity(doc[address]))
         }
-
-    gone = identities(old, set(old.keys() - new.keys()))
-    came = identities(new, set(new.keys() - old.keys()))
-    moves = {came[key]: gone[key] for key in gone.keys() & came.keys()}
+    moves = {came_ids[key]: gone_ids[key] for key in paired}
     # An object without a unique id (none, or one its content gives, as `local_file`'s) that
     # `state mv` took elsewhere still carries every attribute it had: alike in all of them and
     # alone in being so, the two are the same object.
-    unpaired_gone = old.keys() - new.keys() - set(moves.values())
-    unpaired_came = new.keys() - old.keys() - moves.keys()
+    unpaired_gone = gone - set(moves.values())
+    unpaired_came = came - moves.keys()
     if not unpaired_gone or not unpaired_came:
         return moves
     alike_gone = _unique_contents(old, unpaired_gone)
@@ -517,6 +519,17 @@ def _moves(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
         {alike_came[key]: alike_gone[key] for key in alike_gone.keys() & alike_came.keys()}
     )
     return moves
+
+
+def _ids_once(doc: Mapping[str, Any], addresses: set[str]) -> dict[tuple[str, str], str]:
+    """``{(type, id): address}`` of the managed objects at ``addresses`` whose id no other of
+    them has."""
+    found: dict[tuple[str, str], list[str]] = {}
+    for address in addresses:
+        key = _identity(doc[address])
+        if key is not None:
+            found.setdefault(key, []).append(address)
+    return {key: where[0] for key, where in found.items() if len(where) == 1}
 
 
 def _unique_contents(doc: Mapping[str, Any], addresses: set[str]) -> dict[tuple[str, str], str]:

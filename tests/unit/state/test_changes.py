@@ -643,3 +643,66 @@ def test_addresses_sort_as_terraform_plan_lists_them() -> None:
         'module.b["c"].terraform_data.a',
     ]
     assert sorted(reversed(ordered), key=address_sort_key) == ordered
+
+
+def _moves_by_definition(old: dict[str, Any], new: dict[str, Any]) -> dict[str, str]:
+    """The move rule read straight from its definition, over every instance of each side."""
+
+    def identity(inst: dict[str, Any]) -> tuple[str, str] | None:
+        ident = inst["attributes"].get("id")
+        if inst["mode"] != "managed" or not isinstance(ident, str) or not ident:
+            return None
+        return inst["type"], ident
+
+    def unique(doc: dict[str, Any], among: set[str], key: Any) -> dict[Any, str]:
+        found: dict[Any, list[str]] = {}
+        for address, inst in doc.items():
+            k = key(inst)
+            if k is not None:
+                found.setdefault(k, []).append(address)
+        return {k: w[0] for k, w in found.items() if len(w) == 1 and w[0] in among}
+
+    gone, came = set(old) - set(new), set(new) - set(old)
+    by_id_gone, by_id_came = unique(old, gone, identity), unique(new, came, identity)
+    moves = {by_id_came[k]: by_id_gone[k] for k in by_id_gone.keys() & by_id_came.keys()}
+
+    def content(inst: dict[str, Any]) -> Any:
+        if inst["mode"] != "managed" or not inst["attributes"]:
+            return None
+        return inst["type"], repr(sorted(inst["attributes"].items()))
+
+    rest_gone = {a: old[a] for a in gone - set(moves.values())}
+    rest_came = {a: new[a] for a in came - set(moves)}
+    alike_gone = unique(rest_gone, set(rest_gone), content)
+    alike_came = unique(rest_came, set(rest_came), content)
+    moves.update({alike_came[k]: alike_gone[k] for k in alike_gone.keys() & alike_came.keys()})
+    return moves
+
+
+def test_changes_moves_follow_the_unique_id_rule_whatever_the_kept_instances_hold() -> None:
+    # Ids shared with instances that stayed (on either side), repeated among those gone or
+    # appeared, absent, or of another type: pairs are read from the objects that left and
+    # came alone, and must still be exactly those the rule over whole states gives.
+    rng = random.Random(7)
+    for _ in range(400):
+        pool = [f"a_b.r{i}" for i in range(12)]
+        old_addresses = set(rng.sample(pool, rng.randint(0, 10)))
+        new_addresses = set(rng.sample(pool, rng.randint(0, 10)))
+
+        def make(address: str) -> dict[str, Any]:
+            attributes: dict[str, Any] = {"size": rng.choice("st")}
+            if rng.random() < 0.8:
+                attributes["id"] = rng.choice("123")
+            return instance(address, attributes, type=rng.choice(["a_b", "a_b", "c_d"]))
+
+        old = {a: make(a) for a in sorted(old_addresses)}
+        new = {a: (old[a] if a in old and rng.random() < 0.5 else make(a)) for a in new_addresses}
+        before = {"format": 1, "version": 4, "resources": old, "outputs": {}}
+        after = {"format": 1, "version": 4, "resources": new, "outputs": {}}
+
+        changes = compare_states(before, after)
+
+        expected = _moves_by_definition(old, new)
+        assert {r.address: r.moved_from for r in changes.resources if r.moved_from} == expected
+        shown = {r.address for r in changes.resources}
+        assert not shown & set(expected.values())  # a moved object is shown once, where it went
