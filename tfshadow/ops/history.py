@@ -310,7 +310,16 @@ def _change(
         )
     # The newer version's command and configuration tell a forget from a destruction and an
     # import from a creation, which the states alone cannot.
-    state = intended(compare_states(before_state, after.state), after.meta, after.config)
+    # The store's delta from the version just before names the instances it changed; a
+    # version compared with any other is compared instance by instance.
+    changed = (
+        after.changed
+        if before is not None and before.meta.get("version") == after.meta.get("version", 0) - 1
+        else None
+    )
+    state = intended(
+        compare_states(before_state, after.state, changed=changed), after.meta, after.config
+    )
     return VersionChange(
         before=before.meta if before else None,
         after=after.meta,

@@ -356,18 +356,29 @@ class ConfigChanges:
 
 
 def compare_states(
-    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    *,
+    changed: Collection[str] | None = None,
 ) -> StateChanges:
-    """The changes that turn canonical state ``before`` into ``after`` (``None`` is empty)."""
+    """The changes that turn canonical state ``before`` into ``after`` (``None`` is empty).
+
+    ``changed``, when known, holds every instance address whose entry may differ between the
+    two (what the store's delta between adjacent versions names): the others are not read.
+    """
     old_resources = _section(before, "resources")
     new_resources = _section(after, "resources")
     moves = _moves(old_resources, new_resources)
     moved_away = set(moves.values())
     # Most instances did not change, and comparing them leaf by leaf took 0.65 s at 10,000:
-    # those whose JSON text is the same are left out first.
+    # those whose JSON text is the same are left out first, or not looked at when the delta
+    # between the versions says which ones changed.
+    candidates: Iterable[str] = old_resources.keys() | new_resources.keys()
+    if changed is not None:
+        candidates = [a for a in changed if a in old_resources or a in new_resources]
     touched = [
         address
-        for address in old_resources.keys() | new_resources.keys()
+        for address in candidates
         if address in moves
         or not _same_text(old_resources.get(address), new_resources.get(address))
     ]

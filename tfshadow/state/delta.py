@@ -103,6 +103,28 @@ def _diff(a: Any, b: Any, depth: int) -> dict[str, Any] | None:
     return {"jsondiff": _string_keys(_DIFFER.diff(a, b))}
 
 
+def changed_keys(change: Any, section: str) -> frozenset[str] | None:
+    """The keys of a document's ``section`` mapping (``resources``: instance addresses) whose
+    values the delta ``change`` removes, adds or changes: every other key keeps the same
+    value. None when the delta does not name them (the section appeared, went, or was not a
+    mapping on one side)."""
+    ops = change.get("ops") if isinstance(change, dict) else None
+    if not isinstance(ops, dict):
+        return None
+    if "keyed" not in ops:
+        return frozenset() if ops.get("same") is True else None
+    keyed = ops["keyed"]
+    if section in keyed.get("remove", ()) or section in keyed.get("add", {}):
+        return None
+    inner = keyed.get("change", {}).get(section)
+    if inner is None:
+        return frozenset()
+    if not isinstance(inner, dict) or not isinstance(inner.get("keyed"), dict):
+        return None
+    named = inner["keyed"]
+    return frozenset([*named.get("remove", ()), *named.get("add", {}), *named.get("change", {})])
+
+
 def _patch(a: Any, ops: dict[str, Any]) -> Any:
     if "keyed" in ops:
         keyed = ops["keyed"]

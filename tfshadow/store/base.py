@@ -32,6 +32,10 @@ class Reconstructed:
     meta: dict[str, Any]
     state: dict[str, Any]
     config: dict[str, Any]
+    # The addresses whose instance differs from the version before (version - 1), as the
+    # store's delta between the two names them; None when not known (a keyframe, a first
+    # version). Every other instance of the two is the same JSON.
+    changed: frozenset[str] | None = None
 
 
 class ShadowStore(Protocol):

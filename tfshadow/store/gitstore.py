@@ -511,9 +511,24 @@ class GitShadowStore:
         and file. The latest version comes from a verified cache when there is one.
         """
         ws = validate_workspace(workspace)
+
+        def read(listing: _Listing) -> tuple[_Rebuilt, frozenset[str] | None]:
+            return self._rebuild(listing, ws, version), self._changed(listing, ws, version)
+
         with gc_paused():
-            rebuilt = self._consistent(ws, lambda ls: self._rebuild(ls, ws, version))
-        return Reconstructed(meta=rebuilt.meta, state=rebuilt.state, config=rebuilt.config)
+            rebuilt, changed = self._consistent(ws, read)
+        return Reconstructed(
+            meta=rebuilt.meta, state=rebuilt.state, config=rebuilt.config, changed=changed
+        )
+
+    def _changed(self, listing: _Listing, workspace: str, version: int) -> frozenset[str] | None:
+        """The instance addresses ``version``'s state delta adds, removes or changes against
+        version - 1 (a few KB to read), or None when it has no delta against it."""
+        if version - 1 not in listing.files or self._is_keyframe(listing, workspace, version):
+            return None
+        return delta.changed_keys(
+            self._read_json(listing, workspace, version, STATE_DELTA), "resources"
+        )
 
     def _consistent(self, workspace: str, read: Callable[[_Listing], _T]) -> _T:
         for attempt in range(1, _READ_ATTEMPTS + 1):

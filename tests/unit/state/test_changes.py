@@ -706,3 +706,28 @@ def test_changes_moves_follow_the_unique_id_rule_whatever_the_kept_instances_hol
         assert {r.address: r.moved_from for r in changes.resources if r.moved_from} == expected
         shown = {r.address for r in changes.resources}
         assert not shown & set(expected.values())  # a moved object is shown once, where it went
+
+
+def test_changes_known_to_be_limited_to_some_addresses_read_only_those() -> None:
+    # The store's delta between adjacent versions names the instances it changed.
+    before = state(
+        ("a_b.x", instance("a_b.x", {"id": "1", "size": "s"})),
+        ("a_b.y", instance("a_b.y", {"id": "2", "size": "s"})),
+    )
+    after = state(
+        ("a_b.x", instance("a_b.x", {"id": "1", "size": "m"})),
+        ("a_b.y", instance("a_b.y", {"id": "2", "size": "m"})),
+        ("a_b.z", instance("a_b.z", {"id": "3"})),
+    )
+
+    told = compare_states(before, after, changed={"a_b.x", "a_b.z", "a_b.gone"})
+
+    assert [(r.address, r.action) for r in told.resources] == [
+        ("a_b.x", "update"),
+        ("a_b.z", "create"),
+    ]
+    assert [r.address for r in compare_states(before, after).resources] == [
+        "a_b.x",
+        "a_b.y",
+        "a_b.z",
+    ]

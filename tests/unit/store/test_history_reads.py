@@ -72,3 +72,95 @@ def test_log_with_a_limit_reads_the_newest_versions_not_all(
 
     assert [m["version"] for m in found] == [120, 60]
     assert min(read) > 20  # two batches of 50, not the first 20 versions
+
+
+def _instance(type_: str, attributes: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "mode": "managed",
+        "type": type_,
+        "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+        "attributes": attributes,
+        **fields,
+    }
+
+
+def _states() -> list[dict[str, dict[str, Any]]]:
+    """Resources of successive versions: moves by id and by attributes, a replacement, ids
+    shared with instances that stayed, a deposed object, creations and deletions."""
+    base = {f"a_b.r[{i}]": _instance("a_b", {"id": f"r-{i}", "size": "s"}) for i in range(40)}
+    base["local_file.b"] = _instance("local_file", {"id": "abc", "filename": "b"})
+    base["local_file.a"] = _instance("local_file", {"id": "abc", "filename": "a"})
+    base["c_d.kept"] = _instance("c_d", {"id": "dup", "n": 1})
+    base["c_d.gone"] = _instance("c_d", {"id": "dup", "n": 2})
+    versions = [dict(base)]
+
+    def step(**edits: Any) -> None:
+        resources = dict(versions[-1])
+        for address, value in edits.items():
+            address = address.replace("__", ".").replace("_I_", "[").replace("_J_", "]")
+            if value is None:
+                del resources[address]
+            else:
+                resources[address] = value
+        versions.append(resources)
+
+    r = versions[-1]
+    step(
+        a_b__r_I_0_J_=None,
+        a_b__moved=r["a_b.r[0]"],  # moved by its id
+        a_b__r_I_1_J_=_instance("a_b", {"id": "r-1b", "size": "s"}),  # replaced
+        a_b__r_I_2_J_=_instance("a_b", {"id": "r-2", "size": "m"}),
+    )
+    step(a_b__r_I_3_J_=None, a_b__new=_instance("a_b", {"id": "x", "size": "s"}))
+    # A file whose id another kept file shares: paired by its attributes.
+    step(
+        local_file__a=None,
+        local_file__each=_instance("local_file", r["local_file.a"]["attributes"]),
+    )
+    # An id a kept instance shares: not paired by id.
+    step(c_d__gone=None, c_d__came=_instance("c_d", {"id": "dup", "n": 3}))
+    step()  # the same state again
+    step(
+        a_b__r_I_5_J_=_instance("a_b", {"id": "r-5", "size": "s"}, status="tainted"),
+        a_b__r_I_6_J_=_instance("a_b", {"id": "r-6b", "size": "s"}),
+        **{"a_b__r_I_6_J_ 00000001": _instance("a_b", {"id": "r-6", "size": "s"}, deposed="1")},
+    )
+    step(a_b__r_I_7_J_=None, a_b__r_I_8_J_=None, a_b__other=r["a_b.r[7]"], a_b__twin=r["a_b.r[7]"])
+    return versions
+
+
+def test_inspect_of_each_version_shows_what_comparing_the_whole_states_shows(
+    kit: StoreKit, tmp_path: Path
+) -> None:
+    from tfshadow.state.changes import compare_states
+    from tfshadow.state.intents import intended
+
+    store = kit.open_store(tmp_path, keyframe_interval=4)
+    for n, resources in enumerate(_states(), start=1):
+        doc = {**kit.state_doc(1), "serial": n, "resources": resources}
+        store.record("default", kit.meta_doc(n), doc, kit.config_doc(1))
+    project = Project(tmp_path, {})
+    latest = max(store.version_numbers("default"))
+
+    for n in range(2, latest + 1):
+        shown = history.inspect(project, str(n), workspace="default")
+        before = store.reconstruct("default", n - 1)
+        after = store.reconstruct("default", n)
+        whole = intended(compare_states(before.state, after.state), after.meta, after.config)
+        assert shown.state == whole, n
+        # A keyframe (5) has no delta from the version before; the others say what changed.
+        assert (after.changed is None) == (n == 5)
+    moved = {
+        r.address: r.moved_from
+        for n in range(2, latest + 1)
+        for r in history.inspect(project, str(n), workspace="default").state.resources
+        if r.moved_from
+    }
+    assert moved == {"a_b.moved": "a_b.r[0]", "local_file.each": "local_file.a"}
+    assert store.reconstruct("default", 6).changed == frozenset()
+    assert store.reconstruct("default", 2).changed == {
+        "a_b.r[0]",
+        "a_b.moved",
+        "a_b.r[1]",
+        "a_b.r[2]",
+    }
