@@ -187,10 +187,7 @@ def _log_patches(
     from tfshadow.ops import history
 
     numbers = sorted((int(meta["version"]) for meta in metas), reverse=True)
-    changes = (
-        history.inspect(cli.project(), str(n), workspace=workspace, targets=addresses)
-        for n in numbers
-    )
+    changes = history.inspect_each(cli.project(), numbers, workspace=workspace, targets=addresses)
     _show_versions(changes, listed=True, as_json=as_json, no_color=no_color, no_pager=no_pager)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -192,20 +192,39 @@ def inspect(
     project: Project, version: str, *, workspace: str | None, targets: Sequence[str] = ()
 ) -> VersionChange:
     """Version ``version`` against its parent; with ``targets``, only the resources they name."""
+    return next(inspect_each(project, [version], workspace=workspace, targets=targets))
+
+
+def inspect_each(
+    project: Project,
+    versions: Iterable[str | int],
+    *,
+    workspace: str | None,
+    targets: Sequence[str] = (),
+) -> Iterator[VersionChange]:
+    """:func:`inspect` of each of ``versions`` in turn, as each is asked for. Shown newest
+    first (``log -p``), the parent rebuilt for one version is the next version shown: it is
+    used again, not rebuilt and parsed a second time."""
     from tfshadow.ops.marks import resolve_version
     from tfshadow.state.intents import upgraded_counts
 
     store, ws = open_history(project, workspace)
-    number = resolve_version(store, ws, version)
-    after = store.reconstruct(ws, number)
-    parent = after.meta.get("parent")
-    before = None
-    if parent is not None and _kept(store, ws, int(parent)):
-        before = store.reconstruct(ws, int(parent))
-    change = _targeted(
-        _change(before, after, project.seal_matcher(store), targets), targets, before, after
-    )
-    return replace(change, after=with_mark(upgraded_counts(change.after), store.marks(ws)))
+    spare: Reconstructed | None = None
+    for version in versions:
+        number = resolve_version(store, ws, str(version))
+        if spare is not None and spare.meta.get("version") == number:
+            after = spare
+        else:
+            after = store.reconstruct(ws, number)
+        parent = after.meta.get("parent")
+        before = None
+        if parent is not None and _kept(store, ws, int(parent)):
+            before = store.reconstruct(ws, int(parent))
+        spare = before
+        change = _targeted(
+            _change(before, after, project.seal_matcher(store), targets), targets, before, after
+        )
+        yield replace(change, after=with_mark(upgraded_counts(change.after), store.marks(ws)))
 
 
 def diff(

@@ -164,3 +164,25 @@ def test_inspect_of_each_version_shows_what_comparing_the_whole_states_shows(
         "a_b.r[1]",
         "a_b.r[2]",
     }
+
+
+def test_versions_shown_newest_first_rebuild_each_version_once(
+    kit: StoreKit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `log -p`: each version against its parent, which is the next version shown.
+    _history(kit, tmp_path, monkeypatch, versions=12, keyframe_interval=5)
+    project = Project(tmp_path, {})
+    one_by_one = [history.inspect(project, str(n), workspace="default") for n in range(12, 0, -1)]
+    rebuilt: list[int] = []
+    real = GitShadowStore.reconstruct
+
+    def counted(self: GitShadowStore, workspace: str, version: int) -> Any:
+        rebuilt.append(version)
+        return real(self, workspace, version)
+
+    monkeypatch.setattr(GitShadowStore, "reconstruct", counted)
+
+    shown = list(history.inspect_each(project, range(12, 0, -1), workspace="default"))
+
+    assert shown == one_by_one
+    assert sorted(rebuilt) == list(range(1, 13))  # was each of 1 to 11 twice
