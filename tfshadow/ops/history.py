@@ -309,17 +309,23 @@ def _change(
     the blocks that declare them (the state's are narrowed by :func:`_targeted`)."""
     from tfshadow.state.changes import compare_configs, compare_states, narrow_config
     from tfshadow.state.intents import intended
-    from tfshadow.state.redact import align_seals, sealed_apart, seals_in
+    from tfshadow.state.redact import matching_seals, replace_seals, sealed_apart, seals_in
 
-    before_state, before_config = (
-        align_seals((before.state, before.config), (after.state, after.config), matcher)
-        if before is not None
-        else (None, None)
-    )
+    before_state: Any = None
+    before_config: Any = None
     notes: tuple[str, ...] = ()
-    if before is not None and sealed_apart(
-        seals_in((before_state, before_config)), seals_in((after.state, after.config)), matcher
-    ):
+    # Each side's seals are found once (a scan of the whole serialised state): what aligning
+    # them needs, and what tells whether some cannot be compared (found again only in the
+    # aligned documents, when aligning replaced some).
+    after_seals = seals_in((after.state, after.config)) if before is not None else frozenset()
+    before_seals = seals_in((before.state, before.config)) if before is not None else frozenset()
+    if before is not None:
+        matched = matching_seals(before_seals, after_seals, matcher)
+        before_state = replace_seals(before.state, matched)
+        before_config = replace_seals(before.config, matched)
+        if matched:
+            before_seals = seals_in((before_state, before_config))
+    if before is not None and sealed_apart(before_seals, after_seals, matcher):
         notes = (
             f"versions {before.meta.get('version')} and {after.meta.get('version')} sealed their "
             "secrets under different keys, and some of them cannot be compared here (sealed "
