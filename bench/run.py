@@ -402,6 +402,34 @@ def bench_history(n_instances: int, n_versions: int) -> None:
             row(f"record version {v} ({kind} + write + git commit)", f"{t_record * 1000:.0f} ms")
 
 
+def bench_log_patch(n_instances: int, n_versions: int) -> None:
+    """`tfshadow log -p` of a history of ~1% churn: what showing each version's changes costs
+    at a large state's size (each version rebuilt and compared with its parent)."""
+    print(f"\n`tfshadow log -p` of {n_versions} versions of a {n_instances}-instance state")
+    compile_package()
+    redactor = Redactor(b"k" * 32)
+    config = {"format": 1, "files": {}, "binary_files": {}, "variables": {}}
+    with scratch() as tmp:
+        env = isolated_env(tmp / "home")
+        store = GitShadowStore.open(StoreConfig(workdir=tmp), create=True)
+        raw = generate_state(n_instances, seed=1)
+        for v in range(1, n_versions + 1):
+            with store.lock(5):
+                store.record(
+                    "default", meta_for(v), redactor.redact_state(canonicalise(raw)), config
+                )
+            raw = churn(raw, fraction=0.01, seed=v + 1)
+        tfshadow = str(Path(sys.executable).parent / "tfshadow")
+        argv = [tfshadow, "log", "-p", "-n", str(n_versions), "--no-pager", "--no-color"]
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run(argv, cwd=tmp, env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - start)
+        best = min(times)
+        row("log -p (best of 3)", f"{best:.2f} s, {best / n_versions * 1000:.0f} ms a version")
+
+
 def bench_forecast_quality() -> None:
     """Detection quality on the evaluation set (bench/series.py), per sensitivity."""
     from bench.forecast_eval import ongoing_verdicts, quality
@@ -518,6 +546,10 @@ def bench_history_sizes() -> None:
     bench_history(scaled(1000), scaled(201))
 
 
+def bench_log_patch_sizes() -> None:
+    bench_log_patch(scaled(3000), scaled(30))
+
+
 def bench_forecast() -> None:
     bench_analyze(scaled(1000), 4000)
     bench_detect(scaled(20000))
@@ -543,6 +575,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "revert": bench_revert_sizes,
     "capture": bench_capture_sizes,
     "history": bench_history_sizes,
+    "logp": bench_log_patch_sizes,
     "forecast": bench_forecast,
     "ghost": bench_ghost,
     "fleet": bench_fleet,
