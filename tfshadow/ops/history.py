@@ -299,6 +299,16 @@ def _kept(store: GitShadowStore, workspace: str, version: int) -> bool:
     return version in store.version_numbers(workspace)
 
 
+def _seals(version: Reconstructed) -> frozenset[str]:
+    """The seals of a version's state and configuration, from the bytes the store read or
+    wrote them as when it has them."""
+    from tfshadow.state.redact import seals_in, seals_in_bytes
+
+    if version.state_bytes is not None and version.config_bytes is not None:
+        return seals_in_bytes(version.state_bytes, version.config_bytes)
+    return seals_in((version.state, version.config))
+
+
 def _change(
     before: Reconstructed | None,
     after: Reconstructed,
@@ -317,8 +327,8 @@ def _change(
     # Each side's seals are found once (a scan of the whole serialised state): what aligning
     # them needs, and what tells whether some cannot be compared (found again only in the
     # aligned documents, when aligning replaced some).
-    after_seals = seals_in((after.state, after.config)) if before is not None else frozenset()
-    before_seals = seals_in((before.state, before.config)) if before is not None else frozenset()
+    after_seals = _seals(after) if before is not None else frozenset()
+    before_seals = _seals(before) if before is not None else frozenset()
     if before is not None:
         matched = matching_seals(before_seals, after_seals, matcher)
         before_state = replace_seals(before.state, matched)

@@ -1020,6 +1020,12 @@ def seals_in(doc: Any) -> frozenset[str]:
     return frozenset(m.decode("ascii") for m in _SEAL_IN_BYTES.findall(delta.dumps(doc)))
 
 
+def seals_in_bytes(*parts: bytes) -> frozenset[str]:
+    """:func:`seals_in` of documents given as their canonical bytes (``delta.dumps``): the
+    same seals, without serialising the documents again."""
+    return frozenset(m.decode("ascii") for part in parts for m in _SEAL_IN_BYTES.findall(part))
+
+
 def matching_seals(
     before: Collection[str], after: Collection[str], redactor: Redactor | None
 ) -> dict[str, str]:

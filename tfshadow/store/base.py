@@ -36,6 +36,10 @@ class Reconstructed:
     # store's delta between the two names them; None when not known (a keyframe, a first
     # version). Every other instance of the two is the same JSON.
     changed: frozenset[str] | None = None
+    # The documents' canonical bytes (``delta.dumps``), when the store has them: a scan of a
+    # serialised document reads them instead of serialising the document again.
+    state_bytes: bytes | None = None
+    config_bytes: bytes | None = None
 
 
 class ShadowStore(Protocol):

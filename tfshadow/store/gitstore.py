@@ -518,7 +518,12 @@ class GitShadowStore:
         with gc_paused():
             rebuilt, changed = self._consistent(ws, read)
         return Reconstructed(
-            meta=rebuilt.meta, state=rebuilt.state, config=rebuilt.config, changed=changed
+            meta=rebuilt.meta,
+            state=rebuilt.state,
+            config=rebuilt.config,
+            changed=changed,
+            state_bytes=rebuilt.state_bytes,
+            config_bytes=rebuilt.config_bytes,
         )
 
     def _changed(self, listing: _Listing, workspace: str, version: int) -> frozenset[str] | None:

@@ -927,3 +927,17 @@ def test_redact_state_seals_a_changed_value_where_the_version_before_held_a_seal
     assert sealed["resources"]["t.n[0]"]["attributes"]["size"] == "large"
     assert secrets == {SECRET_V2}
     assert redactor.redact_state(sealed, previous=before) == sealed
+
+
+def test_seals_in_the_bytes_of_documents_are_those_in_the_documents() -> None:
+    from tfshadow.state import delta
+    from tfshadow.state.redact import seals_in, seals_in_bytes
+
+    fp = "tfshadow:sensitive:v1:fp:0123456789abcdef"
+    enc = "tfshadow:sensitive:v1:enc:QUJD.01234567.89abcdef.0123456789abcdef"
+    state = {"resources": {"a": {"attributes": {"password": fp, "url": f"x://u:{enc}@h"}}}}
+    config = {"files": {"main.tf": [f'x = "{fp}"\n']}, "variables": {"v": enc}}
+
+    found = seals_in_bytes(delta.dumps(state), delta.dumps(config))
+
+    assert found == seals_in((state, config)) == {fp, enc}

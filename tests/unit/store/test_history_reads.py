@@ -10,6 +10,7 @@ import pytest
 
 from tfshadow.ops import history
 from tfshadow.project import Project
+from tfshadow.state import delta
 from tfshadow.store import GitShadowStore
 
 if TYPE_CHECKING:
@@ -150,6 +151,8 @@ def test_inspect_of_each_version_shows_what_comparing_the_whole_states_shows(
         assert shown.state == whole, n
         # A keyframe (5) has no delta from the version before; the others say what changed.
         assert (after.changed is None) == (n == 5)
+        assert after.state_bytes == delta.dumps(after.state)
+        assert after.config_bytes == delta.dumps(after.config)
     moved = {
         r.address: r.moved_from
         for n in range(2, latest + 1)
