@@ -48,7 +48,7 @@ from tfshadow.state.changes import (
     json_equal,
 )
 from tfshadow.state.dynamic import is_dynamic
-from tfshadow.state.redact import is_sealed, is_secret_name, same_seal
+from tfshadow.state.redact import is_sealed, is_secret_name, same_seal, strings_in
 
 __all__ = [
     "IDENTITY_PATH",
@@ -473,7 +473,7 @@ def _plan_secrets(plan: Mapping[str, Any], changes: list[Mapping[str, Any]]) -> 
                 and isinstance(entry, Mapping)
             ):
                 found.append(entry.get("value"))
-    return frozenset(s for value in found for s in _strings(value) if s.strip())
+    return frozenset(s for value in found for s in strings_in(value) if s.strip())
 
 
 def _marked_values(value: Any, mask: Any) -> Iterator[Any]:
@@ -486,16 +486,6 @@ def _marked_values(value: Any, mask: Any) -> Iterator[Any]:
     elif isinstance(mask, list) and isinstance(value, list):
         for item, sub in zip(value, mask, strict=False):
             yield from _marked_values(item, sub)
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list):
-        return [s for item in value for s in _strings(item)]
-    return []
 
 
 def _unknown_paths(path: str, unknown: Any, *, in_list: bool) -> Iterator[str]:

@@ -978,7 +978,7 @@ def _named_values(node: Any, held: list[str], levels: int) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
             if is_secret_name(str(key)) and value not in (None, "") and type(value) is not bool:
-                held.extend(s for s in _json_strings(value) if s)
+                held.extend(s for s in strings_in(value) if s)
             else:
                 _named_values(value, held, levels)
     elif isinstance(node, list):
@@ -991,14 +991,15 @@ def _named_values(node: Any, held: list[str], levels: int) -> None:
             held.extend(inner)
 
 
-def _json_strings(value: Any) -> list[str]:
-    """Every string of a parsed JSON value (a number is no string another attribute echoes)."""
+def strings_in(value: Any) -> list[str]:
+    """Every string of a parsed JSON value, at any depth (a number is no string another
+    attribute echoes)."""
     if isinstance(value, str):
         return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _json_strings(item)]
+    if isinstance(value, Mapping):
+        return [s for item in value.values() for s in strings_in(item)]
     if isinstance(value, list):
-        return [s for item in value for s in _json_strings(item)]
+        return [s for item in value for s in strings_in(item)]
     return []
 
 
