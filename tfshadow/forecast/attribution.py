@@ -16,7 +16,6 @@ back to the version before the suspect, or to the newest version marked good whe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from typing import Any
 from tfshadow.forecast.engine import Finding
 from tfshadow.forecast.results import Recommendation, Suspect
 from tfshadow.moments import parse_stamp
+from tfshadow.state.addresses import resource_of
 
 LATE_MARGIN = timedelta(minutes=5)
 EARLY_STEPS = 24
@@ -115,18 +115,8 @@ def reach(window: float, step: float) -> float:
 
 
 def _touches(version: VersionInfo, resource: str) -> bool:
-    base = _resource_of(resource)
-    return any(a == resource or _resource_of(a) == base for a in version.addresses)
-
-
-# The instance key that ends an address (`[0]`, `["a"]`); a module's own key is not one.
-_INSTANCE_KEY = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]\Z')
-
-
-def _resource_of(address: str) -> str:
-    """The resource an instance address belongs to: ``module.m["a"].aws_instance.web[0]`` →
-    ``module.m["a"].aws_instance.web``; instances of one module instance are not another's."""
-    return _INSTANCE_KEY.sub("", address)
+    base = resource_of(resource)
+    return any(a == resource or resource_of(a) == base for a in version.addresses)
 
 
 def recommend(

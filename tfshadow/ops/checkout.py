@@ -76,7 +76,7 @@ def checkout(
     from tfshadow.runner import data_dir
     from tfshadow.state import config_files
     from tfshadow.state.module_manifest import needs_install, read_manifest
-    from tfshadow.state.provider_lock import same_installation
+    from tfshadow.state.provider_lock import needs_init
     from tfshadow.state.redact import seals_in
 
     store, ws = open_history(project, workspace)
@@ -141,8 +141,8 @@ def checkout(
         # that were never installed, or no longer call some that still are.
         installed = read_manifest(data_dir(workdir, project.environ))
         lock = config_files.LOCK_FILE
-        locks_other_providers = lock in removed or (
-            lock in written and not same_installation(files[lock], current.get(lock))
+        locks_other_providers = (lock in removed or lock in written) and needs_init(
+            files.get(lock), current.get(lock)
         )
         init_needed = bool(written or removed) and (
             locks_other_providers or needs_install(config_files.module_calls(files), installed)

@@ -574,17 +574,8 @@ def _state_gone(project: Project, store: GitShadowStore) -> _Drift | None:
     )
     if not managed or not _backend_changed(recorded.config, project.workdir):
         return None
-    from tfshadow.runner.commands import LOCAL_STATE_VERSION
-
     before = recorded.state
-    empty: dict[str, Any] = {
-        "version": LOCAL_STATE_VERSION,
-        "terraform_version": before.get("terraform_version"),
-        "serial": before.get("serial") or 0,
-        "lineage": before.get("lineage") or "",
-        "outputs": {},
-        "resources": [],
-    }
+    empty = empty_state_after(before)
     state = state_document(project.redactor(store), empty, previous=before)
     count = f"the {len(managed)} object(s) of version {latest['version']}"
     description = (
@@ -596,6 +587,21 @@ def _state_gone(project: Project, store: GitShadowStore) -> _Drift | None:
         "brings a state to a new backend"
     )
     return _Drift("recovered", description, recorded, state, latest, empty, managed, warning)
+
+
+def empty_state_after(before: Mapping[str, Any], *, serial_step: int = 0) -> dict[str, Any]:
+    """A state (Terraform's form) holding nothing, of the lineage and Terraform version of the
+    canonical state ``before``; its serial ``serial_step`` past ``before``'s."""
+    from tfshadow.runner.commands import LOCAL_STATE_VERSION
+
+    return {
+        "version": LOCAL_STATE_VERSION,
+        "terraform_version": before.get("terraform_version"),
+        "serial": int(before.get("serial") or 0) + serial_step,
+        "lineage": before.get("lineage") or "",
+        "outputs": {},
+        "resources": [],
+    }
 
 
 def _backend_changed(config: Mapping[str, Any], workdir: Path) -> bool:

@@ -750,18 +750,14 @@ def _needs_init(config: dict[str, Any], project: Project) -> bool:
     (see state.provider_lock) or N calls modules, whose set may differ from the current one.
     """
     from tfshadow.state.config_files import LOCK_FILE, calls_modules, files_from_document
-    from tfshadow.state.provider_lock import same_installation
+    from tfshadow.state.provider_lock import needs_init
 
     files = files_from_document(config)
     try:
         current_lock: bytes | None = (project.workdir / LOCK_FILE).read_bytes()
     except OSError:
         current_lock = None
-    wanted = files.get(LOCK_FILE)
-    lock_differs = wanted != current_lock and (
-        wanted is None or not same_installation(wanted, current_lock)
-    )
-    return lock_differs or calls_modules(files)
+    return needs_init(files.get(LOCK_FILE), current_lock) or calls_modules(files)
 
 
 # The user's flags that act on the apply of a saved plan as well (variables do not: the plan

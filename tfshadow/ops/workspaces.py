@@ -15,6 +15,7 @@ from tfshadow.errors import CaptureError, StoreError, TfshadowError
 from tfshadow.ops.record import (
     Capture,
     RecordOutcome,
+    empty_state_after,
     latest_recorded,
     pull_or_none,
     push_versions,
@@ -101,17 +102,7 @@ def _record_end(project: Project, store: GitShadowStore, name: str, outcome: Rec
         return  # deleted before, and never applied since it was created again
     recorded = latest_recorded(store, name, latest)
     assert recorded is not None
-    before = recorded.state
-    empty = canonicalise(
-        {
-            "version": 4,
-            "terraform_version": before.get("terraform_version"),
-            "serial": int(before.get("serial") or 0) + 1,
-            "lineage": before.get("lineage"),
-            "outputs": {},
-            "resources": [],
-        }
-    )
+    empty = canonicalise(empty_state_after(recorded.state, serial_step=1))
     # The configuration is the one the workspace was last recorded with: the deletion changes
     # no file.
     capture = Capture(state=empty, config=recorded.config)

@@ -23,19 +23,16 @@ is, untouched, as a targeted revert leaves everything it does not target.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tfshadow.settings import hcl
-from tfshadow.state.addresses import is_targeted
+from tfshadow.state.addresses import is_targeted, resource_of
 from tfshadow.state.changes import compare_states, under_any
 
-__all__ = ["MOVES_NAME", "moves_back", "moves_file", "resource_of", "targeted_declared_moves"]
+__all__ = ["MOVES_NAME", "moves_back", "moves_file", "targeted_declared_moves"]
 
 MOVES_NAME = "tfshadow_revert_moves.tf"
-
-_INSTANCE_KEY = re.compile(r"\[[^\[\]]*(?:\"(?:[^\"\\]|\\.)*\"[^\[\]]*)*\]\Z")
 
 
 def moves_back(
@@ -156,8 +153,3 @@ def targeted_declared_moves(
             else:
                 drop.setdefault(name, []).append((block.line, block.end_line))
     return drop, list(dict.fromkeys(more))
-
-
-def resource_of(address: str) -> str:
-    """The address without its last instance key: ``a.b["k"]`` is ``a.b``."""
-    return _INSTANCE_KEY.sub("", address)

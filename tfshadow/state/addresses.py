@@ -9,6 +9,7 @@ __all__ = [
     "any_key_pattern",
     "is_targeted",
     "matches_pattern",
+    "resource_of",
     "split_address",
     "without_keys",
 ]
@@ -61,6 +62,14 @@ def split_address(address: str) -> list[str]:
         current.append(char)
     parts.append("".join(current))
     return parts
+
+
+def resource_of(address: str) -> str:
+    """The resource an instance address belongs to, its last instance key taken out:
+    ``module.m["a"].aws_instance.web[0]`` is ``module.m["a"].aws_instance.web`` (a module
+    instance's resources are not another's)."""
+    *path, last = split_address(address)
+    return ".".join([*path, last.split("[", 1)[0]])
 
 
 def without_keys(address: str) -> str:

@@ -15,10 +15,19 @@ from __future__ import annotations
 from tfshadow.settings import hcl
 from tfshadow.state.config_files import decode_text
 
-__all__ = ["same_installation"]
+__all__ = ["needs_init", "same_installation"]
 
 # A provider's source address → (version, hashes).
 _Selections = dict[str, tuple[str, frozenset[str]]]
+
+
+def needs_init(written: bytes | None, here: bytes | None) -> bool:
+    """Whether writing the lock file ``written`` over ``here`` (None: no such file) calls for
+    `terraform init`: a lock taken away, or one the providers installed for ``here`` do not
+    serve."""
+    if written == here:
+        return False
+    return written is None or not same_installation(written, here)
 
 
 def same_installation(written: bytes, here: bytes | None) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tfshadow.state.addresses import any_key_pattern, matches_pattern, without_keys
+from tfshadow.state.addresses import any_key_pattern, matches_pattern, resource_of, without_keys
 
 
 def test_a_pattern_of_an_import_with_for_each_matches_every_key_it_can_give() -> None:
@@ -21,3 +21,9 @@ def test_without_keys_takes_out_the_keys_of_modules_and_resources() -> None:
     assert without_keys('module.db["a.b"].module.x[0].aws_instance.web["k[1]"]') == (
         "module.db.module.x.aws_instance.web"
     )
+
+
+def test_resource_of_takes_out_the_last_instance_key_only() -> None:
+    assert resource_of('module.m["a.b"].aws_instance.web[0]') == 'module.m["a.b"].aws_instance.web'
+    assert resource_of('aws_instance.web["k[1]"]') == "aws_instance.web"
+    assert resource_of("aws_instance.web") == "aws_instance.web"
